@@ -1,0 +1,42 @@
+# Two entry points: `make run` serves the blog, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app blog
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint db create-author bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+db: $(VENV)/.installed
+	$(FLASK) init-db
+	$(FLASK) seed
+
+run: db
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test
+	bash scripts/test-services.sh
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+create-author: $(VENV)/.installed
+	$(FLASK) create-author $(USERNAME)
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,7 @@
+"""Readers' comments and threaded replies."""
+
+from flask import Blueprint
+
+bp = Blueprint("comments", __name__)
+
+from . import views  # noqa: E402,F401  (routes register on import)

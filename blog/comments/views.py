@@ -1,0 +1,1 @@
+"""Comment views (the form's submission is built in the comments issue)."""

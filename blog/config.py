@@ -1,0 +1,35 @@
+"""Default settings.
+
+Order of precedence, lowest first: these defaults, ``instance/config.py``,
+``BLOG_*`` environment variables, then the mapping given to ``create_app``.
+"""
+
+SECRET_KEY = "dev-insecure-change-me"
+SITE_NAME = "nOwmedia"
+SITE_TAGLINE = "Social Media e Digital Marketing"
+SITE_URL = "http://127.0.0.1:5000"
+# BLOG_DATABASE_URL wins; when unset, SQLite under the instance folder.
+DATABASE_URL = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+POSTS_PER_PAGE = 10
+
+# Comment moderation defaults (the author can override them in the admin).
+COMMENT_HOLD_ALL = True
+COMMENT_AUTO_APPROVE_KNOWN = False
+COMMENT_MAX_LINKS = 2
+COMMENT_MODERATION_WORDS = ""
+COMMENT_DISALLOWED_WORDS = ""
+COMMENT_THREAD_DEPTH = 5
+COMMENTS_PER_PAGE = 50
+COMMENT_ORDER = "oldest"
+COMMENT_CLOSE_AFTER_DAYS = 0
+COMMENT_FLOOD_SECONDS = 15
+COMMENT_MIN_SECONDS = 3
+AVATARS = "identicon"
+
+MAX_CONTENT_LENGTH = 256 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+WTF_CSRF_TIME_LIMIT = None

@@ -1,0 +1,31 @@
+"""Database binding and the SQLite tuning a web server needs."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+__all__ = ["db", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Bind SQLAlchemy to ``app``."""
+    db.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    # Only SQLite connections: WAL lets readers run beside a writer, the busy
+    # timeout makes a second writer wait instead of failing, and SQLite leaves
+    # foreign keys off unless asked.
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

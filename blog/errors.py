@@ -1,0 +1,60 @@
+"""Error pages in Italian; a failed request never shows a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+MESSAGES = {
+    400: ("Richiesta non valida", "La richiesta non è stata compresa dal server."),
+    403: ("Accesso negato", "Non hai il permesso di vedere questa pagina."),
+    404: (
+        "Pagina non trovata",
+        "La pagina che cerchi non esiste o è stata spostata.",
+    ),
+    405: (
+        "Metodo non consentito",
+        "Questa pagina non accetta questo tipo di richiesta.",
+    ),
+    413: (
+        "Richiesta troppo grande",
+        "Il testo inviato è troppo lungo. Accorcialo e riprova.",
+    ),
+    429: ("Troppe richieste", "Stai facendo troppe richieste. Riprova più tardi."),
+    500: ("Errore del server", "Qualcosa è andato storto. Riprova tra poco."),
+}
+
+
+def render_error(code: int, message: str | None = None):
+    """Render the Italian error page for ``code``."""
+    title, default = MESSAGES.get(
+        code, (f"Errore {code}", "Si è verificato un errore.")
+    )
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or default
+    ), code
+
+
+def init_app(app: Flask) -> None:
+    """Install the error handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(
+            400,
+            "Il modulo è scaduto o non è valido. Ricarica la pagina e riprova.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,192 @@
+"""Database models: authors, categories, posts, and one table for every response."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every stored datetime is naive UTC, on SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Author(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    title: Mapped[str] = mapped_column(String(120), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(200), default="")
+
+    posts: Mapped[list[Post]] = relationship(back_populates="author")
+
+
+post_categories = Table(
+    "post_categories",
+    db.metadata,
+    Column("post_id", ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "category_id", ForeignKey("category.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+
+class Category(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+
+    posts: Mapped[list[Post]] = relationship(
+        secondary=post_categories, back_populates="categories"
+    )
+
+
+class Post(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    # Author markup, sanitised with the wider post whitelist when saved.
+    body: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int] = mapped_column(ForeignKey("author.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft|published
+    comment_status: Mapped[str] = mapped_column(String(20), default="open")
+    ping_status: Mapped[str] = mapped_column(String(20), default="open")
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    author: Mapped[Author] = relationship(back_populates="posts")
+    categories: Mapped[list[Category]] = relationship(
+        secondary=post_categories, back_populates="posts", order_by="Category.name"
+    )
+
+    __table_args__ = (Index("ix_post_status_published", "status", "published_at"),)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def comments_open(self) -> bool:
+        return self.comment_status == "open"
+
+    @property
+    def pings_open(self) -> bool:
+        return self.ping_status == "open"
+
+
+COMMENT_TYPES = ("comment", "pingback", "webmention")
+COMMENT_STATUSES = ("pending", "approved", "spam", "trash")
+
+
+class Comment(db.Model):
+    """A reader's comment, the author's reply, a pingback or a webmention."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="SET NULL")
+    )
+    # Id of the top-level comment of the thread (its own id when top-level), so a
+    # page of threads loads with one query whatever the depth.
+    thread_id: Mapped[int | None] = mapped_column(index=True)
+    depth: Mapped[int] = mapped_column(default=1)
+    type: Mapped[str] = mapped_column(String(20), default="comment")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    author_name: Mapped[str] = mapped_column(String(245), default="")
+    author_email: Mapped[str] = mapped_column(String(100), default="")
+    author_url: Mapped[str] = mapped_column(String(200), default="")
+    author_ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    # Set when the signed-in author wrote it.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("author.id"))
+    # What was typed, and the sanitised HTML made from it at write time.
+    content: Mapped[str] = mapped_column(Text, default="")
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    source_title: Mapped[str] = mapped_column(String(300), default="")
+    # Which rule decided the status, shown to the author in the queue.
+    moderation_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Hash of the token held by the browser that wrote it (pending view, returning
+    # commenter proof); never the token itself.
+    owner_token_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    post: Mapped[Post] = relationship()
+    parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
+    author: Mapped[Author | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("post_id", "source_url", name="uq_comment_post_source"),
+        Index("ix_comment_post_status_thread", "post_id", "status", "parent_id", "id"),
+        Index("ix_comment_status_created", "status", "created_at"),
+        Index("ix_comment_type_status", "type", "status"),
+    )
+
+    @property
+    def is_ping(self) -> bool:
+        return self.type in ("pingback", "webmention")
+
+
+class Setting(db.Model):
+    """An author-edited override of a config default (moderation settings)."""
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class RateEvent(db.Model):
+    """One counted event (a failed sign-in, a ping) for windowed rate limits."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_rate_event_lookup", "bucket", "key", "created_at"),)
+
+
+class OutboundPing(db.Model):
+    """A webmention or pingback we sent (or tried to) for a link in a post."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    target_url: Mapped[str] = mapped_column(String(2000))
+    method: Mapped[str] = mapped_column(String(20), default="")  # webmention|pingback
+    endpoint: Mapped[str] = mapped_column(String(2000), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    result: Mapped[str] = mapped_column(Text, default="")
+    attempted_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (UniqueConstraint("post_id", "target_url", name="uq_ping_target"),)
+
+
+class WebmentionRequest(db.Model):
+    """A received webmention waiting for, or done with, verification."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(2000))
+    target: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    result: Mapped[str] = mapped_column(Text, default="")
+    requester_ip: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,7 @@
+"""Public pages: home, post, category and author archives."""
+
+from flask import Blueprint
+
+bp = Blueprint("posts", __name__)
+
+from . import views  # noqa: E402,F401  (routes register on import)

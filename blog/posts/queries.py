@@ -1,0 +1,84 @@
+"""Read-side queries for the public pages; each page uses a fixed number of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Author, Category, Comment, Post
+
+
+def published_posts() -> Select:
+    """Published posts with author and categories, newest first."""
+    return (
+        select(Post)
+        .where(Post.status == "published")
+        .options(joinedload(Post.author), selectinload(Post.categories))
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+
+
+def get_published_post(slug: str) -> Post | None:
+    """The published post with this slug, or None (drafts are never public)."""
+    return db.session.scalar(
+        select(Post)
+        .where(Post.slug == slug, Post.status == "published")
+        .options(joinedload(Post.author), selectinload(Post.categories))
+    )
+
+
+@dataclass
+class Neighbours:
+    previous: Post | None
+    next: Post | None
+
+
+def get_neighbours(post: Post) -> Neighbours:
+    """The published posts just before and just after ``post``."""
+    base = select(Post).where(Post.status == "published", Post.id != post.id)
+    previous = db.session.scalar(
+        base.where(Post.published_at <= post.published_at)
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(1)
+    )
+    following = db.session.scalar(
+        base.where(Post.published_at >= post.published_at)
+        .order_by(Post.published_at.asc(), Post.id.asc())
+        .limit(1)
+    )
+    return Neighbours(previous=previous, next=following)
+
+
+def count_approved_responses(post_ids: list[int]) -> dict[int, int]:
+    """Approved comments and pings per post, for the given posts, in one query."""
+    if not post_ids:
+        return {}
+    rows = db.session.execute(
+        select(Comment.post_id, func.count())
+        .where(Comment.post_id.in_(post_ids), Comment.status == "approved")
+        .group_by(Comment.post_id)
+    )
+    return {post_id: count for post_id, count in rows}
+
+
+def get_category(slug: str) -> Category | None:
+    """The category with this slug."""
+    return db.session.scalar(select(Category).where(Category.slug == slug))
+
+
+def get_author(slug: str) -> Author | None:
+    """The author with this slug."""
+    return db.session.scalar(select(Author).where(Author.slug == slug))
+
+
+def posts_in_category(category_id: int) -> Select:
+    """Published posts filed under the category."""
+    return published_posts().where(Post.categories.any(Category.id == category_id))
+
+
+def posts_by_author(author_id: int) -> Select:
+    """Published posts written by the author."""
+    return published_posts().where(Post.author_id == author_id)

@@ -1,0 +1,101 @@
+"""Loads the original post and the sample posts into the database, once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Author, Category, Comment, Post
+from .sanitize import clean_comment, clean_post
+from .text import slugify
+
+
+def _read(name: str) -> Any:
+    return json.loads(resources.files("blog.seed").joinpath(name).read_text("utf-8"))
+
+
+def get_or_create_category(name: str) -> Category:
+    """The category called ``name``, created when missing."""
+    slug = slugify(name)
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        category = Category(name=name, slug=slug)
+        db.session.add(category)
+    return category
+
+
+def _get_or_create_author(data: dict) -> Author:
+    author = db.session.scalar(
+        select(Author).where(Author.username == data["username"])
+    )
+    if author is None:
+        author = Author(**data)
+        db.session.add(author)
+    return author
+
+
+def _add_post(data: dict, author: Author) -> Post | None:
+    if db.session.scalar(select(Post.id).where(Post.slug == data["slug"])):
+        return None
+    post = Post(
+        slug=data["slug"],
+        title=data["title"],
+        body=clean_post(data["body_html"]),
+        author=author,
+        status="published",
+        published_at=datetime.fromisoformat(data["published_at"]),
+        categories=[get_or_create_category(data["category"])],
+    )
+    db.session.add(post)
+    return post
+
+
+def _add_responses(post: Post, author: Author, responses: list[dict]) -> None:
+    for item in responses:
+        created = datetime.fromisoformat(item["created_at"])
+        comment = Comment(
+            post=post,
+            type=item["type"],
+            status="approved",
+            content=item["text"],
+            content_html=clean_comment(item["text"]),
+            created_at=created,
+            updated_at=created,
+            moderation_reason="importato",
+        )
+        if item["type"] == "pingback":
+            comment.source_url = item["source_url"]
+            comment.source_title = item["source_title"]
+            comment.author_name = item["source_title"]
+            comment.author_url = item["source_url"]
+        elif item.get("by_author"):
+            comment.author = author
+            comment.author_name = author.display_name
+            comment.author_url = author.url
+        else:
+            comment.author_name = item["name"]
+            comment.author_url = item.get("url", "")
+        db.session.add(comment)
+        db.session.flush()
+        comment.thread_id = comment.id
+
+
+def load_seed() -> int:
+    """Add whatever of the seed is missing; return how many posts were created."""
+    original = _read("original-post.json")
+    author = _get_or_create_author(original["author"])
+    created = 0
+    post = _add_post(original["post"], author)
+    if post is not None:
+        _add_responses(post, author, original["post"]["responses"])
+        created += 1
+    for data in _read("extra-posts.json"):
+        if _add_post(data, author) is not None:
+            created += 1
+    db.session.flush()
+    return created

@@ -1,0 +1,52 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from .sanitize import allowed_tags_note
+
+MONTHS_IT = (
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+)
+
+
+def month_day_it(value: datetime | None) -> str:
+    """``ottobre 23``: the month and day as the original theme shows a post date."""
+    if value is None:
+        return ""
+    return f"{MONTHS_IT[value.month - 1]} {value.day}"
+
+
+def long_date_it(value: datetime | None) -> str:
+    """``23 ottobre 2012 alle 10:15``: a comment's date."""
+    if value is None:
+        return ""
+    return f"{value.day} {MONTHS_IT[value.month - 1]} {value.year} alle {value:%H:%M}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and the globals templates rely on."""
+    app.jinja_env.filters["month_day_it"] = month_day_it
+    app.jinja_env.filters["long_date_it"] = long_date_it
+    app.jinja_env.globals["allowed_tags_note"] = allowed_tags_note()
+
+    @app.context_processor
+    def site_globals() -> dict:
+        return {
+            "site_name": app.config["SITE_NAME"],
+            "site_tagline": app.config["SITE_TAGLINE"],
+        }

@@ -1,0 +1,281 @@
+"""The original post page, element by element, against the seed text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from blog.extensions import db
+from blog.models import Comment, Post
+from blog.sanitize import allowed_tags_note
+
+SEED = (Path(__file__).parent / "data" / "original-post.txt").read_text("utf-8")
+POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
+TAGS_NOTE = (
+    'È possibile utilizzare questi tag ed attributi XHTML: <a href="" title=""> '
+    '<abbr title=""> <acronym title=""> <b> <blockquote cite=""> <cite> <code> '
+    '<del datetime=""> <em> <i> <q cite=""> <strike> <strong>'
+)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+
+
+def seed_responses() -> list[tuple[str | None, str]]:
+    """(name or None, text) for each numbered item of the seed's response list."""
+    block = SEED.split("12 Responses", 1)[1].split("Lascia un Commento", 1)[0]
+    items = re.split(r"^\s+\d+\. ", block, flags=re.M)[1:]
+    parsed = []
+    for item in items:
+        name = None
+        match = re.match(r"(.+?) scrive:\s*\n", item)
+        if match:
+            name, item = match.group(1), item[match.end() :]
+        parsed.append((name, squash(item)))
+    return parsed
+
+
+@pytest.fixture
+def page(client):
+    response = client.get(POST_URL)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert response.content_type == "text/html; charset=utf-8"
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def test_title_and_meta_line(page):
+    assert page.h1.get_text() == "Chi è e chi NON è il Community Manager?!"
+    assert page.title.get_text().startswith("Chi è e chi NON è il Community Manager?!")
+    meta = page.select_one(".post-meta")
+    assert squash(meta.get_text()) == (
+        "on ottobre 23 | in Social Media Marketing | by Riccardo Scarascia "
+        "| with 12 Comments"
+    )
+    assert meta.time["datetime"].startswith("2012-10-23")
+    links = {a.get_text(): a["href"] for a in meta.find_all("a")}
+    assert links["Social Media Marketing"] == "/category/social-media-marketing/"
+    assert links["Riccardo Scarascia"] == "/author/riccardo-scarascia/"
+    assert links["12 Comments"].endswith("#comments")
+
+
+def test_body_keeps_headings_paragraphs_and_typography(page):
+    body = page.select_one(".post-body")
+    headings = [squash(h.get_text()) for h in body.find_all("h3")]
+    assert headings == [
+        "Non è il “tuttofare digitale”",
+        "Non è un content manager",
+        "Non è un social media manager",
+        "Non è un servizio di customer care",
+        "Non è uno strumento di awareness e leads generation",
+        "Non può essere misurato con gli analytics e con gli insights",
+        "Chi è il Community Manager?",
+    ]
+    text = squash(body.get_text(" "))
+    start = SEED.index("Chi è il community manager?\n")
+    end = SEED.index("Voi che ne pensate?")
+    expected = squash(
+        SEED[start:end] + "Voi che ne pensate? Chi è per voi il community manager?"
+    )
+    assert text == expected
+    assert "Tra l’altro" in text and "etc…" in text
+
+
+def test_author_box(page):
+    box = page.select_one(".author-box")
+    assert squash(box.select_one(".author-name").get_text()) == "Riccardo Scarascia"
+    assert box.select_one(".author-title").get_text() == "Digital Marketer"
+    assert (
+        box.select_one(".author-bio")
+        .get_text()
+        .startswith("Una laurea in Economia ed un master in Marketing e Comunicazione")
+    )
+    assert (
+        box.select_one(".author-bio").get_text().endswith("sul suo blog nOwmedia.it.")
+    )
+
+
+def test_twelve_responses_in_seed_order(page):
+    assert page.select_one("#comments h2").get_text() == "12 Responses"
+    items = page.select("ol.commentlist > li")
+    assert len(items) == 12
+    expected = seed_responses()
+    assert len(expected) == 12
+    for number, (item, (name, text)) in enumerate(zip(items, expected, strict=True), 1):
+        assert re.fullmatch(r"comment-\d+", item["id"]), number
+        if number in (11, 12):
+            assert "pingback" in item["class"]
+            assert squash(item.get_text()) == text
+            link = item.select_one(".ping-excerpt a")
+            assert link["href"].startswith("https://")
+            assert ".example.org/" in link["href"]
+            assert text.startswith("[...] ") and text.endswith(" [...]")
+            continue
+        content = squash(item.select_one(".comment-content").get_text(" "))
+        assert content == text, number
+        shown_name = squash(item.select_one(".fn").get_text())
+        if name:
+            assert shown_name == name
+        assert item.select_one(".says").get_text() == "scrive:"
+    names = [squash(li.select_one(".fn").get_text()) for li in items[:10]]
+    assert names[0] == "Brunella"
+    assert names[2] == names[3] == names[9] == "Riccardo Scarascia"
+    assert all("by-author" in items[i]["class"] for i in (2, 3, 9))
+
+
+def test_permalink_anchors_point_to_their_item(page):
+    for item in page.select("ol.commentlist > li.comment"):
+        assert item.select_one(".comment-date")["href"] == "#" + item["id"]
+
+
+def test_comment_form_fields_and_exact_tags_note(page):
+    form = page.select_one("#respond")
+    assert form.h2.get_text() == "Lascia un Commento"
+    assert squash(form.select_one(".comment-notes").get_text()) == (
+        "L'indirizzo email non verrà pubblicato. "
+        "I campi obbligatori sono contrassegnati *"
+    )
+    labels = [squash(label.parent.get_text(" ")) for label in form.find_all("label")]
+    assert labels[:4] == ["Nome *", "Email *", "Sito web", "Commento"]
+    assert squash(form.select_one(".form-allowed-tags").get_text()) == TAGS_NOTE
+    assert form.select_one("input[type=submit]")["value"] == "Invia commento"
+
+
+def test_tags_note_is_generated_from_the_whitelist():
+    from blog import sanitize
+
+    assert TAGS_NOTE.endswith(allowed_tags_note())
+    assert allowed_tags_note({"b": (), "a": ("href",)}) == '<b> <a href="">'
+    assert set(sanitize.COMMENT_TAGS) == set(re.findall(r"<(\w+)", TAGS_NOTE))
+
+
+def test_email_addresses_are_never_in_the_page(app, client):
+    with app.app_context():
+        db.session.query(Comment).update({Comment.author_email: "secret@example.org"})
+        db.session.commit()
+    assert "secret@example.org" not in client.get(POST_URL).get_data(as_text=True)
+
+
+def test_previous_and_next_links(page, client):
+    nav = page.select_one(".post-nav")
+    assert nav.select_one("a.prev")["href"] == "/cinque-regole-per-un-blog-aziendale/"
+    assert nav.select_one("a.next")["href"] == "/il-content-manager-braccio-destro/"
+    newest = BeautifulSoup(
+        client.get("/il-content-manager-braccio-destro/").get_data(as_text=True),
+        "html.parser",
+    )
+    assert newest.select_one(".post-nav a.next") is None
+    assert newest.select_one(".post-nav a.prev")["href"] == POST_URL
+    assert page.select_one("a.scroll-top")["href"] == "#top"
+
+
+def test_counts_only_approved_responses(app, client):
+    with app.app_context():
+        post = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
+        for status in ("pending", "spam", "trash"):
+            db.session.add(
+                Comment(
+                    post=post,
+                    status=status,
+                    author_name="X",
+                    content="x",
+                    content_html="<p>x</p>",
+                )
+            )
+        db.session.commit()
+    page = BeautifulSoup(client.get(POST_URL).get_data(as_text=True), "html.parser")
+    assert page.select_one("#comments h2").get_text() == "12 Responses"
+    assert len(page.select("ol.commentlist > li")) == 12
+
+
+def test_home_lists_published_posts_newest_first(app, client):
+    with app.app_context():
+        db.session.add(
+            Post(
+                slug="bozza",
+                title="Bozza segreta",
+                body="<p>x</p>",
+                author_id=1,
+                status="draft",
+            )
+        )
+        db.session.commit()
+    page = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    titles = [squash(h.get_text()) for h in page.select(".post-summary h2")]
+    assert titles == [
+        "Il content manager, braccio destro del community manager",
+        "Chi è e chi NON è il Community Manager?!",
+        "Cinque regole per un blog aziendale che funziona",
+    ]
+    assert "with 12 Comments" in squash(page.get_text(" "))
+    assert client.get("/bozza/").status_code == 404
+
+
+def test_home_paginates(app, client):
+    app.config["POSTS_PER_PAGE"] = 2
+    first = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    assert len(first.select(".post-summary")) == 2
+    assert first.select_one(".pager a[rel=next]")["href"] == "/?page=2"
+    second = BeautifulSoup(client.get("/?page=2").get_data(as_text=True), "html.parser")
+    assert len(second.select(".post-summary")) == 1
+    assert client.get("/?page=3").status_code == 404
+    assert client.get("/?page=abc").status_code == 200
+
+
+def test_category_and_author_archives(client):
+    category = BeautifulSoup(
+        client.get("/category/social-media-marketing/").get_data(as_text=True),
+        "html.parser",
+    )
+    assert category.h1.get_text() == "Archivio: Social Media Marketing"
+    assert len(category.select(".post-summary")) == 2
+    author = BeautifulSoup(
+        client.get("/author/riccardo-scarascia/").get_data(as_text=True), "html.parser"
+    )
+    assert "Riccardo Scarascia" in author.h1.get_text()
+    assert len(author.select(".post-summary")) == 3
+    assert client.get("/category/nessuna/").status_code == 404
+    assert client.get("/author/nessuno/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/non-esiste/", "/category/x/", "/a/b/c/d"])
+def test_not_found_page_is_italian(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert page.h1.get_text() == "Pagina non trovata"
+    assert page.html["lang"] == "it"
+
+
+def test_seed_is_idempotent(app, runner):
+    result = runner.invoke(args=["seed"])
+    assert "0 new posts" in result.output
+    with app.app_context():
+        assert db.session.query(Post).count() == 3
+        assert db.session.query(Comment).count() == 12
+
+
+def test_post_page_query_count_is_constant(app, client, count_queries):
+    with count_queries() as before:
+        client.get(POST_URL)
+    with app.app_context():
+        post = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
+        db.session.add_all(
+            Comment(
+                post=post,
+                status="approved",
+                author_name=f"Lettore {i}",
+                content="ok",
+                content_html="<p>ok</p>",
+            )
+            for i in range(200)
+        )
+        db.session.commit()
+    with count_queries() as after:
+        client.get(POST_URL)
+    assert before.count == after.count
+    assert before.count <= 8
