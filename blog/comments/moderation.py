@@ -1,0 +1,147 @@
+"""What happens to a new comment or ping: refused, spam, held, or approved.
+
+Refusing (the request fails with a message) is kept apart from deciding the
+status of what is accepted, as django-contrib-comments' moderator does. Both are
+plain functions over plain values, so every rule is tested directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..settings import ModerationSettings
+
+DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
+FLOOD_MESSAGE = "Stai commentando troppo velocemente. Rallenta."
+CLOSED_MESSAGE = "I commenti per questo articolo sono chiusi."
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A response about to be stored, as plain values."""
+
+    content: str
+    content_html: str = ""
+    type: str = "comment"
+    author_name: str = ""
+    author_email: str = ""
+    author_url: str = ""
+    author_ip: str = ""
+    user_agent: str = ""
+    by_author: bool = False  # the signed-in author wrote it
+    internal: bool = False  # a ping from one of our own posts
+    honeypot: str = ""
+    seconds_to_submit: float | None = None  # form render to submission
+
+
+@dataclass(frozen=True)
+class History:
+    """What the database knows about this candidate's sender."""
+
+    duplicate: bool = False
+    seconds_since_last: float | None = None  # same IP or email, any post
+    proven_known: bool = False  # holds a token of an earlier approved comment
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status_code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # approved | pending | spam
+    reason: str
+
+
+def comments_closed(
+    comment_status: str,
+    published_at: datetime | None,
+    settings: ModerationSettings,
+    now: datetime,
+) -> bool:
+    """Whether a post takes no new comments (closed by hand or by age)."""
+    if comment_status != "open":
+        return True
+    if settings.close_after_days and published_at is not None:
+        return now - published_at > timedelta(days=settings.close_after_days)
+    return False
+
+
+def refuse(
+    candidate: Candidate, history: History, settings: ModerationSettings
+) -> Refusal | None:
+    """The reason to turn the request away, or None when it may be stored."""
+    if history.duplicate:
+        return Refusal(409, DUPLICATE_MESSAGE)
+    is_ping = candidate.type != "comment"
+    if (
+        not is_ping
+        and not candidate.by_author
+        and history.seconds_since_last is not None
+        and history.seconds_since_last < settings.flood_seconds
+    ):
+        return Refusal(429, FLOOD_MESSAGE)
+    return None
+
+
+_LINK = re.compile(r"<a\s", re.IGNORECASE)
+
+
+def count_links(content_html: str) -> int:
+    """Links in the sanitised HTML, bare URLs included (they were linkified)."""
+    return len(_LINK.findall(content_html))
+
+
+def _first_match(words: tuple[str, ...], candidate: Candidate) -> str | None:
+    haystacks = [
+        candidate.content.lower(),
+        candidate.author_name.lower(),
+        candidate.author_email.lower(),
+        candidate.author_url.lower(),
+        candidate.author_ip.lower(),
+        candidate.user_agent.lower(),
+    ]
+    for word in words:
+        if any(word in haystack for haystack in haystacks):
+            return word
+    return None
+
+
+def decide(
+    candidate: Candidate, history: History, settings: ModerationSettings
+) -> Decision:
+    """The status a new response is stored with, and the rule that chose it."""
+    if candidate.by_author:
+        return Decision("approved", "scritto dall'autore")
+    if candidate.internal:
+        return Decision("approved", "collegamento da un articolo del blog")
+    word = _first_match(settings.disallowed_words, candidate)
+    if word:
+        return Decision("spam", f"parola non consentita: «{word}»")
+    if candidate.type == "comment":
+        if candidate.honeypot:
+            return Decision("spam", "campo trappola compilato")
+        if (
+            candidate.seconds_to_submit is not None
+            and candidate.seconds_to_submit < settings.min_seconds
+        ):
+            return Decision(
+                "spam",
+                f"inviato in {candidate.seconds_to_submit:.1f} s, "
+                f"meno di {settings.min_seconds} s",
+            )
+    links = count_links(candidate.content_html)
+    if links > settings.max_links:
+        return Decision("pending", f"{links} link (limite {settings.max_links})")
+    word = _first_match(settings.moderation_words, candidate)
+    if word:
+        return Decision("pending", f"parola da moderare: «{word}»")
+    if not settings.hold_all:
+        return Decision("approved", "approvazione automatica")
+    if settings.auto_approve_known and history.proven_known:
+        return Decision("approved", "commentatore già approvato")
+    return Decision("pending", "in attesa di approvazione")
