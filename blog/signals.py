@@ -1,0 +1,11 @@
+"""Blinker signals that let one feature react to another without importing it."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the app; kwargs: post (a Post just published or updated while published)
+post_published = _signals.signal("post-published")
+# sender: the app; kwargs: post_id (a response on that post was added, changed
+# status, was edited or deleted): caches of the post page must drop it.
+responses_changed = _signals.signal("responses-changed")
