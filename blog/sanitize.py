@@ -9,9 +9,12 @@ change without touching them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import partial
+from urllib.parse import urlsplit
 
 import bleach
+from bleach.html5lib_shim import Filter
 from bleach.linkifier import LinkifyFilter
 
 COMMENT_TAGS: dict[str, tuple[str, ...]] = {
@@ -72,9 +75,81 @@ def _set_ugc_rel(attrs: dict, new: bool = False) -> dict:
     return attrs
 
 
+# What browsers ignore inside a URL scheme: whitespace, controls, invisible
+# characters (zero-width space, BOM...) and anything else outside ASCII.
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f-\xa0\s]|[^\x00-\x7f]")
+
+
+def is_safe_url(value: str) -> bool:
+    """An absolute http, https or mailto URL, whatever disguise it wears."""
+    normalised = _URL_NOISE.sub("", value).lower()
+    try:
+        parts = urlsplit(normalised)
+    except ValueError:
+        return False
+    if parts.scheme not in PROTOCOLS:
+        return False
+    return parts.scheme == "mailto" or bool(parts.netloc)
+
+
+def _comment_attribute(tag: str, name: str, value: str) -> bool:
+    if name not in COMMENT_TAGS.get(tag, ()):
+        return False
+    # Relative and scheme-less links are refused too: a comment links out with
+    # an explicit, allowed scheme or not at all.
+    if name in ("href", "cite"):
+        return is_safe_url(value)
+    return True
+
+
+class _ParagraphFilter(Filter):
+    """Wraps a paragraph's inline content in ``<p>``, newlines become ``<br>``.
+
+    A ``blockquote`` at the top level stays outside the paragraph, because
+    ``<p><blockquote>`` would be re-parsed differently by a browser.
+    """
+
+    def __iter__(self) -> Iterator[dict]:
+        depth = 0
+        in_p = False
+        for token in super().__iter__():
+            kind = token["type"]
+            if depth == 0 and kind == "StartTag" and token["name"] == "blockquote":
+                if in_p:
+                    yield {"type": "EndTag", "name": "p", "namespace": None}
+                    in_p = False
+            elif depth == 0 and not in_p and kind != "EndTag":
+                if kind in ("Characters", "SpaceCharacters"):
+                    token = {**token, "data": token["data"].lstrip("\n")}
+                    if not token["data"].strip():
+                        continue
+                yield {"type": "StartTag", "name": "p", "namespace": None, "data": {}}
+                in_p = True
+            if kind == "StartTag":
+                depth += 1
+            elif kind == "EndTag":
+                depth = max(depth - 1, 0)
+            if kind in ("Characters", "SpaceCharacters") and "\n" in token["data"]:
+                yield from _with_line_breaks(token)
+            else:
+                yield token
+        if in_p:
+            yield {"type": "EndTag", "name": "p", "namespace": None}
+
+
+def _with_line_breaks(token: dict) -> Iterator[dict]:
+    lines = token["data"].split("\n")
+    for number, line in enumerate(lines):
+        if number:
+            yield {"type": "EmptyTag", "name": "br", "namespace": None, "data": {}}
+            yield {"type": "SpaceCharacters", "data": "\n"}
+        if line:
+            yield {"type": token["type"], "data": line}
+
+
 _comment_cleaner = bleach.Cleaner(
     tags=frozenset(COMMENT_TAGS),
-    attributes={tag: list(attrs) for tag, attrs in COMMENT_TAGS.items()},
+    attributes=_comment_attribute,
     protocols=PROTOCOLS,
     strip=False,
     strip_comments=True,
@@ -84,7 +159,8 @@ _comment_cleaner = bleach.Cleaner(
             callbacks=[_set_ugc_rel],
             skip_tags={"code"},
             parse_email=False,
-        )
+        ),
+        _ParagraphFilter,
     ],
 )
 
@@ -102,14 +178,11 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 def clean_comment(text: str) -> str:
     """Sanitise a reader's text to the whitelist, link bare URLs, add paragraphs."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    # Each paragraph is cleaned on its own so an unclosed tag is closed inside
+    # its paragraph and cannot swallow the rest of the page.
     paragraphs = [p.strip() for p in _BLANK_LINES.split(text) if p.strip()]
-    html_parts = []
-    for paragraph in paragraphs:
-        # Each paragraph is cleaned on its own so an unclosed tag is closed
-        # inside its paragraph and cannot swallow the rest of the page.
-        cleaned = _comment_cleaner.clean(paragraph)
-        html_parts.append("<p>" + cleaned.replace("\n", "<br>\n") + "</p>")
-    return "\n".join(html_parts)
+    cleaned = (_comment_cleaner.clean(paragraph) for paragraph in paragraphs)
+    return "\n".join(html for html in cleaned if html)
 
 
 def clean_post(html: str) -> str:
