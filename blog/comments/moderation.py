@@ -16,6 +16,16 @@ from ..settings import ModerationSettings
 DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
 FLOOD_MESSAGE = "Stai commentando troppo velocemente. Rallenta."
 CLOSED_MESSAGE = "I commenti per questo articolo sono chiusi."
+REPLY_MISSING_MESSAGE = (
+    "Il commento a cui vuoi rispondere non esiste o non è ancora stato approvato."
+)
+REPLY_OTHER_POST_MESSAGE = (
+    "Il commento a cui vuoi rispondere appartiene a un altro articolo."
+)
+REPLY_TOO_DEEP_MESSAGE = (
+    "Non è possibile rispondere a questo commento: "
+    "la discussione ha raggiunto la profondità massima."
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,15 @@ class History:
     duplicate: bool = False
     seconds_since_last: float | None = None  # same IP or email, any post
     proven_known: bool = False  # holds a token of an earlier approved comment
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The comment a reply answers, as plain values."""
+
+    post_id: int
+    status: str
+    depth: int
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,19 @@ def refuse(
         and history.seconds_since_last < settings.flood_seconds
     ):
         return Refusal(429, FLOOD_MESSAGE)
+    return None
+
+
+def refuse_reply(
+    parent: Parent | None, post_id: int, settings: ModerationSettings
+) -> Refusal | None:
+    """Why a reply to ``parent`` cannot be stored on post ``post_id``, or None."""
+    if parent is None or parent.status != "approved":
+        return Refusal(422, REPLY_MISSING_MESSAGE)
+    if parent.post_id != post_id:
+        return Refusal(422, REPLY_OTHER_POST_MESSAGE)
+    if parent.depth >= settings.thread_depth:
+        return Refusal(422, REPLY_TOO_DEEP_MESSAGE)
     return None
 
 

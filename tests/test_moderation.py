@@ -1,0 +1,229 @@
+"""The moderation rules, called directly: no request, no database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from blog.comments.moderation import (
+    CLOSED_MESSAGE,
+    DUPLICATE_MESSAGE,
+    FLOOD_MESSAGE,
+    REPLY_MISSING_MESSAGE,
+    REPLY_OTHER_POST_MESSAGE,
+    REPLY_TOO_DEEP_MESSAGE,
+    Candidate,
+    History,
+    Parent,
+    Refusal,
+    comments_closed,
+    count_links,
+    decide,
+    refuse,
+    refuse_reply,
+)
+from blog.sanitize import clean_comment
+from blog.settings import ModerationSettings
+
+NOW = datetime(2024, 5, 1, 12, 0)
+DEFAULTS = ModerationSettings()
+
+
+def reader(text: str = "Bell'articolo, grazie.", **fields) -> Candidate:
+    """A plain reader's comment typed slowly enough, with its sanitised HTML."""
+    values = {
+        "author_name": "Lucia",
+        "author_email": "lucia@example.org",
+        "author_ip": "127.0.0.9",
+        "user_agent": "Firefox",
+        "seconds_to_submit": 60.0,
+        **fields,
+    }
+    return Candidate(content=text, content_html=clean_comment(text), **values)
+
+
+def test_the_messages_are_the_announced_ones():
+    assert DUPLICATE_MESSAGE == "Commento duplicato: sembra che tu l'abbia già scritto!"
+    assert FLOOD_MESSAGE == "Stai commentando troppo velocemente. Rallenta."
+
+
+def test_every_comment_is_held_by_default():
+    decision = decide(reader(), History(), DEFAULTS)
+    assert decision.status == "pending"
+    assert decision.reason == "in attesa di approvazione"
+
+
+def test_without_hold_all_a_clean_comment_is_approved():
+    settings = ModerationSettings(hold_all=False)
+    assert decide(reader(), History(), settings).status == "approved"
+
+
+def test_the_signed_in_author_is_approved_at_once():
+    settings = ModerationSettings(disallowed_words=("grazie",))
+    assert decide(reader(by_author=True), History(), settings).status == "approved"
+
+
+class TestReturningCommenter:
+    settings = ModerationSettings(auto_approve_known=True)
+
+    def test_proof_of_an_approved_comment_approves(self):
+        decision = decide(reader(), History(proven_known=True), self.settings)
+        assert decision.status == "approved"
+        assert decision.reason == "commentatore già approvato"
+
+    def test_a_matching_name_and_email_alone_prove_nothing(self):
+        # History carries no "known name" flag at all: only the token counts.
+        assert decide(reader(), History(), self.settings).status == "pending"
+
+    def test_proof_is_ignored_when_the_option_is_off(self):
+        assert decide(reader(), History(proven_known=True), DEFAULTS).status == (
+            "pending"
+        )
+
+    def test_proof_does_not_bypass_the_link_limit(self):
+        text = "https://a.example.com https://b.example.com https://c.example.com"
+        decision = decide(reader(text), History(proven_known=True), self.settings)
+        assert decision.status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("text", "links"),
+    [
+        ("nessun link", 0),
+        ('<a href="https://a.example.com/">a</a> e https://b.example.com/', 2),
+        ("https://a.example.com https://b.example.com https://c.example.com", 3),
+    ],
+)
+def test_links_are_counted_in_the_sanitised_html(text, links):
+    assert count_links(clean_comment(text)) == links
+
+
+def test_more_links_than_the_limit_hold_the_comment():
+    settings = ModerationSettings(hold_all=False, max_links=2)
+    two = "https://a.example.com https://b.example.com"
+    three = two + " https://c.example.com"
+    assert decide(reader(two), History(), settings).status == "approved"
+    decision = decide(reader(three), History(), settings)
+    assert (decision.status, decision.reason) == ("pending", "3 link (limite 2)")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["content", "author_name", "author_email", "author_url", "author_ip", "user_agent"],
+)
+def test_moderation_words_match_every_field(field):
+    settings = ModerationSettings(hold_all=False, moderation_words=("casin",))
+    values = {
+        "content": "CASINò",
+        "author_name": "Casinò Royale",
+        "author_email": "casino@example.org",
+        "author_url": "https://casino.example/",
+        "author_ip": "casin",
+        "user_agent": "CasinoBot",
+    }
+    if field == "content":
+        candidate = reader(values["content"])
+    else:
+        candidate = reader(**{field: values[field]})
+    decision = decide(candidate, History(), settings)
+    assert decision.status == "pending"
+    assert "casin" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["content", "author_name", "author_email", "author_url", "author_ip", "user_agent"],
+)
+def test_disallowed_words_mark_spam_in_every_field(field):
+    settings = ModerationSettings(hold_all=False, disallowed_words=("viagra",))
+    if field == "content":
+        candidate = reader("compra VIAGRA qui")
+    else:
+        candidate = reader(**{field: "viagra-shop"})
+    assert decide(candidate, History(), settings).status == "spam"
+
+
+def test_a_filled_honeypot_is_spam():
+    decision = decide(reader(honeypot="http://spam.example"), History(), DEFAULTS)
+    assert (decision.status, decision.reason) == ("spam", "campo trappola compilato")
+
+
+@pytest.mark.parametrize(("seconds", "status"), [(0.5, "spam"), (2.9, "spam")])
+def test_a_form_sent_implausibly_fast_is_spam(seconds, status):
+    decision = decide(reader(seconds_to_submit=seconds), History(), DEFAULTS)
+    assert decision.status == status
+
+
+def test_a_form_sent_after_the_minimum_is_judged_normally():
+    settings = ModerationSettings(hold_all=False, min_seconds=3)
+    assert decide(reader(seconds_to_submit=3.0), History(), settings).status == (
+        "approved"
+    )
+
+
+def test_pings_skip_the_comment_only_traps():
+    ping = Candidate(content="x", type="pingback", honeypot="", seconds_to_submit=0)
+    settings = ModerationSettings(hold_all=False)
+    assert decide(ping, History(), settings).status == "approved"
+
+
+def test_a_duplicate_is_refused_with_409():
+    refusal = refuse(reader(), History(duplicate=True), DEFAULTS)
+    assert refusal == Refusal(409, DUPLICATE_MESSAGE)
+
+
+def test_a_second_comment_within_the_flood_window_is_refused_with_429():
+    assert refuse(reader(), History(seconds_since_last=14.9), DEFAULTS) == Refusal(
+        429, FLOOD_MESSAGE
+    )
+    assert refuse(reader(), History(seconds_since_last=15), DEFAULTS) is None
+    assert refuse(reader(), History(), DEFAULTS) is None
+
+
+def test_the_author_is_exempt_from_the_flood_rule_but_not_duplicates():
+    author = reader(by_author=True)
+    assert refuse(author, History(seconds_since_last=1), DEFAULTS) is None
+    assert refuse(author, History(duplicate=True), DEFAULTS).status_code == 409
+
+
+class TestClosedComments:
+    published = NOW - timedelta(days=10)
+
+    def test_open_post_without_age_limit_is_open(self):
+        assert not comments_closed("open", self.published, DEFAULTS, NOW)
+
+    def test_closed_by_hand(self):
+        assert comments_closed("closed", self.published, DEFAULTS, NOW)
+
+    def test_closed_after_n_days(self):
+        settings = ModerationSettings(close_after_days=9)
+        assert comments_closed("open", self.published, settings, NOW)
+        settings = ModerationSettings(close_after_days=10)
+        assert not comments_closed("open", self.published, settings, NOW)
+
+    def test_the_closed_message(self):
+        assert CLOSED_MESSAGE == "I commenti per questo articolo sono chiusi."
+
+
+class TestReplies:
+    def test_an_approved_parent_on_the_same_post_is_fine(self):
+        assert refuse_reply(Parent(7, "approved", 1), 7, DEFAULTS) is None
+
+    @pytest.mark.parametrize("status", ["pending", "spam", "trash"])
+    def test_a_parent_that_is_not_approved_is_refused(self, status):
+        refusal = refuse_reply(Parent(7, status, 1), 7, DEFAULTS)
+        assert refusal == Refusal(422, REPLY_MISSING_MESSAGE)
+
+    def test_a_missing_parent_is_refused(self):
+        assert refuse_reply(None, 7, DEFAULTS) == Refusal(422, REPLY_MISSING_MESSAGE)
+
+    def test_a_parent_on_another_post_is_refused(self):
+        refusal = refuse_reply(Parent(8, "approved", 1), 7, DEFAULTS)
+        assert refusal == Refusal(422, REPLY_OTHER_POST_MESSAGE)
+
+    def test_replies_stop_at_the_configured_depth(self):
+        settings = ModerationSettings(thread_depth=3)
+        assert refuse_reply(Parent(7, "approved", 2), 7, settings) is None
+        refusal = refuse_reply(Parent(7, "approved", 3), 7, settings)
+        assert refusal == Refusal(422, REPLY_TOO_DEEP_MESSAGE)
