@@ -1,37 +1,152 @@
-"""Loads a post's approved responses as threads, in a fixed number of queries."""
+"""A post's responses as pages of threads, in a fixed number of queries.
+
+Pages hold top-level threads (replies follow their thread); the page's
+threads come in one query and all their replies in another, through
+``Comment.thread_id``. A reader also sees their own held comments, recognised
+by the owner-token hash their browser presents.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from ..extensions import db
 from ..models import Comment, Post
+from ..settings import ModerationSettings
+
+# A held comment is shown to its writer; spam too, with the same notice, so a
+# robot that keeps its cookies learns nothing from the page.
+HELD_STATUSES = ("pending", "spam")
 
 
 @dataclass
 class Node:
     comment: Comment
+    depth: int = 1
     children: list[Node] = field(default_factory=list)
 
 
 @dataclass
-class Responses:
+class CommentsPage:
     threads: list[Node]
-    total: int
+    total: int  # approved comments and pings of the whole post
+    page: int
+    pages: int
+    per_page: int
+
+    @property
+    def first_number(self) -> int:
+        """The list number of this page's first thread."""
+        return (self.page - 1) * self.per_page + 1
 
 
-def load_responses(post: Post) -> Responses:
-    """All approved responses of ``post`` as a forest, oldest first."""
-    comments = db.session.scalars(
+def visible(owner_hash: str = "") -> ColumnElement[bool]:
+    """Approved responses, and the held ones written by ``owner_hash``'s browser."""
+    shown = Comment.status == "approved"
+    if owner_hash:
+        shown = or_(
+            shown,
+            and_(
+                Comment.status.in_(HELD_STATUSES),
+                Comment.owner_token_hash == owner_hash,
+            ),
+        )
+    return shown
+
+
+def _thread_order(settings: ModerationSettings) -> tuple:
+    if settings.comment_order == "newest":
+        return (Comment.created_at.desc(), Comment.id.desc())
+    return (Comment.created_at, Comment.id)
+
+
+def count_pages(total_threads: int, settings: ModerationSettings) -> int:
+    """How many comment pages ``total_threads`` threads fill (at least one)."""
+    per_page = max(settings.comments_per_page, 1)
+    return max((total_threads + per_page - 1) // per_page, 1)
+
+
+def load_page(
+    post: Post, page: int, settings: ModerationSettings, owner_hash: str = ""
+) -> CommentsPage | None:
+    """One page of ``post``'s threads (three queries), or None past the last page."""
+    shown = visible(owner_hash)
+    total, top_level = db.session.execute(
+        select(
+            func.count(case((Comment.status == "approved", 1))),
+            func.count(case((Comment.parent_id.is_(None), 1))),
+        ).where(Comment.post_id == post.id, shown)
+    ).one()
+    pages = count_pages(top_level, settings)
+    if page > pages:
+        return None
+    per_page = max(settings.comments_per_page, 1)
+    roots = db.session.scalars(
         select(Comment)
-        .where(Comment.post_id == post.id, Comment.status == "approved")
-        .order_by(Comment.created_at, Comment.id)
+        .where(Comment.post_id == post.id, Comment.parent_id.is_(None), shown)
+        .order_by(*_thread_order(settings))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
-    nodes = {comment.id: Node(comment) for comment in comments}
-    threads: list[Node] = []
-    for comment in comments:
-        parent = nodes.get(comment.parent_id) if comment.parent_id else None
-        (parent.children if parent else threads).append(nodes[comment.id])
-    return Responses(threads=threads, total=len(comments))
+    replies = []
+    if roots:
+        replies = db.session.scalars(
+            select(Comment)
+            .where(
+                Comment.post_id == post.id,
+                Comment.thread_id.in_([root.id for root in roots]),
+                Comment.parent_id.is_not(None),
+                shown,
+            )
+            .order_by(Comment.created_at, Comment.id)
+        ).all()
+    return CommentsPage(
+        threads=build_forest(roots, replies),
+        total=total,
+        page=page,
+        pages=pages,
+        per_page=per_page,
+    )
+
+
+def build_forest(roots: list[Comment], replies: list[Comment]) -> list[Node]:
+    """Hang each reply under its parent; a reply whose parent is hidden is hidden."""
+    threads = [Node(root) for root in roots]
+    nodes = {node.comment.id: node for node in threads}
+    # Replies come oldest first, so a parent is always placed before its replies.
+    for reply in replies:
+        parent = nodes.get(reply.parent_id)
+        if parent is not None:
+            node = Node(reply, depth=parent.depth + 1)
+            parent.children.append(node)
+            nodes[reply.id] = node
+    return threads
+
+
+def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> int:
+    """The comment page on which ``comment``'s thread is shown (one query)."""
+    root_id = comment.thread_id or comment.id
+    root = comment if root_id == comment.id else db.session.get(Comment, root_id)
+    if root is None:
+        return 1
+    if settings.comment_order == "newest":
+        before = or_(
+            Comment.created_at > root.created_at,
+            and_(Comment.created_at == root.created_at, Comment.id > root.id),
+        )
+    else:
+        before = or_(
+            Comment.created_at < root.created_at,
+            and_(Comment.created_at == root.created_at, Comment.id < root.id),
+        )
+    earlier = db.session.scalar(
+        select(func.count()).where(
+            Comment.post_id == root.post_id,
+            Comment.parent_id.is_(None),
+            visible(owner_hash),
+            before,
+        )
+    )
+    return earlier // max(settings.comments_per_page, 1) + 1

@@ -1,1 +1,106 @@
-"""Comment views (the form's submission is built in the comments issue)."""
+"""Comment views: the form's submission, comment permalinks, avatars."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Response, abort, redirect, request, url_for
+
+from ..auth import current_author
+from ..extensions import csrf, db
+from ..models import Comment
+from ..posts.queries import get_published_post
+from ..settings import current_settings
+from . import bp
+from .avatars import KEY_PATTERN, identicon_svg
+from .forms import CommentForm
+from .identity import (
+    Commenter,
+    give_owner_token,
+    new_owner_token,
+    owner_token,
+    remember_commenter,
+    seconds_since_stamp,
+    token_hash,
+)
+from .page import render_post_page
+from .service import Submission, submit_comment
+from .threads import HELD_STATUSES, page_of
+
+CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
+FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
+
+
+# The form checks its own CSRF token (FlaskForm), so that a stale token sends the
+# reader back to the form with their text instead of to an error page.
+@csrf.exempt
+@bp.post("/<slug>/comment")
+def submit(slug: str):
+    post = get_published_post(slug) or abort(404)
+    author = current_author()
+    form = CommentForm()
+    if author is not None:
+        form.drop_identity()
+    if not form.validate():
+        if form.csrf_token.errors:
+            form.csrf_token.errors = [CSRF_MESSAGE]
+            return render_post_page(post, form, 400, CSRF_MESSAGE)
+        return render_post_page(post, form, 422, FORM_MESSAGE)
+    token = owner_token(request) or new_owner_token()
+    submission = Submission(
+        name=author.display_name if author else form.author.data,
+        email=author.email if author else form.email.data,
+        url=author.url if author else (form.url.data or ""),
+        content=form.comment.data,
+        parent_id=form.parent_id(),
+        ip=request.remote_addr or "",
+        user_agent=request.user_agent.string,
+        author_id=author.id if author else None,
+        owner_token=token,
+        honeypot=form.website.data or "",
+        seconds_to_submit=seconds_since_stamp(form.stamp.data, post.id, time.time()),
+    )
+    outcome = submit_comment(post, submission, current_settings())
+    if outcome.refusal is not None:
+        refusal = outcome.refusal
+        return render_post_page(post, form, refusal.status_code, refusal.message)
+    response = redirect(url_for("comments.permalink", comment_id=outcome.comment.id))
+    give_owner_token(response, request, token)
+    if author is None:
+        saved = Commenter(submission.name, submission.email, submission.url)
+        remember_commenter(response, request, saved if form.consent.data else None)
+    return response
+
+
+@bp.get("/comment/<int:comment_id>/")
+def permalink(comment_id: int):
+    """Send a ``#comment-N`` link to the comment page that shows it."""
+    comment = db.session.get(Comment, comment_id) or abort(404)
+    owner_hash = token_hash(owner_token(request))
+    mine = owner_hash and comment.owner_token_hash == owner_hash
+    if comment.status != "approved" and not (mine and comment.status in HELD_STATUSES):
+        abort(404)
+    post = comment.post
+    if post.status != "published":
+        abort(404)
+    page = page_of(comment, current_settings(), owner_hash)
+    return redirect(
+        url_for(
+            "posts.detail",
+            slug=post.slug,
+            cpage=page if page > 1 else None,
+            _anchor=f"comment-{comment.id}",
+        )
+    )
+
+
+@bp.get("/avatar/<key>.svg")
+def avatar(key: str):
+    """The identicon named by a keyed hash (see ``avatars``)."""
+    if not KEY_PATTERN.fullmatch(key):
+        abort(404)
+    response = Response(identicon_svg(key), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from sqlalchemy import Select
 
-from ..comments.forms import CommentForm
-from ..comments.threads import load_responses
+from ..comments.page import render_post_page
 from ..extensions import db
 from . import bp
 from .queries import (
     count_approved_responses,
     get_author,
     get_category,
-    get_neighbours,
     get_published_post,
     posts_by_author,
     posts_in_category,
@@ -65,10 +63,4 @@ def author(slug: str):
 @bp.get("/<slug>/")
 def detail(slug: str):
     post = get_published_post(slug) or abort(404)
-    return render_template(
-        "posts/detail.html",
-        post=post,
-        responses=load_responses(post),
-        neighbours=get_neighbours(post),
-        comment_form=CommentForm(),
-    )
+    return render_post_page(post)

@@ -1,0 +1,133 @@
+"""The post page with its responses and its form: one renderer for GET and errors."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from flask import abort, current_app, render_template, request, url_for
+from sqlalchemy import select
+
+from ..auth import current_author
+from ..extensions import db
+from ..models import Comment, Post, utcnow
+from ..posts.queries import get_neighbours
+from ..settings import current_settings
+from . import bp
+from .avatars import avatar_key, gravatar_url
+from .forms import CommentForm
+from .identity import form_stamp, owner_token, read_commenter, token_hash
+from .moderation import comments_closed
+from .threads import load_page
+
+
+@dataclass(frozen=True)
+class ListView:
+    """What the comment macro needs beyond the comment itself."""
+
+    replies_open: bool
+    thread_depth: int
+    moderate: bool  # show the author's quick moderation links
+    cpage: int | None  # the comment page, None for the first
+
+
+def comment_page_number() -> int:
+    """The ``?cpage=`` argument, 1 when missing or not a sane number."""
+    value = request.args.get("cpage", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+
+
+def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
+    """The comment a no-JavaScript reply answers, if it may be answered."""
+    if parent_id is None:
+        return None
+    parent = db.session.scalar(
+        select(Comment).where(
+            Comment.id == parent_id,
+            Comment.post_id == post.id,
+            Comment.status == "approved",
+            Comment.type == "comment",
+        )
+    )
+    if parent is None or parent.depth >= current_settings().thread_depth:
+        return None
+    return parent
+
+
+def _fresh_form(post: Post) -> CommentForm:
+    form = CommentForm()
+    saved = read_commenter(request)
+    if saved is not None:
+        form.author.data, form.email.data, form.url.data = (
+            saved.name,
+            saved.email,
+            saved.url,
+        )
+        form.consent.data = True
+    return form
+
+
+def render_post_page(
+    post: Post,
+    form: CommentForm | None = None,
+    status: int = 200,
+    message: str | None = None,
+):
+    """Render ``post`` with one page of threads and the form (``form`` re-shown)."""
+    settings = current_settings()
+    author = current_author()
+    owner_hash = token_hash(owner_token(request))
+    comments = load_page(post, comment_page_number(), settings, owner_hash)
+    if comments is None:
+        abort(404)
+    replying = form is None and "replytocom" in request.args
+    if form is None:
+        form = _fresh_form(post)
+        raw = request.args.get("replytocom", "")
+        form.comment_parent.data = raw if raw.isdigit() else "0"
+    if not form.stamp.data:
+        form.stamp.data = form_stamp(post.id, time.time())
+    reply_to = _reply_target(post, form.parent_id())
+    if reply_to is None:
+        form.comment_parent.data = "0"
+    if author is not None and hasattr(form, "author"):
+        form.drop_identity()
+    closed = comments_closed(post.comment_status, post.published_at, settings, utcnow())
+    return render_template(
+        "posts/detail.html",
+        post=post,
+        responses=comments,
+        neighbours=get_neighbours(post),
+        comment_form=form,
+        form_message=message,
+        reply_to=reply_to,
+        noindex=replying,
+        comments_closed=closed,
+        replies_open=not closed and settings.thread_depth > 1,
+        signed_in_author=author,
+        list_view=ListView(
+            replies_open=not closed and settings.thread_depth > 1,
+            thread_depth=settings.thread_depth,
+            moderate=author is not None
+            and "admin.comments" in current_app.view_functions,
+            cpage=comments.page if comments.page > 1 else None,
+        ),
+    ), status
+
+
+@bp.app_template_global()
+def avatar_url(comment: Comment) -> str | None:
+    """Where a comment's avatar is: our identicon, Gravatar, or none at all."""
+    mode = current_settings().avatars
+    if mode == "none":
+        return None
+    if mode == "gravatar" and comment.author_email:
+        return gravatar_url(comment.author_email)
+    if comment.author_email:
+        identity = comment.author_email
+    elif comment.author_id:
+        identity = f"author:{comment.author_id}"
+    else:
+        identity = f"name:{comment.author_name}"
+    key = avatar_key(current_app.secret_key, identity)
+    return url_for("comments.avatar", key=key)

@@ -1,0 +1,68 @@
+/*
+ * Moves the comment form under the comment being answered. Without this
+ * script the "Rispondi" links still work: they load ?replytocom=ID#respond,
+ * where the server prepares the same form.
+ */
+(function () {
+  "use strict";
+
+  var respond = document.getElementById("respond");
+  if (!respond) {
+    return;
+  }
+  var form = respond.querySelector("form");
+  var parentField = document.getElementById("comment_parent");
+  var title = document.getElementById("reply-title");
+  var cancelLink = document.getElementById("cancel-comment-reply-link");
+  if (!form || !parentField || !title || !cancelLink) {
+    return;
+  }
+  var cancelBox = cancelLink.parentNode;
+  var defaultTitle = title.getAttribute("data-default-title") || title.textContent;
+
+  // Marks where the form lives, so "Annulla risposta" can put it back.
+  var home = document.createElement("div");
+  home.hidden = true;
+  respond.parentNode.insertBefore(home, respond);
+
+  function focusComment() {
+    var textarea = form.querySelector("textarea");
+    if (textarea) {
+      textarea.focus();
+    }
+  }
+
+  function replyTo(link) {
+    var item = document.getElementById("comment-" + link.getAttribute("data-comment-id"));
+    if (!item) {
+      return false;
+    }
+    var body = item.querySelector(".comment-body");
+    item.insertBefore(respond, body ? body.nextSibling : item.firstChild);
+    parentField.value = link.getAttribute("data-comment-id");
+    title.textContent = "Rispondi a " + link.getAttribute("data-reply-to");
+    cancelBox.hidden = false;
+    focusComment();
+    return true;
+  }
+
+  function cancel() {
+    home.parentNode.insertBefore(respond, home);
+    parentField.value = "0";
+    title.textContent = defaultTitle;
+    cancelBox.hidden = true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".comment-reply-link") : null;
+    if (link && replyTo(link)) {
+      event.preventDefault();
+    }
+  });
+
+  cancelLink.addEventListener("click", function (event) {
+    event.preventDefault();
+    cancel();
+    focusComment();
+  });
+})();
