@@ -45,12 +45,12 @@ def send_comment(
     client: FlaskClient,
     app: Flask,
     text: str = "Bell'articolo, grazie.",
-    url: str = POST_URL,
+    page_url: str = POST_URL,
     typed_slowly: bool = True,
     **fields: str | None,
 ):
     """Fill in and send the comment form as a reader would; ``None`` drops a field."""
-    action, data, post_id = read_form(client, url)
+    action, data, post_id = read_form(client, page_url)
     data.update(author="Lucia", email="lucia@example.org", comment=text)
     if typed_slowly:
         data["stamp"] = old_stamp(app, post_id)

@@ -62,8 +62,9 @@ def submit_comment(
 ) -> Outcome:
     """Store ``submission`` on ``post`` with the status the rules choose, or refuse."""
     now = now or utcnow()
-    if comments_closed(post.comment_status, post.published_at, settings, now):
-        return Outcome(refusal=Refusal(403, CLOSED_MESSAGE))
+    refusal = refuse_closed(post, settings, now)
+    if refusal:
+        return Outcome(refusal=refusal)
     parent = None
     if submission.parent_id is not None:
         parent = db.session.get(Comment, submission.parent_id)
@@ -121,6 +122,16 @@ def submit_comment(
     if comment.status == "approved":
         responses_changed.send(current_app._get_current_object(), post_id=post.id)
     return Outcome(comment=comment)
+
+
+def refuse_closed(
+    post: Post, settings: ModerationSettings, now: datetime | None = None
+) -> Refusal | None:
+    """The 403 refusal for a post that takes no more comments, or None."""
+    closed = comments_closed(
+        post.comment_status, post.published_at, settings, now or utcnow()
+    )
+    return Refusal(403, CLOSED_MESSAGE) if closed else None
 
 
 def sender_history(

@@ -24,7 +24,7 @@ from .identity import (
     token_hash,
 )
 from .page import render_post_page
-from .service import Submission, submit_comment
+from .service import Submission, refuse_closed, submit_comment
 from .threads import HELD_STATUSES, page_of
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
@@ -41,6 +41,9 @@ def submit(slug: str):
     form = CommentForm()
     if author is not None:
         form.drop_identity()
+    closed = refuse_closed(post, current_settings())
+    if closed:
+        return render_post_page(post, form, closed.status_code, closed.message)
     if not form.validate():
         if form.csrf_token.errors:
             form.csrf_token.errors = [CSRF_MESSAGE]

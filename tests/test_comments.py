@@ -1,0 +1,446 @@
+"""Submitting a comment through the real form: fields, limits, rules, messages."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from helpers_comments import (
+    POST_URL,
+    newest_comment,
+    old_stamp,
+    read_form,
+    send_comment,
+    set_status,
+    sign_in_author,
+    soup,
+    the_post,
+)
+
+from blog.comments.forms import CONSENT_LABEL
+from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
+from blog.extensions import db
+from blog.models import Comment, utcnow
+from blog.settings import ModerationSettings, save_settings
+from blog.signals import responses_changed
+
+DUPLICATE = "Commento duplicato: sembra che tu l'abbia già scritto!"
+FLOOD = "Stai commentando troppo velocemente. Rallenta."
+PENDING_NOTICE = "Il tuo commento è in attesa di moderazione."
+
+
+def field_error(page, name: str) -> str | None:
+    error = page.select_one(f".field-{name} .field-error")
+    return error.get_text() if error else None
+
+
+def cookie(response, name: str) -> str | None:
+    for header in response.headers.getlist("Set-Cookie"):
+        if header.startswith(name + "="):
+            return header
+    return None
+
+
+@contextmanager
+def captured_signals(app):
+    sent = []
+
+    def receiver(sender, **kwargs):
+        sent.append(kwargs)
+
+    with responses_changed.connected_to(receiver, app):
+        yield sent
+
+
+def configure(app, **values) -> None:
+    with app.app_context():
+        save_settings(ModerationSettings(**values))
+        db.session.commit()
+
+
+class TestSuccess:
+    def test_post_redirect_get_lands_on_the_new_comment(self, app, client):
+        response = send_comment(client, app, "Ottimo spunto!")
+        assert response.status_code == 302
+        with app.app_context():
+            comment = newest_comment()
+            assert comment.content == "Ottimo spunto!"
+            assert comment.status == "pending"
+            assert (comment.author_name, comment.author_email) == (
+                "Lucia",
+                "lucia@example.org",
+            )
+            assert comment.thread_id == comment.id and comment.depth == 1
+        assert response.headers["Location"] == f"/comment/{comment.id}/"
+        landing = client.get(response.headers["Location"])
+        assert landing.status_code == 302
+        assert landing.headers["Location"] == f"{POST_URL}#comment-{comment.id}"
+
+    def test_the_writer_alone_sees_the_held_comment(self, app, client):
+        send_comment(client, app, "In attesa")
+        page = soup(client.get(POST_URL))
+        item = page.select("ol.commentlist > li")[-1]
+        assert item.select_one(".comment-awaiting-moderation").get_text() == (
+            PENDING_NOTICE
+        )
+        assert item.select_one(".comment-content").get_text() == "In attesa"
+        assert item.select_one(".comment-reply-link") is None
+        # Counts stay those of approved responses.
+        assert page.select_one("#comments h2").get_text() == "12 Responses"
+        assert "with 12 Comments" in page.select_one(".post-meta").get_text()
+        stranger = app.test_client()
+        other = stranger.get(POST_URL).get_data(as_text=True)
+        assert "In attesa" not in other and PENDING_NOTICE not in other
+
+    def test_the_owner_token_is_random_signed_and_httponly(self, app, client):
+        header = cookie(send_comment(client, app), OWNER_COOKIE)
+        assert "HttpOnly" in header and "SameSite=Lax" in header
+        with app.app_context():
+            stored = newest_comment().owner_token_hash
+        assert len(stored) == 64 and stored not in header
+        # A forged cookie proves nothing: the comment stays hidden.
+        forger = app.test_client()
+        forger.set_cookie(OWNER_COOKIE, header.split(";")[0].split("=", 1)[1] + "x")
+        assert PENDING_NOTICE not in forger.get(POST_URL).get_data(as_text=True)
+
+    def test_an_approved_comment_is_sanitised_and_announced(self, app, client):
+        configure(app, hold_all=False)
+        with captured_signals(app) as sent:
+            send_comment(client, app, "<script>x()</script> <b>ciao</b>")
+        with app.app_context():
+            post_id = the_post().id
+        assert sent == [{"post_id": post_id}]
+        item = soup(client.get(POST_URL)).select("ol.commentlist > li")[-1]
+        content = item.select_one(".comment-content")
+        assert content.find("script") is None
+        assert content.b.get_text() == "ciao"
+        assert content.get_text().startswith("<script>x()</script>")
+
+    def test_a_held_comment_sends_no_signal(self, app, client):
+        with captured_signals(app) as sent:
+            send_comment(client, app)
+        assert sent == []
+
+    def test_a_website_without_scheme_means_http(self, app, client):
+        send_comment(client, app, url="lucia.example.org")
+        with app.app_context():
+            assert newest_comment().author_url == "http://lucia.example.org"
+
+
+class TestValidation:
+    def test_missing_fields_get_italian_messages_and_a_422(self, app, client):
+        response = send_comment(client, app, "", author="", email="")
+        assert response.status_code == 422
+        page = soup(response)
+        assert field_error(page, "author") == "Inserisci il tuo nome."
+        assert field_error(page, "email") == "Inserisci il tuo indirizzo email."
+        assert field_error(page, "comment") == "Scrivi il testo del commento."
+        assert field_error(page, "url") is None
+        with app.app_context():
+            assert db.session.query(Comment).count() == 12
+
+    def test_what_was_typed_comes_back(self, app, client):
+        response = send_comment(
+            client, app, "Il mio lungo testo", email="non-valida", url="lucia.org"
+        )
+        assert response.status_code == 422
+        page = soup(response)
+        assert field_error(page, "email") == "Inserisci un indirizzo email valido."
+        assert page.select_one("#author")["value"] == "Lucia"
+        assert page.select_one("#email")["value"] == "non-valida"
+        assert page.select_one("#url")["value"] == "http://lucia.org"
+        assert page.select_one("#comment").get_text().strip() == "Il mio lungo testo"
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("author", "n" * 246, "Il nome può avere al massimo 245 caratteri."),
+            (
+                "email",
+                "a" * 89 + "@example.org",
+                "L'email può avere al massimo 100 caratteri.",
+            ),
+            (
+                "url",
+                "https://example.org/" + "p" * 181,
+                "Il sito web può avere al massimo 200 caratteri.",
+            ),
+            (
+                "url",
+                "javascript:alert(1)",
+                "Il sito web deve essere un indirizzo che inizia con "
+                "http:// o https://.",
+            ),
+        ],
+    )
+    def test_wordpress_limits_per_field(self, app, client, field, value, message):
+        response = send_comment(client, app, **{field: value})
+        assert response.status_code == 422
+        assert field_error(soup(response), field) == message
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("author", "n" * 245),
+            ("email", "a" * 88 + "@example.org"),
+            ("url", "https://example.org/" + "p" * 180),
+        ],
+    )
+    def test_values_at_the_limit_are_accepted(self, app, client, field, value):
+        assert send_comment(client, app, **{field: value}).status_code == 302
+
+    def test_the_comment_limit_is_65525_bytes(self, app, client):
+        # "è" is two bytes in UTF-8: the limit counts bytes, not characters.
+        over = "è" * 32_763
+        assert len(over.encode()) == 65_526
+        response = send_comment(client, app, over)
+        assert response.status_code == 422
+        assert field_error(soup(response), "comment").startswith(
+            "Il commento è troppo lungo: al massimo 65.525 byte"
+        )
+        assert send_comment(client, app, over[:-1] + "e").status_code == 302
+
+    def test_an_oversized_request_gets_the_413_page(self, app, client):
+        action, data, _ = read_form(client)
+        data.update(author="Lucia", email="lucia@example.org")
+        data["comment"] = "x" * (300 * 1024)
+        response = client.post(action, data=data)
+        assert response.status_code == 413
+        page = soup(response)
+        assert page.h1.get_text() == "Richiesta troppo grande"
+        assert page.html["lang"] == "it"
+
+    def test_a_missing_csrf_token_keeps_the_text(self, app, client):
+        response = send_comment(client, app, "Testo prezioso", csrf_token=None)
+        assert response.status_code == 400
+        page = soup(response)
+        assert page.select_one(".form-error").get_text() == (
+            "Il modulo è scaduto o non è valido: invialo di nuovo."
+        )
+        assert page.select_one("#comment").get_text().strip() == "Testo prezioso"
+        with app.app_context():
+            assert db.session.query(Comment).count() == 12
+
+    def test_a_post_that_does_not_exist_is_404(self, app, client):
+        action, data, _ = read_form(client)
+        assert client.post("/non-esiste/comment", data=data).status_code == 404
+        assert client.get(action).status_code == 405
+
+
+class TestConsentCookie:
+    def test_consent_prefills_the_form_from_an_httponly_cookie(self, app, client):
+        page = soup(client.get(POST_URL))
+        label = page.select_one("label[for=consent]").get_text()
+        assert (
+            label
+            == CONSENT_LABEL
+            == (
+                "Salva il mio nome, email e sito web in questo browser "
+                "per la prossima volta che commento."
+            )
+        )
+        response = send_comment(client, app, consent="y", url="https://lucia.org")
+        header = cookie(response, AUTHOR_COOKIE)
+        assert "HttpOnly" in header and "Max-Age=31536000" in header
+        page = soup(client.get(POST_URL))
+        assert page.select_one("#author")["value"] == "Lucia"
+        assert page.select_one("#email")["value"] == "lucia@example.org"
+        assert page.select_one("#url")["value"] == "https://lucia.org"
+        assert page.select_one("#consent").has_attr("checked")
+
+    def test_without_consent_nothing_is_kept(self, app, client):
+        assert cookie(send_comment(client, app), AUTHOR_COOKIE) is None
+        assert soup(client.get(POST_URL)).select_one("#author")["value"] == ""
+
+    def test_unticking_consent_forgets_the_saved_values(self, app, client):
+        send_comment(client, app, "primo", consent="y")
+        with app.app_context():
+            db.session.query(Comment).update(
+                {Comment.created_at: utcnow() - timedelta(minutes=5)}
+            )
+            db.session.commit()
+        response = send_comment(client, app, "secondo")
+        assert response.status_code == 302
+        assert cookie(response, AUTHOR_COOKIE).startswith(AUTHOR_COOKIE + "=;")
+        assert soup(client.get(POST_URL)).select_one("#author")["value"] == ""
+
+    def test_a_tampered_cookie_is_ignored(self, app, client):
+        client.set_cookie(AUTHOR_COOKIE, '{"name": "Mallory"}')
+        page = soup(client.get(POST_URL))
+        assert page.select_one("#author")["value"] == ""
+
+
+class TestRulesThroughTheForm:
+    def age_existing_comments(self, app) -> None:
+        with app.app_context():
+            db.session.query(Comment).update(
+                {Comment.created_at: utcnow() - timedelta(minutes=5)}
+            )
+            db.session.commit()
+
+    def test_a_duplicate_is_refused_with_409(self, app, client):
+        send_comment(client, app, "Stesso testo")
+        self.age_existing_comments(app)
+        other = app.test_client()
+        response = send_comment(other, app, "Stesso testo", email="altra@example.org")
+        assert response.status_code == 409
+        page = soup(response)
+        assert page.select_one(".form-error").get_text() == DUPLICATE
+        assert page.select_one("#comment").get_text().strip() == "Stesso testo"
+
+    def test_flooding_is_refused_with_429_by_ip_or_email(self, app, client):
+        send_comment(client, app, "primo")
+        response = send_comment(client, app, "secondo")
+        assert response.status_code == 429
+        assert soup(response).select_one(".form-error").get_text() == FLOOD
+        # Same email from another address is flooding too.
+        other = app.test_client()
+        action, data, post_id = read_form(other)
+        data.update(
+            author="Lucia",
+            email="lucia@example.org",
+            comment="terzo",
+            stamp=old_stamp(app, post_id),
+        )
+        response = other.post(
+            action, data=data, environ_base={"REMOTE_ADDR": "127.0.0.77"}
+        )
+        assert response.status_code == 429
+        # The same address with another email is flooding as well.
+        response = send_comment(client, app, "quarto", email="altra@example.org")
+        assert response.status_code == 429
+
+    def test_after_the_flood_window_a_new_comment_is_fine(self, app, client):
+        send_comment(client, app, "primo")
+        self.age_existing_comments(app)
+        assert send_comment(client, app, "secondo").status_code == 302
+
+    def test_the_signed_in_author_is_not_slowed_down(self, app, client):
+        sign_in_author(client)
+        action, data, _ = read_form(client)
+        assert client.post(action, data={**data, "comment": "uno"}).status_code == 302
+        assert client.post(action, data={**data, "comment": "due"}).status_code == 302
+
+    def test_a_filled_honeypot_is_spam_and_hidden_from_others(self, app, client):
+        page = soup(client.get(POST_URL))
+        trap = page.select_one("#website")
+        assert trap.find_parent("p").has_attr("hidden")
+        send_comment(client, app, "compra", website="https://spam.example.org")
+        with app.app_context():
+            comment = newest_comment()
+            assert (comment.status, comment.moderation_reason) == (
+                "spam",
+                "campo trappola compilato",
+            )
+        assert "compra" not in app.test_client().get(POST_URL).get_data(as_text=True)
+
+    def test_a_form_sent_at_once_is_spam(self, app, client):
+        send_comment(client, app, typed_slowly=False)
+        with app.app_context():
+            assert newest_comment().status == "spam"
+
+    def test_a_form_without_a_genuine_stamp_is_spam(self, app, client):
+        send_comment(client, app, stamp="WzEsMTAwXQ.forged")
+        with app.app_context():
+            assert newest_comment().status == "spam"
+
+    def test_links_and_words_hold_or_reject(self, app, client):
+        configure(
+            app,
+            hold_all=False,
+            moderation_words=("promozione",),
+            disallowed_words=("casino",),
+        )
+        cases = [
+            ("Commento pulito", "approved"),
+            (
+                "https://a.example.com https://b.example.com https://c.example.com",
+                "pending",
+            ),
+            ("Una promozione", "pending"),
+            ("Il casino online", "spam"),
+        ]
+        for text, status in cases:
+            self.age_existing_comments(app)
+            assert send_comment(client, app, text).status_code == 302
+            with app.app_context():
+                assert newest_comment().status == status, text
+
+    def test_a_returning_commenter_needs_the_token_not_the_name(self, app, client):
+        configure(app, auto_approve_known=True)
+        send_comment(client, app, "primo")
+        with app.app_context():
+            first = newest_comment().id
+        set_status(app, first, "approved")
+        self.age_existing_comments(app)
+        send_comment(client, app, "secondo")
+        with app.app_context():
+            assert newest_comment().status == "approved"
+        self.age_existing_comments(app)
+        impostor = app.test_client()
+        send_comment(impostor, app, "sono Lucia")
+        with app.app_context():
+            assert newest_comment().status == "pending"
+
+    def test_closed_comments_refuse_with_403_and_hide_the_form(self, app, client):
+        action, data, _ = read_form(client)
+        with app.app_context():
+            the_post().comment_status = "closed"
+            db.session.commit()
+        page = soup(client.get(POST_URL))
+        assert page.select_one("form.comment-form") is None
+        assert page.select_one(".comments-closed").get_text() == (
+            "I commenti sono chiusi."
+        )
+        assert page.select(".comment-reply-link") == []
+        response = client.post(action, data={**data, "author": "L", "comment": "x"})
+        assert response.status_code == 403
+        assert soup(response).select_one(".form-error").get_text() == (
+            "I commenti per questo articolo sono chiusi."
+        )
+
+    def test_comments_close_after_the_configured_days(self, app, client):
+        configure(app, close_after_days=30)
+        page = soup(client.get(POST_URL))
+        assert page.select_one(".comments-closed").get_text() == (
+            "I commenti sono chiusi."
+        )
+
+
+class TestAuthorMode:
+    def test_the_author_form_has_no_identity_fields(self, app, client):
+        sign_in_author(client)
+        form = soup(client.get(POST_URL)).select_one("form.comment-form")
+        assert form.select_one("#author, #email, #url, #consent") is None
+        assert "Riccardo Scarascia" in form.select_one(".logged-in-as").get_text()
+
+    def test_the_author_comment_is_approved_and_marked(self, app, client):
+        sign_in_author(client)
+        action, data, _ = read_form(client)
+        with captured_signals(app) as sent:
+            response = client.post(action, data={**data, "comment": "Grazie a tutti"})
+        assert response.status_code == 302
+        assert len(sent) == 1
+        with app.app_context():
+            comment = newest_comment()
+            assert (comment.status, comment.author_id) == ("approved", 1)
+            assert comment.author_name == "Riccardo Scarascia"
+        item = soup(client.get(POST_URL)).select_one(f"#comment-{comment.id}")
+        assert "by-author" in item["class"]
+        assert item.select_one(".comment-author-badge").get_text() == "Autore"
+
+    def test_no_quick_moderation_links_without_the_admin_page(self, app, client):
+        sign_in_author(client)
+        assert soup(client.get(POST_URL)).select(".comment-moderation-links") == []
+
+    def test_quick_moderation_links_point_to_the_admin_page(self, app, client):
+        app.add_url_rule("/admin/comments/", "admin.comments", lambda: "ok")
+        sign_in_author(client)
+        links = soup(client.get(POST_URL)).select(".comment-moderation-links a")
+        assert len(links) == 12
+        assert links[0]["href"].startswith("/admin/comments/#comment-")
+        assert (
+            soup(app.test_client().get(POST_URL)).select(".comment-moderation-links")
+            == []
+        )
