@@ -76,3 +76,23 @@ def set_status(app: Flask, comment_id: int, status: str) -> None:
 def sign_in_author(client: FlaskClient, author_id: int = 1) -> None:
     with client.session_transaction() as session:
         session["author_id"] = author_id
+
+
+def add_comment(
+    post: Post, parent: Comment | None = None, status: str = "approved", **fields
+) -> Comment:
+    """Store a comment directly, threaded as the form would (caller commits)."""
+    comment = Comment(
+        post_id=post.id,
+        parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 1,
+        status=status,
+        author_name=fields.pop("author_name", "Lettore"),
+        content=fields.pop("content", "ok"),
+        content_html=fields.pop("content_html", "<p>ok</p>"),
+        **fields,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    comment.thread_id = parent.thread_id if parent else comment.id
+    return comment

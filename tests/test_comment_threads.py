@@ -1,0 +1,309 @@
+"""Threads, replies without JavaScript, comment pages, permalinks, avatars."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers_comments import (
+    POST_URL,
+    add_comment,
+    newest_comment,
+    send_comment,
+    set_status,
+    soup,
+    the_post,
+)
+
+from blog.comments.avatars import avatar_key
+from blog.extensions import db
+from blog.models import Comment, Post, utcnow
+
+STATIC_JS = Path(__file__).parent.parent / "blog" / "static" / "js"
+
+
+def items(page) -> list[str]:
+    """The ids of the top-level list items, in order."""
+    return [li["id"] for li in page.select("ol.commentlist > li")]
+
+
+class TestReplyWithoutJavaScript:
+    def test_every_comment_has_a_nofollow_reply_link(self, client):
+        page = soup(client.get(POST_URL))
+        comments = page.select("ol.commentlist > li.comment")
+        assert len(comments) == 10
+        for item in comments:
+            link = item.select_one(".comment-reply-link")
+            comment_id = item["id"].removeprefix("comment-")
+            assert link.get_text() == "Rispondi"
+            assert link["rel"] == ["nofollow"]
+            assert link["href"] == f"{POST_URL}?replytocom={comment_id}#respond"
+        assert page.select("li.pingback .comment-reply-link") == []
+        assert page.select_one('meta[name="robots"]') is None
+
+    def test_the_reply_view_is_noindex_and_names_the_comment(self, client):
+        page = soup(client.get(f"{POST_URL}?replytocom=1"))
+        assert page.select_one('meta[name="robots"]')["content"] == "noindex"
+        respond = page.select_one("#respond")
+        assert respond.h2.get_text() == "Rispondi a Brunella"
+        cancel = respond.select_one("#cancel-comment-reply-link")
+        assert cancel.get_text() == "Annulla risposta"
+        assert cancel["href"] == f"{POST_URL}#respond"
+        assert not cancel.parent.has_attr("hidden")
+        assert respond.select_one("#comment_parent")["value"] == "1"
+
+    def test_the_plain_page_hides_the_cancel_link(self, client):
+        respond = soup(client.get(POST_URL)).select_one("#respond")
+        assert respond.h2.get_text() == "Lascia un Commento"
+        assert respond.select_one("#cancel-comment-reply-link").parent.has_attr(
+            "hidden"
+        )
+        assert respond.select_one("#comment_parent")["value"] == "0"
+
+    @pytest.mark.parametrize("target", ["999", "abc", "11"])
+    def test_an_unusable_reply_target_gives_the_plain_form(self, client, target):
+        # 11 is a pingback: it takes no replies.
+        page = soup(client.get(f"{POST_URL}?replytocom={target}"))
+        assert page.select_one("#respond h2").get_text() == "Lascia un Commento"
+        assert page.select_one("#comment_parent")["value"] == "0"
+
+    def test_a_reply_is_stored_in_the_thread_and_nested(self, app, client):
+        response = send_comment(
+            client, app, "Sono d'accordo", page_url=f"{POST_URL}?replytocom=1"
+        )
+        assert response.status_code == 302
+        with app.app_context():
+            reply = newest_comment()
+            assert (reply.parent_id, reply.thread_id, reply.depth) == (1, 1, 2)
+        set_status(app, reply.id, "approved")
+        page = soup(app.test_client().get(POST_URL))
+        nested = page.select_one("#comment-1 > ol.children > li")
+        assert nested["id"] == f"comment-{reply.id}"
+        assert "depth-2" in nested["class"]
+        assert len(items(page)) == 12
+        assert page.select_one("#comments h2").get_text() == "13 Responses"
+
+    def test_a_reply_to_a_held_comment_is_refused(self, app, client):
+        with app.app_context():
+            held = add_comment(the_post(), status="pending").id
+            db.session.commit()
+        response = send_comment(client, app, "risposta", comment_parent=str(held))
+        assert response.status_code == 422
+        page = soup(response)
+        assert page.select_one(".form-error").get_text() == (
+            "Il commento a cui vuoi rispondere non esiste o non è ancora stato "
+            "approvato."
+        )
+        assert page.select_one("#comment").get_text().strip() == "risposta"
+
+    def test_a_reply_to_another_posts_comment_is_refused(self, app, client):
+        with app.app_context():
+            other = db.session.query(Post).filter(Post.id != the_post().id).first()
+            foreign = add_comment(other).id
+            db.session.commit()
+        response = send_comment(client, app, "risposta", comment_parent=str(foreign))
+        assert response.status_code == 422
+        assert soup(response).select_one(".form-error").get_text() == (
+            "Il commento a cui vuoi rispondere appartiene a un altro articolo."
+        )
+
+
+class TestDepth:
+    def chain(self, app, length: int) -> list[int]:
+        with app.app_context():
+            post, parent, ids = the_post(), None, []
+            for _ in range(length):
+                parent = add_comment(post, parent)
+                ids.append(parent.id)
+            db.session.commit()
+        return ids
+
+    def test_no_reply_link_at_the_deepest_level(self, app, client):
+        app.config["COMMENT_THREAD_DEPTH"] = 3
+        ids = self.chain(app, 3)
+        page = soup(client.get(POST_URL))
+        for depth, comment_id in enumerate(ids, 1):
+            item = page.select_one(f"#comment-{comment_id}")
+            assert f"depth-{depth}" in item["class"]
+            link = item.select_one(":scope > article .comment-reply-link")
+            assert (link is None) == (depth == 3)
+
+    def test_a_reply_past_the_depth_is_refused(self, app, client):
+        app.config["COMMENT_THREAD_DEPTH"] = 3
+        deepest = self.chain(app, 3)[-1]
+        response = send_comment(client, app, "troppo", comment_parent=str(deepest))
+        assert response.status_code == 422
+        assert "profondità massima" in soup(response).select_one(".form-error").text
+
+    def test_default_depth_is_five(self, app, client):
+        ids = self.chain(app, 5)
+        page = soup(client.get(POST_URL))
+        assert page.select_one(f"#comment-{ids[3]} .comment-reply-link")
+        deepest = page.select_one(f"#comment-{ids[4]}")
+        assert deepest.select_one(".comment-reply-link") is None
+
+    def test_threading_off_means_no_reply_links_and_no_script(self, app, client):
+        app.config["COMMENT_THREAD_DEPTH"] = 1
+        page = soup(client.get(POST_URL))
+        assert page.select(".comment-reply-link") == []
+        assert page.select("script") == []
+
+
+class TestPages:
+    def test_threads_are_paginated_with_numbering_that_continues(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        first = soup(client.get(POST_URL))
+        assert len(items(first)) == 5
+        assert not first.select_one("ol.commentlist").has_attr("start")
+        nav = first.select_one(".comment-navigation")
+        assert nav.select_one("a[rel=prev]") is None
+        assert nav.select_one("a[rel=next]")["href"] == f"{POST_URL}?cpage=2#comments"
+        second = soup(client.get(f"{POST_URL}?cpage=2"))
+        assert second.select_one("ol.commentlist")["start"] == "6"
+        assert second.select_one(".comment-navigation a[rel=prev]")["href"] == (
+            f"{POST_URL}#comments"
+        )
+        third = soup(client.get(f"{POST_URL}?cpage=3"))
+        assert third.select_one("ol.commentlist")["start"] == "11"
+        assert len(items(third)) == 2
+        assert third.select_one(".comment-navigation a[rel=next]") is None
+        seen = items(first) + items(second) + items(third)
+        assert seen == [f"comment-{n}" for n in range(1, 13)]
+        # Every page still counts all the responses.
+        assert third.select_one("#comments h2").get_text() == "12 Responses"
+        assert client.get(f"{POST_URL}?cpage=4").status_code == 404
+
+    def test_replies_follow_their_thread_to_its_page(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        with app.app_context():
+            reply = add_comment(the_post(), db.session.get(Comment, 7))
+            reply.created_at = utcnow()
+            db.session.commit()
+            reply_id = reply.id
+        second = soup(client.get(f"{POST_URL}?cpage=2"))
+        assert second.select_one(f"#comment-7 > ol.children > #comment-{reply_id}")
+        reply_link = second.select_one("#comment-7 .comment-reply-link")["href"]
+        assert reply_link == f"{POST_URL}?cpage=2&replytocom=7#respond"
+
+    def test_newest_first_order(self, app, client):
+        app.config["COMMENT_ORDER"] = "newest"
+        app.config["COMMENTS_PER_PAGE"] = 5
+        first = soup(client.get(POST_URL))
+        assert items(first) == [f"comment-{n}" for n in (12, 11, 10, 9, 8)]
+
+    def test_one_page_needs_no_navigation(self, client):
+        assert soup(client.get(POST_URL)).select_one(".comment-navigation") is None
+
+
+class TestPermalinks:
+    def test_a_comment_link_opens_the_page_that_shows_it(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        response = client.get("/comment/12/")
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"{POST_URL}?cpage=3#comment-12"
+        assert client.get("/comment/3/").headers["Location"] == (
+            f"{POST_URL}#comment-3"
+        )
+
+    def test_a_reply_link_opens_its_threads_page(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        with app.app_context():
+            reply = add_comment(the_post(), db.session.get(Comment, 9)).id
+            db.session.commit()
+        assert client.get(f"/comment/{reply}/").headers["Location"] == (
+            f"{POST_URL}?cpage=2#comment-{reply}"
+        )
+
+    def test_hidden_and_unknown_comments_are_404(self, app, client):
+        with app.app_context():
+            held = add_comment(the_post(), status="pending").id
+            spam = add_comment(the_post(), status="spam").id
+            db.session.commit()
+        for comment_id in (held, spam, 999):
+            assert client.get(f"/comment/{comment_id}/").status_code == 404
+
+
+def test_the_page_uses_the_same_queries_for_12_or_1000_comments(
+    app, client, count_queries
+):
+    with count_queries() as few:
+        assert client.get(POST_URL).status_code == 200
+    with app.app_context():
+        post, parent = the_post(), None
+        start = utcnow() - timedelta(days=1)
+        for number in range(1000):
+            # Every fourth comment answers the one before it: threads of depth
+            # up to 4 next to flat ones.
+            reply_to = parent if number % 4 else None
+            parent = add_comment(post, reply_to, created_at=start)
+            start += timedelta(seconds=1)
+        db.session.commit()
+    with count_queries() as many:
+        page = soup(client.get(POST_URL))
+    assert few.count == many.count
+    assert page.select_one("#comments h2").get_text() == "1012 Responses"
+    assert len(items(page)) == 50
+    assert page.select("ol.children")
+
+
+class TestAvatars:
+    def test_avatars_are_local_identicons_keyed_with_the_secret(self, app, client):
+        send_comment(client, app, "con avatar")
+        with app.app_context():
+            comment = newest_comment()
+        set_status(app, comment.id, "approved")
+        page = soup(client.get(POST_URL))
+        src = page.select_one(f"#comment-{comment.id} img.avatar")["src"]
+        key = avatar_key("test-secret-key", "lucia@example.org")
+        assert src == f"/avatar/{key}.svg"
+        assert key != avatar_key("another-secret", "lucia@example.org")
+        assert all(
+            img["src"].startswith("/avatar/") for img in page.select("img.avatar")
+        )
+        svg = client.get(src)
+        assert svg.status_code == 200
+        assert svg.mimetype == "image/svg+xml"
+        assert svg.headers["Content-Security-Policy"] == "default-src 'none'"
+        assert svg.get_data(as_text=True).startswith("<svg ")
+        assert client.get(src).get_data() == svg.get_data()
+
+    @pytest.mark.parametrize("key", ["short", "Z" * 32, "a" * 33])
+    def test_a_malformed_avatar_key_is_404(self, client, key):
+        assert client.get(f"/avatar/{key}.svg").status_code == 404
+
+    def test_gravatar_is_an_option(self, app, client):
+        app.config["AVATARS"] = "gravatar"
+        send_comment(client, app)
+        with app.app_context():
+            comment = newest_comment()
+        page = soup(client.get(POST_URL))
+        src = page.select_one(f"#comment-{comment.id} img.avatar")["src"]
+        assert src.startswith("https://www.gravatar.com/avatar/")
+
+
+class TestNoInlineCode:
+    def test_scripts_come_from_our_own_file(self, client):
+        page = soup(client.get(f"{POST_URL}?replytocom=1"))
+        scripts = page.select("script")
+        assert [s["src"] for s in scripts] == ["/static/js/comment-reply.js"]
+        assert all(not s.get_text().strip() for s in scripts)
+        assert page.select("[style]") == []
+        html = str(page)
+        assert not re.search(r"\son[a-z]+=", html)
+        with client.get(scripts[0]["src"]) as script:
+            assert script.status_code == 200
+            assert script.mimetype == "text/javascript"
+
+    def test_the_script_moves_the_form_and_fills_the_parent(self):
+        source = (STATIC_JS / "comment-reply.js").read_text("utf-8")
+        for needed in (
+            "comment_parent",
+            "cancel-comment-reply-link",
+            "comment-reply-link",
+            "Rispondi a ",
+            "insertBefore",
+        ):
+            assert needed in source
+        assert "innerHTML" not in source
