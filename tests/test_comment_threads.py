@@ -62,7 +62,7 @@ class TestReplyWithoutJavaScript:
         )
         assert respond.select_one("#comment_parent")["value"] == "0"
 
-    @pytest.mark.parametrize("target", ["999", "abc", "11"])
+    @pytest.mark.parametrize("target", ["999", "abc", "11", "²", "9" * 5000, "-1"])
     def test_an_unusable_reply_target_gives_the_plain_form(self, client, target):
         # 11 is a pingback: it takes no replies.
         page = soup(client.get(f"{POST_URL}?replytocom={target}"))
@@ -192,6 +192,11 @@ class TestPages:
         app.config["COMMENTS_PER_PAGE"] = 5
         first = soup(client.get(POST_URL))
         assert items(first) == [f"comment-{n}" for n in (12, 11, 10, 9, 8)]
+
+    @pytest.mark.parametrize("cpage", ["abc", "²", "0", "9" * 5000])
+    def test_a_nonsense_comment_page_means_the_first(self, client, cpage):
+        page = soup(client.get(f"{POST_URL}?cpage={cpage}"))
+        assert items(page)[0] == "comment-1"
 
     def test_one_page_needs_no_navigation(self, client):
         assert soup(client.get(POST_URL)).select_one(".comment-navigation") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
@@ -17,6 +18,18 @@ CONSENT_LABEL = (
     "Salva il mio nome, email e sito web in questo browser "
     "per la prossima volta che commento."
 )
+
+
+_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+def positive_int(value: str | None, below: int) -> int | None:
+    """``value`` as an int in 1..below-1, None for anything else (never raises)."""
+    text = (value or "").strip()
+    if not _NUMBER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number < below else None
 
 
 def _strip(value: str | None) -> str | None:
@@ -100,5 +113,4 @@ class CommentForm(FlaskForm):
 
     def parent_id(self) -> int | None:
         """The id of the comment answered, None for a top-level comment."""
-        value = (self.comment_parent.data or "").strip()
-        return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+        return positive_int(self.comment_parent.data, 2**31)

@@ -15,7 +15,7 @@ from ..posts.queries import get_neighbours
 from ..settings import current_settings
 from . import bp
 from .avatars import avatar_key, gravatar_url
-from .forms import CommentForm
+from .forms import CommentForm, positive_int
 from .identity import form_stamp, owner_token, read_commenter, token_hash
 from .moderation import comments_closed
 from .threads import load_page
@@ -33,8 +33,7 @@ class ListView:
 
 def comment_page_number() -> int:
     """The ``?cpage=`` argument, 1 when missing or not a sane number."""
-    value = request.args.get("cpage", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 1_000_000 else 1
+    return positive_int(request.args.get("cpage"), 1_000_000) or 1
 
 
 def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
@@ -83,8 +82,8 @@ def render_post_page(
     replying = form is None and "replytocom" in request.args
     if form is None:
         form = _fresh_form(post)
-        raw = request.args.get("replytocom", "")
-        form.comment_parent.data = raw if raw.isdigit() else "0"
+        target = positive_int(request.args.get("replytocom"), 2**31)
+        form.comment_parent.data = str(target or 0)
     if not form.stamp.data:
         form.stamp.data = form_stamp(post.id, time.time())
     reply_to = _reply_target(post, form.parent_id())
