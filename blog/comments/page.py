@@ -53,7 +53,7 @@ def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
     return parent
 
 
-def _fresh_form(post: Post) -> CommentForm:
+def _fresh_form() -> CommentForm:
     form = CommentForm()
     saved = read_commenter(request)
     if saved is not None:
@@ -81,7 +81,7 @@ def render_post_page(
         abort(404)
     replying = form is None and "replytocom" in request.args
     if form is None:
-        form = _fresh_form(post)
+        form = _fresh_form()
         target = positive_int(request.args.get("replytocom"), 2**31)
         form.comment_parent.data = str(target or 0)
     if not form.stamp.data:
@@ -102,7 +102,6 @@ def render_post_page(
         reply_to=reply_to,
         noindex=replying,
         comments_closed=closed,
-        replies_open=not closed and settings.thread_depth > 1,
         signed_in_author=author,
         list_view=ListView(
             replies_open=not closed and settings.thread_depth > 1,
