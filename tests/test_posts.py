@@ -279,3 +279,8 @@ def test_post_page_query_count_is_constant(app, client, count_queries):
         client.get(POST_URL)
     assert before.count == after.count
     assert before.count <= 8
+
+
+@pytest.mark.parametrize("page", ["²", "9" * 5000, "-1", "0", "1e3", " "])
+def test_odd_page_numbers_fall_back_to_the_first_page(client, page):
+    assert client.get("/", query_string={"page": page}).status_code == 200

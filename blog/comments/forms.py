@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.fields import EmailField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from ..text import positive_int
 
 NAME_MAX = 245
 EMAIL_MAX = 100
@@ -18,18 +19,6 @@ CONSENT_LABEL = (
     "Salva il mio nome, email e sito web in questo browser "
     "per la prossima volta che commento."
 )
-
-
-_NUMBER = re.compile(r"[0-9]{1,10}")
-
-
-def positive_int(value: str | None, below: int) -> int | None:
-    """``value`` as an int in 1..below-1, None for anything else (never raises)."""
-    text = (value or "").strip()
-    if not _NUMBER.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 0 < number < below else None
 
 
 def _strip(value: str | None) -> str | None:

@@ -13,9 +13,10 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..posts.queries import get_neighbours
 from ..settings import current_settings
+from ..text import positive_int
 from . import bp
 from .avatars import avatar_key, gravatar_url
-from .forms import CommentForm, positive_int
+from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
 from .moderation import comments_closed
 from .threads import load_page

@@ -7,6 +7,7 @@ from sqlalchemy import Select
 
 from ..comments.page import render_post_page
 from ..extensions import db
+from ..text import positive_int
 from . import bp
 from .queries import (
     count_approved_responses,
@@ -21,8 +22,7 @@ from .queries import (
 
 def page_number() -> int:
     """The ``?page=`` argument, 1 when missing or not a sane number."""
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+    return positive_int(request.args.get("page"), 1_000_000) or 1
 
 
 def _render_listing(template: str, query: Select, **context):
