@@ -21,13 +21,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import cli, database, errors, templating
+    from . import cli, database, errors, pagecache, templating
     from .extensions import csrf, migrate
 
     database.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, database.db, directory=_migrations_dir())
     templating.init_app(app)
+    pagecache.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

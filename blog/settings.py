@@ -80,12 +80,24 @@ def build_settings(
     return ModerationSettings(**values)
 
 
+def _stored_values() -> dict[str, str]:
+    if "stored_settings" not in g:
+        g.stored_settings = dict(
+            db.session.execute(select(Setting.key, Setting.value)).all()
+        )
+    return g.stored_settings
+
+
 def current_settings() -> ModerationSettings:
     """The settings in force for this request (one query, cached on ``g``)."""
     if "moderation_settings" not in g:
-        overrides = dict(db.session.execute(select(Setting.key, Setting.value)).all())
-        g.moderation_settings = build_settings(current_app.config, overrides)
+        g.moderation_settings = build_settings(current_app.config, _stored_values())
     return g.moderation_settings
+
+
+def content_version() -> str:
+    """The version of the public content (see ``blog.pagecache``), same query."""
+    return _stored_values().get("content_version", "")
 
 
 def serialise(value: object) -> str:
@@ -102,3 +114,4 @@ def save_settings(settings: ModerationSettings) -> None:
     for name, value in asdict(settings).items():
         db.session.merge(Setting(key=name, value=serialise(value)))
     g.pop("moderation_settings", None)
+    g.pop("stored_settings", None)

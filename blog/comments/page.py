@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..auth import current_author
 from ..extensions import db
 from ..models import Comment, Post, utcnow
+from ..pagecache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import get_neighbours
 from ..settings import current_settings
 from ..text import positive_int
@@ -72,6 +73,7 @@ def render_post_page(
     form: CommentForm | None = None,
     status: int = 200,
     message: str | None = None,
+    cache_placeholders: bool = False,
 ):
     """Render ``post`` with one page of threads and the form (``form`` re-shown)."""
     settings = current_settings()
@@ -85,7 +87,12 @@ def render_post_page(
         form = _fresh_form()
         target = positive_int(request.args.get("replytocom"), 2**31)
         form.comment_parent.data = str(target or 0)
-    if not form.stamp.data:
+    if cache_placeholders:
+        # The shared cached copy carries markers; each visitor's own token and
+        # stamp replace them when it is served (blog.pagecache).
+        form.csrf_token.current_token = CSRF_PLACEHOLDER
+        form.stamp.data = STAMP_PLACEHOLDER
+    elif not form.stamp.data:
         form.stamp.data = form_stamp(post.id, time.time())
     reply_to = _reply_target(post, form.parent_id())
     if reply_to is None:

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, request
+import time
+
+from flask import Response, abort, current_app, render_template, request
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Select
 
-from ..comments.page import render_post_page
+from ..auth import current_author
+from ..comments.identity import form_stamp
+from ..comments.page import comment_page_number, render_post_page
 from ..extensions import db
+from ..pagecache import (
+    CachedPage,
+    finish,
+    is_cacheable,
+    make_etag,
+    page_cache,
+    personalise,
+)
+from ..settings import content_version
 from ..text import positive_int
 from . import bp
 from .queries import (
@@ -62,5 +76,28 @@ def author(slug: str):
 
 @bp.get("/<slug>/")
 def detail(slug: str):
-    post = get_published_post(slug) or abort(404)
-    return render_post_page(post)
+    if not is_cacheable(request, signed_in=current_author() is not None):
+        post = get_published_post(slug) or abort(404)
+        return render_post_page(post)
+    return _cached_detail(slug)
+
+
+def _cached_detail(slug: str) -> Response:
+    key = (slug, comment_page_number())
+    etag = make_etag(content_version(), key)
+    if etag in request.if_none_match:
+        return finish(Response(status=304), etag)
+    entry = page_cache().get(key + (etag,), time.time())
+    if entry is None:
+        post = get_published_post(slug) or abort(404)
+        html, status = render_post_page(post, cache_placeholders=True)
+        if status != 200:
+            return Response(html, status=status, mimetype="text/html")
+        entry = CachedPage(html, post.id, etag, time.time())
+        page_cache().put(key + (etag,), entry)
+    html = personalise(entry, generate_csrf(), _fresh_stamp)
+    return finish(Response(html, mimetype="text/html"), etag)
+
+
+def _fresh_stamp(post_id: int) -> str:
+    return form_stamp(post_id, time.time())

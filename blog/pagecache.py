@@ -1,0 +1,158 @@
+"""A rendered-page cache for the post page, kept exact by a content version.
+
+Every commit that changes a post, a response, a category, an author or a
+setting stores a new random ``content_version`` (in the ``setting`` table, read
+with the settings in the one query a request already makes). Cached pages are
+keyed by that version, so no reader ever sees a stale approved state, in any
+worker. Only anonymous requests without personal state are cached; the parts
+that differ per visitor (the CSRF token, the form's render stamp) are cached as
+placeholders and filled in for each request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, Request, Response, current_app
+from sqlalchemy import event, insert, update
+from sqlalchemy.orm import Session
+
+from .models import Author, Category, Comment, Post, Setting
+
+VERSION_KEY = "content_version"
+CSRF_PLACEHOLDER = "__CACHED_PAGE_CSRF_TOKEN__"
+STAMP_PLACEHOLDER = "__CACHED_PAGE_FORM_STAMP__"
+# Cookies that make the page personal: the owner token (held comments shown to
+# their writer), the saved commenter details (pre-filled form).
+PERSONAL_COOKIES = ("comment_owner", "comment_author")
+# Pages also change with time (comments close after N days), so entries expire.
+MAX_AGE_SECONDS = 300
+_TRACKED = (Post, Comment, Category, Author)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    html: str
+    post_id: int
+    etag: str
+    stored_at: float
+
+
+class PageCache:
+    """A small thread-safe LRU of rendered pages, one per worker process."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[tuple, CachedPage] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, now: float) -> CachedPage | None:
+        """The entry for ``key`` unless missing or expired."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if now - entry.stored_at > MAX_AGE_SECONDS:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: CachedPage) -> None:
+        """Store ``entry``, dropping the least recently used beyond the size."""
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._entries.clear()
+
+
+def is_cacheable(request: Request, signed_in: bool) -> bool:
+    """Whether this request may get (and fill) the shared cached page."""
+    if request.method != "GET" or signed_in:
+        return False
+    if any(name in request.cookies for name in PERSONAL_COOKIES):
+        return False
+    return set(request.args) <= {"cpage"}
+
+
+def make_etag(version: str, key: tuple) -> str:
+    """A strong validator for the page ``key`` at ``version``."""
+    return hashlib.sha256(repr((version, key)).encode()).hexdigest()[:32]
+
+
+def personalise(entry: CachedPage, csrf_token: str, stamp: Callable[[int], str]) -> str:
+    """The cached page with this visitor's CSRF token and a fresh form stamp."""
+    return entry.html.replace(CSRF_PLACEHOLDER, csrf_token).replace(
+        STAMP_PLACEHOLDER, stamp(entry.post_id)
+    )
+
+
+def finish(response: Response, etag: str) -> Response:
+    """Validators for a cacheable page: revalidate every time, never share."""
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its own cache (tests build many apps in one process)."""
+    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
+
+
+def page_cache() -> PageCache:
+    """The current app's page cache."""
+    return current_app.extensions["page_cache"]
+
+
+# --- the content version ----------------------------------------------------
+
+
+def _mark_if_tracked(session: Session, flush_context, instances) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _TRACKED) or (
+            isinstance(obj, Setting) and obj.key != VERSION_KEY
+        ):
+            session.info["content_changed"] = True
+            return
+
+
+def _mark_bulk_statements(orm_execute_state) -> None:
+    if not (orm_execute_state.is_update or orm_execute_state.is_delete):
+        return
+    mapper = orm_execute_state.bind_mapper
+    if mapper is not None and mapper.class_ in (*_TRACKED, Setting):
+        orm_execute_state.session.info["content_changed"] = True
+
+
+def _store_new_version(session: Session) -> None:
+    session.flush()  # commit flushes after this hook; flush now to see everything
+    if not session.info.pop("content_changed", False):
+        return
+    value = uuid.uuid4().hex
+    table = Setting.__table__
+    result = session.execute(
+        update(table).where(table.c.key == VERSION_KEY).values(value=value)
+    )
+    if result.rowcount == 0:
+        session.execute(insert(table).values(key=VERSION_KEY, value=value))
+
+
+def _forget_mark(session: Session) -> None:
+    session.info.pop("content_changed", None)
+
+
+event.listen(Session, "before_flush", _mark_if_tracked)
+event.listen(Session, "do_orm_execute", _mark_bulk_statements)
+event.listen(Session, "before_commit", _store_new_version)
+event.listen(Session, "after_rollback", _forget_mark)

@@ -1,0 +1,143 @@
+"""The post page cache: fast for anonymous readers, never stale, never shared."""
+
+from __future__ import annotations
+
+from helpers_comments import POST_URL, send_comment, soup
+from sqlalchemy import update
+
+from blog import create_app
+from blog.extensions import db
+from blog.models import Comment, Post
+from blog.pagecache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
+
+
+def _approve_all(app) -> None:
+    with app.app_context():
+        db.session.execute(update(Comment).values(status="approved"))
+        db.session.commit()
+
+
+def test_second_anonymous_view_is_served_from_the_cache(client, count_queries):
+    with count_queries() as first:
+        client.get(POST_URL)
+    with count_queries() as second:
+        response = client.get(POST_URL)
+    assert response.status_code == 200
+    assert second.count == 1  # the settings row set, which carries the version
+    assert first.count > second.count
+    assert len(soup(response).select("ol.commentlist > li")) == 12
+
+
+def test_cached_page_carries_each_visitors_own_token(app):
+    app.config["COMMENT_FLOOD_SECONDS"] = 0  # both readers share the test IP
+    first, second = app.test_client(), app.test_client()
+    page_one, page_two = first.get(POST_URL), second.get(POST_URL)
+    for response in (page_one, page_two):
+        html = response.get_data(as_text=True)
+        assert CSRF_PLACEHOLDER not in html and STAMP_PLACEHOLDER not in html
+    token = soup(page_one).select_one("input[name=csrf_token]")["value"]
+    assert token != soup(page_two).select_one("input[name=csrf_token]")["value"]
+    # Both visitors can post with the token their copy of the cached page gave.
+    assert send_comment(first, app, "Primo lettore.").status_code == 302
+    assert (
+        send_comment(
+            second, app, "Secondo lettore.", author="Marco", email="marco@example.org"
+        ).status_code
+        == 302
+    )
+
+
+def test_etag_answers_304_until_the_page_changes(app, client):
+    response = client.get(POST_URL)
+    etag = response.headers["ETag"]
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    again = client.get(POST_URL, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    with app.app_context():
+        db.session.add(
+            Comment(
+                post_id=1,
+                status="approved",
+                author_name="Nuovo",
+                content="Ciao",
+                content_html="<p>Ciao</p>",
+            )
+        )
+        db.session.commit()
+    changed = client.get(POST_URL, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    assert "13 Responses" in changed.get_data(as_text=True)
+
+
+def test_approval_shows_at_once_even_to_a_reader_with_a_cached_copy(app):
+    reader, writer = app.test_client(), app.test_client()
+    reader.get(POST_URL)  # fills the cache
+    send_comment(writer, app, "Un commento da approvare.")
+    assert "Un commento da approvare." not in reader.get(POST_URL).get_data(
+        as_text=True
+    )
+    _approve_all(app)  # a bulk UPDATE, as the queue's bulk actions do
+    assert "Un commento da approvare." in reader.get(POST_URL).get_data(as_text=True)
+
+
+def test_pending_comment_and_saved_details_stay_with_their_browser(app):
+    writer, other = app.test_client(), app.test_client()
+    other.get(POST_URL)
+    send_comment(
+        writer,
+        app,
+        "Solo io lo vedo.",
+        author="Giulia",
+        email="giulia@example.org",
+        consent="y",
+    )
+    mine = writer.get(POST_URL).get_data(as_text=True)
+    assert "Solo io lo vedo." in mine and "in attesa di moderazione" in mine
+    assert "giulia@example.org" in mine  # pre-filled from the consent cookie
+    theirs = other.get(POST_URL).get_data(as_text=True)
+    assert "Solo io lo vedo." not in theirs
+    assert "Giulia" not in theirs and "giulia@example.org" not in theirs
+
+
+def test_another_worker_sees_the_change_at_once(app, tmp_path):
+    other_worker = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    client = other_worker.test_client()
+    assert "12 Responses" in client.get(POST_URL).get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(update(Post).values(title="Titolo cambiato"))
+        db.session.add(
+            Comment(
+                post_id=1,
+                status="approved",
+                author_name="X",
+                content="Visto",
+                content_html="<p>Visto</p>",
+            )
+        )
+        db.session.commit()
+    html = client.get(POST_URL).get_data(as_text=True)
+    assert "13 Responses" in html and "Titolo cambiato" in html
+    with other_worker.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_signed_in_or_personal_requests_are_never_cached(app, count_queries):
+    client = app.test_client()
+    client.get(POST_URL)
+    with client.session_transaction() as session:
+        session["author_id"] = 1
+    with count_queries() as counter:
+        html = client.get(POST_URL).get_data(as_text=True)
+    assert counter.count > 1
+    assert "Stai commentando come Riccardo Scarascia" in html
+    replying = client.get(POST_URL + "?replytocom=1")
+    assert 'name="robots"' in replying.get_data(as_text=True)
