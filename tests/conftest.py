@@ -121,6 +121,18 @@ def database_url(request, db_backend, tmp_path) -> str:
 
 
 @pytest.fixture
+def empty_database_url(request, db_backend, tmp_path):
+    """A brand-new database with no tables, dropped after the test."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgresql_server")
+    name = server.create_database("blog_empty")
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
 def app(database_url, app_config):
     app = create_app(
         {
