@@ -17,6 +17,8 @@ DATABASE_URL = None
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 POSTS_PER_PAGE = 10
+# Entries in each RSS/Atom feed.
+FEED_ITEMS = 20
 
 # Comment moderation defaults (the author can override them in the admin).
 COMMENT_HOLD_ALL = True
