@@ -10,6 +10,7 @@ from . import seeding
 from .extensions import db
 from .ops import commands as ops_commands
 from .ops.schema import upgrade_database
+from .wxr import commands as wxr_commands
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_command)
     ops_commands.init_app(app)
+    wxr_commands.init_app(app)
 
 
 @click.command("init-db")
