@@ -26,8 +26,8 @@ preload_app = True
 
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
-# The client address nginx forwards, then the usual combined format.
+# The combined format plus the duration. With BLOG_PROXY_FIX set, ProxyFix has
+# already put the real client address in place of nginx's when this is logged.
 access_log_format = (
-    '%({x-forwarded-for}i)s %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s '
-    '"%(f)s" "%(a)s" %(D)sus'
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
 )
