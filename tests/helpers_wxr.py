@@ -11,6 +11,7 @@ AUTHORS = """
 CATEGORIES = """
 	<wp:category><wp:term_id>3</wp:term_id><wp:category_nicename><![CDATA[comunita]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[Comunità]]></wp:cat_name></wp:category>
 	<wp:category><wp:term_id>4</wp:term_id><wp:category_nicename><![CDATA[%d0%bd%d0%be%d0%b2%d0%be%d1%81%d1%82%d0%b8-caffe]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[Новости & caffè]]></wp:cat_name></wp:category>
+	<wp:category><wp:term_id>5</wp:term_id><wp:category_nicename><![CDATA[%d0%bd%d0%be%d0%b2%d0%be%d1%81%d1%82%d0%b8]]></wp:category_nicename><wp:category_parent><![CDATA[]]></wp:category_parent><wp:cat_name><![CDATA[Новости]]></wp:cat_name></wp:category>
 """
 
 

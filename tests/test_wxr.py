@@ -102,6 +102,8 @@ def test_import_brings_posts_authors_and_categories(app, runner, wxr_file):
             "Comunità",
             "Новости & caffè",
         ]
+        cyrillic = db.session.scalar(select(Category).where(Category.name == "Новости"))
+        assert cyrillic.slug.startswith("categoria-")
         assert post.body.startswith(
             "<p>Una community nasce <em>davanti a un caffè</em>.<br>Poi cresce online."
         )

@@ -7,6 +7,7 @@ login, categories by slug, posts by slug, comments by post + type + author name
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -103,7 +104,8 @@ class _Importer:
         return slug
 
     def category(self, data: WxrCategory) -> Category:
-        slug = slugify(data.slug) or slugify(data.name)
+        # Names in non-Latin scripts slugify to nothing: a stable hash instead.
+        slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
         category = db.session.scalar(select(Category).where(Category.slug == slug))
         if category is None:
             category = Category(name=data.name or slug, slug=slug)
@@ -215,6 +217,10 @@ class _Importer:
             comment.source_title = data.author_name
         db.session.add(comment)
         return comment
+
+
+def _hash_slug(name: str) -> str:
+    return "categoria-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
 
 
 def _comment_key(kind, author_name, created_at, source_url) -> tuple:
