@@ -6,7 +6,9 @@ FLASK := $(BIN)/flask --app blog
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint db create-author bench clean
+SECRET_KEY_FILE := instance/secret_key
+
+.PHONY: run test lint db create-author bench clean migration-reset
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +22,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-db: $(VENV)/.installed
-	$(FLASK) init-db
+# A random key kept in instance/ (git-ignored, 0600) so `make run` works without
+# configuration; production sets BLOG_SECRET_KEY or keeps this file.
+$(SECRET_KEY_FILE):
+	mkdir -p instance
+	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+db: $(VENV)/.installed $(SECRET_KEY_FILE)
+	$(FLASK) upgrade-db
 	$(FLASK) seed
 
 run: db
@@ -37,6 +45,10 @@ lint: $(VENV)/.installed-test
 
 create-author: $(VENV)/.installed
 	$(FLASK) create-author $(USERNAME)
+
+# Regenerate migrations/versions/0001_initial_schema.py from the models.
+migration-reset: $(VENV)/.installed
+	bash scripts/migration-reset.sh
 
 clean:
 	rm -rf $(VENV)

@@ -21,22 +21,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import cli, database, errors, pagecache, templating
+    from . import cli, database, errors, pagecache, security, templating
     from .extensions import csrf, migrate
 
+    security.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
-    migrate.init_app(app, database.db, directory=_migrations_dir())
+    migrate.init_app(
+        app, database.db, directory=_migrations_dir(), render_as_batch=True
+    )
     templating.init_app(app)
     pagecache.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 
     from .comments import bp as comments_bp
+    from .feeds import bp as feeds_bp
+    from .ops import bp as ops_bp
     from .posts import bp as posts_bp
 
     app.register_blueprint(posts_bp)
     app.register_blueprint(comments_bp)
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(feeds_bp)
     return app
 
 

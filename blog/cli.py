@@ -8,20 +8,24 @@ from flask.cli import with_appcontext
 
 from . import seeding
 from .extensions import db
+from .ops import commands as ops_commands
+from .ops.schema import upgrade_database
+from .wxr import commands as wxr_commands
 
 
 def init_app(app: Flask) -> None:
     """Register the blog's commands."""
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_command)
+    ops_commands.init_app(app)
+    wxr_commands.init_app(app)
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the tables that do not exist yet (keeps existing data)."""
-    db.create_all()
-    click.echo("Database ready.")
+    """Create or upgrade the schema, keeping existing data (same as upgrade-db)."""
+    click.echo(upgrade_database())
 
 
 @click.command("seed")

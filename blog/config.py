@@ -5,6 +5,10 @@ Order of precedence, lowest first: these defaults, ``instance/config.py``,
 """
 
 SECRET_KEY = "dev-insecure-change-me"
+# Read when SECRET_KEY is unset or the default above; None means
+# instance/secret_key (`make run` creates it). Outside debug and testing the app
+# refuses to start without a real key.
+SECRET_KEY_FILE = None
 SITE_NAME = "nOwmedia"
 SITE_TAGLINE = "Social Media e Digital Marketing"
 SITE_URL = "http://127.0.0.1:5000"
@@ -13,6 +17,8 @@ DATABASE_URL = None
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 POSTS_PER_PAGE = 10
+# Entries in each RSS/Atom feed.
+FEED_ITEMS = 20
 
 # Comment moderation defaults (the author can override them in the admin).
 COMMENT_HOLD_ALL = True
@@ -30,6 +36,11 @@ AVATARS = "identicon"
 
 MAX_CONTENT_LENGTH = 256 * 1024
 
+# Behind a reverse proxy, the number of proxies whose X-Forwarded-For/-Proto/-Host
+# headers to trust (BLOG_PROXY_FIX=1 behind one nginx); 0 trusts none.
+PROXY_FIX = 0
+
+# Set to True automatically when SITE_URL is https.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs when they are missing.
+# The tests start their own throwaway PostgreSQL server (tests/helpers_postgresql.py)
+# from Debian's binaries in /usr/lib/postgresql/<version>/bin; no system cluster
+# needs to run.
 set -euo pipefail
+
+have_initdb() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1
+}
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+have_initdb || missing+=(postgresql)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -12,4 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! have_initdb; then
+  echo "PostgreSQL's initdb is still missing after installation." >&2
+  exit 1
+fi
+# initdb refuses to run as root: the tests then run the server as 'postgres'.
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  echo "Running as root without a 'postgres' user: the tests will use 'nobody'." >&2
 fi

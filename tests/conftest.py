@@ -1,23 +1,138 @@
-"""Shared fixtures: an app built by the factory with a throwaway database."""
+"""Shared fixtures: an app built by the factory, seeded, on SQLite and PostgreSQL.
+
+Every test that uses ``app`` (or ``client``, ``runner``, ``count_queries``) runs
+twice, once per database backend. The PostgreSQL server is started once per
+session (see ``helpers_postgresql``); its tables are created once and emptied
+with TRUNCATE before each test, then reseeded.
+
+A module adds config by overriding the ``app_config`` fixture or with
+``@pytest.mark.app_config(KEY=value)``; ``@pytest.mark.backends("sqlite")``
+limits a test to some backends.
+
+Without a PostgreSQL server the suite fails; ``BLOG_TEST_POSTGRESQL=skip`` skips
+the PostgreSQL runs instead (never in CI).
+"""
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import event
+from helpers_postgresql import PostgresServer, PostgresUnavailable
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from blog import create_app
 from blog.extensions import db
 from blog.seeding import load_seed
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "app_config(**config): extra config for the app fixture"
+    )
+    config.addinivalue_line(
+        "markers", "backends(*names): run only on these database backends"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        backends = marker.args if marker else BACKENDS
+        metafunc.parametrize("db_backend", backends, indirect=True)
+
 
 @pytest.fixture
-def app(tmp_path):
+def db_backend(request) -> str:
+    """The database backend this test runs on: "sqlite" or "postgresql"."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgresql_server():
+    """The session's PostgreSQL server (started on first use)."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as error:
+        server.stop()
+        in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
+        if os.environ.get("BLOG_TEST_POSTGRESQL") == "skip" and not in_ci:
+            pytest.skip(f"PostgreSQL unavailable (BLOG_TEST_POSTGRESQL=skip): {error}")
+        pytest.fail(
+            "Cannot start the test PostgreSQL server. Run `bash "
+            "scripts/test-services.sh` (installs it) or set "
+            f"BLOG_TEST_POSTGRESQL=skip to run on SQLite only.\n{error}",
+            pytrace=False,
+        )
+    yield server
+    server.stop()
+
+
+class _SharedPostgresDatabase:
+    """One database for all ``app`` tests: tables made once, emptied per test."""
+
+    def __init__(self, server: PostgresServer) -> None:
+        self.url = server.url(server.create_database())
+        self.engine = create_engine(self.url, poolclass=NullPool)
+
+    def reset(self) -> None:
+        """Create missing tables, then empty them all and restart the ids."""
+        names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with self.engine.begin() as conn:
+            # A connection leaked by a test would make TRUNCATE wait forever.
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            db.metadata.create_all(conn)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def _shared_postgresql(postgresql_server) -> _SharedPostgresDatabase:
+    return _SharedPostgresDatabase(postgresql_server)
+
+
+@pytest.fixture
+def app_config(request) -> dict:
+    """Extra config for ``app``; override in a module or use the marker."""
+    marker = request.node.get_closest_marker("app_config")
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture
+def database_url(request, db_backend, tmp_path) -> str:
+    """An empty-or-emptied database of the current backend, as a URL."""
+    if db_backend == "postgresql":
+        shared = request.getfixturevalue("_shared_postgresql")
+        shared.reset()
+        return shared.url
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def empty_database_url(request, db_backend, tmp_path):
+    """A brand-new database with no tables, dropped after the test."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgresql_server")
+    name = server.create_database("blog_empty")
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def app(database_url, app_config):
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "DATABASE_URL": database_url,
             "SITE_URL": "http://127.0.0.1:5000",
+            **app_config,
         }
     )
     with app.app_context():
@@ -57,7 +172,6 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app):
     """Use as ``with count_queries() as counter:``; ``counter.count`` after."""
-    from contextlib import contextmanager
 
     @contextmanager
     def counting():

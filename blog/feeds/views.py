@@ -1,0 +1,125 @@
+"""Feed URLs: /feed/, /feed/atom/, /<slug>/feed/, /comments/feed/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, abort, current_app, request, url_for
+from markupsafe import Markup, escape
+
+from ..models import Comment, Post
+from ..posts.queries import get_published_post
+from . import bp
+from .builders import Feed, FeedItem, atom, rss
+from .queries import approved_responses, recent_comments, recent_posts
+
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+
+
+def absolute(endpoint: str, **values) -> str:
+    """The canonical address of ``endpoint`` on SITE_URL."""
+    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _site_guid(path: str) -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def post_item(post: Post) -> FeedItem:
+    """A post as a feed entry, with its full sanitised body."""
+    return FeedItem(
+        title=post.title,
+        link=absolute("posts.detail", slug=post.slug),
+        guid=_site_guid(f"/?p={post.id}"),
+        published=post.published_at or post.created_at,
+        updated=post.updated_at,
+        author=post.author.display_name,
+        categories=[category.name for category in post.categories],
+        summary=post.excerpt or _plain(post.body)[:300],
+        content_html=post.body,
+    )
+
+
+def response_item(comment: Comment, post: Post) -> FeedItem:
+    """An approved comment or ping as a feed entry."""
+    if comment.is_ping:
+        title = comment.source_title or comment.source_url or ""
+        html = (
+            f'<p><a href="{escape(comment.source_url or "")}">'
+            f"[…] {escape(comment.content)} […]</a></p>"
+        )
+    else:
+        title = f"Commento a «{post.title}» di {comment.author_name}"
+        html = comment.content_html
+    return FeedItem(
+        title=title,
+        link=absolute("posts.detail", slug=post.slug) + f"#comment-{comment.id}",
+        guid=_site_guid(f"/?p={post.id}#comment-{comment.id}"),
+        published=comment.created_at,
+        author=comment.author_name,
+        summary=_plain(html),
+        content_html=html,
+    )
+
+
+def _plain(html: str) -> str:
+    # The HTML is already sanitised; its text is the plain summary.
+    return Markup(html).striptags()
+
+
+def _respond(feed: Feed, render: Callable[[Feed], bytes], mimetype: str):
+    response = Response(render(feed), content_type=mimetype)
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _limit() -> int:
+    return current_app.config["FEED_ITEMS"]
+
+
+def _posts_feed() -> Feed:
+    config = current_app.config
+    return Feed(
+        title=config["SITE_NAME"],
+        link=absolute("posts.index"),
+        self_url=absolute(request.endpoint),
+        description=config["SITE_TAGLINE"],
+        items=[post_item(post) for post in recent_posts(_limit())],
+    )
+
+
+@bp.get("/feed/")
+def posts_rss():
+    return _respond(_posts_feed(), rss, RSS_TYPE)
+
+
+@bp.get("/feed/atom/")
+def posts_atom():
+    return _respond(_posts_feed(), atom, ATOM_TYPE)
+
+
+@bp.get("/<slug>/feed/")
+def post_responses(slug: str):
+    post = get_published_post(slug) or abort(404)
+    feed = Feed(
+        title=f"Commenti a: {post.title}",
+        link=absolute("posts.detail", slug=post.slug),
+        self_url=absolute("feeds.post_responses", slug=post.slug),
+        description=f"Commenti e pingback a «{post.title}»",
+        items=[response_item(c, post) for c in approved_responses(post, _limit())],
+    )
+    return _respond(feed, rss, RSS_TYPE)
+
+
+@bp.get("/comments/feed/")
+def comments_rss():
+    config = current_app.config
+    feed = Feed(
+        title=f"Commenti a: {config['SITE_NAME']}",
+        link=absolute("posts.index"),
+        self_url=absolute("feeds.comments_rss"),
+        description=f"Gli ultimi commenti su {config['SITE_NAME']}",
+        items=[response_item(c, c.post) for c in recent_comments(_limit())],
+    )
+    return _respond(feed, rss, RSS_TYPE)

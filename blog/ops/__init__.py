@@ -1,0 +1,7 @@
+"""Operations: health check, schema upgrades, backups."""
+
+from flask import Blueprint
+
+bp = Blueprint("ops", __name__)
+
+from . import views  # noqa: E402,F401

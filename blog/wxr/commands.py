@@ -1,0 +1,46 @@
+"""``flask --app blog import-wxr FILE`` and ``export-wxr FILE``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from ..extensions import db
+from . import WXRError, export_lines, import_site, read_wxr
+
+
+@click.command("import-wxr")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_wxr_command(path: str) -> None:
+    """Import a WordPress export; running it again adds nothing new."""
+    try:
+        site = read_wxr(path)
+    except WXRError as error:
+        raise click.ClickException(str(error)) from error
+    report = import_site(site)
+    db.session.commit()
+    click.echo(f"Imported {path}:\n{report.summary()}")
+
+
+@click.command("export-wxr")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@with_appcontext
+def export_wxr_command(path: str) -> None:
+    """Write every post, category, author and response as WXR 1.2 ("-": stdout)."""
+    config = current_app.config
+    lines = export_lines(
+        config["SITE_NAME"], config["SITE_URL"], config["SITE_TAGLINE"]
+    )
+    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as out:
+        for line in lines:
+            out.write(line + "\n")
+    if path != "-":
+        click.echo(f"Exported to {path}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the WXR commands."""
+    app.cli.add_command(import_wxr_command)
+    app.cli.add_command(export_wxr_command)

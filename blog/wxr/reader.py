@@ -1,0 +1,217 @@
+"""Parse a WordPress export (WXR 1.0-1.2) into plain records, safely.
+
+defusedxml refuses DTDs and entity declarations, so a hostile file cannot expand
+entities or reach local files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO
+from urllib.parse import unquote
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException, ElementTree
+
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+_WP_NS = re.compile(r"^\{(http://wordpress\.org/export/1\.\d/)\}")
+NO_DATE = "0000-00-00 00:00:00"
+
+
+class WXRError(ValueError):
+    """The file is not a WordPress export this importer understands."""
+
+
+@dataclass
+class WxrAuthor:
+    wp_id: int
+    login: str
+    email: str
+    display_name: str
+
+
+@dataclass
+class WxrCategory:
+    slug: str
+    name: str
+
+
+@dataclass
+class WxrComment:
+    wp_id: int
+    parent_wp_id: int
+    author_name: str
+    author_email: str
+    author_url: str
+    author_ip: str
+    created_at: datetime
+    content: str
+    approved: str
+    type: str
+    user_id: int
+
+
+@dataclass
+class WxrPost:
+    wp_id: int
+    title: str
+    slug: str
+    creator: str
+    content: str
+    excerpt: str
+    published_at: datetime | None
+    modified_at: datetime | None
+    status: str
+    post_type: str
+    comment_status: str
+    ping_status: str
+    categories: list[WxrCategory] = field(default_factory=list)
+    comments: list[WxrComment] = field(default_factory=list)
+
+
+@dataclass
+class WxrSite:
+    title: str
+    link: str
+    authors: list[WxrAuthor]
+    categories: list[WxrCategory]
+    posts: list[WxrPost]
+
+
+def _int(value: str) -> int:
+    value = value.strip()
+    return int(value) if value.isdigit() else 0
+
+
+def parse_date(gmt: str, local: str = "") -> datetime | None:
+    """WordPress ``YYYY-MM-DD HH:MM:SS``: the GMT one, else the local one, as naive."""
+    for value in (gmt.strip(), local.strip()):
+        if value and value != NO_DATE:
+            try:
+                return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                continue
+    return None
+
+
+class _Reader:
+    """Finds wp:, content:, dc: children whatever the WXR version."""
+
+    def __init__(self, wp_ns: str) -> None:
+        self.wp = wp_ns
+        self.excerpt = wp_ns + "excerpt/"
+
+    def text(self, element: Element, name: str) -> str:
+        prefix, _, local = name.partition(":")
+        namespace = {
+            "wp": self.wp,
+            "excerpt": self.excerpt,
+            "content": CONTENT_NS,
+            "dc": DC_NS,
+        }.get(prefix)
+        tag = f"{{{namespace}}}{local}" if namespace else name
+        found = element.find(tag)
+        return (found.text or "") if found is not None else ""
+
+    def wp_children(self, element: Element, local: str) -> list[Element]:
+        return element.findall(f"{{{self.wp}}}{local}")
+
+
+def _category(reader: _Reader, element: Element) -> WxrCategory:
+    nicename = unquote(reader.text(element, "wp:category_nicename")).strip()
+    name = reader.text(element, "wp:cat_name").strip()
+    return WxrCategory(slug=nicename, name=name or nicename)
+
+
+def _comment(reader: _Reader, element: Element) -> WxrComment | None:
+    created = parse_date(
+        reader.text(element, "wp:comment_date_gmt"),
+        reader.text(element, "wp:comment_date"),
+    )
+    if created is None:
+        return None
+    return WxrComment(
+        wp_id=_int(reader.text(element, "wp:comment_id")),
+        parent_wp_id=_int(reader.text(element, "wp:comment_parent")),
+        author_name=reader.text(element, "wp:comment_author").strip(),
+        author_email=reader.text(element, "wp:comment_author_email").strip(),
+        author_url=reader.text(element, "wp:comment_author_url").strip(),
+        author_ip=reader.text(element, "wp:comment_author_IP").strip(),
+        created_at=created,
+        content=reader.text(element, "wp:comment_content"),
+        approved=reader.text(element, "wp:comment_approved").strip(),
+        type=reader.text(element, "wp:comment_type").strip(),
+        user_id=_int(reader.text(element, "wp:comment_user_id")),
+    )
+
+
+def _post(reader: _Reader, item: Element) -> WxrPost:
+    categories = [
+        WxrCategory(slug=unquote(c.get("nicename", "")), name=(c.text or "").strip())
+        for c in item.findall("category")
+        if c.get("domain") == "category"
+    ]
+    comments = [
+        comment
+        for element in reader.wp_children(item, "comment")
+        if (comment := _comment(reader, element)) is not None
+    ]
+    return WxrPost(
+        wp_id=_int(reader.text(item, "wp:post_id")),
+        title=reader.text(item, "title").strip(),
+        slug=unquote(reader.text(item, "wp:post_name")).strip(),
+        creator=reader.text(item, "dc:creator").strip(),
+        content=reader.text(item, "content:encoded"),
+        excerpt=reader.text(item, "excerpt:encoded"),
+        published_at=parse_date(
+            reader.text(item, "wp:post_date_gmt"), reader.text(item, "wp:post_date")
+        ),
+        modified_at=parse_date(
+            reader.text(item, "wp:post_modified_gmt"),
+            reader.text(item, "wp:post_modified"),
+        ),
+        status=reader.text(item, "wp:status").strip(),
+        post_type=reader.text(item, "wp:post_type").strip() or "post",
+        comment_status=reader.text(item, "wp:comment_status").strip() or "open",
+        ping_status=reader.text(item, "wp:ping_status").strip() or "open",
+        categories=categories,
+        comments=comments,
+    )
+
+
+def read_wxr(source: str | IO[bytes]) -> WxrSite:
+    """Parse a WXR file (a path or a binary file object)."""
+    try:
+        root = ElementTree.parse(source).getroot()
+    except ElementTree.ParseError as error:
+        raise WXRError(f"Not well-formed XML: {error}") from error
+    except DefusedXmlException as error:
+        raise WXRError(f"Refused unsafe XML (DTD or entities): {error}") from error
+    channel = root.find("channel")
+    wp_ns = next(
+        (m.group(1) for el in root.iter() if (m := _WP_NS.match(str(el.tag)))), None
+    )
+    if root.tag != "rss" or channel is None or wp_ns is None:
+        raise WXRError("Not a WordPress export (WXR): no rss/channel with wp: data.")
+    reader = _Reader(wp_ns)
+    authors = [
+        WxrAuthor(
+            wp_id=_int(reader.text(a, "wp:author_id")),
+            login=reader.text(a, "wp:author_login").strip(),
+            email=reader.text(a, "wp:author_email").strip(),
+            display_name=reader.text(a, "wp:author_display_name").strip(),
+        )
+        for a in reader.wp_children(channel, "author")
+    ]
+    return WxrSite(
+        title=reader.text(channel, "title").strip(),
+        link=reader.text(channel, "link").strip(),
+        authors=authors,
+        categories=[
+            _category(reader, c) for c in reader.wp_children(channel, "category")
+        ],
+        posts=[_post(reader, item) for item in channel.findall("item")],
+    )

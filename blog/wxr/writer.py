@@ -1,0 +1,171 @@
+"""Write the blog as a WordPress eXtended RSS 1.2 file (what WordPress exports)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from xml.sax.saxutils import escape, quoteattr
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Author, Category, Comment, Post
+
+WXR_VERSION = "1.2"
+WP_NS = "http://wordpress.org/export/1.2/"
+COMMENT_APPROVED = {"approved": "1", "pending": "0", "spam": "spam", "trash": "trash"}
+POST_STATUS = {"published": "publish", "draft": "draft"}
+# Characters XML 1.0 cannot carry at all.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def cdata(text: str) -> str:
+    """``text`` in a CDATA section, as WordPress writes it (``]]>`` split)."""
+    text = _INVALID_XML.sub("", text)
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _plain(text: str) -> str:
+    return escape(_INVALID_XML.sub("", text))
+
+
+def _wp_date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "0000-00-00 00:00:00"
+
+
+def _rfc822(value: datetime | None) -> str:
+    return format_datetime(value.replace(tzinfo=UTC)) if value else ""
+
+
+def _author(author: Author) -> Iterator[str]:
+    yield "\t<wp:author>"
+    yield f"\t\t<wp:author_id>{author.id}</wp:author_id>"
+    yield f"\t\t<wp:author_login>{cdata(author.username)}</wp:author_login>"
+    yield f"\t\t<wp:author_email>{cdata(author.email)}</wp:author_email>"
+    yield (
+        f"\t\t<wp:author_display_name>{cdata(author.display_name)}"
+        "</wp:author_display_name>"
+    )
+    yield "\t\t<wp:author_first_name><![CDATA[]]></wp:author_first_name>"
+    yield "\t\t<wp:author_last_name><![CDATA[]]></wp:author_last_name>"
+    yield "\t</wp:author>"
+
+
+def _category(category: Category) -> Iterator[str]:
+    yield "\t<wp:category>"
+    yield f"\t\t<wp:term_id>{category.id}</wp:term_id>"
+    yield f"\t\t<wp:category_nicename>{cdata(category.slug)}</wp:category_nicename>"
+    yield "\t\t<wp:category_parent><![CDATA[]]></wp:category_parent>"
+    yield f"\t\t<wp:cat_name>{cdata(category.name)}</wp:cat_name>"
+    yield "\t</wp:category>"
+
+
+def _comment(comment: Comment) -> Iterator[str]:
+    if comment.type == "comment":
+        content = comment.content
+    else:
+        content = f"[…] {comment.content} […]"
+    name = comment.author_name
+    url = comment.source_url if comment.is_ping else comment.author_url
+    fields = [
+        ("comment_id", str(comment.id)),
+        ("comment_author", cdata(name)),
+        ("comment_author_email", cdata(comment.author_email)),
+        ("comment_author_url", _plain(url or "")),
+        ("comment_author_IP", cdata(comment.author_ip)),
+        ("comment_date", cdata(_wp_date(comment.created_at))),
+        ("comment_date_gmt", cdata(_wp_date(comment.created_at))),
+        ("comment_content", cdata(content)),
+        ("comment_approved", cdata(COMMENT_APPROVED.get(comment.status, "0"))),
+        ("comment_type", cdata(comment.type)),
+        ("comment_parent", str(comment.parent_id or 0)),
+        ("comment_user_id", str(comment.author_id or 0)),
+    ]
+    yield "\t\t<wp:comment>"
+    for tag, value in fields:
+        yield f"\t\t\t<wp:{tag}>{value}</wp:{tag}>"
+    yield "\t\t</wp:comment>"
+
+
+def _post(post: Post, site_url: str, comments: Iterable[Comment]) -> Iterator[str]:
+    date = post.published_at or post.created_at
+    yield "\t<item>"
+    yield f"\t\t<title>{cdata(post.title)}</title>"
+    yield f"\t\t<link>{_plain(f'{site_url}/{post.slug}/')}</link>"
+    yield f"\t\t<pubDate>{_rfc822(post.published_at)}</pubDate>"
+    yield f"\t\t<dc:creator>{cdata(post.author.username)}</dc:creator>"
+    yield f'\t\t<guid isPermaLink="false">{_plain(f"{site_url}/?p={post.id}")}</guid>'
+    yield "\t\t<description></description>"
+    yield f"\t\t<content:encoded>{cdata(post.body)}</content:encoded>"
+    yield f"\t\t<excerpt:encoded>{cdata(post.excerpt)}</excerpt:encoded>"
+    fields = [
+        ("post_id", str(post.id)),
+        ("post_date", cdata(_wp_date(date))),
+        ("post_date_gmt", cdata(_wp_date(post.published_at))),
+        ("post_modified", cdata(_wp_date(post.updated_at))),
+        ("post_modified_gmt", cdata(_wp_date(post.updated_at))),
+        ("comment_status", cdata(post.comment_status)),
+        ("ping_status", cdata(post.ping_status)),
+        ("post_name", cdata(post.slug)),
+        ("status", cdata(POST_STATUS.get(post.status, "draft"))),
+        ("post_parent", "0"),
+        ("menu_order", "0"),
+        ("post_type", cdata("post")),
+        ("post_password", cdata("")),
+        ("is_sticky", "0"),
+    ]
+    for tag, value in fields:
+        yield f"\t\t<wp:{tag}>{value}</wp:{tag}>"
+    for category in post.categories:
+        yield (
+            f'\t\t<category domain="category" nicename={quoteattr(category.slug)}>'
+            f"{cdata(category.name)}</category>"
+        )
+    for comment in comments:
+        yield from _comment(comment)
+    yield "\t</item>"
+
+
+def export_lines(site_name: str, site_url: str, tagline: str) -> Iterator[str]:
+    """The WXR document, line by line, for every post and response."""
+    site_url = site_url.rstrip("/")
+    authors = db.session.scalars(select(Author).order_by(Author.id)).all()
+    categories = db.session.scalars(select(Category).order_by(Category.id)).all()
+    posts = db.session.scalars(
+        select(Post)
+        .options(selectinload(Post.author), selectinload(Post.categories))
+        .order_by(Post.id)
+    ).all()
+    comments: dict[int, list[Comment]] = {}
+    for comment in db.session.scalars(select(Comment).order_by(Comment.id)):
+        comments.setdefault(comment.post_id, []).append(comment)
+
+    yield '<?xml version="1.0" encoding="UTF-8" ?>'
+    yield "<!-- WordPress eXtended RSS (WXR) written by the nOwmedia blog -->"
+    yield '<rss version="2.0"'
+    yield f'\txmlns:excerpt="{WP_NS}excerpt/"'
+    yield '\txmlns:content="http://purl.org/rss/1.0/modules/content/"'
+    yield '\txmlns:wfw="http://wellformedweb.org/CommentAPI/"'
+    yield '\txmlns:dc="http://purl.org/dc/elements/1.1/"'
+    yield f'\txmlns:wp="{WP_NS}"'
+    yield ">"
+    yield "<channel>"
+    yield f"\t<title>{_plain(site_name)}</title>"
+    yield f"\t<link>{_plain(site_url)}</link>"
+    yield f"\t<description>{_plain(tagline)}</description>"
+    yield f"\t<pubDate>{_rfc822(datetime.now(UTC).replace(tzinfo=None))}</pubDate>"
+    yield "\t<language>it-IT</language>"
+    yield f"\t<wp:wxr_version>{WXR_VERSION}</wp:wxr_version>"
+    yield f"\t<wp:base_site_url>{_plain(site_url)}</wp:base_site_url>"
+    yield f"\t<wp:base_blog_url>{_plain(site_url)}</wp:base_blog_url>"
+    for author in authors:
+        yield from _author(author)
+    for category in categories:
+        yield from _category(category)
+    for post in posts:
+        yield from _post(post, site_url, comments.get(post.id, []))
+    yield "</channel>"
+    yield "</rss>"

@@ -1,0 +1,33 @@
+"""Gunicorn settings for the blog: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Environment overrides: GUNICORN_BIND (default 127.0.0.1:8000, behind nginx),
+GUNICORN_WORKERS (default 2 x CPUs + 1, at most 12), GUNICORN_TIMEOUT (30 s),
+GUNICORN_ACCESS_LOG (default "-", standard output). Command-line flags such as
+``--bind`` win over this file.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(
+    os.environ.get("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
+)
+# Pages are short database reads: a request still running after this is stuck.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Build the app once in the master: a configuration error (such as a missing
+# secret key) stops start-up with one clear message instead of failing workers.
+preload_app = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# The combined format plus the duration. With BLOG_PROXY_FIX set, ProxyFix has
+# already put the real client address in place of nginx's when this is logged.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)sus'
+)

@@ -1,0 +1,175 @@
+"""RSS 2.0 and Atom feeds, read back with feedparser as a feed reader would."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+
+from blog.extensions import db
+from blog.models import Author, Comment, Post
+
+POST_SLUG = "chi-e-e-chi-non-e-il-community-manager"
+POST_URL = f"/{POST_SLUG}/"
+SITE = "http://127.0.0.1:5000"
+
+
+def fetch(client, url: str, mimetype: str):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    parsed = feedparser.parse(response.get_data())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed
+
+
+def add_post(slug: str, status: str = "published", day: int = 1) -> Post:
+    author = db.session.scalar(db.select(Author))
+    post = Post(
+        slug=slug,
+        title=f"Articolo {slug}",
+        body="<p>Testo</p>",
+        author=author,
+        status=status,
+        published_at=datetime(2013, 1, day),
+    )
+    db.session.add(post)
+    db.session.flush()
+    return post
+
+
+def add_comment(post_id: int, name: str, status: str = "approved", **fields):
+    comment = Comment(
+        post_id=post_id,
+        author_name=name,
+        status=status,
+        content=name,
+        content_html=f"<p>{name}</p>",
+        created_at=fields.pop("created_at", datetime(2013, 2, 1)),
+        **fields,
+    )
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def original_post_id() -> int:
+    return db.session.scalar(db.select(Post.id).where(Post.slug == POST_SLUG))
+
+
+def test_posts_rss_lists_published_posts_newest_first(client):
+    feed = fetch(client, "/feed/", "application/rss+xml")
+    assert feed.version == "rss20"
+    assert feed.feed.title == "nOwmedia"
+    assert feed.feed.link == f"{SITE}/"
+    assert len(feed.entries) == 3
+    dates = [entry.published_parsed for entry in feed.entries]
+    assert dates == sorted(dates, reverse=True)
+    original = next(e for e in feed.entries if e.link == f"{SITE}{POST_URL}")
+    assert original.title == "Chi è e chi NON è il Community Manager?!"
+    assert original.author == "Riccardo Scarascia"
+    assert [tag.term for tag in original.tags] == ["Social Media Marketing"]
+    assert original.published.startswith("Tue, 23 Oct 2012")
+    assert "Chi è il Community Manager?" in original.content[0].value
+    assert "<" not in original.summary
+
+
+def test_posts_atom_has_the_same_entries(client):
+    rss = fetch(client, "/feed/", "application/rss+xml")
+    feed = fetch(client, "/feed/atom/", "application/atom+xml")
+    assert feed.version == "atom10"
+    assert [e.link for e in feed.entries] == [e.link for e in rss.entries]
+    assert [e.id for e in feed.entries] == [e.id for e in rss.entries]
+    original = next(e for e in feed.entries if e.link == f"{SITE}{POST_URL}")
+    assert original.title == "Chi è e chi NON è il Community Manager?!"
+    assert original.author == "Riccardo Scarascia"
+    assert "Chi è il Community Manager?" in original.content[0].value
+
+
+@pytest.mark.app_config(FEED_ITEMS=2)
+def test_feeds_skip_drafts_and_keep_to_the_configured_length(app, client):
+    with app.app_context():
+        add_post("bozza", status="draft", day=20)
+        db.session.commit()
+    feed = fetch(client, "/feed/", "application/rss+xml")
+    assert len(feed.entries) == 2
+    assert all("bozza" not in entry.link for entry in feed.entries)
+    assert client.get("/bozza/feed/").status_code == 404
+
+
+def test_post_feed_has_its_approved_comments_and_pingbacks_only(app, client):
+    with app.app_context():
+        post_id = original_post_id()
+        add_comment(post_id, "In attesa", status="pending")
+        add_comment(post_id, "Spam", status="spam")
+        kept = add_comment(post_id, "Zoë & Łukasz <x>").id
+        db.session.commit()
+    feed = fetch(client, f"{POST_URL}feed/", "application/rss+xml")
+    assert len(feed.entries) == 13
+    titles = [entry.title for entry in feed.entries]
+    assert titles[0] == (
+        "Commento a «Chi è e chi NON è il Community Manager?!» di Zoë & Łukasz <x>"
+    )
+    assert feed.entries[0].link == f"{SITE}{POST_URL}#comment-{kept}"
+    assert "Il community manager su Facebook" in titles
+    assert not any("In attesa" in t or "Spam" in t for t in titles)
+
+
+def test_recent_comments_feed_covers_every_published_post(app, client):
+    with app.app_context():
+        other = add_post("altro")
+        draft = add_post("bozza", status="draft")
+        add_comment(other.id, "Su un altro post", created_at=datetime(2014, 1, 1))
+        add_comment(draft.id, "Su una bozza", created_at=datetime(2014, 1, 2))
+        add_comment(other.id, "Non ancora", "pending", created_at=datetime(2014, 1, 3))
+        db.session.commit()
+    feed = fetch(client, "/comments/feed/", "application/rss+xml")
+    titles = [entry.title for entry in feed.entries]
+    assert len(titles) == 13
+    assert titles[0] == "Commento a «Articolo altro» di Su un altro post"
+    assert not any("bozza" in t or "Non ancora" in t for t in titles)
+
+
+def test_feeds_are_advertised_in_the_page_head(client):
+    head = BeautifulSoup(client.get(POST_URL).get_data(as_text=True), "html.parser")
+    links = {
+        link["href"]: link["type"]
+        for link in head.head.find_all("link", rel="alternate")
+    }
+    assert links == {
+        "/feed/": "application/rss+xml",
+        "/feed/atom/": "application/atom+xml",
+        "/comments/feed/": "application/rss+xml",
+        f"{POST_URL}feed/": "application/rss+xml",
+    }
+    for href, mimetype in links.items():
+        fetch(client, href, mimetype)
+    home = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    assert len(home.head.find_all("link", rel="alternate")) == 3
+
+
+def test_unchanged_feed_answers_not_modified(client):
+    etag = client.get("/feed/").headers["ETag"]
+    assert client.get("/feed/", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_feed_queries_do_not_grow_with_the_data(app, client, count_queries):
+    def queries() -> list[int]:
+        counts = []
+        for url in ("/feed/", "/feed/atom/", f"{POST_URL}feed/", "/comments/feed/"):
+            with count_queries() as counter:
+                assert client.get(url).status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    before = queries()
+    with app.app_context():
+        post_id = original_post_id()
+        for day in range(2, 8):
+            add_post(f"nuovo-{day}", day=day)
+        for n in range(30):
+            add_comment(post_id, f"Lettore {n}")
+        db.session.commit()
+    assert queries() == before

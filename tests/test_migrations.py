@@ -1,0 +1,105 @@
+"""The checked-in migrations build exactly the models' schema, on both backends."""
+
+from __future__ import annotations
+
+import flask_migrate
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import func, inspect, select
+
+from blog import create_app
+from blog.extensions import db
+from blog.models import Comment, Post
+from blog.seeding import load_seed
+
+
+@pytest.fixture
+def bare_app(empty_database_url):
+    """An app on an empty database (no create_all, no seed)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": empty_database_url,
+        }
+    )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def schema_diff() -> list:
+    """What autogenerate would change to make the database match the models."""
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return compare_metadata(context, db.metadata)
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_migrations_produce_exactly_the_models_schema(bare_app):
+    with bare_app.app_context():
+        flask_migrate.upgrade()
+        assert schema_diff() == []
+        assert current_revision() == head_revision()
+
+
+def test_migrations_downgrade_to_an_empty_database(bare_app):
+    with bare_app.app_context():
+        flask_migrate.upgrade()
+        flask_migrate.downgrade(revision="base")
+        assert inspect(db.engine).get_table_names() == ["alembic_version"]
+
+
+def test_upgrade_db_creates_a_fresh_database_then_seed_fills_it(bare_app):
+    runner = bare_app.test_cli_runner()
+    result = runner.invoke(args=["upgrade-db"])
+    assert result.exit_code == 0, result.output
+    assert "created" in result.output
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    with bare_app.app_context():
+        assert schema_diff() == []
+        assert db.session.scalar(select(func.count()).select_from(Post)) == 3
+
+
+def test_upgrade_db_adopts_a_database_made_by_init_db_before_migrations(bare_app):
+    with bare_app.app_context():
+        db.create_all()
+        load_seed()
+        db.session.commit()
+        assert current_revision() is None
+    result = bare_app.test_cli_runner().invoke(args=["upgrade-db"])
+    assert result.exit_code == 0, result.output
+    assert "adopted" in result.output
+    with bare_app.app_context():
+        assert current_revision() == head_revision()
+        assert schema_diff() == []
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 12
+
+
+def test_upgrade_db_and_init_db_twice_change_nothing(bare_app):
+    runner = bare_app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    for command in ("upgrade-db", "init-db"):
+        result = runner.invoke(args=[command])
+        assert result.exit_code == 0, result.output
+        assert "upgraded" in result.output
+    with bare_app.app_context():
+        assert current_revision() == head_revision()
+        assert db.session.scalar(select(func.count()).select_from(Post)) == 3

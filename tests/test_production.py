@@ -1,0 +1,137 @@
+"""Production safety: secret key, security headers, HTTPS cookies, proxy, health."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import request
+
+from blog import create_app
+from blog.security import InsecureConfigError
+
+POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
+PAGES = [
+    "/",
+    POST_URL,
+    "/category/social-media-marketing/",
+    "/author/riccardo-scarascia/",
+    "/missing/",
+]
+
+
+def production_app(tmp_path, **config):
+    """An app configured as in production (no DEBUG, no TESTING)."""
+    return create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+            "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+            **config,
+        }
+    )
+
+
+@pytest.mark.parametrize("key", [None, "", "dev-insecure-change-me", "short"])
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, key):
+    with pytest.raises(InsecureConfigError, match="BLOG_SECRET_KEY"):
+        production_app(tmp_path, SECRET_KEY=key)
+
+
+def test_debug_and_testing_runs_may_keep_the_default_key(tmp_path):
+    for flag in ("DEBUG", "TESTING"):
+        app = production_app(tmp_path, **{flag: True})
+        assert app.config["SECRET_KEY"] == "dev-insecure-change-me"
+
+
+def test_a_configured_key_is_used(tmp_path):
+    app = production_app(tmp_path, SECRET_KEY="k" * 64)
+    assert app.config["SECRET_KEY"] == "k" * 64
+
+
+def test_the_key_file_replaces_the_default_key(tmp_path):
+    (tmp_path / "secret_key").write_text("f" * 64 + "\n")
+    app = production_app(tmp_path)
+    assert app.config["SECRET_KEY"] == "f" * 64
+
+
+def test_every_response_carries_the_security_headers(client):
+    for url in [*PAGES, "/static/css/blog.css", "/healthz"]:
+        with client.get(url) as response:
+            headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp
+        assert "script-src 'self'" in csp
+        assert "style-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_have_no_inline_script_or_style(client):
+    for url in PAGES:
+        page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
+        assert page.find("style") is None, url
+        assert [s for s in page.find_all("script") if not s.get("src")] == [], url
+        assert page.find(attrs={"style": True}) is None, url
+        assert not [
+            tag
+            for tag in page.find_all(True)
+            if any(name.startswith("on") for name in tag.attrs)
+        ], url
+
+
+@pytest.mark.app_config(SITE_URL="https://blog.example.org")
+def test_cookies_are_secure_when_the_site_is_https(client):
+    response = client.get(POST_URL)
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+
+
+def test_cookies_work_over_plain_http_in_development(client):
+    response = client.get(POST_URL)
+    assert "Secure" not in response.headers["Set-Cookie"]
+
+
+def seen_by_the_app(app) -> str:
+    """Client address and scheme the app sees for a request forwarded by a proxy."""
+    app.add_url_rule(
+        "/_probe", "probe", lambda: f"{request.remote_addr} {request.scheme}"
+    )
+    response = app.test_client().get(
+        "/_probe",
+        headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.app_config(PROXY_FIX=1)
+def test_behind_a_proxy_the_forwarded_client_address_is_used(app):
+    assert seen_by_the_app(app) == "203.0.113.9 https"
+
+
+def test_without_the_proxy_setting_forwarded_headers_are_ignored(app):
+    assert seen_by_the_app(app) == "127.0.0.1 http"
+
+
+def test_healthz_reports_a_working_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-directory/blog.sqlite3",
+        "postgresql://nobody@/blog?host=/nonexistent-directory",
+    ],
+)
+def test_healthz_reports_an_unreachable_database(tmp_path, url):
+    app = production_app(tmp_path, SECRET_KEY="k" * 64, DATABASE_URL=url)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unavailable"}

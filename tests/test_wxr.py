@@ -1,0 +1,263 @@
+"""Moving from WordPress: import-wxr and export-wxr, idempotent and round-trip."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from defusedxml import ElementTree
+from helpers_wxr import WXR
+from sqlalchemy import select
+
+from blog import create_app
+from blog.extensions import db
+from blog.models import Author, Category, Comment, Post
+from blog.ops.schema import upgrade_database
+from blog.wxr import read_wxr
+from blog.wxr.importer import autop, ping_excerpt
+
+WP = "{http://wordpress.org/export/1.2/}"
+
+
+@pytest.fixture
+def wxr_file(tmp_path):
+    path = tmp_path / "export.xml"
+    path.write_text(WXR, encoding="utf-8")
+    return path
+
+
+def import_file(runner, path) -> str:
+    result = runner.invoke(args=["import-wxr", str(path)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def imported_comments() -> dict[tuple[str, str], Comment]:
+    """The imported post's responses by (author name, "day hour:minute")."""
+    post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
+    rows = db.session.scalars(select(Comment).where(Comment.post_id == post.id))
+    return {(c.author_name, f"{c.created_at:%d %H:%M}"): c for c in rows}
+
+
+def snapshot() -> list[tuple]:
+    """Every row of the content tables, comparable between two moments."""
+    rows = []
+    for model in (Author, Category, Post, Comment):
+        for obj in db.session.scalars(select(model).order_by(model.id)):
+            rows.append(tuple(getattr(obj, col.key) for col in model.__table__.columns))
+    return rows
+
+
+def content() -> dict:
+    """The blog's content without database ids, to compare two databases."""
+    posts = db.session.scalars(select(Post).order_by(Post.slug)).all()
+    result = {}
+    for post in posts:
+        comments = db.session.scalars(
+            select(Comment).where(Comment.post_id == post.id).order_by(Comment.id)
+        ).all()
+        result[post.slug] = (
+            post.title,
+            post.body,
+            post.excerpt,
+            post.status,
+            post.published_at,
+            post.author.username,
+            post.author.display_name,
+            sorted((c.slug, c.name) for c in post.categories),
+            sorted(
+                (
+                    c.type,
+                    c.status,
+                    c.author_name,
+                    c.author_email,
+                    c.content,
+                    c.content_html,
+                    c.source_url,
+                    c.created_at,
+                    c.depth,
+                    c.parent.author_name if c.parent else None,
+                    c.author.username if c.author else None,
+                )
+                for c in comments
+            ),
+        )
+    return result
+
+
+def test_import_brings_posts_authors_and_categories(app, runner, wxr_file):
+    output = import_file(runner, wxr_file)
+    assert "posts: 2 added" in output
+    assert "skipped page items: 1" in output
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
+        assert post.title == "Caffè e community: perché sì"
+        assert post.status == "published"
+        assert post.published_at == datetime(2013, 2, 28, 15, 0)
+        assert post.author.username == "mario"
+        assert post.author.display_name == "Mario Rossi"
+        assert post.excerpt == "Il caffè come metafora."
+        assert sorted(c.name for c in post.categories) == [
+            "Comunità",
+            "Новости & caffè",
+        ]
+        cyrillic = db.session.scalar(select(Category).where(Category.name == "Новости"))
+        assert cyrillic.slug.startswith("categoria-")
+        assert post.body.startswith(
+            "<p>Una community nasce <em>davanti a un caffè</em>.<br>Poi cresce online."
+        )
+        assert "<h3>Perché funziona</h3>" in post.body
+        assert "<script" not in post.body
+        draft = db.session.scalar(select(Post).where(Post.title == "Bozza: il tè"))
+        assert (draft.status, draft.slug, draft.published_at) == (
+            "draft",
+            "bozza-il-te",
+            None,
+        )
+        assert draft.author.username == "giulia"
+        assert draft.comment_status == "closed"
+        assert db.session.scalar(select(Post).where(Post.slug == "chi-siamo")) is None
+
+
+def test_import_keeps_threads_types_and_statuses(app, runner, wxr_file):
+    import_file(runner, wxr_file)
+    with app.app_context():
+        c = imported_comments()
+        zoe = c["Zoë Łukasz", "01 08:00"]
+        reply = c["Mario Rossi", "01 09:30"]
+        deep = c["Zoë Łukasz", "01 10:00"]
+        assert (zoe.parent_id, zoe.thread_id, zoe.depth) == (None, zoe.id, 1)
+        assert (reply.parent_id, reply.thread_id, reply.depth) == (zoe.id, zoe.id, 2)
+        assert (deep.parent_id, deep.thread_id, deep.depth) == (reply.id, zoe.id, 3)
+        assert reply.author.username == "mario"
+        assert zoe.created_at == datetime(2013, 3, 1, 8, 0)
+        assert zoe.content_html == (
+            "<p>Grazie! «Ottimo» articolo — è proprio così.</p>\n"
+            "<p>Secondo paragrafo.</p>"
+        )
+        ping = c["Blog Esempio » Risposta al caffè", "02 12:00"]
+        assert (ping.type, ping.status) == ("pingback", "approved")
+        assert ping.source_url == "https://blog.example.net/risposta-al-caffe/"
+        assert ping.source_title == "Blog Esempio » Risposta al caffè"
+        assert ping.content == "come spiega Mario nel suo articolo sul caffè"
+        trackback = c["Altro Blog", "03 12:00"]
+        assert trackback.type == "pingback"
+        assert trackback.source_url == "https://altro.example.com/2013/03/trackback/"
+        statuses = {name: x.status for (name, _), x in c.items()}
+        assert statuses["Offerte Incredibili"] == "spam"
+        assert statuses["Paolo Verdi"] == "pending"
+        assert statuses["Cestinato"] == "trash"
+        assert len(c) == 8
+
+
+def test_imported_post_page_shows_only_approved_responses(
+    app, client, runner, wxr_file
+):
+    import_file(runner, wxr_file)
+    page = BeautifulSoup(
+        client.get("/caffe-e-community/").get_data(as_text=True), "html.parser"
+    )
+    text = page.select_one("#comments").get_text(" ")
+    assert "Zoë Łukasz" in text
+    assert "come spiega Mario" in text
+    assert "Offerte Incredibili" not in text
+    assert "Paolo Verdi" not in text
+    assert "Cestinato" not in text
+    assert page.select("ol.commentlist ol.children ol.children li")
+
+
+def test_second_import_changes_nothing(app, runner, wxr_file):
+    import_file(runner, wxr_file)
+    with app.app_context():
+        before = snapshot()
+    output = import_file(runner, wxr_file)
+    assert "posts: 0 added, 2 already present" in output
+    assert "comments: 0 added, 6 already present" in output
+    assert "pingbacks: 0 added, 2 already present" in output
+    with app.app_context():
+        db.session.expire_all()
+        assert snapshot() == before
+
+
+def test_export_writes_wxr_1_2(app, runner, wxr_file, tmp_path):
+    import_file(runner, wxr_file)
+    target = tmp_path / "out.xml"
+    result = runner.invoke(args=["export-wxr", str(target)])
+    assert result.exit_code == 0, result.output
+    root = ElementTree.parse(target).getroot()
+    channel = root.find("channel")
+    assert channel.find(f"{WP}wxr_version").text == "1.2"
+    items = channel.findall("item")
+    assert len(items) == 5
+    logins = [a.find(f"{WP}author_login").text for a in channel.iter(f"{WP}author")]
+    assert logins == ["riccardo", "mario", "giulia"]
+    statuses = sorted(
+        c.find(f"{WP}comment_approved").text for c in root.iter(f"{WP}comment")
+    )
+    assert statuses == ["0", *["1"] * 17, "spam", "trash"]
+    site = read_wxr(str(target))
+    assert {p.slug for p in site.posts} >= {"caffe-e-community", "bozza-il-te"}
+
+
+def test_export_then_import_into_an_empty_blog_round_trips(
+    app, runner, wxr_file, tmp_path, empty_database_url
+):
+    import_file(runner, wxr_file)
+    exported = tmp_path / "roundtrip.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    with app.app_context():
+        original = content()
+    fresh = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": empty_database_url}
+    )
+    try:
+        with fresh.app_context():
+            upgrade_database()
+        import_file(fresh.test_cli_runner(), exported)
+        with fresh.app_context():
+            assert content() == original
+    finally:
+        with fresh.app_context():
+            db.engine.dispose()
+    # Importing our own export into the blog it came from adds nothing.
+    with app.app_context():
+        before = snapshot()
+    output = import_file(runner, exported)
+    assert " 0 added" in output and "1 added" not in output
+    with app.app_context():
+        db.session.expire_all()
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]><rss>&x;</rss>',
+        "<rss><channel><title>Solo RSS</title></channel></rss>",
+        "<rss><channel>",
+    ],
+)
+def test_unsafe_or_foreign_files_are_refused_with_nothing_imported(
+    app, runner, tmp_path, document
+):
+    path = tmp_path / "bad.xml"
+    path.write_text(document)
+    with app.app_context():
+        before = snapshot()
+    result = runner.invoke(args=["import-wxr", str(path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    with app.app_context():
+        assert snapshot() == before
+
+
+def test_autop_wraps_loose_text_and_keeps_blocks():
+    assert autop("Uno\ndue\n\n<h3>Tre</h3>\n\n<p>Quattro</p>") == (
+        "<p>Uno<br>due</p>\n<h3>Tre</h3>\n<p>Quattro</p>"
+    )
+
+
+def test_ping_excerpt_drops_wordpress_ellipses_and_tags():
+    assert ping_excerpt("[&#8230;] un <b>estratto</b> [&#8230;]") == "un estratto"
+    assert ping_excerpt("[...] altro […]") == "altro"
