@@ -35,7 +35,11 @@ db: $(VENV)/.installed $(SECRET_KEY_FILE)
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-test node_modules/.installed
 	bash scripts/test-services.sh
 	$(BIN)/python -m pytest
 

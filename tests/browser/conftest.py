@@ -1,0 +1,142 @@
+"""A real WSGI server (gunicorn) on 127.0.0.1 and Debian's chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AUTHOR_USERNAME = "riccardo"
+AUTHOR_PASSWORD = "una-password-lunga-e-sicura"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    env: dict[str, str]
+
+    def flask(self, *args: str, stdin: str | None = None) -> str:
+        """Run a ``flask --app blog`` command against the server's database."""
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "blog", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on {url}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The blog under gunicorn with a fresh seeded SQLite database and one author."""
+    home = tmp_path_factory.mktemp("live")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "BLOG_SECRET_KEY": "browser-tests-secret-key-0123456789",
+        "BLOG_DATABASE_URL": f"sqlite:///{home / 'blog.sqlite3'}",
+        "BLOG_SITE_URL": url,
+        "BLOG_COMMENT_MIN_SECONDS": "0",
+        "BLOG_COMMENT_FLOOD_SECONDS": "0",
+    }
+    server = LiveServer(url=url, env=env)
+    server.flask("init-db")
+    server.flask("seed")
+    log = open(home / "gunicorn.log", "w")  # noqa: SIM115 (closed at teardown)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_until_up(url + "/", process)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium; Playwright never downloads a browser of its own."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (cookies, storage) per test, with the page's CSP on."""
+    context = browser.new_context(locale="it-IT")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

