@@ -82,6 +82,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         "BLOG_SITE_URL": url,
         "BLOG_COMMENT_MIN_SECONDS": "0",
         "BLOG_COMMENT_FLOOD_SECONDS": "0",
+        # Ten threads a page puts the seeded post's 12 responses on two pages.
+        "BLOG_COMMENTS_PER_PAGE": "10",
     }
     server = LiveServer(url=url, env=env)
     server.flask("init-db")
@@ -131,6 +133,15 @@ def browser():
 def page(browser):
     """A fresh browser context (cookies, storage) per test, with the page's CSP on."""
     context = browser.new_context(locale="it-IT")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(browser):
+    """A reader whose browser runs no JavaScript."""
+    context = browser.new_context(locale="it-IT", java_script_enabled=False)
     page = context.new_page()
     yield page
     context.close()
