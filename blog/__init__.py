@@ -32,10 +32,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     from .comments import bp as comments_bp
+    from .mentions import bp as mentions_bp
     from .posts import bp as posts_bp
 
     app.register_blueprint(posts_bp)
     app.register_blueprint(comments_bp)
+    app.register_blueprint(mentions_bp)
     return app
 
 
