@@ -71,8 +71,9 @@ def is_forbidden_address(ip: str | IPAddress) -> bool:
         inner = embedded_ipv4(address)
         if any(is_forbidden_address(v4) for v4 in inner):
             return True
-        if address in _NAT64 and inner:
-            # A public IPv4 address reached through the well-known NAT64 prefix.
+        if address.ipv4_mapped is not None or (address in _NAT64 and inner):
+            # A public IPv4 address, mapped or behind the well-known NAT64
+            # prefix: the IPv4 address decides.
             return False
     if any(address in net for net in _SPECIAL_NETWORKS):
         return True

@@ -271,10 +271,24 @@ class Fetcher:
             conn.putheader(name, value)
         conn.endheaders(body)
         response = conn.getresponse()
+        try:
+            content, truncated = self._read_body(response, deadline)
+        finally:
+            response.close()
+        return Response(
+            url=url,
+            status=response.status,
+            headers=response.headers,
+            body=content,
+            truncated=truncated,
+        )
+
+    def _read_body(
+        self, response: http.client.HTTPResponse, deadline: float
+    ) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
         size = 0
         limit = self.limits.max_bytes
-        truncated = False
         while True:
             if time.monotonic() >= deadline:
                 raise FetchError("timeout", "tempo scaduto")
@@ -284,17 +298,11 @@ class Fetcher:
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                truncated = True  # stop reading: the rest is never downloaded
-                break
-        if not truncated and time.monotonic() >= deadline:
+                # Stop reading: the rest is never downloaded.
+                return b"".join(chunks)[:limit], True
+        if time.monotonic() >= deadline:
             raise FetchError("timeout", "tempo scaduto")  # the watchdog cut it short
-        return Response(
-            url=url,
-            status=response.status,
-            headers=response.headers,
-            body=b"".join(chunks)[:limit],
-            truncated=truncated,
-        )
+        return b"".join(chunks), False
 
 
 def _abort(conn: http.client.HTTPConnection) -> None:
