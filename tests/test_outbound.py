@@ -15,7 +15,12 @@ import threading
 from http.server import ThreadingHTTPServer
 
 import pytest
-from helpers_mentions import Reply, local_site
+from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+    Reply,
+    local_site,
+    loopback_site_fixture,
+    site_fixture,
+)
 
 from blog.addresses import Allowlist
 from blog.outbound import Fetcher, FetchError, Limits, fetcher_for, is_forbidden_address
@@ -105,20 +110,6 @@ def fetcher(**options) -> Fetcher:
     options.setdefault("allow", Allowlist.parse("127.0.0.2"))
     options.setdefault("limits", Limits(connect_timeout=2, total_timeout=3))
     return Fetcher("test-agent/1", **options)
-
-
-@pytest.fixture
-def site():
-    with local_site("127.0.0.2") as server:
-        yield server
-
-
-@pytest.fixture
-def loopback_site():
-    """A server on 127.0.0.1 that must never be reached."""
-    with local_site("127.0.0.1") as server:
-        server.page("/", "segreto")
-        yield server
 
 
 def test_fetches_an_allowed_local_page(site):

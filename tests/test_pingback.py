@@ -6,17 +6,19 @@ import xmlrpc.client
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers_mentions import (
-    MENTION_CONFIG,
+from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
     POST_SLUG,
     Reply,
     add_post,
     call,
     fault_code,
-    local_site,
+    loopback_site_fixture,
+    mention_app_fixture,
     post_url,
     serve_app,
+    site_fixture,
     source_page,
+    target_fixture,
 )
 from sqlalchemy import select
 
@@ -29,30 +31,6 @@ LOREM = (
     "le idee di Riccardo sul ruolo del community manager ho pensato che"
 )
 AFTER = "merita una risposta articolata, anche perché il tema è più vasto di così."
-
-
-@pytest.fixture
-def ping_app(app):
-    app.config.update(MENTION_CONFIG)
-    return app
-
-
-@pytest.fixture
-def site():
-    with local_site("127.0.0.2") as server:
-        yield server
-
-
-@pytest.fixture
-def loopback_site():
-    """A server on 127.0.0.1, forbidden to the blog: it must see no request."""
-    with local_site("127.0.0.1") as server:
-        yield server
-
-
-@pytest.fixture
-def target(ping_app):
-    return post_url(ping_app)
 
 
 def pings(app, **filters) -> list[Comment]:
@@ -69,9 +47,9 @@ def set_status(app, comment_id: int, status: str) -> None:
         db.session.commit()
 
 
-def test_post_pages_advertise_the_endpoints(client, ping_app):
+def test_post_pages_advertise_the_endpoints(client, mention_app):
     response = client.get(f"/{POST_SLUG}/")
-    site = ping_app.config["SITE_URL"]
+    site = mention_app.config["SITE_URL"]
     assert response.headers["X-Pingback"] == f"{site}/xmlrpc.php"
     assert response.headers["Link"] == f'<{site}/webmention>; rel="webmention"'
     head = BeautifulSoup(response.data, "html.parser").head
@@ -101,14 +79,14 @@ def test_lists_three_methods_and_no_multicall(client):
     assert fault_code(client, "wp.getUsersBlogs", "admin", "password") == 0
 
 
-def test_a_pingback_through_a_live_server(ping_app, site):
+def test_a_pingback_through_a_live_server(mention_app, site):
     received = []
 
     def changed(sender, post_id):
         received.append(post_id)
 
-    with responses_changed.connected_to(changed), serve_app(ping_app) as base:
-        target = post_url(ping_app)
+    with responses_changed.connected_to(changed), serve_app(mention_app) as base:
+        target = post_url(mention_app)
         source = site.page("/risposta", source_page(target, LOREM, AFTER, "Replica"))
         proxy = xmlrpc.client.ServerProxy(f"{base}/xmlrpc.php")
         answer = proxy.pingback.ping(source, target)
@@ -116,7 +94,7 @@ def test_a_pingback_through_a_live_server(ping_app, site):
         with pytest.raises(xmlrpc.client.Fault) as again:
             proxy.pingback.ping(source, target)
         assert again.value.faultCode == 0x0030
-        (ping,) = pings(ping_app, source_url=source)
+        (ping,) = pings(mention_app, source_url=source)
         assert source not in proxy.pingback.extensions.getPingbacks(target)
     assert ping.status == "pending"
     assert ping.moderation_reason == "in attesa di approvazione"
@@ -132,29 +110,31 @@ def test_a_pingback_through_a_live_server(ping_app, site):
     assert received == [ping.post_id]
 
 
-def test_approved_pingback_shows_as_excerpt_and_is_listed(client, ping_app, site):
-    target = post_url(ping_app)
+def test_approved_pingback_shows_as_excerpt_and_is_listed(client, mention_app, site):
+    target = post_url(mention_app)
     source = site.page("/r", source_page(target, LOREM, AFTER, "Replica"))
     call(client, "pingback.ping", source, target)
-    (ping,) = pings(ping_app, source_url=source)
-    set_status(ping_app, ping.id, "approved")
+    (ping,) = pings(mention_app, source_url=source)
+    set_status(mention_app, ping.id, "approved")
     assert source in call(client, "pingback.extensions.getPingbacks", target)
     page = BeautifulSoup(client.get(f"/{POST_SLUG}/").data, "html.parser")
     link = page.find("a", href=source)
     assert link.get_text() == f"[...] {ping.content} [...]"
 
 
-def test_get_pingbacks_lists_approved_pingbacks_only(client, ping_app, site, target):
+def test_get_pingbacks_lists_approved_pingbacks_only(client, mention_app, site, target):
     seeded = set(call(client, "pingback.extensions.getPingbacks", target))
     assert len(seeded) == 2  # items 11 and 12 of the original page
     sources = []
     for n, status in enumerate(["approved", "pending", "spam", "trash"]):
         sources.append(site.page(f"/p{n}", source_page(target)))
         call(client, "pingback.ping", sources[-1], target)
-        set_status(ping_app, pings(ping_app, source_url=sources[-1])[0].id, status)
+        set_status(
+            mention_app, pings(mention_app, source_url=sources[-1])[0].id, status
+        )
     listed = call(client, "pingback.extensions.getPingbacks", target)
     assert set(listed) == seeded | {sources[0]}
-    unknown = post_url(ping_app, "non-esiste")
+    unknown = post_url(mention_app, "non-esiste")
     assert fault_code(client, "pingback.extensions.getPingbacks", unknown) == 0x20
     foreign = "http://127.0.0.2:1/altro/"
     assert fault_code(client, "pingback.extensions.getPingbacks", foreign) == 0x21
@@ -181,9 +161,9 @@ def test_link_forms_that_count(client, site, target, href):
     assert "registrato" in call(client, "pingback.ping", source, target)
 
 
-def test_relative_link_through_base_element(client, ping_app, site, target):
+def test_relative_link_through_base_element(client, mention_app, site, target):
     html = (
-        f"<html><head><base href='{ping_app.config['SITE_URL']}/'></head>"
+        f"<html><head><base href='{mention_app.config['SITE_URL']}/'></head>"
         f"<body><p>Vedi <a href='{POST_SLUG}/'>qui</a>.</p></body></html>"
     )
     source = site.page("/base", html)
@@ -240,20 +220,20 @@ def test_redirect_to_a_private_address_is_refused(client, site, loopback_site, t
     assert loopback_site.requests == []
 
 
-def test_dns_answer_pointing_to_loopback_is_refused(client, ping_app, target):
+def test_dns_answer_pointing_to_loopback_is_refused(client, mention_app, target):
     asked = []
 
     def resolver(host, port):
         asked.append(host)
         return ["127.0.0.1"]
 
-    ping_app.config["OUTBOUND_RESOLVER"] = resolver
+    mention_app.config["OUTBOUND_RESOLVER"] = resolver
     source = "http://innocuo.example:8080/post"
     assert fault_code(client, "pingback.ping", source, target) == 0x10
     assert asked == ["innocuo.example"]
 
 
-def test_upstream_errors_are_0x32(client, ping_app, site, target):
+def test_upstream_errors_are_0x32(client, mention_app, site, target):
     source = site.page("/boom", "errore", status=503)
     assert fault_code(client, "pingback.ping", source, target) == 0x32
 
@@ -262,12 +242,12 @@ def test_upstream_errors_are_0x32(client, ping_app, site, target):
         return Reply(body=source_page(target))
 
     site.routes["/slow"] = stall
-    ping_app.config.update(OUTBOUND_TOTAL_TIMEOUT=0.5, OUTBOUND_CONNECT_TIMEOUT=0.5)
+    mention_app.config.update(OUTBOUND_TOTAL_TIMEOUT=0.5, OUTBOUND_CONNECT_TIMEOUT=0.5)
     assert fault_code(client, "pingback.ping", site.url("/slow"), target) == 0x32
 
 
-def test_oversized_source_is_read_up_to_the_limit(client, ping_app, site, target):
-    ping_app.config["OUTBOUND_MAX_BYTES"] = 20_000
+def test_oversized_source_is_read_up_to_the_limit(client, mention_app, site, target):
+    mention_app.config["OUTBOUND_MAX_BYTES"] = 20_000
     sent = []
 
     def endless(first: bytes):
@@ -289,17 +269,17 @@ def test_oversized_source_is_read_up_to_the_limit(client, ping_app, site, target
 @pytest.mark.parametrize(
     "path", ["/non-esiste/", "/chi-e-e-chi-non-e-il-community-manager/altro/"]
 )
-def test_target_that_does_not_exist_is_0x20(client, ping_app, site, path):
-    target = ping_app.config["SITE_URL"] + path
+def test_target_that_does_not_exist_is_0x20(client, mention_app, site, path):
+    target = mention_app.config["SITE_URL"] + path
     source = site.page("/s", source_page(target))
     assert fault_code(client, "pingback.ping", source, target) == 0x20
     assert site.requests == []  # checked before fetching anything
 
 
-def test_targets_that_cannot_be_pinged_are_0x21(client, ping_app, site):
-    add_post(ping_app, "bozza", "<p>bozza</p>", status="draft")
-    add_post(ping_app, "chiuso", "<p>chiuso</p>", ping_status="closed")
-    site_url = ping_app.config["SITE_URL"]
+def test_targets_that_cannot_be_pinged_are_0x21(client, mention_app, site):
+    add_post(mention_app, "bozza", "<p>bozza</p>", status="draft")
+    add_post(mention_app, "chiuso", "<p>chiuso</p>", ping_status="closed")
+    site_url = mention_app.config["SITE_URL"]
     targets = [
         "http://127.0.0.2:8080/un-altro-blog/",
         f"{site_url}/bozza/",
@@ -313,31 +293,31 @@ def test_targets_that_cannot_be_pinged_are_0x21(client, ping_app, site):
     assert site.requests == []
 
 
-def test_duplicate_is_0x30(client, ping_app, site, target):
+def test_duplicate_is_0x30(client, mention_app, site, target):
     source = site.page("/dup", source_page(target))
     call(client, "pingback.ping", source, target)
     assert fault_code(client, "pingback.ping", source, target) == 0x30
-    assert len(pings(ping_app, source_url=source)) == 1
+    assert len(pings(mention_app, source_url=source)) == 1
 
 
-def test_flood_from_one_address_is_0x31(client, ping_app, site, target):
-    ping_app.config["PING_LIMIT_PER_IP"] = 3
+def test_flood_from_one_address_is_0x31(client, mention_app, site, target):
+    mention_app.config["PING_LIMIT_PER_IP"] = 3
     for n in range(3):
         source = site.page(f"/f{n}", source_page(target))
         assert "registrato" in call(client, "pingback.ping", source, target)
     source = site.page("/f3", source_page(target))
     assert fault_code(client, "pingback.ping", source, target) == 0x31
     assert "/f3" not in site.paths()  # refused before any fetch
-    other = ping_app.test_client()
+    other = mention_app.test_client()
     other.environ_base["REMOTE_ADDR"] = "127.0.0.9"
     assert "registrato" in call(other, "pingback.ping", source, target)
 
 
-def test_flood_towards_one_target_is_0x31(ping_app, site, target):
-    ping_app.config["PING_LIMIT_PER_TARGET"] = 2
+def test_flood_towards_one_target_is_0x31(mention_app, site, target):
+    mention_app.config["PING_LIMIT_PER_TARGET"] = 2
     codes = []
     for n in range(3):
-        client = ping_app.test_client()
+        client = mention_app.test_client()
         client.environ_base["REMOTE_ADDR"] = f"127.0.1.{n}"
         source = site.page(f"/t{n}", source_page(target))
         try:
@@ -348,29 +328,31 @@ def test_flood_towards_one_target_is_0x31(ping_app, site, target):
     assert codes == ["ok", "ok", 0x31]
 
 
-def test_pings_are_not_subject_to_the_comment_flood_rule(client, ping_app, site):
-    target = post_url(ping_app)
+def test_pings_are_not_subject_to_the_comment_flood_rule(client, mention_app, site):
+    target = post_url(mention_app)
     first = site.page("/a", source_page(target))
     second = site.page("/b", source_page(target))
     call(client, "pingback.ping", first, target)
     assert "registrato" in call(client, "pingback.ping", second, target)
 
 
-def test_link_between_our_own_posts_is_approved_without_fetching(client, ping_app):
-    target = post_url(ping_app)
-    add_post(ping_app, "mio", f"<p>Come scritto <a href='{target}'>qui</a> ieri.</p>")
+def test_link_between_our_own_posts_is_approved_without_fetching(client, mention_app):
+    target = post_url(mention_app)
+    add_post(
+        mention_app, "mio", f"<p>Come scritto <a href='{target}'>qui</a> ieri.</p>"
+    )
 
     def resolver(host, port):
         raise AssertionError(f"no lookup expected, got {host}")
 
-    ping_app.config["OUTBOUND_RESOLVER"] = resolver
-    source = post_url(ping_app, "mio")
+    mention_app.config["OUTBOUND_RESOLVER"] = resolver
+    source = post_url(mention_app, "mio")
     call(client, "pingback.ping", source, target)
-    (ping,) = pings(ping_app, source_url=source)
+    (ping,) = pings(mention_app, source_url=source)
     assert ping.status == "approved"
     assert ping.content == "Come scritto qui ieri."
-    add_post(ping_app, "senza", "<p>Nessun link.</p>")
-    no_link = post_url(ping_app, "senza")
+    add_post(mention_app, "senza", "<p>Nessun link.</p>")
+    no_link = post_url(mention_app, "senza")
     assert fault_code(client, "pingback.ping", no_link, target) == 0x11
 
 
@@ -435,8 +417,8 @@ def test_garbage_bodies_are_faults_not_errors(client, body):
     assert raw_fault(client, body).faultCode == 0
 
 
-def test_oversized_request_body_is_a_fault(client, ping_app):
-    padding = "x" * (ping_app.config["XMLRPC_MAX_BYTES"] + 10)
+def test_oversized_request_body_is_a_fault(client, mention_app):
+    padding = "x" * (mention_app.config["XMLRPC_MAX_BYTES"] + 10)
     body = xmlrpc.client.dumps((padding, "y"), "pingback.ping").encode()
     assert raw_fault(client, body).faultCode == 0
 
