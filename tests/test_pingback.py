@@ -417,9 +417,11 @@ def test_garbage_bodies_are_faults_not_errors(client, body):
     assert raw_fault(client, body).faultCode == 0
 
 
-def test_oversized_request_body_is_a_fault(client, mention_app):
-    padding = "x" * (mention_app.config["XMLRPC_MAX_BYTES"] + 10)
+@pytest.mark.parametrize("extra", [10, 512 * 1024])
+def test_oversized_request_body_is_a_fault(client, mention_app, extra):
+    padding = "x" * (mention_app.config["XMLRPC_MAX_BYTES"] + extra)
     body = xmlrpc.client.dumps((padding, "y"), "pingback.ping").encode()
+    assert len(body) > mention_app.config["XMLRPC_MAX_BYTES"]
     assert raw_fault(client, body).faultCode == 0
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..outbound import fetcher_for
 from ..signals import post_published
 from . import bp, jobs
-from .receive import Sender, approved_pingbacks, receive_pingback
+from .receive import GENERIC, Sender, approved_pingbacks, receive_pingback
 from .send import plan_pings, send_pending
 from .targets import site_url
 from .webmention import STATUS_TEXT, InvalidWebmention, accept_webmention
-from .xmlrpc import METHODS, dispatch
+from .xmlrpc import METHODS, dispatch, fault
 
 
 def _sender() -> Sender:
@@ -27,6 +28,10 @@ def _text(message: str, status: int = 200) -> Response:
     return Response(message + "\n", status, mimetype="text/plain")
 
 
+def _xml(body: bytes) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
 @bp.get("/xmlrpc.php")
 def xmlrpc_info():
     return _text("XML-RPC server accepts POST requests only.")
@@ -36,8 +41,13 @@ def xmlrpc_info():
 @csrf.exempt
 def xmlrpc_endpoint():
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])
-    # Read one byte past the limit, never the whole of an oversized body.
-    body = request.stream.read(limit + 1)
+    if (request.content_length or 0) > limit:
+        return _xml(fault(GENERIC, "Richiesta troppo grande."))
+    try:
+        # Read one byte past the limit, never the whole of an oversized body.
+        body = request.stream.read(limit + 1)
+    except RequestEntityTooLarge:
+        return _xml(fault(GENERIC, "Richiesta troppo grande."))
     sender = _sender()
 
     def ping(source, target):
@@ -50,7 +60,7 @@ def xmlrpc_endpoint():
         "pingback.extensions.getPingbacks": approved_pingbacks,
         "system.listMethods": lambda: list(METHODS),
     }
-    return Response(dispatch(body, handlers, limit), mimetype="text/xml")
+    return _xml(dispatch(body, handlers, limit))
 
 
 @bp.get("/webmention")
