@@ -11,7 +11,6 @@ bytes capped.
 from __future__ import annotations
 
 import http.client
-import socket
 import ssl
 import threading
 import time
@@ -22,6 +21,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .addresses import Allowlist, is_forbidden_address
+from .connections import (
+    PinnedHTTPConnection,
+    PinnedHTTPSConnection,
+    abort,
+    numeric_address,
+    system_resolve,
+)
 
 __all__ = [
     "Fetcher",
@@ -77,55 +83,6 @@ class Response:
     @property
     def is_html(self) -> bool:
         return self.content_type in ("text/html", "application/xhtml+xml")
-
-
-def system_resolve(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for ``host``."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-def numeric_address(host: str) -> str | None:
-    """The address of a numeric host (127.1, 2130706433, ::1), else None."""
-    try:
-        infos = socket.getaddrinfo(
-            host, 80, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST
-        )
-    except (socket.gaierror, UnicodeError, ValueError):
-        return None
-    return infos[0][4][0]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to an address checked beforehand; Host stays the URL's host."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.pinned_address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection(
-            (self.pinned_address, self.port), self.timeout
-        )
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """TLS to the checked address; SNI and certificate checks use the host name."""
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        address: str,
-        timeout: float,
-        context: ssl.SSLContext,
-    ) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
-        self.pinned_address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
 class Fetcher:
@@ -225,14 +182,12 @@ class Fetcher:
         timeout = min(self.limits.connect_timeout, remaining)
         conn: http.client.HTTPConnection
         if scheme == "https":
-            conn = _PinnedHTTPSConnection(
-                host, port, address, timeout, self.ssl_context
-            )
+            conn = PinnedHTTPSConnection(host, port, address, timeout, self.ssl_context)
         else:
-            conn = _PinnedHTTPConnection(host, port, address, timeout)
+            conn = PinnedHTTPConnection(host, port, address, timeout)
         # Closing the socket from a timer bounds the whole exchange, even a
         # server that trickles one byte just before each read timeout.
-        watchdog = threading.Timer(remaining, _abort, (conn,))
+        watchdog = threading.Timer(remaining, abort, (conn,))
         watchdog.daemon = True
         watchdog.start()
         try:
@@ -303,15 +258,6 @@ class Fetcher:
         if time.monotonic() >= deadline:
             raise FetchError("timeout", "tempo scaduto")  # the watchdog cut it short
         return b"".join(chunks), False
-
-
-def _abort(conn: http.client.HTTPConnection) -> None:
-    sock = conn.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def user_agent(config: Mapping[str, Any], requester_ip: str | None = None) -> str:
