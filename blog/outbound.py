@@ -296,6 +296,12 @@ def fetcher_for(
         user_agent(config, requester_ip),
         allow=Allowlist.parse(config.get("OUTBOUND_ALLOW")),
         limits=limits,
-        resolver=resolver or config.get("OUTBOUND_RESOLVER"),
+        resolver=resolver or _configured_resolver(config),
         only_allowed=bool(only_allowed),
     )
+
+
+def _configured_resolver(config: Mapping[str, Any]) -> Resolver | None:
+    # Tests stub name resolution with a callable; any other value is ignored.
+    resolver = config.get("OUTBOUND_RESOLVER")
+    return resolver if callable(resolver) else None

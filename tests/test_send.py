@@ -4,6 +4,7 @@ pingback delivery, once per (post, link), and one blog instance pinging another.
 from __future__ import annotations
 
 import xmlrpc.client
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -27,7 +28,7 @@ from blog import create_app
 from blog.extensions import db
 from blog.mentions import jobs
 from blog.mentions.send import outbound_pings, post_links
-from blog.models import Comment, OutboundPing, Post
+from blog.models import Comment, OutboundPing, Post, utcnow
 from blog.seeding import load_seed
 from blog.signals import post_published
 
@@ -226,3 +227,16 @@ def test_one_instance_pings_another(mention_app, second_blog):
     assert stored.type == "webmention"
     assert stored.status == "pending"
     assert "Leggete questo articolo di Riccardo" in stored.content
+
+
+def test_ping_abandoned_by_a_dead_worker_is_sent_again(mention_app, site):
+    target = webmention_receiver(site)
+    post_id = publish(mention_app, "orfano", f"<a href='{target}'>x</a>")
+    with mention_app.app_context():
+        ping = db.session.scalar(
+            select(OutboundPing).where(OutboundPing.post_id == post_id)
+        )
+        ping.status, ping.attempted_at = "sending", utcnow() - timedelta(hours=1)
+        db.session.commit()
+    assert drain(mention_app) == 1
+    assert pings_of(mention_app, post_id)[0].status == "sent"

@@ -3,6 +3,8 @@ outside the request, microformats, update and delete."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import requests
 from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
@@ -20,7 +22,7 @@ from sqlalchemy import select
 
 from blog.extensions import db
 from blog.mentions import jobs
-from blog.models import Comment, WebmentionRequest
+from blog.models import Comment, WebmentionRequest, utcnow
 
 H_ENTRY = """<!doctype html><html><head><title>Una replica</title></head><body>
 <article class="h-entry">
@@ -283,3 +285,18 @@ def test_post_page_lists_approved_webmention_as_excerpt(
         db.session.commit()
     page = client.get(f"/{POST_SLUG}/").get_data(as_text=True)
     assert f"[...] {mention.content} [...]" in page
+
+
+def test_request_abandoned_by_a_dead_worker_is_taken_up_again(
+    client, mention_app, site, target
+):
+    source = site.page("/stale", source_page(target))
+    response = send(client, source, target)
+    request_id = response.headers["Location"].rsplit("/", 1)[1]
+    with mention_app.app_context():
+        request = db.session.get(WebmentionRequest, request_id)
+        request.status = "processing"
+        request.updated_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    assert drain(mention_app) == 1
+    assert status_of(client, response)["status"] == "accepted"

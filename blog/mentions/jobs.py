@@ -11,12 +11,16 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import timedelta
 
 from flask import Flask, after_this_request, current_app, has_request_context
 
 from ..extensions import db
-from .send import posts_with_pending_pings, send_pending
-from .webmention import process_webmention, queued_requests
+from .send import posts_with_pending_pings, requeue_stale_pings, send_pending
+from .webmention import process_webmention, queued_requests, requeue_stale_requests
+
+# A job claimed this long ago and not finished belongs to a worker that died.
+STALE_AFTER = timedelta(minutes=10)
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
@@ -90,6 +94,8 @@ def wait_idle(timeout: float = 30) -> bool:
 
 def drain() -> int:
     """Run every queued job now, in this thread; how many were run."""
+    requeue_stale_requests(STALE_AFTER)
+    requeue_stale_pings(STALE_AFTER)
     count = 0
     for request_id in queued_requests():
         count += process_webmention(request_id) is not None

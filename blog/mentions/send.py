@@ -8,6 +8,7 @@ database, any other link gets a webmention or, failing that, a pingback.
 from __future__ import annotations
 
 import xmlrpc.client
+from datetime import timedelta
 from urllib.parse import urldefrag, urlencode, urljoin
 
 from flask import current_app
@@ -152,10 +153,23 @@ def _claim(ping_id: int) -> bool:
     claimed = db.session.execute(
         update(OutboundPing)
         .where(OutboundPing.id == ping_id, OutboundPing.status == "pending")
-        .values(status="sending")
+        .values(status="sending", attempted_at=utcnow())
     )
     db.session.commit()
     return claimed.rowcount == 1
+
+
+def requeue_stale_pings(older_than: timedelta) -> None:
+    """Pings left "sending" by a worker that died go back to pending (commits)."""
+    db.session.execute(
+        update(OutboundPing)
+        .where(
+            OutboundPing.status == "sending",
+            OutboundPing.attempted_at < utcnow() - older_than,
+        )
+        .values(status="pending")
+    )
+    db.session.commit()
 
 
 def posts_with_pending_pings() -> list[int]:
