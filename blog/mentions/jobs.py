@@ -14,10 +14,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from flask import Flask, after_this_request, current_app, has_request_context
+from sqlalchemy import update
 
 from ..extensions import db
-from .send import posts_with_pending_pings, requeue_stale_pings, send_pending
-from .webmention import process_webmention, queued_requests, requeue_stale_requests
+from ..models import OutboundPing, WebmentionRequest, utcnow
+from .send import posts_with_pending_pings, send_pending
+from .webmention import process_webmention, queued_requests
 
 # A job claimed this long ago and not finished belongs to a worker that died.
 STALE_AFTER = timedelta(minutes=10)
@@ -94,8 +96,18 @@ def wait_idle(timeout: float = 30) -> bool:
 
 def drain() -> int:
     """Run every queued job now, in this thread; how many were run."""
-    requeue_stale_requests(STALE_AFTER)
-    requeue_stale_pings(STALE_AFTER)
+    # Claimed long ago and never finished: the worker died; queue them again.
+    since = utcnow() - STALE_AFTER
+    for model, claimed, waiting, claimed_at in (
+        (WebmentionRequest, "processing", "queued", WebmentionRequest.updated_at),
+        (OutboundPing, "sending", "pending", OutboundPing.attempted_at),
+    ):
+        db.session.execute(
+            update(model)
+            .where(model.status == claimed, claimed_at < since)
+            .values(status=waiting)
+        )
+    db.session.commit()
     count = 0
     for request_id in queued_requests():
         count += process_webmention(request_id) is not None

@@ -8,7 +8,6 @@ database, any other link gets a webmention or, failing that, a pingback.
 from __future__ import annotations
 
 import xmlrpc.client
-from datetime import timedelta
 from urllib.parse import urldefrag, urlencode, urljoin
 
 from flask import current_app
@@ -157,19 +156,6 @@ def _claim(ping_id: int) -> bool:
     )
     db.session.commit()
     return claimed.rowcount == 1
-
-
-def requeue_stale_pings(older_than: timedelta) -> None:
-    """Pings left "sending" by a worker that died go back to pending (commits)."""
-    db.session.execute(
-        update(OutboundPing)
-        .where(
-            OutboundPing.status == "sending",
-            OutboundPing.attempted_at < utcnow() - older_than,
-        )
-        .values(status="pending")
-    )
-    db.session.commit()
 
 
 def posts_with_pending_pings() -> list[int]:

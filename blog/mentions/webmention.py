@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import WebmentionRequest, utcnow
+from ..models import WebmentionRequest
 from ..outbound import fetcher_for
 from .receive import (
     PingRejected,
@@ -125,19 +124,6 @@ def process_webmention(request_id: str) -> str | None:
     if changed_post is not None:
         notify_changed(changed_post)
     return status
-
-
-def requeue_stale_requests(older_than: timedelta) -> None:
-    """Requests left "processing" by a worker that died are queued again (commits)."""
-    db.session.execute(
-        update(WebmentionRequest)
-        .where(
-            WebmentionRequest.status == "processing",
-            WebmentionRequest.updated_at < utcnow() - older_than,
-        )
-        .values(status="queued")
-    )
-    db.session.commit()
 
 
 def queued_requests() -> list[str]:
