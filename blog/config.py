@@ -44,3 +44,25 @@ PROXY_FIX = 0
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None
+
+# Outbound requests (pingback/webmention verification, discovery, sending).
+# BLOG_OUTBOUND_ALLOW: comma-separated host names, addresses or CIDR networks
+# opened despite the address policy (empty: only public addresses).
+OUTBOUND_ALLOW = ""
+OUTBOUND_CONNECT_TIMEOUT = 3
+OUTBOUND_TOTAL_TIMEOUT = 8
+OUTBOUND_MAX_BYTES = 1_000_000
+OUTBOUND_MAX_REDIRECTS = 3
+OUTBOUND_PORTS = "80,443,8080"
+# None: only the allowlist under TESTING, the address policy otherwise.
+OUTBOUND_ONLY_ALLOWED = None
+
+# Received pings: per source address and per target, within the window.
+PING_LIMIT_PER_IP = 10
+PING_LIMIT_PER_TARGET = 30
+PING_LIMIT_WINDOW = 3600
+XMLRPC_MAX_BYTES = 64 * 1024
+# "thread": verify and send in a background thread of each worker process;
+# "off": leave the jobs queued for `flask process-mentions`. None: "thread",
+# or "off" under TESTING.
+MENTIONS_WORKER = None

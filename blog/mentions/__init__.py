@@ -1,0 +1,8 @@
+"""Pingbacks and webmentions, received (/xmlrpc.php, /webmention) and sent."""
+
+from flask import Blueprint
+
+# cli_group=None: `flask send-pings` and `flask process-mentions` at top level.
+bp = Blueprint("mentions", __name__, cli_group=None)
+
+from . import cli, views  # noqa: E402,F401  (routes and commands register on import)

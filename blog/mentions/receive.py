@@ -1,0 +1,258 @@
+"""Received pings: the checks shared by pingback and webmention, and storing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import ratelimit
+from ..comments.moderation import Candidate, History, decide
+from ..extensions import db
+from ..models import Comment, Post
+from ..outbound import FetchError, Response
+from ..sanitize import clean_comment
+from ..settings import current_settings
+from ..signals import responses_changed
+from .targets import is_ours, is_web_url, match_target, normalise_url, post_url
+from .verify import SourceReport, analyse_source
+
+# Pingback 1.0 fault codes.
+GENERIC = 0
+SOURCE_MISSING = 0x0010
+NO_LINK = 0x0011
+TARGET_MISSING = 0x0020
+TARGET_INVALID = 0x0021
+ALREADY_REGISTERED = 0x0030
+ACCESS_DENIED = 0x0031
+UPSTREAM_ERROR = 0x0032
+
+Fetch = Callable[[str], Response]
+
+
+class PingRejected(Exception):
+    """A ping turned away, with its Pingback fault code and a message."""
+
+    def __init__(self, code: int, message: str, gone: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        # The source answered for sure that the link is not there (404, 410,
+        # no link): a stored response from it is removed on re-verification.
+        self.gone = gone
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who asked for the ping: address and user agent of the request."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+def over_rate_limit(ip: str, target: str) -> bool:
+    """Count one ping from ``ip`` to ``target``; True when either is flooding."""
+    config = current_app.config
+    window = timedelta(seconds=int(config["PING_LIMIT_WINDOW"]))
+    by_ip = ratelimit.hit("ping-ip", ip, int(config["PING_LIMIT_PER_IP"]), window)
+    by_target = ratelimit.hit(
+        "ping-target",
+        normalise_url(target),
+        int(config["PING_LIMIT_PER_TARGET"]),
+        window,
+    )
+    return by_ip or by_target
+
+
+def check_urls(source: object, target: object) -> tuple[str, str]:
+    """Both URLs usable, the target one of ours and not the source itself."""
+    if not is_web_url(source):
+        raise PingRejected(SOURCE_MISSING, "L'URL sorgente non è un indirizzo web.")
+    if not is_web_url(target):
+        raise PingRejected(TARGET_MISSING, "L'URL di destinazione non è valido.")
+    assert isinstance(source, str) and isinstance(target, str)
+    if normalise_url(source) == normalise_url(target):
+        raise PingRejected(GENERIC, "Sorgente e destinazione coincidono.")
+    return source, target
+
+
+def pingable_post(target: str) -> Post:
+    """The published post with pings open that ``target`` names."""
+    if not is_ours(target):
+        raise PingRejected(TARGET_INVALID, "La destinazione non è su questo sito.")
+    match = match_target(target)
+    if not match.exists:
+        raise PingRejected(TARGET_MISSING, "La destinazione non esiste.")
+    post = match.post
+    if post is None or not post.is_published:
+        raise PingRejected(TARGET_INVALID, "La destinazione non è un articolo.")
+    if not post.pings_open:
+        raise PingRejected(TARGET_INVALID, "I ping per questo articolo sono chiusi.")
+    return post
+
+
+def existing_response(post_id: int, source: str) -> Comment | None:
+    """The response already stored for this source on this post."""
+    return db.session.scalar(
+        select(Comment).where(Comment.post_id == post_id, Comment.source_url == source)
+    )
+
+
+def internal_report(source: str, target: str, exact: bool) -> SourceReport:
+    """Read one of our own posts from the database (never over HTTP)."""
+    match = match_target(source)
+    post = match.post
+    if post is None or not post.is_published:
+        raise PingRejected(SOURCE_MISSING, "La sorgente non esiste.", gone=True)
+    report = analyse_source(post.body, post_url(post), target, exact)
+    if report is None:
+        raise PingRejected(
+            NO_LINK, "La sorgente non contiene un link alla destinazione.", gone=True
+        )
+    return SourceReport(title=post.title, excerpt=report.excerpt)
+
+
+def fetch_report(
+    fetch: Fetch, source: str, target: str, exact: bool, microformats: bool
+) -> SourceReport:
+    """Fetch the source once and read it, mapping failures to fault codes."""
+    try:
+        response = fetch(source)
+    except FetchError as error:
+        code = UPSTREAM_ERROR if error.kind == "timeout" else SOURCE_MISSING
+        raise PingRejected(code, f"La sorgente non è raggiungibile: {error}") from None
+    if response.status in (404, 410):
+        raise PingRejected(
+            SOURCE_MISSING, f"La sorgente risponde {response.status}.", gone=True
+        )
+    if response.status >= 500:
+        raise PingRejected(UPSTREAM_ERROR, f"La sorgente risponde {response.status}.")
+    if response.status >= 300:
+        raise PingRejected(SOURCE_MISSING, f"La sorgente risponde {response.status}.")
+    if not response.is_html:
+        raise PingRejected(NO_LINK, "La sorgente non è una pagina HTML.", gone=True)
+    report = analyse_source(
+        response.body,
+        response.url,
+        target,
+        exact,
+        charset=response.charset,
+        microformats=microformats,
+    )
+    if report is None:
+        raise PingRejected(
+            NO_LINK, "La sorgente non contiene un link alla destinazione.", gone=True
+        )
+    return report
+
+
+def read_source(
+    fetch: Fetch, source: str, target: str, exact: bool, microformats: bool = False
+) -> tuple[SourceReport, bool]:
+    """The report on ``source`` and whether it is one of our own posts."""
+    if is_ours(source):
+        return internal_report(source, target, exact), True
+    return fetch_report(fetch, source, target, exact, microformats), False
+
+
+def _fill(comment: Comment, source: str, report: SourceReport) -> None:
+    host = urlsplit(source).hostname or source
+    comment.source_title = report.title or host
+    comment.content = report.excerpt
+    comment.content_html = report.content_html or clean_comment(report.excerpt)
+    comment.author_name = (report.author_name or report.title or host)[:245]
+    comment.author_url = (report.author_url or source)[:200]
+
+
+def store_response(
+    post: Post,
+    source: str,
+    report: SourceReport,
+    kind: str,
+    sender: Sender,
+    internal: bool,
+) -> Comment:
+    """Store a new ping through the moderation decision (caller commits)."""
+    comment = Comment(
+        post_id=post.id,
+        type=kind,
+        source_url=source,
+        author_ip=sender.ip[:45],
+        user_agent=sender.user_agent[:255],
+    )
+    _fill(comment, source, report)
+    candidate = Candidate(
+        content=comment.content,
+        content_html=comment.content_html,
+        type=kind,
+        author_name=comment.author_name,
+        author_url=comment.author_url,
+        author_ip=comment.author_ip,
+        user_agent=comment.user_agent,
+        internal=internal,
+    )
+    decision = decide(candidate, History(), current_settings())
+    comment.status = decision.status
+    comment.moderation_reason = decision.reason
+    db.session.add(comment)
+    db.session.flush()
+    comment.thread_id = comment.id
+    return comment
+
+
+def update_response(comment: Comment, source: str, report: SourceReport) -> None:
+    """Refresh a stored ping from its source (the status is kept)."""
+    _fill(comment, source, report)
+
+
+def notify_changed(post_id: int) -> None:
+    """Tell caches that the responses of a post changed (after the commit)."""
+    responses_changed.send(current_app._get_current_object(), post_id=post_id)
+
+
+def receive_pingback(
+    source: object, target: object, sender: Sender, fetch: Fetch
+) -> Comment:
+    """Verify and store a pingback; raises PingRejected with the fault code."""
+    over = over_rate_limit(sender.ip, str(target))
+    db.session.commit()  # the count holds even when the ping fails
+    if over:
+        raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
+    source, target = check_urls(source, target)
+    post = pingable_post(target)
+    if existing_response(post.id, source) is not None:
+        raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")
+    report, internal = read_source(fetch, source, target, exact=False)
+    if existing_response(post.id, source) is not None:
+        raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")
+    comment = store_response(post, source, report, "pingback", sender, internal)
+    db.session.commit()
+    notify_changed(post.id)
+    return comment
+
+
+def approved_pingbacks(target: object) -> list[str]:
+    """Source URLs of the approved pingbacks of the post at ``target``."""
+    if not is_web_url(target):
+        raise PingRejected(TARGET_MISSING, "L'URL di destinazione non è valido.")
+    assert isinstance(target, str)
+    if not is_ours(target):
+        raise PingRejected(TARGET_INVALID, "La destinazione non è su questo sito.")
+    match = match_target(target)
+    if match.post is None or not match.post.is_published:
+        raise PingRejected(TARGET_MISSING, "La destinazione non esiste.")
+    return list(
+        db.session.scalars(
+            select(Comment.source_url)
+            .where(
+                Comment.post_id == match.post.id,
+                Comment.type == "pingback",
+                Comment.status == "approved",
+            )
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )

@@ -1,0 +1,181 @@
+"""Sending: every external link of a published post pinged once, results recorded.
+
+``plan_pings`` (no network) records one pending ``OutboundPing`` per link; a job
+then sends each: a link to one of our own posts is recorded straight from the
+database, any other link gets a webmention or, failing that, a pingback.
+"""
+
+from __future__ import annotations
+
+import xmlrpc.client
+from urllib.parse import urldefrag, urlencode, urljoin
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import OutboundPing, Post, utcnow
+from ..outbound import Fetcher, FetchError, fetcher_for
+from .discover import discover
+from .receive import (
+    PingRejected,
+    Sender,
+    existing_response,
+    internal_report,
+    notify_changed,
+    pingable_post,
+    store_response,
+)
+from .targets import is_ours, is_web_url, post_url
+from .verify import parse_html
+from .xmlrpc import BadRequest, parse_response
+
+MAX_LINKS_PER_POST = 100
+
+
+def post_links(post: Post) -> list[str]:
+    """The distinct http(s) links of a post's body, absolute, without fragments."""
+    base = post_url(post)
+    links: dict[str, None] = {}
+    for anchor in parse_html(post.body).find_all("a", href=True):
+        url = urldefrag(urljoin(base, str(anchor["href"]).strip())).url
+        if is_web_url(url) and url != base:
+            links[url] = None
+    return list(links)[:MAX_LINKS_PER_POST]
+
+
+def plan_pings(post: Post, again: bool = False) -> list[OutboundPing]:
+    """Pending pings for the post's links not pinged yet (all of them when
+    ``again``); returns the pending ones (caller commits)."""
+    existing = {
+        ping.target_url: ping
+        for ping in db.session.scalars(
+            select(OutboundPing).where(OutboundPing.post_id == post.id)
+        )
+    }
+    pending = []
+    for url in post_links(post):
+        ping = existing.get(url)
+        if ping is None:
+            ping = OutboundPing(post_id=post.id, target_url=url, status="pending")
+            db.session.add(ping)
+        elif again:
+            ping.status = "pending"
+        if ping.status == "pending":
+            pending.append(ping)
+    db.session.flush()
+    return pending
+
+
+def ping_internal(post: Post, target: str) -> int | None:
+    """Record a link between two of our posts from the database, approved at
+    once; the id of the post that got a new response, if any."""
+    source = post_url(post)
+    target_post = pingable_post(target)
+    if existing_response(target_post.id, source) is not None:
+        return None
+    report = internal_report(source, target, exact=False)
+    store_response(target_post, source, report, "pingback", Sender(), internal=True)
+    return target_post.id
+
+
+def send_webmention(fetcher: Fetcher, endpoint: str, source: str, target: str) -> str:
+    """POST the webmention; a short description of the answer."""
+    body = urlencode({"source": source, "target": target}).encode("ascii")
+    response = fetcher.post(endpoint, body, "application/x-www-form-urlencoded")
+    if not 200 <= response.status < 300:
+        raise FetchError("network", f"l'endpoint risponde {response.status}")
+    return f"HTTP {response.status}"
+
+
+def send_pingback(fetcher: Fetcher, endpoint: str, source: str, target: str) -> str:
+    """Call pingback.ping; the server's answer, or the fault as an error."""
+    body = xmlrpc.client.dumps((source, target), "pingback.ping", encoding="utf-8")
+    response = fetcher.post(endpoint, body.encode("utf-8"), "text/xml", "text/xml")
+    try:
+        answer = parse_response(response.body)
+    except xmlrpc.client.Fault as fault:
+        message = f"fault {fault.faultCode}: {fault.faultString}"
+        raise FetchError("network", message) from None
+    except BadRequest as error:
+        raise FetchError("network", str(error)) from None
+    return str(answer)[:500]
+
+
+def send_one(ping: OutboundPing, post: Post, fetcher: Fetcher) -> int | None:
+    """Deliver one ping and record method, endpoint, status and result; the id
+    of one of our posts whose responses changed, if any."""
+    ping.attempted_at = utcnow()
+    target = ping.target_url
+    try:
+        if is_ours(target):
+            ping.method, ping.endpoint = "internal", ""
+            changed = ping_internal(post, target)
+            ping.status = "sent"
+            ping.result = "registrato" if changed else "già registrato"
+            return changed
+        endpoint = discover(fetcher.get(target))
+        if endpoint is None:
+            ping.status, ping.result = "none", "nessun endpoint"
+            return None
+        ping.method, ping.endpoint = endpoint.method, endpoint.url[:2000]
+        send = send_webmention if endpoint.method == "webmention" else send_pingback
+        ping.result = send(fetcher, endpoint.url, post_url(post), target)
+        ping.status = "sent"
+    except (FetchError, PingRejected) as error:
+        ping.status, ping.result = "failed", str(error)[:1000]
+    return None
+
+
+def send_pending(post_id: int) -> int:
+    """Send every pending ping of a post (commits after each); how many were tried."""
+    post = db.session.get(Post, post_id)
+    if post is None or not post.is_published:
+        return 0
+    fetcher = fetcher_for(current_app.config)
+    pending = db.session.scalars(
+        select(OutboundPing)
+        .where(OutboundPing.post_id == post_id, OutboundPing.status == "pending")
+        .order_by(OutboundPing.id)
+    ).all()
+    for ping in pending:
+        if not _claim(ping.id):
+            continue  # another worker is sending it
+        changed = send_one(ping, post, fetcher)
+        db.session.commit()
+        if changed is not None:
+            notify_changed(changed)
+    return len(pending)
+
+
+def _claim(ping_id: int) -> bool:
+    claimed = db.session.execute(
+        update(OutboundPing)
+        .where(OutboundPing.id == ping_id, OutboundPing.status == "pending")
+        .values(status="sending", attempted_at=utcnow())
+    )
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def posts_with_pending_pings() -> list[int]:
+    """Ids of posts that have pings waiting to be sent."""
+    return list(
+        db.session.scalars(
+            select(OutboundPing.post_id)
+            .where(OutboundPing.status == "pending")
+            .distinct()
+            .order_by(OutboundPing.post_id)
+        )
+    )
+
+
+def outbound_pings(post_id: int) -> list[OutboundPing]:
+    """The pings sent (or tried) for a post, for the author to see."""
+    return list(
+        db.session.scalars(
+            select(OutboundPing)
+            .where(OutboundPing.post_id == post_id)
+            .order_by(OutboundPing.id)
+        )
+    )

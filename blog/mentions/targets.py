@@ -1,0 +1,103 @@
+"""Our own URLs: building them from SITE_URL and telling which post a URL names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter, RequestRedirect
+
+from ..extensions import db
+from ..models import Post
+
+MAX_URL_LENGTH = 2000
+
+
+def normalise_url(url: str) -> str:
+    """A URL compared loosely: scheme-free, lower-case host, no default port,
+    no fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = parts.path.rstrip("/") or ""
+    return urlunsplit(("", netloc, path, parts.query, ""))
+
+
+def is_web_url(url: object) -> bool:
+    """An absolute http(s) URL with a host, of sane length."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        return False
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _site() -> str:
+    return current_app.config["SITE_URL"].rstrip("/") + "/"
+
+
+def _adapter() -> MapAdapter:
+    site = urlsplit(_site())
+    return current_app.url_map.bind(
+        site.netloc, script_name=site.path, url_scheme=site.scheme
+    )
+
+
+def site_url(endpoint: str, **values: object) -> str:
+    """The absolute URL of ``endpoint`` under SITE_URL (works outside a request)."""
+    return _adapter().build(endpoint, values, force_external=True)
+
+
+def post_url(post: Post) -> str:
+    """The public URL of a post."""
+    return site_url("posts.detail", slug=post.slug)
+
+
+def is_ours(url: str) -> bool:
+    """Whether ``url`` lies under SITE_URL (http and https alike)."""
+    site = normalise_url(_site())
+    candidate = normalise_url(url)
+    return candidate == site or candidate.startswith(site + "/")
+
+
+def local_path(url: str) -> str:
+    """The path of one of our URLs below SITE_URL's own path."""
+    site_path = urlsplit(_site()).path.rstrip("/")
+    path = urlsplit(url).path or "/"
+    return path[len(site_path) :] or "/" if path.startswith(site_path) else path
+
+
+@dataclass(frozen=True)
+class TargetMatch:
+    """What one of our URLs names: a post (maybe), or another page, or nothing."""
+
+    exists: bool
+    post: Post | None = None
+
+
+def match_target(url: str) -> TargetMatch:
+    """Find the post a URL of ours points to (published or not)."""
+    path = local_path(url)
+    try:
+        endpoint, values = _adapter().match(path, method="GET")
+    except RequestRedirect as redirect:
+        # /slug without the trailing slash: follow the canonical form once.
+        return match_target(urljoin(url, redirect.new_url))
+    except HTTPException:
+        return TargetMatch(exists=False)
+    if endpoint != "posts.detail":
+        return TargetMatch(exists=True)
+    post = db.session.scalar(select(Post).where(Post.slug == values["slug"]))
+    return TargetMatch(exists=post is not None, post=post)

@@ -1,0 +1,212 @@
+"""Reading a source page: does it link to the target, with what title and excerpt.
+
+Pure functions over bytes already fetched by ``blog.outbound``; the page is
+parsed once with a real HTML parser, and mf2py reads that same document (it is
+never given the chance to fetch anything).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import mf2py
+from bs4 import BeautifulSoup, Comment, Tag
+from bs4.element import NavigableString
+
+from ..sanitize import COMMENT_TAGS, clean_comment
+from .targets import normalise_url
+
+EXCERPT_CHARS = 100
+TITLE_CHARS = 300
+# Elements whose URL attribute counts as a webmention link.
+WEBMENTION_LINKS = {"a": "href", "img": "src", "video": "src", "audio": "src"}
+BLOCKS = frozenset(
+    "p div li blockquote section article main body td th dd dt pre figure "
+    "figcaption h1 h2 h3 h4 h5 h6 header footer aside".split()
+)
+_SPACES = re.compile(r"\s+")
+
+
+def squash(text: str) -> str:
+    """Collapse runs of white space to single spaces and trim."""
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What a source page says about its link to the target."""
+
+    title: str
+    excerpt: str
+    author_name: str = ""
+    author_url: str = ""
+    content_html: str = ""
+    published: str = ""
+
+
+def parse_html(body: bytes | str, charset: str | None = None) -> BeautifulSoup:
+    """Parse a page with the standard library's HTML parser through BeautifulSoup."""
+    if isinstance(body, str):
+        return BeautifulSoup(body, "html.parser")
+    return BeautifulSoup(body, "html.parser", from_encoding=charset)
+
+
+def base_url(soup: BeautifulSoup, page_url: str) -> str:
+    """The URL relative links resolve against (``<base href>`` when present)."""
+    base = soup.find("base", href=True)
+    if isinstance(base, Tag):
+        return urljoin(page_url, str(base["href"]).strip())
+    return page_url
+
+
+def find_link(
+    soup: BeautifulSoup, page_url: str, target: str, exact: bool
+) -> Tag | None:
+    """The first element linking to ``target``.
+
+    Pingback (``exact`` False): an ``<a href>`` that resolves to the target up to
+    scheme, trailing slash and fragment. Webmention (``exact`` True): an ``a``,
+    ``img``, ``video`` or ``audio`` whose resolved URL is the target itself.
+    """
+    base = base_url(soup, page_url)
+    wanted = target if exact else normalise_url(target)
+    names = list(WEBMENTION_LINKS) if exact else ["a"]
+    for element in soup.find_all(names):
+        raw = element.get(WEBMENTION_LINKS[element.name])
+        if not raw:
+            continue
+        resolved = urljoin(base, str(raw).strip())
+        if (resolved if exact else normalise_url(resolved)) == wanted:
+            return element
+    return None
+
+
+def _trim(text: str, size: int, from_end: bool) -> str:
+    if len(text) <= size:
+        return text
+    cut = text[-size:] if from_end else text[:size]
+    # Drop the word cut in half.
+    return cut.split(" ", 1)[-1] if from_end else cut.rsplit(" ", 1)[0]
+
+
+def excerpt_around(link: Tag, size: int = EXCERPT_CHARS) -> str:
+    """About ``size`` characters of text around the link, the link text included."""
+    block = link
+    while block.parent is not None and block.name not in BLOCKS:
+        block = block.parent
+    before: list[str] = []
+    after: list[str] = []
+    inside = squash(link.get_text(" "))
+    seen_link = False
+    for node in block.descendants:
+        if node is link:
+            seen_link = True
+            continue
+        if not isinstance(node, NavigableString) or isinstance(node, Comment):
+            continue
+        if node.find_parent(["script", "style", "template"]):
+            continue
+        if any(parent is link for parent in node.parents):
+            continue
+        (after if seen_link else before).append(str(node))
+    side = max(0, (size - len(inside)) // 2)
+    left = _trim(squash(" ".join(before)), side, from_end=True)
+    right = _trim(squash(" ".join(after)), side, from_end=False)
+    if len(inside) > size:
+        inside = _trim(inside, size, from_end=False)
+    return squash(f"{left} {inside} {right}")
+
+
+def page_title(soup: BeautifulSoup) -> str:
+    """The ``<title>``, squashed and shortened, or an empty string."""
+    title = soup.find("title")
+    return squash(title.get_text())[:TITLE_CHARS] if title else ""
+
+
+def _first_entry(items: list[dict]) -> dict | None:
+    for item in items:
+        if "h-entry" in item.get("type", []):
+            return item
+        found = _first_entry(item.get("children", []))
+        if found:
+            return found
+    return None
+
+
+def _first(props: dict, name: str) -> object:
+    values = props.get(name) or []
+    return values[0] if values else None
+
+
+def to_comment_markup(html: str) -> str:
+    """HTML reduced to what ``clean_comment`` takes: whitelisted tags, blank-line
+    paragraphs; every other element is unwrapped (or dropped with its text)."""
+    soup = BeautifulSoup(html, "html.parser")
+    for element in soup.find_all(["script", "style", "template", "iframe"]):
+        element.decompose()
+    for element in soup.find_all(True):
+        if element.name in COMMENT_TAGS:
+            continue
+        if element.name in BLOCKS or element.name == "br":
+            element.insert_before("\n\n" if element.name != "br" else "\n")
+            element.insert_after("\n\n" if element.name != "br" else "")
+        element.unwrap()
+    return str(soup)
+
+
+def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
+    """Author name and URL, content and date of the page's first h-entry."""
+    parsed = mf2py.parse(doc=soup, url=page_url, metaformats=False)
+    entry = _first_entry(parsed.get("items", []))
+    if entry is None:
+        return {}
+    props = entry.get("properties", {})
+    found: dict[str, str] = {}
+    author = _first(props, "author")
+    if isinstance(author, dict):
+        found["author_name"] = str(_first(author.get("properties", {}), "name") or "")
+        found["author_url"] = str(_first(author.get("properties", {}), "url") or "")
+    elif isinstance(author, str):
+        found["author_name"] = author
+    content = _first(props, "content")
+    if isinstance(content, dict):
+        found["content_html"] = clean_comment(
+            to_comment_markup(content.get("html", ""))
+        )
+    elif isinstance(content, str):
+        found["content_html"] = clean_comment(content)
+    published = _first(props, "published")
+    if isinstance(published, str):
+        found["published"] = published
+    return {
+        key: squash(value)[:245] if key != "content_html" else value
+        for key, value in found.items()
+        if value
+    }
+
+
+def analyse_source(
+    body: bytes | str,
+    page_url: str,
+    target: str,
+    exact: bool,
+    charset: str | None = None,
+    microformats: bool = False,
+) -> SourceReport | None:
+    """Title, excerpt (and h-entry fields) when the page links to ``target``."""
+    soup = parse_html(body, charset)
+    link = find_link(soup, page_url, target, exact)
+    if link is None:
+        return None
+    excerpt = excerpt_around(link) if link.name == "a" else ""
+    entry = read_entry(soup, page_url) if microformats else {}
+    return SourceReport(
+        title=page_title(soup),
+        excerpt=excerpt or page_title(soup),
+        author_name=entry.get("author_name", ""),
+        author_url=entry.get("author_url", ""),
+        content_html=entry.get("content_html", ""),
+        published=entry.get("published", ""),
+    )

@@ -1,0 +1,124 @@
+"""The endpoints: XML-RPC for pingbacks, /webmention, and discovery headers."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..extensions import csrf, db
+from ..models import WebmentionRequest
+from ..outbound import fetcher_for
+from ..signals import post_published
+from . import bp, jobs
+from .receive import GENERIC, Sender, approved_pingbacks, receive_pingback
+from .send import plan_pings, send_pending
+from .targets import site_url
+from .webmention import STATUS_TEXT, InvalidWebmention, accept_webmention
+from .xmlrpc import METHODS, dispatch, fault
+
+
+def _sender() -> Sender:
+    return Sender(
+        ip=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", "")[:255],
+    )
+
+
+def _text(message: str, status: int = 200) -> Response:
+    return Response(message + "\n", status, mimetype="text/plain")
+
+
+def _xml(body: bytes) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+@bp.get("/xmlrpc.php")
+def xmlrpc_info():
+    return _text("XML-RPC server accepts POST requests only.")
+
+
+@bp.post("/xmlrpc.php")
+@csrf.exempt
+def xmlrpc_endpoint():
+    limit = int(current_app.config["XMLRPC_MAX_BYTES"])
+    if (request.content_length or 0) > limit:
+        return _xml(fault(GENERIC, "Richiesta troppo grande."))
+    try:
+        # Read one byte past the limit, never the whole of an oversized body.
+        body = request.stream.read(limit + 1)
+    except RequestEntityTooLarge:
+        return _xml(fault(GENERIC, "Richiesta troppo grande."))
+    sender = _sender()
+
+    def ping(source, target):
+        fetch = fetcher_for(current_app.config, requester_ip=sender.ip).get
+        receive_pingback(source, target, sender, fetch)
+        return f"Pingback da {source} a {target} registrato. Grazie!"
+
+    handlers = {
+        "pingback.ping": ping,
+        "pingback.extensions.getPingbacks": approved_pingbacks,
+        "system.listMethods": lambda: list(METHODS),
+    }
+    return _xml(dispatch(body, handlers, limit))
+
+
+@bp.get("/webmention")
+def webmention_info():
+    return _text("Endpoint Webmention: invia source e target con una POST.")
+
+
+@bp.post("/webmention")
+@csrf.exempt
+def webmention_endpoint():
+    source = request.form.get("source", "")
+    target = request.form.get("target", "")
+    try:
+        mention = accept_webmention(source, target, _sender())
+    except InvalidWebmention as error:
+        return _text(error.message, error.status)
+    jobs.submit(jobs.process_webmention, mention.id)
+    status_url = site_url("mentions.webmention_status", request_id=mention.id)
+    response = _text(f"Webmention accettata, verifica in corso: {status_url}", 202)
+    response.headers["Location"] = status_url
+    return response
+
+
+@bp.get("/webmention/<request_id>")
+def webmention_status(request_id: str):
+    mention = db.get_or_404(WebmentionRequest, request_id)
+    return jsonify(
+        status=mention.status,
+        message=STATUS_TEXT.get(mention.status, ""),
+        detail=mention.result,
+        source=mention.source,
+        target=mention.target,
+    )
+
+
+@bp.after_app_request
+def advertise_endpoints(response: Response) -> Response:
+    """Post pages say where to send pingbacks and webmentions."""
+    if request.endpoint == "posts.detail" and response.status_code == 200:
+        response.headers["X-Pingback"] = site_url("mentions.xmlrpc_endpoint")
+        webmention = site_url("mentions.webmention_endpoint")
+        response.headers.add("Link", f'<{webmention}>; rel="webmention"')
+    return response
+
+
+@bp.app_context_processor
+def endpoint_urls() -> dict:
+    return {
+        "pingback_url": site_url("mentions.xmlrpc_endpoint"),
+        "webmention_url": site_url("mentions.webmention_endpoint"),
+    }
+
+
+@post_published.connect
+def on_post_published(sender, post, **extra) -> None:
+    """Plan pings for the post's links now; send them outside the request."""
+    if "mentions" not in getattr(sender, "blueprints", {}):
+        return
+    plan_pings(post)
+    db.session.commit()
+    jobs.submit(send_pending, post.id)

@@ -1,0 +1,137 @@
+"""Received webmentions: checked at once, verified later by a job."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import WebmentionRequest
+from ..outbound import fetcher_for
+from .receive import (
+    PingRejected,
+    Sender,
+    check_urls,
+    existing_response,
+    notify_changed,
+    over_rate_limit,
+    pingable_post,
+    read_source,
+    store_response,
+    update_response,
+)
+
+# What the status URL says for each state of a request.
+STATUS_TEXT = {
+    "queued": "In attesa di verifica.",
+    "processing": "Verifica in corso.",
+    "accepted": "Verificata e registrata.",
+    "updated": "Verificata: la risposta registrata è stata aggiornata.",
+    "deleted": "La sorgente non contiene più il link: la risposta è stata rimossa.",
+    "rejected": "Rifiutata.",
+    "error": "Errore durante la verifica.",
+}
+
+
+class InvalidWebmention(Exception):
+    """A request refused synchronously, with its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionRequest:
+    """Validate a webmention request and queue it (commits)."""
+    over = over_rate_limit(sender.ip, target)
+    db.session.commit()
+    if over:
+        raise InvalidWebmention(429, "Troppe webmention: riprova più tardi.")
+    try:
+        source, target = check_urls(source, target)
+        pingable_post(target)
+    except PingRejected as error:
+        raise InvalidWebmention(400, error.message) from None
+    request = WebmentionRequest(
+        id=secrets.token_hex(16),
+        source=source,
+        target=target,
+        requester_ip=sender.ip[:45],
+    )
+    db.session.add(request)
+    db.session.commit()
+    return request
+
+
+def claim(request_id: str) -> WebmentionRequest | None:
+    """Mark a queued request as being processed, unless another worker has it."""
+    result = db.session.execute(
+        update(WebmentionRequest)
+        .where(WebmentionRequest.id == request_id, WebmentionRequest.status == "queued")
+        .values(status="processing")
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(WebmentionRequest, request_id)
+
+
+def verify_request(request: WebmentionRequest) -> tuple[str, str, int | None]:
+    """(status, message, post id) after verifying the source (caller commits)."""
+    fetcher = fetcher_for(current_app.config, requester_ip=request.requester_ip)
+    try:
+        post = pingable_post(request.target)
+    except PingRejected as error:
+        return "rejected", error.message, None
+    existing = existing_response(post.id, request.source)
+    try:
+        report, internal = read_source(
+            fetcher.get, request.source, request.target, exact=True, microformats=True
+        )
+    except PingRejected as error:
+        if existing is not None and error.gone:
+            db.session.delete(existing)
+            return "deleted", error.message, post.id
+        return "rejected", error.message, None
+    if existing is not None:
+        update_response(existing, request.source, report)
+        return "updated", "", post.id
+    sender = Sender(ip=request.requester_ip)
+    comment = store_response(
+        post, request.source, report, "webmention", sender, internal
+    )
+    return "accepted", f"Stato: {comment.status}.", post.id
+
+
+def process_webmention(request_id: str) -> str | None:
+    """Verify one queued webmention; the new status, or None if not claimed."""
+    request = claim(request_id)
+    if request is None:
+        return None
+    try:
+        status, message, changed_post = verify_request(request)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("webmention %s failed", request_id)
+        status, message, changed_post = "error", "", None
+        request = db.session.get(WebmentionRequest, request_id)
+    request.status = status
+    request.result = message
+    db.session.commit()
+    if changed_post is not None:
+        notify_changed(changed_post)
+    return status
+
+
+def queued_requests() -> list[str]:
+    """Ids of the webmentions waiting for verification, oldest first."""
+    return list(
+        db.session.scalars(
+            select(WebmentionRequest.id)
+            .where(WebmentionRequest.status == "queued")
+            .order_by(WebmentionRequest.created_at)
+        )
+    )

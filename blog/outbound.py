@@ -1,0 +1,307 @@
+"""The one guarded HTTP client for every request the blog makes to another site.
+
+Pingback and webmention verification, endpoint discovery and sending all go
+through ``Fetcher``: http and https only, proxy settings ignored (the standard
+library's ``http.client`` never reads them), the host resolved once and every
+resolved address checked by ``is_forbidden_address`` before the connection is
+made to that same pinned address, each redirect checked again, and time and
+bytes capped.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from .addresses import Allowlist, is_forbidden_address
+from .connections import (
+    PinnedHTTPConnection,
+    PinnedHTTPSConnection,
+    abort,
+    numeric_address,
+    system_resolve,
+)
+
+__all__ = [
+    "Fetcher",
+    "FetchError",
+    "Limits",
+    "Response",
+    "fetcher_for",
+    "is_forbidden_address",
+    "user_agent",
+]
+
+Resolver = Callable[[str, int], list[str]]
+REDIRECTS = (301, 302, 303, 307, 308)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class FetchError(Exception):
+    """A fetch refused by the policy or failed on the way; ``kind`` says which."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # url | forbidden | network | timeout | redirects
+
+
+@dataclass(frozen=True)
+class Limits:
+    connect_timeout: float = 3.0
+    total_timeout: float = 8.0
+    max_bytes: int = 1_000_000
+    max_redirects: int = 3
+    # Ports reachable on addresses not in the allowlist (as WordPress does).
+    ports: frozenset[int] = frozenset({80, 443, 8080})
+
+
+@dataclass
+class Response:
+    """What came back: final URL, status, headers and at most ``max_bytes``."""
+
+    url: str
+    status: int
+    headers: Message
+    body: bytes
+    truncated: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get_content_type()
+
+    @property
+    def charset(self) -> str | None:
+        return self.headers.get_content_charset()
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in ("text/html", "application/xhtml+xml")
+
+
+class Fetcher:
+    """Makes GET and POST requests under the address policy and the limits."""
+
+    def __init__(
+        self,
+        user_agent: str,
+        allow: Allowlist | None = None,
+        limits: Limits | None = None,
+        resolver: Resolver | None = None,
+        only_allowed: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.user_agent = user_agent
+        self.allow = allow or Allowlist()
+        self.limits = limits or Limits()
+        self.resolver = resolver
+        # Test mode: nothing outside the allowlist, and no DNS for other names.
+        self.only_allowed = only_allowed
+        self.ssl_context = ssl_context or ssl.create_default_context()
+
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
+        """GET ``url``, following at most ``max_redirects`` checked redirects."""
+        deadline = time.monotonic() + self.limits.total_timeout
+        for _ in range(self.limits.max_redirects + 1):
+            response = self._once("GET", url, None, headers or {}, deadline)
+            location = response.headers.get("Location")
+            if response.status not in REDIRECTS or not location:
+                return response
+            url = urljoin(url, location.strip())
+        raise FetchError("redirects", "troppi reindirizzamenti")
+
+    def post(
+        self, url: str, body: bytes, content_type: str, accept: str = "*/*"
+    ) -> Response:
+        """POST ``body`` to ``url``; a redirect is returned, not followed."""
+        deadline = time.monotonic() + self.limits.total_timeout
+        headers = {"Content-Type": content_type, "Accept": accept}
+        return self._once("POST", url, body, headers, deadline)
+
+    def check_url(self, url: str) -> tuple[str, str, int, str]:
+        """(scheme, host, port, pinned address) for ``url``, or FetchError."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            raise FetchError("url", "solo indirizzi http e https")
+        if parts.username is not None or parts.password is not None:
+            raise FetchError("url", "indirizzo con credenziali")
+        host = (parts.hostname or "").rstrip(".")
+        try:
+            port = parts.port or DEFAULT_PORTS[scheme]
+        except ValueError:
+            raise FetchError("url", "porta non valida") from None
+        if not host:
+            raise FetchError("url", "indirizzo senza host")
+        return scheme, host, port, self._pick_address(host, port)
+
+    def _pick_address(self, host: str, port: int) -> str:
+        host_allowed = self.allow.allows_host(host)
+        addresses = self._resolve(host, port, host_allowed)
+        if not addresses:
+            raise FetchError("network", f"{host}: nessun indirizzo")
+        for address in addresses:
+            allowed = host_allowed or self.allow.allows_address(address)
+            if not allowed and (self.only_allowed or is_forbidden_address(address)):
+                raise FetchError("forbidden", f"{host}: indirizzo {address} vietato")
+            if not allowed and port not in self.limits.ports:
+                raise FetchError("forbidden", f"{host}: porta {port} non consentita")
+        return addresses[0]
+
+    def _resolve(self, host: str, port: int, host_allowed: bool) -> list[str]:
+        if self.resolver is not None:
+            return list(self.resolver(host, port))
+        numeric = numeric_address(host)
+        if numeric is not None:
+            return [numeric]
+        if self.only_allowed and not host_allowed and host != "localhost":
+            raise FetchError("forbidden", f"{host}: nome non nella lista consentita")
+        try:
+            return system_resolve(host, port)
+        except (OSError, UnicodeError) as error:
+            raise FetchError("network", f"{host}: {error}") from None
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        deadline: float,
+    ) -> Response:
+        scheme, host, port, address = self.check_url(url)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("timeout", "tempo scaduto")
+        timeout = min(self.limits.connect_timeout, remaining)
+        conn: http.client.HTTPConnection
+        if scheme == "https":
+            conn = PinnedHTTPSConnection(host, port, address, timeout, self.ssl_context)
+        else:
+            conn = PinnedHTTPConnection(host, port, address, timeout)
+        # Closing the socket from a timer bounds the whole exchange, even a
+        # server that trickles one byte just before each read timeout.
+        watchdog = threading.Timer(remaining, abort, (conn,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._exchange(conn, method, url, body, headers, deadline)
+        except FetchError:
+            raise
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            if time.monotonic() >= deadline or isinstance(error, TimeoutError):
+                raise FetchError("timeout", "tempo scaduto") from None
+            raise FetchError("network", f"{host}: {error}") from None
+        finally:
+            watchdog.cancel()
+            conn.close()
+
+    def _exchange(
+        self,
+        conn: http.client.HTTPConnection,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        deadline: float,
+    ) -> Response:
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.putrequest(method, target)
+        sent: dict[str, Any] = {
+            "User-Agent": self.user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+            "Connection": "close",
+            **headers,
+        }
+        if body is not None:
+            sent["Content-Length"] = str(len(body))
+        for name, value in sent.items():
+            conn.putheader(name, value)
+        conn.endheaders(body)
+        response = conn.getresponse()
+        try:
+            content, truncated = self._read_body(response, deadline)
+        finally:
+            response.close()
+        return Response(
+            url=url,
+            status=response.status,
+            headers=response.headers,
+            body=content,
+            truncated=truncated,
+        )
+
+    def _read_body(
+        self, response: http.client.HTTPResponse, deadline: float
+    ) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        limit = self.limits.max_bytes
+        while True:
+            if time.monotonic() >= deadline:
+                raise FetchError("timeout", "tempo scaduto")
+            chunk = response.read1(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                # Stop reading: the rest is never downloaded.
+                return b"".join(chunks)[:limit], True
+        if time.monotonic() >= deadline:
+            raise FetchError("timeout", "tempo scaduto")  # the watchdog cut it short
+        return b"".join(chunks), False
+
+
+def user_agent(config: Mapping[str, Any], requester_ip: str | None = None) -> str:
+    """``nOwmedia/0.1.0 (+site URL)``, plus ``for <ip>`` when verifying a ping."""
+    from . import __version__
+
+    name = str(config.get("SITE_NAME") or "blog").replace(" ", "-")
+    agent = f"{name}/{__version__} (+{config.get('SITE_URL', '')}"
+    if requester_ip:
+        agent += f"; verifying a ping for {requester_ip}"
+    return agent + ")"
+
+
+def fetcher_for(
+    config: Mapping[str, Any],
+    requester_ip: str | None = None,
+    resolver: Resolver | None = None,
+) -> Fetcher:
+    """The fetcher configured by the app's ``OUTBOUND_*`` settings."""
+    ports = config.get("OUTBOUND_PORTS", "80,443,8080")
+    if isinstance(ports, str):
+        ports = [p for p in ports.split(",") if p.strip()]
+    elif isinstance(ports, int):
+        ports = [ports]
+    limits = Limits(
+        connect_timeout=float(config.get("OUTBOUND_CONNECT_TIMEOUT", 3)),
+        total_timeout=float(config.get("OUTBOUND_TOTAL_TIMEOUT", 8)),
+        max_bytes=int(config.get("OUTBOUND_MAX_BYTES", 1_000_000)),
+        max_redirects=int(config.get("OUTBOUND_MAX_REDIRECTS", 3)),
+        ports=frozenset(int(p) for p in ports),
+    )
+    only_allowed = config.get("OUTBOUND_ONLY_ALLOWED")
+    if only_allowed is None:
+        only_allowed = bool(config.get("TESTING"))
+    return Fetcher(
+        user_agent(config, requester_ip),
+        allow=Allowlist.parse(config.get("OUTBOUND_ALLOW")),
+        limits=limits,
+        resolver=resolver or _configured_resolver(config),
+        only_allowed=bool(only_allowed),
+    )
+
+
+def _configured_resolver(config: Mapping[str, Any]) -> Resolver | None:
+    # Tests stub name resolution with a callable; any other value is ignored.
+    resolver = config.get("OUTBOUND_RESOLVER")
+    return resolver if callable(resolver) else None

@@ -1,0 +1,286 @@
+"""The guarded fetcher: address policy, pinning, redirects, limits, user agent.
+
+Refusals of private, link-local, multicast and reserved ranges are tested on
+the policy function and through a stubbed resolver: no test connects anywhere
+but loopback.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+    Reply,
+    local_site,
+    loopback_site_fixture,
+    site_fixture,
+)
+
+from blog.addresses import Allowlist
+from blog.outbound import Fetcher, FetchError, Limits, fetcher_for
+
+
+def fetcher(**options) -> Fetcher:
+    options.setdefault("allow", Allowlist.parse("127.0.0.2"))
+    options.setdefault("limits", Limits(connect_timeout=2, total_timeout=3))
+    return Fetcher("test-agent/1", **options)
+
+
+def test_fetches_an_allowed_local_page(site):
+    url = site.page("/a?x=1", "<p>ciao</p>")
+    response = fetcher().get(url)
+    assert response.status == 200
+    assert response.body == b"<p>ciao</p>"
+    assert response.is_html and response.charset == "utf-8"
+    request = site.requests[0]
+    assert request.path == "/a?x=1"
+    assert request.headers["User-Agent"] == "test-agent/1"
+    assert request.headers["Host"] == f"127.0.0.2:{site.port}"
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "2130706433", "0x7f000001", "127.1"]
+)
+def test_loopback_forms_are_refused_end_to_end(loopback_site, host):
+    with pytest.raises(FetchError) as error:
+        fetcher().get(f"http://{host}:{loopback_site.port}/")
+    assert error.value.kind == "forbidden"
+    assert loopback_site.requests == []
+
+
+def test_ipv6_loopback_is_refused():
+    with pytest.raises(FetchError) as error:
+        fetcher().get("http://[::1]:8080/")
+    assert error.value.kind == "forbidden"
+
+
+def test_redirect_to_a_forbidden_address_is_refused(site, loopback_site):
+    url = site.redirect("/go", loopback_site.url("/"))
+    with pytest.raises(FetchError) as error:
+        fetcher().get(url)
+    assert error.value.kind == "forbidden"
+    assert site.paths() == ["/go"]
+    assert loopback_site.requests == []
+
+
+def test_redirects_are_followed_up_to_the_limit(site):
+    site.redirect("/1", "/2", 301)
+    site.redirect("/2", site.url("/3"), 307)
+    site.page("/3", "arrivato")
+    response = fetcher().get(site.url("/1"))
+    assert (response.url, response.body) == (site.url("/3"), b"arrivato")
+    for n in range(6):
+        site.redirect(f"/loop{n}", f"/loop{n + 1}")
+    with pytest.raises(FetchError) as error:
+        fetcher(limits=Limits(max_redirects=3)).get(site.url("/loop0"))
+    assert error.value.kind == "redirects"
+    assert site.paths()[-4:] == ["/loop0", "/loop1", "/loop2", "/loop3"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.2/",
+        "file:///etc/passwd",
+        "gopher://127.0.0.2:70/",
+        "http://user:secret@127.0.0.2/",
+        "http:///nohost",
+        "http://127.0.0.2:99999/",
+    ],
+)
+def test_only_plain_http_urls(url):
+    with pytest.raises(FetchError) as error:
+        fetcher().get(url)
+    assert error.value.kind == "url"
+
+
+def test_stops_reading_past_the_byte_limit(site):
+    produced = []
+
+    def endless():
+        while not site.release.is_set() and len(produced) < 100_000:
+            produced.append(1)
+            yield b"x" * 1024
+
+    site.routes["/big"] = Reply(body=endless())
+    response = fetcher(limits=Limits(max_bytes=50_000)).get(site.url("/big"))
+    assert response.truncated
+    assert len(response.body) == 50_000
+    assert len(produced) < 100_000  # the server was not read to its end
+
+
+def test_total_time_limit(site):
+    def stall(request):
+        site.release.wait(30)
+        return Reply(body="tardi")
+
+    site.routes["/slow"] = stall
+    limits = Limits(connect_timeout=0.5, total_timeout=0.5)
+    with pytest.raises(FetchError) as error:
+        fetcher(limits=limits).get(site.url("/slow"))
+    assert error.value.kind == "timeout"
+
+
+def test_trickling_body_hits_the_total_limit(site):
+    def trickle():
+        while not site.release.wait(0.05):
+            yield b"."
+
+    site.routes["/drip"] = Reply(body=trickle())
+    limits = Limits(connect_timeout=0.5, total_timeout=0.5)
+    with pytest.raises(FetchError) as error:
+        fetcher(limits=limits).get(site.url("/drip"))
+    assert error.value.kind == "timeout"
+
+
+def stub_resolver(table: dict[str, list[list[str]]]):
+    calls: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        calls.append(host)
+        answers = table[host]
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    resolve.calls = calls
+    return resolve
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["127.0.0.1"],
+        ["10.0.0.5"],
+        ["169.254.169.254"],
+        ["::ffff:127.0.0.1"],
+        ["127.0.0.2", "192.168.0.10"],  # one bad address spoils the lot
+    ],
+)
+def test_names_resolving_to_forbidden_addresses_are_refused(answer):
+    resolve = stub_resolver({"evil.example": [answer]})
+    with pytest.raises(FetchError) as error:
+        fetcher(resolver=resolve).get("http://evil.example:8080/")
+    assert error.value.kind == "forbidden"
+
+
+def test_connects_to_the_address_resolved_once(site, loopback_site):
+    # A rebinding name: 127.0.0.2 when checked, 127.0.0.1 if asked again.
+    resolve = stub_resolver({"rebind.example": [["127.0.0.2"], ["127.0.0.1"]]})
+    site.page("/", "pinned")
+    url = f"http://rebind.example:{site.port}/"
+    response = fetcher(resolver=resolve).get(url)
+    assert response.body == b"pinned"
+    assert resolve.calls == ["rebind.example"]
+    assert site.requests[0].headers["Host"] == f"rebind.example:{site.port}"
+    assert loopback_site.requests == []
+
+
+def test_redirect_to_a_name_resolving_to_loopback(site, loopback_site):
+    resolve = stub_resolver(
+        {"ok.example": [["127.0.0.2"]], "evil.example": [["127.0.0.1"]]}
+    )
+    site.routes["/"] = Reply(
+        302, "", [("Location", f"http://evil.example:{loopback_site.port}/")]
+    )
+    with pytest.raises(FetchError) as error:
+        fetcher(resolver=resolve).get(f"http://ok.example:{site.port}/")
+    assert error.value.kind == "forbidden"
+    assert loopback_site.requests == []
+
+
+def test_ports_beyond_web_ports_need_the_allowlist():
+    resolve = stub_resolver({"public.example": [["93.184.216.34"]]})
+    with pytest.raises(FetchError) as error:
+        fetcher(resolver=resolve).get("http://public.example:22/")
+    assert error.value.kind == "forbidden"
+    assert "porta" in str(error.value)
+
+
+def test_proxy_environment_is_ignored(site, monkeypatch):
+    with local_site("127.0.0.2") as proxy:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(name, proxy.url("/"))
+        site.page("/", "diretto")
+        assert fetcher().get(site.url("/")).body == b"diretto"
+        assert proxy.requests == []
+
+
+def test_test_mode_never_resolves_names_outside_the_allowlist(monkeypatch):
+    asked = []
+    real = socket.getaddrinfo
+
+    def spy(host, *args, **kwargs):
+        asked.append((host, kwargs.get("flags", 0)))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", spy)
+    with pytest.raises(FetchError) as error:
+        fetcher(only_allowed=True).get("http://example.com/")
+    assert error.value.kind == "forbidden"
+    assert all(flags & socket.AI_NUMERICHOST for _, flags in asked)
+
+
+def test_user_agent_names_blog_version_site_and_requester():
+    config = {"SITE_NAME": "nOwmedia", "SITE_URL": "https://blog.example"}
+    plain = fetcher_for(config).user_agent
+    assert plain == "nOwmedia/0.1.0 (+https://blog.example)"
+    verifying = fetcher_for(config, requester_ip="198.51.100.4").user_agent
+    assert verifying.startswith("nOwmedia/0.1.0 (+https://blog.example")
+    assert "for 198.51.100.4" in verifying
+
+
+def test_configured_from_the_app(app):
+    app.config.update(OUTBOUND_ALLOW="127.0.0.2, blog.test", OUTBOUND_MAX_BYTES=10)
+    made = fetcher_for(app.config)
+    assert made.allow.allows_address("127.0.0.2")
+    assert made.allow.allows_host("blog.test")
+    assert made.limits.max_bytes == 10
+    assert made.only_allowed  # TESTING: nothing beyond the allowlist
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not available")
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=pinned.test"]
+        + ["-addext", "subjectAltName=DNS:pinned.test"],
+        check=True,
+        capture_output=True,
+    )
+    return key, cert
+
+
+def test_https_checks_the_certificate_for_the_host_name(certificate):
+    key, cert = certificate
+    with local_site("127.0.0.2") as site:
+        site.page("/", "tls ok")
+        server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_context.load_cert_chain(cert, key)
+        tls = ThreadingHTTPServer(("127.0.0.2", 0), site.server.RequestHandlerClass)
+        tls.socket = server_context.wrap_socket(tls.socket, server_side=True)
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
+        try:
+            port = tls.server_address[1]
+            client_context = ssl.create_default_context(cafile=str(cert))
+            resolve = stub_resolver(
+                {"pinned.test": [["127.0.0.2"]], "other.test": [["127.0.0.2"]]}
+            )
+            secure = fetcher(resolver=resolve, ssl_context=client_context)
+            assert secure.get(f"https://pinned.test:{port}/").body == b"tls ok"
+            assert site.requests[-1].headers["Host"] == f"pinned.test:{port}"
+            with pytest.raises(FetchError) as error:
+                secure.get(f"https://other.test:{port}/")
+            assert error.value.kind == "network"
+            assert "certificate" in str(error.value).lower()
+        finally:
+            tls.shutdown()
+            tls.server_close()

@@ -1,0 +1,242 @@
+"""Sending: endpoint discovery (the webmention.rocks cases), webmention and
+pingback delivery, once per (post, link), and one blog instance pinging another."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+from flask import Response
+from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+    MENTION_CONFIG,
+    Reply,
+    add_post,
+    local_site,
+    loopback_site_fixture,
+    mention_app_fixture,
+    post_url,
+    serve_app,
+    site_fixture,
+    source_page,
+    target_fixture,
+)
+from sqlalchemy import select
+
+from blog import create_app
+from blog.extensions import db
+from blog.mentions import jobs
+from blog.mentions.send import outbound_pings, post_links
+from blog.models import Comment, OutboundPing, Post, utcnow
+from blog.seeding import load_seed
+from blog.signals import post_published
+
+
+def test_post_links_are_absolute_distinct_and_web_only(app):
+    body = (
+        "<a href='http://127.0.0.2/a#x'>1</a><a href='http://127.0.0.2/a'>2</a>"
+        "<a href='/interno/'>3</a><a href='mailto:x@y.z'>4</a><a href='#top'>5</a>"
+    )
+    post_id = add_post(app, "links", body)
+    with app.app_context():
+        links = post_links(db.session.get(Post, post_id))
+    site = app.config["SITE_URL"]
+    assert links == ["http://127.0.0.2/a", f"{site}/interno/"]
+
+
+def publish(app, slug: str, body: str) -> int:
+    """Create a published post and announce it, as the editor does."""
+    post_id = add_post(app, slug, body)
+    with app.app_context():
+        post_published.send(app, post=db.session.get(Post, post_id))
+    return post_id
+
+
+def drain(app) -> int:
+    with app.app_context():
+        return jobs.drain()
+
+
+def pings_of(app, post_id: int) -> list[OutboundPing]:
+    with app.app_context():
+        return outbound_pings(post_id)
+
+
+def webmention_receiver(site) -> str:
+    """A page advertising a webmention endpoint that answers 202."""
+    site.routes["/wm"] = Reply(202, "accettata")
+    return site.page(
+        "/target", "<p>Articolo</p>", headers=[("Link", "</wm>; rel=webmention")]
+    )
+
+
+def test_sends_a_webmention_once_per_link(mention_app, site):
+    target = webmention_receiver(site)
+    post_id = publish(mention_app, "nuovo", f"<p>Vedi <a href='{target}'>qui</a>.</p>")
+    assert drain(mention_app) == 1
+    (ping,) = pings_of(mention_app, post_id)
+    assert (ping.method, ping.status, ping.result) == ("webmention", "sent", "HTTP 202")
+    assert ping.endpoint == site.url("/wm")
+    (post,) = [r for r in site.requests if r.method == "POST"]
+    form = parse_qs(post.body.decode())
+    assert form == {"source": [post_url(mention_app, "nuovo")], "target": [target]}
+    assert post.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert post.headers["User-Agent"].startswith("nOwmedia/0.1.0 (+")
+    # Published again (an update): the same link is not pinged twice.
+    with mention_app.app_context():
+        post_published.send(mention_app, post=db.session.get(Post, post_id))
+    assert drain(mention_app) == 0
+    assert len([r for r in site.requests if r.method == "POST"]) == 1
+
+
+def test_cli_resends_every_ping_of_a_post(mention_app, site, runner):
+    target = webmention_receiver(site)
+    publish(mention_app, "rinvio", f"<p><a href='{target}'>qui</a></p>")
+    drain(mention_app)
+    result = runner.invoke(args=["send-pings", "rinvio"])
+    assert result.exit_code == 0, result.output
+    assert "sent" in result.output and target in result.output
+    assert len([r for r in site.requests if r.method == "POST"]) == 2
+    missing = runner.invoke(args=["send-pings", "non-esiste"])
+    assert missing.exit_code != 0
+
+
+def test_sends_a_pingback_when_there_is_no_webmention_endpoint(mention_app, site):
+    calls = []
+
+    def rpc(request):
+        params, method = xmlrpc.client.loads(request.body)
+        calls.append((method, params))
+        answer = xmlrpc.client.dumps(("Grazie!",), methodresponse=True)
+        return Reply(200, answer, content_type="text/xml")
+
+    site.routes["/rpc"] = rpc
+    target = site.page("/pb", "<p>x</p>", headers=[("X-Pingback", site.url("/rpc"))])
+    post_id = publish(mention_app, "pb", f"<p><a href='{target}'>link</a></p>")
+    drain(mention_app)
+    (ping,) = pings_of(mention_app, post_id)
+    assert (ping.method, ping.status, ping.result) == ("pingback", "sent", "Grazie!")
+    assert calls == [("pingback.ping", (post_url(mention_app, "pb"), target))]
+
+
+def test_pingback_fault_and_missing_endpoint_are_recorded(mention_app, site):
+    fault = xmlrpc.client.dumps(xmlrpc.client.Fault(17, "no link"), methodresponse=True)
+    site.routes["/rpc"] = Reply(200, fault, content_type="text/xml")
+    faulty = site.page("/f", "<link rel='pingback' href='/rpc'>")
+    plain = site.page("/plain", "<p>niente endpoint</p>")
+    post_id = publish(
+        mention_app, "due", f"<a href='{faulty}'>1</a> <a href='{plain}'>2</a>"
+    )
+    drain(mention_app)
+    by_target = {p.target_url: p for p in pings_of(mention_app, post_id)}
+    assert by_target[faulty].status == "failed"
+    assert "fault 17" in by_target[faulty].result
+    assert (by_target[plain].status, by_target[plain].method) == ("none", "")
+
+
+def test_endpoint_on_a_forbidden_address_is_not_contacted(mention_app, site):
+    with local_site("127.0.0.1") as loopback:
+        loopback.routes["/wm"] = Reply(202, "")
+        target = site.page(
+            "/evil",
+            "<p>x</p>",
+            headers=[("Link", f"<{loopback.url('/wm')}>; rel=webmention")],
+        )
+        post_id = publish(mention_app, "trappola", f"<a href='{target}'>x</a>")
+        drain(mention_app)
+        assert loopback.requests == []
+    (ping,) = pings_of(mention_app, post_id)
+    assert ping.status == "failed" and "vietato" in ping.result
+
+
+def test_links_between_our_posts_are_recorded_from_the_database(mention_app):
+    def resolver(host, port):
+        raise AssertionError("our own posts are never fetched")
+
+    mention_app.config["OUTBOUND_RESOLVER"] = resolver
+    target = post_url(mention_app)
+    post_id = publish(
+        mention_app, "interno", f"<p>Come dice <a href='{target}'>Riccardo</a>.</p>"
+    )
+    drain(mention_app)
+    (ping,) = pings_of(mention_app, post_id)
+    assert (ping.method, ping.status) == ("internal", "sent")
+    with mention_app.app_context():
+        stored = db.session.scalar(
+            select(Comment).where(
+                Comment.source_url == post_url(mention_app, "interno")
+            )
+        )
+        assert (stored.type, stored.status) == ("pingback", "approved")
+        assert stored.content == "Come dice Riccardo ."
+
+
+def test_sending_waits_for_the_end_of_the_request(mention_app, site):
+    mention_app.config["MENTIONS_WORKER"] = "thread"
+    target = webmention_receiver(site)
+    post_id = add_post(mention_app, "dopo", f"<a href='{target}'>x</a>")
+    with mention_app.test_request_context("/admin/publish", method="POST"):
+        post_published.send(mention_app, post=db.session.get(Post, post_id))
+        assert jobs.wait_idle(timeout=5)
+        assert [r for r in site.requests if r.method == "POST"] == []
+        mention_app.process_response(Response("ok"))
+    assert jobs.wait_idle(timeout=20)
+    (ping,) = pings_of(mention_app, post_id)
+    assert ping.status == "sent"
+
+
+@pytest.fixture
+def second_blog(tmp_path):
+    """Another instance of the blog with its own database."""
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "other",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite3'}",
+            "SITE_URL": "http://127.0.0.9",
+            **MENTION_CONFIG,
+        }
+    )
+    with other.app_context():
+        db.create_all()
+        load_seed()
+        db.session.commit()
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_one_instance_pings_another(mention_app, second_blog):
+    with serve_app(mention_app, "127.0.0.3"), serve_app(second_blog, "127.0.0.2"):
+        target = post_url(second_blog)
+        post_id = publish(
+            mention_app, "risposta", source_page(target, "Leggete", "di Riccardo")
+        )
+        drain(mention_app)
+        (ping,) = pings_of(mention_app, post_id)
+        assert (ping.method, ping.status) == ("webmention", "sent"), ping.result
+        assert ping.endpoint == f"{second_blog.config['SITE_URL']}/webmention"
+        drain(second_blog)
+        source = post_url(mention_app, "risposta")
+        with second_blog.app_context():
+            stored = db.session.scalar(
+                select(Comment).where(Comment.source_url == source)
+            )
+    assert stored.type == "webmention"
+    assert stored.status == "pending"
+    assert "Leggete questo articolo di Riccardo" in stored.content
+
+
+def test_ping_abandoned_by_a_dead_worker_is_sent_again(mention_app, site):
+    target = webmention_receiver(site)
+    post_id = publish(mention_app, "orfano", f"<a href='{target}'>x</a>")
+    with mention_app.app_context():
+        ping = db.session.scalar(
+            select(OutboundPing).where(OutboundPing.post_id == post_id)
+        )
+        ping.status, ping.attempted_at = "sending", utcnow() - timedelta(hours=1)
+        db.session.commit()
+    assert drain(mention_app) == 1
+    assert pings_of(mention_app, post_id)[0].status == "sent"

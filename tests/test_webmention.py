@@ -1,0 +1,302 @@
+"""Receiving webmentions: synchronous checks, 202 and status URL, verification
+outside the request, microformats, update and delete."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+    POST_SLUG,
+    add_post,
+    local_site,
+    loopback_site_fixture,
+    mention_app_fixture,
+    post_url,
+    site_fixture,
+    source_page,
+    target_fixture,
+)
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.mentions import jobs
+from blog.models import Comment, WebmentionRequest, utcnow
+
+H_ENTRY = """<!doctype html><html><head><title>Una replica</title></head><body>
+<article class="h-entry">
+  <p class="p-author h-card"><a class="u-url p-name" href="https://autrice.example/">
+    Giulia Bianchi</a></p>
+  <time class="dt-published" datetime="2012-10-24T09:30:00+02:00">24 ottobre</time>
+  <div class="e-content"><p>Risposta a <a href="{target}">questo articolo</a>:
+  <strong>d'accordo</strong>.</p><script>alert(1)</script>
+  <p><img src="x" onerror="alert(2)">Secondo paragrafo.</p></div>
+</article></body></html>"""
+
+
+def send(client, source: str, target: str):
+    return client.post("/webmention", data={"source": source, "target": target})
+
+
+def mentions(app, source: str) -> list[Comment]:
+    with app.app_context():
+        return list(
+            db.session.scalars(select(Comment).where(Comment.source_url == source))
+        )
+
+
+def status_of(client, response) -> dict:
+    return client.get(response.headers["Location"]).get_json()
+
+
+def drain(app) -> int:
+    with app.app_context():
+        return jobs.drain()
+
+
+def test_get_describes_the_endpoint(client):
+    response = client.get("/webmention")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize(
+    ("source", "target_path"),
+    [
+        ("", "/chi-e-e-chi-non-e-il-community-manager/"),
+        ("http://127.0.0.2/a", ""),
+        ("ftp://127.0.0.2/a", "/chi-e-e-chi-non-e-il-community-manager/"),
+        ("non un url", "/chi-e-e-chi-non-e-il-community-manager/"),
+        ("http://127.0.0.2/a", "/non-esiste/"),
+        ("http://127.0.0.2/a", "/bozza/"),
+        ("http://127.0.0.2/a", "/category/social-media-marketing/"),
+        ("{target}", "/chi-e-e-chi-non-e-il-community-manager/"),
+    ],
+)
+def test_invalid_requests_are_400_at_once(client, mention_app, source, target_path):
+    add_post(mention_app, "bozza", "<p>bozza</p>", status="draft")
+    site_url = mention_app.config["SITE_URL"]
+    target = site_url + target_path if target_path else ""
+    source = source.format(target=target)
+    response = send(client, source, target)
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    with mention_app.app_context():
+        assert db.session.scalar(select(db.func.count(WebmentionRequest.id))) == 0
+
+
+def test_foreign_target_is_400(client):
+    response = send(client, "http://127.0.0.2/a", "http://127.0.0.2/altro/")
+    assert response.status_code == 400
+    assert "sito" in response.get_data(as_text=True)
+
+
+def test_accepted_with_status_url_then_verified_outside_the_request(
+    client, mention_app, site, target
+):
+    source = site.page("/replica", H_ENTRY.format(target=target))
+    response = send(client, source, target)
+    assert response.status_code == 202
+    assert response.headers["Location"] in response.get_data(as_text=True)
+    assert response.headers["Location"].startswith(mention_app.config["SITE_URL"])
+    assert site.requests == []  # nothing fetched during the request
+    assert status_of(client, response)["status"] == "queued"
+    assert drain(mention_app) == 1
+    report = status_of(client, response)
+    assert report["status"] == "accepted"
+    assert (report["source"], report["target"]) == (source, target)
+    (mention,) = mentions(mention_app, source)
+    assert mention.type == "webmention" and mention.status == "pending"
+    assert mention.author_name == "Giulia Bianchi"
+    assert mention.author_url == "https://autrice.example/"
+    assert mention.source_title == "Una replica"
+    assert "questo articolo" in mention.content and "[...]" not in mention.content
+    html = mention.content_html
+    assert (
+        "<strong>d'accordo</strong>" in html or "<strong>d&#39;accordo</strong>" in html
+    )
+    assert "<script" not in html and "onerror" not in html and "<img" not in html
+    assert "Secondo paragrafo." in html
+    assert "for 127.0.0.1" in site.requests[0].headers["User-Agent"]
+
+
+def test_real_background_worker(client, mention_app, site, target):
+    mention_app.config["MENTIONS_WORKER"] = "thread"
+    source = site.page("/bg", source_page(target))
+    response = send(client, source, target)
+    assert response.status_code == 202
+    assert jobs.wait_idle(timeout=20)
+    assert status_of(client, response)["status"] == "accepted"
+    assert len(mentions(mention_app, source)) == 1
+
+
+def test_mf2py_never_fetches(client, mention_app, site, target, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("mf2py tried to fetch")
+
+    monkeypatch.setattr(requests, "get", no_network)
+    monkeypatch.setattr(requests.Session, "request", no_network)
+    page = H_ENTRY.format(target=target).replace(
+        "</head>", "<link rel='stylesheet' href='/s.css'><base href='/b/'></head>"
+    )
+    source = site.page("/mf", page)
+    send(client, source, target)
+    drain(mention_app)
+    assert mentions(mention_app, source)[0].author_name == "Giulia Bianchi"
+    assert site.paths() == ["/mf"]
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        "<a href='{target}'>link</a>",
+        "<img src='{target}' alt=''>",
+        "<video src='{target}'></video>",
+        "<audio src='{target}'></audio>",
+    ],
+)
+def test_exact_target_in_a_media_or_link_element(
+    client, mention_app, site, target, element
+):
+    source = site.page("/ok", f"<p>{element.format(target=target)}</p>")
+    send(client, source, target)
+    drain(mention_app)
+    assert len(mentions(mention_app, source)) == 1
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Scritto nel testo: {target}</p>",
+        "<!-- <a href='{target}'>commento</a> -->",
+        "<p><a href='{target}#c'>con frammento</a></p>",
+        "<p><a href='{bare}'>senza barra</a></p>",
+        "<link rel='webmention' href='{target}'>",
+        "<p><a data-href='{target}'>attributo sbagliato</a></p>",
+    ],
+)
+def test_without_the_exact_target_is_rejected(client, mention_app, site, target, html):
+    source = site.page("/no", html.format(target=target, bare=target.rstrip("/")))
+    response = send(client, source, target)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "rejected"
+    assert mentions(mention_app, source) == []
+
+
+def test_repeated_webmention_updates_the_response(client, mention_app, site, target):
+    source = site.page("/v", source_page(target, "Prima versione", "", "Titolo 1"))
+    send(client, source, target)
+    drain(mention_app)
+    (first,) = mentions(mention_app, source)
+    with mention_app.app_context():
+        db.session.get(Comment, first.id).status = "approved"
+        db.session.commit()
+    site.page("/v", source_page(target, "Seconda versione", "", "Titolo 2"))
+    response = send(client, source, target)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "updated"
+    (second,) = mentions(mention_app, source)
+    assert second.id == first.id
+    assert second.source_title == "Titolo 2"
+    assert "Seconda versione" in second.content
+    assert second.status == "approved"
+
+
+@pytest.mark.parametrize("change", ["410", "no-link"])
+def test_source_gone_or_unlinked_removes_the_response(
+    client, mention_app, site, target, change
+):
+    source = site.page("/d", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    assert len(mentions(mention_app, source)) == 1
+    if change == "410":
+        site.page("/d", "<p>Rimosso</p>", status=410)
+    else:
+        site.page("/d", "<p>Ho cambiato idea.</p>")
+    response = send(client, source, target)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "deleted"
+    assert mentions(mention_app, source) == []
+
+
+def test_transient_failure_keeps_the_response(client, mention_app, site, target):
+    source = site.page("/t", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    site.page("/t", "errore", status=503)
+    response = send(client, source, target)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "rejected"
+    assert len(mentions(mention_app, source)) == 1
+
+
+def test_forbidden_source_is_rejected_without_connecting(client, mention_app, target):
+    with local_site("127.0.0.1") as loopback:
+        loopback.page("/", source_page(target))
+        for host in ("127.0.0.1", "localhost", "2130706433"):
+            response = send(client, f"http://{host}:{loopback.port}/", target)
+            assert response.status_code == 202
+        drain(mention_app)
+        assert loopback.requests == []
+    assert status_of(client, response)["status"] == "rejected"
+
+
+def test_own_post_as_source_is_approved_from_the_database(client, mention_app, target):
+    add_post(
+        mention_app, "interno", f"<p>Leggi <a href='{target}'>l'originale</a>.</p>"
+    )
+    mention_app.config["OUTBOUND_RESOLVER"] = lambda host, port: [][0]
+    source = post_url(mention_app, "interno")
+    send(client, source, target)
+    drain(mention_app)
+    (mention,) = mentions(mention_app, source)
+    assert mention.status == "approved"
+
+
+def test_flood_is_429(client, mention_app, site, target):
+    mention_app.config["PING_LIMIT_PER_IP"] = 2
+    codes = [send(client, site.url(f"/{n}"), target).status_code for n in range(3)]
+    assert codes == [202, 202, 429]
+
+
+def test_unknown_status_url_is_404(client):
+    assert client.get("/webmention/" + "0" * 32).status_code == 404
+
+
+def test_cli_drains_the_queue(client, mention_app, runner, site, target):
+    source = site.page("/cli", source_page(target))
+    send(client, source, target)
+    result = runner.invoke(args=["process-mentions"])
+    assert result.exit_code == 0
+    assert result.output == "Lavori eseguiti: 1.\n"
+    assert len(mentions(mention_app, source)) == 1
+
+
+def test_post_page_lists_approved_webmention_as_excerpt(
+    client, mention_app, site, target
+):
+    source = site.page("/show", source_page(target, "Bella analisi su", "davvero."))
+    send(client, source, target)
+    drain(mention_app)
+    (mention,) = mentions(mention_app, source)
+    with mention_app.app_context():
+        db.session.get(Comment, mention.id).status = "approved"
+        db.session.commit()
+    page = client.get(f"/{POST_SLUG}/").get_data(as_text=True)
+    assert f"[...] {mention.content} [...]" in page
+
+
+def test_request_abandoned_by_a_dead_worker_is_taken_up_again(
+    client, mention_app, site, target
+):
+    source = site.page("/stale", source_page(target))
+    response = send(client, source, target)
+    request_id = response.headers["Location"].rsplit("/", 1)[1]
+    with mention_app.app_context():
+        request = db.session.get(WebmentionRequest, request_id)
+        request.status = "processing"
+        request.updated_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    assert drain(mention_app) == 1
+    assert status_of(client, response)["status"] == "accepted"
