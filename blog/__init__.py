@@ -37,8 +37,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .comments import bp as comments_bp
     from .feeds import bp as feeds_bp
-    from .ops import bp as ops_bp
     from .mentions import bp as mentions_bp
+    from .ops import bp as ops_bp
     from .posts import bp as posts_bp
 
     app.register_blueprint(posts_bp)

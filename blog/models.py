@@ -139,6 +139,9 @@ class Comment(db.Model):
         Index("ix_comment_post_status_thread", "post_id", "status", "parent_id", "id"),
         Index("ix_comment_status_created", "status", "created_at"),
         Index("ix_comment_type_status", "type", "status"),
+        # The flood rule looks up a sender's latest comment by IP and by email.
+        Index("ix_comment_ip_created", "author_ip", "created_at"),
+        Index("ix_comment_email_created", "author_email", "created_at"),
     )
 
     @property

@@ -48,7 +48,7 @@ class PageCache:
 
     def __init__(self, size: int = 256) -> None:
         self._entries: OrderedDict[tuple, CachedPage] = OrderedDict()
-        self._size = size
+        self.size = size
         self._lock = threading.Lock()
 
     def get(self, key: tuple, now: float) -> CachedPage | None:
@@ -68,7 +68,7 @@ class PageCache:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
+            while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
@@ -98,16 +98,25 @@ def personalise(entry: CachedPage, csrf_token: str, stamp: Callable[[int], str])
     )
 
 
-def finish(response: Response, etag: str) -> Response:
+def finish_headers(etag: str) -> list[tuple[str, str]]:
     """Validators for a cacheable page: revalidate every time, never share."""
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, no-cache"
+    return [("ETag", f'"{etag}"'), ("Cache-Control", "private, no-cache")]
+
+
+def finish(response: Response, etag: str) -> Response:
+    """Put the validators of ``finish_headers`` on a Flask response."""
+    for name, value in finish_headers(etag):
+        response.headers[name] = value
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its own cache (tests build many apps in one process)."""
-    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
+    """Give the app its own cache and serve its hits in front of Flask."""
+    cache = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
+    app.extensions["page_cache"] = cache
+    from .pagecache_wsgi import CachedPageMiddleware
+
+    app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app, cache)  # type: ignore[method-assign]
 
 
 def page_cache() -> PageCache:

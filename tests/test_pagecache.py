@@ -141,3 +141,36 @@ def test_signed_in_or_personal_requests_are_never_cached(app, count_queries):
     assert "Stai commentando come Riccardo Scarascia" in html
     replying = client.get(POST_URL + "?replytocom=1")
     assert 'name="robots"' in replying.get_data(as_text=True)
+
+
+def test_a_hit_served_before_flask_matches_flasks_answer(app, count_queries):
+    flask_answer = app.test_client().get(POST_URL)
+    with count_queries() as counter:
+        hit = app.test_client().get(POST_URL)
+    assert counter.statements == [
+        "SELECT value FROM setting WHERE key = 'content_version'"
+    ]
+    for name in (
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "X-Pingback",
+        "Link",
+        "Content-Type",
+        "ETag",
+        "Cache-Control",
+    ):
+        assert hit.headers.get(name) == flask_answer.headers.get(name), name
+    assert "HttpOnly" in hit.headers["Set-Cookie"]
+    assert soup(hit).select_one("#comments h2").get_text() == "12 Responses"
+
+
+def test_a_returning_visitor_keeps_the_session_the_page_gave(app):
+    client = app.test_client()
+    client.get(POST_URL)
+    again = client.get(POST_URL)
+    assert "Set-Cookie" not in again.headers  # the session already holds a token
+    assert (
+        send_comment(client, app, "Con il token della copia in cache.").status_code
+        == 302
+    )

@@ -278,7 +278,7 @@ def test_post_page_query_count_is_constant(app, client, count_queries):
     with count_queries() as after:
         client.get(POST_URL)
     assert before.count == after.count
-    assert before.count <= 8
+    assert before.count <= 9  # the page cache reads the content version first
 
 
 @pytest.mark.parametrize("page", ["²", "9" * 5000, "-1", "0", "1e3", " "])

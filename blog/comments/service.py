@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from ..extensions import db
 from ..models import Comment, Post, utcnow
@@ -134,6 +134,16 @@ def refuse_closed(
     return Refusal(403, CLOSED_MESSAGE) if closed else None
 
 
+def _latest_comment_at(column, value: str) -> datetime | None:
+    # One indexed look-up per column (an OR of both would scan the table).
+    return db.session.scalar(
+        select(Comment.created_at)
+        .where(column == value, Comment.type == "comment")
+        .order_by(Comment.created_at.desc())
+        .limit(1)
+    )
+
+
 def sender_history(
     post: Post,
     submission: Submission,
@@ -157,16 +167,18 @@ def sender_history(
             )
         )
     )
-    pace = [Comment.author_ip == submission.ip] if submission.ip else []
-    if submission.email:
-        pace.append(Comment.author_email == submission.email)
-    last = None
-    if pace:
-        last = db.session.scalar(
-            select(func.max(Comment.created_at)).where(
-                Comment.type == "comment", or_(*pace)
+    last = max(
+        (
+            _latest_comment_at(column, value)
+            for column, value in (
+                (Comment.author_ip, submission.ip),
+                (Comment.author_email, submission.email),
             )
-        )
+            if value
+        ),
+        default=None,
+        key=lambda moment: moment or datetime.min,
+    )
     proven = False
     if settings.auto_approve_known and owner_hash:
         proven = db.session.scalar(

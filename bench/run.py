@@ -1,0 +1,335 @@
+"""Load benchmark: the blog under gunicorn on 127.0.0.1, measured by wrk.
+
+Usage: ``make bench`` (or ``.venv/bin/python bench/run.py --duration 10``).
+
+It builds a throwaway SQLite database (the seed, a post with 10,000 comments, a
+moderation queue of 100,000 comments), starts gunicorn with the project's
+gunicorn.conf.py, and measures with wrk (Debian's package, not our code):
+requests per second and p50/p99 latency for each scenario, next to a static
+copy of the rendered post page served by the same gunicorn set-up, which is the
+ceiling. It prints a table with the ratios to that ceiling, the SQL queries per
+page (counted in-process) and the peak memory of each worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+POST = "/chi-e-e-chi-non-e-il-community-manager/"
+AUTHOR, PASSWORD = "benchauthor", "bench-password-lunga-123"
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    queries: str = ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_database(env: dict[str, str], static_page: Path) -> dict[str, str]:
+    """Create the data set; count queries per page; save the static copy."""
+    os.environ.update(env)
+    import data
+    from sqlalchemy import event
+    from werkzeug.security import generate_password_hash
+
+    from blog import create_app
+    from blog.extensions import db
+    from blog.models import Author
+    from blog.ops.schema import upgrade_database
+    from blog.seeding import load_seed
+
+    app = create_app()
+    with app.app_context():
+        upgrade_database()
+        load_seed()
+        db.session.add(
+            Author(
+                username=AUTHOR,
+                slug=AUTHOR,
+                display_name="Autore del benchmark",
+                password_hash=generate_password_hash(PASSWORD),
+            )
+        )
+        db.session.commit()
+        data.build()
+        db.session.commit()
+        engine = db.engine
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def count(client, path: str) -> int:
+        statements.clear()
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        return len(statements)
+
+    client = app.test_client()
+    queries = {
+        "post12": f"{count(client, POST)} / {count(client, POST)} cached",
+        "post10k": (
+            f"{count(client, f'/{data.BIG_POST_SLUG}/')} / "
+            f"{count(client, f'/{data.BIG_POST_SLUG}/')} cached"
+        ),
+    }
+    static_page.write_bytes(client.get(POST).get_data())
+    if "admin.login" in app.view_functions:
+        queries["queue"] = str(_admin_queue_queries(app, count))
+    return queries
+
+
+def _admin_queue_queries(app, count) -> int:
+    from blog.extensions import db
+    from blog.models import Author
+
+    client = app.test_client()
+    with app.app_context():
+        author_id = db.session.query(Author.id).filter_by(username=AUTHOR).scalar()
+    with client.session_transaction() as session:
+        session["author_id"] = author_id
+    return count(client, "/admin/comments?status=pending")
+
+
+def start_gunicorn(app_spec: str, port: int, env: dict[str, str], log: Path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "--no-control-socket",
+            app_spec,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def worker_peak_memory_mb(master_pid: int) -> list[float]:
+    """VmHWM (peak resident memory) of each worker of a gunicorn master."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master_pid}$", text, re.M):
+            match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
+            if match:
+                peaks.append(int(match.group(1)) / 1024)
+    return sorted(peaks)
+
+
+def run_wrk(name: str, url: str, args, extra: list[str] = (), env=None) -> Result:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        *extra,
+        url,
+    ]
+    output = subprocess.run(
+        command, capture_output=True, text=True, env=env, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _latency_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
+    p99 = _latency_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Result(name, rps, p50, p99, int(bad.group(1)) if bad else 0)
+
+
+def _latency_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def comment_form_session(base: str) -> tuple[str, str]:
+    """A session cookie and the form fields (with its CSRF token) for POSTs."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(base + POST).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    token = token or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    fields = urllib.parse.urlencode(
+        {
+            "csrf_token": token.group(1),
+            "author": "Lettore di carico",
+            "email": "carico@example.org",
+            "comment_parent": "0",
+        }
+    )
+    return cookie, fields
+
+
+def admin_cookie(base: str) -> str:
+    """Sign in through the real form and return the session cookie."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    html = opener.open(base + "/admin/login").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "username": AUTHOR, "password": PASSWORD}
+    ).encode()
+    opener.open(base + "/admin/login", data=body).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+
+    home = Path(tempfile.mkdtemp(prefix="blog-bench-"))
+    app_port, static_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "BLOG_SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
+        "BLOG_DATABASE_URL": f"sqlite:///{home / 'bench.sqlite3'}",
+        "BLOG_SITE_URL": f"http://127.0.0.1:{app_port}",
+        "BLOG_COMMENT_FLOOD_SECONDS": "0",
+        "BLOG_COMMENT_MIN_SECONDS": "0",
+        "BENCH_STATIC_PAGE": str(home / "static-post.html"),
+    }
+    print("Building the data set (10,000-comment post, 100,000-comment queue)...")
+    queries = build_database(env, home / "static-post.html")
+    app = start_gunicorn("wsgi:app", app_port, env, home / "app.log")
+    static = start_gunicorn(
+        "static_app:app",
+        static_port,
+        {**env, "PYTHONPATH": str(ROOT / "bench")},
+        home / "static.log",
+    )
+    base, static_base = (
+        f"http://127.0.0.1:{app_port}",
+        f"http://127.0.0.1:{static_port}",
+    )
+    results: list[Result] = []
+    try:
+        for warm in (
+            static_base + "/",
+            base + POST,
+            base + "/post-con-diecimila-commenti/",
+        ):
+            urllib.request.urlopen(warm).read()
+        results.append(
+            run_wrk("static copy of the post page (ceiling)", static_base + "/", args)
+        )
+        result = run_wrk("post page, 12 comments", base + POST, args)
+        result.queries = queries["post12"]
+        results.append(result)
+        result = run_wrk(
+            "post with 10,000 comments (page 1 of 200)",
+            base + "/post-con-diecimila-commenti/",
+            args,
+        )
+        result.queries = queries["post10k"]
+        results.append(result)
+        if "queue" in queries:
+            cookie = admin_cookie(base)
+            result = run_wrk(
+                "moderation queue, 100,000 comments",
+                base + "/admin/comments?status=pending",
+                args,
+                ["-H", f"Cookie: {cookie}"],
+            )
+            result.queries = queries["queue"]
+            results.append(result)
+        cookie, fields = comment_form_session(base)
+        result = run_wrk(
+            "comment POST (held for moderation)",
+            base + "/chi-e-e-chi-non-e-il-community-manager/comment",
+            args,
+            ["-s", str(ROOT / "bench" / "post_comment.lua")],
+            env={**env, "BENCH_COOKIE": cookie, "BENCH_BODY_PREFIX": fields},
+        )
+        results.append(result)
+        memory = worker_peak_memory_mb(app.pid)
+    finally:
+        for process in (app, static):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+    print_table(results, memory, args)
+
+
+def print_table(results: list[Result], memory: list[float], args) -> None:
+    ceiling = results[0].rps
+    print(
+        f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        f"gunicorn -c gunicorn.conf.py, {os.cpu_count()} CPUs\n"
+    )
+    header = "| scenario | req/s | p50 ms | p99 ms | vs ceiling | non-2xx/3xx | SQL queries/page |"
+    print(header)
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for r in results:
+        print(
+            f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"{r.rps / ceiling:.2f} | {r.non_2xx} | {r.queries} |"
+        )
+    by_name = {r.name: r for r in results}
+    small = by_name["post page, 12 comments"]
+    big = by_name["post with 10,000 comments (page 1 of 200)"]
+    print(
+        f"\n10,000-comment post p50 / 12-comment post p50: {big.p50_ms / small.p50_ms:.2f}"
+    )
+    print(f"12-comment post req/s / ceiling: {small.rps / ceiling:.2f}")
+    print(
+        "Peak memory per app worker (VmHWM, MB): "
+        + ", ".join(f"{m:.1f}" for m in memory)
+    )
+
+
+if __name__ == "__main__":
+    main()
