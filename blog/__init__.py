@@ -31,11 +31,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
+    from .admin import bp as admin_bp
     from .comments import bp as comments_bp
     from .posts import bp as posts_bp
 
     app.register_blueprint(posts_bp)
     app.register_blueprint(comments_bp)
+    app.register_blueprint(admin_bp)
     return app
 
 

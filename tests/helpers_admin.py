@@ -1,0 +1,91 @@
+"""Shared helpers for the admin tests: authors, sign-in, CSRF tokens, responses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from blog.admin.accounts import create_author
+from blog.extensions import db
+from blog.models import Comment, Post
+
+PASSWORD = "correct horse battery"
+POST_SLUG = "chi-e-e-chi-non-e-il-community-manager"
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def csrf_from(client, url: str) -> str:
+    """The CSRF token of the first form on ``url``, as a browser would get it."""
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    field = soup(response).find("input", attrs={"name": "csrf_token"})
+    assert field is not None, f"no CSRF field on {url}"
+    return field["value"]
+
+
+def add_author(app, username: str = "riccardo", password: str = PASSWORD) -> int:
+    with app.app_context():
+        author = create_author(username, password)
+        author.email = f"{username}@example.com"
+        db.session.commit()
+        return author.id
+
+
+def log_in(client, username: str = "riccardo", password: str = PASSWORD):
+    token = csrf_from(client, "/admin/login")
+    return client.post(
+        "/admin/login",
+        data={"username": username, "password": password, "csrf_token": token},
+    )
+
+
+def post_id(app, slug: str = POST_SLUG) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Post.id).where(Post.slug == slug))
+
+
+def add_comment(app, **values) -> int:
+    """Store a response directly (as the comments feature would) and return its id."""
+    defaults = {
+        "post_id": values.pop("post_id", None) or post_id(app),
+        "type": "comment",
+        "status": "pending",
+        "author_name": "Lettore",
+        "author_email": "lettore@example.com",
+        "author_url": "",
+        "author_ip": "192.0.2.10",
+        "content": "Un commento",
+        "content_html": "<p>Un commento</p>",
+        "moderation_reason": "in attesa di approvazione",
+    }
+    defaults.update(values)
+    with app.app_context():
+        comment = Comment(**defaults)
+        db.session.add(comment)
+        db.session.flush()
+        comment.thread_id = comment.thread_id or comment.id
+        db.session.commit()
+        return comment.id
+
+
+def comment_status(app, comment_id: int) -> str | None:
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        return comment.status if comment else None
+
+
+def minutes_ago(n: int) -> datetime:
+    return datetime(2030, 1, 1) - timedelta(minutes=n)
+
+
+def signed_in(app, client):
+    """A client signed in as the author ``riccardo``: use as a fixture in modules."""
+    add_author(app)
+    response = log_in(client)
+    assert response.status_code == 302
+    return client
