@@ -16,7 +16,9 @@ POST_SLUG = "chi-e-e-chi-non-e-il-community-manager"
 
 
 def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    """Parse a response (or HTML text)."""
+    html = response if isinstance(response, str) else response.get_data(as_text=True)
+    return BeautifulSoup(html, "html.parser")
 
 
 def csrf_from(client, url: str) -> str:
@@ -89,3 +91,41 @@ def signed_in(app, client):
     response = log_in(client)
     assert response.status_code == 302
     return client
+
+
+def form_data(form, button=None) -> dict[str, str | list[str]]:
+    """What a browser sends for ``form`` (a soup element) when ``button`` is pressed."""
+    data: dict[str, list[str]] = {}
+
+    def put(name, value):
+        data.setdefault(name, []).append(value)
+
+    for field in form.find_all(["input", "textarea", "select"]):
+        name = field.get("name")
+        if not name or field.name == "input" and field.get("type") == "submit":
+            continue
+        if field.name == "textarea":
+            put(name, field.get_text())
+        elif field.name == "select":
+            chosen = field.find("option", selected=True) or field.find("option")
+            put(name, chosen["value"] if chosen else "")
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                put(name, field.get("value", "on"))
+        else:
+            put(name, field.get("value", ""))
+    if button is not None and button.get("name"):
+        put(button["name"], button.get("value", ""))
+    return {k: v[0] if len(v) == 1 else v for k, v in data.items()}
+
+
+def press(client, page, label: str, within=None, **changes):
+    """Press the button called ``label`` on ``page`` (a soup), as a browser would."""
+    scope = within or page
+    button = next(
+        (b for b in scope.find_all("button") if b.get_text(strip=True) == label), None
+    )
+    assert button is not None, f"no button {label!r}"
+    form = button.find_parent("form")
+    data = {**form_data(form, button), **changes}
+    return client.post(form["action"], data=data)

@@ -61,11 +61,12 @@ def _comment_or_404(comment_id: int) -> Comment:
     return db.session.get(Comment, comment_id) or abort(404)
 
 
-def _render_comment(comment: Comment, status: int = 200, **forms):
+def _render_comment(comment: Comment, status: int = 200, message: str = "", **forms):
     requested = request.args.get("azione", "")
     return render_template(
         "admin/comment.html",
         c=comment,
+        message=message,
         requested=requested if requested in ROW_ACTIONS.get(comment.status, ()) else "",
         actions=ACTIONS,
         row_actions=ROW_ACTIONS,
@@ -135,12 +136,11 @@ def reply_view(comment_id: int):
                 request.remote_addr or "",
             )
         except ActionError as error:
-            form.text.errors = [str(error)]
-        else:
-            db.session.commit()
-            announce([parent.post_id])
-            flash("Risposta pubblicata.")
-            return redirect(_back())
+            return _render_comment(parent, 400, str(error), reply_form=form)
+        db.session.commit()
+        announce([parent.post_id])
+        flash("Risposta pubblicata.")
+        return redirect(_back())
     return _render_comment(parent, 400, reply_form=form)
 
 
@@ -159,10 +159,9 @@ def edit_view(comment_id: int):
                 form.text.data,
             )
         except ActionError as error:
-            form.text.errors = [str(error)]
-        else:
-            db.session.commit()
-            announce([comment.post_id])
-            flash("Commento aggiornato.")
-            return redirect(_back())
+            return _render_comment(comment, 400, str(error), edit_form=form)
+        db.session.commit()
+        announce([comment.post_id])
+        flash("Commento aggiornato.")
+        return redirect(_back())
     return _render_comment(comment, 400, edit_form=form)
