@@ -123,7 +123,14 @@ def press(client, page, label: str, within=None, **changes):
     """Press the button called ``label`` on ``page`` (a soup), as a browser would."""
     scope = within or page
     button = next(
-        (b for b in scope.find_all("button") if b.get_text(strip=True) == label), None
+        (
+            b
+            for b in scope.find_all(["button", "input"])
+            if (b.get_text(strip=True) if b.name == "button" else b.get("value"))
+            == label
+            and (b.name == "button" or b.get("type") == "submit")
+        ),
+        None,
     )
     assert button is not None, f"no button {label!r}"
     form = button.find_parent("form")
