@@ -105,7 +105,8 @@ def form_data(form, button=None) -> dict[str, str | list[str]]:
         if not name or field.name == "input" and field.get("type") == "submit":
             continue
         if field.name == "textarea":
-            put(name, field.get_text())
+            # Browsers drop one newline right after <textarea>.
+            put(name, field.get_text().removeprefix("\r\n").removeprefix("\n"))
         elif field.name == "select":
             chosen = field.find("option", selected=True) or field.find("option")
             put(name, chosen["value"] if chosen else "")

@@ -96,8 +96,18 @@ class PostForm(FlaskForm):
     publish = SubmitField("Pubblica")
 
 
+class WholeNumberField(IntegerField):
+    """An integer field whose parse error is in Italian."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Inserisci un numero intero.") from error
+
+
 def _number(label: str, low: int, high: int) -> IntegerField:
-    return IntegerField(
+    return WholeNumberField(
         label,
         [
             InputRequired("Inserisci un numero."),
