@@ -92,16 +92,12 @@ def _escape_like(text: str) -> str:
 
 
 def queue_statement(query: QueueQuery) -> Select:
-    """Responses matching ``query``, newest first, with post and parent loaded."""
-    parent = aliased(Comment)
-    statement = (
-        select(Comment)
-        .join(Comment.post)
-        .outerjoin(parent, Comment.parent)
-        .options(
-            contains_eager(Comment.post), contains_eager(Comment.parent, alias=parent)
-        )
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    """Ids of the responses matching ``query``, newest first.
+
+    Paging walks ids only, so a deep page skips index entries rather than rows.
+    """
+    statement = select(Comment.id).order_by(
+        Comment.created_at.desc(), Comment.id.desc()
     )
     if query.view == "all":
         # Two inequalities rather than IN: the planner then walks the date index
@@ -115,21 +111,35 @@ def queue_statement(query: QueueQuery) -> Select:
         statement = statement.where(Comment.type == query.type)
     if query.search:
         pattern = f"%{_escape_like(query.search)}%"
+        columns = (
+            Comment.author_name,
+            Comment.author_email,
+            Comment.author_url,
+            Comment.author_ip,
+            Comment.content,
+        )
         statement = statement.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        Comment.author_name,
-                        Comment.author_email,
-                        Comment.author_url,
-                        Comment.author_ip,
-                        Comment.content,
-                    )
-                )
-            )
+            or_(*(column.ilike(pattern, escape="\\") for column in columns))
         )
     return statement
+
+
+def load_comments(ids: list[int]) -> list[Comment]:
+    """The responses with these ids, newest first, post and parent joined in."""
+    if not ids:
+        return []
+    parent = aliased(Comment)
+    rows = db.session.scalars(
+        select(Comment)
+        .join(Comment.post)
+        .outerjoin(parent, Comment.parent)
+        .options(
+            contains_eager(Comment.post), contains_eager(Comment.parent, alias=parent)
+        )
+        .where(Comment.id.in_(ids))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
+    return list(rows.unique().all())
 
 
 @dataclass
@@ -156,20 +166,14 @@ def queue_page(
     query: QueueQuery, counts: dict[str, int], per_page: int = PER_PAGE
 ) -> QueuePage:
     """One page of the queue; the total comes from ``counts``, never a COUNT(*)."""
-    rows = (
-        db.session.scalars(
-            queue_statement(query)
-            .limit(per_page + 1)
-            .offset((query.page - 1) * per_page)
-        )
-        .unique()
-        .all()
-    )
+    ids = db.session.scalars(
+        queue_statement(query).limit(per_page + 1).offset((query.page - 1) * per_page)
+    ).all()
     return QueuePage(
-        items=list(rows[:per_page]),
+        items=load_comments(list(ids[:per_page])),
         page=query.page,
         per_page=per_page,
-        has_next=len(rows) > per_page,
+        has_next=len(ids) > per_page,
         total=None if query.filtered else counts[query.view],
         counts=counts,
     )
@@ -177,9 +181,8 @@ def queue_page(
 
 def latest_responses(limit: int = 5) -> list[Comment]:
     """The newest responses not in spam or trash, for the dashboard."""
-    return list(
-        db.session.scalars(queue_statement(QueueQuery()).limit(limit)).unique().all()
-    )
+    ids = db.session.scalars(queue_statement(QueueQuery()).limit(limit)).all()
+    return load_comments(list(ids))
 
 
 def post_choices() -> list[tuple[int, str]]:
