@@ -126,10 +126,12 @@ def _queue_held(session, flush_context) -> None:
         and obj.status == "pending"
         and obj.author_id is None
     ]
-    if held:
-        queue = session.info.setdefault(_QUEUED, {})
-        for comment in held:
+    queue = session.info.setdefault(_QUEUED, {})
+    for comment in held:
+        try:
             queue[comment.id] = held_message(comment)
+        except Exception:  # noqa: BLE001  a notification must never block a comment
+            current_app.logger.exception("Notification for %s not built", comment.id)
 
 
 @event.listens_for(db.session, "after_commit")

@@ -43,8 +43,7 @@ def tab_texts(page) -> list[str]:
 
 
 def test_tabs_show_live_counts_and_the_nav_badge(app, author_client):
-    for n in range(3):
-        add_comment(app, created_at=at(n))
+    held = [add_comment(app, created_at=at(n)) for n in range(3)]
     add_comment(app, status="spam")
     add_comment(app, status="spam")
     add_comment(app, status="trash")
@@ -60,6 +59,8 @@ def test_tabs_show_live_counts_and_the_nav_badge(app, author_client):
     dashboard = soup(author_client.get("/admin/"))
     assert dashboard.select_one(".count-pending").get_text() == "3"
     assert dashboard.select_one(".count-approved").get_text() == "12"
+    latest = [a["href"] for a in dashboard.select(".latest li > a")]
+    assert latest[:3] == [f"/admin/comments/{i}" for i in reversed(held)]
 
 
 def test_views_split_by_status_newest_first(app, author_client):
