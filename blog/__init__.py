@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
 
+    from .admin import bp as admin_bp
     from .comments import bp as comments_bp
     from .feeds import bp as feeds_bp
     from .mentions import bp as mentions_bp
@@ -46,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ops_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(mentions_bp)
+    app.register_blueprint(admin_bp)
     return app
 
 

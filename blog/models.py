@@ -124,6 +124,8 @@ class Comment(db.Model):
     source_title: Mapped[str] = mapped_column(String(300), default="")
     # Which rule decided the status, shown to the author in the queue.
     moderation_reason: Mapped[str] = mapped_column(String(300), default="")
+    # The status before it went to spam or trash, for "Non è spam" / "Ripristina".
+    status_before: Mapped[str] = mapped_column(String(20), default="")
     # Hash of the token held by the browser that wrote it (pending view, returning
     # commenter proof); never the token itself.
     owner_token_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
@@ -142,6 +144,10 @@ class Comment(db.Model):
         # The flood rule looks up a sender's latest comment by IP and by email.
         Index("ix_comment_ip_created", "author_ip", "created_at"),
         Index("ix_comment_email_created", "author_email", "created_at"),
+        # The moderation queue's pages, newest first: all views, by post, by type.
+        Index("ix_comment_created", "created_at", "id"),
+        Index("ix_comment_post_created", "post_id", "created_at", "id"),
+        Index("ix_comment_type_created", "type", "created_at", "id"),
     )
 
     @property

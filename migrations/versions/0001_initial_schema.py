@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 12:37:42.062313
+Create Date: 2026-11-28 13:03:27.708359
 
 """
 from alembic import op
@@ -106,6 +106,7 @@ def upgrade():
     sa.Column('source_url', sa.String(length=2000), nullable=True),
     sa.Column('source_title', sa.String(length=300), nullable=False),
     sa.Column('moderation_reason', sa.String(length=300), nullable=False),
+    sa.Column('status_before', sa.String(length=20), nullable=False),
     sa.Column('owner_token_hash', sa.String(length=64), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
@@ -116,10 +117,15 @@ def upgrade():
     sa.UniqueConstraint('post_id', 'source_url', name='uq_comment_post_source')
     )
     with op.batch_alter_table('comment', schema=None) as batch_op:
+        batch_op.create_index('ix_comment_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_comment_email_created', ['author_email', 'created_at'], unique=False)
+        batch_op.create_index('ix_comment_ip_created', ['author_ip', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_comment_owner_token_hash'), ['owner_token_hash'], unique=False)
+        batch_op.create_index('ix_comment_post_created', ['post_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_comment_post_status_thread', ['post_id', 'status', 'parent_id', 'id'], unique=False)
         batch_op.create_index('ix_comment_status_created', ['status', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_comment_thread_id'), ['thread_id'], unique=False)
+        batch_op.create_index('ix_comment_type_created', ['type', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_comment_type_status', ['type', 'status'], unique=False)
 
     op.create_table('outbound_ping',
@@ -151,10 +157,15 @@ def downgrade():
     op.drop_table('outbound_ping')
     with op.batch_alter_table('comment', schema=None) as batch_op:
         batch_op.drop_index('ix_comment_type_status')
+        batch_op.drop_index('ix_comment_type_created')
         batch_op.drop_index(batch_op.f('ix_comment_thread_id'))
         batch_op.drop_index('ix_comment_status_created')
         batch_op.drop_index('ix_comment_post_status_thread')
+        batch_op.drop_index('ix_comment_post_created')
         batch_op.drop_index(batch_op.f('ix_comment_owner_token_hash'))
+        batch_op.drop_index('ix_comment_ip_created')
+        batch_op.drop_index('ix_comment_email_created')
+        batch_op.drop_index('ix_comment_created')
 
     op.drop_table('comment')
     with op.batch_alter_table('post', schema=None) as batch_op:

@@ -1,0 +1,101 @@
+"""Authors' accounts: creation, password checks and sign-in throttling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import ratelimit
+from ..extensions import db
+from ..models import Author
+from ..text import slugify
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+THROTTLED_MESSAGE = "Troppi tentativi, riprova più tardi."
+# One message for a wrong password and for an unknown account alike.
+INVALID_MESSAGE = "Nome utente o password non corretti."
+MIN_PASSWORD_LENGTH = 8
+# Checked against when the account does not exist, so both cases cost the same.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class AccountError(ValueError):
+    """A reason, in Italian, why an account cannot be created as asked."""
+
+
+def hash_password(password: str) -> str:
+    """The stored form of ``password`` (scrypt, salted)."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def create_author(username: str, password: str) -> Author:
+    """A new author, or the existing one with a new password (caller commits)."""
+    username = username.strip()
+    if not username or len(username) > 60:
+        raise AccountError("Il nome utente deve avere da 1 a 60 caratteri.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"La password deve avere almeno {MIN_PASSWORD_LENGTH} caratteri."
+        )
+    author = find_author(username)
+    if author is None:
+        author = Author(
+            username=username,
+            slug=_free_author_slug(slugify(username) or "autore"),
+            display_name=username,
+        )
+        db.session.add(author)
+    author.password_hash = hash_password(password)
+    return author
+
+
+def _free_author_slug(base: str) -> str:
+    taken = set(
+        db.session.scalars(
+            select(Author.slug).where(Author.slug.like(f"{base}%"))
+        ).all()
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def find_author(username: str) -> Author | None:
+    """The author with this username, case-insensitively."""
+    return db.session.scalar(
+        select(Author).where(func.lower(Author.username) == username.strip().lower())
+    )
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    author: Author | None
+    status_code: int = 200
+    message: str = ""
+
+
+def _buckets(username: str, ip: str) -> list[tuple[str, str]]:
+    return [("login-account", username.strip().lower()), ("login-ip", ip)]
+
+
+def authenticate(username: str, password: str, ip: str) -> LoginResult:
+    """Check a sign-in attempt, throttled per account and per IP (caller commits)."""
+    buckets = _buckets(username, ip)
+    if any(
+        ratelimit.count_recent(bucket, key, FAILURE_WINDOW) >= MAX_FAILURES
+        for bucket, key in buckets
+    ):
+        return LoginResult(None, 429, THROTTLED_MESSAGE)
+    author = find_author(username) if username.strip() else None
+    stored = author.password_hash if author and author.password_hash else _DUMMY_HASH
+    if check_password_hash(stored, password) and author is not None:
+        ratelimit.clear(*buckets[0])
+        return LoginResult(author)
+    for bucket, key in buckets:
+        ratelimit.record(bucket, key)
+    return LoginResult(None, 401, INVALID_MESSAGE)

@@ -1,0 +1,170 @@
+"""What the author does to responses: moderate, reply, edit, delete.
+
+Plain functions over model objects; the caller commits, then calls
+``announce`` so caches of the public pages drop what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from ..comments.moderation import Candidate, History, decide
+from ..extensions import db
+from ..models import Author, Comment
+from ..sanitize import clean_comment
+from ..settings import ModerationSettings
+from ..signals import responses_changed
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    # Status it moves a response to; None: back to where it was before spam/trash.
+    target: str | None
+    # Statuses it applies to; others are left alone, so repeating is harmless.
+    applies_to: tuple[str, ...]
+
+
+ACTIONS: dict[str, Action] = {
+    "approve": Action("Approva", "approved", ("pending", "spam", "trash")),
+    "unapprove": Action("Non approvare", "pending", ("approved",)),
+    "spam": Action("Spam", "spam", ("pending", "approved", "trash")),
+    "unspam": Action("Non è spam", None, ("spam",)),
+    "trash": Action("Cestino", "trash", ("pending", "approved", "spam")),
+    "restore": Action("Ripristina", None, ("trash",)),
+    "delete": Action("Elimina definitivamente", None, ("spam", "trash")),
+}
+# The buttons a row shows, by the response's status.
+ROW_ACTIONS = {
+    "pending": ("approve", "spam", "trash"),
+    "approved": ("unapprove", "spam", "trash"),
+    "spam": ("unspam", "delete"),
+    "trash": ("restore", "delete"),
+}
+# The bulk choices a queue view offers.
+BULK_ACTIONS = {
+    "all": ("approve", "unapprove", "spam", "trash"),
+    "pending": ("approve", "spam", "trash"),
+    "approved": ("unapprove", "spam", "trash"),
+    "spam": ("unspam", "delete"),
+    "trash": ("restore", "delete"),
+}
+EMPTYABLE = ("spam", "trash")
+MAX_BULK = 500
+
+
+class ActionError(ValueError):
+    """An action that cannot be done, with the Italian reason."""
+
+
+def apply_action(name: str, comment_ids: Iterable[int]) -> tuple[int, set[int]]:
+    """Do action ``name`` on the given responses: (how many changed, their posts)."""
+    action = ACTIONS.get(name)
+    if action is None:
+        raise ActionError("Azione sconosciuta.")
+    ids = sorted(set(comment_ids))[:MAX_BULK]
+    if not ids:
+        raise ActionError("Seleziona almeno un commento.")
+    comments = db.session.scalars(
+        select(Comment).where(
+            Comment.id.in_(ids), Comment.status.in_(action.applies_to)
+        )
+    ).all()
+    posts = {comment.post_id for comment in comments}
+    for comment in comments:
+        if name == "delete":
+            db.session.delete(comment)
+        else:
+            move(comment, action.target or comment.status_before or "pending")
+    return len(comments), posts
+
+
+def move(comment: Comment, status: str) -> None:
+    """Change ``comment``'s status, remembering where it came from."""
+    if status in EMPTYABLE and comment.status not in EMPTYABLE:
+        comment.status_before = comment.status
+    if status not in EMPTYABLE:
+        comment.status_before = ""
+    comment.status = status
+
+
+def empty(status: str) -> tuple[int, set[int]]:
+    """Delete every response in spam or trash: (how many, their posts)."""
+    if status not in EMPTYABLE:
+        raise ActionError("Si possono svuotare solo lo spam e il cestino.")
+    posts = set(
+        db.session.scalars(
+            select(Comment.post_id).where(Comment.status == status).distinct()
+        )
+    )
+    result = db.session.execute(
+        delete(Comment).where(Comment.status == status),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount, posts
+
+
+def announce(post_ids: Iterable[int]) -> None:
+    """Tell subscribers which posts' responses changed (after the commit)."""
+    app = current_app._get_current_object()
+    for post_id in sorted(set(post_ids)):
+        responses_changed.send(app, post_id=post_id)
+
+
+def reply(
+    parent: Comment,
+    author: Author,
+    text: str,
+    settings: ModerationSettings,
+    ip: str = "",
+) -> Comment:
+    """The author's reply to ``parent``, published now; approves a held parent."""
+    if parent.status not in ("pending", "approved"):
+        raise ActionError(
+            "Non si può rispondere a un commento nello spam o nel cestino."
+        )
+    text = text.strip()
+    if not text:
+        raise ActionError("Scrivi il testo della risposta.")
+    html = clean_comment(text)
+    decision = decide(
+        Candidate(content=text, content_html=html, by_author=True),
+        History(),
+        settings,
+    )
+    if parent.status == "pending":
+        move(parent, "approved")
+    comment = Comment(
+        post_id=parent.post_id,
+        parent_id=parent.id,
+        thread_id=parent.thread_id or parent.id,
+        depth=parent.depth + 1,
+        type="comment",
+        status=decision.status,
+        moderation_reason=decision.reason,
+        author_id=author.id,
+        author_name=author.display_name,
+        author_email=author.email,
+        author_url=author.url,
+        author_ip=ip,
+        content=text,
+        content_html=html,
+    )
+    db.session.add(comment)
+    return comment
+
+
+def edit(comment: Comment, name: str, email: str, url: str, text: str) -> None:
+    """Quick edit: new author fields and text, re-sanitised."""
+    text = text.strip()
+    if not text:
+        raise ActionError("Il testo del commento non può essere vuoto.")
+    comment.author_name = name.strip()
+    comment.author_email = email.strip()
+    comment.author_url = url.strip()
+    comment.content = text
+    comment.content_html = clean_comment(text)

@@ -1,0 +1,167 @@
+"""The moderation queue: list, per-response page, actions, reply, quick edit."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from ..auth import author_required, current_author
+from ..extensions import db
+from ..models import Comment
+from ..settings import current_settings
+from . import bp
+from .actions import (
+    ACTIONS,
+    BULK_ACTIONS,
+    EMPTYABLE,
+    ROW_ACTIONS,
+    ActionError,
+    announce,
+    apply_action,
+    edit,
+    empty,
+    reply,
+)
+from .forms import QuickEditForm, ReplyForm
+from .queue import TYPE_LABELS, VIEWS, QueueQuery, post_choices, queue_page
+from .urls import safe_next
+from .views import counts
+
+
+def _back() -> str:
+    return safe_next(request.form.get("next"), url_for("admin.queue"))
+
+
+def _done(number: int, label: str) -> None:
+    noun = "risposta" if number == 1 else "risposte"
+    flash(f"{label}: {number} {noun}." if number else "Nessuna modifica.")
+
+
+@bp.get("/comments")
+@author_required
+def queue():
+    query = QueueQuery.from_args(request.args)
+    page = queue_page(query, counts())
+    if query.page > 1 and not page.items:
+        abort(404)
+    return render_template(
+        "admin/comments.html",
+        query=query,
+        page=page,
+        views=VIEWS,
+        types=TYPE_LABELS,
+        posts=post_choices(),
+        actions=ACTIONS,
+        row_actions=ROW_ACTIONS,
+        bulk_actions=BULK_ACTIONS[query.view],
+        emptyable=EMPTYABLE,
+    )
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    return db.session.get(Comment, comment_id) or abort(404)
+
+
+def _render_comment(comment: Comment, status: int = 200, message: str = "", **forms):
+    requested = request.args.get("azione", "")
+    return render_template(
+        "admin/comment.html",
+        c=comment,
+        message=message,
+        requested=requested if requested in ROW_ACTIONS.get(comment.status, ()) else "",
+        actions=ACTIONS,
+        row_actions=ROW_ACTIONS,
+        types=TYPE_LABELS,
+        reply_form_obj=forms.get("reply_form") or ReplyForm(formdata=None),
+        edit_form_obj=forms.get("edit_form"),
+    ), status
+
+
+@bp.get("/comments/<int:comment_id>")
+@author_required
+def comment(comment_id: int):
+    return _render_comment(_comment_or_404(comment_id))
+
+
+@bp.post("/comments/<int:comment_id>/action")
+@author_required
+def comment_action(comment_id: int):
+    return _act(request.form.get("action", ""), [comment_id])
+
+
+@bp.post("/comments/bulk")
+@author_required
+def bulk():
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    return _act(request.form.get("action", ""), ids)
+
+
+def _act(name: str, ids: list[int]):
+    try:
+        number, posts = apply_action(name, ids)
+    except ActionError as error:
+        flash(str(error), "error")
+        return redirect(_back())
+    db.session.commit()
+    announce(posts)
+    _done(number, ACTIONS[name].label)
+    return redirect(_back())
+
+
+@bp.post("/comments/empty")
+@author_required
+def empty_view():
+    try:
+        number, posts = empty(request.form.get("status", ""))
+    except ActionError as error:
+        flash(str(error), "error")
+        return redirect(_back())
+    db.session.commit()
+    announce(posts)
+    _done(number, "Eliminate definitivamente")
+    return redirect(_back())
+
+
+@bp.post("/comments/<int:comment_id>/reply")
+@author_required
+def reply_view(comment_id: int):
+    parent = _comment_or_404(comment_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            reply(
+                parent,
+                current_author(),
+                form.text.data,
+                current_settings(),
+                request.remote_addr or "",
+            )
+        except ActionError as error:
+            return _render_comment(parent, 400, str(error), reply_form=form)
+        db.session.commit()
+        announce([parent.post_id])
+        flash("Risposta pubblicata.")
+        return redirect(_back())
+    return _render_comment(parent, 400, reply_form=form)
+
+
+@bp.post("/comments/<int:comment_id>/edit")
+@author_required
+def edit_view(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = QuickEditForm()
+    if form.validate_on_submit():
+        try:
+            edit(
+                comment,
+                form.author_name.data,
+                form.author_email.data or "",
+                form.author_url.data or "",
+                form.text.data,
+            )
+        except ActionError as error:
+            return _render_comment(comment, 400, str(error), edit_form=form)
+        db.session.commit()
+        announce([comment.post_id])
+        flash("Commento aggiornato.")
+        return redirect(_back())
+    return _render_comment(comment, 400, edit_form=form)

@@ -1,0 +1,114 @@
+"""The post editor: list, create, edit, preview, publish."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..auth import author_required, current_author
+from ..extensions import db
+from ..models import Post
+from ..sanitize import POST_TAGS, allowed_tags_note, clean_post
+from . import bp
+from .forms import PostForm
+from .posts import PostData, PostError, announce_post, publish, save_post
+
+PER_PAGE = 30
+
+
+def _own_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id) or abort(404)
+    if post.author_id != current_author().id:
+        abort(403)  # authors edit their own posts only
+    return post
+
+
+@bp.get("/posts")
+@author_required
+def posts():
+    page = request.args.get("page", "1")
+    pagination = db.paginate(
+        select(Post)
+        .options(selectinload(Post.categories))
+        .order_by(Post.created_at.desc(), Post.id.desc()),
+        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("admin/posts.html", pagination=pagination)
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+@author_required
+def post_new():
+    return _editor(None, PostForm())
+
+
+@bp.route("/posts/<int:post_id>", methods=["GET", "POST"])
+@author_required
+def post_edit(post_id: int):
+    post = _own_post(post_id)
+    form = PostForm(obj=post)
+    if not form.is_submitted():
+        form.category_names.data = ", ".join(c.name for c in post.categories)
+    return _editor(post, form)
+
+
+def _editor(post: Post | None, form: PostForm):
+    status, preview = 200, None
+    if form.validate_on_submit():
+        data = PostData(
+            title=form.title.data,
+            slug=form.slug.data or "",
+            body=form.body.data or "",
+            excerpt=form.excerpt.data or "",
+            categories=form.category_names.data or "",
+            published_at=form.published_at.data,
+            status="published" if form.publish.data else form.status.data,
+            comment_status=form.comment_status.data,
+            ping_status=form.ping_status.data,
+        )
+        if form.preview.data:
+            preview = clean_post(data.body)
+        else:
+            try:
+                with db.session.no_autoflush:
+                    saved = save_post(post, data, current_author())
+            except PostError as error:
+                getattr(form, error.field).errors = [str(error)]
+                status = 400
+            else:
+                db.session.commit()
+                announce_post(saved)
+                flash(
+                    "Articolo pubblicato." if saved.is_published else "Bozza salvata."
+                )
+                return redirect(url_for("admin.post_edit", post_id=saved.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "admin/post_form.html",
+        form=form,
+        post=post,
+        preview=preview,
+        tags_note=allowed_tags_note(POST_TAGS),
+    ), status
+
+
+@bp.get("/posts/<int:post_id>/preview")
+@author_required
+def post_preview(post_id: int):
+    return render_template("admin/post_preview.html", post=_own_post(post_id))
+
+
+@bp.post("/posts/<int:post_id>/publish")
+@author_required
+def post_publish(post_id: int):
+    post = _own_post(post_id)
+    if not post.is_published:
+        publish(post)
+        db.session.commit()
+        announce_post(post)
+        flash("Articolo pubblicato.")
+    return redirect(url_for("admin.posts"))

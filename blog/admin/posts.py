@@ -1,0 +1,103 @@
+"""Writing posts: slugs, categories, publishing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Author, Category, Post, utcnow
+from ..sanitize import clean_post
+from ..seeding import get_or_create_category
+from ..signals import post_published
+from ..text import slugify
+
+# Paths other pages use at the site's root; a post there would be unreachable.
+RESERVED_SLUGS = frozenset(
+    {"admin", "author", "category", "static", "feed", "xmlrpc", "webmention"}
+)
+
+
+class PostError(ValueError):
+    """A field that cannot be saved as typed: (field name, Italian message)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PostData:
+    """What the editor submitted, as plain values."""
+
+    title: str
+    slug: str = ""
+    body: str = ""
+    excerpt: str = ""
+    categories: str = ""
+    published_at: datetime | None = None
+    status: str = "draft"
+    comment_status: str = "open"
+    ping_status: str = "open"
+
+
+def choose_slug(data: PostData, post_id: int | None) -> str:
+    """The slug typed, or made from the title; unique among posts."""
+    slug = slugify(data.slug or data.title)[:200].strip("-")
+    if not slug:
+        raise PostError("slug", "Lo slug deve contenere almeno una lettera o cifra.")
+    if slug in RESERVED_SLUGS:
+        raise PostError("slug", f"Lo slug «{slug}» è riservato: scegline un altro.")
+    clash = db.session.scalar(
+        select(Post.id).where(Post.slug == slug, Post.id != (post_id or 0))
+    )
+    if clash:
+        raise PostError(
+            "slug", f"Lo slug «{slug}» è già usato da un altro articolo: cambialo."
+        )
+    return slug
+
+
+def parse_categories(text: str) -> list[Category]:
+    """Categories from comma-separated names, created when missing, no repeats."""
+    found: dict[str, Category] = {}
+    for name in (part.strip() for part in text.split(",")):
+        if name and slugify(name) and slugify(name) not in found:
+            found[slugify(name)] = get_or_create_category(name[:120])
+    return list(found.values())
+
+
+def save_post(post: Post | None, data: PostData, author: Author) -> Post:
+    """Create or update a post from the editor (caller commits, then ``announce``)."""
+    slug = choose_slug(data, post.id if post else None)
+    if post is None:
+        post = Post(author=author)
+        db.session.add(post)
+    post.title = data.title.strip()
+    post.slug = slug
+    post.body = clean_post(data.body)
+    post.excerpt = data.excerpt.strip()
+    post.categories = parse_categories(data.categories)
+    post.status = data.status if data.status in ("draft", "published") else "draft"
+    post.comment_status = "closed" if data.comment_status == "closed" else "open"
+    post.ping_status = "closed" if data.ping_status == "closed" else "open"
+    post.published_at = data.published_at
+    if post.status == "published" and post.published_at is None:
+        post.published_at = utcnow().replace(second=0, microsecond=0)
+    return post
+
+
+def publish(post: Post) -> None:
+    """Make a draft public now (its date kept when it has one)."""
+    post.status = "published"
+    if post.published_at is None:
+        post.published_at = utcnow().replace(second=0, microsecond=0)
+
+
+def announce_post(post: Post) -> None:
+    """Tell subscribers (outbound pings) a published post is new or changed."""
+    if post.is_published:
+        post_published.send(current_app._get_current_object(), post=post)

@@ -1,0 +1,78 @@
+"""Signing in and out, the dashboard, and what every admin page shares."""
+
+from __future__ import annotations
+
+from flask import (
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from ..auth import author_required, current_author, sign_in, sign_out
+from ..extensions import db
+from . import bp
+from .accounts import authenticate
+from .forms import LoginForm
+from .queue import latest_responses, status_counts
+from .urls import safe_next
+
+
+def counts() -> dict[str, int]:
+    """The queue's counts, once per request (the nav badge and the tabs share it)."""
+    if "admin_counts" not in g:
+        g.admin_counts = status_counts()
+    return g.admin_counts
+
+
+@bp.context_processor
+def admin_nav() -> dict:
+    signed_in = current_author() is not None
+    return {"pending_count": counts()["pending"] if signed_in else 0}
+
+
+@bp.after_request
+def no_store(response):
+    # Admin pages show private data (emails, IPs): never cache them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    default = url_for("admin.dashboard")
+    if current_author() is not None:
+        return redirect(safe_next(request.args.get("next"), default))
+    form = LoginForm(next=request.args.get("next", ""))
+    status, message = 200, ""
+    if form.validate_on_submit():
+        result = authenticate(
+            form.username.data, form.password.data, request.remote_addr or ""
+        )
+        db.session.commit()
+        if result.author is not None:
+            sign_in(result.author)
+            return redirect(safe_next(form.next.data, default))
+        status, message = result.status_code, result.message
+    elif form.is_submitted():
+        status = 400
+    form.password.data = ""
+    return render_template("admin/login.html", form=form, message=message), status
+
+
+@bp.post("/logout")
+@author_required
+def logout():
+    sign_out()
+    flash("Sei uscito.")
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@author_required
+def dashboard():
+    return render_template(
+        "admin/dashboard.html", counts=counts(), latest=latest_responses()
+    )

@@ -1,0 +1,153 @@
+"""Email to the author: SMTP when configured, the app log otherwise.
+
+Config keys (all optional): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
+MAIL_PASSWORD, MAIL_USE_TLS (STARTTLS), MAIL_FROM, MAIL_AUTHOR (where
+notifications go; the post author's address when unset). Without MAIL_SERVER
+each message is written to the app log, so a fresh install needs no mail server.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import event
+
+from .extensions import db
+from .models import Comment, Post
+
+DEFAULT_FROM = "blog@localhost"
+_NOTIFIED = "held_notified"  # session.info key: ids already notified
+_QUEUED = "held_queued"  # session.info key: messages waiting for the commit
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text UTF-8 message."""
+    message = EmailMessage()
+    message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+def deliver(message: EmailMessage) -> None:
+    """Send ``message`` through the configured SMTP server, or log it."""
+    config = current_app.config
+    server = config.get("MAIL_SERVER")
+    if not server or not message["To"]:
+        current_app.logger.info("Email (not sent, no MAIL_SERVER):\n%s", message)
+        return
+    with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=10) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    """Build and deliver one message; a mail failure is logged, never raised."""
+    try:
+        deliver(build_message(to, subject, body))
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("Email to %s failed", to)
+
+
+def admin_url(endpoint: str, **values) -> str:
+    """An absolute admin link under SITE_URL, built without a request."""
+    site = urlsplit(current_app.config.get("SITE_URL") or "http://127.0.0.1:5000")
+    adapter = current_app.url_map.bind(
+        site.netloc, script_name=site.path or "/", url_scheme=site.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+TYPE_NAMES = {"comment": "commento", "pingback": "pingback", "webmention": "webmention"}
+
+
+def held_message(comment: Comment) -> EmailMessage:
+    """The notification for a held response: its text and moderation links."""
+    # By id, not ``comment.post``: inside a flush the relationship may be unset.
+    post = db.session.get(Post, comment.post_id)
+    kind = TYPE_NAMES.get(comment.type, comment.type)
+    lines = [
+        f"Un nuovo {kind} su «{post.title}» è in attesa di moderazione.",
+        "",
+        f"Autore: {comment.author_name} (IP: {comment.author_ip or '-'})",
+        f"Email: {comment.author_email or '-'}",
+        f"Sito web: {comment.author_url or comment.source_url or '-'}",
+        f"Motivo: {comment.moderation_reason or '-'}",
+        "",
+        comment.content,
+        "",
+    ]
+    for action, label in (
+        ("approve", "Approva"),
+        ("spam", "Spam"),
+        ("trash", "Cestino"),
+    ):
+        url = admin_url("admin.comment", comment_id=comment.id, azione=action)
+        lines.append(f"{label}: {url}")
+    lines.append(f"Tutti in attesa: {admin_url('admin.queue', view='pending')}")
+    to = current_app.config.get("MAIL_AUTHOR") or post.author.email
+    return build_message(
+        to, f"[{post.title}] Da moderare: {comment.author_name}", "\n".join(lines)
+    )
+
+
+def notify_held(comment: Comment) -> bool:
+    """Email the author about a held response, once; False when nothing was sent."""
+    if comment.status != "pending" or comment.id is None:
+        return False
+    notified = db.session.info.setdefault(_NOTIFIED, set())
+    if comment.id in notified:
+        return False
+    notified.add(comment.id)
+    try:
+        deliver(held_message(comment))
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("Notification for comment %s failed", comment.id)
+        return False
+    return True
+
+
+# Any response inserted as pending is announced once its transaction commits,
+# whichever feature stored it; the message is built at flush time, while the
+# rows can still be read, and dropped on rollback.
+@event.listens_for(db.session, "after_flush")
+def _queue_held(session, flush_context) -> None:
+    held = [
+        obj
+        for obj in session.new
+        if isinstance(obj, Comment)
+        and obj.status == "pending"
+        and obj.author_id is None
+    ]
+    queue = session.info.setdefault(_QUEUED, {})
+    for comment in held:
+        try:
+            queue[comment.id] = held_message(comment)
+        except Exception:  # noqa: BLE001  a notification must never block a comment
+            current_app.logger.exception("Notification for %s not built", comment.id)
+
+
+@event.listens_for(db.session, "after_commit")
+def _send_queued(session) -> None:
+    queue = session.info.pop(_QUEUED, {})
+    notified = session.info.setdefault(_NOTIFIED, set())
+    for comment_id, message in queue.items():
+        if comment_id in notified:
+            continue
+        notified.add(comment_id)
+        try:
+            deliver(message)
+        except (OSError, smtplib.SMTPException):
+            current_app.logger.exception("Notification for %s failed", comment_id)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _drop_queued(session) -> None:
+    session.info.pop(_QUEUED, None)

@@ -1,0 +1,255 @@
+"""Signing in: accounts, throttling, and that every admin page needs an author."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_admin import (
+    PASSWORD,
+    add_author,
+    add_comment,
+    comment_status,
+    csrf_from,
+    log_in,
+    signed_in,
+    soup,
+)
+from sqlalchemy import select
+
+from blog.admin.urls import safe_next
+from blog.extensions import db
+from blog.models import Author, Post
+
+author_client = pytest.fixture(signed_in)
+
+THROTTLED = "Troppi tentativi, riprova più tardi."
+INVALID = "Nome utente o password non corretti."
+
+
+def test_create_author_reads_password_from_stdin(app, runner):
+    result = runner.invoke(args=["create-author", "giulia"], input="s3greta-lunga\n")
+    assert result.exit_code == 0, result.output
+    assert "giulia" in result.output
+    with app.app_context():
+        author = db.session.scalar(select(Author).where(Author.username == "giulia"))
+        assert author.password_hash.startswith("scrypt:")
+        assert "s3greta-lunga" not in author.password_hash
+        assert author.slug == "giulia"
+
+
+def test_create_author_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["create-author", "giulia"], input="corta\n")
+    assert result.exit_code != 0
+    assert "almeno 8 caratteri" in result.output
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Author).where(Author.username == "giulia")) is None
+        )
+
+
+def test_create_author_again_changes_the_password(app, runner, client):
+    runner.invoke(args=["create-author", "giulia"], input="prima-password\n")
+    runner.invoke(args=["create-author", "giulia"], input="seconda-password\n")
+    assert log_in(client, "giulia", "prima-password").status_code == 401
+    assert log_in(client, "giulia", "seconda-password").status_code == 302
+
+
+def test_sign_in_and_out(app, client):
+    add_author(app)
+    response = log_in(client)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert client.get("/admin/").status_code == 200
+
+    # Logout is a POST with the token; a GET does nothing.
+    assert client.get("/admin/logout").status_code == 405
+    token = csrf_from(client, "/admin/")
+    response = client.post("/admin/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_sign_in_goes_back_to_a_local_next_only(app, client):
+    add_author(app)
+    token = csrf_from(client, "/admin/login?next=/admin/comments?view=spam")
+    form = {"username": "riccardo", "password": PASSWORD, "csrf_token": token}
+    response = client.post("/admin/login", data={**form, "next": "//evil.example/"})
+    assert response.headers["Location"] == "/admin/"
+    client.post("/admin/logout", data={"csrf_token": csrf_from(client, "/admin/")})
+    token = csrf_from(client, "/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={**form, "csrf_token": token, "next": "/admin/comments?view=spam"},
+    )
+    assert response.headers["Location"] == "/admin/comments?view=spam"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/admin/comments?view=spam&page=2", "/admin/comments?view=spam&page=2"),
+        ("https://evil.example/", "/fallback"),
+        ("//evil.example/x", "/fallback"),
+        ("/\\evil.example", "/fallback"),
+        ("javascript:alert(1)", "/fallback"),
+        ("", "/fallback"),
+        (None, "/fallback"),
+    ],
+)
+def test_safe_next_accepts_local_paths_only(target, expected):
+    assert safe_next(target, "/fallback") == expected
+
+
+def test_wrong_password_and_unknown_account_get_the_same_answer(app, client):
+    add_author(app)
+    wrong = log_in(client, "riccardo", "sbagliata-davvero")
+    unknown = log_in(client, "nessuno", "sbagliata-davvero")
+    assert wrong.status_code == unknown.status_code == 401
+    for response in (wrong, unknown):
+        assert INVALID in response.get_data(as_text=True)
+    # The typed user name stays, the password never comes back.
+    field = soup(wrong).find("input", attrs={"name": "password"})
+    assert not field.get("value")
+    assert soup(wrong).find("input", attrs={"name": "username"})["value"] == "riccardo"
+
+
+def test_empty_sign_in_form_is_a_400_with_a_message(app, client):
+    token = csrf_from(client, "/admin/login")
+    response = client.post("/admin/login", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "Campo obbligatorio." in response.get_data(as_text=True)
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(app, client):
+    add_author(app)
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"  # a different IP each
+        assert log_in(client, "riccardo", "sbagliata-davvero").status_code == 401
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    response = log_in(client)
+    assert response.status_code == 429
+    assert THROTTLED in response.get_data(as_text=True)
+
+
+def test_five_failures_from_one_ip_lock_that_ip_for_every_account(app, client):
+    add_author(app)
+    add_author(app, "giulia")
+    for n in range(5):
+        assert log_in(client, f"utente{n}", "sbagliata-davvero").status_code == 401
+    response = log_in(client, "giulia", PASSWORD)
+    assert response.status_code == 429
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert log_in(other, "giulia", PASSWORD).status_code == 302
+
+
+def test_throttling_does_not_reveal_whether_the_account_exists(app, client):
+    add_author(app)
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        log_in(client, "riccardo", "x-sbagliata")
+        client.environ_base["REMOTE_ADDR"] = f"198.51.101.{n}"
+        log_in(client, "fantasma", "x-sbagliata")
+    client.environ_base["REMOTE_ADDR"] = "198.51.102.1"
+    real = log_in(client, "riccardo", "x-sbagliata")
+    ghost = log_in(client, "fantasma", "x-sbagliata")
+    assert real.status_code == ghost.status_code == 429
+    assert soup(real).select_one(".form-error").get_text() == THROTTLED
+    assert soup(ghost).select_one(".form-error").get_text() == THROTTLED
+
+
+def test_success_clears_the_account_failures(app, client):
+    add_author(app)
+    for _ in range(4):
+        log_in(client, "riccardo", "x-sbagliata")
+    assert log_in(client).status_code == 302
+    client.post("/admin/logout", data={"csrf_token": csrf_from(client, "/admin/")})
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.8"
+    for _ in range(4):
+        assert log_in(other, "riccardo", "x-sbagliata").status_code == 401
+    assert log_in(other).status_code == 302
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/comments",
+    "/admin/comments?view=pending",
+    "/admin/comments/1",
+    "/admin/posts",
+    "/admin/posts/new",
+    "/admin/posts/1",
+    "/admin/posts/1/preview",
+    "/admin/settings",
+]
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_readers_are_sent_to_the_sign_in_page(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login?next=")
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_admin_pages_open_for_the_author_and_are_not_cached(author_client, url):
+    response = author_client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'style="' not in response.get_data(as_text=True)
+    assert "<script" not in response.get_data(as_text=True)
+
+
+def test_readers_cannot_act_even_with_a_valid_token(app, client):
+    comment_id = add_comment(app)
+    token = csrf_from(client, "/admin/login")
+    response = client.post(
+        f"/admin/comments/{comment_id}/action",
+        data={"action": "approve", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login")
+    assert comment_status(app, comment_id) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/admin/comments/{id}/action", {"action": "approve"}),
+        ("/admin/comments/bulk", {"action": "approve", "ids": "{id}"}),
+        ("/admin/comments/{id}/reply", {"text": "Grazie!"}),
+        ("/admin/comments/{id}/edit", {"text": "Cambiato", "author_name": "X"}),
+        ("/admin/comments/empty", {"status": "spam"}),
+    ],
+)
+def test_forged_requests_are_refused_without_change(app, author_client, url, data):
+    comment_id = add_comment(app)
+    data = {k: v.format(id=comment_id) for k, v in data.items()}
+    response = author_client.post(url.format(id=comment_id), data=data)
+    assert response.status_code == 400
+    assert comment_status(app, comment_id) == "pending"
+    response = author_client.post(
+        url.format(id=comment_id), data={**data, "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+    assert comment_status(app, comment_id) == "pending"
+
+
+def test_an_author_cannot_edit_another_authors_post(app, client):
+    add_author(app, "giulia")
+    log_in(client, "giulia")
+    with app.app_context():
+        other = db.session.scalar(select(Post).order_by(Post.id))
+        other_id, other_title = other.id, other.title
+    # The seed's posts belong to riccardo, not to giulia.
+    assert client.get(f"/admin/posts/{other_id}").status_code == 403
+    token = csrf_from(client, "/admin/posts/new")
+    response = client.post(
+        f"/admin/posts/{other_id}",
+        data={"title": "Rubato", "status": "draft", "csrf_token": token},
+    )
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.get(Post, other_id).title == other_title

@@ -1,0 +1,174 @@
+"""Held responses are emailed to the author, through SMTP or to the log."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+import pytest
+from helpers_admin import PASSWORD, add_author, add_comment, comment_status, press, soup
+
+from blog import mail
+from blog.extensions import db
+from blog.models import Comment
+
+
+@pytest.fixture
+def outbox(monkeypatch):
+    sent = []
+    monkeypatch.setattr(mail, "deliver", sent.append)
+    return sent
+
+
+def test_a_held_comment_is_mailed_once_with_its_text_and_links(app, outbox):
+    add_author(app)  # gives riccardo an email address
+    comment_id = add_comment(
+        app, author_name="Anna", content="Che bell'articolo", author_ip="192.0.2.9"
+    )
+    [message] = outbox
+    assert message["To"] == "riccardo@example.com"
+    assert "Anna" in message["Subject"]
+    body = message.get_content()
+    assert "Che bell'articolo" in body
+    assert "192.0.2.9" in body
+    assert "in attesa di approvazione" in body  # the rule that held it
+    base = f"http://127.0.0.1:5000/admin/comments/{comment_id}"
+    assert f"Approva: {base}?azione=approve" in body
+    assert f"Spam: {base}?azione=spam" in body
+    assert f"Cestino: {base}?azione=trash" in body
+
+
+def test_a_feature_calling_notify_held_after_its_commit_sends_no_second_mail(
+    app, outbox
+):
+    with app.app_context():
+        comment = Comment(post_id=1, status="pending", content="Una volta sola")
+        db.session.add(comment)
+        db.session.commit()
+        assert len(outbox) == 1
+        assert mail.notify_held(comment) is False
+    assert len(outbox) == 1
+
+
+def test_notify_held_sends_for_a_comment_that_became_pending(app, outbox):
+    comment_id = add_comment(app, status="approved")
+    assert outbox == []
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        comment.status = "pending"
+        db.session.commit()
+        assert outbox == []  # an update is not announced by itself
+        assert mail.notify_held(comment) is True
+        assert mail.notify_held(comment) is False
+    assert len(outbox) == 1
+
+
+def test_approved_spam_and_the_authors_own_are_not_mailed(app, outbox):
+    add_comment(app, status="approved")
+    add_comment(app, status="spam")
+    author_id = add_author(app)
+    add_comment(app, status="pending", author_id=author_id)
+    assert outbox == []
+    with app.app_context():
+        spam = db.session.scalar(db.select(Comment).where(Comment.status == "spam"))
+        assert mail.notify_held(spam) is False
+
+
+def test_a_rolled_back_comment_is_not_mailed(app, outbox):
+    with app.app_context():
+        comment = Comment(post_id=1, status="pending", content="mai salvato")
+        db.session.add(comment)
+        db.session.flush()
+        db.session.rollback()
+        db.session.commit()
+    assert outbox == []
+
+
+def test_the_mail_link_leads_to_sign_in_then_to_the_action(app, client, outbox):
+    add_author(app)
+    comment_id = add_comment(app)
+    link = next(
+        line.split(": ", 1)[1]
+        for line in outbox[0].get_content().splitlines()
+        if line.startswith("Approva: ")
+    )
+    path = link.removeprefix("http://127.0.0.1:5000")
+    response = client.get(path)
+    assert response.status_code == 302
+    login_url = response.headers["Location"]
+    page = soup(client.get(login_url))
+    response = press(client, page, "Accedi", username="riccardo", password=PASSWORD)
+    assert response.headers["Location"] == path
+    page = soup(client.get(path))
+    press(client, page, "Approva", within=page.select_one(".confirm"))
+    assert comment_status(app, comment_id) == "approved"
+
+
+def test_without_a_mail_server_the_message_goes_to_the_log(app, caplog):
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
+        add_comment(app, content="Testo da registrare")
+    assert "Testo da registrare" in caplog.text
+    assert "no MAIL_SERVER" in caplog.text
+
+
+class FakeSMTP:
+    """Records what the blog asks of an SMTP server; connects to nothing."""
+
+    instances: list[FakeSMTP] = []
+    fail = False
+
+    def __init__(self, host, port, timeout):
+        self.host, self.port, self.calls, self.sent = host, port, [], []
+        FakeSMTP.instances.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.calls.append("quit")
+
+    def starttls(self):
+        self.calls.append("starttls")
+
+    def login(self, user, password):
+        self.calls.append(("login", user, password))
+
+    def send_message(self, message):
+        if FakeSMTP.fail:
+            raise smtplib.SMTPServerDisconnected("gone")
+        self.sent.append(message)
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    FakeSMTP.instances, FakeSMTP.fail = [], False
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=2525,
+        MAIL_USERNAME="blog",
+        MAIL_PASSWORD="segreto",
+        MAIL_USE_TLS=True,
+        MAIL_FROM="blog@nowmedia.example",
+        MAIL_AUTHOR="moderazione@nowmedia.example",
+    )
+    return FakeSMTP
+
+
+def test_with_a_mail_server_it_is_sent_by_smtp(app, smtp):
+    add_comment(app, content="Via SMTP")
+    [server] = smtp.instances
+    assert (server.host, server.port) == ("127.0.0.1", 2525)
+    assert server.calls == ["starttls", ("login", "blog", "segreto"), "quit"]
+    [message] = server.sent
+    assert message["From"] == "blog@nowmedia.example"
+    assert message["To"] == "moderazione@nowmedia.example"
+    assert "Via SMTP" in message.get_content()
+
+
+def test_a_mail_failure_is_logged_and_the_comment_kept(app, smtp, caplog):
+    smtp.fail = True
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        comment_id = add_comment(app)
+    assert comment_status(app, comment_id) == "pending"
+    assert "failed" in caplog.text

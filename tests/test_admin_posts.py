@@ -1,0 +1,202 @@
+"""The post editor: create, slug rules, sanitised body, preview, publish."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from helpers_admin import form_data, press, signed_in, soup
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Post
+from blog.signals import post_published
+
+author_client = pytest.fixture(signed_in)
+
+
+def editor(client, url: str = "/admin/posts/new"):
+    return soup(client.get(url))
+
+
+def write(client, page, button: str = "Salva", **fields):
+    return press(client, page, button, **fields)
+
+
+def stored(app, slug: str) -> Post | None:
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == slug))
+        if post is not None:
+            assert post.categories is not None  # loaded before leaving the session
+            db.session.expunge_all()
+        return post
+
+
+@pytest.fixture
+def published():
+    posts = []
+
+    def listen(sender, post):
+        posts.append(post.slug)
+
+    with post_published.connected_to(listen):
+        yield posts
+
+
+def test_a_draft_gets_a_slug_from_its_title_and_stays_private(
+    app, author_client, published
+):
+    response = write(
+        author_client,
+        editor(author_client),
+        title="Perché è difficile misurare una community?",
+        body="<p>Bozza</p>",
+        category_names="Social Media Marketing, Community, community",
+    )
+    assert response.status_code == 302
+    post = stored(app, "perche-e-difficile-misurare-una-community")
+    assert post.status == "draft" and post.published_at is None
+    assert [c.name for c in post.categories] == ["Community", "Social Media Marketing"]
+    assert published == []
+    assert author_client.get(f"/{post.slug}/").status_code == 404
+    preview = author_client.get(f"/admin/posts/{post.id}/preview")
+    assert "Bozza" in preview.get_data(as_text=True)
+
+
+def test_publishing_sets_the_date_and_announces_the_post(app, author_client, published):
+    page = editor(author_client)
+    write(author_client, page, "Pubblica", title="Nuovo articolo", body="<p>Ciao</p>")
+    post = stored(app, "nuovo-articolo")
+    assert post.status == "published"
+    assert post.published_at is not None
+    assert published == ["nuovo-articolo"]
+    assert "Ciao" in author_client.get("/nuovo-articolo/").get_data(as_text=True)
+    # Editing it while published announces it again (pings for new links).
+    page = editor(author_client, f"/admin/posts/{post.id}")
+    write(author_client, page, body='<p>Ciao <a href="https://example.org/">x</a></p>')
+    assert published == ["nuovo-articolo", "nuovo-articolo"]
+
+
+def test_publish_button_in_the_list_publishes_a_draft(app, author_client, published):
+    write(author_client, editor(author_client), title="Da pubblicare")
+    listing = soup(author_client.get("/admin/posts"))
+    row = next(tr for tr in listing.select("tbody tr") if "Da pubblicare" in tr.text)
+    press(author_client, listing, "Pubblica", within=row)
+    assert stored(app, "da-pubblicare").status == "published"
+    assert published == ["da-pubblicare"]
+
+
+def test_every_field_is_saved(app, author_client):
+    write(
+        author_client,
+        editor(author_client),
+        title="Completo",
+        slug="un-altro-slug",
+        body="<h2>Titolo</h2><ul><li>uno</li></ul>",
+        excerpt="In breve",
+        published_at="2024-03-05T09:30",
+        status="published",
+        comment_status="closed",
+        ping_status="closed",
+    )
+    post = stored(app, "un-altro-slug")
+    assert post.title == "Completo"
+    assert post.excerpt == "In breve"
+    assert post.published_at == datetime(2024, 3, 5, 9, 30)
+    assert (post.status, post.comment_status, post.ping_status) == (
+        "published",
+        "closed",
+        "closed",
+    )
+    page = editor(author_client, f"/admin/posts/{post.id}")
+    data = form_data(page.find("form", class_="post-form"))
+    assert data["slug"] == "un-altro-slug"
+    assert data["published_at"] == "2024-03-05T09:30"
+    assert data["comment_status"] == "closed"
+
+
+def test_the_body_is_sanitised_to_the_post_whitelist(app, author_client):
+    write(
+        author_client,
+        editor(author_client),
+        title="Sicuro",
+        body=(
+            "<h3>Ok</h3><table><tr><td>cella</td></tr></table>"
+            '<img src="/a.png" alt="a">'
+            '<script>alert(1)</script><p onclick="x()" style="color:red">testo</p>'
+            '<a href="javascript:alert(1)">link</a>'
+        ),
+    )
+    body = stored(app, "sicuro").body
+    for kept in (
+        "<h3>Ok</h3>",
+        "<table>",
+        "<td>cella</td>",
+        '<img src="/a.png" alt="a">',
+    ):
+        assert kept in body
+    for dropped in ("<script", "onclick", "style=", "javascript:"):
+        assert dropped not in body
+
+
+def test_a_slug_clash_is_explained_and_the_typing_kept(app, author_client):
+    page = editor(author_client)
+    response = write(
+        author_client,
+        page,
+        title="Doppione",
+        slug="chi-e-e-chi-non-e-il-community-manager",
+        body="<p>Testo scritto</p>",
+    )
+    assert response.status_code == 400
+    result = soup(response)
+    assert "è già usato da un altro articolo" in result.select_one(".field-error").text
+    data = form_data(result.find("form", class_="post-form"))
+    assert data["title"] == "Doppione"
+    assert data["body"] == "<p>Testo scritto</p>"
+    assert stored(app, "doppione") is None
+
+
+def test_a_post_may_keep_its_own_slug(app, author_client):
+    write(author_client, editor(author_client), title="Stesso slug")
+    post = stored(app, "stesso-slug")
+    page = editor(author_client, f"/admin/posts/{post.id}")
+    response = write(author_client, page, title="Titolo cambiato")
+    assert response.status_code == 302
+    assert stored(app, "stesso-slug").title == "Titolo cambiato"
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"), [("admin", "è riservato"), ("!!!", "almeno una lettera")]
+)
+def test_unusable_slugs_are_refused(app, author_client, slug, message):
+    response = write(author_client, editor(author_client), title="X", slug=slug)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_missing_title_is_a_400(app, author_client):
+    response = write(author_client, editor(author_client), title="", body="<p>b</p>")
+    assert response.status_code == 400
+    assert "Campo obbligatorio." in response.get_data(as_text=True)
+
+
+def test_preview_shows_the_sanitised_body_without_saving(app, author_client):
+    response = write(
+        author_client,
+        editor(author_client),
+        "Anteprima",
+        title="Prova",
+        body="<p>Anteprima <b>qui</b></p><script>x</script>",
+    )
+    assert response.status_code == 200
+    preview = soup(response).select_one(".preview .post-body")
+    assert preview.decode_contents() == "<p>Anteprima <b>qui</b></p>x"
+    assert stored(app, "prova") is None
+
+
+def test_the_list_shows_drafts_and_published_posts(app, author_client):
+    write(author_client, editor(author_client), title="Bozza nella lista")
+    listing = soup(author_client.get("/admin/posts")).get_text()
+    assert "Bozza nella lista" in listing
+    assert "Chi è e chi NON è il Community Manager?!" in listing

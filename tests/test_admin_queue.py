@@ -1,0 +1,344 @@
+"""The moderation queue: views, counts, search, filters, actions, bulk, place kept."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from helpers_admin import (
+    POST_SLUG,
+    add_comment,
+    comment_status,
+    form_data,
+    post_id,
+    press,
+    signed_in,
+    soup,
+)
+
+from blog.signals import responses_changed
+
+author_client = pytest.fixture(signed_in)
+PUBLIC = f"/{POST_SLUG}/"
+BASE = datetime(2030, 5, 1, 12, 0)
+
+
+def at(minutes: int) -> datetime:
+    return BASE + timedelta(minutes=minutes)
+
+
+def row(page, comment_id: int):
+    found = page.find(id=f"comment-{comment_id}")
+    assert found is not None, f"comment {comment_id} not on the page"
+    return found
+
+
+def row_ids(page) -> list[int]:
+    return [int(li["id"].split("-")[1]) for li in page.select("ol.queue > li")]
+
+
+def tab_texts(page) -> list[str]:
+    return [re.sub(r"\s+", " ", a.get_text()).strip() for a in page.select(".views a")]
+
+
+def test_tabs_show_live_counts_and_the_nav_badge(app, author_client):
+    held = [add_comment(app, created_at=at(n)) for n in range(3)]
+    add_comment(app, status="spam")
+    add_comment(app, status="spam")
+    add_comment(app, status="trash")
+    page = soup(author_client.get("/admin/comments"))
+    assert tab_texts(page) == [
+        "Tutti",
+        "In attesa (3)",
+        "Approvati",
+        "Spam (2)",
+        "Cestino (1)",
+    ]
+    assert page.select_one(".admin-nav .badge").get_text() == "3"
+    dashboard = soup(author_client.get("/admin/"))
+    assert dashboard.select_one(".count-pending").get_text() == "3"
+    assert dashboard.select_one(".count-approved").get_text() == "12"
+    latest = [a["href"] for a in dashboard.select(".latest li > a")]
+    assert latest[:3] == [f"/admin/comments/{i}" for i in reversed(held)]
+
+
+def test_views_split_by_status_newest_first(app, author_client):
+    old = add_comment(app, created_at=at(1))
+    new = add_comment(app, created_at=at(2))
+    spam = add_comment(app, status="spam", created_at=at(3))
+    trash = add_comment(app, status="trash", created_at=at(4))
+    pending = row_ids(soup(author_client.get("/admin/comments?view=pending")))
+    assert pending == [new, old]
+    everything = row_ids(soup(author_client.get("/admin/comments")))
+    assert everything[:2] == [new, old]
+    assert spam not in everything and trash not in everything
+    assert len(everything) == 14  # 12 seed responses + 2 pending
+    assert row_ids(soup(author_client.get("/admin/comments?view=spam"))) == [spam]
+    assert row_ids(soup(author_client.get("/admin/comments?view=trash"))) == [trash]
+
+
+def test_a_row_shows_everything_the_author_needs(app, author_client):
+    parent = add_comment(app, status="approved", author_name="Mario")
+    child = add_comment(
+        app,
+        parent_id=parent,
+        depth=2,
+        author_name="Anna <b>Rossi</b>",
+        author_email="anna@example.com",
+        author_url="https://anna.example/",
+        author_ip="203.0.113.5",
+        content="Testo <script>x</script>",
+        content_html="<p>Testo &lt;script&gt;x&lt;/script&gt;</p>",
+        moderation_reason="3 link (limite 2)",
+        created_at=at(7),
+    )
+    html = author_client.get("/admin/comments?view=pending").get_data(as_text=True)
+    item = row(soup(html), child)
+    text = item.get_text(" ", strip=True)
+    for expected in (
+        "Anna <b>Rossi</b>",
+        "anna@example.com",
+        "https://anna.example/",
+        "203.0.113.5",
+        "Testo <script>x</script>",
+        "Chi è e chi NON è il Community Manager?!",
+        "in risposta a Mario",
+        "Commento",
+        "3 link (limite 2)",
+    ):
+        assert expected in text
+    assert "<script>x" not in html
+    assert item.find("time")["datetime"] == at(7).isoformat()
+
+
+def test_row_buttons_use_the_italian_labels(app, author_client):
+    ids = {s: add_comment(app, status=s) for s in ("pending", "spam", "trash")}
+    ids["approved"] = add_comment(app, status="approved")
+
+    def labels(view, comment_id):
+        page = soup(author_client.get(f"/admin/comments?view={view}"))
+        return [
+            b.get_text() for b in row(page, comment_id).select(".row-actions button")
+        ]
+
+    assert labels("pending", ids["pending"]) == ["Approva", "Spam", "Cestino"]
+    assert labels("approved", ids["approved"]) == ["Non approvare", "Spam", "Cestino"]
+    assert labels("spam", ids["spam"]) == ["Non è spam", "Elimina definitivamente"]
+    assert labels("trash", ids["trash"]) == ["Ripristina", "Elimina definitivamente"]
+    spam_page = soup(author_client.get("/admin/comments?view=spam"))
+    assert spam_page.find("button", string="Svuota lo spam") is not None
+    trash_page = soup(author_client.get("/admin/comments?view=trash"))
+    assert trash_page.find("button", string="Svuota il cestino") is not None
+
+
+def test_search_covers_author_email_url_ip_and_text(app, author_client):
+    target = add_comment(
+        app,
+        author_name="Zeno Cosini",
+        author_email="zeno@trieste.example",
+        author_url="https://coscienza.example/",
+        author_ip="198.51.100.77",
+        content="L'ultima sigaretta",
+    )
+    add_comment(app, author_name="Altro")
+    for term in (
+        "zeno cos",
+        "TRIESTE",
+        "coscienza",
+        "198.51.100.77",
+        "ultima sigaretta",
+    ):
+        page = soup(author_client.get("/admin/comments", query_string={"s": term}))
+        assert row_ids(page) == [target], term
+    # LIKE wildcards are searched for literally.
+    add_comment(app, content="codice xbq9z")
+    literal = add_comment(app, content="codice x_q9z")
+    page = soup(author_client.get("/admin/comments", query_string={"s": "x_q9"}))
+    assert row_ids(page) == [literal]
+
+
+def test_filters_by_type_and_by_post(app, author_client):
+    ping = add_comment(
+        app, type="pingback", source_url="https://ping.example/a", created_at=at(5)
+    )
+    other_post = post_id(app, "cinque-regole-per-un-blog-aziendale")
+    assert other_post is not None
+    elsewhere = add_comment(app, post_id=other_post, created_at=at(6))
+    page = soup(author_client.get("/admin/comments?type=pingback&view=pending"))
+    assert row_ids(page) == [ping]
+    page = soup(author_client.get(f"/admin/comments?post={other_post}"))
+    assert row_ids(page) == [elsewhere]
+    assert page.select_one("#queue-post option[selected]")["value"] == str(other_post)
+
+
+def test_pages_of_twenty_with_the_total_from_the_counts(app, author_client):
+    ids = [add_comment(app, created_at=at(n)) for n in range(25)]
+    first = soup(author_client.get("/admin/comments?view=pending"))
+    assert row_ids(first) == ids[::-1][:20]
+    assert "Pagina 1 di 2" in first.select_one(".pager").get_text()
+    second = soup(author_client.get(first.select_one(".pager a[rel=next]")["href"]))
+    assert row_ids(second) == ids[::-1][20:]
+    assert author_client.get("/admin/comments?view=pending&page=9").status_code == 404
+    assert author_client.get("/admin/comments?page=abc").status_code == 200
+
+
+def test_approve_from_the_row_updates_the_public_page_and_counts(app, author_client):
+    comment_id = add_comment(app, content="Bel post!", content_html="<p>Bel post!</p>")
+    assert f'id="comment-{comment_id}"' not in author_client.get(PUBLIC).get_data(
+        as_text=True
+    )
+    changed = []
+
+    def listen(sender, post_id):
+        changed.append(post_id)
+
+    url = "/admin/comments?view=pending&s=Bel"
+    page = soup(author_client.get(url))
+    with responses_changed.connected_to(listen):
+        response = press(author_client, page, "Approva", within=row(page, comment_id))
+    assert response.status_code == 302
+    assert response.headers["Location"] == url  # the list keeps its place
+    assert comment_status(app, comment_id) == "approved"
+    assert changed == [post_id(app)]
+    public = author_client.get(PUBLIC).get_data(as_text=True)
+    assert f'id="comment-{comment_id}"' in public
+    assert "13 Comments" in public
+    after = soup(author_client.get(url))
+    assert "Approva: 1 risposta." in after.select_one(".notice").get_text()
+    assert after.select_one(".admin-nav .badge") is None
+
+
+def test_actions_are_idempotent(app, author_client):
+    comment_id = add_comment(app)
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    form = row(page, comment_id).find("button", string="Approva").find_parent("form")
+    data = form_data(form, form.find("button", string="Approva"))
+    changed = []
+    with responses_changed.connected_to(
+        lambda sender, post_id: changed.append(post_id)
+    ):
+        author_client.post(form["action"], data=data)
+        second = author_client.post(form["action"], data=data)
+    assert comment_status(app, comment_id) == "approved"
+    assert len(changed) == 1  # a repeat changes nothing and announces nothing
+    assert second.status_code == 302
+    assert "Nessuna modifica." in author_client.get("/admin/").get_data(as_text=True)
+
+
+def test_trash_and_spam_come_back_to_where_they_were(app, author_client):
+    approved = add_comment(app, status="approved")
+    pending = add_comment(app)
+    page = soup(author_client.get("/admin/comments"))
+    press(author_client, page, "Cestino", within=row(page, approved))
+    press(author_client, page, "Spam", within=row(page, pending))
+    assert comment_status(app, approved) == "trash"
+    assert comment_status(app, pending) == "spam"
+    trash = soup(author_client.get("/admin/comments?view=trash"))
+    press(author_client, trash, "Ripristina", within=row(trash, approved))
+    spam = soup(author_client.get("/admin/comments?view=spam"))
+    press(author_client, spam, "Non è spam", within=row(spam, pending))
+    assert comment_status(app, approved) == "approved"
+    assert comment_status(app, pending) == "pending"
+
+
+def test_unapprove_holds_an_approved_comment(app, author_client):
+    comment_id = add_comment(app, status="approved")
+    page = soup(author_client.get("/admin/comments?view=approved"))
+    press(author_client, page, "Non approvare", within=row(page, comment_id))
+    assert comment_status(app, comment_id) == "pending"
+    assert "12 Comments" in author_client.get(PUBLIC).get_data(as_text=True)
+
+
+def test_delete_for_good_only_from_spam_or_trash(app, author_client):
+    spam = add_comment(app, status="spam")
+    pending = add_comment(app)
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    token = page.find("input", attrs={"name": "csrf_token"})["value"]
+    press(author_client, page, "Elimina definitivamente", within=row(page, spam))
+    assert comment_status(app, spam) is None
+    # A forged "delete" on a pending comment is ignored rather than obeyed.
+    author_client.post(
+        f"/admin/comments/{pending}/action",
+        data={"action": "delete", "csrf_token": token},
+    )
+    assert comment_status(app, pending) == "pending"
+
+
+def test_bulk_actions_use_the_checked_rows(app, author_client):
+    first, second, third = (add_comment(app, created_at=at(n)) for n in range(3))
+    page = soup(author_client.get("/admin/comments?view=pending&page=1"))
+    bulk = page.find("form", id="bulk")
+    data = form_data(bulk)
+    data["ids"] = [str(first), str(third)]
+    data["action"] = "spam"
+    labels = [o.get_text() for o in bulk.select("select[name=action] option")]
+    assert labels == ["Approva", "Spam", "Cestino"]
+    # Every checkbox belongs to the bulk form, though it sits in its row.
+    assert {box["form"] for box in page.select("input[name=ids]")} == {"bulk"}
+    response = author_client.post(bulk["action"], data=data)
+    assert response.headers["Location"] == "/admin/comments?view=pending&page=1"
+    assert [comment_status(app, i) for i in (first, second, third)] == [
+        "spam",
+        "pending",
+        "spam",
+    ]
+
+
+def test_bulk_without_a_selection_says_so(app, author_client):
+    add_comment(app)
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    response = author_client.post(
+        "/admin/comments/bulk", data=form_data(page.find(id="bulk"))
+    )
+    assert response.status_code == 302
+    followed = author_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Seleziona almeno un commento." in followed
+
+
+def test_empty_spam_deletes_only_spam(app, author_client):
+    spams = [add_comment(app, status="spam") for _ in range(3)]
+    trash = add_comment(app, status="trash")
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    press(author_client, page, "Svuota lo spam")
+    assert [comment_status(app, i) for i in spams] == [None, None, None]
+    assert comment_status(app, trash) == "trash"
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    assert "Spam (0)" in tab_texts(page)
+    assert page.find("button", string="Svuota lo spam") is None
+
+
+def test_deleting_a_parent_keeps_its_replies(app, author_client):
+    parent = add_comment(app, status="trash")
+    child = add_comment(app, status="approved", parent_id=parent, depth=2)
+    page = soup(author_client.get("/admin/comments?view=trash"))
+    press(author_client, page, "Svuota il cestino")
+    assert comment_status(app, parent) is None
+    assert comment_status(app, child) == "approved"
+    assert author_client.get("/admin/comments").status_code == 200
+
+
+def test_a_foreign_next_is_ignored(app, author_client):
+    comment_id = add_comment(app)
+    page = soup(author_client.get("/admin/comments"))
+    response = press(
+        author_client,
+        page,
+        "Approva",
+        within=row(page, comment_id),
+        next="https://evil.example/",
+    )
+    assert response.headers["Location"] == "/admin/comments"
+
+
+def test_email_links_open_a_confirmation_for_one_action(app, author_client):
+    comment_id = add_comment(app)
+    page = soup(author_client.get(f"/admin/comments/{comment_id}?azione=spam"))
+    confirm = page.select_one(".confirm")
+    assert "«Spam»" in confirm.get_text()
+    response = press(author_client, page, "Spam", within=confirm)
+    assert response.headers["Location"] == f"/admin/comments/{comment_id}"
+    assert comment_status(app, comment_id) == "spam"
+    # An action that does not fit the status shows no confirmation at all.
+    page = soup(author_client.get(f"/admin/comments/{comment_id}?azione=approve"))
+    assert page.select_one(".confirm") is None

@@ -1,0 +1,167 @@
+"""Replying from the queue (and approving on the way) and quick edit."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_admin import (
+    POST_SLUG,
+    add_comment,
+    comment_status,
+    csrf_from,
+    press,
+    signed_in,
+    soup,
+)
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Author, Comment
+
+author_client = pytest.fixture(signed_in)
+PUBLIC = f"/{POST_SLUG}/"
+
+
+def get(app, comment_id: int) -> Comment:
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        db.session.expunge(comment)
+        return comment
+
+
+def replies_to(app, parent_id: int) -> list[Comment]:
+    with app.app_context():
+        found = db.session.scalars(
+            select(Comment).where(Comment.parent_id == parent_id)
+        ).all()
+        db.session.expunge_all()
+        return list(found)
+
+
+def test_inline_reply_is_published_threaded_and_signed(app, author_client):
+    parent = add_comment(app, status="approved", author_name="Mario")
+    page = soup(author_client.get("/admin/comments?view=approved"))
+    item = page.find(id=f"comment-{parent}")
+    assert item.select_one("details summary").get_text() == "Rispondi"
+    response = press(author_client, page, "Rispondi", within=item, text="Grazie Mario!")
+    assert response.headers["Location"] == "/admin/comments?view=approved"
+    [reply] = replies_to(app, parent)
+    assert reply.status == "approved"
+    assert reply.thread_id == get(app, parent).thread_id == parent
+    assert reply.depth == 2
+    assert reply.content_html == "<p>Grazie Mario!</p>"
+    assert reply.moderation_reason == "scritto dall'autore"
+    with app.app_context():
+        author = db.session.scalar(select(Author).where(Author.username == "riccardo"))
+        assert reply.author_id == author.id
+        assert reply.author_name == author.display_name
+    public = soup(author_client.get(PUBLIC))
+    nested = public.select_one(f"#comment-{parent} .children #comment-{reply.id}")
+    assert nested is not None
+    assert "by-author" in nested["class"]
+
+
+def test_replying_to_a_held_comment_approves_it(app, author_client):
+    parent = add_comment(app)
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    item = page.find(id=f"comment-{parent}")
+    assert item.select_one("details summary").get_text() == "Approva e rispondi"
+    press(author_client, page, "Approva e rispondi", within=item, text="Benvenuto")
+    assert comment_status(app, parent) == "approved"
+    [reply] = replies_to(app, parent)
+    assert reply.status == "approved"
+    assert "14 Comments" in author_client.get(PUBLIC).get_data(as_text=True)
+
+
+def test_a_reply_to_a_reply_stays_in_the_thread(app, author_client):
+    top = add_comment(app, status="approved")
+    middle = add_comment(app, status="approved", parent_id=top, thread_id=top, depth=2)
+    page = soup(author_client.get(f"/admin/comments/{middle}"))
+    press(author_client, page, "Rispondi", text="Terzo livello")
+    [reply] = replies_to(app, middle)
+    assert (reply.thread_id, reply.depth) == (top, 3)
+
+
+def test_reply_text_is_sanitised(app, author_client):
+    parent = add_comment(app, status="approved")
+    page = soup(author_client.get(f"/admin/comments/{parent}"))
+    press(
+        author_client,
+        page,
+        "Rispondi",
+        text='<script>alert(1)</script><a href="javascript:x" onclick="y">ok</a>',
+    )
+    [reply] = replies_to(app, parent)
+    assert "<script" not in reply.content_html
+    assert "onclick" not in reply.content_html
+    assert "javascript:" not in reply.content_html
+
+
+def test_an_empty_reply_is_refused_with_a_message(app, author_client):
+    parent = add_comment(app)
+    page = soup(author_client.get(f"/admin/comments/{parent}"))
+    response = press(author_client, page, "Approva e rispondi", text="   ")
+    assert response.status_code == 400
+    assert "Scrivi il testo della risposta." in response.get_data(as_text=True)
+    assert replies_to(app, parent) == []
+    assert comment_status(app, parent) == "pending"
+
+
+def test_no_reply_to_spam(app, author_client):
+    spam = add_comment(app, status="spam")
+    page = soup(author_client.get(f"/admin/comments/{spam}"))
+    assert page.find("button", string="Rispondi") is None
+    token = csrf_from(author_client, f"/admin/comments/{spam}")
+    response = author_client.post(
+        f"/admin/comments/{spam}/reply", data={"text": "Ciao", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert "spam o nel cestino" in response.get_data(as_text=True)
+    assert replies_to(app, spam) == []
+
+
+def test_quick_edit_changes_fields_and_resanitises(app, author_client):
+    comment_id = add_comment(app, status="approved")
+    url = "/admin/comments?view=approved&page=1"
+    page = soup(author_client.get(url))
+    item = page.find(id=f"comment-{comment_id}")
+    assert item.find("input", attrs={"name": "author_name"})["value"] == "Lettore"
+    response = press(
+        author_client,
+        page,
+        "Aggiorna commento",
+        within=item,
+        author_name="Lettrice",
+        author_email="nuova@example.com",
+        author_url="https://nuova.example/",
+        text='Corretto <b>bene</b> <img src=x onerror="alert(1)">',
+    )
+    assert response.headers["Location"] == url
+    comment = get(app, comment_id)
+    assert comment.author_name == "Lettrice"
+    assert comment.author_email == "nuova@example.com"
+    assert comment.author_url == "https://nuova.example/"
+    assert comment.content.startswith("Corretto <b>bene</b>")
+    assert "<b>bene</b>" in comment.content_html
+    assert "<img" not in comment.content_html
+    assert "Lettrice" in author_client.get(PUBLIC).get_data(as_text=True)
+
+
+def test_quick_edit_with_a_bad_email_keeps_what_was_typed(app, author_client):
+    comment_id = add_comment(app)
+    page = soup(author_client.get(f"/admin/comments/{comment_id}"))
+    response = press(
+        author_client,
+        page,
+        "Aggiorna commento",
+        author_name="Nome nuovo",
+        author_email="non-una-email",
+        text="Testo nuovo",
+    )
+    assert response.status_code == 400
+    result = soup(response)
+    assert "Indirizzo email non valido." in result.get_text()
+    form = result.find("form", action=f"/admin/comments/{comment_id}/edit")
+    assert form.find("input", attrs={"name": "author_name"})["value"] == "Nome nuovo"
+    assert form.find("textarea", attrs={"name": "text"}).get_text() == "Testo nuovo"
+    assert result.select_one("details.inline-form[open]") is not None
+    assert get(app, comment_id).author_name == "Lettore"

@@ -1,0 +1,96 @@
+"""The moderation settings page edits every rule, stored in the database."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+from helpers_admin import form_data, press, signed_in, soup
+
+from blog.admin.forms import SettingsForm
+from blog.settings import ModerationSettings, current_settings
+
+author_client = pytest.fixture(signed_in)
+
+NEW_VALUES = {
+    "max_links": "4",
+    "moderation_words": "Offerta\n  casinò \n\n",
+    "disallowed_words": "viagra",
+    "thread_depth": "3",
+    "comments_per_page": "25",
+    "comment_order": "newest",
+    "close_after_days": "30",
+    "flood_seconds": "20",
+    "min_seconds": "5",
+    "avatars": "retro",
+}
+
+
+def test_the_form_has_a_field_for_every_setting(app):
+    with app.test_request_context():
+        form_fields = {field.name for field in SettingsForm()}
+    assert {field.name for field in fields(ModerationSettings)} <= form_fields
+
+
+def test_the_page_starts_from_the_config_defaults(author_client):
+    page = soup(author_client.get("/admin/settings"))
+    data = form_data(page.find("form", class_="settings-form"))
+    assert data["hold_all"] == "y"
+    assert "auto_approve_known" not in data
+    assert data["max_links"] == "2"
+    assert data["thread_depth"] == "5"
+    assert data["comment_order"] == "oldest"
+    assert data["avatars"] == "identicon"
+
+
+def test_saving_stores_every_field(app, author_client):
+    page = soup(author_client.get("/admin/settings"))
+    data = form_data(page.find("form", class_="settings-form"))
+    data.pop("hold_all")  # unticked
+    data["auto_approve_known"] = "y"
+    data.update(NEW_VALUES)
+    response = author_client.post("/admin/settings", data=data)
+    assert response.status_code == 302
+    with app.test_request_context():
+        saved = current_settings()
+    assert saved == ModerationSettings(
+        hold_all=False,
+        auto_approve_known=True,
+        max_links=4,
+        moderation_words=("offerta", "casinò"),
+        disallowed_words=("viagra",),
+        thread_depth=3,
+        comments_per_page=25,
+        comment_order="newest",
+        close_after_days=30,
+        flood_seconds=20,
+        min_seconds=5,
+        avatars="retro",
+    )
+    again = form_data(
+        soup(author_client.get("/admin/settings")).find("form", class_="settings-form")
+    )
+    assert "hold_all" not in again
+    assert again["moderation_words"] == "offerta\ncasinò"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("thread_depth", "0", "Inserisci un numero tra 1 e 10."),
+        ("max_links", "molti", "Inserisci un numero intero."),
+        ("comments_per_page", "", "Inserisci un numero."),
+    ],
+)
+def test_bad_numbers_are_refused_and_nothing_saved(
+    app, author_client, field, value, message
+):
+    page = soup(author_client.get("/admin/settings"))
+    response = press(author_client, page, "Salva le impostazioni", **{field: value})
+    assert response.status_code == 400
+    result = soup(response)
+    assert result.find(attrs={"name": field}).get("value", "") == value
+    errors = [e.get_text() for e in result.select(f".field-{field} .field-error")]
+    assert message in errors
+    with app.test_request_context():
+        assert current_settings() == ModerationSettings()
