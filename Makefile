@@ -47,6 +47,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Load benchmark (not part of `make test`): gunicorn on 127.0.0.1 measured by wrk.
+bench: $(VENV)/.installed
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 create-author: $(VENV)/.installed
 	$(FLASK) create-author $(USERNAME)
 

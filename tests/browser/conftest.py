@@ -86,8 +86,9 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         "BLOG_COMMENTS_PER_PAGE": "10",
     }
     server = LiveServer(url=url, env=env)
-    server.flask("init-db")
+    server.flask("upgrade-db")
     server.flask("seed")
+    server.flask("create-author", AUTHOR_USERNAME, stdin=AUTHOR_PASSWORD + "\n")
     log = open(home / "gunicorn.log", "w")  # noqa: SIM115 (closed at teardown)
     process = subprocess.Popen(
         [
@@ -143,6 +144,26 @@ def page_without_js(browser):
     """A reader whose browser runs no JavaScript."""
     context = browser.new_context(locale="it-IT", java_script_enabled=False)
     page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, base_url: str) -> None:
+    """Sign in through the real login form."""
+    page.goto(base_url + "/admin/login")
+    page.fill("#username", AUTHOR_USERNAME)
+    page.fill("#password", AUTHOR_PASSWORD)
+    page.click("#submit")
+    page.wait_for_load_state()
+    assert "/admin/login" not in page.url
+
+
+@pytest.fixture
+def author_page(browser, live_server):
+    """A browser context where the author is signed in."""
+    context = browser.new_context(locale="it-IT")
+    page = context.new_page()
+    sign_in(page, live_server.url)
     yield page
     context.close()
 

