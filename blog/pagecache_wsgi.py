@@ -44,6 +44,11 @@ class CachedPageMiddleware:
         self.cache = cache
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
         self._engine = None
+        self._session_serializer = None
+        self._stamp_serializer = URLSafeSerializer(
+            app.secret_key, salt="blog.comments.stamp"
+        )
+        self._stamp_memo: tuple[int, int, str] = (0, 0, "")
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = self._cache_key(environ)
@@ -52,7 +57,10 @@ class CachedPageMiddleware:
         session = self._session(environ)
         if session is None:
             return self.wsgi_app(environ, start_response)
-        etag = make_etag(self._content_version(), key)
+        version = self._content_version()
+        if version is None:
+            return self.wsgi_app(environ, start_response)
+        etag = make_etag(version, key)
         entry = self.cache.get(key + (etag,), time.time())
         headers = self.headers.get(key + (etag,))
         if entry is None or headers is None:
@@ -64,10 +72,7 @@ class CachedPageMiddleware:
         csrf_token, cookie = self._csrf(session)
         if cookie:
             extra.append(("Set-Cookie", cookie))
-        stamp = URLSafeSerializer(self.app.secret_key, salt="blog.comments.stamp")
-        body = personalise(
-            entry, csrf_token, lambda post_id: stamp.dumps([post_id, int(time.time())])
-        ).encode()
+        body = personalise(entry, csrf_token, self._stamp).encode()
         extra += [("Content-Length", str(len(body))), ("Vary", "Cookie")]
         start_response("200 OK", headers + extra)
         return [body]
@@ -92,7 +97,7 @@ class CachedPageMiddleware:
         name = self.app.config["SESSION_COOKIE_NAME"]
         if name not in cookies:
             return {}
-        serializer = self.app.session_interface.get_signing_serializer(self.app)
+        serializer = self._signing_serializer()
         lifetime = int(self.app.permanent_session_lifetime.total_seconds())
         try:
             data = serializer.loads(cookies[name], max_age=lifetime)
@@ -101,12 +106,32 @@ class CachedPageMiddleware:
         field = self.app.config["WTF_CSRF_FIELD_NAME"]
         return data if isinstance(data, dict) and set(data) <= {field} else None
 
-    def _content_version(self) -> str:
+    def _signing_serializer(self):
+        # Built once: the secret key and session settings do not change.
+        if self._session_serializer is None:
+            interface = self.app.session_interface
+            self._session_serializer = interface.get_signing_serializer(self.app)
+        return self._session_serializer
+
+    def _stamp(self, post_id: int) -> str:
+        """The comment form's render stamp; one signature per post per second."""
+        now = int(time.time())
+        memo_post, memo_time, value = self._stamp_memo
+        if (memo_post, memo_time) != (post_id, now):
+            value = self._stamp_serializer.dumps([post_id, now])
+            self._stamp_memo = (post_id, now, value)
+        return value
+
+    def _content_version(self) -> str | None:
+        """The stored content version (None when the database cannot say)."""
         if self._engine is None:
             with self.app.app_context():
                 self._engine = db.engine
-        with self._engine.connect() as connection:
-            return connection.exec_driver_sql(_VERSION_SQL).scalar() or ""
+        try:
+            with self._engine.connect() as connection:
+                return connection.exec_driver_sql(_VERSION_SQL).scalar() or ""
+        except Exception:  # let Flask answer, and report, whatever went wrong
+            return None
 
     def _csrf(self, session: dict) -> tuple[str, str | None]:
         """This visitor's signed CSRF token, and a session cookie when new."""
@@ -124,7 +149,7 @@ class CachedPageMiddleware:
     def _session_cookie(self, data: dict) -> str:
         interface = self.app.session_interface
         app = self.app
-        value = interface.get_signing_serializer(app).dumps(data)
+        value = self._signing_serializer().dumps(data)
         return dump_cookie(
             interface.get_cookie_name(app),
             value,
