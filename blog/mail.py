@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from .extensions import db
 from .models import Comment, Post
+from .text import strip_controls
 
 DEFAULT_FROM = "blog@localhost"
 _NOTIFIED = "held_notified"  # session.info key: ids already notified
@@ -28,7 +29,8 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
     message["To"] = to
-    message["Subject"] = subject
+    # Names in the subject come from readers: one line, no control characters.
+    message["Subject"] = " ".join(strip_controls(subject).split())
     message.set_content(body)
     return message
 

@@ -12,6 +12,7 @@ placeholders and filled in for each request.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,8 +26,10 @@ from sqlalchemy.orm import Session
 from .models import Author, Category, Comment, Post, Setting
 
 VERSION_KEY = "content_version"
-CSRF_PLACEHOLDER = "__CACHED_PAGE_CSRF_TOKEN__"
-STAMP_PLACEHOLDER = "__CACHED_PAGE_FORM_STAMP__"
+# Random for each process (the cache is per process too), so that no comment can
+# contain them and collect each visitor's token when they are filled in.
+CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
+STAMP_PLACEHOLDER = "stamp-" + secrets.token_hex(16)
 # Cookies that make the page personal: the owner token (held comments shown to
 # their writer), the saved commenter details (pre-filled form).
 PERSONAL_COOKIES = ("comment_owner", "comment_author")

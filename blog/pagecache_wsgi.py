@@ -31,7 +31,14 @@ from .pagecache import (
 
 _POST_PATH = re.compile(r"/([A-Za-z0-9_-]{1,200})/")
 _CPAGE_QUERY = re.compile(r"cpage=([1-9][0-9]{0,5})")
-_SKIPPED_HEADERS = {"set-cookie", "content-length", "date", "etag", "vary"}
+_SKIPPED_HEADERS = {
+    "set-cookie",
+    "content-length",
+    "date",
+    "etag",
+    "vary",
+    "cache-control",
+}
 _VERSION_SQL = "SELECT value FROM setting WHERE key = 'content_version'"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
@@ -77,12 +77,27 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_bytes() -> None:
+    """400 for a NUL anywhere in the path, query or form: no page needs one, and
+    PostgreSQL refuses them in text (which would otherwise surface as a 500)."""
+    fields = list(request.args.items(multi=True))
+    if request.method == "POST" and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        fields += request.form.items(multi=True)
+    texts = [request.path, *(text for field in fields for text in field)]
+    if any("\x00" in text for text in texts):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     """Secret key check, HTTPS cookies, headers on every response, ProxyFix."""
     configure_secret_key(app)
     if str(app.config.get("SITE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     proxies = int(app.config.get("PROXY_FIX") or 0)
     if proxies > 0:

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from .sanitize import allowed_tags_note
+from .text import web_url_or_empty
 
 MONTHS_IT = (
     "gennaio",
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     """Register the filters and the globals templates rely on."""
     app.jinja_env.filters["month_day_it"] = month_day_it
     app.jinja_env.filters["long_date_it"] = long_date_it
+    app.jinja_env.filters["web_url"] = web_url_or_empty
     app.jinja_env.globals["allowed_tags_note"] = allowed_tags_note()
 
     @app.context_processor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -26,3 +27,32 @@ def positive_int(value: str | None, below: int) -> int | None:
         return None
     number = int(text)
     return number if 0 < number < below else None
+
+
+MAX_URL_LENGTH = 2000
+# C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
+# cannot carry them, mail headers and PostgreSQL text refuse some of them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def is_web_url(url: object) -> bool:
+    """An absolute http(s) URL with a host, of sane length (never raises)."""
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def web_url_or_empty(url: str | None) -> str:
+    """``url`` when it is a web URL, else '': links we render never carry
+    another scheme, whatever was stored (an import, a webmention's h-card)."""
+    return url if url and is_web_url(url) else ""
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters XML, mail headers and PostgreSQL refuse."""
+    return _CONTROL.sub("", text)

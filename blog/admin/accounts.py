@@ -84,18 +84,22 @@ def _buckets(username: str, ip: str) -> list[tuple[str, str]]:
 
 
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
-    """Check a sign-in attempt, throttled per account and per IP (caller commits)."""
+    """Check a sign-in attempt, throttled per account and per IP."""
     buckets = _buckets(username, ip)
+    for bucket, key in buckets:
+        ratelimit.record(bucket, key)
+    # Committed before counting, so that parallel attempts count each other
+    # (otherwise a burst of guesses would all see the same old count).
+    db.session.commit()
     if any(
-        ratelimit.count_recent(bucket, key, FAILURE_WINDOW) >= MAX_FAILURES
+        ratelimit.count_recent(bucket, key, FAILURE_WINDOW) > MAX_FAILURES
         for bucket, key in buckets
     ):
         return LoginResult(None, 429, THROTTLED_MESSAGE)
     author = find_author(username) if username.strip() else None
     stored = author.password_hash if author and author.password_hash else _DUMMY_HASH
     if check_password_hash(stored, password) and author is not None:
-        ratelimit.clear(*buckets[0])
+        for bucket, key in buckets:
+            ratelimit.clear(bucket, key)
         return LoginResult(author)
-    for bucket, key in buckets:
-        ratelimit.record(bucket, key)
     return LoginResult(None, 401, INVALID_MESSAGE)

@@ -8,6 +8,7 @@ from ..auth import author_required, current_author
 from ..extensions import db
 from ..models import Comment
 from ..settings import current_settings
+from ..text import positive_int
 from . import bp
 from .actions import (
     ACTIONS,
@@ -76,13 +77,13 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
     ), status
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<int(max=2147483647):comment_id>")
 @author_required
 def comment(comment_id: int):
     return _render_comment(_comment_or_404(comment_id))
 
 
-@bp.post("/comments/<int:comment_id>/action")
+@bp.post("/comments/<int(max=2147483647):comment_id>/action")
 @author_required
 def comment_action(comment_id: int):
     return _act(request.form.get("action", ""), [comment_id])
@@ -91,7 +92,7 @@ def comment_action(comment_id: int):
 @bp.post("/comments/bulk")
 @author_required
 def bulk():
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    ids = [n for v in request.form.getlist("ids") if (n := positive_int(v, 2**31))]
     return _act(request.form.get("action", ""), ids)
 
 
@@ -121,7 +122,7 @@ def empty_view():
     return redirect(_back())
 
 
-@bp.post("/comments/<int:comment_id>/reply")
+@bp.post("/comments/<int(max=2147483647):comment_id>/reply")
 @author_required
 def reply_view(comment_id: int):
     parent = _comment_or_404(comment_id)
@@ -144,7 +145,7 @@ def reply_view(comment_id: int):
     return _render_comment(parent, 400, reply_form=form)
 
 
-@bp.post("/comments/<int:comment_id>/edit")
+@bp.post("/comments/<int(max=2147483647):comment_id>/edit")
 @author_required
 def edit_view(comment_id: int):
     comment = _comment_or_404(comment_id)

@@ -10,6 +10,7 @@ from ..auth import author_required, current_author
 from ..extensions import db
 from ..models import Post
 from ..sanitize import POST_TAGS, allowed_tags_note, clean_post
+from ..text import positive_int
 from . import bp
 from .forms import PostForm
 from .posts import PostData, PostError, announce_post, publish, save_post
@@ -32,7 +33,7 @@ def posts():
         select(Post)
         .options(selectinload(Post.categories))
         .order_by(Post.created_at.desc(), Post.id.desc()),
-        page=int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1,
+        page=positive_int(page, 100_000) or 1,
         per_page=PER_PAGE,
         error_out=False,
     )
@@ -45,7 +46,7 @@ def post_new():
     return _editor(None, PostForm())
 
 
-@bp.route("/posts/<int:post_id>", methods=["GET", "POST"])
+@bp.route("/posts/<int(max=2147483647):post_id>", methods=["GET", "POST"])
 @author_required
 def post_edit(post_id: int):
     post = _own_post(post_id)
@@ -96,13 +97,13 @@ def _editor(post: Post | None, form: PostForm):
     ), status
 
 
-@bp.get("/posts/<int:post_id>/preview")
+@bp.get("/posts/<int(max=2147483647):post_id>/preview")
 @author_required
 def post_preview(post_id: int):
     return render_template("admin/post_preview.html", post=_own_post(post_id))
 
 
-@bp.post("/posts/<int:post_id>/publish")
+@bp.post("/posts/<int(max=2147483647):post_id>/publish")
 @author_required
 def post_publish(post_id: int):
     post = _own_post(post_id)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import COMMENT_TYPES, Comment, Post
+from ..text import positive_int
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
@@ -63,9 +64,9 @@ class QueueQuery:
         return cls(
             view=view if view in VIEWS else "all",
             search=args.get("s", "").strip()[:200],
-            post_id=int(post) if post.isdigit() else None,
+            post_id=positive_int(post, 2**31),
             type=kind if kind in COMMENT_TYPES else "",
-            page=int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1,
+            page=positive_int(page, MAX_PAGE + 1) or 1,
         )
 
     @property

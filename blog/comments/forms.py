@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.fields import EmailField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from ..text import positive_int
+from ..text import is_web_url, positive_int, strip_controls
 
 NAME_MAX = 245
 EMAIL_MAX = 100
@@ -25,6 +23,18 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+def _one_line(value: str | None) -> str | None:
+    # A name is one line of text: line breaks would forge mail headers and
+    # control characters break feeds.
+    if not isinstance(value, str):
+        return value
+    return " ".join(strip_controls(value).split())
+
+
+def _text_without_controls(value: str | None) -> str | None:
+    return strip_controls(value) if isinstance(value, str) else value
+
+
 def _website(value: str | None) -> str | None:
     # WordPress accepts "example.org" and means http://example.org.
     value = _strip(value)
@@ -34,11 +44,8 @@ def _website(value: str | None) -> str | None:
 
 
 def _http_url(form: FlaskForm, field: URLField) -> None:
-    parts = urlsplit(field.data)
-    if (
-        parts.scheme.lower() not in ("http", "https")
-        or not parts.hostname
-        or any(ch.isspace() or ord(ch) < 32 for ch in field.data)
+    if not is_web_url(field.data) or any(
+        ch.isspace() or ord(ch) < 32 for ch in field.data
     ):
         raise ValidationError(
             "Il sito web deve essere un indirizzo che inizia con http:// o https://."
@@ -58,7 +65,7 @@ def _comment_text(form: FlaskForm, field: TextAreaField) -> None:
 class CommentForm(FlaskForm):
     author = StringField(
         "Nome",
-        filters=[_strip],
+        filters=[_one_line],
         validators=[
             InputRequired("Inserisci il tuo nome."),
             Length(max=NAME_MAX, message="Il nome può avere al massimo 245 caratteri."),
@@ -86,7 +93,9 @@ class CommentForm(FlaskForm):
             _http_url,
         ],
     )
-    comment = TextAreaField("Commento", validators=[_comment_text])
+    comment = TextAreaField(
+        "Commento", filters=[_text_without_controls], validators=[_comment_text]
+    )
     consent = BooleanField(CONSENT_LABEL)
     # A trap: hidden from people, irresistible to form-filling robots.
     website = StringField("Lascia vuoto questo campo")

@@ -75,7 +75,7 @@ def submit(slug: str):
     return response
 
 
-@bp.get("/comment/<int:comment_id>/")
+@bp.get("/comment/<int(max=2147483647):comment_id>/")
 def permalink(comment_id: int):
     """Send a ``#comment-N`` link to the comment page that shows it."""
     comment = db.session.get(Comment, comment_id) or abort(404)

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from ..models import Comment, Post
 from ..posts.queries import get_published_post
+from ..text import web_url_or_empty
 from . import bp
 from .builders import Feed, FeedItem, atom, rss
 from .queries import approved_responses, recent_comments, recent_posts
@@ -46,7 +47,7 @@ def response_item(comment: Comment, post: Post) -> FeedItem:
     if comment.is_ping:
         title = comment.source_title or comment.source_url or ""
         html = (
-            f'<p><a href="{escape(comment.source_url or "")}">'
+            f'<p><a href="{escape(web_url_or_empty(comment.source_url))}">'
             f"[…] {escape(comment.content)} […]</a></p>"
         )
     else:

@@ -18,7 +18,8 @@ from ..outbound import FetchError, Response
 from ..sanitize import clean_comment
 from ..settings import current_settings
 from ..signals import responses_changed
-from .targets import is_ours, is_web_url, match_target, normalise_url, post_url
+from ..text import is_web_url
+from .targets import is_ours, match_target, normalise_url, post_url
 from .verify import SourceReport, analyse_source
 
 # Pingback 1.0 fault codes.

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..models import OutboundPing, Post, utcnow
 from ..outbound import Fetcher, FetchError, fetcher_for
+from ..text import is_web_url
 from .discover import discover
 from .receive import (
     PingRejected,
@@ -26,7 +27,7 @@ from .receive import (
     pingable_post,
     store_response,
 )
-from .targets import is_ours, is_web_url, post_url
+from .targets import is_ours, post_url
 from .verify import parse_html
 from .xmlrpc import BadRequest, parse_response
 

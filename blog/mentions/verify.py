@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 from bs4.element import NavigableString
 
 from ..sanitize import COMMENT_TAGS, clean_comment
+from ..text import web_url_or_empty
 from .targets import normalise_url
 
 EXCERPT_CHARS = 100
@@ -167,7 +168,9 @@ def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
     author = _first(props, "author")
     if isinstance(author, dict):
         found["author_name"] = str(_first(author.get("properties", {}), "name") or "")
-        found["author_url"] = str(_first(author.get("properties", {}), "url") or "")
+        found["author_url"] = web_url_or_empty(
+            str(_first(author.get("properties", {}), "url") or "")
+        )
     elif isinstance(author, str):
         found["author_name"] = author
     content = _first(props, "content")

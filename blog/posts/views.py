@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, abort, current_app, render_template, request
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Select
 
@@ -78,7 +85,10 @@ def author(slug: str):
 def detail(slug: str):
     if not is_cacheable(request, signed_in=current_author() is not None):
         post = get_published_post(slug) or abort(404)
-        return render_post_page(post)
+        response = make_response(render_post_page(post))
+        # This page may hold the visitor's held comment or saved details.
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
     return _cached_detail(slug)
 
 

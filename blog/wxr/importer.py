@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Author, Category, Comment, Post
 from ..sanitize import clean_comment, clean_post
-from ..text import slugify
+from ..text import slugify, web_url_or_empty
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
@@ -175,7 +175,9 @@ class _Importer:
             if kind is None or status is None:
                 self.report.skipped[f"comments of type {data.type!r}"] += 1
                 continue
-            source = (data.author_url or None) if kind != "comment" else None
+            source = None
+            if kind != "comment":
+                source = web_url_or_empty(data.author_url) or None
             key = _comment_key(kind, data.author_name, data.created_at, source)
             counter = "comments" if kind == "comment" else "pingbacks"
             comment = existing.get(key)
@@ -200,7 +202,7 @@ class _Importer:
             status=status,
             author_name=data.author_name,
             author_email=data.author_email,
-            author_url=data.author_url,
+            author_url=web_url_or_empty(data.author_url),
             author_ip=data.author_ip,
             author=self.authors_by_wp_id.get(data.user_id) if data.user_id else None,
             created_at=data.created_at,

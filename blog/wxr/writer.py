@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -13,23 +12,23 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Author, Category, Comment, Post
+from ..text import strip_controls
 
 WXR_VERSION = "1.2"
 WP_NS = "http://wordpress.org/export/1.2/"
 COMMENT_APPROVED = {"approved": "1", "pending": "0", "spam": "spam", "trash": "trash"}
 POST_STATUS = {"published": "publish", "draft": "draft"}
 # Characters XML 1.0 cannot carry at all.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def cdata(text: str) -> str:
     """``text`` in a CDATA section, as WordPress writes it (``]]>`` split)."""
-    text = _INVALID_XML.sub("", text)
+    text = strip_controls(text)
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def _plain(text: str) -> str:
-    return escape(_INVALID_XML.sub("", text))
+    return escape(strip_controls(text))
 
 
 def _wp_date(value: datetime | None) -> str:

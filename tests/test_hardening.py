@@ -1,0 +1,148 @@
+"""Odd and hostile input found in review: every answer is clear, never a 500."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import feedparser
+import pytest
+from bs4 import BeautifulSoup
+from helpers_admin import add_comment, signed_in
+from helpers_comments import POST_URL, send_comment
+
+from blog.extensions import db
+from blog.mentions.verify import parse_html, read_entry
+from blog.models import Comment
+
+
+def links(html: str) -> list[str]:
+    page = BeautifulSoup(html, "html.parser")
+    return [a["href"] for a in page.find_all("a", href=True)]
+
+
+def test_stored_urls_of_another_scheme_are_never_links(app, client):
+    add_comment(
+        app, status="approved", author_name="Pippo", author_url="javascript:alert(1)"
+    )
+    add_comment(
+        app,
+        status="approved",
+        type="pingback",
+        source_url="javascript:alert(2)",
+        content="estratto",
+    )
+    public = client.get(POST_URL).get_data(as_text=True)
+    assert not [href for href in links(public) if "javascript" in href.lower()]
+    admin = signed_in(app, app.test_client())
+    queue = admin.get("/admin/comments").get_data(as_text=True)
+    assert not [href for href in links(queue) if "javascript" in href.lower()]
+    assert "javascript:alert(1)" in queue  # still shown to the author, as text
+
+
+def test_a_webmention_h_card_cannot_give_a_javascript_url():
+    html = (
+        '<div class="h-entry"><a class="p-author h-card" '
+        'href="javascript:alert(document.domain)">Mallory</a>'
+        '<div class="e-content">Ciao</div></div>'
+    )
+    entry = read_entry(parse_html(html), "https://mallory.example.org/post")
+    assert entry["author_name"] == "Mallory"
+    assert entry.get("author_url", "") == ""
+    fine = html.replace("javascript:alert(document.domain)", "https://ok.example.org/")
+    entry = read_entry(parse_html(fine), "https://mallory.example.org/post")
+    assert entry["author_url"] == "https://ok.example.org/"
+
+
+def test_placeholders_differ_in_every_process():
+    code = "from blog import pagecache; print(pagecache.CSRF_PLACEHOLDER)"
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    }
+    assert len(runs) == 2
+
+
+def test_a_comment_cannot_collect_visitors_tokens(app):
+    add_comment(
+        app,
+        status="approved",
+        content_html='<p><a href="https://x.example/?t=__CACHED_PAGE_CSRF_TOKEN__'
+        '&amp;s=csrf-">x</a></p>',
+    )
+    first = app.test_client().get(POST_URL).get_data(as_text=True)
+    second = app.test_client().get(POST_URL)
+    token = BeautifulSoup(second.get_data(as_text=True), "html.parser").select_one(
+        "input[name=csrf_token]"
+    )["value"]
+    assert token not in " ".join(links(second.get_data(as_text=True)))
+    assert "__CACHED_PAGE_CSRF_TOKEN__" in first
+
+
+def test_control_characters_do_not_break_the_feeds(app, client):
+    app.config["COMMENT_HOLD_ALL"] = False
+    response = send_comment(
+        client,
+        app,
+        "Testo\x0b con\x1b controlli",
+        author="Evil\x0bName\x1b\r\nX-Header: 1",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        comment = db.session.query(Comment).order_by(Comment.id.desc()).first()
+        assert comment.author_name == "EvilName X-Header: 1"
+        assert comment.status == "approved"
+    for url in ("/comments/feed/", POST_URL + "feed/"):
+        feed = feedparser.parse(client.get(url).get_data())
+        assert not feed.bozo, (url, feed.bozo_exception)
+        assert any("EvilName" in entry.title for entry in feed.entries)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/x%00y/", None),
+        ("get", "/category/%00/", None),
+        ("get", "/?page=1%00", None),
+        ("post", POST_URL + "comment", {"author": "a\x00b", "comment": "x"}),
+        ("post", "/webmention", {"source": "http://a\x00/", "target": "x"}),
+        ("post", "/admin/login", {"username": "a\x00", "password": "x"}),
+    ],
+)
+def test_nul_bytes_get_400(client, method, url, data):
+    assert getattr(client, method)(url, data=data).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/comment/9999999999/",
+        "/comment/" + "9" * 23 + "/",
+    ],
+)
+def test_huge_ids_are_not_found(client, url):
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/comments?page=²",
+        "/admin/comments?post=²",
+        "/admin/comments?post=" + "9" * 30,
+        "/admin/posts?page=²",
+        "/admin/comments/9999999999",
+        "/admin/posts/" + "9" * 23,
+    ],
+)
+def test_odd_admin_arguments(app, url):
+    client = signed_in(app, app.test_client())
+    assert client.get(url).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("bad", ["http://[::1", "http://[", "http://a:99999/"])
+def test_malformed_webmention_urls_get_400(client, bad):
+    response = client.post("/webmention", data={"source": bad, "target": bad})
+    assert response.status_code == 400
