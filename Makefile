@@ -11,7 +11,7 @@ SECRET_KEY_FILE := instance/secret_key
 .PHONY: run test lint db create-author bench clean migration-reset
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "python3 -m venv failed: install python3-venv"; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
@@ -49,10 +49,11 @@ lint: $(VENV)/.installed-test
 
 # Load benchmark (not part of `make test`): gunicorn on 127.0.0.1 measured by wrk.
 bench: $(VENV)/.installed
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	bash scripts/test-services.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 create-author: $(VENV)/.installed
+	$(if $(USERNAME),,$(error usage: make create-author USERNAME=name))
 	$(FLASK) create-author $(USERNAME)
 
 # Regenerate migrations/versions/0001_initial_schema.py from the models.
@@ -60,4 +61,4 @@ migration-reset: $(VENV)/.installed
 	bash scripts/migration-reset.sh
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules *.egg-info

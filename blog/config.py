@@ -41,6 +41,8 @@ MAX_CONTENT_LENGTH = 256 * 1024
 PROXY_FIX = 0
 
 # Set to True automatically when SITE_URL is https.
+# Werkzeug's method string; the tests choose a fast one, production keeps scrypt.
+PASSWORD_HASH_METHOD = "scrypt"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None
@@ -66,3 +68,17 @@ XMLRPC_MAX_BYTES = 64 * 1024
 # "off": leave the jobs queued for `flask process-mentions`. None: "thread",
 # or "off" under TESTING.
 MENTIONS_WORKER = None
+
+# Rendered post pages kept per worker process (blog/pagecache.py).
+PAGE_CACHE_SIZE = 256
+
+# Notifications of held responses (blog/mail.py). Without MAIL_SERVER the
+# message is written to the log, so a fresh install needs no mail server.
+MAIL_SERVER = ""
+MAIL_PORT = 25
+MAIL_USERNAME = ""
+MAIL_PASSWORD = ""
+MAIL_USE_TLS = False
+MAIL_FROM = "blog@localhost"
+# Where notifications go; the post author's email when empty.
+MAIL_AUTHOR = ""

@@ -22,6 +22,9 @@ from .text import strip_controls
 DEFAULT_FROM = "blog@localhost"
 _NOTIFIED = "held_notified"  # session.info key: ids already notified
 _QUEUED = "held_queued"  # session.info key: messages waiting for the commit
+# session.info key: set by bulk loaders (WordPress import) whose held comments
+# were already moderated elsewhere and must not flood the author's inbox.
+QUIET = "no_held_notifications"
 
 
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
@@ -121,6 +124,8 @@ def notify_held(comment: Comment) -> bool:
 # rows can still be read, and dropped on rollback.
 @event.listens_for(db.session, "after_flush")
 def _queue_held(session, flush_context) -> None:
+    if session.info.get(QUIET):
+        return
     held = [
         obj
         for obj in session.new

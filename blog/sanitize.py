@@ -71,7 +71,11 @@ def allowed_tags_note(tags: dict[str, tuple[str, ...]] = COMMENT_TAGS) -> str:
 
 
 def _set_ugc_rel(attrs: dict, new: bool = False) -> dict:
-    attrs[(None, "rel")] = "nofollow ugc"
+    # An anchor whose href was refused is no link: rel is only valid with href.
+    if (None, "href") in attrs:
+        attrs[(None, "rel")] = "nofollow ugc"
+    else:
+        attrs.pop((None, "rel"), None)
     return attrs
 
 

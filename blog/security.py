@@ -10,13 +10,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 
 # No inline script or style anywhere: templates link /static files only.
-# data: images allow generated avatars; everything else stays on this origin.
+# Images: this origin, data: URLs, and Gravatar for the author who chooses
+# Gravatar avatars in the settings; everything else stays on this origin.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: https://www.gravatar.com",
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",

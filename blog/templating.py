@@ -39,11 +39,17 @@ def long_date_it(value: datetime | None) -> str:
     return f"{value.day} {MONTHS_IT[value.month - 1]} {value.year} alle {value:%H:%M}"
 
 
+def iso_datetime(value: datetime | None) -> str:
+    """``2012-10-23T09:30:00``: a ``datetime`` value HTML accepts (whole seconds)."""
+    return value.isoformat(timespec="seconds") if value else ""
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the globals templates rely on."""
     app.jinja_env.filters["month_day_it"] = month_day_it
     app.jinja_env.filters["long_date_it"] = long_date_it
     app.jinja_env.filters["web_url"] = web_url_or_empty
+    app.jinja_env.filters["iso_datetime"] = iso_datetime
     app.jinja_env.globals["allowed_tags_note"] = allowed_tags_note()
 
     @app.context_processor

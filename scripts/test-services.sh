@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs the system packages the test suite needs when they are missing.
+# Installs the system packages the test suite (and `make bench`) need when missing:
+# chromium for the browser tests, Java for the Nu HTML checker, PostgreSQL's
+# binaries, wrk for the benchmark.
 # The tests start their own throwaway PostgreSQL server (tests/helpers_postgresql.py)
 # from Debian's binaries in /usr/lib/postgresql/<version>/bin; no system cluster
 # needs to run.
@@ -13,12 +15,13 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 have_initdb || missing+=(postgresql)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if ! have_initdb; then

@@ -130,6 +130,8 @@ def app(database_url, app_config):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
+            # scrypt costs ~0.2 s a hash here; one test checks it is the default.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "DATABASE_URL": database_url,
             "SITE_URL": "http://127.0.0.1:5000",
             **app_config,

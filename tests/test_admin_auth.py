@@ -25,6 +25,7 @@ THROTTLED = "Troppi tentativi, riprova più tardi."
 INVALID = "Nome utente o password non corretti."
 
 
+@pytest.mark.app_config(PASSWORD_HASH_METHOD=None)
 def test_create_author_reads_password_from_stdin(app, runner):
     result = runner.invoke(args=["create-author", "giulia"], input="s3greta-lunga\n")
     assert result.exit_code == 0, result.output

@@ -22,7 +22,7 @@ NEW_VALUES = {
     "close_after_days": "30",
     "flood_seconds": "20",
     "min_seconds": "5",
-    "avatars": "retro",
+    "avatars": "none",
 }
 
 
@@ -65,7 +65,7 @@ def test_saving_stores_every_field(app, author_client):
         close_after_days=30,
         flood_seconds=20,
         min_seconds=5,
-        avatars="retro",
+        avatars="none",
     )
     again = form_data(
         soup(author_client.get("/admin/settings")).find("form", class_="settings-form")

@@ -107,8 +107,10 @@ def assert_safe(html: str) -> None:
         for name in URL_ATTRIBUTES & set(element.attrs):
             value = BROWSER_IGNORED.sub("", element[name]).lower()
             assert re.match(r"(https?://|mailto:)", value), (name, element[name])
-        if element.name == "a":
+        if element.name == "a" and element.get("href"):
             assert element.get("rel") == ["nofollow", "ugc"]
+        if element.name == "a" and not element.get("href"):
+            assert "rel" not in element.attrs  # rel without href is invalid HTML
 
 
 @pytest.mark.parametrize("attack", ATTACKS)

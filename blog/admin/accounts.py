@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,17 +20,29 @@ THROTTLED_MESSAGE = "Troppi tentativi, riprova più tardi."
 # One message for a wrong password and for an unknown account alike.
 INVALID_MESSAGE = "Nome utente o password non corretti."
 MIN_PASSWORD_LENGTH = 8
-# Checked against when the account does not exist, so both cases cost the same.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+# Checked against when the account does not exist, so both cases cost the same;
+# one per hashing method.
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 class AccountError(ValueError):
     """A reason, in Italian, why an account cannot be created as asked."""
 
 
+def _method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+
+
 def hash_password(password: str) -> str:
-    """The stored form of ``password`` (scrypt, salted)."""
-    return generate_password_hash(password, method="scrypt")
+    """The stored form of ``password`` (salted; scrypt unless configured)."""
+    return generate_password_hash(password, method=_method())
+
+
+def _dummy_hash() -> str:
+    method = _method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-password", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def create_author(username: str, password: str) -> Author:
@@ -97,7 +110,7 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
     ):
         return LoginResult(None, 429, THROTTLED_MESSAGE)
     author = find_author(username) if username.strip() else None
-    stored = author.password_hash if author and author.password_hash else _DUMMY_HASH
+    stored = author.password_hash if author and author.password_hash else _dummy_hash()
     if check_password_hash(stored, password) and author is not None:
         for bucket, key in buckets:
             ratelimit.clear(bucket, key)

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import delete, select
 
-from ..comments.moderation import Candidate, History, decide
+from ..comments.moderation import (
+    REPLY_TOO_DEEP_MESSAGE,
+    Candidate,
+    History,
+    decide,
+)
 from ..extensions import db
 from ..models import Author, Comment
 from ..sanitize import clean_comment
@@ -127,6 +132,8 @@ def reply(
         raise ActionError(
             "Non si può rispondere a un commento nello spam o nel cestino."
         )
+    if parent.depth >= settings.thread_depth:
+        raise ActionError(REPLY_TOO_DEEP_MESSAGE)
     text = text.strip()
     if not text:
         raise ActionError("Scrivi il testo della risposta.")

@@ -138,12 +138,8 @@ class SettingsForm(FlaskForm):
     avatars = SelectField(
         "Avatar",
         choices=options(
-            ("identicon", "Identicon (generato)"),
-            ("mystery", "Persona misteriosa"),
-            ("retro", "Retro (generato)"),
-            ("monsterid", "Mostri (generati)"),
-            ("wavatar", "Wavatar (generati)"),
-            ("blank", "Vuoto"),
+            ("identicon", "Identicon generato dal blog"),
+            ("gravatar", "Gravatar (immagini da gravatar.com)"),
             ("none", "Nessun avatar"),
         ),
     )

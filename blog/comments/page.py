@@ -115,7 +115,7 @@ def render_post_page(
             replies_open=not closed and settings.thread_depth > 1,
             thread_depth=settings.thread_depth,
             moderate=author is not None
-            and "admin.comments" in current_app.view_functions,
+            and "admin.comment" in current_app.view_functions,
             cpage=comments.page if comments.page > 1 else None,
         ),
     ), status

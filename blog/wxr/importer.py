@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..extensions import db
+from ..mail import QUIET
 from ..models import Author, Category, Comment, Post
 from ..sanitize import clean_comment, clean_post
 from ..text import slugify, web_url_or_empty
@@ -246,6 +247,7 @@ def _place_in_thread(comment: Comment) -> None:
 
 def import_site(site: WxrSite) -> ImportReport:
     """Import ``site`` into the session (the caller commits)."""
+    db.session.info[QUIET] = True  # imported pending comments are not news
     importer = _Importer()
     for author in site.authors:
         importer.author(author)

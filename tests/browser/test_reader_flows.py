@@ -81,19 +81,17 @@ def test_reply_without_javascript_uses_replytocom(page_without_js, live_server):
 
 
 def test_comment_pages_and_permalinks_across_pages(page, live_server):
+    # Other tests add approved comments to the shared server: count, don't assume.
     page.goto(live_server.url + POST)
     assert page.locator("ol.commentlist > li").count() == 10
     page.click(".comment-navigation a[rel=next]")
     page.wait_for_load_state()
-    items = page.locator("ol.commentlist > li")
-    assert items.count() == 2
+    assert "cpage=2" in page.url
     assert page.locator("ol.commentlist").get_attribute("start") == "11"
+    assert page.locator("ol.commentlist > li").count() >= 2
+    last_id = page.locator("ol.commentlist > li").last.get_attribute("id")
     # A permalink to a comment on page 2 opens page 2 at that comment.
     page.goto(live_server.url + POST)
-    last_id = page.evaluate(
-        "fetch(location.href + '?cpage=2').then(r => r.text())"
-        '.then(t => t.match(/id="comment-(\\d+)"/g).pop().match(/\\d+/)[0])'
-    )
-    page.goto(f"{live_server.url}/comment/{last_id}/")
-    assert "cpage=2" in page.url and page.url.endswith(f"#comment-{last_id}")
-    assert page.locator(f"#comment-{last_id}").is_visible()
+    page.goto(f"{live_server.url}/comment/{last_id.removeprefix('comment-')}/")
+    assert "cpage=2" in page.url and page.url.endswith(f"#{last_id}")
+    assert page.locator(f"#{last_id}").is_visible()
