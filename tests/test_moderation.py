@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -179,6 +180,15 @@ def test_a_second_comment_within_the_flood_window_is_refused_with_429():
     )
     assert refuse(reader(), History(seconds_since_last=15), DEFAULTS) is None
     assert refuse(reader(), History(), DEFAULTS) is None
+
+
+def test_a_flood_window_of_zero_turns_the_rule_off():
+    # Two workers storing at the same moment can see a slightly negative gap.
+    off = replace(DEFAULTS, flood_seconds=0)
+    assert refuse(reader(), History(seconds_since_last=-0.01), off) is None
+    assert refuse(reader(), History(seconds_since_last=-0.01), DEFAULTS) == Refusal(
+        429, FLOOD_MESSAGE
+    )
 
 
 def test_the_author_is_exempt_from_the_flood_rule_but_not_duplicates():

@@ -100,6 +100,7 @@ def refuse(
     if (
         not is_ping
         and not candidate.by_author
+        and settings.flood_seconds > 0  # 0 turns the rule off
         and history.seconds_since_last is not None
         and history.seconds_since_last < settings.flood_seconds
     ):
