@@ -18,6 +18,7 @@ from ..comments.moderation import (
     History,
     decide,
 )
+from ..comments.threads import place_in_thread
 from ..extensions import db
 from ..models import Author, Comment
 from ..sanitize import clean_comment
@@ -147,9 +148,6 @@ def reply(
         move(parent, "approved")
     comment = Comment(
         post_id=parent.post_id,
-        parent_id=parent.id,
-        thread_id=parent.thread_id or parent.id,
-        depth=parent.depth + 1,
         type="comment",
         status=decision.status,
         moderation_reason=decision.reason,
@@ -161,6 +159,7 @@ def reply(
         content=text,
         content_html=html,
     )
+    place_in_thread(comment, parent)
     db.session.add(comment)
     return comment
 

@@ -29,6 +29,7 @@ from .moderation import (
     refuse,
     refuse_reply,
 )
+from .threads import place_in_thread, start_thread_if_top_level
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,6 @@ def submit_comment(
     decision = decide(candidate, history, settings)
     comment = Comment(
         post_id=post.id,
-        parent_id=parent.id if parent else None,
-        thread_id=(parent.thread_id or parent.id) if parent else None,
-        depth=parent.depth + 1 if parent else 1,
         type="comment",
         status=decision.status,
         moderation_reason=decision.reason,
@@ -114,10 +112,10 @@ def submit_comment(
         created_at=now,
         updated_at=now,
     )
+    place_in_thread(comment, parent)
     db.session.add(comment)
     db.session.flush()
-    if comment.thread_id is None:
-        comment.thread_id = comment.id
+    start_thread_if_top_level(comment)
     db.session.commit()
     if comment.status == "approved":
         responses_changed.send(current_app._get_current_object(), post_id=post.id)

@@ -42,6 +42,20 @@ class CommentsPage:
         return (self.page - 1) * self.per_page + 1
 
 
+def place_in_thread(comment: Comment, parent: Comment | None) -> None:
+    """Hang ``comment`` under ``parent`` (its thread, one level deeper), or at the
+    top; a top-level comment's thread id is its own, set once it has an id."""
+    comment.parent_id = parent.id if parent else None
+    comment.thread_id = (parent.thread_id or parent.id) if parent else None
+    comment.depth = parent.depth + 1 if parent else 1
+
+
+def start_thread_if_top_level(comment: Comment) -> None:
+    """After a flush: a top-level comment heads its own thread."""
+    if comment.thread_id is None:
+        comment.thread_id = comment.id
+
+
 def visible(owner_hash: str = "") -> ColumnElement[bool]:
     """Approved responses, and the held ones written by ``owner_hash``'s browser."""
     shown = Comment.status == "approved"
