@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,40 @@ def test_post_page_query_count_is_constant(app, client, count_queries):
 @pytest.mark.parametrize("page", ["²", "9" * 5000, "-1", "0", "1e3", " "])
 def test_odd_page_numbers_fall_back_to_the_first_page(client, page):
     assert client.get("/", query_string={"page": page}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/category/social-media-marketing/", "/author/riccardo-scarascia/"]
+)
+def test_listing_query_count_is_constant(app, client, count_queries, path):
+    with count_queries() as before:
+        assert client.get(path).status_code == 200
+    with app.app_context():
+        category = db.session.query(Post).first().categories[0]
+        for number in range(25):
+            post = Post(
+                slug=f"articolo-{number}",
+                title=f"Articolo {number}",
+                body="<p>Testo.</p>",
+                author_id=1,
+                status="published",
+                published_at=datetime(2013, 1, 1) + timedelta(days=number),
+                categories=[category],
+            )
+            db.session.add(post)
+            db.session.flush()
+            db.session.add_all(
+                Comment(
+                    post=post,
+                    status="approved",
+                    author_name="L",
+                    content="ok",
+                    content_html="<p>ok</p>",
+                )
+                for _ in range(3)
+            )
+        db.session.commit()
+    with count_queries() as after:
+        page = BeautifulSoup(client.get(path).get_data(as_text=True), "html.parser")
+    assert len(page.select(".post-summary")) == 10
+    assert after.count == before.count
