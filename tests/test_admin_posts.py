@@ -9,7 +9,7 @@ from helpers_admin import form_data, press, signed_in, soup
 from sqlalchemy import select
 
 from blog.extensions import db
-from blog.models import Post
+from blog.models import OutboundPing, Post
 from blog.signals import post_published
 
 author_client = pytest.fixture(signed_in)
@@ -200,3 +200,38 @@ def test_the_list_shows_drafts_and_published_posts(app, author_client):
     listing = soup(author_client.get("/admin/posts")).get_text()
     assert "Bozza nella lista" in listing
     assert "Chi è e chi NON è il Community Manager?!" in listing
+
+
+def test_the_editor_shows_the_pings_sent_for_the_post(app, author_client):
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug.like("chi-e-%")))
+        post_id = post.id
+        db.session.add_all(
+            [
+                OutboundPing(
+                    post_id=post_id,
+                    target_url="https://a.example.org/x",
+                    method="webmention",
+                    status="sent",
+                    result="202",
+                    attempted_at=datetime(2026, 1, 2, 3, 4, 5),
+                ),
+                OutboundPing(
+                    post_id=post_id,
+                    target_url="https://b.example.org/y",
+                    status="failed",
+                    result="nessun endpoint trovato",
+                ),
+            ]
+        )
+        db.session.commit()
+    rows = soup(author_client.get(f"/admin/posts/{post_id}")).select(
+        ".outbound-pings tbody tr"
+    )
+    cells = [
+        [td.get_text(" ", strip=True) for td in row.find_all("td")] for row in rows
+    ]
+    assert cells[0][:3] == ["https://a.example.org/x", "webmention", "inviato"]
+    assert cells[1][2:4] == ["non riuscito", "nessun endpoint trovato"]
+    other = soup(author_client.get("/admin/posts/new"))
+    assert other.select(".outbound-pings") == []

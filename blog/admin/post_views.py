@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth import author_required, current_author
 from ..extensions import db
+from ..mentions.send import outbound_pings
 from ..models import Post
 from ..sanitize import POST_TAGS, allowed_tags_note, clean_post
 from ..text import positive_int
@@ -94,6 +95,7 @@ def _editor(post: Post | None, form: PostForm):
         post=post,
         preview=preview,
         tags_note=allowed_tags_note(POST_TAGS),
+        pings=outbound_pings(post.id) if post else [],
     ), status
 
 
