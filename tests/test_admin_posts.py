@@ -167,7 +167,13 @@ def test_a_post_may_keep_its_own_slug(app, author_client):
 
 
 @pytest.mark.parametrize(
-    ("slug", "message"), [("admin", "è riservato"), ("!!!", "almeno una lettera")]
+    ("slug", "message"),
+    [
+        ("admin", "è riservato"),
+        ("comments", "è riservato"),
+        ("healthz", "è riservato"),
+        ("!!!", "almeno una lettera"),
+    ],
 )
 def test_unusable_slugs_are_refused(app, author_client, slug, message):
     response = write(author_client, editor(author_client), title="X", slug=slug)

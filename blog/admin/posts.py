@@ -16,8 +16,22 @@ from ..signals import post_published
 from ..text import slugify
 
 # Paths other pages use at the site's root; a post there would be unreachable.
+# First path segments the blog's own pages use (/comments/feed/, /comment/<id>/,
+# /avatar/<key>.svg, /healthz ...): a post there would shadow them or be shadowed.
 RESERVED_SLUGS = frozenset(
-    {"admin", "author", "category", "static", "feed", "xmlrpc", "webmention"}
+    {
+        "admin",
+        "author",
+        "avatar",
+        "category",
+        "comment",
+        "comments",
+        "feed",
+        "healthz",
+        "static",
+        "webmention",
+        "xmlrpc",
+    }
 )
 
 

@@ -23,11 +23,7 @@ def published_posts() -> Select:
 
 def get_published_post(slug: str) -> Post | None:
     """The published post with this slug, or None (drafts are never public)."""
-    return db.session.scalar(
-        select(Post)
-        .where(Post.slug == slug, Post.status == "published")
-        .options(joinedload(Post.author), selectinload(Post.categories))
-    )
+    return db.session.scalar(published_posts().where(Post.slug == slug))
 
 
 @dataclass
