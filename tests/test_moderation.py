@@ -237,3 +237,24 @@ class TestReplies:
         assert refuse_reply(Parent(7, "approved", 2), 7, settings) is None
         refusal = refuse_reply(Parent(7, "approved", 3), 7, settings)
         assert refusal == Refusal(422, REPLY_TOO_DEEP_MESSAGE)
+
+
+def test_a_candidate_is_read_from_an_unsaved_response():
+    from blog.comments.moderation import candidate_from
+    from blog.models import Comment
+
+    response = Comment(
+        content="Ciao",
+        content_html="<p>Ciao</p>",
+        author_name="Ada",
+        author_ip="127.0.0.9",
+    )
+    candidate = candidate_from(response, honeypot="x")
+    assert candidate == Candidate(
+        content="Ciao",
+        content_html="<p>Ciao</p>",
+        author_name="Ada",
+        author_ip="127.0.0.9",
+        honeypot="x",
+    )
+    assert decide(candidate, History(), DEFAULTS).status == "spam"

@@ -14,8 +14,8 @@ from sqlalchemy import delete, select
 
 from ..comments.moderation import (
     REPLY_TOO_DEEP_MESSAGE,
-    Candidate,
     History,
+    candidate_from,
     decide,
 )
 from ..comments.threads import place_in_thread
@@ -138,27 +138,21 @@ def reply(
     text = text.strip()
     if not text:
         raise ActionError("Scrivi il testo della risposta.")
-    html = clean_comment(text)
-    decision = decide(
-        Candidate(content=text, content_html=html, by_author=True),
-        History(),
-        settings,
-    )
-    if parent.status == "pending":
-        move(parent, "approved")
     comment = Comment(
         post_id=parent.post_id,
         type="comment",
-        status=decision.status,
-        moderation_reason=decision.reason,
         author_id=author.id,
         author_name=author.display_name,
         author_email=author.email,
         author_url=author.url,
         author_ip=ip,
         content=text,
-        content_html=html,
+        content_html=clean_comment(text),
     )
+    decision = decide(candidate_from(comment, by_author=True), History(), settings)
+    comment.status, comment.moderation_reason = decision.status, decision.reason
+    if parent.status == "pending":
+        move(parent, "approved")
     place_in_thread(comment, parent)
     db.session.add(comment)
     return comment

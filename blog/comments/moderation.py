@@ -46,6 +46,22 @@ class Candidate:
     seconds_to_submit: float | None = None  # form render to submission
 
 
+def candidate_from(response: object, **extra: object) -> Candidate:
+    """The candidate for a response built but not stored yet (a ``Comment``, or
+    anything with its fields), with the request-only facts in ``extra``."""
+    return Candidate(
+        content=response.content or "",
+        content_html=response.content_html or "",
+        type=response.type or "comment",
+        author_name=response.author_name or "",
+        author_email=response.author_email or "",
+        author_url=response.author_url or "",
+        author_ip=response.author_ip or "",
+        user_agent=response.user_agent or "",
+        **extra,
+    )
+
+
 @dataclass(frozen=True)
 class History:
     """What the database knows about this candidate's sender."""

@@ -20,10 +20,10 @@ from ..signals import responses_changed
 from .identity import token_hash
 from .moderation import (
     CLOSED_MESSAGE,
-    Candidate,
     History,
     Parent,
     Refusal,
+    candidate_from,
     comments_closed,
     decide,
     refuse,
@@ -76,30 +76,10 @@ def submit_comment(
         )
         if refusal:
             return Outcome(refusal=refusal)
-    content_html = clean_comment(submission.content)
-    candidate = Candidate(
-        content=submission.content,
-        content_html=content_html,
-        author_name=submission.name,
-        author_email=submission.email,
-        author_url=submission.url,
-        author_ip=submission.ip,
-        user_agent=submission.user_agent,
-        by_author=submission.author_id is not None,
-        honeypot=submission.honeypot,
-        seconds_to_submit=submission.seconds_to_submit,
-    )
     owner_hash = token_hash(submission.owner_token)
-    history = sender_history(post, submission, settings, owner_hash, now)
-    refusal = refuse(candidate, history, settings)
-    if refusal:
-        return Outcome(refusal=refusal)
-    decision = decide(candidate, history, settings)
     comment = Comment(
         post_id=post.id,
         type="comment",
-        status=decision.status,
-        moderation_reason=decision.reason,
         author_name=submission.name,
         author_email=submission.email,
         author_url=submission.url,
@@ -107,11 +87,23 @@ def submit_comment(
         user_agent=submission.user_agent[:255],
         author_id=submission.author_id,
         content=submission.content,
-        content_html=content_html,
+        content_html=clean_comment(submission.content),
         owner_token_hash=owner_hash,
         created_at=now,
         updated_at=now,
     )
+    candidate = candidate_from(
+        comment,
+        by_author=submission.author_id is not None,
+        honeypot=submission.honeypot,
+        seconds_to_submit=submission.seconds_to_submit,
+    )
+    history = sender_history(post, submission, settings, owner_hash, now)
+    refusal = refuse(candidate, history, settings)
+    if refusal:
+        return Outcome(refusal=refusal)
+    decision = decide(candidate, history, settings)
+    comment.status, comment.moderation_reason = decision.status, decision.reason
     place_in_thread(comment, parent)
     db.session.add(comment)
     db.session.flush()

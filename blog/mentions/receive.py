@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import ratelimit
-from ..comments.moderation import Candidate, History, decide
+from ..comments.moderation import History, candidate_from, decide
 from ..extensions import db
 from ..models import Comment, Post
 from ..outbound import FetchError, Response
@@ -186,16 +186,7 @@ def store_response(
         user_agent=sender.user_agent[:255],
     )
     _fill(comment, source, report)
-    candidate = Candidate(
-        content=comment.content,
-        content_html=comment.content_html,
-        type=kind,
-        author_name=comment.author_name,
-        author_url=comment.author_url,
-        author_ip=comment.author_ip,
-        user_agent=comment.user_agent,
-        internal=internal,
-    )
+    candidate = candidate_from(comment, internal=internal)
     decision = decide(candidate, History(), current_settings())
     comment.status = decision.status
     comment.moderation_reason = decision.reason
