@@ -1,11 +1,12 @@
 """Serves cached post pages before Flask runs, for anonymous readers.
 
-A cache hit costs one small SQL query (the content version) and three HMACs
-(the session cookie, the CSRF token, the form stamp) instead of a full Flask
-request. Anything unusual is passed to Flask, which renders, fills the cache and
-stays the reference: the headers replayed here are the ones Flask sent for the
-same page and version, and the tokens are made exactly as Flask-WTF and the
-comment form make them.
+A cache hit costs one small SQL query (the content version, on a database
+connection each worker thread keeps for that one read) and at most three HMACs
+(the session cookie, the CSRF token, the form stamp, each with its key derived
+once) instead of a full Flask request. Anything unusual is passed to Flask,
+which renders, fills the cache and stays the reference: the headers replayed
+here are the ones Flask sent for the same page and version, and the tokens are
+ones Flask's session and Flask-WTF read back (``blog.signing``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask
-from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 
 from .extensions import db
@@ -28,6 +29,8 @@ from .pagecache import (
     make_etag,
     personalise,
 )
+from .signing import prederived_signer, sign_json
+from .versionread import ContentVersionReader
 
 _POST_PATH = re.compile(r"/([A-Za-z0-9_-]{1,200})/")
 _CPAGE_QUERY = re.compile(r"cpage=([1-9][0-9]{0,5})")
@@ -39,7 +42,7 @@ _SKIPPED_HEADERS = {
     "vary",
     "cache-control",
 }
-_VERSION_SQL = "SELECT value FROM setting WHERE key = 'content_version'"
+_COOKIE_VALUE_SLOT = "cookie-value-slot"
 
 
 class CachedPageMiddleware:
@@ -50,10 +53,21 @@ class CachedPageMiddleware:
         self.wsgi_app = wsgi_app
         self.cache = cache
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
-        self._engine = None
-        self._session_serializer = None
-        self._stamp_serializer = URLSafeSerializer(
-            app.secret_key, salt="blog.comments.stamp"
+        self._versions: ContentVersionReader | None = None
+        # Built once: the secret key and the session settings do not change.
+        session_serializer = app.session_interface.get_signing_serializer(app)
+        self._session_serializer = session_serializer
+        self._session_signer = prederived_signer(session_serializer)
+        self._session_lifetime = int(app.permanent_session_lifetime.total_seconds())
+        self._cookie_name = app.config["SESSION_COOKIE_NAME"]
+        self._cookie_parts = _cookie_parts(app)
+        self._csrf_field = app.config["WTF_CSRF_FIELD_NAME"]
+        csrf_secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        self._csrf_signer = prederived_signer(
+            URLSafeTimedSerializer(csrf_secret, salt="wtf-csrf-token")
+        )
+        self._stamp_signer = prederived_signer(
+            URLSafeSerializer(app.secret_key, salt="blog.comments.stamp")
         )
         self._stamp_memo: tuple[int, int, str] = (0, 0, "")
 
@@ -79,7 +93,7 @@ class CachedPageMiddleware:
         csrf_token, cookie = self._csrf(session)
         if cookie:
             extra.append(("Set-Cookie", cookie))
-        body = personalise(entry, csrf_token, self._stamp).encode()
+        body = personalise(entry, csrf_token, self._stamp)
         extra += [("Content-Length", str(len(body))), ("Vary", "Cookie")]
         start_response("200 OK", headers + extra)
         return [body]
@@ -98,75 +112,52 @@ class CachedPageMiddleware:
 
     def _session(self, environ: dict) -> dict | None:
         """The visitor's session when it holds nothing but a CSRF token."""
+        if "HTTP_COOKIE" not in environ:
+            return {}
         cookies = parse_cookie(environ)
         if any(name in cookies for name in PERSONAL_COOKIES):
             return None
-        name = self.app.config["SESSION_COOKIE_NAME"]
-        if name not in cookies:
+        if self._cookie_name not in cookies:
             return {}
-        serializer = self._signing_serializer()
-        lifetime = int(self.app.permanent_session_lifetime.total_seconds())
         try:
-            data = serializer.loads(cookies[name], max_age=lifetime)
-        except BadSignature:
-            return {}
-        field = self.app.config["WTF_CSRF_FIELD_NAME"]
-        return data if isinstance(data, dict) and set(data) <= {field} else None
-
-    def _signing_serializer(self):
-        # Built once: the secret key and session settings do not change.
-        if self._session_serializer is None:
-            interface = self.app.session_interface
-            self._session_serializer = interface.get_signing_serializer(self.app)
-        return self._session_serializer
+            payload = self._session_signer.unsign(
+                cookies[self._cookie_name], max_age=self._session_lifetime
+            )
+            data = self._session_serializer.load_payload(payload)
+        except BadData:
+            # Expired, forged, or signed with an older key (SECRET_KEY_FALLBACKS):
+            # Flask knows what to do with it.
+            return None
+        if isinstance(data, dict) and set(data) <= {self._csrf_field}:
+            return data
+        return None
 
     def _stamp(self, post_id: int) -> str:
         """The comment form's render stamp; one signature per post per second."""
         now = int(time.time())
         memo_post, memo_time, value = self._stamp_memo
         if (memo_post, memo_time) != (post_id, now):
-            value = self._stamp_serializer.dumps([post_id, now])
+            value = sign_json(self._stamp_signer, [post_id, now])
             self._stamp_memo = (post_id, now, value)
         return value
 
     def _content_version(self) -> str | None:
         """The stored content version (None when the database cannot say)."""
-        if self._engine is None:
+        if self._versions is None:
             with self.app.app_context():
-                self._engine = db.engine
-        try:
-            with self._engine.connect() as connection:
-                return connection.exec_driver_sql(_VERSION_SQL).scalar() or ""
-        except Exception:  # let Flask answer, and report, whatever went wrong
-            return None
+                self._versions = ContentVersionReader(db.engine)
+        return self._versions.read()
 
     def _csrf(self, session: dict) -> tuple[str, str | None]:
         """This visitor's signed CSRF token, and a session cookie when new."""
-        config = self.app.config
-        field = config["WTF_CSRF_FIELD_NAME"]
         cookie = None
-        raw = session.get(field)
-        if not raw:
+        raw = session.get(self._csrf_field)
+        if not isinstance(raw, str) or not raw:
             # As Flask-WTF's generate_csrf: a random token kept in the session.
             raw = hashlib.sha1(os.urandom(64)).hexdigest()
-            cookie = self._session_cookie({field: raw})
-        secret = config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw), cookie
-
-    def _session_cookie(self, data: dict) -> str:
-        interface = self.app.session_interface
-        app = self.app
-        value = self._signing_serializer().dumps(data)
-        return dump_cookie(
-            interface.get_cookie_name(app),
-            value,
-            domain=interface.get_cookie_domain(app),
-            path=interface.get_cookie_path(app),
-            secure=interface.get_cookie_secure(app),
-            httponly=interface.get_cookie_httponly(app),
-            samesite=interface.get_cookie_samesite(app),
-            partitioned=interface.get_cookie_partitioned(app),
-        )
+            value = sign_json(self._session_signer, {self._csrf_field: raw})
+            cookie = value.join(self._cookie_parts)
+        return sign_json(self._csrf_signer, raw), cookie
 
     def _learn(
         self, environ: dict, start_response: Callable, key: tuple, etag: str
@@ -186,3 +177,24 @@ class CachedPageMiddleware:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, capture)
+
+
+def _cookie_parts(app: Flask) -> tuple[str, str]:
+    """The session cookie's Set-Cookie value, before and after the value.
+
+    Written once by werkzeug with the app's cookie settings; the signed value,
+    made of URL-safe characters and dots only, needs no quoting to go between.
+    """
+    interface = app.session_interface
+    header = dump_cookie(
+        interface.get_cookie_name(app),
+        _COOKIE_VALUE_SLOT,
+        domain=interface.get_cookie_domain(app),
+        path=interface.get_cookie_path(app),
+        secure=interface.get_cookie_secure(app),
+        httponly=interface.get_cookie_httponly(app),
+        samesite=interface.get_cookie_samesite(app),
+        partitioned=interface.get_cookie_partitioned(app),
+    )
+    before, after = header.split(_COOKIE_VALUE_SLOT)
+    return before, after

@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 from blog import create_app
 from blog.extensions import db
 from blog.seeding import load_seed
+from blog.signals import sql_outside_sqlalchemy
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -158,13 +159,22 @@ def runner(app):
 
 
 class QueryCounter:
-    """Counts SQL statements executed on the app's engine."""
+    """Counts SQL statements executed on the app's engine, or beside it.
 
-    def __init__(self) -> None:
+    The page cache's version read runs on a plain DBAPI connection that
+    SQLAlchemy's events do not see; it announces itself with a signal.
+    """
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
         self.statements: list[str] = []
 
     def __call__(self, conn, cursor, statement, *args) -> None:
         self.statements.append(statement)
+
+    def outside_sqlalchemy(self, sender, statement: str) -> None:
+        if sender.engine is self.engine:
+            self.statements.append(statement)
 
     @property
     def count(self) -> int:
@@ -177,13 +187,15 @@ def count_queries(app):
 
     @contextmanager
     def counting():
-        counter = QueryCounter()
         with app.app_context():
             engine = db.engine
+        counter = QueryCounter(engine)
         event.listen(engine, "before_cursor_execute", counter)
+        sql_outside_sqlalchemy.connect(counter.outside_sqlalchemy)
         try:
             yield counter
         finally:
             event.remove(engine, "before_cursor_execute", counter)
+            sql_outside_sqlalchemy.disconnect(counter.outside_sqlalchemy)
 
     return counting

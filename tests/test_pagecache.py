@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 from helpers_comments import POST_URL, send_comment, soup
-from sqlalchemy import update
+from sqlalchemy import create_engine, text, update
+from sqlalchemy.pool import NullPool
 
 from blog import create_app
 from blog.extensions import db
 from blog.models import Comment, Post
 from blog.pagecache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
+from blog.seeding import load_seed
+from blog.settings import content_version
+from blog.versionread import VERSION_SQL, ContentVersionReader
 
 
 def _approve_all(app) -> None:
@@ -147,9 +154,7 @@ def test_a_hit_served_before_flask_matches_flasks_answer(app, count_queries):
     flask_answer = app.test_client().get(POST_URL)
     with count_queries() as counter:
         hit = app.test_client().get(POST_URL)
-    assert counter.statements == [
-        "SELECT value FROM setting WHERE key = 'content_version'"
-    ]
+    assert counter.statements == [VERSION_SQL]
     for name in (
         "Content-Security-Policy",
         "X-Content-Type-Options",
@@ -174,3 +179,105 @@ def test_a_returning_visitor_keeps_the_session_the_page_gave(app):
         send_comment(client, app, "Con il token della copia in cache.").status_code
         == 302
     )
+
+
+def test_the_session_cookie_of_a_hit_has_flasks_attributes(database_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": database_url,
+            "SESSION_COOKIE_SECURE": True,
+            "SESSION_COOKIE_SAMESITE": "Strict",
+            "SESSION_COOKIE_PATH": "/",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        load_seed()
+        db.session.commit()
+    try:
+        from_flask = app.test_client().get(POST_URL).headers["Set-Cookie"]
+        from_cache = app.test_client().get(POST_URL).headers["Set-Cookie"]
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert from_flask.split(";")[1:] == from_cache.split(";")[1:]
+    assert "Secure" in from_cache and "SameSite=Strict" in from_cache
+
+
+def test_the_version_read_leaves_no_lock_behind(app, db_backend, count_queries):
+    client = app.test_client()
+    client.get(POST_URL)
+    with count_queries() as counter:
+        assert client.get(POST_URL).status_code == 200
+    assert counter.statements == [VERSION_SQL]  # answered before Flask
+    # Another session can take the strongest lock at once, without waiting.
+    with app.app_context():
+        url = db.engine.url
+    if db_backend == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN EXCLUSIVE")
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+    else:
+        engine = create_engine(url, poolclass=NullPool)
+        with engine.begin() as connection:
+            connection.execute(
+                text("LOCK TABLE setting IN ACCESS EXCLUSIVE MODE NOWAIT")
+            )
+        engine.dispose()
+
+
+def _version_backends(app) -> int:
+    """Server processes connected to the app's database, other than this one."""
+    with app.app_context():
+        return db.session.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+
+
+@pytest.mark.backends("postgresql")
+def test_version_connections_close_with_the_engine(app):
+    client = app.test_client()
+    client.get(POST_URL)
+    client.get(POST_URL)  # a hit: the version connection is open
+    with app.app_context():
+        db.engine.dispose()
+    assert _version_backends(app) == 0
+
+
+@pytest.mark.backends("postgresql")
+def test_a_lost_version_connection_is_reported_then_replaced(app):
+    with app.app_context():
+        engine = create_engine(db.engine.url, poolclass=NullPool)
+        version = content_version()
+    reader = ContentVersionReader(engine)
+    assert reader.read() == version
+    with app.app_context():  # as when the server restarts
+        db.session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        db.session.commit()
+    assert reader.read() is None  # the middleware lets Flask answer this one
+    assert reader.read() == version  # and the next one finds a new connection
+    engine.dispose()
+
+
+def test_a_forged_or_expired_session_gets_a_new_one_from_flask(app):
+    client = app.test_client()
+    client.get(POST_URL)  # fills the cache
+    client.set_cookie("session", "eyJjc3JmX3Rva2VuIjoiYWJjIn0.Zm9v.c2lnbmF0dXJl")
+    response = client.get(POST_URL)
+    assert response.status_code == 200
+    assert "session=" in response.headers["Set-Cookie"]
+    assert send_comment(client, app, "Con una sessione nuova.").status_code == 302

@@ -1,0 +1,38 @@
+"""Signed values made the way itsdangerous makes them, at one HMAC each.
+
+itsdangerous derives the signing key again (one more hash or HMAC) and builds a
+new signer for every ``dumps``, and tries zlib on every payload. The cached post
+page signs two or three values per request, so the middleware signs with a
+signer whose key was derived once, on payloads that are short random strings
+(never worth compressing). The results are ordinary itsdangerous values: the
+library's own ``loads`` (Flask's session, Flask-WTF's token check) reads them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from itsdangerous import Serializer, Signer
+from itsdangerous.encoding import base64_encode
+
+
+def prederived_signer(serializer: Serializer, salt: str | None = None) -> Signer:
+    """``serializer``'s signer for its newest key, with that key derived once.
+
+    Signatures are the same bytes the serializer's own signer makes: the derived
+    key is handed over as the key, with key derivation "none".
+    """
+    signer = serializer.make_signer(salt if salt is not None else serializer.salt)
+    return type(signer)(
+        signer.derive_key(),
+        salt=signer.salt,
+        sep=signer.sep,
+        key_derivation="none",
+        digest_method=signer.digest_method,
+    )
+
+
+def sign_json(signer: Signer, value: object) -> str:
+    """``value`` as compact JSON, base64 encoded and signed, uncompressed."""
+    payload = json.dumps(value, separators=(",", ":"))
+    return signer.sign(base64_encode(payload.encode())).decode("ascii")
