@@ -11,7 +11,7 @@ ceiling. It prints a table with the ratios to that ceiling, the SQL queries per
 page (counted in-process) and the peak memory of each worker.
 
 The ceiling and the post pages are measured in alternation, ``--rounds`` times
-(3 by default): each ratio is taken against the ceiling measured just before it,
+(5 by default): each ratio is taken against the ceiling measured just before it,
 and the table shows the median of the rounds, so that a slow moment of a shared
 machine does not decide the comparison.
 """
@@ -53,6 +53,8 @@ class Result:
     non_2xx: int
     queries: str = ""
     ratio: float | None = None  # to the ceiling measured in the same round
+    round_ratios: tuple[float, ...] = ()
+    cpu_ms: float | None = None  # server CPU time (all gunicorn processes) per request
 
 
 def free_port() -> int:
@@ -179,7 +181,29 @@ def worker_peak_memory_mb(master_pid: int) -> list[float]:
     return sorted(peaks)
 
 
-def run_wrk(name: str, url: str, args, extra: list[str] = (), env=None) -> Result:
+def server_cpu_seconds(master_pid: int) -> float:
+    """CPU time used so far by a gunicorn master, its workers and reaped workers."""
+    ticks = 0
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)"
+        parent = int(fields[1])
+        if pid == master_pid:  # utime, stime, cutime, cstime (reaped workers)
+            ticks += sum(int(value) for value in fields[11:15])
+        elif parent == master_pid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(
+    name: str, url: str, args, extra=(), env=None, server: int | None = None
+) -> Result:
+    """One wrk run; with ``server`` (a gunicorn master's pid), its CPU per request."""
+    cpu_before = server_cpu_seconds(server) if server else 0.0
     command = [
         "wrk",
         f"-t{args.threads}",
@@ -196,7 +220,12 @@ def run_wrk(name: str, url: str, args, extra: list[str] = (), env=None) -> Resul
     p50 = _latency_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = _latency_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Result(name, rps, p50, p99, int(bad.group(1)) if bad else 0)
+    result = Result(name, rps, p50, p99, int(bad.group(1)) if bad else 0)
+    if server:
+        requests = int(re.search(r"(\d+) requests in", output).group(1))
+        cpu = server_cpu_seconds(server) - cpu_before
+        result.cpu_ms = 1000 * cpu / max(requests, 1)
+    return result
 
 
 def _latency_ms(text: str) -> float:
@@ -242,7 +271,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="ceiling/post-page alternations"
+        "--rounds", type=int, default=5, help="ceiling/post-page alternations"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -274,12 +303,6 @@ def main() -> None:
     )
     results: list[Result] = []
     try:
-        for warm in (
-            static_base + "/",
-            base + POST,
-            base + "/post-con-diecimila-commenti/",
-        ):
-            urllib.request.urlopen(warm).read()
         returning = urllib.request.urlopen(base + POST).headers["Set-Cookie"]
         returning_cookie = ["-H", "Cookie: " + returning.split(";")[0]]
         post_pages = [
@@ -297,12 +320,17 @@ def main() -> None:
                 "post10k",
             ),
         ]
+        # Every worker compiles its templates and fills its page cache first.
+        warm_up = argparse.Namespace(**{**vars(args), "duration": 2})
+        run_wrk(CEILING, static_base + "/", warm_up)
+        for name, path, extra, _key in post_pages:
+            run_wrk(name, base + path, warm_up, extra)
         rounds: dict[str, list[Result]] = {}
         for _ in range(args.rounds):
-            ceiling = run_wrk(CEILING, static_base + "/", args)
+            ceiling = run_wrk(CEILING, static_base + "/", args, server=static.pid)
             rounds.setdefault(CEILING, []).append(ceiling)
             for name, path, extra, _key in post_pages:
-                result = run_wrk(name, base + path, args, extra)
+                result = run_wrk(name, base + path, args, extra, server=app.pid)
                 result.ratio = result.rps / ceiling.rps
                 rounds.setdefault(name, []).append(result)
         results.append(median_result(rounds[CEILING]))
@@ -341,6 +369,7 @@ def main() -> None:
 def median_result(runs: list[Result]) -> Result:
     """One row for several rounds of a scenario: the median of each figure."""
     ratios = [run.ratio for run in runs if run.ratio is not None]
+    cpus = [run.cpu_ms for run in runs if run.cpu_ms is not None]
     return Result(
         runs[0].name,
         statistics.median(run.rps for run in runs),
@@ -348,6 +377,8 @@ def median_result(runs: list[Result]) -> Result:
         statistics.median(run.p99_ms for run in runs),
         sum(run.non_2xx for run in runs),
         ratio=statistics.median(ratios) if ratios else None,
+        round_ratios=tuple(ratios),
+        cpu_ms=statistics.median(cpus) if cpus else None,
     )
 
 
@@ -360,14 +391,15 @@ def print_table(results: list[Result], memory: list[float], args) -> None:
     )
     print(
         "| scenario | req/s | p50 ms | p99 ms | vs ceiling | non-2xx/3xx "
-        "| SQL queries/page |"
+        "| server CPU ms/req | SQL queries/page |"
     )
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         ratio = r.ratio if r.ratio is not None else r.rps / ceiling
+        cpu = f"{r.cpu_ms:.3f}" if r.cpu_ms is not None else ""
         print(
             f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-            f"{ratio:.2f} | {r.non_2xx} | {r.queries} |"
+            f"{ratio:.2f} | {r.non_2xx} | {cpu} | {r.queries} |"
         )
     by_name = {r.name: r for r in results}
     small = by_name["post page, 12 comments, new reader"]
@@ -378,6 +410,16 @@ def print_table(results: list[Result], memory: list[float], args) -> None:
     print(
         f"12-comment post req/s / ceiling: {small.ratio:.2f} (new reader), "
         f"{returning.ratio:.2f} (returning reader)"
+    )
+    for result in (small, returning, big):
+        rounds = ", ".join(f"{ratio:.2f}" for ratio in result.round_ratios)
+        print(f"  {result.name}, ratio in each round: {rounds}")
+    cpu_ceiling = results[0].cpu_ms
+    print(
+        "Server CPU per request, ceiling / post page (the throughput ratio the "
+        f"server side allows): {cpu_ceiling / small.cpu_ms:.2f} (new reader), "
+        f"{cpu_ceiling / returning.cpu_ms:.2f} (returning reader), "
+        f"{cpu_ceiling / big.cpu_ms:.2f} (10,000-comment post)"
     )
     print(
         "Peak memory per app worker (VmHWM, MB): "

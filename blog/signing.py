@@ -1,26 +1,42 @@
 """Signed values made the way itsdangerous makes them, at one HMAC each.
 
 itsdangerous derives the signing key again (one more hash or HMAC) and builds a
-new signer for every ``dumps``, and tries zlib on every payload. The cached post
-page signs two or three values per request, so the middleware signs with a
-signer whose key was derived once, on payloads that are short random strings
-(never worth compressing). The results are ordinary itsdangerous values: the
-library's own ``loads`` (Flask's session, Flask-WTF's token check) reads them.
+new signer for every ``dumps``, computes each HMAC through the pure-Python path
+of ``hmac.new`` (its digest is a Python function, for FIPS builds), and tries
+zlib on every payload. The cached post page signs two or three values per
+request, so the middleware signs with a signer whose key was derived once and
+whose HMAC is OpenSSL's one-shot ``hmac.digest``, on payloads that are short
+random strings (never worth compressing). The results are ordinary itsdangerous
+values: the library's own ``loads`` (Flask's session, Flask-WTF's token check)
+reads them.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 
 from itsdangerous import Serializer, Signer
 from itsdangerous.encoding import base64_encode
+from itsdangerous.signer import SigningAlgorithm
+
+
+class OneShotHMAC(SigningAlgorithm):
+    """HMAC with a hashlib digest named once, computed by ``hmac.digest``."""
+
+    def __init__(self, digest_name: str) -> None:
+        self.digest_name = digest_name
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, self.digest_name)
 
 
 def prederived_signer(serializer: Serializer, salt: str | None = None) -> Signer:
     """``serializer``'s signer for its newest key, with that key derived once.
 
     Signatures are the same bytes the serializer's own signer makes: the derived
-    key is handed over as the key, with key derivation "none".
+    key is handed over as the key, with key derivation "none", and the same
+    digest computes the HMAC.
     """
     signer = serializer.make_signer(salt if salt is not None else serializer.salt)
     return type(signer)(
@@ -29,10 +45,14 @@ def prederived_signer(serializer: Serializer, salt: str | None = None) -> Signer
         sep=signer.sep,
         key_derivation="none",
         digest_method=signer.digest_method,
+        algorithm=OneShotHMAC(signer.digest_method().name),
     )
+
+
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # as itsdangerous writes it
 
 
 def sign_json(signer: Signer, value: object) -> str:
     """``value`` as compact JSON, base64 encoded and signed, uncompressed."""
-    payload = json.dumps(value, separators=(",", ":"))
+    payload = _COMPACT_JSON.encode(value)
     return signer.sign(base64_encode(payload.encode())).decode("ascii")
