@@ -53,7 +53,8 @@ class CachedPageMiddleware:
         self.wsgi_app = wsgi_app
         self.cache = cache
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
-        self._versions: ContentVersionReader | None = None
+        with app.app_context():
+            self._versions = ContentVersionReader(db.engine)
         # Built once: the secret key and the session settings do not change.
         session_serializer = app.session_interface.get_signing_serializer(app)
         self._session_serializer = session_serializer
@@ -143,9 +144,6 @@ class CachedPageMiddleware:
 
     def _content_version(self) -> str | None:
         """The stored content version (None when the database cannot say)."""
-        if self._versions is None:
-            with self.app.app_context():
-                self._versions = ContentVersionReader(db.engine)
         return self._versions.read()
 
     def _csrf(self, session: dict) -> tuple[str, str | None]:

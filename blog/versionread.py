@@ -7,22 +7,40 @@ through the engine (the same URL and connect hooks) and then detached from its
 pool. It runs in autocommit, so it never holds a transaction or a lock between
 requests: a TRUNCATE, a migration or a backup does not wait for it.
 
-The connections are closed when the engine is disposed. A forked worker opens
-its own: a handle inherited from the parent is left alone, as closing it would
-act on the parent's.
+A thread's connection is closed when the thread ends (servers such as
+``flask run`` start a thread per connection) and all of them when the engine is
+disposed. A forked worker opens its own and never closes one inherited from the
+parent: for SQLite, closing it could checkpoint or remove the write-ahead log
+the parent is using.
+
+An engine whose pool holds a single connection (an in-memory SQLite database)
+cannot spare one, so there each read borrows the pool's connection instead.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from .signals import sql_outside_sqlalchemy
 
 VERSION_SQL = "SELECT value FROM setting WHERE key = 'content_version'"
+# Connections inherited through fork: kept referenced, so never closed here.
+_INHERITED: list[object] = []
+
+
+class _KeptConnection:
+    """One thread's connection; closing follows this holder's lifetime."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+        weakref.finalize(self, _close_if_ours, connection, self.pid)
 
 
 class ContentVersionReader:
@@ -30,37 +48,45 @@ class ContentVersionReader:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._shares_one_connection = isinstance(
+            engine.pool, StaticPool | SingletonThreadPool
+        )
         self._local = threading.local()
+        self._kept: weakref.WeakSet[_KeptConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
-        self._opened: list[tuple[int, object]] = []
         event.listen(engine, "engine_disposed", self._close_all)
 
     def read(self) -> str | None:
         """The version string ("" before the first change), or None on error."""
         try:
-            connection = self._connection()
-            cursor = connection.cursor()
-            try:
-                cursor.execute(VERSION_SQL)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+            if self._shares_one_connection:
+                with self.engine.connect() as connection:
+                    row = connection.exec_driver_sql(VERSION_SQL).first()
+            else:
+                row = self._read_on_kept_connection()
         except Exception:  # the caller lets Flask answer, and report, the error
-            self._forget_current()
+            self._drop_current()
             return None
-        sql_outside_sqlalchemy.send(self, statement=VERSION_SQL)
+        if not self._shares_one_connection:  # SQLAlchemy's events saw the other
+            sql_outside_sqlalchemy.send(self, statement=VERSION_SQL)
         return (row[0] if row else None) or ""
 
-    def _connection(self):
-        pid = os.getpid()
-        if getattr(self._local, "pid", None) != pid:
-            self._local.pid = pid
-            self._local.connection = None
-        if self._local.connection is None:
-            self._local.connection = self._open()
+    def _read_on_kept_connection(self):
+        cursor = self._kept_connection().cursor()
+        try:
+            cursor.execute(VERSION_SQL)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    def _kept_connection(self):
+        kept = getattr(self._local, "kept", None)
+        if kept is None or kept.pid != os.getpid():
+            kept = _KeptConnection(self._open())
+            self._local.kept = kept
             with self._lock:
-                self._opened.append((pid, self._local.connection))
-        return self._local.connection
+                self._kept.add(kept)
+        return kept.connection
 
     def _open(self):
         pooled = self.engine.raw_connection()
@@ -71,27 +97,25 @@ class ContentVersionReader:
             connection.autocommit = True
         return connection
 
-    def _forget_current(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            with self._lock:
-                self._opened = [
-                    item for item in self._opened if item[1] is not connection
-                ]
-            _close_quietly(connection)
+    def _drop_current(self) -> None:
+        kept = getattr(self._local, "kept", None)
+        self._local.kept = None
+        if kept is not None:
+            _close_if_ours(kept.connection, kept.pid)
 
     def _close_all(self, engine: Engine | None = None) -> None:  # noqa: ARG002
-        pid = os.getpid()
         with self._lock:
-            mine = [connection for owner, connection in self._opened if owner == pid]
-            self._opened = [item for item in self._opened if item[0] != pid]
-        for connection in mine:
-            _close_quietly(connection)
+            kept = list(self._kept)
+            self._kept.clear()
+        for item in kept:
+            _close_if_ours(item.connection, item.pid)
         self._local = threading.local()
 
 
-def _close_quietly(connection) -> None:
+def _close_if_ours(connection, pid: int) -> None:
+    if os.getpid() != pid:
+        _INHERITED.append(connection)
+        return
     try:
         connection.close()
     except Exception:  # a connection that broke is closed already
