@@ -15,6 +15,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -42,6 +44,10 @@ __all__ = [
 Resolver = Callable[[str, int], list[str]]
 REDIRECTS = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# getaddrinfo has no timeout of its own: lookups run here and are waited for at
+# most the connect timeout. A lookup that hangs holds one of these threads, not
+# the request (nor more than four threads however many hang).
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blog-dns")
 
 
 class FetchError(Exception):
@@ -156,16 +162,26 @@ class Fetcher:
 
     def _resolve(self, host: str, port: int, host_allowed: bool) -> list[str]:
         if self.resolver is not None:
-            return list(self.resolver(host, port))
+            return list(self._within_time_limit(self.resolver, host, port))
         numeric = numeric_address(host)
         if numeric is not None:
             return [numeric]
         if self.only_allowed and not host_allowed and host != "localhost":
             raise FetchError("forbidden", f"{host}: nome non nella lista consentita")
         try:
-            return system_resolve(host, port)
+            return self._within_time_limit(system_resolve, host, port)
         except (OSError, UnicodeError) as error:
             raise FetchError("network", f"{host}: {error}") from None
+
+    def _within_time_limit(self, resolve: Resolver, host: str, port: int) -> list[str]:
+        lookup = _LOOKUPS.submit(resolve, host, port)
+        try:
+            return lookup.result(timeout=self.limits.connect_timeout)
+        except FutureTimeout:
+            lookup.cancel()  # still queued behind hung lookups: never run it
+            raise FetchError(
+                "timeout", f"{host}: risoluzione del nome troppo lenta"
+            ) from None
 
     def _once(
         self,

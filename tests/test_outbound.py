@@ -284,3 +284,22 @@ def test_https_checks_the_certificate_for_the_host_name(certificate):
         finally:
             tls.shutdown()
             tls.server_close()
+
+
+def test_a_name_lookup_that_hangs_ends_at_the_connect_timeout(site):
+    released = threading.Event()
+
+    def hanging_resolver(host: str, port: int) -> list[str]:
+        released.wait(10)  # a DNS server that never answers
+        return ["127.0.0.2"]
+
+    limits = Limits(connect_timeout=0.2, total_timeout=3)
+    try:
+        with pytest.raises(FetchError) as refused:
+            fetcher(resolver=hanging_resolver, limits=limits).get(
+                f"http://slow-dns.example:{site.port}/"
+            )
+    finally:
+        released.set()
+    assert refused.value.kind == "timeout"
+    assert "risoluzione del nome" in str(refused.value)
