@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 from flask import request
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.extensions import db
 from blog.security import InsecureConfigError
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
@@ -135,3 +138,22 @@ def test_healthz_reports_an_unreachable_database(tmp_path, url):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unavailable"}
+
+
+@pytest.mark.backends("postgresql")
+def test_pages_keep_working_after_the_database_server_drops_connections(app):
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        url = db.engine.url
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:  # as a PostgreSQL restart does
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    engine.dispose()
+    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 200]
+    assert client.get(POST_URL).status_code == 200
