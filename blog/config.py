@@ -14,10 +14,9 @@ SITE_TAGLINE = "Social Media e Digital Marketing"
 SITE_URL = "http://127.0.0.1:5000"
 # BLOG_DATABASE_URL wins; when unset, SQLite under the instance folder.
 DATABASE_URL = None
-# Test each pooled connection as it is taken: after a PostgreSQL restart a
-# worker's kept connections are dead, and without the ping the first request on
-# each would fail with a 500 instead of reconnecting.
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# Passed to SQLAlchemy's create_engine; pool_pre_ping is on unless set here
+# (see blog/database.py).
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 POSTS_PER_PAGE = 10
 # Entries in each RSS/Atom feed.

@@ -13,6 +13,12 @@ __all__ = ["db", "init_app"]
 
 def init_app(app: Flask) -> None:
     """Bind SQLAlchemy to ``app``."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Test each pooled connection as it is taken: after a PostgreSQL restart a
+    # worker's kept connections are dead, and without the ping the first request
+    # on each would fail with a 500 instead of reconnecting.
+    options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
 
 

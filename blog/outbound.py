@@ -11,12 +11,11 @@ bytes capped.
 from __future__ import annotations
 
 import http.client
+import os
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -44,10 +43,12 @@ __all__ = [
 Resolver = Callable[[str, int], list[str]]
 REDIRECTS = (301, 302, 303, 307, 308)
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# getaddrinfo has no timeout of its own: lookups run here and are waited for at
-# most the connect timeout. A lookup that hangs holds one of these threads, not
-# the request (nor more than four threads however many hang).
-_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="blog-dns")
+# getaddrinfo has no timeout of its own, so each lookup runs in a daemon thread
+# that the fetch waits for at most the connect timeout (and never past its
+# deadline). A lookup that hangs keeps its thread, not the request, and does not
+# hold up the process's exit; at most this many may hang at once per process.
+MAX_PENDING_LOOKUPS = 16
+_lookup_slots: tuple[int, threading.BoundedSemaphore] | None = None
 
 
 class FetchError(Exception):
@@ -130,7 +131,9 @@ class Fetcher:
         headers = {"Content-Type": content_type, "Accept": accept}
         return self._once("POST", url, body, headers, deadline)
 
-    def check_url(self, url: str) -> tuple[str, str, int, str]:
+    def check_url(
+        self, url: str, deadline: float | None = None
+    ) -> tuple[str, str, int, str]:
         """(scheme, host, port, pinned address) for ``url``, or FetchError."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -145,11 +148,11 @@ class Fetcher:
             raise FetchError("url", "porta non valida") from None
         if not host:
             raise FetchError("url", "indirizzo senza host")
-        return scheme, host, port, self._pick_address(host, port)
+        return scheme, host, port, self._pick_address(host, port, deadline)
 
-    def _pick_address(self, host: str, port: int) -> str:
+    def _pick_address(self, host: str, port: int, deadline: float | None) -> str:
         host_allowed = self.allow.allows_host(host)
-        addresses = self._resolve(host, port, host_allowed)
+        addresses = self._resolve(host, port, host_allowed, deadline)
         if not addresses:
             raise FetchError("network", f"{host}: nessun indirizzo")
         for address in addresses:
@@ -160,28 +163,23 @@ class Fetcher:
                 raise FetchError("forbidden", f"{host}: porta {port} non consentita")
         return addresses[0]
 
-    def _resolve(self, host: str, port: int, host_allowed: bool) -> list[str]:
+    def _resolve(
+        self, host: str, port: int, host_allowed: bool, deadline: float | None
+    ) -> list[str]:
+        wait = self.limits.connect_timeout
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
         if self.resolver is not None:
-            return list(self._within_time_limit(self.resolver, host, port))
+            return resolve_within(self.resolver, host, port, wait)
         numeric = numeric_address(host)
         if numeric is not None:
             return [numeric]
         if self.only_allowed and not host_allowed and host != "localhost":
             raise FetchError("forbidden", f"{host}: nome non nella lista consentita")
         try:
-            return self._within_time_limit(system_resolve, host, port)
+            return resolve_within(system_resolve, host, port, wait)
         except (OSError, UnicodeError) as error:
             raise FetchError("network", f"{host}: {error}") from None
-
-    def _within_time_limit(self, resolve: Resolver, host: str, port: int) -> list[str]:
-        lookup = _LOOKUPS.submit(resolve, host, port)
-        try:
-            return lookup.result(timeout=self.limits.connect_timeout)
-        except FutureTimeout:
-            lookup.cancel()  # still queued behind hung lookups: never run it
-            raise FetchError(
-                "timeout", f"{host}: risoluzione del nome troppo lenta"
-            ) from None
 
     def _once(
         self,
@@ -191,7 +189,7 @@ class Fetcher:
         headers: Mapping[str, str],
         deadline: float,
     ) -> Response:
-        scheme, host, port, address = self.check_url(url)
+        scheme, host, port, address = self.check_url(url, deadline)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError("timeout", "tempo scaduto")
@@ -274,6 +272,44 @@ class Fetcher:
         if time.monotonic() >= deadline:
             raise FetchError("timeout", "tempo scaduto")  # the watchdog cut it short
         return b"".join(chunks), False
+
+
+def resolve_within(resolve: Resolver, host: str, port: int, wait: float) -> list[str]:
+    """``resolve(host, port)``, or FetchError "timeout" after ``wait`` seconds.
+
+    The resolver's own exceptions are raised here as they are.
+    """
+    slots = _pending_lookup_slots()
+    if wait <= 0:
+        raise FetchError("timeout", "tempo scaduto")
+    if not slots.acquire(blocking=False):
+        raise FetchError("timeout", f"{host}: troppe risoluzioni di nomi in corso")
+    outcome: dict[str, Any] = {}
+    finished = threading.Event()
+
+    def look_up() -> None:
+        try:
+            outcome["addresses"] = list(resolve(host, port))
+        except BaseException as error:  # handed to the waiting fetch
+            outcome["error"] = error
+        finally:
+            slots.release()
+            finished.set()
+
+    threading.Thread(target=look_up, name="blog-dns", daemon=True).start()
+    if not finished.wait(wait):
+        raise FetchError("timeout", f"{host}: risoluzione del nome troppo lenta")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["addresses"]
+
+
+def _pending_lookup_slots() -> threading.BoundedSemaphore:
+    # Per process: a forked worker must not inherit its parent's count.
+    global _lookup_slots
+    if _lookup_slots is None or _lookup_slots[0] != os.getpid():
+        _lookup_slots = (os.getpid(), threading.BoundedSemaphore(MAX_PENDING_LOOKUPS))
+    return _lookup_slots[1]
 
 
 def user_agent(config: Mapping[str, Any], requester_ip: str | None = None) -> str:

@@ -7,6 +7,7 @@ but loopback.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import ssl
@@ -22,6 +23,7 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
     site_fixture,
 )
 
+from blog import outbound
 from blog.addresses import Allowlist
 from blog.outbound import Fetcher, FetchError, Limits, fetcher_for
 
@@ -303,3 +305,51 @@ def test_a_name_lookup_that_hangs_ends_at_the_connect_timeout(site):
         released.set()
     assert refused.value.kind == "timeout"
     assert "risoluzione del nome" in str(refused.value)
+
+
+def test_a_slow_lookup_ends_at_the_fetchs_deadline(site):
+    def slow_resolver(host: str, port: int) -> list[str]:
+        threading.Event().wait(1.0)  # slower than the whole fetch may take
+        return ["127.0.0.2"]
+
+    limits = Limits(connect_timeout=5, total_timeout=0.3)
+    with pytest.raises(FetchError) as refused:
+        fetcher(resolver=slow_resolver, limits=limits).get(
+            f"http://slow-dns.example:{site.port}/"
+        )
+    assert "risoluzione del nome troppo lenta" in str(refused.value)
+
+
+def test_hung_lookups_are_capped_and_their_slots_come_back(monkeypatch):
+    monkeypatch.setattr(
+        outbound, "_lookup_slots", (os.getpid(), threading.BoundedSemaphore(1))
+    )
+    released = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        released.wait(10)
+        return ["127.0.0.2"]
+
+    with pytest.raises(FetchError, match="troppo lenta"):
+        outbound.resolve_within(hanging, "hung.example", 80, 0.1)
+    with pytest.raises(FetchError, match="troppe risoluzioni"):
+        outbound.resolve_within(lambda h, p: ["127.0.0.3"], "next.example", 80, 1)
+    released.set()
+    answer = None
+    for _ in range(100):  # the hung lookup ends and gives its slot back
+        try:
+            answer = outbound.resolve_within(
+                lambda h, p: ["127.0.0.3"], "next.example", 80, 1
+            )
+            break
+        except FetchError:
+            threading.Event().wait(0.05)
+    assert answer == ["127.0.0.3"]
+
+
+def test_a_resolvers_own_error_reaches_the_caller():
+    def broken(host: str, port: int) -> list[str]:
+        raise OSError("nessun server DNS")
+
+    with pytest.raises(OSError, match="nessun server DNS"):
+        outbound.resolve_within(broken, "broken.example", 80, 1)
