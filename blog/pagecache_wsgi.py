@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask
-from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 
+from .comments.identity import signed_value_serializer
 from .extensions import db
 from .pagecache import (
     PERSONAL_COOKIES,
@@ -64,11 +65,11 @@ class CachedPageMiddleware:
         self._cookie_parts = _cookie_parts(app)
         self._csrf_field = app.config["WTF_CSRF_FIELD_NAME"]
         csrf_secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
-        self._csrf_signer = prederived_signer(
+        self._csrf_signer = prederived_signer(  # Flask-WTF's salt (not exported)
             URLSafeTimedSerializer(csrf_secret, salt="wtf-csrf-token")
         )
         self._stamp_signer = prederived_signer(
-            URLSafeSerializer(app.secret_key, salt="blog.comments.stamp")
+            signed_value_serializer(app.secret_key, "stamp")
         )
         self._stamp_memo: tuple[int, int, str] = (0, 0, "")
 

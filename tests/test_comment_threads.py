@@ -98,6 +98,12 @@ class TestReplyWithoutJavaScript:
         )
         assert page.select_one("#comment").get_text().strip() == "risposta"
 
+    def test_a_reply_to_a_pingback_is_refused(self, client, app):
+        # Item 11 of the original post is a pingback: it takes no replies.
+        response = send_comment(client, app, "risposta", comment_parent="11")
+        assert response.status_code == 422
+        assert soup(response).select_one("#comment").get_text().strip() == "risposta"
+
     def test_a_reply_to_another_posts_comment_is_refused(self, app, client):
         with app.app_context():
             other = db.session.query(Post).filter(Post.id != the_post().id).first()

@@ -225,6 +225,11 @@ class TestReplies:
         refusal = refuse_reply(Parent(7, status, 1), 7, DEFAULTS)
         assert refusal == Refusal(422, REPLY_MISSING_MESSAGE)
 
+    @pytest.mark.parametrize("kind", ["pingback", "webmention"])
+    def test_a_ping_takes_no_replies(self, kind):
+        refusal = refuse_reply(Parent(7, "approved", 1, kind), 7, DEFAULTS)
+        assert refusal == Refusal(422, REPLY_MISSING_MESSAGE)
+
     def test_a_missing_parent_is_refused(self):
         assert refuse_reply(None, 7, DEFAULTS) == Refusal(422, REPLY_MISSING_MESSAGE)
 

@@ -21,8 +21,13 @@ OWNER_COOKIE = "comment_owner"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+def signed_value_serializer(secret_key: str | bytes, purpose: str) -> URLSafeSerializer:
+    """The serializer for one kind of value ("stamp", "author", "owner")."""
+    return URLSafeSerializer(secret_key, salt=f"blog.comments.{purpose}")
+
+
 def _serializer(purpose: str) -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=f"blog.comments.{purpose}")
+    return signed_value_serializer(current_app.secret_key, purpose)
 
 
 def _loads(purpose: str, value: str | None) -> object | None:

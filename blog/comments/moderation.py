@@ -78,6 +78,12 @@ class Parent:
     post_id: int
     status: str
     depth: int
+    type: str = "comment"  # pingbacks and webmentions take no public replies
+
+
+def parent_values(comment: object) -> Parent:
+    """The ``Parent`` for a stored response (a ``Comment``, or anything alike)."""
+    return Parent(comment.post_id, comment.status, comment.depth, comment.type)
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def refuse_reply(
     parent: Parent | None, post_id: int, settings: ModerationSettings
 ) -> Refusal | None:
     """Why a reply to ``parent`` cannot be stored on post ``post_id``, or None."""
-    if parent is None or parent.status != "approved":
+    if parent is None or parent.status != "approved" or parent.type != "comment":
         return Refusal(422, REPLY_MISSING_MESSAGE)
     if parent.post_id != post_id:
         return Refusal(422, REPLY_OTHER_POST_MESSAGE)

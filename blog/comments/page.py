@@ -6,7 +6,6 @@ import time
 from dataclasses import dataclass
 
 from flask import abort, current_app, render_template, request, url_for
-from sqlalchemy import select
 
 from ..auth import current_author
 from ..extensions import db
@@ -19,7 +18,7 @@ from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
-from .moderation import comments_closed
+from .moderation import comments_closed, parent_values, refuse_reply
 from .threads import load_page
 
 
@@ -42,15 +41,10 @@ def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
     """The comment a no-JavaScript reply answers, if it may be answered."""
     if parent_id is None:
         return None
-    parent = db.session.scalar(
-        select(Comment).where(
-            Comment.id == parent_id,
-            Comment.post_id == post.id,
-            Comment.status == "approved",
-            Comment.type == "comment",
-        )
-    )
-    if parent is None or parent.depth >= current_settings().thread_depth:
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or refuse_reply(
+        parent_values(parent), post.id, current_settings()
+    ):
         return None
     return parent
 

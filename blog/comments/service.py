@@ -21,11 +21,11 @@ from .identity import token_hash
 from .moderation import (
     CLOSED_MESSAGE,
     History,
-    Parent,
     Refusal,
     candidate_from,
     comments_closed,
     decide,
+    parent_values,
     refuse,
     refuse_reply,
 )
@@ -70,7 +70,7 @@ def submit_comment(
     if submission.parent_id is not None:
         parent = db.session.get(Comment, submission.parent_id)
         refusal = refuse_reply(
-            Parent(parent.post_id, parent.status, parent.depth) if parent else None,
+            parent_values(parent) if parent else None,
             post.id,
             settings,
         )
