@@ -84,16 +84,11 @@ class Post(db.Model):
         return self.status == "published"
 
     @property
-    def comments_open(self) -> bool:
-        return self.comment_status == "open"
-
-    @property
     def pings_open(self) -> bool:
         return self.ping_status == "open"
 
 
 COMMENT_TYPES = ("comment", "pingback", "webmention")
-COMMENT_STATUSES = ("pending", "approved", "spam", "trash")
 
 
 class Comment(db.Model):

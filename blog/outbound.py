@@ -10,6 +10,7 @@ bytes capped.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import ssl
@@ -110,7 +111,7 @@ class Fetcher:
         self.resolver = resolver
         # Test mode: nothing outside the allowlist, and no DNS for other names.
         self.only_allowed = only_allowed
-        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.ssl_context = ssl_context or _default_ssl_context(os.getpid())
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
         """GET ``url``, following at most ``max_redirects`` checked redirects."""
@@ -302,6 +303,13 @@ def resolve_within(resolve: Resolver, host: str, port: int, wait: float) -> list
     if "error" in outcome:
         raise outcome["error"]
     return outcome["addresses"]
+
+
+@functools.lru_cache(maxsize=1)
+def _default_ssl_context(pid: int) -> ssl.SSLContext:  # noqa: ARG001
+    # Loading the system's CA certificates takes about 40 ms: once per process
+    # (the pid is the cache key), not for every ping received or sent.
+    return ssl.create_default_context()
 
 
 def _pending_lookup_slots() -> threading.BoundedSemaphore:

@@ -33,6 +33,8 @@ CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 STAMP_PLACEHOLDER = "stamp-" + secrets.token_hex(16)
 # Cookies that make the page personal: the owner token (held comments shown to
 # their writer), the saved commenter details (pre-filled form).
+# They are comments.identity's OWNER_COOKIE and AUTHOR_COOKIE (importing the
+# comments package here would be circular; a test keeps the two in step).
 PERSONAL_COOKIES = ("comment_owner", "comment_author")
 # Pages also change with time (comments close after N days), so entries expire.
 MAX_AGE_SECONDS = 300
@@ -89,11 +91,6 @@ class PageCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        with self._lock:
-            self._entries.clear()
 
 
 def is_cacheable(request: Request, signed_in: bool) -> bool:

@@ -80,7 +80,7 @@ class CachedPageMiddleware:
         session = self._session(environ)
         if session is None:
             return self.wsgi_app(environ, start_response)
-        version = self._content_version()
+        version = self._versions.read()
         if version is None:
             return self.wsgi_app(environ, start_response)
         etag = make_etag(version, key)
@@ -142,10 +142,6 @@ class CachedPageMiddleware:
             value = sign_json(self._stamp_signer, [post_id, now])
             self._stamp_memo = (post_id, now, value)
         return value
-
-    def _content_version(self) -> str | None:
-        """The stored content version (None when the database cannot say)."""
-        return self._versions.read()
 
     def _csrf(self, session: dict) -> tuple[str, str | None]:
         """This visitor's signed CSRF token, and a session cookie when new."""

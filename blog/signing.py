@@ -31,14 +31,14 @@ class OneShotHMAC(SigningAlgorithm):
         return hmac.digest(key, value, self.digest_name)
 
 
-def prederived_signer(serializer: Serializer, salt: str | None = None) -> Signer:
+def prederived_signer(serializer: Serializer) -> Signer:
     """``serializer``'s signer for its newest key, with that key derived once.
 
     Signatures are the same bytes the serializer's own signer makes: the derived
     key is handed over as the key, with key derivation "none", and the same
     digest computes the HMAC.
     """
-    signer = serializer.make_signer(salt if salt is not None else serializer.salt)
+    signer = serializer.make_signer(serializer.salt)
     return type(signer)(
         signer.derive_key(),
         salt=signer.salt,

@@ -353,3 +353,8 @@ def test_a_resolvers_own_error_reaches_the_caller():
 
     with pytest.raises(OSError, match="nessun server DNS"):
         outbound.resolve_within(broken, "broken.example", 80, 1)
+
+
+def test_fetchers_share_one_tls_context_per_process():
+    # Building one loads the system's CA certificates (tens of milliseconds).
+    assert fetcher().ssl_context is fetcher().ssl_context

@@ -13,9 +13,10 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
 from blog.extensions import db
 from blog.models import Comment, Post
-from blog.pagecache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
+from blog.pagecache import CSRF_PLACEHOLDER, PERSONAL_COOKIES, STAMP_PLACEHOLDER
 from blog.seeding import load_seed
 from blog.settings import content_version
 from blog.versionread import VERSION_SQL, ContentVersionReader
@@ -337,3 +338,7 @@ def test_an_in_memory_database_keeps_its_one_connection():
     assert soup(second).select_one("#comments h2").get_text() == "12 Responses"
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_personal_cookies_are_the_ones_the_comment_form_sets():
+    assert set(PERSONAL_COOKIES) == {OWNER_COOKIE, AUTHOR_COOKIE}

@@ -117,8 +117,6 @@ def endpoint_urls() -> dict:
 @post_published.connect
 def on_post_published(sender, post, **extra) -> None:
     """Plan pings for the post's links now; send them outside the request."""
-    if "mentions" not in getattr(sender, "blueprints", {}):
-        return
     plan_pings(post)
     db.session.commit()
     jobs.submit(send_pending, post.id)
