@@ -20,7 +20,6 @@ from .models import Comment, Post
 from .text import strip_controls
 
 DEFAULT_FROM = "blog@localhost"
-_NOTIFIED = "held_notified"  # session.info key: ids already notified
 _QUEUED = "held_queued"  # session.info key: messages waiting for the commit
 # session.info key: set by bulk loaders (WordPress import) whose held comments
 # were already moderated elsewhere and must not flood the author's inbox.
@@ -51,14 +50,6 @@ def deliver(message: EmailMessage) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(message)
-
-
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Build and deliver one message; a mail failure is logged, never raised."""
-    try:
-        deliver(build_message(to, subject, body))
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("Email to %s failed", to)
 
 
 def admin_url(endpoint: str, **values) -> str:
@@ -103,22 +94,6 @@ def held_message(comment: Comment) -> EmailMessage:
     )
 
 
-def notify_held(comment: Comment) -> bool:
-    """Email the author about a held response, once; False when nothing was sent."""
-    if comment.status != "pending" or comment.id is None:
-        return False
-    notified = db.session.info.setdefault(_NOTIFIED, set())
-    if comment.id in notified:
-        return False
-    notified.add(comment.id)
-    try:
-        deliver(held_message(comment))
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("Notification for comment %s failed", comment.id)
-        return False
-    return True
-
-
 # Any response inserted as pending is announced once its transaction commits,
 # whichever feature stored it; the message is built at flush time, while the
 # rows can still be read, and dropped on rollback.
@@ -144,11 +119,7 @@ def _queue_held(session, flush_context) -> None:
 @event.listens_for(db.session, "after_commit")
 def _send_queued(session) -> None:
     queue = session.info.pop(_QUEUED, {})
-    notified = session.info.setdefault(_NOTIFIED, set())
     for comment_id, message in queue.items():
-        if comment_id in notified:
-            continue
-        notified.add(comment_id)
         try:
             deliver(message)
         except (OSError, smtplib.SMTPException):

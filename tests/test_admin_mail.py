@@ -38,40 +38,12 @@ def test_a_held_comment_is_mailed_once_with_its_text_and_links(app, outbox):
     assert f"Cestino: {base}?azione=trash" in body
 
 
-def test_a_feature_calling_notify_held_after_its_commit_sends_no_second_mail(
-    app, outbox
-):
-    with app.app_context():
-        comment = Comment(post_id=1, status="pending", content="Una volta sola")
-        db.session.add(comment)
-        db.session.commit()
-        assert len(outbox) == 1
-        assert mail.notify_held(comment) is False
-    assert len(outbox) == 1
-
-
-def test_notify_held_sends_for_a_comment_that_became_pending(app, outbox):
-    comment_id = add_comment(app, status="approved")
-    assert outbox == []
-    with app.app_context():
-        comment = db.session.get(Comment, comment_id)
-        comment.status = "pending"
-        db.session.commit()
-        assert outbox == []  # an update is not announced by itself
-        assert mail.notify_held(comment) is True
-        assert mail.notify_held(comment) is False
-    assert len(outbox) == 1
-
-
 def test_approved_spam_and_the_authors_own_are_not_mailed(app, outbox):
     add_comment(app, status="approved")
     add_comment(app, status="spam")
     author_id = add_author(app)
     add_comment(app, status="pending", author_id=author_id)
     assert outbox == []
-    with app.app_context():
-        spam = db.session.scalar(db.select(Comment).where(Comment.status == "spam"))
-        assert mail.notify_held(spam) is False
 
 
 def test_a_rolled_back_comment_is_not_mailed(app, outbox):
