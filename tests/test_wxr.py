@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
 from helpers_wxr import WXR
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blog import create_app
 from blog.extensions import db
@@ -261,3 +261,17 @@ def test_autop_wraps_loose_text_and_keeps_blocks():
 def test_ping_excerpt_drops_wordpress_ellipses_and_tags():
     assert ping_excerpt("[&#8230;] un <b>estratto</b> [&#8230;]") == "un estratto"
     assert ping_excerpt("[...] altro […]") == "altro"
+
+
+def test_an_existing_account_is_matched_as_sign_in_matches_it(app, runner, wxr_file):
+    with app.app_context():
+        db.session.add(Author(username="Mario", slug="mario", display_name="Mario"))
+        db.session.commit()
+    import_file(runner, wxr_file)
+    with app.app_context():
+        names = db.session.scalars(
+            select(Author.username).where(func.lower(Author.username) == "mario")
+        ).all()
+        post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
+        assert names == ["Mario"]  # no second "mario" that sign-in could not tell apart
+        assert post.author.username == "Mario"

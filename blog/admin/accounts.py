@@ -58,7 +58,7 @@ def create_author(username: str, password: str) -> Author:
     if author is None:
         author = Author(
             username=username,
-            slug=_free_author_slug(slugify(username) or "autore"),
+            slug=free_author_slug(slugify(username) or "autore"),
             display_name=username,
         )
         db.session.add(author)
@@ -66,7 +66,8 @@ def create_author(username: str, password: str) -> Author:
     return author
 
 
-def _free_author_slug(base: str) -> str:
+def free_author_slug(base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``…: the first slug no author has."""
     taken = set(
         db.session.scalars(
             select(Author.slug).where(Author.slug.like(f"{base}%"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..admin.accounts import find_author, free_author_slug
 from ..extensions import db
 from ..mail import QUIET
 from ..models import Author, Category, Comment, Post
@@ -80,11 +81,13 @@ class _Importer:
         self.categories_seen: set[str] = set()
 
     def author(self, data: WxrAuthor) -> Author:
-        author = db.session.scalar(select(Author).where(Author.username == data.login))
+        author = find_author(data.login)  # as sign-in matches it: any case
         if author is None:
             author = Author(
                 username=data.login,
-                slug=self._free_author_slug(slugify(data.display_name or data.login)),
+                slug=free_author_slug(
+                    slugify(data.display_name or data.login) or "autore"
+                ),
                 display_name=data.display_name or data.login,
                 email=data.email,
             )
@@ -96,13 +99,6 @@ class _Importer:
         self.authors[data.login] = author
         self.authors_by_wp_id[data.wp_id] = author
         return author
-
-    def _free_author_slug(self, base: str) -> str:
-        slug, n = base or "autore", 1
-        while db.session.scalar(select(Author.id).where(Author.slug == slug)):
-            n += 1
-            slug = f"{base}-{n}"
-        return slug
 
     def category(self, data: WxrCategory) -> Category:
         # Names in non-Latin scripts slugify to nothing: a stable hash instead.
