@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .comments.threads import start_thread_if_top_level
 from .extensions import db
 from .models import Author, Category, Comment, Post
 from .sanitize import clean_comment, clean_post
@@ -82,7 +83,7 @@ def _add_responses(post: Post, author: Author, responses: list[dict]) -> None:
             comment.author_url = item.get("url", "")
         db.session.add(comment)
         db.session.flush()
-        comment.thread_id = comment.id
+        start_thread_if_top_level(comment)
 
 
 def load_seed() -> int:

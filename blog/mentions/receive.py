@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import ratelimit
 from ..comments.moderation import History, candidate_from, decide
+from ..comments.threads import start_thread_if_top_level
 from ..extensions import db
 from ..models import Comment, Post
 from ..outbound import FetchError, Response
@@ -192,7 +193,7 @@ def store_response(
     comment.moderation_reason = decision.reason
     db.session.add(comment)
     db.session.flush()
-    comment.thread_id = comment.id
+    start_thread_if_top_level(comment)
     return comment
 
 
