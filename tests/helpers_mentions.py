@@ -178,10 +178,15 @@ def call(client, method: str, *params) -> object:
 
 def fault_code(client, method: str, *params) -> int:
     """The fault code the endpoint answers with (fails if it succeeds)."""
+    return fault_of(client, method, *params).faultCode
+
+
+def fault_of(client, method: str, *params) -> xmlrpc.client.Fault:
+    """The fault the endpoint answers with (fails if it succeeds)."""
     try:
         call(client, method, *params)
     except xmlrpc.client.Fault as fault:
-        return fault.faultCode
+        return fault
     raise AssertionError("expected a fault")
 
 

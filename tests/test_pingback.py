@@ -12,6 +12,7 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
     add_post,
     call,
     fault_code,
+    fault_of,
     loopback_site_fixture,
     mention_app_fixture,
     post_url,
@@ -209,14 +210,16 @@ def test_unreachable_source_is_0x10(client, site, target):
 def test_source_on_loopback_is_refused(client, loopback_site, target, host):
     loopback_site.page("/", source_page(target))
     source = f"http://{host}:{loopback_site.port}/"
-    assert fault_code(client, "pingback.ping", source, target) == 0x10
+    fault = fault_of(client, "pingback.ping", source, target)
+    assert fault.faultCode == 0x10 and "vietato" in fault.faultString
     assert loopback_site.requests == []
 
 
 def test_redirect_to_a_private_address_is_refused(client, site, loopback_site, target):
     loopback_site.page("/", source_page(target))
     source = site.redirect("/via", loopback_site.url("/"))
-    assert fault_code(client, "pingback.ping", source, target) == 0x10
+    fault = fault_of(client, "pingback.ping", source, target)
+    assert fault.faultCode == 0x10 and "127.0.0.1 vietato" in fault.faultString
     assert loopback_site.requests == []
 
 
@@ -229,7 +232,8 @@ def test_dns_answer_pointing_to_loopback_is_refused(client, mention_app, target)
 
     mention_app.config["OUTBOUND_RESOLVER"] = resolver
     source = "http://innocuo.example:8080/post"
-    assert fault_code(client, "pingback.ping", source, target) == 0x10
+    fault = fault_of(client, "pingback.ping", source, target)
+    assert fault.faultCode == 0x10 and "127.0.0.1 vietato" in fault.faultString
     assert asked == ["innocuo.example"]
 
 

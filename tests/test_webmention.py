@@ -240,6 +240,7 @@ def test_forbidden_source_is_rejected_without_connecting(client, mention_app, ta
         drain(mention_app)
         assert loopback.requests == []
     assert status_of(client, response)["status"] == "rejected"
+    assert "vietato" in status_of(client, response)["detail"]
 
 
 def test_own_post_as_source_is_approved_from_the_database(client, mention_app, target):
