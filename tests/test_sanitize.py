@@ -125,10 +125,6 @@ def test_attack_corpus_leaves_nothing_executable(attack):
     ]
 
 
-def test_the_corpus_is_large_enough():
-    assert len(ATTACKS) >= 40
-
-
 def test_disallowed_tags_are_shown_as_text():
     body = tree(clean_comment("<script>alert(1)</script> e <img src=x>"))
     assert body.find("script") is None and body.find("img") is None

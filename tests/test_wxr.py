@@ -231,15 +231,18 @@ def test_export_then_import_into_an_empty_blog_round_trips(
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "reason"),
     [
-        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]><rss>&x;</rss>',
-        "<rss><channel><title>Solo RSS</title></channel></rss>",
-        "<rss><channel>",
+        (
+            '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]><rss>&x;</rss>',
+            "Refused unsafe XML",
+        ),
+        ("<rss><channel><title>Solo RSS</title></channel></rss>", "Not a WordPress"),
+        ("<rss><channel>", "Not well-formed XML"),
     ],
 )
 def test_unsafe_or_foreign_files_are_refused_with_nothing_imported(
-    app, runner, tmp_path, document
+    app, runner, tmp_path, document, reason
 ):
     path = tmp_path / "bad.xml"
     path.write_text(document)
@@ -247,7 +250,7 @@ def test_unsafe_or_foreign_files_are_refused_with_nothing_imported(
         before = snapshot()
     result = runner.invoke(args=["import-wxr", str(path)])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ")
+    assert result.output.startswith(f"Error: {reason}")
     with app.app_context():
         assert snapshot() == before
 

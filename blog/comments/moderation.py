@@ -118,10 +118,9 @@ def refuse(
     """The reason to turn the request away, or None when it may be stored."""
     if history.duplicate:
         return Refusal(409, DUPLICATE_MESSAGE)
-    is_ping = candidate.type != "comment"
+    # Only the comment form comes here: pings have their own limits per source.
     if (
-        not is_ping
-        and not candidate.by_author
+        not candidate.by_author
         and settings.flood_seconds > 0  # 0 turns the rule off
         and history.seconds_since_last is not None
         and history.seconds_since_last < settings.flood_seconds
