@@ -3,7 +3,7 @@ outside the request, microformats, update and delete."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from blog.extensions import db
 from blog.mentions import jobs
+from blog.mentions.receive import published_at
 from blog.models import Comment, WebmentionRequest, utcnow
 
 H_ENTRY = """<!doctype html><html><head><title>Una replica</title></head><body>
@@ -110,6 +111,7 @@ def test_accepted_with_status_url_then_verified_outside_the_request(
     assert mention.author_name == "Giulia Bianchi"
     assert mention.author_url == "https://autrice.example/"
     assert mention.source_title == "Una replica"
+    assert mention.created_at == datetime(2012, 10, 24, 7, 30)  # its published, UTC
     assert "questo articolo" in mention.content and "[...]" not in mention.content
     html = mention.content_html
     assert (
@@ -301,3 +303,17 @@ def test_request_abandoned_by_a_dead_worker_is_taken_up_again(
         db.session.commit()
     assert drain(mention_app) == 1
     assert status_of(client, response)["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2012-10-24T09:30:00+02:00", datetime(2012, 10, 24, 7, 30)),
+        ("2012-10-24 09:30", datetime(2012, 10, 24, 9, 30)),
+        ("2099-01-01T00:00:00Z", None),  # a date to come is not believed
+        ("ieri", None),
+        ("", None),
+    ],
+)
+def test_the_published_date_of_an_h_entry(value, expected):
+    assert published_at(value, datetime(2026, 11, 28, 12, 0)) == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -14,7 +14,7 @@ from .. import ratelimit
 from ..comments.moderation import History, candidate_from, decide
 from ..comments.threads import start_thread_if_top_level
 from ..extensions import db
-from ..models import Comment, Post
+from ..models import Comment, Post, utcnow
 from ..outbound import FetchError, Response
 from ..sanitize import clean_comment
 from ..settings import current_settings
@@ -168,6 +168,24 @@ def _fill(comment: Comment, source: str, report: SourceReport) -> None:
     comment.content_html = report.content_html or clean_comment(report.excerpt)
     comment.author_name = (report.author_name or report.title or host)[:245]
     comment.author_url = (report.author_url or source)[:200]
+    published = published_at(report.published, utcnow())
+    if published is not None:
+        comment.created_at = published
+
+
+def published_at(value: str, now: datetime) -> datetime | None:
+    """An h-entry's ``published`` as naive UTC; None when unreadable or future.
+
+    The date is the source's claim: a date to come is not believed, so that a
+    response cannot pin itself to the end of the list.
+    """
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment if moment <= now else None
 
 
 def store_response(
