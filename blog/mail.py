@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import event
@@ -18,6 +17,7 @@ from sqlalchemy import event
 from .extensions import db
 from .models import Comment, Post
 from .text import strip_controls
+from .urls import site_url
 
 DEFAULT_FROM = "blog@localhost"
 _QUEUED = "held_queued"  # session.info key: messages waiting for the commit
@@ -52,15 +52,6 @@ def deliver(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-def admin_url(endpoint: str, **values) -> str:
-    """An absolute admin link under SITE_URL, built without a request."""
-    site = urlsplit(current_app.config.get("SITE_URL") or "http://127.0.0.1:5000")
-    adapter = current_app.url_map.bind(
-        site.netloc, script_name=site.path or "/", url_scheme=site.scheme or "http"
-    )
-    return adapter.build(endpoint, values, force_external=True)
-
-
 TYPE_NAMES = {"comment": "commento", "pingback": "pingback", "webmention": "webmention"}
 
 
@@ -85,9 +76,9 @@ def held_message(comment: Comment) -> EmailMessage:
         ("spam", "Spam"),
         ("trash", "Cestino"),
     ):
-        url = admin_url("admin.comment", comment_id=comment.id, azione=action)
+        url = site_url("admin.comment", comment_id=comment.id, azione=action)
         lines.append(f"{label}: {url}")
-    lines.append(f"Tutti in attesa: {admin_url('admin.queue', view='pending')}")
+    lines.append(f"Tutti in attesa: {site_url('admin.queue', view='pending')}")
     to = current_app.config.get("MAIL_AUTHOR") or post.author.email
     return build_message(
         to, f"[{post.title}] Da moderare: {comment.author_name}", "\n".join(lines)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, request
 from markupsafe import Markup, escape
 
 from ..models import Comment, Post
 from ..posts.queries import get_published_post
 from ..text import web_url_or_empty
+from ..urls import post_guid, post_url, site_url
 from . import bp
 from .builders import Feed, FeedItem, atom, rss
 from .queries import approved_responses, recent_comments, recent_posts
@@ -18,21 +19,12 @@ RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
-def absolute(endpoint: str, **values) -> str:
-    """The canonical address of ``endpoint`` on SITE_URL."""
-    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
-def _site_guid(path: str) -> str:
-    return current_app.config["SITE_URL"].rstrip("/") + path
-
-
 def post_item(post: Post) -> FeedItem:
     """A post as a feed entry, with its full sanitised body."""
     return FeedItem(
         title=post.title,
-        link=absolute("posts.detail", slug=post.slug),
-        guid=_site_guid(f"/?p={post.id}"),
+        link=post_url(post),
+        guid=post_guid(post.id),
         published=post.published_at or post.created_at,
         updated=post.updated_at,
         author=post.author.display_name,
@@ -55,8 +47,8 @@ def response_item(comment: Comment, post: Post) -> FeedItem:
         html = comment.content_html
     return FeedItem(
         title=title,
-        link=absolute("posts.detail", slug=post.slug) + f"#comment-{comment.id}",
-        guid=_site_guid(f"/?p={post.id}#comment-{comment.id}"),
+        link=post_url(post) + f"#comment-{comment.id}",
+        guid=f"{post_guid(post.id)}#comment-{comment.id}",
         published=comment.created_at,
         author=comment.author_name,
         summary=_plain(html),
@@ -83,8 +75,8 @@ def _posts_feed() -> Feed:
     config = current_app.config
     return Feed(
         title=config["SITE_NAME"],
-        link=absolute("posts.index"),
-        self_url=absolute(request.endpoint),
+        link=site_url("posts.index"),
+        self_url=site_url(request.endpoint),
         description=config["SITE_TAGLINE"],
         items=[post_item(post) for post in recent_posts(_limit())],
     )
@@ -105,8 +97,8 @@ def post_responses(slug: str):
     post = get_published_post(slug) or abort(404)
     feed = Feed(
         title=f"Commenti a: {post.title}",
-        link=absolute("posts.detail", slug=post.slug),
-        self_url=absolute("feeds.post_responses", slug=post.slug),
+        link=post_url(post),
+        self_url=site_url("feeds.post_responses", slug=post.slug),
         description=f"Commenti e pingback a «{post.title}»",
         items=[response_item(c, post) for c in approved_responses(post, _limit())],
     )
@@ -118,8 +110,8 @@ def comments_rss():
     config = current_app.config
     feed = Feed(
         title=f"Commenti a: {config['SITE_NAME']}",
-        link=absolute("posts.index"),
-        self_url=absolute("feeds.comments_rss"),
+        link=site_url("posts.index"),
+        self_url=site_url("feeds.comments_rss"),
         description=f"Gli ultimi commenti su {config['SITE_NAME']}",
         items=[response_item(c, c.post) for c in recent_comments(_limit())],
     )

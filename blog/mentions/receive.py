@@ -20,7 +20,8 @@ from ..sanitize import clean_comment
 from ..settings import current_settings
 from ..signals import responses_changed
 from ..text import is_web_url
-from .targets import is_ours, match_target, normalise_url, post_url
+from ..urls import post_url
+from .targets import is_ours, match_target, normalise_url
 from .verify import SourceReport, analyse_source
 
 # Pingback 1.0 fault codes.

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import OutboundPing, Post, utcnow
 from ..outbound import Fetcher, FetchError, fetcher_for
 from ..text import is_web_url
+from ..urls import post_url
 from .discover import discover
 from .receive import (
     PingRejected,
@@ -27,7 +28,7 @@ from .receive import (
     pingable_post,
     store_response,
 )
-from .targets import is_ours, post_url
+from .targets import is_ours
 from .verify import parse_html
 from .xmlrpc import BadRequest, parse_response
 

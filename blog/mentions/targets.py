@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from flask import current_app
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import MapAdapter, RequestRedirect
+from werkzeug.routing import RequestRedirect
 
 from ..extensions import db
 from ..models import Post
+from ..urls import site_root, url_adapter
 
 
 def normalise_url(url: str) -> str:
@@ -33,37 +33,16 @@ def normalise_url(url: str) -> str:
     return urlunsplit(("", netloc, path, parts.query, ""))
 
 
-def _site() -> str:
-    return current_app.config["SITE_URL"].rstrip("/") + "/"
-
-
-def _adapter() -> MapAdapter:
-    site = urlsplit(_site())
-    return current_app.url_map.bind(
-        site.netloc, script_name=site.path, url_scheme=site.scheme
-    )
-
-
-def site_url(endpoint: str, **values: object) -> str:
-    """The absolute URL of ``endpoint`` under SITE_URL (works outside a request)."""
-    return _adapter().build(endpoint, values, force_external=True)
-
-
-def post_url(post: Post) -> str:
-    """The public URL of a post."""
-    return site_url("posts.detail", slug=post.slug)
-
-
 def is_ours(url: str) -> bool:
     """Whether ``url`` lies under SITE_URL (http and https alike)."""
-    site = normalise_url(_site())
+    site = normalise_url(site_root())
     candidate = normalise_url(url)
     return candidate == site or candidate.startswith(site + "/")
 
 
 def local_path(url: str) -> str:
     """The path of one of our URLs below SITE_URL's own path."""
-    site_path = urlsplit(_site()).path.rstrip("/")
+    site_path = urlsplit(site_root()).path.rstrip("/")
     path = urlsplit(url).path or "/"
     return path[len(site_path) :] or "/" if path.startswith(site_path) else path
 
@@ -80,7 +59,7 @@ def match_target(url: str) -> TargetMatch:
     """Find the post a URL of ours points to (published or not)."""
     path = local_path(url)
     try:
-        endpoint, values = _adapter().match(path, method="GET")
+        endpoint, values = url_adapter().match(path, method="GET")
     except RequestRedirect as redirect:
         # /slug without the trailing slash: follow the canonical form once.
         return match_target(urljoin(url, redirect.new_url))

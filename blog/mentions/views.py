@@ -9,10 +9,10 @@ from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..outbound import fetcher_for
 from ..signals import post_published
+from ..urls import site_url
 from . import bp, jobs
 from .receive import GENERIC, Sender, approved_pingbacks, receive_pingback
 from .send import plan_pings, send_pending
-from .targets import site_url
 from .webmention import STATUS_TEXT, InvalidWebmention, accept_webmention
 from .xmlrpc import METHODS, dispatch, fault
 

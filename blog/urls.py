@@ -1,0 +1,38 @@
+"""The blog's absolute URLs, built from SITE_URL (in a request or outside one)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from werkzeug.routing import MapAdapter
+
+from .models import Post
+
+
+def site_root() -> str:
+    """SITE_URL with exactly one trailing slash."""
+    return current_app.config["SITE_URL"].rstrip("/") + "/"
+
+
+def url_adapter() -> MapAdapter:
+    """The app's URL map bound to SITE_URL: builds and matches our own URLs."""
+    site = urlsplit(site_root())
+    return current_app.url_map.bind(
+        site.netloc, script_name=site.path, url_scheme=site.scheme
+    )
+
+
+def site_url(endpoint: str, **values: object) -> str:
+    """The absolute URL of ``endpoint`` under SITE_URL."""
+    return url_adapter().build(endpoint, values, force_external=True)
+
+
+def post_url(post: Post) -> str:
+    """The public URL of a post."""
+    return site_url("posts.detail", slug=post.slug)
+
+
+def post_guid(post_id: int) -> str:
+    """A post's permanent id, as WordPress writes it (``SITE_URL/?p=ID``)."""
+    return f"{site_root()}?p={post_id}"
