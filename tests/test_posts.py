@@ -322,3 +322,31 @@ def test_listing_query_count_is_constant(app, client, count_queries, path):
         page = BeautifulSoup(client.get(path).get_data(as_text=True), "html.parser")
     assert len(page.select(".post-summary")) == 10
     assert after.count == before.count
+
+
+def test_posts_published_in_the_same_second_form_one_chain(app, client):
+    with app.app_context():
+        seeded = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
+        twins = [
+            Post(
+                slug=f"gemello-{n}",
+                title=f"Gemello {n}",
+                body="<p>Uscito nello stesso secondo.</p>",
+                author_id=seeded.author_id,
+                status="published",
+                published_at=datetime(2030, 1, 1, 9, 0),
+            )
+            for n in (1, 2, 3)
+        ]
+        db.session.add_all(twins)
+        db.session.commit()
+
+    def nav(slug: str) -> tuple[str | None, str | None]:
+        page = client.get(f"/{slug}/").get_data(as_text=True)
+        html = BeautifulSoup(page, "html.parser")
+        links = [html.select_one(f".post-nav a.{kind}") for kind in ("prev", "next")]
+        return tuple(link["href"] if link else None for link in links)
+
+    assert nav("gemello-1")[1] == "/gemello-2/"
+    assert nav("gemello-2") == ("/gemello-1/", "/gemello-3/")
+    assert nav("gemello-3") == ("/gemello-2/", None)

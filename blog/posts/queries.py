@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -34,14 +34,27 @@ class Neighbours:
 
 def get_neighbours(post: Post) -> Neighbours:
     """The published posts just before and just after ``post``."""
-    base = select(Post).where(Post.status == "published", Post.id != post.id)
+    # Ordered by (published_at, id), so posts published in the same second
+    # still form one chain instead of pointing at each other.
+    base = select(Post).where(Post.status == "published")
+    same_time = Post.published_at == post.published_at
     previous = db.session.scalar(
-        base.where(Post.published_at <= post.published_at)
+        base.where(
+            or_(
+                Post.published_at < post.published_at,
+                and_(same_time, Post.id < post.id),
+            )
+        )
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(1)
     )
     following = db.session.scalar(
-        base.where(Post.published_at >= post.published_at)
+        base.where(
+            or_(
+                Post.published_at > post.published_at,
+                and_(same_time, Post.id > post.id),
+            )
+        )
         .order_by(Post.published_at.asc(), Post.id.asc())
         .limit(1)
     )
