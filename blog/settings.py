@@ -27,6 +27,11 @@ class ModerationSettings:
     min_seconds: int = 3
     avatars: str = "identicon"
 
+    def __post_init__(self) -> None:
+        # A page holds at least one thread, whatever the config says: the
+        # paging arithmetic divides by it.
+        object.__setattr__(self, "comments_per_page", max(self.comments_per_page, 1))
+
 
 # Setting key -> config key holding its default.
 CONFIG_KEYS = {

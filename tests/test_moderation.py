@@ -25,7 +25,7 @@ from blog.comments.moderation import (
     refuse_reply,
 )
 from blog.sanitize import clean_comment
-from blog.settings import ModerationSettings
+from blog.settings import ModerationSettings, build_settings
 
 NOW = datetime(2024, 5, 1, 12, 0)
 DEFAULTS = ModerationSettings()
@@ -263,3 +263,8 @@ def test_a_candidate_is_read_from_an_unsaved_response():
         honeypot="x",
     )
     assert decide(candidate, History(), DEFAULTS).status == "spam"
+
+
+def test_a_comment_page_holds_at_least_one_thread():
+    assert ModerationSettings(comments_per_page=0).comments_per_page == 1
+    assert build_settings({}, {"comments_per_page": "-5"}).comments_per_page == 1

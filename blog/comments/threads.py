@@ -78,7 +78,7 @@ def _thread_order(settings: ModerationSettings) -> tuple:
 
 def count_pages(total_threads: int, settings: ModerationSettings) -> int:
     """How many comment pages ``total_threads`` threads fill (at least one)."""
-    per_page = max(settings.comments_per_page, 1)
+    per_page = settings.comments_per_page
     return max((total_threads + per_page - 1) // per_page, 1)
 
 
@@ -96,7 +96,7 @@ def load_page(
     pages = count_pages(top_level, settings)
     if page > pages:
         return None
-    per_page = max(settings.comments_per_page, 1)
+    per_page = settings.comments_per_page
     roots = db.session.scalars(
         select(Comment)
         .where(Comment.post_id == post.id, Comment.parent_id.is_(None), shown)
@@ -163,4 +163,4 @@ def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> 
             before,
         )
     )
-    return earlier // max(settings.comments_per_page, 1) + 1
+    return earlier // settings.comments_per_page + 1
