@@ -52,14 +52,15 @@ def deliver(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-TYPE_NAMES = {"comment": "commento", "pingback": "pingback", "webmention": "webmention"}
-
-
 def held_message(comment: Comment) -> EmailMessage:
     """The notification for a held response: its text and moderation links."""
     # By id, not ``comment.post``: inside a flush the relationship may be unset.
+    # The queue's own labels (imported here: the admin package imports this one).
+    from .admin.actions import ACTIONS
+    from .admin.queue import TYPE_LABELS
+
     post = db.session.get(Post, comment.post_id)
-    kind = TYPE_NAMES.get(comment.type, comment.type)
+    kind = TYPE_LABELS.get(comment.type, comment.type).lower()
     lines = [
         f"Un nuovo {kind} su «{post.title}» è in attesa di moderazione.",
         "",
@@ -71,13 +72,9 @@ def held_message(comment: Comment) -> EmailMessage:
         comment.content,
         "",
     ]
-    for action, label in (
-        ("approve", "Approva"),
-        ("spam", "Spam"),
-        ("trash", "Cestino"),
-    ):
+    for action in ("approve", "spam", "trash"):
         url = site_url("admin.comment", comment_id=comment.id, azione=action)
-        lines.append(f"{label}: {url}")
+        lines.append(f"{ACTIONS[action].label}: {url}")
     lines.append(f"Tutti in attesa: {site_url('admin.queue', view='pending')}")
     to = current_app.config.get("MAIL_AUTHOR") or post.author.email
     return build_message(
