@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from markupsafe import Markup
 from sqlalchemy import (
     Column,
     ForeignKey,
@@ -16,6 +17,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+
+# Characters of body text a post shows where its excerpt is empty.
+SUMMARY_LENGTH = 280
 
 
 def utcnow() -> datetime:
@@ -82,6 +86,16 @@ class Post(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    @property
+    def summary(self) -> str:
+        """The excerpt, or the start of the body's text (listings and feeds)."""
+        if self.excerpt:
+            return self.excerpt
+        text = " ".join(Markup(self.body or "").striptags().split())
+        if len(text) <= SUMMARY_LENGTH:
+            return text
+        return text[:SUMMARY_LENGTH].rsplit(" ", 1)[0] + "…"
 
     @property
     def pings_open(self) -> bool:

@@ -350,3 +350,12 @@ def test_posts_published_in_the_same_second_form_one_chain(app, client):
     assert nav("gemello-1")[1] == "/gemello-2/"
     assert nav("gemello-2") == ("/gemello-1/", "/gemello-3/")
     assert nav("gemello-3") == ("/gemello-2/", None)
+
+
+def test_a_post_summary_is_its_excerpt_or_the_start_of_its_text():
+    assert Post(excerpt="In breve.", body="<p>Tutto.</p>").summary == "In breve."
+    assert Post(excerpt="", body="<p>Corto <em>e</em> chiaro.</p>").summary == (
+        "Corto e chiaro."
+    )
+    long = Post(excerpt="", body="<p>" + "parola " * 100 + "</p>").summary
+    assert long.endswith("parola…") and len(long) <= 281

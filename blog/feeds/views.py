@@ -29,7 +29,7 @@ def post_item(post: Post) -> FeedItem:
         updated=post.updated_at,
         author=post.author.display_name,
         categories=[category.name for category in post.categories],
-        summary=post.excerpt or _plain(post.body)[:300],
+        summary=post.summary,
         content_html=post.body,
     )
 
