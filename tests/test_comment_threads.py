@@ -18,6 +18,7 @@ from helpers_comments import (
 )
 
 from blog.comments.avatars import avatar_key
+from blog.comments.threads import is_visible
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
 
@@ -318,3 +319,19 @@ class TestNoInlineCode:
         ):
             assert needed in source
         assert "innerHTML" not in source
+
+
+@pytest.mark.parametrize(
+    ("status", "owner", "shown"),
+    [
+        ("approved", "", True),
+        ("pending", "", False),
+        ("pending", "mine", True),
+        ("pending", "someone-else", False),
+        ("spam", "mine", True),  # the spammer learns nothing
+        ("trash", "mine", False),
+    ],
+)
+def test_who_sees_a_response(status, owner, shown):
+    comment = Comment(status=status, owner_token_hash="mine")
+    assert is_visible(comment, owner) is shown

@@ -70,6 +70,14 @@ def visible(owner_hash: str = "") -> ColumnElement[bool]:
     return shown
 
 
+def is_visible(comment: Comment, owner_hash: str = "") -> bool:
+    """``visible`` for one loaded response."""
+    if comment.status == "approved":
+        return True
+    mine = bool(owner_hash) and comment.owner_token_hash == owner_hash
+    return mine and comment.status in HELD_STATUSES
+
+
 def _thread_order(settings: ModerationSettings) -> tuple:
     if settings.comment_order == "newest":
         return (Comment.created_at.desc(), Comment.id.desc())

@@ -25,7 +25,7 @@ from .identity import (
 )
 from .page import render_post_page
 from .service import Submission, refuse_closed, submit_comment
-from .threads import HELD_STATUSES, page_of
+from .threads import is_visible, page_of
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
@@ -80,11 +80,8 @@ def permalink(comment_id: int):
     """Send a ``#comment-N`` link to the comment page that shows it."""
     comment = db.session.get(Comment, comment_id) or abort(404)
     owner_hash = token_hash(owner_token(request))
-    mine = owner_hash and comment.owner_token_hash == owner_hash
-    if comment.status != "approved" and not (mine and comment.status in HELD_STATUSES):
-        abort(404)
     post = comment.post
-    if post.status != "published":
+    if not (is_visible(comment, owner_hash) and post.is_published):
         abort(404)
     page = page_of(comment, current_settings(), owner_hash)
     return redirect(
