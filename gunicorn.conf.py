@@ -26,6 +26,12 @@ max_requests_jitter = 2000
 # secret key) stops start-up with one clear message instead of failing workers.
 preload_app = True
 
+# gunicorn would take SCRIPT_NAME and PATH_INFO from request headers sent by
+# the addresses in forwarded_allow_ips (127.0.0.1 by default): any local client
+# could then choose the prefix of every link on a page. The blog's root comes
+# from SITE_URL instead, so no header may set it.
+forwarder_headers = ""
+
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 # The combined format plus the duration. With BLOG_PROXY_FIX set, ProxyFix has

@@ -19,6 +19,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app
 from sqlalchemy import event, insert, update
@@ -93,9 +94,21 @@ class PageCache:
                 self._entries.popitem(last=False)
 
 
+def site_script_root(app: Flask) -> str:
+    """The path SITE_URL mounts the blog at ("" at the root of the host).
+
+    Only requests made under it share cached pages: a ``SCRIPT_NAME`` a client
+    or a proxy header chose would otherwise be written into every link of a
+    page served to everybody else.
+    """
+    return urlsplit(app.config["SITE_URL"]).path.rstrip("/")
+
+
 def is_cacheable(request: Request, signed_in: bool) -> bool:
     """Whether this request may get (and fill) the shared cached page."""
     if request.method != "GET" or signed_in:
+        return False
+    if request.script_root != site_script_root(current_app):
         return False
     if any(name in request.cookies for name in PERSONAL_COOKIES):
         return False

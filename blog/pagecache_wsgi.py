@@ -29,6 +29,7 @@ from .pagecache import (
     finish_headers,
     make_etag,
     personalise,
+    site_script_root,
 )
 from .signing import prederived_signer, sign_json
 from .versionread import ContentVersionReader
@@ -54,6 +55,7 @@ class CachedPageMiddleware:
         self.wsgi_app = wsgi_app
         self.cache = cache
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
+        self._script_root = site_script_root(app)
         with app.app_context():
             self._versions = ContentVersionReader(db.engine)
         # Built once: the secret key and the session settings do not change.
@@ -102,6 +104,8 @@ class CachedPageMiddleware:
 
     def _cache_key(self, environ: dict) -> tuple | None:
         if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        if environ.get("SCRIPT_NAME", "") != self._script_root:
             return None
         match = _POST_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:

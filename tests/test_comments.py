@@ -311,6 +311,21 @@ class TestRulesThroughTheForm:
         response = send_comment(client, app, "quarto", email="altra@example.org")
         assert response.status_code == 429
 
+    @pytest.mark.parametrize("rule", ["duplicate", "flood"])
+    def test_a_refused_comment_is_never_sanitised(self, app, client, monkeypatch, rule):
+        send_comment(client, app, "Stesso testo")
+        if rule == "duplicate":
+            self.age_existing_comments(app)
+        cleaned = []
+        monkeypatch.setattr(
+            "blog.comments.service.clean_comment", lambda text: cleaned.append(text)
+        )
+        response = send_comment(
+            client, app, "Stesso testo" if rule == "duplicate" else "a-" * 30_000
+        )
+        assert response.status_code == (409 if rule == "duplicate" else 429)
+        assert cleaned == []
+
     def test_after_the_flood_window_a_new_comment_is_fine(self, app, client):
         send_comment(client, app, "primo")
         self.age_existing_comments(app)

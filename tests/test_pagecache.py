@@ -342,3 +342,18 @@ def test_an_in_memory_database_keeps_its_one_connection():
 
 def test_the_personal_cookies_are_the_ones_the_comment_form_sets():
     assert set(PERSONAL_COOKIES) == {OWNER_COOKIE, AUTHOR_COOKIE}
+
+
+@pytest.mark.parametrize("prefix", ["//evil.example", "/altro"])
+def test_a_chosen_script_name_never_reaches_another_reader(app, prefix):
+    attacker = app.test_client()
+    for _ in range(3):  # once to fill the cache, then as hits would be
+        poisoned = attacker.get(POST_URL, environ_overrides={"SCRIPT_NAME": prefix})
+        assert poisoned.status_code == 200
+        # The attacker sees their own prefix: Flask rendered it for them alone.
+        assert prefix + "/" in poisoned.get_data(as_text=True)
+        assert poisoned.headers.get("ETag") is None
+    for _ in range(2):  # a miss that fills the cache, then a hit
+        html = app.test_client().get(POST_URL).get_data(as_text=True)
+        assert prefix + "/" not in html
+        assert 'action="/chi-e-e-chi-non-e-il-community-manager/comment"' in html

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import re
+import signal
+import sys
+from contextlib import contextmanager
 
 import pytest
 from bs4 import BeautifulSoup
 
-from blog.sanitize import COMMENT_TAGS, clean_comment, is_safe_url
+from blog.sanitize import (
+    COMMENT_TAGS,
+    MAX_DEPTH,
+    MAX_LINES,
+    MAX_LINKS,
+    MAX_MARKUP,
+    clean_comment,
+    is_safe_url,
+)
 
 # Markup the sanitiser itself adds around the whitelist.
 STRUCTURE_TAGS = {"p", "br"}
@@ -219,3 +230,111 @@ def test_is_safe_url(url, safe):
 def test_empty_and_comment_only_input_give_no_markup():
     assert clean_comment("   \n\n ") == ""
     assert clean_comment("<!-- nascosto -->") == ""
+
+
+# Inputs that made the cleaner slow: bleach's linkifier backtracked on "a-a-a-",
+# html5lib spent tens of microseconds on every stray "<" and went quadratic on
+# deep nesting. Each is 64 KB, the size of the largest comment.
+ADVERSARIAL = {
+    "a- run": "a-" * 32_000,
+    "dotted run": "a." * 32_000,
+    "run of <": "<" * 65_000,
+    "10,000 nested inline tags": "<b><i>" * 5_000 + "x",
+    "URLs": "https://example.org/a " * 2_900,
+    "unfinished tags": "<a x " * 13_000,
+    "entities": "&egrave;" * 8_000,
+    "line breaks": "a\n" * 32_000,
+}
+
+
+def python_lines(function, argument) -> int:
+    """Python lines run by ``function(argument)``: the work done, not the time."""
+    lines = 0
+
+    def trace(frame, event, arg):
+        nonlocal lines
+        lines += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        function(argument)
+    finally:
+        sys.settrace(None)
+    return lines
+
+
+@contextmanager
+def hang_guard(seconds: int):
+    """Fail instead of hanging: the quadratic cleaner took 17 s on 64 KB."""
+
+    def expire(signum, frame):
+        raise AssertionError(f"cleaning took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_any_comment_up_to_the_size_limit_is_cleaned_with_bounded_work(name):
+    text = ADVERSARIAL[name]
+    assert len(text.encode()) <= 65_525
+    with hang_guard(3):
+        lines = python_lines(clean_comment, text)
+    # 64 KB of prose runs about 190,000 lines; every input above ran 4 to 12
+    # million before the defusing pass (and "a-" spent 17 s inside a regex).
+    assert lines < 400_000, lines
+
+
+def test_markup_past_the_budget_is_kept_as_text():
+    body = tree(clean_comment("<b>x</b> " * 1_000))
+    assert 0 < len(body.find_all("b")) <= MAX_MARKUP
+    assert body.get_text().count("x") == 1_000
+    assert body.get_text().count("<b>") == 1_000 - len(body.find_all("b"))
+
+
+def test_deep_nesting_is_cut_and_the_rest_shown_as_text():
+    body = tree(clean_comment("<b>" * 100 + "fondo"))
+    assert len(body.find_all("b")) == MAX_DEPTH
+    assert body.get_text() == "<b>" * (100 - MAX_DEPTH) + "fondo"
+
+
+def test_stray_angle_brackets_and_ampersands_are_text():
+    html = clean_comment("1 < 2 && 3 > 2, <<x>> &egrave; &#233; &nope")
+    assert tree(html).get_text() == "1 < 2 && 3 > 2, <<x>> è é &nope"
+
+
+def test_the_stand_ins_cannot_be_smuggled_in():
+    body = tree(clean_comment("\ue000script\ue001gt; <b>ok</b>"))
+    assert body.find("script") is None
+    assert body.get_text() == "script\ue001gt; ok".replace("\ue001", "")
+
+
+def test_many_bare_urls_stop_being_linked_after_the_limit():
+    body = tree(clean_comment("https://example.org/ " * 500))
+    assert len(body.find_all("a")) == MAX_LINKS
+    assert body.get_text().count("https://example.org/") == 500
+
+
+def test_many_lines_become_spaces_after_the_limit():
+    body = tree(clean_comment("riga\n" * 2_000))
+    assert len(body.find_all("br")) == MAX_LINES - 1
+    assert body.get_text().split() == ["riga"] * 2_000
+
+
+@pytest.mark.parametrize(
+    ("text", "href"),
+    [
+        ("(vedi https://example.org/a_(b)).", "https://example.org/a_(b)"),
+        ("https://example.org/?a=1&b=2!", "https://example.org/?a=1&b=2"),
+        ("«www.example.it/pagina»", "http://www.example.it/pagina%C2%BB"),
+    ],
+)
+def test_bare_url_ends_before_the_sentence_punctuation(text, href):
+    link = tree(clean_comment(text)).a
+    assert link["href"] in (href, href.replace("%C2%BB", "»"))

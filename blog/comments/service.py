@@ -87,21 +87,23 @@ def submit_comment(
         user_agent=submission.user_agent[:255],
         author_id=submission.author_id,
         content=submission.content,
-        content_html=clean_comment(submission.content),
         owner_token_hash=owner_hash,
         created_at=now,
         updated_at=now,
     )
-    candidate = candidate_from(
-        comment,
-        by_author=submission.author_id is not None,
-        honeypot=submission.honeypot,
-        seconds_to_submit=submission.seconds_to_submit,
-    )
+    extra = {
+        "by_author": submission.author_id is not None,
+        "honeypot": submission.honeypot,
+        "seconds_to_submit": submission.seconds_to_submit,
+    }
+    # The refusals need no markup: they come before the text is cleaned, so a
+    # refused request never pays for the sanitiser.
     history = sender_history(post, submission, settings, owner_hash, now)
-    refusal = refuse(candidate, history, settings)
+    refusal = refuse(candidate_from(comment, **extra), history, settings)
     if refusal:
         return Outcome(refusal=refusal)
+    comment.content_html = clean_comment(submission.content)
+    candidate = candidate_from(comment, **extra)
     decision = decide(candidate, history, settings)
     comment.status, comment.moderation_reason = decision.status, decision.reason
     place_in_thread(comment, parent)

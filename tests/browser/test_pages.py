@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -127,3 +129,17 @@ def test_post_page_screenshots(browser, live_server, artifacts, name, width, hei
     # Nothing overflows sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
+
+
+def test_gunicorn_takes_no_script_name_from_a_request_header(live_server):
+    """A local client cannot choose the prefix of the links others are served."""
+    address = urlsplit(live_server.url)
+    for _ in range(3):
+        connection = http.client.HTTPConnection(address.hostname, address.port)
+        connection.request(
+            "GET", "//evil.example" + POST, headers={"SCRIPT_NAME": "//evil.example"}
+        )
+        assert connection.getresponse().status == 404
+        connection.close()
+    with urllib.request.urlopen(live_server.url + POST) as response:
+        assert b"evil.example" not in response.read()
