@@ -37,6 +37,9 @@ class Author(db.Model):
     title: Mapped[str] = mapped_column(String(120), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(200), default="")
+    # Sessions and device cookies carry the version they were made at; raising it
+    # (sign-out everywhere, a new password) makes every older one worthless.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     posts: Mapped[list[Post]] = relationship(back_populates="author")
 

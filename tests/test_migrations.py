@@ -8,11 +8,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from blog import create_app
 from blog.extensions import db
-from blog.models import Comment, Post
+from blog.models import Author, Comment, Post
+from blog.ops.schema import INITIAL_REVISION
 from blog.seeding import load_seed
 
 
@@ -103,3 +104,18 @@ def test_upgrade_db_and_init_db_twice_change_nothing(bare_app):
     with bare_app.app_context():
         assert current_revision() == head_revision()
         assert db.session.scalar(select(func.count()).select_from(Post)) == 3
+
+
+def test_authors_from_before_session_versions_start_at_version_one(bare_app):
+    with bare_app.app_context():
+        flask_migrate.upgrade(revision=INITIAL_REVISION)
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO author (username, slug, display_name, email,"
+                    " password_hash, title, bio, url)"
+                    " VALUES ('anna', 'anna', 'Anna', '', '', '', '', '')"
+                )
+            )
+        flask_migrate.upgrade()
+        assert db.session.scalar(select(Author.session_version)) == 1
