@@ -1,4 +1,8 @@
-"""Who is signed in: the session holds the author's id, nothing else."""
+"""Who is signed in: the session holds the author's id and session version.
+
+A session counts only while its version is the author's current one, so raising
+the version (``end_all_sessions``) signs out every browser at once.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +15,44 @@ from flask import g, redirect, request, session, url_for
 from .extensions import db
 from .models import Author
 
+SESSION_AUTHOR = "author_id"
+SESSION_VERSION = "session_version"
+
 
 def current_author() -> Author | None:
     """The signed-in author for this request, or None (cached on ``g``)."""
     if "author" not in g:
-        author_id = session.get("author_id")
-        g.author = db.session.get(Author, author_id) if author_id else None
+        author_id = session.get(SESSION_AUTHOR)
+        author = db.session.get(Author, author_id) if author_id else None
+        # A session from before the last "sign out everywhere" or password
+        # change (or from before versions existed) is a revoked one.
+        if author is not None and session.get(SESSION_VERSION) != (
+            author.session_version
+        ):
+            author = None
+        g.author = author
     return g.author
 
 
 def sign_in(author: Author) -> None:
     """Start a fresh session for ``author`` (a new session, against fixation)."""
     session.clear()
-    session["author_id"] = author.id
+    session[SESSION_AUTHOR] = author.id
+    session[SESSION_VERSION] = author.session_version
     session.permanent = True
     g.author = author
 
 
 def sign_out() -> None:
-    """End the author's session."""
+    """End this browser's session only."""
     session.clear()
     g.author = None
+
+
+def end_all_sessions(author: Author) -> None:
+    """Revoke every session and device cookie of ``author`` (caller commits)."""
+    # Raised in SQL, so two revocations at once both take effect.
+    author.session_version = Author.session_version + 1
 
 
 def author_required(view: Callable[..., Any]) -> Callable[..., Any]:

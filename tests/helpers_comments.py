@@ -8,9 +8,10 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
+from blog.auth import SESSION_AUTHOR, SESSION_VERSION
 from blog.comments.identity import form_stamp
 from blog.extensions import db
-from blog.models import Comment, Post
+from blog.models import Author, Comment, Post
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 POST_SLUG = POST_URL.strip("/")
@@ -74,8 +75,12 @@ def set_status(app: Flask, comment_id: int, status: str) -> None:
 
 
 def sign_in_author(client: FlaskClient, author_id: int = 1) -> None:
+    """Give ``client`` the session a sign-in as this author would."""
+    with client.application.app_context():
+        version = db.session.get(Author, author_id).session_version
     with client.session_transaction() as session:
-        session["author_id"] = author_id
+        session[SESSION_AUTHOR] = author_id
+        session[SESSION_VERSION] = version
 
 
 def add_comment(

@@ -8,14 +8,15 @@ import sqlite3
 import threading
 
 import pytest
-from helpers_comments import POST_URL, send_comment, soup
+from helpers_comments import POST_URL, send_comment, sign_in_author, soup
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.auth import end_all_sessions
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
 from blog.extensions import db
-from blog.models import Comment, Post
+from blog.models import Author, Comment, Post
 from blog.pagecache import CSRF_PLACEHOLDER, PERSONAL_COOKIES, STAMP_PLACEHOLDER
 from blog.seeding import load_seed
 from blog.settings import content_version
@@ -144,14 +145,24 @@ def test_another_worker_sees_the_change_at_once(app, tmp_path):
 def test_signed_in_or_personal_requests_are_never_cached(app, count_queries):
     client = app.test_client()
     client.get(POST_URL)
-    with client.session_transaction() as session:
-        session["author_id"] = 1
+    sign_in_author(client)
     with count_queries() as counter:
         html = client.get(POST_URL).get_data(as_text=True)
     assert counter.count > 1
     assert "Stai commentando come Riccardo Scarascia" in html
     replying = client.get(POST_URL + "?replytocom=1")
     assert 'name="robots"' in replying.get_data(as_text=True)
+
+
+def test_a_revoked_session_reads_the_post_page_as_a_reader(app):
+    client = app.test_client()
+    sign_in_author(client)
+    with app.app_context():
+        end_all_sessions(db.session.get(Author, 1))
+        db.session.commit()
+    page = soup(client.get(POST_URL))
+    assert "Stai commentando come" not in page.get_text()
+    assert page.select_one("form.comment-form input[name=author]") is not None
 
 
 def test_a_hit_served_before_flask_matches_flasks_answer(app, count_queries):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import ratelimit
+from ..auth import end_all_sessions
 from ..extensions import db
 from ..models import Author
 from ..text import slugify
@@ -46,7 +47,7 @@ def _dummy_hash() -> str:
 
 
 def create_author(username: str, password: str) -> Author:
-    """A new author, or the existing one with a new password (caller commits)."""
+    """A new author, or the old one with a new password, signed out (caller commits)."""
     username = username.strip()
     if not username or len(username) > 60:
         raise AccountError("Il nome utente deve avere da 1 a 60 caratteri.")
@@ -55,7 +56,10 @@ def create_author(username: str, password: str) -> Author:
             f"La password deve avere almeno {MIN_PASSWORD_LENGTH} caratteri."
         )
     author = find_author(username)
-    if author is None:
+    if author is not None:
+        # A new password is the usual answer to a leak: old sessions end with it.
+        end_all_sessions(author)
+    else:
         author = Author(
             username=username,
             slug=free_author_slug(slugify(username) or "autore"),

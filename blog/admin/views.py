@@ -11,7 +11,13 @@ from flask import (
     url_for,
 )
 
-from ..auth import author_required, current_author, sign_in, sign_out
+from ..auth import (
+    author_required,
+    current_author,
+    end_all_sessions,
+    sign_in,
+    sign_out,
+)
 from ..extensions import db
 from . import bp
 from .accounts import authenticate
@@ -67,6 +73,16 @@ def login():
 def logout():
     sign_out()
     flash("Sei uscito.")
+    return redirect(url_for("admin.login"))
+
+
+@bp.post("/logout-everywhere")
+@author_required
+def logout_everywhere():
+    end_all_sessions(current_author())
+    db.session.commit()
+    sign_out()
+    flash("Sei uscito da tutti i dispositivi.")
     return redirect(url_for("admin.login"))
 
 

@@ -1,0 +1,117 @@
+"""Ending sessions: this browser's, or every browser's at once."""
+
+from __future__ import annotations
+
+from helpers_admin import PASSWORD, add_author, csrf_from, log_in, press, soup
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Author
+
+SIGNED_OUT_EVERYWHERE = "Sei uscito da tutti i dispositivi."
+
+
+def captured_copy(app, client):
+    """Another browser holding a copy of ``client``'s session cookie (a thief's)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    thief = app.test_client()
+    thief.set_cookie(cookie.key, cookie.value)
+    return thief
+
+
+def opens_the_admin(client) -> bool:
+    response = client.get("/admin/comments")
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith("/admin/login?next=")
+        return False
+    assert response.status_code == 200
+    return True
+
+
+def session_version(app, username: str = "riccardo") -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(Author.session_version).where(Author.username == username)
+        )
+
+
+def test_sign_out_everywhere_ends_every_session_including_a_captured_one(app, client):
+    add_author(app)
+    assert log_in(client).status_code == 302
+    thief = captured_copy(app, client)
+    laptop = app.test_client()
+    assert log_in(laptop).status_code == 302
+    assert opens_the_admin(thief)
+
+    response = press(client, soup(client.get("/admin/")), "Esci da tutti i dispositivi")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/login"
+    login_page = client.get("/admin/login").get_data(as_text=True)
+    assert SIGNED_OUT_EVERYWHERE in login_page
+
+    assert not opens_the_admin(client)
+    assert not opens_the_admin(thief)
+    assert not opens_the_admin(laptop)
+    # Signing in again works, with a session the thief's copy is not.
+    assert log_in(client).status_code == 302
+    assert opens_the_admin(client)
+    assert not opens_the_admin(thief)
+
+
+def test_a_new_password_from_create_author_ends_every_session(app, client, runner):
+    add_author(app)
+    assert log_in(client).status_code == 302
+    thief = captured_copy(app, client)
+    result = runner.invoke(args=["create-author", "riccardo"], input="nuova-password\n")
+    assert result.exit_code == 0, result.output
+    assert not opens_the_admin(thief)
+    assert not opens_the_admin(client)
+    assert log_in(client, password="nuova-password").status_code == 302
+    assert opens_the_admin(client)
+
+
+def test_sign_out_ends_this_browsers_session_only(app, client):
+    add_author(app)
+    laptop = app.test_client()
+    for browser in (client, laptop):
+        assert log_in(browser).status_code == 302
+    before = session_version(app)
+    response = client.post(
+        "/admin/logout", data={"csrf_token": csrf_from(client, "/admin/")}
+    )
+    assert response.status_code == 302
+    assert not opens_the_admin(client)
+    assert opens_the_admin(laptop)
+    assert session_version(app) == before
+
+
+def test_sign_out_everywhere_is_a_post_with_the_token(app, client):
+    add_author(app)
+    assert log_in(client).status_code == 302
+    thief = captured_copy(app, client)
+    before = session_version(app)
+    assert client.get("/admin/logout-everywhere").status_code == 405
+    assert client.post("/admin/logout-everywhere").status_code == 400
+    forged = {"csrf_token": "forged"}
+    assert client.post("/admin/logout-everywhere", data=forged).status_code == 400
+    assert session_version(app) == before
+    assert opens_the_admin(client)
+    assert opens_the_admin(thief)
+
+
+def test_sign_out_everywhere_leaves_other_authors_signed_in(app, client):
+    add_author(app)
+    add_author(app, "giulia")
+    giulia = app.test_client()
+    assert log_in(giulia, "giulia", PASSWORD).status_code == 302
+    assert log_in(client).status_code == 302
+    press(client, soup(client.get("/admin/")), "Esci da tutti i dispositivi")
+    assert not opens_the_admin(client)
+    assert opens_the_admin(giulia)
+
+
+def test_a_session_without_a_version_is_signed_out(app, client):
+    author_id = add_author(app)
+    with client.session_transaction() as session:
+        session["author_id"] = author_id  # as sessions were made before versions
+    assert not opens_the_admin(client)
