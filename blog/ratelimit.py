@@ -24,9 +24,16 @@ def count_recent(
     )
 
 
-def record(bucket: str, key: str, now: datetime | None = None) -> None:
-    """Count one event (caller commits)."""
-    db.session.add(RateEvent(bucket=bucket, key=key[:300], created_at=now or utcnow()))
+def record(bucket: str, key: str, now: datetime | None = None) -> RateEvent:
+    """Count one event (caller commits); the event is returned for ``withdraw``."""
+    event = RateEvent(bucket=bucket, key=key[:300], created_at=now or utcnow())
+    db.session.add(event)
+    return event
+
+
+def withdraw(event_ids: list[int]) -> None:
+    """Uncount events recorded for something that was then refused."""
+    db.session.execute(delete(RateEvent).where(RateEvent.id.in_(event_ids)))
 
 
 def hit(bucket: str, key: str, limit: int, window: timedelta) -> bool:

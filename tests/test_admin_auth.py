@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 from helpers_admin import (
     PASSWORD,
@@ -13,11 +15,12 @@ from helpers_admin import (
     signed_in,
     soup,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from blog import ratelimit
 from blog.admin.urls import safe_next
 from blog.extensions import db
-from blog.models import Author, Post
+from blog.models import Author, Post, RateEvent
 
 author_client = pytest.fixture(signed_in)
 
@@ -159,6 +162,50 @@ def test_throttling_does_not_reveal_whether_the_account_exists(app, client):
     assert real.status_code == ghost.status_code == 429
     assert soup(real).select_one(".form-error").get_text() == THROTTLED
     assert soup(ghost).select_one(".form-error").get_text() == THROTTLED
+
+
+def failed_sign_ins(app, username: str = "riccardo") -> int:
+    """Recorded attempts against ``username`` from browsers it does not trust."""
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).where(
+                RateEvent.bucket == "login-account", RateEvent.key == username
+            )
+        )
+
+
+def set_clock(monkeypatch, now: datetime) -> None:
+    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+
+
+def test_refused_attempts_are_not_recorded(app, client):
+    add_author(app)
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        assert log_in(client, "riccardo", "x-sbagliata").status_code == 401
+    for n in range(10):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.101.{n}"
+        assert log_in(client, "riccardo", "x-sbagliata").status_code == 429
+    assert failed_sign_ins(app) == 5
+
+
+def test_knocking_on_a_locked_account_does_not_extend_the_lock(
+    app, client, monkeypatch
+):
+    add_author(app)
+    start = datetime(2030, 1, 1, 12, 0)
+    set_clock(monkeypatch, start)
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        assert log_in(client, "riccardo", "x-sbagliata").status_code == 401
+    set_clock(monkeypatch, start + timedelta(minutes=10))
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.101.{n}"
+        assert log_in(client).status_code == 429
+    # Fifteen minutes after the failures, not after the refusals, it opens again.
+    set_clock(monkeypatch, start + timedelta(minutes=16))
+    client.environ_base["REMOTE_ADDR"] = "198.51.102.1"
+    assert log_in(client).status_code == 302
 
 
 def test_success_clears_the_account_failures(app, client):

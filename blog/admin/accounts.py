@@ -104,8 +104,9 @@ def _buckets(username: str, ip: str) -> list[tuple[str, str]]:
 def authenticate(username: str, password: str, ip: str) -> LoginResult:
     """Check a sign-in attempt, throttled per account and per IP."""
     buckets = _buckets(username, ip)
-    for bucket, key in buckets:
-        ratelimit.record(bucket, key)
+    events = [ratelimit.record(bucket, key) for bucket, key in buckets]
+    db.session.flush()
+    event_ids = [event.id for event in events]
     # Committed before counting, so that parallel attempts count each other
     # (otherwise a burst of guesses would all see the same old count).
     db.session.commit()
@@ -113,6 +114,9 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
         ratelimit.count_recent(bucket, key, FAILURE_WINDOW) > MAX_FAILURES
         for bucket, key in buckets
     ):
+        # A refused attempt tried no password, and counting it would keep the
+        # lock on for as long as anybody kept knocking.
+        ratelimit.withdraw(event_ids)
         return LoginResult(None, 429, THROTTLED_MESSAGE)
     author = find_author(username) if username.strip() else None
     stored = author.password_hash if author and author.password_hash else _dummy_hash()
