@@ -12,12 +12,15 @@ from helpers_admin import (
     comment_status,
     csrf_from,
     log_in,
+    press,
     signed_in,
     soup,
 )
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from blog import ratelimit
+from blog.admin.accounts import DEVICE_COOKIE, DEVICE_COOKIE_SALT, trusted_device
 from blog.admin.urls import safe_next
 from blog.extensions import db
 from blog.models import Author, Post, RateEvent
@@ -57,12 +60,18 @@ def test_create_author_again_changes_the_password(app, runner, client):
     assert log_in(client, "giulia", "seconda-password").status_code == 302
 
 
+def set_cookie(response, name: str) -> str:
+    """The Set-Cookie header of ``response`` for the cookie ``name``."""
+    headers = response.headers.getlist("Set-Cookie")
+    return next(header for header in headers if header.startswith(f"{name}="))
+
+
 def test_sign_in_and_out(app, client):
     add_author(app)
     response = log_in(client)
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/"
-    cookie = response.headers["Set-Cookie"]
+    cookie = set_cookie(response, "session")
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     assert client.get("/admin/").status_code == 200
@@ -219,6 +228,139 @@ def test_success_clears_the_account_failures(app, client):
     for _ in range(4):
         assert log_in(other, "riccardo", "x-sbagliata").status_code == 401
     assert log_in(other).status_code == 302
+
+
+AUTHOR_IP = "203.0.113.5"
+
+
+def browser(app, ip: str = AUTHOR_IP, device: str | None = None):
+    """A fresh browser at ``ip``, holding the device cookie ``device`` if given."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    if device is not None:
+        client.set_cookie(DEVICE_COOKIE, device, path="/admin/login")
+    return client
+
+
+def device_of(client) -> str:
+    """The device cookie ``client`` received when it signed in."""
+    cookie = client.get_cookie(DEVICE_COOKIE, path="/admin/login")
+    assert cookie is not None, "no device cookie"
+    return cookie.value
+
+
+def known_browser(app, username: str = "riccardo"):
+    """A browser ``username`` signed in with, then out: it keeps its device cookie."""
+    client = browser(app)
+    assert log_in(client, username).status_code == 302
+    client.post("/admin/logout", data={"csrf_token": csrf_from(client, "/admin/")})
+    return client
+
+
+def guess_from_elsewhere(app, username: str = "riccardo", times: int = 6) -> None:
+    """Wrong passwords from new browsers, some at the author's own address."""
+    for n in range(times):
+        ip = AUTHOR_IP if n % 2 else f"198.51.100.{n}"
+        assert log_in(browser(app, ip), username, "x-sbagliata").status_code in (
+            401,
+            429,
+        )
+
+
+def test_guesses_from_elsewhere_never_lock_out_a_browser_the_author_used(app):
+    add_author(app)
+    author = known_browser(app)
+    guess_from_elsewhere(app)
+    response = log_in(author)
+    assert response.status_code == 302
+    assert author.get("/admin/comments").status_code == 200
+    # Browsers without the author's device cookie are still locked out.
+    for ip in ("192.0.2.50", AUTHOR_IP):
+        response = log_in(browser(app, ip))
+        assert response.status_code == 429
+        assert THROTTLED in response.get_data(as_text=True)
+
+
+def test_a_browser_the_author_used_has_its_own_allowance(app):
+    add_author(app)
+    author = known_browser(app)
+    for _ in range(5):
+        assert log_in(author, "riccardo", "x-sbagliata").status_code == 401
+    response = log_in(author)
+    assert response.status_code == 429
+    assert THROTTLED in response.get_data(as_text=True)
+    # Its failures are its own: they lock neither the account nor the address.
+    assert log_in(browser(app, AUTHOR_IP)).status_code == 302
+
+
+def test_a_device_cookie_of_another_account_gives_no_allowance(app):
+    add_author(app)
+    add_author(app, "giulia")
+    giulias = known_browser(app, "giulia")
+    guess_from_elsewhere(app, "riccardo")
+    guess_from_elsewhere(app, "giulia")
+    # Giulia's browser is trusted for her account only.
+    assert log_in(giulias, "riccardo").status_code == 429
+    assert log_in(giulias, "giulia").status_code == 302
+
+
+def test_a_forged_or_tampered_device_cookie_is_ignored(app):
+    add_author(app)
+    genuine = device_of(known_browser(app))
+    claims = URLSafeTimedSerializer("test-secret-key", salt=DEVICE_COOKIE_SALT).loads(
+        genuine
+    )
+    forged = URLSafeTimedSerializer("not-the-sites-key", salt=DEVICE_COOKIE_SALT).dumps(
+        claims
+    )
+    tampered = genuine[:-4] + ("AAAA" if not genuine.endswith("AAAA") else "BBBB")
+    guess_from_elsewhere(app)
+    for device in (forged, tampered, "", "garbage"):
+        assert log_in(browser(app, device=device)).status_code == 429
+    assert log_in(browser(app, device=genuine)).status_code == 302
+
+
+@pytest.mark.parametrize("revocation", ["sign out everywhere", "new password"])
+def test_revoking_sessions_takes_the_devices_allowance_back(app, runner, revocation):
+    add_author(app)
+    author = browser(app)
+    assert log_in(author).status_code == 302
+    old_device = device_of(author)
+    password = PASSWORD
+    if revocation == "sign out everywhere":
+        press(author, soup(author.get("/admin/")), "Esci da tutti i dispositivi")
+    else:
+        password = "nuova-password"
+        result = runner.invoke(args=["create-author", "riccardo"], input=password)
+        assert result.exit_code == 0, result.output
+    guess_from_elsewhere(app)
+    stale = browser(app, device=old_device)
+    assert log_in(stale, password=password).status_code == 429
+
+
+def test_the_device_cookie_is_signed_httponly_strict_and_for_the_sign_in_form(app):
+    add_author(app)
+    client = browser(app)
+    response = log_in(client)
+    header = set_cookie(response, DEVICE_COOKIE)
+    for attribute in ("HttpOnly", "SameSite=Strict", "Path=/admin/login", "Max-Age="):
+        assert attribute in header
+    assert "Secure" not in header
+    with app.app_context():
+        author = db.session.scalar(select(Author))
+        assert trusted_device(device_of(client), author)
+
+
+@pytest.mark.app_config(SITE_URL="https://blog.example")
+def test_the_device_cookie_is_secure_on_an_https_site(app):
+    add_author(app)
+    client = browser(app)
+    client.environ_base["wsgi.url_scheme"] = "https"
+    # Flask-WTF wants a same-origin Referer on https, as browsers send it.
+    client.environ_base["HTTP_REFERER"] = "https://localhost/admin/login"
+    response = log_in(client)
+    assert response.status_code == 302
+    assert "Secure" in set_cookie(response, DEVICE_COOKIE)
 
 
 ADMIN_PAGES = [

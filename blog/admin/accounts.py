@@ -1,11 +1,13 @@
-"""Authors' accounts: creation, password checks and sign-in throttling."""
+"""Authors' accounts: creation, password checks, sign-in throttling, device cookies."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +23,11 @@ THROTTLED_MESSAGE = "Troppi tentativi, riprova più tardi."
 # One message for a wrong password and for an unknown account alike.
 INVALID_MESSAGE = "Nome utente o password non corretti."
 MIN_PASSWORD_LENGTH = 8
+# Given to a browser on each sign-in (OWASP's "device cookies"): attempts that
+# carry it are throttled on their own, so nobody else can lock the author out.
+DEVICE_COOKIE = "author_device"
+DEVICE_COOKIE_SALT = "blog.admin.device"
+DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Checked against when the account does not exist, so both cases cost the same;
 # one per hashing method.
 _DUMMY_HASHES: dict[str, str] = {}
@@ -95,15 +102,69 @@ class LoginResult:
     author: Author | None
     status_code: int = 200
     message: str = ""
+    # On success: a fresh device cookie value for this browser.
+    device_cookie: str = ""
 
 
-def _buckets(username: str, ip: str) -> list[tuple[str, str]]:
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=DEVICE_COOKIE_SALT)
+
+
+def new_device_cookie(author: Author) -> str:
+    """A signed device cookie naming ``author`` at their current session version."""
+    return _device_serializer().dumps(
+        {
+            "author": author.id,
+            "username": author.username.lower(),
+            "version": author.session_version,
+            "nonce": secrets.token_urlsafe(16),
+        }
+    )
+
+
+def trusted_device(cookie: str | None, author: Author | None) -> str | None:
+    """The nonce of ``cookie`` if it is ``author``'s genuine, current device cookie."""
+    if not cookie or author is None:
+        return None
+    try:
+        data = _device_serializer().loads(cookie, max_age=DEVICE_COOKIE_MAX_AGE)
+    except BadData:
+        return None
+    if not isinstance(data, dict):
+        return None
+    # The version ties the cookie to the sessions of its day: signing out
+    # everywhere or a new password takes the allowance back too.
+    named = (data.get("author"), data.get("username"), data.get("version"))
+    if named != (author.id, author.username.lower(), author.session_version):
+        return None
+    nonce = data.get("nonce")
+    return nonce if isinstance(nonce, str) and nonce else None
+
+
+def device_cookie_flags(https_request: bool) -> dict[str, object]:
+    """``set_cookie`` options of the device cookie (its path is the view's)."""
+    return {
+        "max_age": DEVICE_COOKIE_MAX_AGE,
+        "httponly": True,
+        "samesite": "Strict",
+        "secure": https_request or bool(current_app.config["SESSION_COOKIE_SECURE"]),
+    }
+
+
+def _buckets(username: str, ip: str, device: str | None) -> list[tuple[str, str]]:
+    if device is not None:
+        # A browser the author signed in with has its own allowance, so
+        # guesses from elsewhere (per account, per address) never lock it out.
+        return [("login-device", device)]
     return [("login-account", username.strip().lower()), ("login-ip", ip)]
 
 
-def authenticate(username: str, password: str, ip: str) -> LoginResult:
-    """Check a sign-in attempt, throttled per account and per IP."""
-    buckets = _buckets(username, ip)
+def authenticate(
+    username: str, password: str, ip: str, device_cookie: str | None = None
+) -> LoginResult:
+    """Check a sign-in attempt, throttled per trusted device, or per account and IP."""
+    author = find_author(username) if username.strip() else None
+    buckets = _buckets(username, ip, trusted_device(device_cookie, author))
     events = [ratelimit.record(bucket, key) for bucket, key in buckets]
     db.session.flush()
     event_ids = [event.id for event in events]
@@ -118,10 +179,9 @@ def authenticate(username: str, password: str, ip: str) -> LoginResult:
         # lock on for as long as anybody kept knocking.
         ratelimit.withdraw(event_ids)
         return LoginResult(None, 429, THROTTLED_MESSAGE)
-    author = find_author(username) if username.strip() else None
     stored = author.password_hash if author and author.password_hash else _dummy_hash()
     if check_password_hash(stored, password) and author is not None:
         for bucket, key in buckets:
             ratelimit.clear(bucket, key)
-        return LoginResult(author)
+        return LoginResult(author, device_cookie=new_device_cookie(author))
     return LoginResult(None, 401, INVALID_MESSAGE)

@@ -20,7 +20,7 @@ from ..auth import (
 )
 from ..extensions import db
 from . import bp
-from .accounts import authenticate
+from .accounts import DEVICE_COOKIE, authenticate, device_cookie_flags
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
 from .urls import safe_next
@@ -55,12 +55,23 @@ def login():
     status, message = 200, ""
     if form.validate_on_submit():
         result = authenticate(
-            form.username.data, form.password.data, request.remote_addr or ""
+            form.username.data,
+            form.password.data,
+            request.remote_addr or "",
+            request.cookies.get(DEVICE_COOKIE),
         )
         db.session.commit()
         if result.author is not None:
             sign_in(result.author)
-            return redirect(safe_next(form.next.data, default))
+            response = redirect(safe_next(form.next.data, default))
+            # Sent back to the sign-in form only: no other page needs it.
+            response.set_cookie(
+                DEVICE_COOKIE,
+                result.device_cookie,
+                path=url_for("admin.login"),
+                **device_cookie_flags(request.is_secure),
+            )
+            return response
         status, message = result.status_code, result.message
     elif form.is_submitted():
         status = 400
