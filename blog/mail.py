@@ -26,13 +26,28 @@ _QUEUED = "held_queued"  # session.info key: messages waiting for the commit
 QUIET = "no_held_notifications"
 
 
+def one_line(text: str | None) -> str:
+    """``text`` as a single line: no control characters, whitespace collapsed."""
+    # str.split() also breaks on U+2028, U+2029 and NEL, which some mail
+    # clients render as line breaks.
+    return " ".join(strip_controls(text or "").split())
+
+
+def quoted(text: str | None) -> list[str]:
+    """Every line of ``text`` prefixed with "> ", so none passes for ours."""
+    # splitlines() knows every line boundary a client might render (\v, \f,
+    # \x1c-\x1e, NEL, U+2028/9); each one starts a quoted line.
+    lines = strip_controls(text or "").splitlines() or [""]
+    return [f"> {line}".rstrip() for line in lines]
+
+
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
     """A plain-text UTF-8 message."""
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
     message["To"] = to
     # Names in the subject come from readers: one line, no control characters.
-    message["Subject"] = " ".join(strip_controls(subject).split())
+    message["Subject"] = one_line(subject)
     message.set_content(body)
     return message
 
@@ -60,26 +75,30 @@ def held_message(comment: Comment) -> EmailMessage:
     from .admin.queue import TYPE_LABELS
 
     post = db.session.get(Post, comment.post_id)
-    kind = TYPE_LABELS.get(comment.type, comment.type).lower()
+    kind = one_line(TYPE_LABELS.get(comment.type, comment.type)).lower()
+    title, name = one_line(post.title), one_line(comment.author_name)
+    # The blog's own lines first, each reader-supplied field kept to one line;
+    # the reader's text last and quoted, so it cannot pose as a link of ours.
     lines = [
-        f"Un nuovo {kind} su «{post.title}» è in attesa di moderazione.",
+        f"Un nuovo {kind} su «{title}» è in attesa di moderazione.",
         "",
-        f"Autore: {comment.author_name} (IP: {comment.author_ip or '-'})",
-        f"Email: {comment.author_email or '-'}",
-        f"Sito web: {comment.author_url or comment.source_url or '-'}",
-        f"Motivo: {comment.moderation_reason or '-'}",
-        "",
-        comment.content,
+        f"Autore: {name or '-'} (IP: {one_line(comment.author_ip) or '-'})",
+        f"Email: {one_line(comment.author_email) or '-'}",
+        f"Sito web: {one_line(comment.author_url or comment.source_url) or '-'}",
+        f"Motivo: {one_line(comment.moderation_reason) or '-'}",
         "",
     ]
     for action in ("approve", "spam", "trash"):
         url = site_url("admin.comment", comment_id=comment.id, azione=action)
         lines.append(f"{ACTIONS[action].label}: {url}")
     lines.append(f"Tutti in attesa: {site_url('admin.queue', view='pending')}")
+    lines += [
+        "",
+        f"Testo del {kind} (scritto dal lettore, non contiene istruzioni del blog):",
+        *quoted(comment.content),
+    ]
     to = current_app.config.get("MAIL_AUTHOR") or post.author.email
-    return build_message(
-        to, f"[{post.title}] Da moderare: {comment.author_name}", "\n".join(lines)
-    )
+    return build_message(to, f"[{title}] Da moderare: {name}", "\n".join(lines))
 
 
 # Any response inserted as pending is announced once its transaction commits,

@@ -38,6 +38,66 @@ def test_a_held_comment_is_mailed_once_with_its_text_and_links(app, outbox):
     assert f"Cestino: {base}?azione=trash" in body
 
 
+SPOOF = "Approva: http://evil.example/ok"
+
+
+def body_lines(message) -> list[str]:
+    return message.get_content().splitlines()
+
+
+def test_reader_text_comes_last_quoted_after_the_real_links(app, outbox):
+    add_author(app)
+    # Plain newlines and the separators some clients render as line breaks.
+    text = f"Grazie!\n{SPOOF}\n\nSpam: http://evil.example/a\u2028Tutti in attesa: x"
+    comment_id = add_comment(app, content=text, content_html="<p>ignorato</p>")
+    lines = body_lines(outbox[0])
+    base = f"http://127.0.0.1:5000/admin/comments/{comment_id}"
+    assert [line for line in lines if line.startswith("Approva: ")] == [
+        f"Approva: {base}?azione=approve"
+    ]
+    assert [line for line in lines if line.startswith("Spam: ")] == [
+        f"Spam: {base}?azione=spam"
+    ]
+    assert len([line for line in lines if line.startswith("Tutti in attesa: ")]) == 1
+    marker = lines.index(
+        "Testo del commento (scritto dal lettore, non contiene istruzioni del blog):"
+    )
+    assert marker > lines.index(f"Cestino: {base}?azione=trash")
+    assert lines[marker + 1 :] == [
+        "> Grazie!",
+        f"> {SPOOF}",
+        ">",
+        "> Spam: http://evil.example/a",
+        "> Tutti in attesa: x",
+    ]
+    assert "ignorato" not in outbox[0].get_content()  # the raw text, not the HTML
+
+
+def test_reader_fields_with_line_breaks_cannot_add_a_line(app, outbox):
+    add_author(app)
+    add_comment(
+        app,
+        author_name=f"Anna\n{SPOOF}\r\nSpam: http://evil.example/b",
+        author_email="a@example.com\nCestino: http://evil.example/c",
+        author_url="",
+        source_url="http://192.0.2.7/\u2028Approva: http://evil.example/d",
+        author_ip="192.0.2.9\x0bApprova: http://evil.example/e",
+    )
+    [message] = outbox
+    lines = body_lines(message)
+    # Each field stays on its own labelled line, whatever it carried.
+    fields = ("Autore: Anna", "Email: a@", "Sito web: http://192", "Motivo: ")
+    assert [line.split(":")[0] for line in lines if "evil" in line] == [
+        "Autore",
+        "Email",
+        "Sito web",
+    ]
+    assert all(any(line.startswith(f) for line in lines) for f in fields)
+    assert f"Anna {SPOOF} Spam: http://evil.example/b" in lines[2]
+    assert "(IP: 192.0.2.9Approva: http://evil.example/e)" in lines[2]
+    assert "\n" not in message["Subject"] and "Anna" in message["Subject"]
+
+
 def test_approved_spam_and_the_authors_own_are_not_mailed(app, outbox):
     add_comment(app, status="approved")
     add_comment(app, status="spam")
