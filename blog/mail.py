@@ -3,7 +3,8 @@
 Config keys (all optional): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_USE_TLS (STARTTLS), MAIL_FROM, MAIL_AUTHOR (where
 notifications go; the post author's address when unset). Without MAIL_SERVER
-each message is written to the app log, so a fresh install needs no mail server.
+each message is written to the app log at WARNING, so a fresh install needs no
+mail server and the message is still seen.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _QUEUED = "held_queued"  # session.info key: messages waiting for the commit
 # session.info key: set by bulk loaders (WordPress import) whose held comments
 # were already moderated elsewhere and must not flood the author's inbox.
 QUIET = "no_held_notifications"
+
+
+NO_SERVER = "MAIL_SERVER non impostato"
 
 
 def one_line(text: str | None) -> str:
@@ -57,7 +61,13 @@ def deliver(message: EmailMessage) -> None:
     config = current_app.config
     server = config.get("MAIL_SERVER")
     if not server or not message["To"]:
-        current_app.logger.info("Email (not sent, no MAIL_SERVER):\n%s", message)
+        # WARNING, not INFO: under gunicorn the app logger's effective level is
+        # the root's WARNING, so INFO would be dropped. WARNING reaches stderr
+        # (gunicorn's error log) through Flask's default handler, or through
+        # Python's last-resort handler when no handler is set up at all.
+        current_app.logger.warning(
+            "Email non inviata (%s):\n%s", NO_SERVER, readable(message)
+        )
         return
     with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=10) as smtp:
         if config.get("MAIL_USE_TLS"):
@@ -65,6 +75,12 @@ def deliver(message: EmailMessage) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(message)
+
+
+def readable(message: EmailMessage) -> str:
+    """Headers and decoded body, for the log (str(message) may be base64)."""
+    headers = [f"{name}: {message[name] or '-'}" for name in ("From", "To", "Subject")]
+    return "\n".join([*headers, "", message.get_content().rstrip("\n")])
 
 
 def held_message(comment: Comment) -> EmailMessage:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from contextlib import contextmanager
 
 import pytest
+from flask.logging import default_handler
 from helpers_admin import PASSWORD, add_author, add_comment, comment_status, press, soup
 
 from blog import mail
@@ -140,7 +142,36 @@ def test_without_a_mail_server_the_message_goes_to_the_log(app, caplog):
     with caplog.at_level(logging.INFO, logger=app.logger.name):
         add_comment(app, content="Testo da registrare")
     assert "Testo da registrare" in caplog.text
-    assert "no MAIL_SERVER" in caplog.text
+    assert "MAIL_SERVER non impostato" in caplog.text
+
+
+@contextmanager
+def logging_as_under_gunicorn(app, handlers):
+    """Loggers as gunicorn leaves them: root at WARNING with no handler (pytest's
+    own are set aside), the app logger at WARNING with ``handlers``."""
+    root, app_logger = logging.getLogger(), logging.getLogger(app.logger.name)
+    saved = [(lg, lg.level, lg.handlers[:]) for lg in (root, app_logger)]
+    try:
+        root.handlers[:] = []
+        root.setLevel(logging.WARNING)
+        app_logger.handlers[:] = handlers
+        app_logger.setLevel(logging.WARNING)
+        yield
+    finally:
+        for logger, level, kept in saved:
+            logger.handlers[:] = kept
+            logger.setLevel(level)
+
+
+# Flask adds its default handler to the app logger when no handler would take
+# its records; gunicorn's loggers are not its ancestors. Both cases are checked.
+@pytest.mark.parametrize("handlers", [[], [default_handler]], ids=["bare", "flask"])
+def test_without_a_mail_server_the_message_reaches_stderr_once(app, capsys, handlers):
+    with logging_as_under_gunicorn(app, handlers):
+        add_comment(app, content="Testo per il log di gunicorn")
+    err = capsys.readouterr().err
+    assert err.count("> Testo per il log di gunicorn") == 1
+    assert err.count("MAIL_SERVER non impostato") == 1
 
 
 class FakeSMTP:
