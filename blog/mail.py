@@ -2,9 +2,9 @@
 
 Config keys (all optional): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_USE_TLS (STARTTLS), MAIL_FROM, MAIL_AUTHOR (where
-notifications go; the post author's address when unset). Without MAIL_SERVER
-each message is written to the app log at WARNING, so a fresh install needs no
-mail server and the message is still seen.
+notifications go; the post author's address when unset). Without MAIL_SERVER,
+or without a recipient, each message is written to the app log at WARNING, so
+a fresh install needs no mail server and the message is still seen.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ QUIET = "no_held_notifications"
 
 
 NO_SERVER = "MAIL_SERVER non impostato"
+NO_RECIPIENT = "nessun destinatario: imposta MAIL_AUTHOR"
 
 
 def one_line(text: str | None) -> str:
@@ -46,10 +47,11 @@ def quoted(text: str | None) -> list[str]:
 
 
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text UTF-8 message."""
+    """A plain-text UTF-8 message; no To header when ``to`` is empty."""
     message = EmailMessage()
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
-    message["To"] = to
+    if to.strip():
+        message["To"] = to.strip()
     # Names in the subject come from readers: one line, no control characters.
     message["Subject"] = one_line(subject)
     message.set_content(body)
@@ -60,13 +62,16 @@ def deliver(message: EmailMessage) -> None:
     """Send ``message`` through the configured SMTP server, or log it."""
     config = current_app.config
     server = config.get("MAIL_SERVER")
-    if not server or not message["To"]:
+    problems = [] if message["To"] else [NO_RECIPIENT]
+    if not server:
+        problems.append(NO_SERVER)
+    if problems:
         # WARNING, not INFO: under gunicorn the app logger's effective level is
         # the root's WARNING, so INFO would be dropped. WARNING reaches stderr
         # (gunicorn's error log) through Flask's default handler, or through
         # Python's last-resort handler when no handler is set up at all.
         current_app.logger.warning(
-            "Email non inviata (%s):\n%s", NO_SERVER, readable(message)
+            "Email non inviata (%s):\n%s", "; ".join(problems), readable(message)
         )
         return
     with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=10) as smtp:
@@ -113,7 +118,7 @@ def held_message(comment: Comment) -> EmailMessage:
         f"Testo del {kind} (scritto dal lettore, non contiene istruzioni del blog):",
         *quoted(comment.content),
     ]
-    to = current_app.config.get("MAIL_AUTHOR") or post.author.email
+    to = current_app.config.get("MAIL_AUTHOR") or post.author.email or ""
     return build_message(to, f"[{title}] Da moderare: {name}", "\n".join(lines))
 
 

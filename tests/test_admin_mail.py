@@ -143,6 +143,8 @@ def test_without_a_mail_server_the_message_goes_to_the_log(app, caplog):
         add_comment(app, content="Testo da registrare")
     assert "Testo da registrare" in caplog.text
     assert "MAIL_SERVER non impostato" in caplog.text
+    # The seed author has no address and MAIL_AUTHOR is unset: it says so too.
+    assert "nessun destinatario: imposta MAIL_AUTHOR" in caplog.text
 
 
 @contextmanager
@@ -172,6 +174,13 @@ def test_without_a_mail_server_the_message_reaches_stderr_once(app, capsys, hand
     err = capsys.readouterr().err
     assert err.count("> Testo per il log di gunicorn") == 1
     assert err.count("MAIL_SERVER non impostato") == 1
+
+
+def test_without_any_recipient_there_is_no_empty_to_header(app, outbox):
+    # The seed author has no email address and MAIL_AUTHOR is unset.
+    add_comment(app, content="Per nessuno")
+    [message] = outbox
+    assert message["To"] is None  # no empty To header
 
 
 class FakeSMTP:
@@ -235,3 +244,13 @@ def test_a_mail_failure_is_logged_and_the_comment_kept(app, smtp, caplog):
         comment_id = add_comment(app)
     assert comment_status(app, comment_id) == "pending"
     assert "failed" in caplog.text
+
+
+def test_with_a_mail_server_but_no_recipient_nothing_is_sent(app, smtp, caplog):
+    app.config["MAIL_AUTHOR"] = ""  # and the seed author has no address
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
+        add_comment(app, content="Senza destinatario")
+    assert smtp.instances == []
+    [record] = [r for r in caplog.records if "Senza destinatario" in r.getMessage()]
+    assert "nessun destinatario: imposta MAIL_AUTHOR" in record.getMessage()
+    assert "MAIL_SERVER non impostato" not in record.getMessage()
