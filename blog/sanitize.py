@@ -58,6 +58,9 @@ POST_TAGS: dict[str, tuple[str, ...]] = {
 }
 
 PROTOCOLS = frozenset({"http", "https", "mailto"})
+# The largest comment text, as WordPress's comment column takes it; received
+# webmention content is cut to it too.
+COMMENT_MAX_BYTES = 65_525
 
 
 def allowed_tags_note(tags: dict[str, tuple[str, ...]] = COMMENT_TAGS) -> str:

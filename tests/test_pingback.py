@@ -332,6 +332,19 @@ def test_flood_towards_one_target_is_0x31(mention_app, site, target):
     assert codes == ["ok", "ok", 0x31]
 
 
+def test_invalid_pingbacks_do_not_use_up_the_posts_allowance(
+    client, mention_app, site, target
+):
+    mention_app.config["PING_LIMIT_PER_TARGET"] = 1
+    mention_app.config["PING_LIMIT_PER_IP"] = 100
+    for _ in range(5):
+        assert fault_code(client, "pingback.ping", "not a url", target) == 0x10
+    other = mention_app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "127.0.0.9"
+    source = site.page("/valida", source_page(target))
+    assert "registrato" in call(other, "pingback.ping", source, target)
+
+
 def test_pings_are_not_subject_to_the_comment_flood_rule(client, mention_app, site):
     target = post_url(mention_app)
     first = site.page("/a", source_page(target))

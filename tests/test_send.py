@@ -169,7 +169,7 @@ def test_links_between_our_posts_are_recorded_from_the_database(mention_app):
             )
         )
         assert (stored.type, stored.status) == ("pingback", "approved")
-        assert stored.content == "Come dice Riccardo ."
+        assert stored.content == "Come dice Riccardo."
 
 
 def test_sending_waits_for_the_end_of_the_request(mention_app, site):

@@ -24,6 +24,8 @@ from blog.extensions import db
 from blog.mentions import jobs
 from blog.mentions.receive import published_at
 from blog.models import Comment, WebmentionRequest, utcnow
+from blog.sanitize import COMMENT_MAX_BYTES
+from blog.settings import ModerationSettings, save_settings
 
 H_ENTRY = """<!doctype html><html><head><title>Una replica</title></head><body>
 <article class="h-entry">
@@ -185,23 +187,52 @@ def test_without_the_exact_target_is_rejected(client, mention_app, site, target,
     assert mentions(mention_app, source) == []
 
 
-def test_repeated_webmention_updates_the_response(client, mention_app, site, target):
+def approve(app, comment_id: int) -> None:
+    with app.app_context():
+        db.session.get(Comment, comment_id).status = "approved"
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("rules", "new_text", "status"),
+    [
+        ({"hold_all": False}, "Seconda versione", "approved"),
+        ({}, "Seconda versione", "pending"),  # every new text waits, as the first
+        ({"hold_all": False, "moderation_words": ("casinò",)}, "casinò", "pending"),
+        ({"hold_all": False, "disallowed_words": ("casinò",)}, "casinò", "spam"),
+    ],
+)
+def test_a_changed_source_goes_through_the_rules_again(
+    client, mention_app, site, target, rules, new_text, status
+):
+    with mention_app.app_context():
+        save_settings(ModerationSettings(**rules))
+        db.session.commit()
     source = site.page("/v", source_page(target, "Prima versione", "", "Titolo 1"))
     send(client, source, target)
     drain(mention_app)
     (first,) = mentions(mention_app, source)
-    with mention_app.app_context():
-        db.session.get(Comment, first.id).status = "approved"
-        db.session.commit()
-    site.page("/v", source_page(target, "Seconda versione", "", "Titolo 2"))
+    approve(mention_app, first.id)
+    site.page("/v", source_page(target, new_text, "", "Titolo 2"))
     response = send(client, source, target)
     drain(mention_app)
     assert status_of(client, response)["status"] == "updated"
     (second,) = mentions(mention_app, source)
     assert second.id == first.id
     assert second.source_title == "Titolo 2"
-    assert "Seconda versione" in second.content
-    assert second.status == "approved"
+    assert new_text in second.content
+    assert second.status == status
+
+
+def test_an_unchanged_source_keeps_the_approval(client, mention_app, site, target):
+    source = site.page("/u", source_page(target, "Sempre uguale"))
+    send(client, source, target)
+    drain(mention_app)
+    (first,) = mentions(mention_app, source)
+    approve(mention_app, first.id)
+    send(client, source, target)
+    drain(mention_app)
+    assert mentions(mention_app, source)[0].status == "approved"
 
 
 @pytest.mark.parametrize("change", ["410", "no-link"])
@@ -263,6 +294,53 @@ def test_flood_is_429(client, mention_app, site, target):
     assert codes == [202, 202, 429]
 
 
+def test_invalid_requests_do_not_use_up_the_posts_allowance(
+    client, mention_app, site, target
+):
+    mention_app.config["PING_LIMIT_PER_TARGET"] = 2
+    mention_app.config["PING_LIMIT_PER_IP"] = 100
+    for _ in range(30):
+        assert send(client, "not a url", target).status_code == 400
+    other = mention_app.test_client()
+    sender = {"REMOTE_ADDR": "127.0.0.9"}
+    codes = [
+        other.post(
+            "/webmention",
+            data={"source": site.url(f"/{n}"), "target": target},
+            environ_base=sender,
+        ).status_code
+        for n in range(3)
+    ]
+    assert codes == [202, 202, 429]
+
+
+def test_content_is_cut_to_the_comment_limit_and_cleaned_quickly(
+    client, mention_app, site, target
+):
+    huge = "a-" * 250_000  # 500 KB: it took bleach's linkifier minutes
+    page = H_ENTRY.replace("Secondo paragrafo.", huge)
+    source = site.page("/lunga", page.format(target=target))
+    send(client, source, target)
+    assert drain(mention_app) == 1
+    (mention,) = mentions(mention_app, source)
+    assert len(mention.content_html.encode()) < COMMENT_MAX_BYTES + 100
+    assert "d'accordo" in mention.content_html
+
+
+@pytest.mark.parametrize("shape", ["deep", "wide"])
+def test_an_entry_too_large_to_read_falls_back_to_the_excerpt(
+    client, mention_app, site, target, shape
+):
+    filler = "<div>" * 20_000 if shape == "deep" else "<div>x</div>" * 8_000
+    page = H_ENTRY.replace("Secondo paragrafo.", filler)
+    source = site.page("/grande", page.format(target=target))
+    send(client, source, target)
+    drain(mention_app)
+    (mention,) = mentions(mention_app, source)
+    assert "questo articolo" in mention.content
+    assert mention.author_name != "Giulia Bianchi"  # the h-entry was not read
+
+
 def test_unknown_status_url_is_404(client):
     assert client.get("/webmention/" + "0" * 32).status_code == 404
 
@@ -311,9 +389,23 @@ def test_request_abandoned_by_a_dead_worker_is_taken_up_again(
         ("2012-10-24T09:30:00+02:00", datetime(2012, 10, 24, 7, 30)),
         ("2012-10-24 09:30", datetime(2012, 10, 24, 9, 30)),
         ("2099-01-01T00:00:00Z", None),  # a date to come is not believed
+        ("2001-01-01T00:00:00Z", None),  # nor one before the post was published
         ("ieri", None),
         ("", None),
     ],
 )
 def test_the_published_date_of_an_h_entry(value, expected):
-    assert published_at(value, datetime(2026, 11, 28, 12, 0)) == expected
+    post_published = datetime(2012, 10, 23, 8, 0)
+    now = datetime(2026, 11, 28, 12, 0)
+    assert published_at(value, post_published, now) == expected
+
+
+def test_a_response_claiming_an_old_date_is_dated_when_received(
+    client, mention_app, site, target
+):
+    page = H_ENTRY.replace("2012-10-24T09:30:00+02:00", "2001-01-01T00:00:00Z")
+    source = site.page("/antica", page.format(target=target))
+    send(client, source, target)
+    drain(mention_app)
+    (mention,) = mentions(mention_app, source)
+    assert utcnow() - mention.created_at < timedelta(minutes=5)

@@ -97,6 +97,28 @@ def test_wrong_parameters_are_faults(client, params, code):
     assert fault_code(client, "pingback.ping", *params) == code
 
 
+@pytest.mark.parametrize("kind", ["array", "struct"])
+def test_deeply_nested_parameters_are_a_fault(client, target, kind):
+    value = "<value><string>x</string></value>"
+    for _ in range(1_200 if kind == "array" else 900):  # both under 64 KB
+        value = (
+            f"<value><array><data>{value}</data></array></value>"
+            if kind == "array"
+            else f"<value><struct><member><name>a</name>{value}</member></struct>"
+            "</value>"
+        )
+    body = (
+        "<?xml version='1.0'?><methodCall><methodName>pingback.ping</methodName>"
+        f"<params><param>{value}</param><param><value><string>{target}</string>"
+        "</value></param></params></methodCall>"
+    )
+    response = client.post("/xmlrpc.php", data=body, content_type="text/xml")
+    assert response.status_code == 200
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        xmlrpc.client.loads(response.data)
+    assert "Parametri non validi" in fault.value.faultString
+
+
 def test_source_equal_to_target_is_refused(client, target):
     assert fault_code(client, "pingback.ping", target, target) == 0
 

@@ -7,12 +7,12 @@ from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAre
 from wtforms.fields import EmailField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from ..sanitize import COMMENT_MAX_BYTES
 from ..text import is_web_url, positive_int, strip_controls
 
 NAME_MAX = 245
 EMAIL_MAX = 100
 URL_MAX = 200
-COMMENT_MAX_BYTES = 65_525
 CONSENT_LABEL = (
     "Salva il mio nome, email e sito web in questo browser "
     "per la prossima volta che commento."

@@ -57,18 +57,25 @@ class Sender:
     user_agent: str = ""
 
 
-def over_rate_limit(ip: str, target: str) -> bool:
-    """Count one ping from ``ip`` to ``target``; True when either is flooding."""
-    config = current_app.config
-    window = timedelta(seconds=int(config["PING_LIMIT_WINDOW"]))
-    by_ip = ratelimit.hit("ping-ip", ip, int(config["PING_LIMIT_PER_IP"]), window)
-    by_target = ratelimit.hit(
-        "ping-target",
-        normalise_url(target),
-        int(config["PING_LIMIT_PER_TARGET"]),
-        window,
-    )
-    return by_ip or by_target
+def _ping_limit_window() -> timedelta:
+    return timedelta(seconds=int(current_app.config["PING_LIMIT_WINDOW"]))
+
+
+def over_address_limit(ip: str) -> bool:
+    """Count one ping request from ``ip``; True when that address is flooding."""
+    limit = int(current_app.config["PING_LIMIT_PER_IP"])
+    return ratelimit.hit("ping-ip", ip, limit, _ping_limit_window())
+
+
+def over_target_limit(target: str) -> bool:
+    """Count one valid ping to ``target``; True when the post gets too many.
+
+    Called only after the request passed validation: invalid requests from
+    anybody must not use up the allowance of the post's real senders.
+    """
+    limit = int(current_app.config["PING_LIMIT_PER_TARGET"])
+    key = normalise_url(target)
+    return ratelimit.hit("ping-target", key, limit, _ping_limit_window())
 
 
 def check_urls(source: object, target: object) -> tuple[str, str]:
@@ -162,23 +169,25 @@ def read_source(
     return fetch_report(fetch, source, target, exact, microformats), False
 
 
-def _fill(comment: Comment, source: str, report: SourceReport) -> None:
+def _fill(comment: Comment, post: Post, source: str, report: SourceReport) -> None:
     host = urlsplit(source).hostname or source
     comment.source_title = report.title or host
     comment.content = report.excerpt
     comment.content_html = report.content_html or clean_comment(report.excerpt)
     comment.author_name = (report.author_name or report.title or host)[:245]
     comment.author_url = (report.author_url or source)[:200]
-    published = published_at(report.published, utcnow())
+    published = published_at(report.published, post.published_at, utcnow())
     if published is not None:
         comment.created_at = published
 
 
-def published_at(value: str, now: datetime) -> datetime | None:
-    """An h-entry's ``published`` as naive UTC; None when unreadable or future.
+def published_at(
+    value: str, not_before: datetime | None, now: datetime
+) -> datetime | None:
+    """An h-entry's ``published`` as naive UTC; None when unreadable or unlikely.
 
-    The date is the source's claim: a date to come is not believed, so that a
-    response cannot pin itself to the end of the list.
+    The date is the source's claim, believed only between the post's own
+    publication and now: a response cannot pin itself to either end of the list.
     """
     try:
         moment = datetime.fromisoformat(value.strip())
@@ -186,7 +195,9 @@ def published_at(value: str, now: datetime) -> datetime | None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment if moment <= now else None
+    if moment > now or (not_before is not None and moment < not_before):
+        return None
+    return moment
 
 
 def store_response(
@@ -205,7 +216,7 @@ def store_response(
         author_ip=sender.ip[:45],
         user_agent=sender.user_agent[:255],
     )
-    _fill(comment, source, report)
+    _fill(comment, post, source, report)
     candidate = candidate_from(comment, internal=internal)
     decision = decide(candidate, History(), current_settings())
     comment.status = decision.status
@@ -216,9 +227,28 @@ def store_response(
     return comment
 
 
-def update_response(comment: Comment, source: str, report: SourceReport) -> None:
-    """Refresh a stored ping from its source (the status is kept)."""
-    _fill(comment, source, report)
+# How far from public each status is: an update may only move a response away.
+_STRICTNESS = {"approved": 0, "pending": 1, "spam": 2}
+
+
+def update_response(
+    comment: Comment, source: str, report: SourceReport, internal: bool
+) -> None:
+    """Refresh a stored ping from its source (caller commits).
+
+    A new text goes through the moderation rules again: an approved response
+    whose source now says something the rules hold or refuse leaves the page.
+    """
+    before = comment.content_html
+    _fill(comment, comment.post, source, report)
+    if comment.content_html == before or comment.status not in _STRICTNESS:
+        return
+    decision = decide(
+        candidate_from(comment, internal=internal), History(), current_settings()
+    )
+    if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
+        comment.status = decision.status
+        comment.moderation_reason = f"modificata dalla sorgente: {decision.reason}"
 
 
 def notify_changed(post_id: int) -> None:
@@ -230,12 +260,16 @@ def receive_pingback(
     source: object, target: object, sender: Sender, fetch: Fetch
 ) -> Comment:
     """Verify and store a pingback; raises PingRejected with the fault code."""
-    over = over_rate_limit(sender.ip, str(target))
+    over = over_address_limit(sender.ip)
     db.session.commit()  # the count holds even when the ping fails
     if over:
         raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
     source, target = check_urls(source, target)
     post = pingable_post(target)
+    over = over_target_limit(target)
+    db.session.commit()
+    if over:
+        raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
     if existing_response(post.id, source) is not None:
         raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")
     report, internal = read_source(fetch, source, target, exact=False)

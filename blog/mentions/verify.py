@@ -7,15 +7,16 @@ never given the chance to fetch anything).
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import mf2py
 from bs4 import BeautifulSoup, Comment, Tag
-from bs4.element import NavigableString
+from bs4.element import NavigableString, PreformattedString
 
-from ..sanitize import COMMENT_TAGS, clean_comment
+from ..sanitize import COMMENT_MAX_BYTES, COMMENT_TAGS, clean_comment
 from ..text import web_url_or_empty
 from .targets import normalise_url
 
@@ -92,32 +93,62 @@ def _trim(text: str, size: int, from_end: bool) -> str:
     return cut.split(" ", 1)[-1] if from_end else cut.rsplit(" ", 1)[0]
 
 
+def _last_descendant(element: Tag) -> object:
+    node: object = element
+    while isinstance(node, Tag) and node.contents:
+        node = node.contents[-1]
+    return node
+
+
+def _text_beside(link: Tag, block: Tag, size: int, forward: bool) -> str:
+    """The text a reader sees beside ``link`` inside ``block``, about ``size``
+    characters of it, nearest first; only the nodes needed are visited."""
+    pieces: list[str] = []
+    seen = 0
+    end = _last_descendant(block)
+    nodes = _last_descendant(link).next_elements if forward else link.previous_elements
+    if forward and _last_descendant(link) is end:
+        nodes = iter(())
+    for node in nodes:
+        if not forward and node is block:
+            break
+        if isinstance(node, Tag):
+            if node.name in BLOCKS or node.name == "br":
+                pieces.append(" ")
+        elif (
+            isinstance(node, NavigableString)
+            and not isinstance(node, PreformattedString)
+            and node.parent is not None
+            and node.parent.name not in ("script", "style", "template")
+        ):
+            pieces.append(str(node))
+            seen += len(squash(node))
+            if seen > size:
+                break
+        if forward and node is end:
+            break
+    return "".join(pieces if forward else reversed(pieces))
+
+
 def excerpt_around(link: Tag, size: int = EXCERPT_CHARS) -> str:
-    """About ``size`` characters of text around the link, the link text included."""
+    """About ``size`` characters of text around the link, the link text included,
+    spaced and punctuated as a reader reads them."""
     block = link
     while block.parent is not None and block.name not in BLOCKS:
         block = block.parent
-    before: list[str] = []
-    after: list[str] = []
-    inside = squash(link.get_text(" "))
-    seen_link = False
-    for node in block.descendants:
-        if node is link:
-            seen_link = True
-            continue
-        if not isinstance(node, NavigableString) or isinstance(node, Comment):
-            continue
-        if node.find_parent(["script", "style", "template"]):
-            continue
-        if any(parent is link for parent in node.parents):
-            continue
-        (after if seen_link else before).append(str(node))
+    inside = squash(link.get_text())
     side = max(0, (size - len(inside)) // 2)
-    left = _trim(squash(" ".join(before)), side, from_end=True)
-    right = _trim(squash(" ".join(after)), side, from_end=False)
+    before = _text_beside(link, block, side, forward=False)
+    after = _text_beside(link, block, side, forward=True)
+    # Squashed together so the spaces around the link are the page's own.
+    text = _SPACES.sub(" ", f"{before}\x00{inside}\x01{after}")
+    left, rest = text.split("\x00")
+    inside, right = rest.split("\x01")
     if len(inside) > size:
         inside = _trim(inside, size, from_end=False)
-    return squash(f"{left} {inside} {right}")
+    return squash(
+        _trim(left, side, from_end=True) + inside + _trim(right, side, from_end=False)
+    )
 
 
 def page_title(soup: BeautifulSoup) -> str:
@@ -141,25 +172,82 @@ def _first(props: dict, name: str) -> object:
     return values[0] if values else None
 
 
-def to_comment_markup(html: str) -> str:
-    """HTML reduced to what ``clean_comment`` takes: whitelisted tags, blank-line
-    paragraphs; every other element is unwrapped (or dropped with its text)."""
-    soup = BeautifulSoup(html, "html.parser")
-    for element in soup.find_all(["script", "style", "template", "iframe"]):
-        element.decompose()
-    for element in soup.find_all(True):
-        if element.name in COMMENT_TAGS:
+# Past these, a page's h-entry is not read (its excerpt still is): mf2py
+# recurses once per level and slows down with size, and no real post needs more.
+MAX_ENTRY_ELEMENTS = 3_000
+MAX_ENTRY_DEPTH = 100
+_DROPPED = frozenset({"script", "style", "template", "iframe"})
+
+
+def _too_complex(element: Tag) -> bool:
+    depths = {id(element): 0}
+    count = 0
+    for node in element.descendants:  # bs4 walks this without recursion
+        if not isinstance(node, Tag):
             continue
-        if element.name in BLOCKS or element.name == "br":
-            element.insert_before("\n\n" if element.name != "br" else "\n")
-            element.insert_after("\n\n" if element.name != "br" else "")
-        element.unwrap()
-    return str(soup)
+        count += 1
+        depth = depths[id(node.parent)] + 1
+        if count > MAX_ENTRY_ELEMENTS or depth > MAX_ENTRY_DEPTH:
+            return True
+        depths[id(node)] = depth
+    return False
+
+
+def _attribute_text(value: str | list[str]) -> str:
+    return " ".join(value) if isinstance(value, list) else value
+
+
+def _start_tag(element: Tag) -> str:
+    attrs = "".join(
+        f' {name}="{html.escape(_attribute_text(value))}"'
+        for name, value in element.attrs.items()
+        if name in COMMENT_TAGS[element.name]
+    )
+    return f"<{element.name}{attrs}>"
+
+
+def to_comment_markup(source_html: str) -> str:
+    """HTML reduced to what ``clean_comment`` takes: whitelisted tags, blank-line
+    paragraphs; every other element is unwrapped (or dropped with its text).
+
+    One walk over the tree, no recursion, at most ``COMMENT_MAX_BYTES`` out:
+    changing the tree in place took seconds on a long flat page.
+    """
+    soup = BeautifulSoup(source_html, "html.parser")
+    out: list[str] = []
+    size = 0
+    # (node, entering): an element is visited on the way in and on the way out.
+    stack: list[tuple[object, bool]] = [
+        (child, True) for child in reversed(list(soup.children))
+    ]
+    while stack and size < COMMENT_MAX_BYTES:
+        node, entering = stack.pop()
+        if isinstance(node, Comment):
+            continue
+        if isinstance(node, NavigableString):
+            piece = html.escape(str(node), quote=False)
+        elif not isinstance(node, Tag) or node.name in _DROPPED:
+            continue
+        elif node.name == "br":
+            piece = "\n"
+        elif node.name in COMMENT_TAGS:
+            piece = _start_tag(node) if entering else f"</{node.name}>"
+        else:
+            piece = "\n\n" if node.name in BLOCKS else ""
+        if isinstance(node, Tag) and entering and node.name != "br":
+            stack.append((node, False))
+            stack.extend((child, True) for child in reversed(node.contents))
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)[:COMMENT_MAX_BYTES]
 
 
 def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
     """Author name and URL, content and date of the page's first h-entry."""
-    parsed = mf2py.parse(doc=soup, url=page_url, metaformats=False)
+    element = soup.find(class_="h-entry")
+    if not isinstance(element, Tag) or _too_complex(element):
+        return {}
+    parsed = mf2py.parse(doc=element, url=page_url, metaformats=False)
     entry = _first_entry(parsed.get("items", []))
     if entry is None:
         return {}
@@ -179,7 +267,7 @@ def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
             to_comment_markup(content.get("html", ""))
         )
     elif isinstance(content, str):
-        found["content_html"] = clean_comment(content)
+        found["content_html"] = clean_comment(content[:COMMENT_MAX_BYTES])
     published = _first(props, "published")
     if isinstance(published, str):
         found["published"] = published

@@ -16,7 +16,8 @@ from .receive import (
     check_urls,
     existing_response,
     notify_changed,
-    over_rate_limit,
+    over_address_limit,
+    over_target_limit,
     pingable_post,
     read_source,
     store_response,
@@ -35,6 +36,9 @@ STATUS_TEXT = {
 }
 
 
+TOO_MANY_MESSAGE = "Troppe webmention: riprova più tardi."
+
+
 class InvalidWebmention(Exception):
     """A request refused synchronously, with its HTTP status."""
 
@@ -46,15 +50,19 @@ class InvalidWebmention(Exception):
 
 def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionRequest:
     """Validate a webmention request and queue it (commits)."""
-    over = over_rate_limit(sender.ip, target)
+    over = over_address_limit(sender.ip)
     db.session.commit()
     if over:
-        raise InvalidWebmention(429, "Troppe webmention: riprova più tardi.")
+        raise InvalidWebmention(429, TOO_MANY_MESSAGE)
     try:
         source, target = check_urls(source, target)
         pingable_post(target)
     except PingRejected as error:
         raise InvalidWebmention(400, error.message) from None
+    over = over_target_limit(target)
+    db.session.commit()
+    if over:
+        raise InvalidWebmention(429, TOO_MANY_MESSAGE)
     request = WebmentionRequest(
         id=secrets.token_hex(16),
         source=source,
@@ -97,7 +105,7 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str, int | None]:
             return "deleted", error.message, post.id
         return "rejected", error.message, None
     if existing is not None:
-        update_response(existing, request.source, report)
+        update_response(existing, request.source, report, internal)
         return "updated", "", post.id
     sender = Sender(ip=request.requester_ip)
     comment = store_response(
