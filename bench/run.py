@@ -71,11 +71,11 @@ def build_database(env: dict[str, str], static_page: Path) -> dict[str, str]:
     from werkzeug.security import generate_password_hash
 
     from blog import create_app
+    from blog.core.signals import sql_outside_sqlalchemy
     from blog.extensions import db
     from blog.models import Author
     from blog.ops.schema import upgrade_database
-    from blog.seeding import load_seed
-    from blog.signals import sql_outside_sqlalchemy
+    from blog.seed.loader import load_seed
 
     app = create_app()
     with app.app_context():

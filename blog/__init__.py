@@ -21,8 +21,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import cli, database, errors, pagecache, security, templating
+    from . import accounts, cli, database, pagecache
+    from .comments import notices
     from .extensions import csrf, migrate
+    from .web import errors, security, templating
 
     security.init_app(app)
     database.init_app(app)
@@ -32,7 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     templating.init_app(app)
     pagecache.init_app(app)
+    notices.init_app(app)
     errors.init_app(app)
+    accounts.init_app(app)
     cli.init_app(app)
 
     from .admin import bp as admin_bp

@@ -6,10 +6,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from . import seeding
 from .extensions import db
 from .ops import commands as ops_commands
 from .ops.schema import upgrade_database
+from .seed.loader import load_seed
 from .wxr import commands as wxr_commands
 
 
@@ -32,6 +32,6 @@ def init_db_command() -> None:
 @with_appcontext
 def seed_command() -> None:
     """Load the original post, its 12 responses and the sample posts (idempotent)."""
-    created = seeding.load_seed()
+    created = load_seed()
     db.session.commit()
     click.echo(f"Seed loaded: {created} new posts.")

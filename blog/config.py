@@ -74,9 +74,10 @@ MENTIONS_WORKER = None
 # Rendered post pages kept per worker process (blog/pagecache.py).
 PAGE_CACHE_SIZE = 256
 
-# Notifications of held responses (blog/mail.py). Without MAIL_SERVER, or with
-# no recipient, the message is written to the log (at WARNING, so gunicorn's
-# error log shows it): a fresh install needs no mail server.
+# Notifications of held responses (blog/comments/notices.py, sent by
+# blog/mail). Without MAIL_SERVER, or with no recipient, the message is written
+# to the log (at WARNING, so gunicorn's error log shows it): a fresh install
+# needs no mail server.
 MAIL_SERVER = ""
 MAIL_PORT = 25
 MAIL_USERNAME = ""

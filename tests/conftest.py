@@ -24,9 +24,9 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.core.signals import sql_outside_sqlalchemy
 from blog.extensions import db
-from blog.seeding import load_seed
-from blog.signals import sql_outside_sqlalchemy
+from blog.seed.loader import load_seed
 
 BACKENDS = ("sqlite", "postgresql")
 

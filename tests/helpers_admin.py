@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from blog.admin.accounts import create_author
+from blog.accounts.authors import create_author
 from blog.extensions import db
 from blog.models import Comment, Post
 

@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from blog.auth import SESSION_AUTHOR, SESSION_VERSION
+from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
 from blog.comments.identity import form_stamp
 from blog.extensions import db
 from blog.models import Author, Comment, Post

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from blog.addresses import Allowlist
-from blog.outbound import is_forbidden_address
+from blog.net.addresses import Allowlist
+from blog.net.client import is_forbidden_address
 
 FORBIDDEN = [
     "127.0.0.1",

@@ -20,7 +20,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from blog import ratelimit
-from blog.admin.accounts import DEVICE_COOKIE, DEVICE_COOKIE_SALT, trusted_device
+from blog.accounts.authors import DEVICE_COOKIE, DEVICE_COOKIE_SALT, trusted_device
 from blog.admin.urls import safe_next
 from blog.extensions import db
 from blog.models import Author, Post, RateEvent

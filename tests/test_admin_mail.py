@@ -10,7 +10,7 @@ import pytest
 from flask.logging import default_handler
 from helpers_admin import PASSWORD, add_author, add_comment, comment_status, press, soup
 
-from blog import mail
+from blog.comments import notices
 from blog.extensions import db
 from blog.models import Comment
 
@@ -18,7 +18,7 @@ from blog.models import Comment
 @pytest.fixture
 def outbox(monkeypatch):
     sent = []
-    monkeypatch.setattr(mail, "deliver", sent.append)
+    monkeypatch.setattr(notices, "deliver", sent.append)
     return sent
 
 

@@ -8,9 +8,9 @@ import pytest
 from helpers_admin import form_data, press, signed_in, soup
 from sqlalchemy import select
 
+from blog.core.signals import post_published
 from blog.extensions import db
 from blog.models import OutboundPing, Post
-from blog.signals import post_published
 
 author_client = pytest.fixture(signed_in)
 

@@ -17,7 +17,7 @@ from helpers_admin import (
     soup,
 )
 
-from blog.signals import responses_changed
+from blog.core.signals import responses_changed
 
 author_client = pytest.fixture(signed_in)
 PUBLIC = f"/{POST_SLUG}/"

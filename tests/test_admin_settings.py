@@ -8,7 +8,7 @@ import pytest
 from helpers_admin import form_data, press, signed_in, soup
 
 from blog.admin.forms import SettingsForm
-from blog.settings import ModerationSettings, current_settings
+from blog.core.settings import ModerationSettings, current_settings
 
 author_client = pytest.fixture(signed_in)
 

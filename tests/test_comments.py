@@ -20,10 +20,10 @@ from helpers_comments import (
 
 from blog.comments.forms import CONSENT_LABEL
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
+from blog.core.settings import ModerationSettings, save_settings
+from blog.core.signals import responses_changed
 from blog.extensions import db
 from blog.models import Comment, utcnow
-from blog.settings import ModerationSettings, save_settings
-from blog.signals import responses_changed
 
 DUPLICATE = "Commento duplicato: sembra che tu l'abbia già scritto!"
 FLOOD = "Stai commentando troppo velocemente. Rallenta."

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from helpers_mentions import Reply, site_fixture  # noqa: F401  (fixture)
 
-from blog.addresses import Allowlist
 from blog.mentions.discover import discover, parse_link_header
-from blog.outbound import Fetcher, Limits
+from blog.net.addresses import Allowlist
+from blog.net.client import Fetcher, Limits
 
 
 def fetch(url: str):

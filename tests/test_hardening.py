@@ -68,7 +68,7 @@ def test_placeholders_differ_in_every_process():
 def test_a_comment_cannot_collect_visitors_tokens(app):
     # The best a commenter can do is learn the placeholder of another process
     # (a worker of their own): planted here, it must stay plain text.
-    code = "from blog.pagecache import CSRF_PLACEHOLDER; print(CSRF_PLACEHOLDER)"
+    code = "from blog.pagecache.cache import CSRF_PLACEHOLDER; print(CSRF_PLACEHOLDER)"
     planted = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()

@@ -14,7 +14,7 @@ from blog import create_app
 from blog.extensions import db
 from blog.models import Author, Comment, Post
 from blog.ops.schema import INITIAL_REVISION
-from blog.seeding import load_seed
+from blog.seed.loader import load_seed
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from blog.comments.moderation import (
     refuse,
     refuse_reply,
 )
-from blog.sanitize import clean_comment
-from blog.settings import ModerationSettings, build_settings
+from blog.core.sanitize import clean_comment
+from blog.core.settings import ModerationSettings, build_settings
 
 NOW = datetime(2024, 5, 1, 12, 0)
 DEFAULTS = ModerationSettings()

@@ -24,8 +24,8 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
 )
 
 from blog import outbound
-from blog.addresses import Allowlist
-from blog.outbound import Fetcher, FetchError, Limits, fetcher_for
+from blog.net.addresses import Allowlist
+from blog.net.client import Fetcher, FetchError, Limits, fetcher_for
 
 
 def fetcher(**options) -> Fetcher:

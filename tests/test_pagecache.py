@@ -8,19 +8,23 @@ import sqlite3
 import threading
 
 import pytest
+from blog.pagecache.cache import (
+    CSRF_PLACEHOLDER,
+    PERSONAL_COOKIES,
+    STAMP_PLACEHOLDER,
+)
+from blog.pagecache.versionread import VERSION_SQL, ContentVersionReader
 from helpers_comments import POST_URL, send_comment, sign_in_author, soup
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
-from blog.auth import end_all_sessions
+from blog.accounts.session import end_all_sessions
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
+from blog.core.settings import content_version
 from blog.extensions import db
 from blog.models import Author, Comment, Post
-from blog.pagecache import CSRF_PLACEHOLDER, PERSONAL_COOKIES, STAMP_PLACEHOLDER
-from blog.seeding import load_seed
-from blog.settings import content_version
-from blog.versionread import VERSION_SQL, ContentVersionReader
+from blog.seed.loader import load_seed
 
 
 def _approve_all(app) -> None:

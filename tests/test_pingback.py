@@ -23,9 +23,9 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
 )
 from sqlalchemy import select
 
+from blog.core.signals import responses_changed
 from blog.extensions import db
 from blog.models import Comment
-from blog.signals import responses_changed
 
 LOREM = (
     "Da tempo mi occupo di comunità online e leggendo con attenzione "

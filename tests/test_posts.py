@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from blog.core.sanitize import allowed_tags_note
 from blog.extensions import db
 from blog.models import Comment, Post
-from blog.sanitize import allowed_tags_note
 
 SEED = (Path(__file__).parent / "data" / "original-post.txt").read_text("utf-8")
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"

@@ -10,7 +10,7 @@ from sqlalchemy.pool import NullPool
 
 from blog import create_app
 from blog.extensions import db
-from blog.security import InsecureConfigError
+from blog.web.security import InsecureConfigError
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 PAGES = [

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from bs4 import BeautifulSoup
 
-from blog.sanitize import (
+from blog.core.sanitize import (
     COMMENT_TAGS,
     MAX_DEPTH,
     MAX_LINES,

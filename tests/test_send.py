@@ -25,12 +25,12 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
 from sqlalchemy import select
 
 from blog import create_app
+from blog.core.signals import post_published
 from blog.extensions import db
 from blog.mentions import jobs
 from blog.mentions.send import outbound_pings, post_links
 from blog.models import Comment, OutboundPing, Post, utcnow
-from blog.seeding import load_seed
-from blog.signals import post_published
+from blog.seed.loader import load_seed
 
 
 def test_post_links_are_absolute_distinct_and_web_only(app):

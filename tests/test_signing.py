@@ -6,14 +6,13 @@ import hashlib
 import time
 
 import pytest
+from blog.pagecache.signing import prederived_signer, sign_json
 from flask import Flask
 from itsdangerous import (
     BadSignature,
     URLSafeSerializer,
     URLSafeTimedSerializer,
 )
-
-from blog.signing import prederived_signer, sign_json
 
 
 def _same_second(make):

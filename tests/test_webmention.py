@@ -20,12 +20,12 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
 )
 from sqlalchemy import select
 
+from blog.core.sanitize import COMMENT_MAX_BYTES
+from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
 from blog.mentions import jobs
 from blog.mentions.receive import published_at
 from blog.models import Comment, WebmentionRequest, utcnow
-from blog.sanitize import COMMENT_MAX_BYTES
-from blog.settings import ModerationSettings, save_settings
 
 H_ENTRY = """<!doctype html><html><head><title>Una replica</title></head><body>
 <article class="h-entry">

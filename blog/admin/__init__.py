@@ -5,9 +5,7 @@ from flask import Blueprint
 # cli_group=None: `flask --app blog create-author`, not `flask admin ...`.
 bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
 
-from .. import mail  # noqa: E402,F401  (held responses are emailed on commit)
 from . import (  # noqa: E402,F401  (routes and commands register on import)
-    cli,
     comment_views,
     post_views,
     settings_views,

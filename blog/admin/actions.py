@@ -7,11 +7,11 @@ Plain functions over model objects; the caller commits, then calls
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import delete, select
 
+from ..comments.labels import ACTIONS
 from ..comments.moderation import (
     REPLY_TOO_DEEP_MESSAGE,
     History,
@@ -19,31 +19,12 @@ from ..comments.moderation import (
     decide,
 )
 from ..comments.threads import place_in_thread
+from ..core.sanitize import clean_comment
+from ..core.settings import ModerationSettings
+from ..core.signals import responses_changed
 from ..extensions import db
 from ..models import Author, Comment
-from ..sanitize import clean_comment
-from ..settings import ModerationSettings
-from ..signals import responses_changed
 
-
-@dataclass(frozen=True)
-class Action:
-    label: str
-    # Status it moves a response to; None: back to where it was before spam/trash.
-    target: str | None
-    # Statuses it applies to; others are left alone, so repeating is harmless.
-    applies_to: tuple[str, ...]
-
-
-ACTIONS: dict[str, Action] = {
-    "approve": Action("Approva", "approved", ("pending", "spam", "trash")),
-    "unapprove": Action("Non approvare", "pending", ("approved",)),
-    "spam": Action("Spam", "spam", ("pending", "approved", "trash")),
-    "unspam": Action("Non è spam", None, ("spam",)),
-    "trash": Action("Cestino", "trash", ("pending", "approved", "spam")),
-    "restore": Action("Ripristina", None, ("trash",)),
-    "delete": Action("Elimina definitivamente", None, ("spam", "trash")),
-}
 # The buttons a row shows, by the response's status.
 ROW_ACTIONS = {
     "pending": ("approve", "spam", "trash"),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ..auth import author_required, current_author
+from ..accounts.session import author_required, current_author
+from ..comments.labels import TYPE_LABELS
+from ..core.settings import current_settings
+from ..core.text import positive_int
 from ..extensions import db
 from ..models import Comment
-from ..settings import current_settings
-from ..text import positive_int
 from . import bp
 from .actions import (
     ACTIONS,
@@ -23,7 +24,7 @@ from .actions import (
     reply,
 )
 from .forms import QuickEditForm, ReplyForm
-from .queue import TYPE_LABELS, VIEWS, QueueQuery, post_choices, queue_page
+from .queue import VIEWS, QueueQuery, post_choices, queue_page
 from .urls import safe_next
 from .views import counts
 

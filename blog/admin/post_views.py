@@ -6,12 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..auth import author_required, current_author
+from ..accounts.session import author_required, current_author
+from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_post
+from ..core.text import positive_int
 from ..extensions import db
 from ..mentions.send import outbound_pings
 from ..models import Post
-from ..sanitize import POST_TAGS, allowed_tags_note, clean_post
-from ..text import positive_int
 from . import bp
 from .forms import PostForm
 from .posts import PostData, PostError, announce_post, publish, save_post

@@ -8,12 +8,12 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from ..core.sanitize import clean_post
+from ..core.signals import post_published
+from ..core.text import slugify
 from ..extensions import db
 from ..models import Author, Category, Post, utcnow
-from ..sanitize import clean_post
-from ..seeding import get_or_create_category
-from ..signals import post_published
-from ..text import slugify
+from ..seed.loader import get_or_create_category
 
 # Paths other pages use at the site's root; a post there would be unreachable.
 # First path segments the blog's own pages use (/comments/feed/, /comment/<id>/,

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
+from ..core.text import positive_int
 from ..extensions import db
 from ..models import COMMENT_TYPES, Comment, Post
-from ..text import positive_int
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
@@ -24,11 +24,6 @@ VIEWS = {
     "approved": "Approvati",
     "spam": "Spam",
     "trash": "Cestino",
-}
-TYPE_LABELS = {
-    "comment": "Commento",
-    "pingback": "Pingback",
-    "webmention": "Webmention",
 }
 
 

@@ -6,14 +6,14 @@ from dataclasses import asdict, fields
 
 from flask import flash, redirect, render_template, url_for
 
-from ..auth import author_required
-from ..extensions import db
-from ..settings import (
+from ..accounts.session import author_required
+from ..core.settings import (
     ModerationSettings,
     current_settings,
     parse_word_list,
     save_settings,
 )
+from ..extensions import db
 from . import bp
 from .forms import SettingsForm
 

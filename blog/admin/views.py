@@ -11,7 +11,8 @@ from flask import (
     url_for,
 )
 
-from ..auth import (
+from ..accounts.authors import DEVICE_COOKIE, authenticate, device_cookie_flags
+from ..accounts.session import (
     author_required,
     current_author,
     end_all_sessions,
@@ -20,7 +21,6 @@ from ..auth import (
 )
 from ..extensions import db
 from . import bp
-from .accounts import DEVICE_COOKIE, authenticate, device_cookie_flags
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
 from .urls import safe_next

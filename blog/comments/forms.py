@@ -7,8 +7,8 @@ from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAre
 from wtforms.fields import EmailField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from ..sanitize import COMMENT_MAX_BYTES
-from ..text import is_web_url, positive_int, strip_controls
+from ..core.sanitize import COMMENT_MAX_BYTES
+from ..core.text import is_web_url, positive_int, strip_controls
 
 NAME_MAX = 245
 EMAIL_MAX = 100

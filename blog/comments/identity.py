@@ -16,14 +16,11 @@ from dataclasses import dataclass
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..pagecache.signing import signed_value_serializer
+
 AUTHOR_COOKIE = "comment_author"
 OWNER_COOKIE = "comment_owner"
 COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-def signed_value_serializer(secret_key: str | bytes, purpose: str) -> URLSafeSerializer:
-    """The serializer for one kind of value ("stamp", "author", "owner")."""
-    return URLSafeSerializer(secret_key, salt=f"blog.comments.{purpose}")
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:

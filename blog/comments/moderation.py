@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..settings import ModerationSettings
+from ..core.settings import ModerationSettings
 
 DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
 FLOOD_MESSAGE = "Stai commentando troppo velocemente. Rallenta."

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from flask import abort, current_app, render_template, request, url_for
 
-from ..auth import current_author
+from ..accounts.session import current_author
+from ..core.settings import current_settings
+from ..core.text import positive_int
 from ..extensions import db
 from ..models import Comment, Post, utcnow
-from ..pagecache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
+from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import get_neighbours
-from ..settings import current_settings
-from ..text import positive_int
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm

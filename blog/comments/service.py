@@ -12,11 +12,11 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select
 
+from ..core.sanitize import clean_comment
+from ..core.settings import ModerationSettings
+from ..core.signals import responses_changed
 from ..extensions import db
 from ..models import Comment, Post, utcnow
-from ..sanitize import clean_comment
-from ..settings import ModerationSettings
-from ..signals import responses_changed
 from .identity import token_hash
 from .moderation import (
     CLOSED_MESSAGE,

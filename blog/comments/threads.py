@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
+from ..core.settings import ModerationSettings
 from ..extensions import db
 from ..models import Comment, Post
-from ..settings import ModerationSettings
 
 # A held comment is shown to its writer; spam too, with the same notice, so a
 # robot that keeps its cookies learns nothing from the page.

@@ -6,11 +6,11 @@ import time
 
 from flask import Response, abort, redirect, request, url_for
 
-from ..auth import current_author
+from ..accounts.session import current_author
+from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_published_post
-from ..settings import current_settings
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
 from .forms import CommentForm

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from flask import Response, abort, current_app, request
 from markupsafe import Markup, escape
 
+from ..core.text import web_url_or_empty
+from ..core.urls import post_guid, post_url, site_url
 from ..models import Comment, Post
 from ..posts.queries import get_published_post
-from ..text import web_url_or_empty
-from ..urls import post_guid, post_url, site_url
 from . import bp
 from .builders import Feed, FeedItem, atom, rss
 from .queries import approved_responses, recent_comments, recent_posts

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from bs4 import Tag
 
-from ..outbound import Response
+from ..net.client import Response
 from .verify import parse_html
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from flask import Flask, after_this_request, current_app, has_request_context
 from sqlalchemy import update
 
-from .. import ratelimit
+from ..core import ratelimit
 from ..extensions import db
 from ..models import OutboundPing, WebmentionRequest, utcnow
 from .send import posts_with_pending_pings, send_pending

@@ -10,17 +10,17 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
-from .. import ratelimit
 from ..comments.moderation import History, candidate_from, decide
 from ..comments.threads import start_thread_if_top_level
+from ..core import ratelimit
+from ..core.sanitize import clean_comment
+from ..core.settings import current_settings
+from ..core.signals import responses_changed
+from ..core.text import is_web_url
+from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, Post, utcnow
-from ..outbound import FetchError, Response
-from ..sanitize import clean_comment
-from ..settings import current_settings
-from ..signals import responses_changed
-from ..text import is_web_url
-from ..urls import post_url
+from ..net.client import FetchError, Response
 from .targets import is_ours, match_target, normalise_url
 from .verify import SourceReport, analyse_source
 

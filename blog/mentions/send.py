@@ -13,11 +13,11 @@ from urllib.parse import urldefrag, urlencode, urljoin
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..core.text import is_web_url
+from ..core.urls import post_url
 from ..extensions import db
 from ..models import OutboundPing, Post, utcnow
-from ..outbound import Fetcher, FetchError, fetcher_for
-from ..text import is_web_url
-from ..urls import post_url
+from ..net.client import Fetcher, FetchError, fetcher_for
 from .discover import discover
 from .receive import (
     PingRejected,

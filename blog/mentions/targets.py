@@ -9,9 +9,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from ..core.urls import site_root, url_adapter
 from ..extensions import db
 from ..models import Post
-from ..urls import site_root, url_adapter
 
 
 def normalise_url(url: str) -> str:

@@ -16,8 +16,8 @@ import mf2py
 from bs4 import BeautifulSoup, Comment, Tag
 from bs4.element import NavigableString, PreformattedString
 
-from ..sanitize import COMMENT_MAX_BYTES, COMMENT_TAGS, clean_comment
-from ..text import web_url_or_empty
+from ..core.sanitize import COMMENT_MAX_BYTES, COMMENT_TAGS, clean_comment
+from ..core.text import web_url_or_empty
 from .targets import normalise_url
 
 EXCERPT_CHARS = 100

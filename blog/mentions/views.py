@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..core.signals import post_published
+from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
-from ..outbound import fetcher_for
-from ..signals import post_published
-from ..urls import site_url
+from ..net.client import fetcher_for
 from . import bp, jobs
 from .receive import GENERIC, Sender, approved_pingbacks, receive_pingback
 from .send import plan_pings, send_pending

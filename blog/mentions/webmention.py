@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import WebmentionRequest
-from ..outbound import fetcher_for
+from ..net.client import fetcher_for
 from .receive import (
     PingRejected,
     Sender,

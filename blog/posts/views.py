@@ -15,11 +15,13 @@ from flask import (
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import Select
 
-from ..auth import current_author
+from ..accounts.session import current_author
 from ..comments.identity import form_stamp
 from ..comments.page import comment_page_number, render_post_page
+from ..core.settings import content_version
+from ..core.text import positive_int
 from ..extensions import db
-from ..pagecache import (
+from ..pagecache.cache import (
     CachedPage,
     finish,
     is_cacheable,
@@ -27,8 +29,6 @@ from ..pagecache import (
     page_cache,
     personalise,
 )
-from ..settings import content_version
-from ..text import positive_int
 from . import bp
 from .queries import (
     count_approved_responses,

@@ -1,0 +1,1 @@
+"""The original post, its 12 responses and the sample posts, and their loader."""

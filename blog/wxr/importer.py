@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..admin.accounts import find_author, free_author_slug
+from ..accounts.authors import find_author, free_author_slug
+from ..comments.notices import QUIET
+from ..core.sanitize import clean_comment, clean_post
+from ..core.text import slugify, web_url_or_empty
 from ..extensions import db
-from ..mail import QUIET
 from ..models import Author, Category, Comment, Post
-from ..sanitize import clean_comment, clean_post
-from ..text import slugify, web_url_or_empty
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}

@@ -10,9 +10,9 @@ from xml.sax.saxutils import escape, quoteattr
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..core.text import strip_controls
 from ..extensions import db
 from ..models import Author, Category, Comment, Post
-from ..text import strip_controls
 
 WXR_VERSION = "1.2"
 WP_NS = "http://wordpress.org/export/1.2/"

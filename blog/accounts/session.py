@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import g, redirect, request, session, url_for
 
-from .extensions import db
-from .models import Author
+from ..extensions import db
+from ..models import Author
 
 SESSION_AUTHOR = "author_id"
 SESSION_VERSION = "session_version"

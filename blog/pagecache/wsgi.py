@@ -21,9 +21,8 @@ from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 
-from .comments.identity import signed_value_serializer
-from .extensions import db
-from .pagecache import (
+from ..extensions import db
+from .cache import (
     PERSONAL_COOKIES,
     PageCache,
     finish_headers,
@@ -31,7 +30,7 @@ from .pagecache import (
     personalise,
     site_script_root,
 )
-from .signing import prederived_signer, sign_json
+from .signing import prederived_signer, sign_json, signed_value_serializer
 from .versionread import ContentVersionReader
 
 _POST_PATH = re.compile(r"/([A-Za-z0-9_-]{1,200})/")

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from werkzeug.routing import MapAdapter
 
-from .models import Post
+from ..models import Post
 
 
 def site_root() -> str:

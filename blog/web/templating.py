@@ -6,8 +6,8 @@ from datetime import datetime
 
 from flask import Flask
 
-from .sanitize import allowed_tags_note
-from .text import web_url_or_empty
+from ..core.sanitize import allowed_tags_note
+from ..core.text import web_url_or_empty
 
 MONTHS_IT = (
     "gennaio",

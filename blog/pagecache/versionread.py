@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from .signals import sql_outside_sqlalchemy
+from ..core.signals import sql_outside_sqlalchemy
 
 VERSION_SQL = "SELECT value FROM setting WHERE key = 'content_version'"
 # Connections inherited through fork: kept referenced, so never closed here.

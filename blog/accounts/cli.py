@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import with_appcontext
 
 from ..extensions import db
-from . import bp
-from .accounts import AccountError, create_author
+from .authors import AccountError, create_author
 
 
 def read_password() -> str:
@@ -20,8 +20,9 @@ def read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-@bp.cli.command("create-author")
+@click.command("create-author")
 @click.argument("username")
+@with_appcontext
 def create_author_command(username: str) -> None:
     """Create an author (or set a new password for an existing one)."""
     try:

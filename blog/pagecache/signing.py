@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 
-from itsdangerous import Serializer, Signer
+from itsdangerous import Serializer, Signer, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.signer import SigningAlgorithm
 
@@ -56,3 +56,9 @@ def sign_json(signer: Signer, value: object) -> str:
     """``value`` as compact JSON, base64 encoded and signed, uncompressed."""
     payload = _COMPACT_JSON.encode(value)
     return signer.sign(base64_encode(payload.encode())).decode("ascii")
+
+
+def signed_value_serializer(secret_key: str | bytes, purpose: str) -> URLSafeSerializer:
+    """The serializer of the comment form's signed values ("stamp", "author",
+    "owner"): the form's views and the cached-page middleware share it."""
+    return URLSafeSerializer(secret_key, salt=f"blog.comments.{purpose}")

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .comments.threads import start_thread_if_top_level
-from .extensions import db
-from .models import Author, Category, Comment, Post
-from .sanitize import clean_comment, clean_post
-from .text import slugify
+from ..comments.threads import start_thread_if_top_level
+from ..core.sanitize import clean_comment, clean_post
+from ..core.text import slugify
+from ..extensions import db
+from ..models import Author, Category, Comment, Post
 
 
 def _read(name: str) -> Any:

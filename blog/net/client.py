@@ -322,7 +322,7 @@ def _pending_lookup_slots() -> threading.BoundedSemaphore:
 
 def user_agent(config: Mapping[str, Any], requester_ip: str | None = None) -> str:
     """``nOwmedia/0.1.0 (+site URL)``, plus ``for <ip>`` when verifying a ping."""
-    from . import __version__
+    from .. import __version__
 
     name = str(config.get("SITE_NAME") or "blog").replace(" ", "-")
     agent = f"{name}/{__version__} (+{config.get('SITE_URL', '')}"

@@ -6,7 +6,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from ..extensions import db
 
 MESSAGES = {
     400: ("Richiesta non valida", "La richiesta non è stata compresa dal server."),

@@ -11,11 +11,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import ratelimit
-from ..auth import end_all_sessions
+from ..core import ratelimit
+from ..core.text import slugify
 from ..extensions import db
 from ..models import Author
-from ..text import slugify
+from .session import end_all_sessions
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from .extensions import db
-from .models import RateEvent, utcnow
+from ..extensions import db
+from ..models import RateEvent, utcnow
 
 
 def count_recent(

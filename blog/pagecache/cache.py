@@ -25,7 +25,7 @@ from flask import Flask, Request, Response, current_app
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
-from .models import Author, Category, Comment, Post, Setting
+from ..models import Author, Category, Comment, Post, Setting
 
 VERSION_KEY = "content_version"
 # Random for each process (the cache is per process too), so that no comment can
@@ -146,15 +146,6 @@ def finish(response: Response, etag: str) -> Response:
     return response
 
 
-def init_app(app: Flask) -> None:
-    """Give the app its own cache and serve its hits in front of Flask."""
-    cache = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
-    app.extensions["page_cache"] = cache
-    from .pagecache_wsgi import CachedPageMiddleware
-
-    app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app, cache)  # type: ignore[method-assign]
-
-
 def page_cache() -> PageCache:
     """The current app's page cache."""
     return current_app.extensions["page_cache"]
@@ -197,7 +188,20 @@ def _forget_mark(session: Session) -> None:
     session.info.pop("content_changed", None)
 
 
-event.listen(Session, "before_flush", _mark_if_tracked)
-event.listen(Session, "do_orm_execute", _mark_bulk_statements)
-event.listen(Session, "before_commit", _store_new_version)
-event.listen(Session, "after_rollback", _forget_mark)
+_LISTENERS = (
+    ("before_flush", _mark_if_tracked),
+    ("do_orm_execute", _mark_bulk_statements),
+    ("before_commit", _store_new_version),
+    ("after_rollback", _forget_mark),
+)
+
+
+def listen_for_changes() -> None:
+    """Store a new content version with every commit that changes a page.
+
+    On every ``Session`` of the process (once, whichever app asks first): the
+    WordPress import and the CLI commit through sessions of their own too.
+    """
+    for name, listener in _LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

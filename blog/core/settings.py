@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, fields
 from flask import current_app, g
 from sqlalchemy import select
 
-from .extensions import db
-from .models import Setting
+from ..extensions import db
+from ..models import Setting
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The web layer around every page: security headers, error pages, template helpers."""
