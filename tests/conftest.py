@@ -16,9 +16,11 @@ the PostgreSQL runs instead (never in CI).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from helpers_mentions import LocalSite, local_site
 from helpers_postgresql import PostgresServer, PostgresUnavailable
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
@@ -199,3 +201,17 @@ def count_queries(app):
             sql_outside_sqlalchemy.disconnect(counter.outside_sqlalchemy)
 
     return counting
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    """A web server on 127.0.0.2, which the blog may reach (in the mention config)."""
+    with local_site("127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def loopback_site() -> Iterator[LocalSite]:
+    """A server on 127.0.0.1, forbidden to the blog: it must see no request."""
+    with local_site("127.0.0.1") as server:
+        yield server

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -206,35 +205,3 @@ def add_post(app: Flask, slug: str, body: str, **fields) -> int:
         db.session.add(post)
         db.session.commit()
         return post.id
-
-
-# Fixtures shared by the mention test modules: importing the *_fixture
-# functions makes ``mention_app``, ``site``, ``loopback_site`` and ``target``
-# available there.
-
-
-@pytest.fixture(name="mention_app")
-def mention_app_fixture(app: Flask) -> Flask:
-    """The conftest app, allowed to reach 127.0.0.2 and 127.0.0.3 only."""
-    app.config.update(MENTION_CONFIG)
-    return app
-
-
-@pytest.fixture(name="site")
-def site_fixture() -> Iterator[LocalSite]:
-    """A web server on 127.0.0.2, which the blog may reach."""
-    with local_site("127.0.0.2") as server:
-        yield server
-
-
-@pytest.fixture(name="loopback_site")
-def loopback_site_fixture() -> Iterator[LocalSite]:
-    """A server on 127.0.0.1, forbidden to the blog: it must see no request."""
-    with local_site("127.0.0.1") as server:
-        yield server
-
-
-@pytest.fixture(name="target")
-def target_fixture(mention_app: Flask) -> str:
-    """The URL of the original post, the usual ping target."""
-    return post_url(mention_app)

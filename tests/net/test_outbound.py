@@ -16,11 +16,9 @@ import threading
 from http.server import ThreadingHTTPServer
 
 import pytest
-from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+from helpers_mentions import (
     Reply,
     local_site,
-    loopback_site_fixture,
-    site_fixture,
 )
 
 from blog.net import client as outbound

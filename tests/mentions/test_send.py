@@ -9,18 +9,14 @@ from urllib.parse import parse_qs
 
 import pytest
 from flask import Response
-from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+from helpers_mentions import (
     MENTION_CONFIG,
     Reply,
     add_post,
     local_site,
-    loopback_site_fixture,
-    mention_app_fixture,
     post_url,
     serve_app,
-    site_fixture,
     source_page,
-    target_fixture,
 )
 from sqlalchemy import select
 

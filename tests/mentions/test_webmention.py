@@ -7,16 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
-from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+from helpers_mentions import (
     POST_SLUG,
     add_post,
     local_site,
-    loopback_site_fixture,
-    mention_app_fixture,
     post_url,
-    site_fixture,
     source_page,
-    target_fixture,
 )
 from sqlalchemy import select
 

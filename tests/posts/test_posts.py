@@ -13,7 +13,7 @@ from blog.core.sanitize import allowed_tags_note
 from blog.extensions import db
 from blog.models import Comment, Post
 
-SEED = (Path(__file__).parent / "data" / "original-post.txt").read_text("utf-8")
+SEED = (Path(__file__).parents[1] / "data" / "original-post.txt").read_text("utf-8")
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 TAGS_NOTE = (
     'È possibile utilizzare questi tag ed attributi XHTML: <a href="" title=""> '

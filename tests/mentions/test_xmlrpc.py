@@ -6,11 +6,8 @@ from __future__ import annotations
 import xmlrpc.client
 
 import pytest
-from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+from helpers_mentions import (
     fault_code,
-    loopback_site_fixture,
-    mention_app_fixture,
-    target_fixture,
 )
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>

@@ -22,7 +22,7 @@ from blog.comments.threads import is_visible
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
 
-STATIC_JS = Path(__file__).parent.parent / "blog" / "static" / "js"
+STATIC_JS = Path(__file__).parents[2] / "blog" / "static" / "js"
 
 
 def items(page) -> list[str]:

@@ -6,20 +6,16 @@ import xmlrpc.client
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
+from helpers_mentions import (
     POST_SLUG,
     Reply,
     add_post,
     call,
     fault_code,
     fault_of,
-    loopback_site_fixture,
-    mention_app_fixture,
     post_url,
     serve_app,
-    site_fixture,
     source_page,
-    target_fixture,
 )
 from sqlalchemy import select
 

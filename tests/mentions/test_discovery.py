@@ -4,7 +4,7 @@ the Pingback fallbacks; every page is served by a local server."""
 from __future__ import annotations
 
 import pytest
-from helpers_mentions import Reply, site_fixture  # noqa: F401  (fixture)
+from helpers_mentions import Reply
 
 from blog.mentions.discover import discover, parse_link_header
 from blog.net.addresses import Allowlist
