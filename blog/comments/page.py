@@ -108,8 +108,7 @@ def render_post_page(
         list_view=ListView(
             replies_open=not closed and settings.thread_depth > 1,
             thread_depth=settings.thread_depth,
-            moderate=author is not None
-            and "admin.comment" in current_app.view_functions,
+            moderate=author is not None,
             cpage=comments.page if comments.page > 1 else None,
         ),
     ), status

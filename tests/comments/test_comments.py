@@ -445,11 +445,6 @@ class TestAuthorMode:
         assert "by-author" in item["class"]
         assert item.select_one(".comment-author-badge").get_text() == "Autore"
 
-    def test_no_quick_moderation_links_without_the_admin_page(self, app, client):
-        del app.view_functions["admin.comment"]
-        sign_in_author(client)
-        assert soup(client.get(POST_URL)).select(".comment-moderation-links") == []
-
     def test_quick_moderation_links_point_to_the_admin_page(self, app, client):
         sign_in_author(client)
         page = soup(client.get(POST_URL))

@@ -249,7 +249,15 @@ def test_the_version_read_leaves_no_lock_behind(app, db_backend, count_queries):
             connection.execute(
                 text("LOCK TABLE setting IN ACCESS EXCLUSIVE MODE NOWAIT")
             )
+            held = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE granted"
+                    " AND mode = 'AccessExclusiveLock'"
+                    " AND relation = 'setting'::regclass"
+                )
+            )
         engine.dispose()
+        assert held == 1
 
 
 def _version_backends(app) -> int:
