@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from helpers_admin import signed_in
 from helpers_mentions import LocalSite, local_site
 from helpers_postgresql import PostgresServer, PostgresUnavailable
 from sqlalchemy import create_engine, event, text
@@ -127,19 +128,28 @@ def empty_database_url(request, db_backend, tmp_path):
     server.drop_database(name)
 
 
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    # scrypt costs ~0.2 s a hash here; one test checks it is the default.
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "SITE_URL": "http://127.0.0.1:5000",
+}
+
+
 @pytest.fixture
-def app(database_url, app_config):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            # scrypt costs ~0.2 s a hash here; one test checks it is the default.
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-            "DATABASE_URL": database_url,
-            "SITE_URL": "http://127.0.0.1:5000",
-            **app_config,
-        }
-    )
+def make_app():
+    """Build another app with the test config (a second worker, other cookies)."""
+
+    def make(**config):
+        return create_app({**TEST_CONFIG, **config})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, database_url, app_config):
+    app = make_app(DATABASE_URL=database_url, **app_config)
     with app.app_context():
         db.create_all()
         load_seed()
@@ -153,6 +163,12 @@ def app(database_url, app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def author_client(app, client):
+    """A client signed in as the author ``riccardo`` through the sign-in form."""
+    return signed_in(app, client)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from helpers_admin import (
     csrf_from,
     log_in,
     press,
-    signed_in,
     soup,
 )
 from itsdangerous import URLSafeTimedSerializer
@@ -24,8 +23,6 @@ from blog.admin.urls import safe_next
 from blog.core import ratelimit
 from blog.extensions import db
 from blog.models import Author, Post, RateEvent
-
-author_client = pytest.fixture(signed_in)
 
 THROTTLED = "Troppi tentativi, riprova più tardi."
 INVALID = "Nome utente o password non corretti."

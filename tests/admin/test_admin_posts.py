@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from helpers_admin import form_data, press, signed_in, soup
+from helpers_admin import form_data, press, soup
 from sqlalchemy import select
 
 from blog.core.signals import post_published
 from blog.extensions import db
 from blog.models import OutboundPing, Post
-
-author_client = pytest.fixture(signed_in)
 
 
 def editor(client, url: str = "/admin/posts/new"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-import pytest
 from helpers_admin import (
     POST_SLUG,
     add_comment,
@@ -13,13 +12,11 @@ from helpers_admin import (
     form_data,
     post_id,
     press,
-    signed_in,
     soup,
 )
 
 from blog.core.signals import responses_changed
 
-author_client = pytest.fixture(signed_in)
 PUBLIC = f"/{POST_SLUG}/"
 BASE = datetime(2030, 5, 1, 12, 0)
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from helpers_admin import (
     POST_SLUG,
     add_comment,
     comment_status,
     csrf_from,
     press,
-    signed_in,
     soup,
 )
 from sqlalchemy import select
@@ -17,7 +15,6 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.models import Author, Comment
 
-author_client = pytest.fixture(signed_in)
 PUBLIC = f"/{POST_SLUG}/"
 
 

@@ -6,14 +6,12 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from helpers_admin import post_id, signed_in
+from helpers_admin import post_id
 from sqlalchemy import text
 
 from blog.admin.queue import QueueQuery, queue_statement, status_counts
 from blog.extensions import db
 from blog.models import Comment
-
-author_client = pytest.fixture(signed_in)
 
 PAGES = [
     "/admin/comments",

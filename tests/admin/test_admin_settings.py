@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
-from helpers_admin import form_data, press, signed_in, soup
+from helpers_admin import form_data, press, soup
 
 from blog.admin.forms import SettingsForm
 from blog.core.settings import ModerationSettings, current_settings
-
-author_client = pytest.fixture(signed_in)
 
 NEW_VALUES = {
     "max_links": "4",

@@ -117,14 +117,8 @@ def test_pending_comment_and_saved_details_stay_with_their_browser(app):
     assert "Giulia" not in theirs and "giulia@example.org" not in theirs
 
 
-def test_another_worker_sees_the_change_at_once(app, tmp_path):
-    other_worker = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        }
-    )
+def test_another_worker_sees_the_change_at_once(app, make_app):
+    other_worker = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
     client = other_worker.test_client()
     assert "12 Responses" in client.get(POST_URL).get_data(as_text=True)
     with app.app_context():
