@@ -4,6 +4,8 @@ Order of precedence, lowest first: these defaults, ``instance/config.py``,
 ``BLOG_*`` environment variables, then the mapping given to ``create_app``.
 """
 
+from .core.settings import config_defaults as moderation_defaults
+
 SECRET_KEY = "dev-insecure-change-me"
 # Read when SECRET_KEY is unset or the default above; None means
 # instance/secret_key (`make run` creates it). Outside debug and testing the app
@@ -22,19 +24,10 @@ POSTS_PER_PAGE = 10
 # Entries in each RSS/Atom feed.
 FEED_ITEMS = 20
 
-# Comment moderation defaults (the author can override them in the admin).
-COMMENT_HOLD_ALL = True
-COMMENT_AUTO_APPROVE_KNOWN = False
-COMMENT_MAX_LINKS = 2
-COMMENT_MODERATION_WORDS = ""
-COMMENT_DISALLOWED_WORDS = ""
-COMMENT_THREAD_DEPTH = 5
-COMMENTS_PER_PAGE = 50
-COMMENT_ORDER = "oldest"
-COMMENT_CLOSE_AFTER_DAYS = 0
-COMMENT_FLOOD_SECONDS = 15
-COMMENT_MIN_SECONDS = 3
-AVATARS = "identicon"
+# Comment moderation defaults (COMMENT_HOLD_ALL, COMMENT_MAX_LINKS, ...,
+# AVATARS), declared once with their admin labels in SETTINGS of
+# blog/core/settings.py; the author overrides them in the admin.
+globals().update(moderation_defaults())
 
 MAX_CONTENT_LENGTH = 256 * 1024
 

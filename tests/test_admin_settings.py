@@ -6,9 +6,17 @@ from dataclasses import fields
 
 import pytest
 from helpers_admin import form_data, press, signed_in, soup
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 
+from blog import config, create_app
 from blog.admin.forms import SettingsForm
-from blog.core.settings import ModerationSettings, current_settings
+from blog.core.settings import (
+    KIND_TYPES,
+    SETTINGS,
+    ModerationSettings,
+    build_settings,
+    current_settings,
+)
 
 author_client = pytest.fixture(signed_in)
 
@@ -30,6 +38,63 @@ def test_the_form_has_a_field_for_every_setting(app):
     with app.test_request_context():
         form_fields = {field.name for field in SettingsForm()}
     assert {field.name for field in fields(ModerationSettings)} <= form_fields
+
+
+def test_the_table_and_the_dataclass_agree():
+    assert [f.name for f in fields(ModerationSettings)] == [s.name for s in SETTINGS]
+    defaults = ModerationSettings()
+    for spec in SETTINGS:
+        assert getattr(defaults, spec.name) == spec.default
+        assert type(getattr(defaults, spec.name)) is KIND_TYPES[spec.kind]
+
+
+def test_the_config_defaults_come_from_the_table():
+    for spec in SETTINGS:
+        assert getattr(config, spec.config_key) == spec.config_default
+    assert build_settings(vars(config), {}) == ModerationSettings()
+
+
+def test_an_environment_variable_still_overrides_a_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("BLOG_COMMENT_FLOOD_SECONDS", "0")
+    monkeypatch.setenv("BLOG_COMMENT_HOLD_ALL", "false")
+    monkeypatch.setenv("BLOG_COMMENT_MODERATION_WORDS", "Casinò")
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    )
+    settings = build_settings(app.config, {})
+    assert settings.flood_seconds == 0
+    assert settings.hold_all is False
+    assert settings.moderation_words == ("casinò",)
+
+
+def test_the_form_fields_come_from_the_table(app):
+    kinds = {
+        "flag": BooleanField,
+        "number": IntegerField,
+        "choice": SelectField,
+        "words": TextAreaField,
+    }
+    with app.test_request_context():
+        form = SettingsForm()
+    for spec in SETTINGS:
+        field = form[spec.name]
+        assert isinstance(field, kinds[spec.kind])
+        assert field.label.text == spec.label
+        assert field.description == spec.help
+        if spec.kind == "number":
+            assert (field.flags.min, field.flags.max) == (spec.low, spec.high)
+        if spec.kind == "choice":
+            assert [(c.value, c.label) for c in field.choices] == list(spec.choices)
+
+
+def test_every_setting_is_shown_with_its_help(author_client):
+    page = soup(author_client.get("/admin/settings"))
+    for spec in SETTINGS:
+        control = page.find(attrs={"name": spec.name})
+        assert control is not None, spec.name
+        if spec.help:
+            help_text = page.find(id=control["aria-describedby"])
+            assert help_text.get_text() == spec.help
 
 
 def test_the_page_starts_from_the_config_defaults(author_client):

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -25,6 +26,8 @@ from wtforms.validators import (
     NumberRange,
     Optional,
 )
+
+from ..core.settings import SETTINGS, SettingSpec
 
 REQUIRED = "Campo obbligatorio."
 
@@ -106,41 +109,39 @@ class WholeNumberField(IntegerField):
             raise ValueError("Inserisci un numero intero.") from error
 
 
-def _number(label: str, low: int, high: int) -> IntegerField:
-    return WholeNumberField(
-        label,
-        [
-            InputRequired("Inserisci un numero."),
-            NumberRange(low, high, f"Inserisci un numero tra {low} e {high}."),
-        ],
-    )
+def setting_field(spec: SettingSpec) -> Field:
+    """The unbound admin field of one moderation setting, as its table row says."""
+    if spec.kind == "flag":
+        return BooleanField(spec.label, description=spec.help)
+    if spec.kind == "number":
+        return WholeNumberField(
+            spec.label,
+            [
+                InputRequired("Inserisci un numero."),
+                NumberRange(
+                    spec.low,
+                    spec.high,
+                    f"Inserisci un numero tra {spec.low} e {spec.high}.",
+                ),
+            ],
+            description=spec.help,
+        )
+    if spec.kind == "choice":
+        return SelectField(
+            spec.label, choices=options(*spec.choices), description=spec.help
+        )
+    return TextAreaField(spec.label, description=spec.help)
 
 
+def _with_setting_fields(form: type[FlaskForm]) -> type[FlaskForm]:
+    # WTForms also collects fields set on the class after it is made.
+    for spec in SETTINGS:
+        setattr(form, spec.name, setting_field(spec))
+    return form
+
+
+@_with_setting_fields
 class SettingsForm(FlaskForm):
-    hold_all = BooleanField("Trattieni ogni commento per l'approvazione")
-    auto_approve_known = BooleanField(
-        "Approva chi ha già un commento approvato (commentatori conosciuti)"
-    )
-    max_links = _number("Trattieni un commento con più di N link", 0, 100)
-    moderation_words = TextAreaField("Parole da moderare (una per riga)")
-    disallowed_words = TextAreaField("Parole non consentite: vanno nello spam")
-    thread_depth = _number("Profondità massima delle discussioni", 1, 10)
-    comments_per_page = _number("Commenti per pagina", 1, 500)
-    comment_order = SelectField(
-        "Ordine dei commenti",
-        choices=options(
-            ("oldest", "Prima i meno recenti"), ("newest", "Prima i più recenti")
-        ),
-    )
-    close_after_days = _number("Chiudi i commenti dopo N giorni (0: mai)", 0, 36500)
-    flood_seconds = _number("Secondi minimi tra due commenti", 0, 3600)
-    min_seconds = _number("Secondi minimi per compilare il modulo", 0, 600)
-    avatars = SelectField(
-        "Avatar",
-        choices=options(
-            ("identicon", "Identicon generato dal blog"),
-            ("gravatar", "Gravatar (immagini da gravatar.com)"),
-            ("none", "Nessun avatar"),
-        ),
-    )
+    """The moderation settings page: one field per entry of ``SETTINGS``."""
+
     submit = SubmitField("Salva le impostazioni")
