@@ -5,6 +5,7 @@ Order of precedence, lowest first: these defaults, ``instance/config.py``,
 """
 
 from .core.settings import config_defaults as moderation_defaults
+from .net.client import config_defaults as outbound_defaults
 
 SECRET_KEY = "dev-insecure-change-me"
 # Read when SECRET_KEY is unset or the default above; None means
@@ -46,11 +47,10 @@ WTF_CSRF_TIME_LIMIT = None
 # BLOG_OUTBOUND_ALLOW: comma-separated host names, addresses or CIDR networks
 # opened despite the address policy (empty: only public addresses).
 OUTBOUND_ALLOW = ""
-OUTBOUND_CONNECT_TIMEOUT = 3
-OUTBOUND_TOTAL_TIMEOUT = 8
-OUTBOUND_MAX_BYTES = 1_000_000
-OUTBOUND_MAX_REDIRECTS = 3
-OUTBOUND_PORTS = "80,443,8080"
+# OUTBOUND_CONNECT_TIMEOUT, OUTBOUND_TOTAL_TIMEOUT, OUTBOUND_MAX_BYTES,
+# OUTBOUND_MAX_REDIRECTS and OUTBOUND_PORTS (comma-separated): the defaults of
+# blog/net/client.py's Limits.
+globals().update(outbound_defaults())
 # None: only the allowlist under TESTING, the address policy otherwise.
 OUTBOUND_ONLY_ALLOWED = None
 
