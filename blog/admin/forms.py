@@ -1,8 +1,7 @@
-"""The admin's forms; every one carries the CSRF token."""
+"""The admin's forms; every one carries the CSRF token and speaks Italian."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -28,6 +27,7 @@ from wtforms.validators import (
 )
 
 from ..core.settings import SETTINGS, SettingSpec
+from ..web.forms import ItalianForm
 
 REQUIRED = "Campo obbligatorio."
 
@@ -42,20 +42,20 @@ def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ItalianForm):
     username = StringField("Nome utente", [DataRequired(REQUIRED), Length(max=60)])
     password = PasswordField("Password", [DataRequired(REQUIRED), Length(max=200)])
     next = HiddenField()
     submit = SubmitField("Accedi")
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(ItalianForm):
     text = TextAreaField("Risposta", [DataRequired("Scrivi il testo della risposta.")])
     next = HiddenField()
     submit = SubmitField("Rispondi")
 
 
-class QuickEditForm(FlaskForm):
+class QuickEditForm(ItalianForm):
     author_name = StringField("Nome", [Length(max=245)])
     author_email = EmailField(
         "Email", [Optional(), Email("Indirizzo email non valido."), Length(max=100)]
@@ -69,7 +69,7 @@ class QuickEditForm(FlaskForm):
     submit = SubmitField("Aggiorna commento")
 
 
-class PostForm(FlaskForm):
+class PostForm(ItalianForm):
     title = StringField("Titolo", [DataRequired(REQUIRED), Length(max=300)])
     slug = StringField(
         "Slug (vuoto: dal titolo)", [Optional(), Length(max=200)], filters=[strip]
@@ -99,22 +99,12 @@ class PostForm(FlaskForm):
     publish = SubmitField("Pubblica")
 
 
-class WholeNumberField(IntegerField):
-    """An integer field whose parse error is in Italian."""
-
-    def process_formdata(self, valuelist: list) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError("Inserisci un numero intero.") from error
-
-
 def setting_field(spec: SettingSpec) -> Field:
     """The unbound admin field of one moderation setting, as its table row says."""
     if spec.kind == "flag":
         return BooleanField(spec.label, description=spec.help)
     if spec.kind == "number":
-        return WholeNumberField(
+        return IntegerField(
             spec.label,
             [
                 InputRequired("Inserisci un numero."),
@@ -133,7 +123,7 @@ def setting_field(spec: SettingSpec) -> Field:
     return TextAreaField(spec.label, description=spec.help)
 
 
-def _with_setting_fields(form: type[FlaskForm]) -> type[FlaskForm]:
+def _with_setting_fields(form: type[ItalianForm]) -> type[ItalianForm]:
     # WTForms also collects fields set on the class after it is made.
     for spec in SETTINGS:
         setattr(form, spec.name, setting_field(spec))
@@ -141,7 +131,7 @@ def _with_setting_fields(form: type[FlaskForm]) -> type[FlaskForm]:
 
 
 @_with_setting_fields
-class SettingsForm(FlaskForm):
+class SettingsForm(ItalianForm):
     """The moderation settings page: one field per entry of ``SETTINGS``."""
 
     submit = SubmitField("Salva le impostazioni")
