@@ -6,6 +6,7 @@ from dataclasses import fields
 
 import pytest
 from helpers_admin import form_data, press, signed_in, soup
+from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 
 from blog import config, create_app
@@ -17,6 +18,8 @@ from blog.core.settings import (
     build_settings,
     current_settings,
 )
+from blog.extensions import db
+from blog.models import Setting
 
 author_client = pytest.fixture(signed_in)
 
@@ -116,6 +119,7 @@ def test_saving_stores_every_field(app, author_client):
     data.update(NEW_VALUES)
     response = author_client.post("/admin/settings", data=data)
     assert response.status_code == 302
+    assert stored_setting_names(app) == {spec.name for spec in SETTINGS}
     with app.test_request_context():
         saved = current_settings()
     assert saved == ModerationSettings(
@@ -139,6 +143,13 @@ def test_saving_stores_every_field(app, author_client):
     assert again["moderation_words"] == "offerta\ncasinò"
 
 
+def stored_setting_names(app) -> set[str]:
+    """The settings with a stored override (whatever its value)."""
+    with app.app_context():
+        keys = set(db.session.scalars(select(Setting.key)))
+    return keys & {spec.name for spec in SETTINGS}
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -151,11 +162,20 @@ def test_bad_numbers_are_refused_and_nothing_saved(
     app, author_client, field, value, message
 ):
     page = soup(author_client.get("/admin/settings"))
-    response = press(author_client, page, "Salva le impostazioni", **{field: value})
+    # A valid change beside the bad value: saved, it would show.
+    response = press(
+        author_client,
+        page,
+        "Salva le impostazioni",
+        **{field: value, "flood_seconds": "99"},
+    )
     assert response.status_code == 400
     result = soup(response)
     assert result.find(attrs={"name": field}).get("value", "") == value
     errors = [e.get_text() for e in result.select(f".field-{field} .field-error")]
     assert message in errors
+    # A value that cannot be read back would fall back to its default, so the
+    # stored rows are checked, not only the settings read from them.
+    assert stored_setting_names(app) == set()
     with app.test_request_context():
         assert current_settings() == ModerationSettings()
