@@ -4,6 +4,9 @@ Order of precedence, lowest first: these defaults, ``instance/config.py``,
 ``BLOG_*`` environment variables, then the mapping given to ``create_app``.
 """
 
+from .core.settings import config_defaults as moderation_defaults
+from .net.client import config_defaults as outbound_defaults
+
 SECRET_KEY = "dev-insecure-change-me"
 # Read when SECRET_KEY is unset or the default above; None means
 # instance/secret_key (`make run` creates it). Outside debug and testing the app
@@ -22,19 +25,10 @@ POSTS_PER_PAGE = 10
 # Entries in each RSS/Atom feed.
 FEED_ITEMS = 20
 
-# Comment moderation defaults (the author can override them in the admin).
-COMMENT_HOLD_ALL = True
-COMMENT_AUTO_APPROVE_KNOWN = False
-COMMENT_MAX_LINKS = 2
-COMMENT_MODERATION_WORDS = ""
-COMMENT_DISALLOWED_WORDS = ""
-COMMENT_THREAD_DEPTH = 5
-COMMENTS_PER_PAGE = 50
-COMMENT_ORDER = "oldest"
-COMMENT_CLOSE_AFTER_DAYS = 0
-COMMENT_FLOOD_SECONDS = 15
-COMMENT_MIN_SECONDS = 3
-AVATARS = "identicon"
+# Comment moderation defaults (COMMENT_HOLD_ALL, COMMENT_MAX_LINKS, ...,
+# AVATARS), declared once with their admin labels in SETTINGS of
+# blog/core/settings.py; the author overrides them in the admin.
+globals().update(moderation_defaults())
 
 MAX_CONTENT_LENGTH = 256 * 1024
 
@@ -53,11 +47,10 @@ WTF_CSRF_TIME_LIMIT = None
 # BLOG_OUTBOUND_ALLOW: comma-separated host names, addresses or CIDR networks
 # opened despite the address policy (empty: only public addresses).
 OUTBOUND_ALLOW = ""
-OUTBOUND_CONNECT_TIMEOUT = 3
-OUTBOUND_TOTAL_TIMEOUT = 8
-OUTBOUND_MAX_BYTES = 1_000_000
-OUTBOUND_MAX_REDIRECTS = 3
-OUTBOUND_PORTS = "80,443,8080"
+# OUTBOUND_CONNECT_TIMEOUT, OUTBOUND_TOTAL_TIMEOUT, OUTBOUND_MAX_BYTES,
+# OUTBOUND_MAX_REDIRECTS and OUTBOUND_PORTS (comma-separated): the defaults of
+# blog/net/client.py's Limits.
+globals().update(outbound_defaults())
 # None: only the allowlist under TESTING, the address policy otherwise.
 OUTBOUND_ONLY_ALLOWED = None
 

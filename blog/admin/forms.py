@@ -1,11 +1,11 @@
-"""The admin's forms; every one carries the CSRF token."""
+"""The admin's forms; every one carries the CSRF token and speaks Italian."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -26,6 +26,9 @@ from wtforms.validators import (
     Optional,
 )
 
+from ..core.settings import SETTINGS, SettingSpec
+from ..web.forms import ItalianForm
+
 REQUIRED = "Campo obbligatorio."
 
 
@@ -39,20 +42,20 @@ def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ItalianForm):
     username = StringField("Nome utente", [DataRequired(REQUIRED), Length(max=60)])
     password = PasswordField("Password", [DataRequired(REQUIRED), Length(max=200)])
     next = HiddenField()
     submit = SubmitField("Accedi")
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(ItalianForm):
     text = TextAreaField("Risposta", [DataRequired("Scrivi il testo della risposta.")])
     next = HiddenField()
     submit = SubmitField("Rispondi")
 
 
-class QuickEditForm(FlaskForm):
+class QuickEditForm(ItalianForm):
     author_name = StringField("Nome", [Length(max=245)])
     author_email = EmailField(
         "Email", [Optional(), Email("Indirizzo email non valido."), Length(max=100)]
@@ -66,7 +69,7 @@ class QuickEditForm(FlaskForm):
     submit = SubmitField("Aggiorna commento")
 
 
-class PostForm(FlaskForm):
+class PostForm(ItalianForm):
     title = StringField("Titolo", [DataRequired(REQUIRED), Length(max=300)])
     slug = StringField(
         "Slug (vuoto: dal titolo)", [Optional(), Length(max=200)], filters=[strip]
@@ -96,51 +99,39 @@ class PostForm(FlaskForm):
     publish = SubmitField("Pubblica")
 
 
-class WholeNumberField(IntegerField):
-    """An integer field whose parse error is in Italian."""
+def setting_field(spec: SettingSpec) -> Field:
+    """The unbound admin field of one moderation setting, as its table row says."""
+    if spec.kind == "flag":
+        return BooleanField(spec.label, description=spec.help)
+    if spec.kind == "number":
+        return IntegerField(
+            spec.label,
+            [
+                InputRequired("Inserisci un numero."),
+                NumberRange(
+                    spec.low,
+                    spec.high,
+                    f"Inserisci un numero tra {spec.low} e {spec.high}.",
+                ),
+            ],
+            description=spec.help,
+        )
+    if spec.kind == "choice":
+        return SelectField(
+            spec.label, choices=options(*spec.choices), description=spec.help
+        )
+    return TextAreaField(spec.label, description=spec.help)
 
-    def process_formdata(self, valuelist: list) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError("Inserisci un numero intero.") from error
+
+def _with_setting_fields(form: type[ItalianForm]) -> type[ItalianForm]:
+    # WTForms also collects fields set on the class after it is made.
+    for spec in SETTINGS:
+        setattr(form, spec.name, setting_field(spec))
+    return form
 
 
-def _number(label: str, low: int, high: int) -> IntegerField:
-    return WholeNumberField(
-        label,
-        [
-            InputRequired("Inserisci un numero."),
-            NumberRange(low, high, f"Inserisci un numero tra {low} e {high}."),
-        ],
-    )
+@_with_setting_fields
+class SettingsForm(ItalianForm):
+    """The moderation settings page: one field per entry of ``SETTINGS``."""
 
-
-class SettingsForm(FlaskForm):
-    hold_all = BooleanField("Trattieni ogni commento per l'approvazione")
-    auto_approve_known = BooleanField(
-        "Approva chi ha già un commento approvato (commentatori conosciuti)"
-    )
-    max_links = _number("Trattieni un commento con più di N link", 0, 100)
-    moderation_words = TextAreaField("Parole da moderare (una per riga)")
-    disallowed_words = TextAreaField("Parole non consentite: vanno nello spam")
-    thread_depth = _number("Profondità massima delle discussioni", 1, 10)
-    comments_per_page = _number("Commenti per pagina", 1, 500)
-    comment_order = SelectField(
-        "Ordine dei commenti",
-        choices=options(
-            ("oldest", "Prima i meno recenti"), ("newest", "Prima i più recenti")
-        ),
-    )
-    close_after_days = _number("Chiudi i commenti dopo N giorni (0: mai)", 0, 36500)
-    flood_seconds = _number("Secondi minimi tra due commenti", 0, 3600)
-    min_seconds = _number("Secondi minimi per compilare il modulo", 0, 600)
-    avatars = SelectField(
-        "Avatar",
-        choices=options(
-            ("identicon", "Identicon generato dal blog"),
-            ("gravatar", "Gravatar (immagini da gravatar.com)"),
-            ("none", "Nessun avatar"),
-        ),
-    )
     submit = SubmitField("Salva le impostazioni")

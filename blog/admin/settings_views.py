@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 from flask import flash, redirect, render_template, url_for
 
 from ..accounts.session import author_required
 from ..core.settings import (
+    GROUPS,
+    SETTINGS,
     ModerationSettings,
     current_settings,
     parse_word_list,
@@ -20,24 +22,32 @@ from .forms import SettingsForm
 
 def settings_from_form(form: SettingsForm) -> ModerationSettings:
     """The settings the form describes (it has one field per setting)."""
-    values = {field.name: form[field.name].data for field in fields(ModerationSettings)}
-    for name in ("moderation_words", "disallowed_words"):
-        values[name] = parse_word_list(values[name] or "")
+    values = {spec.name: form[spec.name].data for spec in SETTINGS}
+    for spec in SETTINGS:
+        if spec.kind == "words":
+            values[spec.name] = parse_word_list(values[spec.name] or "")
     return ModerationSettings(**values)
+
+
+def form_data(settings: ModerationSettings) -> dict[str, object]:
+    """The form's initial values: ``settings``, word lists one per line."""
+    values = asdict(settings)
+    for spec in SETTINGS:
+        if spec.kind == "words":
+            values[spec.name] = "\n".join(values[spec.name])
+    return values
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @author_required
 def settings():
-    current = current_settings()
-    initial = asdict(current)
-    for name in ("moderation_words", "disallowed_words"):
-        initial[name] = "\n".join(initial[name])
-    form = SettingsForm(data=initial)
+    form = SettingsForm(data=form_data(current_settings()))
     if form.validate_on_submit():
         save_settings(settings_from_form(form))
         db.session.commit()
         flash("Impostazioni salvate.")
         return redirect(url_for("admin.settings"))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/settings.html", form=form), status
+    # The page's fieldsets, each with its settings in the table's order.
+    groups = [(group, [s for s in SETTINGS if s.group == group]) for group in GROUPS]
+    return render_template("admin/settings.html", form=form, groups=groups), status

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.fields import EmailField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from ..core.sanitize import COMMENT_MAX_BYTES
 from ..core.text import is_web_url, positive_int, strip_controls
+from ..web.forms import ItalianForm
 
 NAME_MAX = 245
 EMAIL_MAX = 100
@@ -43,7 +43,7 @@ def _website(value: str | None) -> str | None:
     return value
 
 
-def _http_url(form: FlaskForm, field: URLField) -> None:
+def _http_url(form: ItalianForm, field: URLField) -> None:
     if not is_web_url(field.data) or any(
         ch.isspace() or ord(ch) < 32 for ch in field.data
     ):
@@ -52,7 +52,7 @@ def _http_url(form: FlaskForm, field: URLField) -> None:
         )
 
 
-def _comment_text(form: FlaskForm, field: TextAreaField) -> None:
+def _comment_text(form: ItalianForm, field: TextAreaField) -> None:
     if not field.data or not field.data.strip():
         raise ValidationError("Scrivi il testo del commento.")
     if len(field.data.encode("utf-8")) > COMMENT_MAX_BYTES:
@@ -62,7 +62,7 @@ def _comment_text(form: FlaskForm, field: TextAreaField) -> None:
         )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(ItalianForm):
     author = StringField(
         "Nome",
         filters=[_one_line],

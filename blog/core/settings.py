@@ -1,9 +1,16 @@
-"""Moderation settings: config defaults overridden by the author's saved values."""
+"""Moderation settings: config defaults overridden by the author's saved values.
+
+``SETTINGS`` declares each setting once: its config key and default (read by
+``blog/config.py``), its type, and the label, help text and bounds or choices
+from which the admin builds its form. ``ModerationSettings`` takes its defaults
+from the same table.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
+from typing import Literal
 
 from flask import current_app, g
 from sqlalchemy import select
@@ -11,43 +18,224 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Setting
 
+SettingKind = Literal["flag", "number", "choice", "words"]
+Value = bool | int | str | tuple[str, ...]
+# The Python type each kind of setting holds.
+KIND_TYPES: dict[str, type] = {
+    "flag": bool,
+    "number": int,
+    "choice": str,
+    "words": tuple,
+}
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One moderation setting: config key, type, default, admin label and limits."""
+
+    name: str
+    config_key: str
+    kind: SettingKind
+    default: Value
+    label: str
+    help: str = ""
+    # The fieldset of the settings page it belongs to.
+    group: str = ""
+    # Inclusive bounds of a number.
+    low: int = 0
+    high: int = 0
+    # (value, label) pairs of a choice.
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # A table typo fails at import, not when the author saves the form.
+        if type(self.default) is not KIND_TYPES[self.kind]:
+            raise TypeError(f"{self.name}: default {self.default!r} is no {self.kind}")
+        if self.kind == "number" and not self.low <= self.default <= self.high:
+            raise ValueError(f"{self.name}: default outside {self.low}-{self.high}")
+        if self.kind == "choice" and self.default not in dict(self.choices):
+            raise ValueError(f"{self.name}: default {self.default!r} not a choice")
+
+    @property
+    def config_default(self) -> object:
+        """The default as written in the config (a word list is one per line)."""
+        if isinstance(self.default, tuple):
+            return "\n".join(self.default)
+        return self.default
+
+
+APPROVAL = "Approvazione"
+THREADS = "Discussioni"
+SPAM = "Contro lo spam"
+# The settings page shows the groups in this order.
+GROUPS = (APPROVAL, THREADS, SPAM)
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "hold_all",
+        "COMMENT_HOLD_ALL",
+        "flag",
+        True,
+        "Trattieni ogni commento per l'approvazione",
+        "Anche un commento che supera ogni altro controllo aspetta che tu lo approvi.",
+        APPROVAL,
+    ),
+    SettingSpec(
+        "auto_approve_known",
+        "COMMENT_AUTO_APPROVE_KNOWN",
+        "flag",
+        False,
+        "Approva chi ha già un commento approvato (commentatori conosciuti)",
+        "Conta quando i commenti sono trattenuti: il browser del lettore deve "
+        "conservare la prova di un suo commento approvato.",
+        APPROVAL,
+    ),
+    SettingSpec(
+        "max_links",
+        "COMMENT_MAX_LINKS",
+        "number",
+        2,
+        "Trattieni un commento con più di N link",
+        "Vale anche per pingback e webmention. 0: basta un link.",
+        APPROVAL,
+        low=0,
+        high=100,
+    ),
+    SettingSpec(
+        "moderation_words",
+        "COMMENT_MODERATION_WORDS",
+        "words",
+        (),
+        "Parole da moderare (una per riga)",
+        "Cercate nel testo, nel nome, nell'email, nel sito, nell'indirizzo IP e "
+        "nel browser, anche dentro altre parole: chi ne contiene una aspetta "
+        "l'approvazione.",
+        APPROVAL,
+    ),
+    SettingSpec(
+        "disallowed_words",
+        "COMMENT_DISALLOWED_WORDS",
+        "words",
+        (),
+        "Parole non consentite: vanno nello spam",
+        "Una per riga, cercate come le parole da moderare.",
+        APPROVAL,
+    ),
+    SettingSpec(
+        "thread_depth",
+        "COMMENT_THREAD_DEPTH",
+        "number",
+        5,
+        "Profondità massima delle discussioni",
+        "1: nessuna risposta ai commenti.",
+        THREADS,
+        low=1,
+        high=10,
+    ),
+    SettingSpec(
+        "comments_per_page",
+        "COMMENTS_PER_PAGE",
+        "number",
+        50,
+        "Commenti per pagina",
+        "Si contano le discussioni: ogni risposta resta nella pagina del commento "
+        "a cui risponde.",
+        THREADS,
+        low=1,
+        high=500,
+    ),
+    SettingSpec(
+        "comment_order",
+        "COMMENT_ORDER",
+        "choice",
+        "oldest",
+        "Ordine dei commenti",
+        group=THREADS,
+        choices=(("oldest", "Prima i meno recenti"), ("newest", "Prima i più recenti")),
+    ),
+    SettingSpec(
+        "close_after_days",
+        "COMMENT_CLOSE_AFTER_DAYS",
+        "number",
+        0,
+        "Chiudi i commenti dopo N giorni (0: mai)",
+        "Contati dalla pubblicazione dell'articolo.",
+        THREADS,
+        low=0,
+        high=36500,
+    ),
+    SettingSpec(
+        "flood_seconds",
+        "COMMENT_FLOOD_SECONDS",
+        "number",
+        15,
+        "Secondi minimi tra due commenti",
+        "Per chi scrive dallo stesso indirizzo o con la stessa email; non per te. "
+        "0: nessun limite.",
+        SPAM,
+        low=0,
+        high=3600,
+    ),
+    SettingSpec(
+        "min_seconds",
+        "COMMENT_MIN_SECONDS",
+        "number",
+        3,
+        "Secondi minimi per compilare il modulo",
+        "Un modulo inviato prima va nello spam: così in fretta scrivono i "
+        "programmi, non le persone. 0: nessun controllo.",
+        SPAM,
+        low=0,
+        high=600,
+    ),
+    SettingSpec(
+        "avatars",
+        "AVATARS",
+        "choice",
+        "identicon",
+        "Avatar",
+        "Con Gravatar il browser di chi legge chiede le immagini a gravatar.com; "
+        "gli identicon li disegna il blog.",
+        THREADS,
+        choices=(
+            ("identicon", "Identicon generato dal blog"),
+            ("gravatar", "Gravatar (immagini da gravatar.com)"),
+            ("none", "Nessun avatar"),
+        ),
+    ),
+)
+SPECS = {spec.name: spec for spec in SETTINGS}
+# Setting key -> config key holding its default.
+CONFIG_KEYS = {spec.name: spec.config_key for spec in SETTINGS}
+_DEFAULT = {spec.name: spec.default for spec in SETTINGS}
+
+
+def config_defaults() -> dict[str, object]:
+    """The config keys of the moderation settings with their defaults."""
+    return {spec.config_key: spec.config_default for spec in SETTINGS}
+
 
 @dataclass(frozen=True)
 class ModerationSettings:
-    hold_all: bool = True
-    auto_approve_known: bool = False
-    max_links: int = 2
-    moderation_words: tuple[str, ...] = ()
-    disallowed_words: tuple[str, ...] = ()
-    thread_depth: int = 5
-    comments_per_page: int = 50
-    comment_order: str = "oldest"
-    close_after_days: int = 0
-    flood_seconds: int = 15
-    min_seconds: int = 3
-    avatars: str = "identicon"
+    """The moderation rules in force; field for field the settings of ``SETTINGS``."""
+
+    hold_all: bool = _DEFAULT["hold_all"]
+    auto_approve_known: bool = _DEFAULT["auto_approve_known"]
+    max_links: int = _DEFAULT["max_links"]
+    moderation_words: tuple[str, ...] = _DEFAULT["moderation_words"]
+    disallowed_words: tuple[str, ...] = _DEFAULT["disallowed_words"]
+    thread_depth: int = _DEFAULT["thread_depth"]
+    comments_per_page: int = _DEFAULT["comments_per_page"]
+    comment_order: str = _DEFAULT["comment_order"]
+    close_after_days: int = _DEFAULT["close_after_days"]
+    flood_seconds: int = _DEFAULT["flood_seconds"]
+    min_seconds: int = _DEFAULT["min_seconds"]
+    avatars: str = _DEFAULT["avatars"]
 
     def __post_init__(self) -> None:
         # A page holds at least one thread, whatever the config says: the
         # paging arithmetic divides by it.
         object.__setattr__(self, "comments_per_page", max(self.comments_per_page, 1))
-
-
-# Setting key -> config key holding its default.
-CONFIG_KEYS = {
-    "hold_all": "COMMENT_HOLD_ALL",
-    "auto_approve_known": "COMMENT_AUTO_APPROVE_KNOWN",
-    "max_links": "COMMENT_MAX_LINKS",
-    "moderation_words": "COMMENT_MODERATION_WORDS",
-    "disallowed_words": "COMMENT_DISALLOWED_WORDS",
-    "thread_depth": "COMMENT_THREAD_DEPTH",
-    "comments_per_page": "COMMENTS_PER_PAGE",
-    "comment_order": "COMMENT_ORDER",
-    "close_after_days": "COMMENT_CLOSE_AFTER_DAYS",
-    "flood_seconds": "COMMENT_FLOOD_SECONDS",
-    "min_seconds": "COMMENT_MIN_SECONDS",
-    "avatars": "AVATARS",
-}
 
 
 def parse_word_list(value: object) -> tuple[str, ...]:
@@ -56,15 +244,14 @@ def parse_word_list(value: object) -> tuple[str, ...]:
     return tuple(w.strip().lower() for w in items if str(w).strip())
 
 
-def _coerce(name: str, value: object) -> object:
-    default = ModerationSettings.__dataclass_fields__[name].default
-    if isinstance(default, bool):
+def _coerce(spec: SettingSpec, value: object) -> object:
+    if spec.kind == "flag":
         if isinstance(value, str):
             return value.strip().lower() in ("1", "true", "yes", "on")
         return bool(value)
-    if isinstance(default, int):
+    if spec.kind == "number":
         return int(value)
-    if isinstance(default, tuple):
+    if spec.kind == "words":
         return parse_word_list(value)
     return str(value)
 
@@ -74,12 +261,12 @@ def build_settings(
 ) -> ModerationSettings:
     """Settings from config defaults, with the stored overrides applied on top."""
     values = {}
-    for field in fields(ModerationSettings):
-        raw = overrides.get(field.name, config.get(CONFIG_KEYS[field.name]))
+    for spec in SETTINGS:
+        raw = overrides.get(spec.name, config.get(spec.config_key))
         if raw is None:
             continue
         try:
-            values[field.name] = _coerce(field.name, raw)
+            values[spec.name] = _coerce(spec, raw)
         except (TypeError, ValueError):
             continue  # a bad stored value falls back to the default
     return ModerationSettings(**values)

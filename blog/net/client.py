@@ -17,7 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from email.message import Message
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -36,7 +36,9 @@ __all__ = [
     "FetchError",
     "Limits",
     "Response",
+    "config_defaults",
     "fetcher_for",
+    "limits_from_config",
     "is_forbidden_address",
     "user_agent",
 ]
@@ -62,6 +64,11 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
+    """Time, size, redirect and port limits; each is ``OUTBOUND_<NAME>`` in config.
+
+    These defaults are the config's defaults too (see ``config_defaults``).
+    """
+
     connect_timeout: float = 3.0
     total_timeout: float = 8.0
     max_bytes: int = 1_000_000
@@ -337,28 +344,56 @@ def fetcher_for(
     resolver: Resolver | None = None,
 ) -> Fetcher:
     """The fetcher configured by the app's ``OUTBOUND_*`` settings."""
-    ports = config.get("OUTBOUND_PORTS", "80,443,8080")
-    if isinstance(ports, str):
-        ports = [p for p in ports.split(",") if p.strip()]
-    elif isinstance(ports, int):
-        ports = [ports]
-    limits = Limits(
-        connect_timeout=float(config.get("OUTBOUND_CONNECT_TIMEOUT", 3)),
-        total_timeout=float(config.get("OUTBOUND_TOTAL_TIMEOUT", 8)),
-        max_bytes=int(config.get("OUTBOUND_MAX_BYTES", 1_000_000)),
-        max_redirects=int(config.get("OUTBOUND_MAX_REDIRECTS", 3)),
-        ports=frozenset(int(p) for p in ports),
-    )
     only_allowed = config.get("OUTBOUND_ONLY_ALLOWED")
     if only_allowed is None:
         only_allowed = bool(config.get("TESTING"))
     return Fetcher(
         user_agent(config, requester_ip),
         allow=Allowlist.parse(config.get("OUTBOUND_ALLOW")),
-        limits=limits,
+        limits=limits_from_config(config),
         resolver=resolver or _configured_resolver(config),
         only_allowed=bool(only_allowed),
     )
+
+
+def _config_key(limit: str) -> str:
+    return "OUTBOUND_" + limit.upper()
+
+
+def _parse_ports(value: Any) -> frozenset[int]:
+    # "80,443" in a config file; the environment's JSON parsing turns
+    # BLOG_OUTBOUND_PORTS=80 into 80 and "[80, 443]" into a list.
+    if isinstance(value, str):
+        value = [p for p in value.split(",") if p.strip()]
+    elif isinstance(value, int):
+        value = [value]
+    return frozenset(int(p) for p in value)
+
+
+def config_defaults() -> dict[str, object]:
+    """The ``OUTBOUND_*`` limit keys with the defaults of ``Limits``."""
+    values: dict[str, object] = {}
+    for field in fields(Limits):
+        value = field.default
+        if isinstance(value, frozenset):
+            value = ",".join(str(port) for port in sorted(value))
+        values[_config_key(field.name)] = value
+    return values
+
+
+def limits_from_config(config: Mapping[str, Any]) -> Limits:
+    """The limits set by the ``OUTBOUND_*`` keys; a key not set keeps its default."""
+    values: dict[str, Any] = {}
+    for field in fields(Limits):
+        raw = config.get(_config_key(field.name))
+        if raw is None:
+            continue
+        default = field.default
+        if isinstance(default, frozenset):
+            values[field.name] = _parse_ports(raw)
+        else:
+            values[field.name] = type(default)(raw)
+    return Limits(**values)
 
 
 def _configured_resolver(config: Mapping[str, Any]) -> Resolver | None:

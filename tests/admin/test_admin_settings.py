@@ -6,9 +6,20 @@ from dataclasses import fields
 
 import pytest
 from helpers_admin import form_data, press, soup
+from sqlalchemy import select
+from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 
+from blog import config, create_app
 from blog.admin.forms import SettingsForm
-from blog.core.settings import ModerationSettings, current_settings
+from blog.core.settings import (
+    KIND_TYPES,
+    SETTINGS,
+    ModerationSettings,
+    build_settings,
+    current_settings,
+)
+from blog.extensions import db
+from blog.models import Setting
 
 NEW_VALUES = {
     "max_links": "4",
@@ -30,6 +41,63 @@ def test_the_form_has_a_field_for_every_setting(app):
     assert {field.name for field in fields(ModerationSettings)} <= form_fields
 
 
+def test_the_table_and_the_dataclass_agree():
+    assert [f.name for f in fields(ModerationSettings)] == [s.name for s in SETTINGS]
+    defaults = ModerationSettings()
+    for spec in SETTINGS:
+        assert getattr(defaults, spec.name) == spec.default
+        assert type(getattr(defaults, spec.name)) is KIND_TYPES[spec.kind]
+
+
+def test_the_config_defaults_come_from_the_table():
+    for spec in SETTINGS:
+        assert getattr(config, spec.config_key) == spec.config_default
+    assert build_settings(vars(config), {}) == ModerationSettings()
+
+
+def test_an_environment_variable_still_overrides_a_default(monkeypatch, tmp_path):
+    monkeypatch.setenv("BLOG_COMMENT_FLOOD_SECONDS", "0")
+    monkeypatch.setenv("BLOG_COMMENT_HOLD_ALL", "false")
+    monkeypatch.setenv("BLOG_COMMENT_MODERATION_WORDS", "Casinò")
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    )
+    settings = build_settings(app.config, {})
+    assert settings.flood_seconds == 0
+    assert settings.hold_all is False
+    assert settings.moderation_words == ("casinò",)
+
+
+def test_the_form_fields_come_from_the_table(app):
+    kinds = {
+        "flag": BooleanField,
+        "number": IntegerField,
+        "choice": SelectField,
+        "words": TextAreaField,
+    }
+    with app.test_request_context():
+        form = SettingsForm()
+    for spec in SETTINGS:
+        field = form[spec.name]
+        assert isinstance(field, kinds[spec.kind])
+        assert field.label.text == spec.label
+        assert field.description == spec.help
+        if spec.kind == "number":
+            assert (field.flags.min, field.flags.max) == (spec.low, spec.high)
+        if spec.kind == "choice":
+            assert [(c.value, c.label) for c in field.choices] == list(spec.choices)
+
+
+def test_every_setting_is_shown_with_its_help(author_client):
+    page = soup(author_client.get("/admin/settings"))
+    for spec in SETTINGS:
+        control = page.find(attrs={"name": spec.name})
+        assert control is not None, spec.name
+        if spec.help:
+            help_text = page.find(id=control["aria-describedby"])
+            assert help_text.get_text() == spec.help
+
+
 def test_the_page_starts_from_the_config_defaults(author_client):
     page = soup(author_client.get("/admin/settings"))
     data = form_data(page.find("form", class_="settings-form"))
@@ -49,6 +117,7 @@ def test_saving_stores_every_field(app, author_client):
     data.update(NEW_VALUES)
     response = author_client.post("/admin/settings", data=data)
     assert response.status_code == 302
+    assert stored_setting_names(app) == {spec.name for spec in SETTINGS}
     with app.test_request_context():
         saved = current_settings()
     assert saved == ModerationSettings(
@@ -72,6 +141,13 @@ def test_saving_stores_every_field(app, author_client):
     assert again["moderation_words"] == "offerta\ncasinò"
 
 
+def stored_setting_names(app) -> set[str]:
+    """The settings with a stored override (whatever its value)."""
+    with app.app_context():
+        keys = set(db.session.scalars(select(Setting.key)))
+    return keys & {spec.name for spec in SETTINGS}
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -84,11 +160,20 @@ def test_bad_numbers_are_refused_and_nothing_saved(
     app, author_client, field, value, message
 ):
     page = soup(author_client.get("/admin/settings"))
-    response = press(author_client, page, "Salva le impostazioni", **{field: value})
+    # A valid change beside the bad value: saved, it would show.
+    response = press(
+        author_client,
+        page,
+        "Salva le impostazioni",
+        **{field: value, "flood_seconds": "99"},
+    )
     assert response.status_code == 400
     result = soup(response)
     assert result.find(attrs={"name": field}).get("value", "") == value
     errors = [e.get_text() for e in result.select(f".field-{field} .field-error")]
     assert message in errors
+    # A value that cannot be read back would fall back to its default, so the
+    # stored rows are checked, not only the settings read from them.
+    assert stored_setting_names(app) == set()
     with app.test_request_context():
         assert current_settings() == ModerationSettings()

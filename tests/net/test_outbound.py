@@ -21,9 +21,17 @@ from helpers_mentions import (
     local_site,
 )
 
+from blog import config
 from blog.net import client as outbound
 from blog.net.addresses import Allowlist
-from blog.net.client import Fetcher, FetchError, Limits, fetcher_for
+from blog.net.client import (
+    Fetcher,
+    FetchError,
+    Limits,
+    config_defaults,
+    fetcher_for,
+    limits_from_config,
+)
 
 
 def fetcher(**options) -> Fetcher:
@@ -244,6 +252,31 @@ def test_configured_from_the_app(app):
     assert made.allow.allows_host("blog.test")
     assert made.limits.max_bytes == 10
     assert made.only_allowed  # TESTING: nothing beyond the allowlist
+
+
+def test_the_config_defaults_are_the_limits_defaults():
+    assert config_defaults() == {
+        "OUTBOUND_CONNECT_TIMEOUT": 3.0,
+        "OUTBOUND_TOTAL_TIMEOUT": 8.0,
+        "OUTBOUND_MAX_BYTES": 1_000_000,
+        "OUTBOUND_MAX_REDIRECTS": 3,
+        "OUTBOUND_PORTS": "80,443,8080",
+    }
+    for key, value in config_defaults().items():
+        assert getattr(config, key) == value
+    assert limits_from_config(vars(config)) == Limits()
+    assert limits_from_config({}) == Limits()
+
+
+@pytest.mark.parametrize(
+    ("ports", "expected"),
+    [("80, 8443", {80, 8443}), (8080, {8080}), ([80, 443], {80, 443})],
+)
+def test_ports_from_a_config_file_or_the_environment(ports, expected):
+    limits = limits_from_config({"OUTBOUND_PORTS": ports, "OUTBOUND_MAX_BYTES": "5"})
+    assert limits.ports == frozenset(expected)
+    assert limits.max_bytes == 5
+    assert limits.connect_timeout == Limits().connect_timeout
 
 
 @pytest.fixture(scope="module")
