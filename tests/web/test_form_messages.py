@@ -7,15 +7,13 @@ import re
 
 import pytest
 import wtforms
-from helpers_admin import add_comment, press, signed_in, soup
+from helpers_admin import add_comment, press, soup
 from helpers_comments import send_comment
 from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Post, Setting
 from blog.web.forms import ITALIAN, MESSAGES, PLURAL_MESSAGES
-
-author_client = pytest.fixture(signed_in)
 
 POT = os.path.join(os.path.dirname(wtforms.__file__), "locale", "wtforms.pot")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%s")
