@@ -19,9 +19,9 @@ from helpers_admin import (
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from blog import ratelimit
 from blog.accounts.authors import DEVICE_COOKIE, DEVICE_COOKIE_SALT, trusted_device
 from blog.admin.urls import safe_next
+from blog.core import ratelimit
 from blog.extensions import db
 from blog.models import Author, Post, RateEvent
 

@@ -23,7 +23,7 @@ from helpers_mentions import (  # noqa: F401  (the *_fixture functions)
     site_fixture,
 )
 
-from blog import outbound
+from blog.net import client as outbound
 from blog.net.addresses import Allowlist
 from blog.net.client import Fetcher, FetchError, Limits, fetcher_for
 

@@ -8,12 +8,6 @@ import sqlite3
 import threading
 
 import pytest
-from blog.pagecache.cache import (
-    CSRF_PLACEHOLDER,
-    PERSONAL_COOKIES,
-    STAMP_PLACEHOLDER,
-)
-from blog.pagecache.versionread import VERSION_SQL, ContentVersionReader
 from helpers_comments import POST_URL, send_comment, sign_in_author, soup
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.pool import NullPool
@@ -24,6 +18,12 @@ from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
 from blog.core.settings import content_version
 from blog.extensions import db
 from blog.models import Author, Comment, Post
+from blog.pagecache.cache import (
+    CSRF_PLACEHOLDER,
+    PERSONAL_COOKIES,
+    STAMP_PLACEHOLDER,
+)
+from blog.pagecache.versionread import VERSION_SQL, ContentVersionReader
 from blog.seed.loader import load_seed
 
 

@@ -147,7 +147,7 @@ def test_comment_form_fields_and_exact_tags_note(page):
 
 
 def test_tags_note_is_generated_from_the_whitelist():
-    from blog import sanitize
+    from blog.core import sanitize
 
     assert TAGS_NOTE.endswith(allowed_tags_note())
     assert allowed_tags_note({"b": (), "a": ("href",)}) == '<b> <a href="">'

@@ -6,13 +6,14 @@ import hashlib
 import time
 
 import pytest
-from blog.pagecache.signing import prederived_signer, sign_json
 from flask import Flask
 from itsdangerous import (
     BadSignature,
     URLSafeSerializer,
     URLSafeTimedSerializer,
 )
+
+from blog.pagecache.signing import prederived_signer, sign_json
 
 
 def _same_second(make):
