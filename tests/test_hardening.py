@@ -55,7 +55,7 @@ def test_a_webmention_h_card_cannot_give_a_javascript_url():
 
 
 def test_placeholders_differ_in_every_process():
-    code = "from blog import pagecache; print(pagecache.CSRF_PLACEHOLDER)"
+    code = "from blog.pagecache import cache; print(cache.CSRF_PLACEHOLDER)"
     runs = {
         subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
