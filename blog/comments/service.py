@@ -1,4 +1,4 @@
-"""Submitting a comment: clean, refuse or decide, store, commit, notify, once.
+"""Submitting a comment: clean, refuse or decide, store and commit, once.
 
 Plain values in, plain values out: no request in any signature, so every rule
 is exercised directly and through the form alike.
@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, exists, or_, select
 
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
-from ..core.signals import responses_changed
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from .identity import token_hash
@@ -111,8 +109,6 @@ def submit_comment(
     db.session.flush()
     start_thread_if_top_level(comment)
     db.session.commit()
-    if comment.status == "approved":
-        responses_changed.send(current_app._get_current_object(), post_id=post.id)
     return Outcome(comment=comment)
 
 

@@ -15,7 +15,6 @@ from ..comments.threads import start_thread_if_top_level
 from ..core import ratelimit
 from ..core.sanitize import clean_comment
 from ..core.settings import current_settings
-from ..core.signals import responses_changed
 from ..core.text import is_web_url
 from ..core.urls import post_url
 from ..extensions import db
@@ -251,11 +250,6 @@ def update_response(
         comment.moderation_reason = f"modificata dalla sorgente: {decision.reason}"
 
 
-def notify_changed(post_id: int) -> None:
-    """Tell caches that the responses of a post changed (after the commit)."""
-    responses_changed.send(current_app._get_current_object(), post_id=post_id)
-
-
 def receive_pingback(
     source: object, target: object, sender: Sender, fetch: Fetch
 ) -> Comment:
@@ -277,7 +271,6 @@ def receive_pingback(
         raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")
     comment = store_response(post, source, report, "pingback", sender, internal)
     db.session.commit()
-    notify_changed(post.id)
     return comment
 
 
