@@ -308,7 +308,8 @@ class TestRulesThroughTheForm:
             self.age_existing_comments(app)
         cleaned = []
         monkeypatch.setattr(
-            "blog.comments.service.clean_comment", lambda text: cleaned.append(text)
+            "blog.comments.operations.clean_comment",
+            lambda text: cleaned.append(text),
         )
         response = send_comment(
             client, app, "Stesso testo" if rule == "duplicate" else "a-" * 30_000
