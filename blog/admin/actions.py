@@ -1,7 +1,8 @@
 """What the author does to responses: moderate, reply, edit, delete.
 
 Plain functions over model objects; the caller commits, and the commit bumps
-the content version the post page is cached by.
+the content version the post page is cached by. A reply is stored, and
+committed, by ``comments.operations`` like every other response.
 """
 
 from __future__ import annotations
@@ -11,13 +12,8 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 
 from ..comments.labels import ACTIONS
-from ..comments.moderation import (
-    REPLY_TOO_DEEP_MESSAGE,
-    History,
-    candidate_from,
-    decide,
-)
-from ..comments.threads import place_in_thread
+from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
+from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
@@ -94,7 +90,8 @@ def reply(
     settings: ModerationSettings,
     ip: str = "",
 ) -> Comment:
-    """The author's reply to ``parent``, published now; approves a held parent."""
+    """The author's reply to ``parent``, published and committed now; approves a
+    held parent."""
     if parent.status not in ("pending", "approved"):
         raise ActionError(
             "Non si può rispondere a un commento nello spam o nel cestino."
@@ -104,24 +101,18 @@ def reply(
     text = text.strip()
     if not text:
         raise ActionError("Scrivi il testo della risposta.")
-    comment = Comment(
-        post_id=parent.post_id,
-        type="comment",
+    if parent.status == "pending":
+        move(parent, "approved")  # committed with the reply
+    new = NewResponse(
+        content=text,
         author_id=author.id,
         author_name=author.display_name,
         author_email=author.email,
         author_url=author.url,
         author_ip=ip,
-        content=text,
-        content_html=clean_comment(text),
+        parent=parent,
     )
-    decision = decide(candidate_from(comment, by_author=True), History(), settings)
-    comment.status, comment.moderation_reason = decision.status, decision.reason
-    if parent.status == "pending":
-        move(parent, "approved")
-    place_in_thread(comment, parent)
-    db.session.add(comment)
-    return comment
+    return add_response(parent.post, new, settings)
 
 
 def edit(comment: Comment, name: str, email: str, url: str, text: str) -> None:

@@ -136,7 +136,6 @@ def reply_view(comment_id: int):
             )
         except ActionError as error:
             return _render_comment(parent, 400, str(error), reply_form=form)
-        db.session.commit()
         flash("Risposta pubblicata.")
         return redirect(_back())
     return _render_comment(parent, 400, reply_form=form)
