@@ -120,3 +120,31 @@ def add_response(
     if commit:
         db.session.commit()
     return comment
+
+
+# How far from public each status is: an update may only move a response away.
+_STRICTNESS = {"approved": 0, "pending": 1, "spam": 2}
+
+
+def update_response(
+    comment: Comment, new: NewResponse, settings: ModerationSettings
+) -> None:
+    """Refresh a stored ping with what its source says now, and commit.
+
+    A new text goes through the moderation rules again: an approved response
+    whose source now says something the rules hold or refuse leaves the page.
+    """
+    before = comment.content_html
+    comment.source_title = new.source_title
+    comment.content = new.content
+    comment.content_html = _html(new)
+    comment.author_name = new.author_name
+    comment.author_url = new.author_url
+    if new.created_at is not None:
+        comment.created_at = new.created_at
+    if comment.content_html != before and comment.status in _STRICTNESS:
+        decision = decide(candidate_of(new, comment), History(), settings)
+        if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
+            comment.status = decision.status
+            comment.moderation_reason = f"modificata dalla sorgente: {decision.reason}"
+    db.session.commit()

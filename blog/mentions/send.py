@@ -70,7 +70,7 @@ def plan_pings(post: Post, again: bool = False) -> list[OutboundPing]:
 
 def ping_internal(post: Post, target: str) -> bool:
     """Record a link between two of our posts from the database, approved at
-    once; False when it was recorded already."""
+    once (committed); False when it was recorded already."""
     source = post_url(post)
     target_post = pingable_post(target)
     if existing_response(target_post.id, source) is not None:

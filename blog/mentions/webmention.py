@@ -19,8 +19,8 @@ from .receive import (
     over_target_limit,
     pingable_post,
     read_source,
+    refresh_response,
     store_response,
-    update_response,
 )
 
 # What the status URL says for each state of a request.
@@ -87,7 +87,8 @@ def claim(request_id: str) -> WebmentionRequest | None:
 
 
 def verify_request(request: WebmentionRequest) -> tuple[str, str]:
-    """(status, message) after verifying the source (caller commits)."""
+    """(status, message) after verifying the source; a stored or updated
+    response is committed, a deleted one is left for the caller to commit."""
     fetcher = fetcher_for(current_app.config, requester_ip=request.requester_ip)
     try:
         post = pingable_post(request.target)
@@ -104,7 +105,7 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
             return "deleted", error.message
         return "rejected", error.message
     if existing is not None:
-        update_response(existing, request.source, report, internal)
+        refresh_response(existing, request.source, report, internal)
         return "updated", ""
     sender = Sender(ip=request.requester_ip)
     comment = store_response(
