@@ -105,7 +105,7 @@ def send_pingback(fetcher: Fetcher, endpoint: str, source: str, target: str) -> 
 
 def send_one(ping: OutboundPing, post: Post, fetcher: Fetcher) -> None:
     """Deliver one ping and record method, endpoint, status and result (caller
-    commits)."""
+    commits; a link to one of our posts is stored, and committed, at once)."""
     ping.attempted_at = utcnow()
     target = ping.target_url
     try:
