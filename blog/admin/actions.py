@@ -1,27 +1,21 @@
 """What the author does to responses: moderate, reply, edit, delete.
 
-Plain functions over model objects; the caller commits, then calls
-``announce`` so caches of the public pages drop what changed.
+Plain functions over model objects; the caller commits, and the commit bumps
+the content version the post page is cached by. A reply is stored, and
+committed, by ``comments.operations`` like every other response.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from ..comments.labels import ACTIONS
-from ..comments.moderation import (
-    REPLY_TOO_DEEP_MESSAGE,
-    History,
-    candidate_from,
-    decide,
-)
-from ..comments.threads import place_in_thread
+from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
+from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
-from ..core.signals import responses_changed
 from ..extensions import db
 from ..models import Author, Comment
 
@@ -48,8 +42,8 @@ class ActionError(ValueError):
     """An action that cannot be done, with the Italian reason."""
 
 
-def apply_action(name: str, comment_ids: Iterable[int]) -> tuple[int, set[int]]:
-    """Do action ``name`` on the given responses: (how many changed, their posts)."""
+def apply_action(name: str, comment_ids: Iterable[int]) -> int:
+    """Do action ``name`` on the given responses; how many changed."""
     action = ACTIONS.get(name)
     if action is None:
         raise ActionError("Azione sconosciuta.")
@@ -61,13 +55,12 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> tuple[int, set[int]]:
             Comment.id.in_(ids), Comment.status.in_(action.applies_to)
         )
     ).all()
-    posts = {comment.post_id for comment in comments}
     for comment in comments:
         if name == "delete":
             db.session.delete(comment)
         else:
             move(comment, action.target or comment.status_before or "pending")
-    return len(comments), posts
+    return len(comments)
 
 
 def move(comment: Comment, status: str) -> None:
@@ -79,27 +72,15 @@ def move(comment: Comment, status: str) -> None:
     comment.status = status
 
 
-def empty(status: str) -> tuple[int, set[int]]:
-    """Delete every response in spam or trash: (how many, their posts)."""
+def empty(status: str) -> int:
+    """Delete every response in spam or trash; how many."""
     if status not in EMPTYABLE:
         raise ActionError("Si possono svuotare solo lo spam e il cestino.")
-    posts = set(
-        db.session.scalars(
-            select(Comment.post_id).where(Comment.status == status).distinct()
-        )
-    )
     result = db.session.execute(
         delete(Comment).where(Comment.status == status),
         execution_options={"synchronize_session": False},
     )
-    return result.rowcount, posts
-
-
-def announce(post_ids: Iterable[int]) -> None:
-    """Tell subscribers which posts' responses changed (after the commit)."""
-    app = current_app._get_current_object()
-    for post_id in sorted(set(post_ids)):
-        responses_changed.send(app, post_id=post_id)
+    return result.rowcount
 
 
 def reply(
@@ -109,7 +90,8 @@ def reply(
     settings: ModerationSettings,
     ip: str = "",
 ) -> Comment:
-    """The author's reply to ``parent``, published now; approves a held parent."""
+    """The author's reply to ``parent``, published and committed now; approves a
+    held parent."""
     if parent.status not in ("pending", "approved"):
         raise ActionError(
             "Non si può rispondere a un commento nello spam o nel cestino."
@@ -119,24 +101,18 @@ def reply(
     text = text.strip()
     if not text:
         raise ActionError("Scrivi il testo della risposta.")
-    comment = Comment(
-        post_id=parent.post_id,
-        type="comment",
+    if parent.status == "pending":
+        move(parent, "approved")  # committed with the reply
+    new = NewResponse(
+        content=text,
         author_id=author.id,
         author_name=author.display_name,
         author_email=author.email,
         author_url=author.url,
         author_ip=ip,
-        content=text,
-        content_html=clean_comment(text),
+        parent=parent,
     )
-    decision = decide(candidate_from(comment, by_author=True), History(), settings)
-    comment.status, comment.moderation_reason = decision.status, decision.reason
-    if parent.status == "pending":
-        move(parent, "approved")
-    place_in_thread(comment, parent)
-    db.session.add(comment)
-    return comment
+    return add_response(parent.post, new, settings)
 
 
 def edit(comment: Comment, name: str, email: str, url: str, text: str) -> None:

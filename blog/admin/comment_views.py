@@ -17,7 +17,6 @@ from .actions import (
     EMPTYABLE,
     ROW_ACTIONS,
     ActionError,
-    announce,
     apply_action,
     edit,
     empty,
@@ -99,12 +98,11 @@ def bulk():
 
 def _act(name: str, ids: list[int]):
     try:
-        number, posts = apply_action(name, ids)
+        number = apply_action(name, ids)
     except ActionError as error:
         flash(str(error), "error")
         return redirect(_back())
     db.session.commit()
-    announce(posts)
     _done(number, ACTIONS[name].label)
     return redirect(_back())
 
@@ -113,12 +111,11 @@ def _act(name: str, ids: list[int]):
 @author_required
 def empty_view():
     try:
-        number, posts = empty(request.form.get("status", ""))
+        number = empty(request.form.get("status", ""))
     except ActionError as error:
         flash(str(error), "error")
         return redirect(_back())
     db.session.commit()
-    announce(posts)
     _done(number, "Eliminate definitivamente")
     return redirect(_back())
 
@@ -139,8 +136,6 @@ def reply_view(comment_id: int):
             )
         except ActionError as error:
             return _render_comment(parent, 400, str(error), reply_form=form)
-        db.session.commit()
-        announce([parent.post_id])
         flash("Risposta pubblicata.")
         return redirect(_back())
     return _render_comment(parent, 400, reply_form=form)
@@ -163,7 +158,6 @@ def edit_view(comment_id: int):
         except ActionError as error:
             return _render_comment(comment, 400, str(error), edit_form=form)
         db.session.commit()
-        announce([comment.post_id])
         flash("Commento aggiornato.")
         return redirect(_back())
     return _render_comment(comment, 400, edit_form=form)

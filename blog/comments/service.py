@@ -1,4 +1,4 @@
-"""Submitting a comment: clean, refuse or decide, store, commit, notify, once.
+"""Submitting a comment: the reader's refusals, then ``operations.add_response``.
 
 Plain values in, plain values out: no request in any signature, so every rule
 is exercised directly and through the form alike.
@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, exists, or_, select
 
-from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
-from ..core.signals import responses_changed
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from .identity import token_hash
@@ -22,14 +19,12 @@ from .moderation import (
     CLOSED_MESSAGE,
     History,
     Refusal,
-    candidate_from,
     comments_closed,
-    decide,
     parent_values,
     refuse,
     refuse_reply,
 )
-from .threads import place_in_thread, start_thread_if_top_level
+from .operations import NewResponse, add_response, candidate_of
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,8 @@ def submit_comment(
     settings: ModerationSettings,
     now: datetime | None = None,
 ) -> Outcome:
-    """Store ``submission`` on ``post`` with the status the rules choose, or refuse."""
+    """Store ``submission`` on ``post`` with the status the rules choose, or refuse
+    (closed post, bad parent, duplicate, flood) before anything is stored."""
     now = now or utcnow()
     refusal = refuse_closed(post, settings, now)
     if refusal:
@@ -76,44 +72,27 @@ def submit_comment(
         )
         if refusal:
             return Outcome(refusal=refusal)
-    owner_hash = token_hash(submission.owner_token)
-    comment = Comment(
-        post_id=post.id,
-        type="comment",
+    new = NewResponse(
+        content=submission.content,
         author_name=submission.name,
         author_email=submission.email,
         author_url=submission.url,
         author_ip=submission.ip,
-        user_agent=submission.user_agent[:255],
+        user_agent=submission.user_agent,
         author_id=submission.author_id,
-        content=submission.content,
-        owner_token_hash=owner_hash,
+        owner_token_hash=token_hash(submission.owner_token),
+        parent=parent,
         created_at=now,
-        updated_at=now,
+        honeypot=submission.honeypot,
+        seconds_to_submit=submission.seconds_to_submit,
     )
-    extra = {
-        "by_author": submission.author_id is not None,
-        "honeypot": submission.honeypot,
-        "seconds_to_submit": submission.seconds_to_submit,
-    }
     # The refusals need no markup: they come before the text is cleaned, so a
     # refused request never pays for the sanitiser.
-    history = sender_history(post, submission, settings, owner_hash, now)
-    refusal = refuse(candidate_from(comment, **extra), history, settings)
+    history = sender_history(post, submission, settings, new.owner_token_hash, now)
+    refusal = refuse(candidate_of(new), history, settings)
     if refusal:
         return Outcome(refusal=refusal)
-    comment.content_html = clean_comment(submission.content)
-    candidate = candidate_from(comment, **extra)
-    decision = decide(candidate, history, settings)
-    comment.status, comment.moderation_reason = decision.status, decision.reason
-    place_in_thread(comment, parent)
-    db.session.add(comment)
-    db.session.flush()
-    start_thread_if_top_level(comment)
-    db.session.commit()
-    if comment.status == "approved":
-        responses_changed.send(current_app._get_current_object(), post_id=post.id)
-    return Outcome(comment=comment)
+    return Outcome(comment=add_response(post, new, settings, history))
 
 
 def refuse_closed(

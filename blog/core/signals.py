@@ -6,9 +6,6 @@ _signals = Namespace()
 
 # sender: the app; kwargs: post (a Post just published or updated while published)
 post_published = _signals.signal("post-published")
-# sender: the app; kwargs: post_id (a response on that post was added, changed
-# status, was edited or deleted): caches of the post page must drop it.
-responses_changed = _signals.signal("responses-changed")
 # sender: whoever ran it; kwargs: statement. SQL run on a plain DBAPI connection,
 # which SQLAlchemy's events do not see (the page cache's version read), so that
 # query counts stay complete.

@@ -10,12 +10,9 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
-from ..comments.moderation import History, candidate_from, decide
-from ..comments.threads import start_thread_if_top_level
+from ..comments.operations import NewResponse, add_response, update_response
 from ..core import ratelimit
-from ..core.sanitize import clean_comment
 from ..core.settings import current_settings
-from ..core.signals import responses_changed
 from ..core.text import is_web_url
 from ..core.urls import post_url
 from ..extensions import db
@@ -169,16 +166,29 @@ def read_source(
     return fetch_report(fetch, source, target, exact, microformats), False
 
 
-def _fill(comment: Comment, post: Post, source: str, report: SourceReport) -> None:
+def from_source(
+    post: Post,
+    source: str,
+    report: SourceReport,
+    kind: str,
+    internal: bool,
+    sender: Sender = Sender(),
+) -> NewResponse:
+    """The response ``report`` describes, as plain values."""
     host = urlsplit(source).hostname or source
-    comment.source_title = report.title or host
-    comment.content = report.excerpt
-    comment.content_html = report.content_html or clean_comment(report.excerpt)
-    comment.author_name = (report.author_name or report.title or host)[:245]
-    comment.author_url = (report.author_url or source)[:200]
-    published = published_at(report.published, post.published_at, utcnow())
-    if published is not None:
-        comment.created_at = published
+    return NewResponse(
+        type=kind,
+        source_url=source,
+        source_title=report.title or host,
+        content=report.excerpt,
+        content_html=report.content_html or None,  # an h-entry, already cleaned
+        author_name=(report.author_name or report.title or host)[:245],
+        author_url=(report.author_url or source)[:200],
+        created_at=published_at(report.published, post.published_at, utcnow()),
+        author_ip=sender.ip,
+        user_agent=sender.user_agent,
+        internal=internal,
+    )
 
 
 def published_at(
@@ -208,52 +218,18 @@ def store_response(
     sender: Sender,
     internal: bool,
 ) -> Comment:
-    """Store a new ping through the moderation decision (caller commits)."""
-    comment = Comment(
-        post_id=post.id,
-        type=kind,
-        source_url=source,
-        author_ip=sender.ip[:45],
-        user_agent=sender.user_agent[:255],
-    )
-    _fill(comment, post, source, report)
-    candidate = candidate_from(comment, internal=internal)
-    decision = decide(candidate, History(), current_settings())
-    comment.status = decision.status
-    comment.moderation_reason = decision.reason
-    db.session.add(comment)
-    db.session.flush()
-    start_thread_if_top_level(comment)
-    return comment
+    """Store a new ping through the moderation decision (commits)."""
+    new = from_source(post, source, report, kind, internal, sender)
+    return add_response(post, new, current_settings())
 
 
-# How far from public each status is: an update may only move a response away.
-_STRICTNESS = {"approved": 0, "pending": 1, "spam": 2}
-
-
-def update_response(
+def refresh_response(
     comment: Comment, source: str, report: SourceReport, internal: bool
 ) -> None:
-    """Refresh a stored ping from its source (caller commits).
-
-    A new text goes through the moderation rules again: an approved response
-    whose source now says something the rules hold or refuse leaves the page.
-    """
-    before = comment.content_html
-    _fill(comment, comment.post, source, report)
-    if comment.content_html == before or comment.status not in _STRICTNESS:
-        return
-    decision = decide(
-        candidate_from(comment, internal=internal), History(), current_settings()
-    )
-    if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
-        comment.status = decision.status
-        comment.moderation_reason = f"modificata dalla sorgente: {decision.reason}"
-
-
-def notify_changed(post_id: int) -> None:
-    """Tell caches that the responses of a post changed (after the commit)."""
-    responses_changed.send(current_app._get_current_object(), post_id=post_id)
+    """Update a stored ping from its source, moderated again if it changed
+    (commits)."""
+    new = from_source(comment.post, source, report, comment.type, internal)
+    update_response(comment, new, current_settings())
 
 
 def receive_pingback(
@@ -275,10 +251,7 @@ def receive_pingback(
     report, internal = read_source(fetch, source, target, exact=False)
     if existing_response(post.id, source) is not None:
         raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")
-    comment = store_response(post, source, report, "pingback", sender, internal)
-    db.session.commit()
-    notify_changed(post.id)
-    return comment
+    return store_response(post, source, report, "pingback", sender, internal)
 
 
 def approved_pingbacks(target: object) -> list[str]:

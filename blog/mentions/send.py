@@ -24,7 +24,6 @@ from .receive import (
     Sender,
     existing_response,
     internal_report,
-    notify_changed,
     pingable_post,
     store_response,
 )
@@ -69,16 +68,16 @@ def plan_pings(post: Post, again: bool = False) -> list[OutboundPing]:
     return pending
 
 
-def ping_internal(post: Post, target: str) -> int | None:
+def ping_internal(post: Post, target: str) -> bool:
     """Record a link between two of our posts from the database, approved at
-    once; the id of the post that got a new response, if any."""
+    once (committed); False when it was recorded already."""
     source = post_url(post)
     target_post = pingable_post(target)
     if existing_response(target_post.id, source) is not None:
-        return None
+        return False
     report = internal_report(source, target, exact=False)
     store_response(target_post, source, report, "pingback", Sender(), internal=True)
-    return target_post.id
+    return True
 
 
 def send_webmention(fetcher: Fetcher, endpoint: str, source: str, target: str) -> str:
@@ -104,29 +103,28 @@ def send_pingback(fetcher: Fetcher, endpoint: str, source: str, target: str) -> 
     return str(answer)[:500]
 
 
-def send_one(ping: OutboundPing, post: Post, fetcher: Fetcher) -> int | None:
-    """Deliver one ping and record method, endpoint, status and result; the id
-    of one of our posts whose responses changed, if any."""
+def send_one(ping: OutboundPing, post: Post, fetcher: Fetcher) -> None:
+    """Deliver one ping and record method, endpoint, status and result (caller
+    commits; a link to one of our posts is stored, and committed, at once)."""
     ping.attempted_at = utcnow()
     target = ping.target_url
     try:
         if is_ours(target):
             ping.method, ping.endpoint = "internal", ""
-            changed = ping_internal(post, target)
+            recorded = ping_internal(post, target)
             ping.status = "sent"
-            ping.result = "registrato" if changed else "già registrato"
-            return changed
+            ping.result = "registrato" if recorded else "già registrato"
+            return
         endpoint = discover(fetcher.get(target))
         if endpoint is None:
             ping.status, ping.result = "none", "nessun endpoint"
-            return None
+            return
         ping.method, ping.endpoint = endpoint.method, endpoint.url[:2000]
         send = send_webmention if endpoint.method == "webmention" else send_pingback
         ping.result = send(fetcher, endpoint.url, post_url(post), target)
         ping.status = "sent"
     except (FetchError, PingRejected) as error:
         ping.status, ping.result = "failed", str(error)[:1000]
-    return None
 
 
 def send_pending(post_id: int) -> int:
@@ -143,10 +141,8 @@ def send_pending(post_id: int) -> int:
     for ping in pending:
         if not _claim(ping.id):
             continue  # another worker is sending it
-        changed = send_one(ping, post, fetcher)
+        send_one(ping, post, fetcher)
         db.session.commit()
-        if changed is not None:
-            notify_changed(changed)
     return len(pending)
 
 

@@ -15,13 +15,12 @@ from .receive import (
     Sender,
     check_urls,
     existing_response,
-    notify_changed,
     over_address_limit,
     over_target_limit,
     pingable_post,
     read_source,
+    refresh_response,
     store_response,
-    update_response,
 )
 
 # What the status URL says for each state of a request.
@@ -87,13 +86,14 @@ def claim(request_id: str) -> WebmentionRequest | None:
     return db.session.get(WebmentionRequest, request_id)
 
 
-def verify_request(request: WebmentionRequest) -> tuple[str, str, int | None]:
-    """(status, message, post id) after verifying the source (caller commits)."""
+def verify_request(request: WebmentionRequest) -> tuple[str, str]:
+    """(status, message) after verifying the source; a stored or updated
+    response is committed, a deleted one is left for the caller to commit."""
     fetcher = fetcher_for(current_app.config, requester_ip=request.requester_ip)
     try:
         post = pingable_post(request.target)
     except PingRejected as error:
-        return "rejected", error.message, None
+        return "rejected", error.message
     existing = existing_response(post.id, request.source)
     try:
         report, internal = read_source(
@@ -102,16 +102,16 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str, int | None]:
     except PingRejected as error:
         if existing is not None and error.gone:
             db.session.delete(existing)
-            return "deleted", error.message, post.id
-        return "rejected", error.message, None
+            return "deleted", error.message
+        return "rejected", error.message
     if existing is not None:
-        update_response(existing, request.source, report, internal)
-        return "updated", "", post.id
+        refresh_response(existing, request.source, report, internal)
+        return "updated", ""
     sender = Sender(ip=request.requester_ip)
     comment = store_response(
         post, request.source, report, "webmention", sender, internal
     )
-    return "accepted", f"Stato: {comment.status}.", post.id
+    return "accepted", f"Stato: {comment.status}."
 
 
 def process_webmention(request_id: str) -> str | None:
@@ -120,17 +120,15 @@ def process_webmention(request_id: str) -> str | None:
     if request is None:
         return None
     try:
-        status, message, changed_post = verify_request(request)
+        status, message = verify_request(request)
     except Exception:
         db.session.rollback()
         current_app.logger.exception("webmention %s failed", request_id)
-        status, message, changed_post = "error", "", None
+        status, message = "error", ""
         request = db.session.get(WebmentionRequest, request_id)
     request.status = status
     request.result = message
     db.session.commit()
-    if changed_post is not None:
-        notify_changed(changed_post)
     return status
 
 

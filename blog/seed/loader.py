@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..comments.threads import start_thread_if_top_level
-from ..core.sanitize import clean_comment, clean_post
+from ..comments.operations import NewResponse, add_response
+from ..core.sanitize import clean_post
 from ..core.text import slugify
 from ..extensions import db
-from ..models import Author, Category, Comment, Post
+from ..models import Author, Category, Post
 
 
 def _read(name: str) -> Any:
@@ -57,33 +57,33 @@ def _add_post(data: dict, author: Author) -> Post | None:
 
 
 def _add_responses(post: Post, author: Author, responses: list[dict]) -> None:
+    db.session.flush()  # the author's id, for the responses they wrote
     for item in responses:
-        created = datetime.fromisoformat(item["created_at"])
-        comment = Comment(
-            post=post,
-            type=item["type"],
-            status="approved",
-            content=item["text"],
-            content_html=clean_comment(item["text"]),
-            created_at=created,
-            updated_at=created,
-            moderation_reason="importato",
-        )
         if item["type"] == "pingback":
-            comment.source_url = item["source_url"]
-            comment.source_title = item["source_title"]
-            comment.author_name = item["source_title"]
-            comment.author_url = item["source_url"]
+            values = {
+                "source_url": item["source_url"],
+                "source_title": item["source_title"],
+                "author_name": item["source_title"],
+                "author_url": item["source_url"],
+            }
         elif item.get("by_author"):
-            comment.author = author
-            comment.author_name = author.display_name
-            comment.author_url = author.url
+            values = {
+                "author_id": author.id,
+                "author_name": author.display_name,
+                "author_url": author.url,
+            }
         else:
-            comment.author_name = item["name"]
-            comment.author_url = item.get("url", "")
-        db.session.add(comment)
-        db.session.flush()
-        start_thread_if_top_level(comment)
+            values = {"author_name": item["name"], "author_url": item.get("url", "")}
+        new = NewResponse(
+            type=item["type"],
+            content=item["text"],
+            created_at=datetime.fromisoformat(item["created_at"]),
+            status="approved",
+            moderation_reason="importato",
+            **values,
+        )
+        # The caller commits once, with the posts the responses belong to.
+        add_response(post, new, commit=False)
 
 
 def load_seed() -> int:

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from ..accounts.authors import find_author, free_author_slug
 from ..comments.notices import QUIET
-from ..core.sanitize import clean_comment, clean_post
+from ..comments.operations import NewResponse, add_response
+from ..core.sanitize import clean_post
 from ..core.text import slugify, web_url_or_empty
 from ..extensions import db
 from ..models import Author, Category, Comment, Post
@@ -71,6 +72,16 @@ def autop(text: str) -> str:
 def ping_excerpt(content: str) -> str:
     """A pingback's text without tags and WordPress's leading/trailing ``[...]``."""
     return _ELLIPSIS.sub("", _TAGS.sub("", content)).strip()
+
+
+@dataclass(frozen=True)
+class _NewComment:
+    """A comment of the file not in the database yet, with its mapped values."""
+
+    data: WxrComment
+    kind: str
+    status: str
+    source: str | None
 
 
 class _Importer:
@@ -158,14 +169,15 @@ class _Importer:
         return post
 
     def comments(self, post: Post, comments: list[WxrComment]) -> None:
-        existing = {
+        stored = {
             _comment_key(c.type, c.author_name, c.created_at, c.source_url): c
             for c in db.session.scalars(
                 select(Comment).where(Comment.post_id == post.id)
             )
         }
-        by_wp_id: dict[int, Comment] = {}
-        added: list[tuple[Comment, int]] = []
+        # WordPress id -> key, for the parents (0 is "no parent", never an id).
+        keys: dict[int | None, tuple] = {}
+        new: dict[tuple, _NewComment] = {}
         for data in comments:
             kind = COMMENT_TYPES.get(data.type)
             status = COMMENT_STATUSES.get(data.approved)
@@ -177,45 +189,48 @@ class _Importer:
                 source = web_url_or_empty(data.author_url) or None
             key = _comment_key(kind, data.author_name, data.created_at, source)
             counter = "comments" if kind == "comment" else "pingbacks"
-            comment = existing.get(key)
-            if comment is None:
-                comment = self._new_comment(post, data, kind, status, source)
-                existing[key] = comment
-                added.append((comment, data.parent_wp_id))
-                self.report.created[counter] += 1
-            else:
+            if key in stored or key in new:
                 self.report.existing[counter] += 1
-            by_wp_id[data.wp_id] = comment
-        db.session.flush()
-        for comment, parent_wp_id in added:
-            comment.parent = by_wp_id.get(parent_wp_id) if parent_wp_id else None
-        for comment, _ in added:
-            _place_in_thread(comment)
+            else:
+                new[key] = _NewComment(data, kind, status, source)
+                self.report.created[counter] += 1
+            keys[data.wp_id] = key
+        for key in new:
+            self._add_with_parents(post, key, new, keys, stored)
 
-    def _new_comment(self, post, data: WxrComment, kind, status, source) -> Comment:
-        comment = Comment(
-            post=post,
-            type=kind,
-            status=status,
+    def _add_with_parents(self, post, key, new, keys, stored) -> None:
+        # A reply is threaded under its stored parent, so the parents it still
+        # waits for go in first. A file whose parents loop is cut where the loop
+        # closes: that comment starts a thread.
+        chain: list[tuple] = []
+        while key in new and key not in stored and key not in chain:
+            chain.append(key)
+            key = keys.get(new[key].data.parent_wp_id or None)
+        for key in reversed(chain):
+            item = new[key]
+            parent = stored.get(keys.get(item.data.parent_wp_id or None))
+            # One transaction for the whole file: the command commits at the end.
+            stored[key] = add_response(post, self._response(item, parent), commit=False)
+
+    def _response(self, item: _NewComment, parent: Comment | None) -> NewResponse:
+        data = item.data
+        author = self.authors_by_wp_id.get(data.user_id) if data.user_id else None
+        ping = item.kind != "comment"
+        return NewResponse(
+            type=item.kind,
+            status=item.status,
+            moderation_reason="importato da WordPress",
+            content=ping_excerpt(data.content) if ping else data.content,
             author_name=data.author_name,
             author_email=data.author_email,
             author_url=web_url_or_empty(data.author_url),
             author_ip=data.author_ip,
-            author=self.authors_by_wp_id.get(data.user_id) if data.user_id else None,
+            author_id=author.id if author else None,
+            source_url=item.source,
+            source_title=data.author_name if ping else "",
+            parent=parent,
             created_at=data.created_at,
-            updated_at=data.created_at,
-            moderation_reason="importato da WordPress",
         )
-        if kind == "comment":
-            comment.content = data.content
-            comment.content_html = clean_comment(data.content)
-        else:
-            comment.content = ping_excerpt(data.content)
-            comment.content_html = clean_comment(comment.content)
-            comment.source_url = source
-            comment.source_title = data.author_name
-        db.session.add(comment)
-        return comment
 
 
 def _hash_slug(name: str) -> str:
@@ -230,19 +245,9 @@ def _comment_key(kind, author_name, created_at, source_url) -> tuple:
     return (kind, author_name, created_at)
 
 
-def _place_in_thread(comment: Comment) -> None:
-    """Set thread_id and depth from the chain of parents (cycles cut)."""
-    chain, node = [], comment
-    while node is not None and node not in chain:
-        chain.append(node)
-        node = node.parent
-    root = chain[-1]
-    comment.thread_id = root.id
-    comment.depth = len(chain)
-
-
 def import_site(site: WxrSite) -> ImportReport:
-    """Import ``site`` into the session (the caller commits)."""
+    """Import ``site`` into the session, statuses as exported (the caller commits
+    once, so a file goes in whole or not at all)."""
     db.session.info[QUIET] = True  # imported pending comments are not news
     importer = _Importer()
     for author in site.authors:

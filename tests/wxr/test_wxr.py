@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
-from helpers_wxr import WXR
+from helpers_wxr import COMMENTS, WXR, comment
 from sqlalchemy import func, select
 
 from blog import create_app
@@ -165,6 +165,46 @@ def test_imported_post_page_shows_only_approved_responses(
     assert "Paolo Verdi" not in text
     assert "Cestinato" not in text
     assert page.select("ol.commentlist ol.children ol.children li")
+
+
+def test_replies_before_their_parents_and_looping_parents_are_threaded(
+    app, runner, tmp_path
+):
+    replies = "".join(
+        [
+            comment(31, "Nipote", "2013-04-01 10:00:00", "Terzo.", parent=30),
+            comment(30, "Figlio", "2013-04-01 09:00:00", "Secondo.", parent=29),
+            comment(29, "Nonno", "2013-04-01 08:00:00", "Primo."),
+            comment(41, "Anna", "2013-04-02 08:00:00", "Uno.", parent=42),
+            comment(42, "Bruno", "2013-04-02 09:00:00", "Due.", parent=41),
+        ]
+    )
+    path = tmp_path / "disordinato.xml"
+    path.write_text(WXR.replace(COMMENTS, COMMENTS + replies), encoding="utf-8")
+    import_file(runner, path)
+    with app.app_context():
+        c = imported_comments()
+        top, child, grandchild = (
+            c["Nonno", "01 08:00"],
+            c["Figlio", "01 09:00"],
+            c["Nipote", "01 10:00"],
+        )
+        assert (top.parent_id, top.thread_id, top.depth) == (None, top.id, 1)
+        assert (child.parent_id, child.thread_id, child.depth) == (top.id, top.id, 2)
+        assert (grandchild.parent_id, grandchild.thread_id, grandchild.depth) == (
+            child.id,
+            top.id,
+            3,
+        )
+        # Two comments answering each other: one of them starts the thread.
+        anna, bruno = c["Anna", "02 08:00"], c["Bruno", "02 09:00"]
+        first, second = sorted((anna, bruno), key=lambda x: x.depth)
+        assert (first.parent_id, first.thread_id, first.depth) == (None, first.id, 1)
+        assert (second.parent_id, second.thread_id, second.depth) == (
+            first.id,
+            first.id,
+            2,
+        )
 
 
 def test_second_import_changes_nothing(app, runner, wxr_file):
