@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from blog.accounts.authors import create_author
+from blog.core.settings import content_version
 from blog.extensions import db
 from blog.models import Comment, Post
 
@@ -137,3 +138,9 @@ def press(client, page, label: str, within=None, **changes):
     form = button.find_parent("form")
     data = {**form_data(form, button), **changes}
     return client.post(form["action"], data=data)
+
+
+def page_version(app) -> str:
+    """The content version the page cache keys pages by."""
+    with app.app_context():
+        return content_version()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers_admin import soup
 
 from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
 from blog.comments.identity import form_stamp
@@ -15,10 +15,6 @@ from blog.models import Author, Comment, Post
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 POST_SLUG = POST_URL.strip("/")
-
-
-def soup(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
 
 
 def read_form(client: FlaskClient, url: str = POST_URL) -> tuple[str, dict, int]:
@@ -83,7 +79,7 @@ def sign_in_author(client: FlaskClient, author_id: int = 1) -> None:
         session[SESSION_VERSION] = version
 
 
-def add_comment(
+def stage_comment(
     post: Post, parent: Comment | None = None, status: str = "approved", **fields
 ) -> Comment:
     """Store a comment directly, threaded as the form would (caller commits)."""

@@ -18,6 +18,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from blog.extensions import db
+from blog.mentions import jobs
 from blog.models import Post, utcnow
 
 POST_SLUG = "chi-e-e-chi-non-e-il-community-manager"
@@ -205,3 +206,9 @@ def add_post(app: Flask, slug: str, body: str, **fields) -> int:
         db.session.add(post)
         db.session.commit()
         return post.id
+
+
+def drain(app: Flask) -> int:
+    """Run every queued mention job now, as ``flask process-mentions`` would."""
+    with app.app_context():
+        return jobs.drain()

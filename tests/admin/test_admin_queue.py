@@ -10,12 +10,11 @@ from helpers_admin import (
     add_comment,
     comment_status,
     form_data,
+    page_version,
     post_id,
     press,
     soup,
 )
-
-from blog.core.settings import content_version
 
 PUBLIC = f"/{POST_SLUG}/"
 BASE = datetime(2030, 5, 1, 12, 0)
@@ -23,11 +22,6 @@ BASE = datetime(2030, 5, 1, 12, 0)
 
 def at(minutes: int) -> datetime:
     return BASE + timedelta(minutes=minutes)
-
-
-def version(app) -> str:
-    with app.app_context():
-        return content_version()
 
 
 def row(page, comment_id: int):
@@ -208,13 +202,13 @@ def test_actions_are_idempotent(app, author_client):
     page = soup(author_client.get("/admin/comments?view=pending"))
     form = row(page, comment_id).find("button", string="Approva").find_parent("form")
     data = form_data(form, form.find("button", string="Approva"))
-    before = version(app)
+    before = page_version(app)
     author_client.post(form["action"], data=data)
-    approved = version(app)
+    approved = page_version(app)
     second = author_client.post(form["action"], data=data)
     assert comment_status(app, comment_id) == "approved"
     assert approved != before
-    assert version(app) == approved  # a repeat changes nothing, not even the pages
+    assert page_version(app) == approved  # a repeat changes nothing, not even the pages
     assert second.status_code == 302
     assert "Nessuna modifica." in author_client.get("/admin/").get_data(as_text=True)
 

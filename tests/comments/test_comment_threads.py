@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from helpers_comments import (
     POST_URL,
-    add_comment,
     newest_comment,
     send_comment,
     set_status,
     soup,
+    stage_comment,
     the_post,
 )
 
@@ -88,7 +88,7 @@ class TestReplyWithoutJavaScript:
 
     def test_a_reply_to_a_held_comment_is_refused(self, app, client):
         with app.app_context():
-            held = add_comment(the_post(), status="pending").id
+            held = stage_comment(the_post(), status="pending").id
             db.session.commit()
         response = send_comment(client, app, "risposta", comment_parent=str(held))
         assert response.status_code == 422
@@ -108,7 +108,7 @@ class TestReplyWithoutJavaScript:
     def test_a_reply_to_another_posts_comment_is_refused(self, app, client):
         with app.app_context():
             other = db.session.query(Post).filter(Post.id != the_post().id).first()
-            foreign = add_comment(other).id
+            foreign = stage_comment(other).id
             db.session.commit()
         response = send_comment(client, app, "risposta", comment_parent=str(foreign))
         assert response.status_code == 422
@@ -122,7 +122,7 @@ class TestDepth:
         with app.app_context():
             post, parent, ids = the_post(), None, []
             for _ in range(length):
-                parent = add_comment(post, parent)
+                parent = stage_comment(post, parent)
                 ids.append(parent.id)
             db.session.commit()
         return ids
@@ -185,7 +185,7 @@ class TestPages:
     def test_replies_follow_their_thread_to_its_page(self, app, client):
         app.config["COMMENTS_PER_PAGE"] = 5
         with app.app_context():
-            reply = add_comment(the_post(), db.session.get(Comment, 7))
+            reply = stage_comment(the_post(), db.session.get(Comment, 7))
             reply.created_at = utcnow()
             db.session.commit()
             reply_id = reply.id
@@ -222,7 +222,7 @@ class TestPermalinks:
     def test_a_reply_link_opens_its_threads_page(self, app, client):
         app.config["COMMENTS_PER_PAGE"] = 5
         with app.app_context():
-            reply = add_comment(the_post(), db.session.get(Comment, 9)).id
+            reply = stage_comment(the_post(), db.session.get(Comment, 9)).id
             db.session.commit()
         assert client.get(f"/comment/{reply}/").headers["Location"] == (
             f"{POST_URL}?cpage=2#comment-{reply}"
@@ -230,8 +230,8 @@ class TestPermalinks:
 
     def test_hidden_and_unknown_comments_are_404(self, app, client):
         with app.app_context():
-            held = add_comment(the_post(), status="pending").id
-            spam = add_comment(the_post(), status="spam").id
+            held = stage_comment(the_post(), status="pending").id
+            spam = stage_comment(the_post(), status="spam").id
             db.session.commit()
         for comment_id in (held, spam, 999):
             assert client.get(f"/comment/{comment_id}/").status_code == 404
@@ -249,7 +249,7 @@ def test_the_page_uses_the_same_queries_for_12_or_1000_comments(
             # Every fourth comment answers the one before it: threads of depth
             # up to 4 next to flat ones.
             reply_to = parent if number % 4 else None
-            parent = add_comment(post, reply_to, created_at=start)
+            parent = stage_comment(post, reply_to, created_at=start)
             start += timedelta(seconds=1)
         db.session.commit()
     with count_queries() as many:

@@ -13,6 +13,7 @@ from helpers_mentions import (
     MENTION_CONFIG,
     Reply,
     add_post,
+    drain,
     local_site,
     post_url,
     serve_app,
@@ -47,11 +48,6 @@ def publish(app, slug: str, body: str) -> int:
     with app.app_context():
         post_published.send(app, post=db.session.get(Post, post_id))
     return post_id
-
-
-def drain(app) -> int:
-    with app.app_context():
-        return jobs.drain()
 
 
 def pings_of(app, post_id: int) -> list[OutboundPing]:

@@ -10,6 +10,7 @@ import requests
 from helpers_mentions import (
     POST_SLUG,
     add_post,
+    drain,
     local_site,
     post_url,
     source_page,
@@ -47,11 +48,6 @@ def mentions(app, source: str) -> list[Comment]:
 
 def status_of(client, response) -> dict:
     return client.get(response.headers["Location"]).get_json()
-
-
-def drain(app) -> int:
-    with app.app_context():
-        return jobs.drain()
 
 
 def test_get_describes_the_endpoint(client):
