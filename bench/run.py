@@ -103,14 +103,17 @@ def build_database(env: dict[str, str], static_page: Path) -> dict[str, str]:
 
 
 def _admin_queue_queries(app, count) -> int:
+    from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
     from blog.extensions import db
     from blog.models import Author
 
     client = app.test_client()
     with app.app_context():
-        author_id = db.session.query(Author.id).filter_by(username=AUTHOR).scalar()
+        author = db.session.query(Author).filter_by(username=AUTHOR).one()
+        values = {SESSION_AUTHOR: author.id, SESSION_VERSION: author.session_version}
+    # A session without the author's current version counts as signed out.
     with client.session_transaction() as session:
-        session["author_id"] = author_id
+        session.update(values)
     return count(client, "/admin/comments?view=pending")
 
 
