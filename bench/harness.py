@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -39,6 +40,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def blog_package(env: dict[str, str]) -> Path:
+    """Where gunicorn, started as below with ``env``, imports ``blog`` from."""
+    output = subprocess.run(
+        [sys.executable, "-c", "import blog; print(blog.__file__)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Path(output.strip()).parent
 
 
 def seeded_app(env: dict[str, str]):
@@ -175,6 +189,24 @@ def run_wrk(
         cpu = server_cpu_seconds(server) - cpu_before
         result.cpu_ms = 1000 * cpu / max(result.requests, 1)
     return result
+
+
+def median_result(runs: list[Result]) -> Result:
+    """One row for several rounds of a scenario: the median of each figure."""
+    ratios = [run.ratio for run in runs if run.ratio is not None]
+    cpus = [run.cpu_ms for run in runs if run.cpu_ms is not None]
+    return Result(
+        runs[0].name,
+        statistics.median(run.rps for run in runs),
+        statistics.median(run.p50_ms for run in runs),
+        statistics.median(run.p99_ms for run in runs),
+        sum(run.non_2xx for run in runs),
+        ratio=statistics.median(ratios) if ratios else None,
+        round_ratios=tuple(ratios),
+        cpu_ms=statistics.median(cpus) if cpus else None,
+        requests=sum(run.requests for run in runs),
+        socket_errors=sum(run.socket_errors for run in runs),
+    )
 
 
 def _latency_ms(text: str) -> float:

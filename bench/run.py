@@ -22,7 +22,6 @@ import argparse
 import os
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import urllib.parse
@@ -39,6 +38,7 @@ from harness import (  # noqa: E402 (the paths above make bench/ and blog import
     Result,
     comment_form_session,
     free_port,
+    median_result,
     run_wrk,
     seeded_app,
     start_gunicorn,
@@ -228,22 +228,6 @@ def main() -> None:
             stop_gunicorn(process)
         shutil.rmtree(home, ignore_errors=True)
     print_table(results, memory, args)
-
-
-def median_result(runs: list[Result]) -> Result:
-    """One row for several rounds of a scenario: the median of each figure."""
-    ratios = [run.ratio for run in runs if run.ratio is not None]
-    cpus = [run.cpu_ms for run in runs if run.cpu_ms is not None]
-    return Result(
-        runs[0].name,
-        statistics.median(run.rps for run in runs),
-        statistics.median(run.p50_ms for run in runs),
-        statistics.median(run.p99_ms for run in runs),
-        sum(run.non_2xx for run in runs),
-        ratio=statistics.median(ratios) if ratios else None,
-        round_ratios=tuple(ratios),
-        cpu_ms=statistics.median(cpus) if cpus else None,
-    )
 
 
 def print_table(results: list[Result], memory: list[float], args) -> None:
