@@ -8,7 +8,7 @@ PORT ?= 5000
 
 SECRET_KEY_FILE := instance/secret_key
 
-.PHONY: run test lint db create-author bench clean migration-reset
+.PHONY: run test lint db create-author bench bench-isso clean migration-reset
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "python3 -m venv failed: install python3-venv"; exit 1; }
@@ -52,6 +52,12 @@ bench: $(VENV)/.installed
 	bash scripts/test-services.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Comment POSTs next to Isso 0.14 in the same run (#12); Isso is installed once
+# into bench/.isso-venv (git-ignored).
+bench-isso: $(VENV)/.installed
+	bash scripts/test-services.sh
+	$(BIN)/python bench/vs_isso.py $(BENCH_ISSO_ARGS)
+
 create-author: $(VENV)/.installed
 	$(if $(USERNAME),,$(error usage: make create-author USERNAME=name))
 	$(FLASK) create-author $(USERNAME)
@@ -61,4 +67,4 @@ migration-reset: $(VENV)/.installed
 	bash scripts/migration-reset.sh
 
 clean:
-	rm -rf $(VENV) node_modules *.egg-info
+	rm -rf $(VENV) node_modules *.egg-info bench/.isso-venv

@@ -1,7 +1,9 @@
 -- wrk script: each request posts a different comment with a valid CSRF token.
--- BENCH_COOKIE and BENCH_BODY_PREFIX come from the environment (set by run.py).
+-- BENCH_COOKIE and BENCH_BODY_PREFIX come from the environment (set by run.py);
+-- BENCH_RUN, when set, tells apart the texts of several runs on one database.
 local cookie = os.getenv("BENCH_COOKIE")
 local prefix = os.getenv("BENCH_BODY_PREFIX")
+local run = os.getenv("BENCH_RUN") or "0"
 local counter = 0
 local threads = 0
 
@@ -14,7 +16,8 @@ end
 
 request = function()
   counter = counter + 1
-  local body = prefix .. "&comment=Commento+di+carico+" .. thread_id .. "-" .. counter
+  local body = prefix .. "&comment=Commento+di+carico+" .. run .. "-" .. thread_id
+    .. "-" .. counter
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = cookie,

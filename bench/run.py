@@ -22,65 +22,46 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-POST = "/chi-e-e-chi-non-e-il-community-manager/"
+from harness import (  # noqa: E402 (the paths above make bench/ and blog importable)
+    POST,
+    ROOT,
+    Result,
+    comment_form_session,
+    free_port,
+    median_result,
+    run_wrk,
+    seeded_app,
+    start_gunicorn,
+    stop_gunicorn,
+    worker_peak_memory_mb,
+)
+
 CEILING = "static copy of the post page (ceiling)"
 AUTHOR, PASSWORD = "benchauthor", "bench-password-lunga-123"
 
 
-@dataclass
-class Result:
-    name: str
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    queries: str = ""
-    ratio: float | None = None  # to the ceiling measured in the same round
-    round_ratios: tuple[float, ...] = ()
-    cpu_ms: float | None = None  # server CPU time (all gunicorn processes) per request
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def build_database(env: dict[str, str], static_page: Path) -> dict[str, str]:
     """Create the data set; count queries per page; save the static copy."""
-    os.environ.update(env)
+    app = seeded_app(env)
     import data
     from sqlalchemy import event
     from werkzeug.security import generate_password_hash
 
-    from blog import create_app
     from blog.core.signals import sql_outside_sqlalchemy
     from blog.extensions import db
     from blog.models import Author
-    from blog.ops.schema import upgrade_database
-    from blog.seed.loader import load_seed
 
-    app = create_app()
     with app.app_context():
-        upgrade_database()
-        load_seed()
         db.session.add(
             Author(
                 username=AUTHOR,
@@ -122,134 +103,18 @@ def build_database(env: dict[str, str], static_page: Path) -> dict[str, str]:
 
 
 def _admin_queue_queries(app, count) -> int:
+    from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
     from blog.extensions import db
     from blog.models import Author
 
     client = app.test_client()
     with app.app_context():
-        author_id = db.session.query(Author.id).filter_by(username=AUTHOR).scalar()
+        author = db.session.query(Author).filter_by(username=AUTHOR).one()
+        values = {SESSION_AUTHOR: author.id, SESSION_VERSION: author.session_version}
+    # A session without the author's current version counts as signed out.
     with client.session_transaction() as session:
-        session["author_id"] = author_id
+        session.update(values)
     return count(client, "/admin/comments?view=pending")
-
-
-def start_gunicorn(app_spec: str, port: int, env: dict[str, str], log: Path):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--access-logfile",
-            "/dev/null",
-            "--no-control-socket",
-            app_spec,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
-def worker_peak_memory_mb(master_pid: int) -> list[float]:
-    """VmHWM (peak resident memory) of each worker of a gunicorn master."""
-    peaks = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if re.search(rf"^PPid:\s+{master_pid}$", text, re.M):
-            match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.M)
-            if match:
-                peaks.append(int(match.group(1)) / 1024)
-    return sorted(peaks)
-
-
-def server_cpu_seconds(master_pid: int) -> float:
-    """CPU time used so far by a gunicorn master, its workers and reaped workers."""
-    ticks = 0
-    for status in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        pid = int(status.parent.name)
-        fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)"
-        parent = int(fields[1])
-        if pid == master_pid:  # utime, stime, cutime, cstime (reaped workers)
-            ticks += sum(int(value) for value in fields[11:15])
-        elif parent == master_pid:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def run_wrk(
-    name: str, url: str, args, extra=(), env=None, server: int | None = None
-) -> Result:
-    """One wrk run; with ``server`` (a gunicorn master's pid), its CPU per request."""
-    cpu_before = server_cpu_seconds(server) if server else 0.0
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{args.duration}s",
-        "--latency",
-        *extra,
-        url,
-    ]
-    output = subprocess.run(
-        command, capture_output=True, text=True, env=env, check=True
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = _latency_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
-    p99 = _latency_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    result = Result(name, rps, p50, p99, int(bad.group(1)) if bad else 0)
-    if server:
-        requests = int(re.search(r"(\d+) requests in", output).group(1))
-        cpu = server_cpu_seconds(server) - cpu_before
-        result.cpu_ms = 1000 * cpu / max(requests, 1)
-    return result
-
-
-def _latency_ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-def comment_form_session(base: str) -> tuple[str, str]:
-    """A session cookie and the form fields (with its CSRF token) for POSTs."""
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    html = opener.open(base + POST).read().decode()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    token = token or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    fields = urllib.parse.urlencode(
-        {
-            "csrf_token": token.group(1),
-            "author": "Lettore di carico",
-            "email": "carico@example.org",
-            "comment_parent": "0",
-        }
-    )
-    return cookie, fields
 
 
 def admin_cookie(base: str) -> str:
@@ -360,26 +225,9 @@ def main() -> None:
         memory = worker_peak_memory_mb(app.pid)
     finally:
         for process in (app, static):
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+            stop_gunicorn(process)
         shutil.rmtree(home, ignore_errors=True)
     print_table(results, memory, args)
-
-
-def median_result(runs: list[Result]) -> Result:
-    """One row for several rounds of a scenario: the median of each figure."""
-    ratios = [run.ratio for run in runs if run.ratio is not None]
-    cpus = [run.cpu_ms for run in runs if run.cpu_ms is not None]
-    return Result(
-        runs[0].name,
-        statistics.median(run.rps for run in runs),
-        statistics.median(run.p50_ms for run in runs),
-        statistics.median(run.p99_ms for run in runs),
-        sum(run.non_2xx for run in runs),
-        ratio=statistics.median(ratios) if ratios else None,
-        round_ratios=tuple(ratios),
-        cpu_ms=statistics.median(cpus) if cpus else None,
-    )
 
 
 def print_table(results: list[Result], memory: list[float], args) -> None:
