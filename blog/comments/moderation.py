@@ -7,6 +7,7 @@ plain functions over plain values, so every rule is tested directly.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -90,6 +91,7 @@ def parent_values(comment: object) -> Parent:
 class Refusal:
     status_code: int
     message: str
+    retry_after: int | None = None  # seconds, for a 429's Retry-After
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,12 @@ def refuse(
         and history.seconds_since_last is not None
         and history.seconds_since_last < settings.flood_seconds
     ):
-        return Refusal(429, FLOOD_MESSAGE)
+        # The seconds left in the window; a clock a little behind (another
+        # worker's) cannot make it longer than the window itself.
+        wait = math.ceil(settings.flood_seconds - history.seconds_since_last)
+        return Refusal(
+            429, FLOOD_MESSAGE, retry_after=min(max(wait, 1), settings.flood_seconds)
+        )
     return None
 
 

@@ -18,7 +18,7 @@ from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
-from .moderation import comments_closed, parent_values, refuse_reply
+from .moderation import Refusal, comments_closed, parent_values, refuse_reply
 from .threads import load_page
 
 
@@ -112,6 +112,31 @@ def render_post_page(
             cpage=comments.page if comments.page > 1 else None,
         ),
     ), status
+
+
+def render_refusal(post: Post, form: CommentForm, refusal: Refusal):
+    """A small page for a refused comment: the message, the form with all that
+    was typed, a link back to the post; no comment list, so a refusal costs
+    less than the page it came from."""
+    response = current_app.make_response(
+        (
+            render_template(
+                "comments/refused.html",
+                post=post,
+                comment_form=form,
+                form_message=refusal.message,
+                reply_to=None,
+                comments_closed=False,
+                signed_in_author=current_author(),
+                list_view=ListView(False, 1, False, None),
+            ),
+            refusal.status_code,
+        )
+    )
+    if refusal.retry_after is not None:
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.app_template_global()

@@ -23,7 +23,7 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .page import render_post_page
+from .page import render_post_page, render_refusal
 from .service import Submission, refuse_closed, submit_comment
 from .threads import is_visible, page_of
 
@@ -43,7 +43,7 @@ def submit(slug: str):
         form.drop_identity()
     closed = refuse_closed(post, current_settings())
     if closed:
-        return render_post_page(post, form, closed.status_code, closed.message)
+        return render_refusal(post, form, closed)
     if not form.validate():
         if form.csrf_token.errors:
             form.csrf_token.errors = [CSRF_MESSAGE]
@@ -65,8 +65,7 @@ def submit(slug: str):
     )
     outcome = submit_comment(post, submission, current_settings())
     if outcome.refusal is not None:
-        refusal = outcome.refusal
-        return render_post_page(post, form, refusal.status_code, refusal.message)
+        return render_refusal(post, form, outcome.refusal)
     response = redirect(url_for("comments.permalink", comment_id=outcome.comment.id))
     give_owner_token(response, request, token)
     if author is None:

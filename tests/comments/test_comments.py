@@ -317,6 +317,35 @@ class TestRulesThroughTheForm:
         assert response.status_code == (409 if rule == "duplicate" else 429)
         assert cleaned == []
 
+    @pytest.mark.parametrize("rule", ["duplicate", "flood", "closed"])
+    def test_a_refusal_is_a_small_page_that_keeps_the_text(self, app, client, rule):
+        send_comment(client, app, "Stesso testo")
+        if rule == "duplicate":
+            self.age_existing_comments(app)
+        typed = "Stesso testo" if rule == "duplicate" else "Un secondo testo"
+        action, data, post_id = read_form(client)
+        data.update(author="Lucia", email="lucia@example.org", comment=typed)
+        data["stamp"] = old_stamp(app, post_id)
+        if rule == "closed":  # closed while the reader was typing
+            with app.app_context():
+                the_post().comment_status = "closed"
+                db.session.commit()
+        response = client.post(action, data=data)
+        assert (
+            response.status_code
+            == {"duplicate": 409, "flood": 429, "closed": 403}[rule]
+        )
+        page = soup(response)
+        assert page.select_one("ol.commentlist") is None  # no comment list
+        assert page.select_one("#comment").get_text().strip() == typed
+        assert page.select_one(".form-error").get_text()
+        back = page.select_one(".comment-refused a")
+        assert back["href"] == POST_URL
+        if rule == "flood":
+            assert 1 <= int(response.headers["Retry-After"]) <= 15
+        else:
+            assert "Retry-After" not in response.headers
+
     def test_after_the_flood_window_a_new_comment_is_fine(self, app, client):
         send_comment(client, app, "primo")
         self.age_existing_comments(app)

@@ -175,8 +175,12 @@ def test_a_duplicate_is_refused_with_409():
 
 
 def test_a_second_comment_within_the_flood_window_is_refused_with_429():
+    # Retry-After: the seconds left in the window, rounded up.
     assert refuse(reader(), History(seconds_since_last=14.9), DEFAULTS) == Refusal(
-        429, FLOOD_MESSAGE
+        429, FLOOD_MESSAGE, retry_after=1
+    )
+    assert refuse(reader(), History(seconds_since_last=2.5), DEFAULTS) == Refusal(
+        429, FLOOD_MESSAGE, retry_after=13
     )
     assert refuse(reader(), History(seconds_since_last=15), DEFAULTS) is None
     assert refuse(reader(), History(), DEFAULTS) is None
@@ -187,7 +191,7 @@ def test_a_flood_window_of_zero_turns_the_rule_off():
     off = replace(DEFAULTS, flood_seconds=0)
     assert refuse(reader(), History(seconds_since_last=-0.01), off) is None
     assert refuse(reader(), History(seconds_since_last=-0.01), DEFAULTS) == Refusal(
-        429, FLOOD_MESSAGE
+        429, FLOOD_MESSAGE, retry_after=15
     )
 
 
