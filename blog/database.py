@@ -20,9 +20,12 @@ def init_app(app: Flask) -> None:
     options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    # On every engine of the process (the app's, the page cache's version
+    # reader, a backup's): registered once, whichever app comes first.
+    if not event.contains(Engine, "connect", _tune_sqlite):
+        event.listen(Engine, "connect", _tune_sqlite)
 
 
-@event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     # Only SQLite connections: WAL lets readers run beside a writer, the busy
     # timeout makes a second writer wait instead of failing, and SQLite leaves

@@ -28,6 +28,10 @@ KIND_TYPES: dict[str, type] = {
     "words": tuple,
 }
 
+# The settings row whose random value changes with every change to a page
+# (written by blog.pagecache, read here with the other settings).
+CONTENT_VERSION_KEY = "content_version"
+
 
 @dataclass(frozen=True)
 class SettingSpec:
@@ -289,7 +293,7 @@ def current_settings() -> ModerationSettings:
 
 def content_version() -> str:
     """The version of the public content (see ``blog.pagecache``), same query."""
-    return _stored_values().get("content_version", "")
+    return _stored_values().get(CONTENT_VERSION_KEY, "")
 
 
 def serialise(value: object) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..core.signals import post_published
 from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
@@ -114,7 +113,6 @@ def endpoint_urls() -> dict:
     }
 
 
-@post_published.connect
 def on_post_published(sender, post, **extra) -> None:
     """Plan pings for the post's links now; send them outside the request."""
     plan_pings(post)

@@ -25,9 +25,9 @@ from flask import Flask, Request, Response, current_app
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
+from ..core.settings import CONTENT_VERSION_KEY
 from ..models import Author, Category, Comment, Post, Setting
 
-VERSION_KEY = "content_version"
 # Random for each process (the cache is per process too), so that no comment can
 # contain them and collect each visitor's token when they are filled in.
 CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
@@ -157,7 +157,7 @@ def page_cache() -> PageCache:
 def _mark_if_tracked(session: Session, flush_context, instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, _TRACKED) or (
-            isinstance(obj, Setting) and obj.key != VERSION_KEY
+            isinstance(obj, Setting) and obj.key != CONTENT_VERSION_KEY
         ):
             session.info["content_changed"] = True
             return
@@ -178,10 +178,10 @@ def _store_new_version(session: Session) -> None:
     value = uuid.uuid4().hex
     table = Setting.__table__
     result = session.execute(
-        update(table).where(table.c.key == VERSION_KEY).values(value=value)
+        update(table).where(table.c.key == CONTENT_VERSION_KEY).values(value=value)
     )
     if result.rowcount == 0:
-        session.execute(insert(table).values(key=VERSION_KEY, value=value))
+        session.execute(insert(table).values(key=CONTENT_VERSION_KEY, value=value))
 
 
 def _forget_mark(session: Session) -> None:

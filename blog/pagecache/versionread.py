@@ -27,9 +27,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
+from ..core.settings import CONTENT_VERSION_KEY
 from ..core.signals import sql_outside_sqlalchemy
 
-VERSION_SQL = "SELECT value FROM setting WHERE key = 'content_version'"
+VERSION_SQL = f"SELECT value FROM setting WHERE key = '{CONTENT_VERSION_KEY}'"
 # Connections inherited through fork: kept referenced, so never closed here.
 _INHERITED: list[object] = []
 
