@@ -58,6 +58,12 @@ OUTBOUND_ONLY_ALLOWED = None
 PING_LIMIT_PER_IP = 10
 PING_LIMIT_PER_TARGET = 30
 PING_LIMIT_WINDOW = 3600
+# Flask-Limiter's storage (BLOG_RATELIMIT_STORAGE_URI): memory:// counts per
+# worker process; redis://... or memcached://... when several share the load.
+RATELIMIT_STORAGE_URI = "memory://"
+# Every POST endpoint (comment, /xmlrpc.php, /webmention, /admin/login), per
+# address, in the notation of the limits package.
+POST_LIMIT_PER_ADDRESS = "60 per minute"
 XMLRPC_MAX_BYTES = 64 * 1024
 # "thread": verify and send in a background thread of each worker process;
 # "off": leave the jobs queued for `flask process-mentions`. None: "thread",

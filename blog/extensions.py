@@ -1,5 +1,7 @@
 """Flask extensions, created once here and bound to an app in ``create_app``."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -24,3 +26,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 migrate = Migrate()
+# Storage from RATELIMIT_STORAGE_URI (memory:// by default, per worker process).
+# Each refusal sets its own Retry-After: Flask-Limiter's headers would put one
+# on accepted answers too, and on a redirect that delays the reader.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Response,
     flash,
     g,
     redirect,
@@ -20,6 +21,7 @@ from ..accounts.session import (
     sign_out,
 )
 from ..extensions import db
+from ..web.limits import limit_posts, limited_page
 from . import bp
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
@@ -46,7 +48,12 @@ def no_store(response):
     return response
 
 
+def _sign_ins_flooded(limit) -> Response:
+    return limited_page(limit, "Troppi tentativi, riprova più tardi.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limit_posts(_sign_ins_flooded)
 def login():
     default = url_for("admin.dashboard")
     if current_author() is not None:

@@ -11,6 +11,7 @@ from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_published_post
+from ..web.limits import limit_posts, limited_page
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
 from .forms import CommentForm
@@ -29,12 +30,19 @@ from .threads import is_visible, page_of
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
+FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
+
+
+def _flooded(limit) -> Response:
+    # No post lookup: the refusal must cost no query.
+    return limited_page(limit, FLOOD_MESSAGE)
 
 
 # The form checks its own CSRF token (FlaskForm), so that a stale token sends the
 # reader back to the form with their text instead of to an error page.
 @csrf.exempt
 @bp.post("/<slug>/comment")
+@limit_posts(_flooded)
 def submit(slug: str):
     post = get_published_post(slug) or abort(404)
     author = current_author()

@@ -9,8 +9,15 @@ from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
+from ..web.limits import limit_posts, retry_after
 from . import bp, jobs
-from .receive import GENERIC, Sender, approved_pingbacks, receive_pingback
+from .receive import (
+    ACCESS_DENIED,
+    GENERIC,
+    Sender,
+    approved_pingbacks,
+    receive_pingback,
+)
 from .send import plan_pings, send_pending
 from .webmention import STATUS_TEXT, InvalidWebmention, accept_webmention
 from .xmlrpc import METHODS, dispatch, fault
@@ -31,6 +38,19 @@ def _xml(body: bytes) -> Response:
     return Response(body, mimetype="text/xml")
 
 
+def _pings_flooded(limit) -> Response:
+    # Pingback clients read the fault, not the status: HTTP 200 as for any fault.
+    response = _xml(fault(ACCESS_DENIED, "Troppi ping: riprova più tardi."))
+    response.headers["Retry-After"] = retry_after(limit)
+    return response
+
+
+def _mentions_flooded(limit) -> Response:
+    response = _text("Troppe richieste: riprova più tardi.", 429)
+    response.headers["Retry-After"] = retry_after(limit)
+    return response
+
+
 @bp.get("/xmlrpc.php")
 def xmlrpc_info():
     return _text("XML-RPC server accepts POST requests only.")
@@ -38,6 +58,7 @@ def xmlrpc_info():
 
 @bp.post("/xmlrpc.php")
 @csrf.exempt
+@limit_posts(_pings_flooded)
 def xmlrpc_endpoint():
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])
     if (request.content_length or 0) > limit:
@@ -69,6 +90,7 @@ def webmention_info():
 
 @bp.post("/webmention")
 @csrf.exempt
+@limit_posts(_mentions_flooded)
 def webmention_endpoint():
     source = request.form.get("source", "")
     target = request.form.get("target", "")

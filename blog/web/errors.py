@@ -52,6 +52,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.response is not None:
+            # An answer made for this refusal (a rate limit's own 429).
+            return error.response
         return render_error(error.code)
 
     @app.errorhandler(500)

@@ -1,0 +1,73 @@
+"""The per-address budget of every POST endpoint: 429 (or a fault) with
+Retry-After, decided before any SQL, other addresses unaffected."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+
+import pytest
+from helpers_admin import csrf_from
+from helpers_mentions import POST_SLUG
+
+pytestmark = pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour")
+
+ENDPOINTS = [
+    f"/{POST_SLUG}/comment",
+    "/xmlrpc.php",
+    "/webmention",
+    "/admin/login",
+]
+OTHER = {"REMOTE_ADDR": "127.0.0.9"}
+
+
+def token_for(client, path: str) -> str:
+    """A valid CSRF token for the sign-in form, so its check lets the POST in."""
+    return csrf_from(client, path) if path == "/admin/login" else ""
+
+
+def post(client, path: str, token: str = "", **kwargs):
+    if path == "/xmlrpc.php":
+        body = xmlrpc.client.dumps(("a", "b"), "pingback.ping")
+        return client.post(path, data=body, content_type="text/xml", **kwargs)
+    data = {"source": "x", "target": "y", "username": "x", "password": "y"}
+    return client.post(path, data=data | {"csrf_token": token}, **kwargs)
+
+
+def assert_refused(path: str, response) -> None:
+    assert int(response.headers["Retry-After"]) >= 1
+    if path == "/xmlrpc.php":
+        # Pingback clients read the fault code; the HTTP status stays 200.
+        assert response.status_code == 200
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            xmlrpc.client.loads(response.data)
+        assert fault.value.faultCode == 0x31
+        assert fault.value.faultString == "Troppi ping: riprova più tardi."
+    else:
+        assert response.status_code == 429
+        assert "riprova più tardi" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_over_budget_is_refused_before_any_sql(client, count_queries, path):
+    token = token_for(client, path)
+    for _ in range(2):
+        assert post(client, path, token).status_code != 429
+    with count_queries() as counter:
+        response = post(client, path, token)
+    assert_refused(path, response)
+    assert counter.count == 0
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_other_addresses_and_reads_keep_their_budget(client, path):
+    token = token_for(client, path)
+    for _ in range(3):
+        post(client, path, token)
+    assert post(client, path, token, environ_base=OTHER).status_code != 429
+    assert "Retry-After" not in client.get(path).headers
+
+
+def test_accepted_requests_carry_no_retry_after(client):
+    response = post(client, f"/{POST_SLUG}/comment")
+    assert response.status_code != 429
+    assert "Retry-After" not in response.headers
