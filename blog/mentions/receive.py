@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..comments.operations import NewResponse, add_response, update_response
-from ..core import ratelimit
 from ..core.settings import current_settings
 from ..core.text import is_web_url
 from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..net.client import FetchError, Response
+from ..web.limits import over_budget
 from .targets import is_ours, match_target, normalise_url
 from .verify import SourceReport, analyse_source
 
@@ -54,14 +54,14 @@ class Sender:
     user_agent: str = ""
 
 
-def _ping_limit_window() -> timedelta:
-    return timedelta(seconds=int(current_app.config["PING_LIMIT_WINDOW"]))
+def _ping_limit_window() -> int:
+    return int(current_app.config["PING_LIMIT_WINDOW"])
 
 
 def over_address_limit(ip: str) -> bool:
     """Count one ping request from ``ip``; True when that address is flooding."""
     limit = int(current_app.config["PING_LIMIT_PER_IP"])
-    return ratelimit.hit("ping-ip", ip, limit, _ping_limit_window())
+    return over_budget("ping-ip", ip, limit, _ping_limit_window())
 
 
 def over_target_limit(target: str) -> bool:
@@ -72,7 +72,7 @@ def over_target_limit(target: str) -> bool:
     """
     limit = int(current_app.config["PING_LIMIT_PER_TARGET"])
     key = normalise_url(target)
-    return ratelimit.hit("ping-target", key, limit, _ping_limit_window())
+    return over_budget("ping-target", key, limit, _ping_limit_window())
 
 
 def check_urls(source: object, target: object) -> tuple[str, str]:
@@ -236,15 +236,11 @@ def receive_pingback(
     source: object, target: object, sender: Sender, fetch: Fetch
 ) -> Comment:
     """Verify and store a pingback; raises PingRejected with the fault code."""
-    over = over_address_limit(sender.ip)
-    db.session.commit()  # the count holds even when the ping fails
-    if over:
+    if over_address_limit(sender.ip):
         raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
     source, target = check_urls(source, target)
     post = pingable_post(target)
-    over = over_target_limit(target)
-    db.session.commit()
-    if over:
+    if over_target_limit(target):
         raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
     if existing_response(post.id, source) is not None:
         raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")

@@ -49,18 +49,14 @@ class InvalidWebmention(Exception):
 
 def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionRequest:
     """Validate a webmention request and queue it (commits)."""
-    over = over_address_limit(sender.ip)
-    db.session.commit()
-    if over:
+    if over_address_limit(sender.ip):
         raise InvalidWebmention(429, TOO_MANY_MESSAGE)
     try:
         source, target = check_urls(source, target)
         pingable_post(target)
     except PingRejected as error:
         raise InvalidWebmention(400, error.message) from None
-    over = over_target_limit(target)
-    db.session.commit()
-    if over:
+    if over_target_limit(target):
         raise InvalidWebmention(429, TOO_MANY_MESSAGE)
     request = WebmentionRequest(
         id=secrets.token_hex(16),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import Response, current_app
 from flask_limiter import RequestLimit
+from limits import RateLimitItemPerSecond
 
 from ..extensions import limiter
 
@@ -42,3 +43,13 @@ def limited_page(limit: RequestLimit, message: str) -> Response:
     response.headers["Retry-After"] = retry_after(limit)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:
+    """Count one event for (bucket, key); True when over ``amount`` per window.
+
+    Kept in the limiter's storage with its strategy, so the workers share the
+    count exactly when they share the storage.
+    """
+    item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
+    return not limiter.limiter.hit(item, key)

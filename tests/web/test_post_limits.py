@@ -71,3 +71,18 @@ def test_accepted_requests_carry_no_retry_after(client):
     response = post(client, f"/{POST_SLUG}/comment")
     assert response.status_code != 429
     assert "Retry-After" not in response.headers
+
+
+@pytest.mark.app_config(PING_LIMIT_PER_IP=1)
+@pytest.mark.parametrize("path", ["/xmlrpc.php", "/webmention"])
+def test_the_ping_limit_per_address_costs_no_sql(client, count_queries, path):
+    post(client, path)
+    with count_queries() as counter:
+        response = post(client, path)
+    if path == "/xmlrpc.php":
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            xmlrpc.client.loads(response.data)
+        assert fault.value.faultCode == 0x31
+    else:
+        assert response.status_code == 429
+    assert counter.count == 0
