@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
+from limits import RateLimitItem, RateLimitItemPerSecond
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..core import ratelimit
 from ..core.text import slugify
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Author
 from .session import end_all_sessions
 
@@ -159,29 +159,31 @@ def _buckets(username: str, ip: str, device: str | None) -> list[tuple[str, str]
     return [("login-account", username.strip().lower()), ("login-ip", ip)]
 
 
+def failure_limit(bucket: str) -> RateLimitItem:
+    """MAX_FAILURES attempts per FAILURE_WINDOW, counted apart for each bucket."""
+    seconds = int(FAILURE_WINDOW.total_seconds())
+    return RateLimitItemPerSecond(MAX_FAILURES, seconds, namespace=bucket)
+
+
 def authenticate(
     username: str, password: str, ip: str, device_cookie: str | None = None
 ) -> LoginResult:
     """Check a sign-in attempt, throttled per trusted device, or per account and IP."""
     author = find_author(username) if username.strip() else None
-    buckets = _buckets(username, ip, trusted_device(device_cookie, author))
-    events = [ratelimit.record(bucket, key) for bucket, key in buckets]
-    db.session.flush()
-    event_ids = [event.id for event in events]
-    # Committed before counting, so that parallel attempts count each other
-    # (otherwise a burst of guesses would all see the same old count).
-    db.session.commit()
-    if any(
-        ratelimit.count_recent(bucket, key, FAILURE_WINDOW) > MAX_FAILURES
-        for bucket, key in buckets
-    ):
-        # A refused attempt tried no password, and counting it would keep the
-        # lock on for as long as anybody kept knocking.
-        ratelimit.withdraw(event_ids)
+    buckets = [
+        (failure_limit(bucket), key[:300])
+        for bucket, key in _buckets(username, ip, trusted_device(device_cookie, author))
+    ]
+    counter = limiter.limiter
+    if not all(counter.test(limit, key) for limit, key in buckets):
+        # Tested, not hit: a refused attempt tried no password, and counting it
+        # would keep the lock on for as long as anybody kept knocking.
         return LoginResult(None, 429, THROTTLED_MESSAGE)
+    for limit, key in buckets:
+        counter.hit(limit, key)
     stored = author.password_hash if author and author.password_hash else _dummy_hash()
     if check_password_hash(stored, password) and author is not None:
-        for bucket, key in buckets:
-            ratelimit.clear(bucket, key)
+        for limit, key in buckets:
+            counter.clear(limit, key)
         return LoginResult(author, device_cookie=new_device_cookie(author))
     return LoginResult(None, 401, INVALID_MESSAGE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import limits.storage.memory
 import pytest
 from helpers_admin import (
     PASSWORD,
@@ -16,13 +17,18 @@ from helpers_admin import (
     soup,
 )
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from blog.accounts.authors import DEVICE_COOKIE, DEVICE_COOKIE_SALT, trusted_device
+from blog.accounts.authors import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_SALT,
+    MAX_FAILURES,
+    failure_limit,
+    trusted_device,
+)
 from blog.admin.urls import safe_next
-from blog.core import ratelimit
-from blog.extensions import db
-from blog.models import Author, Post, RateEvent
+from blog.extensions import db, limiter
+from blog.models import Author, Post
 
 THROTTLED = "Troppi tentativi, riprova più tardi."
 INVALID = "Nome utente o password non corretti."
@@ -172,16 +178,25 @@ def test_throttling_does_not_reveal_whether_the_account_exists(app, client):
 
 def failed_sign_ins(app, username: str = "riccardo") -> int:
     """Recorded attempts against ``username`` from browsers it does not trust."""
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).where(
-                RateEvent.bucket == "login-account", RateEvent.key == username
-            )
+    with app.test_request_context():
+        stats = limiter.limiter.get_window_stats(
+            failure_limit("login-account"), username
         )
+    return MAX_FAILURES - stats.remaining
+
+
+class Clock:
+    """Stands in for the ``time`` module of the limits memory storage."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
 
 
 def set_clock(monkeypatch, now: datetime) -> None:
-    monkeypatch.setattr(ratelimit, "utcnow", lambda: now)
+    monkeypatch.setattr(limits.storage.memory, "time", Clock(now.timestamp()))
 
 
 def test_refused_attempts_are_not_recorded(app, client):
