@@ -174,17 +174,6 @@ class Setting(db.Model):
     value: Mapped[str] = mapped_column(Text, default="")
 
 
-class RateEvent(db.Model):
-    """One counted event (a failed sign-in, a ping) for windowed rate limits."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(40))
-    key: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index("ix_rate_event_lookup", "bucket", "key", "created_at"),)
-
-
 class OutboundPing(db.Model):
     """A webmention or pingback we sent (or tried to) for a link in a post."""
 

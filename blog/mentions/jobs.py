@@ -16,7 +16,6 @@ from datetime import timedelta
 from flask import Flask, after_this_request, current_app, has_request_context
 from sqlalchemy import update
 
-from ..core import ratelimit
 from ..extensions import db
 from ..models import OutboundPing, WebmentionRequest, utcnow
 from .send import posts_with_pending_pings, send_pending
@@ -108,8 +107,6 @@ def drain() -> int:
             .where(model.status == claimed, claimed_at < since)
             .values(status=waiting)
         )
-    # Rate-limit events older than any window only take space.
-    ratelimit.prune(timedelta(days=1))
     db.session.commit()
     count = 0
     for request_id in queued_requests():
