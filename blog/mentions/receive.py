@@ -17,7 +17,7 @@ from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..net.client import FetchError, Response
-from ..web.limits import over_budget
+from ..web.limits import over_budget, seconds_to_reset
 from .targets import is_ours, match_target, normalise_url
 from .verify import SourceReport, analyse_source
 
@@ -73,6 +73,19 @@ def over_target_limit(target: str) -> bool:
     limit = int(current_app.config["PING_LIMIT_PER_TARGET"])
     key = normalise_url(target)
     return over_budget("ping-target", key, limit, _ping_limit_window())
+
+
+def address_retry_after(ip: str) -> int:
+    """Seconds until ``ip`` may ping again."""
+    limit = int(current_app.config["PING_LIMIT_PER_IP"])
+    return seconds_to_reset("ping-ip", ip, limit, _ping_limit_window())
+
+
+def target_retry_after(target: str) -> int:
+    """Seconds until ``target`` takes pings again."""
+    limit = int(current_app.config["PING_LIMIT_PER_TARGET"])
+    key = normalise_url(target)
+    return seconds_to_reset("ping-target", key, limit, _ping_limit_window())
 
 
 def check_urls(source: object, target: object) -> tuple[str, str]:

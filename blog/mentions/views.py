@@ -97,7 +97,10 @@ def webmention_endpoint():
     try:
         mention = accept_webmention(source, target, _sender())
     except InvalidWebmention as error:
-        return _text(error.message, error.status)
+        response = _text(error.message, error.status)
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     jobs.submit(jobs.process_webmention, mention.id)
     status_url = site_url("mentions.webmention_status", request_id=mention.id)
     response = _text(f"Webmention accettata, verifica in corso: {status_url}", 202)

@@ -13,6 +13,7 @@ from ..net.client import fetcher_for
 from .receive import (
     PingRejected,
     Sender,
+    address_retry_after,
     check_urls,
     existing_response,
     over_address_limit,
@@ -21,6 +22,7 @@ from .receive import (
     read_source,
     refresh_response,
     store_response,
+    target_retry_after,
 )
 
 # What the status URL says for each state of a request.
@@ -41,23 +43,25 @@ TOO_MANY_MESSAGE = "Troppe webmention: riprova più tardi."
 class InvalidWebmention(Exception):
     """A request refused synchronously, with its HTTP status."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, for a 429
 
 
 def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionRequest:
     """Validate a webmention request and queue it (commits)."""
     if over_address_limit(sender.ip):
-        raise InvalidWebmention(429, TOO_MANY_MESSAGE)
+        wait = address_retry_after(sender.ip)
+        raise InvalidWebmention(429, TOO_MANY_MESSAGE, wait)
     try:
         source, target = check_urls(source, target)
         pingable_post(target)
     except PingRejected as error:
         raise InvalidWebmention(400, error.message) from None
     if over_target_limit(target):
-        raise InvalidWebmention(429, TOO_MANY_MESSAGE)
+        raise InvalidWebmention(429, TOO_MANY_MESSAGE, target_retry_after(target))
     request = WebmentionRequest(
         id=secrets.token_hex(16),
         source=source,

@@ -53,3 +53,10 @@ def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:
     """
     item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
     return not limiter.limiter.hit(item, key)
+
+
+def seconds_to_reset(bucket: str, key: str, amount: int, seconds: int) -> int:
+    """Seconds until (bucket, key) may count again: a refusal's Retry-After."""
+    item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
+    reset = limiter.limiter.get_window_stats(item, key).reset_time
+    return max(1, int(reset - time.time()) + 1)

@@ -85,4 +85,5 @@ def test_the_ping_limit_per_address_costs_no_sql(client, count_queries, path):
         assert fault.value.faultCode == 0x31
     else:
         assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) >= 1
     assert counter.count == 0
