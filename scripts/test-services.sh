@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite (and `make bench`) need when missing:
 # chromium for the browser tests, Java for the Nu HTML checker, PostgreSQL's
-# binaries, wrk for the benchmark.
+# binaries, wrk for the benchmark, memcached for the shared rate-limit storage
+# (tests/web/test_shared_limits.py starts its own on a free port).
 # The tests start their own throwaway PostgreSQL server (tests/helpers_postgresql.py)
 # from Debian's binaries in /usr/lib/postgresql/<version>/bin; no system cluster
 # needs to run.
@@ -16,6 +17,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 have_initdb || missing+=(postgresql)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"

@@ -1,0 +1,112 @@
+"""The limits on a shared storage (memcached), as several servers would use them:
+two apps, like two workers, share each budget."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from helpers_admin import add_author, log_in
+from helpers_mentions import POST_SLUG
+from limits.storage.memcached import MemcachedStorage
+
+pytestmark = pytest.mark.backends("sqlite")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def memcached() -> Iterator[str]:
+    """A throwaway memcached on 127.0.0.1 for one test, as its storage URI."""
+    binary = shutil.which("memcached")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("memcached is missing: run scripts/test-services.sh")
+        pytest.skip("memcached is missing: run scripts/test-services.sh")
+    port = free_port()
+    command = [binary, "-l", "127.0.0.1", "-p", str(port), "-U", "0"]
+    if os.getuid() == 0:
+        command += ["-u", "nobody"]  # memcached refuses to run as root otherwise
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        # Started when it takes connections; a dead server ends the wait.
+        while not answers(port):
+            if server.poll() is not None:
+                pytest.fail(f"memcached exited with {server.returncode}")
+        yield f"memcached://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.fixture(autouse=True)
+def closed_clients(monkeypatch) -> Iterator[None]:
+    """Close every memcached client the apps opened, before its server stops."""
+    clients = []
+    opened = MemcachedStorage.get_client
+
+    def keep(self, *args, **kwargs):
+        client = opened(self, *args, **kwargs)
+        clients.append(client)
+        return client
+
+    monkeypatch.setattr(MemcachedStorage, "get_client", keep)
+    yield
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def app_config(memcached) -> dict:
+    return {
+        "RATELIMIT_STORAGE_URI": memcached,
+        "POST_LIMIT_PER_ADDRESS": "2 per hour",
+    }
+
+
+def test_the_post_budget_is_shared_by_two_workers(
+    app, make_app, database_url, app_config
+):
+    second = make_app(DATABASE_URL=database_url, **app_config)
+    path = f"/{POST_SLUG}/comment"
+    assert app.test_client().post(path).status_code != 429
+    assert second.test_client().post(path).status_code != 429
+    refused = app.test_client().post(path)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_the_ping_limit_is_counted_in_memcached(app, client):
+    app.config["PING_LIMIT_PER_IP"] = 1
+    data = {"source": "x", "target": "y"}
+    client.post("/webmention", data=data)
+    refused = client.post("/webmention", data=data)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_the_sign_in_lock_out_is_counted_in_memcached(app):
+    app.config["POST_LIMIT_PER_ADDRESS"] = "60 per minute"  # the lock-out alone
+    add_author(app)
+    client = app.test_client()
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        assert log_in(client, "riccardo", "sbagliata-davvero").status_code == 401
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    assert log_in(client).status_code == 429
