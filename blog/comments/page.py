@@ -114,7 +114,15 @@ def render_post_page(
     ), status
 
 
-def render_refusal(post: Post, form: CommentForm, refusal: Refusal):
+@dataclass(frozen=True)
+class PostLink:
+    """What a refusal page needs of a post: its slug (and title when known)."""
+
+    slug: str
+    title: str = ""
+
+
+def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):
     """A small page for a refused comment: the message, the form with all that
     was typed, a link back to the post; no comment list, so a refusal costs
     less than the page it came from."""

@@ -11,7 +11,7 @@ from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_published_post
-from ..web.limits import limit_posts, limited_page
+from ..web.limits import limit_posts, retry_after
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
 from .forms import CommentForm
@@ -24,7 +24,8 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .page import render_post_page, render_refusal
+from .moderation import Refusal
+from .page import PostLink, render_post_page, render_refusal
 from .service import Submission, refuse_closed, submit_comment
 from .threads import is_visible, page_of
 
@@ -34,8 +35,12 @@ FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
 
 
 def _flooded(limit) -> Response:
-    # No post lookup: the refusal must cost no query.
-    return limited_page(limit, FLOOD_MESSAGE)
+    # No post lookup, so the refusal costs no query: the URL names the post,
+    # and the form comes back with everything the reader typed.
+    slug = (request.view_args or {}).get("slug", "")
+    wait = int(retry_after(limit))
+    refusal = Refusal(429, FLOOD_MESSAGE, retry_after=wait)
+    return render_refusal(PostLink(slug), CommentForm(), refusal)
 
 
 # The form checks its own CSRF token (FlaskForm), so that a stale token sends the

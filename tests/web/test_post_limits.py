@@ -6,7 +6,7 @@ from __future__ import annotations
 import xmlrpc.client
 
 import pytest
-from helpers_admin import csrf_from
+from helpers_admin import csrf_from, soup
 from helpers_mentions import POST_SLUG
 
 pytestmark = pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour")
@@ -65,6 +65,22 @@ def test_other_addresses_and_reads_keep_their_budget(client, path):
         post(client, path, token)
     assert post(client, path, token, environ_base=OTHER).status_code != 429
     assert "Retry-After" not in client.get(path).headers
+
+
+def test_a_refused_comment_keeps_what_was_typed(client, count_queries):
+    path = f"/{POST_SLUG}/comment"
+    typed = {"author": "Lucia", "email": "lucia@example.org", "comment": "Il mio testo"}
+    for _ in range(2):
+        client.post(path, data=typed)
+    with count_queries() as counter:
+        response = client.post(path, data=typed)
+    assert counter.count == 0
+    assert response.status_code == 429
+    page = soup(response)
+    assert page.select_one("#comment").get_text().strip() == "Il mio testo"
+    assert page.select_one("#author")["value"] == "Lucia"
+    assert page.select_one(".comment-refused a")["href"] == f"/{POST_SLUG}/"
+    assert page.select_one("ol.commentlist") is None
 
 
 def test_accepted_requests_carry_no_retry_after(client):
