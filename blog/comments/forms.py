@@ -7,7 +7,7 @@ from wtforms.fields import EmailField, URLField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from ..core.sanitize import COMMENT_MAX_BYTES
-from ..core.text import is_web_url, positive_int, strip_controls
+from ..core.text import is_web_url, one_line, positive_int, strip_controls
 from ..web.forms import ItalianForm
 
 NAME_MAX = 245
@@ -26,9 +26,7 @@ def _strip(value: str | None) -> str | None:
 def _one_line(value: str | None) -> str | None:
     # A name is one line of text: line breaks would forge mail headers and
     # control characters break feeds.
-    if not isinstance(value, str):
-        return value
-    return " ".join(strip_controls(value).split())
+    return one_line(value) if isinstance(value, str) else value
 
 
 def _text_without_controls(value: str | None) -> str | None:

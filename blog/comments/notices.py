@@ -8,9 +8,10 @@ from email.message import EmailMessage
 from flask import Flask, current_app
 from sqlalchemy import event
 
+from ..core.text import one_line
 from ..core.urls import site_url
 from ..extensions import db
-from ..mail import build_message, deliver, one_line, quoted
+from ..mail import build_message, deliver, quoted
 from ..models import Comment, Post
 from .labels import ACTIONS, TYPE_LABELS
 

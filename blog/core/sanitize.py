@@ -194,7 +194,7 @@ def _defuse(text: str) -> str:
 _BARE_URL = re.compile(
     r"(?<![\w.@/:-])(?:https?://|www\.)[^\s<>\"'`\ue000]+", re.IGNORECASE
 )
-_TRAILING = ".,;:!?'\")]}"
+_TRAILING = ".,;:!?'\")]}»”’"
 _UGC = "nofollow ugc"
 
 

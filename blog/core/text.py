@@ -56,3 +56,13 @@ def web_url_or_empty(url: str | None) -> str:
 def strip_controls(text: str) -> str:
     """``text`` without control characters XML, mail headers and PostgreSQL refuse."""
     return _CONTROL.sub("", text)
+
+
+def one_line(text: str | None) -> str:
+    """``text`` as a single line: no control characters, whitespace collapsed.
+
+    For names and subjects: a line break would forge a mail header or a line
+    of a notice. ``str.split()`` also breaks on U+2028, U+2029 and NEL, which
+    some mail clients render as line breaks.
+    """
+    return " ".join(strip_controls(text or "").split())

@@ -14,20 +14,13 @@ from email.message import EmailMessage
 
 from flask import current_app
 
-from ..core.text import strip_controls
+from ..core.text import one_line, strip_controls
 
 DEFAULT_FROM = "blog@localhost"
 
 
 NO_SERVER = "MAIL_SERVER non impostato"
 NO_RECIPIENT = "nessun destinatario: imposta MAIL_AUTHOR"
-
-
-def one_line(text: str | None) -> str:
-    """``text`` as a single line: no control characters, whitespace collapsed."""
-    # str.split() also breaks on U+2028, U+2029 and NEL, which some mail
-    # clients render as line breaks.
-    return " ".join(strip_controls(text or "").split())
 
 
 def quoted(text: str | None) -> list[str]:

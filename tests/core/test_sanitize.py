@@ -312,7 +312,7 @@ def test_stray_angle_brackets_and_ampersands_are_text():
 def test_the_stand_ins_cannot_be_smuggled_in():
     body = tree(clean_comment("\ue000script\ue001gt; <b>ok</b>"))
     assert body.find("script") is None
-    assert body.get_text() == "script\ue001gt; ok".replace("\ue001", "")
+    assert body.get_text() == "scriptgt; ok"
 
 
 def test_many_bare_urls_stop_being_linked_after_the_limit():
@@ -332,9 +332,10 @@ def test_many_lines_become_spaces_after_the_limit():
     [
         ("(vedi https://example.org/a_(b)).", "https://example.org/a_(b)"),
         ("https://example.org/?a=1&b=2!", "https://example.org/?a=1&b=2"),
-        ("«www.example.it/pagina»", "http://www.example.it/pagina%C2%BB"),
+        ("«www.example.it/pagina»", "http://www.example.it/pagina"),
+        ("“https://example.org/x”", "https://example.org/x"),
     ],
 )
 def test_bare_url_ends_before_the_sentence_punctuation(text, href):
     link = tree(clean_comment(text)).a
-    assert link["href"] in (href, href.replace("%C2%BB", "»"))
+    assert link["href"] == href
