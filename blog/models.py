@@ -116,8 +116,9 @@ class Comment(db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("comment.id", ondelete="SET NULL")
     )
-    # Id of the top-level comment of the thread (its own id when top-level), so a
-    # page of threads loads with one query whatever the depth.
+    # Id of the top-level comment of a reply's thread, so a page of threads loads
+    # its replies with one query whatever the depth. NULL (or, in rows stored
+    # before #12, its own id) for a top-level comment.
     thread_id: Mapped[int | None] = mapped_column(index=True)
     depth: Mapped[int] = mapped_column(default=1)
     type: Mapped[str] = mapped_column(String(20), default="comment")

@@ -95,5 +95,7 @@ def stage_comment(
     )
     db.session.add(comment)
     db.session.flush()
-    comment.thread_id = parent.thread_id if parent else comment.id
+    # Top-level rows here carry their own id as thread id, as rows stored before
+    # #12 do; the form leaves it NULL. The pages must read both.
+    comment.thread_id = (parent.thread_id or parent.id) if parent else comment.id
     return comment

@@ -18,7 +18,7 @@ from ..core.settings import ModerationSettings
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from .moderation import Candidate, History, candidate_from, decide
-from .threads import place_in_thread, start_thread_if_top_level
+from .threads import place_in_thread
 
 # Column widths: values from a request or a source are cut to fit, not refused.
 _IP_LENGTH = 45
@@ -113,12 +113,13 @@ def add_response(
         comment.status, comment.moderation_reason = decision.status, decision.reason
     place_in_thread(comment, new.parent)
     db.session.add(comment)
-    db.session.flush()  # the id, for a top-level comment's own thread
-    start_thread_if_top_level(comment)
     # Only bulk loaders (WordPress import, seed data) pass commit=False: a file
-    # goes in whole or not at all, so they commit once at the end.
+    # goes in whole or not at all, so they commit once at the end, and flush
+    # here for the id their next replies hang from.
     if commit:
         db.session.commit()
+    else:
+        db.session.flush()
     return comment
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, inspect, or_, select
 
 from ..core.settings import ModerationSettings
 from ..extensions import db
@@ -48,6 +48,14 @@ class Submission:
 class Outcome:
     comment: Comment | None = None
     refusal: Refusal | None = None
+
+    @property
+    def comment_id(self) -> int | None:
+        """The stored comment's id, read without reloading the committed row."""
+        if self.comment is None:
+            return None
+        # The commit expired the object; its identity key still holds the id.
+        return inspect(self.comment).identity[0]
 
 
 def submit_comment(
@@ -105,13 +113,15 @@ def refuse_closed(
     return Refusal(403, CLOSED_MESSAGE) if closed else None
 
 
-def _latest_comment_at(column, value: str) -> datetime | None:
-    # One indexed look-up per column (an OR of both would scan the table).
-    return db.session.scalar(
+def _latest_comment_at(column, value: str):
+    # A scalar subquery per column: each is one indexed look-up, where an OR of
+    # both would scan the table.
+    return (
         select(Comment.created_at)
         .where(column == value, Comment.type == "comment")
         .order_by(Comment.created_at.desc())
         .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -122,48 +132,51 @@ def sender_history(
     owner_hash: str,
     now: datetime,
 ) -> History:
-    """What the database knows about this sender: duplicates, pace, proof."""
+    """What the database knows about this sender (duplicates, pace, proof), read
+    in one statement of indexed look-ups."""
     same_sender = [Comment.author_name == submission.name]
     if submission.email:
         same_sender.append(Comment.author_email == submission.email)
     if submission.author_id is not None:
         same_sender.append(Comment.author_id == submission.author_id)
-    duplicate = db.session.scalar(
-        select(
-            exists().where(
-                Comment.post_id == post.id,
-                Comment.status != "trash",
-                Comment.content == submission.content,
-                or_(*same_sender),
-            )
+    duplicate = exists().where(
+        Comment.post_id == post.id,
+        Comment.status != "trash",
+        Comment.content == submission.content,
+        or_(*same_sender),
+    )
+    columns = [duplicate]
+    # The pace matters only while the flood rule is on.
+    pace = [
+        (column, value)
+        for column, value in (
+            (Comment.author_ip, submission.ip),
+            (Comment.author_email, submission.email),
         )
-    )
-    last = max(
-        (
-            _latest_comment_at(column, value)
-            for column, value in (
-                (Comment.author_ip, submission.ip),
-                (Comment.author_email, submission.email),
-            )
-            if value
-        ),
-        default=None,
-        key=lambda moment: moment or datetime.min,
-    )
-    proven = False
-    if settings.auto_approve_known and owner_hash:
-        proven = db.session.scalar(
-            select(
-                exists().where(
-                    and_(
-                        Comment.owner_token_hash == owner_hash,
-                        Comment.status == "approved",
-                    )
+        if value and settings.flood_seconds > 0
+    ]
+    columns += [_latest_comment_at(column, value) for column, value in pace]
+    check_proof = settings.auto_approve_known and owner_hash
+    if check_proof:
+        columns.append(
+            exists().where(
+                and_(
+                    Comment.owner_token_hash == owner_hash,
+                    Comment.status == "approved",
                 )
             )
         )
+    row = db.session.execute(select(*columns)).one()
+    lasts = [_as_datetime(moment) for moment in row[1 : 1 + len(pace)] if moment]
+    last = max(lasts, default=None)
     return History(
-        duplicate=bool(duplicate),
+        duplicate=bool(row[0]),
         seconds_since_last=(now - last).total_seconds() if last else None,
-        proven_known=bool(proven),
+        proven_known=bool(row[-1]) if check_proof else False,
     )
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    # SQLite hands a scalar subquery's DATETIME back as text: the column type
+    # is not carried through the subquery by every driver.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -44,16 +44,13 @@ class CommentsPage:
 
 def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     """Hang ``comment`` under ``parent`` (its thread, one level deeper), or at the
-    top; a top-level comment's thread id is its own, set once it has an id."""
+    top, where it heads its own thread."""
     comment.parent_id = parent.id if parent else None
+    # A top-level comment's thread id stays NULL: writing its own id would take
+    # an UPDATE after the INSERT. Older rows carry their own id there; readers
+    # take ``thread_id or id``, and only replies are looked up by thread id.
     comment.thread_id = (parent.thread_id or parent.id) if parent else None
     comment.depth = parent.depth + 1 if parent else 1
-
-
-def start_thread_if_top_level(comment: Comment) -> None:
-    """After a flush: a top-level comment heads its own thread."""
-    if comment.thread_id is None:
-        comment.thread_id = comment.id
 
 
 def visible(owner_hash: str = "") -> ColumnElement[bool]:

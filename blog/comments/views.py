@@ -10,7 +10,7 @@ from ..accounts.session import current_author
 from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment
-from ..posts.queries import get_published_post
+from ..posts.queries import get_post_to_answer
 from ..web.limits import limit_posts, retry_after
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
@@ -49,7 +49,7 @@ def _flooded(limit) -> Response:
 @bp.post("/<slug>/comment")
 @limit_posts(_flooded)
 def submit(slug: str):
-    post = get_published_post(slug) or abort(404)
+    post = get_post_to_answer(slug) or abort(404)
     author = current_author()
     form = CommentForm()
     if author is not None:
@@ -79,7 +79,7 @@ def submit(slug: str):
     outcome = submit_comment(post, submission, current_settings())
     if outcome.refusal is not None:
         return render_refusal(post, form, outcome.refusal)
-    response = redirect(url_for("comments.permalink", comment_id=outcome.comment.id))
+    response = redirect(url_for("comments.permalink", comment_id=outcome.comment_id))
     give_owner_token(response, request, token)
     if author is None:
         saved = Commenter(submission.name, submission.email, submission.url)

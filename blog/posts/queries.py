@@ -26,6 +26,14 @@ def get_published_post(slug: str) -> Post | None:
     return db.session.scalar(published_posts().where(Post.slug == slug))
 
 
+def get_post_to_answer(slug: str) -> Post | None:
+    """The published post with this slug, its row alone: what a response's
+    write path needs (author and categories load later, if a page is shown)."""
+    return db.session.scalar(
+        select(Post).where(Post.status == "published", Post.slug == slug)
+    )
+
+
 @dataclass
 class Neighbours:
     previous: Post | None

@@ -58,7 +58,7 @@ class TestSuccess:
                 "Lucia",
                 "lucia@example.org",
             )
-            assert comment.thread_id == comment.id and comment.depth == 1
+            assert comment.thread_id is None and comment.depth == 1
         assert response.headers["Location"] == f"/comment/{comment.id}/"
         landing = client.get(response.headers["Location"])
         assert landing.status_code == 302

@@ -127,7 +127,7 @@ def test_import_keeps_threads_types_and_statuses(app, runner, wxr_file):
         zoe = c["Zoë Łukasz", "01 08:00"]
         reply = c["Mario Rossi", "01 09:30"]
         deep = c["Zoë Łukasz", "01 10:00"]
-        assert (zoe.parent_id, zoe.thread_id, zoe.depth) == (None, zoe.id, 1)
+        assert (zoe.parent_id, zoe.thread_id, zoe.depth) == (None, None, 1)
         assert (reply.parent_id, reply.thread_id, reply.depth) == (zoe.id, zoe.id, 2)
         assert (deep.parent_id, deep.thread_id, deep.depth) == (reply.id, zoe.id, 3)
         assert reply.author.username == "mario"
@@ -189,7 +189,7 @@ def test_replies_before_their_parents_and_looping_parents_are_threaded(
             c["Figlio", "01 09:00"],
             c["Nipote", "01 10:00"],
         )
-        assert (top.parent_id, top.thread_id, top.depth) == (None, top.id, 1)
+        assert (top.parent_id, top.thread_id, top.depth) == (None, None, 1)
         assert (child.parent_id, child.thread_id, child.depth) == (top.id, top.id, 2)
         assert (grandchild.parent_id, grandchild.thread_id, grandchild.depth) == (
             child.id,
@@ -199,7 +199,7 @@ def test_replies_before_their_parents_and_looping_parents_are_threaded(
         # Two comments answering each other: one of them starts the thread.
         anna, bruno = c["Anna", "02 08:00"], c["Bruno", "02 09:00"]
         first, second = sorted((anna, bruno), key=lambda x: x.depth)
-        assert (first.parent_id, first.thread_id, first.depth) == (None, first.id, 1)
+        assert (first.parent_id, first.thread_id, first.depth) == (None, None, 1)
         assert (second.parent_id, second.thread_id, second.depth) == (
             first.id,
             first.id,

@@ -1,0 +1,57 @@
+"""What an accepted comment costs the database: a fixed, small set of statements.
+
+The form's write path reads the post's row, the settings and the sender's
+history (one statement of indexed look-ups), then writes the comment with one
+INSERT and bumps the content version in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from helpers_comments import old_stamp, read_form, send_comment
+
+from blog.core.settings import ModerationSettings, save_settings
+from blog.extensions import db
+from blog.models import Comment
+
+
+def post_comment(app, client, count_queries) -> list[str]:
+    """The statements of one accepted comment POST (the form is read before)."""
+    action, data, post_id = read_form(client)
+    data.update(author="Lucia", email="lucia@example.org", comment="Ben detto.")
+    data["stamp"] = old_stamp(app, post_id)
+    with count_queries() as counter:
+        response = client.post(action, data=data)
+    assert response.status_code == 302
+    return counter.statements
+
+
+@pytest.mark.parametrize("flood_rule", [True, False], ids=["flood-on", "flood-off"])
+def test_an_accepted_comment_is_one_insert_and_no_update_of_it(
+    app, client, count_queries, flood_rule
+):
+    if not flood_rule:
+        with app.app_context():
+            save_settings(ModerationSettings(flood_seconds=0))
+            db.session.commit()
+    post_path = post_comment(app, client, count_queries)
+    inserts = [s for s in post_path if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and "INTO comment" in inserts[0]
+    assert not [s for s in post_path if re.match(r"\s*UPDATE comment\b", s)]
+    # The history of the sender (duplicate, pace, proof) is one statement.
+    reads_of_comments = [s for s in post_path if re.search(r"\bFROM comment\b", s)]
+    assert len(reads_of_comments) == 1
+    # The post's row alone: its categories are not loaded to store a comment.
+    assert not [s for s in post_path if "post_categories" in s]
+
+
+def test_the_flood_rule_still_sees_the_last_comment_of_the_sender(app, client):
+    first = send_comment(client, app, text="Primo commento.")
+    assert first.status_code == 302
+    second = send_comment(client, app, text="Secondo commento, subito dopo.")
+    assert second.status_code == 429
+    with app.app_context():
+        texts = [c.content for c in db.session.query(Comment).filter_by(type="comment")]
+    assert "Secondo commento, subito dopo." not in texts
