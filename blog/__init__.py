@@ -23,12 +23,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import accounts, cli, database, mentions, pagecache
     from .comments import notices
-    from .extensions import csrf, limiter, migrate
-    from .web import errors, security, templating
+    from .extensions import csrf, migrate
+    from .web import errors, limits, security, templating
 
     security.init_app(app)
     # Before every hook that may touch the database: a refused request is cheap.
-    limiter.init_app(app)
+    limits.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     migrate.init_app(

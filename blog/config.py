@@ -58,9 +58,10 @@ OUTBOUND_ONLY_ALLOWED = None
 PING_LIMIT_PER_IP = 10
 PING_LIMIT_PER_TARGET = 30
 PING_LIMIT_WINDOW = 3600
-# Flask-Limiter's storage (BLOG_RATELIMIT_STORAGE_URI): memory:// counts per
-# worker process; redis://... or memcached://... when several share the load.
-RATELIMIT_STORAGE_URI = "memory://"
+# Flask-Limiter's storage (BLOG_RATELIMIT_STORAGE_URI): local:// counts per
+# worker process (blog/web/localstore.py); redis://... or memcached://... when
+# several share the load.
+RATELIMIT_STORAGE_URI = "local://"
 # Every POST endpoint (comment, /xmlrpc.php, /webmention, /admin/login), per
 # address, in the notation of the limits package.
 POST_LIMIT_PER_ADDRESS = "60 per minute"

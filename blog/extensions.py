@@ -26,7 +26,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
 migrate = Migrate()
-# Storage from RATELIMIT_STORAGE_URI (memory:// by default, per worker process).
+# Storage from RATELIMIT_STORAGE_URI (local:// by default, per worker process).
 # Each refusal sets its own Retry-After: Flask-Limiter's headers would put one
 # on accepted answers too, and on a redirect that delays the reader.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=False)

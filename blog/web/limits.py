@@ -5,13 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Response, current_app
+from flask import Flask, Response, current_app
 from flask_limiter import RequestLimit
 from limits import RateLimitItemPerSecond
 
 from ..extensions import limiter
+from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 
 Breach = Callable[[RequestLimit], Response]
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter to ``app``, counting where RATELIMIT_STORAGE_URI says."""
+    limiter.init_app(app)
 
 
 def post_limit() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import limits.storage.memory
 import pytest
 from helpers_admin import (
     PASSWORD,
@@ -29,6 +28,7 @@ from blog.accounts.authors import (
 from blog.admin.urls import safe_next
 from blog.extensions import db, limiter
 from blog.models import Author, Post
+from blog.web import localstore
 
 THROTTLED = "Troppi tentativi, riprova più tardi."
 INVALID = "Nome utente o password non corretti."
@@ -186,7 +186,7 @@ def failed_sign_ins(app, username: str = "riccardo") -> int:
 
 
 class Clock:
-    """Stands in for the ``time`` module of the limits memory storage."""
+    """Stands in for the ``time`` module of the local rate-limit storage."""
 
     def __init__(self, now: float) -> None:
         self.now = now
@@ -196,7 +196,7 @@ class Clock:
 
 
 def set_clock(monkeypatch, now: datetime) -> None:
-    monkeypatch.setattr(limits.storage.memory, "time", Clock(now.timestamp()))
+    monkeypatch.setattr(localstore, "time", Clock(now.timestamp()))
 
 
 def test_refused_attempts_are_not_recorded(app, client):
