@@ -158,12 +158,9 @@ def server_cpu_seconds(master_pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def run_wrk(
-    name: str, url: str, args, extra=(), env=None, server: int | None = None
-) -> Result:
-    """One wrk run; with ``server`` (a gunicorn master's pid), its CPU per request."""
-    cpu_before = server_cpu_seconds(server) if server else 0.0
-    command = [
+def wrk_command(url: str, args, extra=()) -> list[str]:
+    """The wrk command line for one run with ``args``' threads, connections, time."""
+    return [
         "wrk",
         f"-t{args.threads}",
         f"-c{args.connections}",
@@ -172,9 +169,10 @@ def run_wrk(
         *extra,
         url,
     ]
-    output = subprocess.run(
-        command, capture_output=True, text=True, env=env, check=True
-    ).stdout
+
+
+def parse_wrk(name: str, output: str) -> Result:
+    """The figures of one wrk run from its standard output."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _latency_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = _latency_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
@@ -185,6 +183,22 @@ def run_wrk(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     result.socket_errors = sum(map(int, errors.groups())) if errors else 0
+    return result
+
+
+def run_wrk(
+    name: str, url: str, args, extra=(), env=None, server: int | None = None
+) -> Result:
+    """One wrk run; with ``server`` (a gunicorn master's pid), its CPU per request."""
+    cpu_before = server_cpu_seconds(server) if server else 0.0
+    output = subprocess.run(
+        wrk_command(url, args, extra),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    result = parse_wrk(name, output)
     if server:
         cpu = server_cpu_seconds(server) - cpu_before
         result.cpu_ms = 1000 * cpu / max(result.requests, 1)

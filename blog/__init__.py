@@ -26,9 +26,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .extensions import csrf, migrate
     from .web import errors, limits, security, templating
 
-    security.init_app(app)
-    # Before every hook that may touch the database: a refused request is cheap.
+    # The POST budget wraps Flask first, so that ProxyFix (security) wraps it in
+    # turn and the budget counts the real client's address.
     limits.init_app(app)
+    security.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     migrate.init_app(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Flask,
     Response,
     flash,
     g,
@@ -21,7 +22,7 @@ from ..accounts.session import (
     sign_out,
 )
 from ..extensions import db
-from ..web.limits import limit_posts, limited_page
+from ..web.limits import OverBudget, limit_posts, limited_page
 from . import bp
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
@@ -48,8 +49,8 @@ def no_store(response):
     return response
 
 
-def _sign_ins_flooded(limit) -> Response:
-    return limited_page(limit, "Troppi tentativi, riprova più tardi.")
+def _sign_ins_flooded(app: Flask, refused: OverBudget) -> Response:
+    return limited_page("Troppi tentativi, riprova più tardi.")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
-from flask import abort, current_app, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from markupsafe import escape
 
 from ..accounts.session import current_author
 from ..core.settings import current_settings
@@ -14,6 +16,7 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import get_neighbours
+from ..web.limits import OverBudget
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
@@ -163,3 +166,38 @@ def avatar_url(comment: Comment) -> str | None:
         identity = f"name:{comment.author_name}"
     key = avatar_key(current_app.secret_key, identity)
     return url_for("comments.avatar", key=key)
+
+
+FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
+# What the over-budget page gives back of the posted form.
+_ECHOED = ("author", "email", "url", "comment", "comment_parent", "stamp")
+_SHELL_KEY = "comments.over_budget_shell"
+
+
+def _slot(name: str) -> str:
+    # Letters and dashes only: HTML escaping leaves a slot as it is.
+    return f"budget-slot-{name.replace('_', '-')}"
+
+
+def over_budget_page(app: Flask, refused: OverBudget) -> Response:
+    """The comment form's refusal from the POST budget guard: the refusal page
+    with everything typed, filled into a copy rendered once per app, so a
+    flood costs neither a Flask request nor a query."""
+    shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
+    body = shell.replace(_slot("slug"), str(escape(quote(refused.view_args["slug"]))))
+    for name in (*_ECHOED, "csrf_token"):
+        body = body.replace(_slot(name), str(escape(refused.form.get(name, ""))))
+    return Response(body, 429, mimetype="text/html")
+
+
+def _render_shell(app: Flask) -> str:
+    with app.test_request_context(f"/{_slot('slug')}/comment", method="POST"):
+        form = CommentForm(formdata=None)
+        for name in _ECHOED:  # set after the filters, which would rewrite a slot
+            form[name].data = _slot(name)
+        form.csrf_token.current_token = _slot("csrf_token")
+        refusal = Refusal(429, FLOOD_MESSAGE)
+        page = render_refusal(PostLink(_slot("slug")), form, refusal)
+        shell = page.get_data(as_text=True)
+    app.extensions[_SHELL_KEY] = shell
+    return shell

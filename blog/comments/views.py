@@ -11,7 +11,7 @@ from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_post_to_answer
-from ..web.limits import limit_posts, retry_after
+from ..web.limits import limit_posts
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
 from .forms import CommentForm
@@ -24,30 +24,19 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .moderation import Refusal
-from .page import PostLink, render_post_page, render_refusal
+from .page import over_budget_page, render_post_page, render_refusal
 from .service import Submission, refuse_closed, submit_comment
 from .threads import is_visible, page_of
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
-FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
-
-
-def _flooded(limit) -> Response:
-    # No post lookup, so the refusal costs no query: the URL names the post,
-    # and the form comes back with everything the reader typed.
-    slug = (request.view_args or {}).get("slug", "")
-    wait = int(retry_after(limit))
-    refusal = Refusal(429, FLOOD_MESSAGE, retry_after=wait)
-    return render_refusal(PostLink(slug), CommentForm(), refusal)
 
 
 # The form checks its own CSRF token (FlaskForm), so that a stale token sends the
 # reader back to the form with their text instead of to an error page.
 @csrf.exempt
 @bp.post("/<slug>/comment")
-@limit_posts(_flooded)
+@limit_posts(over_budget_page)
 def submit(slug: str):
     post = get_post_to_answer(slug) or abort(404)
     author = current_author()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
-from ..web.limits import limit_posts, retry_after
+from ..web.limits import OverBudget, limit_posts
 from . import bp, jobs
 from .receive import (
     ACCESS_DENIED,
@@ -38,17 +38,13 @@ def _xml(body: bytes) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _pings_flooded(limit) -> Response:
+def _pings_flooded(app: Flask, refused: OverBudget) -> Response:
     # Pingback clients read the fault, not the status: HTTP 200 as for any fault.
-    response = _xml(fault(ACCESS_DENIED, "Troppi ping: riprova più tardi."))
-    response.headers["Retry-After"] = retry_after(limit)
-    return response
+    return _xml(fault(ACCESS_DENIED, "Troppi ping: riprova più tardi."))
 
 
-def _mentions_flooded(limit) -> Response:
-    response = _text("Troppe richieste: riprova più tardi.", 429)
-    response.headers["Retry-After"] = retry_after(limit)
-    return response
+def _mentions_flooded(app: Flask, refused: OverBudget) -> Response:
+    return _text("Troppe richieste: riprova più tardi.", 429)
 
 
 @bp.get("/xmlrpc.php")

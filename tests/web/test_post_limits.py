@@ -7,7 +7,10 @@ import xmlrpc.client
 
 import pytest
 from helpers_admin import csrf_from, soup
+from helpers_comments import read_form
 from helpers_mentions import POST_SLUG
+
+from blog.extensions import limiter
 
 pytestmark = pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour")
 
@@ -103,3 +106,71 @@ def test_the_ping_limit_per_address_costs_no_sql(client, count_queries, path):
         assert response.status_code == 429
         assert int(response.headers["Retry-After"]) >= 1
     assert counter.count == 0
+
+
+def test_the_budget_is_kept_in_front_of_flask(app, client):
+    """An over-budget POST never becomes a Flask request: no hook, no session."""
+    requests = []
+    app.before_request(lambda: requests.append(1))
+    path = f"/{POST_SLUG}/comment"
+    for _ in range(2):
+        post(client, path)
+    seen = len(requests)
+    response = post(client, path)
+    assert response.status_code == 429
+    assert len(requests) == seen
+    assert "Set-Cookie" not in response.headers
+    # The answer still carries the headers every page has.
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_refusal_echoes_typed_markup_as_text(client):
+    path = f"/{POST_SLUG}/comment"
+    typed = {
+        "author": '"><script>alert(1)</script>',
+        "comment": "</textarea><img src=x onerror=alert(1)>",
+        "csrf_token": '"><b>',
+    }
+    for _ in range(3):
+        response = client.post(path, data=typed)
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    page = soup(response)
+    assert page.select_one("#author")["value"] == typed["author"]
+    assert page.select_one("#comment").get_text().strip() == typed["comment"]
+    assert page.select_one("input[name=csrf_token]")["value"] == '"><b>'
+
+
+@pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour", COMMENT_FLOOD_SECONDS=0)
+def test_the_refusal_form_sends_the_comment_once_the_window_frees(client):
+    path = f"/{POST_SLUG}/comment"
+    _action, fields, _post_id = read_form(client)
+    typed = fields | {"author": "Lucia", "email": "lucia@example.org"}
+    for number in range(2):
+        client.post(path, data=typed | {"comment": f"Prova {number}"})
+    refused = client.post(path, data=typed | {"comment": "Il mio testo"})
+    assert refused.status_code == 429
+    form = soup(refused).select_one("form.comment-form")
+    again = {
+        field["name"]: field.get("value", "")
+        for field in form.select("input[name]")
+        if field.get("type") not in ("checkbox", "submit")
+    }
+    again["comment"] = form.select_one("textarea").get_text()
+    limiter.limiter.storage.reset()  # the window ends
+    response = client.post(form["action"], data=again)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/comment/")
+
+
+@pytest.mark.app_config(PROXY_FIX=1, POST_LIMIT_PER_ADDRESS="2 per hour")
+def test_behind_the_proxy_each_client_address_has_its_own_budget(client):
+    path = f"/{POST_SLUG}/comment"
+    first = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    for _ in range(2):
+        post(client, path, environ_base=first)
+    assert post(client, path, environ_base=first).status_code == 429
+    other = {"HTTP_X_FORWARDED_FOR": "203.0.113.8"}
+    assert post(client, path, environ_base=other).status_code != 429
