@@ -13,6 +13,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(
     os.environ.get("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
 )
+# Sync workers, 2 x CPUs + 1: the app lets at most one public POST per CPU
+# write at once (WRITE_SLOTS), so CPUs + 1 workers are always free for readers.
 # Pages are short database reads: a request still running after this is stuck.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30

@@ -65,6 +65,12 @@ RATELIMIT_STORAGE_URI = "local://"
 # Every POST endpoint (comment, /xmlrpc.php, /webmention, /admin/login), per
 # address, in the notation of the limits package.
 POST_LIMIT_PER_ADDRESS = "60 per minute"
+# How many of those POSTs may run at once in all the worker processes of one
+# server (blog/web/writers.py); the others get 503 at once, so readers always
+# find a free worker. None: one per CPU; 0: no bound. WRITE_SLOTS_DIR: where
+# the lock files are (a new temporary directory when unset).
+WRITE_SLOTS = None
+WRITE_SLOTS_DIR = None
 XMLRPC_MAX_BYTES = 64 * 1024
 # "thread": verify and send in a background thread of each worker process;
 # "off": leave the jobs queued for `flask process-mentions`. None: "thread",

@@ -22,7 +22,7 @@ from ..accounts.session import (
     sign_out,
 )
 from ..extensions import db
-from ..web.limits import OverBudget, limit_posts, limited_page
+from ..web.limits import BUSY_MESSAGE, RefusedPost, limit_posts, limited_page
 from . import bp
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
@@ -49,12 +49,13 @@ def no_store(response):
     return response
 
 
-def _sign_ins_flooded(app: Flask, refused: OverBudget) -> Response:
-    return limited_page("Troppi tentativi, riprova più tardi.")
+def _sign_ins_refused(app: Flask, refused: RefusedPost) -> Response:
+    message = BUSY_MESSAGE if refused.busy else "Troppi tentativi, riprova più tardi."
+    return limited_page(message, refused.status)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit_posts(_sign_ins_flooded)
+@limit_posts(_sign_ins_refused)
 def login():
     default = url_for("admin.dashboard")
     if current_author() is not None:

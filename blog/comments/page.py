@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import get_neighbours
-from ..web.limits import OverBudget
+from ..web.limits import BUSY_MESSAGE, RefusedPost
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
@@ -179,15 +179,17 @@ def _slot(name: str) -> str:
     return f"budget-slot-{name.replace('_', '-')}"
 
 
-def over_budget_page(app: Flask, refused: OverBudget) -> Response:
-    """The comment form's refusal from the POST budget guard: the refusal page
-    with everything typed, filled into a copy rendered once per app, so a
-    flood costs neither a Flask request nor a query."""
+def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
+    """The comment form's refusal from the POST guard: the refusal page with
+    everything typed, filled into a copy rendered once per app, so a flood
+    costs neither a Flask request nor a query."""
     shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
-    body = shell.replace(_slot("slug"), str(escape(quote(refused.view_args["slug"]))))
+    message = BUSY_MESSAGE if refused.busy else FLOOD_MESSAGE
+    body = shell.replace(_slot("message"), message)
+    body = body.replace(_slot("slug"), str(escape(quote(refused.view_args["slug"]))))
     for name in (*_ECHOED, "csrf_token"):
         body = body.replace(_slot(name), str(escape(refused.form.get(name, ""))))
-    return Response(body, 429, mimetype="text/html")
+    return Response(body, refused.status, mimetype="text/html")
 
 
 def _render_shell(app: Flask) -> str:
@@ -196,7 +198,7 @@ def _render_shell(app: Flask) -> str:
         for name in _ECHOED:  # set after the filters, which would rewrite a slot
             form[name].data = _slot(name)
         form.csrf_token.current_token = _slot("csrf_token")
-        refusal = Refusal(429, FLOOD_MESSAGE)
+        refusal = Refusal(429, _slot("message"))
         page = render_refusal(PostLink(_slot("slug")), form, refusal)
         shell = page.get_data(as_text=True)
     app.extensions[_SHELL_KEY] = shell

@@ -24,7 +24,7 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .page import over_budget_page, render_post_page, render_refusal
+from .page import refused_post_page, render_post_page, render_refusal
 from .service import Submission, refuse_closed, submit_comment
 from .threads import is_visible, page_of
 
@@ -36,7 +36,7 @@ FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 # reader back to the form with their text instead of to an error page.
 @csrf.exempt
 @bp.post("/<slug>/comment")
-@limit_posts(over_budget_page)
+@limit_posts(refused_post_page)
 def submit(slug: str):
     post = get_post_to_answer(slug) or abort(404)
     author = current_author()

@@ -9,7 +9,7 @@ from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
-from ..web.limits import OverBudget, limit_posts
+from ..web.limits import BUSY_MESSAGE, RefusedPost, limit_posts
 from . import bp, jobs
 from .receive import (
     ACCESS_DENIED,
@@ -38,13 +38,15 @@ def _xml(body: bytes) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _pings_flooded(app: Flask, refused: OverBudget) -> Response:
+def _pings_refused(app: Flask, refused: RefusedPost) -> Response:
     # Pingback clients read the fault, not the status: HTTP 200 as for any fault.
-    return _xml(fault(ACCESS_DENIED, "Troppi ping: riprova più tardi."))
+    message = BUSY_MESSAGE if refused.busy else "Troppi ping: riprova più tardi."
+    return _xml(fault(ACCESS_DENIED, message))
 
 
-def _mentions_flooded(app: Flask, refused: OverBudget) -> Response:
-    return _text("Troppe richieste: riprova più tardi.", 429)
+def _mentions_refused(app: Flask, refused: RefusedPost) -> Response:
+    message = BUSY_MESSAGE if refused.busy else "Troppe richieste: riprova più tardi."
+    return _text(message, refused.status)
 
 
 @bp.get("/xmlrpc.php")
@@ -54,7 +56,7 @@ def xmlrpc_info():
 
 @bp.post("/xmlrpc.php")
 @csrf.exempt
-@limit_posts(_pings_flooded)
+@limit_posts(_pings_refused)
 def xmlrpc_endpoint():
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])
     if (request.content_length or 0) > limit:
@@ -86,7 +88,7 @@ def webmention_info():
 
 @bp.post("/webmention")
 @csrf.exempt
-@limit_posts(_mentions_flooded)
+@limit_posts(_mentions_refused)
 def webmention_endpoint():
     source = request.form.get("source", "")
     target = request.form.get("target", "")

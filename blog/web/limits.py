@@ -7,6 +7,7 @@ fraction of a cached page (see bench/readers_first.py).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,53 +22,74 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import limiter
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 from .security import add_security_headers
+from .writers import WriteSlots
 
 F = TypeVar("F", bound=Callable)
 
 
 def init_app(app: Flask) -> None:
     """Bind the limiter to ``app`` (storage from RATELIMIT_STORAGE_URI) and put
-    the POST budget in front of Flask."""
+    the POST budget and the write slots in front of Flask."""
     limiter.init_app(app)
-    app.wsgi_app = PostBudgetGuard(app, app.wsgi_app)  # type: ignore[method-assign]
+    count = app.config.get("WRITE_SLOTS")
+    count = os.cpu_count() or 1 if count is None else int(count)
+    slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
+    app.wsgi_app = PostGuard(app, app.wsgi_app, slots)  # type: ignore[method-assign]
+
+
+BUDGET_MESSAGE = "Troppe richieste da questo indirizzo: riprova più tardi."
+BUSY_MESSAGE = (
+    "Il blog è molto occupato in questo momento: riprova tra qualche secondo."
+)
 
 
 @dataclass(frozen=True)
-class OverBudget:
-    """A POST over its address's budget, as the guard hands it to the refusal."""
+class RefusedPost:
+    """A POST the guard refuses, as it hands it to the view's refusal."""
 
     endpoint: str
     view_args: dict[str, Any]
     form: MultiDict  # what a form body held; empty for any other body
-    retry_after: int  # seconds until the window frees a request
+    status: int  # 429: over its address's budget; 503: every write slot taken
+    retry_after: int  # seconds
+
+    @property
+    def busy(self) -> bool:
+        """Refused because other POSTs were writing, not for this address."""
+        return self.status == 503
 
 
-Refusal = Callable[[Flask, OverBudget], Response]
+Refusal = Callable[[Flask, RefusedPost], Response]
 
 
 def limit_posts(refusal: Refusal) -> Callable[[F], F]:
-    """Mark a view: its POSTs count against POST_LIMIT_PER_ADDRESS, and those
-    over it get ``refusal``'s answer from the guard, before Flask runs."""
+    """Mark a view: its POSTs count against POST_LIMIT_PER_ADDRESS and take a
+    write slot; those refused get ``refusal``'s answer before Flask runs."""
 
     def mark(view: F) -> F:
-        view.post_budget_refusal = refusal  # type: ignore[attr-defined]
+        view.post_refusal = refusal  # type: ignore[attr-defined]
         return view
 
     return mark
 
 
-class PostBudgetGuard:
-    """WSGI: each address's POSTs to a marked view, counted and refused here.
+class PostGuard:
+    """WSGI: public POSTs counted per address and bounded in number, here.
 
     A refusal must cost less than the page a reader is waiting for: no Flask
     request, no session, no query, only the URL match, one counter and a small
     answer. The counter lives in the limiter's storage with its strategy, so
-    the workers share it exactly when they share the storage.
+    the workers share it exactly when they share the storage. A POST within its
+    budget still waits for nothing: with every write slot taken it is answered
+    503 at once, so the other workers stay free for readers.
     """
 
-    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+    def __init__(
+        self, app: Flask, wsgi_app: Callable, slots: WriteSlots | None
+    ) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self.slots = slots
         self._budget: tuple[str, RateLimitItem] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -79,17 +101,36 @@ class PostBudgetGuard:
         except HTTPException:
             return self.wsgi_app(environ, start_response)
         view = self.app.view_functions.get(endpoint)
-        refusal = getattr(view, "post_budget_refusal", None)
+        refusal = getattr(view, "post_refusal", None)
         if refusal is None:
             return self.wsgi_app(environ, start_response)
         budget, address = self._item(), environ.get("REMOTE_ADDR") or ""
-        if limiter.limiter.hit(budget, endpoint, address):
+        if not limiter.limiter.hit(budget, endpoint, address):
+            stats = limiter.limiter.get_window_stats(budget, endpoint, address)
+            wait = max(1, int(stats.reset_time - time.time()) + 1)
+            refused = RefusedPost(endpoint, view_args, _posted_form(environ), 429, wait)
+            return self._answer(environ, start_response, refusal, refused)
+        if self.slots is None:
             return self.wsgi_app(environ, start_response)
-        reset = limiter.limiter.get_window_stats(budget, endpoint, address).reset_time
-        wait = max(1, int(reset - time.time()) + 1)
-        refused = OverBudget(endpoint, view_args, _posted_form(environ), wait)
+        slot = self.slots.try_acquire()
+        if slot is None:
+            refused = RefusedPost(endpoint, view_args, _posted_form(environ), 503, 1)
+            return self._answer(environ, start_response, refusal, refused)
+        try:
+            # The view runs inside this call; the body it returns is ready.
+            return self.wsgi_app(environ, start_response)
+        finally:
+            self.slots.release(slot)
+
+    def _answer(
+        self,
+        environ: dict,
+        start_response: Callable,
+        refusal: Refusal,
+        refused: RefusedPost,
+    ) -> Iterable[bytes]:
         response = refusal(self.app, refused)
-        response.headers["Retry-After"] = str(wait)
+        response.headers["Retry-After"] = str(refused.retry_after)
         response.headers["Cache-Control"] = "private, no-store"
         add_security_headers(response)
         return response(environ, start_response)
@@ -126,14 +167,14 @@ def post_limit(app: Flask) -> str:
     return str(app.config["POST_LIMIT_PER_ADDRESS"])
 
 
-def limited_page(message: str) -> Response:
-    """A small Italian 429 page that needs no database."""
+def limited_page(message: str, status: int = 429) -> Response:
+    """A small Italian refusal page that needs no database."""
     body = (
         '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
         "<title>Troppe richieste</title></head><body>"
         f"<h1>Troppe richieste</h1><p>{message}</p></body></html>\n"
     )
-    return Response(body, 429, mimetype="text/html")
+    return Response(body, status, mimetype="text/html")
 
 
 def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:

@@ -1,0 +1,133 @@
+"""Readers first: at most WRITE_SLOTS public POSTs run at once in all the
+workers; the others are answered 503 at once, with the form, and readers and
+the author are never held up by them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import xmlrpc.client
+
+import pytest
+from helpers_admin import add_comment, comment_status, press, soup
+from helpers_comments import old_stamp, read_form
+from helpers_mentions import POST_SLUG
+
+from blog.web.limits import BUSY_MESSAGE
+from blog.web.writers import WriteSlots
+
+COMMENT_PATH = f"/{POST_SLUG}/comment"
+
+
+@pytest.fixture
+def slots_dir(tmp_path) -> str:
+    return str(tmp_path / "slots")
+
+
+@pytest.fixture
+def app_config(slots_dir) -> dict:
+    os.makedirs(slots_dir)
+    return {"WRITE_SLOTS": 1, "WRITE_SLOTS_DIR": slots_dir}
+
+
+@pytest.fixture
+def busy(slots_dir):
+    """Another writer (another worker) holds the only slot."""
+    other = WriteSlots(1, slots_dir)
+    slot = other.try_acquire()
+    assert slot is not None
+    yield
+    other.release(slot)
+
+
+class TestSlots:
+    def test_a_slot_is_held_until_given_back(self, tmp_path):
+        slots = WriteSlots(2, str(tmp_path))
+        first, second = slots.try_acquire(), slots.try_acquire()
+        assert first is not None and second is not None
+        assert slots.try_acquire() is None
+        slots.release(first)
+        assert slots.try_acquire() is not None
+
+    def test_a_killed_worker_gives_its_slot_back(self, tmp_path):
+        slots = WriteSlots(1, str(tmp_path))
+        with subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; sys.path.insert(0, sys.argv[2]);"
+                "from blog.web.writers import WriteSlots;"
+                "s = WriteSlots(1, sys.argv[1]); assert s.try_acquire();"
+                "print('held', flush=True); sys.stdin.read()",
+                str(tmp_path),
+                os.getcwd(),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as holder:
+            try:
+                assert holder.stdout.readline().strip() == "held"
+                assert slots.try_acquire() is None
+            finally:
+                holder.send_signal(signal.SIGKILL)
+                holder.wait()
+        assert slots.try_acquire() is not None
+
+
+def comment_fields(app, client) -> dict:
+    _action, fields, post_id = read_form(client)
+    return fields | {
+        "author": "Lucia",
+        "email": "lucia@example.org",
+        "comment": "Il mio testo",
+        "stamp": old_stamp(app, post_id),
+    }
+
+
+def test_a_comment_while_every_slot_writes_gets_503_with_its_form(
+    app, client, count_queries, busy
+):
+    fields = comment_fields(app, client)
+    with count_queries() as counter:
+        response = client.post(COMMENT_PATH, data=fields)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert counter.count == 0
+    page = soup(response)
+    assert BUSY_MESSAGE in page.get_text()
+    assert page.select_one("#comment").get_text().strip() == "Il mio testo"
+    assert page.select_one("#author")["value"] == "Lucia"
+
+
+def test_readers_and_the_author_are_not_bounded(app, author_client, busy):
+    assert app.test_client().get(f"/{POST_SLUG}/").status_code == 200
+    comment_id = add_comment(app, content="Bel post!")
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    item = page.find(id=f"comment-{comment_id}")
+    assert press(author_client, page, "Approva", within=item).status_code == 302
+    assert comment_status(app, comment_id) == "approved"
+
+
+def test_a_free_slot_lets_the_comment_in(app, client):
+    response = client.post(COMMENT_PATH, data=comment_fields(app, client))
+    assert response.status_code == 302
+    # The slot was given back: the next one finds it free.
+    fields = comment_fields(app, client) | {"comment": "Un altro", "email": "a@b.it"}
+    assert client.post(COMMENT_PATH, data=fields).status_code != 503
+
+
+def test_pings_and_sign_ins_are_bounded_too(client, busy):
+    body = xmlrpc.client.dumps(("a", "b"), "pingback.ping")
+    ping = client.post("/xmlrpc.php", data=body, content_type="text/xml")
+    assert ping.status_code == 200  # pingback clients read the fault
+    with pytest.raises(xmlrpc.client.Fault) as fault:
+        xmlrpc.client.loads(ping.data)
+    assert fault.value.faultString == BUSY_MESSAGE
+    mention = client.post("/webmention", data={"source": "x", "target": "y"})
+    assert mention.status_code == 503
+    assert BUSY_MESSAGE in mention.get_data(as_text=True)
+    sign_in = client.post("/admin/login", data={"username": "x", "password": "y"})
+    assert sign_in.status_code == 503
