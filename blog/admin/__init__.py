@@ -6,6 +6,7 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
 
 from . import (  # noqa: E402,F401  (routes and commands register on import)
+    block_views,
     comment_views,
     post_views,
     settings_views,

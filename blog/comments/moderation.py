@@ -248,12 +248,15 @@ def block_network(ip: str) -> str:
 
 
 def _domain_and_parents(host: str) -> list[str]:
+    if _is_address(host):
+        return [host]
     labels = host.split(".")
     # "spam.example.org" is matched by a block of itself or of "example.org",
     # never of "org" alone.
-    return [".".join(labels[i:]) for i in range(len(labels) - 1)][
-        -_MAX_DOMAIN_SUFFIXES:
-    ]
+    names = [".".join(labels[i:]) for i in range(max(len(labels) - 1, 1))]
+    # The host itself (what a block from the queue stores) and its shortest
+    # parents: a long chain of subdomains adds no look-ups.
+    return names[:1] + names[1:][-(_MAX_DOMAIN_SUFFIXES - 1) :]
 
 
 def block_keys(email: str, urls: Iterable[str | None], ip: str) -> set[tuple[str, str]]:
@@ -264,7 +267,7 @@ def block_keys(email: str, urls: Iterable[str | None], ip: str) -> set[tuple[str
         keys.add(("email", email.strip().lower()))
     for url in urls:
         host = block_host(url or "")
-        if host and not _is_address(host):
+        if host:
             keys.update(("domain", name) for name in _domain_and_parents(host))
     if block_address(ip):
         keys.add(("ip", block_address(ip)))
