@@ -12,6 +12,7 @@ from helpers_comments import (
     send_comment,
     soup,
     stage_comment,
+    stored_comment,
     the_post,
 )
 
@@ -66,13 +67,6 @@ def age(app, comment_id: int, seconds: float) -> None:
         comment = db.session.get(Comment, comment_id)
         comment.created_at = utcnow() - timedelta(seconds=seconds)
         db.session.commit()
-
-
-def stored(app, comment_id: int) -> Comment:
-    with app.app_context():
-        comment = db.session.get(Comment, comment_id)
-        db.session.expunge(comment)
-        return comment
 
 
 class TestTheRule:
@@ -134,7 +128,7 @@ class TestLinks:
             page = client.get(link["href"])
             assert page.status_code == 200
             assert page.headers["Cache-Control"] == "private, no-store"
-        assert stored(app, comment_id).status == "approved"
+        assert stored_comment(app, comment_id).status == "approved"
         with app.app_context():
             assert content_version() == version
 
@@ -182,19 +176,19 @@ class TestEditing:
         )
         assert "Testo *corretto*." in item.select_one(".comment-content").get_text()
         assert item.select_one(".comment-edited").get_text() == "(modificato)"
-        assert stored(app, comment_id).edited_at is not None
+        assert stored_comment(app, comment_id).edited_at is not None
 
     def test_the_edit_is_sanitised_like_a_new_comment(self, app, client):
         comment_id = post_comment(app, client)
         edit(client, comment_id, "ciao <script>alert(1)</script><b>sì</b>")
-        html = stored(app, comment_id).content_html
+        html = stored_comment(app, comment_id).content_html
         assert "<script" not in html and "<b>sì</b>" in html
 
     def test_an_edit_adding_links_goes_back_to_the_queue(self, app, client):
         comment_id = post_comment(app, client)
         links = " ".join(f"https://example.org/{n}" for n in range(3))
         edit(client, comment_id, f"Guardate qui: {links}")
-        comment = stored(app, comment_id)
+        comment = stored_comment(app, comment_id)
         assert comment.status == "pending"
         assert (
             comment.moderation_reason == "modificato da chi scrive: 3 link (limite 2)"
@@ -206,13 +200,13 @@ class TestEditing:
     def test_an_edit_tripping_a_word_rule_goes_back_to_the_queue(self, app, client):
         comment_id = post_comment(app, client)
         edit(client, comment_id, "Vieni al casinò")
-        assert stored(app, comment_id).status == "pending"
+        assert stored_comment(app, comment_id).status == "pending"
 
     @pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_DISALLOWED_WORDS="viagra")
     def test_an_edit_with_a_disallowed_word_goes_to_spam(self, app, client):
         comment_id = post_comment(app, client)
         edit(client, comment_id, "viagra economico")
-        assert stored(app, comment_id).status == "spam"
+        assert stored_comment(app, comment_id).status == "spam"
 
     @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
     def test_an_approved_comment_whose_edit_trips_no_rule_stays(self, app, client):
@@ -221,20 +215,20 @@ class TestEditing:
             db.session.get(Comment, comment_id).status = "approved"
             db.session.commit()
         edit(client, comment_id, "Solo un refuso corretto.")
-        assert stored(app, comment_id).status == "approved"
+        assert stored_comment(app, comment_id).status == "approved"
 
     @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
     def test_a_held_comment_stays_held_after_an_edit(self, app, client):
         comment_id = post_comment(app, client)
         edit(client, comment_id, "Un'altra versione.")
-        assert stored(app, comment_id).status == "pending"
+        assert stored_comment(app, comment_id).status == "pending"
 
     def test_an_empty_text_comes_back_with_a_message(self, app, client):
         comment_id = post_comment(app, client)
         response = edit(client, comment_id, "   ")
         assert response.status_code == 422
         assert "Scrivi il testo del commento." in soup(response).get_text()
-        assert stored(app, comment_id).content == "Bell'articolo, grazie."
+        assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
 
     def test_a_stale_form_keeps_the_typed_text(self, app, client):
         comment_id = post_comment(app, client)
@@ -258,8 +252,8 @@ class TestForgedRequests:
         assert response.status_code == 403
         assert NOT_OWNER_MESSAGE in soup(response).get_text()
         assert other.post(f"/comment/{comment_id}/delete").status_code == 403
-        assert stored(app, comment_id).content == "Bell'articolo, grazie."
-        assert stored(app, comment_id).status == "approved"
+        assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
+        assert stored_comment(app, comment_id).status == "approved"
 
     def test_after_the_window_the_owner_gets_403(self, app, client):
         comment_id = post_comment(app, client)
@@ -270,13 +264,13 @@ class TestForgedRequests:
         )
         assert response.status_code == 403
         assert EXPIRED_MESSAGE in soup(response).get_text()
-        assert stored(app, comment_id).content == "Bell'articolo, grazie."
+        assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
 
     def test_just_inside_the_window_the_owner_may_still_edit(self, app, client):
         comment_id = post_comment(app, client)
         age(app, comment_id, 880)
         assert edit(client, comment_id, "in tempo").status_code == 302
-        assert stored(app, comment_id).content == "in tempo"
+        assert stored_comment(app, comment_id).content == "in tempo"
 
     def test_a_replied_comment_refuses_with_403(self, app, client):
         comment_id = post_comment(app, client)
@@ -288,7 +282,7 @@ class TestForgedRequests:
         response = client.post(f"/comment/{comment_id}/delete", data=fields)
         assert response.status_code == 403
         assert REPLIED_MESSAGE in soup(response).get_text()
-        assert stored(app, comment_id).status == "approved"
+        assert stored_comment(app, comment_id).status == "approved"
 
 
 class TestDeleting:
@@ -302,7 +296,7 @@ class TestDeleting:
         assert page.select_one(f"#comment-{comment_id}") is None
         assert page.select_one("#comments h2").get_text() != heading
         assert soup(client.get(POST_URL)).select_one(f"#comment-{comment_id}") is None
-        comment = stored(app, comment_id)
+        comment = stored_comment(app, comment_id)
         assert (comment.status, comment.status_before) == ("trash", "approved")
 
     def test_the_author_can_restore_it(self, app, client, author_client):
@@ -315,7 +309,7 @@ class TestDeleting:
             f"/admin/comments/{comment_id}/action",
             data={"action": "restore", "csrf_token": token},
         )
-        assert stored(app, comment_id).status == "approved"
+        assert stored_comment(app, comment_id).status == "approved"
         assert soup(app.test_client().get(POST_URL)).select_one(
             f"#comment-{comment_id}"
         )
