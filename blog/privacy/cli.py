@@ -36,7 +36,7 @@ def export_command(email: str) -> None:
 )
 @with_appcontext
 def erase_command(email: str, delete_texts: bool) -> None:
-    """Anonymise what is stored about EMAIL; subscriptions are removed."""
+    """Anonymise what every personal data source keeps about EMAIL."""
     counts = erase_personal_data(email, delete_texts, WHO)
     for name, number in counts.items():
         click.echo(f"{name}: {number}")
