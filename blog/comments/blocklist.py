@@ -1,15 +1,17 @@
 """The author's blocklist: senders whose new responses go straight to spam.
 
 The rule itself (which values name a sender, which reason the queue shows) is
-plain functions in ``moderation``; here are the look-up, one indexed query per
-response, and the author's changes to the list.
+plain functions in ``moderation``; here are the look-up (a subquery of a
+handful of exact matches on the (value, kind) index, asked within the sender's
+history for a comment, alone for a ping or an edit) and the author's changes
+to the list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, and_, or_, select
 
 from ..extensions import db
 from ..models import Block, Comment
@@ -23,17 +25,35 @@ from .moderation import (
 )
 
 
+def matching_block(keys: set[tuple[str, str]]) -> ScalarSelect | None:
+    """The subquery giving "kind value" of a block that names one of ``keys``
+    (NULL when none does); None when there is nothing to look up."""
+    if not keys:
+        return None
+    return (
+        select(Block.kind + " " + Block.value)
+        .where(or_(*(and_(Block.value == v, Block.kind == k) for k, v in sorted(keys))))
+        .order_by(Block.kind, Block.value)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def reason_for(keys: set[tuple[str, str]], match: str | None) -> str:
+    """The queue's reason for what ``matching_block`` found ('' for nothing)."""
+    if not match:
+        return ""
+    kind, _, value = match.partition(" ")
+    return blocked_reason(keys, [(kind, value)])
+
+
 def blocked_sender(email: str, urls: tuple[str | None, ...], ip: str) -> str:
     """Why the blocklist names this sender ('' when it does not): one query."""
     keys = block_keys(email, urls, ip)
-    if not keys:
+    subquery = matching_block(keys)
+    if subquery is None:
         return ""
-    found = db.session.execute(
-        select(Block.kind, Block.value).where(
-            Block.value.in_(sorted({value for _, value in keys}))
-        )
-    ).all()
-    return blocked_reason(keys, [(kind, value) for kind, value in found])
+    return reason_for(keys, db.session.scalar(select(subquery)))
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ class History:
     duplicate: bool = False
     seconds_since_last: float | None = None  # same IP or email, any post
     proven_known: bool = False  # holds a token of an earlier approved comment
-    blocked: str = ""  # why the author's blocklist names this sender, if it does
+    # Why the author's blocklist names this sender ('' when it does not); None
+    # while the blocklist has not been asked.
+    blocked: str | None = None
 
 
 @dataclass(frozen=True)

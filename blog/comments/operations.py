@@ -71,12 +71,15 @@ def candidate_of(new: NewResponse, comment: Comment | None = None) -> Candidate:
 def with_blocklist(new: NewResponse, history: History | None) -> History:
     """``history`` with what the author's blocklist says of ``new``'s sender.
 
-    One indexed query; none for the author's own responses and internal pings,
-    which no block can concern.
+    One indexed query, unless the history has asked already (the comment form
+    asks within its one statement); none for the author's own responses and
+    internal pings, which no block can concern.
     """
     history = history or History()
-    if new.author_id is not None or new.internal:
+    if history.blocked is not None:
         return history
+    if new.author_id is not None or new.internal:
+        return replace(history, blocked="")
     reason = blocked_sender(
         new.author_email, (new.author_url, new.source_url), new.author_ip
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from helpers_admin import add_comment, csrf_from, soup
@@ -159,6 +160,22 @@ class TestEachKind:
                 "spam",
                 "indirizzo bloccato (dominio spam.example)",
             )
+
+    def test_the_form_asks_within_the_sender_history_statement(
+        self, app, client, count_queries
+    ):
+        with app.app_context():
+            db.session.add_all(
+                Block(kind="email", value=f"spam{n}@example.org") for n in range(300)
+            )
+            db.session.commit()
+        block(app, "email", "lucia@example.org")
+        with count_queries() as counter:
+            assert send_comment(client, app).status_code == 302
+        reads = [s for s in counter.statements if re.search(r"\bFROM block\b", s)]
+        assert len(reads) == 1 and re.search(r"\bFROM comment\b", reads[0])
+        with app.app_context():
+            assert newest_comment().status == "spam"
 
     def test_the_look_up_is_one_query_however_many_blocks(self, app, count_queries):
         with app.app_context():
