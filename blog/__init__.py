@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import accounts, cli, database, mentions, pagecache
+    from . import accounts, cli, database, mentions, pagecache, privacy
     from .comments import notices
     from .extensions import csrf, migrate
     from .web import errors, limits, security, templating
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mentions.init_app(app)
     errors.init_app(app)
     accounts.init_app(app)
+    privacy.init_app(app)
     cli.init_app(app)
 
     from .admin import bp as admin_bp

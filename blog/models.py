@@ -144,6 +144,8 @@ class Comment(db.Model):
     owner_token_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When its writer last changed the text (#14): the page says "modificato".
+    edited_at: Mapped[datetime | None] = mapped_column()
 
     post: Mapped[Post] = relationship()
     parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
@@ -201,3 +203,22 @@ class WebmentionRequest(db.Model):
     requester_ip: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- #14: commenters and the author own their data ---------------------------
+
+BLOCK_KINDS = ("email", "domain", "ip", "network")
+
+
+class Block(db.Model):
+    """A sender the author blocked: new responses from it go straight to spam."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # email|domain|ip|network
+    # Normalised: a lower-case address or host, an address, a network in CIDR.
+    value: Mapped[str] = mapped_column(String(254))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Value first: a response's few candidate values are looked up in one query.
+    __table_args__ = (UniqueConstraint("value", "kind", name="uq_block_value_kind"),)

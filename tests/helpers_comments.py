@@ -99,3 +99,11 @@ def stage_comment(
     # #12 do; the form leaves it NULL. The pages must read both.
     comment.thread_id = (parent.thread_id or parent.id) if parent else comment.id
     return comment
+
+
+def stored_comment(app: Flask, comment_id: int) -> Comment:
+    """The comment as stored now, detached so its fields read outside a context."""
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        db.session.expunge(comment)
+        return comment

@@ -6,8 +6,10 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
 
 from . import (  # noqa: E402,F401  (routes and commands register on import)
+    block_views,
     comment_views,
     post_views,
+    privacy_views,
     settings_views,
     views,
 )

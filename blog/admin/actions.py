@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from ..comments.labels import ACTIONS
 from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
-from ..comments.operations import NewResponse, add_response
+from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
@@ -34,7 +34,6 @@ BULK_ACTIONS = {
     "spam": ("unspam", "delete"),
     "trash": ("restore", "delete"),
 }
-EMPTYABLE = ("spam", "trash")
 MAX_BULK = 500
 
 
@@ -61,15 +60,6 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
         else:
             move(comment, action.target or comment.status_before or "pending")
     return len(comments)
-
-
-def move(comment: Comment, status: str) -> None:
-    """Change ``comment``'s status, remembering where it came from."""
-    if status in EMPTYABLE and comment.status not in EMPTYABLE:
-        comment.status_before = comment.status
-    if status not in EMPTYABLE:
-        comment.status_before = ""
-    comment.status = status
 
 
 def empty(status: str) -> int:

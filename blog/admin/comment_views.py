@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..accounts.session import author_required, current_author
+from ..comments.blocklist import block_choices
 from ..comments.labels import TYPE_LABELS
 from ..core.settings import current_settings
 from ..core.text import positive_int
@@ -55,6 +56,7 @@ def queue():
         row_actions=ROW_ACTIONS,
         bulk_actions=BULK_ACTIONS[query.view],
         emptyable=EMPTYABLE,
+        block_choices={c.id: block_choices(c) for c in page.items},
     )
 
 
@@ -74,6 +76,7 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
         types=TYPE_LABELS,
         reply_form_obj=forms.get("reply_form") or ReplyForm(formdata=None),
         edit_form_obj=forms.get("edit_form"),
+        block_choices=block_choices(comment),
     ), status
 
 

@@ -135,3 +135,34 @@ class SettingsForm(ItalianForm):
     """The moderation settings page: one field per entry of ``SETTINGS``."""
 
     submit = SubmitField("Salva le impostazioni")
+
+
+def _privacy_email() -> EmailField:
+    return EmailField(
+        "Indirizzo email",
+        [
+            DataRequired("Inserisci l'indirizzo email di chi fa la richiesta."),
+            Email("Inserisci un indirizzo email valido."),
+            Length(max=254, message="L'email può avere al massimo 254 caratteri."),
+        ],
+        filters=[strip],
+    )
+
+
+class ExportForm(ItalianForm):
+    """A privacy request: everything stored about an address, as JSON."""
+
+    email = _privacy_email()
+    submit = SubmitField("Esporta i dati")
+
+
+class EraseForm(ItalianForm):
+    """A privacy request: erase what is stored about an address."""
+
+    email = _privacy_email()
+    delete_texts = BooleanField("Elimina anche i testi dei commenti")
+    confirm = BooleanField(
+        "Confermo: i dati cancellati non si potranno recuperare",
+        [DataRequired("Conferma la cancellazione.")],
+    )
+    submit = SubmitField("Cancella i dati")

@@ -7,6 +7,8 @@ from dataclasses import asdict
 from flask import flash, redirect, render_template, url_for
 
 from ..accounts.session import author_required
+from ..comments.blocklist import all_blocks
+from ..comments.moderation import BLOCK_LABELS
 from ..core.settings import (
     GROUPS,
     SETTINGS,
@@ -50,4 +52,10 @@ def settings():
     status = 400 if form.is_submitted() else 200
     # The page's fieldsets, each with its settings in the table's order.
     groups = [(group, [s for s in SETTINGS if s.group == group]) for group in GROUPS]
-    return render_template("admin/settings.html", form=form, groups=groups), status
+    return render_template(
+        "admin/settings.html",
+        form=form,
+        groups=groups,
+        blocks=all_blocks(),
+        block_labels=BLOCK_LABELS,
+    ), status

@@ -110,3 +110,18 @@ class CommentForm(ItalianForm):
     def parent_id(self) -> int | None:
         """The id of the comment answered, None for a top-level comment."""
         return positive_int(self.comment_parent.data, 2**31)
+
+
+class EditCommentForm(ItalianForm):
+    """The writer's new text for their comment, under the new comment's rules."""
+
+    comment = TextAreaField(
+        "Commento", filters=[_text_without_controls], validators=[_comment_text]
+    )
+    submit = SubmitField("Salva le modifiche")
+
+
+class DeleteCommentForm(ItalianForm):
+    """A button that deletes the writer's comment (CSRF only)."""
+
+    submit = SubmitField("Elimina il commento")

@@ -7,10 +7,13 @@ plain functions over plain values, so every rule is tested directly.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from ..core.settings import ModerationSettings
 
@@ -70,6 +73,9 @@ class History:
     duplicate: bool = False
     seconds_since_last: float | None = None  # same IP or email, any post
     proven_known: bool = False  # holds a token of an earlier approved comment
+    # Why the author's blocklist names this sender ('' when it does not); None
+    # while the blocklist has not been asked.
+    blocked: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,8 @@ def decide(
         return Decision("approved", "scritto dall'autore")
     if candidate.internal:
         return Decision("approved", "collegamento da un articolo del blog")
+    if history.blocked:
+        return Decision("spam", history.blocked)
     word = _first_match(settings.disallowed_words, candidate)
     if word:
         return Decision("spam", f"parola non consentita: «{word}»")
@@ -206,3 +214,90 @@ def decide(
     if settings.auto_approve_known and history.proven_known:
         return Decision("approved", "commentatore già approvato")
     return Decision("pending", "in attesa di approvazione")
+
+
+# --- the author's blocklist -------------------------------------------------
+
+BLOCKED_REASON = "indirizzo bloccato"
+# A domain block covers its subdomains; so many labels are looked at at most.
+_MAX_DOMAIN_SUFFIXES = 4
+
+
+def block_host(url: str) -> str:
+    """The domain a website or source URL is blocked by ('' when it has none)."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def block_address(ip: str) -> str:
+    """An address as a block stores it ('' when it is none)."""
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return ""
+
+
+def block_network(ip: str) -> str:
+    """The network an address's neighbours share: its /24, or /64 for IPv6."""
+    address = block_address(ip)
+    if not address:
+        return ""
+    prefix = 24 if ipaddress.ip_address(address).version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _domain_and_parents(host: str) -> list[str]:
+    if _is_address(host):
+        return [host]
+    labels = host.split(".")
+    # "spam.example.org" is matched by a block of itself or of "example.org",
+    # never of "org" alone.
+    names = [".".join(labels[i:]) for i in range(max(len(labels) - 1, 1))]
+    # The host itself (what a block from the queue stores) and its shortest
+    # parents: a long chain of subdomains adds no look-ups.
+    return names[:1] + names[1:][-(_MAX_DOMAIN_SUFFIXES - 1) :]
+
+
+def block_keys(email: str, urls: Iterable[str | None], ip: str) -> set[tuple[str, str]]:
+    """Every (kind, value) a block could name this sender by: a handful, so the
+    blocklist is asked with one indexed look-up, whatever its size."""
+    keys: set[tuple[str, str]] = set()
+    if email.strip():
+        keys.add(("email", email.strip().lower()))
+    for url in urls:
+        host = block_host(url or "")
+        if host:
+            keys.update(("domain", name) for name in _domain_and_parents(host))
+    if block_address(ip):
+        keys.add(("ip", block_address(ip)))
+        keys.add(("network", block_network(ip)))
+    return keys
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def blocked_reason(
+    keys: set[tuple[str, str]], blocks: Iterable[tuple[str, str]]
+) -> str:
+    """The queue's reason when one of ``blocks`` (kind, value) names a key, or ''."""
+    for kind, value in sorted(blocks):
+        if (kind, value) in keys:
+            return f"{BLOCKED_REASON} ({BLOCK_LABELS[kind]} {value})"
+    return ""
+
+
+BLOCK_LABELS = {
+    "email": "email",
+    "domain": "dominio",
+    "ip": "IP",
+    "network": "rete",
+}

@@ -10,13 +10,14 @@ the content version, ``notices`` mails the author about a held one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
 from ..models import Comment, Post, utcnow
+from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
 from .threads import place_in_thread
 
@@ -67,6 +68,24 @@ def candidate_of(new: NewResponse, comment: Comment | None = None) -> Candidate:
     )
 
 
+def with_blocklist(new: NewResponse, history: History | None) -> History:
+    """``history`` with what the author's blocklist says of ``new``'s sender.
+
+    One indexed query, unless the history has asked already (the comment form
+    asks within its one statement); none for the author's own responses and
+    internal pings, which no block can concern.
+    """
+    history = history or History()
+    if history.blocked is not None:
+        return history
+    if new.author_id is not None or new.internal:
+        return replace(history, blocked="")
+    reason = blocked_sender(
+        new.author_email, (new.author_url, new.source_url), new.author_ip
+    )
+    return replace(history, blocked=reason)
+
+
 def _html(new: NewResponse) -> str:
     return (
         new.content_html if new.content_html is not None else clean_comment(new.content)
@@ -109,7 +128,8 @@ def add_response(
     else:
         if settings is None:
             raise ValueError("settings are needed to decide the status")
-        decision = decide(candidate_of(new, comment), history or History(), settings)
+        history = with_blocklist(new, history)
+        decision = decide(candidate_of(new, comment), history, settings)
         comment.status, comment.moderation_reason = decision.status, decision.reason
     place_in_thread(comment, new.parent)
     db.session.add(comment)
@@ -127,6 +147,22 @@ def add_response(
 _STRICTNESS = {"approved": 0, "pending": 1, "spam": 2}
 
 
+def _take_new_text(
+    comment: Comment, new: NewResponse, settings: ModerationSettings, why: str
+) -> None:
+    """Store ``new``'s text on ``comment``; a changed text is judged again, and
+    the status may only move away from the page."""
+    before = comment.content_html
+    comment.content = new.content
+    comment.content_html = _html(new)
+    if comment.content_html != before and comment.status in _STRICTNESS:
+        history = with_blocklist(new, History())
+        decision = decide(candidate_of(new, comment), history, settings)
+        if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
+            comment.status = decision.status
+            comment.moderation_reason = f"{why}: {decision.reason}"
+
+
 def update_response(
     comment: Comment, new: NewResponse, settings: ModerationSettings
 ) -> None:
@@ -135,17 +171,53 @@ def update_response(
     A new text goes through the moderation rules again: an approved response
     whose source now says something the rules hold or refuse leaves the page.
     """
-    before = comment.content_html
     comment.source_title = new.source_title
-    comment.content = new.content
-    comment.content_html = _html(new)
     comment.author_name = new.author_name
     comment.author_url = new.author_url
     if new.created_at is not None:
         comment.created_at = new.created_at
-    if comment.content_html != before and comment.status in _STRICTNESS:
-        decision = decide(candidate_of(new, comment), History(), settings)
-        if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
-            comment.status = decision.status
-            comment.moderation_reason = f"modificata dalla sorgente: {decision.reason}"
+    _take_new_text(comment, new, settings, "modificata dalla sorgente")
+    db.session.commit()
+
+
+def edit_response(
+    comment: Comment, text: str, settings: ModerationSettings, now: datetime
+) -> None:
+    """Its writer's new text for ``comment``, cleaned and judged like a new
+    comment's, and commit: links or a word the rules hold send it back to the
+    queue. "Hold every comment" is not asked again: an approved comment whose
+    edit trips no rule stays approved."""
+    new = NewResponse(
+        content=text,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_url=comment.author_url,
+        author_ip=comment.author_ip,
+        user_agent=comment.user_agent,
+    )
+    _take_new_text(
+        comment, new, replace(settings, hold_all=False), "modificato da chi scrive"
+    )
+    comment.edited_at = now
+    db.session.commit()
+
+
+# Statuses the author may empty for good; leaving them keeps where a response was.
+EMPTYABLE = ("spam", "trash")
+
+
+def move(comment: Comment, status: str) -> None:
+    """Change ``comment``'s status, remembering where it came from."""
+    if status in EMPTYABLE and comment.status not in EMPTYABLE:
+        comment.status_before = comment.status
+    if status not in EMPTYABLE:
+        comment.status_before = ""
+    comment.status = status
+
+
+def withdraw_response(comment: Comment) -> None:
+    """Its writer deletes ``comment``: to the trash, restorable by the author;
+    commit."""
+    move(comment, "trash")
+    comment.moderation_reason = "eliminato da chi l'ha scritto"
     db.session.commit()

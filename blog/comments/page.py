@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from flask import Flask, Response, abort, current_app, render_template, request, url_for
@@ -22,7 +23,8 @@ from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
 from .moderation import Refusal, comments_closed, parent_values, refuse_reply
-from .threads import load_page
+from .ownership import refuse_change
+from .threads import Node, load_page
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,24 @@ class ListView:
     thread_depth: int
     moderate: bool  # show the author's quick moderation links
     cpage: int | None  # the comment page, None for the first
+    # The browser's owner hash, for its own comments' "Modifica" / "Elimina":
+    # empty on a page rendered for the shared cache, so no link is ever cached.
+    owner_hash: str = ""
+    now: datetime | None = None
+    edit_seconds: int = 0
+
+    def can_change(self, node: Node) -> bool:
+        """Whether this browser may still edit or delete ``node``'s comment."""
+        if not self.owner_hash or self.now is None:
+            return False
+        refusal = refuse_change(
+            node.comment,
+            self.owner_hash,
+            self.now,
+            self.edit_seconds,
+            replied=bool(node.children),
+        )
+        return refusal is None
 
 
 def comment_page_number() -> int:
@@ -96,7 +116,8 @@ def render_post_page(
         form.comment_parent.data = "0"
     if author is not None and hasattr(form, "author"):
         form.drop_identity()
-    closed = comments_closed(post.comment_status, post.published_at, settings, utcnow())
+    now = utcnow()
+    closed = comments_closed(post.comment_status, post.published_at, settings, now)
     return render_template(
         "posts/detail.html",
         post=post,
@@ -113,6 +134,9 @@ def render_post_page(
             thread_depth=settings.thread_depth,
             moderate=author is not None,
             cpage=comments.page if comments.page > 1 else None,
+            owner_hash=owner_hash,
+            now=now,
+            edit_seconds=settings.edit_seconds,
         ),
     ), status
 

@@ -14,11 +14,13 @@ from sqlalchemy import and_, exists, inspect, or_, select
 from ..core.settings import ModerationSettings
 from ..extensions import db
 from ..models import Comment, Post, utcnow
+from .blocklist import matching_block, reason_for
 from .identity import token_hash
 from .moderation import (
     CLOSED_MESSAGE,
     History,
     Refusal,
+    block_keys,
     comments_closed,
     parent_values,
     refuse,
@@ -166,13 +168,23 @@ def sender_history(
                 )
             )
         )
+    # The author is never blocked; anybody else is looked up in the same
+    # statement, so the blocklist costs the form no query of its own.
+    keys = set()
+    if submission.author_id is None:
+        keys = block_keys(submission.email, (submission.url,), submission.ip)
+    block = matching_block(keys)
+    if block is not None:
+        columns.append(block)
     row = db.session.execute(select(*columns)).one()
     lasts = [_as_datetime(moment) for moment in row[1 : 1 + len(pace)] if moment]
     last = max(lasts, default=None)
+    after_pace = row[1 + len(pace) :]
     return History(
         duplicate=bool(row[0]),
         seconds_since_last=(now - last).total_seconds() if last else None,
-        proven_known=bool(row[-1]) if check_proof else False,
+        proven_known=bool(after_pace[0]) if check_proof else False,
+        blocked=reason_for(keys, after_pace[-1]) if block is not None else "",
     )
 
 

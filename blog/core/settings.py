@@ -71,8 +71,9 @@ class SettingSpec:
 APPROVAL = "Approvazione"
 THREADS = "Discussioni"
 SPAM = "Contro lo spam"
+PRIVACY = "Dati dei commentatori"
 # The settings page shows the groups in this order.
-GROUPS = (APPROVAL, THREADS, SPAM)
+GROUPS = (APPROVAL, THREADS, SPAM, PRIVACY)
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
@@ -207,6 +208,28 @@ SETTINGS: tuple[SettingSpec, ...] = (
             ("none", "Nessun avatar"),
         ),
     ),
+    SettingSpec(
+        "edit_seconds",
+        "COMMENT_EDIT_SECONDS",
+        "number",
+        900,
+        "Secondi in cui chi commenta può modificare o eliminare il suo commento",
+        "Solo dal browser con cui l'ha scritto e finché nessuno ha risposto. 0: mai.",
+        PRIVACY,
+        low=0,
+        high=7 * 24 * 3600,
+    ),
+    SettingSpec(
+        "ip_retention_days",
+        "COMMENT_IP_RETENTION_DAYS",
+        "number",
+        60,
+        "Giorni dopo i quali cancellare indirizzo IP e browser dei commentatori",
+        "0: conservali.",
+        PRIVACY,
+        low=0,
+        high=36500,
+    ),
 )
 SPECS = {spec.name: spec for spec in SETTINGS}
 # Setting key -> config key holding its default.
@@ -235,6 +258,8 @@ class ModerationSettings:
     flood_seconds: int = _DEFAULT["flood_seconds"]
     min_seconds: int = _DEFAULT["min_seconds"]
     avatars: str = _DEFAULT["avatars"]
+    edit_seconds: int = _DEFAULT["edit_seconds"]
+    ip_retention_days: int = _DEFAULT["ip_retention_days"]
 
     def __post_init__(self) -> None:
         # A page holds at least one thread, whatever the config says: the

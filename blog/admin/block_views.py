@@ -1,0 +1,44 @@
+"""The blocklist: "Blocca" from a response, "Sblocca" from the settings page."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+
+from ..accounts.session import author_required
+from ..comments.blocklist import BlockError, block_sender, lift_block
+from ..comments.moderation import BLOCK_LABELS
+from ..extensions import db
+from ..models import Comment
+from . import bp
+from .urls import safe_next
+
+
+@bp.post("/comments/<int(max=2147483647):comment_id>/block")
+@author_required
+def block_view(comment_id: int):
+    comment = db.session.get(Comment, comment_id) or abort(404)
+    back = safe_next(request.form.get("next"), url_for("admin.queue"))
+    try:
+        block = block_sender(
+            comment, request.form.get("kind", ""), request.form.get("reason", "")
+        )
+    except BlockError as error:
+        flash(str(error), "error")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        f"Bloccato ({BLOCK_LABELS[block.kind]} {block.value}): "
+        "le sue nuove risposte andranno nello spam."
+    )
+    return redirect(back)
+
+
+@bp.post("/blocks/<int(max=2147483647):block_id>/lift")
+@author_required
+def lift_block_view(block_id: int):
+    if lift_block(block_id):
+        db.session.commit()
+        flash("Blocco rimosso.")
+    else:
+        flash("Questo blocco non c'è più.", "error")
+    return redirect(url_for("admin.settings", _anchor="blocks"))

@@ -1,0 +1,73 @@
+"""Privacy requests: export or erase what the blog keeps about an email address."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Response, flash, redirect, render_template, url_for
+
+from ..accounts.session import author_required, current_author
+from ..privacy.requests import erase_personal_data, export_personal_data
+from . import bp
+from .forms import EraseForm, ExportForm
+
+_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# Two forms on one page: prefixed, so that their fields' ids differ.
+def _export_form(**options) -> ExportForm:
+    return ExportForm(prefix="export", **options)
+
+
+def _erase_form(**options) -> EraseForm:
+    return EraseForm(prefix="erase", **options)
+
+
+def _page(export_form: ExportForm, erase_form: EraseForm, status: int = 200):
+    return render_template(
+        "admin/privacy.html", export_form=export_form, erase_form=erase_form
+    ), status
+
+
+@bp.get("/privacy")
+@author_required
+def privacy():
+    return _page(_export_form(formdata=None), _erase_form(formdata=None))
+
+
+@bp.post("/privacy/export")
+@author_required
+def privacy_export():
+    form = _export_form()
+    if not form.validate_on_submit():
+        return _page(form, _erase_form(formdata=None), 400)
+    data = export_personal_data(form.email.data, current_author().username)
+    name = _UNSAFE_IN_FILE_NAME.sub("_", form.email.data)
+    response = Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="dati-personali-{name}.json"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/privacy/erase")
+@author_required
+def privacy_erase():
+    form = _erase_form()
+    if not form.validate_on_submit():
+        return _page(_export_form(formdata=None), form, 400)
+    counts = erase_personal_data(
+        form.email.data, form.delete_texts.data, current_author().username
+    )
+    total = sum(counts.values())
+    flash(
+        f"Dati di {form.email.data} cancellati: {total} record."
+        if total
+        else f"Nessun dato trovato per {form.email.data}."
+    )
+    return redirect(url_for("admin.privacy"))

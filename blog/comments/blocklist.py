@@ -1,0 +1,125 @@
+"""The author's blocklist: senders whose new responses go straight to spam.
+
+The rule itself (which values name a sender, which reason the queue shows) is
+plain functions in ``moderation``; here are the look-up (a subquery of a
+handful of exact matches on the (value, kind) index, asked within the sender's
+history for a comment, alone for a ping or an edit) and the author's changes
+to the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ScalarSelect, and_, or_, select
+
+from ..extensions import db
+from ..models import Block, Comment
+from .moderation import (
+    BLOCK_LABELS,
+    block_address,
+    block_host,
+    block_keys,
+    block_network,
+    blocked_reason,
+)
+
+
+def matching_block(keys: set[tuple[str, str]]) -> ScalarSelect | None:
+    """The subquery giving "kind value" of a block that names one of ``keys``
+    (NULL when none does); None when there is nothing to look up."""
+    if not keys:
+        return None
+    return (
+        select(Block.kind + " " + Block.value)
+        .where(or_(*(and_(Block.value == v, Block.kind == k) for k, v in sorted(keys))))
+        .order_by(Block.kind, Block.value)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def reason_for(keys: set[tuple[str, str]], match: str | None) -> str:
+    """The queue's reason for what ``matching_block`` found ('' for nothing)."""
+    if not match:
+        return ""
+    kind, _, value = match.partition(" ")
+    return blocked_reason(keys, [(kind, value)])
+
+
+def blocked_sender(email: str, urls: tuple[str | None, ...], ip: str) -> str:
+    """Why the blocklist names this sender ('' when it does not): one query."""
+    keys = block_keys(email, urls, ip)
+    subquery = matching_block(keys)
+    if subquery is None:
+        return ""
+    return reason_for(keys, db.session.scalar(select(subquery)))
+
+
+@dataclass(frozen=True)
+class BlockChoice:
+    """One way the queue offers to block a response's sender."""
+
+    kind: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        """What the author reads beside the choice."""
+        return f"{BLOCK_LABELS[self.kind]}: {self.value}"
+
+
+def block_choices(comment: Comment) -> list[BlockChoice]:
+    """What a queue row offers to block: the email, the website's (or source's)
+    domain, the address and its network, as far as the response has them."""
+    choices = []
+    if comment.author_email.strip():
+        choices.append(BlockChoice("email", comment.author_email.strip().lower()))
+    host = block_host(comment.source_url or comment.author_url or "")
+    if host:
+        choices.append(BlockChoice("domain", host))
+    address = block_address(comment.author_ip or "")
+    if address:
+        choices.append(BlockChoice("ip", address))
+        choices.append(BlockChoice("network", block_network(address)))
+    return choices
+
+
+class BlockError(ValueError):
+    """A block that cannot be made, with the Italian reason."""
+
+
+def block_sender(comment: Comment, kind: str, reason: str) -> Block:
+    """Block ``comment``'s sender by ``kind`` (caller commits); the value comes
+    from the stored response, never from the request."""
+    choice = next((c for c in block_choices(comment) if c.kind == kind), None)
+    if choice is None:
+        raise BlockError("Questa risposta non ha un dato da bloccare di questo tipo.")
+    existing = db.session.scalar(
+        select(Block).where(Block.kind == kind, Block.value == choice.value)
+    )
+    if existing is not None:
+        return existing
+    block = Block(
+        kind=kind,
+        value=choice.value,
+        reason=reason.strip()[:300] or f"dalla coda, risposta n. {comment.id}",
+    )
+    db.session.add(block)
+    return block
+
+
+def all_blocks() -> list[Block]:
+    """Every block, newest first (the settings page lists them)."""
+    return list(
+        db.session.scalars(select(Block).order_by(Block.created_at.desc(), Block.id))
+    )
+
+
+def lift_block(block_id: int) -> bool:
+    """Remove a block (caller commits); whether there was one."""
+    block = db.session.get(Block, block_id)
+    if block is None:
+        return False
+    db.session.delete(block)
+    return True

@@ -1,0 +1,81 @@
+"""The writer's own comment: "Modifica" and "Elimina", without JavaScript.
+
+Each GET shows a page with a form; only the POST changes anything. Every answer
+is private to the browser: it depends on the owner token it holds.
+"""
+
+from __future__ import annotations
+
+from flask import abort, make_response, redirect, render_template, request, url_for
+
+from ..core.settings import current_settings
+from ..extensions import csrf, db
+from ..models import Comment, utcnow
+from ..web.errors import render_error
+from . import bp
+from .forms import DeleteCommentForm, EditCommentForm
+from .identity import owner_token, token_hash
+from .moderation import Refusal
+from .operations import edit_response, withdraw_response
+from .ownership import has_replies, refuse_change
+
+CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
+
+
+def _own_comment(comment_id: int) -> tuple[Comment | None, Refusal | None]:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not comment.post.is_published:
+        abort(404)
+    refusal = refuse_change(
+        comment,
+        token_hash(owner_token(request)),
+        utcnow(),
+        current_settings().edit_seconds,
+        replied=has_replies(comment),
+    )
+    return comment, refusal
+
+
+def _private(body, status: int = 200):
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _form_status(form) -> int:
+    if not form.is_submitted():
+        return 200
+    if form.csrf_token.errors:
+        form.csrf_token.errors = [CSRF_MESSAGE]
+    return 400 if form.csrf_token.errors else 422
+
+
+# The forms check their own CSRF token (FlaskForm), so that a stale token brings
+# the writer back to the form with their text instead of to an error page.
+@csrf.exempt
+@bp.route("/comment/<int(max=2147483647):comment_id>/edit", methods=["GET", "POST"])
+def edit(comment_id: int):
+    comment, refusal = _own_comment(comment_id)
+    if refusal is not None:
+        return _private(*render_error(refusal.status_code, refusal.message))
+    form = EditCommentForm(data={"comment": comment.content})
+    if form.validate_on_submit():
+        edit_response(comment, form.comment.data, current_settings(), utcnow())
+        return redirect(url_for("comments.permalink", comment_id=comment.id))
+    page = render_template("comments/edit.html", comment=comment, form=form)
+    return _private(page, _form_status(form))
+
+
+@csrf.exempt
+@bp.route("/comment/<int(max=2147483647):comment_id>/delete", methods=["GET", "POST"])
+def delete(comment_id: int):
+    comment, refusal = _own_comment(comment_id)
+    if refusal is not None:
+        return _private(*render_error(refusal.status_code, refusal.message))
+    form = DeleteCommentForm()
+    if form.validate_on_submit():
+        slug = comment.post.slug
+        withdraw_response(comment)
+        return redirect(url_for("posts.detail", slug=slug, _anchor="comments"))
+    page = render_template("comments/delete.html", comment=comment, form=form)
+    return _private(page, _form_status(form))

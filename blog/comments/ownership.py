@@ -1,0 +1,64 @@
+"""The writer's own comment: edited or deleted from the browser that wrote it,
+within ``COMMENT_EDIT_SECONDS`` of posting and while nobody has replied.
+
+The rule is a plain function of plain values; the page (which links to show)
+and the views (what a POST may do) ask the same one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+
+from ..extensions import db
+from ..models import Comment
+from .moderation import Refusal
+
+EXPIRED_MESSAGE = "Il tempo per modificare o eliminare questo commento è scaduto."
+DISABLED_MESSAGE = "Su questo blog i commenti non si possono modificare né eliminare."
+NOT_OWNER_MESSAGE = (
+    "Puoi modificare o eliminare un commento solo dal browser con cui l'hai scritto."
+)
+REPLIED_MESSAGE = (
+    "Non puoi più modificare o eliminare questo commento: qualcuno ha già risposto."
+)
+GONE_MESSAGE = "Questo commento non esiste più."
+# Statuses a writer can still change: a comment in the trash is gone for them.
+CHANGEABLE_STATUSES = ("approved", "pending", "spam")
+
+
+def refuse_change(
+    comment: Comment,
+    owner_hash: str,
+    now: datetime,
+    edit_seconds: int,
+    replied: bool,
+) -> Refusal | None:
+    """Why this browser may not edit or delete ``comment`` now, or None."""
+    if comment.type != "comment" or comment.status not in CHANGEABLE_STATUSES:
+        return Refusal(404, GONE_MESSAGE)
+    # An empty hash is no proof: imported comments carry none.
+    if not owner_hash or comment.owner_token_hash != owner_hash:
+        return Refusal(403, NOT_OWNER_MESSAGE)
+    if edit_seconds <= 0:
+        return Refusal(403, DISABLED_MESSAGE)
+    if now - comment.created_at >= timedelta(seconds=edit_seconds):
+        return Refusal(403, EXPIRED_MESSAGE)
+    if replied:
+        return Refusal(403, REPLIED_MESSAGE)
+    return None
+
+
+def has_replies(comment: Comment) -> bool:
+    """Whether anybody answered ``comment`` (replies in spam or trash do not count)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    Comment.parent_id == comment.id,
+                    Comment.status.in_(("approved", "pending")),
+                )
+            )
+        )
+    )

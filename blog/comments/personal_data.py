@@ -1,0 +1,98 @@
+"""What the comments keep about a person, found by email: exported or erased.
+
+One of the privacy requests' "personal data sources" (``blog.privacy``): the
+comments and replies written with an address, with everything stored about
+them; erasing keeps the conversation readable (the text stays, anonymised, or
+gives way to a notice) so nobody else's reply loses its place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from ..core.urls import post_url
+from ..extensions import db
+from ..models import Comment
+
+ANONYMOUS = "Anonimo"
+REMOVED_TEXT = "Commento rimosso su richiesta di chi l'aveva scritto."
+
+
+def _written_with(email: str):
+    # Addresses are stored as typed; the request may be in any case.
+    return func.lower(Comment.author_email) == email.strip().lower()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def export_comments(email: str) -> list[dict]:
+    """Every comment and reply written with ``email``, with all that is stored."""
+    comments = db.session.scalars(
+        select(Comment)
+        .where(_written_with(email))
+        .options(joinedload(Comment.post))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return [
+        {
+            "id": comment.id,
+            "type": comment.type,
+            "post": comment.post.title,
+            "post_url": post_url(comment.post),
+            "in_reply_to": comment.parent_id,
+            "date": _iso(comment.created_at),
+            "edited": _iso(comment.edited_at),
+            "status": comment.status,
+            "text": comment.content,
+            "name": comment.author_name,
+            "email": comment.author_email,
+            "website": comment.author_url,
+            "ip": comment.author_ip,
+            "user_agent": comment.user_agent,
+        }
+        for comment in comments
+    ]
+
+
+def erase_comments(email: str, delete_texts: bool) -> int:
+    """Anonymise every comment written with ``email`` (the caller commits): the
+    name becomes "Anonimo", the rest of the sender's data is cleared, and with
+    ``delete_texts`` the text gives way to a notice. How many comments."""
+    values = {
+        "author_name": ANONYMOUS,
+        "author_email": "",
+        "author_url": "",
+        "author_ip": "",
+        "user_agent": "",
+        # The hash ties the comment to a browser: a trace of the person too.
+        "owner_token_hash": "",
+    }
+    if delete_texts:
+        values.update(content=REMOVED_TEXT, content_html=f"<p>{REMOVED_TEXT}</p>")
+    result = db.session.execute(
+        update(Comment).where(_written_with(email)).values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
+def purge_addresses(now: datetime, days: int) -> int:
+    """Clear the IP address and browser of comments older than ``days`` (0 keeps
+    them), the caller commits; how many comments were cleared."""
+    if days <= 0:
+        return 0
+    result = db.session.execute(
+        update(Comment)
+        .where(
+            Comment.created_at < now - timedelta(days=days),
+            or_(Comment.author_ip != "", Comment.user_agent != ""),
+        )
+        .values(author_ip="", user_agent=""),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount

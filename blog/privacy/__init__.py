@@ -1,0 +1,12 @@
+"""Privacy requests and retention: export or erase what the blog keeps about an
+email address, and forget commenters' addresses after a while (#14)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register ``personal-data`` and ``purge-ips``."""
+    from . import cli
+
+    app.cli.add_command(cli.personal_data_group)
+    app.cli.add_command(cli.purge_ips_command)

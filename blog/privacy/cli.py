@@ -1,0 +1,57 @@
+"""``flask --app blog personal-data export|erase EMAIL`` and ``purge-ips``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..core.settings import current_settings
+from ..models import utcnow
+from .requests import erase_personal_data, export_personal_data
+from .retention import purge_ips
+
+WHO = "riga di comando"
+
+
+@click.group("personal-data")
+def personal_data_group() -> None:
+    """Export or erase what the blog keeps about an email address."""
+
+
+@personal_data_group.command("export")
+@click.argument("email")
+@with_appcontext
+def export_command(email: str) -> None:
+    """Print everything stored about EMAIL as JSON."""
+    data = export_personal_data(email, WHO)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@personal_data_group.command("erase")
+@click.argument("email")
+@click.option(
+    "--delete-texts", is_flag=True, help="Remove the texts too (else anonymised)."
+)
+@with_appcontext
+def erase_command(email: str, delete_texts: bool) -> None:
+    """Anonymise what every personal data source keeps about EMAIL."""
+    counts = erase_personal_data(email, delete_texts, WHO)
+    for name, number in counts.items():
+        click.echo(f"{name}: {number}")
+
+
+@click.command("purge-ips")
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Older than this many days (default: COMMENT_IP_RETENTION_DAYS).",
+)
+@with_appcontext
+def purge_ips_command(days: int | None) -> None:
+    """Clear the IP address and browser of comments older than the retention."""
+    if days is None:
+        days = current_settings().ip_retention_days
+    click.echo(f"Commenti ripuliti: {purge_ips(utcnow(), days)}")

@@ -1,0 +1,299 @@
+"""The author's blocklist: email, domain, address, network (#14)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from helpers_admin import add_comment, csrf_from, soup
+from helpers_comments import newest_comment, send_comment, the_post
+from sqlalchemy import select
+
+from blog.comments.blocklist import blocked_sender
+from blog.comments.moderation import (
+    Candidate,
+    History,
+    block_keys,
+    blocked_reason,
+    decide,
+)
+from blog.comments.operations import NewResponse, add_response
+from blog.core.settings import ModerationSettings
+from blog.extensions import db
+from blog.models import Block
+
+# The flood rule would refuse the second comment from the same test address.
+pytestmark = pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_FLOOD_SECONDS=0)
+
+
+class TestKeys:
+    """Which values can name a sender: a handful, looked up in one query."""
+
+    def test_an_email_is_matched_whatever_its_case(self):
+        assert ("email", "lucia@example.org") in block_keys(
+            " Lucia@Example.ORG ", (), ""
+        )
+
+    def test_a_domain_covers_its_subdomains_but_not_its_suffix(self):
+        keys = block_keys("", ("https://www.blog.spam.example/pagina",), "")
+        assert {("domain", "blog.spam.example"), ("domain", "spam.example")} <= keys
+        assert ("domain", "example") not in keys
+
+    def test_a_deep_host_asks_only_a_handful_of_names(self):
+        keys = block_keys("", ("http://a.b.c.d.e.f.example.org/",), "")
+        assert len(keys) == 4
+        assert ("domain", "a.b.c.d.e.f.example.org") in keys
+        assert ("domain", "example.org") in keys
+
+    def test_an_ipv4_address_and_its_slash_24(self):
+        assert block_keys("", (), "203.0.113.77") == {
+            ("ip", "203.0.113.77"),
+            ("network", "203.0.113.0/24"),
+        }
+
+    def test_an_ipv6_address_and_its_slash_64(self):
+        assert block_keys("", (), "2001:DB8::1:2") == {
+            ("ip", "2001:db8::1:2"),
+            ("network", "2001:db8::/64"),
+        }
+
+    def test_no_value_no_key(self):
+        assert block_keys("", ("", None, "non un url"), "non un ip") == set()
+
+    def test_the_reason_names_the_matching_block(self):
+        keys = block_keys("lucia@example.org", (), "")
+        reason = blocked_reason(keys, [("email", "lucia@example.org")])
+        assert reason == "indirizzo bloccato (email lucia@example.org)"
+        assert blocked_reason(keys, [("domain", "lucia@example.org")]) == ""
+
+    def test_a_blocked_sender_goes_to_spam_before_any_other_rule(self):
+        decision = decide(
+            Candidate(content="ciao"),
+            History(blocked="indirizzo bloccato (IP 192.0.2.1)"),
+            ModerationSettings(hold_all=False),
+        )
+        assert (decision.status, decision.reason) == (
+            "spam",
+            "indirizzo bloccato (IP 192.0.2.1)",
+        )
+
+    def test_the_author_is_never_blocked(self):
+        decision = decide(
+            Candidate(content="ciao", by_author=True),
+            History(blocked="indirizzo bloccato (IP 192.0.2.1)"),
+            ModerationSettings(),
+        )
+        assert decision.status == "approved"
+
+
+_NUMBERS = itertools.count()
+
+
+def block(app, kind: str, value: str, reason: str = "") -> None:
+    with app.app_context():
+        db.session.add(Block(kind=kind, value=value, reason=reason))
+        db.session.commit()
+
+
+def sent_status(app, client, **fields) -> tuple[str, str]:
+    """Send a comment (a new text each time, never a duplicate); its outcome."""
+    fields.setdefault("text", f"Commento {next(_NUMBERS)}")
+    assert send_comment(client, app, **fields).status_code == 302
+    with app.app_context():
+        comment = newest_comment()
+        return comment.status, comment.moderation_reason
+
+
+class TestEachKind:
+    def test_a_blocked_email(self, app, client):
+        block(app, "email", "lucia@example.org")
+        status, reason = sent_status(app, client, email="LUCIA@example.org")
+        assert (status, reason) == (
+            "spam",
+            "indirizzo bloccato (email lucia@example.org)",
+        )
+        other = app.test_client()
+        assert sent_status(app, other, email="marco@example.org")[0] == ("approved")
+
+    def test_a_blocked_domain(self, app, client):
+        block(app, "domain", "spam.example")
+        status, reason = sent_status(app, client, url="https://shop.spam.example/x")
+        assert status == "spam" and reason.startswith("indirizzo bloccato (dominio")
+        other = app.test_client()
+        assert sent_status(
+            app, other, url="https://notspam.example/", email="m@example.org"
+        )[0] == ("approved")
+
+    def test_a_blocked_address(self, app, client):
+        block(app, "ip", "127.0.0.1")
+        assert sent_status(app, client) == ("spam", "indirizzo bloccato (IP 127.0.0.1)")
+        neighbour = app.test_client()
+        neighbour.environ_base["REMOTE_ADDR"] = "127.0.0.9"
+        assert sent_status(app, neighbour, email="m@example.org")[0] == ("approved")
+
+    def test_a_blocked_network(self, app, client):
+        block(app, "network", "127.0.0.0/24")
+        neighbour = app.test_client()
+        neighbour.environ_base["REMOTE_ADDR"] = "127.0.0.9"
+        assert sent_status(app, neighbour)[0] == "spam"
+        outside = app.test_client()
+        outside.environ_base["REMOTE_ADDR"] = "127.0.1.9"
+        assert sent_status(app, outside, email="m@example.org")[0] == ("approved")
+
+    @pytest.mark.parametrize("kind", ["webmention", "pingback"])
+    def test_pings_from_a_blocked_domain(self, app, kind):
+        block(app, "domain", "spam.example")
+        with app.app_context():
+            ping = add_response(
+                the_post(),
+                NewResponse(
+                    content="[...] un estratto [...]",
+                    type=kind,
+                    source_url="https://www.spam.example/articolo",
+                    author_url="https://www.spam.example/articolo",
+                    author_name="Spam",
+                ),
+                ModerationSettings(hold_all=False),
+            )
+            assert (ping.status, ping.moderation_reason) == (
+                "spam",
+                "indirizzo bloccato (dominio spam.example)",
+            )
+
+    def test_the_form_asks_within_the_sender_history_statement(
+        self, app, client, count_queries
+    ):
+        with app.app_context():
+            db.session.add_all(
+                Block(kind="email", value=f"spam{n}@example.org") for n in range(300)
+            )
+            db.session.commit()
+        block(app, "email", "lucia@example.org")
+        with count_queries() as counter:
+            assert send_comment(client, app).status_code == 302
+        reads = [s for s in counter.statements if re.search(r"\bFROM block\b", s)]
+        assert len(reads) == 1 and re.search(r"\bFROM comment\b", reads[0])
+        with app.app_context():
+            assert newest_comment().status == "spam"
+
+    def test_the_look_up_is_one_query_however_many_blocks(self, app, count_queries):
+        with app.app_context():
+            db.session.add_all(
+                Block(kind="email", value=f"spam{n}@example.org") for n in range(300)
+            )
+            db.session.commit()
+            with count_queries() as counter:
+                reason = blocked_sender(
+                    "spam7@example.org", ("https://x.example/",), "192.0.2.1"
+                )
+        assert reason == "indirizzo bloccato (email spam7@example.org)"
+        assert counter.count == 1
+
+
+class TestAdmin:
+    def queue_block(self, app, client, comment_id: int, kind: str, reason: str = ""):
+        token = csrf_from(client, "/admin/comments")
+        return client.post(
+            f"/admin/comments/{comment_id}/block",
+            data={"kind": kind, "reason": reason, "csrf_token": token, "next": ""},
+        )
+
+    def test_a_queue_row_offers_each_kind_it_can(self, app, author_client):
+        comment_id = add_comment(
+            app,
+            author_email="Spam@Example.org",
+            author_url="https://www.spam.example/",
+            author_ip="192.0.2.10",
+        )
+        row = soup(author_client.get("/admin/comments")).select_one(
+            f"#comment-{comment_id}"
+        )
+        choices = row.select(".block-form fieldset label")
+        labels = [label.get_text() for label in choices]
+        assert labels == [
+            "email: spam@example.org",
+            "dominio: spam.example",
+            "IP: 192.0.2.10",
+            "rete: 192.0.2.0/24",
+        ]
+
+    @pytest.mark.parametrize(
+        ("kind", "value"),
+        [
+            ("email", "spam@example.org"),
+            ("domain", "spam.example"),
+            ("ip", "192.0.2.10"),
+            ("network", "192.0.2.0/24"),
+        ],
+    )
+    def test_blocca_stores_the_value_from_the_response(
+        self, app, author_client, kind, value
+    ):
+        comment_id = add_comment(
+            app,
+            author_email="spam@example.org",
+            author_url="https://spam.example/",
+            author_ip="192.0.2.10",
+        )
+        response = self.queue_block(app, author_client, comment_id, kind, "insiste")
+        assert response.status_code == 302
+        with app.app_context():
+            stored = db.session.scalars(select(Block)).one()
+            assert (stored.kind, stored.value, stored.reason) == (
+                kind,
+                value,
+                "insiste",
+            )
+
+    def test_blocking_twice_keeps_one_block(self, app, author_client):
+        comment_id = add_comment(app)
+        self.queue_block(app, author_client, comment_id, "email")
+        self.queue_block(app, author_client, comment_id, "email")
+        with app.app_context():
+            assert len(db.session.scalars(select(Block)).all()) == 1
+
+    def test_an_unknown_kind_is_refused_in_italian(self, app, author_client):
+        comment_id = add_comment(app, author_url="")
+        response = self.queue_block(app, author_client, comment_id, "domain")
+        page = soup(author_client.get(response.headers["Location"]))
+        assert (
+            "non ha un dato da bloccare" in page.select_one(".notice-error").get_text()
+        )
+        with app.app_context():
+            assert db.session.scalars(select(Block)).all() == []
+
+    def test_the_reason_shows_in_the_queue(self, app, author_client):
+        block(app, "email", "lucia@example.org")
+        send_comment(app.test_client(), app)
+        page = soup(author_client.get("/admin/comments?view=spam"))
+        assert "indirizzo bloccato (email lucia@example.org)" in page.get_text()
+
+    def test_settings_list_the_blocks_and_lift_them(self, app, author_client):
+        block(app, "email", "lucia@example.org", "spam ripetuto")
+        page = soup(author_client.get("/admin/settings"))
+        row = page.select_one("#blocks tbody tr")
+        cells = [cell.get_text(strip=True) for cell in row.select("td")][:4]
+        assert cells[:2] == ["email", "lucia@example.org"] and cells[3] == (
+            "spam ripetuto"
+        )
+        assert row.select_one("time")
+        token = row.select_one("input[name=csrf_token]")["value"]
+        author_client.post(row.select_one("form")["action"], data={"csrf_token": token})
+        assert sent_status(app, app.test_client())[0] == "approved"
+        assert (
+            soup(author_client.get("/admin/settings")).select_one("#blocks tbody")
+            is None
+        )
+
+    def test_blocking_needs_the_author(self, app, client):
+        comment_id = add_comment(app)
+        token = csrf_from(client, "/admin/login")
+        response = client.post(
+            f"/admin/comments/{comment_id}/block",
+            data={"kind": "email", "csrf_token": token},
+        )
+        assert response.status_code == 302
+        assert "/admin/login" in response.headers["Location"]
+        with app.app_context():
+            assert db.session.scalars(select(Block)).all() == []

@@ -1,0 +1,320 @@
+"""A commenter edits or deletes their own comment: the browser that wrote it,
+within COMMENT_EDIT_SECONDS, while nobody has replied (#14)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpers_comments import (
+    POST_URL,
+    newest_comment,
+    send_comment,
+    soup,
+    stage_comment,
+    stored_comment,
+    the_post,
+)
+
+from blog.comments.ownership import (
+    EXPIRED_MESSAGE,
+    NOT_OWNER_MESSAGE,
+    REPLIED_MESSAGE,
+    refuse_change,
+)
+from blog.core.settings import content_version
+from blog.extensions import db
+from blog.models import Comment, utcnow
+
+pytestmark = pytest.mark.app_config(COMMENT_HOLD_ALL=False)
+
+
+def post_comment(app, client, text: str = "Bell'articolo, grazie.") -> int:
+    """Send a comment as a reader; its id (the client now holds the owner token)."""
+    assert send_comment(client, app, text).status_code == 302
+    with app.app_context():
+        return newest_comment().id
+
+
+def owner_links(client, comment_id: int) -> list[str]:
+    item = soup(client.get(POST_URL)).select_one(f"#comment-{comment_id}")
+    return [a.get_text() for a in item.select(".comment-owner-links a")]
+
+
+def form_fields(response) -> dict[str, str]:
+    form = soup(response).select_one("form.comment-edit-form, form.comment-delete-form")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[name]")}
+    for area in form.select("textarea[name]"):
+        fields[area["name"]] = area.get_text().lstrip("\n")
+    return fields
+
+
+def edit(client, comment_id: int, text: str):
+    url = f"/comment/{comment_id}/edit"
+    fields = form_fields(client.get(url))
+    fields["comment"] = text
+    return client.post(url, data=fields)
+
+
+def delete(client, comment_id: int):
+    url = f"/comment/{comment_id}/delete"
+    return client.post(url, data=form_fields(client.get(url)))
+
+
+def age(app, comment_id: int, seconds: float) -> None:
+    """Make the comment ``seconds`` old."""
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        comment.created_at = utcnow() - timedelta(seconds=seconds)
+        db.session.commit()
+
+
+class TestTheRule:
+    """``refuse_change`` decides for the page's links and the POSTs alike."""
+
+    NOW = utcnow()
+
+    def comment(self, seconds_old: float, **values) -> Comment:
+        values.setdefault("owner_token_hash", "h" * 64)
+        values.setdefault("status", "approved")
+        values.setdefault("type", "comment")
+        return Comment(
+            created_at=self.NOW - timedelta(seconds=seconds_old),
+            **values,
+        )
+
+    def test_inside_the_window_the_owner_may(self):
+        assert refuse_change(self.comment(899), "h" * 64, self.NOW, 900, False) is None
+
+    def test_the_window_closes_at_exactly_its_length(self):
+        refusal = refuse_change(self.comment(900), "h" * 64, self.NOW, 900, False)
+        assert (refusal.status_code, refusal.message) == (403, EXPIRED_MESSAGE)
+
+    def test_zero_seconds_turns_editing_off(self):
+        assert refuse_change(self.comment(0), "h" * 64, self.NOW, 0, False)
+
+    def test_another_browser_may_not(self):
+        refusal = refuse_change(self.comment(1), "x" * 64, self.NOW, 900, False)
+        assert refusal.message == NOT_OWNER_MESSAGE
+
+    def test_no_token_is_no_proof_even_against_a_comment_without_one(self):
+        comment = self.comment(1, owner_token_hash="")
+        assert refuse_change(comment, "", self.NOW, 900, False).status_code == 403
+
+    def test_a_replied_comment_is_kept(self):
+        refusal = refuse_change(self.comment(1), "h" * 64, self.NOW, 900, True)
+        assert refusal.message == REPLIED_MESSAGE
+
+    def test_a_trashed_comment_is_gone(self):
+        comment = self.comment(1, status="trash")
+        assert refuse_change(comment, "h" * 64, self.NOW, 900, False).status_code == 404
+
+    def test_pings_are_nobody_s_to_edit(self):
+        ping = self.comment(1, type="pingback")
+        assert refuse_change(ping, "h" * 64, self.NOW, 900, False).status_code == 404
+
+
+class TestLinks:
+    def test_the_writing_browser_sees_modifica_and_elimina(self, app, client):
+        comment_id = post_comment(app, client)
+        assert owner_links(client, comment_id) == ["Modifica", "Elimina"]
+
+    def test_the_links_lead_to_pages_that_change_nothing(self, app, client):
+        comment_id = post_comment(app, client)
+        with app.app_context():
+            version = content_version()
+        item = soup(client.get(POST_URL)).select_one(f"#comment-{comment_id}")
+        for link in item.select(".comment-owner-links a"):
+            page = client.get(link["href"])
+            assert page.status_code == 200
+            assert page.headers["Cache-Control"] == "private, no-store"
+        assert stored_comment(app, comment_id).status == "approved"
+        with app.app_context():
+            assert content_version() == version
+
+    def test_another_browser_sees_no_links(self, app, client):
+        comment_id = post_comment(app, client)
+        other = app.test_client()
+        assert owner_links(other, comment_id) == []
+
+    def test_no_links_once_the_window_has_passed(self, app, client):
+        comment_id = post_comment(app, client)
+        age(app, comment_id, 901)
+        assert owner_links(client, comment_id) == []
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_EDIT_SECONDS=0)
+    def test_no_links_when_editing_is_off(self, app, client):
+        comment_id = post_comment(app, client)
+        assert owner_links(client, comment_id) == []
+
+    def test_no_links_once_somebody_replied(self, app, client):
+        comment_id = post_comment(app, client)
+        with app.app_context():
+            parent = db.session.get(Comment, comment_id)
+            stage_comment(the_post(), parent=parent, author_name="Marco")
+            db.session.commit()
+        assert owner_links(client, comment_id) == []
+
+    def test_the_shared_cached_page_never_carries_the_links(self, app, client):
+        comment_id = post_comment(app, client)
+        anonymous = app.test_client()
+        before = anonymous.get(POST_URL)  # renders and fills the shared cache
+        assert owner_links(client, comment_id) == ["Modifica", "Elimina"]
+        after = anonymous.get(POST_URL)  # served from the cache
+        for page in (before, after):
+            assert f"/comment/{comment_id}/edit" not in page.get_data(as_text=True)
+        assert soup(after).select_one(f"#comment-{comment_id}") is not None
+
+
+class TestEditing:
+    def test_the_new_text_is_shown_marked_modificato(self, app, client):
+        comment_id = post_comment(app, client)
+        response = edit(client, comment_id, "Testo *corretto*.")
+        assert response.status_code == 302
+        item = soup(app.test_client().get(POST_URL)).select_one(
+            f"#comment-{comment_id}"
+        )
+        assert "Testo *corretto*." in item.select_one(".comment-content").get_text()
+        assert item.select_one(".comment-edited").get_text() == "(modificato)"
+        assert stored_comment(app, comment_id).edited_at is not None
+
+    def test_the_edit_is_sanitised_like_a_new_comment(self, app, client):
+        comment_id = post_comment(app, client)
+        edit(client, comment_id, "ciao <script>alert(1)</script><b>sì</b>")
+        html = stored_comment(app, comment_id).content_html
+        assert "<script" not in html and "<b>sì</b>" in html
+
+    def test_an_edit_adding_links_goes_back_to_the_queue(self, app, client):
+        comment_id = post_comment(app, client)
+        links = " ".join(f"https://example.org/{n}" for n in range(3))
+        edit(client, comment_id, f"Guardate qui: {links}")
+        comment = stored_comment(app, comment_id)
+        assert comment.status == "pending"
+        assert (
+            comment.moderation_reason == "modificato da chi scrive: 3 link (limite 2)"
+        )
+        page = soup(app.test_client().get(POST_URL))
+        assert page.select_one(f"#comment-{comment_id}") is None
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_MODERATION_WORDS="casinò")
+    def test_an_edit_tripping_a_word_rule_goes_back_to_the_queue(self, app, client):
+        comment_id = post_comment(app, client)
+        edit(client, comment_id, "Vieni al casinò")
+        assert stored_comment(app, comment_id).status == "pending"
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_DISALLOWED_WORDS="viagra")
+    def test_an_edit_with_a_disallowed_word_goes_to_spam(self, app, client):
+        comment_id = post_comment(app, client)
+        edit(client, comment_id, "viagra economico")
+        assert stored_comment(app, comment_id).status == "spam"
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
+    def test_an_approved_comment_whose_edit_trips_no_rule_stays(self, app, client):
+        comment_id = post_comment(app, client)
+        with app.app_context():
+            db.session.get(Comment, comment_id).status = "approved"
+            db.session.commit()
+        edit(client, comment_id, "Solo un refuso corretto.")
+        assert stored_comment(app, comment_id).status == "approved"
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
+    def test_a_held_comment_stays_held_after_an_edit(self, app, client):
+        comment_id = post_comment(app, client)
+        edit(client, comment_id, "Un'altra versione.")
+        assert stored_comment(app, comment_id).status == "pending"
+
+    def test_an_empty_text_comes_back_with_a_message(self, app, client):
+        comment_id = post_comment(app, client)
+        response = edit(client, comment_id, "   ")
+        assert response.status_code == 422
+        assert "Scrivi il testo del commento." in soup(response).get_text()
+        assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
+
+    def test_a_stale_form_keeps_the_typed_text(self, app, client):
+        comment_id = post_comment(app, client)
+        response = client.post(
+            f"/comment/{comment_id}/edit",
+            data={"csrf_token": "scaduto", "comment": "Il mio testo nuovo"},
+        )
+        assert response.status_code == 400
+        page = soup(response)
+        assert page.select_one("textarea[name=comment]").get_text().strip() == (
+            "Il mio testo nuovo"
+        )
+        assert page.select_one(".form-error")
+
+
+class TestForgedRequests:
+    def test_another_browser_gets_403_in_italian(self, app, client):
+        comment_id = post_comment(app, client)
+        other = app.test_client()
+        response = other.post(f"/comment/{comment_id}/edit", data={"comment": "rubato"})
+        assert response.status_code == 403
+        assert NOT_OWNER_MESSAGE in soup(response).get_text()
+        assert other.post(f"/comment/{comment_id}/delete").status_code == 403
+        assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
+        assert stored_comment(app, comment_id).status == "approved"
+
+    def test_after_the_window_the_owner_gets_403(self, app, client):
+        comment_id = post_comment(app, client)
+        edit_page = form_fields(client.get(f"/comment/{comment_id}/edit"))
+        age(app, comment_id, 900)
+        response = client.post(
+            f"/comment/{comment_id}/edit", data={**edit_page, "comment": "tardi"}
+        )
+        assert response.status_code == 403
+        assert EXPIRED_MESSAGE in soup(response).get_text()
+        assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
+
+    def test_just_inside_the_window_the_owner_may_still_edit(self, app, client):
+        comment_id = post_comment(app, client)
+        age(app, comment_id, 880)
+        assert edit(client, comment_id, "in tempo").status_code == 302
+        assert stored_comment(app, comment_id).content == "in tempo"
+
+    def test_a_replied_comment_refuses_with_403(self, app, client):
+        comment_id = post_comment(app, client)
+        fields = form_fields(client.get(f"/comment/{comment_id}/delete"))
+        with app.app_context():
+            parent = db.session.get(Comment, comment_id)
+            stage_comment(the_post(), parent=parent, author_name="Marco")
+            db.session.commit()
+        response = client.post(f"/comment/{comment_id}/delete", data=fields)
+        assert response.status_code == 403
+        assert REPLIED_MESSAGE in soup(response).get_text()
+        assert stored_comment(app, comment_id).status == "approved"
+
+
+class TestDeleting:
+    def test_delete_moves_it_to_the_trash_off_the_page_and_counts(self, app, client):
+        comment_id = post_comment(app, client)
+        anonymous = app.test_client()
+        heading = soup(anonymous.get(POST_URL)).select_one("#comments h2").get_text()
+        response = delete(client, comment_id)
+        assert response.status_code == 302
+        page = soup(anonymous.get(POST_URL))
+        assert page.select_one(f"#comment-{comment_id}") is None
+        assert page.select_one("#comments h2").get_text() != heading
+        assert soup(client.get(POST_URL)).select_one(f"#comment-{comment_id}") is None
+        comment = stored_comment(app, comment_id)
+        assert (comment.status, comment.status_before) == ("trash", "approved")
+
+    def test_the_author_can_restore_it(self, app, client, author_client):
+        comment_id = post_comment(app, client)
+        delete(client, comment_id)
+        token = soup(author_client.get("/admin/comments?view=trash")).select_one(
+            "input[name=csrf_token]"
+        )["value"]
+        author_client.post(
+            f"/admin/comments/{comment_id}/action",
+            data={"action": "restore", "csrf_token": token},
+        )
+        assert stored_comment(app, comment_id).status == "approved"
+        assert soup(app.test_client().get(POST_URL)).select_one(
+            f"#comment-{comment_id}"
+        )
+
+    def test_a_deleted_comment_cannot_be_edited_any_more(self, app, client):
+        comment_id = post_comment(app, client)
+        delete(client, comment_id)
+        assert client.get(f"/comment/{comment_id}/edit").status_code == 404

@@ -1,0 +1,245 @@
+"""Privacy requests: export and erase by email, from the admin and the CLI (#14)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import pytest
+from helpers_admin import add_comment, csrf_from, page_version, soup
+from helpers_comments import POST_URL, stored_comment
+
+from blog.comments.personal_data import ANONYMOUS, REMOVED_TEXT
+from blog.extensions import db
+from blog.models import Comment
+from blog.privacy.requests import (
+    PersonalDataSource,
+    erase_personal_data,
+    export_personal_data,
+)
+
+EMAIL = "lucia@example.org"
+
+
+@pytest.fixture
+def lucia(app) -> dict[str, int]:
+    """Lucia's approved comment, her reply to it, and Marco's comment."""
+    first = add_comment(
+        app,
+        status="approved",
+        author_name="Lucia Verdi",
+        author_email="Lucia@Example.org",
+        author_url="https://lucia.example/",
+        author_ip="192.0.2.10",
+        user_agent="Firefox/120",
+        content="Il mio primo commento",
+        content_html="<p>Il mio primo commento</p>",
+        created_at=datetime(2026, 11, 1, 10, 0),
+    )
+    reply = add_comment(
+        app,
+        status="pending",
+        author_name="Lucia Verdi",
+        author_email=EMAIL,
+        author_ip="192.0.2.11",
+        user_agent="Firefox/121",
+        content="Una risposta",
+        content_html="<p>Una risposta</p>",
+        parent_id=first,
+        depth=2,
+        thread_id=first,
+        created_at=datetime(2026, 11, 2, 10, 0),
+    )
+    other = add_comment(
+        app,
+        status="approved",
+        author_name="Marco",
+        author_email="marco@example.org",
+        author_ip="192.0.2.99",
+        content="Anch'io",
+        content_html="<p>Anch'io</p>",
+    )
+    return {"first": first, "reply": reply, "other": other}
+
+
+class TestExport:
+    def test_everything_stored_about_the_address(self, app, lucia):
+        with app.test_request_context():
+            data = export_personal_data("LUCIA@example.org", "riccardo")
+        assert data["email"] == "LUCIA@example.org"
+        first, reply = data["comments"]
+        assert first == {
+            "id": lucia["first"],
+            "type": "comment",
+            "post": "Chi è e chi NON è il Community Manager?!",
+            "post_url": f"http://127.0.0.1:5000{POST_URL}",
+            "in_reply_to": None,
+            "date": "2026-11-01T10:00:00Z",
+            "edited": None,
+            "status": "approved",
+            "text": "Il mio primo commento",
+            "name": "Lucia Verdi",
+            "email": "Lucia@Example.org",
+            "website": "https://lucia.example/",
+            "ip": "192.0.2.10",
+            "user_agent": "Firefox/120",
+        }
+        assert (reply["in_reply_to"], reply["status"], reply["ip"]) == (
+            lucia["first"],
+            "pending",
+            "192.0.2.11",
+        )
+
+    def test_the_admin_downloads_it_as_json(self, app, author_client, lucia):
+        token = csrf_from(author_client, "/admin/privacy")
+        response = author_client.post(
+            "/admin/privacy/export",
+            data={"export-email": EMAIL, "export-csrf_token": token},
+        )
+        assert response.status_code == 200
+        assert response.mimetype == "application/json"
+        assert response.headers["Content-Disposition"] == (
+            'attachment; filename="dati-personali-lucia_example.org.json"'
+        )
+        texts = [c["text"] for c in json.loads(response.data)["comments"]]
+        assert texts == ["Il mio primo commento", "Una risposta"]
+
+    def test_a_bad_address_comes_back_with_a_message(self, app, author_client):
+        token = csrf_from(author_client, "/admin/privacy")
+        response = author_client.post(
+            "/admin/privacy/export",
+            data={"export-email": "non-una-email", "export-csrf_token": token},
+        )
+        assert response.status_code == 400
+        page = soup(response)
+        assert page.select_one("#export-email")["value"] == "non-una-email"
+        assert "Inserisci un indirizzo email valido." in page.get_text()
+
+    def test_the_cli_prints_the_same_json(self, app, runner, lucia):
+        result = runner.invoke(args=["personal-data", "export", EMAIL])
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.output)["comments"]) == 2
+
+    def test_only_the_author_may_ask(self, app, client, lucia):
+        response = client.get("/admin/privacy")
+        assert response.status_code == 302
+        assert "/admin/login" in response.headers["Location"]
+
+
+class TestErase:
+    def test_the_sender_is_anonymised_the_texts_stay(self, app, lucia):
+        version = page_version(app)
+        with app.app_context():
+            assert erase_personal_data(EMAIL, False, "riccardo") == {"comments": 2}
+        assert page_version(app) != version
+        for key in ("first", "reply"):
+            comment = stored_comment(app, lucia[key])
+            assert (comment.author_name, comment.author_email) == (ANONYMOUS, "")
+            assert (comment.author_url, comment.author_ip, comment.user_agent) == (
+                "",
+                "",
+                "",
+            )
+        assert stored_comment(app, lucia["first"]).content == "Il mio primo commento"
+        assert stored_comment(app, lucia["other"]).author_name == "Marco"
+        assert stored_comment(app, lucia["other"]).author_ip == "192.0.2.99"
+
+    def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):
+        client.get(POST_URL)  # a cached copy from before must not survive
+        with app.app_context():
+            erase_personal_data(EMAIL, False, "riccardo")
+        for url in (POST_URL, f"{POST_URL}feed/", "/comments/feed/"):
+            text = client.get(url).get_data(as_text=True)
+            assert "Lucia Verdi" not in text and "lucia.example" not in text, url
+            assert ANONYMOUS in text, url
+            assert "Il mio primo commento" in text, url
+
+    def test_the_texts_can_go_too(self, app, client, lucia):
+        with app.app_context():
+            erase_personal_data(EMAIL, True, "riccardo")
+        assert stored_comment(app, lucia["first"]).content == REMOVED_TEXT
+        for url in (POST_URL, "/comments/feed/"):
+            text = client.get(url).get_data(as_text=True)
+            assert "Il mio primo commento" not in text, url
+        # The thread keeps its shape: Marco's comment is still there.
+        assert stored_comment(app, lucia["reply"]).parent_id == lucia["first"]
+
+    def test_the_admin_form_needs_a_confirmation(self, app, author_client, lucia):
+        token = csrf_from(author_client, "/admin/privacy")
+        response = author_client.post(
+            "/admin/privacy/erase",
+            data={"erase-email": EMAIL, "erase-csrf_token": token},
+        )
+        assert response.status_code == 400
+        page = soup(response)
+        assert "Conferma la cancellazione." in page.get_text()
+        assert page.select_one("#erase-email")["value"] == EMAIL
+        assert stored_comment(app, lucia["first"]).author_name == "Lucia Verdi"
+
+    def test_the_admin_erases(self, app, author_client, lucia):
+        token = csrf_from(author_client, "/admin/privacy")
+        response = author_client.post(
+            "/admin/privacy/erase",
+            data={
+                "erase-email": EMAIL,
+                "erase-confirm": "y",
+                "erase-delete_texts": "y",
+                "erase-csrf_token": token,
+            },
+        )
+        assert response.status_code == 302
+        notice = soup(author_client.get(response.headers["Location"])).select_one(
+            ".notice"
+        )
+        assert notice.get_text() == f"Dati di {EMAIL} cancellati: 2 record."
+        assert stored_comment(app, lucia["reply"]).content == REMOVED_TEXT
+
+    def test_the_cli_erases_with_or_without_the_texts(self, app, runner, lucia):
+        result = runner.invoke(args=["personal-data", "erase", EMAIL])
+        assert result.exit_code == 0, result.output
+        assert result.output == "comments: 2\n"
+        assert stored_comment(app, lucia["first"]).content == "Il mio primo commento"
+        add_comment(app, author_email=EMAIL, content="ancora")
+        runner.invoke(args=["personal-data", "erase", EMAIL, "--delete-texts"])
+        with app.app_context():
+            texts = db.session.scalars(
+                db.select(Comment.content).where(Comment.author_name == ANONYMOUS)
+            ).all()
+        # The first erase already removed the address from the first two.
+        assert sorted(texts) == sorted(
+            ["Il mio primo commento", "Una risposta", REMOVED_TEXT]
+        )
+
+
+class TestLogAndSources:
+    def test_both_requests_are_logged_without_the_data(self, app, lucia, caplog):
+        caplog.set_level(logging.INFO, logger="blog.privacy")
+        with app.test_request_context():
+            export_personal_data(EMAIL, "riccardo")
+            erase_personal_data(EMAIL, True, "riccardo")
+        exported, erased = (r.getMessage() for r in caplog.records)
+        assert exported.startswith(
+            f"Richiesta sui dati personali: esportazione di {EMAIL}"
+        )
+        assert "da riccardo" in exported and exported.endswith(", 2 record")
+        assert "cancellazione (testi eliminati)" in erased
+        for message in (exported, erased):
+            for secret in ("Lucia Verdi", "192.0.2.10", "primo commento", "Firefox"):
+                assert secret not in message
+
+    def test_every_source_is_asked(self, app, lucia):
+        asked = []
+        extra = PersonalDataSource(
+            "subscriptions",
+            lambda email: [{"post": "x", "email": email}],
+            lambda email, texts: asked.append((email, texts)) or 1,
+        )
+        with app.test_request_context():
+            from blog.privacy.requests import SOURCES
+
+            data = export_personal_data(EMAIL, "cli", sources=(*SOURCES, extra))
+            counts = erase_personal_data(EMAIL, False, "cli", sources=(*SOURCES, extra))
+        assert data["subscriptions"] == [{"post": "x", "email": EMAIL}]
+        assert counts == {"comments": 2, "subscriptions": 1}
+        assert asked == [(EMAIL, False)]

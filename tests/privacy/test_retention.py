@@ -1,0 +1,87 @@
+"""Commenters' IP addresses and browsers are cleared after a while (#14)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpers_admin import add_comment
+from helpers_comments import send_comment
+
+from blog.extensions import db
+from blog.models import Comment, utcnow
+from blog.privacy.retention import purge_ips
+
+NOW = utcnow()
+
+
+def aged(app, days: float, **values) -> int:
+    return add_comment(
+        app,
+        author_ip="192.0.2.10",
+        user_agent="Firefox/120",
+        created_at=NOW - timedelta(days=days),
+        **values,
+    )
+
+
+def sender_traces(app, comment_id: int) -> tuple[str, str]:
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        return comment.author_ip, comment.user_agent
+
+
+def test_older_than_the_retention_are_cleared_newer_kept(app):
+    old, recent = aged(app, 60.01), aged(app, 59.99)
+    with app.app_context():
+        assert purge_ips(NOW, 60) == 1
+        assert purge_ips(NOW, 60) == 0  # nothing left to clear
+    assert sender_traces(app, old) == ("", "")
+    assert sender_traces(app, recent) == ("192.0.2.10", "Firefox/120")
+
+
+def test_zero_days_keeps_them(app):
+    old = aged(app, 3650)
+    with app.app_context():
+        assert purge_ips(NOW, 0) == 0
+    assert sender_traces(app, old) == ("192.0.2.10", "Firefox/120")
+
+
+def test_the_rest_of_the_comment_stays(app):
+    old = aged(app, 90, author_name="Lucia", content="Testo")
+    with app.app_context():
+        purge_ips(NOW, 60)
+        comment = db.session.get(Comment, old)
+        assert (comment.author_name, comment.content) == ("Lucia", "Testo")
+
+
+@pytest.mark.app_config(COMMENT_IP_RETENTION_DAYS=30)
+def test_the_cli_uses_the_setting_or_days(app, runner):
+    month_and_a_half, week = aged(app, 45), aged(app, 7)
+    result = runner.invoke(args=["purge-ips"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Commenti ripuliti: 1\n"
+    assert sender_traces(app, month_and_a_half) == ("", "")
+    assert runner.invoke(args=["purge-ips", "--days", "5"]).output == (
+        "Commenti ripuliti: 1\n"
+    )
+    assert sender_traces(app, week) == ("", "")
+
+
+def test_the_flood_and_duplicate_rules_keep_working(app, client):
+    # A reader's earlier comment, long ago: its address is gone.
+    aged(app, 90, author_name="Lucia", author_email="lucia@example.org")
+    with app.app_context():
+        purge_ips(NOW, 60)
+    assert send_comment(client, app, "Primo").status_code == 302
+    # The flood rule sees the fresh comment's address and email.
+    other = app.test_client()
+    refused = send_comment(other, app, "Secondo", email="altro@example.org")
+    assert refused.status_code == 429
+    with app.app_context():
+        db.session.execute(
+            db.update(Comment).values(created_at=NOW - timedelta(days=1))
+        )
+        db.session.commit()
+        purge_ips(NOW, 60)
+    assert send_comment(client, app, "Primo").status_code == 409  # duplicate
