@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import accounts, cli, database, mentions, pagecache
+    from . import accounts, cli, database, mail, mentions, pagecache
     from .comments import notices
     from .extensions import csrf, limiter, migrate
     from .web import errors, security, templating
@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     templating.init_app(app)
     pagecache.init_app(app)
+    mail.init_app(app)
     notices.init_app(app)
     mentions.init_app(app)
     errors.init_app(app)

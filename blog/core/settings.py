@@ -71,8 +71,9 @@ class SettingSpec:
 APPROVAL = "Approvazione"
 THREADS = "Discussioni"
 SPAM = "Contro lo spam"
+MAIL = "Email"
 # The settings page shows the groups in this order.
-GROUPS = (APPROVAL, THREADS, SPAM)
+GROUPS = (APPROVAL, THREADS, SPAM, MAIL)
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
@@ -207,6 +208,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
             ("none", "Nessun avatar"),
         ),
     ),
+    SettingSpec(
+        "mail_approved",
+        "MAIL_APPROVED_COMMENTS",
+        "flag",
+        False,
+        "Avvisami via email anche di ogni commento approvato",
+        "Oltre all'avviso dei commenti da moderare: uno per ogni commento dei "
+        "lettori che diventa visibile a tutti.",
+        MAIL,
+    ),
 )
 SPECS = {spec.name: spec for spec in SETTINGS}
 # Setting key -> config key holding its default.
@@ -235,6 +246,7 @@ class ModerationSettings:
     flood_seconds: int = _DEFAULT["flood_seconds"]
     min_seconds: int = _DEFAULT["min_seconds"]
     avatars: str = _DEFAULT["avatars"]
+    mail_approved: bool = _DEFAULT["mail_approved"]
 
     def __post_init__(self) -> None:
         # A page holds at least one thread, whatever the config says: the
