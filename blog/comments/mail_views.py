@@ -7,7 +7,7 @@ itself: it carries no CSRF token, so the signed token in the URL is the proof.
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import Response, make_response, render_template, request
 
 from ..extensions import csrf, db
 from ..web.errors import render_error
@@ -33,6 +33,14 @@ def _refused(error: TokenError):
     return render_error(error.status, str(error))
 
 
+def _private(template: str, **context: object) -> Response:
+    # The pages name an address and their URL is its key: kept by no cache.
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.route("/email/conferma/<token>", methods=["GET", "POST"])
 @limit_posts(_limited)
 def confirm_address(token: str):
@@ -45,7 +53,7 @@ def confirm_address(token: str):
         confirm(email)
         db.session.commit()
         done = True
-    return render_template(
+    return _private(
         "comments/confirm.html",
         token=token,
         email=email,
@@ -74,7 +82,7 @@ def subscriptions(token: str):
         message = (
             "Iscrizione annullata." if ended == 1 else f"Iscrizioni annullate: {ended}."
         )
-    return render_template(
+    return _private(
         "comments/subscriptions.html",
         token=token,
         email=email,
@@ -98,7 +106,7 @@ def unsubscribe(token: str):
         end_subscriptions(email, post_id=post_id)
         db.session.commit()
         done = True
-    return render_template(
+    return _private(
         "comments/unsubscribe.html",
         token=token,
         done=done,

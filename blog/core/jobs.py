@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -81,8 +82,16 @@ def _forget(future: Future) -> None:
 
 
 def wait_idle(timeout: float = 30) -> bool:
-    """Wait for the submitted jobs of this process; False if some still run."""
-    with _lock:
-        running = set(_futures)
-    done, not_done = wait(running, timeout=timeout)
-    return not not_done
+    """Wait for the submitted jobs of this process, and for the jobs those
+    submit in turn (a mention held for moderation queues its mail); False if
+    some still run after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _lock:
+            running = {future for future in _futures if not future.done()}
+        if not running:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        wait(running, timeout=remaining)

@@ -239,7 +239,11 @@ def test_the_one_click_post_unsubscribes_without_cookies(app, client, mailbox):
 def test_the_unsubscribe_link_changes_nothing_on_get(app, client, mailbox):
     _, mail = notified(app, client, mailbox)
     url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
-    page = soup(client.get(url))
+    response = client.get(url)
+    # The URL is the address's key: no cache keeps the page, no Referer carries it.
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    page = soup(response)
     assert subscriptions(app) == 1
     press(client, page, "Annulla l'iscrizione")
     assert subscriptions(app) == 0
