@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import accounts, cli, database, mentions, pagecache, privacy
+    from . import accounts, cli, database, mail, mentions, pagecache, privacy
     from .comments import notices
     from .extensions import csrf, migrate
     from .web import errors, limits, security, templating
@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     templating.init_app(app)
     pagecache.init_app(app)
+    mail.init_app(app)
     notices.init_app(app)
     mentions.init_app(app)
     errors.init_app(app)

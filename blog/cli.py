@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from .extensions import db
+from .mail import send_due
 from .ops import commands as ops_commands
 from .ops.schema import upgrade_database
 from .seed.loader import load_seed
@@ -17,6 +18,7 @@ def init_app(app: Flask) -> None:
     """Register the blog's commands."""
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_command)
+    app.cli.add_command(send_mail_command)
     ops_commands.init_app(app)
     wxr_commands.init_app(app)
 
@@ -35,3 +37,10 @@ def seed_command() -> None:
     created = load_seed()
     db.session.commit()
     click.echo(f"Seed loaded: {created} new posts.")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the mail due in the outbox (from cron when the worker thread is off)."""
+    click.echo(f"Email inviate: {send_due()}.")

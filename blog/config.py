@@ -72,18 +72,21 @@ POST_LIMIT_PER_ADDRESS = "60 per minute"
 WRITE_SLOTS = None
 WRITE_SLOTS_DIR = None
 XMLRPC_MAX_BYTES = 64 * 1024
-# "thread": verify and send in a background thread of each worker process;
-# "off": leave the jobs queued for `flask process-mentions`. None: "thread",
-# or "off" under TESTING.
+# "thread": verify mentions and send mail in a background thread of each worker
+# process; "off": leave the jobs queued for `flask process-mentions` and
+# `flask send-mail`. None: "thread", or "off" under TESTING. MENTIONS_WORKER is
+# its older name, still read when BACKGROUND_WORKER is unset.
+BACKGROUND_WORKER = None
 MENTIONS_WORKER = None
 
 # Rendered post pages kept per worker process (blog/pagecache.py).
 PAGE_CACHE_SIZE = 256
 
-# Notifications of held responses (blog/comments/notices.py, sent by
-# blog/mail). Without MAIL_SERVER, or with no recipient, the message is written
-# to the log (at WARNING, so gunicorn's error log shows it): a fresh install
-# needs no mail server.
+# Mail (blog/mail): the author's notices of held responses, readers' confirmation
+# requests and notifications, all sent from the outbox table by the background
+# worker or `flask send-mail`. Without MAIL_SERVER, or with no recipient, each
+# message is written to the log (at WARNING, so gunicorn's error log shows it):
+# a fresh install needs no mail server.
 MAIL_SERVER = ""
 MAIL_PORT = 25
 MAIL_USERNAME = ""

@@ -222,3 +222,67 @@ class Block(db.Model):
 
     # Value first: a response's few candidate values are looked up in one query.
     __table_args__ = (UniqueConstraint("value", "kind", name="uq_block_value_kind"),)
+
+
+# --- Issue #13: the mail outbox, readers' subscriptions, single-use tokens ---
+
+
+class OutboxMessage(db.Model):
+    """A mail to send: a kind and the id it is about, rendered when it is sent."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Which registered renderer makes the message (blog.mail.outbox.register).
+    kind: Mapped[str] = mapped_column(String(30))
+    ref_id: Mapped[int | None] = mapped_column()
+    # Set for mail to a reader (confirmation, notification); '' for the author.
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    # When it may be tried (again); while "sending", when its claim runs out.
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+        Index("ix_mail_outbox_recipient", "recipient", "kind", "created_at"),
+        Index("ix_mail_outbox_ref", "kind", "ref_id"),
+    )
+
+
+class Subscription(db.Model):
+    """A reader's wish to be mailed about replies to a comment, or a whole post."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
+    # The reader's own comment: replies to it; None: every new comment of the post.
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship()
+
+
+class ConfirmedAddress(db.Model):
+    """An email address whose owner confirmed it wants our notifications."""
+
+    __tablename__ = "confirmed_address"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsedToken(db.Model):
+    """A single-use token already spent (its hash), refused a second time."""
+
+    __tablename__ = "used_token"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import pytest
 from helpers_admin import signed_in
+from helpers_mail import Mailbox, smtp_server
 from helpers_mentions import LocalSite, local_site
 from helpers_postgresql import PostgresServer, PostgresUnavailable
 from sqlalchemy import create_engine, event, text
@@ -231,3 +232,16 @@ def loopback_site() -> Iterator[LocalSite]:
     """A server on 127.0.0.1, forbidden to the blog: it must see no request."""
     with local_site("127.0.0.1") as server:
         yield server
+
+
+@pytest.fixture
+def mailbox(app) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 the app sends to; what it received."""
+    with smtp_server() as box:
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=box.port,
+            MAIL_FROM="blog@nowmedia.example",
+            MAIL_AUTHOR="moderazione@nowmedia.example",
+        )
+        yield box

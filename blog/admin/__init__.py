@@ -8,6 +8,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
 from . import (  # noqa: E402,F401  (routes and commands register on import)
     block_views,
     comment_views,
+    mail_views,
     post_views,
     privacy_views,
     settings_views,

@@ -75,6 +75,8 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
         row_actions=ROW_ACTIONS,
         types=TYPE_LABELS,
         reply_form_obj=forms.get("reply_form") or ReplyForm(formdata=None),
+        # The held notice's "Rispondi" button opens the reply form.
+        reply_open=request.args.get("rispondi") == "1",
         edit_form_obj=forms.get("edit_form"),
         block_choices=block_choices(comment),
     ), status

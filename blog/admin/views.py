@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Flask,
-    Response,
     flash,
     g,
     redirect,
@@ -22,7 +20,7 @@ from ..accounts.session import (
     sign_out,
 )
 from ..extensions import db
-from ..web.limits import BUSY_MESSAGE, RefusedPost, limit_posts, limited_page
+from ..web.limits import limit_posts, small_refusal
 from . import bp
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
@@ -49,13 +47,8 @@ def no_store(response):
     return response
 
 
-def _sign_ins_refused(app: Flask, refused: RefusedPost) -> Response:
-    message = BUSY_MESSAGE if refused.busy else "Troppi tentativi, riprova più tardi."
-    return limited_page(message, refused.status)
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limit_posts(_sign_ins_refused)
+@limit_posts(small_refusal("Troppi tentativi, riprova più tardi."))
 def login():
     default = url_for("admin.dashboard")
     if current_author() is not None:

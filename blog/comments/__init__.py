@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("comments", __name__)
 
-from . import owner_views, views  # noqa: E402,F401  (routes register on import)
+from . import mail_views, owner_views, views  # noqa: E402,F401  (routes register on import)

@@ -13,6 +13,8 @@ from ..web.forms import ItalianForm
 NAME_MAX = 245
 EMAIL_MAX = 100
 URL_MAX = 200
+NOTIFY_REPLIES_LABEL = "Avvisami via email delle risposte al mio commento"
+NOTIFY_ALL_LABEL = "…di tutti i nuovi commenti a questo articolo"
 CONSENT_LABEL = (
     "Salva il mio nome, email e sito web in questo browser "
     "per la prossima volta che commento."
@@ -95,6 +97,8 @@ class CommentForm(ItalianForm):
         "Commento", filters=[_text_without_controls], validators=[_comment_text]
     )
     consent = BooleanField(CONSENT_LABEL)
+    notify_replies = BooleanField(NOTIFY_REPLIES_LABEL)
+    notify_all = BooleanField(NOTIFY_ALL_LABEL)
     # A trap: hidden from people, irresistible to form-filling robots.
     website = StringField("Lascia vuoto questo campo")
     comment_parent = HiddenField(default="0")
@@ -104,8 +108,26 @@ class CommentForm(ItalianForm):
 
     def drop_identity(self) -> None:
         """The signed-in author has a name already: no name, email or website."""
-        for name in ("author", "email", "url", "consent"):
+        for name in (
+            "author",
+            "email",
+            "url",
+            "consent",
+            "notify_replies",
+            "notify_all",
+        ):
             delattr(self, name)
+
+    def notify(self) -> str:
+        """What the reader asked to be mailed about: "all", "replies" or ""."""
+        if getattr(self, "notify_all", None) is not None and self.notify_all.data:
+            return "all"
+        if (
+            getattr(self, "notify_replies", None) is not None
+            and self.notify_replies.data
+        ):
+            return "replies"
+        return ""
 
     def parent_id(self) -> int | None:
         """The id of the comment answered, None for a top-level comment."""

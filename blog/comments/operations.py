@@ -5,7 +5,8 @@ imported or seeded comment: the caller describes it as a ``NewResponse`` of
 plain values and ``add_response`` does the rest, as django-contrib-comments'
 moderator does for its comments. The commit is made here, so that the session
 listeners run the same way for every kind of response: ``blog.pagecache`` bumps
-the content version, ``notices`` mails the author about a held one.
+the content version, ``notices`` puts the author's notice of a held one, or the
+subscribers' news of a visible one, in the mail outbox.
 """
 
 from __future__ import annotations
@@ -133,9 +134,10 @@ def add_response(
         comment.status, comment.moderation_reason = decision.status, decision.reason
     place_in_thread(comment, new.parent)
     db.session.add(comment)
-    # Only bulk loaders (WordPress import, seed data) pass commit=False: a file
-    # goes in whole or not at all, so they commit once at the end, and flush
-    # here for the id their next replies hang from.
+    # Bulk loaders (WordPress import, seed data) pass commit=False, so a file
+    # goes in whole or not at all; so does the comment form, whose reader's
+    # subscription is stored in the same commit as the comment. They flush for
+    # the id that replies and subscriptions hang from.
     if commit:
         db.session.commit()
     else:

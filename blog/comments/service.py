@@ -27,6 +27,7 @@ from .moderation import (
     refuse_reply,
 )
 from .operations import NewResponse, add_response, candidate_of
+from .subscriptions import subscribe
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Submission:
     owner_token: str = ""
     honeypot: str = ""
     seconds_to_submit: float | None = None
+    # "replies", "all" or "": which mails the reader asked for (subscriptions).
+    notify: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,12 @@ def submit_comment(
     refusal = refuse(candidate_of(new), history, settings)
     if refusal:
         return Outcome(refusal=refusal)
-    return Outcome(comment=add_response(post, new, settings, history))
+    comment = add_response(post, new, settings, history, commit=False)
+    # Spam asks for nothing; the author needs no mail about the own blog.
+    if submission.notify and comment.status != "spam" and comment.author_id is None:
+        subscribe(comment, submission.notify, now)
+    db.session.commit()
+    return Outcome(comment=comment)
 
 
 def refuse_closed(

@@ -64,6 +64,7 @@ def submit(slug: str):
         owner_token=token,
         honeypot=form.website.data or "",
         seconds_to_submit=seconds_since_stamp(form.stamp.data, post.id, time.time()),
+        notify=form.notify(),
     )
     outcome = submit_comment(post, submission, current_settings())
     if outcome.refusal is not None:

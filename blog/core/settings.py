@@ -72,8 +72,9 @@ APPROVAL = "Approvazione"
 THREADS = "Discussioni"
 SPAM = "Contro lo spam"
 PRIVACY = "Dati dei commentatori"
+MAIL = "Email"
 # The settings page shows the groups in this order.
-GROUPS = (APPROVAL, THREADS, SPAM, PRIVACY)
+GROUPS = (APPROVAL, THREADS, SPAM, PRIVACY, MAIL)
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
@@ -230,6 +231,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
         low=0,
         high=36500,
     ),
+    SettingSpec(
+        "mail_approved",
+        "MAIL_APPROVED_COMMENTS",
+        "flag",
+        False,
+        "Avvisami via email anche di ogni commento approvato",
+        "Oltre all'avviso dei commenti da moderare: uno per ogni commento dei "
+        "lettori che diventa visibile a tutti.",
+        MAIL,
+    ),
 )
 SPECS = {spec.name: spec for spec in SETTINGS}
 # Setting key -> config key holding its default.
@@ -260,6 +271,7 @@ class ModerationSettings:
     avatars: str = _DEFAULT["avatars"]
     edit_seconds: int = _DEFAULT["edit_seconds"]
     ip_retention_days: int = _DEFAULT["ip_retention_days"]
+    mail_approved: bool = _DEFAULT["mail_approved"]
 
     def __post_init__(self) -> None:
         # A page holds at least one thread, whatever the config says: the

@@ -6,6 +6,7 @@ import click
 from sqlalchemy import select
 
 from ..extensions import db
+from ..mail import send_due
 from ..models import Post
 from . import bp, jobs
 from .send import outbound_pings, plan_pings, send_pending
@@ -29,6 +30,8 @@ def send_pings_command(slug: str) -> None:
 
 @bp.cli.command("process-mentions")
 def process_mentions_command() -> None:
-    """Verify queued webmentions and send pending pings, then exit."""
+    """Verify queued webmentions, send pending pings and due mail, then exit."""
     count = jobs.drain()
-    click.echo(f"Lavori eseguiti: {count}.")
+    # The periodic drain is also the outbox's: one cron line serves both.
+    sent = send_due()
+    click.echo(f"Lavori eseguiti: {count}. Email inviate: {sent}.")

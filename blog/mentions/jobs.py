@@ -1,21 +1,17 @@
-"""Background work for mentions: jobs are database rows, run by a small thread pool.
+"""Background work for mentions: jobs are database rows, run by ``core.jobs``.
 
 A queued ``WebmentionRequest`` or a pending ``OutboundPing`` is the job; the
 pool of each worker process only speeds things up. Whatever it misses (a
-restart, ``MENTIONS_WORKER = "off"``) ``flask process-mentions`` drains.
+restart, ``BACKGROUND_WORKER = "off"``) ``flask process-mentions`` drains.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
-from flask import Flask, after_this_request, current_app, has_request_context
 from sqlalchemy import update
 
+from ..core.jobs import submit, wait_idle
 from ..extensions import db
 from ..models import OutboundPing, WebmentionRequest, utcnow
 from .send import posts_with_pending_pings, send_pending
@@ -24,74 +20,7 @@ from .webmention import process_webmention, queued_requests
 # A job claimed this long ago and not finished belongs to a worker that died.
 STALE_AFTER = timedelta(minutes=10)
 
-_lock = threading.Lock()
-_executor: ThreadPoolExecutor | None = None
-_executor_pid: int | None = None
-_futures: set[Future] = set()
-
-
-def worker_mode(app: Flask) -> str:
-    """``thread`` or ``off`` (the default under TESTING)."""
-    mode = app.config.get("MENTIONS_WORKER")
-    if not mode:
-        return "off" if app.testing else "thread"
-    return str(mode)
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor, _executor_pid
-    with _lock:
-        # A pool inherited through fork() has no threads: make a new one.
-        if _executor is None or _executor_pid != os.getpid():
-            _executor = ThreadPoolExecutor(2, thread_name_prefix="mentions")
-            _executor_pid = os.getpid()
-        return _executor
-
-
-def _run(app: Flask, job: Callable[..., object], args: tuple) -> None:
-    with app.app_context():
-        try:
-            job(*args)
-        except Exception:
-            db.session.rollback()
-            app.logger.exception("mentions job %s failed", job.__name__)
-
-
-def submit(job: Callable[..., object], *args: object) -> None:
-    """Run ``job(*args)`` in the pool inside an app context (after the current
-    request, so its commit is done); nothing when the worker is off."""
-    app = current_app._get_current_object()
-    if worker_mode(app) != "thread":
-        return
-
-    def start() -> None:
-        future = _pool().submit(_run, app, job, args)
-        with _lock:
-            _futures.add(future)
-        future.add_done_callback(_forget)
-
-    if has_request_context():
-
-        @after_this_request
-        def start_after(response):
-            start()
-            return response
-
-    else:
-        start()
-
-
-def _forget(future: Future) -> None:
-    with _lock:
-        _futures.discard(future)
-
-
-def wait_idle(timeout: float = 30) -> bool:
-    """Wait for the submitted jobs of this process; False if some still run."""
-    with _lock:
-        running = set(_futures)
-    done, not_done = wait(running, timeout=timeout)
-    return not not_done
+__all__ = ["drain", "process_webmention", "submit", "wait_idle"]
 
 
 def drain() -> int:

@@ -19,6 +19,7 @@ MESSAGES = {
         "Metodo non consentito",
         "Questa pagina non accetta questo tipo di richiesta.",
     ),
+    410: ("Link non più valido", "Questo link è scaduto o è già stato usato."),
     413: (
         "Richiesta troppo grande",
         "Il testo inviato è troppo lungo. Accorcialo e riprova.",

@@ -167,6 +167,16 @@ def post_limit(app: Flask) -> str:
     return str(app.config["POST_LIMIT_PER_ADDRESS"])
 
 
+def small_refusal(message: str) -> Refusal:
+    """A refusal that answers ``limited_page``: ``message`` over the budget,
+    BUSY_MESSAGE when every write slot is taken."""
+
+    def refuse(app: Flask, refused: RefusedPost) -> Response:
+        return limited_page(BUSY_MESSAGE if refused.busy else message, refused.status)
+
+    return refuse
+
+
 def limited_page(message: str, status: int = 429) -> Response:
     """A small Italian refusal page that needs no database."""
     body = (

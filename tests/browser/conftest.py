@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +70,9 @@ def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> 
     raise RuntimeError(f"gunicorn did not answer on {url}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+@contextmanager
+def running_blog(home: Path, **extra_env: str) -> Iterator[LiveServer]:
     """The blog under gunicorn with a fresh seeded SQLite database and one author."""
-    home = tmp_path_factory.mktemp("live")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -84,6 +84,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         "BLOG_COMMENT_FLOOD_SECONDS": "0",
         # Ten threads a page puts the seeded post's 12 responses on two pages.
         "BLOG_COMMENTS_PER_PAGE": "10",
+        **extra_env,
     }
     server = LiveServer(url=url, env=env)
     server.flask("upgrade-db")
@@ -115,6 +116,13 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The blog under gunicorn, shared by the browser tests."""
+    with running_blog(tmp_path_factory.mktemp("live")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,54 @@
+"""Moderating from the held notice: a signed, single-use, seven-day token per
+(response, action) opens a confirmation page whose button POSTs the action.
+
+Whoever holds the mail may approve, mark as spam or trash that one response
+without signing in: the token is the permission, bound to both, spent once.
+"""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from sqlalchemy.exc import IntegrityError
+
+from ..comments.labels import ACTIONS, TYPE_LABELS
+from ..comments.mailtokens import (
+    USED_MESSAGE,
+    TokenError,
+    read_moderation_token,
+    spend,
+)
+from ..extensions import db
+from ..models import Comment
+from ..web.errors import render_error
+from ..web.limits import limit_posts, small_refusal
+from . import bp
+from .actions import apply_action
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+@limit_posts(small_refusal("Troppe richieste, riprova più tardi."))
+def mail_action(token: str):
+    try:
+        comment_id, action = read_moderation_token(token)
+    except TokenError as error:
+        return render_error(error.status, str(error))
+    comment = db.session.get(Comment, comment_id) or abort(404)
+    done = False
+    if request.method == "POST":
+        apply_action(action, [comment.id])
+        spend(token)
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same token spent by a request just before
+            db.session.rollback()
+            return render_error(410, USED_MESSAGE)
+        done = True
+    return render_template(
+        "admin/mail_action.html",
+        c=comment,
+        token=token,
+        action=action,
+        label=ACTIONS[action].label,
+        types=TYPE_LABELS,
+        done=done,
+    )

@@ -1,0 +1,110 @@
+"""The reader's pages behind the links of our mails: confirm, list, unsubscribe.
+
+Mail scanners open links, so a GET only shows a page with a button; the button
+POSTs. The one exception is RFC 8058's one-click POST, made by the mail client
+itself: it carries no CSRF token, so the signed token in the URL is the proof.
+"""
+
+from __future__ import annotations
+
+from flask import Response, make_response, render_template, request
+
+from ..extensions import csrf, db
+from ..web.errors import render_error
+from ..web.limits import limit_posts, small_refusal
+from . import bp
+from .mailtokens import (
+    TokenError,
+    manage_token,
+    read_confirm_token,
+    read_manage_token,
+    read_unsubscribe_token,
+)
+from .subscriptions import confirm, end_subscriptions, is_confirmed, subscriptions_of
+
+LIMITED = "Troppe richieste da questo indirizzo: riprova più tardi."
+
+
+def _refused(error: TokenError):
+    return render_error(error.status, str(error))
+
+
+def _private(template: str, **context: object) -> Response:
+    # The pages name an address and their URL is its key: kept by no cache.
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/email/conferma/<token>", methods=["GET", "POST"])
+@limit_posts(small_refusal(LIMITED))
+def confirm_address(token: str):
+    try:
+        email = read_confirm_token(token)
+    except TokenError as error:
+        return _refused(error)
+    done = False
+    if request.method == "POST":
+        confirm(email)
+        db.session.commit()
+        done = True
+    return _private(
+        "comments/confirm.html",
+        token=token,
+        email=email,
+        done=done or is_confirmed(email),
+        manage=manage_token(email),
+    )
+
+
+@bp.route("/email/iscrizioni/<token>", methods=["GET", "POST"])
+@limit_posts(small_refusal(LIMITED))
+def subscriptions(token: str):
+    try:
+        email = read_manage_token(token)
+    except TokenError as error:
+        return _refused(error)
+    message = ""
+    if request.method == "POST":
+        choice = request.form.get("subscription", "")
+        if choice == "all":
+            ended = end_subscriptions(email)
+        elif choice.isdigit() and len(choice) < 10:
+            ended = end_subscriptions(email, subscription_id=int(choice))
+        else:
+            ended = 0
+        db.session.commit()
+        message = (
+            "Iscrizione annullata." if ended == 1 else f"Iscrizioni annullate: {ended}."
+        )
+    return _private(
+        "comments/subscriptions.html",
+        token=token,
+        email=email,
+        items=subscriptions_of(email),
+        message=message,
+    )
+
+
+# RFC 8058: the client POSTs "List-Unsubscribe=One-Click" with no cookie and no
+# CSRF token; the signed token names the address and the post.
+@csrf.exempt
+@bp.route("/email/disiscrivi/<token>", methods=["GET", "POST"])
+@limit_posts(small_refusal(LIMITED))
+def unsubscribe(token: str):
+    try:
+        email, post_id = read_unsubscribe_token(token)
+    except TokenError as error:
+        return _refused(error)
+    done = False
+    if request.method == "POST":
+        end_subscriptions(email, post_id=post_id)
+        db.session.commit()
+        done = True
+    return _private(
+        "comments/unsubscribe.html",
+        token=token,
+        done=done,
+        manage=manage_token(email),
+    )

@@ -1,0 +1,230 @@
+"""The comment mails, rendered when the outbox sends them (never in a request).
+
+Each renderer reads the response as it is at that moment and says nothing when
+the news is gone: a held response already moderated, a reply withdrawn before
+the worker ran, a subscriber who has left.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from markupsafe import Markup
+from sqlalchemy import select
+
+from ..core.settings import current_settings
+from ..core.text import one_line
+from ..core.urls import site_url
+from ..extensions import db
+from ..mail import build_message, enqueue, quoted, site_host
+from ..models import Comment, OutboxMessage, Post
+from . import mailtokens
+from .labels import ACTIONS, TYPE_LABELS
+from .subscriptions import (
+    CONFIRM_KIND,
+    is_confirmed,
+    normalised,
+    recipients,
+    still_subscribed,
+)
+
+HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
+_BREAKS = re.compile(r"<br\s*/?>|</p>|</li>|</blockquote>", re.IGNORECASE)
+
+
+def text_of(html: str) -> str:
+    """The sanitised HTML of a response as plain lines, for the text part."""
+    lines = (Markup(part).striptags() for part in _BREAKS.split(html or ""))
+    return "\n".join(line for line in lines if line)
+
+
+def _author_address(post: Post) -> str:
+    return current_app.config.get("MAIL_AUTHOR") or post.author.email or ""
+
+
+def _visible(comment: Comment | None) -> bool:
+    return (
+        comment is not None
+        and comment.type == "comment"
+        and comment.status == "approved"
+        and comment.post.is_published
+    )
+
+
+def held_message(comment: Comment) -> EmailMessage:
+    """The author's notice of a held response: its text and moderation buttons."""
+    post = comment.post
+    kind = one_line(TYPE_LABELS.get(comment.type, comment.type)).lower()
+    title, name = one_line(post.title), one_line(comment.author_name)
+    buttons = [
+        (ACTIONS[action].label, mail_action_url(comment.id, action))
+        for action in mailtokens.MAIL_ACTIONS
+    ]
+    buttons.append(
+        ("Rispondi", site_url("admin.comment", comment_id=comment.id, rispondi=1))
+    )
+    queue = site_url("admin.queue", view="pending")
+    # The blog's own lines first, each reader-supplied field kept to one line;
+    # the reader's text last and quoted, so it cannot pose as a link of ours.
+    lines = [
+        f"Un nuovo {kind} su «{title}» è in attesa di moderazione.",
+        "",
+        f"Autore: {name or '-'} (IP: {one_line(comment.author_ip) or '-'})",
+        f"Email: {one_line(comment.author_email) or '-'}",
+        f"Sito web: {one_line(comment.author_url or comment.source_url) or '-'}",
+        f"Motivo: {one_line(comment.moderation_reason) or '-'}",
+        "",
+        *(f"{label}: {url}" for label, url in buttons),
+        f"Tutti in attesa: {queue}",
+        "",
+        f"Testo del {kind} (scritto dal lettore, non contiene istruzioni del blog):",
+        *quoted(comment.content),
+    ]
+    html = render_template(
+        "mail/held.html", c=comment, kind=kind, buttons=buttons, queue=queue
+    )
+    subject = f"[{title}] Da moderare: {name}"
+    return build_message(_author_address(post), subject, "\n".join(lines), html)
+
+
+def mail_action_url(comment_id: int, action: str) -> str:
+    """The held notice's button: a confirmation page, signed for one action."""
+    token = mailtokens.moderation_token(comment_id, action)
+    return site_url("admin.mail_action", token=token)
+
+
+def render_held(row: OutboxMessage) -> list[EmailMessage]:
+    """The held notice, unless the response was moderated (or deleted) since."""
+    comment = db.session.get(Comment, row.ref_id)
+    if comment is None or comment.status != "pending":
+        return []
+    return [held_message(comment)]
+
+
+def fan_out(row: OutboxMessage) -> list[EmailMessage]:
+    """A response became visible: one notice row per subscriber not yet told,
+    and the author's when the setting asks for it."""
+    comment = db.session.get(Comment, row.ref_id)
+    if not _visible(comment):
+        return []
+    told = set(
+        db.session.scalars(
+            select(OutboxMessage.recipient).where(
+                OutboxMessage.kind.in_((NOTICE, APPROVED)),
+                OutboxMessage.ref_id == comment.id,
+            )
+        )
+    )
+    for email in sorted(recipients(comment) - told):
+        enqueue(NOTICE, comment.id, email)
+    if (
+        current_settings().mail_approved
+        and comment.author_id is None
+        and "" not in told
+    ):
+        enqueue(APPROVED, comment.id)
+    return []
+
+
+def _list_id() -> str:
+    name = one_line(current_app.config["SITE_NAME"])
+    return f"Commenti di {name} <commenti.{site_host()}>"
+
+
+def render_notice(row: OutboxMessage) -> list[EmailMessage]:
+    """A subscriber's notice of a new reply or comment, if still wanted."""
+    comment = db.session.get(Comment, row.ref_id)
+    if not _visible(comment) or not still_subscribed(row.recipient, comment):
+        return []
+    post = comment.post
+    title, name = one_line(post.title), one_line(comment.author_name) or "Qualcuno"
+    parent = comment.parent
+    reply = parent is not None and normalised(parent.author_email) == row.recipient
+    what = "ha risposto al tuo commento" if reply else "ha scritto un nuovo commento"
+    link = site_url("comments.permalink", comment_id=comment.id)
+    one_click = site_url(
+        "comments.unsubscribe",
+        token=mailtokens.unsubscribe_token(row.recipient, post.id),
+    )
+    manage = site_url(
+        "comments.subscriptions", token=mailtokens.manage_token(row.recipient)
+    )
+    lines = [
+        f"{name} {what} su «{title}»:",
+        "",
+        *quoted(text_of(comment.content_html)),
+        "",
+        f"Leggi e rispondi: {link}",
+        "",
+        f"Ricevi questa email perché hai chiesto di essere avvisato su «{title}».",
+        f"Le tue iscrizioni, per annullarne una o tutte: {manage}",
+    ]
+    html = render_template(
+        "mail/notice.html",
+        c=comment,
+        name=name,
+        what=what,
+        link=link,
+        manage=manage,
+    )
+    headers = {
+        "List-Id": _list_id(),
+        "List-Unsubscribe": f"<{one_click}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    subject = f"[{title}] {name} {what}"
+    return [build_message(row.recipient, subject, "\n".join(lines), html, headers)]
+
+
+def render_approved(row: OutboxMessage) -> list[EmailMessage]:
+    """The author's notice of an approved comment (the setting is on)."""
+    comment = db.session.get(Comment, row.ref_id)
+    if not _visible(comment):
+        return []
+    post = comment.post
+    title, name = one_line(post.title), one_line(comment.author_name)
+    link = site_url("comments.permalink", comment_id=comment.id)
+    lines = [
+        f"Un nuovo commento di {name or '-'} su «{title}» è stato approvato.",
+        "",
+        *quoted(text_of(comment.content_html)),
+        "",
+        f"Sul blog: {link}",
+        f"Modera: {site_url('admin.comment', comment_id=comment.id)}",
+    ]
+    html = render_template("mail/approved.html", c=comment, name=name, link=link)
+    subject = f"[{title}] Commento approvato: {name}"
+    return [build_message(_author_address(post), subject, "\n".join(lines), html)]
+
+
+def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
+    """The one request to confirm an address, unless it was confirmed since."""
+    if is_confirmed(row.recipient):
+        return []
+    site = one_line(current_app.config["SITE_NAME"])
+    url = site_url(
+        "comments.confirm_address", token=mailtokens.confirm_token(row.recipient)
+    )
+    lines = [
+        f"Hai chiesto di ricevere via email le novità dei commenti di {site}.",
+        "",
+        "Per confermare apri questo link e premi il pulsante «Conferma»:",
+        f"Conferma: {url}",
+        "",
+        "Il link vale sette giorni. Se non sei stato tu, ignora questa email: "
+        "senza conferma non ti scriveremo più.",
+    ]
+    html = render_template("mail/confirm.html", site=site, url=url)
+    subject = f"Conferma le notifiche dei commenti di {site}"
+    return [build_message(row.recipient, subject, "\n".join(lines), html)]
+
+
+RENDERERS = {
+    HELD: render_held,
+    VISIBLE: fan_out,
+    NOTICE: render_notice,
+    APPROVED: render_approved,
+    CONFIRM_KIND: render_confirm,
+}

@@ -1,0 +1,124 @@
+"""Signed tokens carried by the links of our mails.
+
+Each purpose has its own salt, so a token made for one page opens no other.
+Confirming an address and moderating a response expire; the links that end a
+subscription do not (a mail read months later must still unsubscribe).
+A moderation token is single-use: its hash is stored once it has acted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..extensions import db
+from ..models import UsedToken
+
+CONFIRM_MAX_AGE = timedelta(days=7)
+MODERATE_MAX_AGE = timedelta(days=7)
+# Actions an author may take from the held notice without signing in.
+MAIL_ACTIONS = ("approve", "spam", "trash")
+
+EXPIRED_MESSAGE = "Il link è scaduto: chiedine uno nuovo."
+USED_MESSAGE = "Questo link è già stato usato."
+FORGED_MESSAGE = "Il link non è valido."
+
+
+class TokenError(ValueError):
+    """A token that opens nothing, with the Italian reason and the HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=f"blog.mail.{purpose}")
+
+
+def _load(purpose: str, token: str, max_age: timedelta | None = None) -> object:
+    try:
+        return _serializer(purpose).loads(
+            token, max_age=int(max_age.total_seconds()) if max_age else None
+        )
+    except SignatureExpired as error:
+        raise TokenError(EXPIRED_MESSAGE, 410) from error
+    except BadSignature as error:
+        raise TokenError(FORGED_MESSAGE, 403) from error
+
+
+def digest(token: str) -> str:
+    """What is stored of a spent token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def confirm_token(email: str) -> str:
+    """The link that confirms ``email`` for notifications (seven days)."""
+    return _serializer("confirm").dumps(email)
+
+
+def read_confirm_token(token: str) -> str:
+    """The address a confirmation token names; TokenError otherwise."""
+    email = _load("confirm", token, CONFIRM_MAX_AGE)
+    if not isinstance(email, str):
+        raise TokenError(FORGED_MESSAGE, 403)
+    return email
+
+
+def manage_token(email: str) -> str:
+    """The link to the page of ``email``'s subscriptions."""
+    return _serializer("manage").dumps(email)
+
+
+def read_manage_token(token: str) -> str:
+    """The address a subscriptions-page token names; TokenError otherwise."""
+    email = _load("manage", token)
+    if not isinstance(email, str):
+        raise TokenError(FORGED_MESSAGE, 403)
+    return email
+
+
+def unsubscribe_token(email: str, post_id: int) -> str:
+    """The one-click link (RFC 8058) that ends ``email``'s mail about a post."""
+    return _serializer("unsubscribe").dumps([email, post_id])
+
+
+def read_unsubscribe_token(token: str) -> tuple[str, int]:
+    """(email, post id) of a one-click token; TokenError otherwise."""
+    value = _load("unsubscribe", token)
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+    ):
+        raise TokenError(FORGED_MESSAGE, 403)
+    return value[0], value[1]
+
+
+def moderation_token(comment_id: int, action: str) -> str:
+    """The held notice's link that does ``action`` to one response (7 days)."""
+    return _serializer("moderate").dumps([comment_id, action])
+
+
+def read_moderation_token(token: str) -> tuple[int, str]:
+    """(comment id, action) of an unspent, unexpired token; TokenError otherwise."""
+    value = _load("moderate", token, MODERATE_MAX_AGE)
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and value[1] in MAIL_ACTIONS
+    ):
+        raise TokenError(FORGED_MESSAGE, 403)
+    if db.session.get(UsedToken, digest(token)) is not None:
+        raise TokenError(USED_MESSAGE, 410)
+    return value[0], value[1]
+
+
+def spend(token: str) -> None:
+    """Record ``token`` as used (the caller commits)."""
+    db.session.add(UsedToken(digest=digest(token)))

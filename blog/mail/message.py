@@ -1,0 +1,106 @@
+"""One email message: built with the headers every mail of ours carries, sent
+by SMTP or written to the log.
+
+Config keys (all optional): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
+MAIL_PASSWORD, MAIL_USE_TLS (STARTTLS), MAIL_FROM, MAIL_AUTHOR (where the
+author's notices go; the post author's address when unset). Without
+MAIL_SERVER, or without a recipient, each message is written to the app log at
+WARNING, so a fresh install needs no mail server and the message is still seen.
+Messages are never sent inside a request: ``outbox`` stores them and the
+background worker or ``flask send-mail`` sends them.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from ..core.text import one_line, strip_controls
+
+DEFAULT_FROM = "blog@localhost"
+
+
+NO_SERVER = "MAIL_SERVER non impostato"
+NO_RECIPIENT = "nessun destinatario: imposta MAIL_AUTHOR"
+
+
+def quoted(text: str | None) -> list[str]:
+    """Every line of ``text`` prefixed with "> ", so none passes for ours."""
+    # splitlines() knows every line boundary a client might render (\v, \f,
+    # \x1c-\x1e, NEL, U+2028/9); each one starts a quoted line.
+    lines = strip_controls(text or "").splitlines() or [""]
+    return [f"> {line}".rstrip() for line in lines]
+
+
+def site_host() -> str:
+    """The host name of SITE_URL: the domain of our Message-IDs and List-Ids."""
+    return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+
+
+def build_message(
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """A UTF-8 message, plain text (and HTML when given); no To header when
+    ``to`` is empty. Every message says it was sent by a machine."""
+    message = EmailMessage()
+    message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
+    if to.strip():
+        message["To"] = one_line(to)
+    # Names in the subject come from readers: one line, no control characters.
+    message["Subject"] = one_line(subject)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=site_host())
+    # RFC 3834: no vacation responder should answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        message[name] = one_line(value)
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def deliver(message: EmailMessage) -> None:
+    """Send ``message`` through the configured SMTP server, or log it; SMTP and
+    network errors are raised for the outbox to retry."""
+    config = current_app.config
+    server = config.get("MAIL_SERVER")
+    problems = [] if message["To"] else [NO_RECIPIENT]
+    if not server:
+        problems.append(NO_SERVER)
+    if problems:
+        # WARNING, not INFO: under gunicorn the app logger's effective level is
+        # the root's WARNING, so INFO would be dropped. WARNING reaches stderr
+        # (gunicorn's error log) through Flask's default handler, or through
+        # Python's last-resort handler when no handler is set up at all.
+        current_app.logger.warning(
+            "Email non inviata (%s):\n%s", "; ".join(problems), readable(message)
+        )
+        return
+    with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=10) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+
+
+def plain_text(message: EmailMessage) -> str:
+    """The text/plain part of ``message``, decoded."""
+    part = message.get_body(preferencelist=("plain",))
+    return (part or message).get_content()
+
+
+def readable(message: EmailMessage) -> str:
+    """Headers and decoded text, for the log (str(message) may be base64)."""
+    headers = [f"{name}: {message[name] or '-'}" for name in ("From", "To", "Subject")]
+    return "\n".join([*headers, "", plain_text(message).rstrip("\n")])

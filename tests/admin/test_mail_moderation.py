@@ -1,0 +1,164 @@
+"""The author moderates from the held notice: a confirmation page per button,
+whose POST acts once, within seven days, on that response and action only."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from helpers_admin import add_author, add_comment, comment_status, log_in, press, soup
+from helpers_comments import set_status
+from helpers_mail import send_mail
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+AUTHOR = "moderazione@nowmedia.example"
+
+
+def held_notice(app, mailbox, **values):
+    """A held comment and the notice the author received for it."""
+    comment_id = add_comment(app, **values)
+    send_mail(app)
+    [mail] = mailbox.to(AUTHOR)
+    mailbox.take()
+    return comment_id, mail
+
+
+@pytest.mark.parametrize(
+    "label, status", [("Approva", "approved"), ("Spam", "spam"), ("Cestino", "trash")]
+)
+def test_each_button_asks_then_acts_without_signing_in(
+    app, client, mailbox, label, status
+):
+    comment_id, mail = held_notice(
+        app, mailbox, content="Da moderare", content_html="<p>Da moderare</p>"
+    )
+    page = soup(client.get(mail.link(label)))  # a mail scanner would stop here
+    assert comment_status(app, comment_id) == "pending"
+    assert "Da moderare" in page.get_text()
+    response = press(client, page, label)
+    assert response.status_code == 200
+    assert comment_status(app, comment_id) == status
+    assert f"Fatto: «{label}»" in response.get_data(as_text=True)
+
+
+def test_the_html_part_has_the_same_buttons(app, mailbox):
+    _, mail = held_notice(app, mailbox)
+    for label in ("Approva", "Spam", "Cestino", "Rispondi"):
+        assert f">{label}</a>" in mail.html
+
+
+def test_a_token_acts_once(app, client, mailbox):
+    comment_id, mail = held_notice(app, mailbox)
+    path = mail.link("Approva")
+    press(client, soup(client.get(path)), "Approva")
+    # The author moves it back; the same link may not approve it again.
+    set_status(app, comment_id, "pending")
+    response = client.get(path)
+    assert response.status_code == 410
+    assert "già stato usato" in response.get_data(as_text=True)
+    assert comment_status(app, comment_id) == "pending"
+
+
+def test_a_second_post_of_the_same_page_is_refused(app, client, mailbox):
+    comment_id, mail = held_notice(app, mailbox)
+    page = soup(client.get(mail.link("Spam")))
+    press(client, page, "Spam")
+    response = press(client, page, "Spam")
+    assert response.status_code == 410
+    assert comment_status(app, comment_id) == "spam"
+
+
+def token_of(path: str) -> str:
+    return path.rsplit("/", 1)[1]
+
+
+def test_a_forged_or_rebound_token_is_refused(app, client, mailbox):
+    comment_id, mail = held_notice(app, mailbox)
+    token = token_of(mail.link("Approva"))
+    forged = token[:-3] + ("xyz" if not token.endswith("xyz") else "abc")
+    assert client.get(f"/admin/email/{forged}").status_code == 403
+    # Signed for another purpose: a reader's subscriptions page token.
+    with app.app_context():
+        other = URLSafeTimedSerializer(app.secret_key, salt="blog.mail.manage").dumps(
+            [comment_id, "approve"]
+        )
+    assert client.post(f"/admin/email/{other}").status_code in (400, 403)
+    assert client.get(f"/admin/email/{other}").status_code == 403
+    assert comment_status(app, comment_id) == "pending"
+
+
+def test_the_token_names_its_action_the_form_cannot_change_it(app, client, mailbox):
+    comment_id, mail = held_notice(app, mailbox)
+    page = soup(client.get(mail.link("Cestino")))
+    press(client, page, "Cestino", action="approve")
+    assert comment_status(app, comment_id) == "trash"
+
+
+def old_token(app, comment_id: int, action: str, days: int) -> str:
+    class Earlier(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - days * 24 * 3600
+
+    serializer = URLSafeTimedSerializer(
+        app.secret_key, salt="blog.mail.moderate", signer=Earlier
+    )
+    return serializer.dumps([comment_id, action])
+
+
+def test_a_token_expires_after_seven_days(app, client, mailbox):
+    comment_id, _ = held_notice(app, mailbox)
+    expired = old_token(app, comment_id, "approve", days=8)
+    response = client.get(f"/admin/email/{expired}")
+    assert response.status_code == 410
+    assert "scaduto" in response.get_data(as_text=True)
+    assert (
+        client.get(
+            f"/admin/email/{old_token(app, comment_id, 'approve', 6)}"
+        ).status_code
+        == 200
+    )
+    assert comment_status(app, comment_id) == "pending"
+
+
+def test_reply_opens_the_queue_reply_form(app, client, mailbox):
+    comment_id, mail = held_notice(app, mailbox)
+    path = mail.link("Rispondi")
+    assert path == f"/admin/comments/{comment_id}?rispondi=1"
+    add_author(app)
+    log_in(client)
+    page = soup(client.get(path))
+    assert page.select_one("details.inline-form").has_attr("open")
+    assert (
+        not soup(client.get(f"/admin/comments/{comment_id}"))
+        .select_one("details.inline-form")
+        .has_attr("open")
+    )
+
+
+def test_a_notice_for_a_response_moderated_meanwhile_is_not_sent(app, mailbox):
+    comment_id = add_comment(app)
+    set_status(app, comment_id, "approved")
+    send_mail(app)
+    assert mailbox.to(AUTHOR) == []
+
+
+def test_mail_for_every_approved_comment_is_a_setting_off_by_default(
+    app, author_client, mailbox
+):
+    page = soup(author_client.get("/admin/settings"))
+    box = page.find("input", attrs={"name": "mail_approved"})
+    assert box["type"] == "checkbox" and not box.has_attr("checked")
+    assert "Avvisami via email anche di ogni commento approvato" in page.get_text()
+    first = add_comment(app, author_name="Prima")
+    set_status(app, first, "approved")
+    send_mail(app)
+    mailbox.take()  # the held notice only
+    press(author_client, page, "Salva le impostazioni", mail_approved="y")
+    second = add_comment(app, author_name="Seconda", content_html="<p>Ciao</p>")
+    set_status(app, second, "approved")
+    send_mail(app)
+    subjects = [m.message["Subject"] for m in mailbox.to(AUTHOR)]
+    # Approved before the outbox ran: no held notice any more, only this one.
+    assert subjects == [
+        "[Chi è e chi NON è il Community Manager?!] Commento approvato: Seconda"
+    ]

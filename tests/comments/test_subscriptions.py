@@ -1,0 +1,313 @@
+"""Readers mailed about replies: double opt-in, approval only, one-click leave.
+
+Every message goes through a real SMTP server on 127.0.0.1 (``mailbox``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from helpers_admin import add_comment, comment_status, press, soup
+from helpers_comments import send_comment
+from helpers_mail import path_of, send_mail
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from blog.extensions import db
+from blog.models import Comment, ConfirmedAddress, Subscription
+
+LUCIA = "lucia@example.org"
+# No pause between one reader's comments: the tests send several in a row.
+pytestmark = pytest.mark.app_config(COMMENT_FLOOD_SECONDS=0)
+
+
+def comment_of_lucia(client, app, notify="notify_replies", text="Domanda?") -> int:
+    """Lucia comments on the post, asking for mail; the comment's id."""
+    response = send_comment(client, app, text=text, **{notify: "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        return db.session.scalar(select(func.max(Comment.id)))
+
+
+def confirm(client, mailbox) -> None:
+    """Lucia opens the link of her confirmation mail and presses the button."""
+    [mail] = [m for m in mailbox.take() if LUCIA in m.rcpt_tos]
+    page = soup(client.get(mail.link("Conferma")))
+    press(client, page, "Conferma")
+
+
+def subscribed_and_confirmed(client, app, mailbox, notify="notify_replies") -> int:
+    comment_id = comment_of_lucia(client, app, notify)
+    send_mail(app)
+    confirm(client, mailbox)
+    mailbox.take()
+    return comment_id
+
+
+def reply_to(app, parent_id: int, status: str = "approved", **values) -> int:
+    values.setdefault("author_name", "Marco")
+    values.setdefault("author_email", "marco@example.net")
+    values.setdefault("content", "Ecco la risposta")
+    values.setdefault("content_html", "<p>Ecco la <strong>risposta</strong></p>")
+    with app.app_context():
+        thread = db.session.get(Comment, parent_id).thread_id
+    return add_comment(
+        app, parent_id=parent_id, thread_id=thread, depth=2, status=status, **values
+    )
+
+
+def set_status(app, comment_id: int, status: str) -> None:
+    with app.app_context():
+        db.session.get(Comment, comment_id).status = status
+        db.session.commit()
+
+
+def is_confirmed(app, email: str = LUCIA) -> bool:
+    with app.app_context():
+        return db.session.get(ConfirmedAddress, email) is not None
+
+
+def subscriptions(app, email: str = LUCIA) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(Subscription.id)).where(Subscription.email == email)
+        )
+
+
+def test_the_form_offers_both_choices_unchecked(client):
+    form = soup(client.get("/chi-e-e-chi-non-e-il-community-manager/")).select_one(
+        "form.comment-form"
+    )
+    replies = form.find("input", attrs={"name": "notify_replies"})
+    every = form.find("input", attrs={"name": "notify_all"})
+    assert replies["type"] == every["type"] == "checkbox"
+    assert not replies.has_attr("checked") and not every.has_attr("checked")
+    text = form.get_text(" ", strip=True)
+    assert "Avvisami via email delle risposte al mio commento" in text
+    assert "…di tutti i nuovi commenti a questo articolo" in text
+
+
+def test_without_the_box_nothing_is_subscribed(app, client, mailbox):
+    send_comment(client, app)
+    send_mail(app)
+    assert subscriptions(app) == 0
+    assert mailbox.to(LUCIA) == []
+
+
+def test_the_first_subscription_asks_once_for_confirmation(app, client, mailbox):
+    comment_of_lucia(client, app)
+    assert mailbox.received == []  # nothing is sent inside the request
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    assert mail.message["To"] == LUCIA
+    assert mail.message["Auto-Submitted"] == "auto-generated"
+    assert "/email/conferma/" in mail.link("Conferma")
+    assert not is_confirmed(app)
+
+
+def test_the_confirmation_link_changes_nothing_on_get(app, client, mailbox):
+    comment_of_lucia(client, app)
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    response = client.get(mail.link("Conferma"))
+    assert response.status_code == 200
+    assert soup(response).find("button", string="Conferma") is not None
+    assert not is_confirmed(app)
+    press(client, soup(response), "Conferma")
+    assert is_confirmed(app)
+
+
+def test_nothing_but_the_confirmation_before_it_is_confirmed(app, client, mailbox):
+    comment_id = comment_of_lucia(client, app)
+    set_status(app, comment_id, "approved")
+    reply_to(app, comment_id)
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [
+        "Conferma le notifiche dei commenti di nOwmedia"
+    ]
+
+
+def test_a_confirmed_address_is_not_asked_again(app, client, mailbox):
+    subscribed_and_confirmed(client, app, mailbox)
+    comment_of_lucia(client, app, text="Seconda domanda")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    assert subscriptions(app) == 2
+
+
+def test_at_most_three_confirmation_requests_a_day(app, client, mailbox):
+    for n in range(5):
+        comment_of_lucia(client, app, text=f"Domanda numero {n}")
+    send_mail(app)
+    assert len(mailbox.to(LUCIA)) == 3
+
+
+def test_a_reply_is_mailed_when_approved_not_while_held(app, client, mailbox):
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    set_status(app, comment_id, "approved")
+    reply_id = reply_to(app, comment_id, status="pending")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    for status in ("spam", "trash"):
+        set_status(app, reply_id, status)
+        send_mail(app)
+        assert mailbox.to(LUCIA) == []
+    set_status(app, reply_id, "approved")
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    assert "Marco ha risposto al tuo commento" in mail.message["Subject"]
+    assert "> Ecco la risposta" in mail.text
+    assert "<strong>risposta</strong>" in mail.html
+    assert f"Leggi e rispondi: http://127.0.0.1:5000/comment/{reply_id}/" in mail.text
+    assert "marco@example.net" not in mail.message.as_string()
+
+
+def test_withdrawn_before_the_outbox_ran_sends_nothing(app, client, mailbox):
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    set_status(app, comment_id, "approved")
+    reply_id = reply_to(app, comment_id)
+    set_status(app, reply_id, "pending")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    set_status(app, reply_id, "approved")
+    send_mail(app)
+    assert len(mailbox.to(LUCIA)) == 1
+    set_status(app, reply_id, "pending")
+    set_status(app, reply_id, "approved")
+    send_mail(app)
+    assert len(mailbox.to(LUCIA)) == 1  # told once
+
+
+def test_not_for_own_comments_nor_pingbacks(app, client, mailbox):
+    comment_id = subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    set_status(app, comment_id, "approved")
+    reply_to(app, comment_id, author_email="Lucia@Example.org ")
+    add_comment(
+        app,
+        type="pingback",
+        status="approved",
+        source_url="http://192.0.2.7/post",
+        content="cita l'articolo",
+    )
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+
+
+def test_every_new_comment_for_the_second_choice(app, client, mailbox):
+    subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    new_id = add_comment(app, status="approved", author_name="Paola")
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    assert "Paola ha scritto un nuovo commento" in mail.message["Subject"]
+    assert f"/comment/{new_id}/" in mail.text
+
+
+def notified(app, client, mailbox):
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    set_status(app, comment_id, "approved")
+    reply_to(app, comment_id)
+    send_mail(app)
+    [mail] = mailbox.take()
+    return comment_id, mail
+
+
+def test_each_notification_offers_one_click_unsubscribe(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    message = mail.message
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = message["List-Unsubscribe"].strip("<>")
+    assert url.startswith("http://127.0.0.1:5000/email/disiscrivi/")
+    assert message["List-Id"] == "Commenti di nOwmedia <commenti.127.0.0.1>"
+    assert message["Message-ID"].endswith("@127.0.0.1>") and message["Date"]
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content_type() == "multipart/alternative"
+
+
+def test_the_one_click_post_unsubscribes_without_cookies(app, client, mailbox):
+    comment_id, mail = notified(app, client, mailbox)
+    url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
+    mail_client = app.test_client()  # the mail provider: no cookie, no CSRF token
+    response = mail_client.post(url, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert subscriptions(app) == 0
+    reply_to(app, comment_id, content="Un'altra")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+
+
+def test_the_unsubscribe_link_changes_nothing_on_get(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
+    response = client.get(url)
+    # The URL is the address's key: no cache keeps the page, no Referer carries it.
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    page = soup(response)
+    assert subscriptions(app) == 1
+    press(client, page, "Annulla l'iscrizione")
+    assert subscriptions(app) == 0
+
+
+def test_the_page_of_subscriptions_ends_one_or_all(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    comment_of_lucia(client, app, "notify_all", text="Tutto, grazie")
+    path = mail.link("Le tue iscrizioni, per annullarne una o tutte")
+    page = soup(client.get(path))
+    assert len(page.select("ul.subscriptions li")) == 2
+    assert subscriptions(app) == 2
+    first = page.select_one("ul.subscriptions li")
+    press(client, page, "Annulla questa iscrizione", within=first)
+    assert subscriptions(app) == 1
+    press(client, soup(client.get(path)), "Annulla tutte le iscrizioni")
+    assert subscriptions(app) == 0
+
+
+@pytest.mark.parametrize("page", ["conferma", "iscrizioni", "disiscrivi"])
+def test_a_forged_token_opens_nothing(app, client, mailbox, page):
+    _, mail = notified(app, client, mailbox)
+    real = path_of(mail.message["List-Unsubscribe"].strip("<>")).rsplit("/", 1)[1]
+    forged = real[:-2] + ("AA" if not real.endswith("AA") else "BB")
+    for method in (client.get, client.post):
+        response = method(f"/email/{page}/{forged}")
+        assert response.status_code in (400, 403)
+    assert subscriptions(app) == 1
+
+
+def test_another_address_token_cannot_be_made_from_a_real_one(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    path = mail.link("Le tue iscrizioni, per annullarne una o tutte")
+    # A subscriptions token is no unsubscribe token, nor a confirmation.
+    token = path.rsplit("/", 1)[1]
+    assert client.post(f"/email/disiscrivi/{token}").status_code == 403
+    assert client.get(f"/email/conferma/{token}").status_code == 403
+    assert subscriptions(app) == 1
+
+
+def expired_confirm_token(app, email: str, days: int) -> str:
+    class Earlier(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - days * 24 * 3600
+
+    with app.app_context():
+        serializer = URLSafeTimedSerializer(
+            app.secret_key, salt="blog.mail.confirm", signer=Earlier
+        )
+        return serializer.dumps(email)
+
+
+def test_an_expired_confirmation_is_refused_in_italian(app, client, mailbox):
+    comment_of_lucia(client, app)
+    token = expired_confirm_token(app, LUCIA, days=8)
+    response = client.get(f"/email/conferma/{token}")
+    assert response.status_code == 410
+    assert "Il link è scaduto" in response.get_data(as_text=True)
+    assert client.post(f"/email/conferma/{token}").status_code in (400, 410)
+    assert not is_confirmed(app)
+    fresh = expired_confirm_token(app, LUCIA, days=6)
+    assert client.get(f"/email/conferma/{fresh}").status_code == 200
+
+
+def test_the_pending_comment_stays_pending(app, client, mailbox):
+    comment_id = comment_of_lucia(client, app)
+    assert comment_status(app, comment_id) == "pending"

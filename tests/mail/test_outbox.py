@@ -1,0 +1,118 @@
+"""The outbox: a request stores a row, the worker or a command sends it later,
+and a failure is tried again after a growing delay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from helpers_admin import add_comment
+from helpers_comments import send_comment
+from helpers_mail import free_port, send_mail
+from sqlalchemy import select
+
+from blog.core import jobs
+from blog.extensions import db
+from blog.mail import enqueue
+from blog.mail.outbox import MAX_ATTEMPTS, delay_after
+from blog.models import OutboxMessage, utcnow
+
+AUTHOR = "moderazione@nowmedia.example"
+
+
+def rows(app) -> list[OutboxMessage]:
+    with app.app_context():
+        found = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        rows = list(found)
+        db.session.expunge_all()
+        return rows
+
+
+def held_rows(app) -> list[OutboxMessage]:
+    return [row for row in rows(app) if row.kind == "held"]
+
+
+def test_a_comment_request_stores_the_notice_and_sends_nothing(app, client, mailbox):
+    send_comment(client, app, text="Da avvisare")
+    assert mailbox.received == []
+    [row] = held_rows(app)
+    assert (row.status, row.attempts, row.recipient) == ("queued", 0, "")
+    assert send_mail(app) == 1
+    [mail] = mailbox.to(AUTHOR)
+    assert "> Da avvisare" in mail.text
+    assert held_rows(app)[0].status == "sent"
+
+
+def test_the_author_notice_carries_the_headers_of_a_machine(app, mailbox):
+    add_comment(app)
+    send_mail(app)
+    [mail] = mailbox.received
+    message = mail.message
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@127.0.0.1>")
+    assert message["Date"] and message["From"] == "blog@nowmedia.example"
+    assert message.get_content_type() == "multipart/alternative"
+    assert "Un commento" in mail.html
+
+
+def test_a_failure_is_retried_later_with_a_growing_delay(app, mailbox):
+    working_port = mailbox.port
+    app.config["MAIL_PORT"] = free_port()  # nobody listens there
+    add_comment(app)
+    start = utcnow()
+    assert send_mail(app, start) == 0
+    [row] = held_rows(app)
+    assert row.status == "queued" and row.attempts == 1
+    assert "Connection" in row.last_error or "refused" in row.last_error.lower()
+    assert row.next_attempt_at == start + delay_after(1)
+    assert send_mail(app, start + timedelta(seconds=30)) == 0  # not due yet
+    assert held_rows(app)[0].attempts == 1
+    app.config["MAIL_PORT"] = working_port
+    assert send_mail(app, start + delay_after(1)) == 1
+    assert len(mailbox.to(AUTHOR)) == 1
+    assert held_rows(app)[0].status == "sent"
+    assert delay_after(3) == 4 * delay_after(1)
+
+
+def test_after_the_last_attempt_it_is_given_up(app, mailbox):
+    app.config["MAIL_PORT"] = free_port()
+    add_comment(app)
+    moment = utcnow()
+    for _ in range(MAX_ATTEMPTS + 2):
+        send_mail(app, moment)
+        moment += timedelta(days=1)
+    [row] = held_rows(app)
+    assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
+    assert row.last_error
+
+
+def test_an_unknown_kind_is_not_lost_silently(app, mailbox):
+    with app.app_context():
+        enqueue("nessuno", 1)
+        db.session.commit()
+    send_mail(app)
+    [row] = [row for row in rows(app) if row.kind == "nessuno"]
+    assert row.status == "queued" and "nessun modello" in row.last_error
+
+
+def test_flask_send_mail_drains_the_outbox(app, runner, mailbox):
+    add_comment(app)
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Email inviate: 1.\n"
+    assert len(mailbox.to(AUTHOR)) == 1
+
+
+def test_the_periodic_drain_of_mentions_sends_mail_too(app, runner, mailbox):
+    add_comment(app)
+    result = runner.invoke(args=["process-mentions"])
+    assert result.exit_code == 0, result.output
+    assert "Email inviate: 1." in result.output
+    assert len(mailbox.to(AUTHOR)) == 1
+
+
+def test_the_background_thread_sends_after_the_request(app, client, mailbox):
+    app.config["BACKGROUND_WORKER"] = "thread"
+    send_comment(client, app, text="Dal thread")
+    assert jobs.wait_idle(timeout=20)
+    [mail] = mailbox.to(AUTHOR)
+    assert "> Dal thread" in mail.text
