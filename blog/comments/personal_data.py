@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.urls import post_url
 from ..extensions import db
-from ..models import Comment
+from ..models import Comment, ConfirmedAddress, OutboxMessage
+from .subscriptions import end_subscriptions, normalised, subscriptions_of
 
 ANONYMOUS = "Anonimo"
 REMOVED_TEXT = "Commento rimosso su richiesta di chi l'aveva scritto."
@@ -96,3 +97,55 @@ def purge_addresses(now: datetime, days: int) -> int:
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
+
+
+def export_subscriptions(email: str) -> list[dict]:
+    """The address's subscriptions, its confirmation and the mails queued or sent
+    to it (what, when, whether delivered), one record each."""
+    address = normalised(email)
+    records: list[dict] = [
+        {
+            "record": "subscription",
+            "post": listed.post_title,
+            "replies_to_own_comment_only": listed.replies_only,
+        }
+        for listed in subscriptions_of(address)
+    ]
+    confirmed = db.session.get(ConfirmedAddress, address)
+    if confirmed is not None:
+        records.append(
+            {"record": "confirmed_address", "date": _iso(confirmed.confirmed_at)}
+        )
+    mails = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient == address)
+        .order_by(OutboxMessage.id)
+    )
+    records += [
+        {
+            "record": "mail",
+            "kind": mail.kind,
+            "status": mail.status,
+            "date": _iso(mail.created_at),
+            "sent": _iso(mail.sent_at),
+        }
+        for mail in mails
+    ]
+    return records
+
+
+def erase_subscriptions(email: str, delete_texts: bool) -> int:
+    """End the address's subscriptions, forget its confirmation and the mails
+    queued or sent to it (the caller commits); how many records."""
+    address = normalised(email)
+    erased = end_subscriptions(address)
+    for model, column in (
+        (ConfirmedAddress, ConfirmedAddress.email),
+        (OutboxMessage, OutboxMessage.recipient),
+    ):
+        result = db.session.execute(
+            delete(model).where(column == address),
+            execution_options={"synchronize_session": False},
+        )
+        erased += result.rowcount
+    return erased

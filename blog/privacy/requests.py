@@ -12,7 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..comments.personal_data import erase_comments, export_comments
+from ..comments.personal_data import (
+    erase_comments,
+    erase_subscriptions,
+    export_comments,
+    export_subscriptions,
+)
 from ..extensions import db
 from ..models import utcnow
 
@@ -29,9 +34,10 @@ class PersonalDataSource:
     erase: Callable[[str, bool], int]
 
 
-# Another source (subscriptions, confirmed addresses) is one more entry here.
+# Another place that keeps data by address is one more entry here.
 SOURCES: tuple[PersonalDataSource, ...] = (
     PersonalDataSource("comments", export_comments, erase_comments),
+    PersonalDataSource("subscriptions", export_subscriptions, erase_subscriptions),
 )
 
 

@@ -2,7 +2,8 @@
 
 The form's write path reads the post's row, the settings and the sender's
 history (one statement of indexed look-ups), then writes the comment with one
-INSERT and bumps the content version in the same transaction.
+INSERT, the author's notice as one outbox row, and bumps the content version,
+all in one transaction.
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ def test_an_accepted_comment_is_one_insert_and_no_update_of_it(
             db.session.commit()
     post_path = post_comment(app, client, count_queries)
     inserts = [s for s in post_path if s.lstrip().upper().startswith("INSERT")]
-    assert len(inserts) == 1 and "INTO comment" in inserts[0]
+    # The comment, and the author's held notice as one outbox row (never
+    # rendered or sent in the request).
+    assert [re.match(r"\s*INSERT INTO (\w+)", s).group(1) for s in inserts] == [
+        "comment",
+        "mail_outbox",
+    ]
+    assert len(post_path) == 6  # post, settings, history, 2 INSERTs, version
     assert not [s for s in post_path if re.match(r"\s*UPDATE comment\b", s)]
     # The history of the sender (duplicate, pace, proof) is one statement.
     reads_of_comments = [s for s in post_path if re.search(r"\bFROM comment\b", s)]

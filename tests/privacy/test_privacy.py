@@ -8,11 +8,11 @@ from datetime import datetime
 
 import pytest
 from helpers_admin import add_comment, csrf_from, page_version, soup
-from helpers_comments import POST_URL, stored_comment
+from helpers_comments import POST_URL, stored_comment, the_post
 
 from blog.comments.personal_data import ANONYMOUS, REMOVED_TEXT
 from blog.extensions import db
-from blog.models import Comment
+from blog.models import Comment, ConfirmedAddress, OutboxMessage, Subscription
 from blog.privacy.requests import (
     PersonalDataSource,
     erase_personal_data,
@@ -131,7 +131,10 @@ class TestErase:
     def test_the_sender_is_anonymised_the_texts_stay(self, app, lucia):
         version = page_version(app)
         with app.app_context():
-            assert erase_personal_data(EMAIL, False, "riccardo") == {"comments": 2}
+            assert erase_personal_data(EMAIL, False, "riccardo") == {
+                "comments": 2,
+                "subscriptions": 0,
+            }
         assert page_version(app) != version
         for key in ("first", "reply"):
             comment = stored_comment(app, lucia[key])
@@ -198,7 +201,7 @@ class TestErase:
     def test_the_cli_erases_with_or_without_the_texts(self, app, runner, lucia):
         result = runner.invoke(args=["personal-data", "erase", EMAIL])
         assert result.exit_code == 0, result.output
-        assert result.output == "comments: 2\n"
+        assert result.output == "comments: 2\nsubscriptions: 0\n"
         assert stored_comment(app, lucia["first"]).content == "Il mio primo commento"
         add_comment(app, author_email=EMAIL, content="ancora")
         runner.invoke(args=["personal-data", "erase", EMAIL, "--delete-texts"])
@@ -231,7 +234,7 @@ class TestLogAndSources:
     def test_every_source_is_asked(self, app, lucia):
         asked = []
         extra = PersonalDataSource(
-            "subscriptions",
+            "elsewhere",
             lambda email: [{"post": "x", "email": email}],
             lambda email, texts: asked.append((email, texts)) or 1,
         )
@@ -240,6 +243,55 @@ class TestLogAndSources:
 
             data = export_personal_data(EMAIL, "cli", sources=(*SOURCES, extra))
             counts = erase_personal_data(EMAIL, False, "cli", sources=(*SOURCES, extra))
-        assert data["subscriptions"] == [{"post": "x", "email": EMAIL}]
-        assert counts == {"comments": 2, "subscriptions": 1}
+        assert data["elsewhere"] == [{"post": "x", "email": EMAIL}]
+        assert counts == {"comments": 2, "subscriptions": 0, "elsewhere": 1}
         assert asked == [(EMAIL, False)]
+
+
+class TestSubscriptions:
+    """The mail subscriptions (#13) are personal data of the address too."""
+
+    @pytest.fixture
+    def subscribed(self, app, lucia):
+        with app.app_context():
+            db.session.add_all(
+                [
+                    Subscription(
+                        email=EMAIL, post_id=the_post().id, comment_id=lucia["first"]
+                    ),
+                    ConfirmedAddress(email=EMAIL, confirmed_at=datetime(2026, 11, 3)),
+                    OutboxMessage(kind="confirm", ref_id=None, recipient=EMAIL),
+                    Subscription(email="marco@example.org", post_id=the_post().id),
+                ]
+            )
+            db.session.commit()
+
+    def test_the_export_lists_them(self, app, subscribed):
+        with app.test_request_context():
+            data = export_personal_data(EMAIL, "riccardo")
+        assert data["subscriptions"] == [
+            {
+                "record": "subscription",
+                "post": "Chi è e chi NON è il Community Manager?!",
+                "replies_to_own_comment_only": True,
+            },
+            {"record": "confirmed_address", "date": "2026-11-03T00:00:00Z"},
+            {
+                "record": "mail",
+                "kind": "confirm",
+                "status": "queued",
+                "date": data["subscriptions"][2]["date"],
+                "sent": None,
+            },
+        ]
+
+    def test_erasing_ends_them_and_forgets_the_address(self, app, subscribed):
+        with app.test_request_context():
+            erase_personal_data(EMAIL, False, "riccardo")
+        with app.app_context():
+            emails = db.session.scalars(db.select(Subscription.email)).all()
+            assert emails == ["marco@example.org"]
+            assert db.session.get(ConfirmedAddress, EMAIL) is None
+            assert not db.session.scalars(
+                db.select(OutboxMessage).where(OutboxMessage.recipient == EMAIL)
+            ).all()

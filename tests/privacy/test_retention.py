@@ -85,3 +85,20 @@ def test_the_flood_and_duplicate_rules_keep_working(app, client):
         db.session.commit()
         purge_ips(NOW, 60)
     assert send_comment(client, app, "Primo").status_code == 409  # duplicate
+
+
+def test_the_background_worker_purges_once_an_hour(app, client, monkeypatch):
+    from blog.core import jobs
+    from blog.privacy import retention
+
+    old = aged(app, 61)
+    monkeypatch.setattr(retention, "_next_purge", [0.0])
+    app.config["BACKGROUND_WORKER"] = "thread"
+    client.get("/")
+    assert jobs.wait_idle(timeout=20)
+    assert sender_traces(app, old) == ("", "")
+    # Within the hour the next requests leave the job alone.
+    again = aged(app, 61)
+    client.get("/")
+    assert jobs.wait_idle(timeout=20)
+    assert sender_traces(app, again) == ("192.0.2.10", "Firefox/120")
