@@ -7,6 +7,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
 
 from . import (  # noqa: E402,F401  (routes and commands register on import)
     comment_views,
+    oldpath_views,
     post_views,
     settings_views,
     views,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import abort, current_app, render_template, request, url_for
 
@@ -19,7 +19,7 @@ from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
 from .moderation import Refusal, comments_closed, parent_values, refuse_reply
-from .threads import load_page
+from .threads import load_page, page_anchors
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,13 @@ class ListView:
     thread_depth: int
     moderate: bool  # show the author's quick moderation links
     cpage: int | None  # the comment page, None for the first
+    anchors: dict[int, str] = field(default_factory=dict)  # see page_anchors
 
 
 def comment_page_number() -> int:
-    """The ``?cpage=`` argument, 1 when missing or not a sane number."""
-    return positive_int(request.args.get("cpage"), 1_000_000) or 1
+    """The comment page of the address (``/slug/comment-page-N/``), else 1."""
+    page = (request.view_args or {}).get("cpage")
+    return page if isinstance(page, int) and page > 0 else 1
 
 
 def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
@@ -110,6 +112,7 @@ def render_post_page(
             thread_depth=settings.thread_depth,
             moderate=author is not None,
             cpage=comments.page if comments.page > 1 else None,
+            anchors=page_anchors(comments.threads),
         ),
     ), status
 

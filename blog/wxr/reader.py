@@ -70,6 +70,10 @@ class WxrPost:
     ping_status: str
     categories: list[WxrCategory] = field(default_factory=list)
     comments: list[WxrComment] = field(default_factory=list)
+    # The old addresses: the permalink and the guid (``?p=ID``) (#15).
+    link: str = ""
+    guid: str = ""
+    tags: list[WxrCategory] = field(default_factory=list)
 
 
 @dataclass
@@ -148,12 +152,16 @@ def _comment(reader: _Reader, element: Element) -> WxrComment | None:
     )
 
 
-def _post(reader: _Reader, item: Element) -> WxrPost:
-    categories = [
+def _terms(item: Element, domain: str) -> list[WxrCategory]:
+    return [
         WxrCategory(slug=unquote(c.get("nicename", "")), name=(c.text or "").strip())
         for c in item.findall("category")
-        if c.get("domain") == "category"
+        if c.get("domain") == domain
     ]
+
+
+def _post(reader: _Reader, item: Element) -> WxrPost:
+    categories = _terms(item, "category")
     comments = [
         comment
         for element in reader.wp_children(item, "comment")
@@ -179,6 +187,9 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         ping_status=reader.text(item, "wp:ping_status").strip() or "open",
         categories=categories,
         comments=comments,
+        link=reader.text(item, "link").strip(),
+        guid=reader.text(item, "guid").strip(),
+        tags=_terms(item, "post_tag"),
     )
 
 

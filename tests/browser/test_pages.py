@@ -18,7 +18,7 @@ POST = "/chi-e-e-chi-non-e-il-community-manager/"
 PUBLIC_PAGES = [
     "/",
     POST,
-    POST + "?cpage=2",
+    POST + "comment-page-2/",
     POST + "?replytocom=2",
     "/admin/login",
     "/il-content-manager-braccio-destro/",
