@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from .disqus import commands as disqus_commands
 from .extensions import db
 from .ops import commands as ops_commands
 from .ops.schema import upgrade_database
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     ops_commands.init_app(app)
     wxr_commands.init_app(app)
+    disqus_commands.init_app(app)
 
 
 @click.command("init-db")

@@ -53,13 +53,13 @@ def record_paths(post: Post, paths: list[str], source: str) -> int:
     return len(new)
 
 
-def post_for_path(path: str) -> Post | None:
-    """The published post an old path points to, in one query."""
-    return db.session.scalar(
-        select(Post)
-        .join(OldPath, OldPath.post_id == Post.id)
-        .where(OldPath.path == path, Post.status == "published")
-    )
+def post_for_path(path: str, published_only: bool = True) -> Post | None:
+    """The (published) post an old path points to, in one query."""
+    query = select(Post).join(OldPath, OldPath.post_id == Post.id)
+    query = query.where(OldPath.path == path)
+    if published_only:
+        query = query.where(Post.status == "published")
+    return db.session.scalar(query)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import IO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException, ElementTree
+from ..core.xmlsafe import parse_export
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -195,12 +195,7 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
 
 def read_wxr(source: str | IO[bytes]) -> WxrSite:
     """Parse a WXR file (a path or a binary file object)."""
-    try:
-        root = ElementTree.parse(source).getroot()
-    except ElementTree.ParseError as error:
-        raise WXRError(f"Not well-formed XML: {error}") from error
-    except DefusedXmlException as error:
-        raise WXRError(f"Refused unsafe XML (DTD or entities): {error}") from error
+    root = parse_export(source, WXRError)
     channel = root.find("channel")
     wp_ns = next(
         (m.group(1) for el in root.iter() if (m := _WP_NS.match(str(el.tag)))), None
