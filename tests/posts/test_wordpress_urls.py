@@ -11,7 +11,7 @@ from defusedxml import ElementTree
 from sqlalchemy import select
 
 from blog.extensions import db
-from blog.models import Author, Post
+from blog.models import Author, Post, Tag
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -170,3 +170,27 @@ def test_our_own_post_ids_answer_like_wordpress(app, client):
     response = client.get(f"/?p={post_id}")
     assert response.status_code == 301
     assert response.headers["Location"] == POST_URL
+
+
+@pytest.mark.parametrize(
+    "url", ["/2012/10/", "/2012/", "/?s=testo", "/sitemap.xml", "/tag/caffe/"]
+)
+def test_queries_do_not_grow_with_the_posts(app, client, count_queries, url):
+    def add(n: int) -> None:
+        add_post(app, f"nuovo-{n}", datetime(2012, 10, 1 + n), body="<p>Testo.</p>")
+        with app.app_context():
+            tag = db.session.scalar(select(Tag)) or Tag(name="caffè", slug="caffe")
+            tag.posts.append(
+                db.session.scalar(select(Post).where(Post.slug == f"nuovo-{n}"))
+            )
+            db.session.add(tag)
+            db.session.commit()
+
+    add(0)
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    for n in range(1, 6):
+        add(n)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert many.count == few.count
