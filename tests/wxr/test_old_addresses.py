@@ -11,6 +11,7 @@ from blog.comments.threads import Node, page_anchors
 from blog.extensions import db
 from blog.models import Comment, OldPath, Post, Tag
 from blog.posts.oldpaths import normalise_path, wordpress_paths
+from blog.wxr import read_wxr
 
 NEW = "/caffe-e-community/"
 
@@ -179,3 +180,10 @@ def test_removing_needs_the_csrf_token(app, author_client, imported):
 def test_the_old_addresses_page_is_for_the_author(client, imported):
     response = client.get("/admin/old-paths")
     assert response.status_code in (302, 303)
+
+
+def test_tags_go_back_out_in_the_export(app, runner, imported, tmp_path):
+    out = tmp_path / "out.xml"
+    assert runner.invoke(args=["export-wxr", str(out)]).exit_code == 0
+    item = next(i for i in read_wxr(str(out)).posts if i.slug == "caffe-e-community")
+    assert [(t.slug, t.name) for t in item.tags] == [("espresso", "espresso")]
