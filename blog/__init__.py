@@ -24,7 +24,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import accounts, cli, database, mentions, pagecache
     from .comments import notices
     from .extensions import csrf, limiter, migrate
-    from .models import outside_search_index
     from .web import errors, security, templating
 
     security.init_app(app)
@@ -32,6 +31,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
+    from .models import outside_search_index
+
     migrate.init_app(
         app,
         database.db,
