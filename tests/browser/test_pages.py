@@ -25,6 +25,9 @@ PUBLIC_PAGES = [
     "/category/social-media-marketing/",
     "/author/riccardo-scarascia/",
     "/non-esiste/",
+    "/2012/10/",
+    "/?s=community",
+    "/?s=nessunaparolacosi",
 ]
 ADMIN_PAGES = [
     "/admin/",
@@ -35,6 +38,7 @@ ADMIN_PAGES = [
     "/admin/posts/new",
     "/admin/posts/1",
     "/admin/settings",
+    "/admin/old-paths",
 ]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
