@@ -34,6 +34,7 @@ def post(
     parent: str = "",
     email: str = "",
     anonymous: bool = False,
+    username: str = "",
     deleted: bool = False,
     spam: bool = False,
 ) -> str:
@@ -47,7 +48,7 @@ def post(
     <createdAt>{created}</createdAt>
     <isDeleted>{str(deleted).lower()}</isDeleted>
     <isSpam>{str(spam).lower()}</isSpam>
-    <author>{email_tag}<name>{name}</name><isAnonymous>{str(anonymous).lower()}</isAnonymous></author>
+    <author>{email_tag}<name>{name}</name><isAnonymous>{str(anonymous).lower()}</isAnonymous><username>{username}</username></author>
     <ipAddress>198.51.100.7</ipAddress>
     <thread dsq:id="{thread_id}"/>{parent_tag}
   </post>"""

@@ -90,15 +90,24 @@ def message_text(html: str) -> str:
     return _LINE_BREAK.sub("\n", _OUTER_PARAGRAPH.sub("", text))
 
 
+def author_name(item: DisqusPost) -> str:
+    """The name shown: the given one, else a Disqus account's username, else
+    "Anonimo" for a guest (``isAnonymous``) who gave none."""
+    if item.author_name:
+        return item.author_name
+    return (not item.anonymous and item.author_username) or ANONYMOUS
+
+
 def _response(item: DisqusPost, parent: Comment | None) -> NewResponse:
     return NewResponse(
         type="comment",
         status="spam" if item.spam else "approved",
         moderation_reason="importato da Disqus",
         content=message_text(item.message),
-        author_name=item.author_name or ANONYMOUS,
-        # An anonymous Disqus guest gave no address that was checked.
-        author_email="" if item.anonymous else item.author_email,
+        author_name=author_name(item),
+        # Kept like any commenter's address: never shown, never taken as proof
+        # of identity.
+        author_email=item.author_email,
         author_ip=item.ip_address,
         parent=parent,
         created_at=item.created_at,
@@ -135,7 +144,7 @@ def import_disqus(export: DisqusExport) -> DisqusReport:
                     )
                 )
             }
-        key = _key(item.author_name or ANONYMOUS, item.created_at)
+        key = _key(author_name(item), item.created_at)
         if key in known[post.id]:
             stored[item.dsq_id] = known[post.id][key]
             report.existing += 1

@@ -33,6 +33,7 @@ class DisqusPost:
     created_at: datetime
     author_name: str
     author_email: str
+    author_username: str  # a Disqus account's; guests have none
     anonymous: bool
     deleted: bool
     spam: bool
@@ -84,6 +85,7 @@ def _post(element: Element) -> DisqusPost:
         created_at=created,
         author_name=_text(element, author + "name"),
         author_email=_text(element, author + "email"),
+        author_username=_text(element, author + "username"),
         anonymous=_true(element, author + "isAnonymous"),
         deleted=_true(element, NS + "isDeleted"),
         spam=_true(element, NS + "isSpam"),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from bs4 import BeautifulSoup
 from helpers_disqus import DISQUS, OTHER_POST, SEED_POST, export, post, thread
 from helpers_wxr import WXR
 from sqlalchemy import func, select
 
-from blog.disqus.importer import message_text
+from blog.disqus import read_disqus
+from blog.disqus.importer import author_name, message_text
 from blog.extensions import db
 from blog.models import Comment, Post
 
@@ -42,14 +45,17 @@ def imported(runner, tmp_path):
 
 
 def disqus_comments(slug: str) -> dict[str, Comment]:
+    """The post's Disqus comments by author name (a later one of a name wins)."""
     post_id = db.session.scalar(select(Post.id).where(Post.slug == slug))
     return {
         c.author_name: c
         for c in db.session.scalars(
-            select(Comment).where(
+            select(Comment)
+            .where(
                 Comment.post_id == post_id,
                 Comment.moderation_reason == "importato da Disqus",
             )
+            .order_by(Comment.created_at)
         )
     }
 
@@ -62,7 +68,7 @@ def test_threads_match_posts_by_link_and_keep_dates_authors_and_nesting(app, imp
     with app.app_context():
         found = disqus_comments(SEED_POST)
         assert set(found) == {"Anna Neri", "Bruno", "Offerte", "Carla"}
-        anna = found["Anna Neri"]  # her second comment is keyed by the same name
+        anna = found["Anna Neri"]  # her second comment, the later one
         first = db.session.scalar(
             select(Comment).where(
                 Comment.author_name == "Anna Neri", Comment.parent_id.is_(None)
@@ -94,13 +100,13 @@ def test_deleted_comments_are_skipped_and_unmatched_threads_reported(app, import
     assert "Cancellato" not in names and "Dario" not in names
 
 
-def test_comments_are_sanitised_and_anonymous_guests_keep_no_email(app, imported):
+def test_comments_are_sanitised_and_guests_are_kept(app, imported):
     with app.app_context():
         guest = disqus_comments(OTHER_POST)["Ospite"]
     html = BeautifulSoup(guest.content_html, "html.parser")
     assert html.find(["script", "img"]) is None
     assert not any(tag.attrs for tag in html.find_all(True))
-    assert guest.author_email == ""
+    assert guest.author_email == "finto@example.org"
     assert guest.status == "approved"
 
 
@@ -180,3 +186,29 @@ def test_broken_or_hostile_files_are_refused_with_nothing_imported(
 )
 def test_disqus_paragraphs_become_typed_text(html, text):
     assert message_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("name", "anonymous", "username", "shown"),
+    [
+        ("Elena", False, "elena_k", "Elena"),
+        ("", False, "elena_k", "elena_k"),
+        ("", True, "", "Anonimo"),
+    ],
+)
+def test_the_name_shown_falls_back_to_the_account_then_anonimo(
+    name, anonymous, username, shown
+):
+    document = export(
+        post(
+            "1",
+            "1",
+            name,
+            "2012-10-24T08:00:00Z",
+            "x",
+            anonymous=anonymous,
+            username=username,
+        )
+    )
+    (item,) = read_disqus(io.BytesIO(document.encode())).posts
+    assert author_name(item) == shown
