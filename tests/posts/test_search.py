@@ -178,3 +178,12 @@ def test_a_migrated_database_finds_the_posts_it_already_had(empty_database_url):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["/", "/category/social-media-marketing/", "/2012/"])
+def test_listings_carry_the_search_form(client, url):
+    page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
+    form = page.select_one("form.search-form[method=get]")
+    assert form["action"] == "/"
+    assert form.select_one("input[type=search][name=s]")
+    assert page.select_one(f"label[for={form.input['id']}]").get_text() == "Cerca"
