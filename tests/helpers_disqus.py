@@ -72,6 +72,7 @@ DISQUS = export(
     thread("1", f"https://vecchio.example.org/2012/10/{SEED_POST}/", "Chi è?"),
     thread("2", f"http://vecchio.example.org/{OTHER_POST}/?utm=x", "Cinque regole"),
     thread("3", "https://vecchio.example.org/pagina-sparita/", "Pagina sparita"),
+    thread("4", "https://vecchio.example.org/solo-visitata/", "Solo visitata"),
     post(
         "11",
         "1",

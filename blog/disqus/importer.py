@@ -35,8 +35,11 @@ _LINE_BREAK = re.compile(r"<br\s*/?>", re.I)
 class DisqusReport:
     """What the import added, found already there, left out, and could not place."""
 
-    added: Counter = field(default_factory=Counter)
+    added: Counter = field(default_factory=Counter)  # approved, spam
+    skipped: Counter = field(default_factory=Counter)  # deleted, unmatched
     existing: int = 0
+    # Threads that hold comments but match no post (Disqus also lists every
+    # page that was merely visited: those, without comments, go unreported).
     unmatched: list[DisqusThread] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -44,8 +47,8 @@ class DisqusReport:
         lines = [
             f"comments: {self.added['approved']} added approved, "
             f"{self.added['spam']} added as spam, {self.existing} already present",
-            f"skipped deleted: {self.added['deleted']}",
-            f"skipped in unmatched threads: {self.added['unmatched']}",
+            f"skipped deleted: {self.skipped['deleted']}",
+            f"skipped in unmatched threads: {self.skipped['unmatched']}",
         ]
         lines += [
             f"unmatched thread: {thread.title or '?'} <{thread.link}>"
@@ -119,21 +122,23 @@ def import_disqus(export: DisqusExport) -> DisqusReport:
     goes in whole or not at all)."""
     db.session.info[QUIET] = True
     report = DisqusReport()
-    posts: dict[str, Post | None] = {}
-    for thread in export.threads:
-        posts[thread.dsq_id] = post = match_thread(thread.link)
-        if post is None:
-            report.unmatched.append(thread)
+    posts = {thread.dsq_id: match_thread(thread.link) for thread in export.threads}
+    with_comments = {item.thread_id for item in export.posts}
+    report.unmatched = [
+        thread
+        for thread in export.threads
+        if posts[thread.dsq_id] is None and thread.dsq_id in with_comments
+    ]
     by_id = {item.dsq_id: item for item in export.posts}
     stored: dict[str, Comment] = {}
     known: dict[int, dict[tuple, Comment]] = {}
     for item in sorted(export.posts, key=lambda p: (p.created_at, p.dsq_id)):
         post = posts.get(item.thread_id)
         if post is None:
-            report.added["unmatched"] += 1
+            report.skipped["unmatched"] += 1
             continue
         if item.deleted:
-            report.added["deleted"] += 1
+            report.skipped["deleted"] += 1
             continue
         if post.id not in known:
             known[post.id] = {

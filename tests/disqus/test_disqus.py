@@ -93,6 +93,7 @@ def test_deleted_comments_are_skipped_and_unmatched_threads_reported(app, import
         "unmatched thread: Pagina sparita <https://vecchio.example.org/pagina-sparita/>"
         in imported
     )
+    assert "Solo visitata" not in imported  # no comments: nothing lost
     assert "skipped deleted: 1" in imported
     assert "skipped in unmatched threads: 1" in imported
     with app.app_context():
