@@ -223,7 +223,7 @@ class OldPath(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Path (and ``?p=N`` query) as the old blog wrote it, normalised by
-    # ``blog.core.oldpaths.normalise_path``.
+    # ``blog.posts.oldpaths.normalise_path``.
     path: Mapped[str] = mapped_column(String(1000), unique=True)
     post_id: Mapped[int] = mapped_column(
         ForeignKey("post.id", ondelete="CASCADE"), index=True

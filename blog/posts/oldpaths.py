@@ -20,6 +20,7 @@ from ..models import OldPath, Post
 # Longest path kept (the column's width); longer ones are not recorded.
 MAX_PATH = 1000
 _COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
+_POST_ID = re.compile(r"[0-9]{1,10}")
 
 
 def normalise_path(url: str) -> str:
@@ -27,7 +28,7 @@ def normalise_path(url: str) -> str:
     parts = urlsplit(url.strip())
     path = unquote(parts.path).lower().rstrip("/") or "/"
     post_id = parse_qs(parts.query).get("p", [""])[0]
-    if post_id.isdigit():
+    if _POST_ID.fullmatch(post_id):
         path += f"?p={int(post_id)}"
     return path
 

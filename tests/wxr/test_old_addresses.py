@@ -88,7 +88,15 @@ def test_every_old_address_answers_301_to_the_post(client, imported, old, new):
 
 @pytest.mark.parametrize(
     "old",
-    ["/2013/02/another-post/", "/?p=43", "/?p=999999", "/?p=x"],
+    [
+        "/2013/02/another-post/",
+        "/?p=43",
+        "/?p=999999",
+        "/?p=x",
+        "/?p=%C2%B2",
+        "/non-esiste/?p=%C2%B2",
+        "/non-esiste/?p=99999999999999999999",
+    ],
 )
 def test_unknown_old_addresses_and_drafts_are_404(client, imported, old):
     assert client.get(old).status_code == 404
