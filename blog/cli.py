@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from .disqus import commands as disqus_commands
 from .extensions import db
 from .mail import send_due
 from .ops import commands as ops_commands
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_mail_command)
     ops_commands.init_app(app)
     wxr_commands.init_app(app)
+    disqus_commands.init_app(app)
 
 
 @click.command("init-db")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup
 from sqlalchemy import (
+    DDL,
     Column,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -83,6 +85,9 @@ class Post(db.Model):
     categories: Mapped[list[Category]] = relationship(
         secondary=post_categories, back_populates="posts", order_by="Category.name"
     )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary="post_tags", back_populates="posts", order_by="Tag.name"
+    )
 
     __table_args__ = (Index("ix_post_status_published", "status", "published_at"),)
 
@@ -142,6 +147,9 @@ class Comment(db.Model):
     # Hash of the token held by the browser that wrote it (pending view, returning
     # commenter proof); never the token itself.
     owner_token_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # The id the comment had on the blog it was imported from (WordPress), so
+    # the page keeps its old ``#comment-N`` anchor (#15).
+    legacy_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When its writer last changed the text (#14): the page says "modificato".
@@ -168,6 +176,11 @@ class Comment(db.Model):
     @property
     def is_ping(self) -> bool:
         return self.type in ("pingback", "webmention")
+
+    @property
+    def anchor(self) -> str:
+        """The fragment naming it on its page: the old blog's id when imported."""
+        return f"comment-{self.legacy_id or self.id}"
 
 
 class Setting(db.Model):
@@ -286,3 +299,85 @@ class UsedToken(db.Model):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- #15: old addresses and tags of an imported blog -------------------------
+
+
+class OldPath(db.Model):
+    """An address the post had on the old blog; it answers 301 to the post."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Path (and ``?p=N`` query) as the old blog wrote it, normalised by
+    # ``blog.posts.oldpaths.normalise_path``.
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(20), default="wordpress")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship()
+
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("post.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    """A WordPress tag (``post_tag``) kept from an import, served at /tag/<slug>/."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+
+    posts: Mapped[list[Post]] = relationship(secondary=post_tags, back_populates="tags")
+
+
+# Full-text search over posts (#15). SQLite: an FTS5 index kept by triggers
+# (unicode61 folds accents; SQLite has no Italian stemmer). PostgreSQL: a GIN
+# index on the Italian tsvector of title and body, which the search query uses.
+# Made here for create_all and in migration 0006 for migrated databases.
+SEARCH_SQLITE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(title, body,"
+    " content='post', content_rowid='id',"
+    " tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS post_fts_insert AFTER INSERT ON post BEGIN"
+    " INSERT INTO post_fts(rowid, title, body)"
+    " VALUES (new.id, new.title, new.body); END",
+    "CREATE TRIGGER IF NOT EXISTS post_fts_delete AFTER DELETE ON post BEGIN"
+    " INSERT INTO post_fts(post_fts, rowid, title, body)"
+    " VALUES ('delete', old.id, old.title, old.body); END",
+    "CREATE TRIGGER IF NOT EXISTS post_fts_update AFTER UPDATE ON post BEGIN"
+    " INSERT INTO post_fts(post_fts, rowid, title, body)"
+    " VALUES ('delete', old.id, old.title, old.body);"
+    " INSERT INTO post_fts(rowid, title, body)"
+    " VALUES (new.id, new.title, new.body); END",
+)
+SEARCH_POSTGRESQL = (
+    "CREATE INDEX IF NOT EXISTS ix_post_search ON post USING gin"
+    " (to_tsvector('italian', title || ' ' || body))",
+)
+
+
+def outside_search_index(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic ``include_name``: the search index is no model, comparisons skip it."""
+    if type_ == "table" and name and name.startswith("post_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_post_search")
+
+
+for _statement in SEARCH_SQLITE:
+    event.listen(
+        Post.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
+for _statement in SEARCH_POSTGRESQL:
+    event.listen(
+        Post.__table__,
+        "after_create",
+        DDL(_statement).execute_if(dialect="postgresql"),
+    )

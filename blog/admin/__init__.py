@@ -9,6 +9,7 @@ from . import (  # noqa: E402,F401  (routes and commands register on import)
     block_views,
     comment_views,
     mail_views,
+    oldpath_views,
     post_views,
     privacy_views,
     settings_views,

@@ -50,6 +50,7 @@ class NewResponse:
     # the rules are not asked.
     status: str | None = None
     moderation_reason: str = ""
+    legacy_id: int | None = None  # its id on the blog it was imported from
     # Facts for the rules only, never stored.
     internal: bool = False  # a ping from one of our own posts
     honeypot: str = ""
@@ -123,6 +124,7 @@ def add_response(
         source_title=new.source_title,
         created_at=created,
         updated_at=created,
+        legacy_id=new.legacy_id,
     )
     if new.status is not None:
         comment.status, comment.moderation_reason = new.status, new.moderation_reason

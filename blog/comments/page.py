@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
 from .moderation import Refusal, comments_closed, parent_values, refuse_reply
 from .ownership import refuse_change
-from .threads import Node, load_page
+from .threads import Node, load_page, page_anchors
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ListView:
     thread_depth: int
     moderate: bool  # show the author's quick moderation links
     cpage: int | None  # the comment page, None for the first
+    anchors: dict[int, str] = field(default_factory=dict)  # see page_anchors
     # The browser's owner hash, for its own comments' "Modifica" / "Elimina":
     # empty on a page rendered for the shared cache, so no link is ever cached.
     owner_hash: str = ""
@@ -56,8 +57,9 @@ class ListView:
 
 
 def comment_page_number() -> int:
-    """The ``?cpage=`` argument, 1 when missing or not a sane number."""
-    return positive_int(request.args.get("cpage"), 1_000_000) or 1
+    """The comment page of the address (``/slug/comment-page-N/``), else 1."""
+    page = (request.view_args or {}).get("cpage")
+    return page if isinstance(page, int) and page > 0 else 1
 
 
 def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
@@ -134,6 +136,7 @@ def render_post_page(
             thread_depth=settings.thread_depth,
             moderate=author is not None,
             cpage=comments.page if comments.page > 1 else None,
+            anchors=page_anchors(comments.threads),
             owner_hash=owner_hash,
             now=now,
             edit_seconds=settings.edit_seconds,

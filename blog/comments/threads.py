@@ -144,6 +144,27 @@ def build_forest(roots: list[Comment], replies: list[Comment]) -> list[Node]:
     return threads
 
 
+def _walk(nodes: list[Node]):
+    for node in nodes:
+        yield node.comment
+        yield from _walk(node.children)
+
+
+def page_anchors(threads: list[Node]) -> dict[int, str]:
+    """Each shown comment's ``id`` attribute, unique on the page.
+
+    An imported comment keeps its old blog's ``comment-N`` (old links carry it
+    and cannot change); a comment of ours whose id is such an N on the same page
+    yields it and is named ``risposta-ID`` instead.
+    """
+    comments = list(_walk(threads))
+    old = {c.legacy_id for c in comments if c.legacy_id}
+    return {
+        c.id: f"risposta-{c.id}" if not c.legacy_id and c.id in old else c.anchor
+        for c in comments
+    }
+
+
 def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> int:
     """The comment page on which ``comment``'s thread is shown (one query)."""
     root_id = comment.thread_id or comment.id
@@ -169,3 +190,21 @@ def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> 
         )
     )
     return earlier // settings.comments_per_page + 1
+
+
+def anchor_on_page(
+    comment: Comment, page: int, settings: ModerationSettings, owner_hash: str
+) -> str:
+    """The ``id`` ``page_anchors`` gives ``comment`` on its page ``page``."""
+    if comment.legacy_id:
+        return comment.anchor
+    twin = db.session.scalar(
+        select(Comment).where(
+            Comment.post_id == comment.post_id, Comment.legacy_id == comment.id
+        )
+    )
+    if twin is None or not is_visible(twin, owner_hash):
+        return comment.anchor
+    if page_of(twin, settings, owner_hash) != page:
+        return comment.anchor
+    return f"risposta-{comment.id}"

@@ -26,7 +26,7 @@ from .identity import (
 )
 from .page import refused_post_page, render_post_page, render_refusal
 from .service import Submission, refuse_closed, submit_comment
-from .threads import is_visible, page_of
+from .threads import anchor_on_page, is_visible, page_of
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
@@ -85,13 +85,14 @@ def permalink(comment_id: int):
     post = comment.post
     if not (is_visible(comment, owner_hash) and post.is_published):
         abort(404)
-    page = page_of(comment, current_settings(), owner_hash)
+    settings = current_settings()
+    page = page_of(comment, settings, owner_hash)
     return redirect(
         url_for(
             "posts.detail",
             slug=post.slug,
             cpage=page if page > 1 else None,
-            _anchor=f"comment-{comment.id}",
+            _anchor=anchor_on_page(comment, page, settings, owner_hash),
         )
     )
 

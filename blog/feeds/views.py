@@ -47,7 +47,7 @@ def response_item(comment: Comment, post: Post) -> FeedItem:
         html = comment.content_html
     return FeedItem(
         title=title,
-        link=post_url(post) + f"#comment-{comment.id}",
+        link=post_url(post) + f"#{comment.anchor}",
         guid=f"{post_guid(post.id)}#comment-{comment.id}",
         published=comment.created_at,
         author=comment.author_name,

@@ -26,7 +26,7 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
 from ..core.settings import CONTENT_VERSION_KEY
-from ..models import Author, Category, Comment, Post, Setting
+from ..models import Author, Category, Comment, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
 # contain them and collect each visitor's token when they are filled in.
@@ -39,7 +39,7 @@ STAMP_PLACEHOLDER = "stamp-" + secrets.token_hex(16)
 PERSONAL_COOKIES = ("comment_owner", "comment_author")
 # Pages also change with time (comments close after N days), so entries expire.
 MAX_AGE_SECONDS = 300
-_TRACKED = (Post, Comment, Category, Author)
+_TRACKED = (Post, Comment, Category, Author, Tag)
 
 
 _CSRF_SLOT, _STAMP_SLOT = CSRF_PLACEHOLDER.encode(), STAMP_PLACEHOLDER.encode()
@@ -112,7 +112,7 @@ def is_cacheable(request: Request, signed_in: bool) -> bool:
         return False
     if any(name in request.cookies for name in PERSONAL_COOKIES):
         return False
-    return set(request.args) <= {"cpage"}
+    return not request.args
 
 
 def make_etag(version: str, key: tuple) -> str:

@@ -33,8 +33,10 @@ from .cache import (
 from .signing import prederived_signer, sign_json, signed_value_serializer
 from .versionread import ContentVersionReader
 
-_POST_PATH = re.compile(r"/([A-Za-z0-9_-]{1,200})/")
-_CPAGE_QUERY = re.compile(r"cpage=([1-9][0-9]{0,5})")
+# A post page and its comment pages (page 1 has no ``comment-page-1`` form).
+_POST_PATH = re.compile(
+    r"/([A-Za-z0-9_-]{1,200})/(?:comment-page-([2-9]|[1-9][0-9]{1,5})/)?"
+)
 _SKIPPED_HEADERS = {
     "set-cookie",
     "content-length",
@@ -109,11 +111,9 @@ class CachedPageMiddleware:
         match = _POST_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:
             return None
-        query = environ.get("QUERY_STRING", "")
-        if not query:
-            return (match.group(1), 1)
-        page = _CPAGE_QUERY.fullmatch(query)
-        return (match.group(1), int(page.group(1))) if page else None
+        if environ.get("QUERY_STRING", ""):
+            return None
+        return (match.group(1), int(match.group(2) or 1))
 
     def _session(self, environ: dict) -> dict | None:
         """The visitor's session when it holds nothing but a CSRF token."""

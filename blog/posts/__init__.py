@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("posts", __name__)
 
-from . import views  # noqa: E402,F401  (routes register on import)
+from . import archives, search, views  # noqa: E402,F401  (routes register on import)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Author, Category, Comment, Post
+from ..models import Author, Category, Comment, Post, Tag
 
 
 def published_posts() -> Select:
@@ -99,3 +100,43 @@ def posts_in_category(category_id: int) -> Select:
 def posts_by_author(author_id: int) -> Select:
     """Published posts written by the author."""
     return published_posts().where(Post.author_id == author_id)
+
+
+def posts_between(start: datetime, end: datetime) -> Select:
+    """Published posts published in ``[start, end)`` (a date archive)."""
+    return published_posts().where(Post.published_at >= start, Post.published_at < end)
+
+
+def get_tag(slug: str) -> Tag | None:
+    """The tag with this slug."""
+    return db.session.scalar(select(Tag).where(Tag.slug == slug))
+
+
+def posts_with_tag(tag_id: int) -> Select:
+    """Published posts carrying the tag."""
+    return published_posts().where(Post.tags.any(Tag.id == tag_id))
+
+
+def get_published_post_by_id(post_id: int) -> Post | None:
+    """The published post with this id (our own ``?p=ID`` guids)."""
+    return db.session.scalar(published_posts().where(Post.id == post_id))
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    slug: str
+    updated_at: datetime
+    published_at: datetime
+
+
+def sitemap_entries() -> list[SitemapEntry]:
+    """Every published post's slug and last change, newest first, in one query."""
+    rows = db.session.execute(
+        select(Post.slug, Post.updated_at, Post.published_at)
+        .where(Post.status == "published")
+        .order_by(Post.published_at.desc(), Post.id.desc())
+    )
+    return [
+        SitemapEntry(slug, max(updated, published or updated), published or updated)
+        for slug, updated, published in rows
+    ]

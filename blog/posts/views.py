@@ -7,20 +7,18 @@ import time
 from flask import (
     Response,
     abort,
-    current_app,
     make_response,
-    render_template,
+    redirect,
     request,
+    url_for,
 )
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Select
 
 from ..accounts.session import current_author
 from ..comments.identity import form_stamp
 from ..comments.page import comment_page_number, render_post_page
 from ..core.settings import content_version
 from ..core.text import positive_int
-from ..extensions import db
 from ..pagecache.cache import (
     CachedPage,
     finish,
@@ -30,42 +28,43 @@ from ..pagecache.cache import (
     personalise,
 )
 from . import bp
+from .listing import render_listing
+from .oldpaths import resolve
 from .queries import (
-    count_approved_responses,
     get_author,
     get_category,
     get_published_post,
+    get_published_post_by_id,
     posts_by_author,
     posts_in_category,
     published_posts,
 )
-
-
-def page_number() -> int:
-    """The ``?page=`` argument, 1 when missing or not a sane number."""
-    return positive_int(request.args.get("page"), 1_000_000) or 1
-
-
-def _render_listing(template: str, query: Select, **context):
-    page = page_number()
-    pagination = db.paginate(
-        query, page=page, per_page=current_app.config["POSTS_PER_PAGE"], error_out=False
-    )
-    if page > 1 and not pagination.items:
-        abort(404)
-    counts = count_approved_responses([post.id for post in pagination.items])
-    return render_template(template, pagination=pagination, counts=counts, **context)
+from .search import render_search
 
 
 @bp.get("/")
 def index():
-    return _render_listing("posts/index.html", published_posts())
+    if "p" in request.args:
+        return _moved_by_id(request.args["p"])
+    if "s" in request.args:
+        return render_search(request.args["s"])
+    return render_listing("posts/index.html", published_posts())
+
+
+def _moved_by_id(value: str) -> Response:
+    """WordPress's ``/?p=ID``: the imported post that had the id, else our own."""
+    number = positive_int(value, 2**31) or abort(404)
+    target = resolve(f"/?p={number}")
+    if target is not None:
+        return redirect(url_for("posts.detail", slug=target.slug), 301)
+    post = get_published_post_by_id(number) or abort(404)
+    return redirect(url_for("posts.detail", slug=post.slug), 301)
 
 
 @bp.get("/category/<slug>/")
 def category(slug: str):
     found = get_category(slug) or abort(404)
-    return _render_listing(
+    return render_listing(
         "posts/archive.html", posts_in_category(found.id), heading=found.name
     )
 
@@ -73,7 +72,7 @@ def category(slug: str):
 @bp.get("/author/<slug>/")
 def author(slug: str):
     found = get_author(slug) or abort(404)
-    return _render_listing(
+    return render_listing(
         "posts/archive.html",
         posts_by_author(found.id),
         heading=found.display_name,
@@ -82,7 +81,14 @@ def author(slug: str):
 
 
 @bp.get("/<slug>/")
-def detail(slug: str):
+@bp.get("/<slug>/comment-page-<int(min=1, max=999999):cpage>/")
+def detail(slug: str, cpage: int | None = None):
+    # Comment pages have WordPress's address; ``?cpage=N`` and page 1 move there.
+    if cpage == 1 or "cpage" in request.args:
+        args = request.args.to_dict()
+        number = cpage or positive_int(args.pop("cpage", ""), 1_000_000) or 1
+        page = number if number > 1 else None
+        return redirect(url_for("posts.detail", slug=slug, cpage=page, **args), 301)
     if not is_cacheable(request, signed_in=current_author() is not None):
         post = get_published_post(slug) or abort(404)
         response = make_response(render_post_page(post))

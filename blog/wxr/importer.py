@@ -20,7 +20,8 @@ from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_post
 from ..core.text import slugify, web_url_or_empty
 from ..extensions import db
-from ..models import Author, Category, Comment, Post
+from ..models import Author, Category, Comment, Post, Tag
+from ..posts.oldpaths import record_paths, wordpress_paths
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
@@ -48,7 +49,8 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line per kind, for the command's output."""
-        kinds = ("authors", "categories", "posts", "comments", "pingbacks")
+        kinds = ("authors", "categories", "tags", "posts", "comments", "pingbacks")
+        kinds += ("old addresses",)
         lines = [
             f"{kind}: {self.created[kind]} added, {self.existing[kind]} already present"
             for kind in kinds
@@ -90,6 +92,7 @@ class _Importer:
         self.authors: dict[str, Author] = {}
         self.authors_by_wp_id: dict[int, Author] = {}
         self.categories_seen: set[str] = set()
+        self.tags: dict[str, Tag] = {}
 
     def author(self, data: WxrAuthor) -> Author:
         author = find_author(data.login)  # as sign-in matches it: any case
@@ -125,6 +128,20 @@ class _Importer:
         self.categories_seen.add(slug)
         return category
 
+    def tag(self, data: WxrCategory) -> Tag:
+        slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
+        if slug in self.tags:
+            return self.tags[slug]
+        tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+        if tag is None:
+            tag = Tag(name=data.name or slug, slug=slug)
+            db.session.add(tag)
+            self.report.created["tags"] += 1
+        else:
+            self.report.existing["tags"] += 1
+        self.tags[slug] = tag
+        return tag
+
     def post(self, data: WxrPost) -> None:
         if data.post_type != "post":
             self.report.skipped[f"{data.post_type or 'unknown'} items"] += 1
@@ -139,6 +156,8 @@ class _Importer:
             self.report.created["posts"] += 1
         else:
             self.report.existing["posts"] += 1
+        paths = wordpress_paths(data.link, data.guid, data.wp_id)
+        self.report.created["old addresses"] += record_paths(post, paths, "wordpress")
         self.comments(post, data.comments)
 
     def _new_post(self, data: WxrPost, slug: str) -> Post:
@@ -159,6 +178,7 @@ class _Importer:
             categories=list(
                 {c.slug: self.category(c) for c in data.categories}.values()
             ),
+            tags=list({t.slug: self.tag(t) for t in data.tags}.values()),
         )
         if data.published_at:
             post.created_at = data.published_at
@@ -230,6 +250,7 @@ class _Importer:
             source_title=data.author_name if ping else "",
             parent=parent,
             created_at=data.created_at,
+            legacy_id=data.wp_id or None,
         )
 
 

@@ -13,7 +13,7 @@ from typing import IO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException, ElementTree
+from ..core.xmlsafe import parse_export
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -70,6 +70,10 @@ class WxrPost:
     ping_status: str
     categories: list[WxrCategory] = field(default_factory=list)
     comments: list[WxrComment] = field(default_factory=list)
+    # The old addresses: the permalink and the guid (``?p=ID``) (#15).
+    link: str = ""
+    guid: str = ""
+    tags: list[WxrCategory] = field(default_factory=list)
 
 
 @dataclass
@@ -148,12 +152,16 @@ def _comment(reader: _Reader, element: Element) -> WxrComment | None:
     )
 
 
-def _post(reader: _Reader, item: Element) -> WxrPost:
-    categories = [
+def _terms(item: Element, domain: str) -> list[WxrCategory]:
+    return [
         WxrCategory(slug=unquote(c.get("nicename", "")), name=(c.text or "").strip())
         for c in item.findall("category")
-        if c.get("domain") == "category"
+        if c.get("domain") == domain
     ]
+
+
+def _post(reader: _Reader, item: Element) -> WxrPost:
+    categories = _terms(item, "category")
     comments = [
         comment
         for element in reader.wp_children(item, "comment")
@@ -179,17 +187,15 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         ping_status=reader.text(item, "wp:ping_status").strip() or "open",
         categories=categories,
         comments=comments,
+        link=reader.text(item, "link").strip(),
+        guid=reader.text(item, "guid").strip(),
+        tags=_terms(item, "post_tag"),
     )
 
 
 def read_wxr(source: str | IO[bytes]) -> WxrSite:
     """Parse a WXR file (a path or a binary file object)."""
-    try:
-        root = ElementTree.parse(source).getroot()
-    except ElementTree.ParseError as error:
-        raise WXRError(f"Not well-formed XML: {error}") from error
-    except DefusedXmlException as error:
-        raise WXRError(f"Refused unsafe XML (DTD or entities): {error}") from error
+    root = parse_export(source, WXRError)
     channel = root.find("channel")
     wp_ns = next(
         (m.group(1) for el in root.iter() if (m := _WP_NS.match(str(el.tag)))), None

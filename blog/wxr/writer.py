@@ -118,10 +118,12 @@ def _post(post: Post, site_url: str, comments: Iterable[Comment]) -> Iterator[st
     ]
     for tag, value in fields:
         yield f"\t\t<wp:{tag}>{value}</wp:{tag}>"
-    for category in post.categories:
+    terms = [("category", c) for c in post.categories]
+    terms += [("post_tag", t) for t in post.tags]
+    for domain, term in terms:
         yield (
-            f'\t\t<category domain="category" nicename={quoteattr(category.slug)}>'
-            f"{cdata(category.name)}</category>"
+            f'\t\t<category domain="{domain}" nicename={quoteattr(term.slug)}>'
+            f"{cdata(term.name)}</category>"
         )
     for comment in comments:
         yield from _comment(comment)
@@ -135,7 +137,11 @@ def export_lines(site_name: str, site_url: str, tagline: str) -> Iterator[str]:
     categories = db.session.scalars(select(Category).order_by(Category.id)).all()
     posts = db.session.scalars(
         select(Post)
-        .options(selectinload(Post.author), selectinload(Post.categories))
+        .options(
+            selectinload(Post.author),
+            selectinload(Post.categories),
+            selectinload(Post.tags),
+        )
         .order_by(Post.id)
     ).all()
     comments: dict[int, list[Comment]] = {}

@@ -54,7 +54,7 @@ def post_as_reader(browser, base_url: str, text: str) -> None:
 def public_text(browser, base_url: str) -> str:
     context = browser.new_context(locale="it-IT")
     page = context.new_page()
-    page.goto(base_url + POST + "?cpage=2")
+    page.goto(base_url + POST + "comment-page-2/")
     text = page.inner_text("#comments")
     page.goto(base_url + POST)
     text += page.inner_text("#comments")
@@ -122,7 +122,7 @@ def test_approved_attack_strings_do_not_run(browser, live_server, author_page):
     )
     reader.on("pageerror", lambda error: errors.append(str(error)))
     reader.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    for url in (base + POST, base + POST + "?cpage=2"):
+    for url in (base + POST, base + POST + "comment-page-2/"):
         reader.goto(url)
         reader.wait_for_timeout(300)
         found = reader.evaluate(INSPECT_COMMENTS)

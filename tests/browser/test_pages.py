@@ -18,13 +18,16 @@ POST = "/chi-e-e-chi-non-e-il-community-manager/"
 PUBLIC_PAGES = [
     "/",
     POST,
-    POST + "?cpage=2",
+    POST + "comment-page-2/",
     POST + "?replytocom=2",
     "/admin/login",
     "/il-content-manager-braccio-destro/",
     "/category/social-media-marketing/",
     "/author/riccardo-scarascia/",
     "/non-esiste/",
+    "/2012/10/",
+    "/?s=community",
+    "/?s=nessunaparolacosi",
 ]
 ADMIN_PAGES = [
     "/admin/",
@@ -35,6 +38,7 @@ ADMIN_PAGES = [
     "/admin/posts/new",
     "/admin/posts/1",
     "/admin/settings",
+    "/admin/old-paths",
 ]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, inspect, select, text
 
 from blog import create_app
 from blog.extensions import db
-from blog.models import Author, Comment, Post
+from blog.models import Author, Comment, Post, outside_search_index
 from blog.ops.schema import INITIAL_REVISION
 from blog.seed.loader import load_seed
 
@@ -37,7 +37,12 @@ def schema_diff() -> list:
     """What autogenerate would change to make the database match the models."""
     with db.engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_name": outside_search_index,
+            },
         )
         return compare_metadata(context, db.metadata)
 

@@ -1,0 +1,129 @@
+"""WordPress's other addresses: date and tag archives, sitemap, robots, old links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Response, abort, redirect, render_template, request, url_for
+
+from ..core.settings import content_version
+from ..core.urls import site_url
+from ..pagecache.cache import finish, make_etag
+from ..web.errors import render_error
+from . import bp
+from .listing import render_listing
+from .oldpaths import resolve
+from .queries import (
+    get_published_post,
+    get_tag,
+    posts_between,
+    posts_with_tag,
+    sitemap_entries,
+)
+from .views import detail
+
+W3C = "%Y-%m-%dT%H:%M:%SZ"
+MONTHS_IT = (
+    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre"
+    " novembre dicembre"
+).split()
+
+
+@bp.get("/<int(fixed_digits=4):year>/")
+def year_archive(year: int):
+    """The year's posts; a post whose slug is these four digits wins the address."""
+    slug = f"{year:04d}"
+    if get_published_post(slug) is not None:
+        return detail(slug)
+    if not 1 <= year <= 9998:
+        abort(404)
+    return render_listing(
+        "posts/archive.html",
+        posts_between(datetime(year, 1, 1), datetime(year + 1, 1, 1)),
+        missing_if_empty=True,
+        heading=str(year),
+    )
+
+
+@bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
+def month_archive(year: int, month: int):
+    """The month's posts, WordPress's ``/2011/02/``."""
+    if not (1 <= month <= 12 and 1 <= year <= 9998):
+        abort(404)
+    end = datetime(year + 1, 1, 1) if month == 12 else datetime(year, month + 1, 1)
+    return render_listing(
+        "posts/archive.html",
+        posts_between(datetime(year, month, 1), end),
+        missing_if_empty=True,
+        heading=f"{MONTHS_IT[month - 1]} {year}",
+    )
+
+
+@bp.get("/tag/<slug>/")
+def tag(slug: str):
+    """The posts carrying an imported WordPress tag."""
+    found = get_tag(slug) or abort(404)
+    return render_listing(
+        "posts/archive.html", posts_with_tag(found.id), heading=found.name
+    )
+
+
+def _versioned(key: str, render) -> Response:
+    # These pages change only with the content: revalidated by its version.
+    etag = make_etag(content_version(), (key,))
+    if etag in request.if_none_match:
+        return finish(Response(status=304), etag)
+    return finish(render(), etag)
+
+
+@dataclass(frozen=True)
+class SitemapUrl:
+    loc: str
+    lastmod: str
+
+
+def _render_sitemap() -> Response:
+    entries = sitemap_entries()
+    urls = [
+        SitemapUrl(site_url("posts.detail", slug=e.slug), e.updated_at.strftime(W3C))
+        for e in entries
+    ]
+    years = sorted({e.published_at.year for e in entries}, reverse=True)
+    xml = render_template(
+        "posts/sitemap.xml",
+        home=site_url("posts.index"),
+        home_lastmod=max((url.lastmod for url in urls), default=None),
+        entries=urls,
+        archives=[site_url("posts.year_archive", year=year) for year in years],
+    )
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():
+    """Home, every published post with its last change, the year archives."""
+    return _versioned("sitemap.xml", _render_sitemap)
+
+
+@bp.get("/robots.txt")
+def robots():
+    """Crawlers: everything but the author's area; where the sitemap is."""
+    text = render_template(
+        "posts/robots.txt",
+        admin_path=urlsplit(site_url("admin.dashboard")).path,
+        sitemap=site_url("posts.sitemap"),
+    )
+    return Response(text, mimetype="text/plain")
+
+
+@bp.app_errorhandler(404)
+def moved_or_missing(error):
+    """An address of the old blog moves to the post (301); else the 404 page."""
+    if request.method in ("GET", "HEAD"):
+        target = resolve(request.full_path)
+        if target is not None:
+            url = url_for("posts.detail", slug=target.slug, cpage=target.cpage)
+            return redirect(url, 301)
+    return render_error(404)

@@ -1,0 +1,98 @@
+"""Addresses posts had on the blog they were imported from, and their 301s.
+
+A path is stored normalised (decoded, lower case, no trailing slash, the query
+dropped except WordPress's ``?p=N``), so a request is matched with one indexed
+query on the unique ``old_path.path``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import OldPath, Post
+
+# Longest path kept (the column's width); longer ones are not recorded.
+MAX_PATH = 1000
+_COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
+_POST_ID = re.compile(r"[0-9]{1,10}")
+
+
+def normalise_path(url: str) -> str:
+    """``http://old.example/2011/02/A-Post/?utm=x`` -> ``/2011/02/a-post``."""
+    parts = urlsplit(url.strip())
+    path = unquote(parts.path).lower().rstrip("/") or "/"
+    post_id = parse_qs(parts.query).get("p", [""])[0]
+    if _POST_ID.fullmatch(post_id):
+        path += f"?p={int(post_id)}"
+    return path
+
+
+def wordpress_paths(link: str, guid: str, wp_id: int) -> list[str]:
+    """The old addresses of a WordPress post: permalink, guid and ``?p=ID``."""
+    found = [normalise_path(url) for url in (link, guid) if url.strip()]
+    if wp_id:
+        found.append(f"/?p={wp_id}")
+    # The site's front page is never an old address of one post.
+    return list(dict.fromkeys(p for p in found if p != "/" and len(p) <= MAX_PATH))
+
+
+def record_paths(post: Post, paths: list[str], source: str) -> int:
+    """Point each path not yet known at ``post`` (the caller commits); how many."""
+    if not paths:
+        return 0
+    known = set(db.session.scalars(select(OldPath.path).where(OldPath.path.in_(paths))))
+    new = [path for path in paths if path not in known]
+    for path in new:
+        db.session.add(OldPath(path=path, post_id=post.id, source=source))
+    db.session.flush()
+    return len(new)
+
+
+def post_for_path(path: str, published_only: bool = True) -> Post | None:
+    """The (published) post an old path points to, in one query."""
+    query = select(Post).join(OldPath, OldPath.post_id == Post.id)
+    query = query.where(OldPath.path == path)
+    if published_only:
+        query = query.where(Post.status == "published")
+    return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class OldTarget:
+    """Where an old address moved: the post, and the comment page it named."""
+
+    slug: str
+    cpage: int | None
+
+
+def resolve(url: str) -> OldTarget | None:
+    """The post (and comment page) an old URL means, or None."""
+    path = normalise_path(url)
+    cpage = None
+    match = _COMMENT_PAGE.match(path)
+    if match:
+        path, cpage = match.group(1) or "/", int(match.group(2))
+    post = post_for_path(path)
+    if post is None:
+        return None
+    return OldTarget(post.slug, cpage if cpage and cpage > 1 else None)
+
+
+def all_paths() -> Select:
+    """Every recorded old path with its post, by path (the author's table)."""
+    return select(OldPath).options(joinedload(OldPath.post)).order_by(OldPath.path)
+
+
+def delete_path(path_id: int) -> bool:
+    """Forget one old path (the caller commits); False when it was not there."""
+    found = db.session.get(OldPath, path_id)
+    if found is None:
+        return False
+    db.session.delete(found)
+    return True

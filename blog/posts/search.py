@@ -1,0 +1,62 @@
+"""``/?s=parole``: full-text search over published posts, on either database."""
+
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import Select, select, text
+
+from ..extensions import db
+from ..models import Post
+from .listing import render_listing
+from .queries import published_posts
+
+# A query is cut to this many words of this many characters: enough for a
+# reader, and a bound on what one request asks of the index.
+MAX_WORDS = 8
+MAX_WORD_LENGTH = 40
+
+
+def search_words(query: str) -> list[str]:
+    """The words of the reader's query, bounded, in order, without repeats."""
+    words = [word[:MAX_WORD_LENGTH] for word in query.split()]
+    return list(dict.fromkeys(words))[:MAX_WORDS]
+
+
+def fts5_query(words: list[str]) -> str:
+    """An FTS5 MATCH string where every word is a quoted string, never syntax.
+
+    Inside double quotes FTS5 reads ``AND``, ``NEAR``, ``*``, ``:`` and ``^``
+    as text; a quote is written twice.
+    """
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def search_posts(words: list[str]) -> Select:
+    """Published posts whose title or body holds every word, newest first."""
+    if db.engine.dialect.name == "postgresql":
+        # The very expression of ix_post_search, so the GIN index serves it;
+        # plainto_tsquery reads its input as plain words, never as operators.
+        return published_posts().where(
+            text(
+                "to_tsvector('italian', post.title || ' ' || post.body)"
+                " @@ plainto_tsquery('italian', :search_words)"
+            ).bindparams(search_words=" ".join(words))
+        )
+    matching = (
+        select(text("rowid"))
+        .select_from(text("post_fts"))
+        .where(
+            text("post_fts MATCH :search_words").bindparams(
+                search_words=fts5_query(words)
+            )
+        )
+    )
+    return published_posts().where(Post.id.in_(matching))
+
+
+def render_search(query: str):
+    """The results page for ``/?s=``: paginated, or a note when nothing matches."""
+    words = search_words(query)
+    if not words:
+        return render_template("posts/search.html", query=query, pagination=None)
+    return render_listing("posts/search.html", search_posts(words), query=query)

@@ -1,0 +1,196 @@
+"""WordPress's own addresses, for posts made here too: comment pages, dates,
+sitemap and robots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from defusedxml import ElementTree
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Author, Post, Tag
+
+POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def soup(response) -> BeautifulSoup:
+    assert response.status_code == 200, response.status_code
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+def titles(page: BeautifulSoup) -> list[str]:
+    return [a.get_text() for a in page.select(".post-title a")]
+
+
+def add_post(app, slug: str, published_at: datetime | None, **values) -> None:
+    with app.app_context():
+        author = db.session.scalar(select(Author))
+        db.session.add(
+            Post(
+                slug=slug,
+                title=values.pop("title", slug),
+                body=values.pop("body", "<p>Testo.</p>"),
+                author=author,
+                status="published" if published_at else "draft",
+                published_at=published_at,
+                **values,
+            )
+        )
+        db.session.commit()
+
+
+class TestCommentPages:
+    def test_comment_pages_have_wordpress_addresses(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        first = soup(client.get(POST_URL))
+        link = first.select_one(".comment-navigation a[rel=next]")["href"]
+        assert link == f"{POST_URL}comment-page-2/#comments"
+        second = soup(client.get(f"{POST_URL}comment-page-2/"))
+        assert second.select_one("ol.commentlist")["start"] == "6"
+
+    @pytest.mark.parametrize(
+        ("old", "new"),
+        [
+            ("?cpage=2", "comment-page-2/"),
+            ("?cpage=2&replytocom=7", "comment-page-2/?replytocom=7"),
+            ("?cpage=1", ""),
+            ("comment-page-1/", ""),
+        ],
+    )
+    def test_the_query_form_and_page_one_move_permanently(self, app, client, old, new):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        response = client.get(POST_URL + old)
+        assert response.status_code == 301
+        assert response.headers["Location"] == POST_URL + new
+
+    def test_a_comment_page_past_the_last_is_404(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        assert client.get(f"{POST_URL}comment-page-4/").status_code == 404
+        assert client.get(f"{POST_URL}comment-page-0/").status_code == 404
+
+    def test_a_comment_page_is_served_from_the_page_cache(
+        self, app, client, count_queries
+    ):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        first = client.get(f"{POST_URL}comment-page-2/").get_data()
+        with count_queries() as counter:
+            again = client.get(f"{POST_URL}comment-page-2/")
+        assert counter.count == 1  # the content version, nothing else
+        assert again.get_data() != client.get(POST_URL).get_data()
+        assert b"comment-page-3" in first
+
+
+class TestDateArchives:
+    def test_month_archive(self, client):
+        page = soup(client.get("/2012/10/"))
+        assert page.select_one("h1").get_text(strip=True) == "Archivio: ottobre 2012"
+        assert titles(page) == [
+            "Chi è e chi NON è il Community Manager?!",
+            "Cinque regole per un blog aziendale che funziona",
+        ]
+
+    def test_year_archive(self, client):
+        page = soup(client.get("/2012/"))
+        assert len(titles(page)) == 3
+
+    @pytest.mark.parametrize(
+        "url", ["/2012/13/", "/2012/00/", "/2011/", "/2012/09/", "/0000/", "/9999/12/"]
+    )
+    def test_empty_or_impossible_dates_are_404(self, client, url):
+        assert client.get(url).status_code == 404
+
+    def test_drafts_stay_out_of_date_archives(self, app, client):
+        add_post(app, "bozza", None)
+        add_post(app, "pubblicato", datetime(2012, 12, 1))
+        assert titles(soup(client.get("/2012/12/"))) == ["pubblicato"]
+
+    def test_a_post_whose_slug_is_a_year_keeps_its_address(self, app, client):
+        add_post(app, "2012", datetime(2013, 1, 1), title="Il mio 2012")
+        page = soup(client.get("/2012/"))
+        assert page.select_one("h1.post-title, h1").get_text(strip=True) == (
+            "Il mio 2012"
+        )
+        assert client.get("/2012/10/").status_code == 200
+
+
+class TestSitemapAndRobots:
+    def test_sitemap_lists_published_posts_and_year_archives(self, app, client):
+        add_post(app, "bozza", None)
+        response = client.get("/sitemap.xml")
+        assert response.status_code == 200
+        assert response.mimetype == "application/xml"
+        root = ElementTree.fromstring(response.get_data())
+        urls = {
+            url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+            for url in root.findall(f"{SITEMAP}url")
+        }
+        base = "http://127.0.0.1:5000"
+        assert set(urls) == {
+            f"{base}/",
+            f"{base}{POST_URL}",
+            f"{base}/cinque-regole-per-un-blog-aziendale/",
+            f"{base}/il-content-manager-braccio-destro/",
+            f"{base}/2012/",
+        }
+        with app.app_context():
+            post = db.session.scalar(select(Post).where(Post.slug == "bozza"))
+            newest = max(
+                p.updated_at for p in db.session.scalars(select(Post)) if p.published_at
+            )
+        assert urls[f"{base}/"] == newest.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert post.slug not in "".join(urls)
+
+    def test_sitemap_changes_with_the_content(self, app, client):
+        etag = client.get("/sitemap.xml").headers["ETag"]
+        assert (
+            client.get("/sitemap.xml", headers={"If-None-Match": etag}).status_code
+            == 304
+        )
+        add_post(app, "nuovo", datetime(2013, 5, 1))
+        fresh = client.get("/sitemap.xml", headers={"If-None-Match": etag})
+        assert fresh.status_code == 200
+        assert b"/nuovo/" in fresh.get_data()
+
+    def test_robots_points_to_the_sitemap_and_keeps_out_of_admin(self, client):
+        response = client.get("/robots.txt")
+        assert response.status_code == 200
+        assert response.mimetype == "text/plain"
+        lines = response.get_data(as_text=True).splitlines()
+        assert "Disallow: /admin/" in lines
+        assert "Sitemap: http://127.0.0.1:5000/sitemap.xml" in lines
+
+
+def test_our_own_post_ids_answer_like_wordpress(app, client):
+    with app.app_context():
+        post_id = db.session.scalar(select(Post.id).where(Post.slug == POST_URL[1:-1]))
+    response = client.get(f"/?p={post_id}")
+    assert response.status_code == 301
+    assert response.headers["Location"] == POST_URL
+
+
+@pytest.mark.parametrize(
+    "url", ["/2012/10/", "/2012/", "/?s=testo", "/sitemap.xml", "/tag/caffe/"]
+)
+def test_queries_do_not_grow_with_the_posts(app, client, count_queries, url):
+    def add(n: int) -> None:
+        add_post(app, f"nuovo-{n}", datetime(2012, 10, 1 + n), body="<p>Testo.</p>")
+        with app.app_context():
+            tag = db.session.scalar(select(Tag)) or Tag(name="caffè", slug="caffe")
+            tag.posts.append(
+                db.session.scalar(select(Post).where(Post.slug == f"nuovo-{n}"))
+            )
+            db.session.add(tag)
+            db.session.commit()
+
+    add(0)
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    for n in range(1, 6):
+        add(n)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert many.count == few.count

@@ -1,0 +1,197 @@
+"""Moving in without losing a link: the WordPress import keeps the old addresses."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_admin import press, soup
+from helpers_wxr import WXR
+from sqlalchemy import func, select
+
+from blog.comments.threads import Node, page_anchors
+from blog.extensions import db
+from blog.models import Comment, OldPath, Post, Tag
+from blog.posts.oldpaths import normalise_path, wordpress_paths
+from blog.wxr import read_wxr
+
+NEW = "/caffe-e-community/"
+
+
+@pytest.fixture
+def imported(app, runner, tmp_path):
+    """The helper export, imported once by the command."""
+    path = tmp_path / "export.xml"
+    path.write_text(WXR, encoding="utf-8")
+    result = runner.invoke(args=["import-wxr", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def old_paths() -> dict[str, str]:
+    rows = db.session.execute(
+        select(OldPath.path, Post.slug).join(Post, OldPath.post_id == Post.id)
+    )
+    return dict(rows.all())
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://old.example/2011/02/A-Post/?utm_source=x", "/2011/02/a-post"),
+        ("https://old.example/caff%C3%A8/", "/caffè"),
+        ("https://old.example/?p=41", "/?p=41"),
+        ("https://old.example/?p=41&amp=1", "/?p=41"),
+        ("https://old.example/?page_id=2", "/"),
+        ("/2011/02/a-post", "/2011/02/a-post"),
+    ],
+)
+def test_old_addresses_are_kept_normalised(url, expected):
+    assert normalise_path(url) == expected
+
+
+def test_the_front_page_is_never_an_old_address_of_a_post():
+    assert wordpress_paths("https://old.example/", "", 0) == []
+
+
+def test_import_records_permalink_and_post_id_of_every_post(app, imported):
+    with app.app_context():
+        assert old_paths() == {
+            "/2013/02/caffe-e-community": "caffe-e-community",
+            "/?p=42": "caffe-e-community",
+            "/?p=43": "bozza-il-te",
+        }
+
+
+def test_a_second_import_adds_no_old_address(app, runner, imported):
+    result = runner.invoke(args=["import-wxr", str(imported)])
+    assert result.exit_code == 0, result.output
+    assert "old addresses: 0 added" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OldPath)) == 3
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/2013/02/caffe-e-community/", NEW),
+        ("/2013/02/caffe-e-community", NEW),
+        ("/2013/02/Caffe-E-Community/?utm_source=feed", NEW),
+        ("/?p=42", NEW),
+        ("/2013/02/caffe-e-community/comment-page-2/", NEW + "comment-page-2/"),
+        ("/2013/02/caffe-e-community/comment-page-1/", NEW),
+    ],
+)
+def test_every_old_address_answers_301_to_the_post(client, imported, old, new):
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response.headers["Location"] == new
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        "/2013/02/another-post/",
+        "/?p=43",
+        "/?p=999999",
+        "/?p=x",
+        "/?p=%C2%B2",
+        "/non-esiste/?p=%C2%B2",
+        "/non-esiste/?p=99999999999999999999",
+    ],
+)
+def test_unknown_old_addresses_and_drafts_are_404(client, imported, old):
+    assert client.get(old).status_code == 404
+
+
+def test_a_normal_page_does_not_look_for_old_addresses(
+    app, client, imported, count_queries
+):
+    client.get(NEW)  # warm the page cache
+    with count_queries() as counter:
+        assert client.get(NEW).status_code == 200
+    assert not any("old_path" in sql for sql in counter.statements)
+
+
+def test_the_old_comment_anchors_are_on_the_page(app, client, imported):
+    page = soup(client.get(NEW))
+    with app.app_context():
+        comments = db.session.scalars(
+            select(Comment).where(Comment.status == "approved", Comment.legacy_id > 0)
+        ).all()
+        legacy = {c.legacy_id for c in comments}
+    assert legacy == {10, 11, 12, 13, 14}
+    for number in legacy:
+        assert page.select_one(f"li#comment-{number}") is not None
+    ids = [tag["id"] for tag in page.select("[id]")]
+    assert len(ids) == len(set(ids))
+    # Replies are nested under their parent, by their old ids too.
+    assert page.select_one("#comment-10 > ol.children > #comment-11")
+
+
+def test_a_comment_of_ours_yields_an_old_anchor_it_collides_with():
+    imported = Comment(id=3, legacy_id=10, post_id=1)
+    ours = Comment(id=10, post_id=1)
+    other = Comment(id=11, post_id=1)
+    anchors = page_anchors([Node(imported, children=[Node(ours)]), Node(other)])
+    assert anchors == {3: "comment-10", 10: "risposta-10", 11: "comment-11"}
+
+
+def test_the_permalink_of_a_colliding_comment_uses_its_page_anchor(
+    app, client, imported
+):
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
+        free = db.session.scalar(select(func.max(Comment.id))) + 1
+        old = db.session.scalar(select(Comment).where(Comment.legacy_id == 10))
+        old.legacy_id = free  # the next comment of ours gets this very number
+        ours = Comment(
+            post=post, content="Nuovo", content_html="<p>Nuovo</p>", status="approved"
+        )
+        db.session.add(ours)
+        db.session.flush()
+        ours.thread_id = ours.id
+        db.session.commit()
+        assert ours.id == free
+    page = soup(client.get(NEW))
+    assert page.select_one(f"li#comment-{free}").select_one(".comment-content").text
+    assert page.select_one(f"li#risposta-{free}") is not None
+    location = client.get(f"/comment/{free}/").headers["Location"]
+    assert location == f"{NEW}#risposta-{free}"
+
+
+def test_imported_tags_have_their_archive(app, client, imported):
+    with app.app_context():
+        assert db.session.scalars(select(Tag.slug)).all() == ["espresso"]
+    page = soup(client.get("/tag/espresso/"))
+    assert page.select_one("h1").get_text(strip=True) == "Archivio: espresso"
+    assert page.select_one(f".post-title a[href='{NEW}']")
+    assert client.get("/tag/ristretto/").status_code == 404
+
+
+def test_the_author_sees_and_removes_old_addresses(app, author_client, imported):
+    page = soup(author_client.get("/admin/old-paths"))
+    rows = [row.select_one("code").text for row in page.select("table tbody tr")]
+    assert rows == ["/2013/02/caffe-e-community", "/?p=42", "/?p=43"]
+    row = next(r for r in page.select("tbody tr") if r.code.text == "/?p=42")
+    response = press(author_client, page, "Rimuovi", within=row)
+    assert response.status_code == 302
+    assert author_client.get("/?p=42").status_code == 404
+    assert author_client.get("/2013/02/caffe-e-community/").status_code == 301
+
+
+def test_removing_needs_the_csrf_token(app, author_client, imported):
+    with app.app_context():
+        path_id = db.session.scalar(select(OldPath.id).where(OldPath.path == "/?p=42"))
+    assert author_client.post(f"/admin/old-paths/{path_id}/delete").status_code == 400
+    assert author_client.get("/?p=42").status_code == 301
+
+
+def test_the_old_addresses_page_is_for_the_author(client, imported):
+    response = client.get("/admin/old-paths")
+    assert response.status_code in (302, 303)
+
+
+def test_tags_go_back_out_in_the_export(app, runner, imported, tmp_path):
+    out = tmp_path / "out.xml"
+    assert runner.invoke(args=["export-wxr", str(out)]).exit_code == 0
+    item = next(i for i in read_wxr(str(out)).posts if i.slug == "caffe-e-community")
+    assert [(t.slug, t.name) for t in item.tags] == [("espresso", "espresso")]
