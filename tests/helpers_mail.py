@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -10,6 +9,7 @@ from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
+from helpers_servers import free_port
 
 from blog.mail import plain_text, send_due
 
@@ -65,12 +65,6 @@ class Mailbox:
         """The messages received so far, forgotten by the mailbox."""
         taken, self.received = self.received, []
         return taken
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -12,15 +12,10 @@ from collections.abc import Iterator
 import pytest
 from helpers_admin import add_author, log_in
 from helpers_mentions import POST_SLUG
+from helpers_servers import free_port
 from limits.storage.memcached import MemcachedStorage
 
 pytestmark = pytest.mark.backends("sqlite")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def answers(port: int) -> bool:
