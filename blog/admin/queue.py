@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
+from ..core.settings import CONTENT_VERSION_KEY
 from ..core.text import positive_int
 from ..extensions import db
-from ..models import COMMENT_TYPES, Comment, Post
+from ..models import COMMENT_TYPES, Comment, Post, Setting
 
 PER_PAGE = 20
 MAX_PAGE = 100_000
@@ -27,8 +29,24 @@ VIEWS = {
 }
 
 
+_COUNTS_KEY = "admin.status_counts"
+
+
 def status_counts() -> dict[str, int]:
-    """Responses per status, plus ``all`` (pending and approved), in one query."""
+    """Responses per status, plus ``all`` (pending and approved).
+
+    Counting scans an index of every response (about 10 ms at 100,000), so the
+    counts are kept per worker with the content version they were made at:
+    every commit that touches a response changes that version. It is read
+    here, not from the request's settings, which a commit in this request
+    would have left behind.
+    """
+    version = db.session.scalar(
+        select(Setting.value).where(Setting.key == CONTENT_VERSION_KEY)
+    )
+    kept = current_app.extensions.get(_COUNTS_KEY)
+    if version and kept is not None and kept[0] == version:
+        return dict(kept[1])
     rows = db.session.execute(
         select(Comment.status, func.count()).group_by(Comment.status)
     ).all()
@@ -36,7 +54,8 @@ def status_counts() -> dict[str, int]:
     for status, number in rows:
         counts[status] = number
     counts["all"] = counts["pending"] + counts["approved"]
-    return counts
+    current_app.extensions[_COUNTS_KEY] = (version, counts)
+    return dict(counts)
 
 
 @dataclass(frozen=True)

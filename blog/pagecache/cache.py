@@ -164,7 +164,8 @@ def _mark_if_tracked(session: Session, flush_context, instances) -> None:
 
 
 def _mark_bulk_statements(orm_execute_state) -> None:
-    if not (orm_execute_state.is_update or orm_execute_state.is_delete):
+    state = orm_execute_state
+    if not (state.is_update or state.is_delete or state.is_insert):
         return
     mapper = orm_execute_state.bind_mapper
     if mapper is not None and mapper.class_ in (*_TRACKED, Setting):
