@@ -191,6 +191,9 @@ def main() -> None:
         "BLOG_SITE_URL": base,
         "BLOG_COMMENT_FLOOD_SECONDS": "0",
         "BLOG_COMMENT_MIN_SECONDS": "0",
+        # Isso's guard is off: so is the blog's budget per address. Its write
+        # slots stay: their 503s are answers, not accepted comments.
+        "BLOG_POST_LIMIT_PER_ADDRESS": "1000000 per minute",
     }
     package = blog_package(env)
     print(f"blog package under test: {package}")
@@ -247,7 +250,7 @@ def main() -> None:
                 stored[side.name] = stored.get(side.name, 0) + rows
             if len(sides) == 2:
                 isso_run, blog_run = rounds[ISSO][-1], rounds[BLOG][-1]
-                blog_run.ratio = blog_run.rps / isso_run.rps
+                blog_run.ratio = accepted_rps(blog_run) / accepted_rps(isso_run)
         for side in sides:
             memory[side.name] = worker_peak_memory_mb(side.pid)
     finally:
@@ -256,6 +259,16 @@ def main() -> None:
         shutil.rmtree(home, ignore_errors=True)
     results = [median_result(rounds[name]) for name in (ISSO, BLOG) if name in rounds]
     print_table(results, stored, memory, args, why)
+
+
+def accepted_rps(run: Result) -> float:
+    """Comments accepted per second: the 2xx/3xx share of wrk's requests/s."""
+    return run.rps * (run.requests - run.non_2xx) / max(run.requests, 1)
+
+
+def cpu_per_accepted(run: Result) -> float:
+    """Server CPU ms per accepted comment (refusals' CPU charged to them)."""
+    return run.cpu_ms * run.requests / max(run.requests - run.non_2xx, 1)
 
 
 def start_isso(python: str, port: int, home: Path, blog_base: str, options):
@@ -297,14 +310,16 @@ def print_table(
         f"each, SQLite, {os.cpu_count()} CPUs\n"
     )
     print(
-        "| server | req/s | p50 ms | p99 ms | 2xx/3xx responses | stored rows "
-        "(held) | non-2xx/3xx | socket errors | server CPU ms/req | blog / Isso |"
+        "| server | req/s | accepted/s | p50 ms | p99 ms | 2xx/3xx responses | "
+        "stored rows (held) | non-2xx/3xx | socket errors | server CPU ms/req | "
+        "blog / Isso (accepted/s) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         ratio = "1.00" if r.name == ISSO else (f"{r.ratio:.2f}" if r.ratio else "")
         print(
-            f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+            f"| {r.name} | {r.rps:,.0f} | {accepted_rps(r):,.0f} | {r.p50_ms:.2f} | "
+            f"{r.p99_ms:.2f} | "
             f"{r.requests - r.non_2xx:,} | {stored[r.name]:,} | {r.non_2xx} | "
             f"{r.socket_errors} | {r.cpu_ms:.2f} | {ratio} |"
         )
@@ -327,13 +342,14 @@ def print_table(
         isso = by_name[ISSO]
         rounds = ", ".join(f"{ratio:.2f}" for ratio in blog.round_ratios)
         print(
-            f"\nblog / Isso comment POSTs per second: {blog.ratio:.2f} (rounds: "
-            f"{rounds}); target at least {TARGET_RATIO:g}, goal {GOAL_RATIO:g}: "
+            "\nblog / Isso accepted comment POSTs per second: "
+            f"{blog.ratio:.2f} (rounds: {rounds}); "
+            f"target at least {TARGET_RATIO:g}, goal {GOAL_RATIO:g}: "
             + verdict_of(blog.ratio >= TARGET_RATIO, blog.ratio >= GOAL_RATIO)
         )
         print(
-            "Server CPU per comment, Isso / blog (the ratio the server side "
-            f"allows): {isso.cpu_ms / blog.cpu_ms:.2f}"
+            "Server CPU per accepted comment, Isso / blog (the ratio the server "
+            f"side allows): {cpu_per_accepted(isso) / cpu_per_accepted(blog):.2f}"
         )
     print(
         f"blog p99 at {args.connections} connections: {blog.p99_ms:.1f} ms; "

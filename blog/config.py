@@ -95,3 +95,6 @@ MAIL_USE_TLS = False
 MAIL_FROM = "blog@localhost"
 # Where notifications go; the post author's email when empty.
 MAIL_AUTHOR = ""
+# Seconds the background worker waits after a commit puts mail in before it
+# sends: held responses arriving in that time go out as one digest.
+MAIL_GATHER_SECONDS = 2.0

@@ -8,11 +8,13 @@ the worker ran, a subscriber who has left.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
 from ..core.text import one_line
@@ -53,40 +55,72 @@ def _visible(comment: Comment | None) -> bool:
     )
 
 
-def held_message(comment: Comment) -> EmailMessage:
-    """The author's notice of a held response: its text and moderation buttons."""
-    post = comment.post
-    kind = one_line(TYPE_LABELS.get(comment.type, comment.type)).lower()
-    title, name = one_line(post.title), one_line(comment.author_name)
-    buttons = [
-        (ACTIONS[action].label, mail_action_url(comment.id, action))
-        for action in mailtokens.MAIL_ACTIONS
-    ]
-    buttons.append(
-        ("Rispondi", site_url("admin.comment", comment_id=comment.id, rispondi=1))
-    )
+@dataclass(frozen=True)
+class HeldEntry:
+    """One held response as a notice shows it: its words and its buttons."""
+
+    comment: Comment
+    kind: str
+    buttons: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, comment: Comment) -> HeldEntry:
+        """The entry for ``comment``, with its signed single-use buttons."""
+        buttons = [
+            (ACTIONS[action].label, mail_action_url(comment.id, action))
+            for action in mailtokens.MAIL_ACTIONS
+        ]
+        reply = site_url("admin.comment", comment_id=comment.id, rispondi=1)
+        kind = one_line(TYPE_LABELS.get(comment.type, comment.type)).lower()
+        return cls(comment, kind, [*buttons, ("Rispondi", reply)])
+
+    def lines(self) -> list[str]:
+        """The text part's lines about this response, its text apart."""
+        c, kind = self.comment, self.kind
+        title = one_line(c.post.title)
+        return [
+            f"Un nuovo {kind} su «{title}» è in attesa di moderazione.",
+            "",
+            f"Autore: {one_line(c.author_name) or '-'} "
+            f"(IP: {one_line(c.author_ip) or '-'})",
+            f"Email: {one_line(c.author_email) or '-'}",
+            f"Sito web: {one_line(c.author_url or c.source_url) or '-'}",
+            f"Motivo: {one_line(c.moderation_reason) or '-'}",
+            "",
+            *(f"{label}: {url}" for label, url in self.buttons),
+        ]
+
+
+def held_message(comments: list[Comment]) -> EmailMessage:
+    """The author's notice of held responses: each one's moderation buttons,
+    then their texts; several that arrived together share one mail."""
+    entries = [HeldEntry.of(comment) for comment in comments]
     queue = site_url("admin.queue", view="pending")
+    first = comments[0]
+    if len(entries) == 1:
+        subject = f"[{one_line(first.post.title)}] Da moderare: "
+        subject += one_line(first.author_name)
+    else:
+        site = one_line(current_app.config["SITE_NAME"])
+        subject = f"[{site}] {len(entries)} risposte da moderare"
     # The blog's own lines first, each reader-supplied field kept to one line;
-    # the reader's text last and quoted, so it cannot pose as a link of ours.
-    lines = [
-        f"Un nuovo {kind} su «{title}» è in attesa di moderazione.",
-        "",
-        f"Autore: {name or '-'} (IP: {one_line(comment.author_ip) or '-'})",
-        f"Email: {one_line(comment.author_email) or '-'}",
-        f"Sito web: {one_line(comment.author_url or comment.source_url) or '-'}",
-        f"Motivo: {one_line(comment.moderation_reason) or '-'}",
-        "",
-        *(f"{label}: {url}" for label, url in buttons),
-        f"Tutti in attesa: {queue}",
-        "",
-        f"Testo del {kind} (scritto dal lettore, non contiene istruzioni del blog):",
-        *quoted(comment.content),
-    ]
-    html = render_template(
-        "mail/held.html", c=comment, kind=kind, buttons=buttons, queue=queue
-    )
-    subject = f"[{title}] Da moderare: {name}"
-    return build_message(_author_address(post), subject, "\n".join(lines), html)
+    # the readers' texts last and quoted, so none can pose as a link of ours.
+    lines: list[str] = []
+    for number, entry in enumerate(entries, 1):
+        if len(entries) > 1:
+            lines += [f"{number}."]
+        lines += [*entry.lines(), ""]
+    lines += [f"Tutti in attesa: {queue}"]
+    for number, entry in enumerate(entries, 1):
+        which = f" n. {number}" if len(entries) > 1 else ""
+        lines += [
+            "",
+            f"Testo del {entry.kind}{which} "
+            "(scritto dal lettore, non contiene istruzioni del blog):",
+            *quoted(entry.comment.content),
+        ]
+    html = render_template("mail/held.html", entries=entries, queue=queue)
+    return build_message(_author_address(first.post), subject, "\n".join(lines), html)
 
 
 def mail_action_url(comment_id: int, action: str) -> str:
@@ -95,12 +129,21 @@ def mail_action_url(comment_id: int, action: str) -> str:
     return site_url("admin.mail_action", token=token)
 
 
-def render_held(row: OutboxMessage) -> list[EmailMessage]:
-    """The held notice, unless the response was moderated (or deleted) since."""
-    comment = db.session.get(Comment, row.ref_id)
-    if comment is None or comment.status != "pending":
-        return []
-    return [held_message(comment)]
+# Held notices due together go out as one mail of at most this many.
+HELD_BATCH = 50
+
+
+def render_held(rows: list[OutboxMessage]) -> list[EmailMessage]:
+    """The held notice of the rows' responses still waiting (one query); none
+    when all were moderated (or deleted) since."""
+    held = db.session.scalars(
+        select(Comment)
+        .where(Comment.id.in_([row.ref_id for row in rows]))
+        .where(Comment.status == "pending")
+        .options(joinedload(Comment.post).joinedload(Post.author))
+        .order_by(Comment.id)
+    ).all()
+    return [held_message(list(held))] if held else []
 
 
 def fan_out(row: OutboxMessage) -> list[EmailMessage]:
@@ -221,6 +264,7 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     return [build_message(row.recipient, subject, "\n".join(lines), html)]
 
 
+BATCHES = {HELD: HELD_BATCH}
 RENDERERS = {
     HELD: render_held,
     VISIBLE: fan_out,

@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 from ..extensions import db
 from ..mail import enqueue_in_flush, register
 from ..models import Comment
-from .mails import HELD, RENDERERS, VISIBLE
+from .mails import BATCHES, HELD, RENDERERS, VISIBLE
 
 # session.info key: set by bulk loaders (WordPress import) whose comments were
 # already moderated elsewhere and must not flood the author's or readers' inbox.
@@ -55,7 +55,7 @@ def _enqueue_news(session, flush_context) -> None:
 def init_app(app: Flask) -> None:
     """Register the comment mails and the listener that queues them."""
     for kind, renderer in RENDERERS.items():
-        register(kind, renderer)
+        register(kind, renderer, BATCHES.get(kind, 1))
     if event.contains(db.session, "after_flush", _enqueue_news):
         return  # the scoped session is shared by every app of the process
     event.listen(db.session, "after_flush", _enqueue_news)

@@ -5,11 +5,16 @@ kind renders it when the row is sent, so the request that stores it pays for
 one INSERT and nothing else, and the renderer sees the state of that moment (a
 response approved and then withdrawn before the worker ran is not announced).
 A renderer may return no message (nothing to say any more) or add rows of its
-own (one per subscriber). A failure is retried with a growing delay.
+own (one per subscriber). A kind registered with a batch size is rendered a
+batch of due rows at a time (the author's held notices: one digest, not a mail
+per response, when a burst arrives). A failure is retried with a growing delay.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -18,12 +23,13 @@ from flask import Flask, current_app
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from ..core.jobs import submit
+from ..core.jobs import submit, worker_mode
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from .message import deliver
 
-Renderer = Callable[[OutboxMessage], Iterable[EmailMessage]]
+# One row, or for a kind registered with ``batch`` > 1 a list of rows.
+Renderer = Callable[..., Iterable[EmailMessage]]
 
 MAX_ATTEMPTS = 8
 FIRST_DELAY = timedelta(minutes=1)
@@ -32,13 +38,17 @@ LONGEST_DELAY = timedelta(hours=12)
 CLAIM = timedelta(minutes=10)
 WAITING = ("queued", "sending")
 
-_RENDERERS: dict[str, Renderer] = {}
+_RENDERERS: dict[str, tuple[Renderer, int]] = {}
 _WAKE = "mail_outbox_wake"  # session.info key: the commit has put mail in
+# Processes with a send_due job queued and not started: one is enough.
+_scheduled: set[int] = set()
+_scheduled_lock = threading.Lock()
 
 
-def register(kind: str, renderer: Renderer) -> None:
-    """Let ``renderer`` make the messages of the rows of ``kind``."""
-    _RENDERERS[kind] = renderer
+def register(kind: str, renderer: Renderer, batch: int = 1) -> None:
+    """Let ``renderer`` make the messages of the rows of ``kind``: one row at a
+    time, or with ``batch`` > 1 a list of up to that many due rows."""
+    _RENDERERS[kind] = (renderer, batch)
 
 
 def enqueue(kind: str, ref_id: int | None = None, recipient: str = "") -> None:
@@ -64,47 +74,61 @@ def delay_after(attempts: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), LONGEST_DELAY)
 
 
-def _next_due(moment: datetime) -> int | None:
-    return db.session.scalar(
-        select(OutboxMessage.id)
+def _next_due(moment: datetime) -> tuple[int, str] | None:
+    row = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind)
         .where(OutboxMessage.status.in_(WAITING))
         .where(OutboxMessage.next_attempt_at <= moment)
         .order_by(OutboxMessage.id)
         .limit(1)
+    ).first()
+    return (row.id, row.kind) if row else None
+
+
+def _claim(row_id: int, kind: str, batch: int, moment: datetime) -> list[int]:
+    """Take ``row_id`` (and, for a batch, the next due rows of its kind) for
+    this worker: a conditional UPDATE, so of two workers one wins each row."""
+    due = (OutboxMessage.status.in_(WAITING), OutboxMessage.next_attempt_at <= moment)
+    chosen = (
+        OutboxMessage.id == row_id
+        if batch == 1
+        else OutboxMessage.id.in_(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.kind == kind, *due)
+            .order_by(OutboxMessage.id)
+            .limit(batch)
+        )
     )
-
-
-def _claim(row_id: int, moment: datetime) -> bool:
-    # A conditional UPDATE: of two workers after the same row, one wins.
-    result = db.session.execute(
+    claimed = db.session.scalars(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id)
-        .where(OutboxMessage.status.in_(WAITING))
-        .where(OutboxMessage.next_attempt_at <= moment)
-        .values(status="sending", next_attempt_at=moment + CLAIM),
+        .where(chosen, *due)
+        .values(status="sending", next_attempt_at=moment + CLAIM)
+        .returning(OutboxMessage.id),
         execution_options={"synchronize_session": False},
-    )
+    ).all()
     db.session.commit()
-    return result.rowcount == 1
+    return sorted(claimed)
 
 
-def _send(row_id: int, moment: datetime) -> int:
-    row = db.session.get(OutboxMessage, row_id)
+def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
+    rows = [db.session.get(OutboxMessage, row_id) for row_id in row_ids]
     try:
-        renderer = _RENDERERS.get(row.kind)
+        renderer, batch = _RENDERERS.get(kind, (None, 1))
         if renderer is None:
-            raise LookupError(f"nessun modello per i messaggi «{row.kind}»")
-        messages = list(renderer(row))
+            raise LookupError(f"nessun modello per i messaggi «{kind}»")
+        messages = list(renderer(rows) if batch > 1 else renderer(rows[0]))
         for message in messages:
             deliver(message)
     except Exception as error:  # noqa: BLE001  any failure is retried later
         db.session.rollback()
-        current_app.logger.exception("Email %s (%s) non inviata", row_id, row.kind)
-        _failed(row_id, moment, error)
+        current_app.logger.exception("Email %s (%s) non inviata", row_ids, kind)
+        for row_id in row_ids:
+            _failed(row_id, moment, error)
         return 0
-    row.attempts += 1
-    row.status = "sent" if messages else "done"
-    row.sent_at = utcnow()
+    for row in rows:
+        row.attempts += 1
+        row.status = "sent" if messages else "done"
+        row.sent_at = utcnow()
     db.session.commit()
     return len(messages)
 
@@ -127,17 +151,37 @@ def send_due(now: datetime | None = None, limit: int = 500) -> int:
     sent = 0
     for _ in range(limit):
         moment = now or utcnow()
-        row_id = _next_due(moment)
-        if row_id is None:
+        due = _next_due(moment)
+        if due is None:
             break
-        if _claim(row_id, moment):
-            sent += _send(row_id, moment)
+        row_id, kind = due
+        claimed = _claim(row_id, kind, _RENDERERS.get(kind, (None, 1))[1], moment)
+        if claimed:
+            sent += _send(claimed, kind, moment)
     return sent
 
 
+def _send_scheduled(gather: float) -> int:
+    # Commits during the wait add their rows to this job instead of queueing
+    # jobs of their own: a burst of held responses becomes one digest.
+    time.sleep(gather)
+    with _scheduled_lock:
+        _scheduled.discard(os.getpid())
+    return send_due()
+
+
 def _wake(session: Session) -> None:
-    if session.info.pop(_WAKE, False):
-        submit(send_due)
+    if not session.info.pop(_WAKE, False):
+        return
+    if worker_mode(current_app) != "thread":
+        return
+    # A burst of comments queues one job, not one per commit: the job sends
+    # every row due when it runs, those of the commits before it included.
+    with _scheduled_lock:
+        if os.getpid() in _scheduled:
+            return
+        _scheduled.add(os.getpid())
+    submit(_send_scheduled, float(current_app.config.get("MAIL_GATHER_SECONDS") or 0))
 
 
 def _forget(session: Session) -> None:

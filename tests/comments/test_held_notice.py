@@ -246,3 +246,47 @@ def test_with_a_mail_server_but_no_recipient_nothing_is_sent(app, smtp, caplog):
     [record] = [r for r in caplog.records if "Senza destinatario" in r.getMessage()]
     assert "nessun destinatario: imposta MAIL_AUTHOR" in record.getMessage()
     assert "MAIL_SERVER non impostato" not in record.getMessage()
+
+
+def test_a_burst_of_held_responses_is_one_digest_with_every_button(app, outbox):
+    """Held together before the outbox ran: one mail, not one per response, each
+    with its own buttons, the texts last; one moderated meanwhile is left out."""
+    add_author(app)
+    names = ["Anna", "Bruno", "Carla", "Dario"]
+    ids = [
+        add_comment(app, author_name=name, content=f"Testo di {name}") for name in names
+    ]
+    with app.app_context():
+        db.session.get(Comment, ids[1]).status = "spam"
+        db.session.commit()
+    send_mail(app)
+    [message] = outbox
+    assert message["Subject"].endswith("3 risposte da moderare")
+    lines = body_lines(message)
+    approves = [line for line in lines if line.startswith("Approva: ")]
+    assert len(approves) == len(set(approves)) == 3
+    for comment_id in (ids[0], ids[2], ids[3]):
+        assert (
+            f"Rispondi: http://127.0.0.1:5000/admin/comments/{comment_id}?rispondi=1"
+            in lines
+        )
+    assert "Testo di Bruno" not in plain_text(message)
+    first_text = next(n for n, line in enumerate(lines) if line.startswith("Testo del"))
+    assert all(
+        not line.startswith(("Approva", "Rispondi")) for line in lines[first_text:]
+    )
+    assert lines[-1] == "> Testo di Dario"
+    with app.app_context():
+        statuses = db.session.scalars(
+            db.select(mail_outbox.OutboxMessage.status).order_by(
+                mail_outbox.OutboxMessage.id
+            )
+        ).all()
+    assert statuses[-4:] == ["sent"] * 4
+
+
+def test_a_lone_held_response_keeps_its_own_subject(app, outbox):
+    add_author(app)
+    held(app, author_name="Anna")
+    [message] = outbox
+    assert message["Subject"].endswith("Da moderare: Anna")
