@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
 
+from ..core.text import positive_int
 from ..extensions import csrf, db
 from ..web.errors import render_error
 from ..web.limits import limit_posts, small_refusal
@@ -70,8 +71,8 @@ def subscriptions(token: str):
         choice = request.form.get("subscription", "")
         if choice == "all":
             ended = end_subscriptions(email)
-        elif choice.isdigit() and len(choice) < 10:
-            ended = end_subscriptions(email, subscription_id=int(choice))
+        elif (number := positive_int(choice, 2**31)) is not None:
+            ended = end_subscriptions(email, subscription_id=number)
         else:
             ended = 0
         db.session.commit()

@@ -263,6 +263,20 @@ def test_the_page_of_subscriptions_ends_one_or_all(app, client, mailbox):
     assert subscriptions(app) == 0
 
 
+@pytest.mark.parametrize("choice", ["²", "", "-1", "9" * 40, "tutte"])
+def test_an_odd_choice_ends_nothing_and_is_no_error(app, client, mailbox, choice):
+    # "²".isdigit() is True, but int("²") raises.
+    _, mail = notified(app, client, mailbox)
+    page = soup(client.get(mail.link("Le tue iscrizioni, per annullarne una o tutte")))
+    first = page.select_one("ul.subscriptions li")
+    response = press(
+        client, page, "Annulla questa iscrizione", within=first, subscription=choice
+    )
+    assert response.status_code == 200
+    assert "Iscrizioni annullate: 0." in response.get_data(as_text=True)
+    assert subscriptions(app) == 1
+
+
 @pytest.mark.parametrize("page", ["conferma", "iscrizioni", "disiscrivi"])
 def test_a_forged_token_opens_nothing(app, client, mailbox, page):
     _, mail = notified(app, client, mailbox)
