@@ -8,6 +8,7 @@ itself: it carries no CSRF token, so the signed token in the URL is the proof.
 from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
+from sqlalchemy.exc import IntegrityError
 
 from ..core.text import positive_int
 from ..extensions import csrf, db
@@ -48,7 +49,10 @@ def confirm_address(token: str):
     done = False
     if request.method == "POST":
         confirm(email)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # a request just before confirmed it: so it is
+            db.session.rollback()
         done = True
     return _private(
         "comments/confirm.html",
