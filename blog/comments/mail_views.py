@@ -8,7 +8,9 @@ itself: it carries no CSRF token, so the signed token in the URL is the proof.
 from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
+from sqlalchemy.exc import IntegrityError
 
+from ..core.text import positive_int
 from ..extensions import csrf, db
 from ..web.errors import render_error
 from ..web.limits import limit_posts, small_refusal
@@ -47,7 +49,10 @@ def confirm_address(token: str):
     done = False
     if request.method == "POST":
         confirm(email)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # a request just before confirmed it: so it is
+            db.session.rollback()
         done = True
     return _private(
         "comments/confirm.html",
@@ -70,8 +75,8 @@ def subscriptions(token: str):
         choice = request.form.get("subscription", "")
         if choice == "all":
             ended = end_subscriptions(email)
-        elif choice.isdigit() and len(choice) < 10:
-            ended = end_subscriptions(email, subscription_id=int(choice))
+        elif (number := positive_int(choice, 2**31)) is not None:
+            ended = end_subscriptions(email, subscription_id=number)
         else:
             ended = 0
         db.session.commit()

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from ..extensions import db
 from ..models import UsedToken
@@ -51,8 +52,11 @@ def _load(purpose: str, token: str, max_age: timedelta | None = None) -> object:
 
 
 def digest(token: str) -> str:
-    """What is stored of a spent token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """What is stored of a spent token: of its canonical spelling, since base64
+    decoding ignores stray characters and the last character's spare bits, so
+    one signed value has many spellings."""
+    canonical = b".".join(base64_encode(base64_decode(p)) for p in token.split("."))
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def confirm_token(email: str) -> str:

@@ -235,9 +235,13 @@ def block_host(url: str) -> str:
 def block_address(ip: str) -> str:
     """An address as a block stores it ('' when it is none)."""
     try:
-        return str(ipaddress.ip_address(ip.strip()))
+        address = ipaddress.ip_address(ip.strip())
     except ValueError:
         return ""
+    # An IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is that IPv4
+    # address: its "/64" would hold every IPv4 client.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 def block_network(ip: str) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
 
+from ..comments.forms import EMAIL_MAX, NAME_MAX
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
 from ..core.text import slugify
@@ -96,9 +97,11 @@ def message_text(html: str) -> str:
 def author_name(item: DisqusPost) -> str:
     """The name shown: the given one, else a Disqus account's username, else
     "Anonimo" for a guest (``isAnonymous``) who gave none."""
+    # Cut to the column, as the comment form's limit would have (the cut name
+    # is also what tells a second run the comment is there already).
     if item.author_name:
-        return item.author_name
-    return (not item.anonymous and item.author_username) or ANONYMOUS
+        return item.author_name[:NAME_MAX]
+    return (not item.anonymous and item.author_username[:NAME_MAX]) or ANONYMOUS
 
 
 def _response(item: DisqusPost, parent: Comment | None) -> NewResponse:
@@ -110,7 +113,8 @@ def _response(item: DisqusPost, parent: Comment | None) -> NewResponse:
         author_name=author_name(item),
         # Kept like any commenter's address: never shown, never taken as proof
         # of identity.
-        author_email=item.author_email,
+        # Cut to the column, as the comment form's limit would have.
+        author_email=item.author_email[:EMAIL_MAX],
         author_ip=item.ip_address,
         parent=parent,
         created_at=item.created_at,

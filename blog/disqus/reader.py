@@ -64,10 +64,10 @@ def parse_date(value: str) -> datetime | None:
     """Disqus's ``2011-02-03T10:00:00Z`` as naive UTC, None when unreadable."""
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # past the calendar's ends once in UTC
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 

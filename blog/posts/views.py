@@ -87,6 +87,8 @@ def detail(slug: str, cpage: int | None = None):
     if cpage == 1 or "cpage" in request.args:
         args = request.args.to_dict()
         number = cpage or positive_int(args.pop("cpage", ""), 1_000_000) or 1
+        # Kept as query arguments, never as url_for's own keywords.
+        args = {k: v for k, v in args.items() if k != "slug" and k[:1] != "_"}
         page = number if number > 1 else None
         return redirect(url_for("posts.detail", slug=slug, cpage=page, **args), 301)
     if not is_cacheable(request, signed_in=current_author() is not None):

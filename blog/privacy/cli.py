@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 
 from ..core.settings import current_settings
 from ..models import utcnow
-from .requests import erase_personal_data, export_personal_data
+from .requests import AddressError, erase_personal_data, export_personal_data
 from .retention import purge_ips
 
 WHO = "riga di comando"
@@ -25,7 +25,10 @@ def personal_data_group() -> None:
 @with_appcontext
 def export_command(email: str) -> None:
     """Print everything stored about EMAIL as JSON."""
-    data = export_personal_data(email, WHO)
+    try:
+        data = export_personal_data(email, WHO)
+    except AddressError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from error
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -37,7 +40,10 @@ def export_command(email: str) -> None:
 @with_appcontext
 def erase_command(email: str, delete_texts: bool) -> None:
     """Anonymise what every personal data source keeps about EMAIL."""
-    counts = erase_personal_data(email, delete_texts, WHO)
+    try:
+        counts = erase_personal_data(email, delete_texts, WHO)
+    except AddressError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from error
     for name, number in counts.items():
         click.echo(f"{name}: {number}")
 

@@ -41,6 +41,22 @@ SOURCES: tuple[PersonalDataSource, ...] = (
 )
 
 
+INVALID_ADDRESS = "Inserisci un indirizzo email valido."
+
+
+class AddressError(ValueError):
+    """What a request was given is no email address."""
+
+
+def _checked(email: str) -> str:
+    # A blank address would name every record stored without one (pingbacks,
+    # the author's replies, the author's queued notices): never a person's.
+    local, at, domain = email.strip().rpartition("@")
+    if not (local and at and domain) or any(c.isspace() for c in local + domain):
+        raise AddressError(INVALID_ADDRESS)
+    return email
+
+
 def _audit(action: str, email: str, who: str, records: int, now: datetime) -> None:
     # WARNING, like the mail log: gunicorn's error log shows it by default.
     log.warning(
@@ -59,7 +75,9 @@ def export_personal_data(
     now: datetime | None = None,
     sources: tuple[PersonalDataSource, ...] = SOURCES,
 ) -> dict:
-    """Everything the sources keep about ``email``, as one JSON-ready mapping."""
+    """Everything the sources keep about ``email``, as one JSON-ready mapping;
+    AddressError when it is no address."""
+    email = _checked(email)
     now = now or utcnow()
     data: dict = {
         "email": email,
@@ -81,7 +99,8 @@ def erase_personal_data(
     sources: tuple[PersonalDataSource, ...] = SOURCES,
 ) -> dict[str, int]:
     """Erase what every source keeps about ``email``, and commit; records per
-    source."""
+    source. AddressError when it is no address."""
+    email = _checked(email)
     now = now or utcnow()
     counts = {source.name: source.erase(email, delete_texts) for source in sources}
     db.session.commit()

@@ -7,6 +7,7 @@ fraction of a cached page (see bench/readers_first.py).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -104,7 +105,7 @@ class PostGuard:
         refusal = getattr(view, "post_refusal", None)
         if refusal is None:
             return self.wsgi_app(environ, start_response)
-        budget, address = self._item(), environ.get("REMOTE_ADDR") or ""
+        budget, address = self._item(), budget_key(environ.get("REMOTE_ADDR") or "")
         if not limiter.limiter.hit(budget, endpoint, address):
             stats = limiter.limiter.get_window_stats(budget, endpoint, address)
             wait = max(1, int(stats.reset_time - time.time()) + 1)
@@ -141,6 +142,20 @@ class PostGuard:
         if self._budget is None or self._budget[0] != text:
             self._budget = (text, parse(text))
         return self._budget[1]
+
+
+def budget_key(address: str) -> str:
+    """Whom a POST counts against: its IPv4 address, or its IPv6 /64 (one
+    client holds a whole /64 and could pick a new address for every POST)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return address
+    if ip.ipv4_mapped is not None:  # an IPv4 client of a dual-stack socket
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 # A comment is at most 64 KB of text; a bigger form body is not echoed back.

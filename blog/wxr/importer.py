@@ -24,6 +24,7 @@ from ..models import Author, Category, Comment, Post, Tag
 from ..posts.oldpaths import record_paths, wordpress_paths
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
+_TAG_MAX = Tag.__table__.c.name.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
 POST_STATUSES |= {"future": "draft", "private": "draft"}
 COMMENT_STATUSES = {"1": "approved", "0": "pending", "spam": "spam"}
@@ -130,11 +131,13 @@ class _Importer:
 
     def tag(self, data: WxrCategory) -> Tag:
         slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
+        # WordPress keeps 200 characters of a term, our columns 120.
+        slug = slug[:_TAG_MAX].strip("-")
         if slug in self.tags:
             return self.tags[slug]
         tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
-            tag = Tag(name=data.name or slug, slug=slug)
+            tag = Tag(name=(data.name or slug)[:_TAG_MAX], slug=slug)
             db.session.add(tag)
             self.report.created["tags"] += 1
         else:

@@ -15,6 +15,7 @@ from blog.comments.moderation import (
     Candidate,
     History,
     block_keys,
+    block_network,
     blocked_reason,
     decide,
 )
@@ -57,6 +58,14 @@ class TestKeys:
             ("ip", "2001:db8::1:2"),
             ("network", "2001:db8::/64"),
         }
+
+    def test_an_ipv4_client_of_a_dual_stack_socket_is_its_ipv4_address(self):
+        # Its /64 would be ::ffff:0:0/64, every IPv4 client of the server.
+        assert block_keys("", (), "::ffff:203.0.113.77") == {
+            ("ip", "203.0.113.77"),
+            ("network", "203.0.113.0/24"),
+        }
+        assert block_network("::ffff:203.0.113.77") == "203.0.113.0/24"
 
     def test_no_value_no_key(self):
         assert block_keys("", ("", None, "non un url"), "non un ip") == set()

@@ -6,6 +6,7 @@ Every message goes through a real SMTP server on 127.0.0.1 (``mailbox``).
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pytest
 from helpers_admin import add_comment, comment_status, press, soup
@@ -14,6 +15,7 @@ from helpers_mail import path_of, send_mail
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from blog.comments import subscriptions as subscriptions_module
 from blog.extensions import db
 from blog.models import Comment, ConfirmedAddress, Subscription
 
@@ -115,6 +117,32 @@ def test_the_confirmation_link_changes_nothing_on_get(app, client, mailbox):
     assert soup(response).find("button", string="Conferma") is not None
     assert not is_confirmed(app)
     press(client, soup(response), "Conferma")
+    assert is_confirmed(app)
+
+
+def test_two_confirmations_at_once_both_answer_confirmed(
+    app, client, mailbox, monkeypatch
+):
+    # A double click: the other request confirms between this one's check and
+    # its INSERT of the same address.
+    comment_of_lucia(client, app)
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    page = soup(client.get(mail.link("Conferma")))
+
+    def confirmed_meanwhile(email: str) -> bool:
+        with db.engine.begin() as other_request:
+            other_request.execute(
+                ConfirmedAddress.__table__.insert().values(
+                    email=LUCIA, confirmed_at=datetime(2026, 12, 1)
+                )
+            )
+        return False
+
+    monkeypatch.setattr(subscriptions_module, "is_confirmed", confirmed_meanwhile)
+    response = press(client, page, "Conferma")
+    assert response.status_code == 200
+    assert "Indirizzo confermato" in response.get_data(as_text=True)
     assert is_confirmed(app)
 
 
@@ -261,6 +289,20 @@ def test_the_page_of_subscriptions_ends_one_or_all(app, client, mailbox):
     assert subscriptions(app) == 1
     press(client, soup(client.get(path)), "Annulla tutte le iscrizioni")
     assert subscriptions(app) == 0
+
+
+@pytest.mark.parametrize("choice", ["²", "", "-1", "9" * 40, "tutte"])
+def test_an_odd_choice_ends_nothing_and_is_no_error(app, client, mailbox, choice):
+    # "²".isdigit() is True, but int("²") raises.
+    _, mail = notified(app, client, mailbox)
+    page = soup(client.get(mail.link("Le tue iscrizioni, per annullarne una o tutte")))
+    first = page.select_one("ul.subscriptions li")
+    response = press(
+        client, page, "Annulla questa iscrizione", within=first, subscription=choice
+    )
+    assert response.status_code == 200
+    assert "Iscrizioni annullate: 0." in response.get_data(as_text=True)
+    assert subscriptions(app) == 1
 
 
 @pytest.mark.parametrize("page", ["conferma", "iscrizioni", "disiscrivi"])

@@ -177,6 +177,33 @@ def test_broken_or_hostile_files_are_refused_with_nothing_imported(
         assert comment_count() == before
 
 
+def test_overlong_author_fields_are_cut_to_the_columns(app, runner, tmp_path):
+    # PostgreSQL refuses a value longer than its column: the whole file failed.
+    name, email = "N" * 300, "a" * 110 + "@example.org"
+    document = export(
+        thread("1", f"https://x.example/{SEED_POST}/", "t"),
+        post("1", "1", name, "2012-10-24T08:00:00Z", "<p>ok</p>", email=email),
+    )
+    path = write(tmp_path, document)
+    for _ in range(2):  # the second run finds it there
+        result = run(runner, path)
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        [stored] = disqus_comments(SEED_POST).values()
+        assert stored.author_name == name[:245]
+        assert stored.author_email == email[:100]
+
+
+def test_a_date_outside_the_calendar_is_a_broken_file(app, runner, tmp_path):
+    document = export(
+        thread("1", f"https://x.example/{SEED_POST}/", "t"),
+        post("1", "1", "Prima", "0001-01-01T00:00:00+01:00", "<p>ok</p>"),
+    )
+    result = run(runner, write(tmp_path, document))
+    assert result.exit_code == 1
+    assert "A post without an id or a date: 1" in result.output
+
+
 @pytest.mark.parametrize(
     ("html", "text"),
     [

@@ -67,6 +67,21 @@ class TestCommentPages:
         assert response.status_code == 301
         assert response.headers["Location"] == POST_URL + new
 
+    @pytest.mark.parametrize(
+        "extra",
+        ["&slug=altro", "&_external=1", "&_scheme=javascript", "&_anchor=x"],
+    )
+    def test_query_arguments_named_like_url_options_are_dropped(
+        self, app, client, extra
+    ):
+        # They once reached url_for as its own keywords: a 500, or an address
+        # built from the request's Host.
+        response = client.get(f"{POST_URL}?cpage=2&replytocom=7{extra}")
+        assert response.status_code == 301
+        assert response.headers["Location"] == (
+            f"{POST_URL}comment-page-2/?replytocom=7"
+        )
+
     def test_a_comment_page_past_the_last_is_404(self, app, client):
         app.config["COMMENTS_PER_PAGE"] = 5
         assert client.get(f"{POST_URL}comment-page-4/").status_code == 404

@@ -214,6 +214,29 @@ class TestErase:
             ["Il mio primo commento", "Una risposta", REMOVED_TEXT]
         )
 
+    @pytest.mark.parametrize("address", ["", " ", "lucia"])
+    def test_the_cli_refuses_what_is_no_address(self, app, runner, lucia, address):
+        # An empty address once named every response stored without one
+        # (pingbacks, the author's own replies) and every author notice queued.
+        ping = add_comment(
+            app,
+            type="pingback",
+            status="approved",
+            author_email="",
+            author_ip="1.2.3.4",
+        )
+        with app.app_context():
+            queued = db.session.scalar(db.select(db.func.count(OutboxMessage.id)))
+        for command in ("erase", "export"):
+            result = runner.invoke(args=["personal-data", command, address])
+            assert result.exit_code != 0
+            assert "indirizzo email valido" in result.output
+        assert stored_comment(app, ping).author_ip == "1.2.3.4"
+        with app.app_context():
+            assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == (
+                queued
+            )
+
 
 class TestLogAndSources:
     def test_both_requests_are_logged_without_the_data(self, app, lucia, caplog):

@@ -166,11 +166,26 @@ def test_the_refusal_form_sends_the_comment_once_the_window_frees(client):
 
 
 @pytest.mark.app_config(PROXY_FIX=1, POST_LIMIT_PER_ADDRESS="2 per hour")
-def test_behind_the_proxy_each_client_address_has_its_own_budget(client):
+# The second pair: IPv4 clients as a dual-stack socket names them.
+@pytest.mark.parametrize("prefix", ["", "::ffff:"])
+def test_behind_the_proxy_each_client_address_has_its_own_budget(client, prefix):
     path = f"/{POST_SLUG}/comment"
-    first = {"HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    first = {"HTTP_X_FORWARDED_FOR": f"{prefix}203.0.113.7"}
     for _ in range(2):
         post(client, path, environ_base=first)
     assert post(client, path, environ_base=first).status_code == 429
-    other = {"HTTP_X_FORWARDED_FOR": "203.0.113.8"}
+    other = {"HTTP_X_FORWARDED_FOR": f"{prefix}203.0.113.8"}
+    assert post(client, path, environ_base=other).status_code != 429
+
+
+@pytest.mark.app_config(PROXY_FIX=1, POST_LIMIT_PER_ADDRESS="2 per hour")
+def test_an_ipv6_client_has_one_budget_for_its_whole_64(client):
+    # One IPv6 client holds a /64: counting each address would give it 2**64
+    # budgets, one per address it picks.
+    path = f"/{POST_SLUG}/comment"
+    for n in range(2):
+        post(client, path, environ_base={"HTTP_X_FORWARDED_FOR": f"2001:db8::{n}"})
+    same_network = {"HTTP_X_FORWARDED_FOR": "2001:db8:0:0:ffff::9"}
+    assert post(client, path, environ_base=same_network).status_code == 429
+    other = {"HTTP_X_FORWARDED_FOR": "2001:db8:0:1::1"}
     assert post(client, path, environ_base=other).status_code != 429

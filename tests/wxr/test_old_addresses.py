@@ -167,6 +167,24 @@ def test_imported_tags_have_their_archive(app, client, imported):
     assert client.get("/tag/ristretto/").status_code == 404
 
 
+def test_a_tag_as_long_as_wordpress_allows_is_cut_to_the_columns(app, runner, tmp_path):
+    # WordPress keeps 200 characters of a term's name and slug, we 120:
+    # PostgreSQL refused the whole file.
+    name = "caffè lungo " * 16
+    long_tag = f'nicename="{"l" * 200}"><![CDATA[{name[:200]}]]>'
+    path = tmp_path / "export.xml"
+    path.write_text(
+        WXR.replace('nicename="espresso"><![CDATA[espresso]]>', long_tag),
+        encoding="utf-8",
+    )
+    for _ in range(2):  # the second run finds it there
+        result = runner.invoke(args=["import-wxr", str(path)])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        [(stored_name, slug)] = db.session.execute(select(Tag.name, Tag.slug)).all()
+    assert (stored_name, slug) == (name[:120], "l" * 120)
+
+
 def test_the_author_sees_and_removes_old_addresses(app, author_client, imported):
     page = soup(author_client.get("/admin/old-paths"))
     rows = [row.select_one("code").text for row in page.select("table tbody tr")]
