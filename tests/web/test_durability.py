@@ -136,9 +136,15 @@ class Load:
                     },
                 )
                 response = connection.getresponse()
-                response.read()
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                connection.close()
                 return False  # the server is gone: nothing was acknowledged
+            try:
+                # The status line and headers are the acknowledgement; the
+                # server may die while the body is on its way.
+                response.read()
+            except (OSError, http.client.HTTPException):
+                pass
             finally:
                 connection.close()
             if response.status == 302:
