@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -198,6 +199,7 @@ def avatar_url(comment: Comment) -> str | None:
 FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
 # What the over-budget page gives back of the posted form.
 _ECHOED = ("author", "email", "url", "comment", "comment_parent", "stamp")
+_FILLED = (*_ECHOED, "csrf_token")
 _SHELL_KEY = "comments.over_budget_shell"
 
 
@@ -206,16 +208,22 @@ def _slot(name: str) -> str:
     return f"budget-slot-{name.replace('_', '-')}"
 
 
+_SLOTS = re.compile(
+    "|".join(re.escape(_slot(name)) for name in (*_FILLED, "message", "slug"))
+)
+
+
 def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
     """The comment form's refusal from the POST guard: the refusal page with
     everything typed, filled into a copy rendered once per app, so a flood
     costs neither a Flask request nor a query."""
     shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
     message = BUSY_MESSAGE if refused.busy else FLOOD_MESSAGE
-    body = shell.replace(_slot("message"), message)
-    body = body.replace(_slot("slug"), str(escape(quote(refused.view_args["slug"]))))
-    for name in (*_ECHOED, "csrf_token"):
-        body = body.replace(_slot(name), str(escape(refused.form.get(name, ""))))
+    values = {_slot(name): refused.form.get(name, "") for name in _FILLED}
+    values[_slot("message")] = message
+    values[_slot("slug")] = quote(refused.view_args["slug"])
+    # One pass over the shell: a typed text that names a slot stays as typed.
+    body = _SLOTS.sub(lambda match: str(escape(values[match.group(0)])), shell)
     return Response(body, refused.status, mimetype="text/html")
 
 

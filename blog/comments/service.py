@@ -185,8 +185,7 @@ def sender_history(
     if block is not None:
         columns.append(block)
     row = db.session.execute(select(*columns)).one()
-    lasts = [_as_datetime(moment) for moment in row[1 : 1 + len(pace)] if moment]
-    last = max(lasts, default=None)
+    last = max((moment for moment in row[1 : 1 + len(pace)] if moment), default=None)
     after_pace = row[1 + len(pace) :]
     return History(
         duplicate=bool(row[0]),
@@ -194,9 +193,3 @@ def sender_history(
         proven_known=bool(after_pace[0]) if check_proof else False,
         blocked=reason_for(keys, after_pace[-1]) if block is not None else "",
     )
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    # SQLite hands a scalar subquery's DATETIME back as text: the column type
-    # is not carried through the subquery by every driver.
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

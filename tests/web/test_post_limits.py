@@ -189,3 +189,14 @@ def test_an_ipv6_client_has_one_budget_for_its_whole_64(client):
     assert post(client, path, environ_base=same_network).status_code == 429
     other = {"HTTP_X_FORWARDED_FOR": "2001:db8:0:1::1"}
     assert post(client, path, environ_base=other).status_code != 429
+
+
+def test_typed_text_naming_a_slot_of_the_page_comes_back_as_typed(client):
+    path = f"/{POST_SLUG}/comment"
+    typed = {"author": "budget-slot-comment", "comment": "budget-slot-author e poi"}
+    for _ in range(3):
+        response = client.post(path, data=typed)
+    assert response.status_code == 429
+    page = soup(response)
+    assert page.select_one("#author")["value"] == "budget-slot-comment"
+    assert page.select_one("#comment").get_text().strip() == "budget-slot-author e poi"
