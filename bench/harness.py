@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -103,7 +104,12 @@ def start_gunicorn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
+    return wait_until_listening(process, port, log, 60)
+
+
+def wait_until_listening(process, port: int, log: Path, timeout: float):
+    """``process`` once 127.0.0.1:``port`` takes connections; its log if it dies."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -111,9 +117,54 @@ def start_gunicorn(
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(log.read_text()) from None
-            time.sleep(0.2)
+            time.sleep(0.1)
     stop_gunicorn(process)
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"{Path(process.args[0]).name} did not start")
+
+
+NGINX_DIR = ROOT / "deploy" / "nginx"
+
+
+def start_nginx(port: int, app_port: int, home: Path) -> subprocess.Popen:
+    """nginx on 127.0.0.1:``port`` in front of the blog on ``app_port``, with the
+    project's own limits and proxy settings (deploy/nginx/limits.conf, app.conf).
+
+    As in production but for one thing: the client address is taken from the
+    request's X-Forwarded-For, so that wrk on this machine can stand for many
+    clients (``flood_comment.lua``)."""
+    config = home / "nginx.conf"
+    temp = "\n".join(
+        f"    {kind}_temp_path {home / ('nginx-' + kind)};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    config.write_text(
+        f"""worker_processes 1;
+error_log {home / "nginx-error.log"} warn;
+pid {home / "nginx.pid"};
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+{temp}
+    include {NGINX_DIR / "limits.conf"};
+    upstream blog_app {{ server 127.0.0.1:{app_port}; }}
+    server {{
+        listen 127.0.0.1:{port};
+        set_real_ip_from 127.0.0.1;
+        real_ip_header X-Forwarded-For;
+        include {NGINX_DIR / "app.conf"};
+    }}
+}}
+"""
+    )
+    log = home / "nginx.log"
+    process = subprocess.Popen(
+        [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(home), "-c", str(config)]
+        + ["-g", "daemon off;"],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return wait_until_listening(process, port, log, 20)
 
 
 def stop_gunicorn(process) -> None:

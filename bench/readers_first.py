@@ -40,6 +40,7 @@ from harness import (  # noqa: E402 (the paths above make bench/ and blog import
     run_wrk,
     seeded_app,
     start_gunicorn,
+    start_nginx,
     stop_gunicorn,
     wrk_command,
 )
@@ -91,24 +92,36 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=4, help="readers")
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="every request through nginx with deploy/nginx's limits, as in production",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
+    if args.nginx and not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        sys.exit("nginx is missing: apt-get install nginx-light")
     home = Path(tempfile.mkdtemp(prefix="blog-readers-"))
-    port = free_port()
+    port = front_port = free_port()
+    if args.nginx:
+        port = free_port()
     env = {
         **os.environ,
         "BLOG_SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
         "BLOG_DATABASE_URL": f"sqlite:///{home / 'blog.sqlite3'}",
-        "BLOG_SITE_URL": f"http://127.0.0.1:{port}",
+        "BLOG_SITE_URL": f"http://127.0.0.1:{front_port}",
         "BLOG_PROXY_FIX": "1",
         "GUNICORN_ACCESS_LOG": "/dev/null",
     }
     seeded_app(env)
     server = start_gunicorn("wsgi:app", port, env, home / "app.log")
-    base = f"http://127.0.0.1:{port}"
+    servers = [server]
+    base = f"http://127.0.0.1:{front_port}"
     rounds: dict[str, list[Result]] = {}
     try:
+        if args.nginx:
+            servers.append(start_nginx(front_port, port, home))
         cookie, fields = comment_form_session(base)
         # The many addresses bring an email each (flood_comment.lua).
         one_sender = "&".join(
@@ -131,7 +144,8 @@ def main() -> None:
                 rounds.setdefault(name + " (the flood)", []).append(flood)
         stored = stored_comments(home / "blog.sqlite3")
     finally:
-        stop_gunicorn(server)
+        for process in reversed(servers):
+            stop_gunicorn(process)
         shutil.rmtree(home, ignore_errors=True)
     print_table(rounds, args, stored)
 
@@ -140,7 +154,9 @@ def print_table(rounds: dict[str, list[Result]], args, stored: Counter) -> None:
     """The medians of the rounds, as a Markdown table."""
     print(
         f"\n{args.rounds} rounds of {args.duration} s; readers wrk -c{args.connections}"
-        ", each flood wrk -c16\n"
+        ", each flood wrk -c16"
+        + ("; through nginx with deploy/nginx's limits" if args.nginx else "")
+        + "\n"
     )
     print("| scenario | req/s | p50 ms | p99 ms | vs alone | p99 vs alone | non-2xx |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -2,7 +2,8 @@
 # Installs the system packages the test suite (and `make bench`) need when missing:
 # chromium for the browser tests, Java for the Nu HTML checker, PostgreSQL's
 # binaries, wrk for the benchmark, memcached for the shared rate-limit storage
-# (tests/web/test_shared_limits.py starts its own on a free port).
+# (tests/web/test_shared_limits.py starts its own on a free port), nginx for the
+# shipped proxy settings (tests/deploy/test_nginx.py, bench/readers_first.py --nginx).
 # The tests start their own throwaway PostgreSQL server (tests/helpers_postgresql.py)
 # from Debian's binaries in /usr/lib/postgresql/<version>/bin; no system cluster
 # needs to run.
@@ -18,6 +19,7 @@ have_initdb || missing+=(postgresql)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"

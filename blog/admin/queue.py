@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
-from ..core.settings import CONTENT_VERSION_KEY
+from ..core.settings import RESPONSES_VERSION_KEY
 from ..core.text import positive_int
 from ..extensions import db
 from ..models import COMMENT_TYPES, Comment, Post, Setting
@@ -36,13 +36,13 @@ def status_counts() -> dict[str, int]:
     """Responses per status, plus ``all`` (pending and approved).
 
     Counting scans an index of every response (about 10 ms at 100,000), so the
-    counts are kept per worker with the content version they were made at:
-    every commit that touches a response changes that version. It is read
+    counts are kept per worker with the responses version they were made at:
+    every commit that touches a response, held or not, changes that version. It is read
     here, not from the request's settings, which a commit in this request
     would have left behind.
     """
     version = db.session.scalar(
-        select(Setting.value).where(Setting.key == CONTENT_VERSION_KEY)
+        select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
     )
     kept = current_app.extensions.get(_COUNTS_KEY)
     if version and kept is not None and kept[0] == version:

@@ -31,6 +31,10 @@ KIND_TYPES: dict[str, type] = {
 # The settings row whose random value changes with every change to a page
 # (written by blog.pagecache, read here with the other settings).
 CONTENT_VERSION_KEY = "content_version"
+# Its sibling for the author's side: changes with every change to a response,
+# held and spam ones included, which no reader's page shows.
+RESPONSES_VERSION_KEY = "responses_version"
+VERSION_KEYS = (CONTENT_VERSION_KEY, RESPONSES_VERSION_KEY)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """A rendered-page cache for the post page, kept exact by a content version.
 
-Every commit that changes a post, a response, a category, an author or a
-setting stores a new random ``content_version`` (in the ``setting`` table, read
-with the settings in the one query a request already makes). Cached pages are
-keyed by that version, so no reader ever sees a stale approved state, in any
-worker. Only anonymous requests without personal state are cached; the parts
-that differ per visitor (the CSRF token, the form's render stamp) are cached as
-placeholders and filled in for each request.
+Every commit that changes a post, a published response, a category, an author
+or a setting stores a new random ``content_version`` (in the ``setting`` table,
+read with the settings in the one query a request already makes). Cached pages
+are keyed by that version, so no reader ever sees a stale approved state, in any
+worker. A held or spam response changes no reader's page: a spam wave leaves
+the cached pages alone, and moves only ``responses_version``, which the
+author's queue counts are kept by. Only anonymous requests without personal
+state are cached; the parts that differ per visitor (the CSRF token, the form's
+render stamp) are cached as placeholders and filled in for each request.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app
-from sqlalchemy import event, insert, update
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from ..core.settings import CONTENT_VERSION_KEY
+from ..core.settings import CONTENT_VERSION_KEY, RESPONSES_VERSION_KEY, VERSION_KEYS
 from ..models import Author, Category, Comment, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
@@ -154,13 +156,26 @@ def page_cache() -> PageCache:
 # --- the content version ----------------------------------------------------
 
 
+def _shown_to_readers(obj: object) -> bool:
+    # Readers see approved responses only; a writer sees their own held one on
+    # pages that are never cached. A status not loaded counts as shown.
+    if not isinstance(obj, Comment):
+        return True
+    state = inspect(obj)
+    if "status" in state.unloaded:
+        return True
+    history = state.attrs.status.history
+    return "approved" in (*history.added, *history.deleted, *history.unchanged)
+
+
 def _mark_if_tracked(session: Session, flush_context, instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, _TRACKED) or (
-            isinstance(obj, Setting) and obj.key != CONTENT_VERSION_KEY
+        if isinstance(obj, Comment):
+            session.info["responses_changed"] = True
+        if (isinstance(obj, _TRACKED) and _shown_to_readers(obj)) or (
+            isinstance(obj, Setting) and obj.key not in VERSION_KEYS
         ):
             session.info["content_changed"] = True
-            return
 
 
 def _mark_bulk_statements(orm_execute_state) -> None:
@@ -169,24 +184,37 @@ def _mark_bulk_statements(orm_execute_state) -> None:
         return
     mapper = orm_execute_state.bind_mapper
     if mapper is not None and mapper.class_ in (*_TRACKED, Setting):
+        # Which rows a bulk statement reaches is not known here: both move.
         orm_execute_state.session.info["content_changed"] = True
+        orm_execute_state.session.info["responses_changed"] = True
 
 
 def _store_new_version(session: Session) -> None:
     session.flush()  # commit flushes after this hook; flush now to see everything
-    if not session.info.pop("content_changed", False):
+    keys = [
+        key
+        for key, mark in (
+            (CONTENT_VERSION_KEY, "content_changed"),
+            (RESPONSES_VERSION_KEY, "responses_changed"),
+        )
+        if session.info.pop(mark, False)
+    ]
+    if not keys:
         return
     value = uuid.uuid4().hex
     table = Setting.__table__
     result = session.execute(
-        update(table).where(table.c.key == CONTENT_VERSION_KEY).values(value=value)
+        update(table).where(table.c.key.in_(keys)).values(value=value)
     )
-    if result.rowcount == 0:
-        session.execute(insert(table).values(key=CONTENT_VERSION_KEY, value=value))
+    if result.rowcount < len(keys):  # a new database: the rows come first
+        stored = set(session.scalars(select(table.c.key).where(table.c.key.in_(keys))))
+        for key in set(keys) - stored:
+            session.execute(insert(table).values(key=key, value=value))
 
 
 def _forget_mark(session: Session) -> None:
     session.info.pop("content_changed", None)
+    session.info.pop("responses_changed", None)
 
 
 _LISTENERS = (

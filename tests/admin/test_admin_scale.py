@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from helpers_admin import post_id
+from helpers_comments import send_comment
 from sqlalchemy import insert, text
 
 from blog.admin.queue import QueueQuery, queue_statement, status_counts
@@ -75,6 +76,15 @@ def test_the_counts_follow_every_change(app, author_client, count_queries):
     assert [q for q in statements if "GROUP BY" in q]
     with app.app_context():
         assert status_counts()["pending"] == before + 1
+
+
+def test_the_counts_see_a_held_comment_that_no_reader_sees(app, author_client):
+    author_client.get("/admin/comments")  # counts kept at this version
+    with app.app_context():
+        before = status_counts()["pending"]
+    assert send_comment(app.test_client(), app, "Da moderare.").status_code == 302
+    page = author_client.get("/admin/comments").get_data(as_text=True)
+    assert f'In attesa <span class="count">({before + 1})' in page
 
 
 def queries_per_page(app, client, count_queries) -> dict[str, int]:

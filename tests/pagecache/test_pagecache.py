@@ -8,8 +8,9 @@ import sqlite3
 import threading
 
 import pytest
+from helpers_admin import page_version
 from helpers_comments import POST_URL, send_comment, sign_in_author, soup
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
@@ -96,6 +97,37 @@ def test_approval_shows_at_once_even_to_a_reader_with_a_cached_copy(app):
     )
     _approve_all(app)  # a bulk UPDATE, as the queue's bulk actions do
     assert "Un commento da approvare." in reader.get(POST_URL).get_data(as_text=True)
+
+
+def _set_status(app, comment_id: int, status: str) -> None:
+    with app.app_context():
+        db.session.get(Comment, comment_id).status = status
+        db.session.commit()
+
+
+def test_a_held_or_spam_comment_leaves_the_readers_cached_page_alone(
+    app, client, count_queries
+):
+    client.get(POST_URL)  # fills the cache
+    version = page_version(app)
+    assert send_comment(app.test_client(), app, "Trattenuto.").status_code == 302
+    with app.app_context():
+        held = db.session.scalar(
+            select(Comment.id).where(Comment.content == "Trattenuto.")
+        )
+    _set_status(app, held, "spam")
+    _set_status(app, held, "pending")
+    assert page_version(app) == version
+    with count_queries() as hit:
+        assert client.get(POST_URL).status_code == 200
+    assert hit.count == 1  # still the cached page
+    _set_status(app, held, "approved")  # on the page: every cached copy goes
+    approved = page_version(app)
+    assert approved != version
+    assert "Trattenuto." in client.get(POST_URL).get_data(as_text=True)
+    _set_status(app, held, "trash")  # off the page again
+    assert page_version(app) != approved
+    assert "Trattenuto." not in client.get(POST_URL).get_data(as_text=True)
 
 
 def test_pending_comment_and_saved_details_stay_with_their_browser(app):

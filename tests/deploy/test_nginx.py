@@ -1,0 +1,202 @@
+"""The nginx configuration the README ships (deploy/nginx), run by a real nginx.
+
+nginx refuses one client's flood of POSTs before gunicorn sees it, in Italian
+and with ``Retry-After``, and never counts a reader's GET. The upstream here is
+a small WSGI server that counts what reaches it: these tests are about what
+nginx lets through, the blog's own limits have tests of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from helpers_servers import free_port, wait_until_listening
+from werkzeug.serving import make_server
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+TEMP_PATHS = "\n".join(
+    f"{kind}_temp_path {{home}}/{kind};"
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+)
+
+
+def nginx_binary() -> str:
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.access(binary, os.X_OK):
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing: run scripts/test-services.sh")
+        pytest.skip("nginx is missing: run scripts/test-services.sh")
+    return binary
+
+
+def main_config(home: Path, http: str) -> Path:
+    """An nginx.conf of its own for a test, with ``http`` inside http {}."""
+    config = home / "nginx.conf"
+    config.write_text(
+        f"worker_processes 1;\nerror_log {home}/error.log warn;\n"
+        f"pid {home}/nginx.pid;\n"
+        "events { worker_connections 512; }\n"
+        f"http {{\naccess_log off;\n{TEMP_PATHS.format(home=home)}\n{http}\n}}\n"
+    )
+    return config
+
+
+class CountingUpstream:
+    """A WSGI server standing for gunicorn: answers 200 and counts requests."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.port = self.server.server_port
+
+    def app(self, environ, start_response):
+        with self.lock:
+            self.seen[environ["REQUEST_METHOD"]] += 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+@pytest.fixture
+def upstream() -> Iterator[CountingUpstream]:
+    counting = CountingUpstream()
+    thread = threading.Thread(target=counting.server.serve_forever, daemon=True)
+    thread.start()
+    yield counting
+    counting.server.shutdown()
+
+
+@pytest.fixture
+def nginx(tmp_path, upstream) -> Iterator[str]:
+    """nginx with deploy/nginx's limits.conf and app.conf, as blog.conf uses them."""
+    port = free_port()
+    config = main_config(
+        tmp_path,
+        f"include {DEPLOY / 'limits.conf'};\n"
+        f"upstream blog_app {{ server 127.0.0.1:{upstream.port}; }}\n"
+        f"server {{ listen 127.0.0.1:{port}; include {DEPLOY / 'app.conf'};\n"
+        # Here only: X-Forwarded-For stands for the client's own address, so
+        # that one test can be many clients.
+        "set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; }",
+    )
+    process = subprocess.Popen(
+        [nginx_binary(), "-p", str(tmp_path), "-c", str(config), "-g", "daemon off;"],
+        stderr=subprocess.DEVNULL,  # it logs to error.log
+    )
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def send(
+    url: str, data: bytes | None = None, client: str = ""
+) -> tuple[int, dict, str]:
+    """Status, headers and body; a request still waiting after 3 s gives 0."""
+    request = urllib.request.Request(url, data=data)
+    if client:
+        request.add_header("X-Forwarded-For", client)
+    try:
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+    except TimeoutError:
+        return 0, {}, ""  # held by nginx's queue (limit_req's delay)
+
+
+def test_the_shipped_site_configuration_is_valid_nginx(tmp_path):
+    # blog.conf as the README installs it, with this machine's paths and a
+    # throwaway certificate in place of the operator's.
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=blog.example.org", "-keyout", str(key)]
+        + ["-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    site = (
+        (DEPLOY / "blog.conf")
+        .read_text()
+        .replace("/etc/nginx/blog/", f"{DEPLOY}/")
+        .replace(
+            "/etc/letsencrypt/live/blog.example.org/fullchain.pem", str(certificate)
+        )
+        .replace("/etc/letsencrypt/live/blog.example.org/privkey.pem", str(key))
+        .replace("listen 443 ", f"listen 127.0.0.1:{free_port()} ")
+        .replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    )
+    (tmp_path / "blog.conf").write_text(site)
+    config = main_config(tmp_path, f"include {tmp_path / 'blog.conf'};")
+    checked = subprocess.run(
+        [nginx_binary(), "-t", "-p", str(tmp_path), "-c", str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr
+
+
+def test_one_clients_flood_of_posts_is_refused_by_nginx(nginx, upstream):
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        answers = list(
+            pool.map(lambda _: send(nginx + "/post/comment", b"x=1"), range(60))
+        )
+    statuses = Counter(status for status, _, _ in answers)
+    # 10 go through at once, 20 wait their turn (one a second), the rest: 429.
+    assert statuses[429] >= 25
+    assert upstream.seen["POST"] <= 10 + 20
+    refused = next(answer for answer in answers if answer[0] == 429)
+    _, headers, body = refused
+    assert headers["Retry-After"] == "30"
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Troppe richieste" in body and 'lang="it"' in body
+
+
+def test_readers_are_never_counted_even_during_a_flood(nginx, upstream):
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        list(pool.map(lambda _: send(nginx + "/post/comment", b"x=1"), range(40)))
+        readers = list(pool.map(lambda _: send(nginx + "/post/"), range(100)))
+    assert [status for status, _, _ in readers] == [200] * 100
+    assert upstream.seen["GET"] == 100
+
+
+def test_many_clients_share_one_allowance_but_the_author_keeps_moderating(
+    nginx, upstream
+):
+    def comment_from(number: int):
+        client = f"10.0.{number // 256}.{number % 256}"
+        return send(nginx + "/post/comment", b"x=1", client)
+
+    with ThreadPoolExecutor(max_workers=280) as pool:
+        flood = [pool.submit(comment_from, number) for number in range(280)]
+        # While the shared allowance is spent and its queue full, a new client
+        # (the author, say) is refused on the form but not on /admin/.
+        wait_for(lambda: sum(future.done() for future in flood) >= 40)
+        author = send(nginx + "/admin/comments/1/approve", b"x=1", "192.0.2.7")
+        answers = [future.result() for future in flood]
+    statuses = Counter(status for status, _, _ in answers)
+    # 20 a second, 40 more at once, 160 waiting: the other 60 or so refused.
+    assert statuses[429] >= 50
+    assert author[0] == 200
+
+
+def wait_for(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the flood never got its answers"
+        time.sleep(0.01)
