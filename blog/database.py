@@ -16,8 +16,10 @@ def init_app(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     # Test each pooled connection as it is taken: after a PostgreSQL restart a
     # worker's kept connections are dead, and without the ping the first request
-    # on each would fail with a 500 instead of reconnecting.
-    options.setdefault("pool_pre_ping", True)
+    # on each would fail with a 500 instead of reconnecting. A SQLite file has
+    # no server to lose: the ping would only be one more statement per request.
+    url = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
+    options.setdefault("pool_pre_ping", not url.startswith("sqlite"))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     # On every engine of the process (the app's, the page cache's version
