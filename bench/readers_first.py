@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -52,6 +53,10 @@ FLOODS = {
     ONE: "post_comment.lua",
     MANY: "flood_comment.lua",
 }
+# The same measures on bench/static_app.py under the same gunicorn settings: the
+# page from memory, every POST refused at no cost. What readers keep there is
+# the most any app behind these sync workers can give them.
+CEILING = "ceiling app: "
 
 
 def under_flood(name, base, args, script, flood_env) -> tuple[Result, Result]:
@@ -131,17 +136,41 @@ def main() -> None:
             ONE: {**env, "BENCH_COOKIE": cookie, "BENCH_BODY_PREFIX": fields},
             MANY: {**env, "BENCH_COOKIE": cookie, "BENCH_BODY_PREFIX": one_sender},
         }
+        targets = [("", base, FLOODS)]
+        if not args.nginx:
+            page = home / "static-post.html"
+            page.write_bytes(urllib.request.urlopen(base + POST).read())
+            static_port = free_port()
+            servers.append(
+                start_gunicorn(
+                    "static_app:app",
+                    static_port,
+                    {
+                        **env,
+                        "PYTHONPATH": str(ROOT / "bench"),
+                        "BENCH_STATIC_PAGE": str(page),
+                    },
+                    home / "static.log",
+                )
+            )
+            targets.append(
+                (CEILING, f"http://127.0.0.1:{static_port}", {ONE: FLOODS[ONE]})
+            )
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
-        run_wrk(ALONE, base + POST, warm)
+        for _, url, _ in targets:
+            run_wrk(ALONE, url + POST, warm)
         for _ in range(args.rounds):
-            alone = run_wrk(ALONE, base + POST, args, server=server.pid)
-            rounds.setdefault(ALONE, []).append(alone)
-            for name, script in FLOODS.items():
-                readers, flood = under_flood(name, base, args, script, flood_envs[name])
-                readers.ratio = readers.rps / alone.rps
-                readers.p99_ratio = readers.p99_ms / alone.p99_ms
-                rounds.setdefault(name, []).append(readers)
-                rounds.setdefault(name + " (the flood)", []).append(flood)
+            for prefix, url, floods in targets:
+                alone = run_wrk(prefix + ALONE, url + POST, args)
+                rounds.setdefault(prefix + ALONE, []).append(alone)
+                for name, script in floods.items():
+                    readers, flood = under_flood(
+                        prefix + name, url, args, script, flood_envs[name]
+                    )
+                    readers.ratio = readers.rps / alone.rps
+                    readers.p99_ratio = readers.p99_ms / alone.p99_ms
+                    rounds.setdefault(prefix + name, []).append(readers)
+                    rounds.setdefault(prefix + name + " (the flood)", []).append(flood)
         stored = stored_comments(home / "blog.sqlite3")
     finally:
         for process in reversed(servers):
@@ -172,9 +201,10 @@ def print_table(rounds: dict[str, list[Result]], args, stored: Counter) -> None:
             f"| {f'{statistics.median(p99_ratio):.2f}' if p99_ratio else ''} "
             f"| {sum(r.non_2xx for r in runs)} |"
         )
-    for name in FLOODS:
-        rounds_text = ", ".join(f"{run.ratio:.2f}" for run in rounds[name])
-        print(f"- {name}: throughput ratio per round {rounds_text}")
+    for name in (*FLOODS, CEILING + ONE):
+        if name in rounds:
+            rounds_text = ", ".join(f"{run.ratio:.2f}" for run in rounds[name])
+            print(f"- {name}: throughput ratio per round {rounds_text}")
     print(f"- comments the floods left, by status: {dict(stored)}")
 
 
