@@ -111,7 +111,12 @@ def _claim(row_id: int, kind: str, batch: int, moment: datetime) -> list[int]:
 
 
 def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
-    rows = [db.session.get(OutboxMessage, row_id) for row_id in row_ids]
+    # One query for the batch (a digest claims up to 50 rows at once).
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids))
+        .order_by(OutboxMessage.id)
+    ).all()
     try:
         renderer, batch = _RENDERERS.get(kind, (None, 1))
         if renderer is None:

@@ -290,3 +290,21 @@ def test_a_lone_held_response_keeps_its_own_subject(app, outbox):
     held(app, author_name="Anna")
     [message] = outbox
     assert message["Subject"].endswith("Da moderare: Anna")
+
+
+def test_a_digest_costs_the_same_queries_for_three_responses_or_thirty(
+    app, outbox, count_queries
+):
+    add_author(app)
+    send_mail(app)  # whatever the set-up queued
+    outbox.clear()
+
+    def statements_to_send(count: int) -> int:
+        for number in range(count):
+            add_comment(app, author_name=f"Lettore {number}")
+        with count_queries() as counter:
+            send_mail(app)
+        return counter.count
+
+    assert statements_to_send(3) == statements_to_send(30)
+    assert len(outbox) == 2
