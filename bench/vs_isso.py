@@ -14,7 +14,11 @@ before the fork, each on a new SQLite database in a temporary directory:
   moderation (the default); wrk posts the real comment form with its CSRF token
   (``post_comment.lua``).
 
-After a warm-up of each, the two are measured in alternation ``--rounds`` times;
+- the stack's floor (``floor_app.py``): Flask, a Flask-WTF form, bleach and one
+  INSERT, nothing more, posted to the same way: what any app on the blog's
+  packages costs at least, so the blog's own share of its cost shows.
+
+After a warm-up of each, the three are measured in alternation ``--rounds`` times;
 the table gives the medians, the comments each database holds for moderation
 afterwards, and the ratio of the blog's comment POSTs per second to Isso's.
 """
@@ -56,6 +60,7 @@ from harness import (  # noqa: E402 (the paths above make bench/ and blog import
 
 ISSO_REQUIREMENT = "isso==0.14.0"
 ISSO, BLOG = "Isso 0.14.0", "blog"
+FLOOR = "floor: Flask + Flask-WTF + bleach + one INSERT"
 TARGET_RATIO, GOAL_RATIO, TARGET_P99_MS = 2.0, 3.0, 50.0
 
 
@@ -229,6 +234,34 @@ def main() -> None:
                         "SELECT count(*) FROM comments WHERE mode = 2",
                     )
                 )
+        # The stack's floor (bench/floor_app.py), started the way Isso is.
+        floor_port = free_port()
+        floor = start_gunicorn(
+            "floor_app:app",
+            floor_port,
+            {
+                **env,
+                "PYTHONPATH": str(ROOT / "bench"),
+                "BENCH_FLOOR_DATABASE_URL": f"sqlite:///{home / 'floor.sqlite3'}",
+            },
+            home / "floor.log",
+            config=None,
+            options=[*options, "--preload"],
+        )
+        servers.append(floor)
+        floor_base = f"http://127.0.0.1:{floor_port}"
+        floor_cookie, floor_fields = comment_form_session(floor_base)
+        sides.append(
+            Side(
+                FLOOR,
+                floor_base + POST + "comment",
+                ROOT / "bench" / "post_comment.lua",
+                {"BENCH_COOKIE": floor_cookie, "BENCH_BODY_PREFIX": floor_fields},
+                floor.pid,
+                home / "floor.sqlite3",
+                "SELECT count(*) FROM comment WHERE status = 'pending'",
+            )
+        )
         sides.append(
             Side(
                 BLOG,
@@ -248,16 +281,20 @@ def main() -> None:
                 result, rows = measure(side, args, str(number))
                 rounds.setdefault(side.name, []).append(result)
                 stored[side.name] = stored.get(side.name, 0) + rows
-            if len(sides) == 2:
-                isso_run, blog_run = rounds[ISSO][-1], rounds[BLOG][-1]
-                blog_run.ratio = accepted_rps(blog_run) / accepted_rps(isso_run)
+            if ISSO in rounds:
+                isso_run = rounds[ISSO][-1]
+                for name in (BLOG, FLOOR):
+                    run = rounds[name][-1]
+                    run.ratio = accepted_rps(run) / accepted_rps(isso_run)
         for side in sides:
             memory[side.name] = worker_peak_memory_mb(side.pid)
     finally:
         for process in servers:
             stop_gunicorn(process)
         shutil.rmtree(home, ignore_errors=True)
-    results = [median_result(rounds[name]) for name in (ISSO, BLOG) if name in rounds]
+    results = [
+        median_result(rounds[name]) for name in (ISSO, FLOOR, BLOG) if name in rounds
+    ]
     print_table(results, stored, memory, args, why)
 
 
@@ -312,7 +349,7 @@ def print_table(
     print(
         "| server | req/s | accepted/s | p50 ms | p99 ms | 2xx/3xx responses | "
         "stored rows (held) | non-2xx/3xx | socket errors | server CPU ms/req | "
-        "blog / Isso (accepted/s) |"
+        "/ Isso (accepted/s) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
@@ -350,6 +387,12 @@ def print_table(
         print(
             "Server CPU per accepted comment, Isso / blog (the ratio the server "
             f"side allows): {cpu_per_accepted(isso) / cpu_per_accepted(blog):.2f}"
+        )
+        floor = by_name[FLOOR]
+        print(
+            f"The stack's floor ({FLOOR}): {floor.ratio:.2f}x Isso; the blog "
+            f"accepts {accepted_rps(blog) / accepted_rps(floor):.2f} of the floor's "
+            "comments per second"
         )
     print(
         f"blog p99 at {args.connections} connections: {blog.p99_ms:.1f} ms; "

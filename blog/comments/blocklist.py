@@ -10,8 +10,9 @@ to the list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import ScalarSelect, and_, or_, select
+from sqlalchemy import ScalarSelect, and_, bindparam, or_, select
 
 from ..extensions import db
 from ..models import Block, Comment
@@ -25,14 +26,33 @@ from .moderation import (
 )
 
 
-def matching_block(keys: set[tuple[str, str]]) -> ScalarSelect | None:
-    """The subquery giving "kind value" of a block that names one of ``keys``
-    (NULL when none does); None when there is nothing to look up."""
-    if not keys:
+def block_question(keys: set[tuple[str, str]]) -> tuple[tuple[str, ...], dict]:
+    """The kinds ``matching_block`` asks about, in order, and their values as
+    the statement's parameters (``block_0``, ``block_1``...)."""
+    ordered = sorted(keys)
+    kinds = tuple(kind for kind, _ in ordered)
+    return kinds, {f"block_{n}": value for n, (_, value) in enumerate(ordered)}
+
+
+@lru_cache(maxsize=64)
+def matching_block(kinds: tuple[str, ...]) -> ScalarSelect | None:
+    """The subquery giving "kind value" of a block that names one of the
+    sender's keys (NULL when none does); None when there is nothing to look up.
+
+    Built once for each list of kinds, with the values as parameters: building
+    the statement cost more than running it."""
+    if not kinds:
         return None
     return (
         select(Block.kind + " " + Block.value)
-        .where(or_(*(and_(Block.value == v, Block.kind == k) for k, v in sorted(keys))))
+        .where(
+            or_(
+                *(
+                    and_(Block.value == bindparam(f"block_{n}"), Block.kind == kind)
+                    for n, kind in enumerate(kinds)
+                )
+            )
+        )
         .order_by(Block.kind, Block.value)
         .limit(1)
         .scalar_subquery()
@@ -50,10 +70,11 @@ def reason_for(keys: set[tuple[str, str]], match: str | None) -> str:
 def blocked_sender(email: str, urls: tuple[str | None, ...], ip: str) -> str:
     """Why the blocklist names this sender ('' when it does not): one query."""
     keys = block_keys(email, urls, ip)
-    subquery = matching_block(keys)
+    kinds, values = block_question(keys)
+    subquery = matching_block(kinds)
     if subquery is None:
         return ""
-    return reason_for(keys, db.session.scalar(select(subquery)))
+    return reason_for(keys, db.session.scalar(select(subquery), values))
 
 
 @dataclass(frozen=True)

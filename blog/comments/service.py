@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, exists, inspect, or_, select
+from sqlalchemy import Select, bindparam, exists, inspect, or_, select
 
 from ..core.settings import ModerationSettings
 from ..extensions import db
 from ..models import Comment, Post, utcnow
-from .blocklist import matching_block, reason_for
+from .blocklist import block_question, matching_block, reason_for
 from .identity import token_hash
 from .moderation import (
     CLOSED_MESSAGE,
@@ -123,16 +124,58 @@ def refuse_closed(
     return Refusal(403, CLOSED_MESSAGE) if closed else None
 
 
-def _latest_comment_at(column, value: str):
+def _latest_comment_at(column):
     # A scalar subquery per column: each is one indexed look-up, where an OR of
     # both would scan the table.
     return (
         select(Comment.created_at)
-        .where(column == value, Comment.type == "comment")
+        .where(column == bindparam(column.key), Comment.type == "comment")
         .order_by(Comment.created_at.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+@dataclass(frozen=True)
+class _HistoryShape:
+    """Which questions a sender's history asks: a handful of combinations."""
+
+    by_email: bool
+    by_author: bool
+    pace: tuple[str, ...]  # the columns whose latest comment is looked up
+    check_proof: bool
+    block_kinds: tuple[str, ...]
+
+
+@lru_cache(maxsize=128)
+def _history_statement(shape: _HistoryShape) -> Select:
+    # Built once per shape, the values bound at execution: building this
+    # statement cost SQLAlchemy more than SQLite spends running it.
+    same_sender = [Comment.author_name == bindparam("name")]
+    if shape.by_email:
+        same_sender.append(Comment.author_email == bindparam("email"))
+    if shape.by_author:
+        same_sender.append(Comment.author_id == bindparam("author_id"))
+    columns = [
+        exists().where(
+            Comment.post_id == bindparam("post_id"),
+            Comment.status != "trash",
+            Comment.content == bindparam("content"),
+            or_(*same_sender),
+        )
+    ]
+    columns += [_latest_comment_at(getattr(Comment, name)) for name in shape.pace]
+    if shape.check_proof:
+        columns.append(
+            exists().where(
+                Comment.owner_token_hash == bindparam("owner_hash"),
+                Comment.status == "approved",
+            )
+        )
+    block = matching_block(shape.block_kinds)
+    if block is not None:
+        columns.append(block)
+    return select(*columns)
 
 
 def sender_history(
@@ -144,52 +187,46 @@ def sender_history(
 ) -> History:
     """What the database knows about this sender (duplicates, pace, proof), read
     in one statement of indexed look-ups."""
-    same_sender = [Comment.author_name == submission.name]
-    if submission.email:
-        same_sender.append(Comment.author_email == submission.email)
-    if submission.author_id is not None:
-        same_sender.append(Comment.author_id == submission.author_id)
-    duplicate = exists().where(
-        Comment.post_id == post.id,
-        Comment.status != "trash",
-        Comment.content == submission.content,
-        or_(*same_sender),
-    )
-    columns = [duplicate]
     # The pace matters only while the flood rule is on.
-    pace = [
-        (column, value)
+    pace = tuple(
+        column
         for column, value in (
-            (Comment.author_ip, submission.ip),
-            (Comment.author_email, submission.email),
+            ("author_ip", submission.ip),
+            ("author_email", submission.email),
         )
         if value and settings.flood_seconds > 0
-    ]
-    columns += [_latest_comment_at(column, value) for column, value in pace]
-    check_proof = settings.auto_approve_known and owner_hash
-    if check_proof:
-        columns.append(
-            exists().where(
-                and_(
-                    Comment.owner_token_hash == owner_hash,
-                    Comment.status == "approved",
-                )
-            )
-        )
+    )
+    check_proof = bool(settings.auto_approve_known and owner_hash)
     # The author is never blocked; anybody else is looked up in the same
     # statement, so the blocklist costs the form no query of its own.
     keys = set()
     if submission.author_id is None:
         keys = block_keys(submission.email, (submission.url,), submission.ip)
-    block = matching_block(keys)
-    if block is not None:
-        columns.append(block)
-    row = db.session.execute(select(*columns)).one()
+    block_kinds, block_values = block_question(keys)
+    shape = _HistoryShape(
+        by_email=bool(submission.email),
+        by_author=submission.author_id is not None,
+        pace=pace,
+        check_proof=check_proof,
+        block_kinds=block_kinds,
+    )
+    values = {
+        "post_id": post.id,
+        "content": submission.content,
+        "name": submission.name,
+        "email": submission.email,
+        "author_id": submission.author_id,
+        "author_ip": submission.ip,
+        "author_email": submission.email,
+        "owner_hash": owner_hash,
+        **block_values,
+    }
+    row = db.session.execute(_history_statement(shape), values).one()
     last = max((moment for moment in row[1 : 1 + len(pace)] if moment), default=None)
     after_pace = row[1 + len(pace) :]
     return History(
         duplicate=bool(row[0]),
         seconds_since_last=(now - last).total_seconds() if last else None,
         proven_known=bool(after_pace[0]) if check_proof else False,
-        blocked=reason_for(keys, after_pace[-1]) if block is not None else "",
+        blocked=reason_for(keys, after_pace[-1]) if block_kinds else "",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
@@ -27,12 +27,17 @@ def get_published_post(slug: str) -> Post | None:
     return db.session.scalar(published_posts().where(Post.slug == slug))
 
 
+# Built once: on the comment form's write path, building the statement cost
+# more than running it.
+_POST_TO_ANSWER = select(Post).where(
+    Post.status == "published", Post.slug == bindparam("slug")
+)
+
+
 def get_post_to_answer(slug: str) -> Post | None:
     """The published post with this slug, its row alone: what a response's
     write path needs (author and categories load later, if a page is shown)."""
-    return db.session.scalar(
-        select(Post).where(Post.status == "published", Post.slug == slug)
-    )
+    return db.session.scalar(_POST_TO_ANSWER, {"slug": slug})
 
 
 @dataclass
