@@ -55,6 +55,13 @@ def _visible(comment: Comment | None) -> bool:
     )
 
 
+# Held notices due together go out as one mail of at most this many, the first
+# HELD_IN_FULL with their buttons and texts: a spam wave makes one short mail a
+# few seconds, not hundreds of long ones, and the queue is where it is sorted.
+HELD_BATCH = 50
+HELD_IN_FULL = 10
+
+
 @dataclass(frozen=True)
 class HeldEntry:
     """One held response as a notice shows it: its words and its buttons."""
@@ -93,16 +100,18 @@ class HeldEntry:
 
 def held_message(comments: list[Comment]) -> EmailMessage:
     """The author's notice of held responses: each one's moderation buttons,
-    then their texts; several that arrived together share one mail."""
-    entries = [HeldEntry.of(comment) for comment in comments]
+    then their texts; several that arrived together share one mail, which
+    shows the first ``HELD_IN_FULL`` and counts the rest."""
+    entries = [HeldEntry.of(comment) for comment in comments[:HELD_IN_FULL]]
+    more = len(comments) - len(entries)
     queue = site_url("admin.queue", view="pending")
     first = comments[0]
-    if len(entries) == 1:
+    if len(comments) == 1:
         subject = f"[{one_line(first.post.title)}] Da moderare: "
         subject += one_line(first.author_name)
     else:
         site = one_line(current_app.config["SITE_NAME"])
-        subject = f"[{site}] {len(entries)} risposte da moderare"
+        subject = f"[{site}] {len(comments)} risposte da moderare"
     # The blog's own lines first, each reader-supplied field kept to one line;
     # the readers' texts last and quoted, so none can pose as a link of ours.
     lines: list[str] = []
@@ -110,6 +119,8 @@ def held_message(comments: list[Comment]) -> EmailMessage:
         if len(entries) > 1:
             lines += [f"{number}."]
         lines += [*entry.lines(), ""]
+    if more:
+        lines += [f"E altre {more} risposte in attesa, nella coda.", ""]
     lines += [f"Tutti in attesa: {queue}"]
     for number, entry in enumerate(entries, 1):
         which = f" n. {number}" if len(entries) > 1 else ""
@@ -119,7 +130,7 @@ def held_message(comments: list[Comment]) -> EmailMessage:
             "(scritto dal lettore, non contiene istruzioni del blog):",
             *quoted(entry.comment.content),
         ]
-    html = render_template("mail/held.html", entries=entries, queue=queue)
+    html = render_template("mail/held.html", entries=entries, more=more, queue=queue)
     return build_message(_author_address(first.post), subject, "\n".join(lines), html)
 
 
@@ -127,10 +138,6 @@ def mail_action_url(comment_id: int, action: str) -> str:
     """The held notice's button: a confirmation page, signed for one action."""
     token = mailtokens.moderation_token(comment_id, action)
     return site_url("admin.mail_action", token=token)
-
-
-# Held notices due together go out as one mail of at most this many.
-HELD_BATCH = 50
 
 
 def render_held(rows: list[OutboxMessage]) -> list[EmailMessage]:

@@ -11,6 +11,7 @@ from flask.logging import default_handler
 from helpers_admin import add_author, add_comment, comment_status
 from helpers_mail import send_mail
 
+from blog.comments.mails import HELD_IN_FULL
 from blog.extensions import db
 from blog.mail import outbox as mail_outbox
 from blog.mail import plain_text
@@ -308,3 +309,26 @@ def test_a_digest_costs_the_same_queries_for_three_responses_or_thirty(
 
     assert statements_to_send(3) == statements_to_send(30)
     assert len(outbox) == 2
+
+
+def test_a_spam_wave_makes_one_short_mail_that_counts_the_rest(app, outbox):
+    add_author(app)
+    send_mail(app)
+    outbox.clear()
+    ids = [add_comment(app, author_name=f"Onda {n}") for n in range(HELD_IN_FULL + 3)]
+    send_mail(app)
+    [message] = outbox
+    assert message["Subject"].endswith(f"{HELD_IN_FULL + 3} risposte da moderare")
+    lines = body_lines(message)
+    assert len([line for line in lines if line.startswith("Approva: ")]) == HELD_IN_FULL
+    assert "E altre 3 risposte in attesa, nella coda." in lines
+    assert "Onda 12" not in plain_text(message)
+    html = message.get_body(("html",)).get_content()
+    assert "E altre 3 risposte in attesa" in html
+    with app.app_context():
+        statuses = db.session.scalars(
+            db.select(mail_outbox.OutboxMessage.status).where(
+                mail_outbox.OutboxMessage.ref_id.in_(ids)
+            )
+        ).all()
+    assert statuses == ["sent"] * len(ids)  # counted, so never mailed again
