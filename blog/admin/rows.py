@@ -1,9 +1,9 @@
 """A response as the admin pages show it: its labels and its forms' addresses.
 
-A queue page of 20 rows used to call url_for about 120 times from its
-template, which was most of its cost. Here each per-response address is built
-once per page around a marker id and filled in for each row, so a page costs
-the same few url_for calls whatever its length.
+A queue page of 20 rows used to call url_for about 120 times and csrf_token
+as often from its rows' forms. Here each per-response address is built once
+per page around a marker id and filled in for each row, so a page costs the
+same few url_for calls whatever its length.
 """
 
 from __future__ import annotations
