@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ..accounts.session import author_required, current_author
-from ..comments.blocklist import block_choices
 from ..comments.labels import TYPE_LABELS
 from ..core.settings import current_settings
 from ..core.text import positive_int
@@ -25,6 +24,7 @@ from .actions import (
 )
 from .forms import QuickEditForm, ReplyForm
 from .queue import VIEWS, QueueQuery, post_choices, queue_page
+from .rows import response_rows
 from .urls import safe_next
 from .views import counts
 
@@ -49,14 +49,13 @@ def queue():
         "admin/comments.html",
         query=query,
         page=page,
+        rows=response_rows(page.items, url_for),
         views=VIEWS,
         types=TYPE_LABELS,
         posts=post_choices(),
         actions=ACTIONS,
-        row_actions=ROW_ACTIONS,
         bulk_actions=BULK_ACTIONS[query.view],
         emptyable=EMPTYABLE,
-        block_choices={c.id: block_choices(c) for c in page.items},
     )
 
 
@@ -69,16 +68,14 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
     return render_template(
         "admin/comment.html",
         c=comment,
+        row=response_rows([comment], url_for)[0],
         message=message,
         requested=requested if requested in ROW_ACTIONS.get(comment.status, ()) else "",
         actions=ACTIONS,
-        row_actions=ROW_ACTIONS,
-        types=TYPE_LABELS,
         reply_form_obj=forms.get("reply_form") or ReplyForm(formdata=None),
         # The held notice's "Rispondi" button opens the reply form.
         reply_open=request.args.get("rispondi") == "1",
         edit_form_obj=forms.get("edit_form"),
-        block_choices=block_choices(comment),
     ), status
 
 

@@ -7,10 +7,10 @@ without signing in: the token is the permission, bound to both, spent once.
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from ..comments.labels import ACTIONS, TYPE_LABELS
+from ..comments.labels import ACTIONS
 from ..comments.mailtokens import (
     USED_MESSAGE,
     TokenError,
@@ -23,6 +23,7 @@ from ..web.errors import render_error
 from ..web.limits import limit_posts, small_refusal
 from . import bp
 from .actions import apply_action
+from .rows import response_rows
 
 
 @bp.route("/email/<token>", methods=["GET", "POST"])
@@ -46,9 +47,9 @@ def mail_action(token: str):
     return render_template(
         "admin/mail_action.html",
         c=comment,
+        row=response_rows([comment], url_for)[0],
         token=token,
         action=action,
         label=ACTIONS[action].label,
-        types=TYPE_LABELS,
         done=done,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..core.settings import RESPONSES_VERSION_KEY
@@ -139,21 +139,26 @@ def queue_statement(query: QueueQuery) -> Select:
     return statement
 
 
+_parent = aliased(Comment)
+# Built once, the ids bound at each call: building it took a third of the
+# query's time.
+_LOAD_COMMENTS = (
+    select(Comment)
+    .join(Comment.post)
+    .outerjoin(_parent, Comment.parent)
+    .options(
+        contains_eager(Comment.post), contains_eager(Comment.parent, alias=_parent)
+    )
+    .where(Comment.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Comment.created_at.desc(), Comment.id.desc())
+)
+
+
 def load_comments(ids: list[int]) -> list[Comment]:
     """The responses with these ids, newest first, post and parent joined in."""
     if not ids:
         return []
-    parent = aliased(Comment)
-    rows = db.session.scalars(
-        select(Comment)
-        .join(Comment.post)
-        .outerjoin(parent, Comment.parent)
-        .options(
-            contains_eager(Comment.post), contains_eager(Comment.parent, alias=parent)
-        )
-        .where(Comment.id.in_(ids))
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
-    )
+    rows = db.session.scalars(_LOAD_COMMENTS, {"ids": ids})
     return list(rows.unique().all())
 
 

@@ -24,6 +24,7 @@ from ..web.limits import limit_posts, small_refusal
 from . import bp
 from .forms import LoginForm
 from .queue import latest_responses, status_counts
+from .rows import response_rows
 from .urls import safe_next
 
 
@@ -103,5 +104,7 @@ def logout_everywhere():
 @author_required
 def dashboard():
     return render_template(
-        "admin/dashboard.html", counts=counts(), latest=latest_responses()
+        "admin/dashboard.html",
+        counts=counts(),
+        latest=response_rows(latest_responses(), url_for),
     )

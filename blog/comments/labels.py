@@ -9,6 +9,13 @@ TYPE_LABELS = {
     "pingback": "Pingback",
     "webmention": "Webmention",
 }
+# A response's status as the admin pages name it.
+STATUS_LABELS = {
+    "pending": "In attesa",
+    "approved": "Approvato",
+    "spam": "Spam",
+    "trash": "Cestino",
+}
 
 
 @dataclass(frozen=True)
