@@ -6,6 +6,7 @@ GUNICORN_ACCESS_LOG (default "-", standard output). Command-line flags such as
 ``--bind`` win over this file.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -27,6 +28,15 @@ max_requests_jitter = 2000
 # Build the app once in the master: a configuration error (such as a missing
 # secret key) stops start-up with one clear message instead of failing workers.
 preload_app = True
+
+
+def pre_fork(server, worker):
+    # The app loaded in the master is long-lived: frozen, the garbage collector
+    # of each worker never walks it again (a full collection over it was the
+    # slowest of a POST's pauses: p99 of 49 ms, 22-25 ms frozen, one worker),
+    # and never writes to its pages, which stay shared with the master.
+    gc.freeze()
+
 
 # gunicorn would take SCRIPT_NAME and PATH_INFO from request headers sent by
 # the addresses in forwarded_allow_ips (127.0.0.1 by default): any local client
