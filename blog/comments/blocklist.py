@@ -106,6 +106,13 @@ def block_choices(comment: Comment) -> list[BlockChoice]:
     return choices
 
 
+def find_block(kind: str, value: str) -> Block | None:
+    """The block of this kind and value, if the author made it."""
+    return db.session.scalar(
+        select(Block).where(Block.kind == kind, Block.value == value)
+    )
+
+
 class BlockError(ValueError):
     """A block that cannot be made, with the Italian reason."""
 
@@ -116,9 +123,7 @@ def block_sender(comment: Comment, kind: str, reason: str) -> Block:
     choice = next((c for c in block_choices(comment) if c.kind == kind), None)
     if choice is None:
         raise BlockError("Questa risposta non ha un dato da bloccare di questo tipo.")
-    existing = db.session.scalar(
-        select(Block).where(Block.kind == kind, Block.value == choice.value)
-    )
+    existing = find_block(kind, choice.value)
     if existing is not None:
         return existing
     block = Block(

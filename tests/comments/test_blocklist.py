@@ -8,8 +8,9 @@ import re
 import pytest
 from helpers_admin import add_comment, csrf_from, soup
 from helpers_comments import newest_comment, send_comment, the_post
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
+from blog.admin import block_views
 from blog.comments.blocklist import blocked_sender
 from blog.comments.moderation import (
     Candidate,
@@ -261,6 +262,32 @@ class TestAdmin:
         self.queue_block(app, author_client, comment_id, "email")
         with app.app_context():
             assert len(db.session.scalars(select(Block)).all()) == 1
+
+    def test_a_double_click_whose_twin_wrote_first_is_not_an_error(
+        self, app, author_client, monkeypatch
+    ):
+        # Two POSTs of one "Blocca" run side by side: both find no block, the
+        # other one stores it first, this one's INSERT meets the unique key.
+        comment_id = add_comment(app, author_email="doppio@example.org")
+        checked = block_views.block_sender
+
+        def twin_stores_it_meanwhile(comment, kind, reason):
+            block = checked(comment, kind, reason)
+            with db.engine.begin() as twin:
+                twin.execute(
+                    insert(Block).values(kind=kind, value=block.value, reason="gemello")
+                )
+            return block
+
+        monkeypatch.setattr(block_views, "block_sender", twin_stores_it_meanwhile)
+        response = self.queue_block(app, author_client, comment_id, "email")
+        assert response.status_code == 302
+        page = author_client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Bloccato (email doppio@example.org)" in page
+        with app.app_context():
+            assert [b.value for b in db.session.scalars(select(Block))] == [
+                "doppio@example.org"
+            ]
 
     def test_an_unknown_kind_is_refused_in_italian(self, app, author_client):
         comment_id = add_comment(app, author_url="")
