@@ -123,6 +123,8 @@ def moved_or_missing(error):
     """An address of the old blog moves to the post (301); else the 404 page."""
     if request.method in ("GET", "HEAD"):
         target = resolve(request.full_path)
+        if target is not None and target.feed:
+            return redirect(url_for("feeds.post_responses", slug=target.slug), 301)
         if target is not None:
             url = url_for("posts.detail", slug=target.slug, cpage=target.cpage)
             return redirect(url, 301)

@@ -20,6 +20,10 @@ from ..models import OldPath, Post
 # Longest path kept (the column's width); longer ones are not recorded.
 MAX_PATH = 1000
 _COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
+# What WordPress adds after a post's permalink: its comment feed (in any of its
+# formats), its AMP and embed views, its trackback address.
+_FEED = re.compile(r"^(.*)/feed(?:/(?:rss2|rss|atom|rdf))?$")
+_SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback)$")
 _POST_ID = re.compile(r"[0-9]{1,10}")
 
 
@@ -65,23 +69,28 @@ def post_for_path(path: str, published_only: bool = True) -> Post | None:
 
 @dataclass(frozen=True)
 class OldTarget:
-    """Where an old address moved: the post, and the comment page it named."""
+    """Where an old address moved: the post, and the comment page it named, or
+    the post's comment feed."""
 
     slug: str
     cpage: int | None
+    feed: bool = False
 
 
 def resolve(url: str) -> OldTarget | None:
-    """The post (and comment page) an old URL means, or None."""
+    """The post (and comment page, or comment feed) an old URL means, or None."""
     path = normalise_path(url)
-    cpage = None
-    match = _COMMENT_PAGE.match(path)
-    if match:
-        path, cpage = match.group(1) or "/", int(match.group(2))
-    post = post_for_path(path)
+    cpage, feed = None, False
+    if match := _COMMENT_PAGE.match(path):
+        path, cpage = match.group(1), int(match.group(2))
+    elif match := _FEED.match(path):
+        path, feed = match.group(1), True
+    elif match := _SAME_POST.match(path):
+        path = match.group(1)
+    post = post_for_path(path or "/")
     if post is None:
         return None
-    return OldTarget(post.slug, cpage if cpage and cpage > 1 else None)
+    return OldTarget(post.slug, cpage if cpage and cpage > 1 else None, feed)
 
 
 def all_paths() -> Select:

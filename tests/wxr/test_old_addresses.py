@@ -78,6 +78,12 @@ def test_a_second_import_adds_no_old_address(app, runner, imported):
         ("/?p=42", NEW),
         ("/2013/02/caffe-e-community/comment-page-2/", NEW + "comment-page-2/"),
         ("/2013/02/caffe-e-community/comment-page-1/", NEW),
+        ("/2013/02/caffe-e-community/amp/", NEW),
+        ("/2013/02/caffe-e-community/embed/", NEW),
+        ("/2013/02/caffe-e-community/trackback/", NEW),
+        ("/2013/02/caffe-e-community/feed/", NEW + "feed/"),
+        ("/2013/02/caffe-e-community/feed/atom/", NEW + "feed/"),
+        ("/2013/02/caffe-e-community/feed/rss2", NEW + "feed/"),
     ],
 )
 def test_every_old_address_answers_301_to_the_post(client, imported, old, new):
@@ -90,6 +96,9 @@ def test_every_old_address_answers_301_to_the_post(client, imported, old, new):
     "old",
     [
         "/2013/02/another-post/",
+        "/2013/02/another-post/feed/",
+        "/2013/02/caffe-e-community/feed/json/",
+        "/amp/",
         "/?p=43",
         "/?p=999999",
         "/?p=x",
