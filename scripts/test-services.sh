@@ -20,6 +20,7 @@ command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"
