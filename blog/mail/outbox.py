@@ -117,6 +117,8 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
         .where(OutboxMessage.id.in_(row_ids))
         .order_by(OutboxMessage.id)
     ).all()
+    if not rows:
+        return 0  # erased since the claim (a reader's data, say): nothing to send
     try:
         renderer, batch = _RENDERERS.get(kind, (None, 1))
         if renderer is None:
@@ -140,6 +142,8 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
 
 def _failed(row_id: int, moment: datetime, error: Exception) -> None:
     row = db.session.get(OutboxMessage, row_id)
+    if row is None:
+        return  # erased meanwhile
     row.attempts += 1
     row.last_error = f"{type(error).__name__}: {error}"[:2000]
     if row.attempts >= MAX_ATTEMPTS:

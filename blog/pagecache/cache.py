@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import event, insert, inspect, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..core.settings import CONTENT_VERSION_KEY, RESPONSES_VERSION_KEY, VERSION_KEYS
@@ -158,13 +159,16 @@ def page_cache() -> PageCache:
 
 def _shown_to_readers(obj: object) -> bool:
     # Readers see approved responses only; a writer sees their own held one on
-    # pages that are never cached. A status not loaded counts as shown.
+    # pages that are never cached. A status whose old value was never loaded
+    # (set on an expired object, or not loaded at all) counts as shown.
     if not isinstance(obj, Comment):
         return True
     state = inspect(obj)
     if "status" in state.unloaded:
         return True
     history = state.attrs.status.history
+    if state.persistent and history.added and not history.deleted:
+        return True  # the status it had before is not known here
     return "approved" in (*history.added, *history.deleted, *history.unchanged)
 
 
@@ -172,7 +176,10 @@ def _mark_if_tracked(session: Session, flush_context, instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Comment):
             session.info["responses_changed"] = True
-        if (isinstance(obj, _TRACKED) and _shown_to_readers(obj)) or (
+        # Any response deleted counts: its approved replies move up in its
+        # place (parent_id is set to NULL), whatever its own status was.
+        deleted = isinstance(obj, Comment) and obj in session.deleted
+        if (isinstance(obj, _TRACKED) and (deleted or _shown_to_readers(obj))) or (
             isinstance(obj, Setting) and obj.key not in VERSION_KEYS
         ):
             session.info["content_changed"] = True
@@ -207,9 +214,25 @@ def _store_new_version(session: Session) -> None:
         update(table).where(table.c.key.in_(keys)).values(value=value)
     )
     if result.rowcount < len(keys):  # a new database: the rows come first
-        stored = set(session.scalars(select(table.c.key).where(table.c.key.in_(keys))))
-        for key in set(keys) - stored:
-            session.execute(insert(table).values(key=key, value=value))
+        for key in keys:
+            session.execute(_insert_if_missing(session, key, value))
+
+
+def _insert_if_missing(session: Session, key: str, value: str):
+    # Two workers' first commits may both find the row missing: the second
+    # INSERT must give way, not fail that request.
+    table = Setting.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect in _UPSERTS:
+        return (
+            _UPSERTS[dialect](table)
+            .values(key=key, value=value)
+            .on_conflict_do_nothing(index_elements=[table.c.key])
+        )
+    return insert(table).values(key=key, value=value)
+
+
+_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def _forget_mark(session: Session) -> None:

@@ -80,6 +80,9 @@ class OldTarget:
 def resolve(url: str) -> OldTarget | None:
     """The post (and comment page, or comment feed) an old URL means, or None."""
     path = normalise_path(url)
+    exact = post_for_path(path)  # an old post whose own slug was "feed" or "amp"
+    if exact is not None:
+        return OldTarget(exact.slug, None)
     cpage, feed = None, False
     if match := _COMMENT_PAGE.match(path):
         path, cpage = match.group(1), int(match.group(2))
@@ -87,6 +90,8 @@ def resolve(url: str) -> OldTarget | None:
         path, feed = match.group(1), True
     elif match := _SAME_POST.match(path):
         path = match.group(1)
+    else:
+        return None
     post = post_for_path(path or "/")
     if post is None:
         return None

@@ -163,6 +163,7 @@ def test_one_clients_flood_of_posts_is_refused_by_nginx(nginx, upstream):
     refused = next(answer for answer in answers if answer[0] == 429)
     _, headers, body = refused
     assert headers["Retry-After"] == "30"
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert "Troppe richieste" in body and 'lang="it"' in body
 

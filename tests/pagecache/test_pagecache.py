@@ -8,7 +8,7 @@ import sqlite3
 import threading
 
 import pytest
-from helpers_admin import page_version
+from helpers_admin import add_comment, page_version
 from helpers_comments import POST_URL, send_comment, sign_in_author, soup
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.pool import NullPool
@@ -23,6 +23,7 @@ from blog.pagecache.cache import (
     CSRF_PLACEHOLDER,
     PERSONAL_COOKIES,
     STAMP_PLACEHOLDER,
+    _insert_if_missing,
 )
 from blog.pagecache.versionread import VERSION_SQL, ContentVersionReader
 from blog.seed.loader import load_seed
@@ -128,6 +129,40 @@ def test_a_held_or_spam_comment_leaves_the_readers_cached_page_alone(
     _set_status(app, held, "trash")  # off the page again
     assert page_version(app) != approved
     assert "Trattenuto." not in client.get(POST_URL).get_data(as_text=True)
+
+
+def test_a_status_set_without_reading_the_old_one_counts_as_shown(app):
+    with app.app_context():
+        comment = db.session.scalar(select(Comment).where(Comment.status == "approved"))
+        db.session.commit()  # expires it: its status is not loaded any more
+        version = content_version()
+        comment.status = "spam"  # was approved: the page must change
+        db.session.commit()
+    assert page_version(app) != version
+
+
+def test_deleting_a_trashed_parent_brings_its_reply_up_and_renews_the_page(app):
+    parent = add_comment(app, status="approved", content="Il genitore.")
+    reply = add_comment(app, status="approved", parent_id=parent)
+    _set_status(app, parent, "trash")
+    version = page_version(app)
+    with app.app_context():
+        db.session.delete(db.session.get(Comment, parent))
+        db.session.commit()
+        # Its approved reply now stands on the page on its own (SET NULL).
+        assert db.session.get(Comment, reply).parent_id is None
+    assert page_version(app) != version
+
+
+def test_a_version_row_another_worker_wrote_first_is_left_alone(app):
+    # Two workers' first commits on a database without the row both insert it:
+    # the second gives way instead of failing its request.
+    with app.app_context():
+        for value in ("primo", "secondo"):
+            db.session.execute(
+                _insert_if_missing(db.session, "responses_version", value)
+            )
+        db.session.commit()
 
 
 def test_pending_comment_and_saved_details_stay_with_their_browser(app):

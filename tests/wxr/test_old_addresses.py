@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from blog.comments.threads import Node, page_anchors
 from blog.extensions import db
 from blog.models import Comment, OldPath, Post, Tag
-from blog.posts.oldpaths import normalise_path, wordpress_paths
+from blog.posts.oldpaths import normalise_path, record_paths, wordpress_paths
 from blog.wxr import read_wxr
 
 NEW = "/caffe-e-community/"
@@ -90,6 +90,20 @@ def test_every_old_address_answers_301_to_the_post(client, imported, old, new):
     response = client.get(old)
     assert response.status_code == 301
     assert response.headers["Location"] == new
+
+
+def test_an_old_post_whose_own_slug_is_a_suffix_keeps_its_address(app, client):
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.status == "published"))
+        record_paths(post, ["/2019/05/amp", "/2019/05/feed"], "test")
+        db.session.commit()
+        slug = post.slug
+    for old in ("/2019/05/amp/", "/2019/05/feed/"):
+        response = client.get(old)
+        assert (response.status_code, response.headers["Location"]) == (
+            301,
+            f"/{slug}/",
+        )
 
 
 @pytest.mark.parametrize(
