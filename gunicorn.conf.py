@@ -1,7 +1,9 @@
 """Gunicorn settings for the blog: ``gunicorn -c gunicorn.conf.py wsgi:app``.
 
 Environment overrides: GUNICORN_BIND (default 127.0.0.1:8000, behind nginx),
-GUNICORN_WORKERS (default 2 x CPUs + 1, at most 12), GUNICORN_TIMEOUT (30 s),
+GUNICORN_WORKERS (default 2 x CPUs + 1, at most 12), GUNICORN_THREADS (default
+1: sync workers; more: gthread workers with that many threads each),
+GUNICORN_TIMEOUT (30 s),
 GUNICORN_ACCESS_LOG (default "-", standard output). Command-line flags such as
 ``--bind`` win over this file.
 """
@@ -16,6 +18,11 @@ workers = int(
 )
 # Sync workers, 2 x CPUs + 1: the app lets at most one public POST per CPU
 # write at once (WRITE_SLOTS), so CPUs + 1 workers are always free for readers.
+# Threads: 1 keeps sync workers (one request each, a stuck one killed after the
+# timeout). Without nginx in front, a few threads per worker (keep-alive, slow
+# clients held without a worker) gave readers more pages but longer tails:
+# bench/README.md has both measured.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Pages are short database reads: a request still running after this is stuck.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
