@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, literal_column, select, text
 
 from ..extensions import db
 from ..models import Post
@@ -32,26 +32,42 @@ def fts5_query(words: list[str]) -> str:
 
 
 def search_posts(words: list[str]) -> Select:
-    """Published posts whose title or body holds every word, newest first."""
+    """Published posts whose title or body holds every word, the most relevant
+    first (a word in the title counts more than in the body), then newest."""
+    newest = (Post.published_at.desc(), Post.id.desc())
     if db.engine.dialect.name == "postgresql":
-        # The very expression of ix_post_search, so the GIN index serves it;
-        # plainto_tsquery reads its input as plain words, never as operators.
-        return published_posts().where(
-            text(
-                "to_tsvector('italian', post.title || ' ' || post.body)"
-                " @@ plainto_tsquery('italian', :search_words)"
-            ).bindparams(search_words=" ".join(words))
-        )
+        # The very expression of ix_post_search, so the GIN index finds the
+        # rows; plainto_tsquery reads its input as plain words, never syntax.
+        found = text(
+            "to_tsvector('italian', post.title || ' ' || post.body)"
+            " @@ plainto_tsquery('italian', :search_words)"
+        ).bindparams(search_words=" ".join(words))
+        rank = text(
+            "ts_rank(setweight(to_tsvector('italian', post.title), 'A')"
+            " || setweight(to_tsvector('italian', post.body), 'D'),"
+            " plainto_tsquery('italian', :rank_words)) DESC"
+        ).bindparams(rank_words=" ".join(words))
+        return published_posts().where(found).order_by(None).order_by(rank, *newest)
+    # bm25 is lower for a better match; the title's column weighs ten times.
     matching = (
-        select(text("rowid"))
+        select(
+            literal_column("rowid").label("post_id"),
+            literal_column("bm25(post_fts, 10.0, 1.0)").label("rank"),
+        )
         .select_from(text("post_fts"))
         .where(
             text("post_fts MATCH :search_words").bindparams(
                 search_words=fts5_query(words)
             )
         )
+        .subquery()
     )
-    return published_posts().where(Post.id.in_(matching))
+    return (
+        published_posts()
+        .join(matching, Post.id == matching.c.post_id)
+        .order_by(None)
+        .order_by(matching.c.rank, *newest)
+    )
 
 
 def render_search(query: str):

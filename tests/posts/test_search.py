@@ -22,7 +22,14 @@ def results(client, query: str, **params) -> list[str]:
     return [a.get_text() for a in page.select(".post-title a")]
 
 
-def add_post(app, slug: str, title: str, body: str, published: bool = True) -> None:
+def add_post(
+    app,
+    slug: str,
+    title: str,
+    body: str,
+    published: bool = True,
+    published_at: datetime = datetime(2013, 1, 1),
+) -> None:
     with app.app_context():
         db.session.add(
             Post(
@@ -31,7 +38,7 @@ def add_post(app, slug: str, title: str, body: str, published: bool = True) -> N
                 body=body,
                 author=db.session.scalar(select(Author)),
                 status="published" if published else "draft",
-                published_at=datetime(2013, 1, 1) if published else None,
+                published_at=published_at if published else None,
             )
         )
         db.session.commit()
@@ -42,6 +49,35 @@ def test_words_of_the_title_and_of_the_body_are_found(app, client):
     add_post(app, "macinatura", "Macinare", "<p>La torrefazione conta.</p>")
     assert sorted(results(client, "torrefazione")) == ["La torrefazione", "Macinare"]
     assert results(client, "chicchi tostati") == ["La torrefazione"]
+
+
+def test_a_post_with_the_words_in_its_title_comes_first(app, client):
+    # Newest first would put the body-only mentions ahead.
+    add_post(
+        app,
+        "guida",
+        "Guida alla moka",
+        "<p>Acqua e caffè.</p>",
+        True,
+        datetime(2010, 1, 1),
+    )
+    add_post(
+        app,
+        "cronaca",
+        "Cronaca",
+        "<p>Ho comprato una moka.</p>",
+        True,
+        datetime(2014, 1, 1),
+    )
+    add_post(
+        app,
+        "ricordi",
+        "Ricordi",
+        "<p>La moka della nonna.</p>",
+        True,
+        datetime(2015, 1, 1),
+    )
+    assert results(client, "moka") == ["Guida alla moka", "Ricordi", "Cronaca"]
 
 
 def test_every_word_must_be_there(app, client):
