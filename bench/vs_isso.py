@@ -241,7 +241,7 @@ def main() -> None:
             floor_port,
             {
                 **env,
-                "PYTHONPATH": str(ROOT / "bench"),
+                "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
                 "BENCH_FLOOR_DATABASE_URL": f"sqlite:///{home / 'floor.sqlite3'}",
             },
             home / "floor.log",

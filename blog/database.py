@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from .extensions import db
 
-__all__ = ["db", "init_app"]
+__all__ = ["db", "delete_row", "init_app"]
 
 
 def init_app(app: Flask) -> None:
@@ -40,3 +40,13 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def delete_row(model: type, row_id: int) -> bool:
+    """Delete the ``model`` row with this id (the caller commits); whether there
+    was one."""
+    row = db.session.get(model, row_id)
+    if row is None:
+        return False
+    db.session.delete(row)
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
 
 
 def free_port() -> int:
@@ -26,3 +27,17 @@ def wait_until_listening(port: int, process, timeout: float = 20) -> None:
                 raise RuntimeError(f"the server exited with {code}") from None
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def wait_until_answering(url: str, process, seconds: float = 30) -> None:
+    """Return once ``url`` answers an HTTP GET; fail if ``process`` dies first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on {url} after {seconds} s")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from ..accounts.session import author_required
-from ..comments.blocklist import BlockError, block_sender, find_block, lift_block
+from ..comments.blocklist import BlockError, block_sender, commit_block, lift_block
 from ..comments.moderation import BLOCK_LABELS
 from ..extensions import db
 from ..models import Comment
@@ -27,13 +26,7 @@ def block_view(comment_id: int):
         flash(str(error), "error")
         return redirect(back)
     kind, value = block.kind, block.value
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # A double click: its twin request stored the same block a moment ago.
-        db.session.rollback()
-        if find_block(kind, value) is None:
-            raise
+    commit_block(kind, value)
     flash(
         f"Bloccato ({BLOCK_LABELS[kind]} {value}): "
         "le sue nuove risposte andranno nello spam."

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import ScalarSelect, and_, bindparam, or_, select
+from sqlalchemy.exc import IntegrityError
 
+from ..database import delete_row
 from ..extensions import db
 from ..models import Block, Comment
 from .moderation import (
@@ -135,6 +137,17 @@ def block_sender(comment: Comment, kind: str, reason: str) -> Block:
     return block
 
 
+def commit_block(kind: str, value: str) -> None:
+    """Commit a block just made by ``block_sender``. A double click sends two
+    requests: when its twin stored the same block first, that is no error."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if find_block(kind, value) is None:
+            raise
+
+
 def all_blocks() -> list[Block]:
     """Every block, newest first (the settings page lists them)."""
     return list(
@@ -144,8 +157,4 @@ def all_blocks() -> list[Block]:
 
 def lift_block(block_id: int) -> bool:
     """Remove a block (caller commits); whether there was one."""
-    block = db.session.get(Block, block_id)
-    if block is None:
-        return False
-    db.session.delete(block)
-    return True
+    return delete_row(Block, block_id)

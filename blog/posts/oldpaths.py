@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..database import delete_row
 from ..extensions import db
 from ..models import OldPath, Post
 
@@ -105,8 +106,4 @@ def all_paths() -> Select:
 
 def delete_path(path_id: int) -> bool:
     """Forget one old path (the caller commits); False when it was not there."""
-    found = db.session.get(OldPath, path_id)
-    if found is None:
-        return False
-    db.session.delete(found)
-    return True
+    return delete_row(OldPath, path_id)

@@ -6,15 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers_servers import free_port
+from helpers_servers import free_port, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -49,19 +47,6 @@ class LiveServer:
             check=True,
         )
         return result.stdout
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer on {url}")
 
 
 @contextmanager
@@ -104,7 +89,7 @@ def running_blog(home: Path, **extra_env: str) -> Iterator[LiveServer]:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_until_up(url + "/", process)
+        wait_until_answering(url + "/", process)
         yield server
     finally:
         process.terminate()

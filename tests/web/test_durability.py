@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from helpers_mentions import POST_SLUG
-from helpers_servers import free_port
+from helpers_servers import free_port, wait_until_answering
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -76,23 +76,11 @@ def server(empty_database_url, tmp_path) -> Iterator[Server]:
         )
         running = Server(port, process, empty_database_url)
         try:
-            wait_until_up(port, process)
+            wait_until_answering(f"http://127.0.0.1:{port}/healthz", process)
             yield running
         finally:
             if process.poll() is None:
                 running.kill_every_process()
-
-
-def wait_until_up(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited"
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("gunicorn did not answer")
 
 
 def form_session(port: int) -> tuple[str, dict[str, str]]:

@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 from helpers_admin import add_author, log_in
 from helpers_mentions import POST_SLUG
-from helpers_servers import free_port
+from helpers_servers import free_port, wait_until_listening
 from limits.storage.memcached import MemcachedStorage
 
 pytestmark = pytest.mark.backends("sqlite")
-
-
-def answers(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
@@ -40,10 +31,7 @@ def memcached() -> Iterator[str]:
         command += ["-u", "nobody"]  # memcached refuses to run as root otherwise
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     try:
-        # Started when it takes connections; a dead server ends the wait.
-        while not answers(port):
-            if server.poll() is not None:
-                pytest.fail(f"memcached exited with {server.returncode}")
+        wait_until_listening(port, server)  # a dead server ends the wait
         yield f"memcached://127.0.0.1:{port}"
     finally:
         server.terminate()
