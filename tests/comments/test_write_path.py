@@ -12,6 +12,7 @@ import re
 
 import pytest
 from helpers_comments import old_stamp, read_form, send_comment
+from sqlalchemy import event
 
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
@@ -62,3 +63,78 @@ def test_the_flood_rule_still_sees_the_last_comment_of_the_sender(app, client):
     with app.app_context():
         texts = [c.content for c in db.session.query(Comment).filter_by(type="comment")]
     assert "Secondo commento, subito dopo." not in texts
+
+
+def without_flood_rule(app) -> None:
+    with app.app_context():
+        save_settings(ModerationSettings(flood_seconds=0))
+        db.session.commit()
+
+
+# Longer than the head the index keeps (blog.models.CONTENT_HEAD): the
+# duplicate rule must still compare the whole text.
+LONG = "Un commento lungo che dice la stessa cosa per più di sessantaquattro lettere, "
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "status"),
+    [
+        (LONG + "e finisce così.", LONG + "e finisce così.", 409),
+        (LONG + "e finisce così.", LONG + "ma finisce altrimenti.", 302),
+        ("Breve.", "Breve.", 409),
+        ("Breve.", "Breve. E poi altro.", 302),
+        (LONG, LONG + "e continua", 302),
+    ],
+    ids=["same-long", "same-head-other-tail", "same-short", "prefix", "longer"],
+)
+def test_the_duplicate_rule_compares_the_whole_text(app, client, first, second, status):
+    without_flood_rule(app)
+    assert send_comment(client, app, text=first).status_code == 302
+    assert send_comment(client, app, text=second).status_code == status
+
+
+def history_statement(app, client) -> tuple[str, object]:
+    """The sender-history statement of one comment POST, with its parameters."""
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "FROM comment" in statement and "EXISTS" in statement:
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert send_comment(client, app, text=LONG + "e finisce così.").status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_the_duplicate_rule_finds_the_text_by_index_not_by_reading_the_post(
+    app, client
+):
+    # A spam wave on one post must not make each new comment read all the
+    # post's earlier ones: the text's head is looked up in an index.
+    without_flood_rule(app)
+    statement, parameters = history_statement(app, client)
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(
+                row[3]
+                for row in conn.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement}", parameters
+                )
+            )
+            assert "ix_comment_post_content (post_id=? AND <expr>=?)" in plan
+        else:
+            # A handful of rows would be read whole: ask whether the index
+            # can serve the look-up at all.
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(
+                row[0]
+                for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            )
+            assert "ix_comment_post_content" in plan
+            assert "substr" in plan
