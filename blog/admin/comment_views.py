@@ -76,6 +76,12 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
         # The held notice's "Rispondi" button opens the reply form.
         reply_open=request.args.get("rispondi") == "1",
         edit_form_obj=forms.get("edit_form"),
+        # A queue row's "Modifica rapida" and "Blocca" links open their forms.
+        edit_open=request.args.get("modifica") == "1",
+        block_open=request.args.get("blocca") == "1",
+        # Where its forms send the author back: the queue page the link came
+        # from (kept through a form sent back with errors), else this page.
+        back=safe_next(request.values.get("next"), ""),
     ), status
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from helpers_admin import (
     POST_SLUG,
     add_comment,
@@ -119,8 +121,11 @@ def test_no_reply_to_spam(app, author_client):
 def test_quick_edit_changes_fields_and_resanitises(app, author_client):
     comment_id = add_comment(app, status="approved")
     url = "/admin/comments?view=approved&page=1"
-    page = soup(author_client.get(url))
-    item = page.find(id=f"comment-{comment_id}")
+    row = soup(author_client.get(url)).find(id=f"comment-{comment_id}")
+    # The queue row links to the form, open on the response's own page.
+    page = soup(author_client.get(row.find("a", string="Modifica rapida")["href"]))
+    item = page.find(id=f"modifica-{comment_id}")
+    assert item.has_attr("open")
     assert item.find("input", attrs={"name": "author_name"})["value"] == "Lettore"
     response = press(
         author_client,
@@ -132,7 +137,7 @@ def test_quick_edit_changes_fields_and_resanitises(app, author_client):
         author_url="https://nuova.example/",
         text='Corretto <b>bene</b> <img src=x onerror="alert(1)">',
     )
-    assert response.headers["Location"] == url
+    assert response.headers["Location"] == url  # back to the queue page
     comment = get(app, comment_id)
     assert comment.author_name == "Lettrice"
     assert comment.author_email == "nuova@example.com"
@@ -162,3 +167,22 @@ def test_quick_edit_with_a_bad_email_keeps_what_was_typed(app, author_client):
     assert form.find("textarea", attrs={"name": "text"}).get_text() == "Testo nuovo"
     assert result.select_one("details.inline-form[open]") is not None
     assert get(app, comment_id).author_name == "Lettore"
+
+
+def test_a_queue_row_holds_one_form_for_its_buttons_and_links_to_the_rest(
+    app, author_client
+):
+    comment_id = add_comment(app)
+    queue = "/admin/comments?view=pending"
+    row = soup(author_client.get(queue)).find(id=f"comment-{comment_id}")
+    buttons = row.select("form button[name=action]")
+    assert [b["value"] for b in buttons] == ["approve", "spam", "trash"]
+    assert len({id(b.find_parent("form")) for b in buttons}) == 1
+    # The reply stays in the row; quick edit and block are a link away.
+    forms = row.find_all("form")
+    assert [f["action"].rsplit("/", 1)[1] for f in forms] == ["action", "reply"]
+    links = {a.get_text(): a["href"] for a in row.select(".row-actions a")}
+    assert set(links) == {"Apri", "Modifica rapida", "Blocca"}
+    for name in ("Modifica rapida", "Blocca"):
+        query = parse_qs(urlsplit(links[name]).query)
+        assert query["next"] == [queue]  # its form sends the author back here

@@ -219,7 +219,11 @@ class TestAdmin:
         row = soup(author_client.get("/admin/comments")).select_one(
             f"#comment-{comment_id}"
         )
-        choices = row.select(".block-form fieldset label")
+        # The row links to the block form, open on the response's own page.
+        page = soup(author_client.get(row.find("a", string="Blocca")["href"]))
+        form = page.select_one(f"#blocca-{comment_id}")
+        assert form.has_attr("open")
+        choices = form.select("fieldset label")
         labels = [label.get_text() for label in choices]
         assert labels == [
             "email: spam@example.org",
