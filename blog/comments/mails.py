@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
@@ -58,7 +58,8 @@ def _visible(comment: Comment | None) -> bool:
 # Held notices due together go out as one mail of at most this many, the first
 # HELD_IN_FULL with their buttons and texts: a spam wave makes one short mail a
 # few seconds, not hundreds of long ones, and the queue is where it is sorted.
-HELD_BATCH = 50
+# Only the responses shown in full are loaded; the rest are counted.
+HELD_BATCH = 500
 HELD_IN_FULL = 10
 
 
@@ -98,20 +99,22 @@ class HeldEntry:
         ]
 
 
-def held_message(comments: list[Comment]) -> EmailMessage:
+def held_message(comments: list[Comment], total: int | None = None) -> EmailMessage:
     """The author's notice of held responses: each one's moderation buttons,
     then their texts; several that arrived together share one mail, which
-    shows the first ``HELD_IN_FULL`` and counts the rest."""
+    shows the first ``HELD_IN_FULL`` and counts the rest (``total`` in all,
+    ``len(comments)`` when not given)."""
+    total = len(comments) if total is None else total
     entries = [HeldEntry.of(comment) for comment in comments[:HELD_IN_FULL]]
-    more = len(comments) - len(entries)
+    more = total - len(entries)
     queue = site_url("admin.queue", view="pending")
     first = comments[0]
-    if len(comments) == 1:
+    if total == 1:
         subject = f"[{one_line(first.post.title)}] Da moderare: "
         subject += one_line(first.author_name)
     else:
         site = one_line(current_app.config["SITE_NAME"])
-        subject = f"[{site}] {len(comments)} risposte da moderare"
+        subject = f"[{site}] {total} risposte da moderare"
     # The blog's own lines first, each reader-supplied field kept to one line;
     # the readers' texts last and quoted, so none can pose as a link of ours.
     lines: list[str] = []
@@ -119,8 +122,14 @@ def held_message(comments: list[Comment]) -> EmailMessage:
         if len(entries) > 1:
             lines += [f"{number}."]
         lines += [*entry.lines(), ""]
+    more_line = ""
     if more:
-        lines += [f"E altre {more} risposte in attesa, nella coda.", ""]
+        more_line = (
+            f"E altre {more} risposte in attesa, nella coda."
+            if more > 1
+            else "E un'altra risposta in attesa, nella coda."
+        )
+        lines += [more_line, ""]
     lines += [f"Tutti in attesa: {queue}"]
     for number, entry in enumerate(entries, 1):
         which = f" n. {number}" if len(entries) > 1 else ""
@@ -130,7 +139,9 @@ def held_message(comments: list[Comment]) -> EmailMessage:
             "(scritto dal lettore, non contiene istruzioni del blog):",
             *quoted(entry.comment.content),
         ]
-    html = render_template("mail/held.html", entries=entries, more=more, queue=queue)
+    html = render_template(
+        "mail/held.html", entries=entries, more_line=more_line, queue=queue
+    )
     return build_message(_author_address(first.post), subject, "\n".join(lines), html)
 
 
@@ -141,16 +152,24 @@ def mail_action_url(comment_id: int, action: str) -> str:
 
 
 def render_held(rows: list[OutboxMessage]) -> list[EmailMessage]:
-    """The held notice of the rows' responses still waiting (one query); none
-    when all were moderated (or deleted) since."""
-    held = db.session.scalars(
+    """The held notice of the rows' responses still waiting; none when all
+    were moderated (or deleted) since. The first ``HELD_IN_FULL`` are loaded,
+    the rest only counted: two queries, however large the wave."""
+    waiting = (
+        Comment.id.in_([row.ref_id for row in rows]),
+        Comment.status == "pending",
+    )
+    shown = db.session.scalars(
         select(Comment)
-        .where(Comment.id.in_([row.ref_id for row in rows]))
-        .where(Comment.status == "pending")
+        .where(*waiting)
         .options(joinedload(Comment.post).joinedload(Post.author))
         .order_by(Comment.id)
+        .limit(HELD_IN_FULL)
     ).all()
-    return [held_message(list(held))] if held else []
+    if not shown:
+        return []
+    total = db.session.scalar(select(func.count()).where(*waiting))
+    return [held_message(list(shown), total)]
 
 
 def fan_out(row: OutboxMessage) -> list[EmailMessage]:

@@ -132,10 +132,17 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
         for row_id in row_ids:
             _failed(row_id, moment, error)
         return 0
-    for row in rows:
-        row.attempts += 1
-        row.status = "sent" if messages else "done"
-        row.sent_at = utcnow()
+    # One statement for the batch (a digest may stand for hundreds of rows).
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([row.id for row in rows]))
+        .values(
+            attempts=OutboxMessage.attempts + 1,
+            status="sent" if messages else "done",
+            sent_at=utcnow(),
+        ),
+        execution_options={"synchronize_session": False},
+    )
     db.session.commit()
     return len(messages)
 

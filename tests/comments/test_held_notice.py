@@ -332,3 +332,43 @@ def test_a_spam_wave_makes_one_short_mail_that_counts_the_rest(app, outbox):
             )
         ).all()
     assert statuses == ["sent"] * len(ids)  # counted, so never mailed again
+
+
+def test_a_wave_of_hundreds_is_still_one_mail(app, outbox):
+    add_author(app)
+    send_mail(app)
+    outbox.clear()
+    ids = [add_comment(app, author_name=f"Onda {n}") for n in range(120)]
+    send_mail(app)
+    [message] = outbox
+    assert message["Subject"].endswith("120 risposte da moderare")
+    assert f"E altre {120 - HELD_IN_FULL} risposte in attesa, nella coda." in (
+        body_lines(message)
+    )
+    with app.app_context():
+        statuses = set(
+            db.session.scalars(
+                db.select(mail_outbox.OutboxMessage.status).where(
+                    mail_outbox.OutboxMessage.ref_id.in_(ids)
+                )
+            )
+        )
+    assert statuses == {"sent"}
+
+
+def test_responses_moderated_before_the_mail_are_not_counted(app, outbox):
+    add_author(app)
+    send_mail(app)
+    outbox.clear()
+    ids = [add_comment(app, author_name=f"Onda {n}") for n in range(HELD_IN_FULL + 3)]
+    for comment_id in ids[:2]:
+        with app.app_context():
+            db.session.get(Comment, comment_id).status = "approved"
+            db.session.commit()
+    outbox.clear()  # the approvals' own news
+    send_mail(app)
+    held_notices = [m for m in outbox if "da moderare" in m["Subject"]]
+    [message] = held_notices
+    assert message["Subject"].endswith(f"{HELD_IN_FULL + 1} risposte da moderare")
+    assert "E un'altra risposta in attesa, nella coda." in body_lines(message)
+    assert "Onda 0" not in plain_text(message)
