@@ -200,7 +200,8 @@ def content_head(text: ColumnElement[str]) -> ColumnElement[str]:
 
 def content_tail(text: ColumnElement[str]) -> ColumnElement[str]:
     """The rest of ``text`` after its head ('' for a short one): equal heads
-    and equal tails are equal texts."""
+    and equal tails are equal texts (SQLite's substr stops at a NUL, which
+    no stored text holds: the request guard refuses it)."""
     return func.substr(text, literal_column(str(CONTENT_HEAD + 1)))
 
 

@@ -24,7 +24,11 @@ def block_view(comment_id: int):
         )
     except BlockError as error:
         flash(str(error), "error")
-        return redirect(back)
+        # Back to the form, open on the response's page, and then to the queue.
+        return redirect(
+            url_for("admin.comment", comment_id=comment.id, blocca=1, next=back)
+            + f"#blocca-{comment.id}"
+        )
     kind, value = block.kind, block.value
     commit_block(kind, value)
     flash(

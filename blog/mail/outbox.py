@@ -111,7 +111,7 @@ def _claim(row_id: int, kind: str, batch: int, moment: datetime) -> list[int]:
 
 
 def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
-    # One query for the batch (a digest claims up to 50 rows at once).
+    # One query for the batch (a digest claims up to HELD_BATCH rows at once).
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(row_ids))
@@ -129,8 +129,7 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
     except Exception as error:  # noqa: BLE001  any failure is retried later
         db.session.rollback()
         current_app.logger.exception("Email %s (%s) non inviata", row_ids, kind)
-        for row_id in row_ids:
-            _failed(row_id, moment, error)
+        _failed(row_ids, moment, error)
         return 0
     # One statement for the batch (a digest may stand for hundreds of rows).
     db.session.execute(
@@ -147,17 +146,21 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
     return len(messages)
 
 
-def _failed(row_id: int, moment: datetime, error: Exception) -> None:
-    row = db.session.get(OutboxMessage, row_id)
-    if row is None:
-        return  # erased meanwhile
-    row.attempts += 1
-    row.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
-    else:
-        row.status = "queued"
-        row.next_attempt_at = moment + delay_after(row.attempts)
+def _failed(row_ids: list[int], moment: datetime, error: Exception) -> None:
+    # The batch's rows in one query and one commit, each with its own count
+    # of attempts (a row may have joined the batch after failing alone).
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
+    ).all()  # rows erased meanwhile are simply not there
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    for row in rows:
+        row.attempts += 1
+        row.last_error = reason
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = "failed"
+        else:
+            row.status = "queued"
+            row.next_attempt_at = moment + delay_after(row.attempts)
     db.session.commit()
 
 

@@ -186,3 +186,16 @@ def test_a_queue_row_holds_one_form_for_its_buttons_and_links_to_the_rest(
     for name in ("Modifica rapida", "Blocca"):
         query = parse_qs(urlsplit(links[name]).query)
         assert query["next"] == [queue]  # its form sends the author back here
+
+
+def test_the_responses_page_leads_back_to_the_queue_page_it_came_from(
+    app, author_client
+):
+    comment_id = add_comment(app)
+    queue = "/admin/comments?view=pending&page=1"
+    row = soup(author_client.get(queue)).find(id=f"comment-{comment_id}")
+    page = soup(author_client.get(row.find("a", string="Blocca")["href"]))
+    assert page.find("a", string="← Torna ai commenti")["href"] == queue
+    # Without a way back, the queue's first page.
+    page = soup(author_client.get(f"/admin/comments/{comment_id}"))
+    assert page.find("a", string="← Torna ai commenti")["href"] == "/admin/comments"

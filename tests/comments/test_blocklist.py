@@ -296,10 +296,12 @@ class TestAdmin:
     def test_an_unknown_kind_is_refused_in_italian(self, app, author_client):
         comment_id = add_comment(app, author_url="")
         response = self.queue_block(app, author_client, comment_id, "domain")
+        # Back to the block form, open on the response's page.
         page = soup(author_client.get(response.headers["Location"]))
         assert (
             "non ha un dato da bloccare" in page.select_one(".notice-error").get_text()
         )
+        assert page.select_one(f"#blocca-{comment_id}").has_attr("open")
         with app.app_context():
             assert db.session.scalars(select(Block)).all() == []
 

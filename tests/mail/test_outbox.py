@@ -73,6 +73,29 @@ def test_a_failure_is_retried_later_with_a_growing_delay(app, mailbox):
     assert delay_after(3) == 4 * delay_after(1)
 
 
+def test_a_failed_digest_keeps_each_rows_own_count_of_attempts(app, mailbox):
+    # One row failed alone before; then it and two new ones fail as one digest.
+    app.config["MAIL_PORT"] = free_port()
+    add_comment(app)
+    start = utcnow()
+    send_mail(app, start)
+    add_comment(app)
+    add_comment(app)
+    later = start + delay_after(1)
+    assert send_mail(app, later) == 0
+    assert [(r.status, r.attempts) for r in held_rows(app)] == [
+        ("queued", 2),
+        ("queued", 1),
+        ("queued", 1),
+    ]
+    assert [r.next_attempt_at for r in held_rows(app)] == [
+        later + delay_after(2),
+        later + delay_after(1),
+        later + delay_after(1),
+    ]
+    assert all(r.last_error for r in held_rows(app))
+
+
 def test_after_the_last_attempt_it_is_given_up(app, mailbox):
     app.config["MAIL_PORT"] = free_port()
     add_comment(app)
