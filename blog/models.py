@@ -149,7 +149,7 @@ class Comment(db.Model):
     status_before: Mapped[str] = mapped_column(String(20), default="")
     # Hash of the token held by the browser that wrote it (pending view, returning
     # commenter proof); never the token itself.
-    owner_token_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    owner_token_hash: Mapped[str] = mapped_column(String(64), default="")
     # The id the comment had on the blog it was imported from (WordPress), so
     # the page keeps its old ``#comment-N`` anchor (#15).
     legacy_id: Mapped[int | None] = mapped_column()
@@ -167,6 +167,9 @@ class Comment(db.Model):
         Index("ix_comment_post_status_thread", "post_id", "status", "parent_id", "id"),
         Index("ix_comment_status_created", "status", "created_at"),
         Index("ix_comment_type_status", "type", "status"),
+        # A browser's responses by status (its held ones on the page, the proof
+        # of an approved one): one token may hold thousands of held responses.
+        Index("ix_comment_owner_token_status", "owner_token_hash", "status"),
         # The flood rule looks up a sender's latest comment by IP and by email.
         Index("ix_comment_ip_created", "author_ip", "created_at"),
         Index("ix_comment_email_created", "author_email", "created_at"),
