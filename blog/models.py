@@ -170,6 +170,10 @@ class Comment(db.Model):
         # A browser's responses by status (its held ones on the page, the proof
         # of an approved one): one token may hold thousands of held responses.
         Index("ix_comment_owner_token_status", "owner_token_hash", "status"),
+        # A comment's replies, for the reader's edit window ("has it an answer?").
+        Index("ix_comment_parent_status", "parent_id", "status"),
+        # An imported comment whose old id is another's anchor (the permalink).
+        Index("ix_comment_post_legacy", "post_id", "legacy_id"),
         # The flood rule looks up a sender's latest comment by IP and by email.
         Index("ix_comment_ip_created", "author_ip", "created_at"),
         Index("ix_comment_email_created", "author_email", "created_at"),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers_admin import soup
+from sqlalchemy import event
 
 from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
 from blog.comments.identity import form_stamp
@@ -107,3 +110,47 @@ def stored_comment(app: Flask, comment_id: int) -> Comment:
         comment = db.session.get(Comment, comment_id)
         db.session.expunge(comment)
         return comment
+
+
+def statements_during(
+    app: Flask, wanted: Callable[[str], bool], action: Callable[[], object]
+) -> list[tuple[str, object]]:
+    """The statements ``action`` runs that ``wanted`` picks, with their
+    parameters (for asking the database how it runs them)."""
+    seen = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if wanted(statement):
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return seen
+
+
+def plan_of(app: Flask, statement: str, parameters) -> tuple[str, str]:
+    """The backend's name and its plan for ``statement``. PostgreSQL is asked
+    with sequential scans off: it would read a handful of rows whole, so the
+    question is whether an index can serve the look-up at all."""
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "sqlite", " ".join(row[3] for row in rows)
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "postgresql", " ".join(row[0] for row in rows)
+
+
+def sqlite_plan(app: Flask, statement: str, parameters) -> str:
+    """SQLite's plan for ``statement``; the test is skipped on PostgreSQL,
+    whose choice among usable indexes follows statistics that a test's few
+    rows do not give (the indexes themselves are compared in tests/ops)."""
+    backend, plan = plan_of(app, statement, parameters)
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's choice of index follows its statistics")
+    return plan

@@ -11,7 +11,9 @@ from helpers_comments import (
     newest_comment,
     send_comment,
     soup,
+    sqlite_plan,
     stage_comment,
+    statements_during,
     stored_comment,
     the_post,
 )
@@ -318,3 +320,29 @@ class TestDeleting:
         comment_id = post_comment(app, client)
         delete(client, comment_id)
         assert client.get(f"/comment/{comment_id}/edit").status_code == 404
+
+
+def test_the_edit_page_asks_for_replies_by_index_not_through_every_comment(app, client):
+    # A reader holding one comment's cookie can open its edit page at will:
+    # "has it an answer?" must not read every comment of the site.
+    comment_id = post_comment(app, client)
+    [(statement, parameters)] = statements_during(
+        app,
+        lambda sql: "parent_id" in sql and "EXISTS" in sql,
+        lambda: client.get(f"/comment/{comment_id}/edit"),
+    )
+    plan = sqlite_plan(app, statement, parameters)
+    assert "ix_comment_parent_status (parent_id=? AND status=?)" in plan
+
+
+def test_a_permalink_looks_for_an_imported_twin_by_index(app, client):
+    # Any visitor may follow any permalink: the look-up of an imported
+    # comment whose old id is this one's must not read the whole post.
+    comment_id = post_comment(app, client)
+    [(statement, parameters)] = statements_during(
+        app,
+        lambda sql: "legacy_id =" in sql,
+        lambda: client.get(f"/comment/{comment_id}/"),
+    )
+    plan = sqlite_plan(app, statement, parameters)
+    assert "ix_comment_post_legacy (post_id=? AND legacy_id=?)" in plan
