@@ -127,7 +127,7 @@ class Comment(db.Model):
     # Id of the top-level comment of a reply's thread, so a page of threads loads
     # its replies with one query whatever the depth. NULL (or, in rows stored
     # before #12, its own id) for a top-level comment.
-    thread_id: Mapped[int | None] = mapped_column(index=True)
+    thread_id: Mapped[int | None]
     depth: Mapped[int] = mapped_column(default=1)
     type: Mapped[str] = mapped_column(String(20), default="comment")
     status: Mapped[str] = mapped_column(String(20), default="pending")
@@ -164,12 +164,30 @@ class Comment(db.Model):
 
     __table_args__ = (
         UniqueConstraint("post_id", "source_url", name="uq_comment_post_source"),
-        Index("ix_comment_post_status_thread", "post_id", "status", "parent_id", "id"),
+        # A post's threads by status, in date order (a page's threads at any
+        # offset, either order) and their counts, from the index alone.
+        Index(
+            "ix_comment_post_status_parent_created",
+            "post_id",
+            "status",
+            "parent_id",
+            "created_at",
+            "id",
+        ),
         Index("ix_comment_status_created", "status", "created_at"),
         Index("ix_comment_type_status", "type", "status"),
-        # A browser's responses by status (its held ones on the page, the proof
-        # of an approved one): one token may hold thousands of held responses.
-        Index("ix_comment_owner_token_status", "owner_token_hash", "status"),
+        # A browser's responses by status (the proof of an approved one; its held
+        # ones on a post's page, counted from the index alone): one token may
+        # hold thousands of held responses.
+        Index(
+            "ix_comment_owner_post",
+            "owner_token_hash",
+            "status",
+            "post_id",
+            "parent_id",
+        ),
+        # The replies of a page's threads.
+        Index("ix_comment_thread_status", "thread_id", "status"),
         # A comment's replies, for the reader's edit window ("has it an answer?").
         Index("ix_comment_parent_status", "parent_id", "status"),
         # An imported comment whose old id is another's anchor (the permalink).

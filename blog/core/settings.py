@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from ..extensions import db
@@ -350,5 +350,11 @@ def save_settings(settings: ModerationSettings) -> None:
     """Store every field of ``settings`` as an override (caller commits)."""
     for name, value in asdict(settings).items():
         db.session.merge(Setting(key=name, value=serialise(value)))
-    g.pop("moderation_settings", None)
-    g.pop("stored_settings", None)
+    forget_read_settings()
+
+
+def forget_read_settings() -> None:
+    """Make the next ``current_settings`` or ``content_version`` read them again."""
+    if has_app_context():
+        g.pop("moderation_settings", None)
+        g.pop("stored_settings", None)

@@ -28,7 +28,12 @@ from sqlalchemy import event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..core.settings import CONTENT_VERSION_KEY, RESPONSES_VERSION_KEY, VERSION_KEYS
+from ..core.settings import (
+    CONTENT_VERSION_KEY,
+    RESPONSES_VERSION_KEY,
+    VERSION_KEYS,
+    forget_read_settings,
+)
 from ..models import Author, Category, Comment, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
@@ -216,6 +221,9 @@ def _store_new_version(session: Session) -> None:
     if result.rowcount < len(keys):  # a new database: the rows come first
         for key in keys:
             session.execute(_insert_if_missing(session, key, value))
+    # What this request read of the versions is now behind: anything keyed by
+    # the content version later in the request reads it again.
+    forget_read_settings()
 
 
 def _insert_if_missing(session: Session, key: str, value: str):

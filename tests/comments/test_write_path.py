@@ -131,4 +131,4 @@ def test_the_returning_commenter_proof_reads_no_held_response(app, client):
         db.session.commit()
     assert send_comment(client, app, text="Il primo.").status_code == 302
     plan = sqlite_plan(app, *history_statement(app, client))
-    assert "ix_comment_owner_token_status (owner_token_hash=? AND status=?)" in plan
+    assert "ix_comment_owner_post (owner_token_hash=? AND status=?)" in plan

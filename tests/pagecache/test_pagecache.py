@@ -154,6 +154,18 @@ def test_deleting_a_trashed_parent_brings_its_reply_up_and_renews_the_page(app):
     assert page_version(app) != version
 
 
+def test_a_commit_makes_the_request_read_the_version_again(app):
+    # What is kept by content version later in the same request (the post's
+    # counts) must not be filed under the version from before the commit.
+    with app.test_request_context():
+        before = content_version()
+        post = db.session.scalar(select(Post))
+        post.title += "!"
+        db.session.commit()
+        assert content_version() not in ("", before)
+        assert content_version() == page_version(app)
+
+
 def test_a_version_row_another_worker_wrote_first_is_left_alone(app):
     # Two workers' first commits on a database without the row both insert it:
     # the second gives way instead of failing its request.
