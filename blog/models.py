@@ -177,14 +177,16 @@ class Comment(db.Model):
         Index("ix_comment_status_created", "status", "created_at"),
         Index("ix_comment_type_status", "type", "status"),
         # A browser's responses by status (the proof of an approved one; its held
-        # ones on a post's page, counted from the index alone): one token may
-        # hold thousands of held responses.
+        # ones on a post's page and before a thread, counted from the index
+        # alone): one token may hold thousands of held responses.
         Index(
             "ix_comment_owner_post",
             "owner_token_hash",
             "status",
             "post_id",
             "parent_id",
+            "created_at",
+            "id",
         ),
         # The replies of a page's threads.
         Index("ix_comment_thread_status", "thread_id", "status"),

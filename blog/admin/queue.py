@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
+from ..core.memo import kept_for_version
 from ..core.settings import RESPONSES_VERSION_KEY
 from ..core.text import positive_int
 from ..extensions import db
@@ -29,24 +29,21 @@ VIEWS = {
 }
 
 
-_COUNTS_KEY = "admin.status_counts"
-
-
 def status_counts() -> dict[str, int]:
     """Responses per status, plus ``all`` (pending and approved).
 
     Counting scans an index of every response (about 10 ms at 100,000), so the
-    counts are kept per worker with the responses version they were made at:
-    every commit that touches a response, held or not, changes that version. It is read
-    here, not from the request's settings, which a commit in this request
-    would have left behind.
+    counts are kept with the responses version: every commit that touches a
+    response, held or not, changes it. It is read here, not from the request's
+    settings, which a commit in this request would have left behind.
     """
     version = db.session.scalar(
         select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
     )
-    kept = current_app.extensions.get(_COUNTS_KEY)
-    if version and kept is not None and kept[0] == version:
-        return dict(kept[1])
+    return dict(kept_for_version("admin.status_counts", version or "", "", _count))
+
+
+def _count() -> dict[str, int]:
     rows = db.session.execute(
         select(Comment.status, func.count()).group_by(Comment.status)
     ).all()
@@ -54,8 +51,7 @@ def status_counts() -> dict[str, int]:
     for status, number in rows:
         counts[status] = number
     counts["all"] = counts["pending"] + counts["approved"]
-    current_app.extensions[_COUNTS_KEY] = (version, counts)
-    return dict(counts)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, union_all
 
+from ..core.memo import kept_for_version
 from ..core.settings import ModerationSettings, content_version
 from ..extensions import db
 from ..models import Comment, Post
@@ -20,6 +20,8 @@ from ..models import Comment, Post
 # A held comment is shown to its writer; spam too, with the same notice, so a
 # robot that keeps its cookies learns nothing from the page.
 HELD_STATUSES = ("pending", "spam")
+# What this module keeps per content version (``blog.core.memo``).
+_KEPT = "comments.kept_counts"
 
 
 @dataclass
@@ -137,33 +139,25 @@ def _replies(thread_ids: list[int], owner_hash: str) -> list[Comment]:
     return replies
 
 
-_COUNTS_KEY = "comments.approved_counts"
-
-
 def _approved_counts(post_id: int) -> tuple[int, int]:
     """The post's approved responses, and how many of them head a thread.
 
     Counting reads an index entry per response (about 10 ms at 100,000), and
     the pages that are never cached (a writer's own held comment, saved
-    details) would pay it on every view: the counts are kept per worker with
-    the content version they were made at, which every change a reader can see
-    moves.
+    details) would pay it on every view: the counts are kept with the content
+    version, which every change a reader can see moves.
     """
-    version = content_version()
-    kept_version, counts = current_app.extensions.get(_COUNTS_KEY, ("", {}))
-    if version and version == kept_version and post_id in counts:
-        return counts[post_id]
-    found = db.session.execute(
-        select(func.count(), func.count(case((Comment.parent_id.is_(None), 1)))).where(
-            Comment.post_id == post_id, Comment.status == "approved"
-        )
-    ).one()
-    if version:
-        if version != kept_version:
-            counts = {}
-            current_app.extensions[_COUNTS_KEY] = (version, counts)
-        counts[post_id] = (found[0], found[1])
-    return found[0], found[1]
+
+    def count() -> tuple[int, int]:
+        top_level = func.count(case((Comment.parent_id.is_(None), 1)))
+        total, threads = db.session.execute(
+            select(func.count(), top_level).where(
+                Comment.post_id == post_id, Comment.status == "approved"
+            )
+        ).one()
+        return total, threads
+
+    return kept_for_version(_KEPT, content_version(), ("counts", post_id), count)
 
 
 def _top_level_held(post_id: int, owner_hash: str) -> int:
@@ -214,7 +208,12 @@ def page_anchors(threads: list[Node]) -> dict[int, str]:
 
 
 def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> int:
-    """The comment page on which ``comment``'s thread is shown (one query)."""
+    """The comment page on which ``comment``'s thread is shown.
+
+    The approved threads before it are counted once per content version (every
+    new comment's writer follows a permalink, and anyone may follow any); the
+    writer's own held ones, if any, on each request.
+    """
     root_id = comment.thread_id or comment.id
     root = comment if root_id == comment.id else db.session.get(Comment, root_id)
     if root is None:
@@ -229,14 +228,22 @@ def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> 
             Comment.created_at < root.created_at,
             and_(Comment.created_at == root.created_at, Comment.id < root.id),
         )
-    earlier = db.session.scalar(
-        select(func.count()).where(
-            Comment.post_id == root.post_id,
-            Comment.parent_id.is_(None),
-            visible(owner_hash),
-            before,
-        )
+    threads_before = select(func.count()).where(
+        Comment.post_id == root.post_id, Comment.parent_id.is_(None), before
     )
+    earlier = kept_for_version(
+        _KEPT,
+        content_version(),
+        ("earlier", root.id, settings.comment_order),
+        lambda: db.session.scalar(threads_before.where(Comment.status == "approved")),
+    )
+    if owner_hash:
+        earlier += db.session.scalar(
+            threads_before.where(
+                Comment.owner_token_hash == owner_hash,
+                Comment.status.in_(HELD_STATUSES),
+            )
+        )
     return earlier // settings.comments_per_page + 1
 
 

@@ -28,7 +28,9 @@ NEW = {
         'post_id', 'status', 'parent_id', 'created_at', 'id'
     ],
     'ix_comment_thread_status': ['thread_id', 'status'],
-    'ix_comment_owner_post': ['owner_token_hash', 'status', 'post_id', 'parent_id'],
+    'ix_comment_owner_post': [
+        'owner_token_hash', 'status', 'post_id', 'parent_id', 'created_at', 'id'
+    ],
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -232,6 +232,44 @@ class TestPermalinks:
             db.session.commit()
         assert client.get(f"/comment/{reply}/").headers["Location"] == (
             f"{POST_URL}comment-page-2/#comment-{reply}"
+        )
+
+    def test_the_threads_before_a_comment_are_counted_once_per_version(
+        self, app, client
+    ):
+        # Every new comment's writer follows its permalink, and anyone may
+        # follow any: the approved threads before it are counted once per
+        # change readers can see, not on each request.
+        app.config["COMMENTS_PER_PAGE"] = 1
+        first = client.get("/comment/12/").headers["Location"]
+        counts = statements_during(
+            app, lambda sql: "count(" in sql.lower(), lambda: client.get("/comment/12/")
+        )
+        assert counts == []
+        with app.app_context():
+            stage_comment(the_post(), created_at=datetime(2001, 1, 1))
+            db.session.commit()
+        page = int(re.search(r"comment-page-(\d+)/", first).group(1))
+        assert client.get("/comment/12/").headers["Location"] == (
+            f"{POST_URL}comment-page-{page + 1}/#comment-12"
+        )
+
+    def test_a_writers_own_permalink_counts_only_their_held_ones_again(
+        self, app, client
+    ):
+        assert send_comment(client, app, "il mio commento").status_code == 302
+        with app.app_context():
+            mine = newest_comment().id
+        client.get(f"/comment/{mine}/")
+        counts = statements_during(
+            app,
+            lambda sql: "count(" in sql.lower(),
+            lambda: client.get(f"/comment/{mine}/"),
+        )
+        assert len(counts) == 1
+        assert "approved" not in str(counts[0][1])
+        assert client.get(f"/comment/{mine}/").headers["Location"] == (
+            f"{POST_URL}#comment-{mine}"
         )
 
     def test_hidden_and_unknown_comments_are_404(self, app, client):

@@ -1,0 +1,44 @@
+"""Values kept per worker while the version they were made at stands."""
+
+from __future__ import annotations
+
+from blog.core import memo
+from blog.core.memo import kept_for_version
+
+
+def counter():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    return calls, compute
+
+
+def test_a_value_is_kept_while_its_version_stands(app):
+    calls, compute = counter()
+    with app.app_context():
+        assert kept_for_version("test", "v1", "k", compute) == 1
+        assert kept_for_version("test", "v1", "k", compute) == 1
+        assert kept_for_version("test", "v1", "other", compute) == 2
+        # A new version: everything is computed again, the old values dropped.
+        assert kept_for_version("test", "v2", "k", compute) == 3
+        assert kept_for_version("test", "v1", "k", compute) == 4
+    assert len(calls) == 4
+
+
+def test_nothing_is_kept_without_a_version(app):
+    calls, compute = counter()
+    with app.app_context():
+        kept_for_version("test", "", "k", compute)
+        kept_for_version("test", "", "k", compute)
+    assert len(calls) == 2
+
+
+def test_one_client_asking_key_after_key_cannot_grow_a_worker(app, monkeypatch):
+    monkeypatch.setattr(memo, "MAX_ENTRIES", 3)
+    with app.app_context():
+        for key in range(10):
+            kept_for_version("test", "v1", key, lambda: 0)
+        assert len(app.extensions["test"][1]) <= 3
