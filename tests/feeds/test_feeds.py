@@ -173,3 +173,37 @@ def test_feed_queries_do_not_grow_with_the_data(app, client, count_queries):
             add_comment(post_id, f"Lettore {n}")
         db.session.commit()
     assert queries() == before
+
+
+def test_a_polled_feed_is_built_once_per_change_readers_can_see(
+    app, client, count_queries
+):
+    # Feed readers poll: between two changes a poll reads the content version
+    # (with the settings) and builds nothing.
+    urls = ("/feed/", "/feed/atom/", f"{POST_URL}feed/", "/comments/feed/")
+    first = {url: client.get(url).get_data() for url in urls}
+    for url in urls:
+        with count_queries() as counter:
+            assert client.get(url).get_data() == first[url]
+        read = [s for s in counter.statements if "FROM comment" in s or "post" in s]
+        assert read == []
+        assert counter.statements
+    with app.app_context():
+        add_comment(
+            original_post_id(), "Appena arrivato", created_at=datetime(2020, 1, 1)
+        )
+        add_post("nuovissimo", day=30)
+        db.session.commit()
+    for url in (f"{POST_URL}feed/", "/comments/feed/"):
+        titles = [
+            entry.title for entry in fetch(client, url, "application/rss+xml").entries
+        ]
+        assert titles[0].endswith("di Appena arrivato")
+    for url, mimetype in (
+        ("/feed/", "application/rss+xml"),
+        ("/feed/atom/", "application/atom+xml"),
+    ):
+        assert fetch(client, url, mimetype).entries[0].link.endswith("/nuovissimo/")
+    # An unknown post's feed is still a 404, every time.
+    assert client.get("/nessuno/feed/").status_code == 404
+    assert client.get("/nessuno/feed/").status_code == 404
