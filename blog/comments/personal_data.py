@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from ..core.settings import UNSEEN_BY_READERS
 from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, ConfirmedAddress, OutboxMessage
@@ -94,7 +95,9 @@ def purge_addresses(now: datetime, days: int) -> int:
             or_(Comment.author_ip != "", Comment.user_agent != ""),
         )
         .values(author_ip="", user_agent=""),
-        execution_options={"synchronize_session": False},
+        # Readers are shown neither: the purge (each worker's first request, then
+        # hourly) must not make every worker render its cached pages again.
+        execution_options={"synchronize_session": False, UNSEEN_BY_READERS: True},
     )
     return result.rowcount
 

@@ -35,6 +35,9 @@ CONTENT_VERSION_KEY = "content_version"
 # held and spam ones included, which no reader's page shows.
 RESPONSES_VERSION_KEY = "responses_version"
 VERSION_KEYS = (CONTENT_VERSION_KEY, RESPONSES_VERSION_KEY)
+# An execution option for a bulk statement that writes no column a reader is
+# shown (a response's address and browser): it moves only the responses version.
+UNSEEN_BY_READERS = "blog_unseen_by_readers"
 
 
 @dataclass(frozen=True)

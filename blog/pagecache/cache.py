@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ..core.settings import (
     CONTENT_VERSION_KEY,
     RESPONSES_VERSION_KEY,
+    UNSEEN_BY_READERS,
     VERSION_KEYS,
     forget_read_settings,
 )
@@ -196,9 +197,12 @@ def _mark_bulk_statements(orm_execute_state) -> None:
         return
     mapper = orm_execute_state.bind_mapper
     if mapper is not None and mapper.class_ in (*_TRACKED, Setting):
-        # Which rows a bulk statement reaches is not known here: both move.
-        orm_execute_state.session.info["content_changed"] = True
-        orm_execute_state.session.info["responses_changed"] = True
+        # Which rows a bulk statement reaches is not known here: both move,
+        # unless the statement says it writes nothing a reader is shown.
+        session_info = orm_execute_state.session.info
+        session_info["responses_changed"] = True
+        if not orm_execute_state.execution_options.get(UNSEEN_BY_READERS):
+            session_info["content_changed"] = True
 
 
 def _store_new_version(session: Session) -> None:

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from helpers_admin import add_comment
 from helpers_comments import send_comment
+from sqlalchemy import select
 
+from blog.core.settings import RESPONSES_VERSION_KEY, content_version
 from blog.extensions import db
-from blog.models import Comment, utcnow
+from blog.models import Comment, Setting, utcnow
 from blog.privacy.retention import purge_ips
 
 NOW = utcnow()
@@ -53,6 +55,27 @@ def test_the_rest_of_the_comment_stays(app):
         purge_ips(NOW, 60)
         comment = db.session.get(Comment, old)
         assert (comment.author_name, comment.content) == ("Lucia", "Testo")
+
+
+def test_the_purge_leaves_the_readers_cached_pages_alone(app):
+    # Readers are shown neither the address nor the browser; the purge runs at
+    # each worker's first request, then hourly, and must not make every worker
+    # render its pages again. The queue, which shows addresses, sees it.
+    old = aged(app, 90, status="approved")
+    with app.app_context():
+        content, responses = content_version(), responses_version()
+    with app.app_context():
+        assert purge_ips(NOW, 60) == 1
+    with app.app_context():
+        assert content_version() == content
+        assert responses_version() != responses
+    assert sender_traces(app, old) == ("", "")
+
+
+def responses_version() -> str:
+    return db.session.scalar(
+        select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
+    )
 
 
 @pytest.mark.app_config(COMMENT_IP_RETENTION_DAYS=30)
