@@ -359,3 +359,36 @@ def test_a_post_summary_is_its_excerpt_or_the_start_of_its_text():
     )
     long = Post(excerpt="", body="<p>" + "parola " * 100 + "</p>").summary
     assert long.endswith("parola…") and len(long) <= 281
+
+
+def test_the_home_page_counts_responses_once_per_change_readers_can_see(
+    app, client, count_queries
+):
+    # Every visitor gets the home page made for them; counting a post's
+    # responses reads one index entry per response.
+    def summary() -> str:
+        page = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+        [mine] = [
+            summary
+            for summary in page.select(".post-summary")
+            if summary.select_one(f'a[href="{POST_URL}"]')
+        ]
+        return mine.get_text(" ", strip=True)
+
+    assert "with 12 Comments" in summary()
+    with count_queries() as again:
+        assert client.get("/").status_code == 200
+    assert not [s for s in again.statements if "FROM comment" in s]
+    with app.app_context():
+        post = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
+        db.session.add(
+            Comment(
+                post=post,
+                status="approved",
+                author_name="L",
+                content="nuovo",
+                content_html="<p>nuovo</p>",
+            )
+        )
+        db.session.commit()
+    assert "with 13 Comments" in summary()
