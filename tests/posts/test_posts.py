@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from helpers_comments import stage_comment, the_post
 
 from blog.core.sanitize import allowed_tags_note
 from blog.extensions import db
@@ -380,15 +381,6 @@ def test_the_home_page_counts_responses_once_per_change_readers_can_see(
         assert client.get("/").status_code == 200
     assert not [s for s in again.statements if "FROM comment" in s]
     with app.app_context():
-        post = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
-        db.session.add(
-            Comment(
-                post=post,
-                status="approved",
-                author_name="L",
-                content="nuovo",
-                content_html="<p>nuovo</p>",
-            )
-        )
+        stage_comment(the_post())
         db.session.commit()
     assert "with 13 Comments" in summary()
