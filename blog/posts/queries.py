@@ -30,7 +30,7 @@ def get_published_post(slug: str) -> Post | None:
 
 
 # What this module keeps per content version (``blog.core.memo``).
-_KEPT = "posts.response_counts"
+_KEPT = "posts.kept"
 
 
 # Built once: on the comment form's write path, building the statement cost
@@ -46,19 +46,37 @@ def get_post_to_answer(slug: str) -> Post | None:
     return db.session.scalar(_POST_TO_ANSWER, {"slug": slug})
 
 
-@dataclass
+@dataclass(frozen=True)
+class PostLink:
+    """What a link to a post needs."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Neighbours:
-    previous: Post | None
-    next: Post | None
+    previous: PostLink | None
+    next: PostLink | None
 
 
 def get_neighbours(post: Post) -> Neighbours:
-    """The published posts just before and just after ``post``."""
+    """The published posts just before and just after ``post``.
+
+    Kept with the content version: pages made for one reader (their own held
+    comment, saved details) would otherwise build and run both statements on
+    every view.
+    """
+    key = ("neighbours", post.id)
+    return kept_for_version(_KEPT, content_version(), key, lambda: _neighbours(post))
+
+
+def _neighbours(post: Post) -> Neighbours:
     # Ordered by (published_at, id), so posts published in the same second
     # still form one chain instead of pointing at each other.
-    base = select(Post).where(Post.status == "published")
+    base = select(Post.slug, Post.title).where(Post.status == "published")
     same_time = Post.published_at == post.published_at
-    previous = db.session.scalar(
+    previous = db.session.execute(
         base.where(
             or_(
                 Post.published_at < post.published_at,
@@ -67,8 +85,8 @@ def get_neighbours(post: Post) -> Neighbours:
         )
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(1)
-    )
-    following = db.session.scalar(
+    ).first()
+    following = db.session.execute(
         base.where(
             or_(
                 Post.published_at > post.published_at,
@@ -77,8 +95,11 @@ def get_neighbours(post: Post) -> Neighbours:
         )
         .order_by(Post.published_at.asc(), Post.id.asc())
         .limit(1)
+    ).first()
+    return Neighbours(
+        previous=PostLink(*previous) if previous else None,
+        next=PostLink(*following) if following else None,
     )
-    return Neighbours(previous=previous, next=following)
 
 
 def count_approved_responses(post_ids: list[int]) -> dict[int, int]:
@@ -99,7 +120,7 @@ def count_approved_responses(post_ids: list[int]) -> dict[int, int]:
         )
         return {post_id: number for post_id, number in rows}
 
-    key = tuple(post_ids)
+    key = ("counts", tuple(post_ids))
     return dict(kept_for_version(_KEPT, content_version(), key, count))
 
 

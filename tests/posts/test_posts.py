@@ -175,6 +175,37 @@ def test_previous_and_next_links(page, client):
     assert page.select_one("a.scroll-top")["href"] == "#top"
 
 
+def test_the_neighbours_are_looked_up_once_per_change_readers_can_see(
+    app, client, count_queries
+):
+    # A page made for one reader (here, saved details) is rendered on every
+    # view; the posts around it are the same for everyone until a post changes.
+    newest = "/il-content-manager-braccio-destro/"
+    client.set_cookie("comment_author", "x")
+    client.get(newest)
+    with count_queries() as again:
+        client.get(newest)
+    assert not [s for s in again.statements if "post.published_at <" in s]
+    with app.app_context():
+        add_post_after(the_post("il-content-manager-braccio-destro"), "ancora-uno")
+        db.session.commit()
+    page = BeautifulSoup(client.get(newest).get_data(as_text=True), "html.parser")
+    assert page.select_one(".post-nav a.next")["href"] == "/ancora-uno/"
+
+
+def add_post_after(post: Post, slug: str) -> Post:
+    later = Post(
+        slug=slug,
+        title=slug,
+        body="<p>Testo.</p>",
+        author_id=post.author_id,
+        status="published",
+        published_at=post.published_at + timedelta(days=1),
+    )
+    db.session.add(later)
+    return later
+
+
 def test_counts_only_approved_responses(app, client):
     with app.app_context():
         post = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
