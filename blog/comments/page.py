@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
-from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import escape
 
 from ..accounts.session import current_author
@@ -17,7 +26,7 @@ from ..core.text import positive_int
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
-from ..posts.queries import get_neighbours
+from ..posts.queries import PostLink, get_neighbours
 from ..web.limits import BUSY_MESSAGE, RefusedPost
 from . import bp
 from .avatars import avatar_key, gravatar_url
@@ -42,6 +51,9 @@ class ListView:
     owner_hash: str = ""
     now: datetime | None = None
     edit_seconds: int = 0
+    # The reply link's address up to the comment's id: built once per page,
+    # where a url_for per comment cost a tenth of a page made for one reader.
+    reply_prefix: str = ""
 
     def can_change(self, node: Node) -> bool:
         """Whether this browser may still edit or delete ``node``'s comment."""
@@ -121,6 +133,7 @@ def render_post_page(
         form.drop_identity()
     now = utcnow()
     closed = comments_closed(post.comment_status, post.published_at, settings, now)
+    cpage = comments.page if comments.page > 1 else None
     return render_template(
         "posts/detail.html",
         post=post,
@@ -136,21 +149,15 @@ def render_post_page(
             replies_open=not closed and settings.thread_depth > 1,
             thread_depth=settings.thread_depth,
             moderate=author is not None,
-            cpage=comments.page if comments.page > 1 else None,
+            cpage=cpage,
             anchors=page_anchors(comments.threads),
             owner_hash=owner_hash,
             now=now,
             edit_seconds=settings.edit_seconds,
+            reply_prefix=url_for("posts.detail", slug=post.slug, cpage=cpage)
+            + "?replytocom=",
         ),
     ), status
-
-
-@dataclass(frozen=True)
-class PostLink:
-    """What a refusal page needs of a post: its slug (and title when known)."""
-
-    slug: str
-    title: str = ""
 
 
 def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):
@@ -193,7 +200,13 @@ def avatar_url(comment: Comment) -> str | None:
     else:
         identity = f"name:{comment.author_name}"
     key = avatar_key(current_app.secret_key, identity)
-    return url_for("comments.avatar", key=key)
+    # One url_for per page, not per comment: the key takes the stand-in's place.
+    if "avatar_url" not in g:
+        g.avatar_url = url_for("comments.avatar", key=_AVATAR_STAND_IN)
+    return g.avatar_url.replace(_AVATAR_STAND_IN, key)
+
+
+_AVATAR_STAND_IN = "0" * 32
 
 
 FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."

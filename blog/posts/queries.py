@@ -48,10 +48,10 @@ def get_post_to_answer(slug: str) -> Post | None:
 
 @dataclass(frozen=True)
 class PostLink:
-    """What a link to a post needs."""
+    """What a link to a post needs (a refusal page knows only the slug)."""
 
     slug: str
-    title: str
+    title: str = ""
 
 
 @dataclass(frozen=True)
