@@ -234,7 +234,9 @@ def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> 
     earlier = kept_for_version(
         _KEPT,
         content_version(),
-        ("earlier", root.id, settings.comment_order),
+        # With its date, which the row read before the version may have had
+        # changed since (a ping's date follows its source).
+        ("earlier", root.id, root.created_at, settings.comment_order),
         lambda: db.session.scalar(threads_before.where(Comment.status == "approved")),
     )
     if owner_hash:

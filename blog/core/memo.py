@@ -22,11 +22,17 @@ MAX_ENTRIES = 10_000
 
 
 def kept_for_version(
-    store: str, version: str, key: Hashable, compute: Callable[[], T]
+    store: str,
+    version: str,
+    key: Hashable,
+    compute: Callable[[], T],
+    limit: int | None = None,
 ) -> T:
     """``compute()``, or what it gave for ``key`` while ``version`` stood.
 
     Without a version (a database no commit has versioned yet) nothing is kept.
+    A store holds at most ``limit`` values (``MAX_ENTRIES`` by default); past
+    that it starts again.
     """
     if not version:
         return compute()
@@ -35,8 +41,12 @@ def kept_for_version(
         kept = (version, {})
         current_app.extensions[store] = kept
     values = kept[1]
-    if key not in values:
-        if len(values) >= MAX_ENTRIES:
-            values.clear()
-        values[key] = compute()
-    return values[key]
+    try:
+        return values[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(values) >= (limit or MAX_ENTRIES):
+        values.clear()
+    values[key] = value
+    return value

@@ -19,6 +19,9 @@ from .queries import approved_responses, recent_comments, recent_posts
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 _KEPT = "feeds.bodies"
+# Feeds kept per worker: the site's three and the most asked-for posts' (a body
+# may be a few hundred KB; a client asking for every post's cannot grow it).
+_KEPT_FEEDS = 64
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
@@ -69,7 +72,7 @@ def _respond(build: Callable[[], bytes], mimetype: str):
     # content version does: feed readers poll, and each poll used to build it
     # whole (7 to 23 ms at 100,000 responses, where a cached page costs 0.3).
     key = (request.endpoint, tuple(sorted((request.view_args or {}).items())))
-    body = kept_for_version(_KEPT, content_version(), key, build)
+    body = kept_for_version(_KEPT, content_version(), key, build, _KEPT_FEEDS)
     response = Response(body, content_type=mimetype)
     response.add_etag()
     return response.make_conditional(request)

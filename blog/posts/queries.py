@@ -31,6 +31,7 @@ def get_published_post(slug: str) -> Post | None:
 
 # What this module keeps per content version (``blog.core.memo``).
 _KEPT = "posts.kept"
+_KEPT_COUNTS = "posts.listing_counts"
 
 
 # Built once: on the comment form's write path, building the statement cost
@@ -67,7 +68,9 @@ def get_neighbours(post: Post) -> Neighbours:
     comment, saved details) would otherwise build and run both statements on
     every view.
     """
-    key = ("neighbours", post.id)
+    # With its date: the post may have been read before a change to it that the
+    # version read after it already carries.
+    key = ("neighbours", post.id, post.published_at)
     return kept_for_version(_KEPT, content_version(), key, lambda: _neighbours(post))
 
 
@@ -120,8 +123,9 @@ def count_approved_responses(post_ids: list[int]) -> dict[int, int]:
         )
         return {post_id: number for post_id, number in rows}
 
-    key = ("counts", tuple(post_ids))
-    return dict(kept_for_version(_KEPT, content_version(), key, count))
+    # A store of their own: each search's results are another key.
+    version = content_version()
+    return dict(kept_for_version(_KEPT_COUNTS, version, tuple(post_ids), count))
 
 
 def get_category(slug: str) -> Category | None:

@@ -20,7 +20,7 @@ from helpers_comments import (
 )
 
 from blog.comments.avatars import avatar_key
-from blog.comments.threads import is_visible
+from blog.comments.threads import is_visible, page_of
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
@@ -253,6 +253,20 @@ class TestPermalinks:
         assert client.get("/comment/12/").headers["Location"] == (
             f"{POST_URL}comment-page-{page + 1}/#comment-12"
         )
+
+    def test_a_count_from_a_stale_read_is_not_kept_for_others(self, app):
+        # As for a post's neighbours: the comment read before the version may
+        # have moved since (a ping's date follows its source).
+        app.config["COMMENTS_PER_PAGE"] = 1
+        settings = ModerationSettings(comments_per_page=1)
+        with app.test_request_context():
+            comment = db.session.get(Comment, 12)
+            with app.app_context():
+                db.session.get(Comment, 12).created_at = datetime(2001, 1, 1)
+                db.session.commit()
+            page_of(comment, settings, "")
+        with app.test_request_context():
+            assert page_of(db.session.get(Comment, 12), settings, "") == 1
 
     def test_a_writers_own_permalink_counts_only_their_held_ones_again(
         self, app, client

@@ -42,3 +42,14 @@ def test_one_client_asking_key_after_key_cannot_grow_a_worker(app, monkeypatch):
         for key in range(10):
             kept_for_version("test", "v1", key, lambda: 0)
         assert len(app.extensions["test"][1]) <= 3
+
+
+def test_a_store_may_keep_fewer(app):
+    calls, compute = counter()
+    with app.app_context():
+        for key in range(5):
+            kept_for_version("test", "v1", key, compute, limit=2)
+        assert len(app.extensions["test"][1]) <= 2
+        # The newest is still kept.
+        assert kept_for_version("test", "v1", 4, compute, limit=2) == 5
+    assert len(calls) == 5

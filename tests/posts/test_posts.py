@@ -13,6 +13,7 @@ from helpers_comments import stage_comment, the_post
 from blog.core.sanitize import allowed_tags_note
 from blog.extensions import db
 from blog.models import Comment, Post
+from blog.posts.queries import get_neighbours, get_published_post
 
 SEED = (Path(__file__).parents[1] / "data" / "original-post.txt").read_text("utf-8")
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
@@ -191,6 +192,23 @@ def test_the_neighbours_are_looked_up_once_per_change_readers_can_see(
         db.session.commit()
     page = BeautifulSoup(client.get(newest).get_data(as_text=True), "html.parser")
     assert page.select_one(".post-nav a.next")["href"] == "/ancora-uno/"
+
+
+def test_neighbours_worked_out_from_a_stale_read_are_not_kept_for_others(app):
+    # On PostgreSQL each statement reads afresh: a request may read the post,
+    # then the version of a change to it made in between. What it works out
+    # from the old date must not be what the next reader is given.
+    with app.test_request_context():
+        post = get_published_post(POST_URL.strip("/"))
+        with app.app_context():
+            moved = db.session.get(Post, post.id)
+            moved.published_at = datetime(2030, 1, 1)
+            db.session.commit()
+        get_neighbours(post)
+    with app.test_request_context():
+        fresh = get_neighbours(get_published_post(POST_URL.strip("/")))
+    assert fresh.next is None
+    assert fresh.previous.slug == "il-content-manager-braccio-destro"
 
 
 def add_post_after(post: Post, slug: str) -> Post:
