@@ -91,7 +91,11 @@ def count_pages(total_threads: int, settings: ModerationSettings) -> int:
 def load_page(
     post: Post, page: int, settings: ModerationSettings, owner_hash: str = ""
 ) -> CommentsPage | None:
-    """One page of ``post``'s threads (three queries), or None past the last page."""
+    """One page of ``post``'s threads, or None past the last page.
+
+    At most four queries: the post's counts (kept per content version), the
+    writer's own held threads (with ``owner_hash``), the threads, their replies.
+    """
     shown = visible(owner_hash)
     total, top_level = _approved_counts(post.id)
     if owner_hash:
