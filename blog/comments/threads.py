@@ -96,14 +96,16 @@ def load_page(
     At most four queries: the post's counts (kept per content version), the
     writer's own held threads (with ``owner_hash``), the threads, their replies.
     """
-    shown = visible(owner_hash)
     total, top_level = _approved_counts(post.id)
-    if owner_hash:
-        top_level += _top_level_held(post.id, owner_hash)
-    pages = count_pages(top_level, settings)
+    held_threads = _top_level_held(post.id, owner_hash) if owner_hash else 0
+    pages = count_pages(top_level + held_threads, settings)
     if page > pages:
         return None
     per_page = settings.comments_per_page
+    # A writer with no held thread on this post (their cookie follows them to
+    # every post) sees its threads as anyone does: read them by the index on
+    # (post, status, parent, date), not through the writer's OR.
+    shown = visible(owner_hash if held_threads else "")
     roots = db.session.scalars(
         select(Comment)
         .where(Comment.post_id == post.id, Comment.parent_id.is_(None), shown)

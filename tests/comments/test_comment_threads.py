@@ -348,6 +348,28 @@ class TestPagesNobodyCaches:
         assert f"{index} (post_id=? AND status=? AND parent_id=?)" in plan
         assert "TEMP B-TREE" not in plan
 
+    def test_a_writer_without_a_held_thread_here_reads_the_threads_as_anyone(
+        self, app, client
+    ):
+        # The writer's cookie follows them to every post; where they hold no
+        # held thread, the threads come by the index, as anyone's do.
+        self.writer_with_a_held_reply(app, client)
+        [(statement, parameters)] = statements_during(
+            app,
+            lambda sql: "parent_id IS NULL" in sql and "LIMIT" in sql,
+            lambda: client.get(POST_URL),
+        )
+        plan = sqlite_plan(app, statement, parameters)
+        index = "ix_comment_post_status_parent_created"
+        assert f"{index} (post_id=? AND status=? AND parent_id=?)" in plan
+
+    def test_a_writers_held_thread_is_still_shown_to_them_alone(self, app, client):
+        assert send_comment(client, app, "il mio, in attesa").status_code == 302
+        with app.app_context():
+            mine = newest_comment().id
+        assert soup(client.get(POST_URL)).select_one(f"#comment-{mine}")
+        assert not soup(app.test_client().get(POST_URL)).select_one(f"#comment-{mine}")
+
     def test_the_replies_and_the_writers_held_ones_are_read_by_index(self, app, client):
         reply_id = self.writer_with_a_held_reply(app, client)
         seen = statements_during(
