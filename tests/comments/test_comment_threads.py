@@ -26,6 +26,9 @@ from blog.extensions import db
 from blog.models import Comment, Post, utcnow
 
 STATIC_JS = Path(__file__).parents[2] / "blog" / "static" / "js"
+THREADS_BY_INDEX = (
+    "ix_comment_post_status_parent_created (post_id=? AND status=? AND parent_id=?)"
+)
 
 
 def items(page) -> list[str]:
@@ -331,6 +334,16 @@ class TestPagesNobodyCaches:
         with app.app_context():
             return newest_comment().id
 
+    @staticmethod
+    def threads_plan(app, client) -> str:
+        """SQLite's plan for the statement reading the page's threads."""
+        [(statement, parameters)] = statements_during(
+            app,
+            lambda sql: "parent_id IS NULL" in sql and "LIMIT" in sql,
+            lambda: client.get(POST_URL),
+        )
+        return sqlite_plan(app, statement, parameters)
+
     @pytest.mark.parametrize("order", ["oldest", "newest"])
     def test_a_page_of_threads_is_read_in_order_from_the_index(
         self, app, client, order
@@ -338,14 +351,8 @@ class TestPagesNobodyCaches:
         with app.app_context():
             save_settings(ModerationSettings(comment_order=order))
             db.session.commit()
-        [(statement, parameters)] = statements_during(
-            app,
-            lambda sql: "parent_id IS NULL" in sql and "LIMIT" in sql,
-            lambda: client.get(POST_URL),
-        )
-        plan = sqlite_plan(app, statement, parameters)
-        index = "ix_comment_post_status_parent_created"
-        assert f"{index} (post_id=? AND status=? AND parent_id=?)" in plan
+        plan = self.threads_plan(app, client)
+        assert THREADS_BY_INDEX in plan
         assert "TEMP B-TREE" not in plan
 
     def test_a_writer_without_a_held_thread_here_reads_the_threads_as_anyone(
@@ -354,14 +361,7 @@ class TestPagesNobodyCaches:
         # The writer's cookie follows them to every post; where they hold no
         # held thread, the threads come by the index, as anyone's do.
         self.writer_with_a_held_reply(app, client)
-        [(statement, parameters)] = statements_during(
-            app,
-            lambda sql: "parent_id IS NULL" in sql and "LIMIT" in sql,
-            lambda: client.get(POST_URL),
-        )
-        plan = sqlite_plan(app, statement, parameters)
-        index = "ix_comment_post_status_parent_created"
-        assert f"{index} (post_id=? AND status=? AND parent_id=?)" in plan
+        assert THREADS_BY_INDEX in self.threads_plan(app, client)
 
     def test_a_writers_held_thread_is_still_shown_to_them_alone(self, app, client):
         assert send_comment(client, app, "il mio, in attesa").status_code == 302
