@@ -12,12 +12,14 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..core.memo import kept_for_version
-from ..core.settings import RESPONSES_VERSION_KEY
+from ..core.settings import responses_version
 from ..core.text import positive_int
 from ..extensions import db
-from ..models import COMMENT_TYPES, Comment, Post, Setting
+from ..models import COMMENT_TYPES, Comment, Post
 
 PER_PAGE = 20
+# What this module keeps per responses version (``blog.core.memo``).
+_KEPT = "admin.status_counts"
 MAX_PAGE = 100_000
 # View name -> Italian tab label; "Tutti" is what the public may see or soon will.
 VIEWS = {
@@ -34,13 +36,9 @@ def status_counts() -> dict[str, int]:
 
     Counting scans an index of every response (about 10 ms at 100,000), so the
     counts are kept with the responses version: every commit that touches a
-    response, held or not, changes it. It is read here, not from the request's
-    settings, which a commit in this request would have left behind.
+    response, held or not, changes it.
     """
-    version = db.session.scalar(
-        select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
-    )
-    return dict(kept_for_version("admin.status_counts", version or "", "", _count))
+    return dict(kept_for_version(_KEPT, responses_version(), "", _count))
 
 
 def _count() -> dict[str, int]:

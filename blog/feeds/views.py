@@ -18,11 +18,12 @@ from .builders import Feed, FeedItem, atom, rss
 from .queries import approved_responses, recent_comments, recent_posts
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
-_KEPT = "feeds.bodies"
-# Feeds kept per worker: the site's three and the most asked-for posts' (a body
-# may be a few hundred KB; a client asking for every post's cannot grow it).
-_KEPT_FEEDS = 64
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
+# What this module keeps per content version (``blog.core.memo``): at most 64
+# feeds per worker, the site's three and the most asked-for posts' (a body may
+# be a few hundred KB; a client asking for every post's cannot grow it).
+_KEPT = "feeds.bodies"
+_KEPT_FEEDS = 64
 
 
 def post_item(post: Post) -> FeedItem:

@@ -7,11 +7,10 @@ from datetime import timedelta
 import pytest
 from helpers_admin import add_comment
 from helpers_comments import send_comment
-from sqlalchemy import select
 
-from blog.core.settings import RESPONSES_VERSION_KEY, content_version
+from blog.core.settings import content_version, responses_version
 from blog.extensions import db
-from blog.models import Comment, Setting, utcnow
+from blog.models import Comment, utcnow
 from blog.privacy.retention import purge_ips
 
 NOW = utcnow()
@@ -70,12 +69,6 @@ def test_the_purge_leaves_the_readers_cached_pages_alone(app):
         assert content_version() == content
         assert responses_version() != responses
     assert sender_traces(app, old) == ("", "")
-
-
-def responses_version() -> str:
-    return db.session.scalar(
-        select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
-    )
 
 
 @pytest.mark.app_config(COMMENT_IP_RETENTION_DAYS=30)
