@@ -74,14 +74,17 @@ def delay_after(attempts: int) -> timedelta:
     return min(FIRST_DELAY * 2 ** max(attempts - 1, 0), LONGEST_DELAY)
 
 
-def _next_due(moment: datetime) -> tuple[int, str] | None:
-    row = db.session.execute(
+def _next_due(moment: datetime, sent_kinds: set[str]) -> tuple[int, str] | None:
+    statement = (
         select(OutboxMessage.id, OutboxMessage.kind)
         .where(OutboxMessage.status.in_(WAITING))
         .where(OutboxMessage.next_attempt_at <= moment)
         .order_by(OutboxMessage.id)
         .limit(1)
-    ).first()
+    )
+    if sent_kinds:
+        statement = statement.where(OutboxMessage.kind.not_in(sent_kinds))
+    row = db.session.execute(statement).first()
     return (row.id, row.kind) if row else None
 
 
@@ -166,17 +169,27 @@ def _failed(row_ids: list[int], moment: datetime, error: Exception) -> None:
 
 def send_due(now: datetime | None = None, limit: int = 500) -> int:
     """Send the rows due by ``now`` (and those their renderers add); how many
-    messages went out."""
-    sent = 0
+    messages went out.
+
+    A batched kind makes one mail per run unless its batch came full: rows
+    that commits add while the run renders wait for the job those commits
+    schedule. Otherwise, under a steady wave of held comments, every worker's
+    thread would render digest after digest of a few rows each, taking the
+    CPU from the requests and filling the author's inbox.
+    """
+    sent, sent_kinds = 0, set()
     for _ in range(limit):
         moment = now or utcnow()
-        due = _next_due(moment)
+        due = _next_due(moment, sent_kinds)
         if due is None:
             break
         row_id, kind = due
-        claimed = _claim(row_id, kind, _RENDERERS.get(kind, (None, 1))[1], moment)
+        batch = _RENDERERS.get(kind, (None, 1))[1]
+        claimed = _claim(row_id, kind, batch, moment)
         if claimed:
             sent += _send(claimed, kind, moment)
+        if batch > 1 and len(claimed) < batch:
+            sent_kinds.add(kind)
     return sent
 
 

@@ -356,6 +356,46 @@ def test_a_wave_of_hundreds_is_still_one_mail(app, outbox):
     assert statuses == {"sent"}
 
 
+def test_held_responses_arriving_while_a_digest_goes_out_wait_for_the_next_run(
+    app, monkeypatch
+):
+    """Under a steady wave, a run makes one digest: the rows committed while it
+    renders go out in the next run, which their commits schedule."""
+    add_author(app)
+    send_mail(app)
+    sent = []
+
+    def deliver_while_another_arrives(message):
+        sent.append(message)
+        if len(sent) == 1:
+            add_comment(app, author_name="Arrivato durante l'invio")
+
+    monkeypatch.setattr(mail_outbox, "deliver", deliver_while_another_arrives)
+    add_comment(app, author_name="Primo")
+    assert send_mail(app) == 1
+    [first] = sent
+    assert first["Subject"].endswith("Da moderare: Primo")
+    assert send_mail(app) == 1
+    assert sent[1]["Subject"].endswith("Da moderare: Arrivato durante l'invio")
+
+
+def test_a_full_digest_is_followed_by_the_next_in_the_same_run(
+    app, outbox, monkeypatch
+):
+    """A batch that came full means a backlog: the run goes on with it."""
+    add_author(app)
+    send_mail(app)
+    outbox.clear()
+    renderer, _ = mail_outbox._RENDERERS["held"]
+    monkeypatch.setitem(mail_outbox._RENDERERS, "held", (renderer, 3))
+    for n in range(5):
+        add_comment(app, author_name=f"Onda {n}")
+    assert send_mail(app) == 2
+    first, second = outbox
+    assert first["Subject"].endswith(" 3 risposte da moderare")
+    assert second["Subject"].endswith(" 2 risposte da moderare")
+
+
 def test_responses_moderated_before_the_mail_are_not_counted(app, outbox):
     add_author(app)
     send_mail(app)
