@@ -1,8 +1,8 @@
 """What the outbox hears about responses: held ones, and ones made visible.
 
-A flush that inserts a held response, or makes a comment visible (inserted
-approved, or approved later), adds one outbox row per response, in one INSERT
-of the same transaction: a rollback drops it, and the request pays nothing
+A held response stored, or a comment made visible (stored approved, or
+approved later), adds one outbox row per response, in one INSERT of the same
+transaction: a rollback drops it, and the request pays nothing
 more. The worker renders the mail later (``mails``), from the state of then.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event, inspect
 
+from ..core.signals import response_inserted
 from ..extensions import db
 from ..mail import enqueue_in_flush, register
 from ..models import Comment
@@ -26,16 +27,19 @@ def _became_approved(comment: Comment) -> bool:
     return bool(history.deleted) and history.deleted[0] != "approved"
 
 
+def news_of_new(comment: Comment) -> tuple[str, int] | None:
+    """The outbox row a newly stored response calls for, if any."""
+    if comment.status == "pending" and comment.author_id is None:
+        return (HELD, comment.id)
+    if comment.status == "approved" and comment.type == "comment":
+        return (VISIBLE, comment.id)
+    return None
+
+
 def news_of(session) -> list[tuple[str, int]]:
     """The outbox rows the flush in progress calls for."""
-    rows = []
-    for obj in session.new:
-        if not isinstance(obj, Comment):
-            continue
-        if obj.status == "pending" and obj.author_id is None:
-            rows.append((HELD, obj.id))
-        elif obj.status == "approved" and obj.type == "comment":
-            rows.append((VISIBLE, obj.id))
+    rows = [news_of_new(obj) for obj in session.new if isinstance(obj, Comment)]
+    rows = [row for row in rows if row is not None]
     for obj in session.dirty:
         if (
             isinstance(obj, Comment)
@@ -52,10 +56,17 @@ def _enqueue_news(session, flush_context) -> None:
         enqueue_in_flush(session, news_of(session))
 
 
+def _enqueue_news_of_inserted(session, response: Comment) -> None:
+    row = news_of_new(response)
+    if row is not None and not session.info.get(QUIET):
+        enqueue_in_flush(session, [row])
+
+
 def init_app(app: Flask) -> None:
     """Register the comment mails and the listener that queues them."""
     for kind, renderer in RENDERERS.items():
         register(kind, renderer, BATCHES.get(kind, 1))
+    response_inserted.connect(_enqueue_news_of_inserted)
     if event.contains(db.session, "after_flush", _enqueue_news):
         return  # the scoped session is shared by every app of the process
     event.listen(db.session, "after_flush", _enqueue_news)

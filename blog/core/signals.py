@@ -10,3 +10,6 @@ post_published = _signals.signal("post-published")
 # which SQLAlchemy's events do not see (the page cache's version read), so that
 # query counts stay complete.
 sql_outside_sqlalchemy = _signals.signal("sql-outside-sqlalchemy")
+# sender: the Session; kwargs: response (a Comment just stored by one INSERT,
+# outside the unit of work, whose flush listeners therefore never see it).
+response_inserted = _signals.signal("response-inserted")

@@ -58,8 +58,8 @@ def enqueue(kind: str, ref_id: int | None = None, recipient: str = "") -> None:
 
 
 def enqueue_in_flush(session: Session, rows: list[tuple[str, int]]) -> None:
-    """From a flush listener: the (kind, ref_id) rows, in one INSERT of the
-    flush's own transaction (the unit of work cannot take new objects then)."""
+    """From a listener: the (kind, ref_id) rows, in one INSERT of the session's
+    own transaction (a flush in progress cannot take new objects)."""
     if not rows:
         return
     session.connection().execute(

@@ -35,6 +35,7 @@ from ..core.settings import (
     VERSION_KEYS,
     forget_read_settings,
 )
+from ..core.signals import response_inserted
 from ..models import Author, Category, Comment, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
@@ -205,6 +206,14 @@ def _mark_bulk_statements(orm_execute_state) -> None:
             session_info["content_changed"] = True
 
 
+def _mark_inserted_response(session: Session, response: Comment) -> None:
+    # A response stored outside the unit of work (``response_inserted``): the
+    # same marks ``_mark_if_tracked`` gives a new one.
+    session.info["responses_changed"] = True
+    if response.status == "approved":
+        session.info["content_changed"] = True
+
+
 def _store_new_version(session: Session) -> None:
     session.flush()  # commit flushes after this hook; flush now to see everything
     keys = [
@@ -269,3 +278,4 @@ def listen_for_changes() -> None:
     for name, listener in _LISTENERS:
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
+    response_inserted.connect(_mark_inserted_response)
