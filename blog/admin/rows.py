@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
-from ..comments.blocklist import BlockChoice, block_choices
+from ..comments.blocklist import BlockChoice, block_choices, can_block
 from ..comments.labels import ACTIONS, STATUS_LABELS, TYPE_LABELS
 from ..models import Comment
 from .actions import ROW_ACTIONS
@@ -55,7 +56,18 @@ class ResponseRow:
     block_url: str
     post_url: str
     parent_url: str  # '' without a parent
-    block_choices: tuple[BlockChoice, ...]
+
+    # Worked out when asked: a queue row only asks whether there is any (its
+    # "Blocca" link), the response's own page lists them.
+    @cached_property
+    def block_choices(self) -> tuple[BlockChoice, ...]:
+        """What the author may block this response's sender by."""
+        return tuple(block_choices(self.c))
+
+    @property
+    def can_block(self) -> bool:
+        """Whether there is anything to block the sender by."""
+        return can_block(self.c)
 
 
 def response_rows(comments: Iterable[Comment], url_for: UrlFor) -> list[ResponseRow]:
@@ -86,7 +98,6 @@ def response_rows(comments: Iterable[Comment], url_for: UrlFor) -> list[Response
                 block_url=block_url(c.id),
                 post_url=post_urls[slug],
                 parent_url=open_url(parent.id) if parent is not None else "",
-                block_choices=tuple(block_choices(c)),
             )
         )
     return rows

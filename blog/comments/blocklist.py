@@ -9,6 +9,7 @@ to the list.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -95,17 +96,25 @@ class BlockChoice:
 def block_choices(comment: Comment) -> list[BlockChoice]:
     """What a queue row offers to block: the email, the website's (or source's)
     domain, the address and its network, as far as the response has them."""
-    choices = []
+    return list(_block_choices(comment))
+
+
+def can_block(comment: Comment) -> bool:
+    """Whether ``block_choices`` offers anything, working out only its first
+    choice (a queue page asks for each of its rows)."""
+    return next(_block_choices(comment), None) is not None
+
+
+def _block_choices(comment: Comment) -> Iterator[BlockChoice]:
     if comment.author_email.strip():
-        choices.append(BlockChoice("email", comment.author_email.strip().lower()))
+        yield BlockChoice("email", comment.author_email.strip().lower())
     host = block_host(comment.source_url or comment.author_url or "")
     if host:
-        choices.append(BlockChoice("domain", host))
+        yield BlockChoice("domain", host)
     address = block_address(comment.author_ip or "")
     if address:
-        choices.append(BlockChoice("ip", address))
-        choices.append(BlockChoice("network", block_network(address)))
-    return choices
+        yield BlockChoice("ip", address)
+        yield BlockChoice("network", block_network(address))
 
 
 def find_block(kind: str, value: str) -> Block | None:

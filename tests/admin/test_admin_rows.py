@@ -18,6 +18,7 @@ def test_each_row_has_the_addresses_url_for_gives_for_its_response(app):
         add_comment(app, parent_id=parent, author_url="https://esempio.it/"),
         add_comment(app, status="spam", author_ip="2001:db8::7"),
         add_comment(app, status="trash", author_email=""),
+        add_comment(app, status="spam", author_email="", author_ip="non un IP"),
     ]
     with app.test_request_context():
         comments = load_comments(ids)
@@ -32,9 +33,11 @@ def test_each_row_has_the_addresses_url_for_gives_for_its_response(app):
             assert row.block_url == url_for("admin.block_view", comment_id=c.id)
             assert row.post_url == url_for("posts.detail", slug=c.post.slug)
             assert row.block_choices == tuple(block_choices(c))
+            assert row.can_block == bool(block_choices(c))
         by_id = {row.c.id: row for row in rows}
         assert by_id[ids[1]].parent_url == f"/admin/comments/{parent}"
         assert by_id[parent].parent_url == ""
+        assert [by_id[i].can_block for i in ids] == [True, True, True, True, False]
 
 
 def test_row_labels_and_buttons_follow_the_status():
