@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import bindparam, event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -214,6 +214,14 @@ def _mark_inserted_response(session: Session, response: Comment) -> None:
         session.info["content_changed"] = True
 
 
+# Built once: every commit that changes a response runs it.
+_STORE_VERSIONS = (
+    update(Setting.__table__)
+    .where(Setting.__table__.c.key.in_(bindparam("keys", expanding=True)))
+    .values(value=bindparam("new_value"))
+)
+
+
 def _store_new_version(session: Session) -> None:
     session.flush()  # commit flushes after this hook; flush now to see everything
     keys = [
@@ -227,10 +235,7 @@ def _store_new_version(session: Session) -> None:
     if not keys:
         return
     value = uuid.uuid4().hex
-    table = Setting.__table__
-    result = session.execute(
-        update(table).where(table.c.key.in_(keys)).values(value=value)
-    )
+    result = session.execute(_STORE_VERSIONS, {"keys": keys, "new_value": value})
     if result.rowcount < len(keys):  # a new database: the rows come first
         for key in keys:
             session.execute(_insert_if_missing(session, key, value))
