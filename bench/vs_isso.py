@@ -5,8 +5,9 @@ Usage: ``make bench-isso`` (or ``.venv/bin/python bench/vs_isso.py --duration 10
 Isso 0.14.0 and the blog's gunicorn version are installed from PyPI, once, into
 a virtualenv of their own (``bench/.isso-venv``, git-ignored, kept for the next
 runs); if that fails the Isso column is left out. Both servers run under
-gunicorn on 127.0.0.1 with the same number of sync workers and their app loaded
-before the fork, each on a new SQLite database in a temporary directory:
+gunicorn on 127.0.0.1 with the same number of sync workers, their app loaded
+before the fork and the access log that gunicorn.conf.py gives the blog, each
+on a new SQLite database in a temporary directory:
 
 - Isso with moderation on and its guard (rate limits) off, no SMTP; wrk posts
   the JSON its own client sends to ``POST /new?uri=<post>`` (``isso_comment.lua``);
@@ -80,6 +81,20 @@ class Side:
 def configured_workers() -> int:
     """The worker count gunicorn.conf.py gives in this environment."""
     return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
+
+
+def peer_logging() -> list[str]:
+    """gunicorn options that give Isso and the floor the blog's access log: the
+    blog writes a line per request, so the others pay for one too."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    if not config.get("accesslog"):
+        return []
+    return [
+        "--access-logfile",
+        config["accesslog"],
+        "--access-logformat",
+        config["access_log_format"],
+    ]
 
 
 def isso_python(venv: Path) -> tuple[str | None, str]:
@@ -214,6 +229,8 @@ def main() -> None:
         blog = start_gunicorn(
             "wsgi:app", blog_port, env, home / "blog.log", options=options
         )
+        # The others run without the blog's gunicorn.conf.py (it loads the blog).
+        options += peer_logging()
         servers.append(blog)
         cookie, fields = comment_form_session(base)
         sides = []
