@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure_database_url(app)
 
     from . import accounts, cli, database, mail, mentions, pagecache, privacy
-    from .comments import notices
+    from .comments import notices, operations
     from .extensions import csrf, migrate
     from .web import errors, limits, security, templating
 
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     pagecache.init_app(app)
     mail.init_app(app)
+    operations.init_app(app)
     notices.init_app(app)
     mentions.init_app(app)
     errors.init_app(app)

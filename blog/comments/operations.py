@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import inspect
-from sqlalchemy.orm import make_transient_to_detached
+from flask import Flask
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
@@ -150,7 +152,14 @@ def add_response(
 
 
 _COLUMNS = frozenset(column.key for column in Comment.__table__.columns) - {"id"}
+# Columns with no default: given as None, so that every attribute is loaded.
+_WITHOUT_DEFAULT = tuple(
+    column.key
+    for column in Comment.__table__.columns
+    if column.default is None and column.key in _COLUMNS
+)
 _INSERT = Comment.__table__.insert()
+_INSERTED = "responses_inserted"  # session.info key: this transaction's INSERTs
 
 
 def _insert(comment: Comment) -> None:
@@ -159,14 +168,22 @@ def _insert(comment: Comment) -> None:
 
     The unit of work cost a comment POST more than everything else it writes
     (its bookkeeping of attribute history, not the SQL), so a response skips
-    it; ``response_inserted`` tells the listeners a flush would have told.
+    it; ``response_inserted`` tells the listeners a flush would have told, and
+    a rollback or a failed INSERT ends as a failed flush would.
     """
     session = db.session()
     if comment.post_id is None:
         session.flush()  # a post made in the same transaction (seed, import)
         comment.post_id = comment.post.id
     values = {k: v for k, v in inspect(comment).dict.items() if k in _COLUMNS}
-    result = session.connection().execute(_INSERT, values)
+    for key in _WITHOUT_DEFAULT:
+        values.setdefault(key, None)
+    try:
+        result = session.connection().execute(_INSERT, values)
+    except DBAPIError:
+        # As after a failed flush: nothing of the transaction may be committed.
+        session.rollback()
+        raise
     # The defaults the INSERT filled in, so that no attribute is left to load.
     for key, value in result.last_inserted_params().items():
         if key in _COLUMNS:
@@ -174,7 +191,31 @@ def _insert(comment: Comment) -> None:
     comment.id = result.inserted_primary_key[0]
     make_transient_to_detached(comment)
     session.add(comment)
+    session.info.setdefault(_INSERTED, []).append(comment)
     response_inserted.send(session, response=comment)
+
+
+def _forget_inserted(session: Session) -> None:
+    # Before the rollback expires what the session holds: the rows are gone, so
+    # their objects leave the session with their values, as flushed ones do.
+    for comment in session.info.pop(_INSERTED, ()):
+        if comment in session:
+            session.expunge(comment)
+            make_transient(comment)
+
+
+def _kept_inserted(session: Session) -> None:
+    session.info.pop(_INSERTED, None)
+
+
+def init_app(app: Flask) -> None:
+    """Let a rollback undo the responses stored by ``_insert``."""
+    for name, listener in (
+        ("after_rollback", _forget_inserted),
+        ("after_commit", _kept_inserted),
+    ):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
 
 # How far from public each status is: an update may only move a response away.

@@ -172,10 +172,11 @@ def send_due(now: datetime | None = None, limit: int = 500) -> int:
     messages went out.
 
     A batched kind makes one mail per run unless its batch came full: rows
-    that commits add while the run renders wait for the job those commits
-    schedule. Otherwise, under a steady wave of held comments, every worker's
-    thread would render digest after digest of a few rows each, taking the
-    CPU from the requests and filling the author's inbox.
+    that commits add while the run renders wait for the next run (the job
+    those commits schedule, or the next ``flask send-mail``). Otherwise, under
+    a steady wave of held comments, every worker's thread would render digest
+    after digest of a few rows each, taking the CPU from the requests and
+    filling the author's inbox.
     """
     sent, sent_kinds = 0, set()
     for _ in range(limit):

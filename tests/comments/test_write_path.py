@@ -19,10 +19,12 @@ from helpers_comments import (
     sqlite_plan,
     statements_during,
 )
+from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
+from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
-from blog.models import Comment
+from blog.models import Comment, Post
 
 
 def post_comment(app, client, count_queries) -> list[str]:
@@ -132,3 +134,50 @@ def test_the_returning_commenter_proof_reads_no_held_response(app, client):
     assert send_comment(client, app, text="Il primo.").status_code == 302
     plan = sqlite_plan(app, *history_statement(app, client))
     assert "ix_comment_owner_post (owner_token_hash=? AND status=?)" in plan
+
+
+def store(**values) -> Comment:
+    """A response through the one way in, not committed."""
+    post = db.session.scalar(db.select(Post).order_by(Post.id))
+    values.setdefault("status", "approved")
+    return add_response(post, NewResponse(**values), commit=False)
+
+
+def test_a_stored_response_has_every_column_loaded(app, count_queries):
+    with app.app_context():
+        comment = store(content="Tutto caricato", author_name="Ada")
+        with count_queries() as counter:
+            values = {c.key: getattr(comment, c.key) for c in Comment.__table__.c}
+        assert counter.count == 0
+        assert values["edited_at"] is None and values["author_name"] == "Ada"
+        db.session.rollback()
+
+
+def test_a_rollback_leaves_the_responses_of_its_transaction_as_they_were_built(app):
+    with app.app_context():
+        first = store(content="Annullato", author_name="Ada")
+        db.session.rollback()
+        assert first.author_name == "Ada" and first not in db.session
+        second = store(content="Dopo l'annullamento", author_name="Bruno")
+        db.session.commit()
+        stored = db.session.scalars(
+            db.select(Comment.content).where(Comment.author_name.in_(["Ada", "Bruno"]))
+        ).all()
+        assert stored == ["Dopo l'annullamento"]
+        assert second.id is not None
+
+
+def test_a_failed_insert_lets_nothing_of_its_transaction_be_committed(app):
+    source = "http://127.0.0.1:9/fonte"
+    with app.app_context():
+        store(type="pingback", source_url=source, content="Prima fonte")
+        db.session.commit()
+        store(content="Nella stessa transazione", author_name="Ada")
+        with pytest.raises(IntegrityError):
+            store(type="pingback", source_url=source, content="Stessa fonte")
+        try:
+            db.session.commit()
+        except PendingRollbackError:
+            db.session.rollback()
+        names = db.session.scalars(db.select(Comment.author_name)).all()
+        assert "Ada" not in names
