@@ -24,9 +24,14 @@ def published_posts() -> Select:
     )
 
 
+# Built once: every post page made afresh (for a reader's own held comment,
+# saved details, the author) runs it, and building it cost more than running it.
+_PUBLISHED_POST = published_posts().where(Post.slug == bindparam("slug"))
+
+
 def get_published_post(slug: str) -> Post | None:
     """The published post with this slug, or None (drafts are never public)."""
-    return db.session.scalar(published_posts().where(Post.slug == slug))
+    return db.session.scalar(_PUBLISHED_POST, {"slug": slug})
 
 
 # What this module keeps per content version (``blog.core.memo``).
