@@ -9,8 +9,19 @@ by the owner-token hash their browser presents.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from ..core.memo import kept_for_version
 from ..core.settings import ModerationSettings, content_version
@@ -79,8 +90,8 @@ def is_visible(comment: Comment, owner_hash: str = "") -> bool:
     return mine and comment.status in HELD_STATUSES
 
 
-def _thread_order(settings: ModerationSettings) -> tuple:
-    if settings.comment_order == "newest":
+def _thread_order(newest: bool) -> tuple:
+    if newest:
         return (Comment.created_at.desc(), Comment.id.desc())
     return (Comment.created_at, Comment.id)
 
@@ -108,13 +119,14 @@ def load_page(
     # A writer with no held thread on this post (their cookie follows them to
     # every post) sees its threads as anyone does: read them by the index on
     # (post, status, parent, date), not through the writer's OR.
-    shown = visible(owner_hash if held_threads else "")
     roots = db.session.scalars(
-        select(Comment)
-        .where(Comment.post_id == post.id, Comment.parent_id.is_(None), shown)
-        .order_by(*_thread_order(settings))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        _roots_statement(settings.comment_order, writer=bool(held_threads)),
+        {
+            "post_id": post.id,
+            "owner_hash": owner_hash,
+            "offset": (page - 1) * per_page,
+            "limit": per_page,
+        },
     ).all()
     replies = _replies([root.id for root in roots], owner_hash) if roots else []
     return CommentsPage(
@@ -126,6 +138,39 @@ def load_page(
     )
 
 
+# The page's statements are built once per shape, their values bound: pages
+# made for one reader (a writer's own held comment, saved details) build them
+# on every view otherwise, which cost more than SQLite spends running them.
+@lru_cache(maxsize=4)
+def _roots_statement(order: str, writer: bool) -> Select:
+    shown = Comment.status == "approved"
+    if writer:
+        shown = or_(shown, held_by(bindparam("owner_hash")))
+    newest = order == "newest"
+    return (
+        select(Comment)
+        .where(
+            Comment.post_id == bindparam("post_id"), Comment.parent_id.is_(None), shown
+        )
+        .order_by(*_thread_order(newest))
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+    )
+
+
+@lru_cache(maxsize=2)
+def _replies_statement(writer: bool) -> Select:
+    of_threads = (
+        Comment.thread_id.in_(bindparam("thread_ids", expanding=True)),
+        Comment.parent_id.is_not(None),
+    )
+    statement = select(Comment).where(*of_threads, Comment.status == "approved")
+    if writer:
+        held = select(Comment).where(*of_threads, held_by(bindparam("owner_hash")))
+        statement = select(Comment).from_statement(union_all(statement, held))
+    return statement
+
+
 def _replies(thread_ids: list[int], owner_hash: str) -> list[Comment]:
     """The shown replies of these threads, oldest first.
 
@@ -134,12 +179,8 @@ def _replies(thread_ids: list[int], owner_hash: str) -> list[Comment]:
     WHERE, or one OR for the writer's held ones, SQLite walked the post's every
     response instead of the index on (thread, status).
     """
-    of_threads = (Comment.thread_id.in_(thread_ids), Comment.parent_id.is_not(None))
-    statement = select(Comment).where(*of_threads, Comment.status == "approved")
-    if owner_hash:
-        held = select(Comment).where(*of_threads, held_by(owner_hash))
-        statement = select(Comment).from_statement(union_all(statement, held))
-    replies = list(db.session.scalars(statement))
+    values = {"thread_ids": thread_ids, "owner_hash": owner_hash}
+    replies = list(db.session.scalars(_replies_statement(bool(owner_hash)), values))
     replies.sort(key=lambda reply: (reply.created_at, reply.id))
     return replies
 
