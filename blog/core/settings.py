@@ -320,11 +320,13 @@ def build_settings(
     return ModerationSettings(**values)
 
 
+# Built once: nearly every request reads the settings.
+_STORED_VALUES = select(Setting.key, Setting.value)
+
+
 def _stored_values() -> dict[str, str]:
     if "stored_settings" not in g:
-        g.stored_settings = dict(
-            db.session.execute(select(Setting.key, Setting.value)).all()
-        )
+        g.stored_settings = dict(db.session.execute(_STORED_VALUES).all())
     return g.stored_settings
 
 

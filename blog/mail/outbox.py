@@ -57,13 +57,16 @@ def enqueue(kind: str, ref_id: int | None = None, recipient: str = "") -> None:
     db.session.info[_WAKE] = True
 
 
+_INSERT_ROWS = OutboxMessage.__table__.insert()
+
+
 def enqueue_in_flush(session: Session, rows: list[tuple[str, int]]) -> None:
     """From a listener: the (kind, ref_id) rows, in one INSERT of the session's
     own transaction (a flush in progress cannot take new objects)."""
     if not rows:
         return
     session.connection().execute(
-        OutboxMessage.__table__.insert(),
+        _INSERT_ROWS,
         [{"kind": kind, "ref_id": ref_id, "recipient": ""} for kind, ref_id in rows],
     )
     session.info[_WAKE] = True
