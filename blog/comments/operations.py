@@ -3,9 +3,10 @@
 A reader's comment, the author's reply, a received pingback or webmention, an
 imported or seeded comment: the caller describes it as a ``NewResponse`` of
 plain values and ``add_response`` does the rest, as django-contrib-comments'
-moderator does for its comments. The commit is made here, so that the session
-listeners run the same way for every kind of response: ``blog.pagecache`` bumps
-the content version, ``notices`` puts the author's notice of a held one, or the
+moderator does for its comments. The response is stored by one INSERT and
+announced by the ``response_inserted`` signal, so that the same listeners run
+for every kind of response: ``blog.pagecache`` bumps the content version at
+the commit, ``notices`` puts the author's notice of a held one, or the
 subscribers' news of a visible one, in the mail outbox.
 """
 
