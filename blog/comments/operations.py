@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from weakref import WeakSet
 
 from flask import Flask
 from sqlalchemy import event, inspect
@@ -192,7 +193,8 @@ def _insert(comment: Comment) -> None:
     comment.id = result.inserted_primary_key[0]
     make_transient_to_detached(comment)
     session.add(comment)
-    session.info.setdefault(_INSERTED, []).append(comment)
+    # Weakly: a bulk import's responses need not outlive its own references.
+    session.info.setdefault(_INSERTED, WeakSet()).add(comment)
     response_inserted.send(session, response=comment)
 
 
