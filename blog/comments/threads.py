@@ -67,23 +67,17 @@ def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     comment.depth = parent.depth + 1 if parent else 1
 
 
-def visible(owner_hash: str = "") -> ColumnElement[bool]:
-    """Approved responses, and the held ones written by ``owner_hash``'s browser."""
-    shown = Comment.status == "approved"
-    if owner_hash:
-        shown = or_(shown, held_by(owner_hash))
-    return shown
-
-
-def held_by(owner_hash: str) -> ColumnElement[bool]:
-    """The held responses written by ``owner_hash``'s browser (shown to it alone)."""
+def held_by(owner_hash: str | ColumnElement[str]) -> ColumnElement[bool]:
+    """The held responses written by ``owner_hash``'s browser (shown to it alone);
+    the hash may be a bound parameter of a statement built once."""
     return and_(
         Comment.status.in_(HELD_STATUSES), Comment.owner_token_hash == owner_hash
     )
 
 
 def is_visible(comment: Comment, owner_hash: str = "") -> bool:
-    """``visible`` for one loaded response."""
+    """Whether ``owner_hash``'s browser sees this loaded response: approved, or
+    held and written by it."""
     if comment.status == "approved":
         return True
     mine = bool(owner_hash) and comment.owner_token_hash == owner_hash
@@ -143,6 +137,7 @@ def load_page(
 # on every view otherwise, which cost more than SQLite spends running them.
 @lru_cache(maxsize=4)
 def _roots_statement(order: str, writer: bool) -> Select:
+    # What ``is_visible`` says of one response, for a page of them.
     shown = Comment.status == "approved"
     if writer:
         shown = or_(shown, held_by(bindparam("owner_hash")))

@@ -210,7 +210,7 @@ def _mark_inserted_response(session: Session, response: Comment) -> None:
     # A response stored outside the unit of work (``response_inserted``): the
     # same marks ``_mark_if_tracked`` gives a new one.
     session.info["responses_changed"] = True
-    if response.status == "approved":
+    if _shown_to_readers(response):
         session.info["content_changed"] = True
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.pool import NullPool
 from blog import create_app
 from blog.accounts.session import end_all_sessions
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
+from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import content_version
 from blog.extensions import db
 from blog.models import Author, Comment, Post
@@ -98,6 +99,23 @@ def test_approval_shows_at_once_even_to_a_reader_with_a_cached_copy(app):
     )
     _approve_all(app)  # a bulk UPDATE, as the queue's bulk actions do
     assert "Un commento da approvare." in reader.get(POST_URL).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["approved", "pending"])
+def test_a_response_stored_approved_shows_at_once_a_held_one_leaves_the_page(
+    app, client, status
+):
+    """Through the one way in (one INSERT, outside the unit of work), as a
+    ping, the author's reply or an import stores it."""
+    client.get(POST_URL)  # fills the cache
+    version = page_version(app)
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == POST_URL.strip("/")))
+        new = NewResponse(content="Inserito.", author_name="Ada", status=status)
+        add_response(post, new)
+    page = client.get(POST_URL).get_data(as_text=True)
+    assert (page_version(app) != version) == (status == "approved")
+    assert ("Inserito." in page) == (status == "approved")
 
 
 def _set_status(app, comment_id: int, status: str) -> None:
