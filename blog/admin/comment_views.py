@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 
 from ..accounts.session import author_required, current_author
 from ..comments.labels import TYPE_LABELS
@@ -24,7 +25,7 @@ from .actions import (
 )
 from .forms import QuickEditForm, ReplyForm
 from .queue import VIEWS, QueueQuery, post_choices, queue_page
-from .rows import response_rows
+from .rows import queue_rows_markup, response_rows
 from .urls import safe_next
 from .views import counts
 
@@ -45,11 +46,15 @@ def queue():
     page = queue_page(query, counts())
     if query.page > 1 and not page.items:
         abort(404)
+    here = request.full_path.rstrip("?")
     return render_template(
         "admin/comments.html",
         query=query,
         page=page,
-        rows=response_rows(page.items, url_for),
+        here=here,
+        rows=queue_rows_markup(
+            response_rows(page.items, url_for), here, generate_csrf()
+        ),
         views=VIEWS,
         types=TYPE_LABELS,
         posts=post_choices(),

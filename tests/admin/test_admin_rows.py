@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from flask import url_for
-from helpers_admin import add_comment
+from urllib.parse import quote
 
+from flask import url_for
+from helpers_admin import add_comment, log_in, soup
+from sqlalchemy import update
+
+from blog.admin import rows as rows_module
 from blog.admin.queue import load_comments
 from blog.admin.rows import MARKER, id_url, response_rows
 from blog.comments.blocklist import block_choices
+from blog.extensions import db
 from blog.models import Comment, Post
 
 
@@ -116,3 +121,69 @@ def transient(ident: int, status: str, kind: str, slug: str = "uno") -> Comment:
         source_url=None,
         post=Post(slug=slug),
     )
+
+
+def test_a_kept_row_carries_each_page_its_own_token_and_way_back(app, author_client):
+    held = add_comment(app, author_name="Tenuta")
+    other = app.test_client()
+    assert log_in(other).status_code == 302
+    pages = [
+        (author_client, "/admin/comments?view=pending"),
+        (other, "/admin/comments?view=pending&s=Tenuta"),
+        (author_client, "/admin/comments?s=Tenuta"),
+    ]
+    for client, path in pages:
+        page = soup(client.get(path))
+        token = page.select_one("#bulk input[name=csrf_token]")["value"]
+        row = page.find(id=f"comment-{held}")
+        assert {i["value"] for i in row.select("input[name=csrf_token]")} == {token}
+        assert {i["value"] for i in row.select("input[name=next]")} == {path}
+        edit = row.find("a", string="Modifica rapida")["href"]
+        assert edit.endswith(f"&next={quote(path, safe='/')}#modifica-{held}")
+    tokens = {
+        soup(client.get(path)).select_one("#bulk input[name=csrf_token]")["value"]
+        for client, path in pages[:2]
+    }
+    assert len(tokens) == 2, "two sessions, two tokens"
+
+
+def test_a_row_shows_at_once_any_change_to_what_it_shows(app, author_client):
+    parent = add_comment(app, status="approved", author_name="Genitore")
+    held = add_comment(app, parent_id=parent, thread_id=parent, author_name="Prima")
+
+    def row_text() -> str:
+        page = soup(author_client.get("/admin/comments?view=pending"))
+        return " ".join(page.find(id=f"comment-{held}").get_text().split())
+
+    assert "Prima" in row_text()
+    assert "in risposta a Genitore" in row_text()
+    # Written around the ORM, as a bulk action or another worker would.
+    changes = [
+        (update(Comment).where(Comment.id == held).values(author_name="Dopo"), "Dopo"),
+        (
+            update(Comment)
+            .where(Comment.id == held)
+            .values(content_html="<p>Testo corretto</p>"),
+            "Testo corretto",
+        ),
+        (
+            update(Comment).where(Comment.id == parent).values(author_name="Madre"),
+            "in risposta a Madre",
+        ),
+        (update(Post).values(title="Titolo nuovo"), "su Titolo nuovo"),
+    ]
+    for statement, shown in changes:
+        with app.app_context():
+            db.session.execute(statement)
+            db.session.commit()
+        assert shown in row_text()
+
+
+def test_kept_rows_are_dropped_past_their_bound(monkeypatch):
+    monkeypatch.setattr(rows_module, "MAX_KEPT_CHARS", 100)
+    kept = rows_module._KeptRows()
+    for n in range(10):
+        kept.keep((n,), "x" * 40)
+        assert kept.chars <= 100
+        assert kept.chars == 40 * len(kept.markup)
+    assert (9,) in kept.markup
