@@ -52,9 +52,7 @@ def queue():
         query=query,
         page=page,
         here=here,
-        rows=queue_rows_markup(
-            response_rows(page.items, url_for), here, generate_csrf()
-        ),
+        rows=queue_rows_markup(page.items, url_for, here, generate_csrf()),
         views=VIEWS,
         types=TYPE_LABELS,
         posts=post_choices(),

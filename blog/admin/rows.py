@@ -124,8 +124,8 @@ MAX_KEPT_CHARS = 4_000_000
 _EXTENSION = "admin.row_markup"
 
 
-def _row_key(row: ResponseRow) -> tuple:
-    c, parent = row.c, row.c.parent
+def _row_key(c: Comment) -> tuple:
+    parent = c.parent
     return (
         _COMMENT_COLUMNS(c),
         c.post.slug,
@@ -151,10 +151,11 @@ class _KeptRows:
 
 
 def queue_rows_markup(
-    rows: Iterable[ResponseRow], here: str, csrf: str
+    comments: Iterable[Comment], url_for: UrlFor, here: str, csrf: str
 ) -> list[Markup]:
-    """The queue's rows as markup, each rendered once per worker while it stays
-    the same, with this page's way back (``here``) and CSRF token."""
+    """The queue's rows of ``comments`` as markup, each rendered once per worker
+    while it stays the same, with this page's way back (``here``) and CSRF
+    token. Only the rows not kept are worked out (``response_rows``)."""
     # Each app keeps its own (a test's apps share none); nothing is kept while
     # templates reload as they are edited.
     app = current_app
@@ -162,20 +163,24 @@ def queue_rows_markup(
         kept = _KeptRows()
     else:
         kept = app.extensions.setdefault(_EXTENSION, _KeptRows())
-    render = app.jinja_env.get_template("admin/_comment.html").module.queue_row
+    keyed = [(c, _row_key(c)) for c in comments]
+    markups = {key: kept.markup.get(key) for _c, key in keyed}
+    missing = [c for c, key in keyed if markups[key] is None]
+    if missing:
+        render = app.jinja_env.get_template("admin/_comment.html").module.queue_row
+        for row in response_rows(missing, url_for):
+            key = _row_key(row.c)
+            markups[key] = str(render(row, **_MARKERS))
+            kept.keep(key, markups[key])
     values = {
         "next": str(escape(here)),
         "csrf": str(escape(csrf)),
         "back": str(escape(app.jinja_env.filters["urlencode"](here))),
     }
-    markups = []
-    for row in rows:
-        key = _row_key(row)
-        markup = kept.markup.get(key)
-        if markup is None:
-            markup = str(render(row, **_MARKERS))
-            kept.keep(key, markup)
+    page = []
+    for _c, key in keyed:
+        markup = markups[key]
         for name, marker in _MARKERS.items():
             markup = markup.replace(marker, values[name])
-        markups.append(Markup(markup))
-    return markups
+        page.append(Markup(markup))
+    return page
