@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from markupsafe import Markup
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    inspect,
     literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -433,3 +435,9 @@ for _statement in SEARCH_POSTGRESQL:
         "after_create",
         DDL(_statement).execute_if(dialect="postgresql"),
     )
+
+
+# Every column of a response, in one tuple: what a kept fragment showing it
+# is kept under (``blog.core.memo.markup_store``), so that any change to it
+# makes a new key. (The mappers are complete only here, after every model.)
+comment_values = attrgetter(*(a.key for a in inspect(Comment).column_attrs))

@@ -12,15 +12,14 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from operator import attrgetter
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import inspect
 
 from ..comments.blocklist import BlockChoice, block_choices, can_block
 from ..comments.labels import ACTIONS, STATUS_LABELS, TYPE_LABELS
-from ..models import Comment
+from ..core.memo import markup_store
+from ..models import Comment, comment_values
 from .actions import ROW_ACTIONS
 
 UrlFor = Callable[..., str]
@@ -109,45 +108,25 @@ def response_rows(comments: Iterable[Comment], url_for: UrlFor) -> list[Response
     return rows
 
 
-# A queue row's markup is kept per worker: rendering 20 rows was half of a
-# queue page. A row shows its response's columns, its post's slug and title
-# and its parent's id and name (the macro says so), so those are its key: any
-# change to them makes a new key, and the old markup is never shown again. The
-# page's own values (its CSRF token, its way back) stand in the kept markup as
-# random markers, filled in for each page; no stored text can guess them.
+# A queue row's markup is kept per worker (``blog.core.memo.markup_store``):
+# rendering 20 rows was half of a queue page. A row shows its response's
+# columns, its post's slug and title and its parent's id and name (the macro
+# says so), so those are its key. The page's own values (its CSRF token, its
+# way back) stand in the kept markup as random markers, filled in for each
+# page; no stored text can guess them.
 _PAGE_VALUES = ("next", "csrf", "back")
-_COMMENT_COLUMNS = attrgetter(*(a.key for a in inspect(Comment).column_attrs))
 _MARKERS = {name: f"{name}-{secrets.token_hex(12)}" for name in _PAGE_VALUES}
-# Markup past this many characters is dropped, all of it (a page re-renders its
-# 20 rows): a few hundred rows in the common case, bounded whatever the texts.
-MAX_KEPT_CHARS = 4_000_000
-_EXTENSION = "admin.row_markup"
+_STORE = "admin.row_markup"
 
 
 def _row_key(c: Comment) -> tuple:
     parent = c.parent
     return (
-        _COMMENT_COLUMNS(c),
+        comment_values(c),
         c.post.slug,
         c.post.title,
         (parent.id, parent.author_name) if parent is not None else None,
     )
-
-
-class _KeptRows:
-    """One app's kept row markup (a dict: a read or write is atomic in CPython,
-    so a gthread worker's threads may share it)."""
-
-    def __init__(self) -> None:
-        self.markup: dict[tuple, str] = {}
-        self.chars = 0
-
-    def keep(self, key: tuple, markup: str) -> None:
-        if self.chars + len(markup) > MAX_KEPT_CHARS:
-            self.markup.clear()
-            self.chars = 0
-        self.markup[key] = markup
-        self.chars += len(markup)
 
 
 def queue_rows_markup(
@@ -156,18 +135,13 @@ def queue_rows_markup(
     """The queue's rows of ``comments`` as markup, each rendered once per worker
     while it stays the same, with this page's way back (``here``) and CSRF
     token. Only the rows not kept are worked out (``response_rows``)."""
-    # Each app keeps its own (a test's apps share none); nothing is kept while
-    # templates reload as they are edited.
-    app = current_app
-    if app.jinja_env.auto_reload:
-        kept = _KeptRows()
-    else:
-        kept = app.extensions.setdefault(_EXTENSION, _KeptRows())
+    kept = markup_store(_STORE)
     keyed = [(c, _row_key(c)) for c in comments]
-    markups = {key: kept.markup.get(key) for _c, key in keyed}
+    markups = {key: kept.get(key) for _c, key in keyed}
     missing = [c for c, key in keyed if markups[key] is None]
     if missing:
-        render = app.jinja_env.get_template("admin/_comment.html").module.queue_row
+        env = current_app.jinja_env
+        render = env.get_template("admin/_comment.html").module.queue_row
         for row in response_rows(missing, url_for):
             key = _row_key(row.c)
             markups[key] = str(render(row, **_MARKERS))
@@ -175,7 +149,7 @@ def queue_rows_markup(
     values = {
         "next": str(escape(here)),
         "csrf": str(escape(csrf)),
-        "back": str(escape(app.jinja_env.filters["urlencode"](here))),
+        "back": str(escape(current_app.jinja_env.filters["urlencode"](here))),
     }
     page = []
     for _c, key in keyed:

@@ -1,4 +1,5 @@
-"""Values a worker keeps for as long as the version they were made at stands.
+"""Values a worker keeps for as long as the version they were made at stands,
+and markup it keeps under everything the markup shows.
 
 Some answers cost a read of every response of a post or of the site (a count),
 and the pages or redirects that need them cannot always be cached whole. Kept
@@ -50,3 +51,39 @@ def kept_for_version(
         values.clear()
     values[key] = value
     return value
+
+
+# Characters of markup per store (``markup_store``): about 800 queue rows or
+# 1,600 comments of common length, bounded whatever the texts they hold (their
+# keys hold the texts once more: a few MB per store and worker at most).
+MAX_MARKUP_CHARS = 2_000_000
+
+
+class KeptMarkup:
+    """Rendered fragments under keys that hold everything they show: a change
+    to any of it makes a new key, so no version is needed and a fragment made
+    before the change is never shown again. Past ``MAX_MARKUP_CHARS`` the
+    store starts again. A dict read or write is atomic in CPython, so the
+    threads of a gthread worker may share one."""
+
+    def __init__(self) -> None:
+        self.markup: dict[Hashable, str] = {}
+        self.chars = 0
+
+    def get(self, key: Hashable) -> str | None:
+        return self.markup.get(key)
+
+    def keep(self, key: Hashable, markup: str) -> None:
+        if self.chars + len(markup) > MAX_MARKUP_CHARS:
+            self.markup.clear()
+            self.chars = 0
+        self.markup[key] = markup
+        self.chars += len(markup)
+
+
+def markup_store(store: str) -> KeptMarkup:
+    """The app's store of kept markup by this name (a test's apps share none);
+    an empty one each time while templates reload as they are edited."""
+    if current_app.jinja_env.auto_reload:
+        return KeptMarkup()
+    return current_app.extensions.setdefault(store, KeptMarkup())

@@ -8,7 +8,6 @@ from flask import url_for
 from helpers_admin import add_comment, log_in, soup
 from sqlalchemy import update
 
-from blog.admin import rows as rows_module
 from blog.admin.queue import load_comments
 from blog.admin.rows import MARKER, id_url, response_rows
 from blog.comments.blocklist import block_choices
@@ -177,13 +176,3 @@ def test_a_row_shows_at_once_any_change_to_what_it_shows(app, author_client):
             db.session.execute(statement)
             db.session.commit()
         assert shown in row_text()
-
-
-def test_kept_rows_are_dropped_past_their_bound(monkeypatch):
-    monkeypatch.setattr(rows_module, "MAX_KEPT_CHARS", 100)
-    kept = rows_module._KeptRows()
-    for n in range(10):
-        kept.keep((n,), "x" * 40)
-        assert kept.chars <= 100
-        assert kept.chars == 40 * len(kept.markup)
-    assert (9,) in kept.markup

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blog.core import memo
-from blog.core.memo import kept_for_version
+from blog.core.memo import kept_for_version, markup_store
 
 
 def counter():
@@ -53,3 +53,26 @@ def test_a_store_may_keep_fewer(app):
         # The newest is still kept.
         assert kept_for_version("test", "v1", 4, compute, limit=2) == 5
     assert len(calls) == 5
+
+
+def test_kept_markup_is_dropped_past_its_bound(monkeypatch):
+    monkeypatch.setattr(memo, "MAX_MARKUP_CHARS", 100)
+    kept = memo.KeptMarkup()
+    for n in range(10):
+        kept.keep(n, "x" * 40)
+        assert kept.chars <= 100
+        assert kept.chars == 40 * len(kept.markup)
+    assert kept.get(9) == "x" * 40
+
+
+def test_each_app_has_its_own_markup_and_none_while_templates_reload(
+    app, make_app, database_url
+):
+    with app.app_context():
+        markup_store("test").keep("k", "<p>uno</p>")
+        assert markup_store("test").get("k") == "<p>uno</p>"
+        app.jinja_env.auto_reload = True
+        assert markup_store("test").get("k") is None
+    other = make_app(DATABASE_URL=database_url)
+    with other.app_context():
+        assert markup_store("test").get("k") is None
