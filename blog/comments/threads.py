@@ -201,13 +201,18 @@ def _approved_counts(post_id: int) -> tuple[int, int]:
     return kept_for_version(_KEPT, content_version(), ("counts", post_id), count)
 
 
+# Built once, as the page's own statements: every page made for a writer asks.
+_TOP_LEVEL_HELD = select(func.count()).where(
+    held_by(bindparam("owner_hash")),
+    Comment.post_id == bindparam("post_id"),
+    Comment.parent_id.is_(None),
+)
+
+
 def _top_level_held(post_id: int, owner_hash: str) -> int:
     """How many of the post's threads are headed by ``owner_hash``'s held ones."""
-    return db.session.scalar(
-        select(func.count()).where(
-            held_by(owner_hash), Comment.post_id == post_id, Comment.parent_id.is_(None)
-        )
-    )
+    values = {"post_id": post_id, "owner_hash": owner_hash}
+    return db.session.scalar(_TOP_LEVEL_HELD, values)
 
 
 def build_forest(roots: list[Comment], replies: list[Comment]) -> list[Node]:
