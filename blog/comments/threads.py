@@ -250,6 +250,30 @@ def page_anchors(threads: list[Node]) -> dict[int, str]:
     }
 
 
+@lru_cache(maxsize=4)
+def _threads_before(order: str, writer: bool) -> Select:
+    """Count the post's threads shown before a root: the approved ones, or
+    (``writer``) those the writer holds; built once per shape, as the page's."""
+    created_at, root_id = bindparam("created_at"), bindparam("root_id")
+    if order == "newest":
+        before = or_(
+            Comment.created_at > created_at,
+            and_(Comment.created_at == created_at, Comment.id > root_id),
+        )
+    else:
+        before = or_(
+            Comment.created_at < created_at,
+            and_(Comment.created_at == created_at, Comment.id < root_id),
+        )
+    shown = held_by(bindparam("owner_hash")) if writer else Comment.status == "approved"
+    return select(func.count()).where(
+        Comment.post_id == bindparam("post_id"),
+        Comment.parent_id.is_(None),
+        before,
+        shown,
+    )
+
+
 def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> int:
     """The comment page on which ``comment``'s thread is shown.
 
@@ -261,29 +285,23 @@ def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> 
     root = comment if root_id == comment.id else db.session.get(Comment, root_id)
     if root is None:
         return 1
-    if settings.comment_order == "newest":
-        before = or_(
-            Comment.created_at > root.created_at,
-            and_(Comment.created_at == root.created_at, Comment.id > root.id),
-        )
-    else:
-        before = or_(
-            Comment.created_at < root.created_at,
-            and_(Comment.created_at == root.created_at, Comment.id < root.id),
-        )
-    threads_before = select(func.count()).where(
-        Comment.post_id == root.post_id, Comment.parent_id.is_(None), before
-    )
+    values = {
+        "post_id": root.post_id,
+        "created_at": root.created_at,
+        "root_id": root.id,
+        "owner_hash": owner_hash,
+    }
+    order = settings.comment_order
     earlier = kept_for_version(
         _KEPT,
         content_version(),
         # With its date, which the row read before the version may have had
         # changed since (a ping's date follows its source).
-        ("earlier", root.id, root.created_at, settings.comment_order),
-        lambda: db.session.scalar(threads_before.where(Comment.status == "approved")),
+        ("earlier", root.id, root.created_at, order),
+        lambda: db.session.scalar(_threads_before(order, writer=False), values),
     )
     if owner_hash:
-        earlier += db.session.scalar(threads_before.where(held_by(owner_hash)))
+        earlier += db.session.scalar(_threads_before(order, writer=True), values)
     return earlier // settings.comments_per_page + 1
 
 
