@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from flask import current_app
+from flask import current_app, request
 from markupsafe import Markup, escape
 
 from ..comments.blocklist import BlockChoice, block_choices, can_block
@@ -119,13 +119,15 @@ _MARKERS = {name: f"{name}-{secrets.token_hex(12)}" for name in _PAGE_VALUES}
 _STORE = "admin.row_markup"
 
 
-def _row_key(c: Comment) -> tuple:
+def _row_key(c: Comment, script_root: str) -> tuple:
     parent = c.parent
     return (
         comment_values(c),
         c.post.slug,
         c.post.title,
         (parent.id, parent.author_name) if parent is not None else None,
+        # Every address on it starts with the page's root (url_for).
+        script_root,
     )
 
 
@@ -136,14 +138,15 @@ def queue_rows_markup(
     while it stays the same, with this page's way back (``here``) and CSRF
     token. Only the rows not kept are worked out (``response_rows``)."""
     kept = markup_store(_STORE)
-    keyed = [(c, _row_key(c)) for c in comments]
+    root = request.script_root
+    keyed = [(c, _row_key(c, root)) for c in comments]
     markups = {key: kept.get(key) for _c, key in keyed}
     missing = [c for c, key in keyed if markups[key] is None]
     if missing:
         env = current_app.jinja_env
         render = env.get_template("admin/_comment.html").module.queue_row
         for row in response_rows(missing, url_for):
-            key = _row_key(row.c)
+            key = _row_key(row.c, root)
             markups[key] = str(render(row, **_MARKERS))
             kept.keep(key, markups[key])
     values = {

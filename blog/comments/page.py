@@ -232,6 +232,8 @@ def response_head_markup(node: Node, view: ListView) -> Markup:
         can_change,
         view.moderate,
         current_settings().avatars,
+        # Every address on it starts with the page's root (url_for).
+        request.script_root,
     )
     kept = markup_store(_STORE)
     markup = kept.get(key)

@@ -10,6 +10,7 @@ worker: a worker that reads a new version computes them again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -53,9 +54,9 @@ def kept_for_version(
     return value
 
 
-# Characters of markup per store (``markup_store``): about 800 queue rows or
-# 1,600 comments of common length, bounded whatever the texts they hold (their
-# keys hold the texts once more: a few MB per store and worker at most).
+# Characters per store (``markup_store``), the markup and the texts its key
+# holds: a few hundred fragments of common length, a few MB per store and
+# worker at most, whatever the texts.
 MAX_MARKUP_CHARS = 2_000_000
 
 
@@ -63,22 +64,35 @@ class KeptMarkup:
     """Rendered fragments under keys that hold everything they show: a change
     to any of it makes a new key, so no version is needed and a fragment made
     before the change is never shown again. Past ``MAX_MARKUP_CHARS`` the
-    store starts again. A dict read or write is atomic in CPython, so the
-    threads of a gthread worker may share one."""
+    store starts again. Reads take no lock (a dict read is atomic in CPython);
+    a gthread worker's threads take turns to keep."""
 
     def __init__(self) -> None:
         self.markup: dict[Hashable, str] = {}
         self.chars = 0
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> str | None:
         return self.markup.get(key)
 
     def keep(self, key: Hashable, markup: str) -> None:
-        if self.chars + len(markup) > MAX_MARKUP_CHARS:
-            self.markup.clear()
-            self.chars = 0
-        self.markup[key] = markup
-        self.chars += len(markup)
+        size = len(markup) + _text_size(key)
+        with self._lock:
+            if self.chars + size > MAX_MARKUP_CHARS:
+                self.markup.clear()
+                self.chars = 0
+            self.markup[key] = markup
+            self.chars += size
+
+
+def _text_size(value: object) -> int:
+    """The characters of the texts in a key (a comment's columns hold up to
+    65,525 of them, and its markup may show far fewer)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum(_text_size(item) for item in value)
+    return 0
 
 
 def markup_store(store: str) -> KeptMarkup:

@@ -176,3 +176,16 @@ def test_a_row_shows_at_once_any_change_to_what_it_shows(app, author_client):
             db.session.execute(statement)
             db.session.commit()
         assert shown in row_text()
+
+
+def test_a_kept_row_takes_each_page_s_root(app, author_client):
+    held = add_comment(app, author_name="Tenuta")
+    rooted = author_client.get(
+        "/admin/comments?view=pending", environ_overrides={"SCRIPT_NAME": "/altrove"}
+    )
+    assert f'action="/altrove/admin/comments/{held}/action"' in rooted.get_data(
+        as_text=True
+    )
+    html = author_client.get("/admin/comments?view=pending").get_data(as_text=True)
+    assert "/altrove/" not in html
+    assert f'action="/admin/comments/{held}/action"' in html

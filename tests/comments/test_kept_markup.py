@@ -18,9 +18,10 @@ from helpers_comments import (
 from sqlalchemy import update
 
 from blog.comments import page as page_module
+from blog.core import memo
 from blog.core.settings import current_settings, save_settings
 from blog.extensions import db
-from blog.models import Comment, utcnow
+from blog.models import Comment, Post, utcnow
 
 pytestmark = pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_FLOOD_SECONDS=0)
 
@@ -80,3 +81,46 @@ def test_the_avatar_setting_shows_at_once(app, client):
         save_settings(replace(settings, avatars="none"))
         db.session.commit()
     assert item(client, comment_id).select("img.avatar") == []
+
+
+def test_a_response_is_rendered_once_while_it_stays_the_same(app, client, monkeypatch):
+    writer(app, client)
+    kept: list = []
+    keep = memo.KeptMarkup.keep
+
+    def counted(self, key, markup):
+        kept.append(key)
+        keep(self, key, markup)
+
+    monkeypatch.setattr(memo.KeptMarkup, "keep", counted)
+    first = soup(client.get(POST_URL))
+    # The others were kept when the page was made for the shared cache.
+    assert len(kept) == 1
+    assert len(first.select("#comments li")) > 1
+    for _ in range(2):
+        client.get(POST_URL)
+    assert len(kept) == 1, "later views render no response again"
+
+
+def test_closing_the_post_takes_the_reply_links_off_a_writer_s_page(app, client):
+    comment_id = writer(app, client)
+    assert soup(client.get(POST_URL)).select("a.comment-reply-link")
+    with app.app_context():
+        db.session.execute(update(Post).values(comment_status="closed"))
+        db.session.commit()
+    page = soup(client.get(POST_URL))
+    assert page.select("a.comment-reply-link") == []
+    assert page.select_one(f"#comment-{comment_id}") is not None
+
+
+def test_a_page_s_root_never_reaches_another_page(app, client):
+    comment_id = writer(app, client)
+    # No reply links: the root reaches a response only through its addresses.
+    with app.app_context():
+        db.session.execute(update(Post).values(comment_status="closed"))
+        db.session.commit()
+    rooted = client.get(POST_URL, environ_overrides={"SCRIPT_NAME": "/altrove"})
+    assert "/altrove/avatar/" in rooted.get_data(as_text=True)
+    html = client.get(POST_URL).get_data(as_text=True)
+    assert "/altrove/" not in html
+    assert f'href="/comment/{comment_id}/edit"' in html

@@ -65,6 +65,16 @@ def test_kept_markup_is_dropped_past_its_bound(monkeypatch):
     assert kept.get(9) == "x" * 40
 
 
+def test_the_texts_a_key_holds_count_against_the_bound(monkeypatch):
+    monkeypatch.setattr(memo, "MAX_MARKUP_CHARS", 100)
+    kept = memo.KeptMarkup()
+    kept.keep((("a" * 30, 7, None), "b" * 10), "x" * 20)
+    assert kept.chars == 60
+    kept.keep((("c" * 30,), "d" * 10), "x" * 20)
+    assert list(kept.markup) == [(("c" * 30,), "d" * 10)]
+    assert kept.chars == 60
+
+
 def test_each_app_has_its_own_markup_and_none_while_templates_reload(
     app, make_app, database_url
 ):
