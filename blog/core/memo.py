@@ -100,4 +100,7 @@ def markup_store(store: str) -> KeptMarkup:
     an empty one each time while templates reload as they are edited."""
     if current_app.jinja_env.auto_reload:
         return KeptMarkup()
-    return current_app.extensions.setdefault(store, KeptMarkup())
+    kept = current_app.extensions.get(store)
+    if kept is None:
+        kept = current_app.extensions.setdefault(store, KeptMarkup())
+    return kept
