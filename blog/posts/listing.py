@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from sqlalchemy import Select
 
+from ..core.memo import kept_for_version
+from ..core.settings import content_version
 from ..core.text import positive_int
 from ..extensions import db
 from .queries import count_approved_responses
@@ -15,18 +17,51 @@ def page_number() -> int:
     return positive_int(request.args.get("page"), 1_000_000) or 1
 
 
+# What this module keeps per content version (``blog.core.memo``): a listing
+# shows nothing of its visitor, so it stands as long as the content does (the
+# home page was made afresh for every request, 4 ms a flood could ask for at
+# will). Each listing page is a key: at most this many, then it starts again.
+_KEPT = "posts.listing_pages"
+_KEPT_PAGES = 200
+
+
 def render_listing(
-    template: str, posts: Select, *, missing_if_empty: bool = False, **context
+    template: str,
+    posts: Select,
+    *,
+    missing_if_empty: bool = False,
+    kept: bool = True,
+    **context,
 ):
     """Render one page of ``posts`` with their response counts.
 
     ``missing_if_empty``: an archive that holds nothing is a 404 (a date).
+    ``kept``: the page is kept with the content version (not a search's: each
+    query would be a key).
     """
-    page = page_number()
-    pagination = db.paginate(
-        posts, page=page, per_page=current_app.config["POSTS_PER_PAGE"], error_out=False
+
+    def render() -> str:
+        page = page_number()
+        pagination = db.paginate(
+            posts,
+            page=page,
+            per_page=current_app.config["POSTS_PER_PAGE"],
+            error_out=False,
+        )
+        if (page > 1 or missing_if_empty) and not pagination.items:
+            abort(404)
+        counts = count_approved_responses([post.id for post in pagination.items])
+        return render_template(
+            template, pagination=pagination, counts=counts, **context
+        )
+
+    if not kept:
+        return render()
+    key = (
+        request.script_root,
+        request.endpoint,
+        tuple(sorted((request.view_args or {}).items())),
+        page_number(),
+        current_app.config["POSTS_PER_PAGE"],
     )
-    if (page > 1 or missing_if_empty) and not pagination.items:
-        abort(404)
-    counts = count_approved_responses([post.id for post in pagination.items])
-    return render_template(template, pagination=pagination, counts=counts, **context)
+    return kept_for_version(_KEPT, content_version(), key, render, _KEPT_PAGES)

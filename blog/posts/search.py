@@ -75,4 +75,6 @@ def render_search(query: str):
     words = search_words(query)
     if not words:
         return render_template("posts/search.html", query=query, pagination=None)
-    return render_listing("posts/search.html", search_posts(words), query=query)
+    return render_listing(
+        "posts/search.html", search_posts(words), kept=False, query=query
+    )

@@ -433,3 +433,45 @@ def test_the_home_page_counts_responses_once_per_change_readers_can_see(
         stage_comment(the_post())
         db.session.commit()
     assert "with 13 Comments" in summary()
+
+
+@pytest.mark.parametrize("path", ["/", "/category/social-media-marketing/"])
+def test_a_listing_is_made_once_per_change_readers_can_see(
+    app, client, count_queries, path
+):
+    # A listing shows nothing of its visitor: a GET flood on the home page
+    # made it afresh for every request.
+    first = client.get(path).get_data(as_text=True)
+    with count_queries() as again:
+        assert app.test_client().get(path).get_data(as_text=True) == first
+    assert not [s for s in again.statements if "FROM post" in s or "FROM comment" in s]
+    with app.app_context():
+        category = db.session.query(Post).first().categories[0]
+        db.session.add(
+            Post(
+                slug="appena-uscito",
+                title="Appena uscito",
+                body="<p>Nuovo.</p>",
+                author_id=1,
+                status="published",
+                published_at=datetime(2030, 1, 1),
+                categories=[category],
+            )
+        )
+        db.session.commit()
+    assert "Appena uscito" in client.get(path).get_data(as_text=True)
+
+
+def test_a_listing_made_under_another_root_stays_there(client):
+    rooted = client.get("/", environ_overrides={"SCRIPT_NAME": "/altrove"})
+    assert 'href="/altrove/chi-e-e-chi-non-e-il-community-manager/"' in (
+        rooted.get_data(as_text=True)
+    )
+    assert "/altrove/" not in client.get("/").get_data(as_text=True)
+
+
+def test_search_results_are_not_kept(client, count_queries):
+    client.get("/?s=community")
+    with count_queries() as again:
+        assert client.get("/?s=community").status_code == 200
+    assert [s for s in again.statements if "FROM post" in s]
