@@ -242,14 +242,15 @@ def main() -> None:
             result = median_result(rounds[name])
             result.queries = queries[key]
             results.append(result)
-        # Pages made for every request: the home page, and the big post for
-        # the writer of a held comment on it.
+        # Pages Flask answers: the home page (kept with the content version
+        # since the seventh session), and the big post for the writer of a
+        # held comment on it (made for every request).
         from data import BIG_POST_SLUG
 
         big_post = f"/{BIG_POST_SLUG}/"
         writer = writer_cookie(base, big_post)
         for name, path, extra in (
-            ("home page (never cached)", "/", []),
+            ("home page (through Flask, kept per content version)", "/", []),
             (
                 "post with 10,000 comments, its writer's page (never cached)",
                 big_post,
