@@ -28,6 +28,12 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
 
 
+def new_post(slug: str, title: str, **values) -> Post:
+    """A published post by the seed's author, ``values`` overriding."""
+    values = {"body": "<p>Testo.</p>", "author_id": 1, "status": "published", **values}
+    return Post(slug=slug, title=title, **values)
+
+
 def seed_responses() -> list[tuple[str | None, str]]:
     """(name or None, text) for each numbered item of the seed's response list."""
     block = SEED.split("12 Responses", 1)[1].split("Lascia un Commento", 1)[0]
@@ -212,12 +218,10 @@ def test_neighbours_worked_out_from_a_stale_read_are_not_kept_for_others(app):
 
 
 def add_post_after(post: Post, slug: str) -> Post:
-    later = Post(
-        slug=slug,
-        title=slug,
-        body="<p>Testo.</p>",
+    later = new_post(
+        slug,
+        slug,
         author_id=post.author_id,
-        status="published",
         published_at=post.published_at + timedelta(days=1),
     )
     db.session.add(later)
@@ -245,15 +249,7 @@ def test_counts_only_approved_responses(app, client):
 
 def test_home_lists_published_posts_newest_first(app, client):
     with app.app_context():
-        db.session.add(
-            Post(
-                slug="bozza",
-                title="Bozza segreta",
-                body="<p>x</p>",
-                author_id=1,
-                status="draft",
-            )
-        )
+        db.session.add(new_post("bozza", "Bozza segreta", status="draft"))
         db.session.commit()
     page = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
     titles = [squash(h.get_text()) for h in page.select(".post-summary h2")]
@@ -346,12 +342,9 @@ def test_listing_query_count_is_constant(app, client, count_queries, path):
     with app.app_context():
         category = db.session.query(Post).first().categories[0]
         for number in range(25):
-            post = Post(
-                slug=f"articolo-{number}",
-                title=f"Articolo {number}",
-                body="<p>Testo.</p>",
-                author_id=1,
-                status="published",
+            post = new_post(
+                f"articolo-{number}",
+                f"Articolo {number}",
                 published_at=datetime(2013, 1, 1) + timedelta(days=number),
                 categories=[category],
             )
@@ -378,12 +371,10 @@ def test_posts_published_in_the_same_second_form_one_chain(app, client):
     with app.app_context():
         seeded = db.session.query(Post).filter_by(slug=POST_URL.strip("/")).one()
         twins = [
-            Post(
-                slug=f"gemello-{n}",
-                title=f"Gemello {n}",
-                body="<p>Uscito nello stesso secondo.</p>",
+            new_post(
+                f"gemello-{n}",
+                f"Gemello {n}",
                 author_id=seeded.author_id,
-                status="published",
                 published_at=datetime(2030, 1, 1, 9, 0),
             )
             for n in (1, 2, 3)
@@ -448,12 +439,9 @@ def test_a_listing_is_made_once_per_change_readers_can_see(
     with app.app_context():
         category = db.session.query(Post).first().categories[0]
         db.session.add(
-            Post(
-                slug="appena-uscito",
-                title="Appena uscito",
-                body="<p>Nuovo.</p>",
-                author_id=1,
-                status="published",
+            new_post(
+                "appena-uscito",
+                "Appena uscito",
                 published_at=datetime(2030, 1, 1),
                 categories=[category],
             )
