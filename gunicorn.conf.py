@@ -2,7 +2,7 @@
 
 Environment overrides: GUNICORN_BIND (default 127.0.0.1:8000, behind nginx),
 GUNICORN_WORKERS (default 2 x CPUs + 1, at most 12), GUNICORN_THREADS (default
-1: sync workers; more: gthread workers with that many threads each),
+32 per worker, gthread; 1: sync workers),
 GUNICORN_TIMEOUT (30 s),
 GUNICORN_ACCESS_LOG (default "-", standard output). Command-line flags such as
 ``--bind`` win over this file.
@@ -16,13 +16,16 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(
     os.environ.get("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
 )
-# Sync workers, 2 x CPUs + 1: the app lets at most one public POST per CPU
-# write at once (WRITE_SLOTS), so CPUs + 1 workers are always free for readers.
-# Threads: 1 keeps sync workers (one request each, a stuck one killed after the
-# timeout). Without nginx in front, a few threads per worker (keep-alive, slow
-# clients held without a worker) gave readers more pages but longer tails:
-# bench/README.md has both measured.
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# 2 x CPUs + 1 workers, each with a pool of threads (gthread). The app lets at
+# most one public POST per CPU write at once (WRITE_SLOTS), so CPUs + 1 workers
+# are always free for readers. Threads let a worker keep a reader's connection
+# alive without holding a thread, and answer a refused POST after a pause in a
+# sleeping thread (REFUSAL_HOLD_SECONDS): a script that floods the comment form
+# then sends once a second instead of taking turns from readers. Three threads
+# in four may hold refusals; the rest always serve. GUNICORN_THREADS=1 gives
+# sync workers (no pause: a sync worker held would be a worker lost).
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+os.environ.setdefault("BLOG_REFUSAL_HOLDS", str(threads * 3 // 4))
 # Pages are short database reads: a request still running after this is stuck.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30

@@ -225,7 +225,9 @@ def main() -> None:
     rounds: dict[str, list[Result]] = {}
     stored: dict[str, int] = {}
     try:
-        options = ["--workers", str(args.workers)]
+        # Sync workers on every side, as the issue compares them: the blog's
+        # gunicorn.conf.py would make its workers threaded.
+        options = ["--workers", str(args.workers), "--threads", "1"]
         blog = start_gunicorn(
             "wsgi:app", blog_port, env, home / "blog.log", options=options
         )

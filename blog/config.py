@@ -71,6 +71,14 @@ POST_LIMIT_PER_ADDRESS = "60 per minute"
 # the lock files are (a new temporary directory when unset).
 WRITE_SLOTS = None
 WRITE_SLOTS_DIR = None
+# A threaded worker (gunicorn's gthread, waitress) answers a refused public
+# POST (429, 503) after this many seconds, in at most REFUSAL_HOLDS threads of
+# each process at once: a client that resends as soon as it is answered then
+# sends once a second, and the pause costs no CPU. 0: answer at once. Sync
+# workers never hold (blog/web/limits.py, HeldRefusals). gunicorn.conf.py sets
+# REFUSAL_HOLDS from its thread count.
+REFUSAL_HOLD_SECONDS = 1.0
+REFUSAL_HOLDS = 2
 XMLRPC_MAX_BYTES = 64 * 1024
 # "thread": verify mentions and send mail in a background thread of each worker
 # process; "off": leave the jobs queued for `flask process-mentions` and

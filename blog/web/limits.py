@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,7 +36,12 @@ def init_app(app: Flask) -> None:
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
     slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
-    app.wsgi_app = PostGuard(app, app.wsgi_app, slots)  # type: ignore[method-assign]
+    held = HeldRefusals(
+        float(app.config["REFUSAL_HOLD_SECONDS"]), int(app.config["REFUSAL_HOLDS"])
+    )
+    guard = PostGuard(app, app.wsgi_app, slots, held)
+    app.extensions["post_guard"] = guard
+    app.wsgi_app = guard  # type: ignore[method-assign]
 
 
 BUDGET_MESSAGE = "Troppe richieste da questo indirizzo: riprova più tardi."
@@ -86,11 +92,16 @@ class PostGuard:
     """
 
     def __init__(
-        self, app: Flask, wsgi_app: Callable, slots: WriteSlots | None
+        self,
+        app: Flask,
+        wsgi_app: Callable,
+        slots: WriteSlots | None,
+        held: HeldRefusals | None = None,
     ) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
         self.slots = slots
+        self.held = held or HeldRefusals(0, 0)
         self._budget: tuple[str, RateLimitItem] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -111,17 +122,30 @@ class PostGuard:
             wait = max(1, int(stats.reset_time - time.time()) + 1)
             refused = RefusedPost(endpoint, view_args, _posted_form(environ), 429, wait)
             return self._answer(environ, start_response, refusal, refused)
-        if self.slots is None:
-            return self.wsgi_app(environ, start_response)
-        slot = self.slots.try_acquire()
-        if slot is None:
-            refused = RefusedPost(endpoint, view_args, _posted_form(environ), 503, 1)
-            return self._answer(environ, start_response, refusal, refused)
+        slot = None
+        if self.slots is not None:
+            slot = self.slots.try_acquire()
+            if slot is None:
+                form = _posted_form(environ)
+                refused = RefusedPost(endpoint, view_args, form, 503, 1)
+                return self._answer(environ, start_response, refusal, refused)
+        statuses: list[str] = []
+
+        def noting_status(status: str, headers: list, exc_info=None):
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
         try:
             # The view runs inside this call; the body it returns is ready.
-            return self.wsgi_app(environ, start_response)
+            body = self.wsgi_app(environ, noting_status)
         finally:
-            self.slots.release(slot)
+            if slot is not None:
+                self.slots.release(slot)
+        if statuses and statuses[-1][:3] in REFUSED_STATUSES:
+            # Refused by the view (the sender's flood rule, the sign-in lock):
+            # held like the guard's own, its write slot already given back.
+            self.held.hold(environ)
+        return body
 
     def _answer(
         self,
@@ -134,6 +158,7 @@ class PostGuard:
         response.headers["Retry-After"] = str(refused.retry_after)
         response.headers["Cache-Control"] = "private, no-store"
         add_security_headers(response)
+        self.held.hold(environ)
         return response(environ, start_response)
 
     def _item(self) -> RateLimitItem:
@@ -142,6 +167,42 @@ class PostGuard:
         if self._budget is None or self._budget[0] != text:
             self._budget = (text, parse(text))
         return self._budget[1]
+
+
+REFUSED_STATUSES = ("429", "503")
+
+
+class HeldRefusals:
+    """Refused POSTs answered after a pause, by threaded workers.
+
+    A client that sends again as soon as it is answered (a script's loop) gets
+    turns in proportion to its connections, however cheap each refusal is:
+    sixteen such connections against a reader's four leave the reader a fifth
+    of the workers. Held for ``seconds`` in a thread that sleeps, each of them
+    sends one request a second and costs no CPU meanwhile. Only where a pause
+    takes no worker from readers: in a threaded worker (a sync worker held is
+    a worker lost), and in at most ``at_once`` threads of each process, so the
+    others stay free; past that bound a refusal is answered at once.
+    """
+
+    def __init__(self, seconds: float, at_once: int) -> None:
+        self.seconds = seconds
+        self.at_once = at_once
+        self._taken = threading.BoundedSemaphore(max(at_once, 1))
+        self.pause: Callable[[float], None] = time.sleep
+
+    def hold(self, environ: dict) -> None:
+        """Pause this request's thread before its refusal is answered."""
+        if self.seconds <= 0 or self.at_once <= 0:
+            return
+        if not environ.get("wsgi.multithread"):
+            return
+        if not self._taken.acquire(blocking=False):
+            return
+        try:
+            self.pause(self.seconds)
+        finally:
+            self._taken.release()
 
 
 def budget_key(address: str) -> str:

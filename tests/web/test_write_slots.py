@@ -22,24 +22,8 @@ COMMENT_PATH = f"/{POST_SLUG}/comment"
 
 
 @pytest.fixture
-def slots_dir(tmp_path) -> str:
-    return str(tmp_path / "slots")
-
-
-@pytest.fixture
 def app_config(slots_dir) -> dict:
-    os.makedirs(slots_dir)
     return {"WRITE_SLOTS": 1, "WRITE_SLOTS_DIR": slots_dir}
-
-
-@pytest.fixture
-def busy(slots_dir):
-    """Another writer (another worker) holds the only slot."""
-    other = WriteSlots(1, slots_dir)
-    slot = other.try_acquire()
-    assert slot is not None
-    yield
-    other.release(slot)
 
 
 class TestSlots:
