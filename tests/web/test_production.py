@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
 from flask import request
@@ -11,6 +16,7 @@ from sqlalchemy.pool import NullPool
 from blog import create_app
 from blog.extensions import db
 from blog.web.security import InsecureConfigError
+from blog.web.templating import compile_templates
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 PAGES = [
@@ -159,3 +165,40 @@ def test_pages_keep_working_after_the_database_server_drops_connections(app):
     engine.dispose()
     assert [client.get("/").status_code for _ in range(3)] == [200, 200, 200]
     assert client.get(POST_URL).status_code == 200
+
+
+def test_pages_render_from_templates_compiled_at_start_up(app, client, monkeypatch):
+    assert compile_templates(app) == len(app.jinja_env.list_templates())
+
+    def read_source(*args):
+        raise AssertionError("a template was read after start-up")
+
+    monkeypatch.setattr(app.jinja_env.loader, "get_source", read_source)
+    for path in PAGES:
+        assert client.get(path).status_code in (200, 404)
+
+
+def test_the_served_app_compiles_its_templates_before_the_workers_fork(tmp_path):
+    # gunicorn's preload imports wsgi.py in the master: what it compiled there,
+    # every worker forked from it has.
+    env = {
+        **os.environ,
+        "BLOG_SECRET_KEY": "compile-test-secret-key-0123456789abcdef",
+        "BLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+    }
+    code = (
+        "import wsgi; env = wsgi.app.jinja_env;"
+        "print(len(env.cache), len(env.list_templates()))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    compiled, templates = map(int, result.stdout.split())
+    assert templates > 20
+    assert compiled == templates
