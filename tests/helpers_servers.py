@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -41,3 +50,46 @@ def wait_until_answering(url: str, process, seconds: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"nothing answered on {url} after {seconds} s")
+
+
+@contextmanager
+def served_blog(
+    database_url: str, home: Path, **env: str
+) -> Iterator[tuple[int, subprocess.Popen]]:
+    """The blog under gunicorn with the project's gunicorn.conf.py, on a new
+    seeded database: (port, process). ``env`` adds or overrides variables."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BLOG_SECRET_KEY": "served-blog-secret-key-0123456789abcdef",
+        "BLOG_DATABASE_URL": database_url,
+        "BLOG_SITE_URL": f"http://127.0.0.1:{port}",
+        "BLOG_MENTIONS_WORKER": "off",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_ACCESS_LOG": str(home / "access.log"),
+        **env,
+    }
+    for command in ("upgrade-db", "seed"):
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "blog", command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    with open(home / "gunicorn.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: SIGKILL reaches every worker
+        )
+        try:
+            wait_until_answering(f"http://127.0.0.1:{port}/healthz", process)
+            yield port, process
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -18,15 +17,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
-from pathlib import Path
 
 import pytest
 from helpers_mentions import POST_SLUG
-from helpers_servers import free_port, wait_until_answering
+from helpers_servers import served_blog
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 32
 
 
@@ -43,44 +40,15 @@ class Server:
 
 @pytest.fixture
 def server(empty_database_url, tmp_path) -> Iterator[Server]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "BLOG_SECRET_KEY": "durability-secret-key-0123456789abcdef",
-        "BLOG_DATABASE_URL": empty_database_url,
-        "BLOG_SITE_URL": f"http://127.0.0.1:{port}",
-        "BLOG_COMMENT_FLOOD_SECONDS": "0",
-        "BLOG_COMMENT_MIN_SECONDS": "0",
-        "BLOG_POST_LIMIT_PER_ADDRESS": "100000 per minute",
-        "BLOG_MENTIONS_WORKER": "off",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "3",
-        "GUNICORN_ACCESS_LOG": str(tmp_path / "access.log"),
-    }
-    for command in ("upgrade-db", "seed"):
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blog", command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    with open(tmp_path / "gunicorn.log", "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: SIGKILL reaches every worker
-        )
-        running = Server(port, process, empty_database_url)
-        try:
-            wait_until_answering(f"http://127.0.0.1:{port}/healthz", process)
-            yield running
-        finally:
-            if process.poll() is None:
-                running.kill_every_process()
+    with served_blog(
+        empty_database_url,
+        tmp_path,
+        BLOG_COMMENT_FLOOD_SECONDS="0",
+        BLOG_COMMENT_MIN_SECONDS="0",
+        BLOG_POST_LIMIT_PER_ADDRESS="100000 per minute",
+        GUNICORN_WORKERS="3",
+    ) as (port, process):
+        yield Server(port, process, empty_database_url)
 
 
 def form_session(port: int) -> tuple[str, dict[str, str]]:
