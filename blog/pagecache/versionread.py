@@ -1,17 +1,20 @@
-"""Reads the content version on a database connection kept for that one read.
+"""Reads the content version on database connections kept for that one read.
 
 A cache hit needs nothing from the database but the content version. Checking a
 connection out of SQLAlchemy's pool and back in for it costs more than the
-whole rest of the hit, so each thread keeps one plain DBAPI connection, opened
-through the engine (the same URL and connect hooks) and then detached from its
-pool. It runs in autocommit, so it never holds a transaction or a lock between
-requests: a TRUNCATE, a migration or a backup does not wait for it.
+whole rest of the hit, so each process keeps a few plain DBAPI connections,
+opened through the engine (the same URL and connect hooks) and then detached
+from its pool, and lends one to each read. They run in autocommit, so they
+never hold a transaction or a lock between requests: a TRUNCATE, a migration
+or a backup does not wait for them.
 
-A thread's connection is closed when the thread ends (servers such as
-``flask run`` start a thread per connection) and all of them when the engine is
-disposed. A forked worker opens its own and never closes one inherited from the
-parent: for SQLite, closing it could checkpoint or remove the write-ahead log
-the parent is using.
+At most KEPT_CONNECTIONS per process, however many threads the server runs: a
+read takes a fraction of a millisecond and the interpreter runs one thread at
+a time, so a few serve 32 threads, and PostgreSQL's connection limit is not
+spent on threads that are asleep. All are closed when the engine is disposed.
+A forked worker opens its own and never closes one inherited from the parent:
+for SQLite, closing it could checkpoint or remove the write-ahead log the
+parent is using.
 
 An engine whose pool holds a single connection (an in-memory SQLite database)
 cannot spare one, so there each read borrows the pool's connection instead.
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -35,13 +37,7 @@ VERSION_SQL = f"SELECT value FROM setting WHERE key = '{CONTENT_VERSION_KEY}'"
 _INHERITED: list[object] = []
 
 
-class _KeptConnection:
-    """One thread's connection; closing follows this holder's lifetime."""
-
-    def __init__(self, connection) -> None:
-        self.connection = connection
-        self.pid = os.getpid()
-        weakref.finalize(self, _close_if_ours, connection, self.pid)
+KEPT_CONNECTIONS = 4
 
 
 class ContentVersionReader:
@@ -52,42 +48,82 @@ class ContentVersionReader:
         self._shares_one_connection = isinstance(
             engine.pool, StaticPool | SingletonThreadPool
         )
-        self._local = threading.local()
-        self._kept: weakref.WeakSet[_KeptConnection] = weakref.WeakSet()
-        self._lock = threading.Lock()
+        self._lent = threading.Condition(threading.Lock())
+        self._free: list[object] = []
+        self._open_count = 0  # free and lent, in this process
+        self._pid = os.getpid()
+        self._generation = 0  # moved on by a disposal: older lent ones are closed
         event.listen(engine, "engine_disposed", self._close_all)
 
     def read(self) -> str | None:
         """The version string ("" before the first change), or None on error."""
-        try:
-            if self._shares_one_connection:
+        if self._shares_one_connection:
+            try:
                 with self.engine.connect() as connection:
                     row = connection.exec_driver_sql(VERSION_SQL).first()
-            else:
-                row = self._read_on_kept_connection()
-        except Exception:  # the caller lets Flask answer, and report, the error
-            self._drop_current()
+            except Exception:  # the caller lets Flask answer, and report, it
+                return None
+            return (row[0] if row else None) or ""
+        try:
+            connection, generation = self._borrow()
+        except Exception:
             return None
-        if not self._shares_one_connection:  # SQLAlchemy's events saw the other
-            sql_outside_sqlalchemy.send(self, statement=VERSION_SQL)
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(VERSION_SQL)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except Exception:  # a lost connection: closed, and the next read opens one
+            self._give_back(connection, generation, broken=True)
+            return None
+        self._give_back(connection, generation)
+        # SQLAlchemy's events see every other statement; this one is told.
+        sql_outside_sqlalchemy.send(self, statement=VERSION_SQL)
         return (row[0] if row else None) or ""
 
-    def _read_on_kept_connection(self):
-        cursor = self._kept_connection().cursor()
+    def _borrow(self) -> tuple[object, int]:
+        with self._lent:
+            self._forget_parents()
+            while not self._free and self._open_count >= KEPT_CONNECTIONS:
+                self._lent.wait()
+            if self._free:
+                return self._free.pop(), self._generation
+            self._open_count += 1
+            generation = self._generation
         try:
-            cursor.execute(VERSION_SQL)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+            return self._open(), generation
+        except Exception:
+            with self._lent:
+                self._open_count -= 1
+                self._lent.notify()
+            raise
 
-    def _kept_connection(self):
-        kept = getattr(self._local, "kept", None)
-        if kept is None or kept.pid != os.getpid():
-            kept = _KeptConnection(self._open())
-            self._local.kept = kept
-            with self._lock:
-                self._kept.add(kept)
-        return kept.connection
+    def _give_back(self, connection, generation: int, broken: bool = False) -> None:
+        with self._lent:
+            if os.getpid() != self._pid:  # lent before a fork: the parent's
+                _INHERITED.append(connection)
+                return
+            if broken or generation != self._generation:
+                self._open_count -= 1
+                self._lent.notify()
+                close = True
+            else:
+                self._free.append(connection)
+                self._lent.notify()
+                close = False
+        if close:
+            _close_quietly(connection)
+
+    def _forget_parents(self) -> None:
+        # Called with the lock held. Connections a forked worker inherited
+        # stay referenced, never closed, never used.
+        if self._pid != os.getpid():
+            _INHERITED.extend(self._free)
+            self._free = []
+            self._open_count = 0
+            self._pid = os.getpid()
 
     def _open(self):
         pooled = self.engine.raw_connection()
@@ -98,25 +134,17 @@ class ContentVersionReader:
             connection.autocommit = True
         return connection
 
-    def _drop_current(self) -> None:
-        kept = getattr(self._local, "kept", None)
-        self._local.kept = None
-        if kept is not None:
-            _close_if_ours(kept.connection, kept.pid)
-
     def _close_all(self, engine: Engine | None = None) -> None:  # noqa: ARG002
-        with self._lock:
-            kept = list(self._kept)
-            self._kept.clear()
-        for item in kept:
-            _close_if_ours(item.connection, item.pid)
-        self._local = threading.local()
+        with self._lent:
+            self._forget_parents()
+            free, self._free = self._free, []
+            self._open_count -= len(free)
+            self._generation += 1
+        for connection in free:
+            _close_quietly(connection)
 
 
-def _close_if_ours(connection, pid: int) -> None:
-    if os.getpid() != pid:
-        _INHERITED.append(connection)
-        return
+def _close_quietly(connection) -> None:
     try:
         connection.close()
     except Exception:  # a connection that broke is closed already

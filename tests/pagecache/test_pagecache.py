@@ -26,7 +26,11 @@ from blog.pagecache.cache import (
     STAMP_PLACEHOLDER,
     _insert_if_missing,
 )
-from blog.pagecache.versionread import VERSION_SQL, ContentVersionReader
+from blog.pagecache.versionread import (
+    KEPT_CONNECTIONS,
+    VERSION_SQL,
+    ContentVersionReader,
+)
 from blog.seed.loader import load_seed
 
 
@@ -418,7 +422,7 @@ def _open_connections(url, db_backend, app) -> int:
     return count
 
 
-def test_a_threads_version_connection_closes_when_the_thread_ends(app, db_backend):
+def test_threads_one_after_another_share_one_version_connection(app, db_backend):
     with app.app_context():
         url = db.engine.url
         version = content_version()
@@ -432,9 +436,41 @@ def test_a_threads_version_connection_closes_when_the_thread_ends(app, db_backen
         thread.join()
     gc.collect()
     assert results == [version] * 30
-    # One more at most: SQLite may hold a closed connection's file open while
-    # another connection of the process has locks on it (it reuses it later).
     assert _open_connections(url, db_backend, app) <= before + 1
+    engine.dispose()
+
+
+def test_many_threads_at_once_keep_a_few_version_connections(app, db_backend):
+    # gunicorn's threaded workers: 32 threads, each may serve a cache hit.
+    with app.app_context():
+        url = db.engine.url
+        version = content_version()
+    engine = create_engine(url, poolclass=NullPool)
+    reader = ContentVersionReader(engine)
+    before = _open_connections(url, db_backend, app)
+    threads = 32
+    all_read = threading.Barrier(threads + 1)
+    counted = threading.Event()
+    results = []
+
+    def serve() -> None:
+        for _ in range(20):
+            results.append(reader.read())
+        all_read.wait()  # every thread still alive while the test counts
+        counted.wait()
+
+    workers = [threading.Thread(target=serve) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    all_read.wait()
+    try:
+        opened = _open_connections(url, db_backend, app) - before
+    finally:
+        counted.set()
+        for worker in workers:
+            worker.join()
+    assert results == [version] * threads * 20
+    assert 1 <= opened <= KEPT_CONNECTIONS
     engine.dispose()
 
 
