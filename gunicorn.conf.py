@@ -25,7 +25,6 @@ workers = int(
 # in four may hold refusals; the rest always serve. GUNICORN_THREADS=1 gives
 # sync workers (no pause: a sync worker held would be a worker lost).
 threads = int(os.environ.get("GUNICORN_THREADS", "32"))
-os.environ.setdefault("BLOG_REFUSAL_HOLDS", str(threads * 3 // 4))
 # Pages are short database reads: a request still running after this is stuck.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
@@ -46,6 +45,14 @@ def pre_fork(server, worker):
     # slowest of a POST's pauses: p99 of 49 ms, 22-25 ms frozen, one worker),
     # and never writes to its pages, which stay shared with the master.
     gc.freeze()
+
+
+def post_worker_init(worker):
+    # The pauses follow the threads this worker really has: --threads and
+    # GUNICORN_CMD_ARGS win over this file's value.
+    from blog.web.limits import fit_refusal_holds
+
+    fit_refusal_holds(worker.wsgi, worker.cfg.threads)
 
 
 # gunicorn would take SCRIPT_NAME and PATH_INFO from request headers sent by

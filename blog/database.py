@@ -20,6 +20,12 @@ def init_app(app: Flask) -> None:
     # no server to lose: the ping would only be one more statement per request.
     url = str(app.config.get("SQLALCHEMY_DATABASE_URI") or "")
     options.setdefault("pool_pre_ping", not url.startswith("sqlite"))
+    if not url.startswith("sqlite"):
+        # A threaded worker runs up to 32 requests, one at a time in the
+        # interpreter: SQLAlchemy's 5 + 10 would let 12 workers ask PostgreSQL
+        # for 180 connections (100 by default), where 5 + 2 serve as well.
+        options.setdefault("pool_size", 5)
+        options.setdefault("max_overflow", 2)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     # On every engine of the process (the app's, the page cache's version

@@ -59,8 +59,14 @@ def served_blog(
     """The blog under gunicorn with the project's gunicorn.conf.py, on a new
     seeded database: (port, process). ``env`` adds or overrides variables."""
     port = free_port()
+    # The shipped settings, whatever this shell exported for its own servers.
+    inherited = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("BLOG_", "GUNICORN_"))
+    }
     env = {
-        **os.environ,
+        **inherited,
         "BLOG_SECRET_KEY": "served-blog-secret-key-0123456789abcdef",
         "BLOG_DATABASE_URL": database_url,
         "BLOG_SITE_URL": f"http://127.0.0.1:{port}",

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+import weakref
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -38,6 +40,9 @@ _INHERITED: list[object] = []
 
 
 KEPT_CONNECTIONS = 4
+# A read that finds every kept connection lent this long lets Flask answer
+# (through its own pool) instead of waiting on a connection that may hang.
+BORROW_TIMEOUT = 2.0
 
 
 class ContentVersionReader:
@@ -54,6 +59,12 @@ class ContentVersionReader:
         self._pid = os.getpid()
         self._generation = 0  # moved on by a disposal: older lent ones are closed
         event.listen(engine, "engine_disposed", self._close_all)
+        # A fork while another thread held the lock would leave the child's
+        # locked for good: each child starts with its own, and none lent.
+        reader = weakref.ref(self)
+        os.register_at_fork(
+            after_in_child=lambda: (kept := reader()) and kept._start_in_child()
+        )
 
     def read(self) -> str | None:
         """The version string ("" before the first change), or None on error."""
@@ -68,6 +79,7 @@ class ContentVersionReader:
             connection, generation = self._borrow()
         except Exception:
             return None
+        broken = True
         try:
             cursor = connection.cursor()
             try:
@@ -75,19 +87,23 @@ class ContentVersionReader:
                 row = cursor.fetchone()
             finally:
                 cursor.close()
+            broken = False
         except Exception:  # a lost connection: closed, and the next read opens one
-            self._give_back(connection, generation, broken=True)
             return None
-        self._give_back(connection, generation)
+        finally:
+            self._give_back(connection, generation, broken)
         # SQLAlchemy's events see every other statement; this one is told.
         sql_outside_sqlalchemy.send(self, statement=VERSION_SQL)
         return (row[0] if row else None) or ""
 
     def _borrow(self) -> tuple[object, int]:
         with self._lent:
-            self._forget_parents()
+            deadline = time.monotonic() + BORROW_TIMEOUT
             while not self._free and self._open_count >= KEPT_CONNECTIONS:
-                self._lent.wait()
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._lent.wait(left):
+                    if not self._free and self._open_count >= KEPT_CONNECTIONS:
+                        raise TimeoutError("every kept connection is lent")
             if self._free:
                 return self._free.pop(), self._generation
             self._open_count += 1
@@ -116,27 +132,29 @@ class ContentVersionReader:
         if close:
             _close_quietly(connection)
 
-    def _forget_parents(self) -> None:
-        # Called with the lock held. Connections a forked worker inherited
-        # stay referenced, never closed, never used.
-        if self._pid != os.getpid():
-            _INHERITED.extend(self._free)
-            self._free = []
-            self._open_count = 0
-            self._pid = os.getpid()
+    def _start_in_child(self) -> None:
+        # The parent's connections stay referenced, never closed, never used.
+        _INHERITED.extend(self._free)
+        self._lent = threading.Condition(threading.Lock())
+        self._free = []
+        self._open_count = 0
+        self._pid = os.getpid()
 
     def _open(self):
         pooled = self.engine.raw_connection()
         pooled.detach()  # ours now: the pool neither reuses nor resets it
         connection = pooled.dbapi_connection
-        connection.rollback()  # a driver refuses autocommit inside a transaction
-        if hasattr(connection, "autocommit"):  # psycopg, pg8000, sqlite3 >= 3.12
-            connection.autocommit = True
+        try:
+            connection.rollback()  # a driver refuses autocommit in a transaction
+            if hasattr(connection, "autocommit"):  # psycopg, sqlite3 >= 3.12
+                connection.autocommit = True
+        except Exception:
+            _close_quietly(connection)
+            raise
         return connection
 
     def _close_all(self, engine: Engine | None = None) -> None:  # noqa: ARG002
         with self._lent:
-            self._forget_parents()
             free, self._free = self._free, []
             self._open_count -= len(free)
             self._generation += 1

@@ -1,7 +1,7 @@
 """Serves cached post pages before Flask runs, for anonymous readers.
 
-A cache hit costs one small SQL query (the content version, on a database
-connection each worker thread keeps for that one read) and at most three HMACs
+A cache hit costs one small SQL query (the content version, on one of the few
+database connections each worker keeps for that one read) and at most three HMACs
 (the session cookie, the CSRF token, the form stamp, each with its key derived
 once) instead of a full Flask request. Anything unusual is passed to Flask,
 which renders, fills the cache and stays the reference: the headers replayed

@@ -36,8 +36,10 @@ def init_app(app: Flask) -> None:
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
     slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
+    holds = app.config.get("REFUSAL_HOLDS")
     held = HeldRefusals(
-        float(app.config["REFUSAL_HOLD_SECONDS"]), int(app.config["REFUSAL_HOLDS"])
+        float(app.config["REFUSAL_HOLD_SECONDS"]),
+        DEFAULT_REFUSAL_HOLDS if holds is None else int(holds),
     )
     guard = PostGuard(app, app.wsgi_app, slots, held)
     app.extensions["post_guard"] = guard
@@ -170,6 +172,22 @@ class PostGuard:
 
 
 REFUSED_STATUSES = ("429", "503")
+# Threads of a process that may pause at once when the server's thread count
+# is unknown (waitress's default is 4); fit_refusal_holds knows it.
+DEFAULT_REFUSAL_HOLDS = 2
+
+
+def fit_refusal_holds(app: object, threads: int) -> None:
+    """Let three in four of a worker's ``threads`` pause refusals, unless
+    REFUSAL_HOLDS is configured; never all of them. For gunicorn.conf.py, once
+    the worker's own thread count is known (``--threads`` wins over the file);
+    an app that is not the blog (the benchmarks' static page) is left alone."""
+    guard = getattr(app, "extensions", {}).get("post_guard")
+    if guard is None:
+        return
+    configured = guard.app.config.get("REFUSAL_HOLDS")
+    at_once = threads * 3 // 4 if configured is None else int(configured)
+    guard.held.fit(min(at_once, threads - 1))
 
 
 class HeldRefusals:
@@ -187,9 +205,13 @@ class HeldRefusals:
 
     def __init__(self, seconds: float, at_once: int) -> None:
         self.seconds = seconds
-        self.at_once = at_once
-        self._taken = threading.BoundedSemaphore(max(at_once, 1))
         self.pause: Callable[[float], None] = time.sleep
+        self.fit(at_once)
+
+    def fit(self, at_once: int) -> None:
+        """Pause in at most ``at_once`` threads (none when 0). Before serving."""
+        self.at_once = max(at_once, 0)
+        self._taken = threading.BoundedSemaphore(max(self.at_once, 1))
 
     def hold(self, environ: dict) -> None:
         """Pause this request's thread before its refusal is answered."""

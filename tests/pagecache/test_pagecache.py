@@ -474,6 +474,48 @@ def test_many_threads_at_once_keep_a_few_version_connections(app, db_backend):
     engine.dispose()
 
 
+def test_a_forked_worker_reads_on_its_own_connection(app):
+    with app.app_context():
+        url = db.engine.url
+        version = content_version()
+    engine = create_engine(url, poolclass=NullPool)
+    reader = ContentVersionReader(engine)
+    assert reader.read() == version
+    parents = list(reader._free)
+    child = os.fork()
+    if child == 0:  # gunicorn's worker, forked from a master that has read
+        try:
+            ok = reader.read() == version
+            # It read on a connection of its own, kept for its next reads.
+            ok = ok and len(reader._free) == 1 and reader._free[0] is not parents[0]
+        finally:
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert reader.read() == version  # the parent's connection still works
+    assert reader._free == parents
+    engine.dispose()
+
+
+def test_a_read_finding_every_connection_lent_lets_flask_answer(app, monkeypatch):
+    with app.app_context():
+        engine = create_engine(db.engine.url, poolclass=NullPool)
+    reader = ContentVersionReader(engine)
+    lent = [reader._borrow() for _ in range(KEPT_CONNECTIONS)]  # all hang, say
+    monkeypatch.setattr("blog.pagecache.versionread.BORROW_TIMEOUT", 0.05)
+    answers: list[str | None] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(reader.read()), daemon=True
+    )
+    waiting.start()
+    waiting.join(timeout=30)
+    assert answers == [None]  # the middleware lets Flask answer this one
+    for connection, generation in lent:
+        reader._give_back(connection, generation)
+    assert reader.read() is not None
+    engine.dispose()
+
+
 def test_an_in_memory_database_keeps_its_one_connection():
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "test-secret-key", "DATABASE_URL": "sqlite://"}

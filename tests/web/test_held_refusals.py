@@ -11,7 +11,7 @@ from helpers_admin import soup
 from helpers_comments import send_comment
 from helpers_mentions import POST_SLUG
 
-from blog.web.limits import BUSY_MESSAGE
+from blog.web.limits import BUSY_MESSAGE, fit_refusal_holds
 
 COMMENT_PATH = f"/{POST_SLUG}/comment"
 
@@ -121,3 +121,57 @@ def test_no_more_threads_than_refusal_holds_pause_at_once(app, threaded):
     assert sign_in(threaded).status_code == 429
     assert answers == [429]
     assert pauses == [1.5]  # the second refusal was answered without one
+
+
+def refusals_paused_at_once(app) -> int:
+    """How many refused POSTs pause at once: each pause lets another arrive."""
+    for _ in range(2):  # the address's budget
+        sign_in(threaded_client(app))
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        assert sign_in(threaded_client(app)).status_code == 429
+
+    app.extensions["post_guard"].held.pause = pause
+    assert sign_in(threaded_client(app)).status_code == 429
+    return len(pauses)
+
+
+@pytest.mark.parametrize(
+    ("threads", "paused"),
+    [(32, 24), (4, 3), (2, 1), (1, 0), (None, 2)],
+)
+def test_a_worker_pauses_in_three_threads_of_four_never_all(
+    app, make_app, database_url, threads, paused
+):
+    # The worker's thread count as gunicorn.conf.py tells it; None: untold.
+    unfitted = make_app(
+        DATABASE_URL=database_url,
+        POST_LIMIT_PER_ADDRESS="2 per hour",
+        REFUSAL_HOLDS=None,
+        WRITE_SLOTS=0,
+    )
+    if threads is not None:
+        fit_refusal_holds(unfitted, threads)
+    assert refusals_paused_at_once(unfitted) == paused
+
+
+def test_configured_refusal_holds_win_over_the_thread_count(app):
+    fit_refusal_holds(app, 32)
+    assert refusals_paused_at_once(app) == 1
+
+
+def test_configured_refusal_holds_never_take_every_thread(make_app, app, database_url):
+    generous = make_app(
+        DATABASE_URL=database_url,
+        POST_LIMIT_PER_ADDRESS="2 per hour",
+        REFUSAL_HOLDS=8,
+        WRITE_SLOTS=0,
+    )
+    fit_refusal_holds(generous, 4)
+    assert refusals_paused_at_once(generous) == 3
+
+
+def test_an_app_that_is_not_the_blog_is_left_alone():
+    fit_refusal_holds(object(), 32)  # the benchmarks' static page under gunicorn

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy.exc
 from bs4 import BeautifulSoup
 from flask import request
 from sqlalchemy import create_engine, text
@@ -165,6 +166,20 @@ def test_pages_keep_working_after_the_database_server_drops_connections(app):
     engine.dispose()
     assert [client.get("/").status_code for _ in range(3)] == [200, 200, 200]
     assert client.get(POST_URL).status_code == 200
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.app_config(SQLALCHEMY_ENGINE_OPTIONS={"pool_timeout": 0.1})
+def test_a_worker_takes_at_most_seven_pooled_postgresql_connections(app):
+    # 32 threads per worker must not mean 32 connections per worker.
+    with app.app_context():
+        held = [db.engine.connect() for _ in range(7)]
+        try:
+            with pytest.raises(sqlalchemy.exc.TimeoutError):
+                db.engine.connect()
+        finally:
+            for connection in held:
+                connection.close()
 
 
 def test_pages_render_from_templates_compiled_at_start_up(app, client, monkeypatch):
