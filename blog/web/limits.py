@@ -89,8 +89,9 @@ class PostGuard:
     request, no session, no query, only the URL match, one counter and a small
     answer. The counter lives in the limiter's storage with its strategy, so
     the workers share it exactly when they share the storage. A POST within its
-    budget still waits for nothing: with every write slot taken it is answered
-    503 at once, so the other workers stay free for readers.
+    budget never waits for a slot: with every write slot taken it is answered
+    503, so the other workers stay free for readers. A threaded worker answers
+    each refusal after a pause (``HeldRefusals``), its slot given back first.
     """
 
     def __init__(
