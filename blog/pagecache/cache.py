@@ -125,6 +125,11 @@ def is_cacheable(request: Request, signed_in: bool) -> bool:
     return not request.args
 
 
+def home_page_key(page: int) -> tuple[str, int]:
+    """The cache key of the home page's ``page``: no post's slug is empty."""
+    return ("", page)
+
+
 def make_etag(version: str, key: tuple) -> str:
     """A strong validator for the page ``key`` at ``version``."""
     return hashlib.sha256(repr((version, key)).encode()).hexdigest()[:32]

@@ -26,6 +26,7 @@ from .cache import (
     PERSONAL_COOKIES,
     PageCache,
     finish_headers,
+    home_page_key,
     make_etag,
     personalise,
     site_script_root,
@@ -37,6 +38,9 @@ from .versionread import ContentVersionReader
 _POST_PATH = re.compile(
     r"/([A-Za-z0-9_-]{1,200})/(?:comment-page-([2-9]|[1-9][0-9]{1,5})/)?"
 )
+# The home page and its later pages (``?page=N``, as Flask's page_number reads
+# it); any other query (a search, a WordPress ``?p=``) goes to Flask.
+_HOME_QUERY = re.compile(r"(?:page=([1-9][0-9]{0,5}))?")
 _SKIPPED_HEADERS = {
     "set-cookie",
     "content-length",
@@ -80,7 +84,9 @@ class CachedPageMiddleware:
         key = self._cache_key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
-        session = self._session(environ)
+        # The home page shows nothing of its visitor: no session, no token.
+        everybodys = key[0] == ""
+        session = {} if everybodys else self._session(environ)
         if session is None:
             return self.wsgi_app(environ, start_response)
         version = self._versions.read()
@@ -95,11 +101,15 @@ class CachedPageMiddleware:
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 NOT MODIFIED", headers + extra)
             return []
-        csrf_token, cookie = self._csrf(session)
-        if cookie:
-            extra.append(("Set-Cookie", cookie))
-        body = personalise(entry, csrf_token, self._stamp)
-        extra += [("Content-Length", str(len(body))), ("Vary", "Cookie")]
+        if everybodys:
+            body = b"".join(entry.pieces)
+            extra.append(("Content-Length", str(len(body))))
+        else:
+            csrf_token, cookie = self._csrf(session)
+            if cookie:
+                extra.append(("Set-Cookie", cookie))
+            body = personalise(entry, csrf_token, self._stamp)
+            extra += [("Content-Length", str(len(body))), ("Vary", "Cookie")]
         start_response("200 OK", headers + extra)
         return [body]
 
@@ -108,6 +118,11 @@ class CachedPageMiddleware:
             return None
         if environ.get("SCRIPT_NAME", "") != self._script_root:
             return None
+        if environ.get("PATH_INFO") == "/":
+            page = _HOME_QUERY.fullmatch(environ.get("QUERY_STRING", ""))
+            if page is None:
+                return None
+            return home_page_key(int(page.group(1) or 1))
         match = _POST_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:
             return None

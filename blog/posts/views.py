@@ -7,6 +7,7 @@ import time
 from flask import (
     Response,
     abort,
+    current_app,
     make_response,
     redirect,
     request,
@@ -22,13 +23,15 @@ from ..core.text import positive_int
 from ..pagecache.cache import (
     CachedPage,
     finish,
+    home_page_key,
     is_cacheable,
     make_etag,
     page_cache,
     personalise,
+    site_script_root,
 )
 from . import bp
-from .listing import render_listing
+from .listing import page_number, render_listing
 from .oldpaths import resolve
 from .queries import (
     get_author,
@@ -48,7 +51,24 @@ def index():
         return _moved_by_id(request.args["p"])
     if "s" in request.args:
         return render_search(request.args["s"])
-    return render_listing("posts/index.html", published_posts())
+    if request.script_root != site_script_root(current_app):
+        return render_listing("posts/index.html", published_posts())
+    return _cached_home()
+
+
+def _cached_home() -> Response:
+    # The home page shows nothing of its visitor: one copy for everybody, kept
+    # in the page cache, which answers it before Flask from then on.
+    key = home_page_key(page_number())
+    etag = make_etag(content_version(), key)
+    if etag in request.if_none_match:
+        return finish(Response(status=304), etag)
+    entry = page_cache().get(key + (etag,), time.time())
+    if entry is None:
+        html = render_listing("posts/index.html", published_posts())
+        entry = CachedPage(html, 0, etag, time.time())
+        page_cache().put(key + (etag,), entry)
+    return finish(Response(entry.html, mimetype="text/html"), etag)
 
 
 def _moved_by_id(value: str) -> Response:

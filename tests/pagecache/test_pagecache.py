@@ -40,6 +40,20 @@ def _approve_all(app) -> None:
         db.session.commit()
 
 
+def _add_approved_comment(app) -> None:
+    with app.app_context():
+        db.session.add(
+            Comment(
+                post_id=1,
+                status="approved",
+                author_name="Nuovo",
+                content="Ciao",
+                content_html="<p>Ciao</p>",
+            )
+        )
+        db.session.commit()
+
+
 def test_second_anonymous_view_is_served_from_the_cache(client, count_queries):
     with count_queries() as first:
         client.get(POST_URL)
@@ -77,17 +91,7 @@ def test_etag_answers_304_until_the_page_changes(app, client):
     again = client.get(POST_URL, headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.get_data() == b""
-    with app.app_context():
-        db.session.add(
-            Comment(
-                post_id=1,
-                status="approved",
-                author_name="Nuovo",
-                content="Ciao",
-                content_html="<p>Ciao</p>",
-            )
-        )
-        db.session.commit()
+    _add_approved_comment(app)
     changed = client.get(POST_URL, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
@@ -282,6 +286,51 @@ def test_a_hit_served_before_flask_matches_flasks_answer(app, count_queries):
         assert hit.headers.get(name) == flask_answer.headers.get(name), name
     assert "HttpOnly" in hit.headers["Set-Cookie"]
     assert soup(hit).select_one("#comments h2").get_text() == "12 Responses"
+
+
+def test_the_home_page_is_answered_before_flask_for_everybody(app, count_queries):
+    flask_answer = app.test_client().get("/")
+    for visitor in (app.test_client(), app.test_client()):
+        visitor.set_cookie(OWNER_COOKIE, "x")  # nothing of a visitor is on it
+        with count_queries() as counter:
+            hit = visitor.get("/")
+        assert counter.statements == [VERSION_SQL]
+        assert hit.get_data() == flask_answer.get_data()
+        for name in ("Content-Security-Policy", "Content-Type", "ETag"):
+            assert hit.headers.get(name) == flask_answer.headers.get(name), name
+        assert hit.headers["Cache-Control"] == "private, no-cache"
+        assert "Set-Cookie" not in hit.headers
+    assert "12 Comments" in flask_answer.get_data(as_text=True)
+
+
+def test_the_home_page_shows_a_change_at_once_and_revalidates(app, client):
+    client.get("/")  # fills the cache
+    first = client.get("/")
+    etag = first.headers["ETag"]
+    unchanged = client.get("/", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304
+    assert unchanged.get_data() == b""
+    _add_approved_comment(app)
+    changed = client.get("/", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "13 Comments" in changed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query", ["s=community", "p=999999", "page=abc", "page=1&s=community"]
+)
+def test_other_home_page_queries_still_reach_flask(app, count_queries, query):
+    for _ in range(2):
+        app.test_client().get("/")  # the shared copy is there
+    with count_queries() as counter:
+        response = app.test_client().get(f"/?{query}")
+    assert counter.statements != [VERSION_SQL]
+    assert response.status_code in (200, 404)
+
+
+def test_a_home_page_past_the_last_is_missing_every_time(app, client):
+    assert [client.get("/?page=50").status_code for _ in range(3)] == [404] * 3
+    assert client.get("/?page=1").get_data() == client.get("/").get_data()
 
 
 def test_a_returning_visitor_keeps_the_session_the_page_gave(app):
