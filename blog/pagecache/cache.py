@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from ..core.settings import (
     CONTENT_VERSION_KEY,
     RESPONSES_VERSION_KEY,
+    SETTINGS,
     UNSEEN_BY_READERS,
     VERSION_KEYS,
     forget_read_settings,
@@ -130,9 +131,34 @@ def home_page_key(page: int) -> tuple[str, int]:
     return ("", page)
 
 
-def make_etag(version: str, key: tuple) -> str:
-    """A strong validator for the page ``key`` at ``version``."""
-    return hashlib.sha256(repr((version, key)).encode()).hexdigest()[:32]
+def make_etag(version: str, key: tuple, release: str = "") -> str:
+    """A strong validator for the page ``key`` at ``version`` of the content and
+    ``release`` of what renders it (``site_release``)."""
+    return hashlib.sha256(repr((version, release, key)).encode()).hexdigest()[:32]
+
+
+# Config a page shows, beyond the stored settings' defaults (``SETTINGS``).
+_RELEASE_CONFIG = ("POSTS_PER_PAGE", "SITE_NAME", "SITE_TAGLINE", "SITE_URL")
+
+
+def site_release(app: Flask) -> str:
+    """What a cached page depends on besides the content, and a restart may
+    change: the code's version, the config the pages show, the templates'
+    sources. In every ETag, so a browser's copy from before a deploy is not
+    confirmed by a 304 after it. The same in every worker; worked out once."""
+    release = app.extensions.get("page_release")
+    if release is None:
+        from .. import __version__
+
+        env = app.jinja_env
+        names = (*_RELEASE_CONFIG, *(spec.config_key for spec in SETTINGS))
+        parts = [__version__, *(repr(app.config.get(name)) for name in names)]
+        parts += [
+            env.loader.get_source(env, name)[0] for name in sorted(env.list_templates())
+        ]
+        release = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+        app.extensions["page_release"] = release
+    return release
 
 
 def personalise(

@@ -29,6 +29,7 @@ from .cache import (
     home_page_key,
     make_etag,
     personalise,
+    site_release,
     site_script_root,
 )
 from .signing import prederived_signer, sign_json, signed_value_serializer
@@ -92,7 +93,7 @@ class CachedPageMiddleware:
         version = self._versions.read()
         if version is None:
             return self.wsgi_app(environ, start_response)
-        etag = make_etag(version, key)
+        etag = make_etag(version, key, site_release(self.app))
         entry = self.cache.get(key + (etag,), time.time())
         headers = self.headers.get(key + (etag,))
         if entry is None or headers is None:

@@ -6,11 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..core.settings import content_version
 from ..core.urls import site_url
-from ..pagecache.cache import finish, make_etag
+from ..pagecache.cache import finish, make_etag, site_release
 from ..web.errors import render_error
 from . import bp
 from .listing import render_listing
@@ -72,7 +80,7 @@ def tag(slug: str):
 
 def _versioned(key: str, render) -> Response:
     # These pages change only with the content: revalidated by its version.
-    etag = make_etag(content_version(), (key,))
+    etag = make_etag(content_version(), (key,), site_release(current_app))
     if etag in request.if_none_match:
         return finish(Response(status=304), etag)
     return finish(render(), etag)

@@ -28,6 +28,7 @@ from ..pagecache.cache import (
     make_etag,
     page_cache,
     personalise,
+    site_release,
     site_script_root,
 )
 from . import bp
@@ -60,12 +61,13 @@ def _cached_home() -> Response:
     # The home page shows nothing of its visitor: one copy for everybody, kept
     # in the page cache, which answers it before Flask from then on.
     key = home_page_key(page_number())
-    etag = make_etag(content_version(), key)
+    etag = make_etag(content_version(), key, site_release(current_app))
     if etag in request.if_none_match:
         return finish(Response(status=304), etag)
     entry = page_cache().get(key + (etag,), time.time())
     if entry is None:
-        html = render_listing("posts/index.html", published_posts())
+        # Kept here, not also among the listings.
+        html = render_listing("posts/index.html", published_posts(), kept=False)
         entry = CachedPage(html, 0, etag, time.time())
         page_cache().put(key + (etag,), entry)
     return finish(Response(entry.html, mimetype="text/html"), etag)
@@ -122,7 +124,7 @@ def detail(slug: str, cpage: int | None = None):
 
 def _cached_detail(slug: str) -> Response:
     key = (slug, comment_page_number())
-    etag = make_etag(content_version(), key)
+    etag = make_etag(content_version(), key, site_release(current_app))
     if etag in request.if_none_match:
         return finish(Response(status=304), etag)
     entry = page_cache().get(key + (etag,), time.time())

@@ -333,6 +333,38 @@ def test_a_home_page_past_the_last_is_missing_every_time(app, client):
     assert client.get("/?page=1").get_data() == client.get("/").get_data()
 
 
+@pytest.mark.app_config(POSTS_PER_PAGE=1)
+def test_each_home_page_is_its_own_copy(app, count_queries):
+    first = app.test_client().get("/")  # fills page 1
+    flask_second = app.test_client().get("/?page=2")
+    with count_queries() as counter:
+        second = app.test_client().get("/?page=2")
+    assert counter.statements == [VERSION_SQL]
+    assert second.get_data() == flask_second.get_data() != first.get_data()
+    assert [app.test_client().get("/?page=99").status_code for _ in "ab"] == [404] * 2
+
+
+def test_a_home_page_the_author_filled_is_the_anonymous_one(app):
+    author = app.test_client()
+    sign_in_author(author)
+    filled = author.get("/")
+    hit = app.test_client().get("/")
+    assert hit.get_data() == filled.get_data()
+    assert "Set-Cookie" not in hit.headers and "Vary" not in hit.headers
+
+
+def test_a_copy_from_before_a_deploy_is_not_confirmed_after_it(app, make_app):
+    etag = app.test_client().get("/").headers["ETag"]
+    redeployed = make_app(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], POSTS_PER_PAGE=1
+    )
+    again = redeployed.test_client().get("/", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
+    with redeployed.app_context():
+        db.engine.dispose()
+
+
 def test_a_returning_visitor_keeps_the_session_the_page_gave(app):
     client = app.test_client()
     client.get(POST_URL)
@@ -585,16 +617,17 @@ def test_the_personal_cookies_are_the_ones_the_comment_form_sets():
     assert set(PERSONAL_COOKIES) == {OWNER_COOKIE, AUTHOR_COOKIE}
 
 
+@pytest.mark.parametrize("path", [POST_URL, "/"])
 @pytest.mark.parametrize("prefix", ["//evil.example", "/altro"])
-def test_a_chosen_script_name_never_reaches_another_reader(app, prefix):
+def test_a_chosen_script_name_never_reaches_another_reader(app, prefix, path):
     attacker = app.test_client()
     for _ in range(3):  # once to fill the cache, then as hits would be
-        poisoned = attacker.get(POST_URL, environ_overrides={"SCRIPT_NAME": prefix})
+        poisoned = attacker.get(path, environ_overrides={"SCRIPT_NAME": prefix})
         assert poisoned.status_code == 200
         # The attacker sees their own prefix: Flask rendered it for them alone.
         assert prefix + "/" in poisoned.get_data(as_text=True)
         assert poisoned.headers.get("ETag") is None
     for _ in range(2):  # a miss that fills the cache, then a hit
-        html = app.test_client().get(POST_URL).get_data(as_text=True)
+        html = app.test_client().get(path).get_data(as_text=True)
         assert prefix + "/" not in html
-        assert 'action="/chi-e-e-chi-non-e-il-community-manager/comment"' in html
+        assert '"/chi-e-e-chi-non-e-il-community-manager/' in html
