@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from flask import (
     Response,
@@ -60,16 +61,13 @@ def index():
 def _cached_home() -> Response:
     # The home page shows nothing of its visitor: one copy for everybody, kept
     # in the page cache, which answers it before Flask from then on.
-    key = home_page_key(page_number())
-    etag = make_etag(content_version(), key, site_release(current_app))
-    if etag in request.if_none_match:
-        return finish(Response(status=304), etag)
-    entry = page_cache().get(key + (etag,), time.time())
-    if entry is None:
+    def make() -> tuple[str, int]:
         # Kept here, not also among the listings.
-        html = render_listing("posts/index.html", published_posts(), kept=False)
-        entry = CachedPage(html, 0, etag, time.time())
-        page_cache().put(key + (etag,), entry)
+        return render_listing("posts/index.html", published_posts(), kept=False), 0
+
+    etag, entry = _cached(home_page_key(page_number()), make)
+    if entry is None:
+        return finish(Response(status=304), etag)
     return finish(Response(entry.html, mimetype="text/html"), etag)
 
 
@@ -123,18 +121,32 @@ def detail(slug: str, cpage: int | None = None):
 
 
 def _cached_detail(slug: str) -> Response:
-    key = (slug, comment_page_number())
-    etag = make_etag(content_version(), key, site_release(current_app))
-    if etag in request.if_none_match:
-        return finish(Response(status=304), etag)
-    entry = page_cache().get(key + (etag,), time.time())
-    if entry is None:
+    def make() -> tuple[str, int]:
         post = get_published_post(slug) or abort(404)
         html, _ = render_post_page(post, cache_placeholders=True)  # always 200
-        entry = CachedPage(html, post.id, etag, time.time())
-        page_cache().put(key + (etag,), entry)
+        return html, post.id
+
+    etag, entry = _cached((slug, comment_page_number()), make)
+    if entry is None:
+        return finish(Response(status=304), etag)
     html = personalise(entry, generate_csrf(), _fresh_stamp)
     return finish(Response(html, mimetype="text/html"), etag)
+
+
+def _cached(
+    key: tuple, make: Callable[[], tuple[str, int]]
+) -> tuple[str, CachedPage | None]:
+    """The page ``key``'s ETag and its entry in the page cache, made (HTML and
+    post id) on a miss; no entry when the browser's copy is current."""
+    etag = make_etag(content_version(), key, site_release(current_app))
+    if etag in request.if_none_match:
+        return etag, None
+    entry = page_cache().get(key + (etag,), time.time())
+    if entry is None:
+        html, post_id = make()
+        entry = CachedPage(html, post_id, etag, time.time())
+        page_cache().put(key + (etag,), entry)
+    return etag, entry
 
 
 def _fresh_stamp(post_id: int) -> str:

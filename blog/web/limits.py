@@ -99,12 +99,12 @@ class PostGuard:
         app: Flask,
         wsgi_app: Callable,
         slots: WriteSlots | None,
-        held: HeldRefusals | None = None,
+        held: HeldRefusals,
     ) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
         self.slots = slots
-        self.held = held or HeldRefusals(0, 0)
+        self.held = held
         self._budget: tuple[str, RateLimitItem] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:

@@ -40,20 +40,6 @@ def _approve_all(app) -> None:
         db.session.commit()
 
 
-def _add_approved_comment(app) -> None:
-    with app.app_context():
-        db.session.add(
-            Comment(
-                post_id=1,
-                status="approved",
-                author_name="Nuovo",
-                content="Ciao",
-                content_html="<p>Ciao</p>",
-            )
-        )
-        db.session.commit()
-
-
 def test_second_anonymous_view_is_served_from_the_cache(client, count_queries):
     with count_queries() as first:
         client.get(POST_URL)
@@ -91,7 +77,7 @@ def test_etag_answers_304_until_the_page_changes(app, client):
     again = client.get(POST_URL, headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.get_data() == b""
-    _add_approved_comment(app)
+    add_comment(app, status="approved")
     changed = client.get(POST_URL, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
@@ -310,7 +296,7 @@ def test_the_home_page_shows_a_change_at_once_and_revalidates(app, client):
     unchanged = client.get("/", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304
     assert unchanged.get_data() == b""
-    _add_approved_comment(app)
+    add_comment(app, status="approved")
     changed = client.get("/", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert "13 Comments" in changed.get_data(as_text=True)
