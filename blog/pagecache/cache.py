@@ -115,15 +115,24 @@ def site_script_root(app: Flask) -> str:
     return urlsplit(app.config["SITE_URL"]).path.rstrip("/")
 
 
+# The query arguments a post page is made from: the no-JavaScript reply
+# (``replytocom``) and the old comment-page address (``cpage``, moved to its
+# own). Any other argument (a campaign's ``utm_source``, a social network's
+# ``fbclid``, a cache-buster) shows the same page, so it gets the shared copy:
+# a script adding a random argument to each request would otherwise have every
+# page made afresh. (The home page's are ``page``, ``s`` and ``p``.)
+POST_PAGE_ARGS = frozenset({"replytocom", "cpage"})
+
+
 def is_cacheable(request: Request, signed_in: bool) -> bool:
-    """Whether this request may get (and fill) the shared cached page."""
+    """Whether this request may get (and fill) the shared cached post page."""
     if request.method != "GET" or signed_in:
         return False
     if request.script_root != site_script_root(current_app):
         return False
     if any(name in request.cookies for name in PERSONAL_COOKIES):
         return False
-    return not request.args
+    return POST_PAGE_ARGS.isdisjoint(request.args)
 
 
 def home_page_key(page: int) -> tuple[str, int]:

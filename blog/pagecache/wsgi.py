@@ -16,14 +16,17 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
+from urllib.parse import parse_qsl
 
 from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 
+from ..core.text import positive_int
 from ..extensions import db
 from .cache import (
     PERSONAL_COOKIES,
+    POST_PAGE_ARGS,
     PageCache,
     finish_headers,
     home_page_key,
@@ -39,9 +42,6 @@ from .versionread import ContentVersionReader
 _POST_PATH = re.compile(
     r"/([A-Za-z0-9_-]{1,200})/(?:comment-page-([2-9]|[1-9][0-9]{1,5})/)?"
 )
-# The home page and its later pages (``?page=N``, as Flask's page_number reads
-# it); any other query (a search, a WordPress ``?p=``) goes to Flask.
-_HOME_QUERY = re.compile(r"(?:page=([1-9][0-9]{0,5}))?")
 _SKIPPED_HEADERS = {
     "set-cookie",
     "content-length",
@@ -119,15 +119,19 @@ class CachedPageMiddleware:
             return None
         if environ.get("SCRIPT_NAME", "") != self._script_root:
             return None
-        if environ.get("PATH_INFO") == "/":
-            page = _HOME_QUERY.fullmatch(environ.get("QUERY_STRING", ""))
-            if page is None:
-                return None
-            return home_page_key(int(page.group(1) or 1))
-        match = _POST_PATH.fullmatch(environ.get("PATH_INFO", ""))
-        if match is None:
+        path = environ.get("PATH_INFO", "")
+        match = None if path == "/" else _POST_PATH.fullmatch(path)
+        if path != "/" and match is None:
             return None
-        if environ.get("QUERY_STRING", ""):
+        args = _query_args(environ.get("QUERY_STRING", ""))
+        if args is None:
+            return None
+        if match is None:
+            if "s" in args or "p" in args:  # a search, an old address: Flask's
+                return None
+            # As Flask's page_number: the first ``page``, 1 unless a sane number.
+            return home_page_key(positive_int(args.get("page"), 1_000_000) or 1)
+        if not POST_PAGE_ARGS.isdisjoint(args):
             return None
         return (match.group(1), int(match.group(2) or 1))
 
@@ -191,6 +195,26 @@ class CachedPageMiddleware:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, capture)
+
+
+def _query_args(query: str) -> dict[str, str] | None:
+    """The query's arguments, each name with its first value, decoded as
+    Flask's ``request.args``; None when Flask must see it (a NUL, which it
+    refuses, or bytes that are not UTF-8)."""
+    if not query:
+        return {}
+    try:
+        text = query.encode("latin-1").decode()
+    except UnicodeError:
+        return None
+    args: dict[str, str] = {}
+    for name, value in parse_qsl(
+        text, keep_blank_values=True, errors="werkzeug.url_quote"
+    ):
+        if "\0" in name or "\0" in value:
+            return None
+        args.setdefault(name, value)
+    return args
 
 
 def _cookie_parts(app: Flask) -> tuple[str, str]:

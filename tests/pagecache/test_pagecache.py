@@ -303,8 +303,59 @@ def test_the_home_page_shows_a_change_at_once_and_revalidates(app, client):
 
 
 @pytest.mark.parametrize(
-    "query", ["s=community", "p=999999", "page=abc", "page=1&s=community"]
+    "query", ["utm_source=newsletter", "fbclid=abc&x=1", "a=%ff", "x=" + "y" * 500]
 )
+def test_a_post_page_with_arguments_it_does_not_read_is_the_shared_copy(
+    app, count_queries, query
+):
+    plain = app.test_client().get(POST_URL)  # Flask fills the shared copy
+    with count_queries() as counter:
+        tagged = app.test_client().get(f"{POST_URL}?{query}")
+    assert counter.statements == [VERSION_SQL]
+    assert tagged.headers["ETag"] == plain.headers["ETag"]
+    assert tagged.headers["Cache-Control"] == "private, no-cache"
+    assert len(soup(tagged).select("ol.commentlist > li")) == 12
+
+
+def test_flask_fills_the_shared_copy_for_a_request_with_such_arguments(
+    app, count_queries
+):
+    first = app.test_client().get(f"{POST_URL}?utm_source=newsletter&n=1")
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    with count_queries() as counter:
+        plain = app.test_client().get(POST_URL)
+    assert counter.statements == [VERSION_SQL]
+    assert plain.headers["ETag"] == first.headers["ETag"]
+
+
+def test_the_arguments_a_post_page_reads_still_reach_flask(app, count_queries):
+    for _ in range(2):
+        app.test_client().get(POST_URL)  # the shared copy is there
+    with count_queries() as counter:
+        replying = app.test_client().get(f"{POST_URL}?replytocom=1&utm_source=x")
+    assert counter.statements != [VERSION_SQL]
+    assert replying.headers["Cache-Control"] == "private, no-store"
+    assert soup(replying).select_one('meta[name="robots"]') is not None
+    moved = app.test_client().get(f"{POST_URL}?cpage=1&fbclid=abc")
+    assert moved.status_code == 301
+    # A NUL is refused wherever it is, the shared copy notwithstanding.
+    assert app.test_client().get(f"{POST_URL}?x=%00").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query", ["utm_source=newsletter", "page=abc", "page=1&page=2"]
+)
+def test_a_home_page_query_that_names_no_other_page_is_the_shared_copy(
+    app, count_queries, query
+):
+    plain = app.test_client().get("/")
+    with count_queries() as counter:
+        tagged = app.test_client().get(f"/?{query}")
+    assert counter.statements == [VERSION_SQL]
+    assert tagged.get_data() == plain.get_data()
+
+
+@pytest.mark.parametrize("query", ["s=community", "p=999999", "page=1&s=community"])
 def test_other_home_page_queries_still_reach_flask(app, count_queries, query):
     for _ in range(2):
         app.test_client().get("/")  # the shared copy is there
@@ -312,6 +363,7 @@ def test_other_home_page_queries_still_reach_flask(app, count_queries, query):
         response = app.test_client().get(f"/?{query}")
     assert counter.statements != [VERSION_SQL]
     assert response.status_code in (200, 404)
+    assert app.test_client().get("/?x=%00").status_code == 400
 
 
 def test_a_home_page_past_the_last_is_missing_every_time(app, client):
