@@ -17,13 +17,14 @@ import hashlib
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, current_app
+from flask import Flask, Request, Response, current_app, request
 from sqlalchemy import bindparam, event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from ..core.settings import (
     SETTINGS,
     UNSEEN_BY_READERS,
     VERSION_KEYS,
+    content_version,
     forget_read_settings,
 )
 from ..core.signals import response_inserted
@@ -135,9 +137,22 @@ def is_cacheable(request: Request, signed_in: bool) -> bool:
     return POST_PAGE_ARGS.isdisjoint(request.args)
 
 
+# Keys whose first part is empty are everybody's: pages that show nothing of
+# their visitor (no token, no form), shared with the signed-in author too. No
+# post's slug is empty, so they meet no post page's key.
 def home_page_key(page: int) -> tuple[str, int]:
-    """The cache key of the home page's ``page``: no post's slug is empty."""
+    """The cache key of the home page's ``page``."""
     return ("", page)
+
+
+def feed_key(path: str) -> tuple[str, str]:
+    """The cache key of the feed at ``path`` (``/feed/``, ``/<slug>/feed/``...)."""
+    return ("", path)
+
+
+def is_everybodys(key: tuple) -> bool:
+    """Whether the page ``key`` is one copy for every visitor."""
+    return key[0] == ""
 
 
 def make_etag(version: str, key: tuple, release: str = "") -> str:
@@ -147,7 +162,13 @@ def make_etag(version: str, key: tuple, release: str = "") -> str:
 
 
 # Config a page shows, beyond the stored settings' defaults (``SETTINGS``).
-_RELEASE_CONFIG = ("POSTS_PER_PAGE", "SITE_NAME", "SITE_TAGLINE", "SITE_URL")
+_RELEASE_CONFIG = (
+    "POSTS_PER_PAGE",
+    "FEED_ITEMS",
+    "SITE_NAME",
+    "SITE_TAGLINE",
+    "SITE_URL",
+)
 
 
 def site_release(app: Flask) -> str:
@@ -199,6 +220,22 @@ def finish(response: Response, etag: str) -> Response:
 def page_cache() -> PageCache:
     """The current app's page cache."""
     return current_app.extensions["page_cache"]
+
+
+def cached_page(
+    key: tuple, make: Callable[[], tuple[str, int]]
+) -> tuple[str, CachedPage | None]:
+    """The page ``key``'s ETag and its entry in the page cache, made (text and
+    post id) on a miss; no entry when the browser's copy is current."""
+    etag = make_etag(content_version(), key, site_release(current_app))
+    if etag in request.if_none_match:
+        return etag, None
+    entry = page_cache().get(key + (etag,), time.time())
+    if entry is None:
+        text, post_id = make()
+        entry = CachedPage(text, post_id, etag, time.time())
+        page_cache().put(key + (etag,), entry)
+    return etag, entry
 
 
 # --- the content version ----------------------------------------------------

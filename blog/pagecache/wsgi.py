@@ -28,8 +28,10 @@ from .cache import (
     PERSONAL_COOKIES,
     POST_PAGE_ARGS,
     PageCache,
+    feed_key,
     finish_headers,
     home_page_key,
+    is_everybodys,
     make_etag,
     personalise,
     site_release,
@@ -42,6 +44,8 @@ from .versionread import ContentVersionReader
 _POST_PATH = re.compile(
     r"/([A-Za-z0-9_-]{1,200})/(?:comment-page-([2-9]|[1-9][0-9]{1,5})/)?"
 )
+# The feeds: the posts' (RSS and Atom), the comments', a post's responses'.
+_FEED_PATH = re.compile(r"/feed/(?:atom/)?|/[A-Za-z0-9_-]{1,200}/feed/")
 _SKIPPED_HEADERS = {
     "set-cookie",
     "content-length",
@@ -85,8 +89,9 @@ class CachedPageMiddleware:
         key = self._cache_key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
-        # The home page shows nothing of its visitor: no session, no token.
-        everybodys = key[0] == ""
+        # The home page and the feeds show nothing of their visitor: no
+        # session, no token.
+        everybodys = is_everybodys(key)
         session = {} if everybodys else self._session(environ)
         if session is None:
             return self.wsgi_app(environ, start_response)
@@ -120,12 +125,15 @@ class CachedPageMiddleware:
         if environ.get("SCRIPT_NAME", "") != self._script_root:
             return None
         path = environ.get("PATH_INFO", "")
-        match = None if path == "/" else _POST_PATH.fullmatch(path)
-        if path != "/" and match is None:
+        feed = _FEED_PATH.fullmatch(path) is not None
+        match = None if path == "/" or feed else _POST_PATH.fullmatch(path)
+        if path != "/" and not feed and match is None:
             return None
         args = _query_args(environ.get("QUERY_STRING", ""))
         if args is None:
             return None
+        if feed:  # a feed reads no argument
+            return feed_key(path)
         if match is None:
             if "s" in args or "p" in args:  # a search, an old address: Flask's
                 return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from flask import (
     Response,
@@ -19,17 +18,13 @@ from flask_wtf.csrf import generate_csrf
 from ..accounts.session import current_author
 from ..comments.identity import form_stamp
 from ..comments.page import comment_page_number, render_post_page
-from ..core.settings import content_version
 from ..core.text import positive_int
 from ..pagecache.cache import (
-    CachedPage,
+    cached_page,
     finish,
     home_page_key,
     is_cacheable,
-    make_etag,
-    page_cache,
     personalise,
-    site_release,
     site_script_root,
 )
 from . import bp
@@ -65,7 +60,7 @@ def _cached_home() -> Response:
         # Kept here, not also among the listings.
         return render_listing("posts/index.html", published_posts(), kept=False), 0
 
-    etag, entry = _cached(home_page_key(page_number()), make)
+    etag, entry = cached_page(home_page_key(page_number()), make)
     if entry is None:
         return finish(Response(status=304), etag)
     return finish(Response(entry.html, mimetype="text/html"), etag)
@@ -126,27 +121,11 @@ def _cached_detail(slug: str) -> Response:
         html, _ = render_post_page(post, cache_placeholders=True)  # always 200
         return html, post.id
 
-    etag, entry = _cached((slug, comment_page_number()), make)
+    etag, entry = cached_page((slug, comment_page_number()), make)
     if entry is None:
         return finish(Response(status=304), etag)
     html = personalise(entry, generate_csrf(), _fresh_stamp)
     return finish(Response(html, mimetype="text/html"), etag)
-
-
-def _cached(
-    key: tuple, make: Callable[[], tuple[str, int]]
-) -> tuple[str, CachedPage | None]:
-    """The page ``key``'s ETag and its entry in the page cache, made (HTML and
-    post id) on a miss; no entry when the browser's copy is current."""
-    etag = make_etag(content_version(), key, site_release(current_app))
-    if etag in request.if_none_match:
-        return etag, None
-    entry = page_cache().get(key + (etag,), time.time())
-    if entry is None:
-        html, post_id = make()
-        entry = CachedPage(html, post_id, etag, time.time())
-        page_cache().put(key + (etag,), entry)
-    return etag, entry
 
 
 def _fresh_stamp(post_id: int) -> str:

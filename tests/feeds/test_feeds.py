@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 
 from blog.extensions import db
 from blog.models import Author, Comment, Post
+from blog.pagecache.versionread import VERSION_SQL
 
 POST_SLUG = "chi-e-e-chi-non-e-il-community-manager"
 POST_URL = f"/{POST_SLUG}/"
@@ -207,3 +208,38 @@ def test_a_polled_feed_is_built_once_per_change_readers_can_see(
     # An unknown post's feed is still a 404, every time.
     assert client.get("/nessuno/feed/").status_code == 404
     assert client.get("/nessuno/feed/").status_code == 404
+
+
+FEEDS = ("/feed/", "/feed/atom/", f"{POST_URL}feed/", "/comments/feed/")
+
+
+@pytest.mark.parametrize("url", FEEDS)
+def test_a_feed_is_answered_before_flask_for_everybody(app, count_queries, url):
+    flask_answer = app.test_client().get(url)  # Flask fills the shared copy
+    for visitor, query in ((app.test_client(), ""), (app.test_client(), "?utm=x")):
+        visitor.set_cookie("comment_owner", "x")  # nothing of a visitor is in it
+        with count_queries() as counter:
+            hit = visitor.get(url + query)
+        assert counter.statements == [VERSION_SQL]
+        assert hit.get_data() == flask_answer.get_data()
+        for name in ("Content-Type", "ETag", "Cache-Control", "X-Content-Type-Options"):
+            assert hit.headers.get(name) == flask_answer.headers.get(name), name
+        assert "Set-Cookie" not in hit.headers
+        assert "Vary" not in hit.headers
+    etag = flask_answer.headers["ETag"]
+    again = app.test_client().get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+
+
+def test_a_feed_from_before_a_deploy_that_changed_its_length_is_sent_again(
+    app, make_app
+):
+    etag = app.test_client().get("/feed/").headers["ETag"]
+    redeployed = make_app(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], FEED_ITEMS=1
+    )
+    again = redeployed.test_client().get("/feed/", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert len(feedparser.parse(again.get_data()).entries) == 1
+    with redeployed.app_context():
+        db.engine.dispose()
