@@ -88,6 +88,14 @@ def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
     return parent
 
 
+def asked_reply_target(post: Post) -> int:
+    """The id of the comment ``?replytocom=`` asks to answer on ``post``, or 0
+    when it names none that may be answered: every such value shows one page."""
+    asked = positive_int(request.args.get("replytocom"), 2**31)
+    target = _reply_target(post, asked)
+    return target.id if target is not None else 0
+
+
 def _fresh_form() -> CommentForm:
     form = CommentForm()
     saved = read_commenter(request)

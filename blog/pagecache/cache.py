@@ -118,23 +118,25 @@ def site_script_root(app: Flask) -> str:
 
 
 # The query arguments a post page is made from: the no-JavaScript reply
-# (``replytocom``) and the old comment-page address (``cpage``, moved to its
-# own). Any other argument (a campaign's ``utm_source``, a social network's
-# ``fbclid``, a cache-buster) shows the same page, so it gets the shared copy:
-# a script adding a random argument to each request would otherwise have every
-# page made afresh. (The home page's are ``page``, ``s`` and ``p``.)
+# (``replytocom``, whose target Flask looks up) and the old comment-page
+# address (``cpage``, moved to its own). Any other argument (a campaign's
+# ``utm_source``, a social network's ``fbclid``, a cache-buster) shows the
+# same page, so it gets the shared copy: a script adding a random argument to
+# each request would otherwise have every page made afresh. (The home page's
+# are ``page``, ``s`` and ``p``.)
 POST_PAGE_ARGS = frozenset({"replytocom", "cpage"})
 
 
 def is_cacheable(request: Request, signed_in: bool) -> bool:
-    """Whether this request may get (and fill) the shared cached post page."""
+    """Whether this request may get (and fill) a shared cached post page: the
+    page, or its reply form for one comment (``replytocom``, in the key)."""
     if request.method != "GET" or signed_in:
         return False
     if request.script_root != site_script_root(current_app):
         return False
     if any(name in request.cookies for name in PERSONAL_COOKIES):
         return False
-    return POST_PAGE_ARGS.isdisjoint(request.args)
+    return "cpage" not in request.args
 
 
 # Keys whose first part is empty are everybody's: pages that show nothing of

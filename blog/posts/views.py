@@ -17,7 +17,11 @@ from flask_wtf.csrf import generate_csrf
 
 from ..accounts.session import current_author
 from ..comments.identity import form_stamp
-from ..comments.page import comment_page_number, render_post_page
+from ..comments.page import (
+    asked_reply_target,
+    comment_page_number,
+    render_post_page,
+)
 from ..core.text import positive_int
 from ..pagecache.cache import (
     cached_page,
@@ -33,6 +37,7 @@ from .oldpaths import resolve
 from .queries import (
     get_author,
     get_category,
+    get_post_to_answer,
     get_published_post,
     get_published_post_by_id,
     posts_by_author,
@@ -116,12 +121,19 @@ def detail(slug: str, cpage: int | None = None):
 
 
 def _cached_detail(slug: str) -> Response:
+    key: tuple = (slug, comment_page_number())
+    if "replytocom" in request.args:
+        # The no-JavaScript reply form: one copy per comment it may answer,
+        # and one for every value naming none (a crawler follows each link).
+        post = get_post_to_answer(slug) or abort(404)
+        key += ("replytocom", asked_reply_target(post))
+
     def make() -> tuple[str, int]:
         post = get_published_post(slug) or abort(404)
         html, _ = render_post_page(post, cache_placeholders=True)  # always 200
         return html, post.id
 
-    etag, entry = cached_page((slug, comment_page_number()), make)
+    etag, entry = cached_page(key, make)
     if entry is None:
         return finish(Response(status=304), etag)
     html = personalise(entry, generate_csrf(), _fresh_stamp)

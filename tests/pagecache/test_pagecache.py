@@ -334,12 +334,61 @@ def test_the_arguments_a_post_page_reads_still_reach_flask(app, count_queries):
     with count_queries() as counter:
         replying = app.test_client().get(f"{POST_URL}?replytocom=1&utm_source=x")
     assert counter.statements != [VERSION_SQL]
-    assert replying.headers["Cache-Control"] == "private, no-store"
     assert soup(replying).select_one('meta[name="robots"]') is not None
     moved = app.test_client().get(f"{POST_URL}?cpage=1&fbclid=abc")
     assert moved.status_code == 301
     # A NUL is refused wherever it is, the shared copy notwithstanding.
     assert app.test_client().get(f"{POST_URL}?x=%00").status_code == 400
+
+
+def _reply_page(app, count_queries, query: str):
+    visitor = app.test_client()
+    with count_queries() as counter:
+        response = visitor.get(f"{POST_URL}?{query}")
+    assert response.status_code == 200
+    page = soup(response)
+    html = response.get_data(as_text=True)
+    assert CSRF_PLACEHOLDER not in html and STAMP_PLACEHOLDER not in html
+    return response, page, counter
+
+
+def test_the_reply_form_is_one_shared_copy_per_comment_it_answers(app, count_queries):
+    with app.app_context():
+        target = db.session.scalar(
+            select(Comment.id).where(
+                Comment.status == "approved",
+                Comment.type == "comment",
+                Comment.parent_id.is_(None),
+            )
+        )
+    first, page, made = _reply_page(app, count_queries, f"replytocom={target}")
+    again, page_again, hit = _reply_page(app, count_queries, f"replytocom={target}")
+    for shown in (page, page_again):
+        assert shown.select_one("input[name=comment_parent]")["value"] == str(target)
+        assert shown.select_one('meta[name="robots"]') is not None
+    # The second reader's page is the kept one: no thread is read again.
+    assert len(hit.statements) < len(made.statements)
+    # Three look-ups: the post's row, the comment answered, the settings.
+    assert len(hit.statements) == 3
+    assert not any("LIMIT" in statement for statement in hit.statements)
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    tokens = {
+        shown.select_one("input[name=csrf_token]")["value"]
+        for shown in (page, page_again)
+    }
+    assert len(tokens) == 2  # each reader's own
+    other, _, _ = _reply_page(app, count_queries, "replytocom=0")
+    assert other.headers["ETag"] != first.headers["ETag"]
+
+
+def test_every_reply_target_that_names_nothing_shares_one_copy(app, count_queries):
+    first, _, _ = _reply_page(app, count_queries, "replytocom=999999")
+    for query in ("replytocom=abc", "replytocom=0&utm_source=x", "replytocom="):
+        other, page, hit = _reply_page(app, count_queries, query)
+        assert other.headers["ETag"] == first.headers["ETag"]
+        assert page.select_one("input[name=comment_parent]")["value"] == "0"
+        assert not any("LIMIT" in statement for statement in hit.statements)
 
 
 @pytest.mark.parametrize(
