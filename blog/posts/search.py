@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template, request
 from sqlalchemy import Select, literal_column, select, text
 
+from ..core.memo import kept_for_version
+from ..core.settings import content_version
 from ..extensions import db
 from ..models import Post
-from .listing import render_listing
+from .listing import page_number, render_listing
 from .queries import published_posts
 
 # A query is cut to this many words of this many characters: enough for a
@@ -70,11 +72,30 @@ def search_posts(words: list[str]) -> Select:
     )
 
 
-def render_search(query: str):
+# What this module keeps per content version (``blog.core.memo``): the last
+# results pages asked for. The same search sent again and again is made once;
+# searches that all differ only start this store again, never the listings'.
+_KEPT = "posts.search_pages"
+_KEPT_PAGES = 100
+
+
+def render_search(query: str) -> str:
     """The results page for ``/?s=``: paginated, or a note when nothing matches."""
     words = search_words(query)
     if not words:
         return render_template("posts/search.html", query=query, pagination=None)
-    return render_listing(
-        "posts/search.html", search_posts(words), kept=False, query=query
+    key = (
+        request.script_root,
+        query,
+        page_number(),
+        current_app.config["POSTS_PER_PAGE"],
+    )
+    return kept_for_version(
+        _KEPT,
+        content_version(),
+        key,
+        lambda: render_listing(
+            "posts/search.html", search_posts(words), kept=False, query=query
+        ),
+        _KEPT_PAGES,
     )

@@ -101,6 +101,22 @@ def test_an_edited_post_is_found_by_its_new_words(app, client):
     assert results(client, "cardamomo") == []
 
 
+def test_the_same_search_again_is_answered_from_what_was_kept(
+    app, client, count_queries
+):
+    add_post(app, "cardamomo", "Spezie", "<p>Cardamomo verde.</p>")
+    assert results(client, "cardamomo") == ["Spezie"]
+    with count_queries() as counter:
+        assert results(client, "cardamomo") == ["Spezie"]
+    assert len(counter.statements) == 1  # the settings, with the content version
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "cardamomo"))
+        post.body = "<p>Cannella.</p>"
+        db.session.commit()
+    assert results(client, "cardamomo") == []  # a change shows at once
+    assert results(client, "cannella") == ["Spezie"]
+
+
 def test_nothing_found_says_so_in_italian(client):
     response = client.get("/?s=nessunaparolacosi")
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
