@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     """Bind the limiter to ``app`` (storage from RATELIMIT_STORAGE_URI) and put
     the POST budget and the write slots in front of Flask."""
     limiter.init_app(app)
+    _drop_request_hooks(app)
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
     slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
@@ -44,6 +46,24 @@ def init_app(app: Flask) -> None:
     guard = PostGuard(app, app.wsgi_app, slots, held)
     app.extensions["post_guard"] = guard
     app.wsgi_app = guard  # type: ignore[method-assign]
+
+
+def _drop_request_hooks(app: Flask) -> None:
+    # The blog declares no Flask-Limiter limit: it counts with the limiter's
+    # storage and strategy itself (PostGuard, over_budget). The hooks that
+    # Flask-Limiter puts around every request would look for limits that are
+    # not there: 0.1 ms of each Flask request, reader's or writer's.
+    hooks = (
+        (app.before_request_funcs, limiter._check_request_limit),
+        (app.teardown_request_funcs, limiter._Limiter__release_context),
+    )
+    for registry, hook in hooks:
+        registry[None] = [f for f in registry.get(None, []) if f != hook]
+    app.after_request_funcs[None] = [
+        f
+        for f in app.after_request_funcs.get(None, [])
+        if not (isinstance(f, partial) and f.args[:1] == (limiter,))
+    ]
 
 
 BUDGET_MESSAGE = "Troppe richieste da questo indirizzo: riprova più tardi."

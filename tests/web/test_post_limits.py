@@ -200,3 +200,27 @@ def test_typed_text_naming_a_slot_of_the_page_comes_back_as_typed(client):
     page = soup(response)
     assert page.select_one("#author")["value"] == "budget-slot-comment"
     assert page.select_one("#comment").get_text().strip() == "budget-slot-author e poi"
+
+
+def _limiter_hooks(app) -> list:
+    registries = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    )
+    return [
+        hook
+        for registry in registries
+        for hooks in registry.values()
+        for hook in hooks
+        if getattr(hook, "__self__", None) is limiter
+        or limiter in getattr(hook, "args", ())
+    ]
+
+
+def test_flask_limiter_adds_nothing_around_a_request(app, client):
+    # The blog declares no Flask-Limiter limit and counts with its storage
+    # itself: a check around every request would look for limits not there.
+    assert _limiter_hooks(app) == []
+    statuses = [client.post(f"/{POST_SLUG}/comment").status_code for _ in range(3)]
+    assert statuses[-1] == 429  # the budget still counts (2 an hour here)
