@@ -225,7 +225,7 @@ def sender_history(
         "owner_hash": owner_hash,
         **block_values,
     }
-    row = db.session.execute(_history_statement(shape), values).one()
+    row = db.session.connection().execute(_history_statement(shape), values).one()
     last = max((moment for moment in row[1 : 1 + len(pace)] if moment), default=None)
     after_pace = row[1 + len(pace) :]
     return History(

@@ -326,7 +326,7 @@ _STORED_VALUES = select(Setting.key, Setting.value)
 
 def _stored_values() -> dict[str, str]:
     if "stored_settings" not in g:
-        g.stored_settings = dict(db.session.execute(_STORED_VALUES).all())
+        g.stored_settings = dict(db.session.connection().execute(_STORED_VALUES).all())
     return g.stored_settings
 
 

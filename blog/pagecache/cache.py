@@ -314,7 +314,9 @@ def _store_new_version(session: Session) -> None:
     if not keys:
         return
     value = uuid.uuid4().hex
-    result = session.execute(_STORE_VERSIONS, {"keys": keys, "new_value": value})
+    result = session.connection().execute(
+        _STORE_VERSIONS, {"keys": keys, "new_value": value}
+    )
     if result.rowcount < len(keys):  # a new database: the rows come first
         for key in keys:
             session.execute(_insert_if_missing(session, key, value))
