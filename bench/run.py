@@ -251,6 +251,12 @@ def main() -> None:
         writer = writer_cookie(base, big_post)
         for name, path, extra in (
             ("home page (page cache, before Flask)", "/", []),
+            ("comments feed (page cache, before Flask)", "/comments/feed/", []),
+            (
+                "post with 10,000 comments, a new query string each request",
+                big_post,
+                ["-s", str(ROOT / "bench" / "query_buster.lua")],
+            ),
             (
                 "post with 10,000 comments, its writer's page (never cached)",
                 big_post,

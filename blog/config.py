@@ -87,8 +87,11 @@ XMLRPC_MAX_BYTES = 64 * 1024
 BACKGROUND_WORKER = None
 MENTIONS_WORKER = None
 
-# Rendered post pages kept per worker process (blog/pagecache.py).
+# Rendered pages kept per worker process (blog/pagecache): post pages, the home
+# page and the site's feeds; apart, the pages a client can ask for by the
+# hundred (the no-JavaScript reply form of each comment, each post's feed).
 PAGE_CACHE_SIZE = 256
+SIDE_PAGE_CACHE_SIZE = 64
 
 # Mail (blog/mail): the author's notices of held responses, readers' confirmation
 # requests and notifications, all sent from the outbox table by the background

@@ -13,6 +13,7 @@ from functools import lru_cache
 from sqlalchemy import Select, bindparam, exists, inspect, or_, select
 
 from ..core.settings import ModerationSettings
+from ..database import session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
 from .blocklist import block_question, matching_block, reason_for
@@ -225,7 +226,7 @@ def sender_history(
         "owner_hash": owner_hash,
         **block_values,
     }
-    row = db.session.connection().execute(_history_statement(shape), values).one()
+    row = session_connection().execute(_history_statement(shape), values).one()
     last = max((moment for moment in row[1 : 1 + len(pace)] if moment), default=None)
     after_pace = row[1 + len(pace) :]
     return History(

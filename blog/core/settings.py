@@ -15,6 +15,7 @@ from typing import Literal
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
+from ..database import session_connection
 from ..extensions import db
 from ..models import Setting
 
@@ -326,7 +327,7 @@ _STORED_VALUES = select(Setting.key, Setting.value)
 
 def _stored_values() -> dict[str, str]:
     if "stored_settings" not in g:
-        g.stored_settings = dict(db.session.connection().execute(_STORED_VALUES).all())
+        g.stored_settings = dict(session_connection().execute(_STORED_VALUES).all())
     return g.stored_settings
 
 

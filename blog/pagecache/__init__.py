@@ -14,7 +14,9 @@ from .wsgi import CachedPageMiddleware
 def init_app(app: Flask) -> None:
     """Give the app its own cache, bump the content version on every change,
     and serve hits in front of Flask."""
-    cache = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
-    app.extensions["page_cache"] = cache
+    app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
+    app.extensions["side_page_cache"] = PageCache(
+        app.config.get("SIDE_PAGE_CACHE_SIZE", 64)
+    )
     listen_for_changes()
-    app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app, cache)  # type: ignore[method-assign]
+    app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ render stamp) are cached as placeholders and filled in for each request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -22,6 +23,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, request
@@ -173,18 +175,32 @@ _RELEASE_CONFIG = (
 )
 
 
+@functools.cache
+def _code_digest() -> str:
+    # The package's Python sources: a deploy that changes how a page or a feed
+    # is made (feeds use no template) changes the release, version number or not.
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def site_release(app: Flask) -> str:
     """What a cached page depends on besides the content, and a restart may
-    change: the code's version, the config the pages show, the templates'
-    sources. In every ETag, so a browser's copy from before a deploy is not
-    confirmed by a 304 after it. The same in every worker; worked out once."""
+    change: the code (its version and its sources), the config the pages show,
+    the templates' sources. In every ETag, so a browser's copy from before a
+    deploy is not confirmed by a 304 after it. The same in every worker;
+    worked out once."""
     release = app.extensions.get("page_release")
     if release is None:
         from .. import __version__
 
         env = app.jinja_env
         names = (*_RELEASE_CONFIG, *(spec.config_key for spec in SETTINGS))
-        parts = [__version__, *(repr(app.config.get(name)) for name in names)]
+        parts = [__version__, _code_digest()]
+        parts += [repr(app.config.get(name)) for name in names]
         parts += [
             env.loader.get_source(env, name)[0] for name in sorted(env.list_templates())
         ]
@@ -219,9 +235,23 @@ def finish(response: Response, etag: str) -> Response:
     return response
 
 
-def page_cache() -> PageCache:
-    """The current app's page cache."""
-    return current_app.extensions["page_cache"]
+# The site's own feeds; any other is a post's.
+SITE_FEEDS = frozenset({"/feed/", "/feed/atom/", "/comments/feed/"})
+
+
+def is_side_page(key: tuple) -> bool:
+    """Whether the page ``key`` is one a client can ask for by the hundred: a
+    reply form (one per comment) or a post's own feed (one per post)."""
+    if len(key) > 2:
+        return True
+    return is_everybodys(key) and isinstance(key[1], str) and key[1] not in SITE_FEEDS
+
+
+def page_cache_for(app: Flask, key: tuple) -> PageCache:
+    """Where the page ``key`` is kept: the side pages in a small cache of their
+    own, so that a crawler walking them never pushes out the post pages, the
+    home page and the site's feeds."""
+    return app.extensions["side_page_cache" if is_side_page(key) else "page_cache"]
 
 
 def cached_page(
@@ -232,11 +262,12 @@ def cached_page(
     etag = make_etag(content_version(), key, site_release(current_app))
     if etag in request.if_none_match:
         return etag, None
-    entry = page_cache().get(key + (etag,), time.time())
+    cache = page_cache_for(current_app, key)
+    entry = cache.get(key + (etag,), time.time())
     if entry is None:
         text, post_id = make()
         entry = CachedPage(text, post_id, etag, time.time())
-        page_cache().put(key + (etag,), entry)
+        cache.put(key + (etag,), entry)
     return etag, entry
 
 

@@ -27,12 +27,12 @@ from ..extensions import db
 from .cache import (
     PERSONAL_COOKIES,
     POST_PAGE_ARGS,
-    PageCache,
     feed_key,
     finish_headers,
     home_page_key,
     is_everybodys,
     make_etag,
+    page_cache_for,
     personalise,
     site_release,
     site_script_root,
@@ -60,10 +60,11 @@ _COOKIE_VALUE_SLOT = "cookie-value-slot"
 class CachedPageMiddleware:
     """WSGI middleware: answer cache hits, learn headers from Flask's answers."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable, cache: PageCache) -> None:
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        self.cache = cache
+        caches = (app.extensions["page_cache"], app.extensions["side_page_cache"])
+        self._headers_kept = 4 * sum(cache.size for cache in caches)
         self.headers: dict[tuple, list[tuple[str, str]]] = {}
         self._script_root = site_script_root(app)
         with app.app_context():
@@ -99,7 +100,7 @@ class CachedPageMiddleware:
         if version is None:
             return self.wsgi_app(environ, start_response)
         etag = make_etag(version, key, site_release(self.app))
-        entry = self.cache.get(key + (etag,), time.time())
+        entry = page_cache_for(self.app, key).get(key + (etag,), time.time())
         headers = self.headers.get(key + (etag,))
         if entry is None or headers is None:
             return self._learn(environ, start_response, key, etag)
@@ -198,7 +199,7 @@ class CachedPageMiddleware:
                     for name, value in headers
                     if name.lower() not in _SKIPPED_HEADERS
                 ]
-                if len(self.headers) > 4 * self.cache.size:
+                if len(self.headers) > self._headers_kept:
                     self.headers.clear()
             return start_response(status, headers, exc_info)
 

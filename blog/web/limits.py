@@ -34,7 +34,8 @@ def init_app(app: Flask) -> None:
     """Bind the limiter to ``app`` (storage from RATELIMIT_STORAGE_URI) and put
     the POST budget and the write slots in front of Flask."""
     limiter.init_app(app)
-    _drop_request_hooks(app)
+    if not any(app.config.get(name) for name in _FLASK_LIMITER_LIMITS):
+        _drop_request_hooks(app)
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
     slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
@@ -46,6 +47,11 @@ def init_app(app: Flask) -> None:
     guard = PostGuard(app, app.wsgi_app, slots, held)
     app.extensions["post_guard"] = guard
     app.wsgi_app = guard  # type: ignore[method-assign]
+
+
+# Limits an operator may declare in Flask-Limiter's own settings
+# (BLOG_RATELIMIT_DEFAULT...): with any of them, its hooks stay and check them.
+_FLASK_LIMITER_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 
 
 def _drop_request_hooks(app: Flask) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import pytest
 from sqlalchemy import event
 
+from blog.core.settings import current_settings, forget_read_settings, save_settings
 from blog.extensions import db
 
 
@@ -40,3 +43,18 @@ def test_a_postgresql_connection_is_tested_as_it_is_taken(app):
     # After a server restart a kept connection is dead: the ping replaces it.
     with app.app_context():
         assert db.engine.pool._pre_ping
+
+
+def test_a_read_on_the_sessions_connection_sees_what_is_not_yet_committed(app):
+    # The settings are read with a Core statement on the session's connection:
+    # like the session's own execute, it flushes what is pending first. The
+    # last setting saved is the one no later merge has flushed on its way.
+    with app.test_request_context():
+        settings = current_settings()
+        last = fields(settings)[-1].name
+        changed = not getattr(settings, last)
+        save_settings(replace(settings, **{last: changed}))
+        assert getattr(current_settings(), last) == changed
+        db.session.rollback()
+        forget_read_settings()
+        assert getattr(current_settings(), last) != changed

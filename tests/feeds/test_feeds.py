@@ -229,6 +229,12 @@ def test_a_feed_is_answered_before_flask_for_everybody(app, count_queries, url):
     etag = flask_answer.headers["ETag"]
     again = app.test_client().get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304
+    assert app.test_client().get(url + "?x=%00").status_code == 400
+
+
+def test_an_unknown_posts_feed_is_missing_whatever_the_query(client):
+    for query in ("", "?utm=x", "?utm=x"):
+        assert client.get(f"/nessuno/feed/{query}").status_code == 404
 
 
 def test_a_feed_from_before_a_deploy_that_changed_its_length_is_sent_again(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from helpers_admin import add_comment, page_version
@@ -13,6 +17,7 @@ from helpers_comments import POST_URL, send_comment, sign_in_author, soup
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.pool import NullPool
 
+import blog
 from blog import create_app
 from blog.accounts.session import end_all_sessions
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
@@ -20,11 +25,13 @@ from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import content_version
 from blog.extensions import db
 from blog.models import Author, Comment, Post
+from blog.pagecache import cache as pagecache_cache
 from blog.pagecache.cache import (
     CSRF_PLACEHOLDER,
     PERSONAL_COOKIES,
     STAMP_PLACEHOLDER,
     _insert_if_missing,
+    site_release,
 )
 from blog.pagecache.versionread import (
     KEPT_CONNECTIONS,
@@ -320,12 +327,14 @@ def test_a_post_page_with_arguments_it_does_not_read_is_the_shared_copy(
 def test_flask_fills_the_shared_copy_for_a_request_with_such_arguments(
     app, count_queries
 ):
-    first = app.test_client().get(f"{POST_URL}?utm_source=newsletter&n=1")
+    first = app.test_client().get(f"{POST_URL}?utm_source=segnaposto-unico&n=1")
     assert first.headers["Cache-Control"] == "private, no-cache"
     with count_queries() as counter:
         plain = app.test_client().get(POST_URL)
     assert counter.statements == [VERSION_SQL]
     assert plain.headers["ETag"] == first.headers["ETag"]
+    for response in (first, plain):
+        assert "segnaposto-unico" not in response.get_data(as_text=True)
 
 
 def test_the_arguments_a_post_page_reads_still_reach_flask(app, count_queries):
@@ -391,6 +400,30 @@ def test_every_reply_target_that_names_nothing_shares_one_copy(app, count_querie
         assert not any("LIMIT" in statement for statement in hit.statements)
 
 
+@pytest.mark.app_config(PAGE_CACHE_SIZE=2, SIDE_PAGE_CACHE_SIZE=2)
+def test_walking_every_reply_form_and_feed_leaves_the_post_page_cached(
+    app, count_queries
+):
+    with app.app_context():
+        targets = db.session.scalars(
+            select(Comment.id).where(
+                Comment.status == "approved", Comment.type == "comment"
+            )
+        ).all()
+    assert len(targets) > 2
+    app.test_client().get(POST_URL)  # the post page and the home page, cached
+    app.test_client().get("/")
+    for target in targets:
+        assert (
+            app.test_client().get(f"{POST_URL}?replytocom={target}").status_code == 200
+        )
+    assert app.test_client().get(f"{POST_URL}feed/").status_code == 200
+    for url in (POST_URL, "/"):
+        with count_queries() as counter:
+            app.test_client().get(url)
+        assert counter.statements == [VERSION_SQL], url
+
+
 @pytest.mark.parametrize(
     "query", ["utm_source=newsletter", "page=abc", "page=1&page=2"]
 )
@@ -438,6 +471,42 @@ def test_a_home_page_the_author_filled_is_the_anonymous_one(app):
     hit = app.test_client().get("/")
     assert hit.get_data() == filled.get_data()
     assert "Set-Cookie" not in hit.headers and "Vary" not in hit.headers
+
+
+def _code_digest_of(package_parent) -> str:
+    program = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from blog.pagecache.cache import _code_digest; print(_code_digest())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program, str(package_parent)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=package_parent,
+    )
+    return run.stdout.strip()
+
+
+def test_a_deploy_that_changes_only_python_code_is_a_new_release(
+    tmp_path, app, make_app, monkeypatch
+):
+    # Feeds are made in Python, no template: their ETag must follow the code.
+    shutil.copytree(
+        Path(blog.__file__).parent,
+        tmp_path / "blog",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    before = _code_digest_of(tmp_path)
+    builders = tmp_path / "blog" / "feeds" / "builders.py"
+    builders.write_text(builders.read_text() + "\n# a change in how feeds are made\n")
+    assert _code_digest_of(tmp_path) != before
+    release = site_release(app)
+    monkeypatch.setattr(pagecache_cache, "_code_digest", lambda: "new code")
+    redeployed = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    assert site_release(redeployed) != release
+    with redeployed.app_context():
+        db.engine.dispose()
 
 
 def test_a_copy_from_before_a_deploy_is_not_confirmed_after_it(app, make_app):

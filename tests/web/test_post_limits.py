@@ -224,3 +224,9 @@ def test_flask_limiter_adds_nothing_around_a_request(app, client):
     assert _limiter_hooks(app) == []
     statuses = [client.post(f"/{POST_SLUG}/comment").status_code for _ in range(3)]
     assert statuses[-1] == 429  # the budget still counts (2 an hour here)
+
+
+@pytest.mark.app_config(RATELIMIT_DEFAULT="1 per minute")
+def test_limits_an_operator_declares_in_flask_limiters_settings_still_hold(app, client):
+    assert _limiter_hooks(app) != []
+    assert [client.get("/robots.txt").status_code for _ in "ab"] == [200, 429]
