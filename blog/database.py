@@ -63,6 +63,7 @@ def session_connection() -> Connection:
     as the session's own ``execute`` would: a Core statement run on it skips
     the ORM's execute, which cost more than SQLite spends running a small one."""
     session = db.session()
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        session.flush()
+    # The session's own rule (autoflush on, not already flushing, not inside
+    # ``no_autoflush``), as its execute applies it.
+    session._autoflush()
     return session.connection()

@@ -87,6 +87,9 @@ class PageCache:
         self._entries: OrderedDict[tuple, CachedPage] = OrderedDict()
         self.size = size
         self._lock = threading.Lock()
+        # The headers Flask sent with each page, which the middleware replays
+        # (``pagecache.wsgi``); at most four times the pages, then it starts again.
+        self.headers: dict[tuple, list[tuple[str, str]]] = {}
 
     def get(self, key: tuple, now: float) -> CachedPage | None:
         """The entry for ``key`` unless missing or expired."""
@@ -181,7 +184,12 @@ def _code_digest() -> str:
     # is made (feeds use no template) changes the release, version number or not.
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    sources = (
+        path
+        for path in root.rglob("*.py")
+        if path.is_file() and not path.name.startswith(".")
+    )
+    for path in sorted(sources):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -27,6 +27,7 @@ from ..extensions import db
 from .cache import (
     PERSONAL_COOKIES,
     POST_PAGE_ARGS,
+    PageCache,
     feed_key,
     finish_headers,
     home_page_key,
@@ -63,9 +64,6 @@ class CachedPageMiddleware:
     def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
-        caches = (app.extensions["page_cache"], app.extensions["side_page_cache"])
-        self._headers_kept = 4 * sum(cache.size for cache in caches)
-        self.headers: dict[tuple, list[tuple[str, str]]] = {}
         self._script_root = site_script_root(app)
         with app.app_context():
             self._versions = ContentVersionReader(db.engine)
@@ -100,10 +98,11 @@ class CachedPageMiddleware:
         if version is None:
             return self.wsgi_app(environ, start_response)
         etag = make_etag(version, key, site_release(self.app))
-        entry = page_cache_for(self.app, key).get(key + (etag,), time.time())
-        headers = self.headers.get(key + (etag,))
+        cache = page_cache_for(self.app, key)
+        entry = cache.get(key + (etag,), time.time())
+        headers = cache.headers.get(key + (etag,))
         if entry is None or headers is None:
-            return self._learn(environ, start_response, key, etag)
+            return self._learn(environ, start_response, cache, key, etag)
         extra = list(finish_headers(etag))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 NOT MODIFIED", headers + extra)
@@ -187,20 +186,26 @@ class CachedPageMiddleware:
         return sign_json(self._csrf_signer, raw), cookie
 
     def _learn(
-        self, environ: dict, start_response: Callable, key: tuple, etag: str
+        self,
+        environ: dict,
+        start_response: Callable,
+        cache: PageCache,
+        key: tuple,
+        etag: str,
     ) -> Iterable[bytes]:
-        """Pass to Flask; keep the headers of a cached-page answer for this etag."""
+        """Pass to Flask; keep the headers of a cached-page answer for this etag,
+        beside the page in its cache."""
 
         def capture(status: str, headers: list, exc_info=None):
             sent = dict((name.lower(), value) for name, value in headers)
             if status.startswith("200") and sent.get("etag") == f'"{etag}"':
-                self.headers[key + (etag,)] = [
+                cache.headers[key + (etag,)] = [
                     (name, value)
                     for name, value in headers
                     if name.lower() not in _SKIPPED_HEADERS
                 ]
-                if len(self.headers) > self._headers_kept:
-                    self.headers.clear()
+                if len(cache.headers) > 4 * cache.size:
+                    cache.headers.clear()
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, capture)

@@ -33,9 +33,7 @@ F = TypeVar("F", bound=Callable)
 def init_app(app: Flask) -> None:
     """Bind the limiter to ``app`` (storage from RATELIMIT_STORAGE_URI) and put
     the POST budget and the write slots in front of Flask."""
-    limiter.init_app(app)
-    if not any(app.config.get(name) for name in _FLASK_LIMITER_LIMITS):
-        _drop_request_hooks(app)
+    _bind_limiter(app)
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
     slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
@@ -52,6 +50,22 @@ def init_app(app: Flask) -> None:
 # Limits an operator may declare in Flask-Limiter's own settings
 # (BLOG_RATELIMIT_DEFAULT...): with any of them, its hooks stay and check them.
 _FLASK_LIMITER_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def _bind_limiter(app: Flask) -> None:
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        raise RuntimeError(
+            "Refusing to start: RATELIMIT_ENABLED is off, but the per-address "
+            "POST budget and the sign-in lock-out count in Flask-Limiter's "
+            "storage. Raise POST_LIMIT_PER_ADDRESS instead."
+        )
+    # One limiter for every app of the process (extensions.py), which keeps
+    # what the last app's config gave it: each app starts again from its own.
+    limiter.limit_manager.set_default_limits([])
+    limiter.limit_manager.set_application_limits([])
+    limiter.init_app(app)
+    if not any(app.config.get(name) for name in _FLASK_LIMITER_LIMITS):
+        _drop_request_hooks(app)
 
 
 def _drop_request_hooks(app: Flask) -> None:

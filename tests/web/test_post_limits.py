@@ -10,7 +10,7 @@ from helpers_admin import csrf_from, soup
 from helpers_comments import read_form
 from helpers_mentions import POST_SLUG
 
-from blog.extensions import limiter
+from blog.extensions import db, limiter
 
 pytestmark = pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour")
 
@@ -230,3 +230,41 @@ def test_flask_limiter_adds_nothing_around_a_request(app, client):
 def test_limits_an_operator_declares_in_flask_limiters_settings_still_hold(app, client):
     assert _limiter_hooks(app) != []
     assert [client.get("/robots.txt").status_code for _ in "ab"] == [200, 429]
+
+
+def test_each_app_gets_the_flask_limiter_limits_of_its_own_config(app, make_app):
+    # One limiter serves every app of the process: a limit another app's config
+    # declared does not stay behind.
+    strict = make_app(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        RATELIMIT_DEFAULT="1 per minute",
+    )
+    assert [strict.test_client().get("/robots.txt").status_code for _ in "ab"] == [
+        200,
+        429,
+    ]
+    loose = make_app(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        RATELIMIT_APPLICATION="100 per minute",
+    )
+    statuses = [loose.test_client().get("/robots.txt").status_code for _ in "abc"]
+    assert statuses == [200, 200, 200]
+    for made in (strict, loose):
+        with made.app_context():
+            db.engine.dispose()
+
+
+def test_turning_flask_limiter_off_is_refused_at_start_up(app, make_app, client):
+    with pytest.raises(RuntimeError, match="RATELIMIT_ENABLED"):
+        make_app(RATELIMIT_ENABLED=False)
+    # Nothing of that attempt stays with the apps made after it.
+    again = make_app(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        POST_LIMIT_PER_ADDRESS="2 per hour",
+    )
+    statuses = [
+        again.test_client().post(f"/{POST_SLUG}/comment").status_code for _ in range(3)
+    ]
+    assert statuses[-1] == 429
+    with again.app_context():
+        db.engine.dispose()
