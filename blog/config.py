@@ -89,9 +89,10 @@ MENTIONS_WORKER = None
 
 # Rendered pages kept per worker process (blog/pagecache): post pages, the home
 # page and the site's feeds; apart, the pages a client can ask for by the
-# hundred (the no-JavaScript reply form of each comment, each post's feed).
+# hundred (later comment pages and home pages, the no-JavaScript reply form of
+# each comment, each post's feed).
 PAGE_CACHE_SIZE = 256
-SIDE_PAGE_CACHE_SIZE = 64
+SIDE_PAGE_CACHE_SIZE = 128
 
 # Mail (blog/mail): the author's notices of held responses, readers' confirmation
 # requests and notifications, all sent from the outbox table by the background

@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     and serve hits in front of Flask."""
     app.extensions["page_cache"] = PageCache(app.config.get("PAGE_CACHE_SIZE", 256))
     app.extensions["side_page_cache"] = PageCache(
-        app.config.get("SIDE_PAGE_CACHE_SIZE", 64)
+        app.config.get("SIDE_PAGE_CACHE_SIZE", 128)
     )
     listen_for_changes()
     app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

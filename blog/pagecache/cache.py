@@ -249,10 +249,13 @@ SITE_FEEDS = frozenset({"/feed/", "/feed/atom/", "/comments/feed/"})
 
 def is_side_page(key: tuple) -> bool:
     """Whether the page ``key`` is one a client can ask for by the hundred: a
-    reply form (one per comment) or a post's own feed (one per post)."""
+    reply form (one per comment), a post's own feed (one per post), a later
+    page of a post's comments or of the home page (a crawler walks them all)."""
     if len(key) > 2:
         return True
-    return is_everybodys(key) and isinstance(key[1], str) and key[1] not in SITE_FEEDS
+    if isinstance(key[1], int):
+        return key[1] > 1
+    return key[1] not in SITE_FEEDS
 
 
 def page_cache_for(app: Flask, key: tuple) -> PageCache:

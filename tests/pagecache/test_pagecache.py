@@ -424,6 +424,24 @@ def test_walking_every_reply_form_and_posts_feed_leaves_the_main_cache_alone(
         assert counter.statements == [VERSION_SQL], url
 
 
+@pytest.mark.app_config(
+    PAGE_CACHE_SIZE=2, SIDE_PAGE_CACHE_SIZE=2, COMMENTS_PER_PAGE=2, POSTS_PER_PAGE=1
+)
+def test_walking_later_comment_and_home_pages_leaves_the_first_ones_cached(
+    app, count_queries
+):
+    for url in (POST_URL, "/"):
+        app.test_client().get(url)
+    later = [f"{POST_URL}comment-page-{n}/" for n in range(2, 5)]
+    later += [f"/?page={n}" for n in (2, 3)]
+    for url in later:
+        assert app.test_client().get(url).status_code == 200, url
+    for url in (POST_URL, "/"):
+        with count_queries() as counter:
+            app.test_client().get(url)
+        assert counter.statements == [VERSION_SQL], url
+
+
 @pytest.mark.parametrize(
     "query", ["utm_source=newsletter", "page=abc", "page=1&page=2"]
 )
