@@ -16,6 +16,8 @@ from helpers_admin import add_comment, page_version
 from helpers_comments import POST_URL, send_comment, sign_in_author, soup
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.pool import NullPool
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 import blog
 from blog import create_app
@@ -38,6 +40,7 @@ from blog.pagecache.versionread import (
     VERSION_SQL,
     ContentVersionReader,
 )
+from blog.pagecache.wsgi import _query_args
 from blog.seed.loader import load_seed
 
 
@@ -805,3 +808,31 @@ def test_a_chosen_script_name_never_reaches_another_reader(app, prefix, path):
         html = app.test_client().get(path).get_data(as_text=True)
         assert prefix + "/" not in html
         assert '"/chi-e-e-chi-non-e-il-community-manager/' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "a=1&a=2",
+        "page=2&s=",
+        "%73=community",  # "s", percent-encoded
+        "+s+=1",
+        "replytocom=1;x=2",
+        "a=%ff",
+        "a=%",
+        "a=%zz&b",
+        "page=%EF%BC%92",  # a full-width digit
+        "page=%202",
+        "=x&&&",
+        "utm_source=a+b%20c",
+    ],
+)
+def test_the_middleware_reads_a_query_as_flask_does(query):
+    # The middleware decides from the query's arguments which page a request
+    # asks for: it must see the very arguments Flask's request.args will.
+    environ = EnvironBuilder(path="/", query_string=query).get_environ()
+    flask_sees = Request(environ).args
+    assert _query_args(environ["QUERY_STRING"]) == {
+        name: flask_sees.get(name) for name in flask_sees
+    }
