@@ -29,6 +29,11 @@ def positive_int(value: str | None, below: int) -> int | None:
     return number if 0 < number < below else None
 
 
+def listing_page(value: str | None) -> int:
+    """The page a ``?page=`` value names: 1 when missing or not a sane number."""
+    return positive_int(value, 1_000_000) or 1
+
+
 MAX_URL_LENGTH = 2000
 # C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
 # cannot carry them, mail headers and PostgreSQL text refuse some of them.

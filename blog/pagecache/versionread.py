@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import weakref
 
 from sqlalchemy import event
@@ -74,7 +73,7 @@ class ContentVersionReader:
                     row = connection.exec_driver_sql(VERSION_SQL).first()
             except Exception:  # the caller lets Flask answer, and report, it
                 return None
-            return (row[0] if row else None) or ""
+            return _version_of(row)
         try:
             connection, generation = self._borrow()
         except Exception:
@@ -94,16 +93,12 @@ class ContentVersionReader:
             self._give_back(connection, generation, broken)
         # SQLAlchemy's events see every other statement; this one is told.
         sql_outside_sqlalchemy.send(self, statement=VERSION_SQL)
-        return (row[0] if row else None) or ""
+        return _version_of(row)
 
     def _borrow(self) -> tuple[object, int]:
         with self._lent:
-            deadline = time.monotonic() + BORROW_TIMEOUT
-            while not self._free and self._open_count >= KEPT_CONNECTIONS:
-                left = deadline - time.monotonic()
-                if left <= 0 or not self._lent.wait(left):
-                    if not self._free and self._open_count >= KEPT_CONNECTIONS:
-                        raise TimeoutError("every kept connection is lent")
+            if not self._lent.wait_for(self._may_borrow, BORROW_TIMEOUT):
+                raise TimeoutError("every kept connection is lent")
             if self._free:
                 return self._free.pop(), self._generation
             self._open_count += 1
@@ -115,6 +110,9 @@ class ContentVersionReader:
                 self._open_count -= 1
                 self._lent.notify()
             raise
+
+    def _may_borrow(self) -> bool:
+        return bool(self._free) or self._open_count < KEPT_CONNECTIONS
 
     def _give_back(self, connection, generation: int, broken: bool = False) -> None:
         with self._lent:
@@ -160,6 +158,11 @@ class ContentVersionReader:
             self._generation += 1
         for connection in free:
             _close_quietly(connection)
+
+
+def _version_of(row) -> str:
+    # No row yet: a database no commit has versioned.
+    return (row[0] if row else None) or ""
 
 
 def _close_quietly(connection) -> None:

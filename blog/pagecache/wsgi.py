@@ -22,7 +22,7 @@ from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 
-from ..core.text import positive_int
+from ..core.text import listing_page
 from ..extensions import db
 from .cache import (
     PERSONAL_COOKIES,
@@ -125,23 +125,23 @@ class CachedPageMiddleware:
         if environ.get("SCRIPT_NAME", "") != self._script_root:
             return None
         path = environ.get("PATH_INFO", "")
-        feed = _FEED_PATH.fullmatch(path) is not None
-        match = None if path == "/" or feed else _POST_PATH.fullmatch(path)
-        if path != "/" and not feed and match is None:
-            return None
+        post = None
+        if path != "/" and not _FEED_PATH.fullmatch(path):
+            post = _POST_PATH.fullmatch(path)
+            if post is None:
+                return None
         args = _query_args(environ.get("QUERY_STRING", ""))
         if args is None:
             return None
-        if feed:  # a feed reads no argument
-            return feed_key(path)
-        if match is None:
-            if "s" in args or "p" in args:  # a search, an old address: Flask's
+        if post is not None:
+            if not POST_PAGE_ARGS.isdisjoint(args):
                 return None
-            # As Flask's page_number: the first ``page``, 1 unless a sane number.
-            return home_page_key(positive_int(args.get("page"), 1_000_000) or 1)
-        if not POST_PAGE_ARGS.isdisjoint(args):
+            return (post.group(1), int(post.group(2) or 1))
+        if path != "/":  # a feed reads no argument
+            return feed_key(path)
+        if "s" in args or "p" in args:  # a search, an old address: Flask's
             return None
-        return (match.group(1), int(match.group(2) or 1))
+        return home_page_key(listing_page(args.get("page")))
 
     def _session(self, environ: dict) -> dict | None:
         """The visitor's session when it holds nothing but a CSRF token."""

@@ -7,14 +7,14 @@ from sqlalchemy import Select
 
 from ..core.memo import kept_for_version
 from ..core.settings import content_version
-from ..core.text import positive_int
+from ..core.text import listing_page
 from ..extensions import db
 from .queries import count_approved_responses
 
 
 def page_number() -> int:
     """The ``?page=`` argument, 1 when missing or not a sane number."""
-    return positive_int(request.args.get("page"), 1_000_000) or 1
+    return listing_page(request.args.get("page"))
 
 
 # What this module keeps per content version (``blog.core.memo``): a listing
@@ -57,11 +57,17 @@ def render_listing(
 
     if not kept:
         return render()
-    key = (
+    return kept_for_version(
+        _KEPT, content_version(), listing_key(), render, _KEPT_PAGES
+    )
+
+
+def listing_key() -> tuple:
+    """What a listing page is made from: where, which one, which page, how long."""
+    return (
         request.script_root,
         request.endpoint,
         tuple(sorted((request.view_args or {}).items())),
         page_number(),
         current_app.config["POSTS_PER_PAGE"],
     )
-    return kept_for_version(_KEPT, content_version(), key, render, _KEPT_PAGES)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template
 from sqlalchemy import Select, literal_column, select, text
 
 from ..core.memo import kept_for_version
 from ..core.settings import content_version
 from ..extensions import db
 from ..models import Post
-from .listing import page_number, render_listing
+from .listing import listing_key, render_listing
 from .queries import published_posts
 
 # A query is cut to this many words of this many characters: enough for a
@@ -84,16 +84,10 @@ def render_search(query: str) -> str:
     words = search_words(query)
     if not words:
         return render_template("posts/search.html", query=query, pagination=None)
-    key = (
-        request.script_root,
-        query,
-        page_number(),
-        current_app.config["POSTS_PER_PAGE"],
-    )
     return kept_for_version(
         _KEPT,
         content_version(),
-        key,
+        (*listing_key(), query),
         lambda: render_listing(
             "posts/search.html", search_posts(words), kept=False, query=query
         ),

@@ -680,13 +680,20 @@ def _open_connections(url, db_backend, app) -> int:
     return count
 
 
-def test_threads_one_after_another_share_one_version_connection(app, db_backend):
+def _reader_of_its_own(app, db_backend):
+    """A version reader on an engine of its own, the version it should read and
+    the connections open before it reads."""
     with app.app_context():
         url = db.engine.url
         version = content_version()
     engine = create_engine(url, poolclass=NullPool)
-    reader = ContentVersionReader(engine)
     before = _open_connections(url, db_backend, app)
+    return ContentVersionReader(engine), version, before
+
+
+def test_threads_one_after_another_share_one_version_connection(app, db_backend):
+    reader, version, before = _reader_of_its_own(app, db_backend)
+    url, engine = reader.engine.url, reader.engine
     results = []
     for _ in range(30):  # as ``flask run`` does: a new thread per connection
         thread = threading.Thread(target=lambda: results.append(reader.read()))
@@ -700,12 +707,8 @@ def test_threads_one_after_another_share_one_version_connection(app, db_backend)
 
 def test_many_threads_at_once_keep_a_few_version_connections(app, db_backend):
     # gunicorn's threaded workers: 32 threads, each may serve a cache hit.
-    with app.app_context():
-        url = db.engine.url
-        version = content_version()
-    engine = create_engine(url, poolclass=NullPool)
-    reader = ContentVersionReader(engine)
-    before = _open_connections(url, db_backend, app)
+    reader, version, before = _reader_of_its_own(app, db_backend)
+    url, engine = reader.engine.url, reader.engine
     threads = 32
     all_read = threading.Barrier(threads + 1)
     counted = threading.Event()
