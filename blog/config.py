@@ -90,9 +90,11 @@ MENTIONS_WORKER = None
 # Rendered pages kept per worker process (blog/pagecache): post pages, the home
 # page and the site's feeds; apart, the pages a client can ask for by the
 # hundred (later comment pages and home pages, the no-JavaScript reply form of
-# each comment, each post's feed).
+# each comment, each post's feed). Apart again, the 404 pages of addresses
+# asked for again and again (bots probing for /wp-admin/, /wp-login.php...).
 PAGE_CACHE_SIZE = 256
 SIDE_PAGE_CACHE_SIZE = 128
+MISSING_PAGE_CACHE_SIZE = 128
 
 # Mail (blog/mail): the author's notices of held responses, readers' confirmation
 # requests and notifications, all sent from the outbox table by the background

@@ -18,5 +18,8 @@ def init_app(app: Flask) -> None:
     app.extensions["side_page_cache"] = PageCache(
         app.config.get("SIDE_PAGE_CACHE_SIZE", 128)
     )
+    app.extensions["missing_page_cache"] = PageCache(
+        app.config.get("MISSING_PAGE_CACHE_SIZE", 128)
+    )
     listen_for_changes()
     app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

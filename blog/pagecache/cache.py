@@ -1,14 +1,15 @@
 """A rendered-page cache for the post page, kept exact by a content version.
 
-Every commit that changes a post, a published response, a category, an author
-or a setting stores a new random ``content_version`` (in the ``setting`` table,
-read with the settings in the one query a request already makes). Cached pages
-are keyed by that version, so no reader ever sees a stale approved state, in any
-worker. A held or spam response changes no reader's page: a spam wave leaves
-the cached pages alone, and moves only ``responses_version``, which the
-author's queue counts are kept by. Only anonymous requests without personal
-state are cached; the parts that differ per visitor (the CSRF token, the form's
-render stamp) are cached as placeholders and filled in for each request.
+Every commit that changes a post, a published response, a category, an author,
+an old address or a setting stores a new random ``content_version`` (in the
+``setting`` table, read with the settings in the one query a request already
+makes). Cached pages are keyed by that version, so no reader ever sees a stale
+approved state, in any worker. A held or spam response changes no reader's
+page: a spam wave leaves the cached pages alone, and moves only
+``responses_version``, which the author's queue counts are kept by. Only
+anonymous requests without personal state are cached; the parts that differ
+per visitor (the CSRF token, the form's render stamp) are cached as
+placeholders and filled in for each request.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ..core.settings import (
     forget_read_settings,
 )
 from ..core.signals import response_inserted
-from ..models import Author, Category, Comment, Post, Setting, Tag
+from ..models import Author, Category, Comment, OldPath, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
 # contain them and collect each visitor's token when they are filled in.
@@ -54,7 +55,9 @@ STAMP_PLACEHOLDER = "stamp-" + secrets.token_hex(16)
 PERSONAL_COOKIES = ("comment_owner", "comment_author")
 # Pages also change with time (comments close after N days), so entries expire.
 MAX_AGE_SECONDS = 300
-_TRACKED = (Post, Comment, Category, Author, Tag)
+# An old address moves readers to a post (301) where it was a 404: a kept 404
+# must not outlive the author's edit of the old addresses.
+_TRACKED = (Post, Comment, Category, Author, Tag, OldPath)
 
 
 _CSRF_SLOT, _STAMP_SLOT = CSRF_PLACEHOLDER.encode(), STAMP_PLACEHOLDER.encode()

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import dump_cookie, parse_cookie
 
 from ..core.text import listing_page
@@ -27,6 +28,7 @@ from ..extensions import db
 from .cache import (
     PERSONAL_COOKIES,
     POST_PAGE_ARGS,
+    CachedPage,
     PageCache,
     feed_key,
     finish_headers,
@@ -56,6 +58,23 @@ _SKIPPED_HEADERS = {
     "cache-control",
 }
 _COOKIE_VALUE_SLOT = "cookie-value-slot"
+# The views whose 404 only the content decides (no such post, archive, category,
+# tag or author): kept, like an address no view answers, which only the old
+# addresses of imported posts may move. The others (a mail link's token, a
+# webmention's status) depend on rows no content version follows.
+_KEPT_MISSING_ENDPOINTS = frozenset(
+    {
+        "posts.detail",
+        "posts.year_archive",
+        "posts.month_archive",
+        "posts.category",
+        "posts.tag",
+        "posts.author",
+        "feeds.post_responses",
+    }
+)
+# Longer addresses are answered by Flask each time, never kept.
+_LONGEST_KEPT_MISSING = 300
 
 
 class CachedPageMiddleware:
@@ -87,7 +106,7 @@ class CachedPageMiddleware:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = self._cache_key(environ)
         if key is None:
-            return self.wsgi_app(environ, start_response)
+            return self._missing_or_flask(environ, start_response)
         # The home page and the feeds show nothing of their visitor: no
         # session, no token.
         everybodys = is_everybodys(key)
@@ -102,7 +121,7 @@ class CachedPageMiddleware:
         entry = cache.get(key + (etag,), time.time())
         headers = cache.headers.get(key + (etag,))
         if entry is None or headers is None:
-            return self._learn(environ, start_response, cache, key, etag)
+            return self._learn(environ, start_response, cache, key, etag, version)
         extra = list(finish_headers(etag))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             start_response("304 NOT MODIFIED", headers + extra)
@@ -192,9 +211,10 @@ class CachedPageMiddleware:
         cache: PageCache,
         key: tuple,
         etag: str,
+        version: str,
     ) -> Iterable[bytes]:
         """Pass to Flask; keep the headers of a cached-page answer for this etag,
-        beside the page in its cache."""
+        beside the page in its cache (or a 404 answer in the missing pages)."""
 
         def capture(status: str, headers: list, exc_info=None):
             sent = dict((name.lower(), value) for name, value in headers)
@@ -208,7 +228,78 @@ class CachedPageMiddleware:
                     cache.headers.clear()
             return start_response(status, headers, exc_info)
 
-        return self.wsgi_app(environ, capture)
+        path = environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING") or len(path) > _LONGEST_KEPT_MISSING:
+            return self.wsgi_app(environ, capture)
+        return self._missing(environ, capture, path, version)
+
+    def _missing_or_flask(
+        self, environ: dict, start_response: Callable
+    ) -> Iterable[bytes]:
+        """A request no cached page answers: its kept 404 if it has one, else
+        Flask's answer."""
+        path = self._missing_path(environ)
+        if path is None or self._session(environ) is None:
+            return self.wsgi_app(environ, start_response)
+        version = self._versions.read()
+        if version is None:
+            return self.wsgi_app(environ, start_response)
+        return self._missing(environ, start_response, path, version)
+
+    def _missing_path(self, environ: dict) -> str | None:
+        """The path of a GET whose 404 may be kept: asked without a query, and
+        answered by no view or by one whose 404 only the content decides."""
+        path = environ.get("PATH_INFO", "")
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or environ.get("QUERY_STRING")
+            or environ.get("SCRIPT_NAME", "") != self._script_root
+            or len(path) > _LONGEST_KEPT_MISSING
+        ):
+            return None
+        try:
+            adapter = self.app.url_map.bind_to_environ(environ)
+            endpoint, _ = adapter.match(method="GET")
+        except NotFound:
+            return path  # only an old address of an imported post may answer it
+        except HTTPException:  # a redirect to the trailing slash, a POST-only view
+            return None
+        return path if endpoint in _KEPT_MISSING_ENDPOINTS else None
+
+    def _missing(
+        self, environ: dict, start_response: Callable, path: str, version: str
+    ) -> Iterable[bytes]:
+        """The 404 kept for ``path`` at ``version``; else Flask's answer, kept
+        when it is a 404 that sets no cookie (the same page for everybody)."""
+        cache = self.app.extensions["missing_page_cache"]
+        key = (path, make_etag(version, ("404", path), site_release(self.app)))
+        entry = cache.get(key, time.time())
+        headers = cache.headers.get(key)
+        if entry is not None and headers is not None:
+            start_response("404 NOT FOUND", headers)
+            return entry.pieces
+        answer: list[tuple[str, list]] = []
+
+        def capture(status: str, headers: list, exc_info=None):
+            answer.append((status, headers))
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, capture)
+        status, headers = answer[-1] if answer else ("", [])
+        if not status.startswith("404") or any(
+            name.lower() == "set-cookie" for name, _ in headers
+        ):
+            return body
+        try:
+            text = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        cache.put(key, CachedPage(text.decode(), 0, key[1], time.time()))
+        cache.headers[key] = headers
+        if len(cache.headers) > 4 * cache.size:
+            cache.headers.clear()
+        return [text]
 
 
 def _query_args(query: str) -> dict[str, str] | None:

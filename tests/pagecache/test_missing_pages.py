@@ -1,0 +1,101 @@
+"""Addresses that lead nowhere, asked for again and again (bots probing for
+``/wp-admin/``): their 404 is kept like a page, until the content changes."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_comments import POST_URL
+from sqlalchemy import select
+
+from blog.extensions import db
+from blog.models import Post, WebmentionRequest
+from blog.pagecache.versionread import VERSION_SQL
+from blog.posts.oldpaths import record_paths
+
+MISSING = [
+    "/wp-admin/",
+    "/wp-login.php/",
+    "/.git/config",
+    "/2011/02/nessun-articolo/",
+    "/1999/",
+    "/category/nessuna/",
+    "/non-esiste/feed/",
+    f"{POST_URL}comment-page-99/",
+]
+
+
+@pytest.mark.parametrize("path", MISSING)
+def test_an_address_asked_again_gets_the_kept_404(app, count_queries, path):
+    flask_answer = app.test_client().get(path)
+    assert flask_answer.status_code == 404
+    with count_queries() as counter:
+        again = app.test_client().get(path)
+    assert counter.statements == [VERSION_SQL]
+    assert again.status_code == 404
+    assert again.get_data() == flask_answer.get_data()
+    assert list(again.headers) == list(flask_answer.headers)
+    assert "Pagina non trovata" in again.get_data(as_text=True)
+
+
+def test_a_post_published_at_a_kept_address_shows_at_once(app, client):
+    with app.app_context():
+        author_id = db.session.scalar(select(Post.author_id))
+        post = Post(slug="nuovo-articolo", title="Nuovo", author_id=author_id)
+        db.session.add(post)
+        db.session.commit()
+    assert [client.get("/nuovo-articolo/").status_code for _ in range(2)] == [404] * 2
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "nuovo-articolo"))
+        post.status, post.published_at = "published", post.created_at
+        db.session.commit()
+    assert client.get("/nuovo-articolo/").status_code == 200
+
+
+def test_an_old_address_added_later_moves_the_kept_404(app, client):
+    old = "/2013/02/vecchio-indirizzo/"
+    assert [client.get(old).status_code for _ in range(2)] == [404] * 2
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.status == "published"))
+        record_paths(post, [old.rstrip("/")], "test")
+        db.session.commit()
+        slug = post.slug
+    moved = client.get(old)
+    assert (moved.status_code, moved.headers["Location"]) == (301, f"/{slug}/")
+
+
+def test_a_404_that_rows_without_a_version_decide_is_never_kept(app, client):
+    # A webmention's status page exists as soon as its request does, and
+    # storing a request moves no content version.
+    request_id = "a" * 32
+    status_url = f"/webmention/{request_id}"
+    assert [client.get(status_url).status_code for _ in range(2)] == [404] * 2
+    with app.app_context():
+        db.session.add(
+            WebmentionRequest(
+                id=request_id, source="http://127.0.0.2/a", target="http://x/"
+            )
+        )
+        db.session.commit()
+    assert client.get(status_url).status_code == 200
+
+
+def test_a_missing_address_with_a_query_still_reaches_flask(app, count_queries):
+    app.test_client().get("/wp-admin/")
+    app.test_client().get("/wp-admin/?x=1")
+    with count_queries() as counter:
+        assert app.test_client().get("/wp-admin/?x=1").status_code == 404
+    assert counter.statements != [VERSION_SQL]
+
+
+@pytest.mark.app_config(
+    PAGE_CACHE_SIZE=2, SIDE_PAGE_CACHE_SIZE=2, MISSING_PAGE_CACHE_SIZE=2
+)
+def test_probing_many_addresses_leaves_the_pages_cached(app, count_queries):
+    for url in (POST_URL, "/"):
+        app.test_client().get(url)
+    for number in range(5):
+        assert app.test_client().get(f"/sonda-{number}/").status_code == 404
+    for url in (POST_URL, "/"):
+        with count_queries() as counter:
+            app.test_client().get(url)
+        assert counter.statements == [VERSION_SQL], url
