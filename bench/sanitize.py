@@ -25,6 +25,7 @@ INPUTS = {
     "unfinished tags": "<a x " * (SIZE // 5),
     "long attributes": ('<a title="' + "x" * 240 + '">y</a>') * (SIZE // 257),
     "bare URLs": "https://example.org/a " * (SIZE // 22),
+    "a URL, then a run of )": "http://a.it/" + ")" * (SIZE - 12),
     "entities": "&egrave;" * (SIZE // 8),
     "line breaks": "a\n" * (SIZE // 2),
     "mixed markup": "<b>x</b> &egrave; http://x.org/ < & " * (SIZE // 36),

@@ -6,12 +6,22 @@ is private to the browser: it depends on the owner token it holds.
 
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment, utcnow
 from ..web.errors import render_error
+from ..web.limits import BUSY_MESSAGE, RefusedPost, fill_slots, limit_posts, slot
 from . import bp
 from .forms import DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
@@ -20,6 +30,40 @@ from .operations import edit_response, withdraw_response
 from .ownership import has_replies, refuse_change
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
+LIMITED_MESSAGE = "Troppe modifiche da questo indirizzo: riprova più tardi."
+_SHELLS_KEY = "comments.change_refused_shells"
+# The button of each view's form, as its own form names it.
+_BUTTONS = {
+    "comments.edit": EditCommentForm.submit.args[0],
+    "comments.delete": DeleteCommentForm.submit.args[0],
+}
+
+
+def refused_change_page(app: Flask, refused: RefusedPost) -> Response:
+    """An edit or a deletion refused by the POST guard: its form again, holding
+    the typed text, filled into a page rendered once per app (no query)."""
+    shells = app.extensions.setdefault(_SHELLS_KEY, {})
+    shell = shells.get(refused.endpoint)
+    if shell is None:
+        shell = shells[refused.endpoint] = _render_change_shell(app, refused.endpoint)
+    values = {
+        slot("message"): BUSY_MESSAGE if refused.busy else LIMITED_MESSAGE,
+        slot("comment"): refused.form.get("comment", ""),
+        slot("csrf_token"): refused.form.get("csrf_token", ""),
+    }
+    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
+
+
+def _render_change_shell(app: Flask, endpoint: str) -> str:
+    with app.test_request_context("/"):
+        return render_template(
+            "comments/change_refused.html",
+            kind=endpoint.rpartition(".")[2],
+            button=_BUTTONS[endpoint],
+            message=slot("message"),
+            comment=slot("comment"),
+            csrf_token=slot("csrf_token"),
+        )
 
 
 def _own_comment(comment_id: int) -> tuple[Comment | None, Refusal | None]:
@@ -54,6 +98,7 @@ def _form_status(form) -> int:
 # the writer back to the form with their text instead of to an error page.
 @csrf.exempt
 @bp.route("/comment/<int(max=2147483647):comment_id>/edit", methods=["GET", "POST"])
+@limit_posts(refused_change_page)
 def edit(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:
@@ -68,6 +113,7 @@ def edit(comment_id: int):
 
 @csrf.exempt
 @bp.route("/comment/<int(max=2147483647):comment_id>/delete", methods=["GET", "POST"])
+@limit_posts(refused_change_page)
 def delete(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:

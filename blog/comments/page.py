@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..accounts.session import current_author
 from ..core.memo import markup_store
@@ -28,7 +27,7 @@ from ..extensions import db
 from ..models import Comment, Post, comment_values, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import PostLink, get_neighbours
-from ..web.limits import BUSY_MESSAGE, RefusedPost
+from ..web.limits import BUSY_MESSAGE, RefusedPost, fill_slots, slot
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
@@ -259,38 +258,26 @@ _FILLED = (*_ECHOED, "csrf_token")
 _SHELL_KEY = "comments.over_budget_shell"
 
 
-def _slot(name: str) -> str:
-    # Letters and dashes only: HTML escaping leaves a slot as it is.
-    return f"budget-slot-{name.replace('_', '-')}"
-
-
-_SLOTS = re.compile(
-    "|".join(re.escape(_slot(name)) for name in (*_FILLED, "message", "slug"))
-)
-
-
 def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
     """The comment form's refusal from the POST guard: the refusal page with
     everything typed, filled into a copy rendered once per app, so a flood
     costs neither a Flask request nor a query."""
     shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
     message = BUSY_MESSAGE if refused.busy else FLOOD_MESSAGE
-    values = {_slot(name): refused.form.get(name, "") for name in _FILLED}
-    values[_slot("message")] = message
-    values[_slot("slug")] = quote(refused.view_args["slug"])
-    # One pass over the shell: a typed text that names a slot stays as typed.
-    body = _SLOTS.sub(lambda match: str(escape(values[match.group(0)])), shell)
-    return Response(body, refused.status, mimetype="text/html")
+    values = {slot(name): refused.form.get(name, "") for name in _FILLED}
+    values[slot("message")] = message
+    values[slot("slug")] = quote(refused.view_args["slug"])
+    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
 
 
 def _render_shell(app: Flask) -> str:
-    with app.test_request_context(f"/{_slot('slug')}/comment", method="POST"):
+    with app.test_request_context(f"/{slot('slug')}/comment", method="POST"):
         form = CommentForm(formdata=None)
         for name in _ECHOED:  # set after the filters, which would rewrite a slot
-            form[name].data = _slot(name)
-        form.csrf_token.current_token = _slot("csrf_token")
-        refusal = Refusal(429, _slot("message"))
-        page = render_refusal(PostLink(_slot("slug")), form, refusal)
+            form[name].data = slot(name)
+        form.csrf_token.current_token = slot("csrf_token")
+        refusal = Refusal(429, slot("message"))
+        page = render_refusal(PostLink(slot("slug")), form, refusal)
         shell = page.get_data(as_text=True)
     app.extensions[_SHELL_KEY] = shell
     return shell

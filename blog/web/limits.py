@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Response
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
@@ -314,6 +316,23 @@ def small_refusal(message: str) -> Refusal:
         return limited_page(BUSY_MESSAGE if refused.busy else message, refused.status)
 
     return refuse
+
+
+def slot(name: str) -> str:
+    """A place in a refusal page rendered once per app (a shell), filled in for
+    each refusal with ``fill_slots``: no template, no query per refusal."""
+    # Letters and dashes only: HTML escaping leaves a slot as it is.
+    return f"budget-slot-{name.replace('_', '-')}"
+
+
+# Greedy, so that "comment-parent" is one slot, not "comment" and a tail.
+_SLOTS = re.compile(r"budget-slot-[a-z-]+")
+
+
+def fill_slots(shell: str, values: dict[str, str]) -> str:
+    """``shell`` with each slot's value, escaped, in one pass: a typed text that
+    names a slot stays as typed."""
+    return _SLOTS.sub(lambda match: str(escape(values[match.group(0)])), shell)
 
 
 def limited_page(message: str, status: int = 429) -> Response:

@@ -346,3 +346,42 @@ def test_a_permalink_looks_for_an_imported_twin_by_index(app, client):
     )
     plan = sqlite_plan(app, statement, parameters)
     assert "ix_comment_post_legacy (post_id=? AND legacy_id=?)" in plan
+
+
+@pytest.mark.app_config(COMMENT_HOLD_ALL=False, POST_LIMIT_PER_ADDRESS="2 per hour")
+class TestTheAddressBudget:
+    """Edits and deletions count against the budget of every public POST: an
+    approved comment's edit renews every cached page, so a loop of edits would
+    otherwise empty the page cache as fast as it sends."""
+
+    def test_an_edit_over_the_budget_is_refused_with_the_text_kept(
+        self, app, client, count_queries
+    ):
+        comment_id = post_comment(app, client)
+        url = f"/comment/{comment_id}/edit"
+        fields = form_fields(client.get(url))
+        for number in range(2):
+            assert client.post(url, data=fields | {"comment": f"V{number}"}).status_code
+        with count_queries() as counter:
+            refused = client.post(url, data=fields | {"comment": "Il mio testo"})
+        assert counter.count == 0
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.headers["Cache-Control"] == "private, no-store"
+        again = form_fields(refused)
+        assert again == fields | {"comment": "Il mio testo"}
+        assert "riprova più tardi" in soup(refused).select_one(".form-error").get_text()
+        assert stored_comment(app, comment_id).content == "V1"
+
+    def test_a_deletion_over_the_budget_is_refused_and_changes_nothing(
+        self, app, client
+    ):
+        comment_id = post_comment(app, client)
+        url = f"/comment/{comment_id}/delete"
+        fields = form_fields(client.get(url))
+        for _ in range(2):  # each view has its own budget
+            assert client.post(url, data={"csrf_token": "x"}).status_code == 400
+        refused = client.post(url, data=fields)
+        assert refused.status_code == 429
+        assert form_fields(refused) == fields
+        assert stored_comment(app, comment_id).status == "approved"

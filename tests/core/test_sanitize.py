@@ -291,6 +291,17 @@ def test_any_comment_up_to_the_size_limit_is_cleaned_with_bounded_work(name):
     assert lines < 400_000, lines
 
 
+def test_a_url_followed_by_a_long_run_of_punctuation_is_cut_in_linear_work():
+    # Four times the largest comment: the cut was quadratic in C (2 s for
+    # 64 KB, so about 30 s here), which no count of Python lines shows.
+    text = "Vedi http://esempio.it/pagina(1)" + ")" * 260_000 + " e poi?"
+    with hang_guard(3):
+        html = clean_comment(text)
+    link = tree(html).find("a")
+    assert link["href"] == link.get_text() == "http://esempio.it/pagina(1)"
+    assert tree(html).get_text().count(")") == 260_001
+
+
 def test_markup_past_the_budget_is_kept_as_text():
     body = tree(clean_comment("<b>x</b> " * 1_000))
     assert 0 < len(body.find_all("b")) <= MAX_MARKUP

@@ -86,6 +86,21 @@ def test_a_refused_comment_keeps_what_was_typed(client, count_queries):
     assert page.select_one("ol.commentlist") is None
 
 
+def refused_comment_page(client, typed: dict[str, str]):
+    """The page of a comment POST over the budget of two, as parsed HTML."""
+    for _ in range(3):
+        response = client.post(f"/{POST_SLUG}/comment", data=typed)
+    assert response.status_code == 429
+    return soup(response)
+
+
+def test_a_refused_reply_keeps_the_comment_it_answers(client):
+    typed = {"author": "Lucia", "comment": "Rispondo", "comment_parent": "7"}
+    page = refused_comment_page(client, typed)
+    assert page.select_one("input[name=comment_parent]")["value"] == "7"
+    assert page.select_one("#comment").get_text().strip() == "Rispondo"
+
+
 def test_accepted_requests_carry_no_retry_after(client):
     response = post(client, f"/{POST_SLUG}/comment")
     assert response.status_code != 429
@@ -192,12 +207,8 @@ def test_an_ipv6_client_has_one_budget_for_its_whole_64(client):
 
 
 def test_typed_text_naming_a_slot_of_the_page_comes_back_as_typed(client):
-    path = f"/{POST_SLUG}/comment"
     typed = {"author": "budget-slot-comment", "comment": "budget-slot-author e poi"}
-    for _ in range(3):
-        response = client.post(path, data=typed)
-    assert response.status_code == 429
-    page = soup(response)
+    page = refused_comment_page(client, typed)
     assert page.select_one("#author")["value"] == "budget-slot-comment"
     assert page.select_one("#comment").get_text().strip() == "budget-slot-author e poi"
 
