@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from flask import (
     Response,
@@ -106,11 +107,12 @@ def detail(slug: str, cpage: int | None = None):
     # Comment pages have WordPress's address; ``?cpage=N`` and page 1 move there.
     if cpage == 1 or "cpage" in request.args:
         args = request.args.to_dict()
-        number = cpage or positive_int(args.pop("cpage", ""), 1_000_000) or 1
-        # Kept as query arguments, never as url_for's own keywords.
-        args = {k: v for k, v in args.items() if k != "slug" and k[:1] != "_"}
-        page = number if number > 1 else None
-        return redirect(url_for("posts.detail", slug=slug, cpage=page, **args), 301)
+        asked = positive_int(args.pop("cpage", ""), 1_000_000)
+        number = cpage or asked or 1  # the address's own page first
+        url = url_for("posts.detail", slug=slug, cpage=number if number > 1 else None)
+        # The other arguments go along as they came: as url_for's keywords, one
+        # named "endpoint" or "_anchor" would be taken for its own.
+        return redirect(f"{url}?{urlencode(args)}" if args else url, 301)
     if not is_cacheable(request, signed_in=current_author() is not None):
         post = get_published_post(slug) or abort(404)
         response = make_response(render_post_page(post))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -34,9 +36,22 @@ def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(
         code, (f"Errore {code}", "Si è verificato un errore.")
     )
+    if request_ctx.url_adapter is None:
+        # The request's host could not be read (a malformed Host header): no
+        # link of the site's page can be built, so this one has none.
+        return _bare_error_page(title, message or default), code
     return render_template(
         "errors/error.html", code=code, title=title, message=message or default
     ), code
+
+
+def _bare_error_page(title: str, message: str) -> Response:
+    body = (
+        '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head><body>"
+        f"<h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>\n"
+    )
+    return Response(body, mimetype="text/html")
 
 
 def init_app(app: Flask) -> None:

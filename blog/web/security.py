@@ -80,8 +80,13 @@ def add_security_headers(response: Response) -> Response:
 
 def refuse_nul_bytes() -> None:
     """400 for a NUL anywhere in the path, query or form: no page needs one, and
-    PostgreSQL refuses them in text (which would otherwise surface as a 500)."""
-    fields = list(request.args.items(multi=True))
+    PostgreSQL refuses them in text (which would otherwise surface as a 500).
+    So too for a query of raw bytes that are not UTF-8, which Werkzeug cannot
+    read (a server that passes them on unquoted)."""
+    try:
+        fields = list(request.args.items(multi=True))
+    except UnicodeDecodeError:
+        abort(400)
     if request.method == "POST" and request.mimetype in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",

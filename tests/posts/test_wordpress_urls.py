@@ -69,9 +69,15 @@ class TestCommentPages:
 
     @pytest.mark.parametrize(
         "extra",
-        ["&slug=altro", "&_external=1", "&_scheme=javascript", "&_anchor=x"],
+        [
+            "&slug=altro",
+            "&_external=1",
+            "&_scheme=javascript",
+            "&_anchor=x",
+            "&endpoint=x",
+        ],
     )
-    def test_query_arguments_named_like_url_options_are_dropped(
+    def test_query_arguments_named_like_url_options_stay_query_text(
         self, app, client, extra
     ):
         # They once reached url_for as its own keywords: a 500, or an address
@@ -79,8 +85,18 @@ class TestCommentPages:
         response = client.get(f"{POST_URL}?cpage=2&replytocom=7{extra}")
         assert response.status_code == 301
         assert response.headers["Location"] == (
-            f"{POST_URL}comment-page-2/?replytocom=7"
+            f"{POST_URL}comment-page-2/?replytocom=7{extra}"
         )
+
+    @pytest.mark.parametrize("query", ["?cpage=3", "?cpage=abc", "?cpage=", "?cpage=0"])
+    @pytest.mark.parametrize(("page", "new"), [(2, "comment-page-2/"), (1, "")])
+    def test_a_comment_page_address_keeps_its_own_page_over_the_query(
+        self, app, client, query, page, new
+    ):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        response = client.get(f"{POST_URL}comment-page-{page}/{query}")
+        assert response.status_code == 301
+        assert response.headers["Location"] == POST_URL + new
 
     def test_a_comment_page_past_the_last_is_404(self, app, client):
         app.config["COMMENTS_PER_PAGE"] = 5

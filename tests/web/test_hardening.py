@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from helpers_admin import add_comment, signed_in
-from helpers_comments import POST_URL, send_comment
+from helpers_comments import POST_URL, send_comment, soup
 
 from blog.extensions import db
 from blog.mentions.verify import parse_html, read_entry
@@ -119,6 +119,33 @@ def test_control_characters_do_not_break_the_feeds(app, client):
 )
 def test_nul_bytes_get_400(client, method, url, data):
     assert getattr(client, method)(url, data=data).status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/", POST_URL, "/category/x/"])
+def test_a_query_of_raw_bytes_that_are_not_utf8_gets_400(client, path):
+    # As a server that passes the request line's bytes on would send them.
+    response = client.get(path, environ_overrides={"QUERY_STRING": "s=\xff"})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("host", ["x" * 64, "a..b", "."])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/healthz"), ("get", "/non-esiste/"), ("post", POST_URL + "comment")],
+)
+def test_a_host_no_link_can_be_built_for_gets_a_bare_400(client, host, method, path):
+    response = getattr(client, method)(path, headers={"Host": host})
+    assert response.status_code == 400
+    page = soup(response)
+    assert page.h1.get_text() == "Richiesta non valida"
+    assert not page.select("a[href]")  # not one address could be written
+
+
+@pytest.mark.app_config(PROXY_FIX=1)
+def test_a_forwarded_host_no_link_can_be_built_for_gets_a_bare_400(client):
+    response = client.get("/non-esiste/", headers={"X-Forwarded-Host": "x" * 64})
+    assert response.status_code == 400
+    assert "Richiesta non valida" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
