@@ -252,6 +252,9 @@ def main() -> None:
         for name, path, extra in (
             ("home page (page cache, before Flask)", "/", []),
             ("comments feed (page cache, before Flask)", "/comments/feed/", []),
+            # A bot's probe, asked again and again: every answer is a 404 (in
+            # the non-2xx column), kept since the tenth session.
+            ("a probe for /wp-admin/ (kept 404, before Flask)", "/wp-admin/", []),
             (
                 "post with 10,000 comments, a new query string each request",
                 big_post,
