@@ -21,7 +21,15 @@ from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment, utcnow
 from ..web.errors import render_error
-from ..web.limits import BUSY_MESSAGE, RefusedPost, fill_slots, limit_posts, slot
+from ..web.limits import (
+    BUDGET_MESSAGE,
+    BUSY_MESSAGE,
+    RefusedPost,
+    fill_slots,
+    limit_posts,
+    shell_request,
+    slot,
+)
 from . import bp
 from .forms import DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
@@ -30,7 +38,6 @@ from .operations import edit_response, withdraw_response
 from .ownership import has_replies, refuse_change
 
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
-LIMITED_MESSAGE = "Troppe modifiche da questo indirizzo: riprova più tardi."
 _SHELLS_KEY = "comments.change_refused_shells"
 # The button of each view's form, as its own form names it.
 _BUTTONS = {
@@ -46,18 +53,20 @@ def refused_change_page(app: Flask, refused: RefusedPost) -> Response:
     shell = shells.get(refused.endpoint)
     if shell is None:
         shell = shells[refused.endpoint] = _render_change_shell(app, refused.endpoint)
+    csrf_field = app.config["WTF_CSRF_FIELD_NAME"]
     values = {
-        slot("message"): BUSY_MESSAGE if refused.busy else LIMITED_MESSAGE,
+        slot("message"): BUSY_MESSAGE if refused.busy else BUDGET_MESSAGE,
         slot("comment"): refused.form.get("comment", ""),
-        slot("csrf_token"): refused.form.get("csrf_token", ""),
+        slot("csrf_token"): refused.form.get(csrf_field, ""),
     }
     return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
 
 
 def _render_change_shell(app: Flask, endpoint: str) -> str:
-    with app.test_request_context("/"):
+    with shell_request(app):
         return render_template(
             "comments/change_refused.html",
+            csrf_field=app.config["WTF_CSRF_FIELD_NAME"],
             kind=endpoint.rpartition(".")[2],
             button=_BUTTONS[endpoint],
             message=slot("message"),

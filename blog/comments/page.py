@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import Comment, Post, comment_values, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import PostLink, get_neighbours
-from ..web.limits import BUSY_MESSAGE, RefusedPost, fill_slots, slot
+from ..web.limits import BUSY_MESSAGE, RefusedPost, fill_slots, shell_request, slot
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
@@ -271,7 +271,7 @@ def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
 
 
 def _render_shell(app: Flask) -> str:
-    with app.test_request_context(f"/{slot('slug')}/comment", method="POST"):
+    with shell_request(app, f"/{slot('slug')}/comment", method="POST"):
         form = CommentForm(formdata=None)
         for name in _ECHOED:  # set after the filters, which would rewrite a slot
             form[name].data = slot(name)

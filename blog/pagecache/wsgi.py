@@ -22,6 +22,8 @@ from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wsgi import get_host
 
 from ..core.text import listing_page
 from ..extensions import db
@@ -102,11 +104,15 @@ class CachedPageMiddleware:
             signed_value_serializer(app.secret_key, "stamp")
         )
         self._stamp_memo: tuple[int, int, str] = (0, 0, "")
+        self._proxies = int(app.config.get("PROXY_FIX") or 0)
+        self._hosts: dict[tuple, bool] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = self._cache_key(environ)
         if key is None:
             return self._missing_or_flask(environ, start_response)
+        if not self._host_is_readable(environ):
+            return self.wsgi_app(environ, start_response)
         # The home page and the feeds show nothing of their visitor: no
         # session, no token.
         everybodys = is_everybodys(key)
@@ -161,6 +167,41 @@ class CachedPageMiddleware:
         if "s" in args or "p" in args:  # a search, an old address: Flask's
             return None
         return home_page_key(listing_page(args.get("page")))
+
+    def _host_is_readable(self, environ: dict) -> bool:
+        """Whether Flask would take this request's host (else it answers 400):
+        worked out once per host a worker sees."""
+        forwarded = environ.get("HTTP_X_FORWARDED_HOST") if self._proxies else None
+        key = (environ.get("HTTP_HOST"), environ.get("SERVER_NAME"), forwarded)
+        readable = self._hosts.get(key)
+        if readable is None:
+            readable = self._read_host(environ)
+            if len(self._hosts) >= 64:  # a client making up hosts
+                self._hosts.clear()
+            self._hosts[key] = readable
+        return readable
+
+    def _read_host(self, environ: dict) -> bool:
+        # As Flask reads it: after ProxyFix (inside this middleware), among
+        # TRUSTED_HOSTS, and a name the URL map can be bound to (valid IDNA).
+        seen = [environ]
+        if self._proxies:
+            fix = ProxyFix(
+                lambda env, start: seen.append(env) or [],
+                x_for=self._proxies,
+                x_proto=self._proxies,
+                x_host=self._proxies,
+            )
+            fix(dict(environ), None)
+        config = self.app.config
+        try:
+            get_host(seen[-1], config.get("TRUSTED_HOSTS"))
+            self.app.url_map.bind_to_environ(
+                seen[-1], server_name=config.get("SERVER_NAME")
+            )
+        except HTTPException:
+            return False
+        return True
 
     def _session(self, environ: dict) -> dict | None:
         """The visitor's session when it holds nothing but a CSRF token."""
@@ -239,7 +280,11 @@ class CachedPageMiddleware:
         """A request no cached page answers: its kept 404 if it has one, else
         Flask's answer."""
         path = self._missing_path(environ)
-        if path is None or self._session(environ) is None:
+        if (
+            path is None
+            or not self._host_is_readable(environ)
+            or self._session(environ) is None
+        ):
             return self.wsgi_app(environ, start_response)
         version = self._versions.read()
         if version is None:

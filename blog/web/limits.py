@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import limiter
+from ..pagecache.cache import site_script_root
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 from .security import add_security_headers
 from .writers import WriteSlots
@@ -332,7 +333,22 @@ _SLOTS = re.compile(r"budget-slot-[a-z-]+")
 def fill_slots(shell: str, values: dict[str, str]) -> str:
     """``shell`` with each slot's value, escaped, in one pass: a typed text that
     names a slot stays as typed."""
-    return _SLOTS.sub(lambda match: str(escape(values[match.group(0)])), shell)
+
+    def value(match: re.Match) -> str:
+        found = values.get(match.group(0))
+        # Text of the shell's own that only looks like a slot stays as it is.
+        return match.group(0) if found is None else str(escape(found))
+
+    return _SLOTS.sub(value, shell)
+
+
+def shell_request(app: Flask, path: str = "/", method: str = "GET"):
+    """A request context to render a refusal shell in: under the site's root
+    (SITE_URL's path), as the requests it will answer, so its links hold it."""
+    root = site_script_root(app)
+    return app.test_request_context(
+        path, method=method, base_url=f"http://localhost{root}/"
+    )
 
 
 def limited_page(message: str, status: int = 429) -> Response:

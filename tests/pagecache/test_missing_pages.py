@@ -7,8 +7,9 @@ import pytest
 from helpers_comments import POST_URL
 from sqlalchemy import select
 
+from blog.comments.identity import OWNER_COOKIE
 from blog.extensions import db
-from blog.models import Post, WebmentionRequest
+from blog.models import Category, Post, WebmentionRequest
 from blog.pagecache.versionread import VERSION_SQL
 from blog.posts.oldpaths import record_paths
 
@@ -49,6 +50,14 @@ def test_a_post_published_at_a_kept_address_shows_at_once(app, client):
         post.status, post.published_at = "published", post.created_at
         db.session.commit()
     assert client.get("/nuovo-articolo/").status_code == 200
+
+
+def test_a_category_made_at_a_kept_address_shows_at_once(app, client):
+    assert [client.get("/category/nuova/").status_code for _ in range(2)] == [404] * 2
+    with app.app_context():
+        db.session.add(Category(name="Nuova", slug="nuova"))
+        db.session.commit()
+    assert client.get("/category/nuova/").status_code == 200
 
 
 def test_an_old_address_added_later_moves_the_kept_404(app, client):
@@ -99,3 +108,36 @@ def test_probing_many_addresses_leaves_the_pages_cached(app, count_queries):
         with count_queries() as counter:
             app.test_client().get(url)
         assert counter.statements == [VERSION_SQL], url
+
+
+def test_a_visitor_with_a_personal_cookie_reaches_flask(app, count_queries):
+    app.test_client().get("/wp-admin/")
+    visitor = app.test_client()
+    visitor.set_cookie(OWNER_COOKIE, "x")
+    with count_queries() as counter:
+        assert visitor.get("/wp-admin/").status_code == 404
+    assert counter.statements != [VERSION_SQL]
+
+
+HOSTS_FLASK_REFUSES = [
+    pytest.param({"Host": "a..b"}, id="two-dots"),
+    pytest.param({"Host": "x" * 64}, id="label-of-64"),
+    pytest.param(
+        {"Host": "altro.example"},
+        marks=pytest.mark.app_config(TRUSTED_HOSTS=["localhost"]),
+        id="untrusted",
+    ),
+    pytest.param(
+        {"X-Forwarded-Host": "x" * 64},
+        marks=pytest.mark.app_config(PROXY_FIX=1),
+        id="forwarded",
+    ),
+]
+
+
+@pytest.mark.parametrize("headers", HOSTS_FLASK_REFUSES)
+@pytest.mark.parametrize("path", ["/non-esiste/", "/.git/config", POST_URL, "/feed/"])
+def test_a_host_flask_refuses_gets_its_400_from_a_warm_cache(app, headers, path):
+    for _ in range(2):  # kept, and answered from the cache
+        app.test_client().get(path)
+    assert app.test_client().get(path, headers=headers).status_code == 400

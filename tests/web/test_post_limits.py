@@ -101,6 +101,23 @@ def test_a_refused_reply_keeps_the_comment_it_answers(client):
     assert page.select_one("#comment").get_text().strip() == "Rispondo"
 
 
+@pytest.mark.app_config(
+    POST_LIMIT_PER_ADDRESS="2 per hour", SITE_URL="http://localhost/blog"
+)
+def test_under_a_site_root_the_refused_comment_form_posts_inside_it(client):
+    mounted = {"SCRIPT_NAME": "/blog"}
+    for _ in range(3):
+        response = client.post(
+            f"/{POST_SLUG}/comment", data={"comment": "x"}, environ_base=mounted
+        )
+    assert response.status_code == 429
+    page = soup(response)
+    assert (
+        page.select_one("form.comment-form")["action"] == f"/blog/{POST_SLUG}/comment"
+    )
+    assert page.select_one(".comment-refused a")["href"] == f"/blog/{POST_SLUG}/"
+
+
 def test_accepted_requests_carry_no_retry_after(client):
     response = post(client, f"/{POST_SLUG}/comment")
     assert response.status_code != 429
