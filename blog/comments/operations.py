@@ -126,7 +126,9 @@ def add_response(
         author_email=new.author_email,
         author_url=new.author_url,
         author_ip=new.author_ip[:_IP_LENGTH],
-        user_agent=new.user_agent[:_USER_AGENT_LENGTH],
+        # A header value: a lenient server may pass a NUL on (PostgreSQL
+        # refuses it in text); the form's fields are refused with one.
+        user_agent=new.user_agent.replace("\0", "")[:_USER_AGENT_LENGTH],
         author_id=new.author_id,
         owner_token_hash=new.owner_token_hash,
         source_url=new.source_url,

@@ -34,6 +34,8 @@ def listing_page(value: str | None) -> int:
     return positive_int(value, 1_000_000) or 1
 
 
+# In characters and in UTF-8 bytes: a URL is kept in a unique index, whose
+# entries PostgreSQL bounds by bytes (2,704), and 2,000 CJK characters are 6,000.
 MAX_URL_LENGTH = 2000
 # C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
 # cannot carry them, mail headers and PostgreSQL text refuse some of them.
@@ -43,6 +45,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 def is_web_url(url: object) -> bool:
     """An absolute http(s) URL with a host, of sane length (never raises)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        return False
+    if len(url.encode("utf-8", "replace")) > MAX_URL_LENGTH:
         return False
     try:
         parts = urlsplit(url)

@@ -44,7 +44,8 @@ def wordpress_paths(link: str, guid: str, wp_id: int) -> list[str]:
     if wp_id:
         found.append(f"/?p={wp_id}")
     # The site's front page is never an old address of one post.
-    return list(dict.fromkeys(p for p in found if p != "/" and len(p) <= MAX_PATH))
+    kept = (p for p in found if p != "/" and len(p) <= MAX_PATH and "\0" not in p)
+    return list(dict.fromkeys(kept))
 
 
 def record_paths(post: Post, paths: list[str], source: str) -> int:
@@ -81,6 +82,10 @@ class OldTarget:
 def resolve(url: str) -> OldTarget | None:
     """The post (and comment page, or comment feed) an old URL means, or None."""
     path = normalise_path(url)
+    if "\0" in path:
+        # "%2500" is "%00" once the server has decoded it, and a NUL here: no
+        # address has one, and PostgreSQL refuses it in text.
+        return None
     exact = post_for_path(path)  # an old post whose own slug was "feed" or "amp"
     if exact is not None:
         return OldTarget(exact.slug, None)

@@ -22,7 +22,8 @@ def _read(name: str) -> Any:
 
 def get_or_create_category(name: str) -> Category:
     """The category called ``name``, created when missing."""
-    slug = slugify(name)
+    # Cut after slugify, which may lengthen it ("ﬃ" is "ffi").
+    slug = slugify(name)[: Category.__table__.c.slug.type.length].rstrip("-")
     category = db.session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
         category = Category(name=name, slug=slug)

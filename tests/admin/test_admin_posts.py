@@ -239,3 +239,17 @@ def test_the_editor_shows_the_pings_sent_for_the_post(app, author_client):
     assert cells[1][2:4] == ["non riuscito", "nessun endpoint trovato"]
     other = soup(author_client.get("/admin/posts/new"))
     assert other.select(".outbound-pings") == []
+
+
+def test_a_category_whose_slug_grows_past_its_column_is_cut(app, author_client):
+    # "ﬃ" is one character and three in a slug ("ffi"): 41 of them are 123.
+    response = write(
+        author_client,
+        editor(author_client),
+        title="Legature",
+        body="<p>x</p>",
+        category_names="ﬃ" * 41,
+    )
+    assert response.status_code == 302
+    [category] = stored(app, "legature").categories
+    assert category.slug == "ffi" * 40

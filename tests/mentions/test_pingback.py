@@ -365,3 +365,11 @@ def test_link_between_our_own_posts_is_approved_without_fetching(client, mention
     add_post(mention_app, "senza", "<p>Nessun link.</p>")
     no_link = post_url(mention_app, "senza")
     assert fault_code(client, "pingback.ping", no_link, target) == 0x11
+
+
+def test_a_source_too_long_for_the_index_is_0x10(client, mention_app):
+    target = post_url(mention_app)
+    add_post(mention_app, "mio", f"<p><a href='{target}'>qui</a></p>")
+    source = post_url(mention_app, "mio") + "?x=" + "漢" * 1950
+    assert fault_code(client, "pingback.ping", source, target) == 0x10
+    assert pings(mention_app, source_url=source) == []

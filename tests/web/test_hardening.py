@@ -121,6 +121,22 @@ def test_nul_bytes_get_400(client, method, url, data):
     assert getattr(client, method)(url, data=data).status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/%2500/", "/x%2500y/feed/", "/static/%2500"])
+def test_a_path_holding_a_nul_once_decoded_twice_is_missing(client, path):
+    # The server decodes "%2500" to "%00", which the old addresses decode again.
+    for _ in range(2):
+        assert client.get(path).status_code == 404
+
+
+def test_a_user_agent_with_a_nul_is_stored_without_it(app, client):
+    client.environ_base["HTTP_USER_AGENT"] = "a\x00b"
+    response = send_comment(client, app, "Ciao")
+    assert response.status_code == 302
+    with app.app_context():
+        comment = db.session.query(Comment).order_by(Comment.id.desc()).first()
+        assert comment.user_agent == "ab"
+
+
 @pytest.mark.parametrize("path", ["/", POST_URL, "/category/x/"])
 def test_a_query_of_raw_bytes_that_are_not_utf8_gets_400(client, path):
     # As a server that passes the request line's bytes on would send them.
