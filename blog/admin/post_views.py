@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..accounts.session import author_required, current_author
@@ -17,6 +18,7 @@ from .forms import PostForm
 from .posts import PostData, PostError, announce_post, publish, save_post
 
 PER_PAGE = 30
+SAVED_MEANWHILE = "Un altro salvataggio ha appena usato lo stesso nome: salva di nuovo."
 
 
 def _own_post(post_id: int) -> Post:
@@ -81,12 +83,14 @@ def _editor(post: Post | None, form: PostForm):
                 getattr(form, error.field).errors = [str(error)]
                 status = 400
             else:
-                db.session.commit()
-                announce_post(saved)
-                flash(
-                    "Articolo pubblicato." if saved.is_published else "Bozza salvata."
-                )
-                return redirect(url_for("admin.post_edit", post_id=saved.id))
+                taken = _commit_or_taken_field()
+                if taken is None:
+                    announce_post(saved)
+                    published = saved.is_published
+                    flash("Articolo pubblicato." if published else "Bozza salvata.")
+                    return redirect(url_for("admin.post_edit", post_id=saved.id))
+                getattr(form, taken).errors = [SAVED_MEANWHILE]
+                status = 409
     elif form.is_submitted():
         status = 400
     return render_template(
@@ -97,6 +101,21 @@ def _editor(post: Post | None, form: PostForm):
         tags_note=allowed_tags_note(POST_TAGS),
         pings=outbound_pings(post.id) if post else [],
     ), status
+
+
+def _commit_or_taken_field() -> str | None:
+    """Commit the save; or, when another save took the same slug or new
+    category between this one's check and its commit, roll back and name the
+    field the form comes back with."""
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        # The constraint as SQLite and PostgreSQL name it; no slug has "." or "_".
+        message = str(error.orig)
+        taken = "category.slug" in message or "uq_category_slug" in message
+        return "category_names" if taken else "slug"
+    return None
 
 
 @bp.get("/posts/<int(max=2147483647):post_id>/preview")

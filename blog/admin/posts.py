@@ -13,7 +13,7 @@ from ..core.signals import post_published
 from ..core.text import slugify
 from ..extensions import db
 from ..models import Author, Category, Post, utcnow
-from ..seed.loader import get_or_create_category
+from ..seed.loader import category_slug, get_or_create_category
 
 # Paths other pages use at the site's root; a post there would be unreachable.
 # First path segments the blog's own pages use (/comments/feed/, /comment/<id>/,
@@ -78,9 +78,10 @@ def choose_slug(data: PostData, post_id: int | None) -> str:
 def parse_categories(text: str) -> list[Category]:
     """Categories from comma-separated names, created when missing, no repeats."""
     found: dict[str, Category] = {}
-    for name in (part.strip() for part in text.split(",")):
-        if name and slugify(name) and slugify(name) not in found:
-            found[slugify(name)] = get_or_create_category(name[:120])
+    for name in (part.strip()[:120] for part in text.split(",")):
+        slug = category_slug(name)
+        if slug and slug not in found:
+            found[slug] = get_or_create_category(name)
     return list(found.values())
 
 

@@ -20,10 +20,15 @@ def _read(name: str) -> Any:
     return json.loads(resources.files("blog.seed").joinpath(name).read_text("utf-8"))
 
 
+def category_slug(name: str) -> str:
+    """The slug of the category called ``name``, within its column."""
+    # Cut after slugify, which may lengthen it ("ﬃ" is "ffi").
+    return slugify(name)[: Category.__table__.c.slug.type.length].rstrip("-")
+
+
 def get_or_create_category(name: str) -> Category:
     """The category called ``name``, created when missing."""
-    # Cut after slugify, which may lengthen it ("ﬃ" is "ffi").
-    slug = slugify(name)[: Category.__table__.c.slug.type.length].rstrip("-")
+    slug = category_slug(name)
     category = db.session.scalar(select(Category).where(Category.slug == slug))
     if category is None:
         category = Category(name=name, slug=slug)

@@ -8,9 +8,12 @@ import pytest
 from helpers_admin import form_data, press, soup
 from sqlalchemy import select
 
+from blog.admin import posts as admin_posts
+from blog.admin.post_views import SAVED_MEANWHILE
 from blog.core.signals import post_published
 from blog.extensions import db
-from blog.models import OutboundPing, Post
+from blog.models import Category, OutboundPing, Post
+from blog.seed.loader import category_slug
 
 
 def editor(client, url: str = "/admin/posts/new"):
@@ -248,8 +251,47 @@ def test_a_category_whose_slug_grows_past_its_column_is_cut(app, author_client):
         editor(author_client),
         title="Legature",
         body="<p>x</p>",
-        category_names="ﬃ" * 41,
+        # Two names, one slug once it is cut: one category.
+        category_names="ﬃ" * 41 + ", " + "ﬃ" * 41 + "x",
     )
     assert response.status_code == 302
     [category] = stored(app, "legature").categories
     assert category.slug == "ffi" * 40
+
+
+def _stale_category_check(name: str) -> Category:
+    category = Category(name=name, slug=category_slug(name))
+    db.session.add(category)
+    return category
+
+
+@pytest.mark.parametrize(
+    ("fields", "taken", "stale_check"),
+    [
+        (
+            {"category_names": "Gara"},
+            "category_names",
+            ("get_or_create_category", _stale_category_check),
+        ),
+        ({"slug": "gara"}, "slug", ("choose_slug", lambda data, post_id: "gara")),
+    ],
+)
+def test_a_name_another_save_takes_meanwhile_brings_the_form_back(
+    app, author_client, monkeypatch, fields, taken, stale_check
+):
+    # Another save committed the same new slug or category after this one's
+    # check found it free, as two saves at once would: the check here sees
+    # nothing, the database has the row.
+    with app.app_context():
+        author_id = db.session.scalar(select(Post.author_id))
+        db.session.add(Category(name="Gara", slug="gara"))
+        db.session.add(Post(slug="gara", title="Altro", author_id=author_id))
+        db.session.commit()
+    page = editor(author_client)
+    with monkeypatch.context() as patch:
+        patch.setattr(admin_posts, *stale_check)
+        response = write(author_client, page, title="Corsa", body="<p>x</p>", **fields)
+    assert response.status_code == 409
+    form = soup(response)
+    assert form.select_one(f"#{taken}-error").get_text() == SAVED_MEANWHILE
+    assert form.select_one("#title")["value"] == "Corsa"
