@@ -21,8 +21,9 @@ from urllib.parse import parse_qsl
 from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.http import dump_cookie, parse_cookie
+from werkzeug.http import dump_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_host
 
 from ..core.text import listing_page
@@ -207,7 +208,9 @@ class CachedPageMiddleware:
         """The visitor's session when it holds nothing but a CSRF token."""
         if "HTTP_COOKIE" not in environ:
             return {}
-        cookies = parse_cookie(environ)
+        # The header's text, as Flask's request reads it (werkzeug.http's
+        # parse_cookie decodes it as UTF-8 first, and fails on a byte 0xff).
+        cookies = parse_cookie(environ["HTTP_COOKIE"])
         if any(name in cookies for name in PERSONAL_COOKIES):
             return None
         if self._cookie_name not in cookies:

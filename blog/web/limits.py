@@ -336,8 +336,11 @@ def fill_slots(shell: str, values: dict[str, str]) -> str:
 
     def value(match: re.Match) -> str:
         found = values.get(match.group(0))
-        # Text of the shell's own that only looks like a slot stays as it is.
-        return match.group(0) if found is None else str(escape(found))
+        # Text of the shell's own that only looks like a slot stays as it is;
+        # a NUL typed as "%00" has no place in a page.
+        if found is None:
+            return match.group(0)
+        return str(escape(found.replace("\0", "")))
 
     return _SLOTS.sub(value, shell)
 

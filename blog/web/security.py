@@ -92,7 +92,9 @@ def refuse_nul_bytes() -> None:
         "multipart/form-data",
     ):
         fields += request.form.items(multi=True)
-    texts = [request.path, *(text for field in fields for text in field)]
+    # The client's address too: behind BLOG_PROXY_FIX it is a request header's.
+    texts = [request.path, request.remote_addr or ""]
+    texts += [text for field in fields for text in field]
     if any("\x00" in text for text in texts):
         abort(400)
 

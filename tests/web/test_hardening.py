@@ -9,7 +9,8 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from helpers_admin import add_comment, signed_in
-from helpers_comments import POST_URL, send_comment, soup
+from helpers_comments import POST_URL, read_form, send_comment, soup
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from blog.extensions import db
 from blog.mentions.verify import parse_html, read_entry
@@ -126,6 +127,30 @@ def test_a_path_holding_a_nul_once_decoded_twice_is_missing(client, path):
     # The server decodes "%2500" to "%00", which the old addresses decode again.
     for _ in range(2):
         assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", [POST_URL, "/wp-admin/", "/category/x/"])
+@pytest.mark.parametrize("cookie", ["a=\xff", "session=\xff", "comment_owner=\xe9"])
+def test_a_cookie_header_that_is_not_utf8_is_read_as_flask_reads_it(
+    app, client, path, cookie
+):
+    # Raw bytes, as a browser extension or a script may send them; the page
+    # cache reads the cookies before Flask and must not fail where it would not.
+    # Sent past the test client, whose cookie jar would replace the header.
+    expected = client.get(path).status_code
+    for _ in range(2):
+        environ = EnvironBuilder(path=path).get_environ()
+        environ["HTTP_COOKIE"] = cookie
+        _body, status, _headers = run_wsgi_app(app, environ)
+        assert int(status.split()[0]) == expected
+
+
+@pytest.mark.app_config(PROXY_FIX=1)
+def test_a_forwarded_client_address_with_a_nul_gets_400(app, client):
+    action, data, _post_id = read_form(client)
+    data.update(author="Lucia", email="lucia@example.org", comment="Ciao")
+    forged = {"HTTP_X_FORWARDED_FOR": "203.0.113.7\x00"}
+    assert client.post(action, data=data, environ_overrides=forged).status_code == 400
 
 
 def test_a_user_agent_with_a_nul_is_stored_without_it(app, client):
