@@ -118,6 +118,12 @@ def test_under_a_site_root_the_refused_comment_form_posts_inside_it(client):
     assert page.select_one(".comment-refused a")["href"] == f"/blog/{POST_SLUG}/"
 
 
+def test_a_nul_typed_into_a_refused_form_stays_out_of_the_page(client):
+    page = refused_comment_page(client, {"author": "Lu\x00cia", "comment": "ci\x00ao"})
+    assert page.select_one("#author")["value"] == "Lucia"
+    assert page.select_one("#comment").get_text().strip() == "ciao"
+
+
 def test_accepted_requests_carry_no_retry_after(client):
     response = post(client, f"/{POST_SLUG}/comment")
     assert response.status_code != 429
