@@ -103,18 +103,29 @@ def _editor(post: Post | None, form: PostForm):
     ), status
 
 
+# The unique names a save may find taken at its commit, as SQLite and
+# PostgreSQL name their constraints (no slug holds "." or "_"), and the field.
+_TAKEN_NAMES = {
+    "category.slug": "category_names",
+    "uq_category_slug": "category_names",
+    "post.slug": "slug",
+    "uq_post_slug": "slug",
+}
+
+
 def _commit_or_taken_field() -> str | None:
     """Commit the save; or, when another save took the same slug or new
     category between this one's check and its commit, roll back and name the
-    field the form comes back with."""
+    field the form comes back with. Any other failure stays an error."""
     try:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        # The constraint as SQLite and PostgreSQL name it; no slug has "." or "_".
         message = str(error.orig)
-        taken = "category.slug" in message or "uq_category_slug" in message
-        return "category_names" if taken else "slug"
+        for name, field in _TAKEN_NAMES.items():
+            if name in message:
+                return field
+        raise
     return None
 
 

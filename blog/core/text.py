@@ -34,8 +34,6 @@ def listing_page(value: str | None) -> int:
     return positive_int(value, 1_000_000) or 1
 
 
-# In characters and in UTF-8 bytes: a URL is kept in a unique index, whose
-# entries PostgreSQL bounds by bytes (2,704), and 2,000 CJK characters are 6,000.
 MAX_URL_LENGTH = 2000
 # C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
 # cannot carry them, mail headers and PostgreSQL text refuse some of them.
@@ -46,14 +44,19 @@ def is_web_url(url: object) -> bool:
     """An absolute http(s) URL with a host, of sane length (never raises)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
         return False
-    if len(url.encode("utf-8", "replace")) > MAX_URL_LENGTH:
-        return False
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises on a bad port)
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def fits_an_index(url: str) -> bool:
+    """Whether ``url`` may be a key of a unique index (a response's source, a
+    ping's target): PostgreSQL bounds an entry by bytes (2,704), and 2,000 CJK
+    characters are 6,000 bytes."""
+    return len(url.encode("utf-8", "replace")) <= MAX_URL_LENGTH
 
 
 def web_url_or_empty(url: str | None) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..comments.operations import NewResponse, add_response, update_response
 from ..core.settings import current_settings
-from ..core.text import is_web_url
+from ..core.text import fits_an_index, is_web_url
 from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, Post, utcnow
@@ -90,7 +90,7 @@ def target_retry_after(target: str) -> int:
 
 def check_urls(source: object, target: object) -> tuple[str, str]:
     """Both URLs usable, the target one of ours and not the source itself."""
-    if not is_web_url(source):
+    if not (is_web_url(source) and fits_an_index(source)):
         raise PingRejected(SOURCE_MISSING, "L'URL sorgente non è un indirizzo web.")
     if not is_web_url(target):
         raise PingRejected(TARGET_MISSING, "L'URL di destinazione non è valido.")

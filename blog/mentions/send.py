@@ -13,7 +13,7 @@ from urllib.parse import urldefrag, urlencode, urljoin
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..core.text import is_web_url
+from ..core.text import fits_an_index, is_web_url
 from ..core.urls import post_url
 from ..extensions import db
 from ..models import OutboundPing, Post, utcnow
@@ -40,7 +40,7 @@ def post_links(post: Post) -> list[str]:
     links: dict[str, None] = {}
     for anchor in parse_html(post.body).find_all("a", href=True):
         url = urldefrag(urljoin(base, str(anchor["href"]).strip())).url
-        if is_web_url(url) and url != base:
+        if is_web_url(url) and fits_an_index(url) and url != base:
             links[url] = None
     return list(links)[:MAX_LINKS_PER_POST]
 

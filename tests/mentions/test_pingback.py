@@ -6,7 +6,8 @@ import xmlrpc.client
 
 import pytest
 from bs4 import BeautifulSoup
-from helpers_admin import page_version
+from helpers_admin import add_comment, page_version
+from helpers_comments import POST_URL
 from helpers_mentions import (
     POST_SLUG,
     Reply,
@@ -373,3 +374,19 @@ def test_a_source_too_long_for_the_index_is_0x10(client, mention_app):
     source = post_url(mention_app, "mio") + "?x=" + "漢" * 1950
     assert fault_code(client, "pingback.ping", source, target) == 0x10
     assert pings(mention_app, source_url=source) == []
+
+
+def test_a_stored_source_of_many_bytes_keeps_its_link(app, client):
+    # 1,020 characters, 2,010 bytes: taken before the byte bound on new
+    # sources, and still a link on the page.
+    source = "https://ru.wikipedia.org/wiki/" + "Ж" * 990
+    add_comment(
+        app,
+        type="pingback",
+        status="approved",
+        source_url=source,
+        source_title="Voce",
+        author_name="Voce",
+    )
+    page = BeautifulSoup(client.get(POST_URL).get_data(as_text=True), "html.parser")
+    assert page.select(f'a[href="{source}"]')
