@@ -62,6 +62,10 @@ def record_paths(post: Post, paths: list[str], source: str) -> int:
 
 def post_for_path(path: str, published_only: bool = True) -> Post | None:
     """The (published) post an old path points to, in one query."""
+    if "\0" in path:
+        # "%2500" is "%00" once a server has decoded it, and a NUL once
+        # normalised: no address has one, and PostgreSQL refuses it in text.
+        return None
     query = select(Post).join(OldPath, OldPath.post_id == Post.id)
     query = query.where(OldPath.path == path)
     if published_only:
@@ -82,10 +86,6 @@ class OldTarget:
 def resolve(url: str) -> OldTarget | None:
     """The post (and comment page, or comment feed) an old URL means, or None."""
     path = normalise_path(url)
-    if "\0" in path:
-        # "%2500" is "%00" once the server has decoded it, and a NUL here: no
-        # address has one, and PostgreSQL refuses it in text.
-        return None
     exact = post_for_path(path)  # an old post whose own slug was "feed" or "amp"
     if exact is not None:
         return OldTarget(exact.slug, None)

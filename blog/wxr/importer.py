@@ -118,9 +118,11 @@ class _Importer:
     def category(self, data: WxrCategory) -> Category:
         # Names in non-Latin scripts slugify to nothing: a stable hash instead.
         slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
+        # WordPress keeps 200 characters of a term, our columns 120.
+        slug = slug[:_TAG_MAX].strip("-")
         category = db.session.scalar(select(Category).where(Category.slug == slug))
         if category is None:
-            category = Category(name=data.name or slug, slug=slug)
+            category = Category(name=(data.name or slug)[:_TAG_MAX], slug=slug)
             db.session.add(category)
             db.session.flush()
             self.report.created["categories"] += 1

@@ -11,7 +11,7 @@ from helpers_wxr import WXR
 from sqlalchemy import func, select
 
 from blog.disqus import read_disqus
-from blog.disqus.importer import author_name, message_text
+from blog.disqus.importer import author_name, match_thread, message_text
 from blog.extensions import db
 from blog.models import Comment, Post
 
@@ -240,3 +240,10 @@ def test_the_name_shown_falls_back_to_the_account_then_anonimo(
     )
     (item,) = read_disqus(io.BytesIO(document.encode())).posts
     assert author_name(item) == shown
+
+
+def test_a_thread_link_holding_a_nul_once_decoded_matches_no_old_address(app):
+    # "%2500" decodes to "%00", which the old address's own decoding makes a
+    # NUL: PostgreSQL refuses it in text, so it must never reach a query.
+    with app.app_context():
+        assert match_thread("http://vecchio.example/x%00y/") is None

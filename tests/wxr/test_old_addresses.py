@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from blog.comments.threads import Node, page_anchors
 from blog.extensions import db
-from blog.models import Comment, OldPath, Post, Tag
+from blog.models import Category, Comment, OldPath, Post, Tag
 from blog.posts.oldpaths import normalise_path, record_paths, wordpress_paths
 from blog.wxr import read_wxr
 
@@ -206,6 +206,23 @@ def test_a_tag_as_long_as_wordpress_allows_is_cut_to_the_columns(app, runner, tm
     with app.app_context():
         [(stored_name, slug)] = db.session.execute(select(Tag.name, Tag.slug)).all()
     assert (stored_name, slug) == (name[:120], "l" * 120)
+
+
+def test_a_category_as_long_as_wordpress_allows_is_cut_to_the_columns(
+    app, runner, tmp_path
+):
+    path = tmp_path / "export.xml"
+    long_name = "Comunità " * 25
+    text = WXR.replace("comunita", "c" * 200).replace("Comunità", long_name[:200])
+    path.write_text(text, encoding="utf-8")
+    for _ in range(2):  # the second run finds it there
+        result = runner.invoke(args=["import-wxr", str(path)])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        names = db.session.execute(
+            select(Category.name).where(Category.slug == "c" * 120)
+        ).scalars()
+        assert list(names) == [long_name[:120]]
 
 
 def test_the_author_sees_and_removes_old_addresses(app, author_client, imported):
