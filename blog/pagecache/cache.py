@@ -106,6 +106,12 @@ class PageCache:
             self._entries.move_to_end(key)
             return entry
 
+    def keep_headers(self, key: tuple, headers: list[tuple[str, str]]) -> None:
+        """Keep the headers Flask sent with the page ``key``."""
+        if len(self.headers) >= 4 * self.size:
+            self.headers.clear()
+        self.headers[key] = headers
+
     def put(self, key: tuple, entry: CachedPage) -> None:
         """Store ``entry``, dropping the least recently used beyond the size."""
         with self._lock:

@@ -263,13 +263,8 @@ class CachedPageMiddleware:
         def capture(status: str, headers: list, exc_info=None):
             sent = dict((name.lower(), value) for name, value in headers)
             if status.startswith("200") and sent.get("etag") == f'"{etag}"':
-                cache.headers[key + (etag,)] = [
-                    (name, value)
-                    for name, value in headers
-                    if name.lower() not in _SKIPPED_HEADERS
-                ]
-                if len(cache.headers) > 4 * cache.size:
-                    cache.headers.clear()
+                kept = [(n, v) for n, v in headers if n.lower() not in _SKIPPED_HEADERS]
+                cache.keep_headers(key + (etag,), kept)
             return start_response(status, headers, exc_info)
 
         path = environ.get("PATH_INFO", "")
@@ -344,9 +339,7 @@ class CachedPageMiddleware:
             if hasattr(body, "close"):
                 body.close()
         cache.put(key, CachedPage(text.decode(), 0, key[1], time.time()))
-        cache.headers[key] = headers
-        if len(cache.headers) > 4 * cache.size:
-            cache.headers.clear()
+        cache.keep_headers(key, headers)
         return [text]
 
 

@@ -39,19 +39,21 @@ def render_error(code: int, message: str | None = None):
     if request_ctx.url_adapter is None:
         # The request's host could not be read (a malformed Host header): no
         # link of the site's page can be built, so this one has none.
-        return _bare_error_page(title, message or default), code
+        return bare_page(title, message or default, code)
     return render_template(
         "errors/error.html", code=code, title=title, message=message or default
     ), code
 
 
-def _bare_error_page(title: str, message: str) -> Response:
+def bare_page(title: str, message: str, status: int) -> Response:
+    """A small Italian page with a title and a message: no template, no link,
+    no database (a refusal in front of Flask, a host no link can be built for)."""
     body = (
         '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title></head><body>"
         f"<h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>\n"
     )
-    return Response(body, mimetype="text/html")
+    return Response(body, status, mimetype="text/html")
 
 
 def init_app(app: Flask) -> None:

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import limiter
 from ..pagecache.cache import site_script_root
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
+from .errors import bare_page
 from .security import add_security_headers
 from .writers import WriteSlots
 
@@ -356,12 +357,7 @@ def shell_request(app: Flask, path: str = "/", method: str = "GET"):
 
 def limited_page(message: str, status: int = 429) -> Response:
     """A small Italian refusal page that needs no database."""
-    body = (
-        '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
-        "<title>Troppe richieste</title></head><body>"
-        f"<h1>Troppe richieste</h1><p>{message}</p></body></html>\n"
-    )
-    return Response(body, status, mimetype="text/html")
+    return bare_page("Troppe richieste", message, status)
 
 
 def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:

@@ -24,7 +24,7 @@ from ..models import Author, Category, Comment, Post, Tag
 from ..posts.oldpaths import record_paths, wordpress_paths
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
-_TAG_MAX = Tag.__table__.c.name.type.length
+_TERM_MAX = Tag.__table__.c.name.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
 POST_STATUSES |= {"future": "draft", "private": "draft"}
 COMMENT_STATUSES = {"1": "approved", "0": "pending", "spam": "spam"}
@@ -116,13 +116,10 @@ class _Importer:
         return author
 
     def category(self, data: WxrCategory) -> Category:
-        # Names in non-Latin scripts slugify to nothing: a stable hash instead.
-        slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
-        # WordPress keeps 200 characters of a term, our columns 120.
-        slug = slug[:_TAG_MAX].strip("-")
+        slug = _term_slug(data)
         category = db.session.scalar(select(Category).where(Category.slug == slug))
         if category is None:
-            category = Category(name=(data.name or slug)[:_TAG_MAX], slug=slug)
+            category = Category(name=(data.name or slug)[:_TERM_MAX], slug=slug)
             db.session.add(category)
             db.session.flush()
             self.report.created["categories"] += 1
@@ -132,14 +129,12 @@ class _Importer:
         return category
 
     def tag(self, data: WxrCategory) -> Tag:
-        slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
-        # WordPress keeps 200 characters of a term, our columns 120.
-        slug = slug[:_TAG_MAX].strip("-")
+        slug = _term_slug(data)
         if slug in self.tags:
             return self.tags[slug]
         tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
-            tag = Tag(name=(data.name or slug)[:_TAG_MAX], slug=slug)
+            tag = Tag(name=(data.name or slug)[:_TERM_MAX], slug=slug)
             db.session.add(tag)
             self.report.created["tags"] += 1
         else:
@@ -257,6 +252,13 @@ class _Importer:
             created_at=data.created_at,
             legacy_id=data.wp_id or None,
         )
+
+
+def _term_slug(data: WxrCategory) -> str:
+    # Names in non-Latin scripts slugify to nothing: a stable hash instead.
+    slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
+    # WordPress keeps 200 characters of a term, our columns 120.
+    return slug[:_TERM_MAX].strip("-")
 
 
 def _hash_slug(name: str) -> str:
