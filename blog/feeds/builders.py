@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import escape
 
 from ..core.text import strip_controls
 
@@ -98,7 +99,9 @@ def rss(feed: Feed) -> bytes:
         _text(entry, f"{{{DC_NS}}}creator", item.author)
         for category in item.categories:
             _text(entry, "category", category)
-        _text(entry, "description", item.summary)
+        # RSS's description is HTML: the plain summary is escaped once more, or
+        # a reader's literal "<img onerror=…>" would reach feed readers as markup.
+        _text(entry, "description", escape(item.summary))
         if item.content_html:
             _text(entry, f"{{{CONTENT_NS}}}encoded", item.content_html)
     return _serialize(root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import datetime
 
 import feedparser
@@ -46,8 +47,8 @@ def add_comment(post_id: int, name: str, status: str = "approved", **fields):
         post_id=post_id,
         author_name=name,
         status=status,
-        content=name,
-        content_html=f"<p>{name}</p>",
+        content=fields.pop("content", name),
+        content_html=fields.pop("content_html", f"<p>{name}</p>"),
         created_at=fields.pop("created_at", datetime(2013, 2, 1)),
         **fields,
     )
@@ -249,3 +250,41 @@ def test_a_feed_from_before_a_deploy_that_changed_its_length_is_sent_again(
     assert len(feedparser.parse(again.get_data()).entries) == 1
     with redeployed.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("url", [f"{POST_URL}feed/", "/comments/feed/"])
+def test_a_comment_typed_as_markup_stays_text_in_the_rss_description(app, client, url):
+    # The sanitiser keeps a reader's "<img …>" as text; RSS's description is
+    # HTML, so a feed reader must get it escaped, not as a live tag.
+    typed = "<img src=x onerror=alert(1)> ciao"
+    with app.app_context():
+        add_comment(
+            original_post_id(),
+            "Lettore",
+            content=typed,
+            content_html="<p>&lt;img src=x onerror=alert(1)&gt; ciao</p>",
+            created_at=datetime(2020, 1, 1),
+        )
+        db.session.commit()
+    response = client.get(url)
+    item = ET.fromstring(response.get_data()).find("channel/item")
+    description = item.findtext("description")
+    assert description == "&lt;img src=x onerror=alert(1)&gt; ciao"
+    html = BeautifulSoup(description, "html.parser")
+    assert html.find("img") is None
+    assert html.get_text() == typed
+
+
+def test_a_post_summary_with_markup_characters_stays_text_in_the_rss(app, client):
+    with app.app_context():
+        post = add_post("segni")
+        post.body = "<p>5 &lt; 6 &amp; &lt;script&gt;x&lt;/script&gt;</p>"
+        post.published_at = datetime(2030, 1, 1)
+        db.session.commit()
+    item = ET.fromstring(client.get("/feed/").get_data()).find("channel/item")
+    assert item.findtext("title") == "Articolo segni"
+    description = item.findtext("description")
+    assert BeautifulSoup(description, "html.parser").get_text() == (
+        "5 < 6 & <script>x</script>"
+    )
+    assert "<script>" not in description
