@@ -277,6 +277,11 @@ def test_export_then_import_into_an_empty_blog_round_trips(
             '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x "boom">]><rss>&x;</rss>',
             "Refused unsafe XML",
         ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE rss SYSTEM "http://127.0.0.1:9/x.dtd">'
+            "<rss><channel><title>Con DTD</title></channel></rss>",
+            "Refused unsafe XML",
+        ),
         ("<rss><channel><title>Solo RSS</title></channel></rss>", "Not a WordPress"),
         ("<rss><channel>", "Not well-formed XML"),
     ],
