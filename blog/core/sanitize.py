@@ -221,7 +221,9 @@ def _link_tokens(text: str, budget: list[int]) -> Iterator[dict]:
             break
         budget[0] -= 1
         label = _url_end(match.group(0))
-        href = label if "://" in label else "http://" + label
+        # By its start, not by "://" anywhere: "www.a.ithttp://b" is a "www."
+        # address, whose scheme must not become "www.a.ithttp".
+        href = label if label[:4].lower() == "http" else "http://" + label
         host = urlsplit(href.replace(_AMP, "&")).hostname or ""
         if "." not in host.strip("."):
             continue

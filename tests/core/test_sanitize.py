@@ -350,3 +350,18 @@ def test_many_lines_become_spaces_after_the_limit():
 def test_bare_url_ends_before_the_sentence_punctuation(text, href):
     link = tree(clean_comment(text)).a
     assert link["href"] == href
+
+
+@pytest.mark.parametrize(
+    ("text", "href"),
+    [
+        (
+            "www.example.comhttp://example.org/",
+            "http://www.example.comhttp://example.org/",
+        ),
+        ("WWW.example.it/a://b", "http://WWW.example.it/a://b"),
+        ("HTTPS://example.org/x", "HTTPS://example.org/x"),
+    ],
+)
+def test_a_www_address_is_given_http_even_when_it_holds_a_scheme_later(text, href):
+    assert tree(clean_comment(text)).a["href"] == href
