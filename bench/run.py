@@ -106,15 +106,16 @@ def build_database(env: dict[str, str], static_page: Path) -> dict[str, str]:
 
 
 def _admin_queue_queries(app, count) -> int:
-    from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
+    from blog.accounts.session import new_sign_in
     from blog.extensions import db
     from blog.models import Author
 
     client = app.test_client()
-    with app.app_context():
+    with app.test_request_context():
         author = db.session.query(Author).filter_by(username=AUTHOR).one()
-        values = {SESSION_AUTHOR: author.id, SESSION_VERSION: author.session_version}
-    # A session without the author's current version counts as signed out.
+        values = new_sign_in(author)
+        db.session.commit()
+    # A session counts only while its sign-in is in the database.
     with client.session_transaction() as session:
         session.update(values)
     return count(client, "/admin/comments?view=pending")

@@ -51,6 +51,24 @@ class Author(db.Model):
     posts: Mapped[list[Post]] = relationship(back_populates="author")
 
 
+class SignIn(db.Model):
+    """One browser's sign-in: its session names it, and signing out deletes it.
+
+    The session cookie is signed but kept by the browser: without this row a
+    copy of it (a shared computer, a proxy's log) would outlive the sign-out.
+    """
+
+    __tablename__ = "sign_in"
+
+    # SHA-256 of the random token the session holds: the table names no usable
+    # session.
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("author.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 post_categories = Table(
     "post_categories",
     db.metadata,

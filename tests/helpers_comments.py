@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from helpers_admin import soup
 from sqlalchemy import event
 
-from blog.accounts.session import SESSION_AUTHOR, SESSION_VERSION
+from blog.accounts.session import new_sign_in
 from blog.comments.identity import form_stamp
 from blog.extensions import db
 from blog.models import Author, Comment, Post
@@ -75,11 +75,11 @@ def set_status(app: Flask, comment_id: int, status: str) -> None:
 
 def sign_in_author(client: FlaskClient, author_id: int = 1) -> None:
     """Give ``client`` the session a sign-in as this author would."""
-    with client.application.app_context():
-        version = db.session.get(Author, author_id).session_version
+    with client.application.test_request_context():
+        values = new_sign_in(db.session.get(Author, author_id))
+        db.session.commit()
     with client.session_transaction() as session:
-        session[SESSION_AUTHOR] = author_id
-        session[SESSION_VERSION] = version
+        session.update(values)
 
 
 def stage_comment(

@@ -1,57 +1,91 @@
-"""Who is signed in: the session holds the author's id and session version.
+"""Who is signed in: the session names a sign-in the database still holds.
 
-A session counts only while its version is the author's current one, so raising
-the version (``end_all_sessions``) signs out every browser at once.
+Each sign-in is a row (``SignIn``): signing out deletes this browser's, and
+``end_all_sessions`` every one of the author's, so a copied session cookie ends
+with the session it was copied from. A sign-in lasts PERMANENT_SESSION_LIFETIME
+from the moment the password was given, however busy the session.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import Author
+from ..models import Author, SignIn, utcnow
 
 SESSION_AUTHOR = "author_id"
-SESSION_VERSION = "session_version"
+SESSION_SIGN_IN = "sign_in"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def current_author() -> Author | None:
     """The signed-in author for this request, or None (cached on ``g``)."""
     if "author" not in g:
-        author_id = session.get(SESSION_AUTHOR)
-        author = db.session.get(Author, author_id) if author_id else None
-        # A session from before the last "sign out everywhere" or password
-        # change (or from before versions existed) is a revoked one.
-        if author is not None and session.get(SESSION_VERSION) != (
-            author.session_version
-        ):
-            author = None
-        g.author = author
+        g.author = _signed_in_author()
     return g.author
 
 
+def _signed_in_author() -> Author | None:
+    author_id, token = session.get(SESSION_AUTHOR), session.get(SESSION_SIGN_IN)
+    if not author_id or not isinstance(token, str):
+        return None  # nobody, or a session from before sign-ins were kept
+    # One statement, the author with the sign-in: every admin page asks.
+    return db.session.scalar(
+        select(Author)
+        .join(SignIn, SignIn.author_id == Author.id)
+        .where(
+            Author.id == author_id,
+            SignIn.digest == _digest(token),
+            SignIn.created_at >= utcnow() - current_app.permanent_session_lifetime,
+        )
+    )
+
+
+def new_sign_in(author: Author) -> dict[str, object]:
+    """Record a sign-in of ``author`` (caller commits): the session values that
+    name it. The author's expired sign-ins are dropped on the way."""
+    oldest = utcnow() - current_app.permanent_session_lifetime
+    db.session.execute(
+        delete(SignIn).where(SignIn.author_id == author.id, SignIn.created_at < oldest)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(SignIn(digest=_digest(token), author_id=author.id))
+    return {SESSION_AUTHOR: author.id, SESSION_SIGN_IN: token}
+
+
 def sign_in(author: Author) -> None:
-    """Start a fresh session for ``author`` (a new session, against fixation)."""
+    """Start a fresh session for ``author`` (a new session, against fixation;
+    the caller commits)."""
     session.clear()
-    session[SESSION_AUTHOR] = author.id
-    session[SESSION_VERSION] = author.session_version
+    session.update(new_sign_in(author))
     session.permanent = True
     g.author = author
 
 
 def sign_out() -> None:
-    """End this browser's session only."""
+    """End this browser's session only (the caller commits)."""
+    token = session.get(SESSION_SIGN_IN)
+    if isinstance(token, str):
+        db.session.execute(delete(SignIn).where(SignIn.digest == _digest(token)))
     session.clear()
     g.author = None
 
 
 def end_all_sessions(author: Author) -> None:
     """Revoke every session and device cookie of ``author`` (caller commits)."""
-    # Raised in SQL, so two revocations at once both take effect.
+    db.session.execute(delete(SignIn).where(SignIn.author_id == author.id))
+    # Device cookies carry the version: raised in SQL, so two revocations at
+    # once both take effect.
     author.session_version = Author.session_version + 1
 
 

@@ -63,9 +63,10 @@ def login():
             request.remote_addr or "",
             request.cookies.get(DEVICE_COOKIE),
         )
-        db.session.commit()
         if result.author is not None:
             sign_in(result.author)
+        db.session.commit()
+        if result.author is not None:
             response = redirect(safe_next(form.next.data, default))
             # Sent back to the sign-in form only: no other page needs it.
             response.set_cookie(
@@ -86,6 +87,7 @@ def login():
 @author_required
 def logout():
     sign_out()
+    db.session.commit()
     flash("Sei uscito.")
     return redirect(url_for("admin.login"))
 
@@ -94,8 +96,8 @@ def logout():
 @author_required
 def logout_everywhere():
     end_all_sessions(current_author())
-    db.session.commit()
     sign_out()
+    db.session.commit()
     flash("Sei uscito da tutti i dispositivi.")
     return redirect(url_for("admin.login"))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from helpers_admin import PASSWORD, add_author, csrf_from, log_in, press, soup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blog.extensions import db
-from blog.models import Author
+from blog.models import Author, SignIn
 
 SIGNED_OUT_EVERYWHERE = "Sei uscito da tutti i dispositivi."
 
@@ -110,8 +112,50 @@ def test_sign_out_everywhere_leaves_other_authors_signed_in(app, client):
     assert opens_the_admin(giulia)
 
 
-def test_a_session_without_a_version_is_signed_out(app, client):
+def test_a_session_from_before_sign_ins_were_kept_is_signed_out(app, client):
     author_id = add_author(app)
     with client.session_transaction() as session:
-        session["author_id"] = author_id  # as sessions were made before versions
+        session["author_id"] = author_id  # as sessions were made before
+        session["session_version"] = session_version(app)
     assert not opens_the_admin(client)
+
+
+def test_sign_out_ends_a_captured_copy_of_the_session_too(app, client):
+    add_author(app)
+    assert log_in(client).status_code == 302
+    thief = captured_copy(app, client)
+    assert opens_the_admin(thief)
+    response = client.post(
+        "/admin/logout", data={"csrf_token": csrf_from(client, "/admin/")}
+    )
+    assert response.status_code == 302
+    assert not opens_the_admin(client)
+    assert not opens_the_admin(thief)
+
+
+def test_a_sign_in_ends_after_the_session_lifetime_however_busy(app, client):
+    add_author(app)
+    assert log_in(client).status_code == 302
+    assert opens_the_admin(client)
+    with app.app_context():
+        record = db.session.scalar(select(SignIn))
+        record.created_at -= app.permanent_session_lifetime + timedelta(minutes=1)
+        db.session.commit()
+    assert not opens_the_admin(client)
+    # The next sign-in drops the expired record and makes its own.
+    assert log_in(client).status_code == 302
+    assert opens_the_admin(client)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
+
+
+def test_the_database_holds_no_usable_session_token(app, client):
+    add_author(app)
+    assert log_in(client).status_code == 302
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    with app.app_context():
+        digest = db.session.scalar(select(SignIn.digest))
+        token = app.session_interface.get_signing_serializer(app).loads(cookie)[
+            "sign_in"
+        ]
+    assert len(digest) == 64 and token not in digest
