@@ -1,10 +1,11 @@
-"""Consistent copies of the database while the blog keeps serving."""
+"""Consistent copies of the database while the blog keeps serving, and restores."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import tempfile
+from pathlib import Path
 
 from sqlalchemy.engine import URL
 
@@ -37,7 +38,12 @@ def backup_sqlite(source: str, target: str, *, overwrite: bool = False) -> int:
     if os.path.realpath(target) == os.path.realpath(source):
         raise BackupError("The backup cannot overwrite the database itself.")
     directory = os.path.dirname(os.path.abspath(target))
-    handle, partial = tempfile.mkstemp(prefix=".backup-", dir=directory)
+    if not os.path.isdir(directory):
+        raise BackupError(f"No directory {directory}: create it first.")
+    try:
+        handle, partial = tempfile.mkstemp(prefix=".backup-", dir=directory)
+    except OSError as error:
+        raise BackupError(f"Cannot write in {directory}: {error.strerror}.") from error
     os.close(handle)
     try:
         src = sqlite3.connect(source)
@@ -58,11 +64,67 @@ def backup_sqlite(source: str, target: str, *, overwrite: bool = False) -> int:
     return os.path.getsize(target)
 
 
-def backup_database(url: URL, target: str, *, overwrite: bool = False) -> int:
-    """Back up the database at ``url`` to ``target``; see :func:`backup_sqlite`."""
+def _sqlite_file(url: URL) -> str:
     backend = url.get_backend_name()
     if backend == "postgresql":
         raise BackupError(pg_dump_hint(url))
     if backend != "sqlite" or not url.database or url.database == ":memory:":
         raise BackupError(f"Cannot back up a {backend} database of this kind.")
-    return backup_sqlite(url.database, target, overwrite=overwrite)
+    return url.database
+
+
+def backup_database(url: URL, target: str, *, overwrite: bool = False) -> int:
+    """Back up the database at ``url`` to ``target``; see :func:`backup_sqlite`."""
+    return backup_sqlite(_sqlite_file(url), target, overwrite=overwrite)
+
+
+_BLOG_TABLES = {"post", "comment", "setting"}  # what makes a file this blog's
+
+
+def _open_backup(backup: str) -> sqlite3.Connection:
+    """``backup`` opened read-only, once it is known to be a sound copy of a blog."""
+    if not os.path.isfile(backup):
+        raise BackupError(f"No backup file at {backup}.")
+    source = sqlite3.connect(f"{Path(backup).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        check = source.execute("PRAGMA quick_check").fetchone()[0]
+        tables = {
+            name
+            for (name,) in source.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )
+        }
+    except sqlite3.DatabaseError as error:
+        source.close()
+        raise BackupError(f"{backup} is not a SQLite database.") from error
+    if check != "ok" or not _BLOG_TABLES <= tables:
+        source.close()
+        why = "is damaged" if check != "ok" else "is not a backup of this blog"
+        raise BackupError(f"{backup} {why}; the database was not touched.")
+    return source
+
+
+def restore_database(url: URL, backup: str) -> int:
+    """Put the backup file ``backup`` in place of the SQLite database at ``url``;
+    returns the number of pages copied.
+
+    Through SQLite's backup API, never by copying the file: a ``-wal`` left
+    beside the database (workers stopped without a checkpoint) would otherwise
+    be replayed over the copied file the next time it is opened, and the
+    restored database would hold the old pages again.
+    """
+    live = _sqlite_file(url)
+    if os.path.exists(live) and os.path.samefile(backup, live):
+        raise BackupError("The backup is the database itself.")
+    source = _open_backup(backup)
+    try:
+        target = sqlite3.connect(live, timeout=5)
+        try:
+            source.backup(target)
+            return target.execute("PRAGMA page_count").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            raise BackupError(f"Could not write {live}: {error}.") from error
+        finally:
+            target.close()
+    finally:
+        source.close()

@@ -1,4 +1,4 @@
-"""Operator commands: ``flask --app blog upgrade-db|backup``."""
+"""Operator commands: ``flask --app blog upgrade-db|backup|restore``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from .backup import BackupError, backup_database
+from .backup import BackupError, backup_database, restore_database
 from .schema import upgrade_database
 
 
@@ -31,7 +31,28 @@ def backup_command(path: str, force: bool) -> None:
     click.echo(f"Backup written to {path} ({size} bytes).")
 
 
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH (stop the blog first)."""
+    url = db.engine.url
+    if not yes:
+        click.confirm(f"Replace everything in {url.database} with {path}?", abort=True)
+    db.engine.dispose()  # this process's own connections see the new file
+    try:
+        pages = restore_database(url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Restored {path} ({pages} pages). Run upgrade-db if the backup is older "
+        "than this version, then start the blog."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the operator commands."""
     app.cli.add_command(upgrade_db_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +69,87 @@ def test_backup_on_postgresql_points_to_pg_dump(runner, tmp_path):
     assert "pg_dump --format=custom" in result.output
     assert "postgresql://" in result.output
     assert not target.exists()
+
+
+@pytest.mark.backends("sqlite")
+def test_backup_into_a_missing_directory_is_a_one_line_error(runner, tmp_path):
+    target = tmp_path / "manca" / "copy.sqlite3"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: No directory {target.parent}")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def crash_after_writing(database: str, content: str) -> None:
+    """A process that commits a comment and dies without a checkpoint, as a
+    worker killed with the blog does: its pages stay in the -wal file."""
+    script = (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "c.execute('PRAGMA journal_mode=WAL')\n"
+        "c.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "cols = ', '.join(r[1] for r in c.execute('PRAGMA table_info(comment)')"
+        " if r[1] != 'id')\n"
+        "c.execute(f'INSERT INTO comment ({cols})'"
+        " f' SELECT {cols} FROM comment LIMIT 1')\n"
+        "c.execute('UPDATE comment SET content = ? WHERE id = (SELECT max(id)"
+        " FROM comment)', (sys.argv[2],))\n"
+        "c.commit()\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, database, content], check=True)
+
+
+@pytest.mark.backends("sqlite")
+def test_restore_brings_back_the_backup_even_beside_a_stale_wal(app, runner, tmp_path):
+    with app.app_context():
+        live = db.engine.url.database
+        db.engine.dispose()
+    backup = tmp_path / "copy.sqlite3"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    crash_after_writing(live, "scritto dopo il backup")
+    # Not opened here: the last connection to close would checkpoint the -wal.
+    assert Path(live + "-wal").stat().st_size > 0
+
+    result = runner.invoke(args=["restore", "--yes", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert "Restored" in result.output
+    assert counts(live) == (3, 12, "ok")
+    with app.app_context():
+        texts = db.session.scalars(db.select(Comment.content)).all()
+    assert "scritto dopo il backup" not in texts and len(texts) == 12
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"non un database" * 100, "is not a SQLite database"), (None, "is not a backup")],
+)
+def test_restore_refuses_a_file_that_is_no_backup_and_touches_nothing(
+    app, runner, tmp_path, content, reason
+):
+    with app.app_context():
+        live = db.engine.url.database
+    other = tmp_path / "altro.sqlite3"
+    if content is None:
+        sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    else:
+        other.write_bytes(content)
+    before = counts(live)
+    result = runner.invoke(args=["restore", "--yes", str(other)])
+    assert result.exit_code == 1
+    assert reason in result.output
+    assert counts(live) == before
+
+
+@pytest.mark.backends("sqlite")
+def test_restore_asks_before_replacing_everything(app, runner, tmp_path):
+    with app.app_context():
+        live = db.engine.url.database
+    backup = tmp_path / "copy.sqlite3"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    crash_after_writing(live, "da tenere")
+    result = runner.invoke(args=["restore", str(backup)], input="n\n")
+    assert result.exit_code == 1
+    assert "Replace everything in" in result.output
+    assert counts(live)[1] == 13
