@@ -77,6 +77,13 @@ def submit(slug: str):
     return response
 
 
+@bp.get("/<slug>/comment")
+def form_address(slug: str):
+    """The form's own address asked for again (a reload after an error): the
+    post's form, where the reader was."""
+    return redirect(url_for("posts.detail", slug=slug, _anchor="respond"))
+
+
 @bp.get("/comment/<int(max=2147483647):comment_id>/")
 def permalink(comment_id: int):
     """Send a ``#comment-N`` link to the comment page that shows it."""

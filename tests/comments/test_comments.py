@@ -142,6 +142,24 @@ class TestValidation:
         assert page.select_one("#url")["value"] == "http://lucia.org"
         assert page.select_one("#comment").get_text().strip() == "Il mio lungo testo"
 
+    def test_the_form_sends_the_reader_back_to_itself(self, app, client):
+        # A phone reader whose comment comes back with errors lands at the form
+        # and its messages, not at the top of a long post.
+        page = soup(client.get(POST_URL))
+        assert page.select_one("form.comment-form")["action"] == (
+            f"{POST_URL}comment#respond"
+        )
+        assert page.select_one("#respond form.comment-form") is not None
+        response = send_comment(client, app, "", author="")
+        assert response.status_code == 422
+        again = soup(response).select_one("#respond form.comment-form")
+        assert again["action"] == f"{POST_URL}comment#respond"
+
+    def test_reloading_the_forms_address_goes_back_to_the_form(self, client):
+        response = client.get(f"{POST_URL}comment")
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"{POST_URL}#respond"
+
     @pytest.mark.parametrize(
         ("field", "value", "message"),
         [
@@ -213,9 +231,12 @@ class TestValidation:
             assert db.session.query(Comment).count() == 12
 
     def test_a_post_that_does_not_exist_is_404(self, app, client):
-        action, data, _ = read_form(client)
+        _, data, _ = read_form(client)
         assert client.post("/non-esiste/comment", data=data).status_code == 404
-        assert client.get(action).status_code == 405
+        # Its form's address asked for with GET leads to the post's 404.
+        assert client.get("/non-esiste/comment", follow_redirects=True).status_code == (
+            404
+        )
 
 
 class TestConsentCookie:
