@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from operator import attrgetter
 
-from markupsafe import Markup
 from sqlalchemy import (
     DDL,
     Column,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
+from .core.text import words_of_html
 from .extensions import db
 
 # Characters of body text a post shows where its excerpt is empty.
@@ -123,7 +123,7 @@ class Post(db.Model):
         """The excerpt, or the start of the body's text (listings and feeds)."""
         if self.excerpt:
             return self.excerpt
-        text = " ".join(Markup(self.body or "").striptags().split())
+        text = words_of_html(self.body)
         if len(text) <= SUMMARY_LENGTH:
             return text
         return text[:SUMMARY_LENGTH].rsplit(" ", 1)[0] + "…"

@@ -361,6 +361,24 @@ def clean_comment(text: str) -> str:
     return html.replace(_LT, "&lt;").replace(_AMP, "&amp;")
 
 
+# Elements whose content is code, not text: bleach strips a tag but keeps what
+# it holds, so a post's "<script>alert(1)</script>" would show "alert(1)".
+_CODE_ELEMENT = re.compile(r"<(script|style|template)\b", re.IGNORECASE)
+
+
+def _drop_code_elements(html: str) -> str:
+    # One pass with str.find, linear whatever the text: a lazy regex up to the
+    # closing tag would scan to the end again for every unclosed opening.
+    kept, position, lowered = [], 0, html.lower()
+    while match := _CODE_ELEMENT.search(html, position):
+        kept.append(html[position : match.start()])
+        closing = lowered.find(f"</{match.group(1).lower()}", match.end())
+        end = lowered.find(">", closing) if closing != -1 else -1
+        position = len(html) if end == -1 else end + 1
+    kept.append(html[position:])
+    return "".join(kept)
+
+
 def clean_post(html: str) -> str:
     """Sanitise the author's post body to the wider post whitelist."""
-    return _post_cleaner.clean(html)
+    return _post_cleaner.clean(_drop_code_elements(html))

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -78,3 +80,17 @@ def one_line(text: str | None) -> str:
     some mail clients render as line breaks.
     """
     return " ".join(strip_controls(text or "").split())
+
+
+# Where one block of text ends and the next begins: a space goes there before
+# the tags are stripped, or "<li>uno</li><li>due</li>" would read "unodue".
+_BLOCK_EDGE = re.compile(
+    r"<(?=/?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|br|hr"
+    r"|figure|figcaption|section|article)\b)",
+    re.IGNORECASE,
+)
+
+
+def words_of_html(html: str | None) -> str:
+    """The text of sanitised HTML on one line, its words one space apart."""
+    return " ".join(Markup(_BLOCK_EDGE.sub(" <", html or "")).striptags().split())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, abort, current_app, request
-from markupsafe import Markup, escape
+from markupsafe import escape
 
-from ..core.text import web_url_or_empty
+from ..core.text import web_url_or_empty, words_of_html
 from ..core.urls import post_guid, post_url, site_url
 from ..models import Comment, Post
 from ..pagecache.cache import cached_page, feed_key, finish
@@ -52,14 +52,9 @@ def response_item(comment: Comment, post: Post) -> FeedItem:
         guid=f"{post_guid(post.id)}#comment-{comment.id}",
         published=comment.created_at,
         author=comment.author_name,
-        summary=_plain(html),
+        summary=words_of_html(html),
         content_html=html,
     )
-
-
-def _plain(html: str) -> str:
-    # The HTML is already sanitised; its text is the plain summary.
-    return Markup(html).striptags()
 
 
 def _respond(build: Callable[[], bytes], mimetype: str) -> Response:

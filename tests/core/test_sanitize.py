@@ -17,6 +17,7 @@ from blog.core.sanitize import (
     MAX_LINKS,
     MAX_MARKUP,
     clean_comment,
+    clean_post,
     is_safe_url,
 )
 
@@ -365,3 +366,25 @@ def test_bare_url_ends_before_the_sentence_punctuation(text, href):
 )
 def test_a_www_address_is_given_http_even_when_it_holds_a_scheme_later(text, href):
     assert tree(clean_comment(text)).a["href"] == href
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        ("<p>prima</p><script>alert(1)</script><p>dopo</p>", "primadopo"),
+        ("<p>a<STYLE type='text/css'>p{color:red}</Style>b</p>", "ab"),
+        ("<p>a</p><template><p>nascosto</p></template>", "a"),
+        ("<p>inizio</p><script>mai chiuso", "inizio"),
+        ("<p>x</p><script>uno</script>y<script>due</script>z", "xyz"),
+    ],
+)
+def test_a_post_drops_what_code_elements_hold_not_only_their_tags(body, text):
+    # bleach strips a tag it refuses and keeps its content: a script's code
+    # would read as words of the post.
+    assert tree(clean_post(body)).get_text() == text
+
+
+def test_dropping_code_elements_stays_linear_on_unclosed_openings():
+    with hang_guard(10):
+        cleaned = clean_post("<p>testo</p>" + "<script>x" * 20_000)
+    assert tree(cleaned).get_text() == "testo"

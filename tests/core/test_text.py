@@ -1,0 +1,37 @@
+"""Plain text made from sanitised HTML (listings, feeds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from blog.core.text import words_of_html
+from blog.models import Post
+
+
+@pytest.mark.parametrize(
+    ("html", "words"),
+    [
+        (
+            "<h2>Un titolo</h2><ul><li>uno</li><li>due</li></ul><p>fine</p>",
+            "Un titolo uno due fine",
+        ),
+        (
+            "<p>riga<br>a capo</p><blockquote><p>citata</p></blockquote>",
+            "riga a capo citata",
+        ),
+        (
+            "<p>una <strong>parola</strong>intera e <em>due</em></p>",
+            "una parolaintera e due",
+        ),
+        ("<p>5 &lt; 6 &amp; 7</p>", "5 < 6 & 7"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_blocks_are_words_apart_and_inline_tags_are_not(html, words):
+    assert words_of_html(html) == words
+
+
+def test_a_posts_summary_keeps_its_headings_and_items_apart():
+    post = Post(body="<h2>Un titolo</h2><ul><li>uno</li><li>due</li></ul><p>fine</p>")
+    assert post.summary == "Un titolo uno due fine"
