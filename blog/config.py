@@ -36,7 +36,6 @@ MAX_CONTENT_LENGTH = 256 * 1024
 # headers to trust (BLOG_PROXY_FIX=1 behind one nginx); 0 trusts none.
 PROXY_FIX = 0
 
-# Set to True automatically when SITE_URL is https.
 # Werkzeug's method string; the tests choose a fast one, production keeps scrypt.
 PASSWORD_HASH_METHOD = "scrypt"
 SESSION_COOKIE_HTTPONLY = True

@@ -292,8 +292,6 @@ class WebmentionRequest(db.Model):
 
 # --- #14: commenters and the author own their data ---------------------------
 
-BLOCK_KINDS = ("email", "domain", "ip", "network")
-
 
 class Block(db.Model):
     """A sender the author blocked: new responses from it go straight to spam."""

@@ -2,10 +2,9 @@
 
 from flask import Blueprint
 
-# cli_group=None: `flask --app blog create-author`, not `flask admin ...`.
-bp = Blueprint("admin", __name__, url_prefix="/admin", cli_group=None)
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import (  # noqa: E402,F401  (routes and commands register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
     block_views,
     comment_views,
     mail_views,

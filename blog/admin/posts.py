@@ -13,9 +13,8 @@ from ..core.signals import post_published
 from ..core.text import slugify
 from ..extensions import db
 from ..models import Author, Category, Post, utcnow
-from ..seed.loader import category_slug, get_or_create_category
+from ..posts.categories import category_slug, get_or_create_category
 
-# Paths other pages use at the site's root; a post there would be unreachable.
 # First path segments the blog's own pages use (/comments/feed/, /comment/<id>/,
 # /avatar/<key>.svg, /healthz ...): a post there would shadow them or be shadowed.
 RESERVED_SLUGS = frozenset(
@@ -100,8 +99,8 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     post.comment_status = "closed" if data.comment_status == "closed" else "open"
     post.ping_status = "closed" if data.ping_status == "closed" else "open"
     post.published_at = data.published_at
-    if post.status == "published" and post.published_at is None:
-        post.published_at = utcnow().replace(second=0, microsecond=0)
+    if post.status == "published":
+        publish(post)  # dated now when no date was typed
     return post
 
 

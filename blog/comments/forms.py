@@ -10,6 +10,8 @@ from ..core.sanitize import COMMENT_MAX_BYTES
 from ..core.text import is_web_url, one_line, positive_int, strip_controls
 from ..web.forms import ItalianForm
 
+# A stale or missing token: the form comes back with the text, saying so.
+CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
 NAME_MAX = 245
 EMAIL_MAX = 100
 URL_MAX = 200

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..pagecache.cache import AUTHOR_COOKIE, OWNER_COOKIE
 from ..pagecache.signing import signed_value_serializer
 
-AUTHOR_COOKIE = "comment_author"
-OWNER_COOKIE = "comment_owner"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 

@@ -24,8 +24,6 @@ from .mailtokens import (
 )
 from .subscriptions import confirm, end_subscriptions, is_confirmed, subscriptions_of
 
-LIMITED = "Troppe richieste da questo indirizzo: riprova più tardi."
-
 
 def _refused(error: TokenError):
     return render_error(error.status, str(error))
@@ -40,7 +38,7 @@ def _private(template: str, **context: object) -> Response:
 
 
 @bp.route("/email/conferma/<token>", methods=["GET", "POST"])
-@limit_posts(small_refusal(LIMITED))
+@limit_posts(small_refusal())
 def confirm_address(token: str):
     try:
         email = read_confirm_token(token)
@@ -64,7 +62,7 @@ def confirm_address(token: str):
 
 
 @bp.route("/email/iscrizioni/<token>", methods=["GET", "POST"])
-@limit_posts(small_refusal(LIMITED))
+@limit_posts(small_refusal())
 def subscriptions(token: str):
     try:
         email = read_manage_token(token)
@@ -96,7 +94,7 @@ def subscriptions(token: str):
 # CSRF token; the signed token names the address and the post.
 @csrf.exempt
 @bp.route("/email/disiscrivi/<token>", methods=["GET", "POST"])
-@limit_posts(small_refusal(LIMITED))
+@limit_posts(small_refusal())
 def unsubscribe(token: str):
     try:
         email, post_id = read_unsubscribe_token(token)

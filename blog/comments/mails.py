@@ -18,9 +18,9 @@ from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
 from ..core.text import one_line
-from ..core.urls import site_url
+from ..core.urls import site_host, site_url
 from ..extensions import db
-from ..mail import build_message, enqueue, quoted, site_host
+from ..mail import build_message, enqueue, quoted
 from ..models import Comment, OutboxMessage, Post
 from . import mailtokens
 from .labels import ACTIONS, TYPE_LABELS

@@ -7,8 +7,6 @@ is private to the browser: it depends on the owner token it holds.
 from __future__ import annotations
 
 from flask import (
-    Flask,
-    Response,
     abort,
     make_response,
     redirect,
@@ -22,57 +20,15 @@ from ..extensions import csrf, db
 from ..models import Comment, utcnow
 from ..web.errors import render_error
 from ..web.limits import (
-    BUDGET_MESSAGE,
-    BUSY_MESSAGE,
-    RefusedPost,
-    fill_slots,
     limit_posts,
-    shell_request,
-    slot,
 )
 from . import bp
-from .forms import DeleteCommentForm, EditCommentForm
+from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
 from .moderation import Refusal
 from .operations import edit_response, withdraw_response
 from .ownership import has_replies, refuse_change
-
-CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
-_SHELLS_KEY = "comments.change_refused_shells"
-# The button of each view's form, as its own form names it.
-_BUTTONS = {
-    "comments.edit": EditCommentForm.submit.args[0],
-    "comments.delete": DeleteCommentForm.submit.args[0],
-}
-
-
-def refused_change_page(app: Flask, refused: RefusedPost) -> Response:
-    """An edit or a deletion refused by the POST guard: its form again, holding
-    the typed text, filled into a page rendered once per app (no query)."""
-    shells = app.extensions.setdefault(_SHELLS_KEY, {})
-    shell = shells.get(refused.endpoint)
-    if shell is None:
-        shell = shells[refused.endpoint] = _render_change_shell(app, refused.endpoint)
-    csrf_field = app.config["WTF_CSRF_FIELD_NAME"]
-    values = {
-        slot("message"): BUSY_MESSAGE if refused.busy else BUDGET_MESSAGE,
-        slot("comment"): refused.form.get("comment", ""),
-        slot("csrf_token"): refused.form.get(csrf_field, ""),
-    }
-    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
-
-
-def _render_change_shell(app: Flask, endpoint: str) -> str:
-    with shell_request(app):
-        return render_template(
-            "comments/change_refused.html",
-            csrf_field=app.config["WTF_CSRF_FIELD_NAME"],
-            kind=endpoint.rpartition(".")[2],
-            button=_BUTTONS[endpoint],
-            message=slot("message"),
-            comment=slot("comment"),
-            csrf_token=slot("csrf_token"),
-        )
+from .refusals import refused_change_page
 
 
 def _own_comment(comment_id: int) -> tuple[Comment | None, Refusal | None]:

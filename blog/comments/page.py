@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import quote
 
 from flask import (
-    Flask,
-    Response,
     abort,
     current_app,
     g,
@@ -27,7 +24,6 @@ from ..extensions import db
 from ..models import Comment, Post, comment_values, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import PostLink, get_neighbours
-from ..web.limits import BUSY_MESSAGE, RefusedPost, fill_slots, shell_request, slot
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
@@ -249,35 +245,3 @@ def response_head_markup(node: Node, view: ListView) -> Markup:
         markup = str(macros.response_head(node, view, shows_reply, can_change))
         kept.keep(key, markup)
     return Markup(markup)
-
-
-FLOOD_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
-# What the over-budget page gives back of the posted form.
-_ECHOED = ("author", "email", "url", "comment", "comment_parent", "stamp")
-_FILLED = (*_ECHOED, "csrf_token")
-_SHELL_KEY = "comments.over_budget_shell"
-
-
-def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
-    """The comment form's refusal from the POST guard: the refusal page with
-    everything typed, filled into a copy rendered once per app, so a flood
-    costs neither a Flask request nor a query."""
-    shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
-    message = BUSY_MESSAGE if refused.busy else FLOOD_MESSAGE
-    values = {slot(name): refused.form.get(name, "") for name in _FILLED}
-    values[slot("message")] = message
-    values[slot("slug")] = quote(refused.view_args["slug"])
-    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
-
-
-def _render_shell(app: Flask) -> str:
-    with shell_request(app, f"/{slot('slug')}/comment", method="POST"):
-        form = CommentForm(formdata=None)
-        for name in _ECHOED:  # set after the filters, which would rewrite a slot
-            form[name].data = slot(name)
-        form.csrf_token.current_token = slot("csrf_token")
-        refusal = Refusal(429, slot("message"))
-        page = render_refusal(PostLink(slot("slug")), form, refusal)
-        shell = page.get_data(as_text=True)
-    app.extensions[_SHELL_KEY] = shell
-    return shell

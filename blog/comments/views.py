@@ -14,7 +14,7 @@ from ..posts.queries import get_post_to_answer
 from ..web.limits import limit_posts
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
-from .forms import CommentForm
+from .forms import CSRF_MESSAGE, CommentForm
 from .identity import (
     Commenter,
     give_owner_token,
@@ -24,11 +24,11 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .page import refused_post_page, render_post_page, render_refusal
+from .page import render_post_page, render_refusal
+from .refusals import refused_post_page
 from .service import Submission, refuse_closed, submit_comment
 from .threads import anchor_on_page, is_visible, page_of
 
-CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 
 

@@ -250,9 +250,6 @@ SETTINGS: tuple[SettingSpec, ...] = (
         MAIL,
     ),
 )
-SPECS = {spec.name: spec for spec in SETTINGS}
-# Setting key -> config key holding its default.
-CONFIG_KEYS = {spec.name: spec.config_key for spec in SETTINGS}
 _DEFAULT = {spec.name: spec.default for spec in SETTINGS}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import Flask, current_app
 from werkzeug.routing import MapAdapter
 
 from ..models import Post
@@ -13,6 +13,21 @@ from ..models import Post
 def site_root() -> str:
     """SITE_URL with exactly one trailing slash."""
     return current_app.config["SITE_URL"].rstrip("/") + "/"
+
+
+def site_script_root(app: Flask) -> str:
+    """The path SITE_URL mounts the blog at ("" at the root of the host).
+
+    Only requests made under it share cached pages: a ``SCRIPT_NAME`` a client
+    or a proxy header chose would otherwise be written into every link of a
+    page served to everybody else.
+    """
+    return urlsplit(app.config["SITE_URL"]).path.rstrip("/")
+
+
+def site_host() -> str:
+    """The host name of SITE_URL: the domain of our Message-IDs and List-Ids."""
+    return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
 
 
 def url_adapter() -> MapAdapter:

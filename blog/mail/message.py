@@ -16,11 +16,11 @@ import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import urlsplit
 
 from flask import current_app
 
 from ..core.text import one_line, strip_controls
+from ..core.urls import site_host
 
 DEFAULT_FROM = "blog@localhost"
 
@@ -35,11 +35,6 @@ def quoted(text: str | None) -> list[str]:
     # \x1c-\x1e, NEL, U+2028/9); each one starts a quoted line.
     lines = strip_controls(text or "").splitlines() or [""]
     return [f"> {line}".rstrip() for line in lines]
-
-
-def site_host() -> str:
-    """The host name of SITE_URL: the domain of our Message-IDs and List-Ids."""
-    return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
 
 
 def build_message(

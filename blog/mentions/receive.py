@@ -54,14 +54,18 @@ class Sender:
     user_agent: str = ""
 
 
-def _ping_limit_window() -> int:
-    return int(current_app.config["PING_LIMIT_WINDOW"])
+def _budget(per: str, value: str) -> tuple[str, str, int, int]:
+    """(bucket, key, limit, window) of the pings counted per address ("ip") or
+    per target post ("target", by its loose URL)."""
+    config = current_app.config
+    key = value if per == "ip" else normalise_url(value)
+    limit = int(config[f"PING_LIMIT_PER_{per.upper()}"])
+    return f"ping-{per}", key, limit, int(config["PING_LIMIT_WINDOW"])
 
 
 def over_address_limit(ip: str) -> bool:
     """Count one ping request from ``ip``; True when that address is flooding."""
-    limit = int(current_app.config["PING_LIMIT_PER_IP"])
-    return over_budget("ping-ip", ip, limit, _ping_limit_window())
+    return over_budget(*_budget("ip", ip))
 
 
 def over_target_limit(target: str) -> bool:
@@ -70,22 +74,17 @@ def over_target_limit(target: str) -> bool:
     Called only after the request passed validation: invalid requests from
     anybody must not use up the allowance of the post's real senders.
     """
-    limit = int(current_app.config["PING_LIMIT_PER_TARGET"])
-    key = normalise_url(target)
-    return over_budget("ping-target", key, limit, _ping_limit_window())
+    return over_budget(*_budget("target", target))
 
 
 def address_retry_after(ip: str) -> int:
     """Seconds until ``ip`` may ping again."""
-    limit = int(current_app.config["PING_LIMIT_PER_IP"])
-    return seconds_to_reset("ping-ip", ip, limit, _ping_limit_window())
+    return seconds_to_reset(*_budget("ip", ip))
 
 
 def target_retry_after(target: str) -> int:
     """Seconds until ``target`` takes pings again."""
-    limit = int(current_app.config["PING_LIMIT_PER_TARGET"])
-    key = normalise_url(target)
-    return seconds_to_reset("ping-target", key, limit, _ping_limit_window())
+    return seconds_to_reset(*_budget("target", target))
 
 
 def check_urls(source: object, target: object) -> tuple[str, str]:

@@ -1,4 +1,4 @@
-"""Our own URLs: building them from SITE_URL and telling which post a URL names."""
+"""Telling whether a URL is ours and which post it names."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
-from ..web.limits import BUSY_MESSAGE, RefusedPost, limit_posts
+from ..web.limits import RefusedPost, limit_posts
 from . import bp, jobs
 from .receive import (
     ACCESS_DENIED,
@@ -40,12 +40,12 @@ def _xml(body: bytes) -> Response:
 
 def _pings_refused(app: Flask, refused: RefusedPost) -> Response:
     # Pingback clients read the fault, not the status: HTTP 200 as for any fault.
-    message = BUSY_MESSAGE if refused.busy else "Troppi ping: riprova più tardi."
+    message = refused.message("Troppi ping: riprova più tardi.")
     return _xml(fault(ACCESS_DENIED, message))
 
 
 def _mentions_refused(app: Flask, refused: RefusedPost) -> Response:
-    message = BUSY_MESSAGE if refused.busy else "Troppe richieste: riprova più tardi."
+    message = refused.message("Troppe richieste: riprova più tardi.")
     return _text(message, refused.status)
 
 

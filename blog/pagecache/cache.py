@@ -25,7 +25,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, request
 from sqlalchemy import bindparam, event, insert, inspect, update
@@ -42,17 +41,19 @@ from ..core.settings import (
     forget_read_settings,
 )
 from ..core.signals import response_inserted
+from ..core.urls import site_script_root
 from ..models import Author, Category, Comment, OldPath, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
 # contain them and collect each visitor's token when they are filled in.
 CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 STAMP_PLACEHOLDER = "stamp-" + secrets.token_hex(16)
-# Cookies that make the page personal: the owner token (held comments shown to
-# their writer), the saved commenter details (pre-filled form).
-# They are comments.identity's OWNER_COOKIE and AUTHOR_COOKIE (importing the
-# comments package here would be circular; a test keeps the two in step).
-PERSONAL_COOKIES = ("comment_owner", "comment_author")
+# Cookies that make the page personal, set by ``comments.identity``: the owner
+# token (held comments shown to their writer), the saved commenter details
+# (pre-filled form).
+OWNER_COOKIE = "comment_owner"
+AUTHOR_COOKIE = "comment_author"
+PERSONAL_COOKIES = (OWNER_COOKIE, AUTHOR_COOKIE)
 # Pages also change with time (comments close after N days), so entries expire.
 MAX_AGE_SECONDS = 300
 # An old address moves readers to a post (301) where it was a 404: a kept 404
@@ -119,16 +120,6 @@ class PageCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-
-
-def site_script_root(app: Flask) -> str:
-    """The path SITE_URL mounts the blog at ("" at the root of the host).
-
-    Only requests made under it share cached pages: a ``SCRIPT_NAME`` a client
-    or a proxy header chose would otherwise be written into every link of a
-    page served to everybody else.
-    """
-    return urlsplit(app.config["SITE_URL"]).path.rstrip("/")
 
 
 # The query arguments a post page is made from: the no-JavaScript reply

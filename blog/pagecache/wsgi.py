@@ -6,7 +6,7 @@ database connections each worker keeps for that one read) and at most three HMAC
 once) instead of a full Flask request. Anything unusual is passed to Flask,
 which renders, fills the cache and stays the reference: the headers replayed
 here are the ones Flask sent for the same page and version, and the tokens are
-ones Flask's session and Flask-WTF read back (``blog.signing``).
+ones Flask's session and Flask-WTF read back (``signing``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_host
 
 from ..core.text import listing_page
+from ..core.urls import site_script_root
 from ..extensions import db
 from .cache import (
     PERSONAL_COOKIES,
@@ -41,7 +42,6 @@ from .cache import (
     page_cache_for,
     personalise,
     site_release,
-    site_script_root,
 )
 from .signing import prederived_signer, sign_json, signed_value_serializer
 from .versionread import ContentVersionReader

@@ -20,6 +20,7 @@ from ..core.settings import content_version
 from ..core.urls import site_url
 from ..pagecache.cache import finish, make_etag, site_release
 from ..web.errors import render_error
+from ..web.templating import MONTHS_IT
 from . import bp
 from .listing import render_listing
 from .oldpaths import resolve
@@ -33,10 +34,6 @@ from .queries import (
 from .views import detail
 
 W3C = "%Y-%m-%dT%H:%M:%SZ"
-MONTHS_IT = (
-    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre"
-    " novembre dicembre"
-).split()
 
 
 @bp.get("/<int(fixed_digits=4):year>/")

@@ -24,13 +24,13 @@ from ..comments.page import (
     render_post_page,
 )
 from ..core.text import positive_int
+from ..core.urls import site_script_root
 from ..pagecache.cache import (
     cached_page,
     finish,
     home_page_key,
     is_cacheable,
     personalise,
-    site_script_root,
 )
 from . import bp
 from .listing import page_number, render_listing

@@ -11,29 +11,13 @@ from sqlalchemy import select
 
 from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_post
-from ..core.text import slugify
 from ..extensions import db
-from ..models import Author, Category, Post
+from ..models import Author, Post
+from ..posts.categories import get_or_create_category
 
 
 def _read(name: str) -> Any:
     return json.loads(resources.files("blog.seed").joinpath(name).read_text("utf-8"))
-
-
-def category_slug(name: str) -> str:
-    """The slug of the category called ``name``, within its column."""
-    # Cut after slugify, which may lengthen it ("ﬃ" is "ffi").
-    return slugify(name)[: Category.__table__.c.slug.type.length].rstrip("-")
-
-
-def get_or_create_category(name: str) -> Category:
-    """The category called ``name``, created when missing."""
-    slug = category_slug(name)
-    category = db.session.scalar(select(Category).where(Category.slug == slug))
-    if category is None:
-        category = Category(name=name, slug=slug)
-        db.session.add(category)
-    return category
 
 
 def _get_or_create_author(data: dict) -> Author:

@@ -24,8 +24,8 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from ..core.urls import site_script_root
 from ..extensions import limiter
-from ..pagecache.cache import site_script_root
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 from .errors import bare_page
 from .security import add_security_headers
@@ -110,6 +110,10 @@ class RefusedPost:
     def busy(self) -> bool:
         """Refused because other POSTs were writing, not for this address."""
         return self.status == 503
+
+    def message(self, over_budget: str = BUDGET_MESSAGE) -> str:
+        """What the refusal says: BUSY_MESSAGE, or ``over_budget`` for a 429."""
+        return BUSY_MESSAGE if self.busy else over_budget
 
 
 Refusal = Callable[[Flask, RefusedPost], Response]
@@ -210,7 +214,7 @@ class PostGuard:
 
     def _item(self) -> RateLimitItem:
         # Read per request so tests and instances may change it; parsed once.
-        text = post_limit(self.app)
+        text = str(self.app.config["POST_LIMIT_PER_ADDRESS"])
         if self._budget is None or self._budget[0] != text:
             self._budget = (text, parse(text))
         return self._budget[1]
@@ -305,17 +309,12 @@ def _posted_form(environ: dict) -> MultiDict:
     return MultiDict(parse_qsl(text, keep_blank_values=True))
 
 
-def post_limit(app: Flask) -> str:
-    """The budget of each address at each POST endpoint, as configured."""
-    return str(app.config["POST_LIMIT_PER_ADDRESS"])
-
-
-def small_refusal(message: str) -> Refusal:
+def small_refusal(message: str = BUDGET_MESSAGE) -> Refusal:
     """A refusal that answers ``limited_page``: ``message`` over the budget,
     BUSY_MESSAGE when every write slot is taken."""
 
     def refuse(app: Flask, refused: RefusedPost) -> Response:
-        return limited_page(BUSY_MESSAGE if refused.busy else message, refused.status)
+        return limited_page(refused.message(message), refused.status)
 
     return refuse
 

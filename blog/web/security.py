@@ -7,7 +7,7 @@ import os
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
 
 # No inline script or style anywhere: templates link /static files only.
 # Images: this origin, data: URLs, and Gravatar for the author who chooses

@@ -13,7 +13,7 @@ from blog.admin.post_views import SAVED_MEANWHILE
 from blog.core.signals import post_published
 from blog.extensions import db
 from blog.models import Category, OutboundPing, Post
-from blog.seed.loader import category_slug
+from blog.posts.categories import category_slug
 
 
 def editor(client, url: str = "/admin/posts/new"):

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request
 import blog
 from blog import create_app
 from blog.accounts.session import end_all_sessions
-from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
+from blog.comments.identity import OWNER_COOKIE
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import content_version
 from blog.extensions import db
@@ -30,7 +30,6 @@ from blog.models import Author, Comment, Post
 from blog.pagecache import cache as pagecache_cache
 from blog.pagecache.cache import (
     CSRF_PLACEHOLDER,
-    PERSONAL_COOKIES,
     STAMP_PLACEHOLDER,
     _insert_if_missing,
     site_release,
@@ -791,10 +790,6 @@ def test_an_in_memory_database_keeps_its_one_connection():
     assert soup(second).select_one("#comments h2").get_text() == "12 Responses"
     with app.app_context():
         db.engine.dispose()
-
-
-def test_the_personal_cookies_are_the_ones_the_comment_form_sets():
-    assert set(PERSONAL_COOKIES) == {OWNER_COOKIE, AUTHOR_COOKIE}
 
 
 @pytest.mark.parametrize("path", [POST_URL, "/"])

@@ -1,0 +1,82 @@
+"""The POST guard's refusals of the comment forms: each page rendered once per
+app as a shell and filled in for every refusal (``web.limits.slot``), so a
+flood costs neither a Flask request nor a query."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Flask, Response, render_template
+
+from ..posts.queries import PostLink
+from ..web.limits import RefusedPost, fill_slots, shell_request, slot
+from .forms import CommentForm, DeleteCommentForm, EditCommentForm
+from .moderation import Refusal
+from .page import render_refusal
+
+OVER_BUDGET_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
+# What the over-budget page gives back of the posted form.
+_ECHOED = ("author", "email", "url", "comment", "comment_parent", "stamp")
+_FILLED = (*_ECHOED, "csrf_token")
+_SHELL_KEY = "comments.over_budget_shell"
+
+
+def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
+    """The comment form's refusal from the POST guard: the refusal page with
+    everything typed, filled into a copy rendered once per app, so a flood
+    costs neither a Flask request nor a query."""
+    shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
+    values = {slot(name): refused.form.get(name, "") for name in _FILLED}
+    values[slot("message")] = refused.message(OVER_BUDGET_MESSAGE)
+    values[slot("slug")] = quote(refused.view_args["slug"])
+    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
+
+
+def _render_shell(app: Flask) -> str:
+    with shell_request(app, f"/{slot('slug')}/comment", method="POST"):
+        form = CommentForm(formdata=None)
+        for name in _ECHOED:  # set after the filters, which would rewrite a slot
+            form[name].data = slot(name)
+        form.csrf_token.current_token = slot("csrf_token")
+        refusal = Refusal(429, slot("message"))
+        page = render_refusal(PostLink(slot("slug")), form, refusal)
+        shell = page.get_data(as_text=True)
+    app.extensions[_SHELL_KEY] = shell
+    return shell
+
+
+_SHELLS_KEY = "comments.change_refused_shells"
+# The button of each view's form, as its own form names it.
+_BUTTONS = {
+    "comments.edit": EditCommentForm.submit.args[0],
+    "comments.delete": DeleteCommentForm.submit.args[0],
+}
+
+
+def refused_change_page(app: Flask, refused: RefusedPost) -> Response:
+    """An edit or a deletion refused by the POST guard: its form again, holding
+    the typed text, filled into a page rendered once per app (no query)."""
+    shells = app.extensions.setdefault(_SHELLS_KEY, {})
+    shell = shells.get(refused.endpoint)
+    if shell is None:
+        shell = shells[refused.endpoint] = _render_change_shell(app, refused.endpoint)
+    csrf_field = app.config["WTF_CSRF_FIELD_NAME"]
+    values = {
+        slot("message"): refused.message(),
+        slot("comment"): refused.form.get("comment", ""),
+        slot("csrf_token"): refused.form.get(csrf_field, ""),
+    }
+    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
+
+
+def _render_change_shell(app: Flask, endpoint: str) -> str:
+    with shell_request(app):
+        return render_template(
+            "comments/change_refused.html",
+            csrf_field=app.config["WTF_CSRF_FIELD_NAME"],
+            kind=endpoint.rpartition(".")[2],
+            button=_BUTTONS[endpoint],
+            message=slot("message"),
+            comment=slot("comment"),
+            csrf_token=slot("csrf_token"),
+        )
