@@ -8,6 +8,7 @@ from operator import attrgetter
 from sqlalchemy import (
     DDL,
     Column,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -67,6 +68,19 @@ class SignIn(db.Model):
         ForeignKey("author.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateCounter(db.Model):
+    """A fixed-window count the worker processes share (``web.dbstore``): the
+    sign-in lock-out's, when the limiter's own storage is per process."""
+
+    __tablename__ = "rate_counter"
+
+    # SHA-256 of the limiter's key: no account name or address in the table.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    # Unix time the window ends; a row past it counts as zero.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 post_categories = Table(

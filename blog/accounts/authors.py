@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.text import slugify
 from ..extensions import db, limiter
 from ..models import Author
+from ..web.dbstore import DatabaseStorage
+from ..web.localstore import LocalStorage
 from .session import end_all_sessions
 
 MAX_FAILURES = 5
+# Storages each worker process keeps to itself.
+PER_PROCESS_STORAGES = (LocalStorage, MemoryStorage)
 FAILURE_WINDOW = timedelta(minutes=15)
 THROTTLED_MESSAGE = "Troppi tentativi, riprova più tardi."
 # One message for a wrong password and for an unknown account alike.
@@ -104,6 +111,8 @@ class LoginResult:
     message: str = ""
     # On success: a fresh device cookie value for this browser.
     device_cookie: str = ""
+    # When locked out: seconds until the lock ends (Retry-After).
+    retry_after: int | None = None
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -165,6 +174,21 @@ def failure_limit(bucket: str) -> RateLimitItem:
     return RateLimitItemPerSecond(MAX_FAILURES, seconds, namespace=bucket)
 
 
+_shared_counter: FixedWindowRateLimiter | None = None
+
+
+def failure_counter() -> RateLimiter:
+    """Where sign-in failures are counted: the limiter's storage when every
+    worker shares it (Redis, Memcached), else the database (``web.dbstore``),
+    so that five failures are five whatever the number of workers."""
+    global _shared_counter
+    if not isinstance(limiter.limiter.storage, PER_PROCESS_STORAGES):
+        return limiter.limiter
+    if _shared_counter is None:
+        _shared_counter = FixedWindowRateLimiter(DatabaseStorage())
+    return _shared_counter
+
+
 def authenticate(
     username: str, password: str, ip: str, device_cookie: str | None = None
 ) -> LoginResult:
@@ -174,11 +198,16 @@ def authenticate(
         (failure_limit(bucket), key[:300])
         for bucket, key in _buckets(username, ip, trusted_device(device_cookie, author))
     ]
-    counter = limiter.limiter
-    if not all(counter.test(limit, key) for limit, key in buckets):
+    counter = failure_counter()
+    locked = [(limit, key) for limit, key in buckets if not counter.test(limit, key)]
+    if locked:
         # Tested, not hit: a refused attempt tried no password, and counting it
         # would keep the lock on for as long as anybody kept knocking.
-        return LoginResult(None, 429, THROTTLED_MESSAGE)
+        ends = max(
+            counter.get_window_stats(limit, key).reset_time for limit, key in locked
+        )
+        wait = max(1, int(ends - time.time()) + 1)
+        return LoginResult(None, 429, THROTTLED_MESSAGE, retry_after=wait)
     for limit, key in buckets:
         counter.hit(limit, key)
     stored = author.password_hash if author and author.password_hash else _dummy_hash()

@@ -55,7 +55,7 @@ def login():
     if current_author() is not None:
         return redirect(safe_next(request.args.get("next"), default))
     form = LoginForm(next=request.args.get("next", ""))
-    status, message = 200, ""
+    status, message, retry_after = 200, "", None
     if form.validate_on_submit():
         result = authenticate(
             form.username.data,
@@ -77,10 +77,13 @@ def login():
             )
             return response
         status, message = result.status_code, result.message
+        retry_after = result.retry_after
     elif form.is_submitted():
         status = 400
     form.password.data = ""
-    return render_template("admin/login.html", form=form, message=message), status
+    page = render_template("admin/login.html", form=form, message=message)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return page, status, headers
 
 
 @bp.post("/logout")

@@ -22,13 +22,14 @@ from blog.accounts.authors import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_SALT,
     MAX_FAILURES,
+    failure_counter,
     failure_limit,
     trusted_device,
 )
 from blog.admin.urls import safe_next
 from blog.extensions import db, limiter
-from blog.models import Author, Post
-from blog.web import localstore
+from blog.models import Author, Post, RateCounter
+from blog.web import dbstore, localstore
 
 THROTTLED = "Troppi tentativi, riprova più tardi."
 INVALID = "Nome utente o password non corretti."
@@ -179,14 +180,14 @@ def test_throttling_does_not_reveal_whether_the_account_exists(app, client):
 def failed_sign_ins(app, username: str = "riccardo") -> int:
     """Recorded attempts against ``username`` from browsers it does not trust."""
     with app.test_request_context():
-        stats = limiter.limiter.get_window_stats(
+        stats = failure_counter().get_window_stats(
             failure_limit("login-account"), username
         )
     return MAX_FAILURES - stats.remaining
 
 
 class Clock:
-    """Stands in for the ``time`` module of the local rate-limit storage."""
+    """Stands in for the ``time`` module of the rate-limit storages."""
 
     def __init__(self, now: float) -> None:
         self.now = now
@@ -196,7 +197,8 @@ class Clock:
 
 
 def set_clock(monkeypatch, now: datetime) -> None:
-    monkeypatch.setattr(localstore, "time", Clock(now.timestamp()))
+    for storage in (localstore, dbstore):
+        monkeypatch.setattr(storage, "time", Clock(now.timestamp()))
 
 
 def test_refused_attempts_are_not_recorded(app, client):
@@ -455,3 +457,29 @@ def test_an_author_cannot_edit_another_authors_post(app, client):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.get(Post, other_id).title == other_title
+
+
+def test_the_lock_out_is_not_kept_in_a_workers_memory(app, client):
+    # Each attempt as if another worker, or a recycled one, took it: the
+    # per-process counters (local://) are empty every time.
+    add_author(app)
+    for n in range(MAX_FAILURES):
+        limiter.limiter.storage.reset()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        assert log_in(client, "riccardo", "x-sbagliata").status_code == 401
+    limiter.limiter.storage.reset()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
+    refused = log_in(client)
+    assert refused.status_code == 429
+    assert soup(refused).select_one(".form-error").get_text() == THROTTLED
+    assert 1 <= int(refused.headers["Retry-After"]) <= 15 * 60 + 1
+
+
+def test_the_shared_counts_name_no_account_or_address(app, client):
+    add_author(app)
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert log_in(client, "riccardo", "x-sbagliata").status_code == 401
+    with app.app_context():
+        keys = db.session.scalars(select(RateCounter.key)).all()
+    assert len(keys) == 2
+    assert not any("riccardo" in key or "198.51.100.7" in key for key in keys)

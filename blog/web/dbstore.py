@@ -1,0 +1,114 @@
+"""Rate-limit counters in the blog's database, shared by every worker process.
+
+``local://`` (``localstore``) counts in each worker's memory: under gunicorn's
+five workers a rule of five sign-in failures would allow twenty-five, and a
+recycled worker forgets its counts. The sign-in lock-out counts here instead
+whenever the limiter's storage is per process; a Redis or Memcached storage is
+shared already and keeps the lock-out too.
+
+Each call is its own short transaction on a connection of its own: the
+request's session may go on to hash a password for a tenth of a second, and a
+SQLite write lock held that long would stop every comment behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from limits.storage import Storage
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db
+from ..models import RateCounter
+
+SWEEP_EVERY = 60.0  # seconds between two deletions of ended windows
+_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def _wall_clock() -> float:
+    return time.time()
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class DatabaseStorage(Storage):
+    """Fixed-window counters in the ``rate_counter`` table (an app context is
+    needed: the table is the current app's database)."""
+
+    # No STORAGE_SCHEME: not a storage an operator can name in
+    # RATELIMIT_STORAGE_URI (the POST guard counts before any app context).
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_):
+        self.clock = _wall_clock  # tests move it (the module's time)
+        self._next_sweep = 0.0
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        """Add ``amount`` to ``key``'s count; a new window lasts ``expiry`` s."""
+        now = self.clock()
+        table = RateCounter.__table__
+        statement = _UPSERTS[db.engine.dialect.name](table).values(
+            key=_digest(key), count=amount, expires_at=now + expiry
+        )
+        ended = table.c.expires_at <= now
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((ended, amount), else_=table.c.count + amount),
+                "expires_at": case((ended, now + expiry), else_=table.c.expires_at),
+            },
+        ).returning(table.c.count)
+        with db.engine.begin() as connection:
+            count = connection.execute(statement).scalar_one()
+            if now >= self._next_sweep:
+                self._next_sweep = now + SWEEP_EVERY
+                connection.execute(delete(table).where(ended))
+        return count
+
+    def get(self, key: str) -> int:
+        """The count of ``key`` in its current window (0 when none)."""
+        row = self._row(key)
+        return row.count if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        """When ``key``'s window ends (now when it has none)."""
+        row = self._row(key)
+        return row.expires_at if row else self.clock()
+
+    def check(self) -> bool:
+        """Healthy while the database answers."""
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def reset(self) -> int:
+        """Forget every count; how many keys there were."""
+        with db.engine.begin() as connection:
+            return connection.execute(delete(RateCounter.__table__)).rowcount
+
+    def clear(self, key: str) -> None:
+        """Forget ``key``'s count."""
+        table = RateCounter.__table__
+        with db.engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.key == _digest(key)))
+
+    def _row(self, key: str):
+        table = RateCounter.__table__
+        with db.engine.connect() as connection:
+            return connection.execute(
+                select(table.c.count, table.c.expires_at).where(
+                    table.c.key == _digest(key), table.c.expires_at > self.clock()
+                )
+            ).first()
