@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, sign_in
 
 POST = "/chi-e-e-chi-non-e-il-community-manager/"
 PUBLIC_PAGES = [
@@ -116,6 +116,25 @@ def test_admin_pages_are_valid_html(author_page, live_server, tmp_path):
     assert [
         (m["url"][-12:], m["message"], m.get("extract")) for m in check_html(files)
     ] == []
+
+
+def test_admin_pages_fit_a_phone(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="it-IT"
+    )
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    # A post with a long title: the queue's post filter lists it.
+    page.goto(live_server.url + "/admin/posts/new")
+    page.fill("#title", "Un titolo molto lungo " * 6)
+    page.fill("#body", "<p>Testo.</p>")
+    page.click("#publish")
+    page.wait_for_load_state()
+    for path in ADMIN_PAGES:
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    context.close()
 
 
 @pytest.mark.parametrize(
