@@ -363,6 +363,13 @@ class Subscription(db.Model):
         ForeignKey("comment.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The browser that asked (its comment's owner token hash; None if unknown)
+    # and when the address's owner confirmed this subscription: until then it
+    # mails nothing. A browser with a confirmed subscription of the address
+    # needs no new confirmation; any other browser does, so that nobody can
+    # subscribe an address somebody else once confirmed.
+    owner_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     post: Mapped[Post] = relationship()
 

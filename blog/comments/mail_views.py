@@ -22,7 +22,13 @@ from .mailtokens import (
     read_manage_token,
     read_unsubscribe_token,
 )
-from .subscriptions import confirm, end_subscriptions, is_confirmed, subscriptions_of
+from .subscriptions import (
+    asked_about,
+    awaits_confirmation,
+    confirm,
+    end_subscriptions,
+    subscriptions_of,
+)
 
 
 def _refused(error: TokenError):
@@ -41,22 +47,27 @@ def _private(template: str, **context: object) -> Response:
 @limit_posts(small_refusal())
 def confirm_address(token: str):
     try:
-        email = read_confirm_token(token)
+        email, subscription_id = read_confirm_token(token)
     except TokenError as error:
         return _refused(error)
     done = False
     if request.method == "POST":
-        confirm(email)
         try:
+            confirm(email, subscription_id)
             db.session.commit()
-        except IntegrityError:  # a request just before confirmed it: so it is
+        except IntegrityError:
+            # A request just before confirmed the address: this one's
+            # subscriptions still start.
             db.session.rollback()
+            confirm(email, subscription_id)
+            db.session.commit()
         done = True
     return _private(
         "comments/confirm.html",
         token=token,
         email=email,
-        done=done or is_confirmed(email),
+        post_title=asked_about(subscription_id),
+        done=done or not awaits_confirmation(email, subscription_id),
         manage=manage_token(email),
     )
 

@@ -26,7 +26,8 @@ from . import mailtokens
 from .labels import ACTIONS, TYPE_LABELS
 from .subscriptions import (
     CONFIRM_KIND,
-    is_confirmed,
+    asked_about,
+    awaits_confirmation,
     normalised,
     recipients,
     still_subscribed,
@@ -271,15 +272,20 @@ def render_approved(row: OutboxMessage) -> list[EmailMessage]:
 
 
 def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
-    """The one request to confirm an address, unless it was confirmed since."""
-    if is_confirmed(row.recipient):
+    """The request to confirm a subscription (``ref_id``; None: an address, for
+    rows queued before subscriptions were confirmed one by one), unless it was
+    confirmed or ended since."""
+    if not awaits_confirmation(row.recipient, row.ref_id):
         return []
     site = one_line(current_app.config["SITE_NAME"])
-    url = site_url(
-        "comments.confirm_address", token=mailtokens.confirm_token(row.recipient)
+    title = one_line(asked_about(row.ref_id))
+    token = mailtokens.confirm_token(row.recipient, row.ref_id)
+    url = site_url("comments.confirm_address", token=token)
+    about = (
+        f"dei commenti su «{title}» ({site})" if title else f"dei commenti di {site}"
     )
     lines = [
-        f"Hai chiesto di ricevere via email le novità dei commenti di {site}.",
+        f"Hai chiesto di ricevere via email le novità {about}.",
         "",
         "Per confermare apri questo link e premi il pulsante «Conferma»:",
         f"Conferma: {url}",
@@ -287,7 +293,7 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
         "Il link vale sette giorni. Se non sei stato tu, ignora questa email: "
         "senza conferma non ti scriveremo più.",
     ]
-    html = render_template("mail/confirm.html", site=site, url=url)
+    html = render_template("mail/confirm.html", site=site, url=url, title=title)
     subject = f"Conferma le notifiche dei commenti di {site}"
     return [build_message(row.recipient, subject, "\n".join(lines), html)]
 

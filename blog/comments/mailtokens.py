@@ -59,17 +59,27 @@ def digest(token: str) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def confirm_token(email: str) -> str:
-    """The link that confirms ``email`` for notifications (seven days)."""
-    return _serializer("confirm").dumps(email)
+def confirm_token(email: str, subscription_id: int | None = None) -> str:
+    """The link that confirms the subscription ``subscription_id`` of ``email``
+    (seven days)."""
+    return _serializer("confirm").dumps([email, subscription_id])
 
 
-def read_confirm_token(token: str) -> str:
-    """The address a confirmation token names; TokenError otherwise."""
-    email = _load("confirm", token, CONFIRM_MAX_AGE)
-    if not isinstance(email, str):
-        raise TokenError(FORGED_MESSAGE, 403)
-    return email
+def read_confirm_token(token: str) -> tuple[str, int | None]:
+    """The address and subscription a confirmation token names (a token from
+    before subscriptions were confirmed one by one names the address alone);
+    TokenError otherwise."""
+    value = _load("confirm", token, CONFIRM_MAX_AGE)
+    if isinstance(value, str):
+        return value, None
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and (value[1] is None or type(value[1]) is int)
+    ):
+        return value[0], value[1]
+    raise TokenError(FORGED_MESSAGE, 403)
 
 
 def manage_token(email: str) -> str:

@@ -1,9 +1,11 @@
-"""Readers' subscriptions: asked for with a comment, confirmed once per address.
+"""Readers' subscriptions: asked for with a comment, confirmed by the address.
 
-Nothing is mailed to an address before its owner confirms it (double opt-in);
-a confirmed address is never asked again, and an unconfirmed one is asked at
-most ``MAX_CONFIRMATIONS`` times a day, so the form cannot be used to flood
-somebody else's inbox.
+Nothing is mailed for a subscription before the address's owner confirms it
+(double opt-in). Confirming once trusts the browser that asked: its later
+subscriptions of the same address need no new confirmation. Any other browser
+asks again, so nobody can subscribe an address that somebody else once
+confirmed. An address is asked at most ``MAX_CONFIRMATIONS`` times a day, so
+the form cannot be used to flood somebody else's inbox.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from ..extensions import db
 from ..mail import enqueue
@@ -52,6 +54,21 @@ def confirmations_sent(email: str, now: datetime) -> int:
     )
 
 
+def trusted_browser(email: str, owner_hash: str | None) -> bool:
+    """Whether the browser ``owner_hash`` has a confirmed subscription of ``email``."""
+    if not owner_hash:
+        return False
+    return db.session.scalar(
+        select(
+            exists().where(
+                Subscription.email == normalised(email),
+                Subscription.owner_token_hash == owner_hash,
+                Subscription.confirmed_at.is_not(None),
+            )
+        )
+    )
+
+
 def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> bool:
     """Subscribe the writer of ``comment`` (caller commits); whether a
     confirmation request was queued."""
@@ -59,25 +76,69 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> bool
     if scope not in (REPLIES, ALL) or not email:
         return False
     now = now or utcnow()
-    db.session.add(
-        Subscription(
-            email=email,
-            post_id=comment.post_id,
-            comment_id=comment.id if scope == REPLIES else None,
-            created_at=now,
-        )
+    owner_hash = comment.owner_token_hash or None
+    subscription = Subscription(
+        email=email,
+        post_id=comment.post_id,
+        comment_id=comment.id if scope == REPLIES else None,
+        owner_token_hash=owner_hash,
+        created_at=now,
+        confirmed_at=now if trusted_browser(email, owner_hash) else None,
     )
-    if is_confirmed(email) or confirmations_sent(email, now) >= MAX_CONFIRMATIONS:
+    db.session.add(subscription)
+    if subscription.confirmed_at is not None:
         return False
-    enqueue(CONFIRM_KIND, recipient=email)
+    if confirmations_sent(email, now) >= MAX_CONFIRMATIONS:
+        return False
+    db.session.flush()  # the request names the subscription
+    enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=email)
     return True
 
 
-def confirm(email: str, now: datetime | None = None) -> None:
-    """Record that ``email``'s owner wants the notifications (caller commits)."""
-    email = normalised(email)
+def confirm(
+    email: str, subscription_id: int | None = None, now: datetime | None = None
+) -> None:
+    """Record that ``email``'s owner wants the notifications the browser behind
+    ``subscription_id`` asked for (caller commits).
+
+    Every subscription of the address still waiting from that browser starts
+    at once. A request from before subscriptions were confirmed one by one
+    (None) starts those whose browser is unknown.
+    """
+    email, now = normalised(email), now or utcnow()
     if not is_confirmed(email):
-        db.session.add(ConfirmedAddress(email=email, confirmed_at=now or utcnow()))
+        db.session.add(ConfirmedAddress(email=email, confirmed_at=now))
+    owner_hash = None
+    if subscription_id is not None:
+        asked = db.session.get(Subscription, subscription_id)
+        if asked is None or asked.email != email:
+            return  # ended meanwhile (or not this address's)
+        owner_hash = asked.owner_token_hash
+    db.session.execute(
+        update(Subscription)
+        .where(
+            Subscription.email == email,
+            Subscription.owner_token_hash.is_not_distinct_from(owner_hash),
+            Subscription.confirmed_at.is_(None),
+        )
+        .values(confirmed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def asked_about(subscription_id: int | None) -> str:
+    """The title of the post a subscription follows ("" when none or ended)."""
+    asked = db.session.get(Subscription, subscription_id) if subscription_id else None
+    return asked.post.title if asked is not None else ""
+
+
+def awaits_confirmation(email: str, subscription_id: int | None) -> bool:
+    """Whether the request for ``subscription_id`` (None: the address as a
+    whole, for requests from before) still has something to confirm."""
+    if subscription_id is None:
+        return not is_confirmed(email)
+    asked = db.session.get(Subscription, subscription_id)
+    return asked is not None and asked.confirmed_at is None
 
 
 @dataclass(frozen=True)
@@ -118,15 +179,18 @@ def end_subscriptions(
 
 
 def recipients(comment: Comment) -> set[str]:
-    """Confirmed addresses subscribed to ``comment``: to its post, or to the
-    comment it answers; never its own writer."""
+    """Addresses with a confirmed subscription to ``comment``: to its post, or
+    to the comment it answers; never its own writer."""
     wanted = [Subscription.comment_id.is_(None)]
     if comment.parent_id is not None:
         wanted.append(Subscription.comment_id == comment.parent_id)
     emails = db.session.scalars(
         select(Subscription.email)
-        .join(ConfirmedAddress, ConfirmedAddress.email == Subscription.email)
-        .where(Subscription.post_id == comment.post_id, or_(*wanted))
+        .where(
+            Subscription.post_id == comment.post_id,
+            Subscription.confirmed_at.is_not(None),
+            or_(*wanted),
+        )
         .distinct()
     )
     return set(emails) - {normalised(comment.author_email)}

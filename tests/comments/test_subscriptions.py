@@ -77,6 +77,16 @@ def subscriptions(app, email: str = LUCIA) -> int:
         )
 
 
+def waiting(app, email: str = LUCIA) -> int:
+    """Subscriptions of ``email`` not confirmed yet."""
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(Subscription.id)).where(
+                Subscription.email == email, Subscription.confirmed_at.is_(None)
+            )
+        )
+
+
 def test_the_form_offers_both_choices_unchecked(client):
     form = soup(client.get("/chi-e-e-chi-non-e-il-community-manager/")).select_one(
         "form.comment-form"
@@ -130,7 +140,12 @@ def test_two_confirmations_at_once_both_answer_confirmed(
     [mail] = mailbox.to(LUCIA)
     page = soup(client.get(mail.link("Conferma")))
 
+    asked = []
+
     def confirmed_meanwhile(email: str) -> bool:
+        if asked:
+            return True  # the other request's row is there now
+        asked.append(email)
         with db.engine.begin() as other_request:
             other_request.execute(
                 ConfirmedAddress.__table__.insert().values(
@@ -144,6 +159,7 @@ def test_two_confirmations_at_once_both_answer_confirmed(
     assert response.status_code == 200
     assert "Indirizzo confermato" in response.get_data(as_text=True)
     assert is_confirmed(app)
+    assert waiting(app) == 0  # the subscription started all the same
 
 
 def test_nothing_but_the_confirmation_before_it_is_confirmed(app, client, mailbox):
@@ -353,3 +369,64 @@ def test_an_expired_confirmation_is_refused_in_italian(app, client, mailbox):
 def test_the_pending_comment_stays_pending(app, client, mailbox):
     comment_id = comment_of_lucia(client, app)
     assert comment_status(app, comment_id) == "pending"
+
+
+def test_another_browser_cannot_subscribe_a_confirmed_address(app, client, mailbox):
+    subscribed_and_confirmed(client, app, mailbox)
+    # Somebody else types Lucia's address, asking for every comment of the post.
+    stranger = app.test_client()
+    response = send_comment(stranger, app, text="Iscrivo Lucia", notify_all="y")
+    assert response.status_code == 302
+    assert waiting(app) == 1
+    new_id = add_comment(app, status="approved", author_name="Paola")
+    send_mail(app)
+    # Lucia is asked, naming the post; the comment is not mailed to her.
+    [mail] = [m for m in mailbox.take() if LUCIA in m.rcpt_tos]
+    assert mail.message["Subject"] == "Conferma le notifiche dei commenti di nOwmedia"
+    assert "«Chi è e chi NON è il Community Manager?!»" in mail.text
+    page = soup(client.get(mail.link("Conferma")))
+    assert "«Chi è e chi NON è il Community Manager?!»" in page.get_text()
+    # Only if she confirms does that subscription start.
+    press(client, page, "Conferma")
+    assert waiting(app) == 0
+    add_comment(app, status="approved", author_name="Marta")
+    send_mail(app)
+    [mail] = [m for m in mailbox.take() if LUCIA in m.rcpt_tos]
+    assert "Marta ha scritto un nuovo commento" in mail.message["Subject"]
+    assert f"/comment/{new_id}/" not in mail.text
+
+
+def test_confirming_starts_only_the_asking_browsers_subscriptions(app, client, mailbox):
+    stranger = app.test_client()
+    send_comment(stranger, app, text="Iscrivo Lucia", notify_all="y")
+    comment_of_lucia(client, app)
+    send_mail(app)
+    links = [mail.link("Conferma") for mail in mailbox.to(LUCIA)]
+    assert len(links) == 2
+    # Lucia confirms the request her own comment made (the second one).
+    press(client, soup(client.get(links[1])), "Conferma")
+    assert is_confirmed(app)
+    assert waiting(app) == 1  # the stranger's stays waiting
+    with app.app_context():
+        started = db.session.scalars(
+            select(Subscription.comment_id).where(
+                Subscription.confirmed_at.is_not(None)
+            )
+        ).all()
+    assert len(started) == 1 and started[0] is not None  # replies to her comment
+
+
+def test_a_request_mailed_before_the_upgrade_still_confirms(app, client, mailbox):
+    # Rows and links from before subscriptions were confirmed one by one name
+    # the address alone; they start the subscriptions whose browser is unknown.
+    with app.app_context():
+        post_id = db.session.scalar(select(Comment.post_id).limit(1))
+        db.session.add(Subscription(email=LUCIA, post_id=post_id))
+        db.session.commit()
+        token = URLSafeTimedSerializer(app.secret_key, salt="blog.mail.confirm").dumps(
+            LUCIA
+        )
+    page = soup(client.get(f"/email/conferma/{token}"))
+    press(client, page, "Conferma")
+    assert is_confirmed(app)
+    assert waiting(app) == 0

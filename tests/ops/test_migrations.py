@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import datetime
 
 import flask_migrate
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import func, inspect, select, text
 
 from blog import create_app
 from blog.extensions import db
-from blog.models import Author, Comment, Post, outside_search_index
+from blog.models import Author, Comment, Post, Subscription, outside_search_index
 from blog.ops.schema import INITIAL_REVISION
 from blog.seed.loader import load_seed
 
@@ -144,3 +145,34 @@ def test_authors_from_before_session_versions_start_at_version_one(bare_app):
             )
         flask_migrate.upgrade()
         assert db.session.scalar(select(Author.session_version)) == 1
+
+
+def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
+    with bare_app.app_context():
+        flask_migrate.upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO author (id, username, slug, display_name, email,"
+                " password_hash, title, bio, url, session_version)"
+                " VALUES (1, 'anna', 'anna', 'Anna', '', '', '', '', '', 1)",
+                "INSERT INTO post (id, slug, title, body, excerpt, author_id, status,"
+                " comment_status, ping_status, created_at, updated_at)"
+                " VALUES (1, 'p', 'P', '', '', 1, 'published', 'open', 'open',"
+                " '2020-01-01', '2020-01-01')",
+                "INSERT INTO confirmed_address (email, confirmed_at)"
+                " VALUES ('si@example.org', '2021-02-03 04:05:06')",
+                "INSERT INTO subscription (email, post_id, created_at) VALUES"
+                " ('si@example.org', 1, '2021-01-01'),"
+                " ('no@example.org', 1, '2021-01-01')",
+            ):
+                conn.execute(text(statement))
+        flask_migrate.upgrade()
+        rows = db.session.execute(
+            select(Subscription.email, Subscription.confirmed_at).order_by(
+                Subscription.email
+            )
+        ).all()
+    assert rows == [
+        ("no@example.org", None),
+        ("si@example.org", datetime(2021, 2, 3, 4, 5, 6)),
+    ]
