@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -26,16 +28,23 @@ def import_wxr_command(path: str) -> None:
 
 @click.command("export-wxr")
 @click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @with_appcontext
-def export_wxr_command(path: str) -> None:
+def export_wxr_command(path: str, force: bool) -> None:
     """Write every post, category, author and response as WXR 1.2 ("-": stdout)."""
+    # As backup does: an earlier export is kept unless asked.
+    if path != "-" and os.path.exists(path) and not force:
+        raise click.ClickException(f"{path} exists; choose a new name or pass --force.")
     config = current_app.config
     lines = export_lines(
         config["SITE_NAME"], config["SITE_URL"], config["SITE_TAGLINE"]
     )
-    with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as out:
-        for line in lines:
-            out.write(line + "\n")
+    try:
+        with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as out:
+            for line in lines:
+                out.write(line + "\n")
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {path}: {error.strerror}.") from error
     if path != "-":
         click.echo(f"Exported to {path}.")
 

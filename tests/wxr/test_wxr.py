@@ -220,6 +220,24 @@ def test_second_import_changes_nothing(app, runner, wxr_file):
         assert snapshot() == before
 
 
+def test_export_keeps_an_earlier_file_unless_forced(runner, tmp_path):
+    target = tmp_path / "out.xml"
+    target.write_text("esportazione precedente")
+    result = runner.invoke(args=["export-wxr", str(target)])
+    assert result.exit_code == 1
+    assert "--force" in result.output
+    assert target.read_text() == "esportazione precedente"
+    assert runner.invoke(args=["export-wxr", "--force", str(target)]).exit_code == 0
+    assert "<wp:wxr_version>1.2</wp:wxr_version>" in target.read_text()
+
+
+def test_export_into_a_missing_directory_is_a_one_line_error(runner, tmp_path):
+    target = tmp_path / "manca" / "out.xml"
+    result = runner.invoke(args=["export-wxr", str(target)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Cannot write {target}")
+
+
 def test_export_writes_wxr_1_2(app, runner, wxr_file, tmp_path):
     import_file(runner, wxr_file)
     target = tmp_path / "out.xml"
