@@ -468,3 +468,15 @@ def test_searches_that_all_differ_leave_the_kept_listings_alone(client, count_qu
     with count_queries() as again:
         assert client.get(listing).status_code == 200
     assert not [s for s in again.statements if "FROM post " in s]
+
+
+@pytest.mark.parametrize("path", [POST_URL, "/", "/admin/login"])
+def test_every_page_names_its_icon_so_browsers_never_ask_for_favicon_ico(client, path):
+    icon = BeautifulSoup(client.get(path).get_data(), "html.parser").select_one(
+        'link[rel="icon"]'
+    )
+    assert icon["type"] == "image/svg+xml"
+    with client.get(icon["href"]) as served:
+        assert served.status_code == 200
+        assert served.mimetype == "image/svg+xml"
+        assert served.get_data().startswith(b"<svg")
