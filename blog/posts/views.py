@@ -34,7 +34,7 @@ from ..pagecache.cache import (
 )
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import resolve
+from .oldpaths import post_for_path, resolve
 from .queries import (
     get_author,
     get_category,
@@ -78,6 +78,8 @@ def _moved_by_id(value: str) -> Response:
     target = resolve(f"/?p={number}")
     if target is not None:
         return redirect(url_for("posts.detail", slug=target.slug), 301)
+    if post_for_path(f"/?p={number}", published_only=False) is not None:
+        abort(404)  # an imported draft's number, not one of ours
     post = get_published_post_by_id(number) or abort(404)
     return redirect(url_for("posts.detail", slug=post.slug), 301)
 

@@ -1,13 +1,16 @@
 """Add a parsed WordPress export to the database, only what is missing.
 
 Matching makes a second import of the same file change nothing: authors by
-login, categories by slug, posts by slug, comments by post + type + author name
-+ date (pingbacks by post + source URL). Existing rows are never modified.
+login, categories and tags by slug, posts by an old address an earlier import
+recorded (else by slug), comments by post + WordPress id (pingbacks by post +
+source URL; comments without an id by type + author name + date). Existing rows
+are never modified.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,7 +24,7 @@ from ..core.sanitize import clean_post
 from ..core.text import slugify, web_url_or_empty
 from ..extensions import db
 from ..models import Author, Category, Comment, Post, Tag
-from ..posts.oldpaths import record_paths, wordpress_paths
+from ..posts.oldpaths import post_for_path, record_paths, wordpress_paths
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
 _TERM_MAX = Tag.__table__.c.name.type.length
@@ -38,6 +41,9 @@ _ELLIPSIS = re.compile(
     r"^\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*|\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*$"
 )
 _TAGS = re.compile(r"<[^>]+>")
+_PRE = re.compile(r"<pre\b.*?</pre\s*>", re.I | re.S)
+_ASIDE = "\x00{}\x00"  # XML cannot hold a NUL: no content has one
+_SET_ASIDE = re.compile(r"\x00([0-9]+)\x00")
 
 
 @dataclass
@@ -47,6 +53,7 @@ class ImportReport:
     created: Counter = field(default_factory=Counter)
     existing: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    drafted: Counter = field(default_factory=Counter)  # imported, not published
 
     def summary(self) -> str:
         """One line per kind, for the command's output."""
@@ -57,19 +64,39 @@ class ImportReport:
             for kind in kinds
         ]
         lines += [f"skipped {why}: {n}" for why, n in sorted(self.skipped.items())]
+        lines += [f"kept as drafts, {why}: {n}" for why, n in self.drafted.items()]
         return "\n".join(lines)
 
 
 def autop(text: str) -> str:
-    """Paragraphs for WordPress content stored without them (blank-line separated)."""
-    chunks = [c.strip() for c in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
-    return "\n".join(
+    """Paragraphs for WordPress content stored without them (blank-line separated).
+
+    As WordPress does: not for the block editor's content, which is marked up
+    already, and never inside a ``<pre>``, whose blank lines are its own.
+    """
+    if "<!-- wp:" in text:
+        return text
+    kept: list[str] = []
+
+    def set_aside(match: re.Match) -> str:
+        kept.append(match.group(0))
+        return "\n\n" + _ASIDE.format(len(kept) - 1) + "\n\n"
+
+    text = _PRE.sub(set_aside, text.replace("\r\n", "\n"))
+    chunks = [c.strip() for c in re.split(r"\n\s*\n", text)]
+    paragraphs = "\n".join(
         chunk
-        if _BLOCK_START.match(chunk)
+        if _BLOCK_START.match(chunk) or _SET_ASIDE.fullmatch(chunk)
         else f"<p>{chunk.replace(chr(10), '<br>')}</p>"
         for chunk in chunks
         if chunk
     )
+    return _SET_ASIDE.sub(lambda match: kept[int(match.group(1))], paragraphs)
+
+
+def plain_title(title: str) -> str:
+    """A title as text: WordPress exports it raw since 5.7 (entities, tags)."""
+    return " ".join(_TAGS.sub("", html.unescape(title)).split())
 
 
 def ping_excerpt(content: str) -> str:
@@ -149,25 +176,35 @@ class _Importer:
         if data.status not in POST_STATUSES:
             self.report.skipped[f"posts with status {data.status or '?'}"] += 1
             return
-        slug = slugify(data.slug) or slugify(data.title) or f"post-{data.wp_id}"
-        post = db.session.scalar(select(Post).where(Post.slug == slug))
+        paths = wordpress_paths(data.link, data.guid, data.wp_id)
+        post = _imported_before(data, paths)
         if post is None:
-            post = self._new_post(data, slug)
+            post = self._new_post(data)
             self.report.created["posts"] += 1
         else:
             self.report.existing["posts"] += 1
-        paths = wordpress_paths(data.link, data.guid, data.wp_id)
-        self.report.created["old addresses"] += record_paths(post, paths, "wordpress")
+        added = record_paths(post, paths, "wordpress")
+        self.report.created["old addresses"] += added
+        self.report.existing["old addresses"] += len(paths) - added
         self.comments(post, data.comments)
 
-    def _new_post(self, data: WxrPost, slug: str) -> Post:
+    def _new_post(self, data: WxrPost) -> Post:
         author = self.authors.get(data.creator) or self.author(
             WxrAuthor(wp_id=0, login=data.creator or "admin", email="", display_name="")
         )
+        title = plain_title(data.title)
+        slug = _free_post_slug(
+            slugify(data.slug) or slugify(title) or f"post-{data.wp_id}"
+        )
         status = POST_STATUSES[data.status]
+        if data.password and status == "published":
+            # No post here takes a password: it waits for the author instead
+            # of showing everybody what WordPress kept for a few.
+            status = "draft"
+            self.report.drafted["password-protected posts"] += 1
         post = Post(
             slug=slug,
-            title=data.title or slug,
+            title=title or slug,
             body=clean_post(autop(data.content)),
             excerpt=_TAGS.sub("", data.excerpt).strip(),
             author=author,
@@ -189,11 +226,19 @@ class _Importer:
         return post
 
     def comments(self, post: Post, comments: list[WxrComment]) -> None:
+        present = db.session.scalars(
+            select(Comment).where(Comment.post_id == post.id)
+        ).all()
         stored = {
             _comment_key(c.type, c.author_name, c.created_at, c.source_url): c
-            for c in db.session.scalars(
-                select(Comment).where(Comment.post_id == post.id)
-            )
+            for c in present
+        }
+        # The ids an earlier import kept: two comments may share a writer and
+        # a second, never an id.
+        stored_ids = {
+            c.legacy_id: _comment_key(c.type, c.author_name, c.created_at, c.source_url)
+            for c in present
+            if c.legacy_id
         }
         # WordPress id -> key, for the parents (0 is "no parent", never an id).
         keys: dict[int | None, tuple] = {}
@@ -208,6 +253,10 @@ class _Importer:
             if kind != "comment":
                 source = web_url_or_empty(data.author_url) or None
             key = _comment_key(kind, data.author_name, data.created_at, source)
+            if data.wp_id in stored_ids:
+                key = stored_ids[data.wp_id]
+            elif key not in stored and key[0] != "ping" and data.wp_id:
+                key = ("wp", data.wp_id)
             counter = "comments" if kind == "comment" else "pingbacks"
             if key in stored or key in new:
                 self.report.existing[counter] += 1
@@ -215,6 +264,7 @@ class _Importer:
                 new[key] = _NewComment(data, kind, status, source)
                 self.report.created[counter] += 1
             keys[data.wp_id] = key
+
         for key in new:
             self._add_with_parents(post, key, new, keys, stored)
 
@@ -267,10 +317,36 @@ def _hash_slug(name: str) -> str:
 
 def _comment_key(kind, author_name, created_at, source_url) -> tuple:
     # Pings are unique per source URL (uq_comment_post_source); comments are
-    # told apart by who wrote them and when.
+    # told apart by who wrote them and when (and by id, in ``comments``).
     if kind != "comment" and source_url:
         return ("ping", source_url)
     return (kind, author_name, created_at)
+
+
+def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
+    """The post an earlier import made of ``data``: by an old address it
+    recorded, so a slug changed since still matches; else by slug, as imports
+    matched before they recorded addresses."""
+    for path in paths:
+        post = post_for_path(path, published_only=False)
+        # "?p=ID" alone could be another blog's post with the same number.
+        if post is not None and (
+            not path.startswith("/?p=") or post.title == plain_title(data.title)
+        ):
+            return post
+    # Only a slug WordPress gave: a draft's comes from its title, which another
+    # post may share.
+    slug = slugify(data.slug)
+    return db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
+
+
+def _free_post_slug(base: str) -> str:
+    # Drafts come without a slug, made from the title: two "Bozza" are two posts.
+    taken = set(db.session.scalars(select(Post.slug).where(Post.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 def import_site(site: WxrSite) -> ImportReport:
@@ -282,7 +358,9 @@ def import_site(site: WxrSite) -> ImportReport:
         importer.author(author)
     for category in site.categories:
         importer.category(category)
-    for post in site.posts:
+    # Posts with the slug WordPress gave them first: a draft without one takes
+    # its title's, and must not take a slug a later post of the file has.
+    for post in sorted(site.posts, key=lambda post: not post.slug):
         importer.post(post)
     db.session.flush()
     return importer.report

@@ -17,7 +17,8 @@ from ..core.xmlsafe import parse_export
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-_WP_NS = re.compile(r"^\{(http://wordpress\.org/export/1\.\d/)\}")
+# WordPress has always written http://; some tools write https://.
+_WP_NS = re.compile(r"^\{(https?://wordpress\.org/export/1\.\d/)\}")
 NO_DATE = "0000-00-00 00:00:00"
 
 
@@ -74,6 +75,7 @@ class WxrPost:
     link: str = ""
     guid: str = ""
     tags: list[WxrCategory] = field(default_factory=list)
+    password: str = ""
 
 
 @dataclass
@@ -130,10 +132,16 @@ def _category(reader: _Reader, element: Element) -> WxrCategory:
     return WxrCategory(slug=nicename, name=name or nicename)
 
 
-def _comment(reader: _Reader, element: Element) -> WxrComment | None:
-    created = parse_date(
-        reader.text(element, "wp:comment_date_gmt"),
-        reader.text(element, "wp:comment_date"),
+def _comment(
+    reader: _Reader, element: Element, post_date: datetime | None
+) -> WxrComment | None:
+    # A comment WordPress kept without a date ("0000-00-00") takes its post's.
+    created = (
+        parse_date(
+            reader.text(element, "wp:comment_date_gmt"),
+            reader.text(element, "wp:comment_date"),
+        )
+        or post_date
     )
     if created is None:
         return None
@@ -162,10 +170,13 @@ def _terms(item: Element, domain: str) -> list[WxrCategory]:
 
 def _post(reader: _Reader, item: Element) -> WxrPost:
     categories = _terms(item, "category")
+    published = parse_date(
+        reader.text(item, "wp:post_date_gmt"), reader.text(item, "wp:post_date")
+    )
     comments = [
         comment
         for element in reader.wp_children(item, "comment")
-        if (comment := _comment(reader, element)) is not None
+        if (comment := _comment(reader, element, published)) is not None
     ]
     return WxrPost(
         wp_id=_int(reader.text(item, "wp:post_id")),
@@ -174,9 +185,7 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         creator=reader.text(item, "dc:creator").strip(),
         content=reader.text(item, "content:encoded"),
         excerpt=reader.text(item, "excerpt:encoded"),
-        published_at=parse_date(
-            reader.text(item, "wp:post_date_gmt"), reader.text(item, "wp:post_date")
-        ),
+        published_at=published,
         modified_at=parse_date(
             reader.text(item, "wp:post_modified_gmt"),
             reader.text(item, "wp:post_modified"),
@@ -189,7 +198,9 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         comments=comments,
         link=reader.text(item, "link").strip(),
         guid=reader.text(item, "guid").strip(),
-        tags=_terms(item, "post_tag"),
+        # WXR 1.0 wrote tags with the domain "tag".
+        tags=_terms(item, "post_tag") + _terms(item, "tag"),
+        password=reader.text(item, "wp:post_password"),
     )
 
 
