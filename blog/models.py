@@ -67,6 +67,9 @@ class SignIn(db.Model):
     author_id: Mapped[int] = mapped_column(
         ForeignKey("author.id", ondelete="CASCADE"), index=True
     )
+    # The author's version when the password was checked: a new password
+    # committed meanwhile leaves this sign-in worthless.
+    session_version: Mapped[int] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

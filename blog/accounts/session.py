@@ -46,6 +46,7 @@ def _signed_in_author() -> Author | None:
         .where(
             Author.id == author_id,
             SignIn.digest == _digest(token),
+            SignIn.session_version == Author.session_version,
             SignIn.created_at >= utcnow() - current_app.permanent_session_lifetime,
         )
     )
@@ -59,7 +60,13 @@ def new_sign_in(author: Author) -> dict[str, object]:
         delete(SignIn).where(SignIn.author_id == author.id, SignIn.created_at < oldest)
     )
     token = secrets.token_urlsafe(32)
-    db.session.add(SignIn(digest=_digest(token), author_id=author.id))
+    db.session.add(
+        SignIn(
+            digest=_digest(token),
+            author_id=author.id,
+            session_version=author.session_version,
+        )
+    )
     return {SESSION_AUTHOR: author.id, SESSION_SIGN_IN: token}
 
 

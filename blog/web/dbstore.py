@@ -6,9 +6,11 @@ recycled worker forgets its counts. The sign-in lock-out counts here instead
 whenever the limiter's storage is per process; a Redis or Memcached storage is
 shared already and keeps the lock-out too.
 
-Each call is its own short transaction on a connection of its own: the
-request's session may go on to hash a password for a tenth of a second, and a
-SQLite write lock held that long would stop every comment behind it.
+Each call is its own short transaction on a connection of its own, opened
+outside the app's pool: the request's session may go on to hash a password for
+a tenth of a second, and a SQLite write lock held that long would stop every
+comment behind it; and a burst of sign-ins, each holding one pooled connection
+and waiting for a second, would empty a PostgreSQL pool.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import hashlib
 import time
 
 from limits.storage import Storage
-from sqlalchemy import case, delete, select
+from sqlalchemy import Engine, case, create_engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from ..extensions import db
 from ..models import RateCounter
@@ -34,6 +37,19 @@ def _wall_clock() -> float:
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+_engines: dict[str, Engine] = {}
+
+
+def _engine() -> Engine:
+    # The app's database, without its pool: a connection per count, closed at
+    # once (a sign-in is rare; a free connection must never be waited for).
+    url = db.engine.url
+    key = url.render_as_string(hide_password=False)
+    if key not in _engines:
+        _engines[key] = create_engine(url, poolclass=NullPool)
+    return _engines[key]
 
 
 class DatabaseStorage(Storage):
@@ -56,7 +72,8 @@ class DatabaseStorage(Storage):
         """Add ``amount`` to ``key``'s count; a new window lasts ``expiry`` s."""
         now = self.clock()
         table = RateCounter.__table__
-        statement = _UPSERTS[db.engine.dialect.name](table).values(
+        engine = _engine()
+        statement = _UPSERTS[engine.dialect.name](table).values(
             key=_digest(key), count=amount, expires_at=now + expiry
         )
         ended = table.c.expires_at <= now
@@ -67,10 +84,13 @@ class DatabaseStorage(Storage):
                 "expires_at": case((ended, now + expiry), else_=table.c.expires_at),
             },
         ).returning(table.c.count)
-        with db.engine.begin() as connection:
+        with engine.begin() as connection:
             count = connection.execute(statement).scalar_one()
-            if now >= self._next_sweep:
-                self._next_sweep = now + SWEEP_EVERY
+        if now >= self._next_sweep:
+            # Its own transaction: inside the count's, two workers sweeping at
+            # once would each wait for the row the other just counted.
+            self._next_sweep = now + SWEEP_EVERY
+            with engine.begin() as connection:
                 connection.execute(delete(table).where(ended))
         return count
 
@@ -87,7 +107,7 @@ class DatabaseStorage(Storage):
     def check(self) -> bool:
         """Healthy while the database answers."""
         try:
-            with db.engine.connect() as connection:
+            with _engine().connect() as connection:
                 connection.execute(select(1))
         except SQLAlchemyError:
             return False
@@ -95,18 +115,18 @@ class DatabaseStorage(Storage):
 
     def reset(self) -> int:
         """Forget every count; how many keys there were."""
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             return connection.execute(delete(RateCounter.__table__)).rowcount
 
     def clear(self, key: str) -> None:
         """Forget ``key``'s count."""
         table = RateCounter.__table__
-        with db.engine.begin() as connection:
+        with _engine().begin() as connection:
             connection.execute(delete(table).where(table.c.key == _digest(key)))
 
     def _row(self, key: str):
         table = RateCounter.__table__
-        with db.engine.connect() as connection:
+        with _engine().connect() as connection:
             return connection.execute(
                 select(table.c.count, table.c.expires_at).where(
                     table.c.key == _digest(key), table.c.expires_at > self.clock()

@@ -26,6 +26,7 @@ def upgrade():
     op.create_table('sign_in',
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['author.id'], name=op.f('fk_sign_in_author_id_author'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('digest', name=op.f('pk_sign_in'))

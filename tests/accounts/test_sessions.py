@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from helpers_admin import PASSWORD, add_author, csrf_from, log_in, press, soup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from blog.accounts import authors
 from blog.extensions import db
 from blog.models import Author, SignIn
 
@@ -159,3 +160,22 @@ def test_the_database_holds_no_usable_session_token(app, client):
             "sign_in"
         ]
     assert len(digest) == 64 and token not in digest
+
+
+def test_a_password_changed_during_a_sign_in_leaves_that_sign_in_worthless(
+    app, client, monkeypatch
+):
+    add_author(app)
+    checked = authors.check_password_hash
+
+    def changed_meanwhile(stored: str, password: str) -> bool:
+        # create-author commits a new password while this check runs.
+        with db.engine.begin() as other:
+            other.execute(
+                update(Author).values(session_version=Author.session_version + 1)
+            )
+        return checked(stored, password)
+
+    monkeypatch.setattr(authors, "check_password_hash", changed_meanwhile)
+    assert log_in(client).status_code == 302
+    assert not opens_the_admin(client)

@@ -483,3 +483,14 @@ def test_the_shared_counts_name_no_account_or_address(app, client):
         keys = db.session.scalars(select(RateCounter.key)).all()
     assert len(keys) == 2
     assert not any("riccardo" in key or "198.51.100.7" in key for key in keys)
+
+
+@pytest.mark.app_config(
+    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1}
+)
+def test_counting_a_failure_never_waits_for_the_apps_own_pool(app, client):
+    # The request holds a pooled connection while the failure is counted: a
+    # count that asked the same pool for a second one would wait for itself.
+    add_author(app)
+    statuses = [log_in(client, "riccardo", "x-sbagliata").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
