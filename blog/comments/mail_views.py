@@ -15,6 +15,7 @@ from ..extensions import csrf, db
 from ..web.errors import render_error
 from ..web.limits import limit_posts, small_refusal
 from . import bp
+from .identity import owner_token, token_hash
 from .mailtokens import (
     TokenError,
     manage_token,
@@ -47,28 +48,29 @@ def _private(template: str, **context: object) -> Response:
 @limit_posts(small_refusal())
 def confirm_address(token: str):
     try:
-        email, subscription_id = read_confirm_token(token)
+        asked = read_confirm_token(token)
     except TokenError as error:
         return _refused(error)
     done = False
     if request.method == "POST":
+        confirming = token_hash(owner_token(request))
         try:
-            confirm(email, subscription_id)
+            confirm(asked, confirming)
             db.session.commit()
         except IntegrityError:
             # A request just before confirmed the address: this one's
             # subscriptions still start.
             db.session.rollback()
-            confirm(email, subscription_id)
+            confirm(asked, confirming)
             db.session.commit()
         done = True
     return _private(
         "comments/confirm.html",
         token=token,
-        email=email,
-        post_title=asked_about(subscription_id),
-        done=done or not awaits_confirmation(email, subscription_id),
-        manage=manage_token(email),
+        email=asked.email,
+        post_title=asked_about(asked),
+        done=done or not awaits_confirmation(asked),
+        manage=manage_token(asked.email),
     )
 
 

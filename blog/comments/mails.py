@@ -21,15 +21,17 @@ from ..core.text import one_line
 from ..core.urls import site_host, site_url
 from ..extensions import db
 from ..mail import build_message, enqueue, quoted
-from ..models import Comment, OutboxMessage, Post
+from ..models import Comment, OutboxMessage, Post, Subscription
 from . import mailtokens
 from .labels import ACTIONS, TYPE_LABELS
 from .subscriptions import (
     CONFIRM_KIND,
+    Request,
     asked_about,
     awaits_confirmation,
     normalised,
     recipients,
+    request_for,
     still_subscribed,
 )
 
@@ -275,15 +277,20 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     """The request to confirm a subscription (``ref_id``; None: an address, for
     rows queued before subscriptions were confirmed one by one), unless it was
     confirmed or ended since."""
-    if not awaits_confirmation(row.recipient, row.ref_id):
+    asked = Request(row.recipient)
+    if row.ref_id is not None:
+        subscription = db.session.get(Subscription, row.ref_id)
+        if subscription is None:
+            return []
+        asked = request_for(subscription)
+    if not awaits_confirmation(asked):
         return []
     site = one_line(current_app.config["SITE_NAME"])
-    title = one_line(asked_about(row.ref_id))
-    token = mailtokens.confirm_token(row.recipient, row.ref_id)
-    url = site_url("comments.confirm_address", token=token)
-    about = (
-        f"dei commenti su «{title}» ({site})" if title else f"dei commenti di {site}"
-    )
+    title = one_line(asked_about(asked))
+    url = site_url("comments.confirm_address", token=mailtokens.confirm_token(asked))
+    about = f"dei commenti di {site}"
+    if title:
+        about = f"dei commenti su «{title}» ({site})"
     lines = [
         f"Hai chiesto di ricevere via email le novità {about}.",
         "",

@@ -17,6 +17,7 @@ from itsdangerous.encoding import base64_decode, base64_encode
 
 from ..extensions import db
 from ..models import UsedToken
+from .subscriptions import Request
 
 CONFIRM_MAX_AGE = timedelta(days=7)
 MODERATE_MAX_AGE = timedelta(days=7)
@@ -59,26 +60,28 @@ def digest(token: str) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def confirm_token(email: str, subscription_id: int | None = None) -> str:
-    """The link that confirms the subscription ``subscription_id`` of ``email``
-    (seven days)."""
-    return _serializer("confirm").dumps([email, subscription_id])
+def confirm_token(request: Request) -> str:
+    """The link that confirms ``request`` (seven days)."""
+    return _serializer("confirm").dumps(
+        [request.email, request.subscription_id, request.asked_at]
+    )
 
 
-def read_confirm_token(token: str) -> tuple[str, int | None]:
-    """The address and subscription a confirmation token names (a token from
-    before subscriptions were confirmed one by one names the address alone);
+def read_confirm_token(token: str) -> Request:
+    """The request a confirmation token names (a token from before
+    subscriptions were confirmed one by one names the address alone);
     TokenError otherwise."""
     value = _load("confirm", token, CONFIRM_MAX_AGE)
     if isinstance(value, str):
-        return value, None
+        return Request(value)
     if (
         isinstance(value, list)
-        and len(value) == 2
+        and len(value) == 3
         and isinstance(value[0], str)
-        and (value[1] is None or type(value[1]) is int)
+        and type(value[1]) is int
+        and isinstance(value[2], str)
     ):
-        return value[0], value[1]
+        return Request(*value)
     raise TokenError(FORGED_MESSAGE, 403)
 
 

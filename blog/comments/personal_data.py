@@ -111,6 +111,9 @@ def export_subscriptions(email: str) -> list[dict]:
             "record": "subscription",
             "post": listed.post_title,
             "replies_to_own_comment_only": listed.replies_only,
+            "date": _iso(listed.created_at),
+            # When the address's owner consented; None: still waiting.
+            "confirmed": _iso(listed.confirmed_at) if listed.confirmed_at else None,
         }
         for listed in subscriptions_of(address)
     ]

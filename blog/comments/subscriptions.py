@@ -95,25 +95,36 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> bool
     return True
 
 
-def confirm(
-    email: str, subscription_id: int | None = None, now: datetime | None = None
-) -> None:
-    """Record that ``email``'s owner wants the notifications the browser behind
-    ``subscription_id`` asked for (caller commits).
+@dataclass(frozen=True)
+class Request:
+    """What a confirmation link names: an address, and the subscription it was
+    sent for with that subscription's time (None for links from before
+    subscriptions were confirmed one by one, which name the address alone)."""
 
-    Every subscription of the address still waiting from that browser starts
-    at once. A request from before subscriptions were confirmed one by one
-    (None) starts those whose browser is unknown.
-    """
-    email, now = normalised(email), now or utcnow()
-    if not is_confirmed(email):
-        db.session.add(ConfirmedAddress(email=email, confirmed_at=now))
-    owner_hash = None
-    if subscription_id is not None:
-        asked = db.session.get(Subscription, subscription_id)
-        if asked is None or asked.email != email:
-            return  # ended meanwhile (or not this address's)
-        owner_hash = asked.owner_token_hash
+    email: str
+    subscription_id: int | None = None
+    asked_at: str = ""  # ISO time: an id SQLite gives again names no other row
+
+    def subscription(self) -> Subscription | None:
+        """The subscription the link was sent for, if it is still there."""
+        if self.subscription_id is None:
+            return None
+        asked = db.session.get(Subscription, self.subscription_id)
+        if asked is None or asked.email != normalised(self.email):
+            return None
+        return asked if asked.created_at.isoformat() == self.asked_at else None
+
+
+def request_for(subscription: Subscription) -> Request:
+    """The confirmation request of ``subscription``."""
+    return Request(
+        subscription.email, subscription.id, subscription.created_at.isoformat()
+    )
+
+
+def _start(email: str, owner_hash: str | None, now: datetime) -> None:
+    # Every subscription of ``email`` still waiting from that browser (None:
+    # from a browser nobody knows, as before migration 0013).
     db.session.execute(
         update(Subscription)
         .where(
@@ -126,18 +137,48 @@ def confirm(
     )
 
 
-def asked_about(subscription_id: int | None) -> str:
-    """The title of the post a subscription follows ("" when none or ended)."""
-    asked = db.session.get(Subscription, subscription_id) if subscription_id else None
+def confirm(
+    request: Request, confirming_hash: str = "", now: datetime | None = None
+) -> None:
+    """The address's owner confirms ``request`` from the browser
+    ``confirming_hash`` (caller commits).
+
+    The subscription the mail named starts. If the browser that asked is the
+    one confirming, its other waiting subscriptions of the address start too,
+    and it is trusted from then on; if not, the asking browser gains nothing
+    (somebody else may have typed the address), while the confirming browser,
+    which has just shown it reads the mail, starts its own.
+    """
+    email, now = normalised(request.email), now or utcnow()
+    if not is_confirmed(email):
+        db.session.add(ConfirmedAddress(email=email, confirmed_at=now))
+    if request.subscription_id is None:
+        _start(email, None, now)
+    elif (asked := request.subscription()) is not None:
+        if confirming_hash and asked.owner_token_hash == confirming_hash:
+            _start(email, confirming_hash, now)
+        elif asked.confirmed_at is None:
+            asked.confirmed_at, asked.owner_token_hash = now, None
+    if confirming_hash:
+        _start(email, confirming_hash, now)
+
+
+def asked_about(request: Request) -> str:
+    """The title of the post the request's subscription follows ("" if none)."""
+    asked = request.subscription()
     return asked.post.title if asked is not None else ""
 
 
-def awaits_confirmation(email: str, subscription_id: int | None) -> bool:
-    """Whether the request for ``subscription_id`` (None: the address as a
-    whole, for requests from before) still has something to confirm."""
-    if subscription_id is None:
-        return not is_confirmed(email)
-    asked = db.session.get(Subscription, subscription_id)
+def awaits_confirmation(request: Request) -> bool:
+    """Whether ``request`` still has something to confirm."""
+    if request.subscription_id is None:
+        waiting = select(Subscription.id).where(
+            Subscription.email == normalised(request.email),
+            Subscription.owner_token_hash.is_(None),
+            Subscription.confirmed_at.is_(None),
+        )
+        return db.session.scalar(waiting.limit(1)) is not None
+    asked = request.subscription()
     return asked is not None and asked.confirmed_at is None
 
 
@@ -149,17 +190,26 @@ class Listed:
     post_title: str
     post_slug: str
     replies_only: bool
+    created_at: datetime
+    confirmed_at: datetime | None
 
 
 def subscriptions_of(email: str) -> list[Listed]:
     """Every subscription of ``email``, oldest first (one query)."""
     rows = db.session.execute(
-        select(Subscription.id, Post.title, Post.slug, Subscription.comment_id)
+        select(
+            Subscription.id,
+            Post.title,
+            Post.slug,
+            Subscription.comment_id.is_not(None),
+            Subscription.created_at,
+            Subscription.confirmed_at,
+        )
         .join(Post, Post.id == Subscription.post_id)
         .where(Subscription.email == normalised(email))
         .order_by(Subscription.id)
     ).all()
-    return [Listed(i, title, slug, cid is not None) for i, title, slug, cid in rows]
+    return [Listed(*row) for row in rows]
 
 
 def end_subscriptions(

@@ -13,7 +13,7 @@ from helpers_admin import add_comment, comment_status, press, soup
 from helpers_comments import send_comment
 from helpers_mail import path_of, send_mail
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from blog.comments import subscriptions as subscriptions_module
 from blog.extensions import db
@@ -430,3 +430,57 @@ def test_a_request_mailed_before_the_upgrade_still_confirms(app, client, mailbox
     press(client, page, "Conferma")
     assert is_confirmed(app)
     assert waiting(app) == 0
+
+
+def test_confirming_a_strangers_request_starts_that_one_and_trusts_nobody(
+    app, client, mailbox
+):
+    stranger = app.test_client()
+    for text in ("Iscrivo Lucia", "Ancora Lucia"):
+        send_comment(stranger, app, text=text, notify_all="y")
+    send_mail(app)
+    first, _ = [mail.link("Conferma") for mail in mailbox.to(LUCIA)]
+    mailbox.take()
+    # Lucia confirms one mail, in her own browser: that subscription only.
+    press(client, soup(client.get(first)), "Conferma")
+    assert waiting(app) == 1
+    # The stranger's browser gained nothing: a new request waits again.
+    send_comment(stranger, app, text="Di nuovo Lucia", notify_all="y")
+    assert waiting(app) == 2
+
+
+def test_a_stranger_using_up_the_requests_does_not_strand_lucias_own(
+    app, client, mailbox
+):
+    stranger = app.test_client()
+    for n in range(3):
+        send_comment(stranger, app, text=f"Iscrivo Lucia {n}", notify_all="y")
+    comment_of_lucia(client, app)  # the day's three requests are gone: no mail
+    send_mail(app)
+    links = [mail.link("Conferma") for mail in mailbox.to(LUCIA)]
+    assert len(links) == 3
+    press(client, soup(client.get(links[0])), "Conferma")
+    # Her browser has shown it reads her mail: her own subscription starts.
+    with app.app_context():
+        started = db.session.scalars(
+            select(Subscription.comment_id).where(
+                Subscription.confirmed_at.is_not(None)
+            )
+        ).all()
+    assert len(started) == 2 and any(started)
+
+
+def test_a_link_names_its_subscription_not_a_later_one_with_the_same_id(
+    app, client, mailbox
+):
+    comment_of_lucia(client, app)
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    with app.app_context():
+        db.session.execute(delete(Subscription))
+        db.session.commit()
+    stranger = app.test_client()
+    send_comment(stranger, app, text="Iscrivo Lucia", notify_all="y")
+    page = soup(client.get(mail.link("Conferma")))
+    assert page.find("button", string="Conferma") is None
+    assert waiting(app) == 1

@@ -280,7 +280,11 @@ class TestSubscriptions:
             db.session.add_all(
                 [
                     Subscription(
-                        email=EMAIL, post_id=the_post().id, comment_id=lucia["first"]
+                        email=EMAIL,
+                        post_id=the_post().id,
+                        comment_id=lucia["first"],
+                        created_at=datetime(2026, 11, 2, 9, 30),
+                        confirmed_at=datetime(2026, 11, 3),
                     ),
                     ConfirmedAddress(email=EMAIL, confirmed_at=datetime(2026, 11, 3)),
                     OutboxMessage(kind="confirm", ref_id=None, recipient=EMAIL),
@@ -297,6 +301,8 @@ class TestSubscriptions:
                 "record": "subscription",
                 "post": "Chi è e chi NON è il Community Manager?!",
                 "replies_to_own_comment_only": True,
+                "date": "2026-11-02T09:30:00Z",
+                "confirmed": "2026-11-03T00:00:00Z",
             },
             {"record": "confirmed_address", "date": "2026-11-03T00:00:00Z"},
             {
