@@ -367,14 +367,15 @@ _CODE_ELEMENT = re.compile(r"<(script|style|template)\b", re.IGNORECASE)
 
 
 def _drop_code_elements(html: str) -> str:
-    # One pass with str.find, linear whatever the text: a lazy regex up to the
-    # closing tag would scan to the end again for every unclosed opening.
-    kept, position, lowered = [], 0, html.lower()
+    # One pass, linear whatever the text: each search starts where the last
+    # ended, and an unclosed element ends the text. (Searched in the text
+    # itself: a lower-cased copy can be longer, "İ" becoming two characters.)
+    kept, position = [], 0
     while match := _CODE_ELEMENT.search(html, position):
         kept.append(html[position : match.start()])
-        closing = lowered.find(f"</{match.group(1).lower()}", match.end())
-        end = lowered.find(">", closing) if closing != -1 else -1
-        position = len(html) if end == -1 else end + 1
+        closing = re.compile(rf"</{match.group(1)}[^>]*>", re.IGNORECASE)
+        end = closing.search(html, match.end())
+        position = len(html) if end is None else end.end()
     kept.append(html[position:])
     return "".join(kept)
 

@@ -388,3 +388,10 @@ def test_dropping_code_elements_stays_linear_on_unclosed_openings():
     with hang_guard(10):
         cleaned = clean_post("<p>testo</p>" + "<script>x" * 20_000)
     assert tree(cleaned).get_text() == "testo"
+
+
+def test_dropping_code_elements_keeps_the_text_after_them_whatever_the_letters():
+    # "İ" lower-cases to two characters: positions in a lower-cased copy
+    # would cut the text after the script in the wrong place.
+    body = "<p>A İstanbul e İzmir!</p><script async src=x></script><p>Il resto.</p>"
+    assert tree(clean_post(body)).get_text() == "A İstanbul e İzmir!Il resto."
