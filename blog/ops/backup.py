@@ -120,7 +120,12 @@ def restore_database(url: URL, backup: str) -> int:
     try:
         target = sqlite3.connect(live, timeout=5)
         try:
+            # Out of WAL for the copy: SQLite cannot change a WAL database's
+            # page size, and a backup made elsewhere may have another. This
+            # also checkpoints any -wal left by stopped workers first.
+            target.execute("PRAGMA journal_mode=DELETE")
             source.backup(target)
+            target.execute("PRAGMA journal_mode=WAL")
             return target.execute("PRAGMA page_count").fetchone()[0]
         except sqlite3.OperationalError as error:
             raise BackupError(f"Could not write {live}: {error}.") from error

@@ -153,3 +153,25 @@ def test_restore_asks_before_replacing_everything(app, runner, tmp_path):
     assert result.exit_code == 1
     assert "Replace everything in" in result.output
     assert counts(live)[1] == 13
+
+
+@pytest.mark.backends("sqlite")
+def test_restore_takes_a_backup_with_another_page_size(app, runner, tmp_path):
+    with app.app_context():
+        live = db.engine.url.database
+        db.engine.dispose()
+    backup = tmp_path / "copy.sqlite3"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    other = sqlite3.connect(backup)
+    other.execute("PRAGMA page_size=8192")
+    other.execute("VACUUM")
+    other.close()
+    crash_after_writing(live, "scritto dopo il backup")
+    result = runner.invoke(args=["restore", "--yes", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert counts(live) == (3, 12, "ok")
+    check = sqlite3.connect(live)
+    try:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        check.close()
