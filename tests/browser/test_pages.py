@@ -137,6 +137,21 @@ def test_admin_pages_fit_a_phone(browser, live_server):
     context.close()
 
 
+def test_a_thumb_can_hit_the_reply_links_and_the_boxes(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="it-IT"
+    )
+    page = context.new_page()
+    page.goto(live_server.url + POST)
+    targets = page.locator(".comment-reply-link, .comment-form input[type=checkbox]")
+    assert targets.count() >= 12
+    for index in range(targets.count()):
+        box = targets.nth(index).bounding_box()
+        # WCAG 2.2's minimum target: 24 by 24 CSS pixels.
+        assert box["width"] >= 24 and box["height"] >= 24, box
+    context.close()
+
+
 @pytest.mark.parametrize(
     ("name", "width", "height"), [("phone", 390, 844), ("desktop", 1280, 900)]
 )
