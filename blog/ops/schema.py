@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import flask_migrate
 from sqlalchemy import inspect
 
@@ -27,6 +29,7 @@ def upgrade_database() -> str:
     tables it lacks are created, it is stamped with the initial revision, then
     the later migrations run.
     """
+    _create_private_sqlite_file()
     state = schema_state()
     if state == "unversioned":
         db.create_all()
@@ -37,3 +40,17 @@ def upgrade_database() -> str:
         "unversioned": "Existing database adopted by the migrations and upgraded.",
         "versioned": "Database upgraded to the latest schema.",
     }[state]
+
+
+def _create_private_sqlite_file() -> None:
+    # Readers' emails and addresses live there: a new SQLite file is made for
+    # its owner alone (0600, as backups are); SQLite gives its -wal and -shm
+    # the same mode.
+    url = db.engine.url
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # an existing database keeps the mode its operator gave it

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import stat
 import warnings
 from datetime import datetime
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -176,3 +178,13 @@ def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
         ("no@example.org", None),
         ("si@example.org", datetime(2021, 2, 3, 4, 5, 6)),
     ]
+
+
+@pytest.mark.backends("sqlite")
+def test_a_new_database_file_is_its_owners_alone(bare_app):
+    # Readers' emails and addresses live there (backups are 0600 too).
+    result = bare_app.test_cli_runner().invoke(args=["upgrade-db"])
+    assert result.exit_code == 0, result.output
+    with bare_app.app_context():
+        path = Path(db.engine.url.database)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
