@@ -280,7 +280,9 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     asked = Request(row.recipient)
     if row.ref_id is not None:
         subscription = db.session.get(Subscription, row.ref_id)
-        if subscription is None:
+        # SQLite gives a deleted row's id again: the link is only ever for the
+        # address the row was queued for.
+        if subscription is None or subscription.email != normalised(row.recipient):
             return []
         asked = request_for(subscription)
     if not awaits_confirmation(asked):

@@ -363,7 +363,8 @@ def clean_comment(text: str) -> str:
 
 # Elements whose content is code, not text: bleach strips a tag but keeps what
 # it holds, so a post's "<script>alert(1)</script>" would show "alert(1)".
-_CODE_ELEMENT = re.compile(r"<(script|style|template)\b", re.IGNORECASE)
+# ASCII case only, as browsers read tag names: "ſcript" is no script.
+_CODE_ELEMENT = re.compile(r"<(script|style|template)\b", re.IGNORECASE | re.ASCII)
 
 
 def _drop_code_elements(html: str) -> str:
@@ -373,7 +374,7 @@ def _drop_code_elements(html: str) -> str:
     kept, position = [], 0
     while match := _CODE_ELEMENT.search(html, position):
         kept.append(html[position : match.start()])
-        closing = re.compile(rf"</{match.group(1)}[^>]*>", re.IGNORECASE)
+        closing = re.compile(rf"</{match.group(1)}[^>]*>", re.IGNORECASE | re.ASCII)
         end = closing.search(html, match.end())
         position = len(html) if end is None else end.end()
     kept.append(html[position:])

@@ -23,8 +23,13 @@ from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_post
 from ..core.text import slugify, web_url_or_empty
 from ..extensions import db
-from ..models import Author, Category, Comment, Post, Tag
-from ..posts.oldpaths import post_for_path, record_paths, wordpress_paths
+from ..models import Author, Category, Comment, OldPath, Post, Tag
+from ..posts.oldpaths import (
+    normalise_path,
+    post_for_path,
+    record_paths,
+    wordpress_paths,
+)
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 
 _TERM_MAX = Tag.__table__.c.name.type.length
@@ -253,7 +258,11 @@ class _Importer:
             if kind != "comment":
                 source = web_url_or_empty(data.author_url) or None
             key = _comment_key(kind, data.author_name, data.created_at, source)
-            if data.wp_id in stored_ids:
+            if data.wp_id in stored_ids and _same_writer(
+                stored[stored_ids[data.wp_id]], kind, data.author_name
+            ):
+                # The id alone could be another source's (this blog's own
+                # export writes its own ids).
                 key = stored_ids[data.wp_id]
             elif key not in stored and key[0] != "ping" and data.wp_id:
                 key = ("wp", data.wp_id)
@@ -323,6 +332,10 @@ def _comment_key(kind, author_name, created_at, source_url) -> tuple:
     return (kind, author_name, created_at)
 
 
+def _same_writer(comment: Comment, kind: str, author_name: str) -> bool:
+    return comment.type == kind and comment.author_name == author_name
+
+
 def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     """The post an earlier import made of ``data``: by an old address it
     recorded, so a slug changed since still matches; else by slug, as imports
@@ -331,13 +344,29 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
         post = post_for_path(path, published_only=False)
         # "?p=ID" alone could be another blog's post with the same number.
         if post is not None and (
-            not path.startswith("/?p=") or post.title == plain_title(data.title)
+            not path.startswith("/?p=")
+            # An untitled draft is stored under its slug; an import before
+            # titles were made plain kept them raw.
+            or post.title in (plain_title(data.title), data.title, post.slug)
         ):
             return post
     # Only a slug WordPress gave: a draft's comes from its title, which another
     # post may share.
     slug = slugify(data.slug)
-    return db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
+    post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
+    if post is None:
+        return None
+    numbers = db.session.scalars(
+        select(OldPath.path).where(
+            OldPath.post_id == post.id, OldPath.path.like("/?p=%")
+        )
+    ).all()
+    # A post another WordPress post was imported as (a draft whose slug was
+    # made from its title, "ciao-2") is not this one; this blog's own export,
+    # which writes each post's own address, still finds its posts.
+    if numbers and normalise_path(data.link) != normalise_path(f"/{post.slug}/"):
+        return None
+    return post
 
 
 def _free_post_slug(base: str) -> str:

@@ -484,3 +484,18 @@ def test_a_link_names_its_subscription_not_a_later_one_with_the_same_id(
     page = soup(client.get(mail.link("Conferma")))
     assert page.find("button", string="Conferma") is None
     assert waiting(app) == 1
+
+
+def test_a_request_queued_for_one_address_never_links_to_anothers(app, client, mailbox):
+    # The stranger's subscription ends before the outbox runs, and SQLite
+    # gives its id to Lucia's: the stranger's queued request must not become
+    # a link that confirms hers.
+    stranger = app.test_client()
+    send_comment(stranger, app, text="Mia", email="evil@example.net", notify_all="y")
+    with app.app_context():
+        db.session.execute(delete(Subscription))
+        db.session.commit()
+    comment_of_lucia(client, app)
+    send_mail(app)
+    assert mailbox.to("evil@example.net") == []
+    assert len(mailbox.to(LUCIA)) == 1

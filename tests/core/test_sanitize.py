@@ -395,3 +395,15 @@ def test_dropping_code_elements_keeps_the_text_after_them_whatever_the_letters()
     # would cut the text after the script in the wrong place.
     body = "<p>A İstanbul e İzmir!</p><script async src=x></script><p>Il resto.</p>"
     assert tree(clean_post(body)).get_text() == "A İstanbul e İzmir!Il resto."
+
+
+def test_only_ascii_letters_spell_a_code_element():
+    # Browsers read tag names in ASCII case only: "ſcript" (long s) is no
+    # script, so it neither ends one nor starts one.
+    assert tree(clean_post("<script>x‹/ſcript>y</script><p>dopo</p>")).get_text() == (
+        "dopo"
+    )
+    # Not a tag at all: its text stays, as a browser shows it.
+    assert tree(clean_post("<p>prima</p><ſcript>testo</ſcript>")).get_text() == (
+        "prima<ſcript>testo</ſcript>"
+    )

@@ -228,3 +228,63 @@ def test_wxr_1_0_tags_and_an_https_namespace_are_read(app, import_text):
         )
     )
     assert "tags: 1 added" in output
+
+
+def test_a_later_post_with_a_drafts_numbered_slug_is_a_post_of_its_own(
+    app, import_text
+):
+    # The draft without a slug became "ciao-2"; WordPress later publishes
+    # another "Ciao" as "ciao-2".
+    first = export(item(10, "Ciao", "ciao"), item(11, "Ciao", "", status="draft"))
+    import_text(first)
+    later = export(
+        item(10, "Ciao", "ciao"),
+        item(11, "Ciao", "", status="draft"),
+        item(
+            12,
+            "Ciao",
+            "ciao-2",
+            comments=comment(900, "Anna", "2019-05-03 10:00:00", "x"),
+        ),
+    )
+    assert "posts: 1 added, 2 already present" in import_text(later)
+    with app.app_context():
+        rows = db.session.execute(
+            select(Post.slug, Post.status).where(Post.title == "Ciao").order_by(Post.id)
+        ).all()
+        commented = db.session.scalar(
+            select(Post.status)
+            .join(Comment, Comment.post_id == Post.id)
+            .where(Comment.legacy_id == 900)
+        )
+    assert rows == [
+        ("ciao", "published"),
+        ("ciao-2", "draft"),
+        ("ciao-2-2", "published"),
+    ]
+    assert commented == "published"
+
+
+def test_an_untitled_draft_is_found_again(app, import_text):
+    text = export(item(50, "", "", status="draft"))
+    import_text(text)
+    assert "posts: 0 added, 1 already present" in import_text(text)
+
+
+def test_an_id_from_another_source_does_not_stand_for_another_comment(app, import_text):
+    # This blog's own export writes its own ids: a WordPress comment with the
+    # same number but another writer is another comment.
+    import_text(
+        export(
+            item(
+                20,
+                "Uno",
+                "uno",
+                comments=comment(3, "Anna", "2019-05-01 10:00:00", "a"),
+            )
+        )
+    )
+    text = export(
+        item(20, "Uno", "uno", comments=comment(3, "Bruno", "2019-05-02 10:00:00", "b"))
+    )
+    assert "comments: 1 added" in import_text(text)
