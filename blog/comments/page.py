@@ -9,7 +9,9 @@ from datetime import datetime
 from flask import (
     abort,
     current_app,
+    flash,
     g,
+    get_flashed_messages,
     render_template,
     request,
     url_for,
@@ -50,6 +52,9 @@ class ListView:
     # The reply link's address up to the comment's id: built once per page,
     # where a url_for per comment cost a tenth of a page made for one reader.
     reply_prefix: str = ""
+    # (comment id, text): what the form told the reader about that comment,
+    # shown under it once (``tell_under_comment``); never on a shared page.
+    notice: tuple[int, str] | None = None
 
     def can_change(self, node: Node) -> bool:
         """Whether this browser may still edit or delete ``node``'s comment."""
@@ -160,8 +165,23 @@ def render_post_page(
             edit_seconds=settings.edit_seconds,
             reply_prefix=url_for("posts.detail", slug=post.slug, cpage=cpage)
             + "?replytocom=",
+            notice=None if cache_placeholders else _told_under_comment(),
         ),
     ), status
+
+
+_NOTICE = "comment-notice"  # the flashed messages' category
+
+
+def tell_under_comment(comment_id: int, text: str) -> None:
+    """Show ``text`` under the comment on the next page this browser gets."""
+    flash([comment_id, text], _NOTICE)
+
+
+def _told_under_comment() -> tuple[int, str] | None:
+    for comment_id, text in get_flashed_messages(category_filter=[_NOTICE]):
+        return int(comment_id), str(text)
+    return None
 
 
 def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):

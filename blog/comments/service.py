@@ -55,6 +55,8 @@ class Submission:
 class Outcome:
     comment: Comment | None = None
     refusal: Refusal | None = None
+    # What became of the mail the reader asked for (``subscriptions.subscribe``).
+    subscription: str = ""
 
     @property
     def comment_id(self) -> int | None:
@@ -109,10 +111,11 @@ def submit_comment(
         return Outcome(refusal=refusal)
     comment = add_response(post, new, settings, history, commit=False)
     # Spam asks for nothing; the author needs no mail about the own blog.
+    subscription = ""
     if submission.notify and comment.status != "spam" and comment.author_id is None:
-        subscribe(comment, submission.notify, now)
+        subscription = subscribe(comment, submission.notify, now)
     db.session.commit()
-    return Outcome(comment=comment)
+    return Outcome(comment=comment, subscription=subscription)
 
 
 def refuse_closed(

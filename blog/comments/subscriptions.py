@@ -31,6 +31,15 @@ ALL = "all"  # every new comment of the post
 MAX_CONFIRMATIONS = 3
 CONFIRMATION_WINDOW = timedelta(days=1)
 CONFIRM_KIND = "confirm"
+# What ``subscribe`` did, told to the reader on the page the comment leads to.
+STARTED, ASKED, NOT_ASKED = "started", "asked", "not-asked"
+NOTICES = {
+    STARTED: "Riceverai via email gli avvisi che hai chiesto.",
+    ASKED: "Ti abbiamo mandato un'email: apri il link che contiene per "
+    "confermare gli avvisi.",
+    NOT_ASKED: "Oggi abbiamo già chiesto tre volte di confermare questo "
+    "indirizzo: apri una di quelle email, o chiedi di nuovo gli avvisi domani.",
+}
 
 
 def normalised(email: str | None) -> str:
@@ -69,12 +78,13 @@ def trusted_browser(email: str, owner_hash: str | None) -> bool:
     )
 
 
-def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> bool:
-    """Subscribe the writer of ``comment`` (caller commits); whether a
-    confirmation request was queued."""
+def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
+    """Subscribe the writer of ``comment`` (caller commits); what happened:
+    STARTED, ASKED (a confirmation request queued), NOT_ASKED (the address's
+    requests of the day are used up) or "" (nothing asked for)."""
     email = normalised(comment.author_email)
     if scope not in (REPLIES, ALL) or not email:
-        return False
+        return ""
     now = now or utcnow()
     owner_hash = comment.owner_token_hash or None
     subscription = Subscription(
@@ -87,12 +97,12 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> bool
     )
     db.session.add(subscription)
     if subscription.confirmed_at is not None:
-        return False
+        return STARTED
     if confirmations_sent(email, now) >= MAX_CONFIRMATIONS:
-        return False
+        return NOT_ASKED
     db.session.flush()  # the request names the subscription
     enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=email)
-    return True
+    return ASKED
 
 
 @dataclass(frozen=True)

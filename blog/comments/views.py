@@ -24,9 +24,10 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .page import render_post_page, render_refusal
+from .page import render_post_page, render_refusal, tell_under_comment
 from .refusals import refused_post_page
 from .service import Submission, refuse_closed, submit_comment
+from .subscriptions import NOTICES
 from .threads import anchor_on_page, is_visible, page_of
 
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
@@ -69,6 +70,8 @@ def submit(slug: str):
     outcome = submit_comment(post, submission, current_settings())
     if outcome.refusal is not None:
         return render_refusal(post, form, outcome.refusal)
+    if outcome.subscription:
+        tell_under_comment(outcome.comment_id, NOTICES[outcome.subscription])
     response = redirect(url_for("comments.permalink", comment_id=outcome.comment_id))
     give_owner_token(response, request, token)
     if author is None:

@@ -499,3 +499,40 @@ def test_a_request_queued_for_one_address_never_links_to_anothers(app, client, m
     send_mail(app)
     assert mailbox.to("evil@example.net") == []
     assert len(mailbox.to(LUCIA)) == 1
+
+
+def notice_after(response, client) -> str | None:
+    """The notice under the comment on the page the comment form led to."""
+    page = client.get(response.headers["Location"], follow_redirects=True)
+    found = soup(page).select_one(".comment-notice")
+    return found.get_text() if found else None
+
+
+def test_the_reader_is_told_under_the_comment_what_became_of_the_mail(
+    app, client, mailbox
+):
+    asked = send_comment(client, app, text="Prima domanda", notify_replies="y")
+    assert notice_after(asked, client) == subscriptions_module.NOTICES["asked"]
+    # Once: a later page shows nothing.
+    assert (
+        soup(client.get(asked.headers["Location"], follow_redirects=True)).select_one(
+            ".comment-notice"
+        )
+        is None
+    )
+    send_mail(app)
+    confirm(client, mailbox)
+    started = send_comment(client, app, text="Seconda domanda", notify_replies="y")
+    assert notice_after(started, client) == subscriptions_module.NOTICES["started"]
+
+
+def test_the_reader_is_told_when_the_days_requests_are_used_up(app, client, mailbox):
+    for n in range(3):
+        send_comment(client, app, text=f"Domanda {n}", notify_all="y")
+    held = send_comment(client, app, text="Domanda 4", notify_all="y")
+    assert notice_after(held, client) == subscriptions_module.NOTICES["not-asked"]
+
+
+def test_without_the_box_nothing_is_told(app, client, mailbox):
+    response = send_comment(client, app, text="Solo un commento")
+    assert notice_after(response, client) is None
