@@ -8,6 +8,7 @@ query on the unique ``old_path.path``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -38,11 +39,15 @@ def normalise_path(url: str) -> str:
     return path
 
 
-def wordpress_paths(link: str, guid: str, wp_id: int) -> list[str]:
-    """The old addresses of a WordPress post: permalink, guid and ``?p=ID``."""
+def wordpress_paths(
+    link: str, guid: str, wp_id: int, older: Iterable[str] = ()
+) -> list[str]:
+    """The old addresses of a WordPress post: permalink, guid and ``?p=ID``,
+    and ``older`` ones (those this blog's own export carries along)."""
     found = [normalise_path(url) for url in (link, guid) if url.strip()]
     if wp_id:
         found.append(f"/?p={wp_id}")
+    found += [normalise_path(path) for path in older if path.strip()]
     # The site's front page is never an old address of one post.
     kept = (p for p in found if p != "/" and len(p) <= MAX_PATH and "\0" not in p)
     return list(dict.fromkeys(kept))

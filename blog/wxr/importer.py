@@ -181,7 +181,7 @@ class _Importer:
         if data.status not in POST_STATUSES:
             self.report.skipped[f"posts with status {data.status or '?'}"] += 1
             return
-        paths = wordpress_paths(data.link, data.guid, data.wp_id)
+        paths = wordpress_paths(data.link, data.guid, data.wp_id, data.old_paths)
         post = _imported_before(data, paths)
         if post is None:
             post = self._new_post(data)
@@ -258,14 +258,15 @@ class _Importer:
             if kind != "comment":
                 source = web_url_or_empty(data.author_url) or None
             key = _comment_key(kind, data.author_name, data.created_at, source)
-            if data.wp_id in stored_ids and _same_writer(
-                stored[stored_ids[data.wp_id]], kind, data.author_name
+            number = _number(data)
+            if number in stored_ids and _same_writer(
+                stored[stored_ids[number]], kind, data.author_name
             ):
                 # The id alone could be another source's (this blog's own
                 # export writes its own ids).
-                key = stored_ids[data.wp_id]
-            elif key not in stored and key[0] != "ping" and data.wp_id:
-                key = ("wp", data.wp_id)
+                key = stored_ids[number]
+            elif key not in stored and key[0] != "ping" and number:
+                key = ("wp", number)
             counter = "comments" if kind == "comment" else "pingbacks"
             if key in stored or key in new:
                 self.report.existing[counter] += 1
@@ -309,7 +310,7 @@ class _Importer:
             source_title=data.author_name if ping else "",
             parent=parent,
             created_at=data.created_at,
-            legacy_id=data.wp_id or None,
+            legacy_id=_number(data) or None,
         )
 
 
@@ -330,6 +331,12 @@ def _comment_key(kind, author_name, created_at, source_url) -> tuple:
     if kind != "comment" and source_url:
         return ("ping", source_url)
     return (kind, author_name, created_at)
+
+
+def _number(data: WxrComment) -> int:
+    # The id that makes its #comment-N anchor: the one it had before the blog
+    # that exported it, when that blog says so, else its id there.
+    return data.old_id or data.wp_id
 
 
 def _same_writer(comment: Comment, kind: str, author_name: str) -> bool:

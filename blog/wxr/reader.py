@@ -20,6 +20,10 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 # WordPress has always written http://; some tools write https://.
 _WP_NS = re.compile(r"^\{(https?://wordpress\.org/export/1\.\d/)\}")
 NO_DATE = "0000-00-00 00:00:00"
+# Custom fields this blog's own export writes (``writer``): a post's addresses
+# from before it, and a comment's id from before it.
+OLD_ADDRESS = "_blog_old_address"
+OLD_COMMENT_ID = "_blog_old_comment_id"
 
 
 class WXRError(ValueError):
@@ -53,6 +57,7 @@ class WxrComment:
     approved: str
     type: str
     user_id: int
+    old_id: int = 0  # its id before the blog that exported it (OLD_COMMENT_ID)
 
 
 @dataclass
@@ -76,6 +81,7 @@ class WxrPost:
     guid: str = ""
     tags: list[WxrCategory] = field(default_factory=list)
     password: str = ""
+    old_paths: list[str] = field(default_factory=list)  # OLD_ADDRESS fields
 
 
 @dataclass
@@ -157,7 +163,21 @@ def _comment(
         approved=reader.text(element, "wp:comment_approved").strip(),
         type=reader.text(element, "wp:comment_type").strip(),
         user_id=_int(reader.text(element, "wp:comment_user_id")),
+        old_id=_first_int(_meta(reader, element, "commentmeta", OLD_COMMENT_ID)),
     )
+
+
+def _meta(reader: _Reader, element: Element, kind: str, key: str) -> list[str]:
+    """The values of ``element``'s custom fields named ``key``."""
+    return [
+        reader.text(meta, "wp:meta_value")
+        for meta in reader.wp_children(element, kind)
+        if reader.text(meta, "wp:meta_key") == key
+    ]
+
+
+def _first_int(values: list[str]) -> int:
+    return _int(values[0]) if values else 0
 
 
 def _terms(item: Element, domain: str) -> list[WxrCategory]:
@@ -201,6 +221,7 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         # WXR 1.0 wrote tags with the domain "tag".
         tags=_terms(item, "post_tag") + _terms(item, "tag"),
         password=reader.text(item, "wp:post_password"),
+        old_paths=_meta(reader, item, "postmeta", OLD_ADDRESS),
     )
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from ..core.text import strip_controls
 from ..extensions import db
-from ..models import Author, Category, Comment, Post
+from ..models import Author, Category, Comment, OldPath, Post
+from .reader import OLD_ADDRESS, OLD_COMMENT_ID
 
 WXR_VERSION = "1.2"
 WP_NS = "http://wordpress.org/export/1.2/"
@@ -86,10 +87,23 @@ def _comment(comment: Comment) -> Iterator[str]:
     yield "\t\t<wp:comment>"
     for tag, value in fields:
         yield f"\t\t\t<wp:{tag}>{value}</wp:{tag}>"
+    if comment.legacy_id:
+        # The id it had before this blog: its #comment-N anchor after a move.
+        yield from _meta("commentmeta", OLD_COMMENT_ID, str(comment.legacy_id), 3)
     yield "\t\t</wp:comment>"
 
 
-def _post(post: Post, site_url: str, comments: Iterable[Comment]) -> Iterator[str]:
+def _meta(kind: str, key: str, value: str, depth: int) -> Iterator[str]:
+    tabs = "\t" * depth
+    yield f"{tabs}<wp:{kind}>"
+    yield f"{tabs}\t<wp:meta_key>{cdata(key)}</wp:meta_key>"
+    yield f"{tabs}\t<wp:meta_value>{cdata(value)}</wp:meta_value>"
+    yield f"{tabs}</wp:{kind}>"
+
+
+def _post(
+    post: Post, site_url: str, comments: Iterable[Comment], old_paths: Iterable[str]
+) -> Iterator[str]:
     date = post.published_at or post.created_at
     yield "\t<item>"
     yield f"\t\t<title>{cdata(post.title)}</title>"
@@ -125,6 +139,10 @@ def _post(post: Post, site_url: str, comments: Iterable[Comment]) -> Iterator[st
             f'\t\t<category domain="{domain}" nicename={quoteattr(term.slug)}>'
             f"{cdata(term.name)}</category>"
         )
+    # The addresses it had before this blog, so that a second move keeps
+    # their 301s (WordPress keeps them as custom fields, unused).
+    for path in old_paths:
+        yield from _meta("postmeta", OLD_ADDRESS, path, 2)
     for comment in comments:
         yield from _comment(comment)
     yield "\t</item>"
@@ -147,6 +165,11 @@ def export_lines(site_name: str, site_url: str, tagline: str) -> Iterator[str]:
     comments: dict[int, list[Comment]] = {}
     for comment in db.session.scalars(select(Comment).order_by(Comment.id)):
         comments.setdefault(comment.post_id, []).append(comment)
+    old_paths: dict[int, list[str]] = {}
+    for post_id, path in db.session.execute(
+        select(OldPath.post_id, OldPath.path).order_by(OldPath.id)
+    ):
+        old_paths.setdefault(post_id, []).append(path)
 
     yield '<?xml version="1.0" encoding="UTF-8" ?>'
     yield "<!-- WordPress eXtended RSS (WXR) written by the nOwmedia blog -->"
@@ -171,6 +194,8 @@ def export_lines(site_name: str, site_url: str, tagline: str) -> Iterator[str]:
     for category in categories:
         yield from _category(category)
     for post in posts:
-        yield from _post(post, site_url, comments.get(post.id, []))
+        yield from _post(
+            post, site_url, comments.get(post.id, []), old_paths.get(post.id, [])
+        )
     yield "</channel>"
     yield "</rss>"

@@ -7,9 +7,11 @@ from helpers_admin import press, soup
 from helpers_wxr import WXR
 from sqlalchemy import func, select
 
+from blog import create_app
 from blog.comments.threads import Node, page_anchors
 from blog.extensions import db
 from blog.models import Category, Comment, OldPath, Post, Tag
+from blog.ops.schema import upgrade_database
 from blog.posts.oldpaths import normalise_path, record_paths, wordpress_paths
 from blog.wxr import read_wxr
 
@@ -253,3 +255,34 @@ def test_tags_go_back_out_in_the_export(app, runner, imported, tmp_path):
     assert runner.invoke(args=["export-wxr", str(out)]).exit_code == 0
     item = next(i for i in read_wxr(str(out)).posts if i.slug == "caffe-e-community")
     assert [(t.slug, t.name) for t in item.tags] == [("espresso", "espresso")]
+
+
+def test_a_second_move_by_export_keeps_the_wordpress_links(
+    app, runner, imported, tmp_path, empty_database_url
+):
+    # The blog moved in from WordPress; it now moves again, by its own export.
+    exported = tmp_path / "moved.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    moved = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": empty_database_url}
+    )
+    try:
+        with moved.app_context():
+            upgrade_database()
+        result = moved.test_cli_runner().invoke(args=["import-wxr", str(exported)])
+        assert result.exit_code == 0, result.output
+        client = moved.test_client()
+        for old in ("/2013/02/caffe-e-community/", "/?p=42"):
+            response = client.get(old)
+            assert response.status_code == 301, old
+            assert response.headers["Location"].endswith(NEW)
+        page = soup(client.get(NEW))
+        for number in (10, 11, 12, 13, 14):
+            assert page.select_one(f"li#comment-{number}") is not None
+        # Moving the same file in again adds nothing.
+        again = moved.test_cli_runner().invoke(args=["import-wxr", str(exported)])
+        assert "posts: 0 added" in again.output
+        assert "comments: 0 added" in again.output
+    finally:
+        with moved.app_context():
+            db.engine.dispose()
