@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import InstrumentedAttribute
 
 from .extensions import db
 
-__all__ = ["db", "delete_row", "init_app", "session_connection"]
+__all__ = ["db", "delete_row", "free_slug", "init_app", "session_connection"]
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +57,16 @@ def delete_row(model: type, row_id: int) -> bool:
         return False
     db.session.delete(row)
     return True
+
+
+def free_slug(column: InstrumentedAttribute[str], base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``…: the first value ``column`` (a
+    model's slug) holds in no row."""
+    taken = set(db.session.scalars(select(column).where(column.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
 
 
 def session_connection() -> Connection:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.text import slugify
+from ..database import free_slug
 from ..extensions import db, limiter
 from ..models import Author
 from ..web.dbstore import DatabaseStorage
@@ -76,25 +77,12 @@ def create_author(username: str, password: str) -> Author:
     else:
         author = Author(
             username=username,
-            slug=free_author_slug(slugify(username) or "autore"),
+            slug=free_slug(Author.slug, slugify(username) or "autore"),
             display_name=username,
         )
         db.session.add(author)
     author.password_hash = hash_password(password)
     return author
-
-
-def free_author_slug(base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``…: the first slug no author has."""
-    taken = set(
-        db.session.scalars(
-            select(Author.slug).where(Author.slug.like(f"{base}%"))
-        ).all()
-    )
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def find_author(username: str) -> Author | None:

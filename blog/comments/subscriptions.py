@@ -164,12 +164,12 @@ def confirm(
         db.session.add(ConfirmedAddress(email=email, confirmed_at=now))
     if request.subscription_id is None:
         _start(email, None, now)
-    elif (asked := request.subscription()) is not None:
-        if confirming_hash and asked.owner_token_hash == confirming_hash:
-            _start(email, confirming_hash, now)
-        elif asked.confirmed_at is None:
-            asked.confirmed_at, asked.owner_token_hash = now, None
+    elif (asked := request.subscription()) is not None and (
+        asked.confirmed_at is None and asked.owner_token_hash != confirming_hash
+    ):
+        asked.confirmed_at, asked.owner_token_hash = now, None
     if confirming_hash:
+        # The asking browser's own request starts here with the rest of them.
         _start(email, confirming_hash, now)
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..accounts.authors import find_author, free_author_slug
+from ..accounts.authors import find_author
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_post
 from ..core.text import slugify, web_url_or_empty
+from ..database import free_slug
 from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post, Tag
 from ..posts.oldpaths import (
@@ -132,8 +133,8 @@ class _Importer:
         if author is None:
             author = Author(
                 username=data.login,
-                slug=free_author_slug(
-                    slugify(data.display_name or data.login) or "autore"
+                slug=free_slug(
+                    Author.slug, slugify(data.display_name or data.login) or "autore"
                 ),
                 display_name=data.display_name or data.login,
                 email=data.email,
@@ -198,8 +199,10 @@ class _Importer:
             WxrAuthor(wp_id=0, login=data.creator or "admin", email="", display_name="")
         )
         title = plain_title(data.title)
-        slug = _free_post_slug(
-            slugify(data.slug) or slugify(title) or f"post-{data.wp_id}"
+        # Drafts come without a slug, made from the title: two "Bozza" are
+        # two posts.
+        slug = free_slug(
+            Post.slug, slugify(data.slug) or slugify(title) or f"post-{data.wp_id}"
         )
         status = POST_STATUSES[data.status]
         if data.password and status == "published":
@@ -363,26 +366,17 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
     if post is None:
         return None
-    numbers = db.session.scalars(
-        select(OldPath.path).where(
-            OldPath.post_id == post.id, OldPath.path.like("/?p=%")
-        )
-    ).all()
+    numbered = db.session.scalar(
+        select(OldPath.id)
+        .where(OldPath.post_id == post.id, OldPath.path.like("/?p=%"))
+        .limit(1)
+    )
     # A post another WordPress post was imported as (a draft whose slug was
     # made from its title, "ciao-2") is not this one; this blog's own export,
     # which writes each post's own address, still finds its posts.
-    if numbers and normalise_path(data.link) != normalise_path(f"/{post.slug}/"):
+    if numbered and normalise_path(data.link) != normalise_path(f"/{post.slug}/"):
         return None
     return post
-
-
-def _free_post_slug(base: str) -> str:
-    # Drafts come without a slug, made from the title: two "Bozza" are two posts.
-    taken = set(db.session.scalars(select(Post.slug).where(Post.slug.like(f"{base}%"))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def import_site(site: WxrSite) -> ImportReport:

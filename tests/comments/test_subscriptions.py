@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 from helpers_admin import add_comment, comment_status, press, soup
-from helpers_comments import send_comment
+from helpers_comments import read_form, send_comment
 from helpers_mail import path_of, send_mail
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
@@ -483,6 +483,10 @@ def test_a_link_names_its_subscription_not_a_later_one_with_the_same_id(
     send_comment(stranger, app, text="Iscrivo Lucia", notify_all="y")
     page = soup(client.get(mail.link("Conferma")))
     assert page.find("button", string="Conferma") is None
+    # Even posted by hand, the old link confirms nothing of the stranger's.
+    _, fields, _ = read_form(client)
+    token = {"csrf_token": fields["csrf_token"]}
+    assert client.post(mail.link("Conferma"), data=token).status_code == 200
     assert waiting(app) == 1
 
 

@@ -80,6 +80,17 @@ def test_backup_into_a_missing_directory_is_a_one_line_error(runner, tmp_path):
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.fixture
+def backed_up(app, runner, tmp_path) -> tuple[str, Path]:
+    """The live database's file and a backup of it, the app's connections closed."""
+    with app.app_context():
+        live = db.engine.url.database
+        db.engine.dispose()
+    backup = tmp_path / "copy.sqlite3"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    return live, backup
+
+
 def crash_after_writing(database: str, content: str) -> None:
     """A process that commits a comment and dies without a checkpoint, as a
     worker killed with the blog does: its pages stay in the -wal file."""
@@ -101,12 +112,8 @@ def crash_after_writing(database: str, content: str) -> None:
 
 
 @pytest.mark.backends("sqlite")
-def test_restore_brings_back_the_backup_even_beside_a_stale_wal(app, runner, tmp_path):
-    with app.app_context():
-        live = db.engine.url.database
-        db.engine.dispose()
-    backup = tmp_path / "copy.sqlite3"
-    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+def test_restore_brings_back_the_backup_even_beside_a_stale_wal(app, runner, backed_up):
+    live, backup = backed_up
     crash_after_writing(live, "scritto dopo il backup")
     # Not opened here: the last connection to close would checkpoint the -wal.
     assert Path(live + "-wal").stat().st_size > 0
@@ -143,11 +150,8 @@ def test_restore_refuses_a_file_that_is_no_backup_and_touches_nothing(
 
 
 @pytest.mark.backends("sqlite")
-def test_restore_asks_before_replacing_everything(app, runner, tmp_path):
-    with app.app_context():
-        live = db.engine.url.database
-    backup = tmp_path / "copy.sqlite3"
-    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+def test_restore_asks_before_replacing_everything(app, runner, backed_up):
+    live, backup = backed_up
     crash_after_writing(live, "da tenere")
     result = runner.invoke(args=["restore", str(backup)], input="n\n")
     assert result.exit_code == 1
@@ -156,12 +160,8 @@ def test_restore_asks_before_replacing_everything(app, runner, tmp_path):
 
 
 @pytest.mark.backends("sqlite")
-def test_restore_takes_a_backup_with_another_page_size(app, runner, tmp_path):
-    with app.app_context():
-        live = db.engine.url.database
-        db.engine.dispose()
-    backup = tmp_path / "copy.sqlite3"
-    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+def test_restore_takes_a_backup_with_another_page_size(app, runner, backed_up):
+    live, backup = backed_up
     other = sqlite3.connect(backup)
     other.execute("PRAGMA page_size=8192")
     other.execute("VACUUM")
