@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import Insert, Table, event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .extensions import db
 
-__all__ = ["db", "delete_row", "free_slug", "init_app", "session_connection"]
+__all__ = [
+    "db",
+    "delete_row",
+    "free_slug",
+    "init_app",
+    "insert_or_ignore",
+    "upsert_for",
+    "session_connection",
+]
 
 
 def init_app(app: Flask) -> None:
@@ -67,6 +78,29 @@ def free_slug(column: InstrumentedAttribute[str], base: str) -> str:
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+# The dialects whose INSERT takes ON CONFLICT: the two the blog runs on.
+_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def upsert_for(dialect: str) -> Callable[[Table], Insert]:
+    """The ``insert`` of ``dialect`` that takes ``on_conflict_do_…``."""
+    return _UPSERTS[dialect]
+
+
+def insert_or_ignore(
+    session: Session, table: Table, unique: str, /, **values: object
+) -> Insert:
+    """An INSERT of ``values`` for ``session`` that gives way to a row already
+    holding the same ``unique`` column (another request's, committed a moment
+    before) instead of failing."""
+    dialect = session.get_bind().dialect.name
+    return (
+        upsert_for(dialect)(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[table.c[unique]])
+    )
 
 
 def session_connection() -> Connection:

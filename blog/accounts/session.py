@@ -8,7 +8,6 @@ from the moment the password was given, however busy the session.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -17,15 +16,12 @@ from typing import Any
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
 
+from ..core.text import sha256_hex
 from ..extensions import db
 from ..models import Author, SignIn, utcnow
 
 SESSION_AUTHOR = "author_id"
 SESSION_SIGN_IN = "sign_in"
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def current_author() -> Author | None:
@@ -45,7 +41,7 @@ def _signed_in_author() -> Author | None:
         .join(SignIn, SignIn.author_id == Author.id)
         .where(
             Author.id == author_id,
-            SignIn.digest == _digest(token),
+            SignIn.digest == sha256_hex(token),
             SignIn.session_version == Author.session_version,
             SignIn.created_at >= utcnow() - current_app.permanent_session_lifetime,
         )
@@ -62,7 +58,7 @@ def new_sign_in(author: Author) -> dict[str, object]:
     token = secrets.token_urlsafe(32)
     db.session.add(
         SignIn(
-            digest=_digest(token),
+            digest=sha256_hex(token),
             author_id=author.id,
             session_version=author.session_version,
         )
@@ -83,7 +79,7 @@ def sign_out() -> None:
     """End this browser's session only (the caller commits)."""
     token = session.get(SESSION_SIGN_IN)
     if isinstance(token, str):
-        db.session.execute(delete(SignIn).where(SignIn.digest == _digest(token)))
+        db.session.execute(delete(SignIn).where(SignIn.digest == sha256_hex(token)))
     session.clear()
     g.author = None
 

@@ -9,13 +9,13 @@ rule rely on it; a typed name and email prove nothing).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from ..core.text import sha256_hex
 from ..pagecache.cache import AUTHOR_COOKIE, OWNER_COOKIE
 from ..pagecache.signing import signed_value_serializer
 
@@ -113,4 +113,4 @@ def give_owner_token(response: Response, request: Request, token: str) -> None:
 
 def token_hash(token: str | None) -> str:
     """What is stored on a comment in place of the token ('' for none)."""
-    return hashlib.sha256(token.encode()).hexdigest() if token else ""
+    return sha256_hex(token) if token else ""

@@ -8,7 +8,6 @@ itself: it carries no CSRF token, so the signed token in the URL is the proof.
 from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
-from sqlalchemy.exc import IntegrityError
 
 from ..core.text import positive_int
 from ..extensions import csrf, db
@@ -53,16 +52,8 @@ def confirm_address(token: str):
         return _refused(error)
     done = False
     if request.method == "POST":
-        confirming = token_hash(owner_token(request))
-        try:
-            confirm(asked, confirming)
-            db.session.commit()
-        except IntegrityError:
-            # A request just before confirmed the address: this one's
-            # subscriptions still start.
-            db.session.rollback()
-            confirm(asked, confirming)
-            db.session.commit()
+        confirm(asked, token_hash(owner_token(request)))
+        db.session.commit()
         done = True
     return _private(
         "comments/confirm.html",

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, func, or_, select, update
 
+from ..database import insert_or_ignore
 from ..extensions import db
 from ..mail import enqueue
 from ..models import (
@@ -45,11 +46,6 @@ NOTICES = {
 def normalised(email: str | None) -> str:
     """The form of an address we store and compare (trimmed, lower case)."""
     return (email or "").strip().lower()
-
-
-def is_confirmed(email: str) -> bool:
-    """Whether ``email``'s owner has confirmed it."""
-    return db.session.get(ConfirmedAddress, normalised(email)) is not None
 
 
 def confirmations_sent(email: str, now: datetime) -> int:
@@ -160,8 +156,16 @@ def confirm(
     which has just shown it reads the mail, starts its own.
     """
     email, now = normalised(request.email), now or utcnow()
-    if not is_confirmed(email):
-        db.session.add(ConfirmedAddress(email=email, confirmed_at=now))
+    # A double click confirms twice: the second row gives way.
+    db.session.execute(
+        insert_or_ignore(
+            db.session(),
+            ConfirmedAddress.__table__,
+            "email",
+            email=email,
+            confirmed_at=now,
+        )
+    )
     if request.subscription_id is None:
         _start(email, None, now)
     elif (asked := request.subscription()) is not None and (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -94,3 +95,8 @@ _BLOCK_EDGE = re.compile(
 def words_of_html(html: str | None) -> str:
     """The text of sanitised HTML on one line, its words one space apart."""
     return " ".join(Markup(_BLOCK_EDGE.sub(" <", html or "")).striptags().split())
+
+
+def sha256_hex(text: str) -> str:
+    """What is stored in place of a secret token: its SHA-256, in hex."""
+    return hashlib.sha256(text.encode()).hexdigest()

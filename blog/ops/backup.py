@@ -64,13 +64,21 @@ def backup_sqlite(source: str, target: str, *, overwrite: bool = False) -> int:
     return os.path.getsize(target)
 
 
-def _sqlite_file(url: URL) -> str:
-    backend = url.get_backend_name()
-    if backend == "postgresql":
-        raise BackupError(pg_dump_hint(url))
-    if backend != "sqlite" or not url.database or url.database == ":memory:":
-        raise BackupError(f"Cannot back up a {backend} database of this kind.")
+def sqlite_path(url: URL) -> str | None:
+    """The file of a SQLite database at ``url``; None for any other kind."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
     return url.database
+
+
+def _sqlite_file(url: URL) -> str:
+    if url.get_backend_name() == "postgresql":
+        raise BackupError(pg_dump_hint(url))
+    path = sqlite_path(url)
+    if path is None:
+        kind = url.get_backend_name()
+        raise BackupError(f"Cannot back up a {kind} database of this kind.")
+    return path
 
 
 def backup_database(url: URL, target: str, *, overwrite: bool = False) -> int:

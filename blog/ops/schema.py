@@ -8,6 +8,7 @@ import flask_migrate
 from sqlalchemy import inspect
 
 from ..extensions import db
+from .backup import sqlite_path
 
 # The first revision in migrations/versions (scripts/migration-reset.sh keeps
 # this id when it regenerates the initial migration).
@@ -46,9 +47,8 @@ def _create_private_sqlite_file() -> None:
     # Readers' emails and addresses live there: a new SQLite file is made for
     # its owner alone (0600, as backups are); SQLite gives its -wal and -shm
     # the same mode.
-    url = db.engine.url
-    path = url.database
-    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+    path = sqlite_path(db.engine.url)
+    if path is None:
         return
     try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, Request, Response, current_app, request
-from sqlalchemy import bindparam, event, insert, inspect, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.orm import Session
 
 from ..core.settings import (
@@ -42,6 +41,7 @@ from ..core.settings import (
 )
 from ..core.signals import response_inserted
 from ..core.urls import site_script_root
+from ..database import insert_or_ignore
 from ..models import Author, Category, Comment, OldPath, Post, Setting, Tag
 
 # Random for each process (the cache is per process too), so that no comment can
@@ -361,27 +361,12 @@ def _store_new_version(session: Session) -> None:
     )
     if result.rowcount < len(keys):  # a new database: the rows come first
         for key in keys:
-            session.execute(_insert_if_missing(session, key, value))
+            # Two workers' first commits may both find the row missing.
+            row = {"key": key, "value": value}
+            session.execute(insert_or_ignore(session, Setting.__table__, "key", **row))
     # What this request read of the versions is now behind: anything keyed by
     # the content version later in the request reads it again.
     forget_read_settings()
-
-
-def _insert_if_missing(session: Session, key: str, value: str):
-    # Two workers' first commits may both find the row missing: the second
-    # INSERT must give way, not fail that request.
-    table = Setting.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect in _UPSERTS:
-        return (
-            _UPSERTS[dialect](table)
-            .values(key=key, value=value)
-            .on_conflict_do_nothing(index_elements=[table.c.key])
-        )
-    return insert(table).values(key=key, value=value)
-
-
-_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def _forget_mark(session: Session) -> None:

@@ -34,7 +34,7 @@ from ..pagecache.cache import (
 )
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import post_for_path, resolve
+from .oldpaths import post_for_path
 from .queries import (
     get_author,
     get_category,
@@ -75,11 +75,11 @@ def _cached_home() -> Response:
 def _moved_by_id(value: str) -> Response:
     """WordPress's ``/?p=ID``: the imported post that had the id, else our own."""
     number = positive_int(value, 2**31) or abort(404)
-    target = resolve(f"/?p={number}")
-    if target is not None:
-        return redirect(url_for("posts.detail", slug=target.slug), 301)
-    if post_for_path(f"/?p={number}", published_only=False) is not None:
-        abort(404)  # an imported draft's number, not one of ours
+    imported = post_for_path(f"/?p={number}", published_only=False)
+    if imported is not None:
+        if not imported.is_published:
+            abort(404)  # an imported draft's number, not one of ours
+        return redirect(url_for("posts.detail", slug=imported.slug), 301)
     post = get_published_post_by_id(number) or abort(404)
     return redirect(url_for("posts.detail", slug=post.slug), 301)
 

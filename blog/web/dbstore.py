@@ -15,28 +15,23 @@ and waiting for a second, would empty a PostgreSQL pool.
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from limits.storage import Storage
 from sqlalchemy import Engine, case, create_engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from ..core.text import sha256_hex
+from ..database import upsert_for
 from ..extensions import db
 from ..models import RateCounter
 
 SWEEP_EVERY = 60.0  # seconds between two deletions of ended windows
-_UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def _wall_clock() -> float:
     return time.time()
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 _engines: dict[str, Engine] = {}
@@ -73,8 +68,8 @@ class DatabaseStorage(Storage):
         now = self.clock()
         table = RateCounter.__table__
         engine = _engine()
-        statement = _UPSERTS[engine.dialect.name](table).values(
-            key=_digest(key), count=amount, expires_at=now + expiry
+        statement = upsert_for(engine.dialect.name)(table).values(
+            key=sha256_hex(key), count=amount, expires_at=now + expiry
         )
         ended = table.c.expires_at <= now
         statement = statement.on_conflict_do_update(
@@ -122,13 +117,13 @@ class DatabaseStorage(Storage):
         """Forget ``key``'s count."""
         table = RateCounter.__table__
         with _engine().begin() as connection:
-            connection.execute(delete(table).where(table.c.key == _digest(key)))
+            connection.execute(delete(table).where(table.c.key == sha256_hex(key)))
 
     def _row(self, key: str):
         table = RateCounter.__table__
         with _engine().connect() as connection:
             return connection.execute(
                 select(table.c.count, table.c.expires_at).where(
-                    table.c.key == _digest(key), table.c.expires_at > self.clock()
+                    table.c.key == sha256_hex(key), table.c.expires_at > self.clock()
                 )
             ).first()

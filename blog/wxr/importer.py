@@ -25,6 +25,7 @@ from ..core.text import slugify, web_url_or_empty
 from ..database import free_slug
 from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post, Tag
+from ..posts.categories import category_slug
 from ..posts.oldpaths import (
     normalise_path,
     post_for_path,
@@ -318,10 +319,10 @@ class _Importer:
 
 
 def _term_slug(data: WxrCategory) -> str:
-    # Names in non-Latin scripts slugify to nothing: a stable hash instead.
-    slug = slugify(data.slug) or slugify(data.name) or _hash_slug(data.name)
-    # WordPress keeps 200 characters of a term, our columns 120.
-    return slug[:_TERM_MAX].strip("-")
+    # The editor's rule, cut to the column (WordPress keeps 200 characters of
+    # a term, our columns 120); names in non-Latin scripts slugify to
+    # nothing: a stable hash instead.
+    return category_slug(data.slug) or category_slug(data.name) or _hash_slug(data.name)
 
 
 def _hash_slug(name: str) -> str:

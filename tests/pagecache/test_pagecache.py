@@ -25,13 +25,13 @@ from blog.accounts.session import end_all_sessions
 from blog.comments.identity import OWNER_COOKIE
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import content_version
+from blog.database import insert_or_ignore
 from blog.extensions import db
-from blog.models import Author, Comment, Post
+from blog.models import Author, Comment, Post, Setting
 from blog.pagecache import cache as pagecache_cache
 from blog.pagecache.cache import (
     CSRF_PLACEHOLDER,
     STAMP_PLACEHOLDER,
-    _insert_if_missing,
     site_release,
 )
 from blog.pagecache.versionread import (
@@ -192,8 +192,9 @@ def test_a_version_row_another_worker_wrote_first_is_left_alone(app):
     # the second gives way instead of failing its request.
     with app.app_context():
         for value in ("primo", "secondo"):
+            row = {"key": "responses_version", "value": value}
             db.session.execute(
-                _insert_if_missing(db.session, "responses_version", value)
+                insert_or_ignore(db.session(), Setting.__table__, "key", **row)
             )
         db.session.commit()
 
