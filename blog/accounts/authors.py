@@ -177,6 +177,14 @@ def failure_counter() -> RateLimiter:
     return _shared_counter
 
 
+def _locked_out(
+    counter: RateLimiter, locked: list[tuple[RateLimitItem, str]]
+) -> LoginResult:
+    ends = max(counter.get_window_stats(limit, key).reset_time for limit, key in locked)
+    wait = max(1, int(ends - time.time()) + 1)
+    return LoginResult(None, 429, THROTTLED_MESSAGE, retry_after=wait)
+
+
 def authenticate(
     username: str, password: str, ip: str, device_cookie: str | None = None
 ) -> LoginResult:
@@ -187,17 +195,15 @@ def authenticate(
         for bucket, key in _buckets(username, ip, trusted_device(device_cookie, author))
     ]
     counter = failure_counter()
+    # Tested first, not hit: a refused attempt tries no password, and the
+    # failures of the window stay the ones that did.
     locked = [(limit, key) for limit, key in buckets if not counter.test(limit, key)]
+    if not locked:
+        # The hit decides: attempts that all passed the test at the same moment
+        # (a burst on several workers) get five passwords checked, not one each.
+        locked = [(limit, key) for limit, key in buckets if not counter.hit(limit, key)]
     if locked:
-        # Tested, not hit: a refused attempt tried no password, and counting it
-        # would keep the lock on for as long as anybody kept knocking.
-        ends = max(
-            counter.get_window_stats(limit, key).reset_time for limit, key in locked
-        )
-        wait = max(1, int(ends - time.time()) + 1)
-        return LoginResult(None, 429, THROTTLED_MESSAGE, retry_after=wait)
-    for limit, key in buckets:
-        counter.hit(limit, key)
+        return _locked_out(counter, locked)
     stored = author.password_hash if author and author.password_hash else _dummy_hash()
     if check_password_hash(stored, password) and author is not None:
         for limit, key in buckets:

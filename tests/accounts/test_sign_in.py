@@ -18,6 +18,7 @@ from helpers_admin import (
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
+from blog.accounts import authors
 from blog.accounts.authors import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_SALT,
@@ -473,6 +474,27 @@ def test_the_lock_out_is_not_kept_in_a_workers_memory(app, client):
     assert refused.status_code == 429
     assert soup(refused).select_one(".form-error").get_text() == THROTTLED
     assert 1 <= int(refused.headers["Retry-After"]) <= 15 * 60 + 1
+
+
+def test_a_burst_of_guesses_gets_five_passwords_checked(app, client, monkeypatch):
+    # Attempts that all pass the test at the same moment, on several workers:
+    # the test is made to pass every time, so only the count can refuse them.
+    add_author(app)
+    with app.test_request_context():
+        counter = failure_counter()
+    monkeypatch.setattr(counter, "test", lambda *args, **kwargs: True)
+    checked = []
+    monkeypatch.setattr(
+        authors,
+        "check_password_hash",
+        lambda stored, password: checked.append(password) or False,
+    )
+    statuses = []
+    for n in range(8):
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        statuses.append(log_in(client, "riccardo", f"tentativo-{n}").status_code)
+    assert statuses == [401] * MAX_FAILURES + [429] * 3
+    assert checked == [f"tentativo-{n}" for n in range(MAX_FAILURES)]
 
 
 def test_the_shared_counts_name_no_account_or_address(app, client):
