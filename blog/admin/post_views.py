@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..accounts.session import author_required, current_author
-from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_post
+from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_written_post
 from ..core.text import positive_int
 from ..extensions import db
 from ..mentions.send import outbound_pings
@@ -74,7 +74,7 @@ def _editor(post: Post | None, form: PostForm):
             ping_status=form.ping_status.data,
         )
         if form.preview.data:
-            preview = clean_post(data.body)
+            preview = clean_written_post(data.body)
         else:
             try:
                 with db.session.no_autoflush:

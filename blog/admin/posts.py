@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from ..core.sanitize import clean_post
+from ..core.sanitize import clean_written_post
 from ..core.signals import post_published
 from ..core.text import slugify
 from ..extensions import db
@@ -92,7 +92,7 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
         db.session.add(post)
     post.title = data.title.strip()
     post.slug = slug
-    post.body = clean_post(data.body)
+    post.body = clean_written_post(data.body)
     post.excerpt = data.excerpt.strip()
     post.categories = parse_categories(data.categories)
     post.status = data.status if data.status in ("draft", "published") else "draft"

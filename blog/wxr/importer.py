@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..accounts.authors import find_author
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
-from ..core.sanitize import clean_post
+from ..core.sanitize import clean_written_post
 from ..core.text import slugify, web_url_or_empty
 from ..database import free_slug
 from ..extensions import db
@@ -41,16 +41,10 @@ COMMENT_STATUSES = {"1": "approved", "0": "pending", "spam": "spam"}
 COMMENT_STATUSES |= {"trash": "trash", "post-trashed": "trash"}
 COMMENT_TYPES = {"": "comment", "comment": "comment", "pingback": "pingback"}
 COMMENT_TYPES |= {"trackback": "pingback", "webmention": "webmention"}
-_BLOCK_START = re.compile(
-    r"^\s*<(?:p|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|div|img)[\s>/]", re.I
-)
 _ELLIPSIS = re.compile(
     r"^\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*|\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*$"
 )
 _TAGS = re.compile(r"<[^>]+>")
-_PRE = re.compile(r"<pre\b.*?</pre\s*>", re.I | re.S)
-_ASIDE = "\x00{}\x00"  # XML cannot hold a NUL: no content has one
-_SET_ASIDE = re.compile(r"\x00([0-9]+)\x00")
 
 
 @dataclass
@@ -73,32 +67,6 @@ class ImportReport:
         lines += [f"skipped {why}: {n}" for why, n in sorted(self.skipped.items())]
         lines += [f"kept as drafts, {why}: {n}" for why, n in self.drafted.items()]
         return "\n".join(lines)
-
-
-def autop(text: str) -> str:
-    """Paragraphs for WordPress content stored without them (blank-line separated).
-
-    As WordPress does: not for the block editor's content, which is marked up
-    already, and never inside a ``<pre>``, whose blank lines are its own.
-    """
-    if "<!-- wp:" in text:
-        return text
-    kept: list[str] = []
-
-    def set_aside(match: re.Match) -> str:
-        kept.append(match.group(0))
-        return "\n\n" + _ASIDE.format(len(kept) - 1) + "\n\n"
-
-    text = _PRE.sub(set_aside, text.replace("\r\n", "\n"))
-    chunks = [c.strip() for c in re.split(r"\n\s*\n", text)]
-    paragraphs = "\n".join(
-        chunk
-        if _BLOCK_START.match(chunk) or _SET_ASIDE.fullmatch(chunk)
-        else f"<p>{chunk.replace(chr(10), '<br>')}</p>"
-        for chunk in chunks
-        if chunk
-    )
-    return _SET_ASIDE.sub(lambda match: kept[int(match.group(1))], paragraphs)
 
 
 def plain_title(title: str) -> str:
@@ -214,7 +182,7 @@ class _Importer:
         post = Post(
             slug=slug,
             title=title or slug,
-            body=clean_post(autop(data.content)),
+            body=clean_written_post(data.content),
             excerpt=_TAGS.sub("", data.excerpt).strip(),
             author=author,
             status=status,

@@ -64,6 +64,27 @@ def test_a_draft_gets_a_slug_from_its_title_and_stays_private(
     assert "Bozza" in preview.get_data(as_text=True)
 
 
+def test_blank_lines_in_the_editor_make_paragraphs(app, author_client, published):
+    # As WordPress's editor: the author writes text, not <p> tags.
+    body = "Primo paragrafo,\nsu due righe.\n\nSecondo paragrafo.\n\n<pre>a\n\nb</pre>"
+    page = editor(author_client)
+    preview = soup(write(author_client, page, "Anteprima", title="A capo", body=body))
+    shown = preview.select_one(".preview .post-body")
+    assert [p.get_text() for p in shown.find_all("p")] == [
+        "Primo paragrafo,su due righe.",
+        "Secondo paragrafo.",
+    ]
+    write(author_client, page, "Pubblica", title="A capo", body=body)
+    page = soup(author_client.get("/a-capo/"))
+    paragraphs = page.select(".post-body p")
+    assert [p.get_text() for p in paragraphs] == [
+        "Primo paragrafo,su due righe.",
+        "Secondo paragrafo.",
+    ]
+    assert paragraphs[0].find("br") is not None
+    assert page.select_one(".post-body pre").get_text() == "a\n\nb"
+
+
 def test_publishing_sets_the_date_and_announces_the_post(app, author_client, published):
     page = editor(author_client)
     write(author_client, page, "Pubblica", title="Nuovo articolo", body="<p>Ciao</p>")

@@ -16,6 +16,7 @@ from blog.core.sanitize import (
     MAX_LINES,
     MAX_LINKS,
     MAX_MARKUP,
+    autop,
     clean_comment,
     clean_post,
     is_safe_url,
@@ -407,3 +408,16 @@ def test_only_ascii_letters_spell_a_code_element():
     assert tree(clean_post("<p>prima</p><ſcript>testo</ſcript>")).get_text() == (
         "prima<ſcript>testo</ſcript>"
     )
+
+
+def test_autop_wraps_loose_text_and_keeps_blocks():
+    assert autop("Uno\ndue\n\n<h3>Tre</h3>\n\n<p>Quattro</p>") == (
+        "<p>Uno<br>due</p>\n<h3>Tre</h3>\n<p>Quattro</p>"
+    )
+
+
+def test_autop_leaves_marked_up_text_as_it_is():
+    # A body saved once and opened again in the editor: a second save adds
+    # nothing.
+    once = autop("Primo paragrafo.\n\nSecondo, <em>con</em> enfasi.\nA capo.")
+    assert autop(once) == once

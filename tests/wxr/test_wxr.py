@@ -15,7 +15,7 @@ from blog.extensions import db
 from blog.models import Author, Category, Comment, Post
 from blog.ops.schema import upgrade_database
 from blog.wxr import read_wxr
-from blog.wxr.importer import autop, ping_excerpt
+from blog.wxr.importer import ping_excerpt
 
 WP = "{http://wordpress.org/export/1.2/}"
 
@@ -316,12 +316,6 @@ def test_unsafe_or_foreign_files_are_refused_with_nothing_imported(
     assert result.output.startswith(f"Error: {reason}")
     with app.app_context():
         assert snapshot() == before
-
-
-def test_autop_wraps_loose_text_and_keeps_blocks():
-    assert autop("Uno\ndue\n\n<h3>Tre</h3>\n\n<p>Quattro</p>") == (
-        "<p>Uno<br>due</p>\n<h3>Tre</h3>\n<p>Quattro</p>"
-    )
 
 
 def test_ping_excerpt_drops_wordpress_ellipses_and_tags():
