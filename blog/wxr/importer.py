@@ -33,6 +33,7 @@ from ..posts.oldpaths import (
     wordpress_paths,
 )
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
+from .shortcodes import Attachment, expand_shortcodes
 
 _TERM_MAX = Tag.__table__.c.name.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
@@ -55,6 +56,8 @@ class ImportReport:
     existing: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     drafted: Counter = field(default_factory=Counter)  # imported, not published
+    # Shortcodes of plugins, left as text in the posts (``shortcodes``).
+    shortcodes_left: Counter = field(default_factory=Counter)
 
     def summary(self) -> str:
         """One line per kind, for the command's output."""
@@ -66,6 +69,10 @@ class ImportReport:
         ]
         lines += [f"skipped {why}: {n}" for why, n in sorted(self.skipped.items())]
         lines += [f"kept as drafts, {why}: {n}" for why, n in self.drafted.items()]
+        lines += [
+            f"shortcode left as text (a plugin's), {name}: {n}"
+            for name, n in sorted(self.shortcodes_left.items())
+        ]
         return "\n".join(lines)
 
 
@@ -90,8 +97,9 @@ class _NewComment:
 
 
 class _Importer:
-    def __init__(self) -> None:
+    def __init__(self, attachments: list[Attachment]) -> None:
         self.report = ImportReport()
+        self.attachments = attachments
         self.authors: dict[str, Author] = {}
         self.authors_by_wp_id: dict[int, Author] = {}
         self.categories_seen: set[str] = set()
@@ -182,7 +190,14 @@ class _Importer:
         post = Post(
             slug=slug,
             title=title or slug,
-            body=clean_written_post(data.content),
+            body=clean_written_post(
+                expand_shortcodes(
+                    data.content,
+                    data.wp_id,
+                    self.attachments,
+                    self.report.shortcodes_left,
+                )
+            ),
             excerpt=_TAGS.sub("", data.excerpt).strip(),
             author=author,
             status=status,
@@ -352,7 +367,19 @@ def import_site(site: WxrSite) -> ImportReport:
     """Import ``site`` into the session, statuses as exported (the caller commits
     once, so a file goes in whole or not at all)."""
     db.session.info[QUIET] = True  # imported pending comments are not news
-    importer = _Importer()
+    importer = _Importer(
+        [
+            Attachment(
+                item.wp_id,
+                item.parent_id,
+                item.attachment_url,
+                plain_title(item.title),
+                plain_title(item.excerpt),  # its caption
+            )
+            for item in site.posts
+            if item.post_type == "attachment"
+        ]
+    )
     for author in site.authors:
         importer.author(author)
     for category in site.categories:

@@ -82,6 +82,8 @@ class WxrPost:
     tags: list[WxrCategory] = field(default_factory=list)
     password: str = ""
     old_paths: list[str] = field(default_factory=list)  # OLD_ADDRESS fields
+    parent_id: int = 0  # an attachment's post, a page's parent page
+    attachment_url: str = ""  # an attachment's file
 
 
 @dataclass
@@ -222,6 +224,8 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         tags=_terms(item, "post_tag") + _terms(item, "tag"),
         password=reader.text(item, "wp:post_password"),
         old_paths=_meta(reader, item, "postmeta", OLD_ADDRESS),
+        parent_id=_int(reader.text(item, "wp:post_parent")),
+        attachment_url=reader.text(item, "wp:attachment_url").strip(),
     )
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import signal
 import sys
-from contextlib import contextmanager
 
 import pytest
 from bs4 import BeautifulSoup
+from helpers_guard import hang_guard
 
 from blog.core.sanitize import (
     COMMENT_TAGS,
@@ -264,22 +263,6 @@ def python_lines(function, argument) -> int:
     finally:
         sys.settrace(None)
     return lines
-
-
-@contextmanager
-def hang_guard(seconds: int):
-    """Fail instead of hanging: the quadratic cleaner took 17 s on 64 KB."""
-
-    def expire(signum, frame):
-        raise AssertionError(f"cleaning took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("name", ADVERSARIAL)

@@ -6,6 +6,7 @@ namespace, comments sharing a second. Each case as WordPress writes it."""
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup
 from helpers_wxr import comment
 from sqlalchemy import func, select
 
@@ -25,6 +26,9 @@ def item(
     password: str = "",
     comments: str = "",
     tags: str = "",
+    post_type: str = "post",
+    parent: int = 0,
+    attachment_url: str = "",
 ) -> str:
     link = f"{SITE}/2019/05/{slug}/" if slug else f"{SITE}/?p={wp_id}"
     return f"""
@@ -42,7 +46,9 @@ def item(
 		<wp:ping_status><![CDATA[open]]></wp:ping_status>
 		<wp:post_name><![CDATA[{slug}]]></wp:post_name>
 		<wp:status><![CDATA[{status}]]></wp:status>
-		<wp:post_type><![CDATA[post]]></wp:post_type>
+		<wp:post_type><![CDATA[{post_type}]]></wp:post_type>
+		<wp:post_parent>{parent}</wp:post_parent>
+		<wp:attachment_url><![CDATA[{attachment_url}]]></wp:attachment_url>
 		<wp:post_password><![CDATA[{password}]]></wp:post_password>{tags}{comments}
 	</item>"""
 
@@ -288,3 +294,59 @@ def test_an_id_from_another_source_does_not_stand_for_another_comment(app, impor
         item(20, "Uno", "uno", comments=comment(3, "Bruno", "2019-05-02 10:00:00", "b"))
     )
     assert "comments: 1 added" in import_text(text)
+
+
+CAPTIONED = f"""Il nostro bar.
+
+[caption id="attachment_71" align="alignright" width="300"]<a href="{SITE}/bar.jpg"><img src="{SITE}/bar-300.jpg" alt="Il bancone" width="300" height="200" /></a> Il bancone, <em>di mattina</em>[/caption]
+
+[gallery ids="72,73"]
+
+[embed]https://video.example.org/v/42?a=1&amp;b=2[/embed]
+
+https://www.youtube.com/watch?v=abc
+
+[contact-form-7 id="12" title="Contatti"]"""
+
+
+def test_wordpress_shortcodes_become_what_they_showed(app, client, import_text):
+    output = import_text(
+        export(
+            item(70, "Il bar", "il-bar", CAPTIONED),
+            item(
+                72,
+                "Tazzina",
+                "tazzina",
+                post_type="attachment",
+                parent=70,
+                attachment_url=f"{SITE}/tazzina.jpg",
+            ),
+            item(
+                73,
+                "Moka &amp; fornello",
+                "moka",
+                post_type="attachment",
+                parent=70,
+                attachment_url=f"{SITE}/moka.jpg",
+            ),
+        )
+    )
+    assert "shortcode left as text (a plugin's), [contact-form-7]: 1" in output
+    page = BeautifulSoup(client.get("/il-bar/").get_data(as_text=True), "html.parser")
+    body = page.select_one(".post-body")
+    figures = body.find_all("figure")
+    assert figures[0].img["src"] == f"{SITE}/bar-300.jpg"
+    assert figures[0].a["href"] == f"{SITE}/bar.jpg"
+    assert figures[0].figcaption.get_text() == "Il bancone, di mattina"
+    assert [(f.img["src"], f.img["alt"]) for f in figures[1:]] == [
+        (f"{SITE}/tazzina.jpg", "Tazzina"),
+        (f"{SITE}/moka.jpg", "Moka & fornello"),
+    ]
+    links = [a["href"] for a in body.find_all("a") if not a.find("img")]
+    assert links == [
+        "https://video.example.org/v/42?a=1&b=2",
+        "https://www.youtube.com/watch?v=abc",
+    ]
+    text = body.get_text()
+    assert "[caption" not in text and "[gallery" not in text and "[embed" not in text
+    assert '[contact-form-7 id="12" title="Contatti"]' in text

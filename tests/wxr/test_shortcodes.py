@@ -1,0 +1,104 @@
+"""WordPress's own shortcodes expanded at import; a plugin's left as text and
+counted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from bs4 import BeautifulSoup
+from helpers_guard import hang_guard
+
+from blog.core.sanitize import clean_written_post
+from blog.wxr.shortcodes import Attachment, expand_shortcodes
+
+SITE = "https://caffe.example.org"
+FILES = [
+    Attachment(11, 5, f"{SITE}/uno.jpg", "Uno", "La prima & sola"),
+    Attachment(12, 5, f"{SITE}/due.jpg", "Due"),
+    Attachment(13, 6, f"{SITE}/altro.jpg", "Di un altro articolo"),
+    Attachment(14, 5, "javascript:alert(1)", "Falso"),
+]
+
+
+def shown(content: str, post_id: int = 5) -> tuple[BeautifulSoup, Counter]:
+    """The post body as the import stores it, parsed, and what was left."""
+    left: Counter = Counter()
+    body = clean_written_post(expand_shortcodes(content, post_id, FILES, left))
+    return BeautifulSoup(body, "html.parser"), left
+
+
+def images(page: BeautifulSoup) -> list[str]:
+    return [img["src"] for img in page.find_all("img")]
+
+
+def test_a_caption_of_an_older_export_comes_from_its_attribute():
+    page, left = shown(
+        '[caption id="attachment_1" align="alignleft" width="150" '
+        'caption="Tazza &amp; piattino"]<img src="https://caffe.example.org/t.jpg" '
+        'alt="" />[/caption]'
+    )
+    assert page.figure.img["src"] == f"{SITE}/t.jpg"
+    assert page.figure.figcaption.get_text() == "Tazza & piattino"
+    assert left == Counter()
+
+
+def test_a_caption_without_an_image_keeps_its_text():
+    page, _ = shown("[caption]Solo testo[/caption]")
+    assert page.get_text() == "Solo testo"
+    assert page.figure is None
+
+
+def test_a_gallery_without_ids_shows_the_images_attached_to_its_post():
+    page, _ = shown("[gallery columns='2']")
+    assert images(page) == [f"{SITE}/uno.jpg", f"{SITE}/due.jpg"]
+    assert [c.get_text() for c in page.find_all("figcaption")] == ["La prima & sola"]
+
+
+def test_a_gallery_shows_the_named_images_in_their_order_and_no_unknown_one():
+    page, _ = shown('[gallery ids="12,99,11,14"]')
+    assert images(page) == [f"{SITE}/due.jpg", f"{SITE}/uno.jpg"]
+
+
+def test_audio_and_video_become_links_to_their_files():
+    page, _ = shown(
+        f'[audio mp3="{SITE}/voce.mp3"][/audio]\n\n'
+        f'[video width="640" mp4="{SITE}/film.mp4" poster="{SITE}/p.jpg"]\n\n'
+        '[video src="javascript:alert(1)"]'
+    )
+    assert [a["href"] for a in page.find_all("a")] == [
+        f"{SITE}/voce.mp3",
+        f"{SITE}/film.mp4",
+    ]
+    assert "javascript" not in str(page)
+
+
+def test_an_embed_of_no_web_address_stays_text():
+    page, _ = shown("[embed]javascript:alert(1)[/embed]")
+    assert page.find("a") is None
+    assert page.get_text() == "javascript:alert(1)"
+
+
+def test_an_address_inside_a_sentence_is_not_a_link_of_its_own():
+    page, _ = shown(f"Vedi {SITE}/menu/ per il menu.\n\n{SITE}/orari/")
+    assert [a["href"] for a in page.find_all("a")] == [f"{SITE}/orari/"]
+
+
+def test_escaped_and_plugin_shortcodes_stay_as_written_and_are_counted():
+    page, left = shown(
+        "[[caption]]come si scrive[[/caption]] [sic]\n\n"
+        '[contact-form-7 id="12"] [tabs][tab title="Uno"]a[/tab][/tabs]'
+    )
+    text = page.get_text()
+    assert "[[caption]]come si scrive[[/caption]]" in text
+    assert '[contact-form-7 id="12"]' in text and "[sic]" in text
+    assert left == Counter(
+        {"[caption]": 1, "[contact-form-7]": 1, "[tabs]": 1, "[tab]": 1}
+    )
+
+
+def test_unclosed_shortcodes_cost_linear_work():
+    text = "[caption]x " * 50_000 + "[gallery " * 50_000 + "[embed]" * 50_000
+    with hang_guard(5):
+        left: Counter = Counter()
+        expanded = expand_shortcodes(text, 5, FILES, left)
+    assert expanded.count("[caption]") == 50_000
