@@ -115,6 +115,9 @@ class Post(db.Model):
     excerpt: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("author.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="draft")  # draft|published
+    # An article ("post": listed, in feeds and archives) or a page ("page":
+    # "Chi sono", reached by its address and links only), as in WordPress.
+    kind: Mapped[str] = mapped_column(String(10), default="post", server_default="post")
     comment_status: Mapped[str] = mapped_column(String(20), default="open")
     ping_status: Mapped[str] = mapped_column(String(20), default="open")
     published_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -134,6 +137,10 @@ class Post(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    @property
+    def is_page(self) -> bool:
+        return self.kind == "page"
 
     @property
     def summary(self) -> str:

@@ -87,6 +87,15 @@ class PostForm(ItalianForm):
     status = SelectField(
         "Stato", choices=options(("draft", "Bozza"), ("published", "Pubblicato"))
     )
+    kind = SelectField(
+        "Tipo",
+        choices=options(("post", "Articolo"), ("page", "Pagina")),
+        description=(
+            "Un articolo compare in home page, nei feed e negli archivi; una "
+            "pagina («Chi sono», «Contatti») solo dal suo indirizzo, dai link e "
+            "dalla ricerca."
+        ),
+    )
     comment_status = SelectField(
         "Commenti", choices=options(("open", "Aperti"), ("closed", "Chiusi"))
     )

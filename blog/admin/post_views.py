@@ -70,6 +70,7 @@ def _editor(post: Post | None, form: PostForm):
             categories=form.category_names.data or "",
             published_at=form.published_at.data,
             status="published" if form.publish.data else form.status.data,
+            kind=form.kind.data,
             comment_status=form.comment_status.data,
             ping_status=form.ping_status.data,
         )

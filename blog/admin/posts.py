@@ -53,6 +53,7 @@ class PostData:
     categories: str = ""
     published_at: datetime | None = None
     status: str = "draft"
+    kind: str = "post"  # or "page"
     comment_status: str = "open"
     ping_status: str = "open"
 
@@ -96,6 +97,7 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     post.excerpt = data.excerpt.strip()
     post.categories = parse_categories(data.categories)
     post.status = data.status if data.status in ("draft", "published") else "draft"
+    post.kind = "page" if data.kind == "page" else "post"
     post.comment_status = "closed" if data.comment_status == "closed" else "open"
     post.ping_status = "closed" if data.ping_status == "closed" else "open"
     post.published_at = data.published_at

@@ -165,7 +165,8 @@ class CachedPageMiddleware:
             return (post.group(1), int(post.group(2) or 1))
         if path != "/":  # a feed reads no argument
             return feed_key(path)
-        if "s" in args or "p" in args:  # a search, an old address: Flask's
+        # A search, an old address (posts.oldpaths.ID_QUERIES): Flask's.
+        if any(name in args for name in ("s", "p", "page_id")):
             return None
         return home_page_key(listing_page(args.get("page")))
 

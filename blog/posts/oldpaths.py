@@ -1,8 +1,8 @@
 """Addresses posts had on the blog they were imported from, and their 301s.
 
 A path is stored normalised (decoded, lower case, no trailing slash, the query
-dropped except WordPress's ``?p=N``), so a request is matched with one indexed
-query on the unique ``old_path.path``.
+dropped except WordPress's ``?p=N`` and a page's ``?page_id=N``), so a request
+is matched with one indexed query on the unique ``old_path.path``.
 """
 
 from __future__ import annotations
@@ -27,15 +27,19 @@ _COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
 _FEED = re.compile(r"^(.*)/feed(?:/(?:rss2|rss|atom|rdf))?$")
 _SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback)$")
 _POST_ID = re.compile(r"[0-9]{1,10}")
+# WordPress's addresses by number: any post's, and a page's.
+ID_QUERIES = ("p", "page_id")
 
 
 def normalise_path(url: str) -> str:
     """``http://old.example/2011/02/A-Post/?utm=x`` -> ``/2011/02/a-post``."""
     parts = urlsplit(url.strip())
     path = unquote(parts.path).lower().rstrip("/") or "/"
-    post_id = parse_qs(parts.query).get("p", [""])[0]
-    if _POST_ID.fullmatch(post_id):
-        path += f"?p={int(post_id)}"
+    query = parse_qs(parts.query)
+    for name in ID_QUERIES:
+        number = query.get(name, [""])[0]
+        if _POST_ID.fullmatch(number):
+            return f"{path}?{name}={int(number)}"
     return path
 
 

@@ -14,8 +14,9 @@ from ..extensions import db
 from ..models import Author, Category, Comment, Post, Tag
 
 
-def published_posts() -> Select:
-    """Published posts with author and categories, newest first."""
+def published_content() -> Select:
+    """Published articles and pages with author and categories, newest first:
+    what an address or a search finds."""
     return (
         select(Post)
         .where(Post.status == "published")
@@ -24,9 +25,15 @@ def published_posts() -> Select:
     )
 
 
+def published_posts() -> Select:
+    """Published articles, newest first: what the listings and feeds show (a
+    page is reached by its address and links only, as in WordPress)."""
+    return published_content().where(Post.kind == "post")
+
+
 # Built once: every post page made afresh (for a reader's own held comment,
 # saved details, the author) runs it, and building it cost more than running it.
-_PUBLISHED_POST = published_posts().where(Post.slug == bindparam("slug"))
+_PUBLISHED_POST = published_content().where(Post.slug == bindparam("slug"))
 
 
 def get_published_post(slug: str) -> Post | None:
@@ -73,6 +80,8 @@ def get_neighbours(post: Post) -> Neighbours:
     comment, saved details) would otherwise build and run both statements on
     every view.
     """
+    if post.is_page:
+        return Neighbours(None, None)  # a page is in no sequence
     # With its date: the post may have been read before a change to it that the
     # version read after it already carries.
     key = ("neighbours", post.id, post.published_at)
@@ -82,7 +91,9 @@ def get_neighbours(post: Post) -> Neighbours:
 def _neighbours(post: Post) -> Neighbours:
     # Ordered by (published_at, id), so posts published in the same second
     # still form one chain instead of pointing at each other.
-    base = select(Post.slug, Post.title).where(Post.status == "published")
+    base = select(Post.slug, Post.title).where(
+        Post.status == "published", Post.kind == "post"
+    )
     same_time = Post.published_at == post.published_at
     previous = db.session.execute(
         base.where(
@@ -170,7 +181,7 @@ def posts_with_tag(tag_id: int) -> Select:
 
 def get_published_post_by_id(post_id: int) -> Post | None:
     """The published post with this id (our own ``?p=ID`` guids)."""
-    return db.session.scalar(published_posts().where(Post.id == post_id))
+    return db.session.scalar(published_content().where(Post.id == post_id))
 
 
 @dataclass(frozen=True)

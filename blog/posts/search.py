@@ -10,7 +10,7 @@ from ..core.settings import content_version
 from ..extensions import db
 from ..models import Post
 from .listing import listing_key, render_listing
-from .queries import published_posts
+from .queries import published_content
 
 # A query is cut to this many words of this many characters: enough for a
 # reader, and a bound on what one request asks of the index.
@@ -49,7 +49,7 @@ def search_posts(words: list[str]) -> Select:
             " || setweight(to_tsvector('italian', post.body), 'D'),"
             " plainto_tsquery('italian', :rank_words)) DESC"
         ).bindparams(rank_words=" ".join(words))
-        return published_posts().where(found).order_by(None).order_by(rank, *newest)
+        return published_content().where(found).order_by(None).order_by(rank, *newest)
     # bm25 is lower for a better match; the title's column weighs ten times.
     matching = (
         select(
@@ -65,7 +65,7 @@ def search_posts(words: list[str]) -> Select:
         .subquery()
     )
     return (
-        published_posts()
+        published_content()
         .join(matching, Post.id == matching.c.post_id)
         .order_by(None)
         .order_by(matching.c.rank, *newest)

@@ -34,7 +34,7 @@ from ..pagecache.cache import (
 )
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import post_for_path
+from .oldpaths import ID_QUERIES, post_for_path
 from .queries import (
     get_author,
     get_category,
@@ -50,8 +50,9 @@ from .search import render_search
 
 @bp.get("/")
 def index():
-    if "p" in request.args:
-        return _moved_by_id(request.args["p"])
+    for name in ID_QUERIES:
+        if name in request.args:
+            return _moved_by_id(name, request.args[name])
     if "s" in request.args:
         return render_search(request.args["s"])
     if request.script_root != site_script_root(current_app):
@@ -72,10 +73,11 @@ def _cached_home() -> Response:
     return finish(Response(entry.html, mimetype="text/html"), etag)
 
 
-def _moved_by_id(value: str) -> Response:
-    """WordPress's ``/?p=ID``: the imported post that had the id, else our own."""
+def _moved_by_id(name: str, value: str) -> Response:
+    """WordPress's ``/?p=ID`` (``/?page_id=ID`` for a page): the imported post
+    that had the id, else our own."""
     number = positive_int(value, 2**31) or abort(404)
-    imported = post_for_path(f"/?p={number}", published_only=False)
+    imported = post_for_path(f"/?{name}={number}", published_only=False)
     if imported is not None:
         if not imported.is_published:
             abort(404)  # an imported draft's number, not one of ours

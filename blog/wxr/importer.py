@@ -38,6 +38,8 @@ from .shortcodes import Attachment, expand_shortcodes
 _TERM_MAX = Tag.__table__.c.name.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
 POST_STATUSES |= {"future": "draft", "private": "draft"}
+# WordPress's post types imported, and their line in the summary.
+POST_KINDS = {"post": "posts", "page": "pages"}
 COMMENT_STATUSES = {"1": "approved", "0": "pending", "spam": "spam"}
 COMMENT_STATUSES |= {"trash": "trash", "post-trashed": "trash"}
 COMMENT_TYPES = {"": "comment", "comment": "comment", "pingback": "pingback"}
@@ -61,7 +63,8 @@ class ImportReport:
 
     def summary(self) -> str:
         """One line per kind, for the command's output."""
-        kinds = ("authors", "categories", "tags", "posts", "comments", "pingbacks")
+        kinds = ("authors", "categories", "tags", "posts", "pages", "comments")
+        kinds += ("pingbacks",)
         kinds += ("old addresses",)
         lines = [
             f"{kind}: {self.created[kind]} added, {self.existing[kind]} already present"
@@ -153,7 +156,7 @@ class _Importer:
         return tag
 
     def post(self, data: WxrPost) -> None:
-        if data.post_type != "post":
+        if data.post_type not in POST_KINDS:
             self.report.skipped[f"{data.post_type or 'unknown'} items"] += 1
             return
         if data.status not in POST_STATUSES:
@@ -163,9 +166,9 @@ class _Importer:
         post = _imported_before(data, paths)
         if post is None:
             post = self._new_post(data)
-            self.report.created["posts"] += 1
+            self.report.created[POST_KINDS[data.post_type]] += 1
         else:
-            self.report.existing["posts"] += 1
+            self.report.existing[POST_KINDS[data.post_type]] += 1
         added = record_paths(post, paths, "wordpress")
         self.report.created["old addresses"] += added
         self.report.existing["old addresses"] += len(paths) - added
@@ -201,6 +204,7 @@ class _Importer:
             excerpt=_TAGS.sub("", data.excerpt).strip(),
             author=author,
             status=status,
+            kind=data.post_type,
             comment_status="open" if data.comment_status == "open" else "closed",
             ping_status="open" if data.ping_status == "open" else "closed",
             published_at=data.published_at if status == "published" else None,

@@ -126,7 +126,7 @@ def _post(
         ("status", cdata(POST_STATUS.get(post.status, "draft"))),
         ("post_parent", "0"),
         ("menu_order", "0"),
-        ("post_type", cdata("post")),
+        ("post_type", cdata(post.kind)),
         ("post_password", cdata("")),
         ("is_sticky", "0"),
     ]

@@ -85,6 +85,19 @@ def test_blank_lines_in_the_editor_make_paragraphs(app, author_client, published
     assert page.select_one(".post-body pre").get_text() == "a\n\nb"
 
 
+def test_the_author_writes_a_page(app, author_client, published):
+    page = editor(author_client)
+    write(
+        author_client, page, "Pubblica", title="Chi sono", body="Sono io.", kind="page"
+    )
+    assert stored(app, "chi-sono").kind == "page"
+    assert "Sono io." in author_client.get("/chi-sono/").get_data(as_text=True)
+    assert "/chi-sono/" not in author_client.get("/").get_data(as_text=True)
+    listed = soup(author_client.get("/admin/posts"))
+    row = next(r for r in listed.select("tbody tr") if "Chi sono" in r.get_text())
+    assert "Pagina" in row.get_text()
+
+
 def test_publishing_sets_the_date_and_announces_the_post(app, author_client, published):
     page = editor(author_client)
     write(author_client, page, "Pubblica", title="Nuovo articolo", body="<p>Ciao</p>")

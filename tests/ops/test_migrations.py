@@ -149,18 +149,24 @@ def test_authors_from_before_session_versions_start_at_version_one(bare_app):
         assert db.session.scalar(select(Author.session_version)) == 1
 
 
+# An author and a post as the schema held them between 0002 and 0014.
+AUTHOR_AND_POST = (
+    "INSERT INTO author (id, username, slug, display_name, email,"
+    " password_hash, title, bio, url, session_version)"
+    " VALUES (1, 'anna', 'anna', 'Anna', '', '', '', '', '', 1)",
+    "INSERT INTO post (id, slug, title, body, excerpt, author_id, status,"
+    " comment_status, ping_status, created_at, updated_at)"
+    " VALUES (1, 'p', 'P', '', '', 1, 'published', 'open', 'open',"
+    " '2020-01-01', '2020-01-01')",
+)
+
+
 def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
     with bare_app.app_context():
         flask_migrate.upgrade(revision="0012")
         with db.engine.begin() as conn:
             for statement in (
-                "INSERT INTO author (id, username, slug, display_name, email,"
-                " password_hash, title, bio, url, session_version)"
-                " VALUES (1, 'anna', 'anna', 'Anna', '', '', '', '', '', 1)",
-                "INSERT INTO post (id, slug, title, body, excerpt, author_id, status,"
-                " comment_status, ping_status, created_at, updated_at)"
-                " VALUES (1, 'p', 'P', '', '', 1, 'published', 'open', 'open',"
-                " '2020-01-01', '2020-01-01')",
+                *AUTHOR_AND_POST,
                 "INSERT INTO confirmed_address (email, confirmed_at)"
                 " VALUES ('si@example.org', '2021-02-03 04:05:06')",
                 "INSERT INTO subscription (email, post_id, created_at) VALUES"
@@ -178,6 +184,16 @@ def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
         ("no@example.org", None),
         ("si@example.org", datetime(2021, 2, 3, 4, 5, 6)),
     ]
+
+
+def test_posts_from_before_pages_are_articles(bare_app):
+    with bare_app.app_context():
+        flask_migrate.upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            for statement in AUTHOR_AND_POST:
+                conn.execute(text(statement))
+        flask_migrate.upgrade()
+        assert db.session.scalar(select(Post.kind)) == "post"
 
 
 @pytest.mark.backends("sqlite")

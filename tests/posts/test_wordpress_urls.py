@@ -8,10 +8,11 @@ from datetime import datetime
 import pytest
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
+from helpers_posts import add_post
 from sqlalchemy import select
 
 from blog.extensions import db
-from blog.models import Author, Post, Tag
+from blog.models import Post, Tag
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -24,23 +25,6 @@ def soup(response) -> BeautifulSoup:
 
 def titles(page: BeautifulSoup) -> list[str]:
     return [a.get_text() for a in page.select(".post-title a")]
-
-
-def add_post(app, slug: str, published_at: datetime | None, **values) -> None:
-    with app.app_context():
-        author = db.session.scalar(select(Author))
-        db.session.add(
-            Post(
-                slug=slug,
-                title=values.pop("title", slug),
-                body=values.pop("body", "<p>Testo.</p>"),
-                author=author,
-                status="published" if published_at else "draft",
-                published_at=published_at,
-                **values,
-            )
-        )
-        db.session.commit()
 
 
 class TestCommentPages:

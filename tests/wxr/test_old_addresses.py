@@ -42,7 +42,8 @@ def old_paths() -> dict[str, str]:
         ("https://old.example/caff%C3%A8/", "/caffè"),
         ("https://old.example/?p=41", "/?p=41"),
         ("https://old.example/?p=41&amp=1", "/?p=41"),
-        ("https://old.example/?page_id=2", "/"),
+        ("https://old.example/?page_id=2", "/?page_id=2"),
+        ("https://old.example/?page_id=x", "/"),
         ("/2011/02/a-post", "/2011/02/a-post"),
     ],
 )
@@ -60,7 +61,22 @@ def test_import_records_permalink_and_post_id_of_every_post(app, imported):
             "/2013/02/caffe-e-community": "caffe-e-community",
             "/?p=42": "caffe-e-community",
             "/?p=43": "bozza-il-te",
+            # A page: its permalink, its guid and both numbered forms.
+            "/chi-siamo": "chi-siamo",
+            "/?page_id=2": "chi-siamo",
+            "/?p=2": "chi-siamo",
         }
+
+
+def test_a_pages_old_addresses_lead_to_the_page(client, imported):
+    client.get("/")  # the home page now in the page cache, which must not answer
+    for old in ("/chi-siamo/", "/?page_id=2", "/?p=2"):
+        response = client.get(old)
+        if old == "/chi-siamo/":  # the same address here
+            assert response.status_code == 200
+            continue
+        assert response.status_code == 301, old
+        assert response.headers["Location"].endswith("/chi-siamo/"), old
 
 
 def test_a_second_import_adds_no_old_address(app, runner, imported):
@@ -68,7 +84,7 @@ def test_a_second_import_adds_no_old_address(app, runner, imported):
     assert result.exit_code == 0, result.output
     assert "old addresses: 0 added" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(OldPath)) == 3
+        assert db.session.scalar(select(func.count()).select_from(OldPath)) == 6
 
 
 @pytest.mark.parametrize(
@@ -230,7 +246,14 @@ def test_a_category_as_long_as_wordpress_allows_is_cut_to_the_columns(
 def test_the_author_sees_and_removes_old_addresses(app, author_client, imported):
     page = soup(author_client.get("/admin/old-paths"))
     rows = [row.select_one("code").text for row in page.select("table tbody tr")]
-    assert rows == ["/2013/02/caffe-e-community", "/?p=42", "/?p=43"]
+    assert rows == [
+        "/2013/02/caffe-e-community",
+        "/?p=2",
+        "/?p=42",
+        "/?p=43",
+        "/?page_id=2",
+        "/chi-siamo",
+    ]
     row = next(r for r in page.select("tbody tr") if r.code.text == "/?p=42")
     response = press(author_client, page, "Rimuovi", within=row)
     assert response.status_code == 302

@@ -62,6 +62,7 @@ def content() -> dict:
             post.body,
             post.excerpt,
             post.status,
+            post.kind,
             post.published_at,
             post.author.username,
             post.author.display_name,
@@ -89,7 +90,7 @@ def content() -> dict:
 def test_import_brings_posts_authors_and_categories(app, runner, wxr_file):
     output = import_file(runner, wxr_file)
     assert "posts: 2 added" in output
-    assert "skipped page items: 1" in output
+    assert "pages: 1 added" in output
     with app.app_context():
         post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
         assert post.title == "Caffè e community: perché sì"
@@ -117,7 +118,13 @@ def test_import_brings_posts_authors_and_categories(app, runner, wxr_file):
         )
         assert draft.author.username == "giulia"
         assert draft.comment_status == "closed"
-        assert db.session.scalar(select(Post).where(Post.slug == "chi-siamo")) is None
+        page = db.session.scalar(select(Post).where(Post.slug == "chi-siamo"))
+        assert (page.kind, page.status, page.body) == (
+            "page",
+            "published",
+            "<p>Una pagina.</p>",
+        )
+        assert post.kind == draft.kind == "post"
 
 
 def test_import_keeps_threads_types_and_statuses(app, runner, wxr_file):
@@ -247,7 +254,11 @@ def test_export_writes_wxr_1_2(app, runner, wxr_file, tmp_path):
     channel = root.find("channel")
     assert channel.find(f"{WP}wxr_version").text == "1.2"
     items = channel.findall("item")
-    assert len(items) == 5
+    assert len(items) == 6
+    kinds = {
+        i.find(f"{WP}post_name").text: i.find(f"{WP}post_type").text for i in items
+    }
+    assert kinds["chi-siamo"] == "page" and kinds["caffe-e-community"] == "post"
     logins = [a.find(f"{WP}author_login").text for a in channel.iter(f"{WP}author")]
     assert logins == ["riccardo", "mario", "giulia"]
     statuses = sorted(
