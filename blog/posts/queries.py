@@ -88,6 +88,21 @@ def get_neighbours(post: Post) -> Neighbours:
     return kept_for_version(_KEPT, content_version(), key, lambda: _neighbours(post))
 
 
+def site_pages() -> list[PostLink]:
+    """The published pages by title: the site's menu ("Chi sono", "Contatti"),
+    kept with the content version, so a page view seldom asks for it."""
+    return kept_for_version(_KEPT, content_version(), "pages", _site_pages)
+
+
+def _site_pages() -> list[PostLink]:
+    rows = db.session.execute(
+        select(Post.slug, Post.title)
+        .where(Post.status == "published", Post.kind == "page")
+        .order_by(Post.title, Post.id)
+    )
+    return [PostLink(slug, title) for slug, title in rows]
+
+
 def _neighbours(post: Post) -> Neighbours:
     # Ordered by (published_at, id), so posts published in the same second
     # still form one chain instead of pointing at each other.

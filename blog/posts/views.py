@@ -44,8 +44,12 @@ from .queries import (
     posts_by_author,
     posts_in_category,
     published_posts,
+    site_pages,
 )
 from .search import render_search
+
+# The public pages' menu of pages (``_macros.site_nav``).
+bp.add_app_template_global(site_pages)
 
 
 @bp.get("/")

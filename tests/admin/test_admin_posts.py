@@ -92,7 +92,9 @@ def test_the_author_writes_a_page(app, author_client, published):
     )
     assert stored(app, "chi-sono").kind == "page"
     assert "Sono io." in author_client.get("/chi-sono/").get_data(as_text=True)
-    assert "/chi-sono/" not in author_client.get("/").get_data(as_text=True)
+    home = soup(author_client.get("/"))
+    assert "/chi-sono/" not in [a["href"] for a in home.select(".post-title a")]
+    assert home.select_one("nav.site-pages a")["href"] == "/chi-sono/"
     listed = soup(author_client.get("/admin/posts"))
     row = next(r for r in listed.select("tbody tr") if "Chi sono" in r.get_text())
     assert "Pagina" in row.get_text()

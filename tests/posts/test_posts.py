@@ -325,7 +325,9 @@ def test_post_page_query_count_is_constant(app, client, count_queries):
     with count_queries() as after:
         client.get(POST_URL)
     assert before.count == after.count
-    assert before.count <= 9  # the page cache reads the content version first
+    # The page cache reads the content version first; the menu of pages is
+    # read once per content version (the two renders here are in two).
+    assert before.count <= 10
 
 
 @pytest.mark.parametrize("page", ["²", "9" * 5000, "-1", "0", "1e3", " "])
