@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import click
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -36,8 +37,12 @@ SECURITY_HEADERS = {
 }
 
 
-class InsecureConfigError(RuntimeError):
-    """The app refuses to start with settings unsafe outside development."""
+class InsecureConfigError(click.ClickException):
+    """The app refuses to start with settings unsafe outside development.
+
+    A click error: ``flask --app blog …`` says why in one line, no traceback
+    (gunicorn and tests see an ordinary exception with the same message).
+    """
 
 
 def secret_key_problem(key: object) -> str | None:

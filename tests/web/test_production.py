@@ -47,6 +47,26 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, key):
         production_app(tmp_path, SECRET_KEY=key)
 
 
+def test_the_command_line_says_why_it_refuses_in_one_line(tmp_path):
+    env = {
+        **os.environ,
+        "BLOG_SECRET_KEY": "short",
+        "BLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+        "BLOG_SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blog", "upgrade-db"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: Refusing to start: the secret key")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "blog.sqlite3").exists()
+
+
 def test_debug_and_testing_runs_may_keep_the_default_key(tmp_path):
     for flag in ("DEBUG", "TESTING"):
         app = production_app(tmp_path, **{flag: True})
