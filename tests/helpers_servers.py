@@ -73,8 +73,11 @@ def served_blog(
         "BLOG_MENTIONS_WORKER": "off",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_ACCESS_LOG": str(home / "access.log"),
+        # Under ``home``: the SIGKILL below leaves no master to remove them.
+        "BLOG_WRITE_SLOTS_DIR": str(home / "write-slots"),
         **env,
     }
+    (home / "write-slots").mkdir(exist_ok=True)
     for command in ("upgrade-db", "seed"):
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "blog", command],
