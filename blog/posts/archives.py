@@ -95,7 +95,9 @@ def _render_sitemap() -> Response:
         SitemapUrl(site_url("posts.detail", slug=e.slug), e.updated_at.strftime(W3C))
         for e in entries
     ]
-    years = sorted({e.published_at.year for e in entries}, reverse=True)
+    years = sorted(
+        {e.published_at.year for e in entries if not e.is_page}, reverse=True
+    )
     xml = render_template(
         "posts/sitemap.xml",
         home=site_url("posts.index"),

@@ -29,6 +29,7 @@ _SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback)$")
 _POST_ID = re.compile(r"[0-9]{1,10}")
 # WordPress's addresses by number: any post's, and a page's.
 ID_QUERIES = ("p", "page_id")
+NUMBERED_PATHS = tuple(f"/?{name}=" for name in ID_QUERIES)
 
 
 def normalise_path(url: str) -> str:
@@ -44,13 +45,16 @@ def normalise_path(url: str) -> str:
 
 
 def wordpress_paths(
-    link: str, guid: str, wp_id: int, older: Iterable[str] = ()
+    link: str, guid: str, wp_id: int, older: Iterable[str] = (), page: bool = False
 ) -> list[str]:
-    """The old addresses of a WordPress post: permalink, guid and ``?p=ID``,
-    and ``older`` ones (those this blog's own export carries along)."""
+    """The old addresses of a WordPress post: permalink, guid and ``?p=ID``
+    (and ``?page_id=ID`` for a page, whatever its guid says), and ``older``
+    ones (those this blog's own export carries along)."""
     found = [normalise_path(url) for url in (link, guid) if url.strip()]
     if wp_id:
         found.append(f"/?p={wp_id}")
+        if page:
+            found.append(f"/?page_id={wp_id}")
     found += [normalise_path(path) for path in older if path.strip()]
     # The site's front page is never an old address of one post.
     kept = (p for p in found if p != "/" and len(p) <= MAX_PATH and "\0" not in p)

@@ -204,16 +204,23 @@ class SitemapEntry:
     slug: str
     updated_at: datetime
     published_at: datetime
+    is_page: bool = False  # in no date archive
 
 
 def sitemap_entries() -> list[SitemapEntry]:
-    """Every published post's slug and last change, newest first, in one query."""
+    """Every published article's and page's slug and last change, newest
+    first, in one query."""
     rows = db.session.execute(
-        select(Post.slug, Post.updated_at, Post.published_at)
+        select(Post.slug, Post.updated_at, Post.published_at, Post.kind)
         .where(Post.status == "published")
         .order_by(Post.published_at.desc(), Post.id.desc())
     )
     return [
-        SitemapEntry(slug, max(updated, published or updated), published or updated)
-        for slug, updated, published in rows
+        SitemapEntry(
+            slug,
+            max(updated, published or updated),
+            published or updated,
+            kind == "page",
+        )
+        for slug, updated, published, kind in rows
     ]

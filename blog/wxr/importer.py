@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post, Tag
 from ..posts.categories import category_slug
 from ..posts.oldpaths import (
+    NUMBERED_PATHS,
     normalise_path,
     post_for_path,
     record_paths,
@@ -162,7 +163,13 @@ class _Importer:
         if data.status not in POST_STATUSES:
             self.report.skipped[f"posts with status {data.status or '?'}"] += 1
             return
-        paths = wordpress_paths(data.link, data.guid, data.wp_id, data.old_paths)
+        paths = wordpress_paths(
+            data.link,
+            data.guid,
+            data.wp_id,
+            data.old_paths,
+            page=data.post_type == "page",
+        )
         post = _imported_before(data, paths)
         if post is None:
             post = self._new_post(data)
@@ -340,9 +347,10 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     matched before they recorded addresses."""
     for path in paths:
         post = post_for_path(path, published_only=False)
-        # "?p=ID" alone could be another blog's post with the same number.
+        # "?p=ID" alone could be another blog's post with the same number (and
+        # every WordPress blog has a page 2, its sample page).
         if post is not None and (
-            not path.startswith("/?p=")
+            not path.startswith(NUMBERED_PATHS)
             # An untitled draft is stored under its slug; an import before
             # titles were made plain kept them raw.
             or post.title in (plain_title(data.title), data.title, post.slug)

@@ -89,6 +89,9 @@ def test_the_sitemap_and_the_search_find_pages(app, client):
     sitemap = ElementTree.fromstring(client.get("/sitemap.xml").data)
     addresses = [loc.text for loc in sitemap.iter(f"{SITEMAP}loc")]
     assert any(address.endswith("/chi-sono/") for address in addresses)
+    # A page is in no year's archive: its year is not named for it.
+    assert not any(address.endswith("/2030/") for address in addresses)
+    assert client.get("/2030/").status_code == 404
     found = soup(client.get("/?s=Riccardo community"))
     assert "/chi-sono/" in [a["href"] for a in found.select(".post-title a")]
 
