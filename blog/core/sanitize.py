@@ -386,43 +386,72 @@ def clean_post(html: str) -> str:
     return _post_cleaner.clean(_drop_code_elements(html))
 
 
-_BLOCK_START = re.compile(
-    r"^\s*<(?:p|h[1-6]|ul|ol|li|blockquote|pre|table|figure|hr|div|img)[\s>/]", re.I
+# Block elements stand on their own: blank lines are put around their tags, so
+# the text beside them still becomes paragraphs and gets no <br> next to them.
+_BLOCK_NAMES = (
+    "p|h[1-6]|ul|ol|li|blockquote|table|thead|tbody|tr|td|th|figure|figcaption"
+    "|hr|div|dl|dt|dd"
 )
-_PRE = re.compile(r"<pre\b.*?</pre\s*>", re.I | re.S)
+_BLOCK_TAG = re.compile(rf"<(/?)(?:{_BLOCK_NAMES})\b[^<>]*>", re.I)
+_BLOCK_START = re.compile(rf"\s*</?(?:{_BLOCK_NAMES}|img|pre)\b", re.I)
+_PRE_START = re.compile(r"<pre\b", re.I)
+_PRE_END = re.compile(r"</pre\s*>", re.I)
+_LINE_BREAK = re.compile(r"(?:<br\s*/?>)?[ \t]*\n")
 # Neither XML nor a form the blog accepts (web.security) holds a NUL.
 _ASIDE = "\x00{}\x00"
 _SET_ASIDE = re.compile(r"\x00([0-9]+)\x00")
 
 
+def _set_pre_aside(text: str, kept: list[str]) -> str:
+    # One pass, linear whatever the text: an unclosed <pre> ends the search.
+    pieces, position = [], 0
+    while start := _PRE_START.search(text, position):
+        end = _PRE_END.search(text, start.end())
+        if end is None:
+            break
+        kept.append(text[start.start() : end.end()])
+        pieces += [
+            text[position : start.start()],
+            f"\n\n{_ASIDE.format(len(kept) - 1)}\n\n",
+        ]
+        position = end.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _around_block_tag(match: re.Match) -> str:
+    return f"{match.group(0)}\n\n" if match.group(1) else f"\n\n{match.group(0)}"
+
+
 def autop(text: str) -> str:
     """Paragraphs for text written without them, separated by blank lines.
 
-    As WordPress's editor does: not for the block editor's content, which is
-    marked up already, and never inside a ``<pre>``, whose blank lines are its
-    own.
+    As WordPress's editor does: a single line break becomes ``<br>``, block
+    elements are left standing on their own, the block editor's content, which
+    is marked up already, is left as it is, and so is a ``<pre>``, whose blank
+    lines are its own.
     """
     if "<!-- wp:" in text:
         return text
     kept: list[str] = []
-
-    def set_aside(match: re.Match) -> str:
-        kept.append(match.group(0))
-        return "\n\n" + _ASIDE.format(len(kept) - 1) + "\n\n"
-
-    text = _PRE.sub(set_aside, text.replace("\r\n", "\n"))
+    text = _set_pre_aside(text.replace("\r\n", "\n"), kept)
+    text = _BLOCK_TAG.sub(_around_block_tag, text)
     chunks = [c.strip() for c in re.split(r"\n\s*\n", text)]
     paragraphs = "\n".join(
         chunk
         if _BLOCK_START.match(chunk) or _SET_ASIDE.fullmatch(chunk)
-        else f"<p>{chunk.replace(chr(10), '<br>')}</p>"
+        else f"<p>{_LINE_BREAK.sub('<br>', chunk)}</p>"
         for chunk in chunks
         if chunk
     )
     return _SET_ASIDE.sub(lambda match: kept[int(match.group(1))], paragraphs)
 
 
+_EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+
+
 def clean_written_post(text: str) -> str:
     """A post body as its author wrote it (the editor, a WordPress export):
-    blank lines make paragraphs, then it is cleaned like any post."""
-    return clean_post(autop(text))
+    blank lines make paragraphs, then it is cleaned like any post (a paragraph
+    of what the cleaner removes is removed too)."""
+    return _EMPTY_PARAGRAPH.sub("", clean_post(autop(_drop_code_elements(text))))

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post, Tag
 from ..posts.categories import category_slug
 from ..posts.oldpaths import (
+    ID_QUERIES,
     NUMBERED_PATHS,
     normalise_path,
     post_for_path,
@@ -74,7 +75,7 @@ class ImportReport:
         lines += [f"skipped {why}: {n}" for why, n in sorted(self.skipped.items())]
         lines += [f"kept as drafts, {why}: {n}" for why, n in self.drafted.items()]
         lines += [
-            f"shortcode left as text (a plugin's), {name}: {n}"
+            f"shortcode left as text, {name}: {n}"
             for name, n in sorted(self.shortcodes_left.items())
         ]
         return "\n".join(lines)
@@ -176,6 +177,10 @@ class _Importer:
             self.report.created[POST_KINDS[data.post_type]] += 1
         else:
             self.report.existing[POST_KINDS[data.post_type]] += 1
+        # Its addresses here need no record: its own export names them.
+        own = {normalise_path(f"/{post.slug}/")}
+        own |= {f"/?{name}={post.id}" for name in ID_QUERIES}
+        paths = [path for path in paths if path not in own]
         added = record_paths(post, paths, "wordpress")
         self.report.created["old addresses"] += added
         self.report.existing["old addresses"] += len(paths) - added

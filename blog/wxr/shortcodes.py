@@ -14,8 +14,9 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..core.text import is_web_url
 
@@ -31,20 +32,34 @@ class Attachment:
     caption: str = ""
 
 
-# "[[caption]]" is WordPress's way to write the shortcode as text: left alone.
-# No pattern scans past the next bracket, nor twice over the same text.
-_ENCLOSING = re.compile(r"(?<!\[)\[(caption|wp_caption|embed)\b([^\[\]]*)\]", re.I)
-_SINGLE = re.compile(r"(?<!\[)\[(gallery|audio|video)\b([^\[\]]*)\](?:\[/\1\])?", re.I)
-_ATTRIBUTE = re.compile(r"""([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))""")
+# "[[caption]]" and "[[caption]…[/caption]]" are WordPress's way to write a
+# shortcode as text: shown with one bracket less. No pattern scans past the
+# next bracket or tag, nor twice over the same text.
+_ENCLOSING = re.compile(r"(\[?)\[(caption|wp_caption|embed)\b([^\[\]]*)\]", re.I)
+_SINGLE = re.compile(
+    r"(\[?)\[(gallery|audio|video)\b([^\[\]]*)\](?:\[/\2\])?(\]?)", re.I
+)
+# Starting only where a name starts: a long run of letters is read once.
+_ATTRIBUTE = re.compile(
+    r"""(?<![\w-])([\w-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"']+))"""
+)
 _LEADING_IMAGE = re.compile(
-    r"\s*((?:<a\b[^>]*>\s*)?<img\b[^>]*>(?:\s*</a>)?)(.*)", re.I | re.S
+    r"\s*((?:<a\b[^<>]*>\s*)?<img\b[^<>]*>(?:\s*</a>)?)(.*)", re.I | re.S
 )
 # Another shortcode: a name with attributes, or a closing tag ("[sic]" is text).
 _WITH_ATTRIBUTES = re.compile(r"(?<!\[)\[([a-z][\w-]*)\s+[\w-]+\s*=")
-_CLOSING = re.compile(r"\[/([a-z][\w-]*)\]")
+_CLOSING = re.compile(r"(?<!\[)\[/([a-z][\w-]*)\](?!\])")
 # An address alone on its line: WordPress embeds it, here it is a link.
 _BARE_ADDRESS = re.compile(r"^[ \t]*(https?://[^\s<>\"']+)[ \t]*$", re.M)
 _MEDIA_SOURCES = ("src", "mp3", "m4a", "ogg", "wav", "wma", "mp4", "m4v", "webm", "ogv")
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp|svg|tiff?|ico|heic)$", re.I)
+# A tag's own text (its attributes) is no place for a shortcode or a lone
+# address: hidden while they are expanded. Neither XML nor a form holds these.
+_TAG = re.compile(r"<[^<>]*>")
+_HIDDEN = str.maketrans({"[": "\x00", "\n": "\x01"})
+_SHOWN = str.maketrans({"\x00": "[", "\x01": "\n"})
+_NO_IMAGES = "[gallery] (its images are not in the file)"
+_OWN_NAMES = frozenset({"caption", "wp_caption", "embed", "gallery", "audio", "video"})
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -74,27 +89,45 @@ def _caption(attributes: Mapping[str, str], content: str) -> str:
     match = _LEADING_IMAGE.fullmatch(content)
     if match is None:
         return content
-    # Older exports kept the text in the attribute, newer ones after the image.
-    text = match.group(2).strip() or html.escape(attributes.get("caption", ""))
+    # Older exports kept the text in the attribute (markup allowed, as
+    # WordPress shows it; the post's cleaner comes after), newer ones after
+    # the image.
+    text = match.group(2).strip() or attributes.get("caption", "")
     return _figure(match.group(1), text)
 
 
-def _gallery(
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"[0-9]{1,10}", text)]
+
+
+def _gallery_images(
     attributes: Mapping[str, str], post_id: int, attachments: Sequence[Attachment]
-) -> str:
-    named = [int(n) for n in re.findall(r"\d+", attributes.get("ids", ""))]
+) -> list[Attachment]:
     by_id = {attachment.wp_id: attachment for attachment in attachments}
+    # "ids" since WordPress 3.5, "include" before; without either, the images
+    # attached to the post, less the "exclude"d ones.
+    named = _numbers(attributes.get("ids", "") or attributes.get("include", ""))
     if named:
-        shown = [by_id[n] for n in named if n in by_id]
-    else:  # no ids: the images attached to the post
-        shown = [a for a in attachments if a.parent_id == post_id]
+        chosen = [by_id[n] for n in named if n in by_id]
+    else:
+        left_out = set(_numbers(attributes.get("exclude", "")))
+        chosen = [
+            a for a in attachments if a.parent_id == post_id and a.wp_id not in left_out
+        ]
+    return [
+        a
+        for a in chosen
+        if is_web_url(a.url) and _IMAGE_FILE.search(urlsplit(a.url).path)
+    ]
+
+
+def _gallery(images: Sequence[Attachment]) -> str:
     return "".join(
         _figure(
             f'<img src="{html.escape(a.url)}" alt="{html.escape(a.title)}">',
             html.escape(a.caption),
         )
-        for a in shown
-        if is_web_url(a.url)
+        for a in images
     )
 
 
@@ -103,12 +136,14 @@ def _media(attributes: Mapping[str, str]) -> str:
     return _link(url) if is_web_url(url) else ""
 
 
-def _expand_enclosing(content: str, expand) -> str:
+def _expand_enclosing(
+    content: str, expand: Callable[[str, Mapping[str, str], str], str]
+) -> str:
     # Each opening looks for its own closing tag once; a name found unclosed is
     # not looked for again, so the work stays linear in the text.
     pieces, position, unclosed = [], 0, set()
     while match := _ENCLOSING.search(content, position):
-        name = match.group(1).lower()
+        escaped, name = match.group(1), match.group(2).lower()
         closing = None
         if name not in unclosed:
             closing = re.compile(rf"\[/{name}\]", re.I).search(content, match.end())
@@ -118,20 +153,28 @@ def _expand_enclosing(content: str, expand) -> str:
             position = match.end()
             continue
         pieces.append(content[position : match.start()])
+        if escaped and content.startswith("]", closing.end()):
+            # Written as text: the shortcode itself, one bracket less each side.
+            pieces.append(content[match.start() + 1 : closing.end()])
+            position = closing.end() + 1
+            continue
         inner = content[match.end() : closing.start()]
-        pieces.append(expand(name, _attributes(match.group(2)), inner))
+        pieces.append(escaped + expand(name, _attributes(match.group(3)), inner))
         position = closing.end()
     pieces.append(content[position:])
     return "".join(pieces)
 
 
 def _left_as_text(content: str) -> Counter:
+    # WordPress's own names left are text on purpose ("[[gallery]]"), or a
+    # gallery counted apart.
     openings = Counter(m.group(1).lower() for m in _WITH_ATTRIBUTES.finditer(content))
     closings = Counter(m.group(1).lower() for m in _CLOSING.finditer(content))
     return Counter(
         {
             f"[{name}]": max(openings[name], closings[name])
             for name in openings | closings
+            if name not in _OWN_NAMES
         }
     )
 
@@ -142,8 +185,9 @@ def expand_shortcodes(
     attachments: Sequence[Attachment],
     left: Counter,
 ) -> str:
-    """``content`` with WordPress's own shortcodes expanded; the names of those
-    left as text are counted in ``left``."""
+    """``content`` with WordPress's own shortcodes expanded; those left as text
+    are counted in ``left`` (a plugin's, by name; a gallery whose images the
+    file does not hold)."""
 
     def enclosing(name: str, attributes: Mapping[str, str], inner: str) -> str:
         if name == "embed":
@@ -152,12 +196,20 @@ def expand_shortcodes(
         return _caption(attributes, inner)
 
     def single(match: re.Match) -> str:
-        name, attributes = match.group(1).lower(), _attributes(match.group(2))
-        if name == "gallery":
-            return _gallery(attributes, post_id, attachments)
-        return _media(attributes)
+        opening, name, closing = match.group(1), match.group(2).lower(), match.group(4)
+        if opening and closing:  # written as text
+            return match.group(0)[1:-1]
+        attributes = _attributes(match.group(3))
+        if name != "gallery":
+            return opening + _media(attributes) + closing
+        images = _gallery_images(attributes, post_id, attachments)
+        if not images:
+            left[_NO_IMAGES] += 1
+            return match.group(0)
+        return opening + _gallery(images) + closing
 
+    content = _TAG.sub(lambda match: match.group(0).translate(_HIDDEN), content)
     content = _SINGLE.sub(single, _expand_enclosing(content, enclosing))
     content = _BARE_ADDRESS.sub(lambda m: _anchor(html.unescape(m.group(1))), content)
     left.update(_left_as_text(content))
-    return content
+    return content.translate(_SHOWN)

@@ -404,3 +404,22 @@ def test_autop_leaves_marked_up_text_as_it_is():
     # nothing.
     once = autop("Primo paragrafo.\n\nSecondo, <em>con</em> enfasi.\nA capo.")
     assert autop(once) == once
+
+
+def test_autop_leaves_block_elements_standing_beside_the_text():
+    assert autop(
+        "Ecco la lista:\n<ul>\n<li>uno</li>\n<li>due</li>\n</ul>\nE poi altro."
+    ) == (
+        "<p>Ecco la lista:</p>\n<ul>\n<li>uno</li>\n<li>due</li>\n</ul>\n"
+        "<p>E poi altro.</p>"
+    )
+    assert autop("Intro\n<h2>Titolo</h2>\nTesto") == (
+        "<p>Intro</p>\n<h2>Titolo</h2>\n<p>Testo</p>"
+    )
+    assert autop("Riga<br>\naltra") == "<p>Riga<br>altra</p>"
+
+
+def test_autop_stays_linear_on_unclosed_pre_elements():
+    with hang_guard(5):
+        made = autop("<pre>x" * 40_000)
+    assert made.count("<pre>") == 40_000

@@ -1,5 +1,5 @@
 """WordPress's own shortcodes expanded at import; a plugin's left as text and
-counted."""
+counted; nothing inside a tag touched."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from blog.wxr.shortcodes import Attachment, expand_shortcodes
 SITE = "https://caffe.example.org"
 FILES = [
     Attachment(11, 5, f"{SITE}/uno.jpg", "Uno", "La prima & sola"),
-    Attachment(12, 5, f"{SITE}/due.jpg", "Due"),
+    Attachment(12, 5, f"{SITE}/due.PNG", "Due"),
     Attachment(13, 6, f"{SITE}/altro.jpg", "Di un altro articolo"),
     Attachment(14, 5, "javascript:alert(1)", "Falso"),
+    Attachment(15, 5, f"{SITE}/menu.pdf", "Il menu"),
 ]
 
 
@@ -42,6 +43,15 @@ def test_a_caption_of_an_older_export_comes_from_its_attribute():
     assert left == Counter()
 
 
+def test_a_caption_attribute_keeps_its_link_as_wordpress_shows_it():
+    page, _ = shown(
+        '[caption caption="Foto di &lt;a href=&quot;https://anna.example/&quot;'
+        '&gt;Anna&lt;/a&gt;"]<img src="https://caffe.example.org/t.jpg" />[/caption]'
+    )
+    assert page.figure.figcaption.a["href"] == "https://anna.example/"
+    assert page.figure.figcaption.get_text() == "Foto di Anna"
+
+
 def test_a_caption_without_an_image_keeps_its_text():
     page, _ = shown("[caption]Solo testo[/caption]")
     assert page.get_text() == "Solo testo"
@@ -50,13 +60,27 @@ def test_a_caption_without_an_image_keeps_its_text():
 
 def test_a_gallery_without_ids_shows_the_images_attached_to_its_post():
     page, _ = shown("[gallery columns='2']")
-    assert images(page) == [f"{SITE}/uno.jpg", f"{SITE}/due.jpg"]
+    # Not the menu.pdf attached beside them: a gallery shows images.
+    assert images(page) == [f"{SITE}/uno.jpg", f"{SITE}/due.PNG"]
     assert [c.get_text() for c in page.find_all("figcaption")] == ["La prima & sola"]
 
 
 def test_a_gallery_shows_the_named_images_in_their_order_and_no_unknown_one():
-    page, _ = shown('[gallery ids="12,99,11,14"]')
-    assert images(page) == [f"{SITE}/due.jpg", f"{SITE}/uno.jpg"]
+    page, _ = shown('[gallery ids="12,99,11,14,15"]')
+    assert images(page) == [f"{SITE}/due.PNG", f"{SITE}/uno.jpg"]
+
+
+def test_older_galleries_include_and_exclude():
+    assert images(shown('[gallery include="11"]')[0]) == [f"{SITE}/uno.jpg"]
+    assert images(shown('[gallery exclude="11"]')[0]) == [f"{SITE}/due.PNG"]
+
+
+def test_a_gallery_whose_images_are_not_in_the_file_stays_and_is_counted():
+    # An export of posts only holds no attachments.
+    left: Counter = Counter()
+    text = expand_shortcodes('Prima [gallery ids="80,81"] dopo', 5, [], left)
+    assert text == 'Prima [gallery ids="80,81"] dopo'
+    assert left == Counter({"[gallery] (its images are not in the file)": 1})
 
 
 def test_audio_and_video_become_links_to_their_files():
@@ -83,17 +107,49 @@ def test_an_address_inside_a_sentence_is_not_a_link_of_its_own():
     assert [a["href"] for a in page.find_all("a")] == [f"{SITE}/orari/"]
 
 
-def test_escaped_and_plugin_shortcodes_stay_as_written_and_are_counted():
+def test_escaped_shortcodes_show_as_text_with_one_bracket_less():
     page, left = shown(
-        "[[caption]]come si scrive[[/caption]] [sic]\n\n"
-        '[contact-form-7 id="12"] [tabs][tab title="Uno"]a[/tab][/tabs]'
+        'Si scrive [[caption]testo[/caption]] oppure [[gallery ids="1"]].'
+    )
+    assert page.get_text() == (
+        'Si scrive [caption]testo[/caption] oppure [gallery ids="1"].'
+    )
+    assert page.find("figure") is None
+    assert left == Counter()
+
+
+def test_plugin_shortcodes_stay_as_written_and_are_counted():
+    page, left = shown(
+        '[sic] [contact-form-7 id="12"]\n\n[tabs][tab title="Uno"]a[/tab][/tabs]'
     )
     text = page.get_text()
-    assert "[[caption]]come si scrive[[/caption]]" in text
     assert '[contact-form-7 id="12"]' in text and "[sic]" in text
-    assert left == Counter(
-        {"[caption]": 1, "[contact-form-7]": 1, "[tabs]": 1, "[tab]": 1}
+    assert left == Counter({"[contact-form-7]": 1, "[tabs]": 1, "[tab]": 1})
+
+
+def test_nothing_inside_a_tag_is_expanded():
+    alt = "Guarda [video src=https://caffe.example.org/v.mp4] qui"
+    body = (
+        f'<img src="https://caffe.example.org/a.jpg" alt="{alt}">\n\n'
+        '<a title="x\nhttps://evil.example/\n" href="https://ok.example/">ok</a>'
     )
+    page, left = shown(body)
+    assert page.img["alt"] == alt
+    assert [a["href"] for a in page.find_all("a")] == ["https://ok.example/"]
+    assert page.a.get_text() == "ok"
+    assert left == Counter()
+
+
+def test_long_attribute_runs_cost_linear_work():
+    with hang_guard(5):
+        left: Counter = Counter()
+        for text in (
+            "[gallery " + "a" * 200_000 + "]",
+            "[caption " + "a" * 200_000 + "]<img src=x>[/caption]",
+            "<p " + "a" * 200_000 + "\n" * 1000,
+            "a < b " * 100_000,
+        ):
+            expand_shortcodes(text, 5, FILES, left)
 
 
 def test_unclosed_shortcodes_cost_linear_work():

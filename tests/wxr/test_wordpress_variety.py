@@ -335,7 +335,7 @@ def test_wordpress_shortcodes_become_what_they_showed(app, client, import_text):
             ),
         )
     )
-    assert "shortcode left as text (a plugin's), [contact-form-7]: 1" in output
+    assert "shortcode left as text, [contact-form-7]: 1" in output
     page = BeautifulSoup(client.get("/il-bar/").get_data(as_text=True), "html.parser")
     body = page.select_one(".post-body")
     figures = body.find_all("figure")
