@@ -392,11 +392,14 @@ _BLOCK_NAMES = (
     "p|h[1-6]|ul|ol|li|blockquote|table|thead|tbody|tr|td|th|figure|figcaption"
     "|hr|div|dl|dt|dd"
 )
-_BLOCK_TAG = re.compile(rf"<(/?)(?:{_BLOCK_NAMES})\b[^<>]*>", re.I)
-_BLOCK_START = re.compile(rf"\s*</?(?:{_BLOCK_NAMES}|img|pre)\b", re.I)
+_BLOCK_TAG = re.compile(rf"<(/?)({_BLOCK_NAMES})\b[^<>]*>", re.I)
+# Blocks whose text is made paragraphs too (a quotation's, a division's).
+_CONTAINERS = frozenset({"blockquote", "div"})
+_BLOCK_START = re.compile(rf"</?(?:{_BLOCK_NAMES}|pre)\b", re.I)
+_BLOCK_END = re.compile(rf"</?(?:{_BLOCK_NAMES})\b[^<>]*>\Z", re.I)
+_ENDS_WITH_BREAK = re.compile(r"<br\s*/?>\Z", re.I)
 _PRE_START = re.compile(r"<pre\b", re.I)
 _PRE_END = re.compile(r"</pre\s*>", re.I)
-_LINE_BREAK = re.compile(r"(?:<br\s*/?>)?[ \t]*\n")
 # Neither XML nor a form the blog accepts (web.security) holds a NUL.
 _ASIDE = "\x00{}\x00"
 _SET_ASIDE = re.compile(r"\x00([0-9]+)\x00")
@@ -420,7 +423,24 @@ def _set_pre_aside(text: str, kept: list[str]) -> str:
 
 
 def _around_block_tag(match: re.Match) -> str:
+    if match.group(2).lower() in _CONTAINERS:
+        return f"\n\n{match.group(0)}\n\n"
     return f"{match.group(0)}\n\n" if match.group(1) else f"\n\n{match.group(0)}"
+
+
+def _joined_lines(chunk: str) -> str:
+    # A line break is a <br>, except beside a block element's tag or after a
+    # <br> already there.
+    lines = [line.strip(" \t") for line in chunk.split("\n")]
+    joined = [lines[0]]
+    for previous, line in zip(lines, lines[1:], strict=False):
+        plain = not (
+            _BLOCK_END.search(previous)
+            or _ENDS_WITH_BREAK.search(previous)
+            or _BLOCK_START.match(line)
+        )
+        joined.append(("<br>" if plain else "\n") + line)
+    return "".join(joined)
 
 
 def autop(text: str) -> str:
@@ -436,11 +456,13 @@ def autop(text: str) -> str:
     kept: list[str] = []
     text = _set_pre_aside(text.replace("\r\n", "\n"), kept)
     text = _BLOCK_TAG.sub(_around_block_tag, text)
-    chunks = [c.strip() for c in re.split(r"\n\s*\n", text)]
+    chunks = [c.strip() for c in re.split(r"\n[ \t]*\n", text)]
     paragraphs = "\n".join(
         chunk
-        if _BLOCK_START.match(chunk) or _SET_ASIDE.fullmatch(chunk)
-        else f"<p>{_LINE_BREAK.sub('<br>', chunk)}</p>"
+        if _SET_ASIDE.fullmatch(chunk)
+        else _joined_lines(chunk)
+        if _BLOCK_START.match(chunk)
+        else f"<p>{_joined_lines(chunk)}</p>"
         for chunk in chunks
         if chunk
     )

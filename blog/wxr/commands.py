@@ -21,7 +21,7 @@ def import_wxr_command(path: str) -> None:
         site = read_wxr(path)
     except WXRError as error:
         raise click.ClickException(str(error)) from error
-    report = import_site(site)
+    report = import_site(site, own_site_url=current_app.config["SITE_URL"])
     db.session.commit()
     click.echo(f"Imported {path}:\n{report.summary()}")
 

@@ -14,6 +14,7 @@ import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -102,9 +103,11 @@ class _NewComment:
 
 
 class _Importer:
-    def __init__(self, attachments: list[Attachment]) -> None:
+    def __init__(self, attachments: list[Attachment], own_export: bool) -> None:
         self.report = ImportReport()
         self.attachments = attachments
+        # This blog's own export: its links and numbers are addresses here.
+        self.own_export = own_export
         self.authors: dict[str, Author] = {}
         self.authors_by_wp_id: dict[int, Author] = {}
         self.categories_seen: set[str] = set()
@@ -177,10 +180,12 @@ class _Importer:
             self.report.created[POST_KINDS[data.post_type]] += 1
         else:
             self.report.existing[POST_KINDS[data.post_type]] += 1
-        # Its addresses here need no record: its own export names them.
-        own = {normalise_path(f"/{post.slug}/")}
-        own |= {f"/?{name}={post.id}" for name in ID_QUERIES}
-        paths = [path for path in paths if path not in own]
+        if self.own_export:
+            # Its addresses here need no record (any other blog's do, even the
+            # same path: the post's slug may change here later).
+            own = {normalise_path(f"/{post.slug}/")}
+            own |= {f"/?{name}={post.id}" for name in ID_QUERIES}
+            paths = [path for path in paths if path not in own]
         added = record_paths(post, paths, "wordpress")
         self.report.created["old addresses"] += added
         self.report.existing["old addresses"] += len(paths) - added
@@ -365,7 +370,8 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     # post may share.
     slug = slugify(data.slug)
     post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
-    if post is None:
+    # WordPress lets a page share an article's slug: two items, not one.
+    if post is None or post.kind != data.post_type:
         return None
     numbered = db.session.scalar(
         select(OldPath.id)
@@ -380,9 +386,18 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     return post
 
 
-def import_site(site: WxrSite) -> ImportReport:
+def _same_site(first: str, second: str) -> bool:
+    a, b = urlsplit(first.strip()), urlsplit(second.strip())
+    return bool(a.netloc) and (a.netloc.lower(), a.path.rstrip("/")) == (
+        b.netloc.lower(),
+        b.path.rstrip("/"),
+    )
+
+
+def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
     """Import ``site`` into the session, statuses as exported (the caller commits
-    once, so a file goes in whole or not at all)."""
+    once, so a file goes in whole or not at all). ``own_site_url``: this blog's
+    address, to know its own export."""
     db.session.info[QUIET] = True  # imported pending comments are not news
     importer = _Importer(
         [
@@ -395,8 +410,10 @@ def import_site(site: WxrSite) -> ImportReport:
             )
             for item in site.posts
             if item.post_type == "attachment"
-        ]
+        ],
+        _same_site(site.link, own_site_url),
     )
+
     for author in site.authors:
         importer.author(author)
     for category in site.categories:

@@ -63,9 +63,10 @@ _OWN_NAMES = frozenset({"caption", "wp_caption", "embed", "gallery", "audio", "v
 
 
 def _attributes(text: str) -> dict[str, str]:
+    # As written: a caption's is HTML; an address is unescaped where it is used.
     return {
-        match.group(1).lower(): html.unescape(
-            next(value for value in match.groups()[1:] if value is not None)
+        match.group(1).lower(): next(
+            value for value in match.groups()[1:] if value is not None
         )
         for match in _ATTRIBUTE.finditer(text)
     }
@@ -133,6 +134,7 @@ def _gallery(images: Sequence[Attachment]) -> str:
 
 def _media(attributes: Mapping[str, str]) -> str:
     url = next((attributes[k] for k in _MEDIA_SOURCES if k in attributes), "")
+    url = html.unescape(url)
     return _link(url) if is_web_url(url) else ""
 
 

@@ -416,10 +416,22 @@ def test_autop_leaves_block_elements_standing_beside_the_text():
     assert autop("Intro\n<h2>Titolo</h2>\nTesto") == (
         "<p>Intro</p>\n<h2>Titolo</h2>\n<p>Testo</p>"
     )
-    assert autop("Riga<br>\naltra") == "<p>Riga<br>altra</p>"
+    assert autop("Riga<br>\naltra") == "<p>Riga<br>\naltra</p>"  # one <br>
+    assert autop('<img src="a.jpg"> Foto, testo\naccanto') == (
+        '<p><img src="a.jpg"> Foto, testo<br>accanto</p>'
+    )
+    assert autop("<blockquote>Riga uno\nriga due\n\nsecondo</blockquote>") == (
+        "<blockquote>\n<p>Riga uno<br>riga due</p>\n<p>secondo</p>\n</blockquote>"
+    )
+    assert autop("<ul>\n<li>Tre\naltro</li>\n</ul>") == (
+        "<ul>\n<li>Tre<br>altro</li>\n</ul>"
+    )
 
 
-def test_autop_stays_linear_on_unclosed_pre_elements():
+def test_autop_stays_linear_on_unclosed_pre_elements_and_long_runs():
     with hang_guard(5):
         made = autop("<pre>x" * 40_000)
+        autop("a" + " " * 400_000 + "b")
+        autop("a" + "<br " * 100_000 + "\nb")
+        autop("<ul " * 100_000)
     assert made.count("<pre>") == 40_000

@@ -43,13 +43,17 @@ def test_a_caption_of_an_older_export_comes_from_its_attribute():
     assert left == Counter()
 
 
-def test_a_caption_attribute_keeps_its_link_as_wordpress_shows_it():
+def test_a_caption_attribute_is_html_as_wordpress_shows_it():
+    image = '<img src="https://caffe.example.org/t.jpg" />'
     page, _ = shown(
-        '[caption caption="Foto di &lt;a href=&quot;https://anna.example/&quot;'
-        '&gt;Anna&lt;/a&gt;"]<img src="https://caffe.example.org/t.jpg" />[/caption]'
+        "[caption caption='Foto di <a href=\"https://anna.example/\">Anna</a>']"
+        f"{image}[/caption]"
     )
     assert page.figure.figcaption.a["href"] == "https://anna.example/"
     assert page.figure.figcaption.get_text() == "Foto di Anna"
+    page, _ = shown(f'[caption caption="Si scrive &lt;em&gt;"]{image}[/caption]')
+    assert page.figure.figcaption.get_text() == "Si scrive <em>"
+    assert page.find("em") is None
 
 
 def test_a_caption_without_an_image_keeps_its_text():

@@ -389,3 +389,38 @@ def test_a_pages_number_leads_to_it_whatever_its_guid(client, import_text):
         response = client.get(old)
         assert response.status_code == 301, old
         assert response.headers["Location"].endswith("/contatti/"), old
+
+
+def test_a_page_and_an_article_with_the_same_slug_are_two(app, client, import_text):
+    # WordPress allows it: /2019/05/chi-siamo/ is the article, /chi-siamo/ the page.
+    output = import_text(
+        export(
+            item(10, "Chi siamo (articolo)", "chi-siamo", "<p>Articolo.</p>"),
+            page_item(2, "Chi siamo", "chi-siamo"),
+        )
+    )
+    assert "posts: 1 added" in output and "pages: 1 added" in output
+    with app.app_context():
+        kinds = db.session.execute(
+            select(Post.kind, Post.slug).order_by(Post.kind)
+        ).all()
+    assert ("page", "chi-siamo-2") in kinds or ("post", "chi-siamo-2") in kinds
+    moved = client.get("/?page_id=2")
+    assert "Chi siamo." in client.get(moved.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_wordpress_address_equal_to_ours_is_kept_for_a_later_rename(
+    app, client, import_text
+):
+    # A blog with "post name" permalinks: /ciao/ was its address there and is
+    # here; renamed here later, the old links must still land.
+    import_text(
+        export(item(57, "Ciao", "ciao", link=f"{SITE}/ciao/", guid=f"{SITE}/ciao/"))
+    )
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "ciao"))
+        post.slug = "ciao-mondo"
+        db.session.commit()
+    response = client.get("/ciao/")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/ciao-mondo/")
