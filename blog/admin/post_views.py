@@ -28,6 +28,10 @@ def _own_post(post_id: int) -> Post:
     return post
 
 
+def _published_message(post: Post) -> str:
+    return "Pagina pubblicata." if post.is_page else "Articolo pubblicato."
+
+
 @bp.get("/posts")
 @author_required
 def posts():
@@ -87,8 +91,11 @@ def _editor(post: Post | None, form: PostForm):
                 taken = _commit_or_taken_field()
                 if taken is None:
                     announce_post(saved)
-                    published = saved.is_published
-                    flash("Articolo pubblicato." if published else "Bozza salvata.")
+                    flash(
+                        _published_message(saved)
+                        if saved.is_published
+                        else "Bozza salvata."
+                    )
                     return redirect(url_for("admin.post_edit", post_id=saved.id))
                 getattr(form, taken).errors = [SAVED_MEANWHILE]
                 status = 409
@@ -144,5 +151,5 @@ def post_publish(post_id: int):
         publish(post)
         db.session.commit()
         announce_post(post)
-        flash("Articolo pubblicato.")
+        flash(_published_message(post))
     return redirect(url_for("admin.posts"))

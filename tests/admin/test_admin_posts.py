@@ -87,9 +87,11 @@ def test_blank_lines_in_the_editor_make_paragraphs(app, author_client, published
 
 def test_the_author_writes_a_page(app, author_client, published):
     page = editor(author_client)
-    write(
+    saved = write(
         author_client, page, "Pubblica", title="Chi sono", body="Sono io.", kind="page"
     )
+    shown = author_client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Pagina pubblicata." in shown
     assert stored(app, "chi-sono").kind == "page"
     assert "Sono io." in author_client.get("/chi-sono/").get_data(as_text=True)
     home = soup(author_client.get("/"))
