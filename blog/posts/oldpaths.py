@@ -27,6 +27,7 @@ _COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
 _FEED = re.compile(r"^(.*)/feed(?:/(?:rss2|rss|atom|rdf))?$")
 _SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback)$")
 _POST_ID = re.compile(r"[0-9]{1,10}")
+_SLASHES = re.compile(r"/{2,}")
 # WordPress's addresses by number: any post's, and a page's.
 ID_QUERIES = ("p", "page_id")
 NUMBERED_PATHS = tuple(f"/?{name}=" for name in ID_QUERIES)
@@ -35,7 +36,8 @@ NUMBERED_PATHS = tuple(f"/?{name}=" for name in ID_QUERIES)
 def normalise_path(url: str) -> str:
     """``http://old.example/2011/02/A-Post/?utm=x`` -> ``/2011/02/a-post``."""
     parts = urlsplit(url.strip())
-    path = unquote(parts.path).lower().rstrip("/") or "/"
+    # "//greek/a-page": some exports double a slash after the site's address.
+    path = _SLASHES.sub("/", unquote(parts.path).lower()).rstrip("/") or "/"
     query = parse_qs(parts.query)
     for name in ID_QUERIES:
         number = query.get(name, [""])[0]

@@ -80,8 +80,10 @@ def get_neighbours(post: Post) -> Neighbours:
     comment, saved details) would otherwise build and run both statements on
     every view.
     """
-    if post.is_page:
-        return Neighbours(None, None)  # a page is in no sequence
+    if post.is_page or post.published_at is None:
+        # A page is in no sequence; nor is a post published without a date
+        # (imported so before the import dated them).
+        return Neighbours(None, None)
     # With its date: the post may have been read before a change to it that the
     # version read after it already carries.
     key = ("neighbours", post.id, post.published_at)

@@ -25,7 +25,7 @@ from ..core.sanitize import clean_written_post
 from ..core.text import slugify, web_url_or_empty
 from ..database import free_slug
 from ..extensions import db
-from ..models import Author, Category, Comment, OldPath, Post, Tag
+from ..models import Author, Category, Comment, OldPath, Post, Tag, utcnow
 from ..posts.categories import category_slug
 from ..posts.oldpaths import (
     ID_QUERIES,
@@ -198,9 +198,7 @@ class _Importer:
         title = plain_title(data.title)
         # Drafts come without a slug, made from the title: two "Bozza" are
         # two posts.
-        slug = free_slug(
-            Post.slug, slugify(data.slug) or slugify(title) or f"post-{data.wp_id}"
-        )
+        slug = free_slug(Post.slug, _new_slug(data, title))
         status = POST_STATUSES[data.status]
         if data.password and status == "published":
             # No post here takes a password: it waits for the author instead
@@ -224,11 +222,14 @@ class _Importer:
             kind=data.post_type,
             comment_status="open" if data.comment_status == "open" else "closed",
             ping_status="open" if data.ping_status == "open" else "closed",
-            published_at=data.published_at if status == "published" else None,
+            # Published without a date: dated now, as WordPress's importer does.
+            published_at=(data.published_at or utcnow())
+            if status == "published"
+            else None,
             categories=list(
-                {c.slug: self.category(c) for c in data.categories}.values()
+                {_term_slug(c): self.category(c) for c in data.categories}.values()
             ),
-            tags=list({t.slug: self.tag(t) for t in data.tags}.values()),
+            tags=list({_term_slug(t): self.tag(t) for t in data.tags}.values()),
         )
         if data.published_at:
             post.created_at = data.published_at
@@ -320,6 +321,15 @@ class _Importer:
             created_at=data.created_at,
             legacy_id=_number(data) or None,
         )
+
+
+def _new_slug(data: WxrPost, title: str) -> str:
+    # A slug without a letter would read as a date archive's year; a Greek
+    # or Cyrillic one ("επίπεδο-2") keeps only its digits once made ASCII.
+    for candidate in (slugify(data.slug), slugify(title)):
+        if any(character.isalpha() for character in candidate):
+            return candidate
+    return f"{'pagina' if data.post_type == 'page' else 'post'}-{data.wp_id}"
 
 
 def _term_slug(data: WxrCategory) -> str:

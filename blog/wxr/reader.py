@@ -183,10 +183,12 @@ def _first_int(values: list[str]) -> int:
 
 
 def _terms(item: Element, domain: str) -> list[WxrCategory]:
+    # As WordPress reads them: only with a nicename (WXR 1.0 wrote each term
+    # twice, once without one).
     return [
         WxrCategory(slug=unquote(c.get("nicename", "")), name=(c.text or "").strip())
         for c in item.findall("category")
-        if c.get("domain") == domain
+        if c.get("domain") == domain and c.get("nicename") is not None
     ]
 
 

@@ -212,6 +212,7 @@ def test_a_post_may_keep_its_own_slug(app, author_client):
         ("comments", "è riservato"),
         ("healthz", "è riservato"),
         ("!!!", "almeno una lettera"),
+        ("2024", "almeno una lettera"),  # read as a year's archive
     ],
 )
 def test_unusable_slugs_are_refused(app, author_client, slug, message):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 from helpers_comments import stage_comment, the_post
+from helpers_posts import add_post
 
 from blog.core.sanitize import allowed_tags_note
 from blog.extensions import db
@@ -482,3 +483,15 @@ def test_every_page_names_its_icon_so_browsers_never_ask_for_favicon_ico(client,
         assert served.status_code == 200
         assert served.mimetype == "image/svg+xml"
         assert served.get_data().startswith(b"<svg")
+
+
+def test_a_published_post_without_a_date_still_shows(app, client):
+    # Imported so before the import dated such posts: no neighbours, no 500.
+    add_post(app, "senza-data", None, title="Senza data")
+    with app.app_context():
+        post = db.session.query(Post).filter_by(slug="senza-data").one()
+        post.status = "published"
+        db.session.commit()
+    response = client.get("/senza-data/")
+    assert response.status_code == 200
+    assert "Senza data" in response.get_data(as_text=True)

@@ -5,6 +5,8 @@ namespace, comments sharing a second. Each case as WordPress writes it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from bs4 import BeautifulSoup
 from helpers_wxr import comment
@@ -230,7 +232,11 @@ def test_raw_titles_become_text(app, import_text):
 
 
 def test_wxr_1_0_tags_and_an_https_namespace_are_read(app, import_text):
-    tag = '\n\t\t<category domain="tag" nicename="espresso"><![CDATA[Espresso]]></category>'
+    # WXR 1.0 writes each tag twice, the second time without its nicename.
+    tag = (
+        '\n\t\t<category domain="tag"><![CDATA[Espresso]]></category>'
+        '\n\t\t<category domain="tag" nicename="espresso"><![CDATA[Espresso]]></category>'
+    )
     output = import_text(
         export(
             item(70, "Taggato", "taggato", tags=tag),
@@ -238,6 +244,22 @@ def test_wxr_1_0_tags_and_an_https_namespace_are_read(app, import_text):
         )
     )
     assert "tags: 1 added" in output
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "taggato"))
+        assert [t.slug for t in post.tags] == ["espresso"]
+
+
+def test_a_post_published_without_a_date_is_dated_at_the_import(
+    app, client, import_text
+):
+    undated = item(71, "Senza data", "senza-data")
+    for field in ("post_date", "post_date_gmt"):
+        undated = re.sub(rf"\s*<wp:{field}>.*?</wp:{field}>", "", undated)
+    import_text(export(undated))
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "senza-data"))
+        assert post.published_at is not None
+    assert client.get("/senza-data/").status_code == 200
 
 
 def test_a_later_post_with_a_drafts_numbered_slug_is_a_post_of_its_own(
@@ -424,3 +446,21 @@ def test_a_wordpress_address_equal_to_ours_is_kept_for_a_later_rename(
     response = client.get("/ciao/")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("/ciao-mondo/")
+
+
+def test_a_page_whose_slug_has_no_latin_letter_gets_one_and_keeps_its_link(
+    app, client, import_text
+):
+    greek = "%ce%b5%cf%80%ce%af%cf%80%ce%b5%ce%b4%ce%bf-2"  # "επίπεδο-2"
+    page = page_item(1811, "Επίπεδο 2", greek).replace(
+        f"<link>{SITE}/{greek}/</link>", f"<link>{SITE}//greek/{greek}/</link>"
+    )
+    import_text(export(page))
+    with app.app_context():
+        slug = db.session.scalar(select(Post.slug).where(Post.kind == "page"))
+    assert slug == "pagina-1811"  # not "2", which reads as a year
+    assert client.get(f"/{slug}/").status_code == 200
+    for old in ("/greek/επίπεδο-2/", "/?page_id=1811"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"].endswith(f"/{slug}/"), old
