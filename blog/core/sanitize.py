@@ -36,9 +36,18 @@ POST_TAGS: dict[str, tuple[str, ...]] = {
     **COMMENT_TAGS,
     "p": (),
     "br": (),
+    # All six: imported posts use the first and the last two too.
+    "h1": ("id",),
     "h2": ("id",),
     "h3": ("id",),
     "h4": ("id",),
+    "h5": ("id",),
+    "h6": ("id",),
+    "div": (),
+    "address": (),
+    "dl": (),
+    "dt": (),
+    "dd": (),
     "ul": (),
     "ol": ("start",),
     "li": (),
@@ -390,7 +399,7 @@ def clean_post(html: str) -> str:
 # the text beside them still becomes paragraphs and gets no <br> next to them.
 _BLOCK_NAMES = (
     "p|h[1-6]|ul|ol|li|blockquote|table|thead|tbody|tr|td|th|figure|figcaption"
-    "|hr|div|dl|dt|dd"
+    "|hr|div|dl|dt|dd|address"
 )
 _BLOCK_TAG = re.compile(rf"<(/?)({_BLOCK_NAMES})\b[^<>]*>", re.I)
 # Blocks whose text is made paragraphs too (a quotation's, a division's).

@@ -18,6 +18,7 @@ from blog.core.sanitize import (
     autop,
     clean_comment,
     clean_post,
+    clean_written_post,
     is_safe_url,
 )
 
@@ -435,3 +436,25 @@ def test_autop_stays_linear_on_unclosed_pre_elements_and_long_runs():
         autop("a" + "<br " * 100_000 + "\nb")
         autop("<ul " * 100_000)
     assert made.count("<pre>") == 40_000
+
+
+def test_a_post_keeps_every_heading_level_definition_lists_and_addresses():
+    # WordPress's theme unit test: these came out as bare text run together.
+    html = clean_written_post(
+        "<h1>Uno</h1>\n<h5>Cinque</h5>\n<h6>Sei</h6>\n"
+        "<dl><dt>Termine</dt><dd>Definizione</dd></dl>\n"
+        "<address>Via Roma 1<br>Milano</address><strong>Dopo</strong>\n"
+        "<div>Un blocco</div>"
+    )
+    page = BeautifulSoup(html, "html.parser")
+    assert [tag.name for tag in page.find_all(recursive=False)] == [
+        "h1",
+        "h5",
+        "h6",
+        "dl",
+        "address",
+        "p",
+        "div",
+    ]
+    assert page.find("dd").get_text() == "Definizione"
+    assert page.find("p").get_text() == "Dopo"
