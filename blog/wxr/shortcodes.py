@@ -52,6 +52,13 @@ _CLOSING = re.compile(r"(?<!\[)\[/([a-z][\w-]*)\](?!\])")
 # An address alone on its line: WordPress embeds it, here it is a link.
 _BARE_ADDRESS = re.compile(r"^[ \t]*(https?://[^\s<>\"']+)[ \t]*$", re.M)
 _MEDIA_SOURCES = ("src", "mp3", "m4a", "ogg", "wav", "wma", "mp4", "m4v", "webm", "ogv")
+_MEDIA_FILES = {
+    "audio": re.compile(r"\.(?:mp3|m4a|ogg|oga|wav|wma|flac|aac)$", re.I),
+    "video": re.compile(r"\.(?:mp4|m4v|webm|ogv|mov|wmv|flv)$", re.I),
+}
+# The block editor's players: a link here (no player takes another site's
+# file under this blog's Content-Security-Policy).
+_MEDIA_ELEMENT = re.compile(r"<(?:audio|video|source)\b[^<>]*>", re.I)
 _IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|bmp|svg|tiff?|ico|heic)$", re.I)
 # A tag's own text (its attributes) is no place for a shortcode or a lone
 # address: hidden while they are expanded. Neither XML nor a form holds these.
@@ -59,6 +66,7 @@ _TAG = re.compile(r"<[^<>]*>")
 _HIDDEN = str.maketrans({"[": "\x00", "\n": "\x01"})
 _SHOWN = str.maketrans({"\x00": "[", "\x01": "\n"})
 _NO_IMAGES = "[gallery] (its images are not in the file)"
+_NO_FILE = "[{}] (its file is not in the file)"
 _OWN_NAMES = frozenset({"caption", "wp_caption", "embed", "gallery", "audio", "video"})
 
 
@@ -132,9 +140,34 @@ def _gallery(images: Sequence[Attachment]) -> str:
     )
 
 
-def _media(attributes: Mapping[str, str]) -> str:
-    url = next((attributes[k] for k in _MEDIA_SOURCES if k in attributes), "")
-    url = html.unescape(url)
+def _media_url(
+    name: str,
+    text: str,
+    post_id: int,
+    attachments: Sequence[Attachment],
+) -> str:
+    """The file of an [audio] or [video]: named, written alone ("[audio URL]"),
+    else the post's first attached file of its kind, as WordPress plays."""
+    attributes = _attributes(text)
+    named = [attributes[k] for k in _MEDIA_SOURCES if k in attributes]
+    named += [word for word in text.split() if "=" not in word.split("://")[0]]
+    for url in map(html.unescape, named):
+        if is_web_url(url):
+            return url
+    return next(
+        (
+            a.url
+            for a in attachments
+            if a.parent_id == post_id
+            and is_web_url(a.url)
+            and _MEDIA_FILES[name].search(urlsplit(a.url).path)
+        ),
+        "",
+    )
+
+
+def _media_element_link(match: re.Match) -> str:
+    url = html.unescape(_attributes(match.group(0)[1:-1]).get("src", ""))
     return _link(url) if is_web_url(url) else ""
 
 
@@ -201,15 +234,19 @@ def expand_shortcodes(
         opening, name, closing = match.group(1), match.group(2).lower(), match.group(4)
         if opening and closing:  # written as text
             return match.group(0)[1:-1]
-        attributes = _attributes(match.group(3))
         if name != "gallery":
-            return opening + _media(attributes) + closing
-        images = _gallery_images(attributes, post_id, attachments)
+            url = _media_url(name, match.group(3), post_id, attachments)
+            if not url:
+                left[_NO_FILE.format(name)] += 1
+                return match.group(0)
+            return opening + _link(url) + closing
+        images = _gallery_images(_attributes(match.group(3)), post_id, attachments)
         if not images:
             left[_NO_IMAGES] += 1
             return match.group(0)
         return opening + _gallery(images) + closing
 
+    content = _MEDIA_ELEMENT.sub(_media_element_link, content)
     content = _TAG.sub(lambda match: match.group(0).translate(_HIDDEN), content)
     content = _SINGLE.sub(single, _expand_enclosing(content, enclosing))
     content = _BARE_ADDRESS.sub(lambda m: _anchor(html.unescape(m.group(1))), content)

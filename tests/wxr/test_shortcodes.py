@@ -88,16 +88,42 @@ def test_a_gallery_whose_images_are_not_in_the_file_stays_and_is_counted():
 
 
 def test_audio_and_video_become_links_to_their_files():
-    page, _ = shown(
+    page, left = shown(
         f'[audio mp3="{SITE}/voce.mp3"][/audio]\n\n'
         f'[video width="640" mp4="{SITE}/film.mp4" poster="{SITE}/p.jpg"]\n\n'
+        f"[audio {SITE}/blues.mp3]\n\n"  # the file written alone
         '[video src="javascript:alert(1)"]'
     )
     assert [a["href"] for a in page.find_all("a")] == [
         f"{SITE}/voce.mp3",
         f"{SITE}/film.mp4",
+        f"{SITE}/blues.mp3",
     ]
-    assert "javascript" not in str(page)
+    # No file it could play: left as text, and counted.
+    assert '[video src="javascript:alert(1)"]' in page.get_text()
+    assert left == Counter({"[video] (its file is not in the file)": 1})
+
+
+def test_audio_without_a_file_plays_the_posts_first_audio_attachment():
+    files = [*FILES, Attachment(16, 5, f"{SITE}/canzone.ogg", "Canzone")]
+    left: Counter = Counter()
+    text = expand_shortcodes("[audio]", 5, files, left)
+    assert f'href="{SITE}/canzone.ogg"' in text
+    assert left == Counter()
+
+
+def test_the_block_editors_players_become_links():
+    page, _ = shown(
+        f'<figure class="wp-block-audio"><audio controls src="{SITE}/a.ogg"></audio>'
+        "</figure>\n\n"
+        f'<figure><video controls><source src="{SITE}/v.webm" type="video/webm">'
+        "</video><figcaption>Un video</figcaption></figure>"
+    )
+    assert [a["href"] for a in page.find_all("a")] == [
+        f"{SITE}/a.ogg",
+        f"{SITE}/v.webm",
+    ]
+    assert page.find("audio") is None and page.find("video") is None
 
 
 def test_an_embed_of_no_web_address_stays_text():
