@@ -51,8 +51,8 @@ POST_TAGS: dict[str, tuple[str, ...]] = {
     "ul": (),
     "ol": ("start",),
     "li": (),
-    "img": ("src", "alt", "title", "width", "height"),
-    "figure": (),
+    "img": ("src", "alt", "title", "width", "height", "class"),
+    "figure": ("class",),
     "figcaption": (),
     "table": (),
     "thead": (),
@@ -349,12 +349,37 @@ _comment_cleaner = bleach.Cleaner(
     filters=[_LinkFilter, _ParagraphFilter],
 )
 
+# The only classes a post keeps: WordPress's image alignments, which the
+# stylesheet floats (any other class could borrow the page's own styles).
+ALIGNMENTS = frozenset({"alignleft", "alignright", "aligncenter", "alignnone"})
+
+
+class _AlignmentFilter(Filter):
+    """Keeps of a ``class`` only WordPress's alignments; drops it if none."""
+
+    def __iter__(self) -> Iterator[dict]:
+        for token in super().__iter__():
+            attrs = token.get("data") if token["type"] in _TAG_TOKENS else None
+            if attrs and (None, "class") in attrs:
+                kept = [c for c in attrs[(None, "class")].split() if c in ALIGNMENTS]
+                attrs = dict(attrs)
+                if kept:
+                    attrs[(None, "class")] = " ".join(dict.fromkeys(kept))
+                else:
+                    del attrs[(None, "class")]
+                token = {**token, "data": attrs}
+            yield token
+
+
+_TAG_TOKENS = ("StartTag", "EmptyTag")
+
 _post_cleaner = bleach.Cleaner(
     tags=frozenset(POST_TAGS),
     attributes={tag: list(attrs) for tag, attrs in POST_TAGS.items()},
     protocols=PROTOCOLS,
     strip=True,
     strip_comments=True,
+    filters=[_AlignmentFilter],
 )
 
 

@@ -89,9 +89,11 @@ def _link(url: str) -> str:
     return f"<p>{_anchor(url)}</p>"
 
 
-def _figure(inner: str, caption: str) -> str:
+def _figure(inner: str, caption: str, align: str = "") -> str:
     below = f"<figcaption>{caption}</figcaption>" if caption.strip() else ""
-    return f"<figure>{inner}{below}</figure>"
+    # Only WordPress's alignments pass the post's cleaner.
+    opening = f'<figure class="{html.escape(align)}">' if align else "<figure>"
+    return f"{opening}{inner}{below}</figure>"
 
 
 def _caption(attributes: Mapping[str, str], content: str) -> str:
@@ -102,7 +104,7 @@ def _caption(attributes: Mapping[str, str], content: str) -> str:
     # WordPress shows it; the post's cleaner comes after), newer ones after
     # the image.
     text = match.group(2).strip() or attributes.get("caption", "")
-    return _figure(match.group(1), text)
+    return _figure(match.group(1), text, attributes.get("align", ""))
 
 
 def _numbers(text: str) -> list[int]:

@@ -458,3 +458,15 @@ def test_a_post_keeps_every_heading_level_definition_lists_and_addresses():
     ]
     assert page.find("dd").get_text() == "Definizione"
     assert page.find("p").get_text() == "Dopo"
+
+
+def test_a_post_keeps_only_wordpress_alignments_of_its_classes():
+    html = clean_post(
+        '<p><img class="alignleft size-medium wp-image-5" src="https://a.example/f.jpg">'
+        ' testo</p><figure class="site-header aligncenter"><img src="https://a.example/g.jpg">'
+        '</figure><p class="alignleft">p</p><figure class="site-header"></figure>'
+    )
+    page = BeautifulSoup(html, "html.parser")
+    assert page.img["class"] == ["alignleft"]
+    assert [f.get("class") for f in page.find_all("figure")] == [["aligncenter"], None]
+    assert page.find_all("p")[1].get("class") is None  # not a figure or an image

@@ -40,6 +40,7 @@ def test_a_caption_of_an_older_export_comes_from_its_attribute():
     )
     assert page.figure.img["src"] == f"{SITE}/t.jpg"
     assert page.figure.figcaption.get_text() == "Tazza & piattino"
+    assert page.figure["class"] == ["alignleft"]  # floated as in WordPress
     assert left == Counter()
 
 
