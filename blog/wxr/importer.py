@@ -192,8 +192,10 @@ class _Importer:
         self.comments(post, data.comments)
 
     def _new_post(self, data: WxrPost) -> Post:
-        author = self.authors.get(data.creator) or self.author(
-            WxrAuthor(wp_id=0, login=data.creator or "admin", email="", display_name="")
+        # An item without dc:creator is admin's, looked up once, counted once.
+        login = data.creator or "admin"
+        author = self.authors.get(login) or self.author(
+            WxrAuthor(wp_id=0, login=login, email="", display_name="")
         )
         title = plain_title(data.title)
         # Drafts come without a slug, made from the title: two "Bozza" are

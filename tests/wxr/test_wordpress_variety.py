@@ -464,3 +464,13 @@ def test_a_page_whose_slug_has_no_latin_letter_gets_one_and_keeps_its_link(
         response = client.get(old)
         assert response.status_code == 301, old
         assert response.headers["Location"].endswith(f"/{slug}/"), old
+
+
+def test_posts_without_a_creator_are_admins_counted_once(import_text):
+    def anonymous(wp_id: int) -> str:
+        return item(wp_id, f"Anonimo {wp_id}", f"anonimo-{wp_id}").replace(
+            "<dc:creator><![CDATA[mario]]></dc:creator>", ""
+        )
+
+    output = import_text(export(anonymous(80), anonymous(81), anonymous(82)))
+    assert "authors: 2 added, 0 already present" in output  # mario, and admin once
