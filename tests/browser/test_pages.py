@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import ROOT, sign_in
+from .conftest import ROOT, running_blog, sign_in
 
 POST = "/chi-e-e-chi-non-e-il-community-manager/"
 PUBLIC_PAGES = [
@@ -135,6 +135,45 @@ def test_admin_pages_fit_a_phone(browser, live_server):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
     context.close()
+
+
+def test_pages_menu_and_aligned_images_fit_a_phone_and_float_on_a_desktop(
+    browser, tmp_path
+):
+    # A blog of its own: its pages would show in every other test's menu.
+    with running_blog(tmp_path) as server:
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, locale="it-IT"
+        )
+        page = context.new_page()
+        sign_in(page, server.url)
+        for title in ("Chi sono", "Contatti", "Unaparolalunghissimasenzaspazi" * 3):
+            page.goto(server.url + "/admin/posts/new")
+            page.fill("#title", title)
+            page.fill("#body", "Testo della pagina.")
+            page.select_option("#kind", "page")
+            page.click("#publish")
+            page.wait_for_load_state()
+        page.goto(server.url + "/admin/posts/new")
+        page.fill("#title", "Con una foto")
+        page.fill(
+            "#body",
+            '<img class="alignleft" src="/static/img/favicon.svg" width="200"'
+            ' height="200" alt="Icona"> Il testo accanto alla foto.',
+        )
+        page.click("#publish")
+        page.wait_for_load_state()
+        for path in ("/", "/chi-sono/", "/con-una-foto/"):
+            page.goto(server.url + path)
+            assert page.locator("nav.site-pages a").count() == 3, path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+        image = "getComputedStyle(document.querySelector('.post-body img')).float"
+        assert page.evaluate(image) == "none"  # a phone: the image stands alone
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(server.url + "/con-una-foto/")
+        assert page.evaluate(image) == "left"
+        context.close()
 
 
 def test_a_thumb_can_hit_the_reply_links_and_the_boxes(browser, live_server):
