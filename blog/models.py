@@ -118,6 +118,8 @@ class Post(db.Model):
     # An article ("post": listed, in feeds and archives) or a page ("page":
     # "Chi sono", reached by its address and links only), as in WordPress.
     kind: Mapped[str] = mapped_column(String(10), default="post", server_default="post")
+    # A page's place in the site's menu (WordPress's menu_order), then its title.
+    menu_order: Mapped[int] = mapped_column(default=0, server_default="0")
     comment_status: Mapped[str] = mapped_column(String(20), default="open")
     ping_status: Mapped[str] = mapped_column(String(20), default="open")
     published_at: Mapped[datetime | None] = mapped_column(index=True)

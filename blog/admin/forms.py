@@ -96,6 +96,15 @@ class PostForm(ItalianForm):
             "dalla ricerca."
         ),
     )
+    menu_order = IntegerField(
+        "Ordine nel menu",
+        [
+            Optional(),
+            NumberRange(-999, 999, "Inserisci un numero tra -999 e 999."),
+        ],
+        default=0,
+        description="Per le pagine: il menu le mostra in quest'ordine, poi per titolo.",
+    )
     comment_status = SelectField(
         "Commenti", choices=options(("open", "Aperti"), ("closed", "Chiusi"))
     )

@@ -75,6 +75,7 @@ def _editor(post: Post | None, form: PostForm):
             published_at=form.published_at.data,
             status="published" if form.publish.data else form.status.data,
             kind=form.kind.data,
+            menu_order=form.menu_order.data or 0,
             comment_status=form.comment_status.data,
             ping_status=form.ping_status.data,
         )

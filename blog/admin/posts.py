@@ -54,6 +54,7 @@ class PostData:
     published_at: datetime | None = None
     status: str = "draft"
     kind: str = "post"  # or "page"
+    menu_order: int = 0  # a page's place in the menu
     comment_status: str = "open"
     ping_status: str = "open"
 
@@ -99,6 +100,7 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     post.categories = parse_categories(data.categories)
     post.status = data.status if data.status in ("draft", "published") else "draft"
     post.kind = "page" if data.kind == "page" else "post"
+    post.menu_order = data.menu_order
     post.comment_status = "closed" if data.comment_status == "closed" else "open"
     post.ping_status = "closed" if data.ping_status == "closed" else "open"
     post.published_at = data.published_at

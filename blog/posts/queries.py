@@ -91,7 +91,8 @@ def get_neighbours(post: Post) -> Neighbours:
 
 
 def site_pages() -> list[PostLink]:
-    """The published pages by title: the site's menu ("Chi sono", "Contatti"),
+    """The published pages in their menu order, then by title: the site's menu
+    ("Chi sono", "Contatti"),
     kept with the content version, so a page view seldom asks for it."""
     return kept_for_version(_KEPT, content_version(), "pages", _site_pages)
 
@@ -100,7 +101,7 @@ def _site_pages() -> list[PostLink]:
     rows = db.session.execute(
         select(Post.slug, Post.title)
         .where(Post.status == "published", Post.kind == "page")
-        .order_by(Post.title, Post.id)
+        .order_by(Post.menu_order, Post.title, Post.id)
     )
     return [PostLink(slug, title) for slug, title in rows]
 

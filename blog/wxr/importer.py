@@ -222,6 +222,7 @@ class _Importer:
             author=author,
             status=status,
             kind=data.post_type,
+            menu_order=data.menu_order,
             comment_status="open" if data.comment_status == "open" else "closed",
             ping_status="open" if data.ping_status == "open" else "closed",
             # Published without a date: dated now, as WordPress's importer does.

@@ -83,6 +83,7 @@ class WxrPost:
     password: str = ""
     old_paths: list[str] = field(default_factory=list)  # OLD_ADDRESS fields
     parent_id: int = 0  # an attachment's post, a page's parent page
+    menu_order: int = 0  # a page's place in the menu
     attachment_url: str = ""  # an attachment's file
 
 
@@ -227,6 +228,7 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         password=reader.text(item, "wp:post_password"),
         old_paths=_meta(reader, item, "postmeta", OLD_ADDRESS),
         parent_id=_int(reader.text(item, "wp:post_parent")),
+        menu_order=_int(reader.text(item, "wp:menu_order")),
         attachment_url=reader.text(item, "wp:attachment_url").strip(),
     )
 

@@ -125,7 +125,7 @@ def _post(
         ("post_name", cdata(post.slug)),
         ("status", cdata(POST_STATUS.get(post.status, "draft"))),
         ("post_parent", "0"),
-        ("menu_order", "0"),
+        ("menu_order", str(post.menu_order)),
         ("post_type", cdata(post.kind)),
         ("post_password", cdata("")),
         ("is_sticky", "0"),

@@ -1,4 +1,4 @@
-"""Pages beside articles: post.kind
+"""Pages beside articles: post.kind, and the pages' menu order
 
 Revision ID: 0014
 Revises: 0013
@@ -27,7 +27,12 @@ def upgrade():
         'post',
         sa.Column('kind', sa.String(length=10), nullable=False, server_default='post'),
     )
+    op.add_column(
+        'post',
+        sa.Column('menu_order', sa.Integer(), nullable=False, server_default='0'),
+    )
 
 
 def downgrade():
+    op.execute('ALTER TABLE post DROP COLUMN menu_order')
     op.execute('ALTER TABLE post DROP COLUMN kind')

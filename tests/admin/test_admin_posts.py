@@ -102,6 +102,28 @@ def test_the_author_writes_a_page(app, author_client, published):
     assert "Pagina" in row.get_text()
 
 
+def test_the_menu_shows_pages_in_the_order_the_author_gives(
+    app, author_client, published
+):
+    for title, order in (("Zeta", "1"), ("Alfa", "2"), ("Beta", "")):
+        page = editor(author_client)
+        write(
+            author_client, page, "Pubblica", title=title, kind="page", menu_order=order
+        )
+    menu = soup(author_client.get("/")).select("nav.site-pages a")
+    # Beta has no number (0): first; then Zeta (1) before Alfa (2).
+    assert [a.get_text() for a in menu] == ["Beta", "Zeta", "Alfa"]
+
+
+def test_a_menu_order_that_is_no_number_is_explained(app, author_client):
+    page = editor(author_client)
+    response = write(author_client, page, title="Pagina", kind="page", menu_order="due")
+    assert response.status_code == 400
+    field = soup(response).select_one(".field-menu_order")
+    assert "numero" in field.select_one(".field-error").get_text()
+    assert field.select_one("input")["value"] == "due"
+
+
 def test_publishing_sets_the_date_and_announces_the_post(app, author_client, published):
     page = editor(author_client)
     write(author_client, page, "Pubblica", title="Nuovo articolo", body="<p>Ciao</p>")

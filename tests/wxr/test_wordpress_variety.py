@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from blog.extensions import db
 from blog.models import Comment, Post
+from blog.wxr import read_wxr
 
 SITE = "https://caffe.example.org"
 
@@ -33,6 +34,7 @@ def item(
     attachment_url: str = "",
     link: str = "",
     guid: str = "",
+    menu_order: int = 0,
 ) -> str:
     if not link:
         link = f"{SITE}/2019/05/{slug}/" if slug else f"{SITE}/?p={wp_id}"
@@ -54,6 +56,7 @@ def item(
 		<wp:status><![CDATA[{status}]]></wp:status>
 		<wp:post_type><![CDATA[{post_type}]]></wp:post_type>
 		<wp:post_parent>{parent}</wp:post_parent>
+		<wp:menu_order>{menu_order}</wp:menu_order>
 		<wp:attachment_url><![CDATA[{attachment_url}]]></wp:attachment_url>
 		<wp:post_password><![CDATA[{password}]]></wp:post_password>{tags}{comments}
 	</item>"""
@@ -378,7 +381,9 @@ def test_wordpress_shortcodes_become_what_they_showed(app, client, import_text):
     assert '[contact-form-7 id="12" title="Contatti"]' in text
 
 
-def page_item(wp_id: int, title: str, slug: str, guid: str = "") -> str:
+def page_item(
+    wp_id: int, title: str, slug: str, guid: str = "", menu_order: int = 0
+) -> str:
     """A WordPress page: its permalink at the root, its guid ``?page_id=N``."""
     return item(
         wp_id,
@@ -388,6 +393,7 @@ def page_item(wp_id: int, title: str, slug: str, guid: str = "") -> str:
         post_type="page",
         link=f"{SITE}/{slug}/",
         guid=guid or f"{SITE}/?page_id={wp_id}",
+        menu_order=menu_order,
     )
 
 
@@ -474,3 +480,20 @@ def test_posts_without_a_creator_are_admins_counted_once(import_text):
 
     output = import_text(export(anonymous(80), anonymous(81), anonymous(82)))
     assert "authors: 2 added, 0 already present" in output  # mario, and admin once
+
+
+def test_pages_keep_their_menu_order_through_import_and_export(
+    client, runner, import_text, tmp_path
+):
+    import_text(
+        export(
+            page_item(3, "Alfa", "alfa", menu_order=2),
+            page_item(4, "Zeta", "zeta", menu_order=1),
+        )
+    )
+    menu = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
+    assert [a.get_text() for a in menu.select("nav.site-pages a")] == ["Zeta", "Alfa"]
+    out = tmp_path / "out.xml"
+    assert runner.invoke(args=["export-wxr", str(out)]).exit_code == 0
+    orders = {p.slug: p.menu_order for p in read_wxr(str(out)).posts}
+    assert (orders["alfa"], orders["zeta"]) == (2, 1)
