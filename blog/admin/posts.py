@@ -62,9 +62,14 @@ class PostData:
 def choose_slug(data: PostData, post_id: int | None) -> str:
     """The slug typed, or made from the title; unique among posts."""
     slug = slugify(data.slug or data.title)[:200].strip("-")
-    if not any(character.isalpha() for character in slug):
-        # Digits alone would read as a date archive's year ("/2024/").
-        raise PostError("slug", "Lo slug deve contenere almeno una lettera.")
+    if not slug:
+        raise PostError("slug", "Lo slug deve contenere almeno una lettera o cifra.")
+    if slug.isdigit():
+        # Digits alone read as a date archive's year ("/2024/"); "2019-2020"
+        # is a post's address.
+        raise PostError(
+            "slug", "Lo slug non può essere fatto di sole cifre: aggiungi una parola."
+        )
     if slug in RESERVED_SLUGS:
         raise PostError("slug", f"Lo slug «{slug}» è riservato: scegline un altro.")
     clash = db.session.scalar(

@@ -36,7 +36,7 @@ from ..posts.oldpaths import (
     wordpress_paths,
 )
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
-from .shortcodes import Attachment, expand_shortcodes
+from .shortcodes import Attachment, Attachments, expand_shortcodes
 
 _TERM_MAX = Tag.__table__.c.name.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
@@ -103,7 +103,7 @@ class _NewComment:
 
 
 class _Importer:
-    def __init__(self, attachments: list[Attachment], own_export: bool) -> None:
+    def __init__(self, attachments: Attachments, own_export: bool) -> None:
         self.report = ImportReport()
         self.attachments = attachments
         # This blog's own export: its links and numbers are addresses here.
@@ -327,10 +327,10 @@ class _Importer:
 
 
 def _new_slug(data: WxrPost, title: str) -> str:
-    # A slug without a letter would read as a date archive's year; a Greek
-    # or Cyrillic one ("επίπεδο-2") keeps only its digits once made ASCII.
+    # Digits alone would read as a date archive's year; a Greek or Cyrillic
+    # slug ("επίπεδο-2") keeps only its digits once made ASCII.
     for candidate in (slugify(data.slug), slugify(title)):
-        if any(character.isalpha() for character in candidate):
+        if candidate and not candidate.isdigit():
             return candidate
     return f"{'pagina' if data.post_type == 'page' else 'post'}-{data.wp_id}"
 
@@ -413,7 +413,7 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
     address, to know its own export."""
     db.session.info[QUIET] = True  # imported pending comments are not news
     importer = _Importer(
-        [
+        Attachments(
             Attachment(
                 item.wp_id,
                 item.parent_id,
@@ -423,7 +423,7 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
             )
             for item in site.posts
             if item.post_type == "attachment"
-        ],
+        ),
         _same_site(site.link, own_site_url),
     )
 

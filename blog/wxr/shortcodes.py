@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -30,6 +30,34 @@ class Attachment:
     url: str
     title: str = ""
     caption: str = ""
+
+
+class Attachments:
+    """The export's files with a web address, by id and by the post they are
+    attached to, indexed once: a post of many shortcodes asks many times."""
+
+    def __init__(self, files: Iterable[Attachment]) -> None:
+        self.by_id: dict[int, Attachment] = {}
+        self._by_post: dict[int, list[Attachment]] = {}
+        self._kinds: dict[tuple[int, str], list[Attachment]] = {}
+        for file in files:
+            if is_web_url(file.url):
+                self.by_id[file.wp_id] = file
+                self._by_post.setdefault(file.parent_id, []).append(file)
+
+    def of_post(self, post_id: int, kind: re.Pattern) -> list[Attachment]:
+        """The files attached to ``post_id`` whose name ``kind`` matches; none
+        for an item without an id (WordPress's unattached files have 0)."""
+        if not post_id:
+            return []
+        key = (post_id, kind.pattern)
+        if key not in self._kinds:
+            self._kinds[key] = [
+                file
+                for file in self._by_post.get(post_id, [])
+                if kind.search(urlsplit(file.url).path)
+            ]
+        return self._kinds[key]
 
 
 # "[[caption]]" and "[[caption]…[/caption]]" are WordPress's way to write a
@@ -67,6 +95,7 @@ _HIDDEN = str.maketrans({"[": "\x00", "\n": "\x01"})
 _SHOWN = str.maketrans({"\x00": "[", "\x01": "\n"})
 _NO_IMAGES = "[gallery] (its images are not in the file)"
 _NO_FILE = "[{}] (its file is not in the file)"
+_NO_WEB_ADDRESS = "<audio>/<video> (a file with no web address)"
 _OWN_NAMES = frozenset({"caption", "wp_caption", "embed", "gallery", "audio", "video"})
 
 
@@ -112,24 +141,17 @@ def _numbers(text: str) -> list[int]:
 
 
 def _gallery_images(
-    attributes: Mapping[str, str], post_id: int, attachments: Sequence[Attachment]
+    attributes: Mapping[str, str], post_id: int, attachments: Attachments
 ) -> list[Attachment]:
-    by_id = {attachment.wp_id: attachment for attachment in attachments}
     # "ids" since WordPress 3.5, "include" before; without either, the images
     # attached to the post, less the "exclude"d ones.
     named = _numbers(attributes.get("ids", "") or attributes.get("include", ""))
     if named:
-        chosen = [by_id[n] for n in named if n in by_id]
-    else:
-        left_out = set(_numbers(attributes.get("exclude", "")))
-        chosen = [
-            a for a in attachments if a.parent_id == post_id and a.wp_id not in left_out
-        ]
-    return [
-        a
-        for a in chosen
-        if is_web_url(a.url) and _IMAGE_FILE.search(urlsplit(a.url).path)
-    ]
+        chosen = [attachments.by_id[n] for n in named if n in attachments.by_id]
+        return [a for a in chosen if _IMAGE_FILE.search(urlsplit(a.url).path)]
+    left_out = set(_numbers(attributes.get("exclude", "")))
+    images = attachments.of_post(post_id, _IMAGE_FILE)
+    return [a for a in images if a.wp_id not in left_out]
 
 
 def _gallery(images: Sequence[Attachment]) -> str:
@@ -142,35 +164,18 @@ def _gallery(images: Sequence[Attachment]) -> str:
     )
 
 
-def _media_url(
-    name: str,
-    text: str,
-    post_id: int,
-    attachments: Sequence[Attachment],
-) -> str:
+def _media_url(name: str, text: str, post_id: int, attachments: Attachments) -> str:
     """The file of an [audio] or [video]: named, written alone ("[audio URL]"),
     else the post's first attached file of its kind, as WordPress plays."""
     attributes = _attributes(text)
     named = [attributes[k] for k in _MEDIA_SOURCES if k in attributes]
-    named += [word for word in text.split() if "=" not in word.split("://")[0]]
+    # Words outside the attributes' values: a caption's words are no file.
+    named += _ATTRIBUTE.sub(" ", text).split()
     for url in map(html.unescape, named):
         if is_web_url(url):
             return url
-    return next(
-        (
-            a.url
-            for a in attachments
-            if a.parent_id == post_id
-            and is_web_url(a.url)
-            and _MEDIA_FILES[name].search(urlsplit(a.url).path)
-        ),
-        "",
-    )
-
-
-def _media_element_link(match: re.Match) -> str:
-    url = html.unescape(_attributes(match.group(0)[1:-1]).get("src", ""))
-    return _link(url) if is_web_url(url) else ""
+    files = attachments.of_post(post_id, _MEDIA_FILES[name])
+    return files[0].url if files else ""
 
 
 def _expand_enclosing(
@@ -219,12 +224,12 @@ def _left_as_text(content: str) -> Counter:
 def expand_shortcodes(
     content: str,
     post_id: int,
-    attachments: Sequence[Attachment],
+    attachments: Attachments,
     left: Counter,
 ) -> str:
     """``content`` with WordPress's own shortcodes expanded; those left as text
-    are counted in ``left`` (a plugin's, by name; a gallery whose images the
-    file does not hold)."""
+    are counted in ``left`` (a plugin's, by name; a gallery or a player whose
+    file the export does not hold)."""
 
     def enclosing(name: str, attributes: Mapping[str, str], inner: str) -> str:
         if name == "embed":
@@ -248,8 +253,22 @@ def expand_shortcodes(
             return match.group(0)
         return opening + _gallery(images) + closing
 
-    content = _MEDIA_ELEMENT.sub(_media_element_link, content)
-    content = _TAG.sub(lambda match: match.group(0).translate(_HIDDEN), content)
+    def tag(match: re.Match) -> str:
+        # A tag's own text is hidden; a player's tag becomes its link, hidden
+        # too, so no shortcode in its address is read.
+        text = match.group(0)
+        if _MEDIA_ELEMENT.fullmatch(text):
+            url = html.unescape(_attributes(text[1:-1]).get("src", ""))
+            if is_web_url(url):
+                text = _link(url)
+            elif url:
+                left[_NO_WEB_ADDRESS] += 1
+                text = ""
+            else:
+                text = ""  # a <video> whose <source> names the file
+        return text.translate(_HIDDEN)
+
+    content = _TAG.sub(tag, content)
     content = _SINGLE.sub(single, _expand_enclosing(content, enclosing))
     content = _BARE_ADDRESS.sub(lambda m: _anchor(html.unescape(m.group(1))), content)
     left.update(_left_as_text(content))

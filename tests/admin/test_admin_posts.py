@@ -234,13 +234,22 @@ def test_a_post_may_keep_its_own_slug(app, author_client):
         ("comments", "è riservato"),
         ("healthz", "è riservato"),
         ("!!!", "almeno una lettera"),
-        ("2024", "almeno una lettera"),  # read as a year's archive
+        ("2024", "sole cifre"),  # read as a year's archive
     ],
 )
 def test_unusable_slugs_are_refused(app, author_client, slug, message):
     response = write(author_client, editor(author_client), title="X", slug=slug)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_a_slug_of_digits_and_words_or_dashes_is_a_posts(app, author_client):
+    response = write(author_client, editor(author_client), title="X", slug="2019-2020")
+    assert response.status_code == 302
+    # Saved again with the same slug: still accepted.
+    page = editor(author_client, response.headers["Location"])
+    assert write(author_client, page, title="Y").status_code == 302
+    assert stored(app, "2019-2020").title == "Y"
 
 
 def test_a_missing_title_is_a_400(app, author_client):

@@ -17,7 +17,14 @@ from sqlalchemy import func, inspect, select, text
 
 from blog import create_app
 from blog.extensions import db
-from blog.models import Author, Comment, Post, Subscription, outside_search_index
+from blog.models import (
+    Author,
+    Comment,
+    OldPath,
+    Post,
+    Subscription,
+    outside_search_index,
+)
 from blog.ops.schema import INITIAL_REVISION
 from blog.seed.loader import load_seed
 
@@ -161,19 +168,24 @@ AUTHOR_AND_POST = (
 )
 
 
+def at_revision_with_a_post(revision: str, *statements: str) -> None:
+    """The schema at ``revision``, holding an author, a post and ``statements``."""
+    flask_migrate.upgrade(revision=revision)
+    with db.engine.begin() as conn:
+        for statement in (*AUTHOR_AND_POST, *statements):
+            conn.execute(text(statement))
+
+
 def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
     with bare_app.app_context():
-        flask_migrate.upgrade(revision="0012")
-        with db.engine.begin() as conn:
-            for statement in (
-                *AUTHOR_AND_POST,
-                "INSERT INTO confirmed_address (email, confirmed_at)"
-                " VALUES ('si@example.org', '2021-02-03 04:05:06')",
-                "INSERT INTO subscription (email, post_id, created_at) VALUES"
-                " ('si@example.org', 1, '2021-01-01'),"
-                " ('no@example.org', 1, '2021-01-01')",
-            ):
-                conn.execute(text(statement))
+        at_revision_with_a_post(
+            "0012",
+            "INSERT INTO confirmed_address (email, confirmed_at)"
+            " VALUES ('si@example.org', '2021-02-03 04:05:06')",
+            "INSERT INTO subscription (email, post_id, created_at) VALUES"
+            " ('si@example.org', 1, '2021-01-01'),"
+            " ('no@example.org', 1, '2021-01-01')",
+        )
         flask_migrate.upgrade()
         rows = db.session.execute(
             select(Subscription.email, Subscription.confirmed_at).order_by(
@@ -188,12 +200,26 @@ def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
 
 def test_posts_from_before_pages_are_articles(bare_app):
     with bare_app.app_context():
-        flask_migrate.upgrade(revision="0013")
-        with db.engine.begin() as conn:
-            for statement in AUTHOR_AND_POST:
-                conn.execute(text(statement))
+        at_revision_with_a_post("0013")
         flask_migrate.upgrade()
         assert db.session.scalar(select(Post.kind)) == "post"
+
+
+def test_old_addresses_with_doubled_slashes_are_made_single(bare_app):
+    with bare_app.app_context():
+        at_revision_with_a_post(
+            "0014",
+            *(
+                "INSERT INTO old_path (id, path, post_id, source, created_at)"
+                f" VALUES ({number}, '{path}', 1, 'wordpress', '2020-01-01')"
+                for number, path in enumerate(
+                    ("/greek//a-page", "/x/y", "/x//y", "//"), start=1
+                )
+            ),
+        )
+        flask_migrate.upgrade()
+        paths = db.session.scalars(select(OldPath.path).order_by(OldPath.id)).all()
+    assert paths == ["/greek/a-page", "/x/y"]
 
 
 @pytest.mark.backends("sqlite")

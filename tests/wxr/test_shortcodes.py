@@ -9,16 +9,18 @@ from bs4 import BeautifulSoup
 from helpers_guard import hang_guard
 
 from blog.core.sanitize import clean_written_post
-from blog.wxr.shortcodes import Attachment, expand_shortcodes
+from blog.wxr.shortcodes import Attachment, Attachments, expand_shortcodes
 
 SITE = "https://caffe.example.org"
-FILES = [
-    Attachment(11, 5, f"{SITE}/uno.jpg", "Uno", "La prima & sola"),
-    Attachment(12, 5, f"{SITE}/due.PNG", "Due"),
-    Attachment(13, 6, f"{SITE}/altro.jpg", "Di un altro articolo"),
-    Attachment(14, 5, "javascript:alert(1)", "Falso"),
-    Attachment(15, 5, f"{SITE}/menu.pdf", "Il menu"),
-]
+FILES = Attachments(
+    [
+        Attachment(11, 5, f"{SITE}/uno.jpg", "Uno", "La prima & sola"),
+        Attachment(12, 5, f"{SITE}/due.PNG", "Due"),
+        Attachment(13, 6, f"{SITE}/altro.jpg", "Di un altro articolo"),
+        Attachment(14, 5, "javascript:alert(1)", "Falso"),
+        Attachment(15, 5, f"{SITE}/menu.pdf", "Il menu"),
+    ]
+)
 
 
 def shown(content: str, post_id: int = 5) -> tuple[BeautifulSoup, Counter]:
@@ -83,7 +85,9 @@ def test_older_galleries_include_and_exclude():
 def test_a_gallery_whose_images_are_not_in_the_file_stays_and_is_counted():
     # An export of posts only holds no attachments.
     left: Counter = Counter()
-    text = expand_shortcodes('Prima [gallery ids="80,81"] dopo', 5, [], left)
+    text = expand_shortcodes(
+        'Prima [gallery ids="80,81"] dopo', 5, Attachments([]), left
+    )
     assert text == 'Prima [gallery ids="80,81"] dopo'
     assert left == Counter({"[gallery] (its images are not in the file)": 1})
 
@@ -106,7 +110,9 @@ def test_audio_and_video_become_links_to_their_files():
 
 
 def test_audio_without_a_file_plays_the_posts_first_audio_attachment():
-    files = [*FILES, Attachment(16, 5, f"{SITE}/canzone.ogg", "Canzone")]
+    files = Attachments(
+        [*FILES.by_id.values(), Attachment(16, 5, f"{SITE}/canzone.ogg", "Canzone")]
+    )
     left: Counter = Counter()
     text = expand_shortcodes("[audio]", 5, files, left)
     assert f'href="{SITE}/canzone.ogg"' in text
@@ -125,6 +131,25 @@ def test_the_block_editors_players_become_links():
         f"{SITE}/v.webm",
     ]
     assert page.find("audio") is None and page.find("video") is None
+
+
+def test_a_players_file_is_a_named_one_never_a_word_of_another_attribute():
+    page, _ = shown(
+        '[audio caption="ascolta https://altro.example/x.mp3 ora" src="rel.mp3"]',
+        post_id=0,  # an item without an id: no attached file either
+    )
+    assert page.find("a") is None
+
+
+def test_a_players_address_is_read_as_an_address_only():
+    page, left = shown(f'<audio src="{SITE}/[video {SITE}/v.mp4]/x.mp3"></audio>')
+    assert [a["href"] for a in page.find_all("a")] == [
+        f"{SITE}/[video {SITE}/v.mp4]/x.mp3"
+    ]
+    # A player whose file has no web address is counted, not kept.
+    page, left = shown('<audio src="/wp-content/uploads/a.mp3"></audio>')
+    assert page.find("a") is None
+    assert left == Counter({"<audio>/<video> (a file with no web address)": 1})
 
 
 def test_an_embed_of_no_web_address_stays_text():
@@ -189,3 +214,11 @@ def test_unclosed_shortcodes_cost_linear_work():
         left: Counter = Counter()
         expanded = expand_shortcodes(text, 5, FILES, left)
     assert expanded.count("[caption]") == 50_000
+
+
+def test_many_players_and_files_cost_linear_work():
+    files = Attachments(Attachment(n, 5, f"{SITE}/f{n}.txt") for n in range(1, 20_001))
+    with hang_guard(5):
+        left: Counter = Counter()
+        expand_shortcodes("[audio] [gallery] " * 50_000, 5, files, left)
+    assert left["[audio] (its file is not in the file)"] == 50_000
