@@ -14,6 +14,7 @@ from ..core.text import slugify
 from ..extensions import db
 from ..models import Author, Category, Post, utcnow
 from ..posts.categories import category_slug, get_or_create_category
+from ..posts.oldpaths import normalise_path, record_paths
 
 # First path segments the blog's own pages use (/comments/feed/, /comment/<id>/,
 # /avatar/<key>.svg, /healthz ...): a post there would shadow them or be shadowed.
@@ -98,6 +99,9 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     if post is None:
         post = Post(author=author)
         db.session.add(post)
+    elif post.is_published and post.slug != slug:
+        # As WordPress keeps a renamed post's old slug: its links still land.
+        record_paths(post, [normalise_path(f"/{post.slug}/")], "editor")
     post.title = data.title.strip()
     post.slug = slug
     post.body = clean_written_post(data.body)

@@ -252,6 +252,30 @@ def test_a_slug_of_digits_and_words_or_dashes_is_a_posts(app, author_client):
     assert stored(app, "2019-2020").title == "Y"
 
 
+def test_a_renamed_post_keeps_its_old_address(app, author_client, published):
+    saved = write(author_client, editor(author_client), "Pubblica", title="Primo")
+    page = editor(author_client, saved.headers["Location"])
+    write(author_client, page, slug="secondo")
+    for old, new in (
+        ("/primo/", "/secondo/"),
+        ("/primo/comment-page-2/", "/secondo/comment-page-2/"),
+    ):
+        response = author_client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"].endswith(new), old
+    listed = soup(author_client.get("/admin/old-paths")).select("tbody tr")
+    assert [(r.code.get_text(), "editor" in r.get_text()) for r in listed] == [
+        ("/primo", True)
+    ]
+
+
+def test_a_renamed_draft_leaves_no_old_address(app, author_client):
+    saved = write(author_client, editor(author_client), title="Bozza")
+    page = editor(author_client, saved.headers["Location"])
+    write(author_client, page, slug="bozza-nuova")
+    assert author_client.get("/bozza/").status_code == 404
+
+
 def test_a_missing_title_is_a_400(app, author_client):
     response = write(author_client, editor(author_client), title="", body="<p>b</p>")
     assert response.status_code == 400
