@@ -10,29 +10,11 @@ from sqlalchemy import select
 
 from ..core.sanitize import clean_written_post
 from ..core.signals import post_published
-from ..core.text import slugify
 from ..extensions import db
 from ..models import Author, Category, Post, utcnow
 from ..posts.categories import category_slug, get_or_create_category
 from ..posts.oldpaths import normalise_path, record_paths
-
-# First path segments the blog's own pages use (/comments/feed/, /comment/<id>/,
-# /avatar/<key>.svg, /healthz ...): a post there would shadow them or be shadowed.
-RESERVED_SLUGS = frozenset(
-    {
-        "admin",
-        "author",
-        "avatar",
-        "category",
-        "comment",
-        "comments",
-        "feed",
-        "healthz",
-        "static",
-        "webmention",
-        "xmlrpc",
-    }
-)
+from ..posts.slugs import post_slug, slug_refusal
 
 
 class PostError(ValueError):
@@ -62,17 +44,10 @@ class PostData:
 
 def choose_slug(data: PostData, post_id: int | None) -> str:
     """The slug typed, or made from the title; unique among posts."""
-    slug = slugify(data.slug or data.title)[:200].strip("-")
-    if not slug:
-        raise PostError("slug", "Lo slug deve contenere almeno una lettera o cifra.")
-    if slug.isdigit():
-        # Digits alone read as a date archive's year ("/2024/"); "2019-2020"
-        # is a post's address.
-        raise PostError(
-            "slug", "Lo slug non può essere fatto di sole cifre: aggiungi una parola."
-        )
-    if slug in RESERVED_SLUGS:
-        raise PostError("slug", f"Lo slug «{slug}» è riservato: scegline un altro.")
+    slug = post_slug(data.slug or data.title)
+    refusal = slug_refusal(slug)
+    if refusal:
+        raise PostError("slug", refusal)
     clash = db.session.scalar(
         select(Post.id).where(Post.slug == slug, Post.id != (post_id or 0))
     )

@@ -21,7 +21,7 @@ from ..core.text import one_line
 from ..core.urls import site_host, site_url
 from ..extensions import db
 from ..mail import build_message, enqueue, quoted
-from ..models import Comment, OutboxMessage, Post, Subscription
+from ..models import Comment, OutboxMessage, Post
 from . import mailtokens
 from .labels import ACTIONS, TYPE_LABELS
 from .subscriptions import (
@@ -33,6 +33,7 @@ from .subscriptions import (
     recipients,
     request_for,
     still_subscribed,
+    subscription_of,
 )
 
 HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
@@ -279,10 +280,9 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     confirmed or ended since."""
     asked = Request(row.recipient)
     if row.ref_id is not None:
-        subscription = db.session.get(Subscription, row.ref_id)
-        # SQLite gives a deleted row's id again: the link is only ever for the
-        # address the row was queued for.
-        if subscription is None or subscription.email != normalised(row.recipient):
+        # The link is only ever for the address the row was queued for.
+        subscription = subscription_of(row.recipient, row.ref_id)
+        if subscription is None:
             return []
         asked = request_for(subscription)
     if not awaits_confirmation(asked):

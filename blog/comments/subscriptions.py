@@ -115,10 +115,17 @@ class Request:
         """The subscription the link was sent for, if it is still there."""
         if self.subscription_id is None:
             return None
-        asked = db.session.get(Subscription, self.subscription_id)
-        if asked is None or asked.email != normalised(self.email):
+        asked = subscription_of(self.email, self.subscription_id)
+        if asked is None:
             return None
         return asked if asked.created_at.isoformat() == self.asked_at else None
+
+
+def subscription_of(email: str, subscription_id: int) -> Subscription | None:
+    """Subscription ``subscription_id`` if it is ``email``'s: SQLite gives a
+    deleted row's id again, to another address's subscription."""
+    found = db.session.get(Subscription, subscription_id)
+    return found if found is not None and found.email == normalised(email) else None
 
 
 def request_for(subscription: Subscription) -> Request:
@@ -156,7 +163,9 @@ def confirm(
     which has just shown it reads the mail, starts its own.
     """
     email, now = normalised(request.email), now or utcnow()
-    # A double click confirms twice: the second row gives way.
+    # The address's first consent, kept for the reader's privacy export (each
+    # subscription's own confirmed_at decides who is mailed). A double click
+    # confirms twice: the second row gives way.
     db.session.execute(
         insert_or_ignore(
             db.session(),

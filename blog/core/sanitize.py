@@ -510,4 +510,7 @@ def clean_written_post(text: str) -> str:
     """A post body as its author wrote it (the editor, a WordPress export):
     blank lines make paragraphs, then it is cleaned like any post (a paragraph
     of what the cleaner removes is removed too)."""
-    return _EMPTY_PARAGRAPH.sub("", clean_post(autop(_drop_code_elements(text))))
+    # Code elements go before the paragraphs are made: a paragraph of a
+    # <script> would be left empty (clean_post's own pass would repeat it).
+    html = _post_cleaner.clean(autop(_drop_code_elements(text)))
+    return _EMPTY_PARAGRAPH.sub("", html)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from ..database import delete_row
 from ..extensions import db
 from ..models import OldPath, Post
+from .queries import get_published_post_by_id
 
 # Longest path kept (the column's width); longer ones are not recorded.
 MAX_PATH = 1000
@@ -86,6 +87,16 @@ def post_for_path(path: str, published_only: bool = True) -> Post | None:
     if published_only:
         query = query.where(Post.status == "published")
     return db.session.scalar(query)
+
+
+def post_numbered(name: str, number: int) -> Post | None:
+    """The published post WordPress's ``/?p=N`` (``/?page_id=N``) names: the
+    imported one that had the number, else ours; None for an imported draft's
+    number, which names no post of ours either."""
+    imported = post_for_path(f"/?{name}={number}", published_only=False)
+    if imported is not None:
+        return imported if imported.is_published else None
+    return get_published_post_by_id(number)
 
 
 @dataclass(frozen=True)

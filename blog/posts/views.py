@@ -34,13 +34,12 @@ from ..pagecache.cache import (
 )
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import ID_QUERIES, post_for_path
+from .oldpaths import ID_QUERIES, post_numbered
 from .queries import (
     get_author,
     get_category,
     get_post_to_answer,
     get_published_post,
-    get_published_post_by_id,
     posts_by_author,
     posts_in_category,
     published_posts,
@@ -81,12 +80,7 @@ def _moved_by_id(name: str, value: str) -> Response:
     """WordPress's ``/?p=ID`` (``/?page_id=ID`` for a page): the imported post
     that had the id, else our own."""
     number = positive_int(value, 2**31) or abort(404)
-    imported = post_for_path(f"/?{name}={number}", published_only=False)
-    if imported is not None:
-        if not imported.is_published:
-            abort(404)  # an imported draft's number, not one of ours
-        return redirect(url_for("posts.detail", slug=imported.slug), 301)
-    post = get_published_post_by_id(number) or abort(404)
+    post = post_numbered(name, number) or abort(404)
     return redirect(url_for("posts.detail", slug=post.slug), 301)
 
 

@@ -35,6 +35,7 @@ from ..posts.oldpaths import (
     record_paths,
     wordpress_paths,
 )
+from ..posts.slugs import post_slug, slug_refusal
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 from .shortcodes import Attachment, Attachments, expand_shortcodes
 
@@ -327,10 +328,10 @@ class _Importer:
 
 
 def _new_slug(data: WxrPost, title: str) -> str:
-    # Digits alone would read as a date archive's year; a Greek or Cyrillic
-    # slug ("επίπεδο-2") keeps only its digits once made ASCII.
-    for candidate in (slugify(data.slug), slugify(title)):
-        if candidate and not candidate.isdigit():
+    # The editor's rule: a Greek or Cyrillic slug ("επίπεδο-2") keeps only its
+    # digits once made ASCII, and a post named "feed" would be shadowed.
+    for candidate in (post_slug(data.slug), post_slug(title)):
+        if slug_refusal(candidate) is None:
             return candidate
     return f"{'pagina' if data.post_type == 'page' else 'post'}-{data.wp_id}"
 
@@ -381,7 +382,7 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
             return post
     # Only a slug WordPress gave: a draft's comes from its title, which another
     # post may share.
-    slug = slugify(data.slug)
+    slug = post_slug(data.slug)
     post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
     # WordPress lets a page share an article's slug: two items, not one.
     if post is None or post.kind != data.post_type:

@@ -52,12 +52,14 @@ class Attachments:
             return []
         key = (post_id, kind.pattern)
         if key not in self._kinds:
-            self._kinds[key] = [
-                file
-                for file in self._by_post.get(post_id, [])
-                if kind.search(urlsplit(file.url).path)
-            ]
+            files = self._by_post.get(post_id, [])
+            self._kinds[key] = [file for file in files if _is_a(file, kind)]
         return self._kinds[key]
+
+
+def _is_a(file: Attachment, kind: re.Pattern) -> bool:
+    """Whether ``file``'s name says it is of ``kind`` (an image, a sound…)."""
+    return bool(kind.search(urlsplit(file.url).path))
 
 
 # "[[caption]]" and "[[caption]…[/caption]]" are WordPress's way to write a
@@ -148,7 +150,7 @@ def _gallery_images(
     named = _numbers(attributes.get("ids", "") or attributes.get("include", ""))
     if named:
         chosen = [attachments.by_id[n] for n in named if n in attachments.by_id]
-        return [a for a in chosen if _IMAGE_FILE.search(urlsplit(a.url).path)]
+        return [a for a in chosen if _is_a(a, _IMAGE_FILE)]
     left_out = set(_numbers(attributes.get("exclude", "")))
     images = attachments.of_post(post_id, _IMAGE_FILE)
     return [a for a in images if a.wp_id not in left_out]
