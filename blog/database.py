@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import Insert, Table, event, select
+from sqlalchemy import Insert, String, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.functions import GenericFunction
 
 from .extensions import db
 
@@ -18,6 +20,7 @@ __all__ = [
     "free_slug",
     "init_app",
     "insert_or_ignore",
+    "lowercase",
     "upsert_for",
     "session_connection",
 ]
@@ -52,12 +55,45 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     # foreign keys off unless asked.
     if type(dbapi_connection).__module__ != "sqlite3":
         return
+    dbapi_connection.create_function(
+        _SQLITE_LOWERCASE, 1, _python_lowercase, deterministic=True
+    )
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class lowercase(GenericFunction):  # noqa: N801 (SQL function names are lower case)
+    """``lower()`` of the text as Python lowers it, on every database.
+
+    SQLite's own ``lower()`` folds ASCII letters only, so ``ÄNNA@Example.org``
+    would not match ``änna@example.org`` typed in a request: on SQLite this is
+    a Python function each connection is given (``_tune_sqlite``); PostgreSQL's
+    ``lower()`` follows the database's Unicode locale.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+_SQLITE_LOWERCASE = "python_lower"
+
+
+def _python_lowercase(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+@compiles(lowercase)
+def _lowercase(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(lowercase, "sqlite")
+def _lowercase_on_sqlite(element, compiler, **kw):
+    return f"{_SQLITE_LOWERCASE}({compiler.process(element.clauses, **kw)})"
 
 
 def delete_row(model: type, row_id: int) -> bool:

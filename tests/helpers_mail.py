@@ -20,6 +20,7 @@ class Received:
 
     rcpt_tos: list[str]
     message: EmailMessage
+    raw: bytes = b""  # the message's bytes as the server received them
 
     @property
     def text(self) -> str:
@@ -54,7 +55,9 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
-        self.received.append(Received(list(envelope.rcpt_tos), message))
+        self.received.append(
+            Received(list(envelope.rcpt_tos), message, envelope.content)
+        )
         return "250 OK"
 
     def to(self, address: str) -> list[Received]:

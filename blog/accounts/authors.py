@@ -12,11 +12,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.text import slugify
-from ..database import free_slug
+from ..database import free_slug, lowercase
 from ..extensions import db, limiter
 from ..models import Author
 from ..web.dbstore import DatabaseStorage
@@ -88,7 +88,7 @@ def create_author(username: str, password: str) -> Author:
 def find_author(username: str) -> Author | None:
     """The author with this username, case-insensitively."""
     return db.session.scalar(
-        select(Author).where(func.lower(Author.username) == username.strip().lower())
+        select(Author).where(lowercase(Author.username) == username.strip().lower())
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.fields import EmailField, URLField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..core.sanitize import COMMENT_MAX_BYTES
 from ..core.text import is_web_url, one_line, positive_int, strip_controls
@@ -65,11 +65,13 @@ def _comment_text(form: ItalianForm, field: TextAreaField) -> None:
 
 
 class CommentForm(ItalianForm):
+    # DataRequired, not InputRequired: a name of spaces alone is empty once the
+    # filters have run, and must be refused as a missing one.
     author = StringField(
         "Nome",
         filters=[_one_line],
         validators=[
-            InputRequired("Inserisci il tuo nome."),
+            DataRequired("Inserisci il tuo nome."),
             Length(max=NAME_MAX, message="Il nome può avere al massimo 245 caratteri."),
         ],
     )
@@ -77,7 +79,7 @@ class CommentForm(ItalianForm):
         "Email",
         filters=[_strip],
         validators=[
-            InputRequired("Inserisci il tuo indirizzo email."),
+            DataRequired("Inserisci il tuo indirizzo email."),
             Length(
                 max=EMAIL_MAX, message="L'email può avere al massimo 100 caratteri."
             ),

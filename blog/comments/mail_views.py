@@ -27,6 +27,7 @@ from .subscriptions import (
     awaits_confirmation,
     confirm,
     end_subscriptions,
+    is_confirmed,
     subscriptions_of,
 )
 
@@ -50,17 +51,17 @@ def confirm_address(token: str):
         asked = read_confirm_token(token)
     except TokenError as error:
         return _refused(error)
-    done = False
-    if request.method == "POST":
+    if request.method == "POST" and awaits_confirmation(asked):
         confirm(asked, token_hash(owner_token(request)))
         db.session.commit()
-        done = True
+    waiting = awaits_confirmation(asked)
     return _private(
         "comments/confirm.html",
         token=token,
         email=asked.email,
         post_title=asked_about(asked),
-        done=done or not awaits_confirmation(asked),
+        # A link followed after its subscription was cancelled confirms nothing.
+        state="waiting" if waiting else "done" if is_confirmed(asked) else "gone",
         manage=manage_token(asked.email),
     )
 

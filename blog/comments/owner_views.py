@@ -22,6 +22,7 @@ from ..web.errors import render_error
 from ..web.limits import (
     limit_posts,
 )
+from ..web.security import form_drops_nul
 from . import bp
 from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
@@ -64,6 +65,7 @@ def _form_status(form) -> int:
 @csrf.exempt
 @bp.route("/comment/<int(max=2147483647):comment_id>/edit", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
+@form_drops_nul
 def edit(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:
@@ -72,13 +74,15 @@ def edit(comment_id: int):
     if form.validate_on_submit():
         edit_response(comment, form.comment.data, current_settings(), utcnow())
         return redirect(url_for("comments.permalink", comment_id=comment.id))
+    status = _form_status(form)  # before rendering: it words the CSRF error
     page = render_template("comments/edit.html", comment=comment, form=form)
-    return _private(page, _form_status(form))
+    return _private(page, status)
 
 
 @csrf.exempt
 @bp.route("/comment/<int(max=2147483647):comment_id>/delete", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
+@form_drops_nul
 def delete(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:
@@ -88,5 +92,6 @@ def delete(comment_id: int):
         slug = comment.post.slug
         withdraw_response(comment)
         return redirect(url_for("posts.detail", slug=slug, _anchor="comments"))
+    status = _form_status(form)  # before rendering: it words the CSRF error
     page = render_template("comments/delete.html", comment=comment, form=form)
-    return _private(page, _form_status(form))
+    return _private(page, status)

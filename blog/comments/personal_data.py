@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import UNSEEN_BY_READERS
 from ..core.urls import post_url
+from ..database import lowercase
 from ..extensions import db
 from ..models import Comment, ConfirmedAddress, OutboxMessage
 from .subscriptions import end_subscriptions, normalised, subscriptions_of
@@ -25,7 +26,7 @@ REMOVED_TEXT = "Commento rimosso su richiesta di chi l'aveva scritto."
 
 def _written_with(email: str):
     # Addresses are stored as typed; the request may be in any case.
-    return func.lower(Comment.author_email) == email.strip().lower()
+    return lowercase(Comment.author_email) == email.strip().lower()
 
 
 def _iso(moment: datetime | None) -> str | None:

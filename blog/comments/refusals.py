@@ -18,30 +18,38 @@ OVER_BUDGET_MESSAGE = "Troppi commenti da questo indirizzo: riprova più tardi."
 # What the over-budget page gives back of the posted form.
 _ECHOED = ("author", "email", "url", "comment", "comment_parent", "stamp")
 _FILLED = (*_ECHOED, "csrf_token")
-_SHELL_KEY = "comments.over_budget_shell"
+# Ticked or not: a box has no text to fill in, so each combination of ticked
+# boxes has its shell (eight at most, each rendered once).
+_BOXES = ("consent", "notify_replies", "notify_all")
+_SHELLS_BY_BOXES = "comments.over_budget_shells"
 
 
 def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
     """The comment form's refusal from the POST guard: the refusal page with
-    everything typed, filled into a copy rendered once per app, so a flood
-    costs neither a Flask request nor a query."""
-    shell = app.extensions.get(_SHELL_KEY) or _render_shell(app)
+    everything typed and ticked, filled into a copy rendered once per app, so
+    a flood costs neither a Flask request nor a query."""
+    # What a BooleanField takes for unticked.
+    ticked = tuple(b for b in _BOXES if refused.form.get(b, "") not in ("", "false"))
+    shells = app.extensions.setdefault(_SHELLS_BY_BOXES, {})
+    shell = shells.get(ticked) or _render_shell(app, ticked)
     values = {slot(name): refused.form.get(name, "") for name in _FILLED}
     values[slot("message")] = refused.message(OVER_BUDGET_MESSAGE)
     values[slot("slug")] = quote(refused.view_args["slug"])
     return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
 
 
-def _render_shell(app: Flask) -> str:
+def _render_shell(app: Flask, ticked: tuple[str, ...]) -> str:
     with shell_request(app, f"/{slot('slug')}/comment", method="POST"):
         form = CommentForm(formdata=None)
         for name in _ECHOED:  # set after the filters, which would rewrite a slot
             form[name].data = slot(name)
+        for name in ticked:
+            form[name].data = True
         form.csrf_token.current_token = slot("csrf_token")
         refusal = Refusal(429, slot("message"))
         page = render_refusal(PostLink(slot("slug")), form, refusal)
         shell = page.get_data(as_text=True)
-    app.extensions[_SHELL_KEY] = shell
+    app.extensions[_SHELLS_BY_BOXES][ticked] = shell
     return shell
 
 

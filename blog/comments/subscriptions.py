@@ -205,6 +205,19 @@ def awaits_confirmation(request: Request) -> bool:
     return asked is not None and asked.confirmed_at is None
 
 
+def is_confirmed(request: Request) -> bool:
+    """Whether what ``request`` asked for is running: its subscription confirmed
+    and not ended since (or, for an address's request, one of its own)."""
+    if request.subscription_id is None:
+        running = select(Subscription.id).where(
+            Subscription.email == normalised(request.email),
+            Subscription.confirmed_at.is_not(None),
+        )
+        return db.session.scalar(running.limit(1)) is not None
+    asked = request.subscription()
+    return asked is not None and asked.confirmed_at is not None
+
+
 @dataclass(frozen=True)
 class Listed:
     """One subscription as the reader's page shows it."""

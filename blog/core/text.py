@@ -41,6 +41,10 @@ MAX_URL_LENGTH = 2000
 # C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
 # cannot carry them, mail headers and PostgreSQL text refuse some of them.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Bidirectional embeddings, overrides and isolates: in a name they would turn
+# what follows it on the line (" scrive:", an IP in the queue, a mail's
+# subject) backwards. Right-to-left names need none of them.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def is_web_url(url: object) -> bool:
@@ -74,13 +78,14 @@ def strip_controls(text: str) -> str:
 
 
 def one_line(text: str | None) -> str:
-    """``text`` as a single line: no control characters, whitespace collapsed.
+    """``text`` as a single line: no control characters (bidirectional ones
+    included), whitespace collapsed.
 
     For names and subjects: a line break would forge a mail header or a line
     of a notice. ``str.split()`` also breaks on U+2028, U+2029 and NEL, which
     some mail clients render as line breaks.
     """
-    return " ".join(strip_controls(text or "").split())
+    return " ".join(_BIDI_CONTROL.sub("", strip_controls(text or "")).split())
 
 
 # Where one block of text ends and the next begins: a space goes there before

@@ -15,6 +15,7 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import formatdate, make_msgid
 
 from flask import current_app
@@ -23,6 +24,29 @@ from ..core.text import one_line, strip_controls
 from ..core.urls import site_host
 
 DEFAULT_FROM = "blog@localhost"
+
+# RFC 2369: these hold addresses in angle brackets, which clients read as they
+# are; Python would write a word longer than a line (a tokened link always is)
+# as an RFC 2047 encoded word, which no client reads as an address there.
+_WRITTEN_AS_IS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+class _MailPolicy(EmailPolicy):
+    """Python's default policy, with the list headers written on one line."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in _WRITTEN_AS_IS and str(value).isascii():
+            # One line (``one_line`` made it so), under RFC 5322's 998 octets.
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in _WRITTEN_AS_IS and str(value).isascii():
+            return self.fold(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy()
 
 
 NO_SERVER = "MAIL_SERVER non impostato"
@@ -46,7 +70,7 @@ def build_message(
 ) -> EmailMessage:
     """A UTF-8 message, plain text (and HTML when given); no To header when
     ``to`` is empty. Every message says it was sent by a machine."""
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
     if to.strip():
         message["To"] = one_line(to)

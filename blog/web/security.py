@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
+
+F = TypeVar("F", bound=Callable)
 
 # No inline script or style anywhere: templates link /static files only.
 # Images: this origin, data: URLs, and Gravatar for the author who chooses
@@ -83,6 +87,14 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def form_drops_nul(view: F) -> F:
+    """Mark a view whose form drops or refuses a NUL in every field itself, so
+    that a reader who pasted one gets the form back with their text, not a
+    bare 400 (``refuse_nul_bytes`` leaves its form alone)."""
+    view.form_drops_nul = True  # type: ignore[attr-defined]
+    return view
+
+
 def refuse_nul_bytes() -> None:
     """400 for a NUL anywhere in the path, query or form: no page needs one, and
     PostgreSQL refuses them in text (which would otherwise surface as a 500).
@@ -92,9 +104,12 @@ def refuse_nul_bytes() -> None:
         fields = list(request.args.items(multi=True))
     except UnicodeDecodeError:
         abort(400)
-    if request.method == "POST" and request.mimetype in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    view = current_app.view_functions.get(request.endpoint or "")
+    if (
+        request.method == "POST"
+        and request.mimetype
+        in ("application/x-www-form-urlencoded", "multipart/form-data")
+        and not getattr(view, "form_drops_nul", False)
     ):
         fields += request.form.items(multi=True)
     # The client's address too: behind BLOG_PROXY_FIX it is a request header's.

@@ -130,6 +130,15 @@ class TestValidation:
         with app.app_context():
             assert db.session.query(Comment).count() == 12
 
+    def test_a_name_or_email_of_spaces_alone_is_missing(self, app, client):
+        response = send_comment(client, app, "Testo", author="   ", email=" \t ")
+        assert response.status_code == 422
+        page = soup(response)
+        assert field_error(page, "author") == "Inserisci il tuo nome."
+        assert field_error(page, "email") == "Inserisci il tuo indirizzo email."
+        with app.app_context():
+            assert db.session.query(Comment).count() == 12
+
     def test_what_was_typed_comes_back(self, app, client):
         response = send_comment(
             client, app, "Il mio lungo testo", email="non-valida", url="lucia.org"

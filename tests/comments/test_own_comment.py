@@ -18,6 +18,7 @@ from helpers_comments import (
     the_post,
 )
 
+from blog.comments.forms import CSRF_MESSAGE
 from blog.comments.ownership import (
     EXPIRED_MESSAGE,
     NOT_OWNER_MESSAGE,
@@ -243,7 +244,16 @@ class TestEditing:
         assert page.select_one("textarea[name=comment]").get_text().strip() == (
             "Il mio testo nuovo"
         )
-        assert page.select_one(".form-error")
+        assert page.select_one(".form-error").get_text(strip=True) == CSRF_MESSAGE
+
+    def test_a_stale_deletion_says_so_in_italian(self, app, client):
+        comment_id = post_comment(app, client)
+        response = client.post(f"/comment/{comment_id}/delete", data={})
+        assert response.status_code == 400
+        assert soup(response).select_one(".form-error").get_text(strip=True) == (
+            CSRF_MESSAGE
+        )
+        assert stored_comment(app, comment_id).status == "approved"
 
 
 class TestForgedRequests:

@@ -130,6 +130,22 @@ def test_the_confirmation_link_changes_nothing_on_get(app, client, mailbox):
     assert is_confirmed(app)
 
 
+def test_a_confirmation_link_after_unsubscribing_confirms_nothing(app, client, mailbox):
+    comment_of_lucia(client, app)
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    link = mail.link("Conferma")
+    press(client, soup(client.get(link)), "Conferma")
+    with app.app_context():
+        assert subscriptions_module.end_subscriptions(LUCIA) == 1
+        db.session.commit()
+    page = soup(client.get(link))
+    assert "Non c'è più nulla da confermare" in page.get_text()
+    assert "Indirizzo confermato" not in page.get_text()
+    assert page.find("button", string="Conferma") is None
+    assert subscriptions(app) == 0
+
+
 def test_two_confirmations_at_once_both_answer_confirmed(app, client, mailbox):
     # A double click: the other request has written the address's row since
     # this one's page was shown. This one gives way to it, and still starts.
@@ -254,6 +270,18 @@ def test_each_notification_offers_one_click_unsubscribe(app, client, mailbox):
     assert message["Message-ID"].endswith("@127.0.0.1>") and message["Date"]
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content_type() == "multipart/alternative"
+
+
+def test_the_unsubscribe_address_is_sent_as_written(app, client, mailbox):
+    # What an SMTP server receives: an RFC 2047 encoded word (which Python's
+    # email package writes for any word longer than a line) hides the address
+    # from the mail clients that offer the one-click button.
+    _, mail = notified(app, client, mailbox)
+    raw = mail.raw.splitlines()
+    [line] = [ln for ln in raw if ln.startswith(b"List-Unsubscribe:")]
+    url = mail.message["List-Unsubscribe"]
+    assert len(url) > 78
+    assert line == b"List-Unsubscribe: " + url.encode("ascii")
 
 
 def test_the_one_click_post_unsubscribes_without_cookies(app, client, mailbox):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blog.core.text import words_of_html
+from blog.core.text import one_line, words_of_html
 from blog.models import Post
 
 
@@ -35,3 +35,15 @@ def test_blocks_are_words_apart_and_inline_tags_are_not(html, words):
 def test_a_posts_summary_keeps_its_headings_and_items_apart():
     post = Post(body="<h2>Un titolo</h2><ul><li>uno</li><li>due</li></ul><p>fine</p>")
     assert post.summary == "Un titolo uno due fine"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u202eoiraM", "Ma\u202drio\u202c", "\u2067Mario\u2069", "Mar\u2066io"],
+)
+def test_a_name_loses_its_bidirectional_controls(name):
+    assert one_line(name) in ("oiraM", "Mario")
+
+
+def test_a_right_to_left_name_is_kept_as_written():
+    assert one_line("  מרים\u200f  כהן ") == "מרים\u200f כהן"

@@ -148,6 +148,24 @@ class TestErase:
         assert stored_comment(app, lucia["other"]).author_name == "Marco"
         assert stored_comment(app, lucia["other"]).author_ip == "192.0.2.99"
 
+    def test_an_address_with_accented_capitals_is_found_in_any_case(self, app):
+        # SQLite's own lower() folds ASCII letters only.
+        anna = add_comment(
+            app,
+            status="approved",
+            author_name="Änna Rossi",
+            author_email="ÄNNA@Example.org",
+            content="Ciao",
+            content_html="<p>Ciao</p>",
+        )
+        with app.test_request_context():
+            exported = export_personal_data("änna@example.org", "riccardo")
+        assert [c["id"] for c in exported["comments"]] == [anna]
+        with app.app_context():
+            counts = erase_personal_data("Änna@EXAMPLE.org", False, "riccardo")
+        assert counts["comments"] == 1
+        assert stored_comment(app, anna).author_name == ANONYMOUS
+
     def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):
         client.get(POST_URL)  # a cached copy from before must not survive
         with app.app_context():

@@ -119,6 +119,19 @@ def test_under_a_site_root_the_refused_comment_form_posts_inside_it(client):
     assert page.select_one(".comment-refused a")["href"] == f"/blog/{POST_SLUG}/"
 
 
+def test_the_ticked_boxes_come_back_ticked(client):
+    typed = {"author": "Lucia", "comment": "Avvisami", "notify_all": "y"}
+    page = refused_comment_page(client, typed | {"consent": "y"})
+    assert page.select_one("#consent").has_attr("checked")
+    assert page.select_one("#notify_all").has_attr("checked")
+    assert not page.select_one("#notify_replies").has_attr("checked")
+    # The next refusal, with no box ticked, is not given the first one's page.
+    page = refused_comment_page(client, typed | {"notify_all": ""})
+    assert [
+        box for box in page.select("input[type=checkbox]") if box.get("checked")
+    ] == []
+
+
 def test_a_nul_typed_into_a_refused_form_stays_out_of_the_page(client):
     page = refused_comment_page(client, {"author": "Lu\x00cia", "comment": "ci\x00ao"})
     assert page.select_one("#author")["value"] == "Lucia"
