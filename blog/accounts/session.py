@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
@@ -98,7 +99,19 @@ def author_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_author() is None:
-            return redirect(url_for("admin.login", next=request.full_path))
+            return redirect(url_for("admin.login", next=_way_back()))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _way_back() -> str | None:
+    """Where to go once signed in: the page asked for, or for a form sent
+    after the session ended, the page the form was on (its own address takes
+    POSTs only). The sign-in keeps only addresses of this site."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path:
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")

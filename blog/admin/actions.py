@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import aliased
 
 from ..comments.labels import ACTIONS
 from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
 from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
+from ..comments.threads import lift_replies
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
@@ -56,16 +58,26 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     ).all()
     for comment in comments:
         if name == "delete":
+            lift_replies(comment)
             db.session.delete(comment)
         else:
             move(comment, action.target or comment.status_before or "pending")
     return len(comments)
 
 
+Reply = aliased(Comment)
+
+
 def empty(status: str) -> int:
     """Delete every response in spam or trash; how many."""
     if status not in EMPTYABLE:
         raise ActionError("Si possono svuotare solo lo spam e il cestino.")
+    answered = select(Comment).where(
+        Comment.status == status,
+        exists().where(Reply.parent_id == Comment.id),
+    )
+    for comment in db.session.scalars(answered).all():
+        lift_replies(comment)
     result = db.session.execute(
         delete(Comment).where(Comment.status == status),
         execution_options={"synchronize_session": False},

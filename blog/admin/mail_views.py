@@ -30,10 +30,12 @@ from .rows import response_rows
 @limit_posts(small_refusal("Troppe richieste, riprova più tardi."))
 def mail_action(token: str):
     try:
-        comment_id, action = read_moderation_token(token)
+        comment_id, action, created = read_moderation_token(token)
     except TokenError as error:
         return render_error(error.status, str(error))
-    comment = db.session.get(Comment, comment_id) or abort(404)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.created_at.isoformat() != created:
+        abort(404)  # deleted for good, its id perhaps another response's now
     done = False
     if request.method == "POST":
         apply_action(action, [comment.id])

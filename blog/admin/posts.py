@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -68,8 +68,24 @@ def parse_categories(text: str) -> list[Category]:
     return list(found.values())
 
 
+# The furthest a local clock runs ahead of UTC (UTC+14): a date typed in local
+# time may be that far "ahead" and still be now where the author is.
+_CLOCKS_AHEAD = timedelta(hours=14)
+FUTURE_MESSAGE = (
+    "La data di pubblicazione è nel futuro: questo blog non programma le "
+    "pubblicazioni. Lascia vuota la data per pubblicare ora."
+)
+
+
 def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     """Create or update a post from the editor (caller commits, then ``announce``)."""
+    if (
+        data.status == "published"
+        and data.published_at is not None
+        and data.published_at > utcnow() + _CLOCKS_AHEAD
+    ):
+        # Published at once, it would head the home page and feeds until then.
+        raise PostError("published_at", FUTURE_MESSAGE)
     slug = choose_slug(data, post.id if post else None)
     if post is None:
         post = Post(author=author)

@@ -79,7 +79,7 @@ class HeldEntry:
     def of(cls, comment: Comment) -> HeldEntry:
         """The entry for ``comment``, with its signed single-use buttons."""
         buttons = [
-            (ACTIONS[action].label, mail_action_url(comment.id, action))
+            (ACTIONS[action].label, mail_action_url(comment, action))
             for action in mailtokens.MAIL_ACTIONS
         ]
         reply = site_url("admin.comment", comment_id=comment.id, rispondi=1)
@@ -149,9 +149,9 @@ def held_message(comments: list[Comment], total: int | None = None) -> EmailMess
     return build_message(_author_address(first.post), subject, "\n".join(lines), html)
 
 
-def mail_action_url(comment_id: int, action: str) -> str:
+def mail_action_url(comment: Comment, action: str) -> str:
     """The held notice's button: a confirmation page, signed for one action."""
-    token = mailtokens.moderation_token(comment_id, action)
+    token = mailtokens.moderation_token(comment.id, comment.created_at, action)
     return site_url("admin.mail_action", token=token)
 
 

@@ -9,7 +9,7 @@ A moderation token is single-use: its hash is stored once it has acted.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -116,24 +116,35 @@ def read_unsubscribe_token(token: str) -> tuple[str, int]:
     return value[0], value[1]
 
 
-def moderation_token(comment_id: int, action: str) -> str:
-    """The held notice's link that does ``action`` to one response (7 days)."""
-    return _serializer("moderate").dumps([comment_id, action])
+def moderation_token(comment_id: int, created_at: datetime, action: str) -> str:
+    """The held notice's link that does ``action`` to one response (7 days).
+
+    The response's creation time is signed with its id: SQLite gives the id of
+    a response deleted for good to the next one stored, and a link from an old
+    notice must not act on that one.
+    """
+    return _serializer("moderate").dumps([comment_id, action, created_at.isoformat()])
 
 
-def read_moderation_token(token: str) -> tuple[int, str]:
-    """(comment id, action) of an unspent, unexpired token; TokenError otherwise."""
+def read_moderation_token(token: str) -> tuple[int, str, str]:
+    """(comment id, action, its creation time in ISO form) of an unspent,
+    unexpired token; TokenError otherwise."""
     value = _load("moderate", token, MODERATE_MAX_AGE)
+    if isinstance(value, list) and len(value) == 2:
+        # Mailed before the creation time was signed: no longer safe to follow.
+        raise TokenError(EXPIRED_MESSAGE, 410)
     if not (
         isinstance(value, list)
-        and len(value) == 2
+        and len(value) == 3
         and isinstance(value[0], int)
+        and 0 < value[0] < 2**31
         and value[1] in MAIL_ACTIONS
+        and isinstance(value[2], str)
     ):
         raise TokenError(FORGED_MESSAGE, 403)
     if db.session.get(UsedToken, digest(token)) is not None:
         raise TokenError(USED_MESSAGE, 410)
-    return value[0], value[1]
+    return value[0], value[1], value[2]
 
 
 def spend(token: str) -> None:

@@ -18,6 +18,7 @@ from ..core.urls import post_url
 from ..database import lowercase
 from ..extensions import db
 from ..models import Comment, ConfirmedAddress, OutboxMessage
+from .moderation import BLOCK_LABELS, BLOCKED_REASON
 from .subscriptions import end_subscriptions, normalised, subscriptions_of
 
 ANONYMOUS = "Anonimo"
@@ -51,6 +52,7 @@ def export_comments(email: str) -> list[dict]:
             "date": _iso(comment.created_at),
             "edited": _iso(comment.edited_at),
             "status": comment.status,
+            "moderation_reason": comment.moderation_reason,
             "text": comment.content,
             "name": comment.author_name,
             "email": comment.author_email,
@@ -74,6 +76,8 @@ def erase_comments(email: str, delete_texts: bool) -> int:
         "user_agent": "",
         # The hash ties the comment to a browser: a trace of the person too.
         "owner_token_hash": "",
+        # A block's reason names the address or IP it matched.
+        "moderation_reason": "",
     }
     if delete_texts:
         values.update(content=REMOVED_TEXT, content_html=f"<p>{REMOVED_TEXT}</p>")
@@ -89,12 +93,18 @@ def purge_addresses(now: datetime, days: int) -> int:
     them), the caller commits; how many comments were cleared."""
     if days <= 0:
         return 0
+    old = Comment.created_at < now - timedelta(days=days)
+    # A block's reason names the IP it matched: it goes with the IP.
+    ip_reason = f"{BLOCKED_REASON} ({BLOCK_LABELS['ip']} "
+    db.session.execute(
+        update(Comment)
+        .where(old, Comment.moderation_reason.startswith(ip_reason, autoescape=True))
+        .values(moderation_reason=BLOCKED_REASON + f" ({BLOCK_LABELS['ip']})"),
+        execution_options={"synchronize_session": False, UNSEEN_BY_READERS: True},
+    )
     result = db.session.execute(
         update(Comment)
-        .where(
-            Comment.created_at < now - timedelta(days=days),
-            or_(Comment.author_ip != "", Comment.user_agent != ""),
-        )
+        .where(old, or_(Comment.author_ip != "", Comment.user_agent != ""))
         .values(author_ip="", user_agent=""),
         # Readers are shown neither: the purge (each worker's first request, then
         # hourly) must not make every worker render its cached pages again.

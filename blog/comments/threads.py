@@ -67,6 +67,31 @@ def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     comment.depth = parent.depth + 1 if parent else 1
 
 
+def lift_replies(comment: Comment) -> None:
+    """Before ``comment`` is deleted for good: its replies take its place, one
+    level up, as WordPress hangs them on the deleted one's parent (the caller
+    deletes and commits). A top-level comment's replies each head a thread of
+    their own then, or the page, which finds replies by thread, would lose
+    them and everything under them."""
+    thread = comment.thread_id or comment.id
+    members = db.session.scalars(select(Comment).where(Comment.thread_id == thread))
+    replies: dict[int | None, list[Comment]] = {}
+    for member in members:
+        replies.setdefault(member.parent_id, []).append(member)
+    for child in replies.get(comment.id, []):
+        child.parent_id = comment.parent_id
+        heads = comment.parent_id is None
+        child.thread_id = None if heads else thread
+        below = list(replies.get(child.id, []))
+        child.depth -= 1
+        while below:
+            reply = below.pop()
+            below.extend(replies.get(reply.id, []))
+            reply.depth -= 1
+            if heads:
+                reply.thread_id = child.id
+
+
 def held_by(owner_hash: str | ColumnElement[str]) -> ColumnElement[bool]:
     """The held responses written by ``owner_hash``'s browser (shown to it alone);
     the hash may be a bound parameter of a statement built once."""

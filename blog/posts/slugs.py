@@ -18,9 +18,11 @@ RESERVED_SLUGS = frozenset(
         "category",
         "comment",
         "comments",
+        "email",
         "feed",
         "healthz",
         "static",
+        "tag",
         "webmention",
         "xmlrpc",
     }
@@ -36,7 +38,11 @@ def post_slug(text: str) -> str:
 def slug_refusal(slug: str) -> str | None:
     """Why ``slug`` cannot be a post's (in Italian), or None."""
     if not slug:
-        return "Lo slug deve contenere almeno una lettera o cifra."
+        # Letters of other alphabets do not make a slug (``slugify``).
+        return (
+            "Lo slug deve contenere almeno una lettera latina (a-z) o una cifra: "
+            "scrivilo a mano se il titolo non ne ha."
+        )
     if slug.isdigit():
         # Digits alone read as a date archive's year ("/2024/"); "2019-2020"
         # is a post's address.

@@ -179,3 +179,30 @@ def test_a_password_changed_during_a_sign_in_leaves_that_sign_in_worthless(
     monkeypatch.setattr(authors, "check_password_hash", changed_meanwhile)
     assert log_in(client).status_code == 302
     assert not opens_the_admin(client)
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(app, client):
+    # The form's own address takes POSTs only: after signing in again the
+    # author lands on the page the form was on, not on a 405.
+    add_author(app)
+    log_in(client)
+    queue = "/admin/comments?view=pending"
+    token = csrf_from(client, queue)
+    laptop = app.test_client()
+    log_in(laptop)
+    press(laptop, soup(laptop.get("/admin/")), "Esci da tutti i dispositivi")
+    response = client.post(
+        "/admin/comments/1/action",
+        data={"action": "approve", "csrf_token": token},
+        headers={"Referer": f"http://localhost{queue}"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        "/admin/login?next=/admin/comments?view%3Dpending"
+    )
+    elsewhere = client.post(
+        "/admin/comments/1/action",
+        data={"action": "approve", "csrf_token": token},
+        headers={"Referer": "https://altro.example/admin/comments"},
+    )
+    assert elsewhere.headers["Location"] == "/admin/login"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from helpers_admin import form_data, press, soup
@@ -12,8 +12,9 @@ from blog.admin import posts as admin_posts
 from blog.admin.post_views import SAVED_MEANWHILE
 from blog.core.signals import post_published
 from blog.extensions import db
-from blog.models import Category, OutboundPing, Post
+from blog.models import Category, OutboundPing, Post, utcnow
 from blog.posts.categories import category_slug
+from blog.posts.slugs import post_slug, slug_refusal
 
 
 def editor(client, url: str = "/admin/posts/new"):
@@ -176,6 +177,30 @@ def test_every_field_is_saved(app, author_client):
     assert data["comment_status"] == "closed"
 
 
+def test_a_future_date_is_refused_when_publishing_kept_for_a_draft(app, author_client):
+    # Published at once, a post dated 2030 would head the home page until then.
+    later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page = editor(author_client)
+    response = write(
+        author_client, page, "Pubblica", title="Futuro", published_at=later
+    )
+    assert response.status_code == 400
+    assert "nel futuro" in response.get_data(as_text=True)
+    assert stored(app, "futuro") is None
+    assert (
+        write(author_client, page, title="Futuro", published_at=later).status_code
+        == 302
+    )
+    assert stored(app, "futuro").status == "draft"
+    # Later today where the author is (UTC+2 in an Italian summer) is now.
+    soon = (utcnow() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    published = write(
+        author_client, editor(author_client), "Pubblica", title="Ora", published_at=soon
+    )
+    assert published.status_code == 302
+    assert stored(app, "ora").status == "published"
+
+
 def test_the_body_is_sanitised_to_the_post_whitelist(app, author_client):
     write(
         author_client,
@@ -233,7 +258,9 @@ def test_a_post_may_keep_its_own_slug(app, author_client):
         ("admin", "è riservato"),
         ("comments", "è riservato"),
         ("healthz", "è riservato"),
-        ("!!!", "almeno una lettera"),
+        ("tag", "è riservato"),
+        ("!!!", "almeno una lettera latina"),
+        ("привет", "almeno una lettera latina"),
         ("2024", "sole cifre"),  # read as a year's archive
     ],
 )
@@ -241,6 +268,21 @@ def test_unusable_slugs_are_refused(app, author_client, slug, message):
     response = write(author_client, editor(author_client), title="X", slug=slug)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+
+
+def test_every_first_segment_of_the_blogs_own_addresses_is_reserved(app):
+    own = {
+        post_slug(rule.rule.split("/")[1])
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith("/<")
+    }
+    own.discard("")
+    # A dot is not a slug's: "/sitemap.xml" cannot meet a post's address.
+    assert {slug for slug in own if slug_refusal(slug) is None} <= {
+        "robots-txt",
+        "sitemap-xml",
+        "xmlrpc-php",
+    }
 
 
 def test_a_slug_of_digits_and_words_or_dashes_is_a_posts(app, author_client):

@@ -16,6 +16,9 @@ from helpers_admin import (
     soup,
 )
 
+from blog.extensions import db
+from blog.models import Comment
+
 PUBLIC = f"/{POST_SLUG}/"
 BASE = datetime(2030, 5, 1, 12, 0)
 
@@ -303,6 +306,43 @@ def test_deleting_a_parent_keeps_its_replies(app, author_client):
     assert comment_status(app, parent) is None
     assert comment_status(app, child) == "approved"
     assert author_client.get("/admin/comments").status_code == 200
+
+
+def shape(app, comment_id: int) -> tuple:
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        return comment.parent_id, comment.thread_id, comment.depth
+
+
+def test_a_deleted_top_comments_replies_head_threads_of_their_own(app, author_client):
+    parent = add_comment(app, status="trash")
+    under = {"status": "approved", "thread_id": parent}
+    child = add_comment(app, parent_id=parent, depth=2, **under)
+    grandchild = add_comment(app, parent_id=child, depth=3, **under)
+    deepest = add_comment(app, parent_id=grandchild, depth=4, **under)
+    page = soup(author_client.get("/admin/comments?view=trash"))
+    press(author_client, page, "Svuota il cestino")
+    assert comment_status(app, parent) is None
+    assert shape(app, child) == (None, None, 1)
+    assert shape(app, grandchild) == (child, child, 2)
+    assert shape(app, deepest) == (grandchild, child, 3)
+    shown = soup(author_client.get(PUBLIC))
+    for reply in (child, grandchild, deepest):
+        assert shown.select_one(f"li#comment-{reply}") is not None
+
+
+def test_a_deleted_replys_replies_move_up_in_its_thread(app, author_client):
+    top = add_comment(app, status="approved")
+    middle = add_comment(app, status="spam", parent_id=top, depth=2, thread_id=top)
+    below = add_comment(
+        app, status="approved", parent_id=middle, depth=3, thread_id=top
+    )
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    press(author_client, page, "Elimina definitivamente", within=row(page, middle))
+    assert comment_status(app, middle) is None
+    assert shape(app, below) == (top, top, 2)
+    item = soup(author_client.get(PUBLIC)).select_one(f"li#comment-{top}")
+    assert item.select_one(f"li#comment-{below}") is not None
 
 
 def test_a_foreign_next_is_ignored(app, author_client):

@@ -12,6 +12,9 @@ from helpers_comments import set_status
 from helpers_mail import send_mail
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from blog.extensions import db
+from blog.models import Comment
+
 AUTHOR = "moderazione@nowmedia.example"
 
 
@@ -112,7 +115,10 @@ def test_the_token_names_its_action_the_form_cannot_change_it(app, client, mailb
     assert comment_status(app, comment_id) == "trash"
 
 
-def old_token(app, comment_id: int, action: str, days: int) -> str:
+def old_token(app, comment_id: int, action: str, days: int, created=True) -> str:
+    """A token signed ``days`` ago; created=False: one mailed before the
+    response's creation time was signed into it."""
+
     class Earlier(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - days * 24 * 3600
@@ -120,7 +126,11 @@ def old_token(app, comment_id: int, action: str, days: int) -> str:
     serializer = URLSafeTimedSerializer(
         app.secret_key, salt="blog.mail.moderate", signer=Earlier
     )
-    return serializer.dumps([comment_id, action])
+    if not created:
+        return serializer.dumps([comment_id, action])
+    with app.app_context():
+        stamp = db.session.get(Comment, comment_id).created_at.isoformat()
+    return serializer.dumps([comment_id, action, stamp])
 
 
 def test_a_token_expires_after_seven_days(app, client, mailbox):
@@ -135,6 +145,33 @@ def test_a_token_expires_after_seven_days(app, client, mailbox):
         ).status_code
         == 200
     )
+    assert comment_status(app, comment_id) == "pending"
+
+
+def test_an_old_link_never_acts_on_a_response_given_the_same_id(app, client, mailbox):
+    # SQLite gives the id of the newest row, once deleted, to the next one.
+    comment_id, mail = held_notice(app, mailbox, author_name="Spammer")
+    with app.app_context():
+        db.session.delete(db.session.get(Comment, comment_id))
+        db.session.commit()
+    newcomer = add_comment(app, author_name="Giulia")
+    if newcomer != comment_id:
+        pytest.skip("this database did not give the id again")
+    for label in ("Approva", "Spam", "Cestino"):
+        assert client.get(mail.link(label)).status_code == 404
+        assert client.post(mail.link(label)).status_code in (400, 404)
+    assert comment_status(app, newcomer) == "pending"
+
+
+def test_a_link_mailed_before_the_creation_time_was_signed_has_expired(
+    app, client, mailbox
+):
+    comment_id, _ = held_notice(app, mailbox)
+    response = client.get(
+        f"/admin/email/{old_token(app, comment_id, 'spam', 1, False)}"
+    )
+    assert response.status_code == 410
+    assert "scaduto" in response.get_data(as_text=True)
     assert comment_status(app, comment_id) == "pending"
 
 

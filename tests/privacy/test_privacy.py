@@ -78,6 +78,7 @@ class TestExport:
             "date": "2026-11-01T10:00:00Z",
             "edited": None,
             "status": "approved",
+            "moderation_reason": "in attesa di approvazione",
             "text": "Il mio primo commento",
             "name": "Lucia Verdi",
             "email": "Lucia@Example.org",
@@ -165,6 +166,17 @@ class TestErase:
             counts = erase_personal_data("Änna@EXAMPLE.org", False, "riccardo")
         assert counts["comments"] == 1
         assert stored_comment(app, anna).author_name == ANONYMOUS
+
+    def test_a_blocks_reason_naming_the_address_goes_too(self, app):
+        blocked = add_comment(
+            app,
+            status="spam",
+            author_email=EMAIL,
+            moderation_reason=f"indirizzo bloccato (email {EMAIL})",
+        )
+        with app.app_context():
+            erase_personal_data(EMAIL, False, "riccardo")
+        assert stored_comment(app, blocked).moderation_reason == ""
 
     def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):
         client.get(POST_URL)  # a cached copy from before must not survive

@@ -56,6 +56,25 @@ def test_the_rest_of_the_comment_stays(app):
         assert (comment.author_name, comment.content) == ("Lucia", "Testo")
 
 
+def test_a_blocks_reason_loses_the_ip_it_named(app):
+    blocked = aged(app, 90, moderation_reason="indirizzo bloccato (IP 192.0.2.10)")
+    by_email = aged(
+        app, 90, moderation_reason="indirizzo bloccato (email lucia@example.org)"
+    )
+    recent = aged(app, 1, moderation_reason="indirizzo bloccato (IP 192.0.2.10)")
+    with app.app_context():
+        purge_ips(NOW, 60)
+        reasons = [
+            db.session.get(Comment, i).moderation_reason
+            for i in (blocked, by_email, recent)
+        ]
+    assert reasons == [
+        "indirizzo bloccato (IP)",
+        "indirizzo bloccato (email lucia@example.org)",
+        "indirizzo bloccato (IP 192.0.2.10)",
+    ]
+
+
 def test_the_purge_leaves_the_readers_cached_pages_alone(app):
     # Readers are shown neither the address nor the browser; the purge runs at
     # each worker's first request, then hourly, and must not make every worker
