@@ -32,8 +32,10 @@ db: $(VENV)/.installed $(SECRET_KEY_FILE)
 	$(FLASK) upgrade-db
 	$(FLASK) seed
 
+# The links the blog writes (feeds, pingback and webmention endpoints) follow
+# the address it is served at, unless BLOG_SITE_URL says otherwise.
 run: db
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	BLOG_SITE_URL="$${BLOG_SITE_URL:-http://$(HOST):$(PORT)}" $(FLASK) run --host $(HOST) --port $(PORT)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

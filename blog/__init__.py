@@ -17,6 +17,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object("blog.config")
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env(prefix="BLOG")
+    _keep_text_as_typed(app)
     if config:
         app.config.update(config)
     _configure_database_url(app)
@@ -67,6 +68,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(mentions_bp)
     app.register_blueprint(admin_bp)
     return app
+
+
+def _keep_text_as_typed(app: Flask) -> None:
+    """BLOG_* values are read as JSON (numbers, true/false), but a setting whose
+    default is text keeps the value as typed: a secret key or mail password
+    of digits alone, or "true", is text."""
+    from . import config as defaults
+
+    for name, typed in os.environ.items():
+        key = name.removeprefix("BLOG_")
+        if (
+            key != name
+            and isinstance(getattr(defaults, key, None), str)
+            and not isinstance(app.config.get(key), str)
+        ):
+            app.config[key] = typed
 
 
 def _configure_database_url(app: Flask) -> None:

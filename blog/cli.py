@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 from .disqus import commands as disqus_commands
 from .extensions import db
@@ -23,6 +28,48 @@ def init_app(app: Flask) -> None:
     ops_commands.init_app(app)
     wxr_commands.init_app(app)
     disqus_commands.init_app(app)
+    for command in app.cli.commands.values():
+        _report_database_errors(command)
+
+
+def _report_database_errors(command: click.Command) -> None:
+    # The command objects are the modules', shared by every app: wrapped once.
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _report_database_errors(subcommand)
+    callback = command.callback
+    if callback is not None and not getattr(callback, "reports_errors", False):
+        command.callback = database_errors_in_one_line(callback)
+
+
+def database_errors_in_one_line(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` with a database it cannot reach, or a file it cannot write,
+    said in one line (click's "Error: …", status 1) instead of a traceback."""
+
+    @wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except DBAPIError as error:
+            raise click.ClickException(_database_problem(error)) from error
+        except OSError as error:
+            raise click.ClickException(str(error)) from error
+
+    run.reports_errors = True  # type: ignore[attr-defined]
+    return run
+
+
+def _database_problem(error: DBAPIError) -> str:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    missing_table = "no such table" in reason or (
+        "relation" in reason and "does not exist" in reason
+    )
+    if missing_table:
+        return (
+            f"the database has no blog tables yet ({reason}): run "
+            "'flask --app blog upgrade-db' first."
+        )
+    return f"the database cannot be used: {reason}"
 
 
 @click.command("init-db")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import click
 from flask import Flask
 from sqlalchemy import Insert, String, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.functions import GenericFunction
@@ -26,6 +28,11 @@ __all__ = [
 ]
 
 
+class DatabaseConfigError(click.ClickException):
+    """The configured database URL names no database this blog can open: one
+    line from the command line and from ``wsgi.py``, no traceback."""
+
+
 def init_app(app: Flask) -> None:
     """Bind SQLAlchemy to ``app``."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -42,7 +49,14 @@ def init_app(app: Flask) -> None:
         options.setdefault("pool_size", 5)
         options.setdefault("max_overflow", 2)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    db.init_app(app)
+    try:
+        db.init_app(app)  # makes the engine: the URL is read here
+    except (ArgumentError, ImportError) as error:
+        raise DatabaseConfigError(
+            f"BLOG_DATABASE_URL is not a database this blog can use ({error}). "
+            "Use sqlite:////path/to/blog.sqlite3 or "
+            "postgresql://user:password@host/name."
+        ) from error
     # On every engine of the process (the app's, the page cache's version
     # reader, a backup's): registered once, whichever app comes first.
     if not event.contains(Engine, "connect", _tune_sqlite):

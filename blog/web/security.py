@@ -68,7 +68,10 @@ def configure_secret_key(app: Flask) -> None:
     key_file = app.config.get("SECRET_KEY_FILE") or os.path.join(
         app.instance_path, "secret_key"
     )
-    if secret_key_problem(app.config.get("SECRET_KEY")) and os.path.exists(key_file):
+    # Only in place of no key or the default: a key the operator set, however
+    # weak, is refused below rather than silently replaced.
+    configured = app.config.get("SECRET_KEY")
+    if configured in (None, "", DEFAULT_SECRET_KEY) and os.path.exists(key_file):
         with open(key_file, encoding="utf-8") as handle:
             app.config["SECRET_KEY"] = handle.read().strip()
     problem = secret_key_problem(app.config.get("SECRET_KEY"))

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.database import DatabaseConfigError
 from blog.extensions import db
 from blog.pagecache.cache import site_release
 from blog.web.security import InsecureConfigError
@@ -65,6 +66,98 @@ def test_the_command_line_says_why_it_refuses_in_one_line(tmp_path):
     assert result.stderr.startswith("Error: Refusing to start: the secret key")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "blog.sqlite3").exists()
+
+
+def run_blog(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``python *args`` from the project's folder, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("BLOG_")},
+            "BLOG_SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+            "BLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_wsgi_module_says_why_it_refuses_in_one_line(tmp_path):
+    # What gunicorn shows when it loads wsgi:app before forking its workers.
+    result = run_blog(tmp_path, "-c", "import wsgi")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: Refusing to start: the secret key")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [("notaurl", "Could not parse"), ("mysql://blog@127.0.0.1/blog", "MySQLdb")],
+)
+def test_an_unusable_database_url_is_refused_in_one_line(tmp_path, url, said):
+    with pytest.raises(DatabaseConfigError, match=said):
+        production_app(tmp_path, SECRET_KEY="k" * 64, DATABASE_URL=url)
+    result = run_blog(
+        tmp_path,
+        "-m",
+        "flask",
+        "--app",
+        "blog",
+        "upgrade-db",
+        BLOG_SECRET_KEY="k" * 64,
+        BLOG_DATABASE_URL=url,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: BLOG_DATABASE_URL is not a database")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_command_on_a_database_without_tables_says_what_to_run(tmp_path):
+    result = run_blog(
+        tmp_path, "-m", "flask", "--app", "blog", "seed", BLOG_SECRET_KEY="k" * 64
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: the database has no blog tables yet")
+    assert "flask --app blog upgrade-db" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_in_a_missing_folder_is_said_in_one_line(tmp_path):
+    missing = tmp_path / "non-esiste" / "blog.sqlite3"
+    result = run_blog(
+        tmp_path,
+        "-m",
+        "flask",
+        "--app",
+        "blog",
+        "upgrade-db",
+        BLOG_SECRET_KEY="k" * 64,
+        BLOG_DATABASE_URL=f"sqlite:///{missing}",
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_secret_key_or_password_of_digits_stays_text(tmp_path, monkeypatch):
+    # BLOG_* values are read as JSON: 123… would be a number, "true" a bool.
+    monkeypatch.setenv("BLOG_SECRET_KEY", "1234567890" * 3)
+    monkeypatch.setenv("BLOG_MAIL_PASSWORD", "123456")
+    monkeypatch.setenv("BLOG_SITE_NAME", "true")
+    monkeypatch.setenv("BLOG_WRITE_SLOTS", "3")
+    app = production_app(tmp_path)
+    assert app.config["SECRET_KEY"] == "1234567890" * 3
+    assert app.config["MAIL_PASSWORD"] == "123456"
+    assert app.config["SITE_NAME"] == "true"
+    assert app.config["WRITE_SLOTS"] == 3  # a number's setting stays a number
+
+
+def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
+    (tmp_path / "secret_key").write_text("f" * 64 + "\n")
+    with pytest.raises(InsecureConfigError, match="shorter than 16"):
+        production_app(tmp_path, SECRET_KEY="short")
 
 
 def test_debug_and_testing_runs_may_keep_the_default_key(tmp_path):
