@@ -84,6 +84,12 @@ def run_blog(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def run_command(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """``flask --app blog *args`` with a good secret key."""
+    env.setdefault("BLOG_SECRET_KEY", "k" * 64)
+    return run_blog(tmp_path, "-m", "flask", "--app", "blog", *args, **env)
+
+
 def test_the_wsgi_module_says_why_it_refuses_in_one_line(tmp_path):
     # What gunicorn shows when it loads wsgi:app before forking its workers.
     result = run_blog(tmp_path, "-c", "import wsgi")
@@ -99,25 +105,14 @@ def test_the_wsgi_module_says_why_it_refuses_in_one_line(tmp_path):
 def test_an_unusable_database_url_is_refused_in_one_line(tmp_path, url, said):
     with pytest.raises(DatabaseConfigError, match=said):
         production_app(tmp_path, SECRET_KEY="k" * 64, DATABASE_URL=url)
-    result = run_blog(
-        tmp_path,
-        "-m",
-        "flask",
-        "--app",
-        "blog",
-        "upgrade-db",
-        BLOG_SECRET_KEY="k" * 64,
-        BLOG_DATABASE_URL=url,
-    )
+    result = run_command(tmp_path, "upgrade-db", BLOG_DATABASE_URL=url)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: BLOG_DATABASE_URL is not a database")
     assert "Traceback" not in result.stderr
 
 
 def test_a_command_on_a_database_without_tables_says_what_to_run(tmp_path):
-    result = run_blog(
-        tmp_path, "-m", "flask", "--app", "blog", "seed", BLOG_SECRET_KEY="k" * 64
-    )
+    result = run_command(tmp_path, "seed")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: the database has no blog tables yet")
     assert "flask --app blog upgrade-db" in result.stderr
@@ -126,15 +121,8 @@ def test_a_command_on_a_database_without_tables_says_what_to_run(tmp_path):
 
 def test_a_database_in_a_missing_folder_is_said_in_one_line(tmp_path):
     missing = tmp_path / "non-esiste" / "blog.sqlite3"
-    result = run_blog(
-        tmp_path,
-        "-m",
-        "flask",
-        "--app",
-        "blog",
-        "upgrade-db",
-        BLOG_SECRET_KEY="k" * 64,
-        BLOG_DATABASE_URL=f"sqlite:///{missing}",
+    result = run_command(
+        tmp_path, "upgrade-db", BLOG_DATABASE_URL=f"sqlite:///{missing}"
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ")
