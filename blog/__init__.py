@@ -91,11 +91,9 @@ def _configure_database_url(app: Flask) -> None:
     if not url:
         os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "blog.sqlite3")
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    from .database import normalised_database_url
+
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalised_database_url(url)
 
 
 def _migrations_dir() -> str:

@@ -23,9 +23,20 @@ __all__ = [
     "init_app",
     "insert_or_ignore",
     "lowercase",
+    "normalised_database_url",
     "upsert_for",
     "session_connection",
 ]
+
+
+def normalised_database_url(url: str) -> str:
+    """``url`` as SQLAlchemy reads it: Heroku-style ``postgres://`` and plain
+    ``postgresql://`` go through psycopg (3), the driver this blog installs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
 
 
 class DatabaseConfigError(click.ClickException):

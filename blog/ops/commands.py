@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from ..extensions import db
 from .backup import BackupError, backup_database, restore_database
+from .copy import CopyError, copy_database
 from .schema import upgrade_database
 
 
@@ -51,8 +52,28 @@ def restore_command(path: str, yes: bool) -> None:
     )
 
 
+@click.command("copy-db")
+@click.argument("target_url")
+@with_appcontext
+def copy_db_command(target_url: str) -> None:
+    """Copy every row into the empty database at TARGET_URL, made by upgrade-db
+    (stop the blog first): the way from SQLite to PostgreSQL."""
+    try:
+        counts = copy_database(db.engine, target_url)
+    except CopyError as error:
+        raise click.ClickException(f"Nothing copied: {error}.") from error
+    for table, count in counts.items():
+        if count:
+            click.echo(f"{table}: {count}")
+    click.echo(
+        f"Copied {sum(counts.values())} rows. Point BLOG_DATABASE_URL at the "
+        "target and start the blog."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the operator commands."""
     app.cli.add_command(upgrade_db_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(copy_db_command)
