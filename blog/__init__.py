@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import accounts, cli, database, mail, mentions, pagecache, privacy
     from .comments import notices, operations
+    from .core.settings import check_config
     from .extensions import csrf, migrate
     from .web import errors, limits, security, templating
 
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # turn and the budget counts the real client's address.
     limits.init_app(app)
     security.init_app(app)
+    check_config(app.config)
     database.init_app(app)
     csrf.init_app(app)
     from .models import outside_search_index

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+import click
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
@@ -300,6 +301,35 @@ def _coerce(spec: SettingSpec, value: object) -> object:
     if spec.kind == "words":
         return parse_word_list(value)
     return str(value)
+
+
+class ConfigValueError(click.ClickException):
+    """A configured value the blog cannot use: said in one line at start-up
+    (``flask`` and ``wsgi.py`` alike), before anything is served with it."""
+
+
+def check_config(config: Mapping[str, object]) -> None:
+    """Refuse a setting of the config (BLOG_*, instance/config.py) that is no
+    value of its kind: a silent fallback would leave the operator guessing."""
+    problems = []
+    for spec in SETTINGS:
+        raw = config.get(spec.config_key)
+        if raw is None:
+            continue
+        try:
+            value = _coerce(spec, raw)
+        except (TypeError, ValueError):
+            problems.append(f"{spec.config_key}={raw!r} is not a whole number")
+            continue
+        if spec.kind == "number" and not spec.low <= value <= spec.high:
+            problems.append(
+                f"{spec.config_key}={value} is outside {spec.low}-{spec.high}"
+            )
+        if spec.kind == "choice" and value not in dict(spec.choices):
+            allowed = ", ".join(dict(spec.choices))
+            problems.append(f"{spec.config_key}={value!r} is not one of {allowed}")
+    if problems:
+        raise ConfigValueError(f"Refusing to start: {'; '.join(problems)}.")
 
 
 def build_settings(

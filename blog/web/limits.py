@@ -24,6 +24,7 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from ..core.settings import ConfigValueError
 from ..core.urls import site_script_root
 from ..extensions import limiter
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
@@ -38,6 +39,15 @@ def init_app(app: Flask) -> None:
     """Bind the limiter to ``app`` (storage from RATELIMIT_STORAGE_URI) and put
     the POST budget and the write slots in front of Flask."""
     _bind_limiter(app)
+    budget = str(app.config["POST_LIMIT_PER_ADDRESS"])
+    try:
+        parse(budget)
+    except ValueError as error:
+        # Read at the first POST, it would fail every POST with a 500.
+        raise ConfigValueError(
+            f"Refusing to start: POST_LIMIT_PER_ADDRESS={budget!r} is not a limit "
+            "such as '60 per minute'."
+        ) from error
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
     slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.core.settings import ConfigValueError
 from blog.database import DatabaseConfigError
 from blog.extensions import db
 from blog.pagecache.cache import site_release
@@ -146,6 +147,20 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
     (tmp_path / "secret_key").write_text("f" * 64 + "\n")
     with pytest.raises(InsecureConfigError, match="shorter than 16"):
         production_app(tmp_path, SECRET_KEY="short")
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ({"COMMENT_THREAD_DEPTH": 50}, "COMMENT_THREAD_DEPTH=50 is outside 1-10"),
+        ({"AVATARS": "bogus"}, "AVATARS='bogus' is not one of identicon"),
+        ({"COMMENTS_PER_PAGE": "molti"}, "COMMENTS_PER_PAGE='molti' is not a whole"),
+        ({"POST_LIMIT_PER_ADDRESS": "tanti"}, "POST_LIMIT_PER_ADDRESS='tanti'"),
+    ],
+)
+def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):
+    with pytest.raises(ConfigValueError, match=said):
+        production_app(tmp_path, SECRET_KEY="k" * 64, **setting)
 
 
 def test_debug_and_testing_runs_may_keep_the_default_key(tmp_path):
