@@ -27,6 +27,7 @@ from wtforms.validators import (
 )
 
 from ..core.settings import SETTINGS, SettingSpec
+from ..core.text import one_line
 from ..web.forms import ItalianForm
 
 REQUIRED = "Campo obbligatorio."
@@ -56,7 +57,8 @@ class ReplyForm(ItalianForm):
 
 
 class QuickEditForm(ItalianForm):
-    author_name = StringField("Nome", [Length(max=245)])
+    # One line, as the readers' form makes it: a name goes into mail subjects.
+    author_name = StringField("Nome", [Length(max=245)], filters=[one_line])
     author_email = EmailField(
         "Email", [Optional(), Email("Indirizzo email non valido."), Length(max=100)]
     )
