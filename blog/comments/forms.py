@@ -40,7 +40,8 @@ def _text_without_controls(value: str | None) -> str | None:
 def _website(value: str | None) -> str | None:
     # WordPress accepts "example.org" and means http://example.org.
     value = _strip(value)
-    if value and ":" not in value:
+    # Only what reads as a host: "not a url" comes back as typed, with its error.
+    if value and ":" not in value and not any(ch.isspace() for ch in value):
         value = "http://" + value
     return value
 

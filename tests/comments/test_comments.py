@@ -130,6 +130,13 @@ class TestValidation:
         with app.app_context():
             assert db.session.query(Comment).count() == 12
 
+    def test_a_website_that_is_no_address_comes_back_as_typed(self, app, client):
+        response = send_comment(client, app, "Testo", url="il mio sito")
+        assert response.status_code == 422
+        page = soup(response)
+        assert page.select_one("#url")["value"] == "il mio sito"
+        assert field_error(page, "url").startswith("Il sito web deve essere")
+
     def test_a_name_or_email_of_spaces_alone_is_missing(self, app, client):
         response = send_comment(client, app, "Testo", author="   ", email=" \t ")
         assert response.status_code == 422
