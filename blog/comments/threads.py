@@ -83,11 +83,11 @@ def lift_replies(comment: Comment) -> None:
         heads = comment.parent_id is None
         child.thread_id = None if heads else thread
         below = list(replies.get(child.id, []))
-        child.depth -= 1
+        child.depth = max(child.depth - 1, 1)
         while below:
             reply = below.pop()
             below.extend(replies.get(reply.id, []))
-            reply.depth -= 1
+            reply.depth = max(reply.depth - 1, 2)
             if heads:
                 reply.thread_id = child.id
 
