@@ -77,6 +77,12 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def strip_display_controls(text: str) -> str:
+    """``text`` without control characters, bidirectional ones included: for
+    text shown inside a line of ours (a name, a title, a quoted excerpt)."""
+    return _BIDI_CONTROL.sub("", strip_controls(text))
+
+
 def one_line(text: str | None) -> str:
     """``text`` as a single line: no control characters (bidirectional ones
     included), whitespace collapsed.
@@ -85,7 +91,7 @@ def one_line(text: str | None) -> str:
     of a notice. ``str.split()`` also breaks on U+2028, U+2029 and NEL, which
     some mail clients render as line breaks.
     """
-    return " ".join(_BIDI_CONTROL.sub("", strip_controls(text or "")).split())
+    return " ".join(strip_display_controls(text or "").split())
 
 
 # Where one block of text ends and the next begins: a space goes there before

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..comments.operations import NewResponse, add_response, update_response
 from ..core.settings import current_settings
@@ -17,8 +18,8 @@ from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..net.client import FetchError, Response
-from ..web.limits import over_budget, seconds_to_reset
-from .targets import is_ours, match_target, normalise_url
+from ..web.limits import budget_key, over_budget, seconds_to_reset
+from .targets import is_ours, match_target, normalise_url, source_identity
 from .verify import SourceReport, analyse_source
 
 # Pingback 1.0 fault codes.
@@ -54,37 +55,46 @@ class Sender:
     user_agent: str = ""
 
 
-def _budget(per: str, value: str) -> tuple[str, str, int, int]:
-    """(bucket, key, limit, window) of the pings counted per address ("ip") or
-    per target post ("target", by its loose URL)."""
+def _budget(per: str, key: str) -> tuple[str, str, int, int]:
+    """(bucket, key, limit, window) of the pings counted per address ("ip")
+    or per post ("target")."""
     config = current_app.config
-    key = value if per == "ip" else normalise_url(value)
     limit = int(config[f"PING_LIMIT_PER_{per.upper()}"])
     return f"ping-{per}", key, limit, int(config["PING_LIMIT_WINDOW"])
 
 
+def _sender_key(ip: str) -> str:
+    # As the POST budget counts: an IPv6 client holds its whole /64.
+    return budget_key(ip)
+
+
+def _post_key(post: Post) -> str:
+    # The post, not the URL: "?v=1", "?v=2" … all name the same post.
+    return f"post-{post.id}"
+
+
 def over_address_limit(ip: str) -> bool:
     """Count one ping request from ``ip``; True when that address is flooding."""
-    return over_budget(*_budget("ip", ip))
+    return over_budget(*_budget("ip", _sender_key(ip)))
 
 
-def over_target_limit(target: str) -> bool:
-    """Count one valid ping to ``target``; True when the post gets too many.
+def over_target_limit(post: Post) -> bool:
+    """Count one valid ping to ``post``; True when the post gets too many.
 
     Called only after the request passed validation: invalid requests from
     anybody must not use up the allowance of the post's real senders.
     """
-    return over_budget(*_budget("target", target))
+    return over_budget(*_budget("target", _post_key(post)))
 
 
 def address_retry_after(ip: str) -> int:
     """Seconds until ``ip`` may ping again."""
-    return seconds_to_reset(*_budget("ip", ip))
+    return seconds_to_reset(*_budget("ip", _sender_key(ip)))
 
 
-def target_retry_after(target: str) -> int:
-    """Seconds until ``target`` takes pings again."""
-    return seconds_to_reset(*_budget("target", target))
+def target_retry_after(post: Post) -> int:
+    """Seconds until ``post`` takes pings again."""
+    return seconds_to_reset(*_budget("target", _post_key(post)))
 
 
 def check_urls(source: object, target: object) -> tuple[str, str]:
@@ -96,7 +106,7 @@ def check_urls(source: object, target: object) -> tuple[str, str]:
     assert isinstance(source, str) and isinstance(target, str)
     if normalise_url(source) == normalise_url(target):
         raise PingRejected(GENERIC, "Sorgente e destinazione coincidono.")
-    return source, target
+    return source_identity(source), target
 
 
 def pingable_post(target: str) -> Post:
@@ -230,9 +240,13 @@ def store_response(
     sender: Sender,
     internal: bool,
 ) -> Comment:
-    """Store a new ping through the moderation decision (commits)."""
+    """Store a new ping through the moderation decision (commits); a twin
+    stored meanwhile by a simultaneous request is refused as registered."""
     new = from_source(post, source, report, kind, internal, sender)
-    return add_response(post, new, current_settings())
+    try:
+        return add_response(post, new, current_settings())
+    except IntegrityError:  # the unique (post, source): rolled back already
+        raise PingRejected(ALREADY_REGISTERED, "Il ping è già registrato.") from None
 
 
 def refresh_response(
@@ -252,7 +266,7 @@ def receive_pingback(
         raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
     source, target = check_urls(source, target)
     post = pingable_post(target)
-    if over_target_limit(target):
+    if over_target_limit(post):
         raise PingRejected(ACCESS_DENIED, "Troppi ping: riprova più tardi.")
     if existing_response(post.id, source) is not None:
         raise PingRejected(ALREADY_REGISTERED, "Il pingback è già registrato.")

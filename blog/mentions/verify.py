@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup, Comment, Tag
 from bs4.element import NavigableString, PreformattedString
 
 from ..core.sanitize import COMMENT_MAX_BYTES, COMMENT_TAGS, clean_comment
-from ..core.text import web_url_or_empty
+from ..core.text import strip_display_controls, web_url_or_empty
 from .targets import normalise_url
 
 EXCERPT_CHARS = 100
@@ -32,8 +32,10 @@ _SPACES = re.compile(r"\s+")
 
 
 def squash(text: str) -> str:
-    """Collapse runs of white space to single spaces and trim."""
-    return _SPACES.sub(" ", text).strip()
+    """Collapse runs of white space to single spaces and trim; no control
+    characters (a source's NUL, or a bidirectional override turning the
+    reader's line around)."""
+    return _SPACES.sub(" ", strip_display_controls(text)).strip()
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,11 @@ def base_url(soup: BeautifulSoup, page_url: str) -> str:
     return page_url
 
 
+# Elements whose content a browser shows as text, or not at all: Python's
+# parser reads tags inside them, but no reader sees a link there.
+_NOT_MARKUP = ["textarea", "title", "xmp", "template", "noembed", "noframes"]
+
+
 def find_link(
     soup: BeautifulSoup, page_url: str, target: str, exact: bool
 ) -> Tag | None:
@@ -77,7 +84,7 @@ def find_link(
     names = list(WEBMENTION_LINKS) if exact else ["a"]
     for element in soup.find_all(names):
         raw = element.get(WEBMENTION_LINKS[element.name])
-        if not raw:
+        if not raw or element.find_parent(_NOT_MARKUP) is not None:
             continue
         resolved = urljoin(base, str(raw).strip())
         if (resolved if exact else normalise_url(resolved)) == wanted:
@@ -138,8 +145,9 @@ def excerpt_around(link: Tag, size: int = EXCERPT_CHARS) -> str:
         block = block.parent
     inside = squash(link.get_text())
     side = max(0, (size - len(inside)) // 2)
-    before = _text_beside(link, block, side, forward=False)
-    after = _text_beside(link, block, side, forward=True)
+    # Without controls: the two markers below must be the only ones.
+    before = strip_display_controls(_text_beside(link, block, side, forward=False))
+    after = strip_display_controls(_text_beside(link, block, side, forward=True))
     # Squashed together so the spaces around the link are the page's own.
     text = _SPACES.sub(" ", f"{before}\x00{inside}\x01{after}")
     left, rest = text.split("\x00")

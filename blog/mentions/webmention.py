@@ -7,6 +7,8 @@ import secrets
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..comments.operations import EMPTYABLE
+from ..comments.threads import lift_replies
 from ..extensions import db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
@@ -57,11 +59,11 @@ def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionReq
         raise InvalidWebmention(429, TOO_MANY_MESSAGE, wait)
     try:
         source, target = check_urls(source, target)
-        pingable_post(target)
+        post = pingable_post(target)
     except PingRejected as error:
         raise InvalidWebmention(400, error.message) from None
-    if over_target_limit(target):
-        raise InvalidWebmention(429, TOO_MANY_MESSAGE, target_retry_after(target))
+    if over_target_limit(post):
+        raise InvalidWebmention(429, TOO_MANY_MESSAGE, target_retry_after(post))
     request = WebmentionRequest(
         id=secrets.token_hex(16),
         source=source,
@@ -100,7 +102,10 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
             fetcher.get, request.source, request.target, exact=True, microformats=True
         )
     except PingRejected as error:
-        if existing is not None and error.gone:
+        # The author's verdict stays: a sender may not clear a response marked
+        # spam or trashed by taking the link away and putting it back.
+        if existing is not None and error.gone and existing.status not in EMPTYABLE:
+            lift_replies(existing)  # the author's replies to it stay on the page
             db.session.delete(existing)
             return "deleted", error.message
         return "rejected", error.message
@@ -108,9 +113,12 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
         refresh_response(existing, request.source, report, internal)
         return "updated", ""
     sender = Sender(ip=request.requester_ip)
-    comment = store_response(
-        post, request.source, report, "webmention", sender, internal
-    )
+    try:
+        comment = store_response(
+            post, request.source, report, "webmention", sender, internal
+        )
+    except PingRejected as error:  # stored meanwhile by another worker
+        return "rejected", error.message
     return "accepted", f"Stato: {comment.status}."
 
 

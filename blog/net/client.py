@@ -22,6 +22,7 @@ from email.message import Message
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from ..core.text import strip_controls
 from .addresses import Allowlist, is_forbidden_address
 from .connections import (
     PinnedHTTPConnection,
@@ -166,7 +167,9 @@ class Fetcher:
         for address in addresses:
             allowed = host_allowed or self.allow.allows_address(address)
             if not allowed and (self.only_allowed or is_forbidden_address(address)):
-                raise FetchError("forbidden", f"{host}: indirizzo {address} vietato")
+                # Not naming the address: the sender would learn what our
+                # resolver says of names inside the network.
+                raise FetchError("forbidden", f"{host}: indirizzo non raggiungibile")
             if not allowed and port not in self.limits.ports:
                 raise FetchError("forbidden", f"{host}: porta {port} non consentita")
         return addresses[0]
@@ -187,7 +190,9 @@ class Fetcher:
         try:
             return resolve_within(system_resolve, host, port, wait)
         except (OSError, UnicodeError) as error:
-            raise FetchError("network", f"{host}: {error}") from None
+            # The error may quote the answer's bytes (a status line with a
+            # NUL): the message is stored and sent back, so no controls.
+            raise FetchError("network", strip_controls(f"{host}: {error}")) from None
 
     def _once(
         self,
@@ -219,7 +224,9 @@ class Fetcher:
         except (OSError, http.client.HTTPException, ValueError) as error:
             if time.monotonic() >= deadline or isinstance(error, TimeoutError):
                 raise FetchError("timeout", "tempo scaduto") from None
-            raise FetchError("network", f"{host}: {error}") from None
+            # The error may quote the answer's bytes (a status line with a
+            # NUL): the message is stored and sent back, so no controls.
+            raise FetchError("network", strip_controls(f"{host}: {error}")) from None
         finally:
             watchdog.cancel()
             conn.close()

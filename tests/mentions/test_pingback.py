@@ -22,6 +22,8 @@ from helpers_mentions import (
 from sqlalchemy import select
 
 from blog.extensions import db
+from blog.mentions.receive import PingRejected, Sender, pingable_post, store_response
+from blog.mentions.verify import SourceReport
 from blog.models import Comment
 
 LOREM = (
@@ -118,6 +120,35 @@ def test_approved_pingback_shows_as_excerpt_and_is_listed(client, mention_app, s
     assert link.get_text() == f"[...] {ping.content} [...]"
 
 
+def test_controls_in_the_source_text_are_dropped_not_fatal(client, mention_app, site):
+    # A NUL or a bidirectional override in the page: the excerpt is read
+    # without them (they were the excerpt's own markers, and a 500).
+    target = post_url(mention_app)
+    before, after = "Prima\x00 del \u202elink\x01", "e\x01 dopo\u2066 il link"
+    source = site.page("/controlli", source_page(target, before, after, "Ti\u202etolo"))
+    call(client, "pingback.ping", source, target)
+    (ping,) = pings(mention_app, source_url=source)
+    assert ping.content == "Prima del link questo articolo e dopo il link"
+    assert ping.source_title == "Titolo"
+
+
+def test_one_page_is_one_source_whatever_its_fragment_or_case(
+    client, mention_app, site, target
+):
+    source = site.page("/stessa", source_page(target))
+    call(client, "pingback.ping", source + "#primo", target)
+    for twin in (source, source + "#secondo", source.replace("http://", "HTTP://")):
+        assert fault_code(client, "pingback.ping", twin, target) == 0x30
+    assert len(pings(mention_app, source_url=source)) == 1
+
+
+@pytest.mark.parametrize("holder", ["textarea", "title", "template", "xmp"])
+def test_a_link_shown_as_text_is_no_link(client, mention_app, site, target, holder):
+    page = f"<p>Testo</p><{holder}><a href='{target}'>x</a></{holder}>"
+    source = site.page(f"/in-{holder}", page)
+    assert fault_code(client, "pingback.ping", source, target) == 0x11
+
+
 def test_get_pingbacks_lists_approved_pingbacks_only(client, mention_app, site, target):
     seeded = set(call(client, "pingback.extensions.getPingbacks", target))
     assert len(seeded) == 2  # items 11 and 12 of the original page
@@ -206,7 +237,7 @@ def test_source_on_loopback_is_refused(client, loopback_site, target, host):
     loopback_site.page("/", source_page(target))
     source = f"http://{host}:{loopback_site.port}/"
     fault = fault_of(client, "pingback.ping", source, target)
-    assert fault.faultCode == 0x10 and "vietato" in fault.faultString
+    assert fault.faultCode == 0x10 and "non raggiungibile" in fault.faultString
     assert loopback_site.requests == []
 
 
@@ -214,7 +245,8 @@ def test_redirect_to_a_private_address_is_refused(client, site, loopback_site, t
     loopback_site.page("/", source_page(target))
     source = site.redirect("/via", loopback_site.url("/"))
     fault = fault_of(client, "pingback.ping", source, target)
-    assert fault.faultCode == 0x10 and "127.0.0.1 vietato" in fault.faultString
+    assert fault.faultCode == 0x10
+    assert "127.0.0.1: indirizzo non raggiungibile" in fault.faultString
     assert loopback_site.requests == []
 
 
@@ -228,7 +260,10 @@ def test_dns_answer_pointing_to_loopback_is_refused(client, mention_app, target)
     mention_app.config["OUTBOUND_RESOLVER"] = resolver
     source = "http://innocuo.example:8080/post"
     fault = fault_of(client, "pingback.ping", source, target)
-    assert fault.faultCode == 0x10 and "127.0.0.1 vietato" in fault.faultString
+    assert fault.faultCode == 0x10
+    # What the name resolves to is not told: the blog is no DNS oracle.
+    assert "innocuo.example: indirizzo non raggiungibile" in fault.faultString
+    assert "127.0.0.1" not in fault.faultString
     assert asked == ["innocuo.example"]
 
 
@@ -312,19 +347,52 @@ def test_flood_from_one_address_is_0x31(client, mention_app, site, target):
     assert "registrato" in call(other, "pingback.ping", source, target)
 
 
-def test_flood_towards_one_target_is_0x31(mention_app, site, target):
-    mention_app.config["PING_LIMIT_PER_TARGET"] = 2
+def answers(mention_app, site, sends: list[tuple[str, str, str]]) -> list:
+    """What each ping gets, each (address, source path, target) sent from its
+    own client: "ok", or the fault code."""
     codes = []
-    for n in range(3):
+    for address, path, target in sends:
         client = mention_app.test_client()
-        client.environ_base["REMOTE_ADDR"] = f"127.0.1.{n}"
-        source = site.page(f"/t{n}", source_page(target))
+        client.environ_base["REMOTE_ADDR"] = address
+        source = site.page(path, source_page(target))
         try:
             call(client, "pingback.ping", source, target)
             codes.append("ok")
         except xmlrpc.client.Fault as fault:
             codes.append(fault.faultCode)
-    assert codes == ["ok", "ok", 0x31]
+    return codes
+
+
+def test_flood_towards_one_target_is_0x31(mention_app, site, target):
+    mention_app.config["PING_LIMIT_PER_TARGET"] = 2
+    sends = [(f"127.0.1.{n}", f"/t{n}", target) for n in range(3)]
+    assert answers(mention_app, site, sends) == ["ok", "ok", 0x31]
+
+
+def test_query_strings_name_the_same_post_for_its_allowance(mention_app, site, target):
+    mention_app.config["PING_LIMIT_PER_TARGET"] = 2
+    sends = [(f"127.0.2.{n}", f"/q{n}", f"{target}?v={n}") for n in range(3)]
+    assert answers(mention_app, site, sends) == ["ok", "ok", 0x31]
+
+
+def test_an_ipv6_client_counts_as_its_whole_64(mention_app, site, target):
+    mention_app.config["PING_LIMIT_PER_IP"] = 2
+    sends = [(f"2001:db8:1:2::{n + 1}", f"/v6-{n}", target) for n in range(3)]
+    assert answers(mention_app, site, sends) == ["ok", "ok", 0x31]
+
+
+def test_a_twin_stored_meanwhile_is_already_registered(mention_app, site, target):
+    # Two identical pings at once: both passed the check, the second INSERT
+    # meets the unique (post, source) and is answered 0x30, not a 500.
+    source = site.page("/gemello", source_page(target))
+    with mention_app.test_request_context():
+        post = pingable_post(target)
+        report = SourceReport(title="Gemello", excerpt="un testo")
+        store_response(post, source, report, "pingback", Sender(), False)
+        with pytest.raises(PingRejected) as twin:
+            store_response(post, source, report, "pingback", Sender(), False)
+    assert twin.value.code == 0x30
+    assert len(pings(mention_app, source_url=source)) == 1
 
 
 def test_invalid_pingbacks_do_not_use_up_the_posts_allowance(

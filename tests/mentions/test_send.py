@@ -139,7 +139,7 @@ def test_endpoint_on_a_forbidden_address_is_not_contacted(mention_app, site):
         drain(mention_app)
         assert loopback.requests == []
     (ping,) = pings_of(mention_app, post_id)
-    assert ping.status == "failed" and "vietato" in ping.result
+    assert ping.status == "failed" and "non raggiungibile" in ping.result
 
 
 def test_links_between_our_posts_are_recorded_from_the_database(mention_app):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
+from helpers_admin import add_comment
 from helpers_mentions import (
     POST_SLUG,
     add_post,
@@ -245,6 +246,45 @@ def test_source_gone_or_unlinked_removes_the_response(
     assert mentions(mention_app, source) == []
 
 
+def test_the_authors_replies_stay_when_the_source_drops_the_link(
+    client, mention_app, site, target
+):
+    source = site.page("/risposte", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    [mention] = mentions(mention_app, source)
+    under = {"status": "approved", "thread_id": mention.id}
+    reply = add_comment(mention_app, parent_id=mention.id, depth=2, **under)
+    deeper = add_comment(mention_app, parent_id=reply, depth=3, **under)
+    site.page("/risposte", "<p>Ho cambiato idea.</p>")
+    response = send(client, source, target)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "deleted"
+    page = client.get(f"/{POST_SLUG}/").get_data(as_text=True)
+    assert f'id="comment-{reply}"' in page and f'id="comment-{deeper}"' in page
+
+
+@pytest.mark.parametrize("verdict", ["spam", "trash"])
+def test_a_sender_cannot_clear_the_authors_verdict(
+    client, mention_app, site, target, verdict
+):
+    source = site.page("/verdetto", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    [mention] = mentions(mention_app, source)
+    with mention_app.app_context():
+        db.session.get(Comment, mention.id).status = verdict
+        db.session.commit()
+    site.page("/verdetto", "<p>Ho tolto il link.</p>")
+    send(client, source, target)
+    drain(mention_app)
+    site.page("/verdetto", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    [kept] = mentions(mention_app, source)
+    assert (kept.id, kept.status) == (mention.id, verdict)
+
+
 def test_transient_failure_keeps_the_response(client, mention_app, site, target):
     source = site.page("/t", source_page(target))
     send(client, source, target)
@@ -265,7 +305,8 @@ def test_forbidden_source_is_rejected_without_connecting(client, mention_app, ta
         drain(mention_app)
         assert loopback.requests == []
     assert status_of(client, response)["status"] == "rejected"
-    assert "vietato" in status_of(client, response)["detail"]
+    detail = status_of(client, response)["detail"]
+    assert "non raggiungibile" in detail and "127.0.0.1" not in detail
 
 
 def test_own_post_as_source_is_approved_from_the_database(client, mention_app, target):
