@@ -415,40 +415,9 @@ def _drop_code_elements(html: str) -> str:
     return "".join(kept)
 
 
-# html5lib checks the open elements on every tag: its time grows with the
-# square of the nesting (5,000 nested <div> took 1.2 s, 20,000 took 17 s). A
-# post needs a dozen levels; past MAX_POST_DEPTH a tag is shown as text.
-MAX_POST_DEPTH = 64
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
-_VOID = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
-)
-
-
-def _bounded_nesting(html: str) -> str:
-    # One pass; each tag looks at most MAX_POST_DEPTH names deep, so linear.
-    kept, open_names, position = [], [], 0
-    for match in _TAG.finditer(html):
-        closing, name = match.group(1), match.group(2).lower()
-        if name in _VOID or match.group(0).endswith("/>"):
-            continue
-        if closing:
-            if name in open_names:
-                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
-            continue
-        if len(open_names) < MAX_POST_DEPTH:
-            open_names.append(name)
-            continue
-        kept.append(html[position : match.start()])
-        kept.append("&lt;")
-        position = match.start() + 1
-    kept.append(html[position:])
-    return "".join(kept)
-
-
 def clean_post(html: str) -> str:
     """Sanitise the author's post body to the wider post whitelist."""
-    return _post_cleaner.clean(_bounded_nesting(_drop_code_elements(html)))
+    return _post_cleaner.clean(_drop_code_elements(html))
 
 
 # Block elements stand on their own: blank lines are put around their tags, so
@@ -543,5 +512,5 @@ def clean_written_post(text: str) -> str:
     of what the cleaner removes is removed too)."""
     # Code elements go before the paragraphs are made: a paragraph of a
     # <script> would be left empty (clean_post's own pass would repeat it).
-    html = _post_cleaner.clean(_bounded_nesting(autop(_drop_code_elements(text))))
+    html = _post_cleaner.clean(autop(_drop_code_elements(text)))
     return _EMPTY_PARAGRAPH.sub("", html)
