@@ -54,7 +54,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     accounts.init_app(app)
     privacy.init_app(app)
-    cli.init_app(app)
 
     from .admin import bp as admin_bp
     from .comments import bp as comments_bp
@@ -69,6 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(mentions_bp)
     app.register_blueprint(admin_bp)
+    # Last: it wraps every command, the blueprints' own (process-mentions) too.
+    cli.init_app(app)
     return app
 
 

@@ -56,9 +56,10 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
             Comment.id.in_(ids), Comment.status.in_(action.applies_to)
         )
     ).all()
+    if name == "delete":
+        lift_replies(comments)
     for comment in comments:
         if name == "delete":
-            lift_replies(comment)
             db.session.delete(comment)
         else:
             move(comment, action.target or comment.status_before or "pending")
@@ -76,8 +77,7 @@ def empty(status: str) -> int:
         Comment.status == status,
         exists().where(Reply.parent_id == Comment.id),
     )
-    for comment in db.session.scalars(answered).all():
-        lift_replies(comment)
+    lift_replies(db.session.scalars(answered).all())
     result = db.session.execute(
         delete(Comment).where(Comment.status == status),
         execution_options={"synchronize_session": False},

@@ -8,6 +8,7 @@ by the owner-token hash their browser presents.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -67,29 +68,39 @@ def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     comment.depth = parent.depth + 1 if parent else 1
 
 
-def lift_replies(comment: Comment) -> None:
-    """Before ``comment`` is deleted for good: its replies take its place, one
-    level up, as WordPress hangs them on the deleted one's parent (the caller
-    deletes and commits). A top-level comment's replies each head a thread of
-    their own then, or the page, which finds replies by thread, would lose
-    them and everything under them."""
-    thread = comment.thread_id or comment.id
-    members = db.session.scalars(select(Comment).where(Comment.thread_id == thread))
-    replies: dict[int | None, list[Comment]] = {}
-    for member in members:
-        replies.setdefault(member.parent_id, []).append(member)
-    for child in replies.get(comment.id, []):
-        child.parent_id = comment.parent_id
-        heads = comment.parent_id is None
-        child.thread_id = None if heads else thread
-        below = list(replies.get(child.id, []))
-        child.depth = max(child.depth - 1, 1)
+def lift_replies(deleted: Collection[Comment]) -> None:
+    """Before ``deleted`` are deleted for good: the replies of each take its
+    place, one level up, as WordPress hangs them on the deleted one's parent
+    (the caller deletes and commits). A reply left at the top heads a thread of
+    its own, or the page, which finds replies by thread, would lose it and
+    everything under it. One query per thread, however many are deleted."""
+    gone = {comment.id for comment in deleted}
+    for thread in {comment.thread_id or comment.id for comment in deleted}:
+        members = db.session.scalars(
+            select(Comment).where(
+                or_(Comment.thread_id == thread, Comment.id == thread)
+            )
+        ).all()
+        parent_of = {member.id: member.parent_id for member in members}
+        replies: dict[int | None, list[Comment]] = {}
+        for member in members:
+            if member.id in gone:
+                continue
+            parent = member.parent_id
+            while parent in gone and parent in parent_of:
+                parent = parent_of[parent]  # the nearest one kept, None at the top
+            replies.setdefault(parent, []).append(member)
+        below = []
+        for top in replies.get(None, []):
+            if top.parent_id is not None:  # a reply now heading its own thread
+                top.parent_id, top.thread_id, top.depth = None, None, 1
+            below.append((top, top.id))
         while below:
-            reply = below.pop()
-            below.extend(replies.get(reply.id, []))
-            reply.depth = max(reply.depth - 1, 2)
-            if heads:
-                reply.thread_id = child.id
+            comment, root = below.pop()
+            for reply in replies.get(comment.id, []):
+                reply.parent_id, reply.thread_id = comment.id, root
+                reply.depth = comment.depth + 1
+                below.append((reply, root))
 
 
 def held_by(owner_hash: str | ColumnElement[str]) -> ColumnElement[bool]:

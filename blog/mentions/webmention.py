@@ -105,7 +105,7 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
         # The author's verdict stays: a sender may not clear a response marked
         # spam or trashed by taking the link away and putting it back.
         if existing is not None and error.gone and existing.status not in EMPTYABLE:
-            lift_replies(existing)  # the author's replies to it stay on the page
+            lift_replies([existing])  # the author's replies to it stay on the page
             db.session.delete(existing)
             return "deleted", error.message
         return "rejected", error.message

@@ -8,9 +8,13 @@ link, permalink and mail token still names the same post and comment.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Engine, Table, bindparam, create_engine, func, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..database import normalised_database_url
 from ..extensions import db
@@ -31,9 +35,16 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
         raise CopyError(f"the target URL names no usable database ({error})") from error
     if target.url == source.url:
         raise CopyError("the target is this blog's own database")
+    if target.url.get_backend_name() == "sqlite" and not _sqlite_file_exists(target):
+        # Connecting would make an empty file: refused before, nothing written.
+        target.dispose()
+        raise CopyError(
+            f"there is no database at {target.url.database}: make it with "
+            "BLOG_DATABASE_URL=<target> flask --app blog upgrade-db first"
+        )
     tables = db.metadata.sorted_tables
     try:
-        with source.connect() as reading, target.begin() as writing:
+        with source.connect() as reading, _writing(target) as writing:
             _check_ready(writing, tables)
             counts = {
                 table.name: _copy_rows(reading, writing, table) for table in tables
@@ -44,6 +55,21 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
     finally:
         target.dispose()
     return counts
+
+
+def _sqlite_file_exists(engine: Engine) -> bool:
+    name = engine.url.database or ""
+    return name not in ("", ":memory:") and os.path.exists(name)
+
+
+@contextmanager
+def _writing(target: Engine) -> Iterator[Connection]:
+    try:
+        connection = target.connect()
+    except OperationalError as error:
+        raise CopyError(f"the target cannot be reached ({error.orig})") from error
+    with connection, connection.begin():
+        yield connection
 
 
 def _check_ready(target: Connection, tables: list[Table]) -> None:
@@ -77,6 +103,8 @@ def _copy_rows(source: Connection, target: Connection, table: Table) -> int:
         for column in table.columns
         if any(key.column.table is table for key in column.foreign_keys)
     ]
+    # Columns an UPDATE would stamp (a comment's updated_at) keep their value.
+    stamped = [column.name for column in table.columns if column.onupdate is not None]
     copied, later, batch = 0, [], []
     rows = source.execution_options(yield_per=BATCH).execute(
         select(table).order_by(*table.primary_key.columns)
@@ -85,7 +113,8 @@ def _copy_rows(source: Connection, target: Connection, table: Table) -> int:
         values = dict(row)
         if own and any(values[name] is not None for name in own):
             later.append(
-                {**{f"own_{n}": values[n] for n in own}, **_key_of(table, values)}
+                {f"own_{name}": values[name] for name in (*own, *stamped)}
+                | _key_of(table, values)
             )
             values.update(dict.fromkeys(own))
         batch.append(values)
@@ -97,7 +126,7 @@ def _copy_rows(source: Connection, target: Connection, table: Table) -> int:
         update = (
             table.update()
             .where(*(column == bindparam(f"key_{column.name}") for column in keys))
-            .values({name: bindparam(f"own_{name}") for name in own})
+            .values({name: bindparam(f"own_{name}") for name in (*own, *stamped)})
         )
         target.execute(update, later)
     return copied

@@ -16,6 +16,7 @@ from helpers_admin import (
     soup,
 )
 
+from blog.admin.actions import apply_action, empty
 from blog.extensions import db
 from blog.models import Comment
 
@@ -343,6 +344,30 @@ def test_a_deleted_replys_replies_move_up_in_its_thread(app, author_client):
     assert shape(app, below) == (top, top, 2)
     item = soup(author_client.get(PUBLIC)).select_one(f"li#comment-{top}")
     assert item.select_one(f"li#comment-{below}") is not None
+
+
+def test_a_chain_deleted_at_once_leaves_its_last_reply_under_the_top(app):
+    top = add_comment(app, status="approved")
+    first = add_comment(app, status="spam", parent_id=top, depth=2, thread_id=top)
+    second = add_comment(app, status="spam", parent_id=first, depth=3, thread_id=top)
+    last = add_comment(app, status="approved", parent_id=second, depth=4, thread_id=top)
+    with app.app_context():
+        assert apply_action("delete", [second, first]) == 2
+        db.session.commit()
+    assert shape(app, last) == (top, top, 2)
+
+
+def test_emptying_asks_once_per_thread_however_many_replies(app, count_queries):
+    # A flood of spam replies to one comment, each answered by more spam.
+    top = add_comment(app, status="approved")
+    for _ in range(40):
+        spam = add_comment(app, status="spam", parent_id=top, depth=2, thread_id=top)
+        add_comment(app, status="spam", parent_id=spam, depth=3, thread_id=top)
+    with app.app_context(), count_queries() as counter:
+        assert empty("spam") == 80
+        db.session.commit()
+    assert counter.count < 10
+    assert comment_status(app, top) == "approved"
 
 
 def test_a_foreign_next_is_ignored(app, author_client):

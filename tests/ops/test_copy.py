@@ -65,6 +65,7 @@ def test_every_row_moves_with_its_id_and_thread(app, runner, moved, upgraded):
         stored = db.session.get(Comment, reply)
         stored.parent_id, stored.thread_id, stored.depth = parent, parent, 2
         db.session.commit()
+        updated = stored.updated_at
     assert "Risposta" in app.test_client().get(POST_URL).get_data(as_text=True)
     result = runner.invoke(args=["copy-db", upgraded])
     assert result.exit_code == 0, result.output
@@ -77,6 +78,7 @@ def test_every_row_moves_with_its_id_and_thread(app, runner, moved, upgraded):
             parent,
             "Risposta",
         )
+        assert copied.updated_at == updated  # hung on its parent, not touched
         # The ids go on from the copied ones (PostgreSQL's sequences too).
         newest = db.session.scalar(select(func.max(Comment.id)))
         fresh = Comment(post_id=copied.post_id, content="Dopo il trasloco")
@@ -111,3 +113,11 @@ def test_the_blogs_own_database_is_not_a_target(app, runner):
     result = runner.invoke(args=["copy-db", own])
     assert result.exit_code == 1
     assert "own database" in result.output
+
+
+def test_a_missing_sqlite_file_is_refused_and_not_made(app, runner, tmp_path):
+    missing = tmp_path / "non-esiste.sqlite3"
+    result = runner.invoke(args=["copy-db", f"sqlite:///{missing}"])
+    assert result.exit_code == 1
+    assert "no database at" in result.output
+    assert not missing.exists()
