@@ -72,7 +72,9 @@ class QuickEditForm(ItalianForm):
 
 
 class PostForm(ItalianForm):
-    title = StringField("Titolo", [DataRequired(REQUIRED), Length(max=300)])
+    title = StringField(
+        "Titolo", [DataRequired(REQUIRED), Length(max=300)], filters=[one_line]
+    )
     slug = StringField(
         "Slug (vuoto: dal titolo)", [Optional(), Length(max=200)], filters=[strip]
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..core.sanitize import clean_written_post
 from ..core.signals import post_published
+from ..core.text import one_line
 from ..extensions import db
 from ..models import Author, Category, Post, utcnow
 from ..posts.categories import category_slug, get_or_create_category
@@ -61,7 +62,7 @@ def choose_slug(data: PostData, post_id: int | None) -> str:
 def parse_categories(text: str) -> list[Category]:
     """Categories from comma-separated names, created when missing, no repeats."""
     found: dict[str, Category] = {}
-    for name in (part.strip()[:120] for part in text.split(",")):
+    for name in (one_line(part)[:120] for part in text.split(",")):
         slug = category_slug(name)
         if slug and slug not in found:
             found[slug] = get_or_create_category(name)

@@ -136,6 +136,31 @@ def _escape_all(text: str) -> str:
     return text.replace("<", _LT).replace("&", _AMP)
 
 
+def _shown_reference(reference: str) -> str:
+    """A numeric reference ("&#1;", "&#150;") as HTML may carry it: the same; a
+    Windows-1252 one (128-159, old WordPress comments' quotes and dashes) as
+    the character browsers show for it; '' for a control (tab, newline and CR
+    aside), a surrogate, a non-character or past Unicode."""
+    digits = reference[2:-1]
+    point = int(digits[1:], 16) if digits[:1] in "xX" else int(digits)
+    if 0x80 <= point <= 0x9F:
+        try:
+            return f"&#{ord(bytes([point]).decode('cp1252'))};"
+        except UnicodeDecodeError:  # the five bytes Windows-1252 leaves out
+            return ""
+    if point in (9, 10, 13):
+        return reference
+    forbidden = (
+        point < 0x20
+        or point == 0x7F
+        or 0xD800 <= point <= 0xDFFF
+        or point > 0x10FFFF
+        or point & 0xFFFE == 0xFFFE
+        or 0xFDD0 <= point <= 0xFDEF
+    )
+    return "" if forbidden else reference
+
+
 def _defuse_paragraph(text: str, budget: list[int]) -> str:
     text = _STRAY_AMP.sub(_AMP, _STRAY_LT.sub(_LT, text))
     out: list[str] = []
@@ -151,6 +176,10 @@ def _defuse_paragraph(text: str, budget: list[int]) -> str:
             closing = text.find("-->", position)
             position = len(text) if closing < 0 else closing + 3
             continue
+        if found.startswith("&#"):
+            found = _shown_reference(found)
+            if not found:
+                continue  # a reference to a control or a surrogate says nothing
         name = (match.group(2) or "").lower()
         if name in COMMENT_TAGS and match.group(1):
             if name in open_tags:

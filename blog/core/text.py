@@ -38,9 +38,10 @@ def listing_page(value: str | None) -> int:
 
 
 MAX_URL_LENGTH = 2000
-# C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
-# cannot carry them, mail headers and PostgreSQL text refuse some of them.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# C0 controls, DEL, the C1 controls and the two non-characters, except tab,
+# newline and CR: XML cannot carry them, HTML forbids them, mail headers and
+# PostgreSQL text refuse some of them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # Bidirectional embeddings, overrides and isolates: in a name they would turn
 # what follows it on the line (" scrive:", an IP in the queue, a mail's
 # subject) backwards. Right-to-left names need none of them.

@@ -23,7 +23,7 @@ from ..comments.page import (
     comment_page_number,
     render_post_page,
 )
-from ..core.text import positive_int
+from ..core.text import one_line, positive_int
 from ..core.urls import site_script_root
 from ..pagecache.cache import (
     cached_page,
@@ -57,7 +57,8 @@ def index():
         if name in request.args:
             return _moved_by_id(name, request.args[name])
     if "s" in request.args:
-        return render_search(request.args["s"])
+        # Echoed in the title, heading and field: one line, no controls.
+        return render_search(one_line(request.args["s"]))
     if request.script_root != site_script_root(current_app):
         return render_listing("posts/index.html", published_posts())
     return _cached_home()

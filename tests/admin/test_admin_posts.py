@@ -201,6 +201,19 @@ def test_a_future_date_is_refused_when_publishing_kept_for_a_draft(app, author_c
     assert stored(app, "ora").status == "published"
 
 
+def test_a_title_and_categories_are_one_line_without_controls(app, author_client):
+    write(
+        author_client,
+        editor(author_client),
+        title="Ti\x01tolo\u202e\nnuovo",
+        slug="titolo-pulito",
+        category_names="Cate\u202egoria, Al\x85tra",
+    )
+    post = stored(app, "titolo-pulito")
+    assert post.title == "Titolo nuovo"
+    assert sorted(c.name for c in post.categories) == ["Altra", "Categoria"]
+
+
 def test_the_body_is_sanitised_to_the_post_whitelist(app, author_client):
     write(
         author_client,

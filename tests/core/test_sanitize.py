@@ -470,3 +470,19 @@ def test_a_post_keeps_only_wordpress_alignments_of_its_classes():
     assert page.img["class"] == ["alignleft"]
     assert [f.get("class") for f in page.find_all("figure")] == [["aligncenter"], None]
     assert page.find_all("p")[1].get("class") is None  # not a figure or an image
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("a &#0; b", "<p>a  b</p>"),  # a control: HTML forbids the reference
+        ("a &#x1; b", "<p>a  b</p>"),
+        ("a &#xD800; b", "<p>a  b</p>"),  # a lone surrogate
+        ("a &#xFFFF; b", "<p>a  b</p>"),
+        ("a &#150; b &#146;", "<p>a &#8211; b &#8217;</p>"),  # Windows-1252, shown so
+        ("a &#x81; b", "<p>a  b</p>"),  # a byte Windows-1252 leaves out
+        ("caff&#232; &#x1F600;", "<p>caff&#232; &#x1F600;</p>"),
+    ],
+)
+def test_numeric_references_name_characters_html_may_show(typed, kept):
+    assert clean_comment(typed) == kept

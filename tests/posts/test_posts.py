@@ -290,6 +290,22 @@ def test_category_and_author_archives(client):
     assert client.get("/author/nessuno/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/category/social-media-marketing/", "Social Media Marketing"),
+        ("/author/riccardo-scarascia/", "Riccardo Scarascia"),
+        ("/2012/", "2012"),
+    ],
+)
+def test_an_archives_title_is_text_alone(client, path, title):
+    # The search form once went into the <title>, shown raw in the tab.
+    html = client.get(path).get_data(as_text=True)
+    assert html.count("<title>") == 1
+    shown = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert shown == f"{title} – nOwmedia"
+
+
 @pytest.mark.parametrize("path", ["/non-esiste/", "/category/x/", "/a/b/c/d"])
 def test_not_found_page_is_italian(client, path):
     response = client.get(path)

@@ -125,6 +125,16 @@ def test_nothing_found_says_so_in_italian(client):
     assert page.select_one("input[name=s]")["value"] == "nessunaparolacosi"
 
 
+def test_the_query_is_echoed_without_controls(client):
+    # C0 and C1 controls and a bidirectional override: forbidden in HTML, and
+    # the override would turn the title's end around.
+    response = client.get("/?s=%01nessuna%0B%C2%85parola%E2%80%AE%EF%BF%BF")
+    html = response.get_data(as_text=True)
+    page = BeautifulSoup(html, "html.parser")
+    assert page.select_one("input[name=s]")["value"] == "nessunaparola"
+    assert not any(ch in html for ch in "\x01\x0b\x85\u202e\uffff")
+
+
 def test_an_empty_query_asks_for_a_word(client):
     page = BeautifulSoup(client.get("/?s=+").get_data(as_text=True), "html.parser")
     assert "Scrivi almeno una parola da cercare." in page.get_text()
