@@ -135,7 +135,8 @@ POST_PAGE_ARGS = frozenset({"replytocom", "cpage"})
 def is_cacheable(request: Request, signed_in: bool) -> bool:
     """Whether this request may get (and fill) a shared cached post page: the
     page, or its reply form for one comment (``replytocom``, in the key)."""
-    if request.method != "GET" or signed_in:
+    # HEAD is GET without the body: the same validators, the same 304.
+    if request.method not in ("GET", "HEAD") or signed_in:
         return False
     if request.script_root != site_script_root(current_app):
         return False
@@ -231,6 +232,17 @@ def personalise(
     return b"".join(pieces)
 
 
+def none_match(header: str | None, etag: str) -> bool:
+    """Whether an If-None-Match ``header`` names ``etag`` (RFC 9110: "*", or
+    one of its tags compared weakly): the browser's copy is current."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = (tag.strip().removeprefix("W/") for tag in header.split(","))
+    return f'"{etag}"' in tags
+
+
 def finish_headers(etag: str) -> list[tuple[str, str]]:
     """Validators for a cacheable page: revalidate every time, never share."""
     return [("ETag", f'"{etag}"'), ("Cache-Control", "private, no-cache")]
@@ -271,7 +283,7 @@ def cached_page(
     """The page ``key``'s ETag and its entry in the page cache, made (text and
     post id) on a miss; no entry when the browser's copy is current."""
     etag = make_etag(content_version(), key, site_release(current_app))
-    if etag in request.if_none_match:
+    if none_match(request.headers.get("If-None-Match"), etag):
         return etag, None
     cache = page_cache_for(current_app, key)
     entry = cache.get(key + (etag,), time.time())

@@ -39,6 +39,7 @@ from .cache import (
     home_page_key,
     is_everybodys,
     make_etag,
+    none_match,
     page_cache_for,
     personalise,
     site_release,
@@ -130,7 +131,7 @@ class CachedPageMiddleware:
         if entry is None or headers is None:
             return self._learn(environ, start_response, cache, key, etag, version)
         extra = list(finish_headers(etag))
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+        if none_match(environ.get("HTTP_IF_NONE_MATCH"), etag):
             start_response("304 NOT MODIFIED", headers + extra)
             return []
         if everybodys:

@@ -18,7 +18,7 @@ from flask import (
 
 from ..core.settings import content_version
 from ..core.urls import site_url
-from ..pagecache.cache import finish, make_etag, site_release
+from ..pagecache.cache import finish, make_etag, none_match, site_release
 from ..web.errors import render_error
 from ..web.templating import MONTHS_IT
 from . import bp
@@ -78,7 +78,7 @@ def tag(slug: str):
 def _versioned(key: str, render) -> Response:
     # These pages change only with the content: revalidated by its version.
     etag = make_etag(content_version(), (key,), site_release(current_app))
-    if etag in request.if_none_match:
+    if none_match(request.headers.get("If-None-Match"), etag):
         return finish(Response(status=304), etag)
     return finish(render(), etag)
 

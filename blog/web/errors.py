@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from ..extensions import db
 
@@ -56,8 +59,22 @@ def bare_page(title: str, message: str, status: int) -> Response:
     return Response(body, status, mimetype="text/html")
 
 
+def relative_router_redirect(response: Response) -> Response:
+    """The router's own redirect (a missing trailing slash) names the request's
+    Host: made relative, it stays on the site whatever Host a client sent.
+    (Flask answers it before any error handler, so this runs after.)"""
+    if isinstance(request.routing_exception, RequestRedirect):
+        target = urlsplit(response.headers.get("Location", ""))
+        response.headers["Location"] = target.path + (
+            f"?{target.query}" if target.query else ""
+        )
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Install the error handlers."""
+
+    app.after_request(relative_router_redirect)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -73,7 +90,12 @@ def init_app(app: Flask) -> None:
         if error.response is not None:
             # An answer made for this refusal (a rate limit's own 429).
             return error.response
-        return render_error(error.code)
+        page = make_response(render_error(error.code))
+        # What the refusal says besides its page (a 405's Allow).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                page.headers[name] = value
+        return page
 
     @app.errorhandler(500)
     def server_error(error):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from wtforms import Field
 
 from ..core.sanitize import allowed_tags_note
 from ..core.text import web_url_or_empty
@@ -44,6 +45,18 @@ def iso_datetime(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
 
+def field_attributes(field: Field, attributes: dict) -> dict:
+    """``attributes`` of a form control, with what ties it to its help and its
+    errors for a screen reader (aria-describedby, aria-invalid)."""
+    described = [f"{field.id}-help"] if field.description else []
+    if field.errors:
+        described.append(f"{field.id}-error")
+        attributes = {**attributes, "aria-invalid": "true"}
+    if described:
+        attributes = {**attributes, "aria-describedby": " ".join(described)}
+    return attributes
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the globals templates rely on."""
     app.jinja_env.filters["month_day_it"] = month_day_it
@@ -51,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["web_url"] = web_url_or_empty
     app.jinja_env.filters["iso_datetime"] = iso_datetime
     app.jinja_env.globals["allowed_tags_note"] = allowed_tags_note()
+    app.jinja_env.globals["field_attributes"] = field_attributes
 
     @app.context_processor
     def site_globals() -> dict:

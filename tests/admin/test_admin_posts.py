@@ -177,6 +177,23 @@ def test_every_field_is_saved(app, author_client):
     assert data["comment_status"] == "closed"
 
 
+def test_an_editor_error_is_tied_to_its_field(app, author_client):
+    later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page = soup(
+        write(
+            author_client,
+            editor(author_client),
+            "Pubblica",
+            title="X",
+            published_at=later,
+        )
+    )
+    control = page.select_one("#published_at")
+    assert control["aria-invalid"] == "true"
+    assert control["aria-describedby"] == "published_at-error"
+    assert "nel futuro" in page.select_one("#published_at-error").get_text()
+
+
 def test_a_future_date_is_refused_when_publishing_kept_for_a_draft(app, author_client):
     # Published at once, a post dated 2030 would head the home page until then.
     later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")

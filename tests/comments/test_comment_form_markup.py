@@ -68,7 +68,7 @@ def test_each_control_is_what_its_wtforms_widget_gives(app, client, sent):
         form.comment_parent.data = read["comment_parent"]
         for name, arguments in WIDGETS.items():
             field = form[name]
-            assert str(field(**arguments)) in html, name
+            assert str(field(**with_errors_named(field, arguments))) in html, name
             if field.type not in ("CSRFTokenField", "HiddenField", "SubmitField"):
                 assert str(field.label) in html, name
 
@@ -78,3 +78,13 @@ def read_form_values(html: str):
     form = BeautifulSoup(html, "html.parser").select_one("form.comment-form")
     for name in ("csrf_token", "stamp", "comment_parent"):
         yield name, form.select_one(f"input[name={name}]")["value"]
+
+
+def with_errors_named(field, arguments: dict) -> dict:
+    """A control refused by the form names its error for screen readers."""
+    if not field.errors or field.type in ("CSRFTokenField", "HiddenField"):
+        return arguments
+    described = " ".join(
+        filter(None, [arguments.get("aria-describedby"), f"{field.id}-error"])
+    )
+    return {**arguments, "aria-describedby": described, "aria-invalid": "true"}

@@ -146,6 +146,19 @@ class TestValidation:
         with app.app_context():
             assert db.session.query(Comment).count() == 12
 
+    def test_each_error_is_tied_to_its_field_for_screen_readers(self, app, client):
+        page = soup(send_comment(client, app, "", author="", email="no"))
+        for name in ("author", "email", "comment"):
+            control = page.select_one(f"#{name}")
+            assert control["aria-invalid"] == "true"
+            described = control["aria-describedby"].split()
+            assert f"{name}-error" in described
+            assert page.select_one(f"#{name}-error .field-error").get_text()
+        assert not page.select_one("#url").has_attr("aria-invalid")
+        # The page without errors names no error.
+        fresh = soup(client.get(POST_URL))
+        assert not fresh.select("[aria-invalid]") and not fresh.select(".field-errors")
+
     def test_what_was_typed_comes_back(self, app, client):
         response = send_comment(
             client, app, "Il mio lungo testo", email="non-valida", url="lucia.org"

@@ -79,6 +79,27 @@ def test_cached_page_carries_each_visitors_own_token(app):
     )
 
 
+@pytest.mark.parametrize("path", [POST_URL, "/", "/sitemap.xml"])
+def test_if_none_match_is_read_as_a_list_of_tags(client, path):
+    etag = client.get(path).headers["ETag"]
+    client.get(path)  # kept: the next ones are answered from the cache
+    for header in (etag, f"W/{etag}", f'"altro", {etag}', "*"):
+        assert client.get(path, headers={"If-None-Match": header}).status_code == 304
+    # A header that merely holds the tag's text names another version.
+    longer = etag[:-1] + '0"'
+    assert client.get(path, headers={"If-None-Match": longer}).status_code == 200
+
+
+def test_head_is_answered_as_get_without_the_body(client):
+    got = client.get(POST_URL)
+    head = client.head(POST_URL)
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["ETag"] == got.headers["ETag"]
+    assert head.headers["Cache-Control"] == got.headers["Cache-Control"]
+    again = client.head(POST_URL, headers={"If-None-Match": got.headers["ETag"]})
+    assert again.status_code == 304
+
+
 def test_etag_answers_304_until_the_page_changes(app, client):
     response = client.get(POST_URL)
     etag = response.headers["ETag"]

@@ -255,3 +255,18 @@ def test_odd_admin_arguments(app, url, status):
 def test_malformed_webmention_urls_get_400(client, bad):
     response = client.post("/webmention", data={"source": bad, "target": bad})
     assert response.status_code == 400
+
+
+def test_the_missing_slash_redirect_stays_on_the_site_whatever_the_host(client):
+    response = client.get(
+        POST_URL.rstrip("/") + "?x=1", headers={"Host": "evil.example"}
+    )
+    assert response.status_code == 308
+    assert response.headers["Location"] == POST_URL + "?x=1"
+
+
+def test_a_refused_method_says_which_are_allowed(client):
+    response = client.put("/")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert "Metodo non consentito" in response.get_data(as_text=True)
