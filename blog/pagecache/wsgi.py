@@ -166,8 +166,9 @@ class CachedPageMiddleware:
             return (post.group(1), int(post.group(2) or 1))
         if path != "/":  # a feed reads no argument
             return feed_key(path)
-        # A search, an old address (posts.oldpaths.ID_QUERIES): Flask's.
-        if any(name in args for name in ("s", "p", "page_id")):
+        # A search, an old address (posts.oldpaths.ID_QUERIES), an old feed
+        # address (?feed=rss2): Flask's.
+        if any(name in args for name in ("s", "p", "page_id", "feed")):
             return None
         return home_page_key(listing_page(args.get("page")))
 

@@ -10,10 +10,8 @@ from flask import (
     Response,
     abort,
     current_app,
-    redirect,
     render_template,
     request,
-    url_for,
 )
 
 from ..core.settings import content_version
@@ -31,7 +29,7 @@ from .queries import (
     posts_with_tag,
     sitemap_entries,
 )
-from .views import detail
+from .views import detail, moved_to
 
 W3C = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -130,9 +128,6 @@ def moved_or_missing(error):
     """An address of the old blog moves to the post (301); else the 404 page."""
     if request.method in ("GET", "HEAD"):
         target = resolve(request.full_path)
-        if target is not None and target.feed:
-            return redirect(url_for("feeds.post_responses", slug=target.slug), 301)
         if target is not None:
-            url = url_for("posts.detail", slug=target.slug, cpage=target.cpage)
-            return redirect(url, 301)
+            return moved_to(target)
     return render_error(404)

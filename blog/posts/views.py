@@ -34,7 +34,7 @@ from ..pagecache.cache import (
 )
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import ID_QUERIES, post_numbered
+from .oldpaths import ID_QUERIES, OldTarget, post_numbered
 from .queries import (
     get_author,
     get_category,
@@ -56,6 +56,8 @@ def index():
     for name in ID_QUERIES:
         if name in request.args:
             return _moved_by_id(name, request.args[name])
+    if "feed" in request.args:
+        return _moved_feed(request.args["feed"])
     if "s" in request.args:
         # Echoed in the title, heading and field: one line, no controls.
         return render_search(one_line(request.args["s"]))
@@ -77,12 +79,35 @@ def _cached_home() -> Response:
     return finish(Response(entry.html, mimetype="text/html"), etag)
 
 
+def moved_to(target: OldTarget) -> Response:
+    """The 301 to where an old address's post is now: its page, one of its
+    comment pages, or its comment feed."""
+    if target.feed:
+        return redirect(url_for("feeds.post_responses", slug=target.slug), 301)
+    url = url_for("posts.detail", slug=target.slug, cpage=target.cpage)
+    return redirect(url, 301)
+
+
 def _moved_by_id(name: str, value: str) -> Response:
     """WordPress's ``/?p=ID`` (``/?page_id=ID`` for a page): the imported post
-    that had the id, else our own."""
+    that had the id, else our own; with ``&cpage=N`` its comment page, with
+    ``&feed=…`` its comment feed, as on the old blog."""
     number = positive_int(value, 2**31) or abort(404)
     post = post_numbered(name, number) or abort(404)
-    return redirect(url_for("posts.detail", slug=post.slug), 301)
+    cpage = positive_int(request.args.get("cpage", ""), 2**31)
+    feed = "feed" in request.args
+    return moved_to(OldTarget(post.slug, cpage if cpage and cpage > 1 else None, feed))
+
+
+def _moved_feed(name: str) -> Response:
+    """WordPress's ``/?feed=rss2`` (``atom``, ``comments-rss2`` …): our feed."""
+    if name.startswith("comments"):
+        endpoint = "feeds.comments_rss"
+    elif name == "atom":
+        endpoint = "feeds.posts_atom"
+    else:
+        endpoint = "feeds.posts_rss"
+    return redirect(url_for(endpoint), 301)
 
 
 @bp.get("/category/<slug>/")

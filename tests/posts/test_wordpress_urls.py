@@ -188,6 +188,38 @@ def test_our_own_post_ids_answer_like_wordpress(app, client):
 
 
 @pytest.mark.parametrize(
+    ("query", "moved"),
+    [
+        ("&cpage=2", f"{POST_URL}comment-page-2/"),
+        ("&cpage=1", POST_URL),
+        ("&feed=rss2", f"{POST_URL}feed/"),
+    ],
+)
+def test_a_numbered_address_keeps_its_comment_page_or_feed(app, client, query, moved):
+    with app.app_context():
+        post_id = db.session.scalar(select(Post.id).where(Post.slug == POST_URL[1:-1]))
+    response = client.get(f"/?p={post_id}{query}")
+    assert response.status_code == 301
+    assert response.headers["Location"] == moved
+
+
+@pytest.mark.parametrize(
+    ("feed", "moved"),
+    [
+        ("rss2", "/feed/"),
+        ("rss", "/feed/"),
+        ("atom", "/feed/atom/"),
+        ("comments-rss2", "/comments/feed/"),
+    ],
+)
+def test_wordpress_feed_queries_move_to_our_feeds(client, feed, moved):
+    client.get("/")  # the home page kept: the query must not be answered by it
+    response = client.get(f"/?feed={feed}")
+    assert response.status_code == 301
+    assert response.headers["Location"] == moved
+
+
+@pytest.mark.parametrize(
     "url", ["/2012/10/", "/2012/", "/?s=testo", "/sitemap.xml", "/tag/caffe/"]
 )
 def test_queries_do_not_grow_with_the_posts(app, client, count_queries, url):
