@@ -179,10 +179,13 @@ class TestSitemapAndRobots:
         assert "Sitemap: http://127.0.0.1:5000/sitemap.xml" in lines
 
 
-def test_our_own_post_ids_answer_like_wordpress(app, client):
+def original_post_id(app) -> int:
     with app.app_context():
-        post_id = db.session.scalar(select(Post.id).where(Post.slug == POST_URL[1:-1]))
-    response = client.get(f"/?p={post_id}")
+        return db.session.scalar(select(Post.id).where(Post.slug == POST_URL[1:-1]))
+
+
+def test_our_own_post_ids_answer_like_wordpress(app, client):
+    response = client.get(f"/?p={original_post_id(app)}")
     assert response.status_code == 301
     assert response.headers["Location"] == POST_URL
 
@@ -196,9 +199,7 @@ def test_our_own_post_ids_answer_like_wordpress(app, client):
     ],
 )
 def test_a_numbered_address_keeps_its_comment_page_or_feed(app, client, query, moved):
-    with app.app_context():
-        post_id = db.session.scalar(select(Post.id).where(Post.slug == POST_URL[1:-1]))
-    response = client.get(f"/?p={post_id}{query}")
+    response = client.get(f"/?p={original_post_id(app)}{query}")
     assert response.status_code == 301
     assert response.headers["Location"] == moved
 
