@@ -136,6 +136,13 @@ def _escape_all(text: str) -> str:
     return text.replace("<", _LT).replace("&", _AMP)
 
 
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")
+
+
+def _shown_reference_of(match: re.Match) -> str:
+    return _shown_reference(match.group(0))
+
+
 def _shown_reference(reference: str) -> str:
     """A numeric reference ("&#1;", "&#150;") as HTML may carry it: the same; a
     Windows-1252 one (128-159, old WordPress comments' quotes and dashes) as
@@ -191,6 +198,8 @@ def _defuse_paragraph(text: str, budget: list[int]) -> str:
             continue  # a closing tag with nothing to close says nothing
         if name in COMMENT_TAGS and len(open_tags) < MAX_DEPTH:
             open_tags.append(name)
+            # An attribute's references are held to the same characters.
+            found = _NUMERIC_REFERENCE.sub(_shown_reference_of, found)
         elif name or len(found) == 1:
             out.append(_LT if found[0] == "<" else _AMP)
             position = match.start() + 1

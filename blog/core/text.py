@@ -38,10 +38,12 @@ def listing_page(value: str | None) -> int:
 
 
 MAX_URL_LENGTH = 2000
-# C0 controls, DEL, the C1 controls and the two non-characters, except tab,
-# newline and CR: XML cannot carry them, HTML forbids them, mail headers and
-# PostgreSQL text refuse some of them.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0 controls, DEL and the two non-characters, except tab, newline and CR: XML
+# cannot carry them, mail headers and PostgreSQL text refuse some of them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# The C1 controls but NEL (a line break): XML carries them, so a text keeps
+# them, but a line of a page (HTML forbids them) or a mail header does not.
+_C1_CONTROL = re.compile("[\x80-\x84\x86-\x9f]")
 # Bidirectional embeddings, overrides and isolates: in a name they would turn
 # what follows it on the line (" scrive:", an IP in the queue, a mail's
 # subject) backwards. Right-to-left names need none of them.
@@ -79,9 +81,10 @@ def strip_controls(text: str) -> str:
 
 
 def strip_display_controls(text: str) -> str:
-    """``text`` without control characters, bidirectional ones included: for
-    text shown inside a line of ours (a name, a title, a quoted excerpt)."""
-    return _BIDI_CONTROL.sub("", strip_controls(text))
+    """``text`` without control characters, C1 and bidirectional ones
+    included (NEL aside, a line break): for text shown inside a line of ours
+    (a name, a title, a quoted excerpt)."""
+    return _C1_CONTROL.sub("", _BIDI_CONTROL.sub("", strip_controls(text)))
 
 
 def one_line(text: str | None) -> str:

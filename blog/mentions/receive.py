@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..net.client import FetchError, Response
 from ..web.limits import budget_key, over_budget, seconds_to_reset
-from .targets import is_ours, match_target, normalise_url, source_identity
+from .targets import is_ours, match_target, normalise_url
 from .verify import SourceReport, analyse_source
 
 # Pingback 1.0 fault codes.
@@ -106,7 +106,7 @@ def check_urls(source: object, target: object) -> tuple[str, str]:
     assert isinstance(source, str) and isinstance(target, str)
     if normalise_url(source) == normalise_url(target):
         raise PingRejected(GENERIC, "Sorgente e destinazione coincidono.")
-    return source_identity(source), target
+    return source, target
 
 
 def pingable_post(target: str) -> Post:

@@ -33,19 +33,6 @@ def normalise_url(url: str) -> str:
     return urlunsplit(("", netloc, path, parts.query, ""))
 
 
-def source_identity(url: str) -> str:
-    """``url`` as a response's source is stored: scheme and host in lower case,
-    no fragment and no empty query, so that "/f", "/f#a" and "HTTP://…/f" are
-    one source on a post, not three."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, "")
-    )
-
-
 def is_ours(url: str) -> bool:
     """Whether ``url`` lies under SITE_URL (http and https alike)."""
     site = normalise_url(site_root())

@@ -70,6 +70,24 @@ def base_url(soup: BeautifulSoup, page_url: str) -> str:
 _NOT_MARKUP = ["textarea", "title", "xmp", "template", "noembed", "noframes"]
 
 
+def _inside_text_only(element: Tag, known: dict[int, bool]) -> bool:
+    # Each ancestor is looked at once for the whole page (``known``): a page of
+    # links nested in one another would make a walk per link quadratic.
+    walked, node, inside = [], element.parent, False
+    while node is not None:
+        if id(node) in known:
+            inside = known[id(node)]
+            break
+        if node.name in _NOT_MARKUP:
+            inside = True
+            break
+        walked.append(node)
+        node = node.parent
+    for node in walked:
+        known[id(node)] = inside
+    return inside
+
+
 def find_link(
     soup: BeautifulSoup, page_url: str, target: str, exact: bool
 ) -> Tag | None:
@@ -82,9 +100,10 @@ def find_link(
     base = base_url(soup, page_url)
     wanted = target if exact else normalise_url(target)
     names = list(WEBMENTION_LINKS) if exact else ["a"]
+    shown_as_text: dict[int, bool] = {}
     for element in soup.find_all(names):
         raw = element.get(WEBMENTION_LINKS[element.name])
-        if not raw or element.find_parent(_NOT_MARKUP) is not None:
+        if not raw or _inside_text_only(element, shown_as_text):
             continue
         resolved = urljoin(base, str(raw).strip())
         if (resolved if exact else normalise_url(resolved)) == wanted:

@@ -233,12 +233,11 @@ def personalise(
 
 
 def none_match(header: str | None, etag: str) -> bool:
-    """Whether an If-None-Match ``header`` names ``etag`` (RFC 9110: "*", or
-    one of its tags compared weakly): the browser's copy is current."""
+    """Whether an If-None-Match ``header`` names ``etag`` among its tags,
+    compared weakly (RFC 9110): the browser's copy is current. "*" is not
+    taken: it would answer 304 for a page before knowing the page exists."""
     if not header:
         return False
-    if header.strip() == "*":
-        return True
     tags = (tag.strip().removeprefix("W/") for tag in header.split(","))
     return f'"{etag}"' in tags
 

@@ -63,8 +63,12 @@ def relative_router_redirect(response: Response) -> Response:
     """The router's own redirect (a missing trailing slash) names the request's
     Host: made relative, it stays on the site whatever Host a client sent.
     (Flask answers it before any error handler, so this runs after.)"""
-    if isinstance(request.routing_exception, RequestRedirect):
-        target = urlsplit(response.headers.get("Location", ""))
+    if (
+        isinstance(request.routing_exception, RequestRedirect)
+        and response.status_code in (301, 308)
+        and "Location" in response.headers
+    ):
+        target = urlsplit(response.headers["Location"])
         response.headers["Location"] = target.path + (
             f"?{target.query}" if target.query else ""
         )

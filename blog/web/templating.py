@@ -48,7 +48,11 @@ def iso_datetime(value: datetime | None) -> str:
 def field_attributes(field: Field, attributes: dict) -> dict:
     """``attributes`` of a form control, with what ties it to its help and its
     errors for a screen reader (aria-describedby, aria-invalid)."""
-    described = [f"{field.id}-help"] if field.description else []
+    described = (
+        [attributes["aria-describedby"]] if "aria-describedby" in attributes else []
+    )
+    if field.description:
+        described.append(f"{field.id}-help")
     if field.errors:
         described.append(f"{field.id}-error")
         attributes = {**attributes, "aria-invalid": "true"}

@@ -486,3 +486,8 @@ def test_a_post_keeps_only_wordpress_alignments_of_its_classes():
 )
 def test_numeric_references_name_characters_html_may_show(typed, kept):
     assert clean_comment(typed) == kept
+
+
+def test_references_in_attributes_are_held_to_the_same_characters():
+    cleaned = clean_comment('<abbr title="&#1;x&#150;">a</abbr>')
+    assert cleaned == '<p><abbr title="x&#8211;">a</abbr></p>'

@@ -47,3 +47,7 @@ def test_a_name_loses_its_bidirectional_controls(name):
 
 def test_a_right_to_left_name_is_kept_as_written():
     assert one_line("  מרים\u200f  כהן ") == "מרים\u200f כהן"
+
+
+def test_a_name_loses_c1_controls_and_breaks_at_nel():
+    assert one_line("Ma\x96rio\x85Rossi") == "Mario Rossi"

@@ -265,6 +265,12 @@ def test_the_missing_slash_redirect_stays_on_the_site_whatever_the_host(client):
     assert response.headers["Location"] == POST_URL + "?x=1"
 
 
+def test_only_the_redirect_gets_a_location(client):
+    refused = client.get(POST_URL.rstrip("/") + "?x=%00")
+    assert refused.status_code == 400
+    assert "Location" not in refused.headers
+
+
 def test_a_refused_method_says_which_are_allowed(client):
     response = client.put("/")
     assert response.status_code == 405
