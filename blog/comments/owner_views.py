@@ -22,7 +22,7 @@ from ..web.errors import render_error
 from ..web.limits import (
     limit_posts,
 )
-from ..web.security import form_drops_nul
+from ..web.security import handles_nul_itself
 from . import bp
 from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
@@ -65,7 +65,7 @@ def _form_status(form) -> int:
 @csrf.exempt
 @bp.route("/comment/<int(max=2147483647):comment_id>/edit", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
-@form_drops_nul
+@handles_nul_itself
 def edit(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:
@@ -82,7 +82,7 @@ def edit(comment_id: int):
 @csrf.exempt
 @bp.route("/comment/<int(max=2147483647):comment_id>/delete", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
-@form_drops_nul
+@handles_nul_itself
 def delete(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:

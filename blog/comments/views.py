@@ -12,7 +12,7 @@ from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_post_to_answer
 from ..web.limits import limit_posts
-from ..web.security import form_drops_nul
+from ..web.security import handles_nul_itself
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
 from .forms import CSRF_MESSAGE, CommentForm
@@ -39,7 +39,7 @@ FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 @csrf.exempt
 @bp.post("/<slug>/comment")
 @limit_posts(refused_post_page)
-@form_drops_nul
+@handles_nul_itself
 def submit(slug: str):
     post = get_post_to_answer(slug) or abort(404)
     author = current_author()

@@ -10,6 +10,7 @@ from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
 from ..web.limits import RefusedPost, limit_posts
+from ..web.security import handles_nul_itself
 from . import bp, jobs
 from .receive import (
     ACCESS_DENIED,
@@ -57,6 +58,7 @@ def xmlrpc_info():
 @bp.post("/xmlrpc.php")
 @csrf.exempt
 @limit_posts(_pings_refused)
+@handles_nul_itself
 def xmlrpc_endpoint():
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])
     if (request.content_length or 0) > limit:

@@ -90,11 +90,12 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def form_drops_nul(view: F) -> F:
-    """Mark a view whose form drops or refuses a NUL in every field itself, so
-    that a reader who pasted one gets the form back with their text, not a
-    bare 400 (``refuse_nul_bytes`` leaves its form alone)."""
-    view.form_drops_nul = True  # type: ignore[attr-defined]
+def handles_nul_itself(view: F) -> F:
+    """Mark a view that drops or refuses a NUL in its own body (a form whose
+    every field does, an XML-RPC call, whose parser refuses one): its body is
+    left to it, so a reader who pasted one gets the form back with their text,
+    and a body sent form-encoded (``curl -d``) reaches it unread."""
+    view.handles_nul_itself = True  # type: ignore[attr-defined]
     return view
 
 
@@ -112,7 +113,7 @@ def refuse_nul_bytes() -> None:
         request.method == "POST"
         and request.mimetype
         in ("application/x-www-form-urlencoded", "multipart/form-data")
-        and not getattr(view, "form_drops_nul", False)
+        and not getattr(view, "handles_nul_itself", False)
     ):
         fields += request.form.items(multi=True)
     # The client's address too: behind BLOG_PROXY_FIX it is a request header's.

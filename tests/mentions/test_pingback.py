@@ -69,6 +69,27 @@ def test_get_explains_that_only_post_is_accepted(client):
     )
 
 
+def test_a_call_sent_form_encoded_is_still_read(client, mention_app, site, target):
+    # What `curl -d @ping.xml` sends: the body is the call all the same.
+    source = site.page("/curl", source_page(target))
+    body = xmlrpc.client.dumps((source, target), "pingback.ping")
+    response = client.post(
+        "/xmlrpc.php", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert "registrato" in xmlrpc.client.loads(response.data)[0][0]
+
+
+def test_a_nul_in_a_call_is_a_fault_not_a_500(client):
+    body = xmlrpc.client.dumps(("a\x00b", "c"), "pingback.ping").encode()
+    for kind in ("text/xml", "application/x-www-form-urlencoded"):
+        response = client.post("/xmlrpc.php", data=body, content_type=kind)
+        assert response.status_code in (200, 400)
+        if response.status_code == 200:
+            with pytest.raises(xmlrpc.client.Fault):
+                xmlrpc.client.loads(response.data)
+
+
 def test_lists_three_methods_and_no_multicall(client):
     assert call(client, "system.listMethods") == [
         "pingback.ping",
