@@ -23,7 +23,7 @@ import pytest
 from helpers_admin import signed_in
 from helpers_mail import Mailbox, smtp_server
 from helpers_mentions import LocalSite, local_site
-from helpers_postgresql import PostgresServer, PostgresUnavailable
+from helpers_postgresql import PostgresServer, PostgresUnavailable, new_database
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
@@ -120,13 +120,8 @@ def database_url(request, db_backend, tmp_path) -> str:
 @pytest.fixture
 def empty_database_url(request, db_backend, tmp_path):
     """A brand-new database with no tables, dropped after the test."""
-    if db_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    server = request.getfixturevalue("postgresql_server")
-    name = server.create_database("blog_empty")
-    yield server.url(name)
-    server.drop_database(name)
+    with new_database(request, db_backend, tmp_path, "empty") as url:
+        yield url
 
 
 TEST_CONFIG = {

@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -182,3 +184,18 @@ class PostgresServer:
 
     def _argv(self, argv: list[str]) -> list[str]:
         return ["runuser", "-u", self._user, "--", *argv] if self._user else argv
+
+
+@contextmanager
+def new_database(request, backend: str, folder: Path, name: str) -> Iterator[str]:
+    """A brand-new database with no tables on ``backend``, as a URL: a file in
+    ``folder``, or a database of the session's server dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / f'{name}.sqlite3'}"
+        return
+    server = request.getfixturevalue("postgresql_server")
+    database = server.create_database(f"blog_{name}")
+    try:
+        yield server.url(database)
+    finally:
+        server.drop_database(database)

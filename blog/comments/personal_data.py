@@ -27,7 +27,7 @@ REMOVED_TEXT = "Commento rimosso su richiesta di chi l'aveva scritto."
 
 def _written_with(email: str):
     # Addresses are stored as typed; the request may be in any case.
-    return lowercase(Comment.author_email) == email.strip().lower()
+    return lowercase(Comment.author_email) == normalised(email)
 
 
 def _iso(moment: datetime | None) -> str | None:

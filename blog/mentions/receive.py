@@ -63,11 +63,6 @@ def _budget(per: str, key: str) -> tuple[str, str, int, int]:
     return f"ping-{per}", key, limit, int(config["PING_LIMIT_WINDOW"])
 
 
-def _sender_key(ip: str) -> str:
-    # As the POST budget counts: an IPv6 client holds its whole /64.
-    return budget_key(ip)
-
-
 def _post_key(post: Post) -> str:
     # The post, not the URL: "?v=1", "?v=2" … all name the same post.
     return f"post-{post.id}"
@@ -75,7 +70,8 @@ def _post_key(post: Post) -> str:
 
 def over_address_limit(ip: str) -> bool:
     """Count one ping request from ``ip``; True when that address is flooding."""
-    return over_budget(*_budget("ip", _sender_key(ip)))
+    # As the POST budget counts: an IPv6 client holds its whole /64.
+    return over_budget(*_budget("ip", budget_key(ip)))
 
 
 def over_target_limit(post: Post) -> bool:
@@ -89,7 +85,7 @@ def over_target_limit(post: Post) -> bool:
 
 def address_retry_after(ip: str) -> int:
     """Seconds until ``ip`` may ping again."""
-    return seconds_to_reset(*_budget("ip", _sender_key(ip)))
+    return seconds_to_reset(*_budget("ip", budget_key(ip)))
 
 
 def target_retry_after(post: Post) -> int:

@@ -59,7 +59,9 @@ class FetchError(Exception):
     """A fetch refused by the policy or failed on the way; ``kind`` says which."""
 
     def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
+        # The message may quote the answer's bytes (a status line with a NUL),
+        # and it is stored and sent back to the pinger: no control characters.
+        super().__init__(strip_controls(message))
         self.kind = kind  # url | forbidden | network | timeout | redirects
 
 
@@ -190,9 +192,7 @@ class Fetcher:
         try:
             return resolve_within(system_resolve, host, port, wait)
         except (OSError, UnicodeError) as error:
-            # The error may quote the answer's bytes (a status line with a
-            # NUL): the message is stored and sent back, so no controls.
-            raise FetchError("network", strip_controls(f"{host}: {error}")) from None
+            raise FetchError("network", f"{host}: {error}") from None
 
     def _once(
         self,
@@ -224,9 +224,7 @@ class Fetcher:
         except (OSError, http.client.HTTPException, ValueError) as error:
             if time.monotonic() >= deadline or isinstance(error, TimeoutError):
                 raise FetchError("timeout", "tempo scaduto") from None
-            # The error may quote the answer's bytes (a status line with a
-            # NUL): the message is stored and sent back, so no controls.
-            raise FetchError("network", strip_controls(f"{host}: {error}")) from None
+            raise FetchError("network", f"{host}: {error}") from None
         finally:
             watchdog.cancel()
             conn.close()

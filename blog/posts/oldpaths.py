@@ -125,8 +125,20 @@ def resolve(url: str) -> OldTarget | None:
     else:
         return None
     post = post_for_path(path or "/")
-    if post is None:
-        return None
+    return None if post is None else _target(post, cpage, feed)
+
+
+def numbered_target(
+    name: str, number: int, cpage: int | None = None, feed: bool = False
+) -> OldTarget | None:
+    """Where WordPress's ``/?p=N`` (``/?page_id=N``) moved, with the comment page
+    (``&cpage=``) or the comment feed (``&feed=``) it named; None for no post."""
+    post = post_numbered(name, number)
+    return None if post is None else _target(post, cpage, feed)
+
+
+def _target(post: Post, cpage: int | None, feed: bool) -> OldTarget:
+    # Comment page 1 is the post's own address.
     return OldTarget(post.slug, cpage if cpage and cpage > 1 else None, feed)
 
 

@@ -34,7 +34,7 @@ from ..pagecache.cache import (
 )
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import ID_QUERIES, OldTarget, post_numbered
+from .oldpaths import ID_QUERIES, OldTarget, numbered_target
 from .queries import (
     get_author,
     get_category,
@@ -93,10 +93,9 @@ def _moved_by_id(name: str, value: str) -> Response:
     that had the id, else our own; with ``&cpage=N`` its comment page, with
     ``&feed=…`` its comment feed, as on the old blog."""
     number = positive_int(value, 2**31) or abort(404)
-    post = post_numbered(name, number) or abort(404)
     cpage = positive_int(request.args.get("cpage", ""), 2**31)
-    feed = "feed" in request.args
-    return moved_to(OldTarget(post.slug, cpage if cpage and cpage > 1 else None, feed))
+    target = numbered_target(name, number, cpage, "feed" in request.args)
+    return moved_to(target or abort(404))
 
 
 def _moved_feed(name: str) -> Response:

@@ -99,6 +99,11 @@ def handles_nul_itself(view: F) -> F:
     return view
 
 
+def _handles_nul_itself(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, "handles_nul_itself", False)
+
+
 def refuse_nul_bytes() -> None:
     """400 for a NUL anywhere in the path, query or form: no page needs one, and
     PostgreSQL refuses them in text (which would otherwise surface as a 500).
@@ -108,12 +113,11 @@ def refuse_nul_bytes() -> None:
         fields = list(request.args.items(multi=True))
     except UnicodeDecodeError:
         abort(400)
-    view = current_app.view_functions.get(request.endpoint or "")
     if (
         request.method == "POST"
         and request.mimetype
         in ("application/x-www-form-urlencoded", "multipart/form-data")
-        and not getattr(view, "handles_nul_itself", False)
+        and not _handles_nul_itself(request.endpoint)
     ):
         fields += request.form.items(multi=True)
     # The client's address too: behind BLOG_PROXY_FIX it is a request header's.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from helpers_admin import add_comment
+from helpers_postgresql import new_database
 from sqlalchemy import func, select
 
 from blog.extensions import db
@@ -17,13 +18,9 @@ POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
 @pytest.fixture
 def other_database(request, db_backend, tmp_path):
     """An empty database of the other backend: where the blog moves to."""
-    if db_backend == "postgresql":
-        yield f"sqlite:///{tmp_path / 'moved.sqlite3'}"
-        return
-    server = request.getfixturevalue("postgresql_server")
-    name = server.create_database("blog_moved")
-    yield server.url(name)
-    server.drop_database(name)
+    other = "sqlite" if db_backend == "postgresql" else "postgresql"
+    with new_database(request, other, tmp_path, "moved") as url:
+        yield url
 
 
 @pytest.fixture
