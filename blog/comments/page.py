@@ -22,6 +22,7 @@ from ..accounts.session import current_author
 from ..core.memo import markup_store
 from ..core.settings import current_settings
 from ..core.text import positive_int
+from ..core.urls import site_url
 from ..extensions import db
 from ..models import Comment, Post, comment_values, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
@@ -152,6 +153,8 @@ def render_post_page(
         form_message=message,
         reply_to=reply_to,
         noindex=replying,
+        # SITE_URL's address, never the request's Host: the page is cached.
+        canonical=site_url("posts.detail", slug=post.slug, cpage=cpage),
         comments_closed=closed,
         signed_in_author=author,
         list_view=ListView(

@@ -69,6 +69,24 @@ class TestReplyWithoutJavaScript:
         )
         assert respond.select_one("#comment_parent")["value"] == "0"
 
+    def test_every_copy_of_a_page_names_its_one_canonical_address(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        site = app.config["SITE_URL"].rstrip("/")
+        for path, canonical in (
+            (POST_URL, POST_URL),
+            (f"{POST_URL}?replytocom=1", POST_URL),
+            (f"{POST_URL}?utm_source=x", POST_URL),
+            (f"{POST_URL}comment-page-2/", f"{POST_URL}comment-page-2/"),
+            (f"{POST_URL}comment-page-2/?replytocom=7", f"{POST_URL}comment-page-2/"),
+        ):
+            link = soup(client.get(path)).select('link[rel="canonical"]')
+            assert [tag["href"] for tag in link] == [site + canonical], path
+
+    def test_the_canonical_address_ignores_the_requests_host(self, app, client):
+        page = soup(client.get(POST_URL, headers={"Host": "evil.example"}))
+        canonical = page.select_one('link[rel="canonical"]')["href"]
+        assert canonical == app.config["SITE_URL"].rstrip("/") + POST_URL
+
     @pytest.mark.parametrize("target", ["999", "abc", "11", "²", "9" * 5000, "-1"])
     def test_an_unusable_reply_target_gives_the_plain_form(self, client, target):
         # 11 is a pingback: it takes no replies.
