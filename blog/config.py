@@ -17,8 +17,8 @@ SITE_TAGLINE = "Social Media e Digital Marketing"
 SITE_URL = "http://127.0.0.1:5000"
 # BLOG_DATABASE_URL wins; when unset, SQLite under the instance folder.
 DATABASE_URL = None
-# Passed to SQLAlchemy's create_engine; pool_pre_ping is on unless set here
-# (see blog/database.py).
+# Passed to SQLAlchemy's create_engine; on PostgreSQL pool_pre_ping is on
+# unless set here (see blog/database.py).
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 POSTS_PER_PAGE = 10

@@ -17,7 +17,6 @@ from sqlalchemy.sql.functions import GenericFunction
 from .extensions import db
 
 __all__ = [
-    "db",
     "delete_row",
     "free_slug",
     "init_app",

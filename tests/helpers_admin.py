@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
@@ -80,10 +78,6 @@ def comment_status(app, comment_id: int) -> str | None:
     with app.app_context():
         comment = db.session.get(Comment, comment_id)
         return comment.status if comment else None
-
-
-def minutes_ago(n: int) -> datetime:
-    return datetime(2030, 1, 1) - timedelta(minutes=n)
 
 
 def signed_in(app, client):

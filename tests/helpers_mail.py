@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 
 from aiosmtpd.controller import Controller
 from helpers_servers import free_port
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from blog.mail import plain_text, send_due
 
@@ -86,3 +88,25 @@ def send_mail(app, now=None) -> int:
     """Run the outbox as the worker would: every message due by ``now``."""
     with app.app_context():
         return send_due(now)
+
+
+def signed_days_ago(app, purpose: str, value: object, days: float) -> str:
+    """``value`` signed as the links of our mails for ``purpose`` are
+    (``blog.comments.mailtokens``), as if ``days`` ago."""
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - days * 24 * 3600)
+
+    serializer = URLSafeTimedSerializer(
+        app.secret_key, salt=f"blog.mail.{purpose}", signer=Earlier
+    )
+    return serializer.dumps(value)
+
+
+def aged(app, purpose: str, token: str, days: float) -> str:
+    """The same link as ``token`` (a token of a mail we sent), signed ``days`` ago."""
+    value = URLSafeTimedSerializer(app.secret_key, salt=f"blog.mail.{purpose}").loads(
+        token
+    )
+    return signed_days_ago(app, purpose, value, days)

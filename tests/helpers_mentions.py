@@ -18,7 +18,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from blog.extensions import db
-from blog.mentions import jobs
+from blog.mentions import jobs as mention_jobs
 from blog.models import Post, utcnow
 
 POST_SLUG = "chi-e-e-chi-non-e-il-community-manager"
@@ -211,4 +211,4 @@ def add_post(app: Flask, slug: str, body: str, **fields) -> int:
 def drain(app: Flask) -> int:
     """Run every queued mention job now, as ``flask process-mentions`` would."""
     with app.app_context():
-        return jobs.drain()
+        return mention_jobs.drain()

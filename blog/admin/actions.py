@@ -29,13 +29,7 @@ ROW_ACTIONS = {
     "trash": ("restore", "delete"),
 }
 # The bulk choices a queue view offers.
-BULK_ACTIONS = {
-    "all": ("approve", "unapprove", "spam", "trash"),
-    "pending": ("approve", "spam", "trash"),
-    "approved": ("unapprove", "spam", "trash"),
-    "spam": ("unspam", "delete"),
-    "trash": ("restore", "delete"),
-}
+BULK_ACTIONS = {"all": ("approve", "unapprove", "spam", "trash"), **ROW_ACTIONS}
 MAX_BULK = 500
 
 

@@ -51,7 +51,6 @@ def privacy_export():
     response.headers["Content-Disposition"] = (
         f'attachment; filename="dati-personali-{name}.json"'
     )
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from ..core.jobs import submit, wait_idle
 from ..extensions import db
 from ..models import OutboundPing, WebmentionRequest, utcnow
 from .send import posts_with_pending_pings, send_pending
@@ -19,8 +18,6 @@ from .webmention import process_webmention, queued_requests
 
 # A job claimed this long ago and not finished belongs to a worker that died.
 STALE_AFTER = timedelta(minutes=10)
-
-__all__ = ["drain", "process_webmention", "submit", "wait_idle"]
 
 
 def drain() -> int:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..core.jobs import submit
 from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import WebmentionRequest
 from ..net.client import fetcher_for
 from ..web.limits import RefusedPost, limit_posts
 from ..web.security import handles_nul_itself
-from . import bp, jobs
+from . import bp
 from .receive import (
     ACCESS_DENIED,
     GENERIC,
@@ -20,7 +21,12 @@ from .receive import (
     receive_pingback,
 )
 from .send import plan_pings, send_pending
-from .webmention import STATUS_TEXT, InvalidWebmention, accept_webmention
+from .webmention import (
+    STATUS_TEXT,
+    InvalidWebmention,
+    accept_webmention,
+    process_webmention,
+)
 from .xmlrpc import METHODS, dispatch, fault
 
 
@@ -101,7 +107,7 @@ def webmention_endpoint():
         if error.retry_after is not None:
             response.headers["Retry-After"] = str(error.retry_after)
         return response
-    jobs.submit(jobs.process_webmention, mention.id)
+    submit(process_webmention, mention.id)
     status_url = site_url("mentions.webmention_status", request_id=mention.id)
     response = _text(f"Webmention accettata, verifica in corso: {status_url}", 202)
     response.headers["Location"] = status_url
@@ -142,4 +148,4 @@ def on_post_published(sender, post, **extra) -> None:
     """Plan pings for the post's links now; send them outside the request."""
     plan_pings(post)
     db.session.commit()
-    jobs.submit(send_pending, post.id)
+    submit(send_pending, post.id)

@@ -1,4 +1,5 @@
-"""A rendered-page cache for the post page, kept exact by a content version.
+"""A rendered-page cache (post pages, the home page, feeds, 404s), kept exact by
+a content version.
 
 Every commit that changes a post, a published response, a category, an author,
 an old address or a setting stores a new random ``content_version`` (in the

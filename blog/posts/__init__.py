@@ -1,4 +1,5 @@
-"""Public pages: home, post, category and author archives."""
+"""Public pages: home, post, archives (category, tag, author, date), search,
+sitemap and robots, old addresses."""
 
 from flask import Blueprint
 

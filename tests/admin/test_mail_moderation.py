@@ -4,13 +4,12 @@ whose POST acts once, within seven days, on that response and action only."""
 from __future__ import annotations
 
 import string
-import time
 
 import pytest
 from helpers_admin import add_author, add_comment, comment_status, log_in, press, soup
 from helpers_comments import set_status
-from helpers_mail import send_mail
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from helpers_mail import send_mail, signed_days_ago
+from itsdangerous import URLSafeTimedSerializer
 
 from blog.extensions import db
 from blog.models import Comment
@@ -119,18 +118,11 @@ def old_token(app, comment_id: int, action: str, days: int, created=True) -> str
     """A token signed ``days`` ago; created=False: one mailed before the
     response's creation time was signed into it."""
 
-    class Earlier(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - days * 24 * 3600
-
-    serializer = URLSafeTimedSerializer(
-        app.secret_key, salt="blog.mail.moderate", signer=Earlier
-    )
     if not created:
-        return serializer.dumps([comment_id, action])
+        return signed_days_ago(app, "moderate", [comment_id, action], days)
     with app.app_context():
         stamp = db.session.get(Comment, comment_id).created_at.isoformat()
-    return serializer.dumps([comment_id, action, stamp])
+    return signed_days_ago(app, "moderate", [comment_id, action, stamp], days)
 
 
 def test_a_token_expires_after_seven_days(app, client, mailbox):

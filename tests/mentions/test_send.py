@@ -22,9 +22,9 @@ from helpers_mentions import (
 from sqlalchemy import select
 
 from blog import create_app
+from blog.core import jobs
 from blog.core.signals import post_published
 from blog.extensions import db
-from blog.mentions import jobs
 from blog.mentions.send import outbound_pings, post_links
 from blog.models import Comment, OutboundPing, Post, utcnow
 from blog.seed.loader import load_seed

@@ -18,10 +18,10 @@ from helpers_mentions import (
 )
 from sqlalchemy import select
 
+from blog.core import jobs
 from blog.core.sanitize import COMMENT_MAX_BYTES
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
-from blog.mentions import jobs
 from blog.mentions.receive import published_at
 from blog.models import Comment, WebmentionRequest, utcnow
 

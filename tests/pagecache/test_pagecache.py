@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers_admin import add_comment, page_version
 from helpers_comments import POST_URL, send_comment, sign_in_author, soup
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.pool import NullPool
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -216,11 +216,16 @@ def test_a_version_row_another_worker_wrote_first_is_left_alone(app):
     # Two workers' first commits on a database without the row both insert it:
     # the second gives way instead of failing its request.
     with app.app_context():
+        db.session.execute(delete(Setting).where(Setting.key == "responses_version"))
         for value in ("primo", "secondo"):
             row = {"key": "responses_version", "value": value}
             db.session.execute(
                 insert_or_ignore(db.session(), Setting.__table__, "key", **row)
             )
+        kept = db.session.scalar(
+            select(Setting.value).where(Setting.key == "responses_version")
+        )
+        assert kept == "primo"
         db.session.commit()
 
 
