@@ -49,6 +49,32 @@ class _MailPolicy(EmailPolicy):
 MAIL_POLICY = _MailPolicy()
 
 
+# Python's header parser decodes RFC 2047 encoded words in the values it is
+# given, and some builds write a decoded CR or LF back out as a line break: a
+# name "=?utf-8?q?x=0D=0AReply-To:...?=" would add headers or a body. A word
+# joiner after "=" keeps such text as text (no reader can tell the difference).
+_ENCODED_WORD_START = "=?"
+_KEPT_AS_TEXT = "=\u2060?"
+
+
+def _header_text(value: str) -> str:
+    """``value`` as one line that no header parser reads as encoded words."""
+    return one_line(value).replace(_ENCODED_WORD_START, _KEPT_AS_TEXT)
+
+
+class UnsafeHeaderError(ValueError):
+    """A header that would not stay one line once written: never sent."""
+
+
+def _set_header(message: EmailMessage, name: str, value: str) -> None:
+    message[name] = value
+    # The value as the message will write it: an address list or a value
+    # reached through some other decoding must still be one line.
+    written = str(message[name])
+    if "\r" in written or "\n" in written:
+        raise UnsafeHeaderError(f"{name}: {written!r}")
+
+
 NO_SERVER = "MAIL_SERVER non impostato"
 NO_RECIPIENT = "nessun destinatario: imposta MAIL_AUTHOR"
 
@@ -73,15 +99,15 @@ def build_message(
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
     if to.strip():
-        message["To"] = one_line(to)
-    # Names in the subject come from readers: one line, no control characters.
-    message["Subject"] = one_line(subject)
+        _set_header(message, "To", one_line(to))
+    # Names and titles in the subject come from readers and imports.
+    _set_header(message, "Subject", _header_text(subject))
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=site_host())
     # RFC 3834: no vacation responder should answer it.
     message["Auto-Submitted"] = "auto-generated"
     for name, value in (headers or {}).items():
-        message[name] = one_line(value)
+        _set_header(message, name, _header_text(value))
     message.set_content(body)
     if html is not None:
         message.add_alternative(html, subtype="html")

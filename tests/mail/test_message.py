@@ -1,0 +1,63 @@
+"""The headers of our mails stay the ones we write, whatever readers type."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_comments import send_comment
+from helpers_mail import send_mail
+
+from blog.mail.message import build_message
+
+# A name that some Python builds would write out as two headers and a body:
+# the header parser decodes the encoded word, CR LF included.
+FORGED_NAME = (
+    "=?utf-8?q?Staff=0D=0AReply-To:_attacker@example.net=0D=0A"
+    "Bcc:_evil@example.net=0D=0A=0D=0AIl_tuo_account_scade?="
+)
+OUR_HEADERS = {
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "auto-submitted",
+    "content-type",
+    "content-transfer-encoding",
+    "mime-version",
+}
+
+
+def header_names(raw: bytes) -> set[str]:
+    """The names of the message's own headers, as its bytes give them."""
+    block = raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+    return {
+        line.split(":", 1)[0].lower()
+        for line in block.splitlines()
+        if line and not line[0].isspace()
+    }
+
+
+def test_an_encoded_word_in_the_subject_stays_text(app):
+    with app.app_context():
+        message = build_message("lettore@example.org", f"Da: {FORGED_NAME}", "ciao")
+    raw = message.as_bytes()
+    assert header_names(raw) == OUR_HEADERS
+    assert b"attacker@example.net" not in raw.split(b"\n\n", 1)[1]
+    # The reader's text is shown as typed, not decoded into headers.
+    assert "Reply-To:_attacker@example.net" in message["Subject"]
+
+
+def test_an_address_that_would_break_the_line_is_refused(app):
+    with app.app_context(), pytest.raises(ValueError):
+        build_message("=?utf-8?q?x=0D=0ABcc:_e@example.net?=@example.org", "s", "b")
+
+
+def test_a_forged_name_adds_no_header_to_the_authors_notice(app, client, mailbox):
+    response = send_comment(client, app, author=FORGED_NAME, text="Da moderare")
+    assert response.status_code == 302
+    send_mail(app)
+    [mail] = mailbox.received
+    assert mail.rcpt_tos == ["moderazione@nowmedia.example"]
+    names = header_names(mail.raw)
+    assert "reply-to" not in names and "bcc" not in names
+    assert mail.message.get_content_type() == "multipart/alternative"
