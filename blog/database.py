@@ -21,6 +21,7 @@ __all__ = [
     "free_slug",
     "init_app",
     "insert_or_ignore",
+    "like_escaped",
     "lowercase",
     "normalised_database_url",
     "upsert_for",
@@ -118,6 +119,12 @@ def _lowercase(element, compiler, **kw):
 @compiles(lowercase, "sqlite")
 def _lowercase_on_sqlite(element, compiler, **kw):
     return f"{_SQLITE_LOWERCASE}({compiler.process(element.clauses, **kw)})"
+
+
+def like_escaped(text: str) -> str:
+    """``text`` for a LIKE pattern with ``escape="/"``: its % and _ taken
+    literally."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def delete_row(model: type, row_id: int) -> bool:

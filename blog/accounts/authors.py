@@ -12,7 +12,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.text import slugify
@@ -88,7 +88,11 @@ def create_author(username: str, password: str) -> Author:
 def find_author(username: str) -> Author | None:
     """The author with this username, case-insensitively."""
     return db.session.scalar(
-        select(Author).where(lowercase(Author.username) == username.strip().lower())
+        # Both sides lowered by the database: PostgreSQL's lower() and Python's
+        # differ on some letters (a final sigma, a dotted capital I).
+        select(Author).where(
+            lowercase(Author.username) == lowercase(literal(username.strip()))
+        )
     )
 
 

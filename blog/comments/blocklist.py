@@ -16,6 +16,7 @@ from functools import lru_cache
 from sqlalchemy import ScalarSelect, and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..core.text import normalised_email
 from ..database import delete_row
 from ..extensions import db
 from ..models import Block, Comment
@@ -107,7 +108,7 @@ def can_block(comment: Comment) -> bool:
 
 def _block_choices(comment: Comment) -> Iterator[BlockChoice]:
     if comment.author_email.strip():
-        yield BlockChoice("email", comment.author_email.strip().lower())
+        yield BlockChoice("email", normalised_email(comment.author_email))
     host = block_host(comment.source_url or comment.author_url or "")
     if host:
         yield BlockChoice("domain", host)

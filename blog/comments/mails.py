@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
-from ..core.text import one_line
+from ..core.text import normalised_email, one_line
 from ..core.urls import site_host, site_url
 from ..extensions import db
 from ..mail import build_message, enqueue, quoted
@@ -29,7 +29,6 @@ from .subscriptions import (
     Request,
     asked_about,
     awaits_confirmation,
-    normalised,
     recipients,
     request_for,
     still_subscribed,
@@ -216,7 +215,9 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
     post = comment.post
     title, name = one_line(post.title), one_line(comment.author_name) or "Qualcuno"
     parent = comment.parent
-    reply = parent is not None and normalised(parent.author_email) == row.recipient
+    reply = (
+        parent is not None and normalised_email(parent.author_email) == row.recipient
+    )
     what = "ha risposto al tuo commento" if reply else "ha scritto un nuovo commento"
     link = site_url("comments.permalink", comment_id=comment.id)
     one_click = site_url(

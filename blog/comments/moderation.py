@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from ..core.settings import ModerationSettings
+from ..core.text import normalised_email
 
 DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
 FLOOD_MESSAGE = "Stai commentando troppo velocemente. Rallenta."
@@ -270,7 +271,7 @@ def block_keys(email: str, urls: Iterable[str | None], ip: str) -> set[tuple[str
     blocklist is asked with one indexed look-up, whatever its size."""
     keys: set[tuple[str, str]] = set()
     if email.strip():
-        keys.add(("email", email.strip().lower()))
+        keys.add(("email", normalised_email(email)))
     for url in urls:
         host = block_host(url or "")
         if host:

@@ -10,24 +10,39 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, literal, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import UNSEEN_BY_READERS
+from ..core.text import normalised_email
 from ..core.urls import post_url
-from ..database import lowercase
+from ..database import like_escaped, lowercase
 from ..extensions import db
 from ..models import Comment, ConfirmedAddress, OutboxMessage
 from .moderation import BLOCK_LABELS, BLOCKED_REASON
-from .subscriptions import end_subscriptions, normalised, subscriptions_of
+from .subscriptions import end_subscriptions, subscriptions_of
 
 ANONYMOUS = "Anonimo"
 REMOVED_TEXT = "Commento rimosso su richiesta di chi l'aveva scritto."
 
 
 def _written_with(email: str):
-    # Addresses are stored as typed; the request may be in any case.
-    return lowercase(Comment.author_email) == normalised(email)
+    """The comments written with ``email``, however it was typed: in any case,
+    with its domain in any spelling IDNA reads as one (``normalised_email``)."""
+    address = normalised_email(email)
+    typed_local = email.strip().rpartition("@")[0]
+    # Addresses are stored as typed. The database narrows to the local part,
+    # lowering both sides itself: PostgreSQL's lower() and Python's differ on
+    # some letters (a final sigma, a dotted capital I). The domain's spellings
+    # are compared here.
+    pattern = lowercase(literal(like_escaped(typed_local) + "@%"))
+    found = db.session.execute(
+        select(Comment.id, Comment.author_email).where(
+            lowercase(Comment.author_email).like(pattern, escape="/")
+        )
+    )
+    ids = [row.id for row in found if normalised_email(row.author_email) == address]
+    return Comment.id.in_(ids)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -116,7 +131,7 @@ def purge_addresses(now: datetime, days: int) -> int:
 def export_subscriptions(email: str) -> list[dict]:
     """The address's subscriptions, its confirmation and the mails queued or sent
     to it (what, when, whether delivered), one record each."""
-    address = normalised(email)
+    address = normalised_email(email)
     records: list[dict] = [
         {
             "record": "subscription",
@@ -154,7 +169,7 @@ def export_subscriptions(email: str) -> list[dict]:
 def erase_subscriptions(email: str, delete_texts: bool) -> int:
     """End the address's subscriptions, forget its confirmation and the mails
     queued or sent to it (the caller commits); how many records."""
-    address = normalised(email)
+    address = normalised_email(email)
     erased = end_subscriptions(address)
     for model, column in (
         (ConfirmedAddress, ConfirmedAddress.email),

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, exists, func, or_, select, update
 
+from ..core.text import normalised_email
 from ..database import insert_or_ignore
 from ..extensions import db
 from ..mail import enqueue
@@ -43,16 +44,11 @@ NOTICES = {
 }
 
 
-def normalised(email: str | None) -> str:
-    """The form of an address we store and compare (trimmed, lower case)."""
-    return (email or "").strip().lower()
-
-
 def confirmations_sent(email: str, now: datetime) -> int:
     """Confirmation requests queued for ``email`` within the last day."""
     return db.session.scalar(
         select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.recipient == normalised(email),
+            OutboxMessage.recipient == normalised_email(email),
             OutboxMessage.kind == CONFIRM_KIND,
             OutboxMessage.created_at > now - CONFIRMATION_WINDOW,
         )
@@ -66,7 +62,7 @@ def trusted_browser(email: str, owner_hash: str | None) -> bool:
     return db.session.scalar(
         select(
             exists().where(
-                Subscription.email == normalised(email),
+                Subscription.email == normalised_email(email),
                 Subscription.owner_token_hash == owner_hash,
                 Subscription.confirmed_at.is_not(None),
             )
@@ -78,7 +74,7 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
     """Subscribe the writer of ``comment`` (caller commits); what happened:
     STARTED, ASKED (a confirmation request queued), NOT_ASKED (the address's
     requests of the day are used up) or "" (nothing asked for)."""
-    email = normalised(comment.author_email)
+    email = normalised_email(comment.author_email)
     if scope not in (REPLIES, ALL) or not email:
         return ""
     now = now or utcnow()
@@ -125,7 +121,9 @@ def subscription_of(email: str, subscription_id: int) -> Subscription | None:
     """Subscription ``subscription_id`` if it is ``email``'s: SQLite gives a
     deleted row's id again, to another address's subscription."""
     found = db.session.get(Subscription, subscription_id)
-    return found if found is not None and found.email == normalised(email) else None
+    return (
+        found if found is not None and found.email == normalised_email(email) else None
+    )
 
 
 def request_for(subscription: Subscription) -> Request:
@@ -162,7 +160,7 @@ def confirm(
     (somebody else may have typed the address), while the confirming browser,
     which has just shown it reads the mail, starts its own.
     """
-    email, now = normalised(request.email), now or utcnow()
+    email, now = normalised_email(request.email), now or utcnow()
     # The address's first consent, kept for the reader's privacy export (each
     # subscription's own confirmed_at decides who is mailed). A double click
     # confirms twice: the second row gives way.
@@ -196,7 +194,7 @@ def awaits_confirmation(request: Request) -> bool:
     """Whether ``request`` still has something to confirm."""
     if request.subscription_id is None:
         waiting = select(Subscription.id).where(
-            Subscription.email == normalised(request.email),
+            Subscription.email == normalised_email(request.email),
             Subscription.owner_token_hash.is_(None),
             Subscription.confirmed_at.is_(None),
         )
@@ -210,7 +208,7 @@ def is_confirmed(request: Request) -> bool:
     and not ended since (or, for an address's request, one of its own)."""
     if request.subscription_id is None:
         running = select(Subscription.id).where(
-            Subscription.email == normalised(request.email),
+            Subscription.email == normalised_email(request.email),
             Subscription.confirmed_at.is_not(None),
         )
         return db.session.scalar(running.limit(1)) is not None
@@ -242,7 +240,7 @@ def subscriptions_of(email: str) -> list[Listed]:
             Subscription.confirmed_at,
         )
         .join(Post, Post.id == Subscription.post_id)
-        .where(Subscription.email == normalised(email))
+        .where(Subscription.email == normalised_email(email))
         .order_by(Subscription.id)
     ).all()
     return [Listed(*row) for row in rows]
@@ -253,7 +251,9 @@ def end_subscriptions(
 ) -> int:
     """End one, a post's or (both None) all of ``email``'s subscriptions; how
     many (the caller commits)."""
-    statement = delete(Subscription).where(Subscription.email == normalised(email))
+    statement = delete(Subscription).where(
+        Subscription.email == normalised_email(email)
+    )
     if subscription_id is not None:
         statement = statement.where(Subscription.id == subscription_id)
     if post_id is not None:
@@ -279,9 +279,9 @@ def recipients(comment: Comment) -> set[str]:
         )
         .distinct()
     )
-    return set(emails) - {normalised(comment.author_email)}
+    return set(emails) - {normalised_email(comment.author_email)}
 
 
 def still_subscribed(email: str, comment: Comment) -> bool:
     """Whether ``email`` is confirmed and still wants mail about ``comment``."""
-    return normalised(email) in recipients(comment)
+    return normalised_email(email) in recipients(comment)

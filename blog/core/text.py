@@ -115,3 +115,19 @@ def words_of_html(html: str | None) -> str:
 def sha256_hex(text: str) -> str:
     """What is stored in place of a secret token: its SHA-256, in hex."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalised_email(email: str | None) -> str:
+    """The one form of an address that we store, count and compare: trimmed,
+    lower case, and with its domain as IDNA reads it, so that ``BÜCHER.example``,
+    ``ｂücher.example`` and ``xn--bcher-kva.example`` (one mailbox) are one
+    address to the confirmation limit, the blocklist and privacy requests."""
+    value = unicodedata.normalize("NFC", (email or "").strip()).lower()
+    local, at, domain = value.rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain):
+        return value
+    try:
+        domain = domain.encode("idna").decode("idna")
+    except UnicodeError:  # not a name IDNA accepts: compared as typed
+        domain = unicodedata.normalize("NFKC", domain)
+    return f"{local}@{domain}"

@@ -65,6 +65,14 @@ def test_create_author_again_changes_the_password(app, runner, client):
     assert log_in(client, "giulia", "seconda-password").status_code == 302
 
 
+def test_a_username_in_greek_capitals_signs_in_and_is_found_again(app, runner, client):
+    # PostgreSQL's lower() writes the final Σ as σ, Python as ς.
+    for password in ("prima-password", "seconda-password"):
+        result = runner.invoke(args=["create-author", "ΟΔΥΣΣΕΑΣ"], input=password)
+        assert result.exit_code == 0, result.output
+    assert log_in(client, "ΟΔΥΣΣΕΑΣ", "seconda-password").status_code == 302
+
+
 def set_cookie(response, name: str) -> str:
     """The Set-Cookie header of ``response`` for the cookie ``name``."""
     headers = response.headers.getlist("Set-Cookie")

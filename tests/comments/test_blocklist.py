@@ -37,6 +37,10 @@ class TestKeys:
             " Lucia@Example.ORG ", (), ""
         )
 
+    def test_an_email_is_matched_however_its_domain_is_spelled(self):
+        for typed in ("lucia@xn--bcher-kva.example", "LUCIA@\uff42ücher.example"):
+            assert ("email", "lucia@bücher.example") in block_keys(typed, (), "")
+
     def test_a_domain_covers_its_subdomains_but_not_its_suffix(self):
         keys = block_keys("", ("https://www.blog.spam.example/pagina",), "")
         assert {("domain", "blog.spam.example"), ("domain", "spam.example")} <= keys

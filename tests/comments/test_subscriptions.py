@@ -190,6 +190,25 @@ def test_at_most_three_confirmation_requests_a_day(app, client, mailbox):
     assert len(mailbox.to(LUCIA)) == 3
 
 
+def test_one_mailbox_in_many_spellings_is_asked_three_times_a_day(app, client, mailbox):
+    # IDNA reads each as victim@bücher.example: one mailbox, one address.
+    spellings = (
+        "victim@bücher.example",
+        "victim@xn--bcher-kva.example",
+        "victim@bu\u0308cher.example",
+        "victim@\uff42ücher.example",
+        "VICTIM@BÜCHER.EXAMPLE",
+    )
+    for n, email in enumerate(spellings):
+        response = send_comment(
+            client, app, text=f"Domanda {n}", email=email, notify_all="y"
+        )
+        assert response.status_code == 302
+    send_mail(app)
+    asked = [m for m in mailbox.received if "moderazione@" not in m.rcpt_tos[0]]
+    assert [m.rcpt_tos for m in asked] == [["victim@bücher.example"]] * 3
+
+
 def test_a_reply_is_mailed_when_approved_not_while_held(app, client, mailbox):
     comment_id = subscribed_and_confirmed(client, app, mailbox)
     set_status(app, comment_id, "approved")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blog.core.text import one_line, words_of_html
+from blog.core.text import normalised_email, one_line, words_of_html
 from blog.models import Post
 
 
@@ -51,3 +51,31 @@ def test_a_right_to_left_name_is_kept_as_written():
 
 def test_a_name_loses_c1_controls_and_breaks_at_nel():
     assert one_line("Ma\x96rio\x85Rossi") == "Mario Rossi"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "victim@bücher.example",
+        " VICTIM@BÜCHER.EXAMPLE ",
+        "victim@xn--bcher-kva.example",
+        "victim@bu\u0308cher.example",  # ü as u and a combining diaeresis
+        "victim@\uff42ücher.example",  # a fullwidth b
+    ],
+)
+def test_one_mailbox_has_one_normalised_address(typed):
+    assert normalised_email(typed) == "victim@bücher.example"
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Lucia@Example.org", "lucia@example.org"),
+        ("no-at-sign", "no-at-sign"),
+        # Not a name IDNA accepts: compared as typed, lower case.
+        ("x@" + "é" * 70 + ".org", "x@" + "é" * 70 + ".org"),
+        ("", ""),
+    ],
+)
+def test_other_addresses_are_trimmed_and_lowered(typed, kept):
+    assert normalised_email(typed) == kept
