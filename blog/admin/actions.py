@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from ..comments.labels import ACTIONS
 from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
 from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
-from ..comments.threads import lift_replies
+from ..comments.threads import hold_for_deletion, lift_replies
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
@@ -45,6 +45,8 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     ids = sorted(set(comment_ids))[:MAX_BULK]
     if not ids:
         raise ActionError("Seleziona almeno un commento.")
+    if name == "delete":
+        hold_for_deletion(Comment.id.in_(ids))
     comments = db.session.scalars(
         select(Comment).where(
             Comment.id.in_(ids), Comment.status.in_(action.applies_to)
@@ -67,6 +69,7 @@ def empty(status: str) -> int:
     """Delete every response in spam or trash; how many."""
     if status not in EMPTYABLE:
         raise ActionError("Si possono svuotare solo lo spam e il cestino.")
+    hold_for_deletion(Comment.status == status)
     answered = select(Comment).where(
         Comment.status == status,
         exists().where(Reply.parent_id == Comment.id),

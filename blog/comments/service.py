@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import Select, bindparam, exists, inspect, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..core.settings import ModerationSettings
 from ..database import session_connection
@@ -20,6 +21,7 @@ from .blocklist import block_question, matching_block, reason_for
 from .identity import token_hash
 from .moderation import (
     CLOSED_MESSAGE,
+    REPLY_MISSING_MESSAGE,
     History,
     Refusal,
     block_keys,
@@ -109,7 +111,14 @@ def submit_comment(
     refusal = refuse(candidate_of(new), history, settings)
     if refusal:
         return Outcome(refusal=refusal)
-    comment = add_response(post, new, settings, history, commit=False)
+    try:
+        comment = add_response(post, new, settings, history, commit=False)
+    except IntegrityError:
+        # The parent was deleted for good after it was read (the session has
+        # been rolled back): the reply has nothing left to answer.
+        if parent is None or db.session.get(Comment, submission.parent_id):
+            raise
+        return Outcome(refusal=Refusal(422, REPLY_MISSING_MESSAGE))
     # Spam asks for nothing; the author needs no mail about the own blog.
     subscription = ""
     if submission.notify and comment.status != "spam" and comment.author_id is None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
+    update,
 )
 
 from ..core.memo import kept_for_version
@@ -66,6 +67,24 @@ def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     # take ``thread_id or id``, and only replies are looked up by thread id.
     comment.thread_id = (parent.thread_id or parent.id) if parent else None
     comment.depth = parent.depth + 1 if parent else 1
+
+
+def hold_for_deletion(chosen: ColumnElement[bool]) -> None:
+    """Keep other writers from storing a reply under the responses ``chosen``
+    until the caller, who deletes them, commits: their replies are read next,
+    and one stored in between would stay in the thread of a response that is
+    gone, on no page."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # No row locks: the database's one write lock, which a transaction
+        # takes with its first write, keeps every other writer out.
+        db.session.execute(
+            update(Comment).where(chosen).values(depth=Comment.depth),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        # A reply's INSERT holds its parent's key until it commits: this
+        # waits for it, then the replies are read with it among them.
+        db.session.execute(select(Comment.id).where(chosen).with_for_update())
 
 
 def lift_replies(deleted: Collection[Comment]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import datetime, timedelta
 
 from helpers_admin import (
@@ -15,8 +17,11 @@ from helpers_admin import (
     press,
     soup,
 )
+from helpers_comments import send_comment
+from sqlalchemy import delete, select, update
 
 from blog.admin.actions import apply_action, empty
+from blog.comments import service
 from blog.extensions import db
 from blog.models import Comment
 
@@ -355,6 +360,76 @@ def test_a_chain_deleted_at_once_leaves_its_last_reply_under_the_top(app):
         assert apply_action("delete", [second, first]) == 2
         db.session.commit()
     assert shape(app, last) == (top, top, 2)
+
+
+def around_the_reply_insert(monkeypatch, before, after=lambda: None) -> None:
+    """Make the comment form run ``before`` once it has read the reply's parent,
+    and ``after`` once it has stored the reply and not yet committed: what
+    another request could do in between."""
+    original = service.add_response
+
+    def add_response(*args, **kwargs):
+        before()
+        stored = original(*args, **kwargs)
+        after()
+        return stored
+
+    monkeypatch.setattr(service, "add_response", add_response)
+
+
+def run_by_another_connection(statement) -> None:
+    with db.engine.begin() as other:
+        other.execute(statement)
+
+
+def test_a_reply_stored_while_its_parent_is_deleted_moves_up_in_its_place(
+    app, client, monkeypatch
+):
+    parent = add_comment(app, status="approved")
+
+    def author_deletes():
+        with app.app_context():
+            apply_action("delete", [parent])
+            db.session.commit()
+
+    deleting = threading.Thread(target=author_deletes)
+
+    def delete_while_the_reply_is_stored():
+        deleting.start()
+        time.sleep(0.5)  # the deletion reaches its lock and waits there
+
+    trash = update(Comment).where(Comment.id == parent).values(status="trash")
+    around_the_reply_insert(
+        monkeypatch,
+        before=lambda: run_by_another_connection(trash),
+        after=delete_while_the_reply_is_stored,
+    )
+    response = send_comment(client, app, text="Rispondo", comment_parent=str(parent))
+    assert response.status_code == 302
+    deleting.join(timeout=30)
+    assert comment_status(app, parent) is None
+    with app.app_context():
+        reply = db.session.scalar(select(Comment).order_by(Comment.id.desc()))
+        assert (reply.content, reply.parent_id, reply.thread_id, reply.depth) == (
+            "Rispondo",
+            None,
+            None,
+            1,
+        )
+
+
+def test_a_reply_whose_parent_is_deleted_before_it_is_stored_is_refused(
+    app, client, monkeypatch
+):
+    parent = add_comment(app, status="approved")
+    add_comment(app)  # SQLite would give the deleted newest row's id again
+    gone = delete(Comment).where(Comment.id == parent)
+    around_the_reply_insert(monkeypatch, before=lambda: run_by_another_connection(gone))
+    response = send_comment(client, app, text="Rispondo", comment_parent=str(parent))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "non esiste o non è ancora stato approvato" in page
+    assert "Rispondo" in page
 
 
 def test_emptying_asks_once_per_thread_however_many_replies(app, count_queries):
