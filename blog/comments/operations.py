@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
+from .subscriptions import end_subscriptions_asked_with
 from .threads import place_in_thread
 
 # Column widths: values from a request or a source are cut to fit, not refused.
@@ -239,6 +240,8 @@ def _take_new_text(
         history = with_blocklist(new, History())
         decision = decide(candidate_of(new, comment), history, settings)
         if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
+            if decision.status == "spam":
+                end_subscriptions_asked_with(comment)
             comment.status = decision.status
             comment.moderation_reason = f"{why}: {decision.reason}"
 
@@ -288,6 +291,8 @@ EMPTYABLE = ("spam", "trash")
 
 def move(comment: Comment, status: str) -> None:
     """Change ``comment``'s status, remembering where it came from."""
+    if status == "spam" and comment.status != "spam":
+        end_subscriptions_asked_with(comment)
     if status in EMPTYABLE and comment.status not in EMPTYABLE:
         comment.status_before = comment.status
     if status not in EMPTYABLE:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from ..core.text import normalised_email
 from ..database import insert_or_ignore
@@ -260,6 +260,30 @@ def end_subscriptions(
         statement = statement.where(Subscription.post_id == post_id)
     result = db.session.execute(
         statement, execution_options={"synchronize_session": False}
+    )
+    return result.rowcount
+
+
+def end_subscriptions_asked_with(comment: Comment) -> int:
+    """End the subscriptions the form stored with ``comment`` (the caller
+    commits); how many. A response marked spam subscribes nobody, even once
+    its address has confirmed."""
+    asked_with = or_(
+        Subscription.comment_id == comment.id,
+        # A subscription to the whole post names no comment: it was stored in
+        # the comment's transaction, with the comment's own time.
+        and_(
+            Subscription.comment_id.is_(None),
+            Subscription.created_at == comment.created_at,
+        ),
+    )
+    result = db.session.execute(
+        delete(Subscription).where(
+            Subscription.post_id == comment.post_id,
+            Subscription.email == normalised_email(comment.author_email),
+            asked_with,
+        ),
+        execution_options={"synchronize_session": False},
     )
     return result.rowcount
 

@@ -14,9 +14,13 @@ from helpers_mail import aged, path_of, send_mail
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
+from blog.admin.actions import apply_action
 from blog.comments import subscriptions as subscriptions_module
+from blog.comments.operations import edit_response
+from blog.comments.subscriptions import subscribe
+from blog.core.settings import ModerationSettings
 from blog.extensions import db
-from blog.models import Comment, ConfirmedAddress, Subscription
+from blog.models import Comment, ConfirmedAddress, Subscription, utcnow
 
 LUCIA = "lucia@example.org"
 # No pause between one reader's comments: the tests send several in a row.
@@ -267,6 +271,32 @@ def test_every_new_comment_for_the_second_choice(app, client, mailbox):
     [mail] = mailbox.to(LUCIA)
     assert "Paola ha scritto un nuovo commento" in mail.message["Subject"]
     assert f"/comment/{new_id}/" in mail.text
+
+
+@pytest.mark.parametrize("notify", ["notify_all", "notify_replies"])
+def test_a_comment_marked_spam_ends_the_subscription_it_asked_for(
+    app, client, mailbox, notify
+):
+    comment_id = subscribed_and_confirmed(client, app, mailbox, notify)
+    with app.app_context():
+        apply_action("spam", [comment_id])
+        db.session.commit()
+        assert db.session.scalar(select(func.count(Subscription.id))) == 0
+    add_comment(app, status="approved", author_name="Paola")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+
+
+def test_an_edit_judged_spam_ends_the_subscription_too(app, mailbox):
+    comment_id = add_comment(app, status="pending", author_email=LUCIA)
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        subscribe(comment, "all", comment.created_at)
+        db.session.commit()
+        rules = ModerationSettings(disallowed_words=("viagra",))
+        edit_response(comment, "viagra a poco", rules, utcnow())
+        assert comment.status == "spam"
+        assert db.session.scalar(select(func.count(Subscription.id))) == 0
 
 
 def notified(app, client, mailbox):
