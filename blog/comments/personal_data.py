@@ -8,6 +8,7 @@ gives way to a notice) so nobody else's reply loses its place.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, literal, or_, select, update
@@ -18,7 +19,8 @@ from ..core.text import normalised_email
 from ..core.urls import post_url
 from ..database import like_escaped, lowercase
 from ..extensions import db
-from ..models import Comment, ConfirmedAddress, OutboxMessage
+from ..models import Block, Comment, ConfirmedAddress, OutboxMessage
+from .blocklist import all_blocks
 from .moderation import BLOCK_LABELS, BLOCKED_REASON
 from .subscriptions import end_subscriptions, subscriptions_of
 
@@ -181,3 +183,42 @@ def erase_subscriptions(email: str, delete_texts: bool) -> int:
         )
         erased += result.rowcount
     return erased
+
+
+def _blocks_naming(address: str) -> list[Block]:
+    # The blocklist is the author's short list: read whole, matched here.
+    return [
+        block
+        for block in all_blocks()
+        if (block.kind == "email" and block.value == address)
+        or address in block.reason.lower()
+    ]
+
+
+def export_blocks(email: str) -> list[dict]:
+    """The author's blocks of the address, and those whose reason names it."""
+    return [
+        {
+            "record": "block",
+            "kind": block.kind,
+            "value": block.value,
+            "reason": block.reason,
+            "date": _iso(block.created_at),
+        }
+        for block in _blocks_naming(normalised_email(email))
+    ]
+
+
+def erase_blocks(email: str, delete_texts: bool) -> int:
+    """Lift the address's block and take the address out of the other blocks'
+    reasons (the caller commits); how many blocks. The author may block the
+    address again: the request asked for everything kept about it to go."""
+    address = normalised_email(email)
+    blocks = _blocks_naming(address)
+    for block in blocks:
+        if block.kind == "email" and block.value == address:
+            db.session.delete(block)
+        else:
+            named = re.compile(re.escape(address), re.IGNORECASE)
+            block.reason = named.sub("", block.reason).strip()
+    return len(blocks)

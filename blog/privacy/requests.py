@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..comments.personal_data import (
+    erase_blocks,
     erase_comments,
     erase_subscriptions,
+    export_blocks,
     export_comments,
     export_subscriptions,
 )
@@ -38,6 +40,7 @@ class PersonalDataSource:
 SOURCES: tuple[PersonalDataSource, ...] = (
     PersonalDataSource("comments", export_comments, erase_comments),
     PersonalDataSource("subscriptions", export_subscriptions, erase_subscriptions),
+    PersonalDataSource("blocks", export_blocks, erase_blocks),
 )
 
 

@@ -9,10 +9,11 @@ from datetime import datetime
 import pytest
 from helpers_admin import add_comment, csrf_from, page_version, soup
 from helpers_comments import POST_URL, stored_comment, the_post
+from sqlalchemy import select
 
 from blog.comments.personal_data import ANONYMOUS, REMOVED_TEXT
 from blog.extensions import db
-from blog.models import Comment, ConfirmedAddress, OutboxMessage, Subscription
+from blog.models import Block, Comment, ConfirmedAddress, OutboxMessage, Subscription
 from blog.privacy.requests import (
     PersonalDataSource,
     erase_personal_data,
@@ -135,6 +136,7 @@ class TestErase:
             assert erase_personal_data(EMAIL, False, "riccardo") == {
                 "comments": 2,
                 "subscriptions": 0,
+                "blocks": 0,
             }
         assert page_version(app) != version
         for key in ("first", "reply"):
@@ -205,6 +207,31 @@ class TestErase:
             erase_personal_data(EMAIL, False, "riccardo")
         assert stored_comment(app, blocked).moderation_reason == ""
 
+    def test_the_addresss_block_is_exported_and_lifted(self, app):
+        with app.app_context():
+            db.session.add_all(
+                [
+                    Block(kind="email", value=EMAIL, reason="troll"),
+                    Block(
+                        kind="ip", value="192.0.2.7", reason=f"troll {EMAIL.upper()}"
+                    ),
+                    Block(kind="domain", value="spam.example", reason="altro"),
+                ]
+            )
+            db.session.commit()
+        with app.test_request_context():
+            exported = export_personal_data("Lucia@Example.org", "riccardo")
+        assert sorted((b["kind"], b["reason"]) for b in exported["blocks"]) == [
+            ("email", "troll"),
+            ("ip", f"troll {EMAIL.upper()}"),
+        ]
+        with app.app_context():
+            counts = erase_personal_data(EMAIL, False, "riccardo")
+            assert counts["blocks"] == 2
+            db.session.commit()
+            left = db.session.execute(select(Block.kind, Block.reason)).all()
+        assert sorted(left) == [("domain", "altro"), ("ip", "troll")]
+
     def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):
         client.get(POST_URL)  # a cached copy from before must not survive
         with app.app_context():
@@ -258,7 +285,7 @@ class TestErase:
     def test_the_cli_erases_with_or_without_the_texts(self, app, runner, lucia):
         result = runner.invoke(args=["personal-data", "erase", EMAIL])
         assert result.exit_code == 0, result.output
-        assert result.output == "comments: 2\nsubscriptions: 0\n"
+        assert result.output == "comments: 2\nsubscriptions: 0\nblocks: 0\n"
         assert stored_comment(app, lucia["first"]).content == "Il mio primo commento"
         add_comment(app, author_email=EMAIL, content="ancora")
         runner.invoke(args=["personal-data", "erase", EMAIL, "--delete-texts"])
@@ -324,7 +351,12 @@ class TestLogAndSources:
             data = export_personal_data(EMAIL, "cli", sources=(*SOURCES, extra))
             counts = erase_personal_data(EMAIL, False, "cli", sources=(*SOURCES, extra))
         assert data["elsewhere"] == [{"post": "x", "email": EMAIL}]
-        assert counts == {"comments": 2, "subscriptions": 0, "elsewhere": 1}
+        assert counts == {
+            "comments": 2,
+            "subscriptions": 0,
+            "blocks": 0,
+            "elsewhere": 1,
+        }
         assert asked == [(EMAIL, False)]
 
 
