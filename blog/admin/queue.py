@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..core.memo import kept_for_version
 from ..core.settings import responses_version
 from ..core.text import positive_int
+from ..database import like_escaped, lowercase
 from ..extensions import db
 from ..models import COMMENT_TYPES, Comment, Post
 
@@ -96,8 +97,12 @@ class QueueQuery:
         return {k: v for k, v in values.items() if v and defaults.get(k) != v}
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _matches(column, pattern: str):
+    if pattern.isascii():
+        return column.ilike(pattern, escape="/")
+    # SQLite's ILIKE folds ASCII letters only ("È" would not find "è"): both
+    # sides lowered by the database, at the price of a function call a row.
+    return lowercase(column).like(lowercase(literal(pattern)), escape="/")
 
 
 def queue_statement(query: QueueQuery) -> Select:
@@ -119,7 +124,7 @@ def queue_statement(query: QueueQuery) -> Select:
     if query.type:
         statement = statement.where(Comment.type == query.type)
     if query.search:
-        pattern = f"%{_escape_like(query.search)}%"
+        pattern = f"%{like_escaped(query.search)}%"
         columns = (
             Comment.author_name,
             Comment.author_email,
@@ -127,9 +132,7 @@ def queue_statement(query: QueueQuery) -> Select:
             Comment.author_ip,
             Comment.content,
         )
-        statement = statement.where(
-            or_(*(column.ilike(pattern, escape="\\") for column in columns))
-        )
+        statement = statement.where(or_(*(_matches(c, pattern) for c in columns)))
     return statement
 
 

@@ -40,14 +40,18 @@ def search_posts(words: list[str]) -> Select:
     if db.engine.dialect.name == "postgresql":
         # The very expression of ix_post_search, so the GIN index finds the
         # rows; plainto_tsquery reads its input as plain words, never syntax.
+        # A query of stop words only ("perché", "il") is empty in Italian and
+        # would find nothing: it is looked for word for word ('simple'),
+        # without the index (as SQLite, which has no stop words, finds it).
+        config = "italian" if _italian_words_left(words) else "simple"
         found = text(
-            "to_tsvector('italian', post.title || ' ' || post.body)"
-            " @@ plainto_tsquery('italian', :search_words)"
+            f"to_tsvector('{config}', post.title || ' ' || post.body)"
+            f" @@ plainto_tsquery('{config}', :search_words)"
         ).bindparams(search_words=" ".join(words))
         rank = text(
-            "ts_rank(setweight(to_tsvector('italian', post.title), 'A')"
-            " || setweight(to_tsvector('italian', post.body), 'D'),"
-            " plainto_tsquery('italian', :rank_words)) DESC"
+            f"ts_rank(setweight(to_tsvector('{config}', post.title), 'A')"
+            f" || setweight(to_tsvector('{config}', post.body), 'D'),"
+            f" plainto_tsquery('{config}', :rank_words)) DESC"
         ).bindparams(rank_words=" ".join(words))
         return published_content().where(found).order_by(None).order_by(rank, *newest)
     # bm25 is lower for a better match; the title's column weighs ten times.
@@ -70,6 +74,12 @@ def search_posts(words: list[str]) -> Select:
         .order_by(None)
         .order_by(matching.c.rank, *newest)
     )
+
+
+def _italian_words_left(words: list[str]) -> bool:
+    """Whether PostgreSQL's Italian configuration keeps any of ``words``."""
+    statement = text("SELECT numnode(plainto_tsquery('italian', :words)) > 0")
+    return bool(db.session.scalar(statement, {"words": " ".join(words)}))
 
 
 # What this module keeps per content version (``blog.core.memo``): the last

@@ -161,6 +161,18 @@ def test_search_covers_author_email_url_ip_and_text(app, author_client):
     literal = add_comment(app, content="codice x_q9z")
     page = soup(author_client.get("/admin/comments", query_string={"s": "x_q9"}))
     assert row_ids(page) == [literal]
+    add_comment(app, content="codice x/q9z")
+    slash = add_comment(app, content="codice x/%q9z")
+    page = soup(author_client.get("/admin/comments", query_string={"s": "x/%q9"}))
+    assert row_ids(page) == [slash]
+
+
+def test_search_folds_accented_capitals_too(app, author_client):
+    # SQLite's ILIKE folds ASCII letters only.
+    target = add_comment(app, author_name="Élodie Perché", content="Zùccherò")
+    for term in ("élodie", "PERCHÉ", "zÙCCHERÒ"):
+        page = soup(author_client.get("/admin/comments", query_string={"s": term}))
+        assert row_ids(page) == [target], term
 
 
 def test_filters_by_type_and_by_post(app, author_client):

@@ -197,6 +197,12 @@ def test_italian_stemming_on_postgresql(app, client, db_backend):
     assert results(client, "regola tazzina") == ["Le regole"]
 
 
+def test_a_query_of_stop_words_still_finds_them(app, client):
+    # PostgreSQL's Italian configuration drops "perché" and "il" altogether.
+    add_post(app, "perche-no", "Perché no", "<p>Il caffè.</p>")
+    assert "Perché no" in results(client, "perché il")
+
+
 def test_postgresql_search_uses_the_gin_index_expression(app, db_backend):
     if db_backend != "postgresql":
         pytest.skip("the GIN index is PostgreSQL's")
