@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
+from sqlalchemy import delete
 
 from ..extensions import db
 from ..models import UsedToken
@@ -145,6 +146,16 @@ def read_moderation_token(token: str) -> tuple[int, str, str]:
     if db.session.get(UsedToken, digest(token)) is not None:
         raise TokenError(USED_MESSAGE, 410)
     return value[0], value[1], value[2]
+
+
+def forget_spent(now: datetime) -> int:
+    """Delete the record of tokens spent before any of them could still be
+    valid (the caller commits); how many."""
+    result = db.session.execute(
+        delete(UsedToken).where(UsedToken.used_at < now - MODERATE_MAX_AGE),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
 
 
 def spend(token: str) -> None:

@@ -32,6 +32,8 @@ REPLIES = "replies"  # replies to the reader's own comment
 ALL = "all"  # every new comment of the post
 MAX_CONFIRMATIONS = 3
 CONFIRMATION_WINDOW = timedelta(days=1)
+# As long as the link of the confirmation mail (``mailtokens.CONFIRM_MAX_AGE``).
+UNCONFIRMED_KEPT = timedelta(days=7)
 CONFIRM_KIND = "confirm"
 # What ``subscribe`` did, told to the reader on the page the comment leads to.
 STARTED, ASKED, NOT_ASKED = "started", "asked", "not-asked"
@@ -282,6 +284,19 @@ def end_subscriptions_asked_with(comment: Comment) -> int:
             Subscription.post_id == comment.post_id,
             Subscription.email == normalised_email(comment.author_email),
             asked_with,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
+def forget_unconfirmed(now: datetime) -> int:
+    """Delete the subscriptions whose confirmation link has expired unused
+    (the caller commits); how many. An address a stranger typed is not kept."""
+    result = db.session.execute(
+        delete(Subscription).where(
+            Subscription.confirmed_at.is_(None),
+            Subscription.created_at < now - UNCONFIRMED_KEPT,
         ),
         execution_options={"synchronize_session": False},
     )

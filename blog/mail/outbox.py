@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import Flask, current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from ..core.jobs import submit, worker_mode
@@ -70,6 +70,24 @@ def enqueue_in_flush(session: Session, rows: list[tuple[str, int]]) -> None:
         [{"kind": kind, "ref_id": ref_id, "recipient": ""} for kind, ref_id in rows],
     )
     session.info[_WAKE] = True
+
+
+# A message sent (or given up) is kept this long: the privacy export lists it,
+# then nobody needs to know an address was mailed.
+SENT_KEPT = timedelta(days=30)
+
+
+def forget_sent(now: datetime) -> int:
+    """Delete the rows sent, made redundant or given up more than
+    ``SENT_KEPT`` ago (the caller commits); how many."""
+    result = db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.not_in(WAITING),
+            OutboxMessage.created_at < now - SENT_KEPT,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
 
 
 def delay_after(attempts: int) -> timedelta:

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from ..core.settings import current_settings
 from ..models import utcnow
 from .requests import AddressError, erase_personal_data, export_personal_data
-from .retention import purge_ips
+from .retention import purge_ips, purge_mail_records
 
 WHO = "riga di comando"
 
@@ -57,7 +57,10 @@ def erase_command(email: str, delete_texts: bool) -> None:
 )
 @with_appcontext
 def purge_ips_command(days: int | None) -> None:
-    """Clear the IP address and browser of comments older than the retention."""
+    """Clear the IP address and browser of comments older than the retention,
+    and the mail's expired records."""
     if days is None:
         days = current_settings().ip_retention_days
-    click.echo(f"Commenti ripuliti: {purge_ips(utcnow(), days)}")
+    now = utcnow()
+    click.echo(f"Commenti ripuliti: {purge_ips(now, days)}")
+    click.echo(f"Registrazioni email scadute eliminate: {purge_mail_records(now)}")

@@ -1,4 +1,6 @@
-"""Commenters' IP addresses and browsers are kept ``COMMENT_IP_RETENTION_DAYS``."""
+"""Commenters' IP addresses and browsers are kept ``COMMENT_IP_RETENTION_DAYS``;
+the mail's records (unconfirmed subscriptions, sent mail, spent links) as long
+as they serve."""
 
 from __future__ import annotations
 
@@ -6,10 +8,13 @@ import threading
 import time
 from datetime import datetime
 
+from ..comments.mailtokens import forget_spent
 from ..comments.personal_data import purge_addresses
+from ..comments.subscriptions import forget_unconfirmed
 from ..core import jobs
 from ..core.settings import current_settings
 from ..extensions import db
+from ..mail.outbox import forget_sent
 from ..models import utcnow
 
 # The background worker clears expired addresses at most this often per
@@ -28,9 +33,20 @@ def purge_ips(now: datetime, days: int) -> int:
     return cleared
 
 
-def purge_expired_ips() -> int:
-    """The background job: clear what the retention setting says is expired."""
-    return purge_ips(utcnow(), current_settings().ip_retention_days)
+def purge_mail_records(now: datetime) -> int:
+    """Delete subscriptions never confirmed in time, mail sent over a month
+    ago and links spent over a week ago, and commit; how many rows."""
+    forgotten = forget_unconfirmed(now) + forget_sent(now) + forget_spent(now)
+    db.session.commit()
+    return forgotten
+
+
+def purge_expired() -> int:
+    """The background job: clear what the retention rules say is expired."""
+    now = utcnow()
+    return purge_ips(now, current_settings().ip_retention_days) + purge_mail_records(
+        now
+    )
 
 
 def schedule_purge() -> None:
@@ -42,4 +58,4 @@ def schedule_purge() -> None:
         if now < _next_purge[0]:
             return
         _next_purge[0] = now + PURGE_EVERY
-    jobs.submit(purge_expired_ips)
+    jobs.submit(purge_expired)
