@@ -166,9 +166,9 @@ class CachedPageMiddleware:
             return (post.group(1), int(post.group(2) or 1))
         if path != "/":  # a feed reads no argument
             return feed_key(path)
-        # A search, an old address (posts.oldpaths.ID_QUERIES), an old feed
-        # address (?feed=rss2): Flask's.
-        if any(name in args for name in ("s", "p", "page_id", "feed")):
+        # A search, an old address (posts.oldpaths.ID_QUERIES, posts.views'
+        # SLUG_QUERIES), an old feed address (?feed=rss2): Flask's.
+        if any(name in args for name in _FLASKS_HOME_ARGS):
             return None
         return home_page_key(listing_page(args.get("page")))
 
@@ -344,6 +344,9 @@ class CachedPageMiddleware:
         cache.put(key, CachedPage(text.decode(), 0, key[1], time.time()))
         cache.keep_headers(key, headers)
         return [text]
+
+
+_FLASKS_HOME_ARGS = ("s", "p", "page_id", "feed", "name", "pagename", "tag")
 
 
 def _query_args(query: str) -> dict[str, str] | None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import (
     Response,
     abort,
     current_app,
+    redirect,
     render_template,
     request,
 )
@@ -61,6 +63,23 @@ def month_archive(year: int, month: int):
         posts_between(datetime(year, month, 1), end),
         missing_if_empty=True,
         heading=f"{MONTHS_IT[month - 1]} {year}",
+    )
+
+
+@bp.get(
+    "/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/"
+)
+def day_archive(year: int, month: int, day: int):
+    """The day's posts, WordPress's ``/2011/02/14/``."""
+    try:
+        start = datetime(year, month, day)
+    except ValueError:
+        abort(404)
+    return render_listing(
+        "posts/archive.html",
+        posts_between(start, start + timedelta(days=1)),
+        missing_if_empty=True,
+        heading=f"{day} {MONTHS_IT[month - 1]} {year}",
     )
 
 
@@ -123,6 +142,29 @@ def robots():
     return Response(text, mimetype="text/plain")
 
 
+# WordPress's pretty addresses of listings and feeds, and where they are here:
+# ``/category/caffe/page/2/`` is ``/category/caffe/?page=2``.
+_LISTING_PAGE = re.compile(r"^(/(?:[^?#]*/)?)page/([1-9][0-9]{0,5})/?$")
+_SITE_FEEDS = {
+    "/feed/rss2/": "/feed/",
+    "/feed/rss/": "/feed/",
+    "/feed/rdf/": "/feed/",
+    "/comments/feed/rss2/": "/comments/feed/",
+    "/comments/feed/atom/": "/comments/feed/",
+    "/comments/feed/rss/": "/comments/feed/",
+    "/comments/feed/rdf/": "/comments/feed/",
+}
+
+
+def listing_address(path: str) -> str | None:
+    """Where a WordPress listing's or feed's address is here, or None."""
+    if path in _SITE_FEEDS:
+        return _SITE_FEEDS[path]
+    if match := _LISTING_PAGE.match(path):
+        return f"{match.group(1)}?page={match.group(2)}"
+    return None
+
+
 @bp.app_errorhandler(404)
 def moved_or_missing(error):
     """An address of the old blog moves to the post (301); else the 404 page."""
@@ -130,4 +172,7 @@ def moved_or_missing(error):
         target = resolve(request.full_path)
         if target is not None:
             return moved_to(target)
+        listing = listing_address(request.path)
+        if listing is not None:
+            return redirect(listing, 301)
     return render_error(404)

@@ -51,11 +51,18 @@ from .search import render_search
 bp.add_app_template_global(site_pages)
 
 
+# WordPress's plain addresses that name a post, a page or a tag by its slug.
+SLUG_QUERIES = ("name", "pagename", "tag")
+
+
 @bp.get("/")
 def index():
     for name in ID_QUERIES:
         if name in request.args:
             return _moved_by_id(name, request.args[name])
+    for name in SLUG_QUERIES:
+        if name in request.args:
+            return _moved_by_slug(name, request.args[name])
     if "feed" in request.args:
         return _moved_feed(request.args["feed"])
     if "s" in request.args:
@@ -96,6 +103,29 @@ def _moved_by_id(name: str, value: str) -> Response:
     cpage = positive_int(request.args.get("cpage", ""), 2**31)
     target = numbered_target(name, number, cpage, "feed" in request.args)
     return moved_to(target or abort(404))
+
+
+def _moved_by_slug(name: str, value: str) -> Response:
+    """WordPress's ``/?name=slug`` and ``/?pagename=parent/slug`` (a post, a
+    page) and ``/?tag=slug``: the same page at its address here."""
+    slug = value.strip("/").rpartition("/")[2]
+    if not slug:
+        abort(404)
+    if name == "tag":
+        return redirect(url_for("posts.tag", slug=slug), 301)
+    post = get_published_post(slug) or abort(404)
+    return redirect(url_for("posts.detail", slug=post.slug), 301)
+
+
+@bp.get("/index.php")
+@bp.get("/index.php/<path:rest>")
+def index_php(rest: str = ""):
+    """WordPress's front controller in an address (``/index.php?p=N``, the
+    PATHINFO permalinks ``/index.php/slug/``): the same address without it."""
+    # Never "//host": a path that starts with two slashes leaves the site.
+    target = "/" + rest.lstrip("/")
+    query = request.query_string.decode("latin-1")
+    return redirect(f"{target}?{query}" if query else target, 301)
 
 
 def _moved_feed(name: str) -> Response:

@@ -221,6 +221,50 @@ def test_wordpress_feed_queries_move_to_our_feeds(client, feed, moved):
 
 
 @pytest.mark.parametrize(
+    ("old", "moved"),
+    [
+        ("/page/2/", "/?page=2"),
+        ("/category/social-media/page/2/", "/category/social-media/?page=2"),
+        ("/tag/caffe/page/3", "/tag/caffe/?page=3"),
+        ("/2012/10/page/2/", "/2012/10/?page=2"),
+        ("/feed/rss2/", "/feed/"),
+        ("/feed/rdf/", "/feed/"),
+        ("/comments/feed/atom/", "/comments/feed/"),
+        ("/index.php?p=7", "/?p=7"),
+        (f"/index.php{POST_URL}", POST_URL),
+        (f"/?name={POST_URL.strip('/')}", POST_URL),
+        (f"/?pagename=chi-siamo{POST_URL}", POST_URL),
+        ("/?tag=caffe", "/tag/caffe/"),
+    ],
+)
+def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
+    client.get("/")  # the home page kept: the query must not be answered by it
+    response = client.get(old)
+    assert response.status_code == 301
+    assert response.headers["Location"] == moved
+
+
+@pytest.mark.parametrize(
+    "url", ["/index.php//evil.example/", "/?name=nessun-articolo", "/page/0/"]
+)
+def test_what_names_nothing_stays_here_and_missing(client, url):
+    response = client.get(url, follow_redirects=True)
+    assert response.status_code == 404
+    assert all(r.headers["Location"].startswith("/") for r in response.history)
+    assert not any(r.headers["Location"].startswith("//") for r in response.history)
+
+
+def test_a_day_has_its_archive(app, client):
+    add_post(app, "del-giorno", datetime(2012, 10, 23, 18, 0), title="Del giorno")
+    page = BeautifulSoup(client.get("/2012/10/23/").data, "html.parser")
+    titles = [a.get_text() for a in page.select(".post-title a")]
+    assert "Del giorno" in titles and "Il content manager" not in " ".join(titles)
+    assert page.select_one("h1").get_text(strip=True).endswith("23 ottobre 2012")
+    assert client.get("/2012/10/24/").status_code == 404
+    assert client.get("/2012/02/30/").status_code == 404
+
+
+@pytest.mark.parametrize(
     "url", ["/2012/10/", "/2012/", "/?s=testo", "/sitemap.xml", "/tag/caffe/"]
 )
 def test_queries_do_not_grow_with_the_posts(app, client, count_queries, url):
