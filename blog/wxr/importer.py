@@ -113,6 +113,8 @@ class _Importer:
         self.authors_by_wp_id: dict[int, Author] = {}
         self.categories_seen: set[str] = set()
         self.tags: dict[str, Tag] = {}
+        # Addresses recorded once every item's others are (``record_yielding``).
+        self.yielding: list[tuple[Post, list[str]]] = []
 
     def author(self, data: WxrAuthor) -> Author:
         author = find_author(data.login)  # as sign-in matches it: any case
@@ -187,10 +189,29 @@ class _Importer:
             own = {normalise_path(f"/{post.slug}/")}
             own |= {f"/?{name}={post.id}" for name in ID_QUERIES}
             paths = [path for path in paths if path not in own]
+        # The numbers of the blog that wrote the file (its guid, wp:post_id)
+        # give way to the WordPress ones its own export carries along (another
+        # item's OLD_ADDRESS): its post 2 is not WordPress's post 2.
+        carried = wordpress_paths("", "", 0, data.old_paths)
+        numbered = [
+            path
+            for path in paths
+            if path.startswith(NUMBERED_PATHS) and path not in carried
+        ]
+        self.yielding.append((post, numbered))
+        self.record(post, [path for path in paths if path not in numbered])
+        self.comments(post, data.comments)
+
+    def record(self, post: Post, paths: list[str]) -> None:
         added = record_paths(post, paths, "wordpress")
         self.report.created["old addresses"] += added
         self.report.existing["old addresses"] += len(paths) - added
-        self.comments(post, data.comments)
+
+    def record_yielding(self) -> None:
+        """The addresses that give way, once every item's others are recorded,
+        whatever the order of the items in the file."""
+        for post, paths in self.yielding:
+            self.record(post, paths)
 
     def _new_post(self, data: WxrPost) -> Post:
         # An item without dc:creator is admin's, looked up once, counted once.
@@ -436,5 +457,6 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
     # its title's, and must not take a slug a later post of the file has.
     for post in sorted(site.posts, key=lambda post: not post.slug):
         importer.post(post)
+    importer.record_yielding()
     db.session.flush()
     return importer.report

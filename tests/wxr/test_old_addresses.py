@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from flask import Flask
 from helpers_admin import press, soup
 from helpers_wxr import WXR
 from sqlalchemy import func, select
@@ -281,20 +285,36 @@ def test_tags_go_back_out_in_the_export(app, runner, imported, tmp_path):
     assert [(t.slug, t.name) for t in item.tags] == [("espresso", "espresso")]
 
 
-def test_a_second_move_by_export_keeps_the_wordpress_links(
-    app, runner, imported, tmp_path, empty_database_url
-):
-    # The blog moved in from WordPress; it now moves again, by its own export.
-    exported = tmp_path / "moved.xml"
-    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+@contextmanager
+def moved_blog(exported, database_url) -> Iterator[Flask]:
+    """A new blog on ``database_url``, at another address, that ``exported``
+    (a WXR file) moved into."""
     moved = create_app(
-        {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": empty_database_url}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATABASE_URL": database_url,
+            "SITE_URL": "https://nuovo.example.org",
+        }
     )
     try:
         with moved.app_context():
             upgrade_database()
         result = moved.test_cli_runner().invoke(args=["import-wxr", str(exported)])
         assert result.exit_code == 0, result.output
+        yield moved
+    finally:
+        with moved.app_context():
+            db.engine.dispose()
+
+
+def test_a_second_move_by_export_keeps_the_wordpress_links(
+    app, runner, imported, tmp_path, empty_database_url
+):
+    # The blog moved in from WordPress; it now moves again, by its own export.
+    exported = tmp_path / "moved.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    with moved_blog(exported, empty_database_url) as moved:
         client = moved.test_client()
         for old in ("/2013/02/caffe-e-community/", "/?p=42"):
             response = client.get(old)
@@ -307,6 +327,24 @@ def test_a_second_move_by_export_keeps_the_wordpress_links(
         again = moved.test_cli_runner().invoke(args=["import-wxr", str(exported)])
         assert "posts: 0 added" in again.output
         assert "comments: 0 added" in again.output
-    finally:
-        with moved.app_context():
-            db.engine.dispose()
+
+
+def test_a_second_move_keeps_wordpress_numbers_over_the_blogs_own(
+    app, runner, imported, tmp_path, empty_database_url
+):
+    # The page was WordPress's post 2; here post 2 is another post, whose own
+    # number the export writes too (guid, wp:post_id), earlier in the file.
+    with app.app_context():
+        numbers = dict(db.session.execute(select(Post.slug, Post.id)).all())
+    assert numbers["chi-siamo"] != 2
+    exported = tmp_path / "moved.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    with moved_blog(exported, empty_database_url) as moved:
+        client = moved.test_client()
+        for old in ("/?p=2", "/?page_id=2"):
+            response = client.get(old)
+            assert response.status_code == 301, old
+            assert response.headers["Location"] == "/chi-siamo/", old
+        # The exporting blog's own numbers still lead where WordPress's do not.
+        response = client.get(f"/?p={numbers['caffe-e-community']}")
+        assert response.headers["Location"] == NEW
