@@ -59,8 +59,27 @@ def wordpress_paths(
         if page:
             found.append(f"/?page_id={wp_id}")
     found += [normalise_path(path) for path in older if path.strip()]
+    return _recordable(found)
+
+
+def old_slug_paths(link: str, slug: str, old_slugs: Iterable[str]) -> list[str]:
+    """Where WordPress sends the readers of a post's earlier slugs
+    (``_wp_old_slug``): its permalink ``link`` with the old slug in place of
+    ``slug``, and ``/<old slug>``."""
+    head, _, last = normalise_path(link).rpartition("/")
+    current = normalise_path(f"/{slug}")
+    # A permalink without the slug ("/?p=43", a draft's) has nothing to swap.
+    swapped = bool(slug) and f"/{last}" == current
+    found = []
+    for alone in (normalise_path(f"/{old}") for old in old_slugs):
+        if alone != current:
+            found += [head + alone, alone] if swapped else [alone]
+    return _recordable(found)
+
+
+def _recordable(paths: list[str]) -> list[str]:
     # The site's front page is never an old address of one post.
-    kept = (p for p in found if p != "/" and len(p) <= MAX_PATH and "\0" not in p)
+    kept = (p for p in paths if p != "/" and len(p) <= MAX_PATH and "\0" not in p)
     return list(dict.fromkeys(kept))
 
 

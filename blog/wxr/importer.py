@@ -31,6 +31,7 @@ from ..posts.oldpaths import (
     ID_QUERIES,
     NUMBERED_PATHS,
     normalise_path,
+    old_slug_paths,
     post_for_path,
     record_paths,
     wordpress_paths,
@@ -104,7 +105,9 @@ class _NewComment:
 
 
 class _Importer:
-    def __init__(self, attachments: Attachments, own_export: bool) -> None:
+    def __init__(
+        self, attachments: Attachments, own_export: bool, slugs: set[str]
+    ) -> None:
         self.report = ImportReport()
         self.attachments = attachments
         # This blog's own export: its links and numbers are addresses here.
@@ -115,6 +118,8 @@ class _Importer:
         self.tags: dict[str, Tag] = {}
         # Addresses recorded once every item's others are (``record_yielding``).
         self.yielding: list[tuple[Post, list[str]]] = []
+        # The file's slugs, as paths: no post's old slug takes one of them.
+        self.slugs = slugs
 
     def author(self, data: WxrAuthor) -> Author:
         author = find_author(data.login)  # as sign-in matches it: any case
@@ -198,9 +203,23 @@ class _Importer:
             for path in paths
             if path.startswith(NUMBERED_PATHS) and path not in carried
         ]
-        self.yielding.append((post, numbered))
+        renamed = [
+            path
+            for path in old_slug_paths(data.link, data.slug, data.old_slugs)
+            if not self._a_current_slug(path, post)
+        ]
+        # Its old slugs give way as well: to another item's permalink.
+        self.yielding.append((post, numbered + renamed))
         self.record(post, [path for path in paths if path not in numbered])
         self.comments(post, data.comments)
+
+    def _a_current_slug(self, path: str, post: Post) -> bool:
+        # As WordPress, which looks an old slug up only when no post has it
+        # now: here or in the file (another post may be renamed here later).
+        if path in self.slugs:
+            return True
+        other = select(Post.id).where(Post.slug == path[1:], Post.id != post.id)
+        return db.session.scalar(other.limit(1)) is not None
 
     def record(self, post: Post, paths: list[str]) -> None:
         added = record_paths(post, paths, "wordpress")
@@ -447,6 +466,7 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
             if item.post_type == "attachment"
         ),
         _same_site(site.link, own_site_url),
+        {normalise_path(f"/{item.slug}") for item in site.posts if item.slug},
     )
 
     for author in site.authors:

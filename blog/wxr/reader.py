@@ -24,6 +24,8 @@ NO_DATE = "0000-00-00 00:00:00"
 # from before it, and a comment's id from before it.
 OLD_ADDRESS = "_blog_old_address"
 OLD_COMMENT_ID = "_blog_old_comment_id"
+# WordPress's own: a slug the post had before (wp_old_slug_redirect reads it).
+OLD_SLUG = "_wp_old_slug"
 
 
 class WXRError(ValueError):
@@ -85,6 +87,7 @@ class WxrPost:
     parent_id: int = 0  # an attachment's post, a page's parent page
     menu_order: int = 0  # a page's place in the menu
     attachment_url: str = ""  # an attachment's file
+    old_slugs: list[str] = field(default_factory=list)  # OLD_SLUG fields
 
 
 @dataclass
@@ -230,6 +233,7 @@ def _post(reader: _Reader, item: Element) -> WxrPost:
         parent_id=_int(reader.text(item, "wp:post_parent")),
         menu_order=_int(reader.text(item, "wp:menu_order")),
         attachment_url=reader.text(item, "wp:attachment_url").strip(),
+        old_slugs=[slug.strip() for slug in _meta(reader, item, "postmeta", OLD_SLUG)],
     )
 
 

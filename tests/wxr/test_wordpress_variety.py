@@ -13,7 +13,7 @@ from helpers_wxr import comment
 from sqlalchemy import func, select
 
 from blog.extensions import db
-from blog.models import Comment, Post
+from blog.models import Comment, OldPath, Post
 from blog.wxr import read_wxr
 
 SITE = "https://caffe.example.org"
@@ -35,10 +35,20 @@ def item(
     link: str = "",
     guid: str = "",
     menu_order: int = 0,
+    old_slugs: tuple[str, ...] = (),
 ) -> str:
     if not link:
         link = f"{SITE}/2019/05/{slug}/" if slug else f"{SITE}/?p={wp_id}"
     guid = guid or f"{SITE}/?p={wp_id}"
+    # WordPress keeps each slug a post had before as a custom field.
+    meta = "".join(
+        f"""
+		<wp:postmeta>
+			<wp:meta_key><![CDATA[_wp_old_slug]]></wp:meta_key>
+			<wp:meta_value><![CDATA[{old}]]></wp:meta_value>
+		</wp:postmeta>"""
+        for old in old_slugs
+    )
     return f"""
 	<item>
 		<title><![CDATA[{title}]]></title>
@@ -58,7 +68,7 @@ def item(
 		<wp:post_parent>{parent}</wp:post_parent>
 		<wp:menu_order>{menu_order}</wp:menu_order>
 		<wp:attachment_url><![CDATA[{attachment_url}]]></wp:attachment_url>
-		<wp:post_password><![CDATA[{password}]]></wp:post_password>{tags}{comments}
+		<wp:post_password><![CDATA[{password}]]></wp:post_password>{tags}{meta}{comments}
 	</item>"""
 
 
@@ -512,3 +522,43 @@ def test_an_imported_slug_the_blogs_own_pages_use_is_not_taken(
         slug = db.session.scalar(select(Post.slug).where(Post.title == "Il feed"))
     assert slug == "il-feed"
     assert "Sul feed." in client.get(f"/{slug}/").get_data(as_text=True)
+
+
+def test_a_renamed_posts_old_slugs_lead_to_it(client, import_text):
+    # WordPress sends an old slug's readers on (wp_old_slug_redirect): at the
+    # permalink it had, and alone.
+    text = export(
+        item(40, "Ciao", "ciao-mondo", old_slugs=("ciao", "caff%c3%a8-vecchio"))
+    )
+    import_text(text)
+    for old in (
+        "/2019/05/ciao/",
+        "/ciao/",
+        "/2019/05/caff%C3%A8-vecchio/",
+        "/caff%C3%A8-vecchio/",
+    ):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == "/ciao-mondo/", old
+    assert "old addresses: 0 added" in import_text(text)
+
+
+def test_an_old_slug_does_not_shadow_another_posts_slug(app, import_text):
+    # WordPress looks old slugs up only where no post has the slug now.
+    seed = "il-content-manager-braccio-destro"  # a post of this blog's
+    import_text(
+        export(
+            item(41, "Nuovo", "nuovo", old_slugs=("ciao", seed)),
+            item(42, "Ciao", "ciao"),
+        )
+    )
+    with app.app_context():
+        rows = db.session.execute(
+            select(OldPath.path, Post.slug).join(Post, OldPath.post_id == Post.id)
+        )
+        paths = dict(rows.all())
+    assert paths["/2019/05/ciao"] == "ciao"
+    assert "/ciao" not in paths
+    # Nor a slug a post here has, which it may change later.
+    assert f"/{seed}" not in paths
+    assert paths[f"/2019/05/{seed}"] == "nuovo"
