@@ -85,7 +85,8 @@ class ImportReport:
 
 
 def plain_title(title: str) -> str:
-    """A title as text: WordPress exports it raw since 5.7 (entities, tags)."""
+    """A title as text: WordPress exports it raw since 5.7 (entities, tags), and
+    so it exports names (a commenter's, a pingback's source, a term's)."""
     return " ".join(_TAGS.sub("", html.unescape(title)).split())
 
 
@@ -99,6 +100,7 @@ class _NewComment:
     """A comment of the file not in the database yet, with its mapped values."""
 
     data: WxrComment
+    name: str  # its author's, as text
     kind: str
     status: str
     source: str | None
@@ -124,12 +126,11 @@ class _Importer:
     def author(self, data: WxrAuthor) -> Author:
         author = find_author(data.login)  # as sign-in matches it: any case
         if author is None:
+            display_name = plain_title(data.display_name) or data.login
             author = Author(
                 username=data.login,
-                slug=free_slug(
-                    Author.slug, slugify(data.display_name or data.login) or "autore"
-                ),
-                display_name=data.display_name or data.login,
+                slug=free_slug(Author.slug, slugify(display_name) or "autore"),
+                display_name=display_name,
                 email=data.email,
             )
             db.session.add(author)
@@ -145,7 +146,7 @@ class _Importer:
         slug = _term_slug(data)
         category = db.session.scalar(select(Category).where(Category.slug == slug))
         if category is None:
-            category = Category(name=(data.name or slug)[:_TERM_MAX], slug=slug)
+            category = Category(name=_term_name(data, slug), slug=slug)
             db.session.add(category)
             db.session.flush()
             self.report.created["categories"] += 1
@@ -160,7 +161,7 @@ class _Importer:
             return self.tags[slug]
         tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
-            tag = Tag(name=(data.name or slug)[:_TERM_MAX], slug=slug)
+            tag = Tag(name=_term_name(data, slug), slug=slug)
             db.session.add(tag)
             self.report.created["tags"] += 1
         else:
@@ -310,10 +311,15 @@ class _Importer:
             source = None
             if kind != "comment":
                 source = web_url_or_empty(data.author_url) or None
-            key = _comment_key(kind, data.author_name, data.created_at, source)
+            name = plain_title(data.author_name)
+            key = _comment_key(kind, name, data.created_at, source)
+            # An import before names were made text kept them raw.
+            raw_key = _comment_key(kind, data.author_name, data.created_at, source)
+            if raw_key in stored:
+                key = raw_key
             number = _number(data)
             if number in stored_ids and _same_writer(
-                stored[stored_ids[number]], kind, data.author_name
+                stored[stored_ids[number]], kind, name
             ):
                 # The id alone could be another source's (this blog's own
                 # export writes its own ids).
@@ -324,7 +330,7 @@ class _Importer:
             if key in stored or key in new:
                 self.report.existing[counter] += 1
             else:
-                new[key] = _NewComment(data, kind, status, source)
+                new[key] = _NewComment(data, name, kind, status, source)
                 self.report.created[counter] += 1
             keys[data.wp_id] = key
 
@@ -354,13 +360,13 @@ class _Importer:
             status=item.status,
             moderation_reason="importato da WordPress",
             content=ping_excerpt(data.content) if ping else data.content,
-            author_name=data.author_name,
+            author_name=item.name,
             author_email=data.author_email,
             author_url=web_url_or_empty(data.author_url),
             author_ip=data.author_ip,
             author_id=author.id if author else None,
             source_url=item.source,
-            source_title=data.author_name if ping else "",
+            source_title=item.name if ping else "",
             parent=parent,
             created_at=data.created_at,
             legacy_id=_number(data) or None,
@@ -374,6 +380,11 @@ def _new_slug(data: WxrPost, title: str) -> str:
         if slug_refusal(candidate) is None:
             return candidate
     return f"{'pagina' if data.post_type == 'page' else 'post'}-{data.wp_id}"
+
+
+def _term_name(data: WxrCategory, slug: str) -> str:
+    # WordPress stores "&" in a term's name as "&amp;".
+    return (plain_title(data.name) or slug)[:_TERM_MAX]
 
 
 def _term_slug(data: WxrCategory) -> str:

@@ -562,3 +562,51 @@ def test_an_old_slug_does_not_shadow_another_posts_slug(app, import_text):
     # Nor a slug a post here has, which it may change later.
     assert f"/{seed}" not in paths
     assert paths[f"/2019/05/{seed}"] == "nuovo"
+
+
+def test_entities_in_names_become_text(app, import_text):
+    # WordPress stores "&" in names (a reader's, a term's, an author's) as
+    # "&amp;", and titles pingbacks with "&laquo;" and "&#8217;".
+    responses = comment(
+        5,
+        "Ping 1 &laquo; What&#8217;s a tellyworth?",
+        "2019-05-01 10:00:00",
+        "[&#8230;] un rimando [&#8230;]",
+        kind="pingback",
+        url="https://tellyworth.example.net/ping-1/",
+    ) + comment(6, "Tom &amp; Jerry", "2019-05-01 11:00:00", "Ciao.")
+    terms = (
+        '\n\t\t<category domain="category" nicename="caffe-espresso">'
+        "<![CDATA[Caffè &amp; espresso]]></category>"
+        '\n\t\t<category domain="post_tag" nicename="latte-caffe">'
+        "<![CDATA[Latte &amp; caffè]]></category>"
+    )
+    text = export(item(44, "Nomi", "nomi", tags=terms, comments=responses))
+    import_text(text.replace("Mario Rossi", "Rossi &amp; figli"))
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "nomi"))
+        comments = db.session.scalars(select(Comment).where(Comment.post == post))
+        names = {c.type: (c.author_name, c.source_title) for c in comments}
+        assert names == {
+            "pingback": ("Ping 1 « What’s a tellyworth?",) * 2,
+            "comment": ("Tom & Jerry", ""),
+        }
+        assert [c.name for c in post.categories] == ["Caffè & espresso"]
+        assert [t.name for t in post.tags] == ["Latte & caffè"]
+        assert post.author.display_name == "Rossi & figli"
+    output = import_text(text)
+    assert "comments: 0 added" in output and "pingbacks: 0 added" in output
+
+
+def test_names_an_earlier_import_kept_raw_are_found_again(app, import_text):
+    # Imports before names were made text stored "Tom &amp; Jerry".
+    responses = comment(6, "Tom &amp; Jerry", "2019-05-01 11:00:00", "Ciao.")
+    responses += comment(0, "Gianni &amp; Pinotto", "2019-05-01 12:00:00", "Senza id.")
+    text = export(item(45, "Nomi", "nomi", comments=responses))
+    import_text(text)
+    with app.app_context():
+        raw = select(Comment).join(Post).where(Post.slug == "nomi")
+        for stored in db.session.scalars(raw):
+            stored.author_name = stored.author_name.replace("&", "&amp;")
+        db.session.commit()
+    assert "comments: 0 added, 2 already present" in import_text(text)
