@@ -137,13 +137,21 @@ def delete_row(model: type, row_id: int) -> bool:
     return True
 
 
+# Room at the end of a slug as long as its column for the "-N" of a free one.
+_NUMBER_ROOM = len("-999999999")
+
+
 def free_slug(column: InstrumentedAttribute[str], base: str) -> str:
     """``base``, or ``base-2``, ``base-3``…: the first value ``column`` (a
-    model's slug) holds in no row."""
-    taken = set(db.session.scalars(select(column).where(column.like(f"{base}%"))))
+    model's slug) holds in no row; a ``base`` as long as the column is cut to
+    make room for the number (PostgreSQL refuses a longer value)."""
+    width = column.type.length
+    stem = base[: width - _NUMBER_ROOM]
+    taken = set(db.session.scalars(select(column).where(column.like(f"{stem}%"))))
     slug, n = base, 2
     while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
+        number = f"-{n}"
+        slug, n = base[: width - len(number)].rstrip("-") + number, n + 1
     return slug
 
 

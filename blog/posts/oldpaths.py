@@ -21,7 +21,7 @@ from ..models import OldPath, Post
 from .queries import get_published_post_by_id
 
 # Longest path kept (the column's width); longer ones are not recorded.
-MAX_PATH = 1000
+MAX_PATH = OldPath.__table__.c.path.type.length
 _COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
 # What WordPress adds after a post's permalink: its comment feed (in any of its
 # formats), its AMP and embed views, its trackback address.

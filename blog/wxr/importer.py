@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..accounts.authors import find_author
 from ..comments.notices import QUIET
@@ -84,6 +85,12 @@ class ImportReport:
         return "\n".join(lines)
 
 
+def fit(text: str, column: InstrumentedAttribute[str]) -> str:
+    """``text`` cut to ``column``'s width: PostgreSQL refuses a longer value,
+    and the whole file with it; SQLite keeps it, and copy-db fails later."""
+    return text[: column.type.length]
+
+
 def plain_title(title: str) -> str:
     """A title as text: WordPress exports it raw since 5.7 (entities, tags), and
     so it exports names (a commenter's, a pingback's source, a term's)."""
@@ -124,12 +131,16 @@ class _Importer:
         self.slugs = slugs
 
     def author(self, data: WxrAuthor) -> Author:
-        author = find_author(data.login)  # as sign-in matches it: any case
+        login = fit(data.login, Author.username)
+        author = find_author(login)  # as sign-in matches it: any case
         if author is None:
-            display_name = plain_title(data.display_name) or data.login
+            display_name = fit(
+                plain_title(data.display_name) or login, Author.display_name
+            )
+            slug = fit(slugify(display_name), Author.slug).strip("-")
             author = Author(
-                username=data.login,
-                slug=free_slug(Author.slug, slugify(display_name) or "autore"),
+                username=login,
+                slug=free_slug(Author.slug, slug or "autore"),
                 display_name=display_name,
                 email=data.email,
             )
@@ -239,7 +250,7 @@ class _Importer:
         author = self.authors.get(login) or self.author(
             WxrAuthor(wp_id=0, login=login, email="", display_name="")
         )
-        title = plain_title(data.title)
+        title = _title(data)
         # Drafts come without a slug, made from the title: two "Bozza" are
         # two posts.
         slug = free_slug(Post.slug, _new_slug(data, title))
@@ -311,7 +322,7 @@ class _Importer:
             source = None
             if kind != "comment":
                 source = web_url_or_empty(data.author_url) or None
-            name = plain_title(data.author_name)
+            name = fit(plain_title(data.author_name), Comment.author_name)
             key = _comment_key(kind, name, data.created_at, source)
             # An import before names were made text kept them raw.
             raw_key = _comment_key(kind, data.author_name, data.created_at, source)
@@ -361,8 +372,8 @@ class _Importer:
             moderation_reason="importato da WordPress",
             content=ping_excerpt(data.content) if ping else data.content,
             author_name=item.name,
-            author_email=data.author_email,
-            author_url=web_url_or_empty(data.author_url),
+            author_email=fit(data.author_email, Comment.author_email),
+            author_url=_fitting_url(data.author_url, Comment.author_url),
             author_ip=data.author_ip,
             author_id=author.id if author else None,
             source_url=item.source,
@@ -371,6 +382,16 @@ class _Importer:
             created_at=data.created_at,
             legacy_id=_number(data) or None,
         )
+
+
+def _title(data: WxrPost) -> str:
+    return fit(plain_title(data.title), Post.title)
+
+
+def _fitting_url(url: str, column: InstrumentedAttribute[str]) -> str:
+    # A web URL cut short is another address: one past the column is dropped.
+    url = web_url_or_empty(url)
+    return url if len(url) <= column.type.length else ""
 
 
 def _new_slug(data: WxrPost, title: str) -> str:
@@ -428,7 +449,7 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
             not path.startswith(NUMBERED_PATHS)
             # An untitled draft is stored under its slug; an import before
             # titles were made plain kept them raw.
-            or post.title in (plain_title(data.title), data.title, post.slug)
+            or post.title in (_title(data), data.title, post.slug)
         ):
             return post
     # Only a slug WordPress gave: a draft's comes from its title, which another

@@ -99,9 +99,17 @@ class WxrSite:
     posts: list[WxrPost]
 
 
+# The largest number an integer column takes (PostgreSQL refuses more).
+_INT_MAX = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
 def _int(value: str) -> int:
+    """An id or an order, 0 (missing) for anything but a number that fits
+    the database's integer columns."""
     value = value.strip()
-    return int(value) if value.isdigit() else 0
+    number = int(value) if _DIGITS.fullmatch(value) else 0
+    return number if number <= _INT_MAX else 0
 
 
 def parse_date(gmt: str, local: str = "") -> datetime | None:

@@ -610,3 +610,49 @@ def test_names_an_earlier_import_kept_raw_are_found_again(app, import_text):
             stored.author_name = stored.author_name.replace("&", "&amp;")
         db.session.commit()
     assert "comments: 0 added, 2 already present" in import_text(text)
+
+
+def test_values_past_the_columns_are_cut_on_both_databases(app, import_text):
+    # PostgreSQL refused the whole file for one of them, naming no item
+    # ("value too long", "integer out of range"); SQLite stored them, and
+    # copy-db to PostgreSQL failed later.
+    title = " ".join(["Titolo lunghissimo"] * 25)
+    name = " ".join(["Lettore"] * 40)
+    responses = comment(99999999999, name, "2019-05-01 10:00:00", "Lungo.")
+    site = f"https://{'lungo' * 60}.example.net/"  # past the column: dropped
+    responses += comment(8, "Con sito", "2019-05-01 11:00:00", "Sito.", url=site)
+    email = f"{'lettore' * 20}@example.org"
+    responses = responses.replace("lettore8@example.org", email)
+    text = export(
+        item(46, title, "lungo", comments=responses),
+        item(47, title, "", status="draft"),  # found again by its ?p= and title
+        item(49, title, "", status="draft"),  # a slug as long, made free
+        page_item(48, "Menu", "menu", menu_order=99999999999),
+    )
+    text = text.replace("Mario Rossi", " ".join(["Mario Rossi"] * 20))
+    text = text.replace("mario", "mario" * 20)  # the login, in WordPress up to 60
+    import_text(text)
+    with app.app_context():
+        titles = db.session.scalars(
+            select(Post.title).where(Post.title.startswith("Titolo"))
+        ).all()
+        [stored] = db.session.scalars(
+            select(Comment).where(Comment.content == "Lungo.")
+        )
+        page = db.session.scalar(select(Post).where(Post.slug == "menu"))
+        assert titles == [title[:300]] * 3
+        assert (stored.author_name, stored.legacy_id) == (name[:245], None)
+        with_site = db.session.execute(
+            select(Comment.author_url, Comment.author_email).where(
+                Comment.legacy_id == 8
+            )
+        )
+        assert list(with_site) == [("", email[:100])]
+        assert page.menu_order == 0
+        assert page.author.display_name == " ".join(["Mario Rossi"] * 20)[:120]
+        assert page.author.username == ("mario" * 20)[:60]
+        slugs = db.session.scalars(select(Post.slug).where(Post.status == "draft"))
+        assert [len(slug) for slug in slugs] == [200, 200]
+    output = import_text(text)
+    assert "posts: 0 added, 3 already present" in output
+    assert "comments: 0 added, 2 already present" in output
