@@ -4,7 +4,8 @@ Threads are matched to posts by their link: an old address recorded by the
 WordPress import, else the post whose slug is the link's last path segment.
 Comments go in through ``add_response`` like every response; a comment already
 stored (same post, author name and date, as the WordPress import tells them
-apart) is not added again, so a second run adds nothing.
+apart) is not added again, so a second run adds nothing. Each stored comment
+stands for one comment of the file: two guests' in the same second are two.
 """
 
 from __future__ import annotations
@@ -74,6 +75,16 @@ def _key(author_name: str, created_at: datetime) -> tuple:
     return (author_name, created_at)
 
 
+def _stored_comments(post: Post) -> dict[tuple, list[Comment]]:
+    """The post's comments by key, oldest first (as a run adds them)."""
+    query = select(Comment).where(Comment.post_id == post.id, Comment.type == "comment")
+    by_key: dict[tuple, list[Comment]] = {}
+    for comment in db.session.scalars(query.order_by(Comment.id)):
+        key = _key(comment.author_name, comment.created_at)
+        by_key.setdefault(key, []).append(comment)
+    return by_key
+
+
 def _kept_parent(item: DisqusPost, by_id: dict[str, DisqusPost]) -> str:
     # A reply to a deleted comment (or to spam, for a comment that is not spam)
     # hangs under the nearest ancestor that stays, or starts a thread.
@@ -135,7 +146,8 @@ def import_disqus(export: DisqusExport) -> DisqusReport:
     ]
     by_id = {item.dsq_id: item for item in export.posts}
     stored: dict[str, Comment] = {}
-    known: dict[int, dict[tuple, Comment]] = {}
+    # The post's comments not yet found in the file, by key, oldest first.
+    known: dict[int, dict[tuple, list[Comment]]] = {}
     for item in sorted(export.posts, key=lambda p: (p.created_at, p.dsq_id)):
         post = posts.get(item.thread_id)
         if post is None:
@@ -145,24 +157,19 @@ def import_disqus(export: DisqusExport) -> DisqusReport:
             report.skipped["deleted"] += 1
             continue
         if post.id not in known:
-            known[post.id] = {
-                _key(c.author_name, c.created_at): c
-                for c in db.session.scalars(
-                    select(Comment).where(
-                        Comment.post_id == post.id, Comment.type == "comment"
-                    )
-                )
-            }
-        key = _key(author_name(item), item.created_at)
-        if key in known[post.id]:
-            stored[item.dsq_id] = known[post.id][key]
+            known[post.id] = _stored_comments(post)
+        # Disqus's ids are not kept, and its text is not WordPress's for a
+        # comment it synced from there: the key is (name, date), each stored
+        # comment taken once.
+        waiting = known[post.id].get(_key(author_name(item), item.created_at))
+        if waiting:
+            stored[item.dsq_id] = waiting.pop(0)
             report.existing += 1
             continue
         parent = stored.get(_kept_parent(item, by_id))
         if parent is not None and parent.post_id != post.id:
             parent = None
-        comment = add_response(post, _response(item, parent), commit=False)
-        stored[item.dsq_id] = known[post.id][key] = comment
+        stored[item.dsq_id] = add_response(post, _response(item, parent), commit=False)
         report.added["spam" if item.spam else "approved"] += 1
     db.session.flush()
     return report

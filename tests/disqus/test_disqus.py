@@ -247,3 +247,21 @@ def test_a_thread_link_holding_a_nul_once_decoded_matches_no_old_address(app):
     # NUL: PostgreSQL refuses it in text, so it must never reach a query.
     with app.app_context():
         assert match_thread("http://vecchio.example/x%00y/") is None
+
+
+def test_two_guests_in_one_second_are_two_comments(app, runner, tmp_path):
+    # Both nameless ("Anonimo"), in the same thread and second.
+    document = export(
+        thread("1", f"https://x.example/{SEED_POST}/", "t"),
+        post("1", "1", "", "2012-10-24T08:00:00Z", "<p>Primo.</p>", anonymous=True),
+        post("2", "1", "", "2012-10-24T08:00:00Z", "<p>Secondo.</p>", anonymous=True),
+    )
+    path = write(tmp_path, document)
+    assert "2 added approved" in run(runner, path).output
+    again = run(runner, path).output
+    assert "0 added approved, 0 added as spam, 2 already present" in again
+    with app.app_context():
+        texts = db.session.scalars(
+            select(Comment.content).where(Comment.author_name == "Anonimo")
+        )
+        assert sorted(texts) == ["Primo.", "Secondo."]
