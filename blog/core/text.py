@@ -12,12 +12,14 @@ from markupsafe import Markup
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+def ascii_folded(text: str) -> str:
+    """``text`` in ASCII: accents dropped, what has no ASCII form left out."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
 def slugify(text: str) -> str:
     """``Chi è e chi NON è`` -> ``chi-e-e-chi-non-e``: ASCII, lower case, dashes."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    )
-    return _NON_WORD.sub("-", ascii_text.lower()).strip("-")
+    return _NON_WORD.sub("-", ascii_folded(text).lower()).strip("-")
 
 
 _POSITIVE_NUMBER = re.compile(r"[0-9]{1,10}")

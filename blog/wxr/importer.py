@@ -23,7 +23,7 @@ from ..accounts.authors import find_author
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
 from ..core.sanitize import clean_written_post
-from ..core.text import slugify, web_url_or_empty
+from ..core.text import ascii_folded, slugify, web_url_or_empty
 from ..database import free_slug
 from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post, Tag, utcnow
@@ -54,6 +54,8 @@ _ELLIPSIS = re.compile(
     r"^\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*|\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*$"
 )
 _TAGS = re.compile(r"<[^>]+>")
+_NOT_IN_NICENAME = re.compile(r"[^a-z0-9 _-]")
+_DASHES = re.compile(r"[\s-]+")
 
 
 @dataclass
@@ -137,7 +139,9 @@ class _Importer:
             display_name = fit(
                 plain_title(data.display_name) or login, Author.display_name
             )
-            slug = fit(slugify(display_name), Author.slug).strip("-")
+            # Its archive keeps WordPress's address, made from the login.
+            slug = _nicename(login) or slugify(display_name)
+            slug = fit(slug, Author.slug).strip("-")
             author = Author(
                 username=login,
                 slug=free_slug(Author.slug, slug or "autore"),
@@ -382,6 +386,14 @@ class _Importer:
             created_at=data.created_at,
             legacy_id=_number(data) or None,
         )
+
+
+def _nicename(login: str) -> str:
+    """The login as WordPress makes it an author's ``user_nicename``, in
+    ``/author/<nicename>/`` (``sanitize_title``: accents dropped, "." a dash,
+    "_" kept, other signs gone)."""
+    text = ascii_folded(login).lower().replace(".", "-")
+    return _DASHES.sub("-", _NOT_IN_NICENAME.sub("", text)).strip("-")
 
 
 def _title(data: WxrPost) -> str:

@@ -656,3 +656,20 @@ def test_values_past_the_columns_are_cut_on_both_databases(app, import_text):
     output = import_text(text)
     assert "posts: 0 added, 3 already present" in output
     assert "comments: 0 added, 2 already present" in output
+
+
+@pytest.mark.parametrize(
+    ("login", "archive"),
+    [("mario", "/author/mario/"), ("M.Rossi_it", "/author/m-rossi_it/")],
+)
+def test_an_authors_wordpress_archive_is_their_archive_here(
+    client, import_text, login, archive
+):
+    # WordPress serves /author/<user_nicename>/, made from the login
+    # (sanitize_title: "." a dash, "_" kept), whatever the display name.
+    import_text(export(item(91, "Da lui", "da-lui")).replace("mario", login))
+    response = client.get(archive)
+    assert response.status_code == 200
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert page.select_one("h1").get_text(strip=True).endswith("Mario Rossi")
+    assert page.select_one(".post-title a[href='/da-lui/']")
