@@ -22,8 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     _configure_database_url(app)
 
-    from . import accounts, cli, database, mail, mentions, pagecache, privacy
-    from .comments import notices, operations
+    from . import accounts, cli, comments, database, mail, mentions, pagecache, privacy
     from .core.settings import check_config
     from .extensions import csrf, db, migrate
     from .web import errors, limits, security, templating
@@ -48,8 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     pagecache.init_app(app)
     mail.init_app(app)
-    operations.init_app(app)
-    notices.init_app(app)
+    comments.init_app(app)
     mentions.init_app(app)
     errors.init_app(app)
     accounts.init_app(app)
@@ -57,11 +55,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .comments import bp as comments_bp
+    from .core.urls import RowIdConverter
     from .feeds import bp as feeds_bp
     from .mentions import bp as mentions_bp
     from .ops import bp as ops_bp
     from .posts import bp as posts_bp
 
+    app.url_map.converters["id"] = RowIdConverter
     app.register_blueprint(posts_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(ops_bp)

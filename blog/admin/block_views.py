@@ -13,7 +13,7 @@ from . import bp
 from .urls import safe_next
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/block")
+@bp.post("/comments/<id:comment_id>/block")
 @author_required
 def block_view(comment_id: int):
     comment = db.session.get(Comment, comment_id) or abort(404)
@@ -38,7 +38,7 @@ def block_view(comment_id: int):
     return redirect(back)
 
 
-@bp.post("/blocks/<int(max=2147483647):block_id>/lift")
+@bp.post("/blocks/<id:block_id>/lift")
 @author_required
 def lift_block_view(block_id: int):
     if lift_block(block_id):

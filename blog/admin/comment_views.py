@@ -8,7 +8,7 @@ from flask_wtf.csrf import generate_csrf
 from ..accounts.session import author_required, current_author
 from ..comments.labels import TYPE_LABELS
 from ..core.settings import current_settings
-from ..core.text import positive_int
+from ..core.text import row_id
 from ..extensions import db
 from ..models import Comment
 from . import bp
@@ -88,13 +88,13 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
     ), status
 
 
-@bp.get("/comments/<int(max=2147483647):comment_id>")
+@bp.get("/comments/<id:comment_id>")
 @author_required
 def comment(comment_id: int):
     return _render_comment(_comment_or_404(comment_id))
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/action")
+@bp.post("/comments/<id:comment_id>/action")
 @author_required
 def comment_action(comment_id: int):
     return _act(request.form.get("action", ""), [comment_id])
@@ -103,7 +103,7 @@ def comment_action(comment_id: int):
 @bp.post("/comments/bulk")
 @author_required
 def bulk():
-    ids = [n for v in request.form.getlist("ids") if (n := positive_int(v, 2**31))]
+    ids = [n for v in request.form.getlist("ids") if (n := row_id(v))]
     return _act(request.form.get("action", ""), ids)
 
 
@@ -131,7 +131,7 @@ def empty_view():
     return redirect(_back())
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/reply")
+@bp.post("/comments/<id:comment_id>/reply")
 @author_required
 def reply_view(comment_id: int):
     parent = _comment_or_404(comment_id)
@@ -152,7 +152,7 @@ def reply_view(comment_id: int):
     return _render_comment(parent, 400, reply_form=form)
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/edit")
+@bp.post("/comments/<id:comment_id>/edit")
 @author_required
 def edit_view(comment_id: int):
     comment = _comment_or_404(comment_id)

@@ -26,7 +26,7 @@ def old_paths():
     return render_template("admin/old_paths.html", pagination=pagination)
 
 
-@bp.post("/old-paths/<int(max=2147483647):path_id>/delete")
+@bp.post("/old-paths/<id:path_id>/delete")
 @author_required
 def delete_old_path(path_id: int):
     """Forget one old path: it answers 404 from now on."""

@@ -53,7 +53,7 @@ def post_new():
     return _editor(None, PostForm())
 
 
-@bp.route("/posts/<int(max=2147483647):post_id>", methods=["GET", "POST"])
+@bp.route("/posts/<id:post_id>", methods=["GET", "POST"])
 @author_required
 def post_edit(post_id: int):
     post = _own_post(post_id)
@@ -138,13 +138,13 @@ def _commit_or_taken_field() -> str | None:
     return None
 
 
-@bp.get("/posts/<int(max=2147483647):post_id>/preview")
+@bp.get("/posts/<id:post_id>/preview")
 @author_required
 def post_preview(post_id: int):
     return render_template("admin/post_preview.html", post=_own_post(post_id))
 
 
-@bp.post("/posts/<int(max=2147483647):post_id>/publish")
+@bp.post("/posts/<id:post_id>/publish")
 @author_required
 def post_publish(post_id: int):
     post = _own_post(post_id)

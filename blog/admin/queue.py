@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from ..core.memo import kept_for_version
 from ..core.settings import responses_version
-from ..core.text import positive_int
+from ..core.text import positive_int, row_id
 from ..database import like_escaped, lowercase
 from ..extensions import db
 from ..models import COMMENT_TYPES, Comment, Post
@@ -73,7 +73,7 @@ class QueueQuery:
         return cls(
             view=view if view in VIEWS else "all",
             search=args.get("s", "").strip()[:200],
-            post_id=positive_int(post, 2**31),
+            post_id=row_id(post),
             type=kind if kind in COMMENT_TYPES else "",
             page=positive_int(page, MAX_PAGE + 1) or 1,
         )

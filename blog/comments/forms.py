@@ -7,7 +7,7 @@ from wtforms.fields import EmailField, URLField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..core.sanitize import COMMENT_MAX_BYTES
-from ..core.text import is_web_url, one_line, positive_int, strip_controls
+from ..core.text import is_web_url, one_line, row_id, strip_controls
 from ..web.forms import ItalianForm
 
 # A stale or missing token: the form comes back with the text, saying so.
@@ -136,7 +136,7 @@ class CommentForm(ItalianForm):
 
     def parent_id(self) -> int | None:
         """The id of the comment answered, None for a top-level comment."""
-        return positive_int(self.comment_parent.data, 2**31)
+        return row_id(self.comment_parent.data)
 
 
 class EditCommentForm(ItalianForm):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
 
-from ..core.text import positive_int
+from ..core.text import row_id
 from ..extensions import csrf, db
 from ..web.errors import render_error
 from ..web.limits import limit_posts, small_refusal
+from ..web.security import kept_private
 from . import bp
 from .identity import owner_token, token_hash
 from .mailtokens import (
@@ -38,8 +39,7 @@ def _refused(error: TokenError):
 
 def _private(template: str, **context: object) -> Response:
     # The pages name an address and their URL is its key: kept by no cache.
-    response = make_response(render_template(template, **context))
-    response.headers["Cache-Control"] = "no-store"
+    response = kept_private(make_response(render_template(template, **context)))
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -78,7 +78,7 @@ def subscriptions(token: str):
         choice = request.form.get("subscription", "")
         if choice == "all":
             ended = end_subscriptions(email)
-        elif (number := positive_int(choice, 2**31)) is not None:
+        elif (number := row_id(choice)) is not None:
             ended = end_subscriptions(email, subscription_id=number)
         else:
             ended = 0

@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import delete
 
+from ..core.text import MAX_ID
 from ..extensions import db
 from ..models import UsedToken
 from .subscriptions import Request
@@ -138,7 +139,7 @@ def read_moderation_token(token: str) -> tuple[int, str, str]:
         isinstance(value, list)
         and len(value) == 3
         and isinstance(value[0], int)
-        and 0 < value[0] < 2**31
+        and 0 < value[0] <= MAX_ID
         and value[1] in MAIL_ACTIONS
         and isinstance(value[2], str)
     ):

@@ -22,7 +22,7 @@ from ..web.errors import render_error
 from ..web.limits import (
     limit_posts,
 )
-from ..web.security import handles_nul_itself
+from ..web.security import handles_nul_itself, kept_private
 from . import bp
 from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
@@ -47,9 +47,7 @@ def _own_comment(comment_id: int) -> tuple[Comment | None, Refusal | None]:
 
 
 def _private(body, status: int = 200):
-    response = make_response(body, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return kept_private(make_response(body, status))
 
 
 def _form_status(form) -> int:
@@ -63,7 +61,7 @@ def _form_status(form) -> int:
 # The forms check their own CSRF token (FlaskForm), so that a stale token brings
 # the writer back to the form with their text instead of to an error page.
 @csrf.exempt
-@bp.route("/comment/<int(max=2147483647):comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comment/<id:comment_id>/edit", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
 @handles_nul_itself
 def edit(comment_id: int):
@@ -80,7 +78,7 @@ def edit(comment_id: int):
 
 
 @csrf.exempt
-@bp.route("/comment/<int(max=2147483647):comment_id>/delete", methods=["GET", "POST"])
+@bp.route("/comment/<id:comment_id>/delete", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
 @handles_nul_itself
 def delete(comment_id: int):

@@ -21,12 +21,13 @@ from markupsafe import Markup
 from ..accounts.session import current_author
 from ..core.memo import markup_store
 from ..core.settings import current_settings
-from ..core.text import positive_int
+from ..core.text import row_id
 from ..core.urls import site_url
 from ..extensions import db
 from ..models import Comment, Post, comment_values, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
 from ..posts.queries import PostLink, get_neighbours
+from ..web.security import kept_private
 from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
@@ -92,7 +93,7 @@ def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
 def asked_reply_target(post: Post) -> int:
     """The id of the comment ``?replytocom=`` asks to answer on ``post``, or 0
     when it names none that may be answered: every such value shows one page."""
-    asked = positive_int(request.args.get("replytocom"), 2**31)
+    asked = row_id(request.args.get("replytocom"))
     target = _reply_target(post, asked)
     return target.id if target is not None else 0
 
@@ -127,7 +128,7 @@ def render_post_page(
     replying = form is None and "replytocom" in request.args
     if form is None:
         form = _fresh_form()
-        target = positive_int(request.args.get("replytocom"), 2**31)
+        target = row_id(request.args.get("replytocom"))
         form.comment_parent.data = str(target or 0)
     if cache_placeholders:
         # The shared cached copy carries markers; each visitor's own token and
@@ -208,8 +209,7 @@ def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):
     )
     if refusal.retry_after is not None:
         response.headers["Retry-After"] = str(refusal.retry_after)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return kept_private(response)
 
 
 @bp.app_template_global()

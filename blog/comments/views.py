@@ -89,7 +89,7 @@ def form_address(slug: str):
     return redirect(url_for("posts.detail", slug=slug, _anchor="respond"))
 
 
-@bp.get("/comment/<int(max=2147483647):comment_id>/")
+@bp.get("/comment/<id:comment_id>/")
 def permalink(comment_id: int):
     """Send a ``#comment-N`` link to the comment page that shows it."""
     comment = db.session.get(Comment, comment_id) or abort(404)

@@ -25,6 +25,10 @@ def slugify(text: str) -> str:
 _POSITIVE_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
+# The largest id a row has on either database (an integer column: 32 bits).
+MAX_ID = 2**31 - 1
+
+
 def positive_int(value: str | None, below: int) -> int | None:
     """``value`` as an int in 1..below-1, None for anything else (never raises)."""
     text = (value or "").strip()
@@ -32,6 +36,11 @@ def positive_int(value: str | None, below: int) -> int | None:
         return None
     number = int(text)
     return number if 0 < number < below else None
+
+
+def row_id(value: str | None) -> int | None:
+    """``value`` as a row's id (1..MAX_ID), None for anything else."""
+    return positive_int(value, MAX_ID + 1)
 
 
 def listing_page(value: str | None) -> int:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import IntegerConverter, Map, MapAdapter
 
 from ..models import Post
+from .text import MAX_ID
+
+
+class RowIdConverter(IntegerConverter):
+    """``<id:comment_id>``: a number no larger than a row's id can be, so a
+    longer one is a 404 and never reaches the database."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, max=MAX_ID)
 
 
 def site_root() -> str:

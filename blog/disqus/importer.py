@@ -24,7 +24,7 @@ from ..comments.operations import NewResponse, add_response
 from ..core.text import slugify
 from ..extensions import db
 from ..models import Comment, Post
-from ..posts.oldpaths import normalise_path, post_for_path
+from ..posts.oldpaths import normalise_path, post_for_path, view_of_post
 from .reader import DisqusExport, DisqusPost, DisqusThread
 
 ANONYMOUS = "Anonimo"
@@ -60,11 +60,21 @@ class DisqusReport:
 
 
 def match_thread(link: str) -> Post | None:
-    """The post a thread's link means: a recorded old address, else its slug."""
-    post = post_for_path(normalise_path(link), published_only=False)
+    """The post a thread's link means: a recorded old address, else its slug;
+    the same for a view of the post (its AMP page, a comment page)."""
+    path = normalise_path(link)
+    post = post_for_path(path, published_only=False)
     if post is not None:
         return post
-    segments = [s for s in unquote(urlsplit(link).path).split("/") if s]
+    view = view_of_post(path)
+    if view is None:
+        path = unquote(urlsplit(link).path)
+    else:
+        path = view[0]
+        post = post_for_path(path or "/", published_only=False)
+        if post is not None:
+            return post
+    segments = [s for s in path.split("/") if s]
     slug = slugify(segments[-1]) if segments else ""
     if not slug:
         return None

@@ -14,10 +14,12 @@ from flask import (
     redirect,
     render_template,
     request,
+    url_for,
 )
 
 from ..core.settings import content_version
 from ..core.urls import site_url
+from ..models import Post
 from ..pagecache.cache import finish, make_etag, none_match, site_release
 from ..web.errors import render_error
 from ..web.templating import MONTHS_IT
@@ -175,4 +177,15 @@ def moved_or_missing(error):
         listing = listing_address(request.path)
         if listing is not None:
             return redirect(listing, 301)
+        post = _post_in_other_case(request.path)
+        if post is not None:
+            return redirect(url_for("posts.detail", slug=post.slug), 301)
     return render_error(404)
+
+
+def _post_in_other_case(path: str) -> Post | None:
+    # WordPress finds "/Un-Articolo/" (MySQL compares slugs in any case).
+    slug = path.strip("/")
+    if slug == slug.lower() or "/" in slug:
+        return None
+    return get_published_post(slug.lower())

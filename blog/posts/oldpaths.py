@@ -128,21 +128,29 @@ class OldTarget:
     feed: bool = False
 
 
+def view_of_post(path: str) -> tuple[str, int | None, bool] | None:
+    """(the post's own path, the comment page, whether its comment feed) of a
+    path WordPress adds a view to (``…/comment-page-2``, ``…/feed``,
+    ``…/amp``), or None for any other path."""
+    if match := _COMMENT_PAGE.match(path):
+        return match.group(1), int(match.group(2)), False
+    if match := _FEED.match(path):
+        return match.group(1), None, True
+    if match := _SAME_POST.match(path):
+        return match.group(1), None, False
+    return None
+
+
 def resolve(url: str) -> OldTarget | None:
     """The post (and comment page, or comment feed) an old URL means, or None."""
     path = normalise_path(url)
     exact = post_for_path(path)  # an old post whose own slug was "feed" or "amp"
     if exact is not None:
         return OldTarget(exact.slug, None)
-    cpage, feed = None, False
-    if match := _COMMENT_PAGE.match(path):
-        path, cpage = match.group(1), int(match.group(2))
-    elif match := _FEED.match(path):
-        path, feed = match.group(1), True
-    elif match := _SAME_POST.match(path):
-        path = match.group(1)
-    else:
+    view = view_of_post(path)
+    if view is None:
         return None
+    path, cpage, feed = view
     post = post_for_path(path or "/")
     return None if post is None else _target(post, cpage, feed)
 

@@ -23,7 +23,7 @@ from ..comments.page import (
     comment_page_number,
     render_post_page,
 )
-from ..core.text import one_line, positive_int
+from ..core.text import one_line, positive_int, row_id
 from ..core.urls import site_script_root
 from ..pagecache.cache import (
     cached_page,
@@ -32,6 +32,7 @@ from ..pagecache.cache import (
     is_cacheable,
     personalise,
 )
+from ..web.security import kept_private
 from . import bp
 from .listing import page_number, render_listing
 from .oldpaths import ID_QUERIES, OldTarget, numbered_target
@@ -99,8 +100,8 @@ def _moved_by_id(name: str, value: str) -> Response:
     """WordPress's ``/?p=ID`` (``/?page_id=ID`` for a page): the imported post
     that had the id, else our own; with ``&cpage=N`` its comment page, with
     ``&feed=…`` its comment feed, as on the old blog."""
-    number = positive_int(value, 2**31) or abort(404)
-    cpage = positive_int(request.args.get("cpage", ""), 2**31)
+    number = row_id(value) or abort(404)
+    cpage = positive_int(request.args.get("cpage", ""), 1_000_000)
     target = numbered_target(name, number, cpage, "feed" in request.args)
     return moved_to(target or abort(404))
 
@@ -172,10 +173,8 @@ def detail(slug: str, cpage: int | None = None):
         return redirect(f"{url}?{urlencode(args)}" if args else url, 301)
     if not is_cacheable(request, signed_in=current_author() is not None):
         post = get_published_post(slug) or abort(404)
-        response = make_response(render_post_page(post))
         # This page may hold the visitor's held comment or saved details.
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return kept_private(make_response(render_post_page(post)))
     return _cached_detail(slug)
 
 

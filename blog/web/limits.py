@@ -29,7 +29,7 @@ from ..core.urls import site_script_root
 from ..extensions import limiter
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 from .errors import bare_page
-from .security import add_security_headers
+from .security import add_security_headers, kept_private
 from .writers import WriteSlots
 
 F = TypeVar("F", bound=Callable)
@@ -217,8 +217,7 @@ class PostGuard:
     ) -> Iterable[bytes]:
         response = refusal(self.app, refused)
         response.headers["Retry-After"] = str(refused.retry_after)
-        response.headers["Cache-Control"] = "private, no-store"
-        add_security_headers(response)
+        add_security_headers(kept_private(response))
         self.held.hold(environ)
         return response(environ, start_response)
 

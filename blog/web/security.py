@@ -90,6 +90,12 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def kept_private(response: Response) -> Response:
+    """``response``, which shows one visitor's own state, kept by no cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def handles_nul_itself(view: F) -> F:
     """Mark a view that drops or refuses a NUL in its own body (a form whose
     every field does, an XML-RPC call, whose parser refuses one): its body is

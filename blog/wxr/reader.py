@@ -13,6 +13,7 @@ from typing import IO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from ..core.text import MAX_ID
 from ..core.xmlsafe import parse_export
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
@@ -99,8 +100,6 @@ class WxrSite:
     posts: list[WxrPost]
 
 
-# The largest number an integer column takes (PostgreSQL refuses more).
-_INT_MAX = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
@@ -109,7 +108,7 @@ def _int(value: str) -> int:
     the database's integer columns."""
     value = value.strip()
     number = int(value) if _DIGITS.fullmatch(value) else 0
-    return number if number <= _INT_MAX else 0
+    return number if number <= MAX_ID else 0
 
 
 def parse_date(gmt: str, local: str = "") -> datetime | None:

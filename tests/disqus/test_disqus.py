@@ -149,6 +149,26 @@ def test_a_thread_at_an_old_wordpress_address_finds_the_imported_post(
 
 
 @pytest.mark.parametrize(
+    ("link", "slug"),
+    [
+        (
+            "https://caffe.example.org/2013/02/caffe-e-community/amp/",
+            "caffe-e-community",
+        ),
+        (
+            "https://caffe.example.org/2013/02/caffe-e-community/comment-page-2/",
+            "caffe-e-community",
+        ),
+        (f"https://x.example/{SEED_POST}/amp/", SEED_POST),
+    ],
+)
+def test_a_thread_at_a_view_of_a_post_finds_the_post(app, runner, tmp_path, link, slug):
+    runner.invoke(args=["import-wxr", str(write(tmp_path, WXR, "wp.xml"))])
+    with app.app_context():
+        assert match_thread(link).slug == slug
+
+
+@pytest.mark.parametrize(
     ("document", "reason"),
     [
         (BILLION_LAUGHS, "Refused unsafe XML"),

@@ -254,6 +254,13 @@ def test_what_names_nothing_stays_here_and_missing(client, url):
     assert not any(r.headers["Location"].startswith("//") for r in response.history)
 
 
+def test_a_slug_in_other_letters_case_moves_to_the_post(client):
+    response = client.get(POST_URL.upper())
+    assert response.status_code == 301
+    assert response.headers["Location"] == POST_URL
+    assert client.get("/NESSUN-ARTICOLO/").status_code == 404
+
+
 def test_a_day_has_its_archive(app, client):
     add_post(app, "del-giorno", datetime(2012, 10, 23, 18, 0), title="Del giorno")
     page = BeautifulSoup(client.get("/2012/10/23/").data, "html.parser")
