@@ -346,7 +346,16 @@ class CachedPageMiddleware:
         return [text]
 
 
-_FLASKS_HOME_ARGS = ("s", "p", "page_id", "feed", "name", "pagename", "tag")
+_FLASKS_HOME_ARGS = (
+    "s",
+    "p",
+    "page_id",
+    "attachment_id",
+    "feed",
+    "name",
+    "pagename",
+    "tag",
+)
 
 
 def _query_args(query: str) -> dict[str, str] | None:

@@ -29,8 +29,10 @@ _FEED = re.compile(r"^(.*)/feed(?:/(?:rss2|rss|atom|rdf))?$")
 _SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback)$")
 _POST_ID = re.compile(r"[0-9]{1,10}")
 _SLASHES = re.compile(r"/{2,}")
-# WordPress's addresses by number: any post's, and a page's.
-ID_QUERIES = ("p", "page_id")
+# WordPress's addresses by number: any post's, a page's, an attachment's page
+# (recorded as its post's: the blog keeps no attachment pages).
+ATTACHMENT_QUERY = "attachment_id"
+ID_QUERIES = ("p", "page_id", ATTACHMENT_QUERY)
 NUMBERED_PATHS = tuple(f"/?{name}=" for name in ID_QUERIES)
 
 
@@ -59,6 +61,15 @@ def wordpress_paths(
         if page:
             found.append(f"/?page_id={wp_id}")
     found += [normalise_path(path) for path in older if path.strip()]
+    return _recordable(found)
+
+
+def attachment_paths(link: str, wp_id: int) -> list[str]:
+    """The old addresses of a WordPress attachment's page: its permalink,
+    ``?attachment_id=ID`` and ``?p=ID`` (its guid is the file, no page)."""
+    found = [normalise_path(link)] if link.strip() else []
+    if wp_id:
+        found += [f"/?{ATTACHMENT_QUERY}={wp_id}", f"/?p={wp_id}"]
     return _recordable(found)
 
 
@@ -115,6 +126,8 @@ def post_numbered(name: str, number: int) -> Post | None:
     imported = post_for_path(f"/?{name}={number}", published_only=False)
     if imported is not None:
         return imported if imported.is_published else None
+    if name == ATTACHMENT_QUERY:
+        return None  # the blog's own posts have no attachment pages
     return get_published_post_by_id(number)
 
 

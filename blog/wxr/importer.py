@@ -31,6 +31,7 @@ from ..posts.categories import category_slug
 from ..posts.oldpaths import (
     ID_QUERIES,
     NUMBERED_PATHS,
+    attachment_paths,
     normalise_path,
     old_slug_paths,
     post_for_path,
@@ -131,6 +132,8 @@ class _Importer:
         self.yielding: list[tuple[Post, list[str]]] = []
         # The file's slugs, as paths: no post's old slug takes one of them.
         self.slugs = slugs
+        self.posts_by_wp_id: dict[int, Post] = {}
+        self.attachment_pages: list[WxrPost] = []
 
     def author(self, data: WxrAuthor) -> Author:
         login = fit(data.login, Author.username)
@@ -185,6 +188,8 @@ class _Importer:
         return tag
 
     def post(self, data: WxrPost) -> None:
+        if data.post_type == "attachment":
+            self.attachment_pages.append(data)
         if data.post_type not in POST_KINDS:
             self.report.skipped[f"{data.post_type or 'unknown'} items"] += 1
             return
@@ -227,6 +232,7 @@ class _Importer:
         # Its old slugs give way as well: to another item's permalink.
         self.yielding.append((post, numbered + renamed))
         self.record(post, [path for path in paths if path not in numbered])
+        self.posts_by_wp_id[data.wp_id] = post
         self.comments(post, data.comments)
 
     def _a_current_slug(self, path: str, post: Post) -> bool:
@@ -241,6 +247,17 @@ class _Importer:
         added = record_paths(post, paths, "wordpress")
         self.report.created["old addresses"] += added
         self.report.existing["old addresses"] += len(paths) - added
+
+    def record_attachment_pages(self) -> None:
+        """An attachment's page (its permalink, ``?attachment_id=``, ``?p=``)
+        leads to the post it belongs to: the blog has no pages of files. Its
+        guid, the file itself, is left alone: a file's address is no page."""
+        for data in self.attachment_pages:
+            post = self.posts_by_wp_id.get(data.parent_id)
+            if post is not None:
+                # After every post's own: a permalink a post has wins.
+                paths = attachment_paths(data.link, data.wp_id)
+                self.yielding.append((post, paths))
 
     def record_yielding(self) -> None:
         """The addresses that give way, once every item's others are recorded,
@@ -521,6 +538,7 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
     # its title's, and must not take a slug a later post of the file has.
     for post in sorted(site.posts, key=lambda post: not post.slug):
         importer.post(post)
+    importer.record_attachment_pages()
     importer.record_yielding()
     db.session.flush()
     return importer.report

@@ -391,6 +391,36 @@ def test_wordpress_shortcodes_become_what_they_showed(app, client, import_text):
     assert '[contact-form-7 id="12" title="Contatti"]' in text
 
 
+def test_an_attachments_page_leads_to_its_post(app, client, import_text):
+    import_text(
+        export(
+            item(70, "Il bar", "il-bar"),
+            item(
+                72,
+                "Tazzina",
+                "tazzina",
+                post_type="attachment",
+                parent=70,
+                link=f"{SITE}/2019/05/il-bar/tazzina/",
+                guid=f"{SITE}/wp-content/uploads/tazzina.jpg",
+                attachment_url=f"{SITE}/wp-content/uploads/tazzina.jpg",
+            ),
+            # An attachment of no post of the file leads nowhere.
+            item(74, "Sola", "sola", post_type="attachment", parent=999),
+        )
+    )
+    client.get("/")  # the home page kept: the queries must still reach Flask
+    for old in ("/2019/05/il-bar/tazzina/", "/?attachment_id=72", "/?p=72"):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == "/il-bar/", old
+    # The file's own address is not a page of the post; nor is a number no
+    # attachment had, whatever post of ours has it.
+    assert client.get("/wp-content/uploads/tazzina.jpg").status_code == 404
+    for missing in ("/?attachment_id=74", "/?attachment_id=1"):
+        assert client.get(missing).status_code == 404, missing
+
+
 def page_item(
     wp_id: int, title: str, slug: str, guid: str = "", menu_order: int = 0
 ) -> str:
