@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 from ..core.memo import kept_for_version
-from ..core.settings import ModerationSettings, content_version
+from ..core.settings import UNSEEN_BY_READERS, ModerationSettings, content_version
 from ..extensions import db
 from ..models import Comment, Post
 
@@ -79,7 +79,8 @@ def hold_for_deletion(chosen: ColumnElement[bool]) -> None:
         # takes with its first write, keeps every other writer out.
         db.session.execute(
             update(Comment).where(chosen).values(depth=Comment.depth),
-            execution_options={"synchronize_session": False},
+            # It changes nothing: the page cache need not hear of it.
+            execution_options={"synchronize_session": False, UNSEEN_BY_READERS: True},
         )
     else:
         # A reply's INSERT holds its parent's key until it commits: this
