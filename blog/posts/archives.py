@@ -147,6 +147,8 @@ def robots():
 # WordPress's pretty addresses of listings and feeds, and where they are here:
 # ``/category/caffe/page/2/`` is ``/category/caffe/?page=2``.
 _LISTING_PAGE = re.compile(r"^(/(?:[^?#]*/)?)page/([1-9][0-9]{0,5})/?$")
+# A child category's address names its parents first: the last one is its own.
+_NESTED_CATEGORY = re.compile(r"^/category/(?:[^/]+/)+([^/]+)/?$")
 _SITE_FEEDS = {
     "/feed/rss2/": "/feed/",
     "/feed/rss/": "/feed/",
@@ -164,6 +166,8 @@ def listing_address(path: str) -> str | None:
         return _SITE_FEEDS[path]
     if match := _LISTING_PAGE.match(path):
         return f"{match.group(1)}?page={match.group(2)}"
+    if match := _NESTED_CATEGORY.match(path):
+        return url_for("posts.category", slug=match.group(1))
     return None
 
 

@@ -235,6 +235,8 @@ def test_wordpress_feed_queries_move_to_our_feeds(client, feed, moved):
         (f"/?name={POST_URL.strip('/')}", POST_URL),
         (f"/?pagename=chi-siamo{POST_URL}", POST_URL),
         ("/?tag=caffe", "/tag/caffe/"),
+        ("/category/marketing/social-media/", "/category/social-media/"),
+        ("/category/a/b/social-media", "/category/social-media/"),
     ],
 )
 def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
