@@ -186,7 +186,7 @@ def fan_out(row: OutboxMessage) -> list[EmailMessage]:
     told = set(
         db.session.scalars(
             select(OutboxMessage.recipient).where(
-                OutboxMessage.kind.in_((NOTICE, APPROVED)),
+                OutboxMessage.kind.in_(TOLD_KINDS),
                 OutboxMessage.ref_id == comment.id,
             )
         )
@@ -309,6 +309,9 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
 
 
 BATCHES = {HELD: HELD_BATCH}
+# Their rows say who was told of a response: fan_out reads them, so that an
+# approval undone and made again tells nobody twice.
+TOLD_KINDS = (NOTICE, APPROVED)
 RENDERERS = {
     HELD: render_held,
     VISIBLE: fan_out,

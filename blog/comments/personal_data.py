@@ -185,13 +185,19 @@ def erase_subscriptions(email: str, delete_texts: bool) -> int:
     return erased
 
 
+def _named(address: str) -> re.Pattern[str]:
+    # The whole address, not a part of another ("ria@" within "maria@").
+    return re.compile(rf"(?<![\w.+-]){re.escape(address)}(?![\w.-])", re.IGNORECASE)
+
+
 def _blocks_naming(address: str) -> list[Block]:
     # The blocklist is the author's short list: read whole, matched here.
+    named = _named(address)
     return [
         block
         for block in all_blocks()
         if (block.kind == "email" and block.value == address)
-        or address in block.reason.lower()
+        or named.search(block.reason)
     ]
 
 
@@ -219,6 +225,5 @@ def erase_blocks(email: str, delete_texts: bool) -> int:
         if block.kind == "email" and block.value == address:
             db.session.delete(block)
         else:
-            named = re.compile(re.escape(address), re.IGNORECASE)
-            block.reason = named.sub("", block.reason).strip()
+            block.reason = _named(address).sub("", block.reason).strip()
     return len(blocks)

@@ -130,15 +130,38 @@ def sha256_hex(text: str) -> str:
 
 def normalised_email(email: str | None) -> str:
     """The one form of an address that we store, count and compare: trimmed,
-    lower case, and with its domain as IDNA reads it, so that ``BÜCHER.example``,
-    ``ｂücher.example`` and ``xn--bcher-kva.example`` (one mailbox) are one
-    address to the confirmation limit, the blocklist and privacy requests."""
+    lower case, and its domain in Unicode as IDNA 2008 reads it, so that
+    ``BÜCHER.example``, ``ｂücher.example`` and ``xn--bcher-kva.example`` (one
+    mailbox) are one address to the confirmation limit, the blocklist and
+    privacy requests. ``straße.de`` stays itself: it is not ``strasse.de``."""
     value = unicodedata.normalize("NFC", (email or "").strip()).lower()
     local, at, domain = value.rpartition("@")
     if not at or (domain.isascii() and "xn--" not in domain):
         return value
+    # Compatibility forms (a fullwidth letter, an ideographic full stop) are
+    # the letters and dots a mail server resolves them to.
+    domain = unicodedata.normalize("NFKC", domain.replace("\u3002", ".")).lower()
+    return f"{local}@{'.'.join(_unicode_label(label) for label in domain.split('.'))}"
+
+
+def _unicode_label(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
     try:
-        domain = domain.encode("idna").decode("idna")
-    except UnicodeError:  # not a name IDNA accepts: compared as typed
-        domain = unicodedata.normalize("NFKC", domain)
-    return f"{local}@{domain}"
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        return label  # not an IDNA label: compared as typed
+    return unicodedata.normalize("NFKC", decoded).lower()
+
+
+def ascii_domain(address: str) -> str:
+    """``address`` with its domain as a mail server without SMTPUTF8 reads it
+    (``bücher.example`` is ``xn--bcher-kva.example``)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    labels = (
+        label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+        for label in domain.split(".")
+    )
+    return f"{local}@{'.'.join(labels)}"

@@ -47,6 +47,15 @@ def url_adapter() -> MapAdapter:
     )
 
 
+def local_path(path: str) -> str | None:
+    """``path`` as a redirect's target on this site: None when it holds a
+    control character or a backslash (a browser drops a tab, and a "/\t/host"
+    becomes "//host", another site), else with one leading slash."""
+    if any(c < " " or c in "\x7f\\" for c in path):
+        return None
+    return "/" + path.lstrip("/")
+
+
 def site_url(endpoint: str, **values: object) -> str:
     """The absolute URL of ``endpoint`` under SITE_URL."""
     return url_adapter().build(endpoint, values, force_external=True)

@@ -20,7 +20,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import current_app
 
-from ..core.text import one_line, strip_controls
+from ..core.text import ascii_domain, one_line, strip_controls
 from ..core.urls import site_host
 
 DEFAULT_FROM = "blog@localhost"
@@ -99,7 +99,7 @@ def build_message(
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
     if to.strip():
-        _set_header(message, "To", one_line(to))
+        _set_header(message, "To", ascii_domain(one_line(to)))
     # Names and titles in the subject come from readers and imports.
     _set_header(message, "Subject", _header_text(subject))
     message["Date"] = formatdate(localtime=False)

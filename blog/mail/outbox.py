@@ -39,16 +39,21 @@ CLAIM = timedelta(minutes=10)
 WAITING = ("queued", "sending")
 
 _RENDERERS: dict[str, tuple[Renderer, int]] = {}
+# Kinds whose sent rows are a record the sender reads again (``forget_sent``).
+_KEPT_KINDS: set[str] = set()
 _WAKE = "mail_outbox_wake"  # session.info key: the commit has put mail in
 # Processes with a send_due job queued and not started: one is enough.
 _scheduled: set[int] = set()
 _scheduled_lock = threading.Lock()
 
 
-def register(kind: str, renderer: Renderer, batch: int = 1) -> None:
+def register(kind: str, renderer: Renderer, batch: int = 1, kept: bool = False) -> None:
     """Let ``renderer`` make the messages of the rows of ``kind``: one row at a
-    time, or with ``batch`` > 1 a list of up to that many due rows."""
+    time, or with ``batch`` > 1 a list of up to that many due rows. ``kept``:
+    the rows, once sent, are the record of who was told, never forgotten."""
     _RENDERERS[kind] = (renderer, batch)
+    if kept:
+        _KEPT_KINDS.add(kind)
 
 
 def enqueue(kind: str, ref_id: int | None = None, recipient: str = "") -> None:
@@ -79,11 +84,12 @@ SENT_KEPT = timedelta(days=30)
 
 def forget_sent(now: datetime) -> int:
     """Delete the rows sent, made redundant or given up more than
-    ``SENT_KEPT`` ago (the caller commits); how many."""
+    ``SENT_KEPT`` ago (the caller commits), but those of kept kinds; how many."""
     result = db.session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.status.not_in(WAITING),
             OutboxMessage.created_at < now - SENT_KEPT,
+            OutboxMessage.kind.not_in(sorted(_KEPT_KINDS)),
         ),
         execution_options={"synchronize_session": False},
     )

@@ -8,9 +8,9 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..comments.operations import EMPTYABLE
-from ..comments.threads import lift_replies
+from ..comments.threads import hold_for_deletion, lift_replies
 from ..extensions import db
-from ..models import WebmentionRequest
+from ..models import Comment, WebmentionRequest
 from ..net.client import fetcher_for
 from .receive import (
     PingRejected,
@@ -105,6 +105,7 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
         # The author's verdict stays: a sender may not clear a response marked
         # spam or trashed by taking the link away and putting it back.
         if existing is not None and error.gone and existing.status not in EMPTYABLE:
+            hold_for_deletion(Comment.id == existing.id)
             lift_replies([existing])  # the author's replies to it stay on the page
             db.session.delete(existing)
             return "deleted", error.message

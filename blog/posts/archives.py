@@ -18,7 +18,7 @@ from flask import (
 )
 
 from ..core.settings import content_version
-from ..core.urls import site_url
+from ..core.urls import local_path, site_url
 from ..models import Post
 from ..pagecache.cache import finish, make_etag, none_match, site_release
 from ..web.errors import render_error
@@ -165,7 +165,8 @@ def listing_address(path: str) -> str | None:
     if path in _SITE_FEEDS:
         return _SITE_FEEDS[path]
     if match := _LISTING_PAGE.match(path):
-        return f"{match.group(1)}?page={match.group(2)}"
+        listing = local_path(match.group(1))
+        return f"{listing}?page={match.group(2)}" if listing else None
     if match := _NESTED_CATEGORY.match(path):
         return url_for("posts.category", slug=match.group(1))
     return None

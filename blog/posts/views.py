@@ -24,7 +24,7 @@ from ..comments.page import (
     render_post_page,
 )
 from ..core.text import one_line, positive_int, row_id
-from ..core.urls import site_script_root
+from ..core.urls import local_path, site_script_root
 from ..pagecache.cache import (
     cached_page,
     finish,
@@ -123,8 +123,7 @@ def _moved_by_slug(name: str, value: str) -> Response:
 def index_php(rest: str = ""):
     """WordPress's front controller in an address (``/index.php?p=N``, the
     PATHINFO permalinks ``/index.php/slug/``): the same address without it."""
-    # Never "//host": a path that starts with two slashes leaves the site.
-    target = "/" + rest.lstrip("/")
+    target = local_path(rest) or abort(404)
     query = request.query_string.decode("latin-1")
     return redirect(f"{target}?{query}" if query else target, 301)
 

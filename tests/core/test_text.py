@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blog.core.text import normalised_email, one_line, words_of_html
+from blog.core.text import ascii_domain, normalised_email, one_line, words_of_html
 from blog.models import Post
 
 
@@ -71,6 +71,10 @@ def test_one_mailbox_has_one_normalised_address(typed):
     ("typed", "kept"),
     [
         ("Lucia@Example.org", "lucia@example.org"),
+        # IDNA 2008: straße.de is a domain of its own, not strasse.de...
+        ("x@STRAßE.de", "x@straße.de"),
+        # ...and this is its ASCII spelling.
+        ("x@xn--strae-oqa.de", "x@straße.de"),
         ("no-at-sign", "no-at-sign"),
         # Not a name IDNA accepts: compared as typed, lower case.
         ("x@" + "é" * 70 + ".org", "x@" + "é" * 70 + ".org"),
@@ -79,3 +83,15 @@ def test_one_mailbox_has_one_normalised_address(typed):
 )
 def test_other_addresses_are_trimmed_and_lowered(typed, kept):
     assert normalised_email(typed) == kept
+
+
+@pytest.mark.parametrize(
+    ("address", "ascii"),
+    [
+        ("victim@bücher.example", "victim@xn--bcher-kva.example"),
+        ("x@straße.de", "x@xn--strae-oqa.de"),
+        ("lucia@example.org", "lucia@example.org"),
+    ],
+)
+def test_a_mail_goes_to_the_domains_ascii_spelling(address, ascii):
+    assert ascii_domain(address) == ascii

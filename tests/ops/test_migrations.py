@@ -19,8 +19,11 @@ from blog import create_app
 from blog.extensions import db
 from blog.models import (
     Author,
+    Block,
     Comment,
+    ConfirmedAddress,
     OldPath,
+    OutboxMessage,
     Post,
     Subscription,
     outside_search_index,
@@ -220,6 +223,40 @@ def test_old_addresses_with_doubled_slashes_are_made_single(bare_app):
         flask_migrate.upgrade()
         paths = db.session.scalars(select(OldPath.path).order_by(OldPath.id)).all()
     assert paths == ["/greek/a-page", "/x/y"]
+
+
+def test_stored_addresses_take_the_one_form_requests_compare_with(bare_app):
+    # Before 0016 an address was stored lower-cased as typed: its domain in
+    # IDNA's ASCII spelling, in fullwidth letters, decomposed.
+    with bare_app.app_context():
+        at_revision_with_a_post(
+            "0015",
+            "INSERT INTO subscription (email, post_id, created_at) VALUES"
+            " ('a@xn--bcher-kva.example', 1, '2021-01-01'),"
+            " ('b@straße.de', 1, '2021-01-01'),"
+            " ('c@example.org', 1, '2021-01-01')",
+            "INSERT INTO confirmed_address (email, confirmed_at) VALUES"
+            " ('a@bücher.example', '2021-01-02'),"
+            " ('a@xn--bcher-kva.example', '2021-01-03')",
+            "INSERT INTO block (kind, value, reason, created_at) VALUES"
+            " ('email', 'a@\uff42ücher.example', '', '2021-01-01'),"
+            " ('domain', 'xn--bcher-kva.example', '', '2021-01-01')",
+            "INSERT INTO mail_outbox (kind, ref_id, recipient, status, attempts,"
+            " last_error, next_attempt_at, created_at) VALUES ('notice', 1,"
+            " 'a@xn--bcher-kva.example', 'sent', 1, '', '2021-01-01', '2021-01-01')",
+        )
+        flask_migrate.upgrade()
+        emails = db.session.scalars(select(Subscription.email).order_by("id"))
+        assert list(emails) == ["a@bücher.example", "b@straße.de", "c@example.org"]
+        confirmed = db.session.scalars(select(ConfirmedAddress.email)).all()
+        assert confirmed == ["a@bücher.example"]  # two spellings, one address
+        blocks = db.session.execute(select(Block.kind, Block.value).order_by("id"))
+        # A domain block names a host, not an address: as it was.
+        assert blocks.all() == [
+            ("email", "a@bücher.example"),
+            ("domain", "xn--bcher-kva.example"),
+        ]
+        assert db.session.scalar(select(OutboxMessage.recipient)) == "a@bücher.example"
 
 
 @pytest.mark.backends("sqlite")

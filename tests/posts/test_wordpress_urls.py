@@ -247,7 +247,18 @@ def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
 
 
 @pytest.mark.parametrize(
-    "url", ["/index.php//evil.example/", "/?name=nessun-articolo", "/page/0/"]
+    "url",
+    [
+        "/index.php//evil.example/",
+        # A browser drops the tab: "/\t/evil.example/" would be "//evil.example/".
+        "/index.php/%09/evil.example/",
+        "/%09/evil.example/page/2/",
+        "/index.php/%5C%5Cevil.example/",
+        "/index.php/%0D/evil.example/",
+        "/%0A/x/page/2/",
+        "/?name=nessun-articolo",
+        "/page/0/",
+    ],
 )
 def test_what_names_nothing_stays_here_and_missing(client, url):
     response = client.get(url, follow_redirects=True)

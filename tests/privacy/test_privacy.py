@@ -216,6 +216,8 @@ class TestErase:
                         kind="ip", value="192.0.2.7", reason=f"troll {EMAIL.upper()}"
                     ),
                     Block(kind="domain", value="spam.example", reason="altro"),
+                    # Another person's address that holds Lucia's.
+                    Block(kind="ip", value="192.0.2.8", reason=f"da ma{EMAIL}x"),
                 ]
             )
             db.session.commit()
@@ -230,7 +232,11 @@ class TestErase:
             assert counts["blocks"] == 2
             db.session.commit()
             left = db.session.execute(select(Block.kind, Block.reason)).all()
-        assert sorted(left) == [("domain", "altro"), ("ip", "troll")]
+        assert sorted(left) == [
+            ("domain", "altro"),
+            ("ip", f"da ma{EMAIL}x"),
+            ("ip", "troll"),
+        ]
 
     def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):
         client.get(POST_URL)  # a cached copy from before must not survive

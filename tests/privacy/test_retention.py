@@ -164,6 +164,14 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
                 OutboxMessage(kind="prova", status="failed", created_at=days(31)),
                 OutboxMessage(kind="prova", status="sent", created_at=days(29)),
                 OutboxMessage(kind="prova", status="queued", created_at=days(31)),
+                # Who was told of a response: read again if it is approved again.
+                OutboxMessage(
+                    kind="notice",
+                    ref_id=post,
+                    recipient="b@example.org",
+                    status="sent",
+                    created_at=days(400),
+                ),
                 # A spent link matters while an unspent one could be valid.
                 UsedToken(digest="a" * 64, used_at=days(8)),
                 UsedToken(digest="b" * 64, used_at=days(6)),
@@ -180,4 +188,6 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
             select(OutboxMessage.status).where(OutboxMessage.kind == "prova")
         )
         assert sorted(kept) == ["queued", "sent"]
+        told = select(OutboxMessage.recipient).where(OutboxMessage.kind == "notice")
+        assert db.session.scalars(told).all() == ["b@example.org"]
         assert db.session.scalars(select(UsedToken.digest)).all() == ["b" * 64]
