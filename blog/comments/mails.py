@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from flask import current_app, render_template
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
@@ -177,6 +177,19 @@ def render_held(rows: list[OutboxMessage]) -> list[EmailMessage]:
     return [held_message(list(shown), max(total, len(shown)))]
 
 
+def forget_told_of_deleted() -> int:
+    """Delete the record of who was told of responses deleted since (the
+    caller commits); how many rows. Nobody reads it any more."""
+    result = db.session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.kind.in_(TOLD_KINDS),
+            ~exists().where(Comment.id == OutboxMessage.ref_id),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
 def fan_out(row: OutboxMessage) -> list[EmailMessage]:
     """A response became visible: one notice row per subscriber not yet told,
     and the author's when the setting asks for it."""
@@ -188,6 +201,8 @@ def fan_out(row: OutboxMessage) -> list[EmailMessage]:
             select(OutboxMessage.recipient).where(
                 OutboxMessage.kind.in_(TOLD_KINDS),
                 OutboxMessage.ref_id == comment.id,
+                # Not of an earlier response whose id SQLite gave this one.
+                OutboxMessage.created_at >= comment.created_at,
             )
         )
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from unicodedata import normalize
 
 from sqlalchemy import delete, literal, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import UNSEEN_BY_READERS
-from ..core.text import normalised_email
+from ..core.text import ascii_domain, normalised_email
 from ..core.urls import post_url
 from ..database import like_escaped, lowercase
 from ..extensions import db
@@ -33,15 +34,19 @@ def _written_with(email: str):
     with its domain in any spelling IDNA reads as one (``normalised_email``)."""
     address = normalised_email(email)
     typed_local = email.strip().rpartition("@")[0]
-    # Addresses are stored as typed. The database narrows to the local part,
-    # lowering both sides itself: PostgreSQL's lower() and Python's differ on
-    # some letters (a final sigma, a dotted capital I). The domain's spellings
-    # are compared here.
-    pattern = lowercase(literal(like_escaped(typed_local) + "@%"))
-    found = db.session.execute(
-        select(Comment.id, Comment.author_email).where(
-            lowercase(Comment.author_email).like(pattern, escape="/")
+    # Addresses are stored as typed. The database narrows to the local part
+    # (composed or decomposed, as a keyboard may have typed it), lowering
+    # both sides itself: PostgreSQL's lower() and Python's differ on some
+    # letters (a final sigma, a dotted capital I). The rest is compared here.
+    locals_typed = {normalize(form, typed_local) for form in ("NFC", "NFD")}
+    written = [
+        lowercase(Comment.author_email).like(
+            lowercase(literal(like_escaped(local) + "@%")), escape="/"
         )
+        for local in sorted(locals_typed)
+    ]
+    found = db.session.execute(
+        select(Comment.id, Comment.author_email).where(or_(*written))
     )
     ids = [row.id for row in found if normalised_email(row.author_email) == address]
     return Comment.id.in_(ids)
@@ -185,9 +190,16 @@ def erase_subscriptions(email: str, delete_texts: bool) -> int:
     return erased
 
 
+# What may stand in an address's local part (RFC 5322's atext, and dots).
+_LOCAL_PART = r"[\w.!#$%&'*+/=?^`{|}~-]"
+
+
 def _named(address: str) -> re.Pattern[str]:
-    # The whole address, not a part of another ("ria@" within "maria@").
-    return re.compile(rf"(?<![\w.+-]){re.escape(address)}(?![\w.-])", re.IGNORECASE)
+    # The whole address, in either spelling of its domain, not a part of
+    # another ("ria@" within "maria@"); a full stop may end the sentence.
+    spellings = sorted({address, ascii_domain(address)}, key=len, reverse=True)
+    either = "|".join(re.escape(spelling) for spelling in spellings)
+    return re.compile(rf"(?<!{_LOCAL_PART})(?:{either})(?!\.?[\w-])", re.IGNORECASE)
 
 
 def _blocks_naming(address: str) -> list[Block]:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from markupsafe import Markup
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -130,28 +131,19 @@ def sha256_hex(text: str) -> str:
 
 def normalised_email(email: str | None) -> str:
     """The one form of an address that we store, count and compare: trimmed,
-    lower case, and its domain in Unicode as IDNA 2008 reads it, so that
-    ``BÜCHER.example``, ``ｂücher.example`` and ``xn--bcher-kva.example`` (one
-    mailbox) are one address to the confirmation limit, the blocklist and
-    privacy requests. ``straße.de`` stays itself: it is not ``strasse.de``."""
-    value = unicodedata.normalize("NFC", (email or "").strip()).lower()
-    local, at, domain = value.rpartition("@")
-    if not at or (domain.isascii() and "xn--" not in domain):
-        return value
-    # Compatibility forms (a fullwidth letter, an ideographic full stop) are
-    # the letters and dots a mail server resolves them to.
-    domain = unicodedata.normalize("NFKC", domain.replace("\u3002", ".")).lower()
-    return f"{local}@{'.'.join(_unicode_label(label) for label in domain.split('.'))}"
-
-
-def _unicode_label(label: str) -> str:
-    if not label.startswith("xn--"):
-        return label
+    lower case, and as the form's validator (email_validator) normalises it:
+    NFC, the domain in Unicode as IDNA 2008 maps it. So ``BÜCHER.example``,
+    ``ｂücher.example`` and ``xn--bcher-kva.example`` (one mailbox) are one
+    address to the confirmation limit, the blocklist and privacy requests;
+    ``straße.de`` stays itself, it is not ``strasse.de``."""
+    value = (email or "").strip()
+    if value.isascii() and "xn--" not in value.lower():
+        return value.lower()  # what the validator's form is for these
     try:
-        decoded = label[4:].encode("ascii").decode("punycode")
-    except (UnicodeError, ValueError):
-        return label  # not an IDNA label: compared as typed
-    return unicodedata.normalize("NFKC", decoded).lower()
+        value = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:  # not an address the form takes: as typed
+        value = unicodedata.normalize("NFC", value)
+    return value.lower()
 
 
 def ascii_domain(address: str) -> str:
@@ -160,8 +152,8 @@ def ascii_domain(address: str) -> str:
     local, at, domain = address.rpartition("@")
     if not at or domain.isascii():
         return address
-    labels = (
-        label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
-        for label in domain.split(".")
-    )
-    return f"{local}@{'.'.join(labels)}"
+    try:
+        domain = validate_email(address, check_deliverability=False).ascii_domain
+    except EmailNotValidError:
+        return address
+    return f"{local}@{domain}"

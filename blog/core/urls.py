@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from werkzeug.routing import IntegerConverter, Map, MapAdapter
 
 from ..models import Post
@@ -48,12 +48,17 @@ def url_adapter() -> MapAdapter:
 
 
 def local_path(path: str) -> str | None:
-    """``path`` as a redirect's target on this site: None when it holds a
-    control character or a backslash (a browser drops a tab, and a "/\t/host"
-    becomes "//host", another site), else with one leading slash."""
+    """``path`` (decoded, as the router gives it) as a redirect's target on
+    this site, under the blog's own mount point, quoted again: None when it
+    holds a control character or a backslash (a browser drops a tab, and a
+    "/\t/host" becomes "//host", another site)."""
     if any(c < " " or c in "\x7f\\" for c in path):
         return None
-    return "/" + path.lstrip("/")
+    return request.script_root + quote("/" + path.lstrip("/"), safe=_PATH_SAFE)
+
+
+# What a path keeps unquoted: "?", "#" and "%" decoded from it are quoted again.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
 
 
 def site_url(endpoint: str, **values: object) -> str:

@@ -106,8 +106,12 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
         # spam or trashed by taking the link away and putting it back.
         if existing is not None and error.gone and existing.status not in EMPTYABLE:
             hold_for_deletion(Comment.id == existing.id)
-            lift_replies([existing])  # the author's replies to it stay on the page
-            db.session.delete(existing)
+            # The author may have judged it while its source was fetched.
+            current = db.session.get(Comment, existing.id, populate_existing=True)
+            if current is None or current.status in EMPTYABLE:
+                return "rejected", error.message
+            lift_replies([current])  # the author's replies to it stay on the page
+            db.session.delete(current)
             return "deleted", error.message
         return "rejected", error.message
     if existing is not None:

@@ -146,24 +146,24 @@ def robots():
 
 # WordPress's pretty addresses of listings and feeds, and where they are here:
 # ``/category/caffe/page/2/`` is ``/category/caffe/?page=2``.
-_LISTING_PAGE = re.compile(r"^(/(?:[^?#]*/)?)page/([1-9][0-9]{0,5})/?$")
+_LISTING_PAGE = re.compile(r"^(/(?:.*/)?)page/([1-9][0-9]{0,5})/?$", re.DOTALL)
 # A child category's address names its parents first: the last one is its own.
 _NESTED_CATEGORY = re.compile(r"^/category/(?:[^/]+/)+([^/]+)/?$")
 _SITE_FEEDS = {
-    "/feed/rss2/": "/feed/",
-    "/feed/rss/": "/feed/",
-    "/feed/rdf/": "/feed/",
-    "/comments/feed/rss2/": "/comments/feed/",
-    "/comments/feed/atom/": "/comments/feed/",
-    "/comments/feed/rss/": "/comments/feed/",
-    "/comments/feed/rdf/": "/comments/feed/",
+    "/feed/rss2/": "feeds.posts_rss",
+    "/feed/rss/": "feeds.posts_rss",
+    "/feed/rdf/": "feeds.posts_rss",
+    "/comments/feed/rss2/": "feeds.comments_rss",
+    "/comments/feed/atom/": "feeds.comments_rss",
+    "/comments/feed/rss/": "feeds.comments_rss",
+    "/comments/feed/rdf/": "feeds.comments_rss",
 }
 
 
 def listing_address(path: str) -> str | None:
     """Where a WordPress listing's or feed's address is here, or None."""
     if path in _SITE_FEEDS:
-        return _SITE_FEEDS[path]
+        return url_for(_SITE_FEEDS[path])
     if match := _LISTING_PAGE.match(path):
         listing = local_path(match.group(1))
         return f"{listing}?page={match.group(2)}" if listing else None

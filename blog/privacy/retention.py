@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import datetime
 
+from ..comments.mails import forget_told_of_deleted
 from ..comments.mailtokens import forget_spent
 from ..comments.personal_data import purge_addresses
 from ..comments.subscriptions import forget_unconfirmed
@@ -35,8 +36,10 @@ def purge_ips(now: datetime, days: int) -> int:
 
 def purge_mail_records(now: datetime) -> int:
     """Delete subscriptions never confirmed in time, mail sent over a month
-    ago and links spent over a week ago, and commit; how many rows."""
+    ago (but who was told of a response that is still there), links spent
+    over a week ago, and commit; how many rows."""
     forgotten = forget_unconfirmed(now) + forget_sent(now) + forget_spent(now)
+    forgotten += forget_told_of_deleted()
     db.session.commit()
     return forgotten
 

@@ -9,6 +9,7 @@ import unicodedata
 
 import sqlalchemy as sa
 from alembic import op
+from email_validator import EmailNotValidError, validate_email
 
 # revision identifiers, used by Alembic.
 revision = '0016'
@@ -20,25 +21,17 @@ depends_on = None
 def _one_form(email):
     # blog.core.text.normalised_email as this revision knows it: a stored
     # address must be the value later requests compare with.
-    value = unicodedata.normalize('NFC', (email or '').strip()).lower()
-    local, at, domain = value.rpartition('@')
-    if not at or (domain.isascii() and 'xn--' not in domain):
-        return value
-    domain = unicodedata.normalize('NFKC', domain.replace('\u3002', '.')).lower()
-    return f"{local}@{'.'.join(_unicode_label(label) for label in domain.split('.'))}"
-
-
-def _unicode_label(label):
-    if not label.startswith('xn--'):
-        return label
+    value = (email or '').strip()
+    if value.isascii() and 'xn--' not in value.lower():
+        return value.lower()
     try:
-        decoded = label[4:].encode('ascii').decode('punycode')
-    except (UnicodeError, ValueError):
-        return label
-    return unicodedata.normalize('NFKC', decoded).lower()
+        value = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        value = unicodedata.normalize('NFC', value)
+    return value.lower()
 
 
-def _rewrite(connection, table, column, key='id', kind=None, unique=False):
+def _rewrite(connection, table, column, key='id', kind=None, merge=None):
     # Rows of a block name an address only for the email kind. A value that
     # keeps its form is left alone (every ASCII one: already lower case).
     where = f"WHERE kind = '{kind}'" if kind else ''
@@ -50,12 +43,14 @@ def _rewrite(connection, table, column, key='id', kind=None, unique=False):
         new = _one_form(value)
         if new == value:
             continue
-        taken = unique and connection.execute(
-            sa.text(f'SELECT 1 FROM {table} WHERE {column} = :new {same_kind}'),
+        kept = merge and connection.execute(
+            sa.text(f'SELECT {key} FROM {table} WHERE {column} = :new {same_kind}'),
             {'new': new},
         ).first()
-        if taken:
-            # The same address stored in another spelling: one row stays.
+        if kept:
+            # The same address stored in another spelling: one row stays,
+            # with what the other one said.
+            merge(connection, kept[0], row_key)
             connection.execute(
                 sa.text(f'DELETE FROM {table} WHERE {key} = :key'), {'key': row_key}
             )
@@ -66,12 +61,44 @@ def _rewrite(connection, table, column, key='id', kind=None, unique=False):
             )
 
 
+def _earliest_confirmation(connection, kept, gone):
+    connection.execute(
+        sa.text(
+            'UPDATE confirmed_address SET confirmed_at = (SELECT confirmed_at'
+            ' FROM confirmed_address WHERE email = :gone) WHERE email = :kept'
+            ' AND confirmed_at > (SELECT confirmed_at FROM confirmed_address'
+            ' WHERE email = :gone)'
+        ),
+        {'kept': kept, 'gone': gone},
+    )
+
+
+def _both_reasons(connection, kept, gone):
+    reasons = dict(
+        connection.execute(
+            sa.text('SELECT id, reason FROM block WHERE id IN (:kept, :gone)'),
+            {'kept': kept, 'gone': gone},
+        ).all()
+    )
+    if reasons[gone] and reasons[gone] != reasons[kept]:
+        joined = '; '.join(r for r in (reasons[kept], reasons[gone]) if r)[:300]
+        connection.execute(
+            sa.text('UPDATE block SET reason = :reason WHERE id = :id'),
+            {'reason': joined, 'id': kept},
+        )
+
+
 def upgrade():
     connection = op.get_bind()
+    # Two spellings subscribed to one post stay two rows: the mail goes to
+    # the address once (recipients are distinct), and either link ends it.
     _rewrite(connection, 'subscription', 'email')
     _rewrite(connection, 'mail_outbox', 'recipient')
-    _rewrite(connection, 'confirmed_address', 'email', key='email', unique=True)
-    _rewrite(connection, 'block', 'value', kind='email', unique=True)
+    _rewrite(
+        connection, 'confirmed_address', 'email', key='email',
+        merge=_earliest_confirmation,
+    )
+    _rewrite(connection, 'block', 'value', kind='email', merge=_both_reasons)
 
 
 def downgrade():

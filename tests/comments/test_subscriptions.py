@@ -299,6 +299,23 @@ def test_an_edit_judged_spam_ends_the_subscription_too(app, mailbox):
         assert db.session.scalar(select(func.count(Subscription.id))) == 0
 
 
+def test_a_new_comment_with_a_deleted_ones_id_is_announced(app, client, mailbox):
+    # SQLite gives the id of the newest row, deleted for good, to the next one:
+    # having been told of the first must not silence the second.
+    subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    first = add_comment(app, status="approved", author_name="Paola")
+    send_mail(app)
+    assert len(mailbox.to(LUCIA)) == 1
+    set_status(app, first, "trash")
+    with app.app_context():
+        apply_action("delete", [first])
+        db.session.commit()
+    add_comment(app, status="approved", author_name="Piero")
+    send_mail(app)
+    [first_mail, second_mail] = mailbox.to(LUCIA)
+    assert "Piero ha scritto un nuovo commento" in second_mail.message["Subject"]
+
+
 def notified(app, client, mailbox):
     comment_id = subscribed_and_confirmed(client, app, mailbox)
     set_status(app, comment_id, "approved")

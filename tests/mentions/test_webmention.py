@@ -16,12 +16,13 @@ from helpers_mentions import (
     post_url,
     source_page,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from blog.core import jobs
 from blog.core.sanitize import COMMENT_MAX_BYTES
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
+from blog.mentions import webmention
 from blog.mentions.receive import published_at
 from blog.models import Comment, WebmentionRequest, utcnow
 
@@ -283,6 +284,31 @@ def test_a_sender_cannot_clear_the_authors_verdict(
     drain(mention_app)
     [kept] = mentions(mention_app, source)
     assert (kept.id, kept.status) == (mention.id, verdict)
+
+
+def test_a_verdict_given_while_the_source_is_fetched_stays(
+    client, mention_app, site, target, monkeypatch
+):
+    source = site.page("/durante", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    [mention] = mentions(mention_app, source)
+    original = webmention.read_source
+
+    def author_judges_meanwhile(*args, **kwargs):
+        with db.engine.begin() as other:
+            other.execute(
+                update(Comment).where(Comment.id == mention.id).values(status="spam")
+            )
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(webmention, "read_source", author_judges_meanwhile)
+    site.page("/durante", "<p>Ho tolto il link.</p>")
+    response = send(client, source, target)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "rejected"
+    [kept] = mentions(mention_app, source)
+    assert (kept.id, kept.status) == (mention.id, "spam")
 
 
 def test_transient_failure_keeps_the_response(client, mention_app, site, target):

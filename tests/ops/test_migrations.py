@@ -236,10 +236,11 @@ def test_stored_addresses_take_the_one_form_requests_compare_with(bare_app):
             " ('b@straße.de', 1, '2021-01-01'),"
             " ('c@example.org', 1, '2021-01-01')",
             "INSERT INTO confirmed_address (email, confirmed_at) VALUES"
-            " ('a@bücher.example', '2021-01-02'),"
-            " ('a@xn--bcher-kva.example', '2021-01-03')",
+            " ('a@bücher.example', '2021-01-03'),"
+            " ('a@xn--bcher-kva.example', '2021-01-02')",
             "INSERT INTO block (kind, value, reason, created_at) VALUES"
-            " ('email', 'a@\uff42ücher.example', '', '2021-01-01'),"
+            " ('email', 'a@bücher.example', 'troll', '2021-01-01'),"
+            " ('email', 'a@\uff42ücher.example', 'di nuovo', '2021-01-01'),"
             " ('domain', 'xn--bcher-kva.example', '', '2021-01-01')",
             "INSERT INTO mail_outbox (kind, ref_id, recipient, status, attempts,"
             " last_error, next_attempt_at, created_at) VALUES ('notice', 1,"
@@ -248,13 +249,18 @@ def test_stored_addresses_take_the_one_form_requests_compare_with(bare_app):
         flask_migrate.upgrade()
         emails = db.session.scalars(select(Subscription.email).order_by("id"))
         assert list(emails) == ["a@bücher.example", "b@straße.de", "c@example.org"]
-        confirmed = db.session.scalars(select(ConfirmedAddress.email)).all()
-        assert confirmed == ["a@bücher.example"]  # two spellings, one address
-        blocks = db.session.execute(select(Block.kind, Block.value).order_by("id"))
+        # Two spellings, one address: confirmed since the first of them.
+        confirmed = db.session.execute(
+            select(ConfirmedAddress.email, ConfirmedAddress.confirmed_at)
+        ).all()
+        assert confirmed == [("a@bücher.example", datetime(2021, 1, 2))]
+        blocks = db.session.execute(
+            select(Block.kind, Block.value, Block.reason).order_by("id")
+        )
         # A domain block names a host, not an address: as it was.
         assert blocks.all() == [
-            ("email", "a@bücher.example"),
-            ("domain", "xn--bcher-kva.example"),
+            ("email", "a@bücher.example", "troll; di nuovo"),
+            ("domain", "xn--bcher-kva.example", ""),
         ]
         assert db.session.scalar(select(OutboxMessage.recipient)) == "a@bücher.example"
 

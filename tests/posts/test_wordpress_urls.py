@@ -267,6 +267,29 @@ def test_what_names_nothing_stays_here_and_missing(client, url):
     assert not any(r.headers["Location"].startswith("//") for r in response.history)
 
 
+@pytest.mark.parametrize(
+    ("old", "moved"),
+    [
+        # Decoded by the router, quoted again: "?" and "%" keep their meaning.
+        ("/index.php/%3Fp=1", "/%3Fp=1"),
+        ("/index.php/a%25b/", "/a%25b/"),
+        ("/x%3F/page/2/", "/x%3F/?page=2"),
+    ],
+)
+def test_a_moved_address_keeps_its_escapes(client, old, moved):
+    assert client.get(old).headers["Location"] == moved
+
+
+def test_a_blog_mounted_under_a_path_moves_within_it(client):
+    mounted = {"base_url": "http://127.0.0.1:5000/blog/"}
+    for old, moved in (
+        ("/index.php/uno/", "/blog/uno/"),
+        ("/page/2/", "/blog/?page=2"),
+        ("/feed/rss2/", "/blog/feed/"),
+    ):
+        assert client.get(old, **mounted).headers["Location"] == moved, old
+
+
 def test_a_slug_in_other_letters_case_moves_to_the_post(client):
     response = client.get(POST_URL.upper())
     assert response.status_code == 301

@@ -177,6 +177,8 @@ class TestErase:
             ("İLKER@example.tr", "İLKER@example.tr"),
             # One mailbox, as IDNA reads the domain.
             ("victim@\uff42ücher.example", "VICTIM@xn--bcher-kva.example"),
+            # Decomposed as some keyboards type it, asked for composed.
+            ("a\u0308nna@example.org", "änna@example.org"),
         ],
     )
     def test_an_address_is_found_however_its_domain_is_spelled(
@@ -218,6 +220,9 @@ class TestErase:
                     Block(kind="domain", value="spam.example", reason="altro"),
                     # Another person's address that holds Lucia's.
                     Block(kind="ip", value="192.0.2.8", reason=f"da ma{EMAIL}x"),
+                    Block(kind="ip", value="192.0.2.9", reason=f"altro x!{EMAIL}"),
+                    # Hers, at the end of a sentence.
+                    Block(kind="network", value="192.0.3.0/24", reason=f"è {EMAIL}."),
                 ]
             )
             db.session.commit()
@@ -226,16 +231,19 @@ class TestErase:
         assert sorted((b["kind"], b["reason"]) for b in exported["blocks"]) == [
             ("email", "troll"),
             ("ip", f"troll {EMAIL.upper()}"),
+            ("network", f"è {EMAIL}."),
         ]
         with app.app_context():
             counts = erase_personal_data(EMAIL, False, "riccardo")
-            assert counts["blocks"] == 2
+            assert counts["blocks"] == 3
             db.session.commit()
             left = db.session.execute(select(Block.kind, Block.reason)).all()
         assert sorted(left) == [
             ("domain", "altro"),
+            ("ip", f"altro x!{EMAIL}"),
             ("ip", f"da ma{EMAIL}x"),
             ("ip", "troll"),
+            ("network", "è ."),
         ]
 
     def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):

@@ -164,6 +164,14 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
                 OutboxMessage(kind="prova", status="failed", created_at=days(31)),
                 OutboxMessage(kind="prova", status="sent", created_at=days(29)),
                 OutboxMessage(kind="prova", status="queued", created_at=days(31)),
+                # Who was told of a response deleted since: nobody asks.
+                OutboxMessage(
+                    kind="notice",
+                    ref_id=99999,
+                    recipient="gone@example.org",
+                    status="sent",
+                    created_at=days(400),
+                ),
                 # Who was told of a response: read again if it is approved again.
                 OutboxMessage(
                     kind="notice",
@@ -180,7 +188,7 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
         db.session.commit()
     result = runner.invoke(args=["purge-ips"])
     assert result.exit_code == 0, result.output
-    assert "Registrazioni email scadute eliminate: 4" in result.output
+    assert "Registrazioni email scadute eliminate: 5" in result.output
     with app.app_context():
         emails = db.session.scalars(select(Subscription.email).order_by("email"))
         assert list(emails) == ["b@example.org", "c@example.org"]
