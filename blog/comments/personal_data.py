@@ -209,7 +209,8 @@ def _blocks_naming(address: str) -> list[Block]:
         block
         for block in all_blocks()
         if (block.kind == "email" and block.value == address)
-        or named.search(block.reason)
+        # As the author typed it: composed or decomposed.
+        or named.search(normalize("NFC", block.reason))
     ]
 
 
@@ -237,5 +238,6 @@ def erase_blocks(email: str, delete_texts: bool) -> int:
         if block.kind == "email" and block.value == address:
             db.session.delete(block)
         else:
-            block.reason = _named(address).sub("", block.reason).strip()
+            reason = normalize("NFC", block.reason)
+            block.reason = _named(address).sub("", reason).strip()
     return len(blocks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from urllib.parse import unquote
 
 import pytest
 from helpers_admin import add_comment, csrf_from, page_version, soup
@@ -102,10 +103,28 @@ class TestExport:
         assert response.status_code == 200
         assert response.mimetype == "application/json"
         assert response.headers["Content-Disposition"] == (
-            'attachment; filename="dati-personali-lucia_example.org.json"'
+            'attachment; filename="dati-personali-lucia@example.org.json"; '
+            "filename*=UTF-8''dati-personali-lucia%40example.org.json"
         )
         texts = [c["text"] for c in json.loads(response.data)["comments"]]
         assert texts == ["Il mio primo commento", "Una risposta"]
+
+    def test_an_address_outside_ascii_names_its_file_as_written(self, author_client):
+        token = csrf_from(author_client, "/admin/privacy")
+        response = author_client.post(
+            "/admin/privacy/export",
+            data={
+                "export-email": "ΣΟΦΊΑ@παράδειγμα.δοκιμή",
+                "export-csrf_token": token,
+            },
+        )
+        disposition = response.headers["Content-Disposition"]
+        plain, written = disposition.split("; ")[1:]
+        # Old clients: the domain's A-label; the rest get the address itself.
+        assert plain.endswith('@xn--hxajbheg2az3al.xn--jxalpdlp.json"')
+        assert unquote(written.removeprefix("filename*=UTF-8''")) == (
+            "dati-personali-σοφία@παράδειγμα.δοκιμή.json"
+        )
 
     def test_a_bad_address_comes_back_with_a_message(self, app, author_client):
         token = csrf_from(author_client, "/admin/privacy")
@@ -245,6 +264,20 @@ class TestErase:
             ("ip", "troll"),
             ("network", "è ."),
         ]
+
+    def test_a_reason_typed_decomposed_names_the_address_too(self, app):
+        with app.app_context():
+            db.session.add(
+                Block(kind="ip", value="192.0.2.7", reason="complici: a\u0308nna@x.it")
+            )
+            db.session.commit()
+        with app.test_request_context():
+            exported = export_personal_data("Änna@X.it", "riccardo")
+        assert [b["kind"] for b in exported["blocks"]] == ["ip"]
+        with app.app_context():
+            erase_personal_data("Änna@X.it", False, "riccardo")
+            db.session.commit()
+            assert db.session.scalar(select(Block.reason)) == "complici:"
 
     def test_erased_on_the_page_and_in_the_feeds(self, app, client, lucia):
         client.get(POST_URL)  # a cached copy from before must not survive
