@@ -388,6 +388,20 @@ def test_the_page_of_subscriptions_ends_one_or_all(app, client, mailbox):
     assert subscriptions(app) == 0
 
 
+def test_the_page_tells_a_waiting_subscription_from_a_confirmed_one(
+    app, client, mailbox
+):
+    _, mail = notified(app, client, mailbox)
+    # Asked again from another browser: it waits for the address's consent.
+    other = app.test_client()
+    assert send_comment(other, app, text="Di nuovo", notify_all="y").status_code == 302
+    page = soup(client.get(mail.link("Le tue iscrizioni, per annullarne una o tutte")))
+    items = [li.get_text(" ", strip=True) for li in page.select("ul.subscriptions li")]
+    assert len(items) == 2
+    assert "in attesa di conferma" not in items[0]
+    assert "in attesa di conferma" in items[1]
+
+
 @pytest.mark.parametrize("choice", ["²", "", "-1", "9" * 40, "tutte"])
 def test_an_odd_choice_ends_nothing_and_is_no_error(app, client, mailbox, choice):
     # "²".isdigit() is True, but int("²") raises.
