@@ -270,6 +270,8 @@ def end_subscriptions_asked_with(comment: Comment) -> int:
     """End the subscriptions the form stored with ``comment`` (the caller
     commits); how many. A response marked spam subscribes nobody, even once
     its address has confirmed."""
+    if not comment.author_email.strip():
+        return 0  # a ping, or an address erased: nobody to unsubscribe
     asked_with = or_(
         Subscription.comment_id == comment.id,
         # A subscription to the whole post names no comment: it was stored in
