@@ -116,9 +116,20 @@ def comments_closed(
     """Whether a post takes no new comments (closed by hand or by age)."""
     if comment_status != "open":
         return True
-    if settings.close_after_days and published_at is not None:
-        return now - published_at > timedelta(days=settings.close_after_days)
-    return False
+    closes = closing_time(comment_status, published_at, settings)
+    return closes is not None and now > closes
+
+
+def closing_time(
+    comment_status: str, published_at: datetime | None, settings: ModerationSettings
+) -> datetime | None:
+    """When an open post stops taking comments by its age; None when no age
+    closes it (closed by hand, no limit set, never published)."""
+    if comment_status != "open" or not settings.close_after_days:
+        return None
+    if published_at is None:
+        return None
+    return published_at + timedelta(days=settings.close_after_days)
 
 
 def refuse(

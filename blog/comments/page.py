@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import (
     abort,
@@ -32,7 +32,13 @@ from . import bp
 from .avatars import avatar_key, gravatar_url
 from .forms import CommentForm
 from .identity import form_stamp, owner_token, read_commenter, token_hash
-from .moderation import Refusal, comments_closed, parent_values, refuse_reply
+from .moderation import (
+    Refusal,
+    closing_time,
+    comments_closed,
+    parent_values,
+    refuse_reply,
+)
 from .ownership import refuse_change
 from .threads import Node, load_page, page_anchors
 
@@ -186,6 +192,15 @@ def _told_under_comment() -> tuple[int, str] | None:
     for comment_id, text in get_flashed_messages(category_filter=[_NOTICE]):
         return int(comment_id), str(text)
     return None
+
+
+def page_changes_at(post: Post) -> float | None:
+    """When ``post``'s page will change by itself, as a Unix time: the moment
+    its comments close by age and the form leaves it. None if it never does."""
+    closes = closing_time(post.comment_status, post.published_at, current_settings())
+    if closes is None or closes <= utcnow():
+        return None
+    return closes.replace(tzinfo=UTC).timestamp()
 
 
 def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):

@@ -78,6 +78,8 @@ class CachedPage:
     post_id: int
     etag: str
     stored_at: float
+    # When the page changes by itself (its post's comments close by age).
+    changes_at: float | None = None
     pieces: tuple[bytes, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,7 +104,8 @@ class PageCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if now - entry.stored_at > MAX_AGE_SECONDS:
+            expired = now - entry.stored_at > MAX_AGE_SECONDS
+            if expired or (entry.changes_at is not None and now >= entry.changes_at):
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
@@ -168,6 +171,15 @@ def make_etag(version: str, key: tuple, release: str = "") -> str:
     """A strong validator for the page ``key`` at ``version`` of the content and
     ``release`` of what renders it (``site_release``)."""
     return hashlib.sha256(repr((version, release, key)).encode()).hexdigest()[:32]
+
+
+def timed_etag(etag: str, changes_at: float | None) -> str:
+    """The ETag of a page that will change by itself at ``changes_at``: that
+    moment is part of it, so a browser's copy of the open form is not confirmed
+    once the post has closed (the closed page has the plain ``etag``)."""
+    if changes_at is None:
+        return etag
+    return hashlib.sha256(f"{etag} {changes_at!r}".encode()).hexdigest()[:32]
 
 
 # Config a page shows, beyond the stored settings' defaults (``SETTINGS``).
@@ -278,20 +290,24 @@ def page_cache_for(app: Flask, key: tuple) -> PageCache:
 
 
 def cached_page(
-    key: tuple, make: Callable[[], tuple[str, int]]
+    key: tuple, make: Callable[[], tuple[str, int, float | None]]
 ) -> tuple[str, CachedPage | None]:
-    """The page ``key``'s ETag and its entry in the page cache, made (text and
-    post id) on a miss; no entry when the browser's copy is current."""
+    """The page ``key``'s ETag and its entry in the page cache, made (text, post
+    id, when it changes by itself) on a miss; no entry when the browser's copy
+    is current."""
     etag = make_etag(content_version(), key, site_release(current_app))
-    if none_match(request.headers.get("If-None-Match"), etag):
-        return etag, None
     cache = page_cache_for(current_app, key)
     entry = cache.get(key + (etag,), time.time())
     if entry is None:
-        text, post_id = make()
-        entry = CachedPage(text, post_id, etag, time.time())
+        # Made before the browser's copy is compared: whether the page is one
+        # that changes by itself, and so its ETag, is known once it is made.
+        text, post_id, changes_at = make()
+        page_etag = timed_etag(etag, changes_at)
+        entry = CachedPage(text, post_id, page_etag, time.time(), changes_at)
         cache.put(key + (etag,), entry)
-    return etag, entry
+    if none_match(request.headers.get("If-None-Match"), entry.etag):
+        return entry.etag, None
+    return entry.etag, entry
 
 
 # --- the content version ----------------------------------------------------

@@ -130,8 +130,10 @@ class CachedPageMiddleware:
         headers = cache.headers.get(key + (etag,))
         if entry is None or headers is None:
             return self._learn(environ, start_response, cache, key, etag, version)
-        extra = list(finish_headers(etag))
-        if none_match(environ.get("HTTP_IF_NONE_MATCH"), etag):
+        extra = list(finish_headers(entry.etag))
+        if not everybodys:
+            extra.append(("Vary", "Cookie"))  # as on the page itself (RFC 9110)
+        if none_match(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
             start_response("304 NOT MODIFIED", headers + extra)
             return []
         if everybodys:
@@ -142,7 +144,7 @@ class CachedPageMiddleware:
             if cookie:
                 extra.append(("Set-Cookie", cookie))
             body = personalise(entry, csrf_token, self._stamp)
-            extra += [("Content-Length", str(len(body))), ("Vary", "Cookie")]
+            extra.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers + extra)
         return [body]
 
@@ -265,7 +267,11 @@ class CachedPageMiddleware:
 
         def capture(status: str, headers: list, exc_info=None):
             sent = dict((name.lower(), value) for name, value in headers)
-            if status.startswith("200") and sent.get("etag") == f'"{etag}"':
+            # The page Flask just made (or found) for this version, whose ETag
+            # may carry when it changes by itself (``timed_etag``).
+            entry = cache.get(key + (etag,), time.time())
+            made = entry is not None and sent.get("etag") == f'"{entry.etag}"'
+            if status.startswith("200") and made:
                 kept = [(n, v) for n, v in headers if n.lower() not in _SKIPPED_HEADERS]
                 cache.keep_headers(key + (etag,), kept)
             return start_response(status, headers, exc_info)
@@ -355,6 +361,8 @@ _FLASKS_HOME_ARGS = (
     "name",
     "pagename",
     "tag",
+    "paged",
+    "m",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlencode
 
@@ -21,9 +22,10 @@ from ..comments.identity import form_stamp
 from ..comments.page import (
     asked_reply_target,
     comment_page_number,
+    page_changes_at,
     render_post_page,
 )
-from ..core.text import one_line, positive_int, row_id
+from ..core.text import listing_page, one_line, positive_int, row_id
 from ..core.urls import local_path, site_script_root
 from ..pagecache.cache import (
     cached_page,
@@ -66,6 +68,11 @@ def index():
             return _moved_by_slug(name, request.args[name])
     if "feed" in request.args:
         return _moved_feed(request.args["feed"])
+    if "paged" in request.args:
+        page = listing_page(request.args["paged"])
+        return redirect(url_for("posts.index", page=page if page > 1 else None), 301)
+    if "m" in request.args:
+        return _moved_archive(request.args["m"])
     if "s" in request.args:
         # Echoed in the title, heading and field: one line, no controls.
         return render_search(one_line(request.args["s"]))
@@ -77,9 +84,10 @@ def index():
 def _cached_home() -> Response:
     # The home page shows nothing of its visitor: one copy for everybody, kept
     # in the page cache, which answers it before Flask from then on.
-    def make() -> tuple[str, int]:
+    def make() -> tuple[str, int, None]:
         # Kept here, not also among the listings.
-        return render_listing("posts/index.html", published_posts(), kept=False), 0
+        html = render_listing("posts/index.html", published_posts(), kept=False)
+        return html, 0, None
 
     etag, entry = cached_page(home_page_key(page_number()), make)
     if entry is None:
@@ -126,6 +134,25 @@ def index_php(rest: str = ""):
     target = local_path(rest) or abort(404)
     query = request.query_string.decode("latin-1")
     return redirect(f"{target}?{query}" if query else target, 301)
+
+
+# WordPress's ``?m=`` archive: a year, a month or a day, as digits.
+_ARCHIVE_DIGITS = re.compile(r"([0-9]{4})(?:([0-9]{2})([0-9]{2})?)?")
+
+
+def _moved_archive(value: str) -> Response:
+    """WordPress's plain ``/?m=2011`` (``201102``, ``20110214``): the archive."""
+    match = _ARCHIVE_DIGITS.fullmatch(value.strip()) or abort(404)
+    year, month, day = match.groups()
+    if day is not None:
+        target = url_for(
+            "posts.day_archive", year=int(year), month=int(month), day=int(day)
+        )
+    elif month is not None:
+        target = url_for("posts.month_archive", year=int(year), month=int(month))
+    else:
+        target = url_for("posts.year_archive", year=int(year))
+    return redirect(target, 301)
 
 
 def _moved_feed(name: str) -> Response:
@@ -185,14 +212,16 @@ def _cached_detail(slug: str) -> Response:
         post = get_post_to_answer(slug) or abort(404)
         key += ("replytocom", asked_reply_target(post))
 
-    def make() -> tuple[str, int]:
+    def make() -> tuple[str, int, float | None]:
         post = get_published_post(slug) or abort(404)
         html, _ = render_post_page(post, cache_placeholders=True)  # always 200
-        return html, post.id
+        return html, post.id, page_changes_at(post)
 
     etag, entry = cached_page(key, make)
     if entry is None:
-        return finish(Response(status=304), etag)
+        response = finish(Response(status=304), etag)
+        response.vary.add("Cookie")  # as on the page itself (RFC 9110)
+        return response
     html = personalise(entry, generate_csrf(), _fresh_stamp)
     return finish(Response(html, mimetype="text/html"), etag)
 

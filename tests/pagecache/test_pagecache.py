@@ -9,11 +9,20 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from helpers_admin import add_comment, page_version
-from helpers_comments import POST_URL, send_comment, sign_in_author, soup
+from helpers_comments import (
+    POST_URL,
+    send_comment,
+    sign_in_author,
+    soup,
+    the_post,
+)
 from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.pool import NullPool
 from werkzeug.test import EnvironBuilder
@@ -22,13 +31,15 @@ from werkzeug.wrappers import Request
 import blog
 from blog import create_app
 from blog.accounts.session import end_all_sessions
+from blog.comments import page as comments_page
 from blog.comments.identity import OWNER_COOKIE
 from blog.comments.operations import NewResponse, add_response
-from blog.core.settings import content_version
+from blog.core.settings import ModerationSettings, content_version, save_settings
 from blog.database import insert_or_ignore
 from blog.extensions import db
-from blog.models import Author, Comment, Post, Setting
+from blog.models import Author, Comment, Post, Setting, utcnow
 from blog.pagecache import cache as pagecache_cache
+from blog.pagecache import wsgi as pagecache_wsgi
 from blog.pagecache.cache import (
     CSRF_PLACEHOLDER,
     STAMP_PLACEHOLDER,
@@ -116,6 +127,46 @@ def test_etag_answers_304_until_the_page_changes(app, client):
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
     assert "13 Responses" in changed.get_data(as_text=True)
+
+
+def test_a_post_closing_by_age_is_a_new_page_for_the_cache_and_the_browser(
+    app, client, monkeypatch
+):
+    with app.app_context():
+        save_settings(ModerationSettings(close_after_days=30))
+        the_post().published_at = utcnow() - timedelta(days=30, seconds=-60)
+        db.session.commit()
+    open_page = client.get(POST_URL)
+    etag = open_page.headers["ETag"]
+    assert soup(open_page).select_one("form.comment-form") is not None
+    assert client.get(POST_URL, headers={"If-None-Match": etag}).status_code == 304
+    # Two minutes later: the post has closed, well within the cache's lifetime.
+    later = SimpleNamespace(time=lambda: time.time() + 120)
+    monkeypatch.setattr(pagecache_cache, "time", later)
+    monkeypatch.setattr(pagecache_wsgi, "time", later)
+    monkeypatch.setattr(
+        comments_page, "utcnow", lambda: utcnow() + timedelta(minutes=2)
+    )
+    closed = client.get(POST_URL, headers={"If-None-Match": etag})
+    assert closed.status_code == 200
+    assert soup(closed).select_one("form.comment-form") is None
+    assert soup(closed).select_one(".comments-closed") is not None
+    assert closed.headers["ETag"] != etag
+    stranger = app.test_client().get(POST_URL)
+    assert soup(stranger).select_one("form.comment-form") is None
+    assert stranger.headers["ETag"] == closed.headers["ETag"]
+
+
+def test_a_304_for_a_post_page_varies_on_the_cookie_as_the_page_does(
+    app, client, make_app
+):
+    etag = client.get(POST_URL).headers["ETag"]
+    hit = client.get(POST_URL, headers={"If-None-Match": etag})  # before Flask
+    other_worker = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    missed = other_worker.test_client().get(POST_URL, headers={"If-None-Match": etag})
+    for response in (hit, missed):
+        assert response.status_code == 304
+        assert "Cookie" in response.headers["Vary"]
 
 
 def test_approval_shows_at_once_even_to_a_reader_with_a_cached_copy(app):

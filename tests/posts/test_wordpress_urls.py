@@ -223,6 +223,11 @@ def test_a_numbered_address_keeps_its_comment_page_or_feed(app, client, query, m
         (f"/?name={POST_URL.strip('/')}", POST_URL),
         (f"/?pagename=chi-siamo{POST_URL}", POST_URL),
         ("/?tag=caffe", "/tag/caffe/"),
+        ("/?paged=2", "/?page=2"),
+        ("/?paged=1", "/"),
+        ("/?m=2011", "/2011/"),
+        ("/?m=201102", "/2011/02/"),
+        ("/?m=20110214", "/2011/02/14/"),
         # Decoded by the router, quoted again: "?" and "%" keep their meaning.
         ("/index.php/%3Fp=1", "/%3Fp=1"),
         ("/index.php/a%25b/", "/a%25b/"),
@@ -249,6 +254,8 @@ def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
         "/index.php/%0D/evil.example/",
         "/%0A/x/page/2/",
         "/?name=nessun-articolo",
+        "/?m=2011-02",
+        "/?m=201113",
         "/page/0/",
     ],
 )
