@@ -47,9 +47,7 @@ def _website(value: str | None) -> str | None:
 
 
 def _http_url(form: ItalianForm, field: URLField) -> None:
-    if not is_web_url(field.data) or any(
-        ch.isspace() or ord(ch) < 32 for ch in field.data
-    ):
+    if not is_web_url(field.data):
         raise ValidationError(
             "Il sito web deve essere un indirizzo che inizia con http:// o https://."
         )

@@ -62,9 +62,17 @@ _C1_CONTROL = re.compile("[\x80-\x84\x86-\x9f]")
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+# A browser reads a backslash as a slash ("http://evil.example\@ours/" is
+# evil.example to it, ours to urlsplit) and drops tabs and line breaks.
+_NOT_IN_A_URL = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
 def is_web_url(url: object) -> bool:
-    """An absolute http(s) URL with a host, of sane length (never raises)."""
+    """An absolute http(s) URL with a host, of sane length, that browsers and
+    Python read alike: no backslash, space or control (never raises)."""
     if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        return False
+    if _NOT_IN_A_URL.search(url):
         return False
     try:
         parts = urlsplit(url)

@@ -76,12 +76,15 @@ def discover(response: Response) -> Endpoint | None:
     if soup is not None:
         for element in soup.find_all(["link", "a"], href=True):
             if _has_rel(element, "webmention"):
-                return Endpoint("webmention", urljoin(page, str(element["href"])))
+                # Spaces around an href are no part of it (the URL standard).
+                href = str(element["href"]).strip()
+                return Endpoint("webmention", urljoin(page, href))
     pingback = response.headers.get("X-Pingback")
     if pingback and pingback.strip():
         return Endpoint("pingback", urljoin(page, pingback.strip()))
     if soup is not None:
         for element in soup.find_all("link", href=True):
-            if _has_rel(element, "pingback") and str(element["href"]).strip():
-                return Endpoint("pingback", urljoin(page, str(element["href"])))
+            href = str(element["href"]).strip()
+            if _has_rel(element, "pingback") and href:
+                return Endpoint("pingback", urljoin(page, href))
     return None

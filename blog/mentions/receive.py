@@ -94,15 +94,28 @@ def target_retry_after(post: Post) -> int:
 
 
 def check_urls(source: object, target: object) -> tuple[str, str]:
-    """Both URLs usable, the target one of ours and not the source itself."""
+    """Both URLs usable and not the same page; a source of ours comes back as
+    its post's own address (``canonical_source``)."""
     if not (is_web_url(source) and fits_an_index(source)):
         raise PingRejected(SOURCE_MISSING, "L'URL sorgente non è un indirizzo web.")
     if not is_web_url(target):
         raise PingRejected(TARGET_MISSING, "L'URL di destinazione non è valido.")
     assert isinstance(source, str) and isinstance(target, str)
+    source = canonical_source(source)
     if normalise_url(source) == normalise_url(target):
         raise PingRejected(GENERIC, "Sorgente e destinazione coincidono.")
     return source, target
+
+
+def canonical_source(source: str) -> str:
+    """One of our own posts as a source, named by its address here however the
+    ping spelled it (``?a=1``, ``https:``, ``#x``): one response per linking
+    post, whose link is the one the post page shows."""
+    if is_ours(source):
+        post = match_target(source).post
+        if post is not None:
+            return post_url(post)
+    return source
 
 
 def pingable_post(target: str) -> Post:
@@ -113,7 +126,7 @@ def pingable_post(target: str) -> Post:
     if not match.exists:
         raise PingRejected(TARGET_MISSING, "La destinazione non esiste.")
     post = match.post
-    if post is None or not post.is_published:
+    if post is None:
         raise PingRejected(TARGET_INVALID, "La destinazione non è un articolo.")
     if not post.pings_open:
         raise PingRejected(TARGET_INVALID, "I ping per questo articolo sono chiusi.")
@@ -129,9 +142,8 @@ def existing_response(post_id: int, source: str) -> Comment | None:
 
 def internal_report(source: str, target: str, exact: bool) -> SourceReport:
     """Read one of our own posts from the database (never over HTTP)."""
-    match = match_target(source)
-    post = match.post
-    if post is None or not post.is_published:
+    post = match_target(source).post
+    if post is None:
         raise PingRejected(SOURCE_MISSING, "La sorgente non esiste.", gone=True)
     report = analyse_source(post.body, post_url(post), target, exact)
     if report is None:
@@ -280,7 +292,7 @@ def approved_pingbacks(target: object) -> list[str]:
     if not is_ours(target):
         raise PingRejected(TARGET_INVALID, "La destinazione non è su questo sito.")
     match = match_target(target)
-    if match.post is None or not match.post.is_published:
+    if match.post is None:
         raise PingRejected(TARGET_MISSING, "La destinazione non esiste.")
     return list(
         db.session.scalars(

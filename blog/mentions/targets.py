@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urljoin, urlsplit, urlunsplit
 
-from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
+from ..core.text import row_id
 from ..core.urls import site_root, url_adapter
-from ..extensions import db
 from ..models import Post
+from ..posts.oldpaths import ID_QUERIES, OldTarget, post_numbered, resolve
+from ..posts.queries import get_published_post
 
 
 def normalise_url(url: str) -> str:
@@ -37,7 +38,7 @@ def is_ours(url: str) -> bool:
     """Whether ``url`` lies under SITE_URL (http and https alike)."""
     site = normalise_url(site_root())
     candidate = normalise_url(url)
-    return candidate == site or candidate.startswith(site + "/")
+    return candidate == site or candidate.startswith((site + "/", site + "?"))
 
 
 def local_path(url: str) -> str:
@@ -56,16 +57,36 @@ class TargetMatch:
 
 
 def match_target(url: str) -> TargetMatch:
-    """Find the post a URL of ours points to (published or not)."""
+    """Find the published post a URL of ours points to: by its address here, by
+    WordPress's ``/?p=N``, or by an address an imported post had (whose 301
+    leads to it). A draft is no post: a ping learns nothing of it."""
     path = local_path(url)
     try:
         endpoint, values = url_adapter().match(path, method="GET")
     except RequestRedirect as redirect:
         # /slug without the trailing slash: follow the canonical form once.
         return match_target(urljoin(url, redirect.new_url))
+    except NotFound:
+        query = urlsplit(url).query
+        return _published(resolve(f"{path}?{query}" if query else path))
     except HTTPException:
         return TargetMatch(exists=False)
+    if endpoint == "posts.index":
+        return _numbered(parse_qs(urlsplit(url).query))
     if endpoint != "posts.detail":
         return TargetMatch(exists=True)
-    post = db.session.scalar(select(Post).where(Post.slug == values["slug"]))
+    return _published(OldTarget(values["slug"], None))
+
+
+def _numbered(query: dict[str, list[str]]) -> TargetMatch:
+    for name in ID_QUERIES:
+        if name in query:
+            number = row_id(query[name][0])
+            post = post_numbered(name, number) if number else None
+            return TargetMatch(exists=post is not None, post=post)
+    return TargetMatch(exists=True)  # the home page: not a post
+
+
+def _published(target: OldTarget | None) -> TargetMatch:
+    post = get_published_post(target.slug) if target is not None else None
     return TargetMatch(exists=post is not None, post=post)

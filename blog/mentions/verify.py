@@ -93,15 +93,14 @@ def find_link(
 ) -> Tag | None:
     """The first element linking to ``target``.
 
-    Pingback (``exact`` False): an ``<a href>`` that resolves to the target up to
-    scheme, trailing slash and fragment. Webmention (``exact`` True): an ``a``,
-    ``img``, ``video`` or ``audio`` whose resolved URL is the target itself.
+    An ``a``, ``img``, ``video`` or ``audio`` whose resolved URL is the target
+    itself (``exact``: a webmention), or the target up to scheme, trailing slash
+    and fragment (a pingback; a stored response checked again).
     """
     base = base_url(soup, page_url)
     wanted = target if exact else normalise_url(target)
-    names = list(WEBMENTION_LINKS) if exact else ["a"]
     shown_as_text: dict[int, bool] = {}
-    for element in soup.find_all(names):
+    for element in soup.find_all(list(WEBMENTION_LINKS)):
         raw = element.get(WEBMENTION_LINKS[element.name])
         if not raw or _inside_text_only(element, shown_as_text):
             continue

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..core.jobs import submit
 from ..core.urls import site_url
 from ..extensions import csrf, db
-from ..models import WebmentionRequest
+from ..models import Post, WebmentionRequest
 from ..net.client import fetcher_for
 from ..web.limits import RefusedPost, limit_posts
 from ..web.security import handles_nul_itself
@@ -128,12 +129,22 @@ def webmention_status(request_id: str):
 
 @bp.after_app_request
 def advertise_endpoints(response: Response) -> Response:
-    """Post pages say where to send pingbacks and webmentions."""
-    if request.endpoint == "posts.detail" and response.status_code == 200:
+    """Post pages that take pings say where to send pingbacks and webmentions."""
+    if (
+        request.endpoint == "posts.detail"
+        and response.status_code == 200
+        and _takes_pings((request.view_args or {}).get("slug", ""))
+    ):
         response.headers["X-Pingback"] = site_url("mentions.xmlrpc_endpoint")
         webmention = site_url("mentions.webmention_endpoint")
         response.headers.add("Link", f'<{webmention}>; rel="webmention"')
     return response
+
+
+def _takes_pings(slug: str) -> bool:
+    # Asked only when Flask answers: the page cache replays the headers.
+    status = db.session.scalar(select(Post.ping_status).where(Post.slug == slug))
+    return status == "open"
 
 
 @bp.app_context_processor

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from ..comments.operations import EMPTYABLE
 from ..comments.threads import hold_for_deletion, lift_replies
+from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, WebmentionRequest
 from ..net.client import fetcher_for
@@ -97,9 +98,17 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
     except PingRejected as error:
         return "rejected", error.message
     existing = existing_response(post.id, request.source)
+    # A stored response answers the post, not one spelling of its address: it
+    # stays (refreshed) while its source links to the post in any spelling, so
+    # a request naming another spelling (``?x=1``, ``https:``) cannot remove it.
+    target = request.target if existing is None else post_url(post)
     try:
         report, internal = read_source(
-            fetcher.get, request.source, request.target, exact=True, microformats=True
+            fetcher.get,
+            request.source,
+            target,
+            exact=existing is None,
+            microformats=True,
         )
     except PingRejected as error:
         # The author's verdict stays: a sender may not clear a response marked

@@ -19,6 +19,8 @@ from defusedxml.xmlrpc import DefusedExpatParser
 from .receive import GENERIC, PingRejected
 
 # Offered methods; nothing takes credentials and there is no system.multicall.
+# The XML-RPC community's code for a method the server does not have.
+METHOD_NOT_FOUND = -32601
 METHODS = ("pingback.ping", "pingback.extensions.getPingbacks", "system.listMethods")
 
 
@@ -92,7 +94,7 @@ def dispatch(
         return fault(GENERIC, str(error))
     handler = handlers.get(method)
     if handler is None:
-        return fault(GENERIC, f"Metodo non disponibile: {method[:100]}")
+        return fault(METHOD_NOT_FOUND, f"Metodo non disponibile: {method[:100]}")
     try:
         inspect.signature(handler).bind(*params)
     except TypeError:

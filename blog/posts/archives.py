@@ -148,7 +148,8 @@ def robots():
 # ``/category/caffe/page/2/`` is ``/category/caffe/?page=2``.
 _LISTING_PAGE = re.compile(r"^(/(?:.*/)?)page/([1-9][0-9]{0,5})/?$", re.DOTALL)
 # A child category's address names its parents first: the last one is its own.
-_NESTED_CATEGORY = re.compile(r"^/category/(?:[^/]+/)+([^/]+)/?$")
+# (A category's feed, ``/category/slug/feed/``, is no child category.)
+_NESTED_CATEGORY = re.compile(r"^/category/(?!.*/feed(?:/|$))(?:[^/]+/)+([^/]+)/?$")
 _SITE_FEEDS = {
     "/feed/rss2/": "feeds.posts_rss",
     "/feed/rss/": "feeds.posts_rss",

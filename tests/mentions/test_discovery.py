@@ -95,6 +95,13 @@ DISCOVERY = [
         "",
         "/page/e/22",
     ),
+    (
+        "spaces around the href",
+        [],
+        "<link rel='webmention' href=' /e/23 '>",
+        "",
+        "/e/23",
+    ),
     ("nothing advertised", [], "", "", None),
 ]
 

@@ -25,7 +25,8 @@ from sqlalchemy import select
 from blog.extensions import db
 from blog.mentions.receive import PingRejected, Sender, pingable_post, store_response
 from blog.mentions.verify import SourceReport, analyse_source
-from blog.models import Comment
+from blog.models import Comment, Post
+from blog.posts.oldpaths import record_paths
 
 LOREM = (
     "Da tempo mi occupo di comunità online e leggendo con attenzione "
@@ -96,9 +97,10 @@ def test_lists_three_methods_and_no_multicall(client):
         "pingback.extensions.getPingbacks",
         "system.listMethods",
     ]
+    # The XML-RPC community's "method not found" for anything else.
     calls = [{"methodName": "system.listMethods", "params": []}]
-    assert fault_code(client, "system.multicall", calls) == 0
-    assert fault_code(client, "wp.getUsersBlogs", "admin", "password") == 0
+    assert fault_code(client, "system.multicall", calls) == -32601
+    assert fault_code(client, "wp.getUsersBlogs", "admin", "password") == -32601
 
 
 def test_a_pingback_through_a_live_server(mention_app, site):
@@ -333,13 +335,46 @@ def test_target_that_does_not_exist_is_0x20(client, mention_app, site, path):
     assert site.requests == []  # checked before fetching anything
 
 
-def test_targets_that_cannot_be_pinged_are_0x21(client, mention_app, site):
+def test_a_post_closed_to_pings_does_not_advertise_the_endpoints(client, mention_app):
+    add_post(mention_app, "chiuso", "<p>chiuso</p>", ping_status="closed")
+    response = client.get("/chiuso/")
+    assert response.status_code == 200
+    assert "X-Pingback" not in response.headers and "Link" not in response.headers
+    head = BeautifulSoup(response.data, "html.parser").head
+    assert head.find("link", rel=["pingback", "webmention"]) is None
+
+
+def test_an_old_address_or_a_numbered_one_is_the_post_as_a_target(
+    client, mention_app, site
+):
+    with mention_app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == POST_SLUG))
+        record_paths(post, [f"/2012/10/{POST_SLUG}"], "wordpress")
+        db.session.commit()
+        number = post.id
+    site_url = mention_app.config["SITE_URL"]
+    olds = (f"{site_url}/2012/10/{POST_SLUG}/", f"{site_url}/?p={number}")
+    before = len(pings(mention_app, post_id=number))
+    for index, old in enumerate(olds):
+        source = site.page(f"/vecchio-{index}", source_page(old))
+        assert "registrato" in call(client, "pingback.ping", source, old), old
+    assert len(pings(mention_app, post_id=number)) == before + 2
+
+
+def test_a_draft_is_as_missing_as_a_post_that_never_was(client, mention_app, site):
     add_post(mention_app, "bozza", "<p>bozza</p>", status="draft")
+    site_url = mention_app.config["SITE_URL"]
+    for target in (f"{site_url}/bozza/", f"{site_url}/mai-esistito/"):
+        source = site.page("/s", source_page(target))
+        assert fault_code(client, "pingback.ping", source, target) == 0x20, target
+    assert site.requests == []
+
+
+def test_targets_that_cannot_be_pinged_are_0x21(client, mention_app, site):
     add_post(mention_app, "chiuso", "<p>chiuso</p>", ping_status="closed")
     site_url = mention_app.config["SITE_URL"]
     targets = [
         "http://127.0.0.2:8080/un-altro-blog/",
-        f"{site_url}/bozza/",
         f"{site_url}/chiuso/",
         f"{site_url}/",
         f"{site_url}/category/social-media-marketing/",

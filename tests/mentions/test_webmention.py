@@ -247,6 +247,25 @@ def test_source_gone_or_unlinked_removes_the_response(
     assert mentions(mention_app, source) == []
 
 
+@pytest.mark.parametrize("spelling", ["{t}?x=1", "{t}#x", "{t_no_slash}"])
+def test_another_spelling_of_the_target_cannot_remove_a_response(
+    client, mention_app, site, target, spelling
+):
+    # The source still links to the post: asking again with a target it does
+    # not name exactly refreshes the response, never deletes it.
+    source = site.page("/resta", source_page(target))
+    send(client, source, target)
+    drain(mention_app)
+    (first,) = mentions(mention_app, source)
+    approve(mention_app, first.id)
+    other = spelling.format(t=target, t_no_slash=target.rstrip("/"))
+    response = send(client, source, other)
+    drain(mention_app)
+    assert status_of(client, response)["status"] == "updated"
+    (kept,) = mentions(mention_app, source)
+    assert (kept.id, kept.status) == (first.id, "approved")
+
+
 def test_the_authors_replies_stay_when_the_source_drops_the_link(
     client, mention_app, site, target
 ):
@@ -345,6 +364,37 @@ def test_own_post_as_source_is_approved_from_the_database(client, mention_app, t
     drain(mention_app)
     (mention,) = mentions(mention_app, source)
     assert mention.status == "approved"
+
+
+def test_own_post_in_any_spelling_is_one_response_under_its_own_address(
+    client, mention_app, target
+):
+    add_post(mention_app, "interno", f"<p>Leggi <a href='{target}'>qui</a>.</p>")
+    mention_app.config["OUTBOUND_RESOLVER"] = lambda host, port: [][0]
+    address = post_url(mention_app, "interno")
+    for spelling in (address, address + "?a=1", address.rstrip("/"), address + "#x"):
+        send(client, spelling, target)
+    drain(mention_app)
+    with mention_app.app_context():
+        sources = db.session.scalars(
+            select(Comment.source_url).where(Comment.type == "webmention")
+        ).all()
+    assert sources == [address]
+
+
+def test_a_source_browsers_read_as_another_host_is_400(client, mention_app, target):
+    add_post(mention_app, "interno", f"<p>Leggi <a href='{target}'>qui</a>.</p>")
+    # urlsplit reads the host as ours (an internal ping, approved at once), a
+    # browser as evil.example.
+    ours = post_url(mention_app, "interno").split("//", 1)[1]
+    response = send(client, f"http://evil.example\\@{ours}", target)
+    assert response.status_code == 400
+    drain(mention_app)
+    with mention_app.app_context():
+        assert (
+            db.session.scalar(select(Comment).where(Comment.type == "webmention"))
+            is None
+        )
 
 
 def test_flood_is_429(client, mention_app, site, target):

@@ -256,6 +256,9 @@ def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
         "/?name=nessun-articolo",
         "/?m=2011-02",
         "/?m=201113",
+        # A category's feed is no child category named "feed" (no such feed here).
+        "/category/social-media/feed/",
+        "/category/social-media/feed/atom/",
         "/page/0/",
     ],
 )

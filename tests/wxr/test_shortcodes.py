@@ -142,10 +142,8 @@ def test_a_players_file_is_a_named_one_never_a_word_of_another_attribute():
 
 
 def test_a_players_address_is_read_as_an_address_only():
-    page, left = shown(f'<audio src="{SITE}/[video {SITE}/v.mp4]/x.mp3"></audio>')
-    assert [a["href"] for a in page.find_all("a")] == [
-        f"{SITE}/[video {SITE}/v.mp4]/x.mp3"
-    ]
+    page, left = shown(f'<audio src="{SITE}/[video]/x.mp3"></audio>')
+    assert [a["href"] for a in page.find_all("a")] == [f"{SITE}/[video]/x.mp3"]
     # A player whose file has no web address is counted, not kept.
     page, left = shown('<audio src="/wp-content/uploads/a.mp3"></audio>')
     assert page.find("a") is None
