@@ -27,11 +27,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .extensions import csrf, db, migrate
     from .web import errors, limits, security, templating
 
+    check_config(app.config)  # before anything reads a value
     # The POST budget wraps Flask first, so that ProxyFix (security) wraps it in
     # turn and the budget counts the real client's address.
     limits.init_app(app)
     security.init_app(app)
-    check_config(app.config)
     database.init_app(app)
     csrf.init_app(app)
     from .models import outside_search_index

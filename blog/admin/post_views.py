@@ -149,7 +149,11 @@ def post_preview(post_id: int):
 def post_publish(post_id: int):
     post = _own_post(post_id)
     if not post.is_published:
-        publish(post)
+        try:
+            publish(post)
+        except PostError as error:
+            flash(str(error))  # in the editor, where the date can be changed
+            return redirect(url_for("admin.post_edit", post_id=post.id))
         db.session.commit()
         announce_post(post)
         flash(_published_message(post))

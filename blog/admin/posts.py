@@ -80,13 +80,8 @@ FUTURE_MESSAGE = (
 
 def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     """Create or update a post from the editor (caller commits, then ``announce``)."""
-    if (
-        data.status == "published"
-        and data.published_at is not None
-        and data.published_at > utcnow() + _CLOCKS_AHEAD
-    ):
-        # Published at once, it would head the home page and feeds until then.
-        raise PostError("published_at", FUTURE_MESSAGE)
+    if data.status == "published":
+        refuse_future_date(data.published_at)
     slug = choose_slug(data, post.id if post else None)
     if post is None:
         post = Post(author=author)
@@ -110,8 +105,18 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     return post
 
 
+def refuse_future_date(published_at: datetime | None) -> None:
+    """Raise PostError for a date ahead of now: there is no scheduling, and a
+    post published at once with it would head the home page and feeds until
+    then."""
+    if published_at is not None and published_at > utcnow() + _CLOCKS_AHEAD:
+        raise PostError("published_at", FUTURE_MESSAGE)
+
+
 def publish(post: Post) -> None:
-    """Make a draft public now (its date kept when it has one)."""
+    """Make a draft public now (its date kept when it has one); PostError for a
+    draft dated ahead of now."""
+    refuse_future_date(post.published_at)
     post.status = "published"
     if post.published_at is None:
         post.published_at = utcnow().replace(second=0, microsecond=0)

@@ -8,9 +8,10 @@ from the same table.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Literal
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app, g, has_app_context
@@ -291,11 +292,24 @@ def parse_word_list(value: object) -> tuple[str, ...]:
     return tuple(w.strip().lower() for w in items if str(w).strip())
 
 
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off", "")
+
+
+def read_flag(value: object) -> bool:
+    """A yes/no value; a word that is neither (``ture``, ``sì``) raises
+    ValueError rather than meaning no: a typo must not turn a rule off."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word not in _YES + _NO:
+            raise ValueError(f"{value!r} is neither yes nor no")
+        return word in _YES
+    return bool(value)
+
+
 def _coerce(spec: SettingSpec, value: object) -> object:
     if spec.kind == "flag":
-        if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
+        return read_flag(value)
     if spec.kind == "number":
         return int(value)
     if spec.kind == "words":
@@ -308,10 +322,69 @@ class ConfigValueError(click.ClickException):
     (``flask`` and ``wsgi.py`` alike), before anything is served with it."""
 
 
-def check_config(config: Mapping[str, object]) -> None:
-    """Refuse a setting of the config (BLOG_*, instance/config.py) that is no
-    value of its kind: a silent fallback would leave the operator guessing."""
+# The server's own whole numbers (key: lowest, highest); None, where a key
+# allows it, lets the blog work the value out.
+_SERVER_NUMBERS = {
+    "POSTS_PER_PAGE": (1, 1000),
+    "FEED_ITEMS": (1, 1000),
+    "PAGE_CACHE_SIZE": (1, 1_000_000),
+    "SIDE_PAGE_CACHE_SIZE": (1, 1_000_000),
+    "MISSING_PAGE_CACHE_SIZE": (1, 1_000_000),
+    "PING_LIMIT_PER_IP": (1, 1_000_000),
+    "PING_LIMIT_PER_TARGET": (1, 1_000_000),
+    "PING_LIMIT_WINDOW": (1, 366 * 86400),
+    "PROXY_FIX": (0, 10),
+    "WRITE_SLOTS": (0, 10_000),
+    "REFUSAL_HOLDS": (0, 10_000),
+    "MAIL_PORT": (1, 65535),
+    "XMLRPC_MAX_BYTES": (1024, 64 * 1024 * 1024),
+}
+_SERVER_SECONDS = ("REFUSAL_HOLD_SECONDS", "MAIL_GATHER_SECONDS")
+_SERVER_FLAGS = ("MAIL_USE_TLS",)
+_WORKER_MODES = ("thread", "off")
+
+
+def _server_problems(config: MutableMapping[str, object]) -> list[str]:
     problems = []
+    for key, (low, high) in _SERVER_NUMBERS.items():
+        raw = config.get(key)
+        if raw is None:
+            continue
+        if isinstance(raw, bool) or not str(raw).strip().isdigit():
+            problems.append(f"{key}={raw!r} is not a whole number")
+        elif not low <= int(str(raw)) <= high:
+            problems.append(f"{key}={raw} is outside {low}-{high}")
+    for key in _SERVER_SECONDS:
+        raw = config.get(key)
+        try:
+            seconds = float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            problems.append(f"{key}={raw!r} is not a number of seconds")
+            continue
+        if not 0 <= seconds <= 3600:
+            problems.append(f"{key}={raw} is outside 0-3600")
+    for key in _SERVER_FLAGS:
+        try:
+            # Written back as a bool: "no" from the environment is a true string.
+            config[key] = read_flag(config.get(key))
+        except ValueError:
+            problems.append(f"{key}={config.get(key)!r} is neither yes nor no")
+    for key in ("BACKGROUND_WORKER", "MENTIONS_WORKER"):
+        if config.get(key) not in (None, *_WORKER_MODES):
+            problems.append(f"{key}={config.get(key)!r} is not one of thread, off")
+    site = urlsplit(str(config.get("SITE_URL") or ""))
+    if site.scheme not in ("http", "https") or not site.hostname:
+        problems.append(
+            f"SITE_URL={config.get('SITE_URL')!r} is no http(s)://host[/path] address"
+        )
+    return problems
+
+
+def check_config(config: MutableMapping[str, object]) -> None:
+    """Refuse a value of the config (BLOG_*, instance/config.py) that is no
+    value of its kind: a silent fallback would leave the operator guessing.
+    Yes/no values of the server are written back as bools."""
+    problems = _server_problems(config)
     for spec in SETTINGS:
         raw = config.get(spec.config_key)
         if raw is None:
@@ -319,7 +392,8 @@ def check_config(config: Mapping[str, object]) -> None:
         try:
             value = _coerce(spec, raw)
         except (TypeError, ValueError):
-            problems.append(f"{spec.config_key}={raw!r} is not a whole number")
+            kind = "neither yes nor no" if spec.kind == "flag" else "not a whole number"
+            problems.append(f"{spec.config_key}={raw!r} is {kind}")
             continue
         if spec.kind == "number" and not spec.low <= value <= spec.high:
             problems.append(

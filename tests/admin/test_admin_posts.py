@@ -218,6 +218,24 @@ def test_a_future_date_is_refused_when_publishing_kept_for_a_draft(app, author_c
     assert stored(app, "ora").status == "published"
 
 
+def test_the_lists_publish_button_refuses_a_draft_dated_ahead(
+    app, author_client, published
+):
+    later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    write(author_client, editor(author_client), title="Futuro", published_at=later)
+    listing = soup(author_client.get("/admin/posts"))
+    row = next(tr for tr in listing.select("tbody tr") if "Futuro" in tr.text)
+    response = press(author_client, listing, "Pubblica", within=row)
+    assert response.headers["Location"].endswith(
+        f"/admin/posts/{stored(app, 'futuro').id}"
+    )
+    assert stored(app, "futuro").status == "draft"
+    assert published == []
+    assert "nel futuro" in author_client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
 def test_a_title_and_categories_are_one_line_without_controls(app, author_client):
     write(
         author_client,

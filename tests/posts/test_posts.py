@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from helpers_comments import stage_comment, the_post
 from helpers_posts import add_post
 
+from blog.admin.posts import PostData, save_post
 from blog.core.sanitize import allowed_tags_note
 from blog.extensions import db
 from blog.models import Comment, Post
@@ -346,6 +347,25 @@ def test_post_page_query_count_is_constant(app, client, count_queries):
     # read once per content version (the two renders here are in two); the
     # post's ping status says whether the answer advertises the endpoints.
     assert before.count <= 11
+
+
+def test_the_seed_does_not_come_back_under_a_renamed_posts_first_address(app, runner):
+    with app.app_context():
+        post = the_post()
+        renamed = PostData(
+            title=post.title,
+            slug="community-manager",
+            body=post.body,
+            status="published",
+            published_at=post.published_at,
+        )
+        save_post(post, renamed, post.author)
+        db.session.commit()
+    result = runner.invoke(args=["seed"])
+    assert "0 new posts" in result.output
+    with app.app_context():
+        assert db.session.query(Post).count() == 3
+        assert db.session.query(Comment).count() == 12
 
 
 @pytest.mark.parametrize("page", ["²", "9" * 5000, "-1", "0", "1e3", " "])

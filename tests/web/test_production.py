@@ -145,6 +145,14 @@ def test_a_secret_key_or_password_of_digits_stays_text(tmp_path, monkeypatch):
     assert app.config["WRITE_SLOTS"] == 3  # a number's setting stays a number
 
 
+def test_a_yes_or_no_of_the_environment_is_read_as_one(tmp_path, monkeypatch):
+    # "no" is not JSON: it would stay a string, and a true one.
+    monkeypatch.setenv("BLOG_MAIL_USE_TLS", "no")
+    assert production_app(tmp_path, SECRET_KEY="k" * 64).config["MAIL_USE_TLS"] is False
+    monkeypatch.setenv("BLOG_MAIL_USE_TLS", "yes")
+    assert production_app(tmp_path, SECRET_KEY="k" * 64).config["MAIL_USE_TLS"] is True
+
+
 def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
     (tmp_path / "secret_key").write_text("f" * 64 + "\n")
     with pytest.raises(InsecureConfigError, match="shorter than 16"):
@@ -158,6 +166,19 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
         ({"AVATARS": "bogus"}, "AVATARS='bogus' is not one of identicon"),
         ({"COMMENTS_PER_PAGE": "molti"}, "COMMENTS_PER_PAGE='molti' is not a whole"),
         ({"POST_LIMIT_PER_ADDRESS": "tanti"}, "POST_LIMIT_PER_ADDRESS='tanti'"),
+        # A typo in a yes/no rule must not turn the rule off.
+        ({"COMMENT_HOLD_ALL": "ture"}, "COMMENT_HOLD_ALL='ture' is neither yes nor"),
+        ({"COMMENT_HOLD_ALL": "sì"}, "COMMENT_HOLD_ALL='sì' is neither yes nor"),
+        ({"PAGE_CACHE_SIZE": -1}, "PAGE_CACHE_SIZE='?-1'? is not a whole number"),
+        ({"FEED_ITEMS": "abc"}, "FEED_ITEMS='abc' is not a whole number"),
+        ({"PROXY_FIX": "abc"}, "PROXY_FIX='abc' is not a whole number"),
+        ({"WRITE_SLOTS": 20000}, "WRITE_SLOTS=20000 is outside 0-10000"),
+        ({"PING_LIMIT_PER_IP": "abc"}, "PING_LIMIT_PER_IP='abc'"),
+        ({"MAIL_PORT": "abc"}, "MAIL_PORT='abc' is not a whole number"),
+        ({"REFUSAL_HOLD_SECONDS": "abc"}, "REFUSAL_HOLD_SECONDS='abc' is not a"),
+        ({"MAIL_USE_TLS": "forse"}, "MAIL_USE_TLS='forse' is neither yes nor no"),
+        ({"BACKGROUND_WORKER": "foo"}, "BACKGROUND_WORKER='foo' is not one of"),
+        ({"SITE_URL": "blog.example.org"}, "SITE_URL='blog.example.org' is no http"),
     ],
 )
 def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):
