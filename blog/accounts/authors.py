@@ -171,10 +171,13 @@ _shared_counter: FixedWindowRateLimiter | None = None
 
 def failure_counter() -> RateLimiter:
     """Where sign-in failures are counted: the limiter's storage when every
-    worker shares it (Redis, Memcached), else the database (``web.dbstore``),
-    so that five failures are five whatever the number of workers."""
+    worker shares it (Redis, Memcached) and it answers, else the database
+    (``web.dbstore``), so that five failures are five whatever the number of
+    workers, and an outage of the shared storage neither locks the author out
+    nor lifts the lock-out."""
     global _shared_counter
-    if not isinstance(limiter.limiter.storage, PER_PROCESS_STORAGES):
+    storage = limiter.limiter.storage
+    if not isinstance(storage, PER_PROCESS_STORAGES) and storage.check():
         return limiter.limiter
     if _shared_counter is None:
         _shared_counter = FixedWindowRateLimiter(DatabaseStorage())

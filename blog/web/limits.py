@@ -8,6 +8,7 @@ fraction of a cached page (see bench/readers_first.py).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import threading
@@ -31,6 +32,8 @@ from . import localstore  # noqa: F401 (defining LocalStorage registers local://
 from .errors import bare_page
 from .security import add_security_headers, kept_private
 from .writers import WriteSlots
+
+logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable)
 
@@ -178,7 +181,7 @@ class PostGuard:
         if refusal is None:
             return self.wsgi_app(environ, start_response)
         budget, address = self._item(), budget_key(environ.get("REMOTE_ADDR") or "")
-        if not limiter.limiter.hit(budget, endpoint, address):
+        if not counted(budget, endpoint, address):
             stats = limiter.limiter.get_window_stats(budget, endpoint, address)
             wait = max(1, int(stats.reset_time - time.time()) + 1)
             refused = RefusedPost(endpoint, view_args, _posted_form(environ), 429, wait)
@@ -375,7 +378,29 @@ def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:
     count exactly when they share the storage.
     """
     item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
-    return not limiter.limiter.hit(item, key)
+    return not counted(item, key)
+
+
+# When the shared storage was last said to be down (at most once a minute).
+_outage_logged_at = 0.0
+
+
+def counted(item: RateLimitItem, *keys: str) -> bool:
+    """Count one event in the limiter's storage; False when over the limit.
+
+    A shared storage (memcached, redis) that does not answer lets the event
+    through, said in the log at most once a minute: an outage of the counters
+    must not take the blog down with it, the author's sign-in included (whose
+    lock-out is kept in the database).
+    """
+    global _outage_logged_at
+    try:
+        return limiter.limiter.hit(item, *keys)
+    except Exception as error:  # each storage's client raises its own errors
+        if time.monotonic() - _outage_logged_at > 60:
+            _outage_logged_at = time.monotonic()
+            logger.warning("Rate-limit storage unavailable, not counting: %s", error)
+        return True
 
 
 def seconds_to_reset(bucket: str, key: str, amount: int, seconds: int) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from helpers_admin import add_author, log_in
+from helpers_comments import send_comment
 from helpers_mentions import POST_SLUG
 from helpers_servers import free_port, wait_until_listening
 from limits.storage.memcached import MemcachedStorage
@@ -93,3 +94,27 @@ def test_the_sign_in_lock_out_is_counted_in_memcached(app):
         assert log_in(client, "riccardo", "sbagliata-davvero").status_code == 401
     client.environ_base["REMOTE_ADDR"] = "198.51.100.99"
     assert log_in(client).status_code == 429
+
+
+def test_a_storage_that_does_not_answer_stops_no_form(
+    make_app, database_url, app, caplog
+):
+    # Nothing listens there: the counters are down, the blog is not.
+    down = make_app(
+        DATABASE_URL=database_url,
+        RATELIMIT_STORAGE_URI=f"memcached://127.0.0.1:{free_port()}",
+    )
+    add_author(down)
+    client = down.test_client()
+    assert send_comment(client, down, "Con i contatori spenti.").status_code == 302
+    assert (
+        client.post("/webmention", data={"source": "x", "target": "y"}).status_code
+        == 400
+    )
+    assert log_in(client).status_code == 302
+    assert "Rate-limit storage unavailable" in caplog.text
+    # The sign-in lock-out falls back to the database meanwhile.
+    other = down.test_client()
+    for _ in range(5):
+        assert log_in(other, "riccardo", "sbagliata-davvero").status_code == 401
+    assert log_in(other).status_code == 429
