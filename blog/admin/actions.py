@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import aliased
 
 from ..comments.labels import ACTIONS
@@ -18,6 +18,7 @@ from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
 from ..comments.threads import hold_for_deletion, lift_replies
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
+from ..core.text import normalised_email
 from ..extensions import db
 from ..models import Author, Comment
 
@@ -65,21 +66,30 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
 Reply = aliased(Comment)
 
 
-def empty(status: str) -> int:
-    """Delete every response in spam or trash; how many."""
+def empty(status: str, upto: int | None) -> int:
+    """Delete for good every response in spam or trash up to id ``upto``, the
+    newest when the author's page was made; how many. What arrived after it
+    was never shown, so it stays (WordPress keeps the page's time for this)."""
     if status not in EMPTYABLE:
         raise ActionError("Si possono svuotare solo lo spam e il cestino.")
-    hold_for_deletion(Comment.status == status)
+    if upto is None:
+        raise ActionError("Ricarica la pagina e svuota di nuovo.")
+    shown = (Comment.status == status) & (Comment.id <= upto)
+    hold_for_deletion(shown)
     answered = select(Comment).where(
-        Comment.status == status,
-        exists().where(Reply.parent_id == Comment.id),
+        shown, exists().where(Reply.parent_id == Comment.id)
     )
     lift_replies(db.session.scalars(answered).all())
     result = db.session.execute(
-        delete(Comment).where(Comment.status == status),
+        delete(Comment).where(shown),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
+
+
+def newest_response_id() -> int:
+    """The highest response id now (0 for none): how far "Svuota" reaches."""
+    return db.session.scalar(select(func.max(Comment.id))) or 0
 
 
 def reply(
@@ -120,7 +130,7 @@ def edit(comment: Comment, name: str, email: str, url: str, text: str) -> None:
     if not text:
         raise ActionError("Il testo del commento non può essere vuoto.")
     comment.author_name = name.strip()
-    comment.author_email = email.strip()
+    comment.author_email = normalised_email(email.strip())  # as the form stores it
     comment.author_url = url.strip()
     comment.content = text
     comment.content_html = clean_comment(text)

@@ -21,6 +21,7 @@ from .actions import (
     apply_action,
     edit,
     empty,
+    newest_response_id,
     reply,
 )
 from .forms import QuickEditForm, ReplyForm
@@ -45,7 +46,9 @@ def queue():
     query = QueueQuery.from_args(request.args)
     page = queue_page(query, counts())
     if query.page > 1 and not page.items:
-        abort(404)
+        # Past the end: the last page, as after acting on its only rows.
+        last = min(page.pages, query.page - 1) if page.pages else query.page - 1
+        return redirect(url_for("admin.queue", **query.args(page=last)))
     here = request.full_path.rstrip("?")
     return render_template(
         "admin/comments.html",
@@ -59,6 +62,7 @@ def queue():
         actions=ACTIONS,
         bulk_actions=BULK_ACTIONS[query.view],
         emptyable=EMPTYABLE,
+        newest=newest_response_id() if query.view in EMPTYABLE else None,
     )
 
 
@@ -122,7 +126,7 @@ def _act(name: str, ids: list[int]):
 @author_required
 def empty_view():
     try:
-        number = empty(request.form.get("status", ""))
+        number = empty(request.form.get("status", ""), row_id(request.form.get("upto")))
     except ActionError as error:
         flash(str(error), "error")
         return redirect(_back())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, render_template, request, url_for
 from sqlalchemy.exc import IntegrityError
 
-from ..comments.labels import ACTIONS
+from ..comments.labels import ACTIONS, STATUS_LABELS
 from ..comments.mailtokens import (
     USED_MESSAGE,
     TokenError,
@@ -36,8 +36,10 @@ def mail_action(token: str):
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.created_at.isoformat() != created:
         abort(404)  # deleted for good, its id perhaps another response's now
+    # The author may have acted on it since the mail (marked it spam, say).
+    applies = comment.status in ACTIONS[action].applies_to
     done = False
-    if request.method == "POST":
+    if request.method == "POST" and applies:
         apply_action(action, [comment.id])
         spend(token)
         try:
@@ -53,5 +55,7 @@ def mail_action(token: str):
         token=token,
         action=action,
         label=ACTIONS[action].label,
+        applies=applies,
+        status=STATUS_LABELS[comment.status],
         done=done,
     )

@@ -28,7 +28,9 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "approve": Action("Approva", "approved", ("pending", "spam", "trash")),
+    # Only a held response: a page or a mail shown before the author marked
+    # it spam or trashed it must not publish it (unspam and restore do that).
+    "approve": Action("Approva", "approved", ("pending",)),
     "unapprove": Action("Non approvare", "pending", ("approved",)),
     "spam": Action("Spam", "spam", ("pending", "approved", "trash")),
     "unspam": Action("Non è spam", None, ("spam",)),

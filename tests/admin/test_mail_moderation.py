@@ -44,6 +44,21 @@ def test_each_button_asks_then_acts_without_signing_in(
     assert f"Fatto: «{label}»" in response.get_data(as_text=True)
 
 
+def test_a_mails_approve_after_the_author_marked_it_spam_publishes_nothing(
+    app, client, mailbox
+):
+    comment_id, mail = held_notice(app, mailbox)
+    path = mail.link("Approva")
+    page = soup(client.get(path))
+    set_status(app, comment_id, "spam")  # from the queue, meanwhile
+    response = press(client, page, "Approva")
+    assert comment_status(app, comment_id) == "spam"
+    assert "Nessuna modifica" in response.get_data(as_text=True)
+    again = soup(client.get(path))
+    assert "Nessuna modifica" in again.get_text()
+    assert again.find("button", string="Approva") is None
+
+
 def test_the_html_part_has_the_same_buttons(app, mailbox):
     _, mail = held_notice(app, mailbox)
     for label in ("Approva", "Spam", "Cestino", "Rispondi"):
