@@ -40,15 +40,17 @@ def form_stamp(post_id: int, now: float) -> str:
     return _serializer("stamp").dumps([post_id, int(now)])
 
 
-def seconds_since_stamp(stamp: str | None, post_id: int, now: float) -> float:
-    """Seconds between render and submission; 0 when the stamp is missing or forged.
+# What ``seconds_since_stamp`` says of a form we never rendered.
+FORGED_STAMP = -1.0
 
-    A form sent without a genuine stamp was not rendered by us, so it counts as
-    sent instantly, which the moderation rules treat as spam.
-    """
+
+def seconds_since_stamp(stamp: str | None, post_id: int, now: float) -> float:
+    """Seconds between render and submission; ``FORGED_STAMP`` when the stamp
+    is missing or forged: such a form was not rendered by us, and the
+    moderation rules treat it as spam."""
     data = _loads("stamp", stamp)
     if not (isinstance(data, list) and len(data) == 2 and data[0] == post_id):
-        return 0.0
+        return FORGED_STAMP
     return max(now - float(data[1]), 0.0)
 
 

@@ -20,6 +20,10 @@ from ..core.text import normalised_email
 
 DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
 FLOOD_MESSAGE = "Stai commentando troppo velocemente. Rallenta."
+TOO_FAST_MESSAGE = (
+    "Il commento è partito pochi secondi dopo l'apertura della pagina, più in "
+    "fretta di come scrive una persona: rileggilo e invialo di nuovo."
+)
 CLOSED_MESSAGE = "I commenti per questo articolo sono chiusi."
 REPLY_MISSING_MESSAGE = (
     "Il commento a cui vuoi rispondere non esiste o non è ancora stato approvato."
@@ -138,6 +142,15 @@ def refuse(
     """The reason to turn the request away, or None when it may be stored."""
     if history.duplicate:
         return Refusal(409, DUPLICATE_MESSAGE)
+    # A person who types fast (a short "Grazie!" in a form filled in from the
+    # saved details) is told and sends again; the form keeps its first stamp.
+    seconds = candidate.seconds_to_submit
+    if (
+        not candidate.by_author
+        and seconds is not None
+        and 0 <= seconds < settings.min_seconds
+    ):
+        return Refusal(422, TOO_FAST_MESSAGE)
     # Only the comment form comes here: pings have their own limits per source.
     if (
         not candidate.by_author
@@ -206,15 +219,8 @@ def decide(
     if candidate.type == "comment":
         if candidate.honeypot:
             return Decision("spam", "campo trappola compilato")
-        if (
-            candidate.seconds_to_submit is not None
-            and candidate.seconds_to_submit < settings.min_seconds
-        ):
-            return Decision(
-                "spam",
-                f"inviato in {candidate.seconds_to_submit:.1f} s, "
-                f"meno di {settings.min_seconds} s",
-            )
+        if candidate.seconds_to_submit is not None and candidate.seconds_to_submit < 0:
+            return Decision("spam", "modulo non generato dal blog (timbro mancante)")
     links = count_links(candidate.content_html)
     if links > settings.max_links:
         return Decision("pending", f"{links} link (limite {settings.max_links})")

@@ -66,6 +66,14 @@ def _form_status(form) -> int:
 @handles_nul_itself
 def edit(comment_id: int):
     comment, refusal = _own_comment(comment_id)
+    typed = request.form.get("comment") if request.method == "POST" else None
+    if refusal is not None and typed is not None and refusal.status_code == 403:
+        # The window closed (or a reply came) while the writer was typing: the
+        # new text comes back to be copied, with why it cannot be saved.
+        page = render_template(
+            "comments/edit.html", comment=comment, refused=refusal.message, typed=typed
+        )
+        return _private(page, refusal.status_code)
     if refusal is not None:
         return _private(*render_error(refusal.status_code, refusal.message))
     form = EditCommentForm(data={"comment": comment.content})

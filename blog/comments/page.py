@@ -40,7 +40,7 @@ from .moderation import (
     refuse_reply,
 )
 from .ownership import refuse_change
-from .threads import Node, load_page, page_anchors
+from .threads import Node, load_page, page_anchors, page_of
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,12 @@ def render_post_page(
     settings = current_settings()
     author = current_author()
     owner_hash = token_hash(owner_token(request))
-    comments = load_page(post, comment_page_number(), settings, owner_hash)
+    page = comment_page_number()
+    if form is not None:
+        # A form sent back to a reply's writer: on the page of its comment.
+        parent = _reply_target(post, form.parent_id())
+        page = page_of(parent, settings, owner_hash) if parent else 1
+    comments = load_page(post, page, settings, owner_hash)
     if comments is None:
         abort(404)
     replying = form is None and "replytocom" in request.args
@@ -214,7 +219,12 @@ def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):
                 post=post,
                 comment_form=form,
                 form_message=refusal.message,
-                reply_to=None,
+                # A reply stays one (the guard's pages know no comment).
+                reply_to=(
+                    _reply_target(post, form.parent_id())
+                    if isinstance(post, Post)
+                    else None
+                ),
                 comments_closed=False,
                 signed_in_author=current_author(),
                 list_view=ListView(False, 1, False, None),

@@ -198,8 +198,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "number",
         3,
         "Secondi minimi per compilare il modulo",
-        "Un modulo inviato prima va nello spam: così in fretta scrivono i "
-        "programmi, non le persone. 0: nessun controllo.",
+        "Un modulo inviato prima torna indietro con il testo e l'invito a "
+        "rileggerlo: così in fretta scrivono i programmi, non le persone. "
+        "0: nessun controllo.",
         SPAM,
         low=0,
         high=600,

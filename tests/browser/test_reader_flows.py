@@ -5,6 +5,10 @@ from __future__ import annotations
 import itertools
 import re
 
+from helpers_wxr import WXR
+
+from .conftest import running_blog
+
 POST = "/chi-e-e-chi-non-e-il-community-manager/"
 _names = itertools.count(1)
 
@@ -62,6 +66,27 @@ def test_reply_with_javascript_moves_the_form(page, live_server):
     reply = page.locator("#comment-2 li.comment", has_text="con JavaScript")
     assert reply.count() == 1
     assert "in attesa di moderazione" in reply.inner_text()
+
+
+def test_reply_with_javascript_to_an_imported_comment(page, tmp_path):
+    # Imported comments keep their old blog's anchors (#comment-10), which may
+    # be other comments' ids here: the form goes under the comment clicked.
+    (tmp_path / "blog").mkdir()
+    with running_blog(tmp_path / "blog") as server:
+        wxr = tmp_path / "caffe.xml"
+        wxr.write_text(WXR, encoding="utf-8")
+        server.flask("import-wxr", str(wxr))
+        page.goto(server.url + "/caffe-e-community/")
+        first = page.locator("li.comment").first
+        link = first.locator(".comment-reply-link").first
+        name = link.get_attribute("data-reply-to")
+        link.click()
+        assert "replytocom" not in page.url
+        assert page.evaluate(
+            "document.querySelector('#respond').closest('li')"
+            " === document.querySelector('li.comment')"
+        )
+        assert page.text_content("#reply-title") == f"Rispondi a {name}"
 
 
 def test_reply_without_javascript_uses_replytocom(page_without_js, live_server):

@@ -221,6 +221,46 @@ class TestPages:
         reply_link = second.select_one("#comment-7 .comment-reply-link")["href"]
         assert reply_link == f"{POST_URL}comment-page-2/?replytocom=7#respond"
 
+    def test_a_reply_sent_back_shows_the_page_of_its_comment(self, app, client):
+        app.config["COMMENTS_PER_PAGE"] = 5
+        response = send_comment(
+            client,
+            app,
+            "Risposta con un errore",
+            page_url=f"{POST_URL}comment-page-2/?replytocom=7",
+            email="non-una-email",
+        )
+        assert response.status_code == 422
+        page = soup(response)
+        assert page.select_one("#comment-7 .comment-body") is not None
+        assert page.select_one("ol.commentlist")["start"] == "6"
+        assert (
+            page.select_one("#reply-title").get_text()
+            == "Rispondi a "
+            + (page.select_one("#comment-7 .comment-reply-link")["data-reply-to"])
+        )
+
+    def test_a_refused_reply_is_still_a_reply(self, app, client):
+        send_comment(client, app, "Stesso testo", page_url=f"{POST_URL}?replytocom=1")
+        with app.app_context():
+            db.session.query(Comment).update(
+                {Comment.created_at: utcnow() - timedelta(minutes=5)}
+            )
+            db.session.commit()
+        other = app.test_client()
+        response = send_comment(
+            other,
+            app,
+            "Stesso testo",
+            page_url=f"{POST_URL}?replytocom=1",
+            email="altra@example.org",
+        )
+        assert response.status_code == 409
+        page = soup(response)
+        assert page.select_one("#reply-title").get_text().startswith("Rispondi a ")
+        assert not page.select_one(".cancel-reply").has_attr("hidden")
+        assert page.select_one("#comment_parent")["value"] == "1"
+
     def test_newest_first_order(self, app, client):
         app.config["COMMENT_ORDER"] = "newest"
         app.config["COMMENTS_PER_PAGE"] = 5

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from helpers_admin import form_data
 from helpers_comments import (
     POST_URL,
     newest_comment,
@@ -17,8 +20,10 @@ from helpers_comments import (
     the_post,
 )
 
+from blog.comments import views as comment_views
 from blog.comments.forms import CONSENT_LABEL
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
+from blog.comments.moderation import TOO_FAST_MESSAGE
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, utcnow
@@ -413,10 +418,26 @@ class TestRulesThroughTheForm:
             )
         assert "compra" not in app.test_client().get(POST_URL).get_data(as_text=True)
 
-    def test_a_form_sent_at_once_is_spam(self, app, client):
-        send_comment(client, app, typed_slowly=False)
+    def test_a_form_sent_at_once_comes_back_and_goes_once_sent_again(
+        self, app, client, monkeypatch
+    ):
         with app.app_context():
-            assert newest_comment().status == "spam"
+            before = newest_comment().id
+        response = send_comment(client, app, "Grazie!", typed_slowly=False)
+        assert response.status_code == 422
+        page = soup(response)
+        assert page.select_one(".form-error").get_text() == TOO_FAST_MESSAGE
+        form = page.select_one("form.comment-form")
+        assert form.select_one("#comment").get_text().strip() == "Grazie!"
+        with app.app_context():
+            assert newest_comment().id == before
+        # Sent again from that page a few seconds later: its first stamp kept.
+        later = time.time() + 5
+        monkeypatch.setattr(comment_views, "time", SimpleNamespace(time=lambda: later))
+        again = client.post(form["action"], data=form_data(form))
+        assert again.status_code == 302
+        with app.app_context():
+            assert newest_comment().status == "pending"
 
     def test_a_form_without_a_genuine_stamp_is_spam(self, app, client):
         send_comment(client, app, stamp="WzEsMTAwXQ.forged")

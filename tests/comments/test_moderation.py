@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from blog.comments.identity import FORGED_STAMP
 from blog.comments.moderation import (
     CLOSED_MESSAGE,
     DUPLICATE_MESSAGE,
@@ -14,6 +15,7 @@ from blog.comments.moderation import (
     REPLY_MISSING_MESSAGE,
     REPLY_OTHER_POST_MESSAGE,
     REPLY_TOO_DEEP_MESSAGE,
+    TOO_FAST_MESSAGE,
     Candidate,
     History,
     Parent,
@@ -150,10 +152,17 @@ def test_a_filled_honeypot_is_spam():
     assert (decision.status, decision.reason) == ("spam", "campo trappola compilato")
 
 
-@pytest.mark.parametrize(("seconds", "status"), [(0.5, "spam"), (2.9, "spam")])
-def test_a_form_sent_implausibly_fast_is_spam(seconds, status):
-    decision = decide(reader(seconds_to_submit=seconds), History(), DEFAULTS)
-    assert decision.status == status
+@pytest.mark.parametrize("seconds", [0.0, 0.5, 2.9])
+def test_a_form_sent_implausibly_fast_is_sent_back_to_be_read_again(seconds):
+    refusal = refuse(reader(seconds_to_submit=seconds), History(), DEFAULTS)
+    assert refusal == Refusal(422, TOO_FAST_MESSAGE)
+    author = reader(seconds_to_submit=seconds, by_author=True)
+    assert refuse(author, History(), DEFAULTS) is None
+
+
+def test_a_form_we_never_rendered_is_spam():
+    decision = decide(reader(seconds_to_submit=FORGED_STAMP), History(), DEFAULTS)
+    assert decision.status == "spam"
 
 
 def test_a_form_sent_after_the_minimum_is_judged_normally():

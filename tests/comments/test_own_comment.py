@@ -275,7 +275,11 @@ class TestForgedRequests:
             f"/comment/{comment_id}/edit", data={**edit_page, "comment": "tardi"}
         )
         assert response.status_code == 403
-        assert EXPIRED_MESSAGE in soup(response).get_text()
+        page = soup(response)
+        assert EXPIRED_MESSAGE in page.select_one(".form-error").get_text()
+        # What was typed comes back to be copied, nothing is saved.
+        assert page.select_one("textarea#typed").get_text().strip() == "tardi"
+        assert page.find("form", class_="comment-edit-form") is None
         assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
 
     def test_just_inside_the_window_the_owner_may_still_edit(self, app, client):

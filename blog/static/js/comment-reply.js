@@ -33,7 +33,9 @@
   }
 
   function replyTo(link) {
-    var item = document.getElementById("comment-" + link.getAttribute("data-comment-id"));
+    // The comment's own item: an imported comment is anchored by the id it had
+    // on the old blog, which may be another comment's id here.
+    var item = link.closest("li");
     if (!item) {
       return false;
     }
