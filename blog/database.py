@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import click
 from flask import Flask
 from sqlalchemy import Insert, String, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -44,6 +45,29 @@ class DatabaseConfigError(click.ClickException):
     line from the command line and from ``wsgi.py``, no traceback."""
 
 
+def sqlite_path(url: URL) -> str | None:
+    """The file of a SQLite database at ``url``; None for any other kind."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("uri") or url.database.startswith("file:"):
+        return None  # a URI filename: SQLite reads it, not the file system
+    return url.database
+
+
+def create_private_sqlite_file(url: URL) -> None:
+    """A new SQLite database file made for its owner alone (0600, as backups
+    are) before SQLite would make it with the umask's mode: readers' emails
+    and addresses live there. SQLite gives its -wal and -shm the same mode;
+    an existing file keeps the mode its operator gave it."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        pass  # there already, or a missing directory SQLite will name
+
+
 def init_app(app: Flask) -> None:
     """Bind SQLAlchemy to ``app``."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -61,6 +85,7 @@ def init_app(app: Flask) -> None:
         options.setdefault("max_overflow", 2)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     try:
+        create_private_sqlite_file(make_url(url))
         db.init_app(app)  # makes the engine: the URL is read here
     except (ArgumentError, ImportError) as error:
         raise DatabaseConfigError(

@@ -127,8 +127,12 @@ def deliver(message: EmailMessage) -> None:
         # the root's WARNING, so INFO would be dropped. WARNING reaches stderr
         # (gunicorn's error log) through Flask's default handler, or through
         # Python's last-resort handler when no handler is set up at all.
+        # The whole message only in debug mode: it holds readers' addresses
+        # and links that act without signing in, which a log shared with
+        # others, and kept longer than the blog keeps them, must not.
+        shown = readable(message) if current_app.debug else _summary(message)
         current_app.logger.warning(
-            "Email non inviata (%s):\n%s", "; ".join(problems), readable(message)
+            "Email non inviata (%s):\n%s", "; ".join(problems), shown
         )
         return
     with smtplib.SMTP(server, int(config.get("MAIL_PORT") or 25), timeout=10) as smtp:
@@ -137,6 +141,14 @@ def deliver(message: EmailMessage) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(message)
+
+
+def _summary(message: EmailMessage) -> str:
+    recipients = len([a for a in str(message["To"] or "").split(",") if a.strip()])
+    return (
+        f"Oggetto: {message['Subject']}\nDestinatari: {recipients} (indirizzi e "
+        "testo fuori dal log; `flask --debug` li mostra)"
+    )
 
 
 def plain_text(message: EmailMessage) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from ..database import sqlite_path
+
 
 class BackupError(Exception):
     """The backup could not be made; the message says what to do instead."""
@@ -62,13 +64,6 @@ def backup_sqlite(source: str, target: str, *, overwrite: bool = False) -> int:
             os.unlink(partial)
         raise
     return os.path.getsize(target)
-
-
-def sqlite_path(url: URL) -> str | None:
-    """The file of a SQLite database at ``url``; None for any other kind."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return url.database
 
 
 def _sqlite_file(url: URL) -> str:

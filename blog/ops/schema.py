@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import flask_migrate
 from sqlalchemy import inspect
 
+from ..database import create_private_sqlite_file
 from ..extensions import db
-from .backup import sqlite_path
 
 # The first revision in migrations/versions (scripts/migration-reset.sh keeps
 # this id when it regenerates the initial migration).
@@ -30,7 +28,7 @@ def upgrade_database() -> str:
     tables it lacks are created, it is stamped with the initial revision, then
     the later migrations run.
     """
-    _create_private_sqlite_file()
+    create_private_sqlite_file(db.engine.url)
     state = schema_state()
     if state == "unversioned":
         db.create_all()
@@ -41,16 +39,3 @@ def upgrade_database() -> str:
         "unversioned": "Existing database adopted by the migrations and upgraded.",
         "versioned": "Database upgraded to the latest schema.",
     }[state]
-
-
-def _create_private_sqlite_file() -> None:
-    # Readers' emails and addresses live there: a new SQLite file is made for
-    # its owner alone (0600, as backups are); SQLite gives its -wal and -shm
-    # the same mode.
-    path = sqlite_path(db.engine.url)
-    if path is None:
-        return
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass  # an existing database keeps the mode its operator gave it

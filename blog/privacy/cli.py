@@ -53,7 +53,7 @@ def erase_command(email: str, delete_texts: bool) -> None:
     "--days",
     type=click.IntRange(min=0),
     default=None,
-    help="Older than this many days (default: COMMENT_IP_RETENTION_DAYS).",
+    help="Older than this many days (default: COMMENT_IP_RETENTION_DAYS; 0 keeps).",
 )
 @with_appcontext
 def purge_ips_command(days: int | None) -> None:

@@ -39,12 +39,16 @@ def export_wxr_command(path: str, force: bool) -> None:
     lines = export_lines(
         config["SITE_NAME"], config["SITE_URL"], config["SITE_TAGLINE"]
     )
+    # Every commenter's address is in it: for its owner alone, as a backup.
+    umask = os.umask(0o077)
     try:
         with click.open_file(path, "w", encoding="utf-8", atomic=path != "-") as out:
             for line in lines:
                 out.write(line + "\n")
     except OSError as error:
         raise click.ClickException(f"Cannot write {path}: {error.strerror}.") from error
+    finally:
+        os.umask(umask)
     if path != "-":
         click.echo(f"Exported to {path}.")
 

@@ -131,13 +131,25 @@ def test_a_rolled_back_comment_is_not_mailed(app, outbox):
     assert outbox == []
 
 
-def test_without_a_mail_server_the_message_goes_to_the_log(app, caplog):
+def test_without_a_mail_server_the_log_says_so_without_the_message(app, caplog):
     with caplog.at_level(logging.INFO, logger=app.logger.name):
-        held(app, content="Testo da registrare")
-    assert "Testo da registrare" in caplog.text
+        held(app, content="Testo da registrare", author_email="lucia@example.org")
     assert "MAIL_SERVER non impostato" in caplog.text
     # The seed author has no address and MAIL_AUTHOR is unset: it says so too.
     assert "nessun destinatario: imposta MAIL_AUTHOR" in caplog.text
+    assert "Oggetto:" in caplog.text
+    # No reader's text or address, no link that acts without signing in.
+    assert "Testo da registrare" not in caplog.text
+    assert "lucia@example.org" not in caplog.text
+    assert "/admin/email/" not in caplog.text
+
+
+def test_in_debug_mode_the_whole_message_goes_to_the_log(app, caplog):
+    app.debug = True
+    with caplog.at_level(logging.INFO, logger=app.logger.name):
+        held(app, content="Testo da registrare")
+    assert "Testo da registrare" in caplog.text
+    assert "/admin/email/" in caplog.text
 
 
 @contextmanager
@@ -165,7 +177,7 @@ def test_without_a_mail_server_the_message_reaches_stderr_once(app, capsys, hand
     with logging_as_under_gunicorn(app, handlers):
         held(app, content="Testo per il log di gunicorn")
     err = capsys.readouterr().err
-    assert err.count("> Testo per il log di gunicorn") == 1
+    assert err.count("Email non inviata") == 1
     assert err.count("MAIL_SERVER non impostato") == 1
 
 
@@ -244,7 +256,7 @@ def test_with_a_mail_server_but_no_recipient_nothing_is_sent(app, smtp, caplog):
     with caplog.at_level(logging.INFO, logger=app.logger.name):
         held(app, content="Senza destinatario")
     assert smtp.instances == []
-    [record] = [r for r in caplog.records if "Senza destinatario" in r.getMessage()]
+    [record] = [r for r in caplog.records if "Email non inviata" in r.getMessage()]
     assert "nessun destinatario: imposta MAIL_AUTHOR" in record.getMessage()
     assert "MAIL_SERVER non impostato" not in record.getMessage()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -271,6 +272,21 @@ def test_healthz_reports_a_working_database(client):
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_reports_a_database_without_the_blogs_tables(tmp_path):
+    # Started before upgrade-db, or given the wrong file: it answers, serves nothing.
+    app = production_app(tmp_path, SECRET_KEY="k" * 64)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unavailable"}
+
+
+def test_a_database_file_the_server_makes_is_its_owners_alone(tmp_path):
+    app = production_app(tmp_path, SECRET_KEY="k" * 64)
+    with app.app_context():
+        path = Path(db.engine.url.database)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from datetime import datetime
 
 import pytest
@@ -236,6 +237,12 @@ def test_export_keeps_an_earlier_file_unless_forced(runner, tmp_path):
     assert target.read_text() == "esportazione precedente"
     assert runner.invoke(args=["export-wxr", "--force", str(target)]).exit_code == 0
     assert "<wp:wxr_version>1.2</wp:wxr_version>" in target.read_text()
+
+
+def test_an_export_holding_every_address_is_its_owners_alone(runner, tmp_path):
+    target = tmp_path / "out.xml"
+    assert runner.invoke(args=["export-wxr", str(target)]).exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_export_into_a_missing_directory_is_a_one_line_error(runner, tmp_path):
