@@ -1,4 +1,5 @@
-"""Feed URLs: /feed/, /feed/atom/, /<slug>/feed/, /comments/feed/."""
+"""Feed URLs: /feed/, /feed/atom/, /<slug>/feed/, /comments/feed/, and a
+category's, tag's or author's /…/<slug>/feed/."""
 
 from __future__ import annotations
 
@@ -9,9 +10,18 @@ from markupsafe import escape
 
 from ..core.text import web_url_or_empty, words_of_html
 from ..core.urls import post_guid, post_url, site_url
+from ..extensions import db
 from ..models import Comment, Post
 from ..pagecache.cache import cached_page, feed_key, finish
-from ..posts.queries import get_published_post
+from ..posts.queries import (
+    get_author,
+    get_category,
+    get_published_post,
+    get_tag,
+    posts_by_author,
+    posts_in_category,
+    posts_with_tag,
+)
 from . import bp
 from .builders import Feed, FeedItem, atom, rss
 from .queries import approved_responses, recent_comments, recent_posts
@@ -108,6 +118,39 @@ def _post_responses_feed(slug: str) -> Feed:
         self_url=site_url("feeds.post_responses", slug=post.slug),
         description=f"Commenti e pingback a «{post.title}»",
         items=[response_item(c, post) for c in approved_responses(post, _limit())],
+    )
+
+
+# WordPress's feeds of a listing: a category's, a tag's, an author's posts.
+_LISTINGS = {
+    "category": (get_category, posts_in_category, "Categoria"),
+    "tag": (get_tag, posts_with_tag, "Tag"),
+    "author": (get_author, posts_by_author, "Autore"),
+}
+
+
+@bp.get("/<any(category, tag, author):listing>/<slug>/feed/")
+def listing_rss(listing: str, slug: str):
+    return _respond(lambda: rss(_listing_feed(listing, slug)), RSS_TYPE)
+
+
+@bp.get("/<any(category, tag, author):listing>/<slug>/feed/atom/")
+def listing_atom(listing: str, slug: str):
+    return _respond(lambda: atom(_listing_feed(listing, slug)), ATOM_TYPE)
+
+
+def _listing_feed(listing: str, slug: str) -> Feed:
+    find, posts_of, kind = _LISTINGS[listing]
+    found = find(slug) or abort(404)
+    name = found.display_name if listing == "author" else found.name
+    config = current_app.config
+    posts = db.session.scalars(posts_of(found.id).limit(_limit())).unique()
+    return Feed(
+        title=f"{config['SITE_NAME']} » {kind}: {name}",
+        link=site_url(f"posts.{listing}", slug=found.slug),
+        self_url=site_url(request.endpoint, listing=listing, slug=found.slug),
+        description=config["SITE_TAGLINE"],
+        items=[post_item(post) for post in posts],
     )
 
 

@@ -75,6 +75,8 @@ _KEPT_MISSING_ENDPOINTS = frozenset(
         "posts.tag",
         "posts.author",
         "feeds.post_responses",
+        "feeds.listing_rss",
+        "feeds.listing_atom",
     }
 )
 # Longer addresses are answered by Flask each time, never kept.

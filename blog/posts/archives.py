@@ -150,6 +150,10 @@ _LISTING_PAGE = re.compile(r"^(/(?:.*/)?)page/([1-9][0-9]{0,5})/?$", re.DOTALL)
 # A child category's address names its parents first: the last one is its own.
 # (A category's feed, ``/category/slug/feed/``, is no child category.)
 _NESTED_CATEGORY = re.compile(r"^/category/(?!.*/feed(?:/|$))(?:[^/]+/)+([^/]+)/?$")
+# A listing's feed in another format (``/category/caffe/feed/rss2/``): its RSS.
+_LISTING_FEED_VARIANT = re.compile(
+    r"^(/(?:category|tag|author)/[^/]+/feed/)(?:rss2?|rdf)/?$"
+)
 _SITE_FEEDS = {
     "/feed/rss2/": "feeds.posts_rss",
     "/feed/rss/": "feeds.posts_rss",
@@ -168,6 +172,8 @@ def listing_address(path: str) -> str | None:
     if match := _LISTING_PAGE.match(path):
         listing = local_path(match.group(1))
         return f"{listing}?page={match.group(2)}" if listing else None
+    if match := _LISTING_FEED_VARIANT.match(path):
+        return local_path(match.group(1)) or None
     if match := _NESTED_CATEGORY.match(path):
         return url_for("posts.category", slug=match.group(1))
     return None

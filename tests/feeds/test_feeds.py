@@ -90,6 +90,46 @@ def test_posts_atom_has_the_same_entries(client):
     assert "Chi è il Community Manager?" in original.content[0].value
 
 
+@pytest.mark.parametrize(
+    ("url", "mimetype", "title"),
+    [
+        (
+            "/category/social-media-marketing/feed/",
+            "application/rss+xml",
+            "nOwmedia » Categoria: Social Media Marketing",
+        ),
+        (
+            "/category/social-media-marketing/feed/atom/",
+            "application/atom+xml",
+            "nOwmedia » Categoria: Social Media Marketing",
+        ),
+        (
+            "/author/riccardo-scarascia/feed/",
+            "application/rss+xml",
+            "nOwmedia » Autore: Riccardo Scarascia",
+        ),
+    ],
+)
+def test_a_category_or_an_authors_feed_has_its_posts_only(client, url, mimetype, title):
+    # WordPress's listing feeds: a reader subscribed to one keeps it after a move.
+    feed = fetch(client, url, mimetype)
+    assert feed.feed.title == title
+    links = [entry.link for entry in feed.entries]
+    assert f"{SITE}{POST_URL}" in links
+    every = [e.link for e in fetch(client, "/feed/", "application/rss+xml").entries]
+    assert set(links) <= set(every)
+    if "category" in url:
+        assert len(links) < len(every)  # the posts filed elsewhere are left out
+
+
+def test_a_listing_feed_in_another_format_moves_to_its_rss_and_none_is_missing(client):
+    moved = client.get("/category/social-media-marketing/feed/rss2/")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/category/social-media-marketing/feed/"
+    assert client.get("/category/nessuna/feed/").status_code == 404
+    assert client.get("/tag/nessuno/feed/").status_code == 404
+
+
 @pytest.mark.app_config(FEED_ITEMS=2)
 def test_feeds_skip_drafts_and_keep_to_the_configured_length(app, client):
     with app.app_context():
