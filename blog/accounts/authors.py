@@ -173,8 +173,8 @@ def failure_counter() -> RateLimiter:
     """Where sign-in failures are counted: the limiter's storage when every
     worker shares it (Redis, Memcached) and it answers, else the database
     (``web.dbstore``), so that five failures are five whatever the number of
-    workers, and an outage of the shared storage neither locks the author out
-    nor lifts the lock-out."""
+    workers, and an outage of the shared storage does not lock the author out
+    (the count starts again in the database meanwhile)."""
     global _shared_counter
     storage = limiter.limiter.storage
     if not isinstance(storage, PER_PROCESS_STORAGES) and storage.check():

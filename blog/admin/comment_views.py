@@ -47,7 +47,8 @@ def queue():
     page = queue_page(query, counts())
     if query.page > 1 and not page.items:
         # Past the end: the last page, as after acting on its only rows.
-        last = min(page.pages, query.page - 1) if page.pages else query.page - 1
+        # A search's total is not counted: its first page, at once.
+        last = min(page.pages, query.page - 1) if page.pages else 1
         return redirect(url_for("admin.queue", **query.args(page=last)))
     here = request.full_path.rstrip("?")
     return render_template(

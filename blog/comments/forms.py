@@ -12,6 +12,11 @@ from ..web.forms import ItalianForm
 
 # A stale or missing token: the form comes back with the text, saying so.
 CSRF_MESSAGE = "Il modulo è scaduto o non è valido: invialo di nuovo."
+# The same when the browser sent no cookie at all: sending again cannot help.
+NO_COOKIE_MESSAGE = (
+    "Il browser non ha inviato i cookie di questo sito, che servono a "
+    "proteggere il modulo: attivali per questo sito e invialo di nuovo."
+)
 NAME_MAX = 245
 EMAIL_MAX = 100
 URL_MAX = 200

@@ -23,7 +23,10 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
-    return signed_value_serializer(current_app.secret_key, purpose)
+    # Signs with the key, reads with the older ones too (SECRET_KEY_FALLBACKS,
+    # as Flask's session does): a form opened before a key change still counts.
+    older = list(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
+    return signed_value_serializer([*older, current_app.secret_key], purpose)
 
 
 def _loads(purpose: str, value: str | None) -> object | None:

@@ -147,6 +147,7 @@ def refuse(
     seconds = candidate.seconds_to_submit
     if (
         not candidate.by_author
+        and not candidate.honeypot  # a robot's: to spam, never told
         and seconds is not None
         and 0 <= seconds < settings.min_seconds
     ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, abort, redirect, request, url_for
+from flask import Response, abort, current_app, redirect, request, url_for
 
 from ..accounts.session import current_author
 from ..core.settings import current_settings
@@ -15,7 +15,7 @@ from ..web.limits import limit_posts
 from ..web.security import handles_nul_itself
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg
-from .forms import CSRF_MESSAGE, CommentForm
+from .forms import CSRF_MESSAGE, NO_COOKIE_MESSAGE, CommentForm
 from .identity import (
     Commenter,
     give_owner_token,
@@ -51,8 +51,10 @@ def submit(slug: str):
         return render_refusal(post, form, closed)
     if not form.validate():
         if form.csrf_token.errors:
-            form.csrf_token.errors = [CSRF_MESSAGE]
-            return render_post_page(post, form, 400, CSRF_MESSAGE)
+            cookie = current_app.config["SESSION_COOKIE_NAME"]
+            message = CSRF_MESSAGE if cookie in request.cookies else NO_COOKIE_MESSAGE
+            form.csrf_token.errors = [message]
+            return render_post_page(post, form, 400, message)
         return render_post_page(post, form, 422, FORM_MESSAGE)
     token = owner_token(request) or new_owner_token()
     submission = Submission(

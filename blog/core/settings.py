@@ -8,6 +8,7 @@ from the same table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -340,6 +341,7 @@ _SERVER_NUMBERS = {
     "MAIL_PORT": (1, 65535),
     "XMLRPC_MAX_BYTES": (1024, 64 * 1024 * 1024),
 }
+_DIGITS = re.compile("[0-9]+")  # ASCII: str.isdigit() takes "²", int() does not
 _SERVER_SECONDS = ("REFUSAL_HOLD_SECONDS", "MAIL_GATHER_SECONDS")
 _SERVER_FLAGS = ("MAIL_USE_TLS",)
 _WORKER_MODES = ("thread", "off")
@@ -351,10 +353,12 @@ def _server_problems(config: MutableMapping[str, object]) -> list[str]:
         raw = config.get(key)
         if raw is None:
             continue
-        if isinstance(raw, bool) or not str(raw).strip().isdigit():
+        if isinstance(raw, bool) or not _DIGITS.fullmatch(str(raw).strip()):
             problems.append(f"{key}={raw!r} is not a whole number")
         elif not low <= int(str(raw)) <= high:
             problems.append(f"{key}={raw} is outside {low}-{high}")
+        else:
+            config[key] = int(str(raw))  # "0256" from a file is 256
     for key in _SERVER_SECONDS:
         raw = config.get(key)
         try:
@@ -371,6 +375,8 @@ def _server_problems(config: MutableMapping[str, object]) -> list[str]:
         except ValueError:
             problems.append(f"{key}={config.get(key)!r} is neither yes nor no")
     for key in ("BACKGROUND_WORKER", "MENTIONS_WORKER"):
+        if config.get(key) == "":
+            config[key] = None  # set empty: the default, as before
         if config.get(key) not in (None, *_WORKER_MODES):
             problems.append(f"{key}={config.get(key)!r} is not one of thread, off")
     site = urlsplit(str(config.get("SITE_URL") or ""))

@@ -20,7 +20,7 @@ from ..models import Comment, Post, utcnow
 from ..net.client import FetchError, Response
 from ..web.limits import budget_key, over_budget, seconds_to_reset
 from .targets import is_ours, match_target, normalise_url
-from .verify import SourceReport, analyse_source
+from .verify import LinkTarget, SourceReport, analyse_source
 
 # Pingback 1.0 fault codes.
 GENERIC = 0
@@ -118,6 +118,21 @@ def canonical_source(source: str) -> str:
     return source
 
 
+def leads_to(post: Post) -> Callable[[str], bool]:
+    """A test of a source's links: whether one leads to ``post`` by any of its
+    addresses here (its own in any spelling, an old one, ``/?p=N``). A stored
+    response answers the post, so it is checked again with this."""
+    seen: dict[str, bool] = {}
+
+    def test(url: str) -> bool:
+        if url not in seen:
+            found = match_target(url).post if is_ours(url) else None
+            seen[url] = found is not None and found.id == post.id
+        return seen[url]
+
+    return test
+
+
 def pingable_post(target: str) -> Post:
     """The published post with pings open that ``target`` names."""
     if not is_ours(target):
@@ -140,7 +155,7 @@ def existing_response(post_id: int, source: str) -> Comment | None:
     )
 
 
-def internal_report(source: str, target: str, exact: bool) -> SourceReport:
+def internal_report(source: str, target: LinkTarget, exact: bool) -> SourceReport:
     """Read one of our own posts from the database (never over HTTP)."""
     post = match_target(source).post
     if post is None:
@@ -154,7 +169,7 @@ def internal_report(source: str, target: str, exact: bool) -> SourceReport:
 
 
 def fetch_report(
-    fetch: Fetch, source: str, target: str, exact: bool, microformats: bool
+    fetch: Fetch, source: str, target: LinkTarget, exact: bool, microformats: bool
 ) -> SourceReport:
     """Fetch the source once and read it, mapping failures to fault codes."""
     try:
@@ -188,7 +203,11 @@ def fetch_report(
 
 
 def read_source(
-    fetch: Fetch, source: str, target: str, exact: bool, microformats: bool = False
+    fetch: Fetch,
+    source: str,
+    target: LinkTarget,
+    exact: bool,
+    microformats: bool = False,
 ) -> tuple[SourceReport, bool]:
     """The report on ``source`` and whether it is one of our own posts."""
     if is_ours(source):

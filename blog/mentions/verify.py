@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -88,26 +89,36 @@ def _inside_text_only(element: Tag, known: dict[int, bool]) -> bool:
     return inside
 
 
+# What a source must link to: a URL, or a test of each link's resolved URL.
+LinkTarget = str | Callable[[str], bool]
+
+
 def find_link(
-    soup: BeautifulSoup, page_url: str, target: str, exact: bool
+    soup: BeautifulSoup, page_url: str, target: LinkTarget, exact: bool
 ) -> Tag | None:
     """The first element linking to ``target``.
 
     An ``a``, ``img``, ``video`` or ``audio`` whose resolved URL is the target
     itself (``exact``: a webmention), or the target up to scheme, trailing slash
-    and fragment (a pingback; a stored response checked again).
+    and fragment (a pingback), or one that ``target``, a test, accepts.
     """
+    matches = target if callable(target) else _link_test(target, exact)
     base = base_url(soup, page_url)
-    wanted = target if exact else normalise_url(target)
     shown_as_text: dict[int, bool] = {}
     for element in soup.find_all(list(WEBMENTION_LINKS)):
         raw = element.get(WEBMENTION_LINKS[element.name])
         if not raw or _inside_text_only(element, shown_as_text):
             continue
-        resolved = urljoin(base, str(raw).strip())
-        if (resolved if exact else normalise_url(resolved)) == wanted:
+        if matches(urljoin(base, str(raw).strip())):
             return element
     return None
+
+
+def _link_test(target: str, exact: bool) -> Callable[[str], bool]:
+    if exact:
+        return lambda url: url == target
+    wanted = normalise_url(target)
+    return lambda url: normalise_url(url) == wanted
 
 
 def _trim(text: str, size: int, from_end: bool) -> str:
@@ -307,7 +318,7 @@ def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
 def analyse_source(
     body: bytes | str,
     page_url: str,
-    target: str,
+    target: LinkTarget,
     exact: bool,
     charset: str | None = None,
     microformats: bool = False,

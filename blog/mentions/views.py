@@ -11,6 +11,7 @@ from ..core.urls import site_url
 from ..extensions import csrf, db
 from ..models import Post, WebmentionRequest
 from ..net.client import fetcher_for
+from ..posts.queries import loaded_post
 from ..web.limits import RefusedPost, limit_posts
 from ..web.security import handles_nul_itself
 from . import bp
@@ -142,7 +143,12 @@ def advertise_endpoints(response: Response) -> Response:
 
 
 def _takes_pings(slug: str) -> bool:
-    # Asked only when Flask answers: the page cache replays the headers.
+    # The view has loaded the post as a rule (the page made, the reply form's
+    # target checked): no second query then. Only Flask's answers come here;
+    # the page cache replays their headers.
+    post = loaded_post(slug)
+    if post is not None:
+        return post.pings_open
     status = db.session.scalar(select(Post.ping_status).where(Post.slug == slug))
     return status == "open"
 

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 
 from ..comments.operations import EMPTYABLE
 from ..comments.threads import hold_for_deletion, lift_replies
-from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, WebmentionRequest
 from ..net.client import fetcher_for
@@ -19,6 +18,7 @@ from .receive import (
     address_retry_after,
     check_urls,
     existing_response,
+    leads_to,
     over_address_limit,
     over_target_limit,
     pingable_post,
@@ -98,10 +98,10 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
     except PingRejected as error:
         return "rejected", error.message
     existing = existing_response(post.id, request.source)
-    # A stored response answers the post, not one spelling of its address: it
-    # stays (refreshed) while its source links to the post in any spelling, so
-    # a request naming another spelling (``?x=1``, ``https:``) cannot remove it.
-    target = request.target if existing is None else post_url(post)
+    # A stored response answers the post, not one address of it: it stays
+    # (refreshed) while its source links to the post by any address, so a
+    # request naming another (``?x=1``, ``https:``) cannot remove it.
+    target = request.target if existing is None else leads_to(post)
     try:
         report, internal = read_source(
             fetcher.get,

@@ -290,12 +290,14 @@ def page_cache_for(app: Flask, key: tuple) -> PageCache:
 
 
 def cached_page(
-    key: tuple, make: Callable[[], tuple[str, int, float | None]]
+    key: tuple, make: Callable[[], tuple[str, int, float | None]], timed: bool = False
 ) -> tuple[str, CachedPage | None]:
     """The page ``key``'s ETag and its entry in the page cache, made (text, post
     id, when it changes by itself) on a miss; no entry when the browser's copy
-    is current."""
+    is current. ``timed``: a page that may change by itself (a post page)."""
     etag = make_etag(content_version(), key, site_release(current_app))
+    if not timed and none_match(request.headers.get("If-None-Match"), etag):
+        return etag, None  # known current without making it
     cache = page_cache_for(current_app, key)
     entry = cache.get(key + (etag,), time.time())
     if entry is None:

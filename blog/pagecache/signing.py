@@ -58,7 +58,9 @@ def sign_json(signer: Signer, value: object) -> str:
     return signer.sign(base64_encode(payload.encode())).decode("ascii")
 
 
-def signed_value_serializer(secret_key: str | bytes, purpose: str) -> URLSafeSerializer:
+def signed_value_serializer(
+    secret_key: str | bytes | list[str | bytes], purpose: str
+) -> URLSafeSerializer:
     """The serializer of the comment form's signed values ("stamp", "author",
     "owner"): the form's views and the cached-page middleware share it."""
     return URLSafeSerializer(secret_key, salt=f"blog.comments.{purpose}")

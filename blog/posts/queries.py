@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g, has_request_context
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -38,7 +39,19 @@ _PUBLISHED_POST = published_content().where(Post.slug == bindparam("slug"))
 
 def get_published_post(slug: str) -> Post | None:
     """The published post with this slug, or None (drafts are never public)."""
-    return db.session.scalar(_PUBLISHED_POST, {"slug": slug})
+    return _remembered(db.session.scalar(_PUBLISHED_POST, {"slug": slug}))
+
+
+def _remembered(post: Post | None) -> Post | None:
+    if post is not None and has_request_context():
+        g.setdefault("loaded_posts", {})[post.slug] = post
+    return post
+
+
+def loaded_post(slug: str) -> Post | None:
+    """The published post with this slug if this request has loaded it already:
+    what an after-request hook may ask of the page's post without a query."""
+    return g.get("loaded_posts", {}).get(slug) if has_request_context() else None
 
 
 # What this module keeps per content version (``blog.core.memo``).
@@ -56,7 +69,7 @@ _POST_TO_ANSWER = select(Post).where(
 def get_post_to_answer(slug: str) -> Post | None:
     """The published post with this slug, its row alone: what a response's
     write path needs (author and categories load later, if a page is shown)."""
-    return db.session.scalar(_POST_TO_ANSWER, {"slug": slug})
+    return _remembered(db.session.scalar(_POST_TO_ANSWER, {"slug": slug}))
 
 
 @dataclass(frozen=True)

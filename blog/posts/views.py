@@ -69,8 +69,11 @@ def index():
     if "feed" in request.args:
         return _moved_feed(request.args["feed"])
     if "paged" in request.args:
+        # WordPress's page number, of the listing or of a search (``s`` kept).
         page = listing_page(request.args["paged"])
-        return redirect(url_for("posts.index", page=page if page > 1 else None), 301)
+        kept = {"s": request.args["s"]} if "s" in request.args else {}
+        moved = url_for("posts.index", page=page if page > 1 else None, **kept)
+        return redirect(moved, 301)
     if "m" in request.args:
         return _moved_archive(request.args["m"])
     if "s" in request.args:
@@ -217,7 +220,7 @@ def _cached_detail(slug: str) -> Response:
         html, _ = render_post_page(post, cache_placeholders=True)  # always 200
         return html, post.id, page_changes_at(post)
 
-    etag, entry = cached_page(key, make)
+    etag, entry = cached_page(key, make, timed=True)
     if entry is None:
         response = finish(Response(status=304), etag)
         response.vary.add("Cookie")  # as on the page itself (RFC 9110)

@@ -102,9 +102,22 @@ ITALIAN = ItalianMessages()
 
 
 class ItalianForm(FlaskForm):
-    """A Flask-WTF form whose built-in validation messages are Italian."""
+    """A Flask-WTF form whose built-in validation messages are Italian, and
+    whose first field in error takes the focus when the form comes back."""
+
+    # The name of that field ('' when none): for controls a template writes out.
+    first_invalid = ""
 
     class Meta:
         def get_translations(self, form: FlaskForm) -> ItalianMessages:
             """The same Italian messages for every form and request."""
             return ITALIAN
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        first = next((f for f in self if f.errors and f.type != "CSRFTokenField"), None)
+        if first is not None:
+            # Without JavaScript: the browser puts the reader in the field to fix.
+            first.render_kw = {**(first.render_kw or {}), "autofocus": True}
+            self.first_invalid = first.name
+        return valid

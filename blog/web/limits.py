@@ -80,9 +80,29 @@ def _bind_limiter(app: Flask) -> None:
     # what the last app's config gave it: each app starts again from its own.
     limiter.limit_manager.set_default_limits([])
     limiter.limit_manager.set_application_limits([])
+    _give_up_on_a_silent_storage(app)
     limiter.init_app(app)
     if not any(app.config.get(name) for name in _FLASK_LIMITER_LIMITS):
         _drop_request_hooks(app)
+
+
+# Seconds a shared storage may take to answer: then the request goes through
+# uncounted (``counted``). Its clients wait for ever by default, so a server
+# that takes connections and never answers would hold every POST.
+STORAGE_TIMEOUT = 1
+_STORAGE_TIMEOUTS = {
+    "memcached": ("connect_timeout", "timeout"),
+    "redis": ("socket_connect_timeout", "socket_timeout"),
+    "rediss": ("socket_connect_timeout", "socket_timeout"),
+}
+
+
+def _give_up_on_a_silent_storage(app: Flask) -> None:
+    scheme = str(app.config.get("RATELIMIT_STORAGE_URI") or "").partition(":")[0]
+    options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    for name in _STORAGE_TIMEOUTS.get(scheme.split("+")[0], ()):
+        options.setdefault(name, STORAGE_TIMEOUT)  # the operator's own wins
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
 
 
 def _drop_request_hooks(app: Flask) -> None:

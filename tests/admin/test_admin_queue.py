@@ -198,6 +198,9 @@ def test_pages_of_twenty_with_the_total_from_the_counts(app, author_client):
     assert row_ids(second) == ids[::-1][20:]
     past = author_client.get("/admin/comments?view=pending&page=9")
     assert past.headers["Location"] == "/admin/comments?view=pending&page=2"
+    # A search has no total: its first page, in one step.
+    searched = author_client.get("/admin/comments?s=nessuno&page=30")
+    assert searched.headers["Location"] == "/admin/comments?s=nessuno"
     assert author_client.get("/admin/comments?page=abc").status_code == 200
 
 

@@ -257,6 +257,23 @@ class TestValidation:
         with app.app_context():
             assert db.session.query(Comment).count() == 12
 
+    def test_the_first_field_in_error_takes_the_focus(self, app, client):
+        response = send_comment(client, app, "", author="", email="non-una-email")
+        assert response.status_code == 422
+        page = soup(response)
+        assert [tag["id"] for tag in page.select("[autofocus]")] == ["author"]
+        response = send_comment(client, app, "", email="non-una-email")
+        assert [tag["id"] for tag in soup(response).select("[autofocus]")] == ["email"]
+
+    def test_a_browser_sending_no_cookie_is_told_so(self, app, client):
+        action, data, _ = read_form(client)
+        data.update(author="Lucia", email="lucia@example.org", comment="Senza cookie")
+        response = app.test_client().post(action, data=data)  # no cookie jar
+        assert response.status_code == 400
+        page = soup(response)
+        assert "cookie" in page.select_one(".form-error").get_text()
+        assert page.select_one("#comment").get_text().strip() == "Senza cookie"
+
     def test_a_post_that_does_not_exist_is_404(self, app, client):
         _, data, _ = read_form(client)
         assert client.post("/non-esiste/comment", data=data).status_code == 404
@@ -436,6 +453,24 @@ class TestRulesThroughTheForm:
         monkeypatch.setattr(comment_views, "time", SimpleNamespace(time=lambda: later))
         again = client.post(form["action"], data=form_data(form))
         assert again.status_code == 302
+        with app.app_context():
+            assert newest_comment().status == "pending"
+
+    def test_a_form_opened_before_a_key_change_still_counts(self, app, client):
+        # The old key kept among SECRET_KEY_FALLBACKS, as Flask's session keeps it.
+        action, data, post_id = read_form(client)
+        stamp = old_stamp(app, post_id)
+        old_key = app.secret_key
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        app.secret_key = app.config["SECRET_KEY"] = "una-chiave-nuova-" + "k" * 40
+        data.update(author="Lucia", email="lucia@example.org", comment="Dopo")
+        data.update(stamp=stamp)
+        # The form's token was signed with the old key: it comes back once…
+        refused = client.post(action, data=data)
+        assert refused.status_code == 400
+        form = soup(refused).select_one("form.comment-form")
+        # …and sent again it is a reader's comment, its first stamp still read.
+        assert client.post(form["action"], data=form_data(form)).status_code == 302
         with app.app_context():
             assert newest_comment().status == "pending"
 

@@ -160,6 +160,12 @@ def test_a_form_sent_implausibly_fast_is_sent_back_to_be_read_again(seconds):
     assert refuse(author, History(), DEFAULTS) is None
 
 
+def test_a_robot_filling_the_trap_is_never_told_it_was_fast():
+    robot = reader(seconds_to_submit=0.5, honeypot="http://spam.example")
+    assert refuse(robot, History(), DEFAULTS) is None
+    assert decide(robot, History(), DEFAULTS).status == "spam"
+
+
 def test_a_form_we_never_rendered_is_spam():
     decision = decide(reader(seconds_to_submit=FORGED_STAMP), History(), DEFAULTS)
     assert decision.status == "spam"

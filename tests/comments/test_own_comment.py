@@ -263,6 +263,7 @@ class TestForgedRequests:
         response = other.post(f"/comment/{comment_id}/edit", data={"comment": "rubato"})
         assert response.status_code == 403
         assert NOT_OWNER_MESSAGE in soup(response).get_text()
+        assert soup(response).find("textarea") is None  # nothing of the comment
         assert other.post(f"/comment/{comment_id}/delete").status_code == 403
         assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
         assert stored_comment(app, comment_id).status == "approved"

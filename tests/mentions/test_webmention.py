@@ -24,7 +24,7 @@ from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
 from blog.mentions import webmention
 from blog.mentions.receive import published_at
-from blog.models import Comment, WebmentionRequest, utcnow
+from blog.models import Comment, Post, WebmentionRequest, utcnow
 
 H_ENTRY = """<!doctype html><html><head><title>Una replica</title></head><body>
 <article class="h-entry">
@@ -262,6 +262,26 @@ def test_another_spelling_of_the_target_cannot_remove_a_response(
     response = send(client, source, other)
     drain(mention_app)
     assert status_of(client, response)["status"] == "updated"
+    (kept,) = mentions(mention_app, source)
+    assert (kept.id, kept.status) == (first.id, "approved")
+
+
+@pytest.mark.parametrize("link", ["{t}?utm_source=feed", "{site}/?p={number}"])
+def test_a_source_linking_by_another_address_of_the_post_keeps_its_response(
+    client, mention_app, site, target, link
+):
+    with mention_app.app_context():
+        number = db.session.scalar(select(Post.id).where(Post.slug == POST_SLUG))
+    address = link.format(t=target, site=mention_app.config["SITE_URL"], number=number)
+    source = site.page("/altro-indirizzo", source_page(address))
+    send(client, source, address)
+    drain(mention_app)
+    (first,) = mentions(mention_app, source)
+    approve(mention_app, first.id)
+    for again in (address, target):  # the sender again, or anyone at all
+        response = send(client, source, again)
+        drain(mention_app)
+        assert status_of(client, response)["status"] == "updated"
     (kept,) = mentions(mention_app, source)
     assert (kept.id, kept.status) == (first.id, "approved")
 

@@ -164,6 +164,9 @@ def test_a_304_for_a_post_page_varies_on_the_cookie_as_the_page_does(
     hit = client.get(POST_URL, headers={"If-None-Match": etag})  # before Flask
     other_worker = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
     missed = other_worker.test_client().get(POST_URL, headers={"If-None-Match": etag})
+    with other_worker.app_context():
+        db.session.remove()
+        db.engine.dispose()
     for response in (hit, missed):
         assert response.status_code == 304
         assert "Cookie" in response.headers["Vary"]

@@ -344,9 +344,8 @@ def test_post_page_query_count_is_constant(app, client, count_queries):
         client.get(POST_URL)
     assert before.count == after.count
     # The page cache reads the content version first; the menu of pages is
-    # read once per content version (the two renders here are in two); the
-    # post's ping status says whether the answer advertises the endpoints.
-    assert before.count <= 11
+    # read once per content version (the two renders here are in two).
+    assert before.count <= 10
 
 
 def test_the_seed_does_not_come_back_under_a_renamed_posts_first_address(app, runner):

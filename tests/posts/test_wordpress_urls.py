@@ -225,6 +225,7 @@ def test_a_numbered_address_keeps_its_comment_page_or_feed(app, client, query, m
         ("/?tag=caffe", "/tag/caffe/"),
         ("/?paged=2", "/?page=2"),
         ("/?paged=1", "/"),
+        ("/?s=caffe&paged=2", "/?page=2&s=caffe"),
         ("/?m=2011", "/2011/"),
         ("/?m=201102", "/2011/02/"),
         ("/?m=20110214", "/2011/02/14/"),

@@ -154,6 +154,14 @@ def test_a_yes_or_no_of_the_environment_is_read_as_one(tmp_path, monkeypatch):
     assert production_app(tmp_path, SECRET_KEY="k" * 64).config["MAIL_USE_TLS"] is True
 
 
+def test_numbers_from_a_file_or_the_environment_are_numbers(tmp_path):
+    app = production_app(
+        tmp_path, SECRET_KEY="k" * 64, PAGE_CACHE_SIZE="0256", BACKGROUND_WORKER=""
+    )
+    assert app.config["PAGE_CACHE_SIZE"] == 256
+    assert app.config["BACKGROUND_WORKER"] is None  # set empty: the default
+
+
 def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
     (tmp_path / "secret_key").write_text("f" * 64 + "\n")
     with pytest.raises(InsecureConfigError, match="shorter than 16"):
@@ -180,6 +188,7 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
         ({"MAIL_USE_TLS": "forse"}, "MAIL_USE_TLS='forse' is neither yes nor no"),
         ({"BACKGROUND_WORKER": "foo"}, "BACKGROUND_WORKER='foo' is not one of"),
         ({"SITE_URL": "blog.example.org"}, "SITE_URL='blog.example.org' is no http"),
+        ({"PAGE_CACHE_SIZE": "²"}, "PAGE_CACHE_SIZE='²' is not a whole number"),
     ],
 )
 def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 from helpers_admin import add_author, log_in
 from helpers_comments import send_comment
+from helpers_guard import hang_guard
 from helpers_mentions import POST_SLUG
 from helpers_servers import free_port, wait_until_listening
 from limits.storage.memcached import MemcachedStorage
@@ -118,3 +120,19 @@ def test_a_storage_that_does_not_answer_stops_no_form(
     for _ in range(5):
         assert log_in(other, "riccardo", "sbagliata-davvero").status_code == 401
     assert log_in(other).status_code == 429
+
+
+def test_a_storage_that_takes_connections_and_never_answers_holds_nothing(
+    make_app, database_url, app
+):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        mute = make_app(
+            DATABASE_URL=database_url,
+            RATELIMIT_STORAGE_URI=f"memcached://127.0.0.1:{port}",
+        )
+        with hang_guard(10):
+            response = send_comment(mute.test_client(), mute, "Nessuna risposta")
+        assert response.status_code == 302
