@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts.session import author_required, current_author
@@ -11,6 +20,7 @@ from ..core.settings import current_settings
 from ..core.text import row_id
 from ..extensions import db
 from ..models import Comment
+from ..web.errors import render_error, typed_fields
 from . import bp
 from .actions import (
     ACTIONS,
@@ -68,7 +78,16 @@ def queue():
 
 
 def _comment_or_404(comment_id: int) -> Comment:
-    return db.session.get(Comment, comment_id) or abort(404)
+    comment = db.session.get(Comment, comment_id)
+    if comment is None and request.method == "POST":
+        # Deleted for good meanwhile: a reply or an edit typed for it comes back.
+        page, code = render_error(
+            404,
+            "Questa risposta non esiste più: è stata eliminata definitivamente.",
+            typed=typed_fields(current_app.config["WTF_CSRF_FIELD_NAME"]),
+        )
+        abort(make_response(page, code))
+    return comment or abort(404)
 
 
 def _render_comment(comment: Comment, status: int = 200, message: str = "", **forms):

@@ -13,6 +13,7 @@ from ..core.text import positive_int
 from ..extensions import db
 from ..mentions.send import outbound_pings
 from ..models import Post
+from ..web.security import takes_bodies_up_to
 from . import bp
 from .forms import PostForm
 from .posts import PostData, PostError, announce_post, publish, save_post
@@ -47,13 +48,20 @@ def posts():
     return render_template("admin/posts.html", pagination=pagination)
 
 
+# A post is longer than a comment may be (MAX_CONTENT_LENGTH): up to what the
+# shipped nginx settings take (client_max_body_size 1m).
+POST_FORM_MAX_BYTES = 1024 * 1024
+
+
 @bp.route("/posts/new", methods=["GET", "POST"])
+@takes_bodies_up_to(POST_FORM_MAX_BYTES)
 @author_required
 def post_new():
     return _editor(None, PostForm())
 
 
 @bp.route("/posts/<id:post_id>", methods=["GET", "POST"])
+@takes_bodies_up_to(POST_FORM_MAX_BYTES)
 @author_required
 def post_edit(post_id: int):
     post = _own_post(post_id)

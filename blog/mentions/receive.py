@@ -123,14 +123,24 @@ def leads_to(post: Post) -> Callable[[str], bool]:
     addresses here (its own in any spelling, an old one, ``/?p=N``). A stored
     response answers the post, so it is checked again with this."""
     seen: dict[str, bool] = {}
+    looked_up = 0
 
     def test(url: str) -> bool:
+        nonlocal looked_up
         if url not in seen:
-            found = match_target(url).post if is_ours(url) else None
+            # Each of our URLs costs a look-up: a page of thousands of links to
+            # us asks at most MAX_LOOKED_UP, the others count as no link.
+            found = None
+            if is_ours(url) and looked_up < MAX_LOOKED_UP:
+                looked_up += 1
+                found = match_target(url).post
             seen[url] = found is not None and found.id == post.id
         return seen[url]
 
     return test
+
+
+MAX_LOOKED_UP = 200
 
 
 def pingable_post(target: str) -> Post:

@@ -34,8 +34,27 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, message: str | None = None):
-    """Render the Italian error page for ``code``."""
+# Fields a form carries for itself, never typed by anybody.
+_NOT_TYPED = frozenset({"next", "action", "ids", "status", "upto", "stamp"})
+
+
+def typed_fields(csrf_field: str) -> list[tuple[str, str]]:
+    """What a refused form held that someone typed (name, text): given back on
+    the error page, so a stale token loses nothing (a post, a reply, an edit)."""
+    return [
+        (name, value)
+        for name, value in request.form.items()
+        if name != csrf_field
+        and name not in _NOT_TYPED
+        and "password" not in name  # never shown again on a page
+        and value.strip()
+    ][:20]
+
+
+def render_error(
+    code: int, message: str | None = None, typed: list[tuple[str, str]] = ()
+):
+    """Render the Italian error page for ``code`` (with what was ``typed``)."""
     title, default = MESSAGES.get(
         code, (f"Errore {code}", "Si è verificato un errore.")
     )
@@ -44,7 +63,11 @@ def render_error(code: int, message: str | None = None):
         # link of the site's page can be built, so this one has none.
         return bare_page(title, message or default, code)
     return render_template(
-        "errors/error.html", code=code, title=title, message=message or default
+        "errors/error.html",
+        code=code,
+        title=title,
+        message=message or default,
+        typed=typed,
     ), code
 
 
@@ -82,10 +105,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(
+        page, code = render_error(
             400,
             "Il modulo è scaduto o non è valido. Ricarica la pagina e riprova.",
+            typed=typed_fields(app.config["WTF_CSRF_FIELD_NAME"]),
         )
+        return page, code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

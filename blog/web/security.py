@@ -105,6 +105,26 @@ def handles_nul_itself(view: F) -> F:
     return view
 
 
+def takes_bodies_up_to(size: int) -> Callable[[F], F]:
+    """Mark a view whose form may be larger than MAX_CONTENT_LENGTH (the
+    author's post editor: a long post, an imported one saved again)."""
+
+    def mark(view: F) -> F:
+        view.max_content_length = size  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def allow_marked_bodies() -> None:
+    """Give a view marked by ``takes_bodies_up_to`` its own limit, before
+    anything reads the body."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    size = getattr(view, "max_content_length", None)
+    if size is not None:
+        request.max_content_length = size
+
+
 def _handles_nul_itself(endpoint: str | None) -> bool:
     view = current_app.view_functions.get(endpoint or "")
     return getattr(view, "handles_nul_itself", False)
@@ -139,6 +159,7 @@ def init_app(app: Flask) -> None:
     if str(app.config.get("SITE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+    app.before_request(allow_marked_bodies)
     app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)
     proxies = int(app.config.get("PROXY_FIX") or 0)

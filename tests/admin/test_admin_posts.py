@@ -236,6 +236,33 @@ def test_the_lists_publish_button_refuses_a_draft_dated_ahead(
     )
 
 
+def test_a_post_longer_than_a_comment_may_be_is_saved(app, author_client):
+    # Over MAX_CONTENT_LENGTH (256 KiB, the comment form's bound), under 1 MiB.
+    body = "<p>" + "Una frase lunga di un articolo molto lungo. " * 9000 + "</p>"
+    response = write(author_client, editor(author_client), title="Lungo", body=body)
+    assert response.status_code == 302
+    assert len(stored(app, "lungo").body) > 300_000
+    readers = app.test_client().post(
+        "/chi-e-e-chi-non-e-il-community-manager/comment", data={"comment": body}
+    )
+    assert readers.status_code == 413  # the readers' forms keep their bound
+
+
+def test_a_stale_token_gives_back_what_was_typed(app, author_client):
+    page = editor(author_client)
+    form = next(f for f in page.find_all("form") if f.find("textarea"))
+    form.select_one("input[name=csrf_token]")["value"] = "gettone-falso"
+    response = write(
+        author_client, page, title="Da non perdere", body="Un testo scritto a lungo."
+    )
+    assert response.status_code == 400
+    shown = soup(response)
+    kept = [area.get_text().strip() for area in shown.select("textarea[readonly]")]
+    assert "Da non perdere" in kept and "Un testo scritto a lungo." in kept
+    assert "gettone-falso" not in shown.get_text()
+    assert stored(app, "da-non-perdere") is None
+
+
 def test_a_title_and_categories_are_one_line_without_controls(app, author_client):
     write(
         author_client,

@@ -199,3 +199,20 @@ def test_the_responses_page_leads_back_to_the_queue_page_it_came_from(
     # Without a way back, the queue's first page.
     page = soup(author_client.get(f"/admin/comments/{comment_id}"))
     assert page.find("a", string="← Torna ai commenti")["href"] == "/admin/comments"
+
+
+def test_an_edit_of_a_response_deleted_meanwhile_gives_back_its_text(
+    app, author_client
+):
+    comment_id = add_comment(app, status="spam")
+    token = csrf_from(author_client, f"/admin/comments/{comment_id}")
+    with app.app_context():
+        db.session.delete(db.session.get(Comment, comment_id))
+        db.session.commit()
+    response = author_client.post(
+        f"/admin/comments/{comment_id}/edit",
+        data={"text": "Testo corretto con cura", "csrf_token": token},
+    )
+    assert response.status_code == 404
+    kept = [a.get_text().strip() for a in soup(response).select("textarea[readonly]")]
+    assert kept == ["Testo corretto con cura"]

@@ -22,7 +22,7 @@ from blog.core import jobs
 from blog.core.sanitize import COMMENT_MAX_BYTES
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
-from blog.mentions import webmention
+from blog.mentions import receive, webmention
 from blog.mentions.receive import published_at
 from blog.models import Comment, Post, WebmentionRequest, utcnow
 
@@ -284,6 +284,23 @@ def test_a_source_linking_by_another_address_of_the_post_keeps_its_response(
         assert status_of(client, response)["status"] == "updated"
     (kept,) = mentions(mention_app, source)
     assert (kept.id, kept.status) == (first.id, "approved")
+
+
+def test_a_page_of_thousands_of_links_to_us_costs_a_bounded_number_of_look_ups(
+    mention_app, target, monkeypatch
+):
+    asked = []
+    real = receive.match_target
+    monkeypatch.setattr(
+        receive, "match_target", lambda url: asked.append(url) or real(url)
+    )
+    with mention_app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == POST_SLUG))
+        test = receive.leads_to(post)
+        site = mention_app.config["SITE_URL"]
+        assert not any(test(f"{site}/pagina-{n}/") for n in range(1000))
+        assert test("https://altrove.example/") is False  # not ours: no look-up
+    assert len(asked) == receive.MAX_LOOKED_UP
 
 
 def test_the_authors_replies_stay_when_the_source_drops_the_link(
