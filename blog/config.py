@@ -15,6 +15,8 @@ SECRET_KEY_FILE = None
 SITE_NAME = "nOwmedia"
 SITE_TAGLINE = "Social Media e Digital Marketing"
 SITE_URL = "http://127.0.0.1:5000"
+# The zone pages show times in and the post editor reads them in (an IANA name).
+TIMEZONE = "Europe/Rome"
 # BLOG_DATABASE_URL wins; when unset, SQLite under the instance folder.
 DATABASE_URL = None
 # Passed to SQLAlchemy's create_engine; on PostgreSQL pool_pre_ping is on

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..accounts.session import author_required, current_author
+from ..core.localtime import local_time, utc_time
 from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_written_post
 from ..core.text import positive_int
 from ..extensions import db
@@ -68,6 +69,8 @@ def post_edit(post_id: int):
     form = PostForm(obj=post)
     if not form.is_submitted():
         form.category_names.data = ", ".join(c.name for c in post.categories)
+        if post.published_at is not None:  # shown in the blog's time
+            form.published_at.data = local_time(post.published_at)
     return _editor(post, form)
 
 
@@ -80,7 +83,10 @@ def _editor(post: Post | None, form: PostForm):
             body=form.body.data or "",
             excerpt=form.excerpt.data or "",
             categories=form.category_names.data or "",
-            published_at=form.published_at.data,
+            # Typed in the blog's time zone, stored in UTC.
+            published_at=(
+                utc_time(form.published_at.data) if form.published_at.data else None
+            ),
             status="published" if form.publish.data else form.status.data,
             kind=form.kind.data,
             menu_order=form.menu_order.data or 0,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app, g, has_app_context
@@ -379,6 +380,10 @@ def _server_problems(config: MutableMapping[str, object]) -> list[str]:
             config[key] = None  # set empty: the default, as before
         if config.get(key) not in (None, *_WORKER_MODES):
             problems.append(f"{key}={config.get(key)!r} is not one of thread, off")
+    try:
+        ZoneInfo(str(config.get("TIMEZONE") or "Europe/Rome"))
+    except (ValueError, ZoneInfoNotFoundError):
+        problems.append(f"TIMEZONE={config.get('TIMEZONE')!r} is no IANA time zone")
     site = urlsplit(str(config.get("SITE_URL") or ""))
     if site.scheme not in ("http", "https") or not site.hostname:
         problems.append(

@@ -189,6 +189,7 @@ _RELEASE_CONFIG = (
     "SITE_NAME",
     "SITE_TAGLINE",
     "SITE_URL",
+    "TIMEZONE",
 )
 
 

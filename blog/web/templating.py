@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 from wtforms import Field
 
+from ..core.localtime import local_time
 from ..core.sanitize import allowed_tags_note
 from ..core.text import web_url_or_empty
 
@@ -27,22 +28,26 @@ MONTHS_IT = (
 
 
 def month_day_it(value: datetime | None) -> str:
-    """``ottobre 23``: the month and day as the original theme shows a post date."""
+    """``ottobre 23``: the month and day as the original theme shows a post
+    date, in the blog's time zone."""
     if value is None:
         return ""
+    value = local_time(value)
     return f"{MONTHS_IT[value.month - 1]} {value.day}"
 
 
 def long_date_it(value: datetime | None) -> str:
-    """``23 ottobre 2012 alle 10:15``: a comment's date."""
+    """``23 ottobre 2012 alle 10:15``: a comment's date, in the blog's time zone."""
     if value is None:
         return ""
+    value = local_time(value)
     return f"{value.day} {MONTHS_IT[value.month - 1]} {value.year} alle {value:%H:%M}"
 
 
 def iso_datetime(value: datetime | None) -> str:
-    """``2012-10-23T09:30:00``: a ``datetime`` value HTML accepts (whole seconds)."""
-    return value.isoformat(timespec="seconds") if value else ""
+    """``2012-10-23T09:30:00Z``: a stored (UTC) time as HTML's ``datetime``
+    takes it, whole seconds, its zone said."""
+    return value.isoformat(timespec="seconds") + "Z" if value else ""
 
 
 def field_attributes(field: Field, attributes: dict) -> dict:

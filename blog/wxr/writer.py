@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..core.localtime import local_time
 from ..core.text import strip_controls
 from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post
@@ -32,8 +33,12 @@ def _plain(text: str) -> str:
     return escape(strip_controls(text))
 
 
-def _wp_date(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "0000-00-00 00:00:00"
+def _wp_date(value: datetime | None, local: bool = False) -> str:
+    """WordPress's date (``local``: in the blog's zone, as its ``post_date``;
+    else UTC, as its ``post_date_gmt``)."""
+    if value is None:
+        return "0000-00-00 00:00:00"
+    return (local_time(value) if local else value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _rfc822(value: datetime | None) -> str:
@@ -76,7 +81,7 @@ def _comment(comment: Comment) -> Iterator[str]:
         ("comment_author_email", cdata(comment.author_email)),
         ("comment_author_url", _plain(url or "")),
         ("comment_author_IP", cdata(comment.author_ip)),
-        ("comment_date", cdata(_wp_date(comment.created_at))),
+        ("comment_date", cdata(_wp_date(comment.created_at, local=True))),
         ("comment_date_gmt", cdata(_wp_date(comment.created_at))),
         ("comment_content", cdata(content)),
         ("comment_approved", cdata(COMMENT_APPROVED.get(comment.status, "0"))),
@@ -116,9 +121,9 @@ def _post(
     yield f"\t\t<excerpt:encoded>{cdata(post.excerpt)}</excerpt:encoded>"
     fields = [
         ("post_id", str(post.id)),
-        ("post_date", cdata(_wp_date(date))),
+        ("post_date", cdata(_wp_date(date, local=True))),
         ("post_date_gmt", cdata(_wp_date(post.published_at))),
-        ("post_modified", cdata(_wp_date(post.updated_at))),
+        ("post_modified", cdata(_wp_date(post.updated_at, local=True))),
         ("post_modified_gmt", cdata(_wp_date(post.updated_at))),
         ("comment_status", cdata(post.comment_status)),
         ("ping_status", cdata(post.ping_status)),

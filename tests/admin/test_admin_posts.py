@@ -164,7 +164,8 @@ def test_every_field_is_saved(app, author_client):
     post = stored(app, "un-altro-slug")
     assert post.title == "Completo"
     assert post.excerpt == "In breve"
-    assert post.published_at == datetime(2024, 3, 5, 9, 30)
+    # Typed in the blog's time (Europe/Rome, UTC+1 in March), stored in UTC.
+    assert post.published_at == datetime(2024, 3, 5, 8, 30)
     assert (post.status, post.comment_status, post.ping_status) == (
         "published",
         "closed",
@@ -173,8 +174,13 @@ def test_every_field_is_saved(app, author_client):
     page = editor(author_client, f"/admin/posts/{post.id}")
     data = form_data(page.find("form", class_="post-form"))
     assert data["slug"] == "un-altro-slug"
-    assert data["published_at"] == "2024-03-05T09:30"
+    assert data["published_at"] == "2024-03-05T09:30"  # shown as typed
     assert data["comment_status"] == "closed"
+    # Readers see the blog's time too; the <time> element says the UTC one.
+    listed = soup(author_client.get("/admin/posts")).get_text()
+    assert "5 marzo 2024 alle 09:30" in listed
+    public = soup(author_client.get("/un-altro-slug/")).select_one(".post-meta time")
+    assert public["datetime"] == "2024-03-05T08:30:00Z"
 
 
 def test_an_editor_error_is_tied_to_its_field(app, author_client):

@@ -114,7 +114,8 @@ def test_a_row_shows_everything_the_author_needs(app, author_client):
     ):
         assert expected in text
     assert "<script>x" not in html
-    assert item.find("time")["datetime"] == at(7).isoformat()
+    assert item.find("time")["datetime"] == at(7).isoformat() + "Z"  # stored UTC
+    assert "1 maggio 2030 alle 14:07" in text  # shown in Europe/Rome (UTC+2)
 
 
 def test_row_buttons_use_the_italian_labels(app, author_client):

@@ -316,6 +316,23 @@ def test_not_found_page_is_italian(client, path):
     assert page.html["lang"] == "it"
 
 
+def test_times_are_shown_in_the_blogs_zone_and_said_in_utc(app, client, make_app):
+    # The first response was stored at 11:04 UTC; in Rome (summer time) 13:04.
+    first = BeautifulSoup(client.get(POST_URL).data, "html.parser").select_one(
+        "#comment-1 .comment-date time"
+    )
+    assert first.get_text() == "23 ottobre 2012 alle 13:04"
+    assert first["datetime"] == "2012-10-23T11:04:00Z"
+    # The same database served by a blog set to another zone.
+    utc = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], TIMEZONE="UTC")
+    again = BeautifulSoup(utc.test_client().get(POST_URL).data, "html.parser")
+    shown = again.select_one("#comment-1 .comment-date time").get_text()
+    assert shown == "23 ottobre 2012 alle 11:04"
+    with utc.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_seed_is_idempotent(app, runner):
     result = runner.invoke(args=["seed"])
     assert "0 new posts" in result.output

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from helpers_admin import add_comment, signed_in
-from helpers_comments import POST_URL, read_form, send_comment, soup
+from helpers_comments import POST_URL, old_stamp, read_form, send_comment, soup
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from blog.extensions import db
@@ -136,8 +136,9 @@ def test_a_nul_in_the_comment_form_never_loses_the_text(
 ):
     # The form drops it from names and texts and refuses it in an address, so
     # the reader gets their comment back instead of a bare 400.
-    action, data, _post_id = read_form(client)
+    action, data, post_id = read_form(client)
     data.update(author="Lucia", email="lucia@example.org", comment="Ciao")
+    data["stamp"] = old_stamp(app, post_id)  # typed at a person's pace
     data[field] = value
     response = client.post(action, data=data)
     assert response.status_code == status

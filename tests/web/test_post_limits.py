@@ -7,7 +7,7 @@ import xmlrpc.client
 
 import pytest
 from helpers_admin import csrf_from, soup
-from helpers_comments import read_form
+from helpers_comments import old_stamp, read_form
 from helpers_mentions import POST_SLUG
 
 from blog.extensions import db, limiter
@@ -196,10 +196,11 @@ def test_the_refusal_echoes_typed_markup_as_text(client):
 
 
 @pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour", COMMENT_FLOOD_SECONDS=0)
-def test_the_refusal_form_sends_the_comment_once_the_window_frees(client):
+def test_the_refusal_form_sends_the_comment_once_the_window_frees(app, client):
     path = f"/{POST_SLUG}/comment"
-    _action, fields, _post_id = read_form(client)
+    _action, fields, post_id = read_form(client)
     typed = fields | {"author": "Lucia", "email": "lucia@example.org"}
+    typed["stamp"] = old_stamp(app, post_id)  # typed at a person's pace
     for number in range(2):
         client.post(path, data=typed | {"comment": f"Prova {number}"})
     refused = client.post(path, data=typed | {"comment": "Il mio testo"})

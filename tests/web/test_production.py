@@ -189,6 +189,7 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
         ({"BACKGROUND_WORKER": "foo"}, "BACKGROUND_WORKER='foo' is not one of"),
         ({"SITE_URL": "blog.example.org"}, "SITE_URL='blog.example.org' is no http"),
         ({"PAGE_CACHE_SIZE": "²"}, "PAGE_CACHE_SIZE='²' is not a whole number"),
+        ({"TIMEZONE": "Europa/Roma"}, "TIMEZONE='Europa/Roma' is no IANA time zone"),
     ],
 )
 def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):

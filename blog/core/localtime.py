@@ -1,0 +1,35 @@
+"""The blog's own time zone (``TIMEZONE``, Europe/Rome by default).
+
+Every stored time is naive UTC. Pages, the admin and the WordPress export show
+times as the blog's readers live them, and the post editor takes the time the
+author types in the same zone, as WordPress does with its timezone setting.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def blog_zone() -> ZoneInfo:
+    """The zone of TIMEZONE (checked at start-up by ``check_config``)."""
+    return _zone(current_app.config["TIMEZONE"])
+
+
+def local_time(value: datetime) -> datetime:
+    """Naive UTC -> the blog's wall-clock time (naive)."""
+    return value.replace(tzinfo=UTC).astimezone(blog_zone()).replace(tzinfo=None)
+
+
+def utc_time(value: datetime) -> datetime:
+    """The blog's wall-clock time (naive) -> naive UTC. A time the clocks skip
+    or repeat at a change of hour is read as before the change."""
+    return value.replace(tzinfo=blog_zone()).astimezone(UTC).replace(tzinfo=None)
