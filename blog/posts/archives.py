@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 
+from ..core.localtime import utc_time
 from ..core.settings import content_version
 from ..core.urls import local_path, site_url
 from ..models import Post
@@ -38,6 +39,15 @@ from .views import detail, moved_to
 W3C = "%Y-%m-%dT%H:%M:%SZ"
 
 
+def _local(year: int, month: int, day: int) -> datetime:
+    """Midnight of that day in the blog's zone, as the stored (UTC) times read
+    it: an archive holds the posts its readers see dated in it."""
+    try:
+        return utc_time(datetime(year, month, day))
+    except OverflowError:  # the first hours of year 1
+        return datetime(year, month, day)
+
+
 @bp.get("/<int(fixed_digits=4):year>/")
 def year_archive(year: int):
     """The year's posts; a post whose slug is these four digits wins the address."""
@@ -48,7 +58,7 @@ def year_archive(year: int):
         abort(404)
     return render_listing(
         "posts/archive.html",
-        posts_between(datetime(year, 1, 1), datetime(year + 1, 1, 1)),
+        posts_between(_local(year, 1, 1), _local(year + 1, 1, 1)),
         missing_if_empty=True,
         heading=str(year),
     )
@@ -59,10 +69,10 @@ def month_archive(year: int, month: int):
     """The month's posts, WordPress's ``/2011/02/``."""
     if not (1 <= month <= 12 and 1 <= year <= 9998):
         abort(404)
-    end = datetime(year + 1, 1, 1) if month == 12 else datetime(year, month + 1, 1)
+    end = _local(year + 1, 1, 1) if month == 12 else _local(year, month + 1, 1)
     return render_listing(
         "posts/archive.html",
-        posts_between(datetime(year, month, 1), end),
+        posts_between(_local(year, month, 1), end),
         missing_if_empty=True,
         heading=f"{MONTHS_IT[month - 1]} {year}",
     )
@@ -77,6 +87,7 @@ def day_archive(year: int, month: int, day: int):
         start = datetime(year, month, day)
     except ValueError:
         abort(404)
+    start = _local(year, month, day)
     return render_listing(
         "posts/archive.html",
         posts_between(start, start + timedelta(days=1)),
