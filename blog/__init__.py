@@ -25,9 +25,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import accounts, cli, comments, database, mail, mentions, pagecache, privacy
     from .core.settings import check_config
     from .extensions import csrf, db, migrate
+    from .net.client import check_outbound_config
     from .web import errors, limits, security, templating
 
     check_config(app.config)  # before anything reads a value
+    check_outbound_config(app.config)
     # The POST budget wraps Flask first, so that ProxyFix (security) wraps it in
     # turn and the budget counts the real client's address.
     limits.init_app(app)

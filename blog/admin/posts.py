@@ -69,9 +69,9 @@ def parse_categories(text: str) -> list[Category]:
     return list(found.values())
 
 
-# The furthest a local clock runs ahead of UTC (UTC+14): a date typed in local
-# time may be that far "ahead" and still be now where the author is.
-_CLOCKS_AHEAD = timedelta(hours=14)
+# The date is typed in the blog's zone (TIMEZONE) and read as such: a few
+# minutes ahead are the author's clock, not a schedule.
+_CLOCKS_AHEAD = timedelta(minutes=5)
 FUTURE_MESSAGE = (
     "La data di pubblicazione è nel futuro: questo blog non programma le "
     "pubblicazioni. Lascia vuota la data per pubblicare ora."

@@ -28,6 +28,7 @@ from . import bp
 from .listing import render_listing
 from .oldpaths import resolve
 from .queries import (
+    get_category,
     get_published_post,
     get_tag,
     posts_between,
@@ -185,7 +186,8 @@ def listing_address(path: str) -> str | None:
         return f"{listing}?page={match.group(2)}" if listing else None
     if match := _LISTING_FEED_VARIANT.match(path):
         return local_path(match.group(1)) or None
-    if match := _NESTED_CATEGORY.match(path):
+    if (match := _NESTED_CATEGORY.match(path)) and get_category(match.group(1)):
+        # Only a category that exists: a 301 to a 404 would be kept for good.
         return url_for("posts.category", slug=match.group(1))
     return None
 

@@ -68,14 +68,14 @@ def index():
             return _moved_by_slug(name, request.args[name])
     if "feed" in request.args:
         return _moved_feed(request.args["feed"])
+    if "m" in request.args:
+        return _moved_archive(request.args["m"], request.args.get("paged"))
     if "paged" in request.args:
         # WordPress's page number, of the listing or of a search (``s`` kept).
         page = listing_page(request.args["paged"])
         kept = {"s": request.args["s"]} if "s" in request.args else {}
         moved = url_for("posts.index", page=page if page > 1 else None, **kept)
         return redirect(moved, 301)
-    if "m" in request.args:
-        return _moved_archive(request.args["m"])
     if "s" in request.args:
         # Echoed in the title, heading and field: one line, no controls.
         return render_search(one_line(request.args["s"]))
@@ -143,18 +143,23 @@ def index_php(rest: str = ""):
 _ARCHIVE_DIGITS = re.compile(r"([0-9]{4})(?:([0-9]{2})([0-9]{2})?)?")
 
 
-def _moved_archive(value: str) -> Response:
-    """WordPress's plain ``/?m=2011`` (``201102``, ``20110214``): the archive."""
+def _moved_archive(value: str, paged: str | None = None) -> Response:
+    """WordPress's plain ``/?m=2011`` (``201102``, ``20110214``, with its
+    ``&paged=N``): the archive, at that page."""
     match = _ARCHIVE_DIGITS.fullmatch(value.strip()) or abort(404)
     year, month, day = match.groups()
+    page = listing_page(paged) if paged else 1
+    kept = {"page": page} if page > 1 else {}
     if day is not None:
         target = url_for(
-            "posts.day_archive", year=int(year), month=int(month), day=int(day)
+            "posts.day_archive", year=int(year), month=int(month), day=int(day), **kept
         )
     elif month is not None:
-        target = url_for("posts.month_archive", year=int(year), month=int(month))
+        target = url_for(
+            "posts.month_archive", year=int(year), month=int(month), **kept
+        )
     else:
-        target = url_for("posts.year_archive", year=int(year))
+        target = url_for("posts.year_archive", year=int(year), **kept)
     return redirect(target, 301)
 
 

@@ -401,25 +401,37 @@ def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:
     return not counted(item, key)
 
 
-# When the shared storage was last said to be down (at most once a minute).
-_outage_logged_at = 0.0
+# The storage that last failed, and when: it is left alone for a while after.
+_failed: tuple[object, float] | None = None
+OUTAGE_PAUSE = 30.0  # seconds without asking a storage that failed
 
 
 def counted(item: RateLimitItem, *keys: str) -> bool:
     """Count one event in the limiter's storage; False when over the limit.
 
     A shared storage (memcached, redis) that does not answer lets the event
-    through, said in the log at most once a minute: an outage of the counters
-    must not take the blog down with it, the author's sign-in included (whose
-    lock-out is kept in the database).
+    through, said in the log, and is not asked again for OUTAGE_PAUSE seconds
+    (each try may wait STORAGE_TIMEOUT): an outage of the counters must not
+    take the blog down or slow every POST, the author's sign-in included
+    (whose lock-out counts in the database meanwhile).
     """
-    global _outage_logged_at
+    global _failed
+    storage = limiter.limiter.storage
+    if (
+        _failed
+        and _failed[0] is storage
+        and time.monotonic() - _failed[1] < OUTAGE_PAUSE
+    ):
+        return True
     try:
         return limiter.limiter.hit(item, *keys)
     except Exception as error:  # each storage's client raises its own errors
-        if time.monotonic() - _outage_logged_at > 60:
-            _outage_logged_at = time.monotonic()
-            logger.warning("Rate-limit storage unavailable, not counting: %s", error)
+        _failed = (storage, time.monotonic())
+        logger.warning(
+            "Rate-limit storage unavailable, not counting for %d s: %s",
+            OUTAGE_PAUSE,
+            error,
+        )
         return True
 
 

@@ -50,6 +50,8 @@ def export_wxr_command(path: str, force: bool) -> None:
     finally:
         os.umask(umask)
     if path != "-":
+        os.chmod(path, 0o600)  # over an earlier export (--force) too
+    if path != "-":
         click.echo(f"Exported to {path}.")
 
 

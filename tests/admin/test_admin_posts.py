@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from blog.admin import posts as admin_posts
 from blog.admin.post_views import SAVED_MEANWHILE
+from blog.core.localtime import local_time
 from blog.core.signals import post_published
 from blog.extensions import db
 from blog.models import Category, OutboundPing, Post, utcnow
@@ -215,10 +216,24 @@ def test_a_future_date_is_refused_when_publishing_kept_for_a_draft(app, author_c
         == 302
     )
     assert stored(app, "futuro").status == "draft"
-    # Later today where the author is (UTC+2 in an Italian summer) is now.
-    soon = (utcnow() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    # Now in the blog's zone is now, whatever UTC says; an hour ahead is not.
+    with app.app_context():
+        now_here = local_time(utcnow())
+    ahead = (now_here + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = write(
+        author_client,
+        editor(author_client),
+        "Pubblica",
+        title="Ora",
+        published_at=ahead,
+    )
+    assert refused.status_code == 400
     published = write(
-        author_client, editor(author_client), "Pubblica", title="Ora", published_at=soon
+        author_client,
+        editor(author_client),
+        "Pubblica",
+        title="Ora",
+        published_at=now_here.strftime("%Y-%m-%dT%H:%M"),
     )
     assert published.status_code == 302
     assert stored(app, "ora").status == "published"

@@ -12,6 +12,7 @@ from helpers_admin import (
     press,
     soup,
 )
+from helpers_comments import set_status
 from sqlalchemy import select
 
 from blog.extensions import db
@@ -216,3 +217,18 @@ def test_an_edit_of_a_response_deleted_meanwhile_gives_back_its_text(
     assert response.status_code == 404
     kept = [a.get_text().strip() for a in soup(response).select("textarea[readonly]")]
     assert kept == ["Testo corretto con cura"]
+
+
+def test_a_reply_to_a_response_marked_spam_meanwhile_gives_back_its_text(
+    app, author_client
+):
+    comment_id = add_comment(app)
+    token = csrf_from(author_client, f"/admin/comments/{comment_id}")
+    set_status(app, comment_id, "spam")
+    response = author_client.post(
+        f"/admin/comments/{comment_id}/reply",
+        data={"text": "Una risposta pensata", "csrf_token": token},
+    )
+    assert response.status_code == 400
+    kept = [a.get_text().strip() for a in soup(response).select("textarea[readonly]")]
+    assert kept == ["Una risposta pensata"]

@@ -172,15 +172,16 @@ class TestValidation:
     def test_the_form_sends_the_reader_back_to_itself(self, app, client):
         # A phone reader whose comment comes back with errors lands at the form
         # and its messages, not at the top of a long post.
+        # (The browser is taken there by the autofocus of the first field in
+        # error: an address with "#respond" would keep it from that.)
         page = soup(client.get(POST_URL))
-        assert page.select_one("form.comment-form")["action"] == (
-            f"{POST_URL}comment#respond"
-        )
+        assert page.select_one("form.comment-form")["action"] == f"{POST_URL}comment"
         assert page.select_one("#respond form.comment-form") is not None
         response = send_comment(client, app, "", author="")
         assert response.status_code == 422
         again = soup(response).select_one("#respond form.comment-form")
-        assert again["action"] == f"{POST_URL}comment#respond"
+        assert again["action"] == f"{POST_URL}comment"
+        assert again.select_one("[autofocus]")["id"] == "author"
 
     def test_reloading_the_forms_address_goes_back_to_the_form(self, client):
         response = client.get(f"{POST_URL}comment")
@@ -264,6 +265,13 @@ class TestValidation:
         assert [tag["id"] for tag in page.select("[autofocus]")] == ["author"]
         response = send_comment(client, app, "", email="non-una-email")
         assert [tag["id"] for tag in soup(response).select("[autofocus]")] == ["email"]
+        # No field in error (a duplicate, a flood): the message takes it. The
+        # form's address names no element, which would keep a browser from it.
+        action, data, _ = read_form(client)
+        assert "#" not in action
+        response = send_comment(client, app, "Testo", csrf_token=None)
+        focused = soup(response).select("[autofocus]")
+        assert [tag.get("class") for tag in focused] == [["form-error"]]
 
     def test_a_browser_sending_no_cookie_is_told_so(self, app, client):
         action, data, _ = read_form(client)

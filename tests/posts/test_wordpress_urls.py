@@ -229,12 +229,16 @@ def test_a_numbered_address_keeps_its_comment_page_or_feed(app, client, query, m
         ("/?m=2011", "/2011/"),
         ("/?m=201102", "/2011/02/"),
         ("/?m=20110214", "/2011/02/14/"),
+        ("/?m=201210&paged=2", "/2012/10/?page=2"),
         # Decoded by the router, quoted again: "?" and "%" keep their meaning.
         ("/index.php/%3Fp=1", "/%3Fp=1"),
         ("/index.php/a%25b/", "/a%25b/"),
         ("/x%3F/page/2/", "/x%3F/?page=2"),
-        ("/category/marketing/social-media/", "/category/social-media/"),
-        ("/category/a/b/social-media", "/category/social-media/"),
+        (
+            "/category/marketing/social-media-marketing/",
+            "/category/social-media-marketing/",
+        ),
+        ("/category/a/b/social-media-marketing", "/category/social-media-marketing/"),
     ],
 )
 def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
@@ -268,6 +272,18 @@ def test_what_names_nothing_stays_here_and_missing(client, url):
     assert response.status_code == 404
     assert all(r.headers["Location"].startswith("/") for r in response.history)
     assert not any(r.headers["Location"].startswith("//") for r in response.history)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/category/social-media-marketing/refuso/",
+        "/category/social-media-marketing/comments/",
+    ],
+)
+def test_a_child_of_no_category_is_missing_not_moved(client, url):
+    # A 301 to a 404 would be kept by browsers and crawlers for good.
+    assert client.get(url).status_code == 404
 
 
 def test_a_blog_mounted_under_a_path_moves_within_it(client):

@@ -190,6 +190,10 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
         ({"SITE_URL": "blog.example.org"}, "SITE_URL='blog.example.org' is no http"),
         ({"PAGE_CACHE_SIZE": "²"}, "PAGE_CACHE_SIZE='²' is not a whole number"),
         ({"TIMEZONE": "Europa/Roma"}, "TIMEZONE='Europa/Roma' is no IANA time zone"),
+        ({"OUTBOUND_PORTS": "http"}, "an OUTBOUND_\\* limit is no number"),
+        ({"OUTBOUND_CONNECT_TIMEOUT": "abc"}, "an OUTBOUND_\\* limit is no number"),
+        ({"OUTBOUND_MAX_BYTES": 0}, "the OUTBOUND_\\* limits must be positive"),
+        ({"OUTBOUND_ONLY_ALLOWED": "forse"}, "OUTBOUND_ONLY_ALLOWED is neither"),
     ],
 )
 def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):

@@ -15,7 +15,11 @@ from helpers_comments import send_comment
 from helpers_guard import hang_guard
 from helpers_mentions import POST_SLUG
 from helpers_servers import free_port, wait_until_listening
+from limits import RateLimitItemPerSecond
 from limits.storage.memcached import MemcachedStorage
+
+from blog.extensions import limiter
+from blog.web.limits import counted
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -136,3 +140,17 @@ def test_a_storage_that_takes_connections_and_never_answers_holds_nothing(
         with hang_guard(10):
             response = send_comment(mute.test_client(), mute, "Nessuna risposta")
         assert response.status_code == 302
+
+
+def test_a_storage_that_failed_is_left_alone_for_a_while(app, monkeypatch):
+    asked = []
+
+    def down(*args):
+        asked.append(args)
+        raise ConnectionRefusedError("memcached giù")
+
+    monkeypatch.setattr(limiter.limiter, "hit", down)
+    with app.app_context():
+        item = RateLimitItemPerSecond(1, 60, namespace="prova")
+        assert all(counted(item, "chiave") for _ in range(5))
+    assert len(asked) == 1  # then not asked again for OUTAGE_PAUSE seconds

@@ -243,6 +243,9 @@ def test_an_export_holding_every_address_is_its_owners_alone(runner, tmp_path):
     target = tmp_path / "out.xml"
     assert runner.invoke(args=["export-wxr", str(target)]).exit_code == 0
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    target.chmod(0o644)  # an earlier export, readable by all
+    assert runner.invoke(args=["export-wxr", "--force", str(target)]).exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
 def test_export_into_a_missing_directory_is_a_one_line_error(runner, tmp_path):
