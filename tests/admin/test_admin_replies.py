@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from helpers_admin import (
     POST_SLUG,
     add_comment,
@@ -202,33 +203,30 @@ def test_the_responses_page_leads_back_to_the_queue_page_it_came_from(
     assert page.find("a", string="← Torna ai commenti")["href"] == "/admin/comments"
 
 
-def test_an_edit_of_a_response_deleted_meanwhile_gives_back_its_text(
-    app, author_client
-):
-    comment_id = add_comment(app, status="spam")
-    token = csrf_from(author_client, f"/admin/comments/{comment_id}")
+def _delete_for_good(app, comment_id: int) -> None:
     with app.app_context():
         db.session.delete(db.session.get(Comment, comment_id))
         db.session.commit()
-    response = author_client.post(
-        f"/admin/comments/{comment_id}/edit",
-        data={"text": "Testo corretto con cura", "csrf_token": token},
-    )
-    assert response.status_code == 404
-    kept = [a.get_text().strip() for a in soup(response).select("textarea[readonly]")]
-    assert kept == ["Testo corretto con cura"]
 
 
-def test_a_reply_to_a_response_marked_spam_meanwhile_gives_back_its_text(
-    app, author_client
+@pytest.mark.parametrize(
+    ("meanwhile", "form", "status"),
+    [
+        (_delete_for_good, "edit", 404),
+        (lambda app, comment_id: set_status(app, comment_id, "spam"), "reply", 400),
+    ],
+    ids=["edit-of-a-deleted-one", "reply-to-one-marked-spam"],
+)
+def test_a_form_for_a_response_changed_meanwhile_gives_back_its_text(
+    app, author_client, meanwhile, form, status
 ):
     comment_id = add_comment(app)
     token = csrf_from(author_client, f"/admin/comments/{comment_id}")
-    set_status(app, comment_id, "spam")
+    meanwhile(app, comment_id)
     response = author_client.post(
-        f"/admin/comments/{comment_id}/reply",
-        data={"text": "Una risposta pensata", "csrf_token": token},
+        f"/admin/comments/{comment_id}/{form}",
+        data={"text": "Un testo scritto con cura", "csrf_token": token},
     )
-    assert response.status_code == 400
+    assert response.status_code == status
     kept = [a.get_text().strip() for a in soup(response).select("textarea[readonly]")]
-    assert kept == ["Una risposta pensata"]
+    assert kept == ["Un testo scritto con cura"]
