@@ -220,7 +220,9 @@ def decide(
     if candidate.type == "comment":
         if candidate.honeypot:
             return Decision("spam", "campo trappola compilato")
-        if candidate.seconds_to_submit is not None and candidate.seconds_to_submit < 0:
+        seconds = candidate.seconds_to_submit
+        # Part of the too-fast rule: COMMENT_MIN_SECONDS=0 turns both off.
+        if settings.min_seconds > 0 and seconds is not None and seconds < 0:
             return Decision("spam", "modulo non generato dal blog (timbro mancante)")
     links = count_links(candidate.content_html)
     if links > settings.max_links:

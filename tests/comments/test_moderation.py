@@ -166,9 +166,13 @@ def test_a_robot_filling_the_trap_is_never_told_it_was_fast():
     assert decide(robot, History(), DEFAULTS).status == "spam"
 
 
-def test_a_form_we_never_rendered_is_spam():
+def test_a_form_we_never_rendered_is_spam_unless_the_rule_is_off():
     decision = decide(reader(seconds_to_submit=FORGED_STAMP), History(), DEFAULTS)
     assert decision.status == "spam"
+    off = ModerationSettings(min_seconds=0)
+    assert decide(reader(seconds_to_submit=FORGED_STAMP), History(), off).status == (
+        "pending"
+    )
 
 
 def test_a_form_sent_after_the_minimum_is_judged_normally():
