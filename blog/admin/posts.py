@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..core.sanitize import clean_written_post
 from ..core.signals import post_published
 from ..core.text import one_line
 from ..extensions import db
-from ..models import Author, Category, Post, utcnow
+from ..models import Author, Category, OldPath, Post, utcnow
 from ..posts.categories import category_slug, get_or_create_category
 from ..posts.oldpaths import normalise_path, record_paths
 from ..posts.slugs import post_slug, slug_refusal
@@ -91,6 +91,11 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
         record_paths(post, [normalise_path(f"/{post.slug}/")], "editor")
     post.title = data.title.strip()
     post.slug = slug
+    # Its address is a live one now: no longer any post's old address (a
+    # post renamed back, another taking the slug a renamed one left).
+    db.session.execute(
+        delete(OldPath).where(OldPath.path == normalise_path(f"/{slug}/"))
+    )
     post.body = clean_written_post(data.body)
     post.excerpt = data.excerpt.strip()
     post.categories = parse_categories(data.categories)

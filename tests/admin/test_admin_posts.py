@@ -408,6 +408,19 @@ def test_a_renamed_post_keeps_its_old_address(app, author_client, published):
     ]
 
 
+def test_an_address_that_is_live_again_is_no_old_address(app, author_client, published):
+    saved = write(author_client, editor(author_client), "Pubblica", title="Alfa")
+    url = saved.headers["Location"]
+    write(author_client, editor(author_client, url), slug="beta")
+    write(author_client, editor(author_client, url), slug="alfa")  # back again
+    listed = soup(author_client.get("/admin/old-paths")).select("tbody tr code")
+    assert [code.get_text() for code in listed] == ["/beta"]
+    # Another post takes the slug the renamed one left: /beta is its, now.
+    write(author_client, editor(author_client), "Pubblica", title="Beta")
+    assert soup(author_client.get("/admin/old-paths")).select("tbody tr") == []
+    assert author_client.get("/beta/").status_code == 200
+
+
 def test_a_renamed_draft_leaves_no_old_address(app, author_client):
     saved = write(author_client, editor(author_client), title="Bozza")
     page = editor(author_client, saved.headers["Location"])
