@@ -18,7 +18,6 @@ from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
 from ..comments.threads import hold_for_deletion, lift_replies
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
-from ..core.text import normalised_email
 from ..extensions import db
 from ..models import Author, Comment
 
@@ -130,7 +129,7 @@ def edit(comment: Comment, name: str, email: str, url: str, text: str) -> None:
     if not text:
         raise ActionError("Il testo del commento non può essere vuoto.")
     comment.author_name = name.strip()
-    comment.author_email = normalised_email(email.strip())  # as the form stores it
+    comment.author_email = email.strip()
     comment.author_url = url.strip()
     comment.content = text
     comment.content_html = clean_comment(text)

@@ -170,7 +170,7 @@ def reply_view(comment_id: int):
                 request.remote_addr or "",
             )
         except ActionError as error:
-            if parent.status in ("spam", "trash"):
+            if parent.status in EMPTYABLE:
                 # Moved meanwhile: its page shows no reply form to hold the text.
                 typed = typed_fields(current_app.config["WTF_CSRF_FIELD_NAME"])
                 return render_error(400, str(error), typed=typed)

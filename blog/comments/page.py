@@ -131,16 +131,17 @@ def render_post_page(
     page = comment_page_number()
     if form is not None:
         # A form sent back to a reply's writer: on the page of its comment.
-        parent = _reply_target(post, form.parent_id())
-        page = page_of(parent, settings, owner_hash) if parent else 1
+        reply_to = _reply_target(post, form.parent_id())
+        page = page_of(reply_to, settings, owner_hash) if reply_to else 1
     comments = load_page(post, page, settings, owner_hash)
     if comments is None:
-        abort(404)
+        abort(404)  # before any form: a kept 404 sets no session cookie
     replying = form is None and "replytocom" in request.args
     if form is None:
         form = _fresh_form()
         target = row_id(request.args.get("replytocom"))
         form.comment_parent.data = str(target or 0)
+        reply_to = _reply_target(post, form.parent_id())
     if cache_placeholders:
         # The shared cached copy carries markers; each visitor's own token and
         # stamp replace them when it is served (blog.pagecache).
@@ -148,7 +149,6 @@ def render_post_page(
         form.stamp.data = STAMP_PLACEHOLDER
     elif not form.stamp.data:
         form.stamp.data = form_stamp(post.id, time.time())
-    reply_to = _reply_target(post, form.parent_id())
     if reply_to is None:
         form.comment_parent.data = "0"
     if author is not None and hasattr(form, "author"):

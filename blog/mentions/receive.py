@@ -124,9 +124,12 @@ def leads_to(post: Post) -> Callable[[str], bool]:
     response answers the post, so it is checked again with this."""
     seen: dict[str, bool] = {}
     looked_up = 0
+    own = normalise_url(post_url(post))
 
     def test(url: str) -> bool:
         nonlocal looked_up
+        if normalise_url(url) == own:  # its address here: no look-up
+            return True
         if url not in seen:
             # Each of our URLs costs a look-up: a page of thousands of links to
             # us asks at most MAX_LOOKED_UP, the others count as no link.

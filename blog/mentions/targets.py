@@ -67,15 +67,21 @@ def match_target(url: str) -> TargetMatch:
         # /slug without the trailing slash: follow the canonical form once.
         return match_target(urljoin(url, redirect.new_url))
     except NotFound:
-        query = urlsplit(url).query
-        return _published(resolve(f"{path}?{query}" if query else path))
+        return _old_address(url, path)
     except HTTPException:
         return TargetMatch(exists=False)
     if endpoint == "posts.index":
         return _numbered(parse_qs(urlsplit(url).query))
     if endpoint != "posts.detail":
         return TargetMatch(exists=True)
-    return _published(OldTarget(values["slug"], None))
+    found = _published(OldTarget(values["slug"], None))
+    # No post has the slug: a renamed post's old one (``/old-slug/``) may.
+    return found if found.exists else _old_address(url, path)
+
+
+def _old_address(url: str, path: str) -> TargetMatch:
+    query = urlsplit(url).query
+    return _published(resolve(f"{path}?{query}" if query else path))
 
 
 def _numbered(query: dict[str, list[str]]) -> TargetMatch:

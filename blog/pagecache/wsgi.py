@@ -268,12 +268,13 @@ class CachedPageMiddleware:
         beside the page in its cache (or a 404 answer in the missing pages)."""
 
         def capture(status: str, headers: list, exc_info=None):
+            if not status.startswith("200"):
+                return start_response(status, headers, exc_info)
             sent = dict((name.lower(), value) for name, value in headers)
             # The page Flask just made (or found) for this version, whose ETag
             # may carry when it changes by itself (``timed_etag``).
             entry = cache.get(key + (etag,), time.time())
-            made = entry is not None and sent.get("etag") == f'"{entry.etag}"'
-            if status.startswith("200") and made:
+            if entry is not None and sent.get("etag") == f'"{entry.etag}"':
                 kept = [(n, v) for n, v in headers if n.lower() not in _SKIPPED_HEADERS]
                 cache.keep_headers(key + (etag,), kept)
             return start_response(status, headers, exc_info)

@@ -85,13 +85,13 @@ def month_archive(year: int, month: int):
 def day_archive(year: int, month: int, day: int):
     """The day's posts, WordPress's ``/2011/02/14/``."""
     try:
-        start = datetime(year, month, day)
-    except ValueError:
+        start = _local(year, month, day)
+        end = start + timedelta(days=1)
+    except (ValueError, OverflowError):  # no such day, or past year 9999
         abort(404)
-    start = _local(year, month, day)
     return render_listing(
         "posts/archive.html",
-        posts_between(start, start + timedelta(days=1)),
+        posts_between(start, end),
         missing_if_empty=True,
         heading=f"{day} {MONTHS_IT[month - 1]} {year}",
     )

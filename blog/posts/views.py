@@ -25,6 +25,7 @@ from ..comments.page import (
     page_changes_at,
     render_post_page,
 )
+from ..core.settings import current_settings
 from ..core.text import listing_page, one_line, positive_int, row_id
 from ..core.urls import local_path, site_script_root
 from ..pagecache.cache import (
@@ -225,7 +226,9 @@ def _cached_detail(slug: str) -> Response:
         html, _ = render_post_page(post, cache_placeholders=True)  # always 200
         return html, post.id, page_changes_at(post)
 
-    etag, entry = cached_page(key, make, timed=True)
+    # Only an age limit makes a post page change by itself (``timed_etag``).
+    timed = bool(current_settings().close_after_days)
+    etag, entry = cached_page(key, make, timed=timed)
     if entry is None:
         response = finish(Response(status=304), etag)
         response.vary.add("Cookie")  # as on the page itself (RFC 9110)

@@ -105,12 +105,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        page, code = render_error(
+        return render_error(
             400,
             "Il modulo è scaduto o non è valido. Ricarica la pagina e riprova.",
             typed=typed_fields(app.config["WTF_CSRF_FIELD_NAME"]),
         )
-        return page, code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -13,7 +13,7 @@ from typing import IO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from ..core.text import MAX_ID
+from ..core.text import row_id
 from ..core.xmlsafe import parse_export
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
@@ -100,15 +100,10 @@ class WxrSite:
     posts: list[WxrPost]
 
 
-_DIGITS = re.compile(r"[0-9]{1,10}")
-
-
 def _int(value: str) -> int:
     """An id or an order, 0 (missing) for anything but a number that fits
     the database's integer columns."""
-    value = value.strip()
-    number = int(value) if _DIGITS.fullmatch(value) else 0
-    return number if number <= MAX_ID else 0
+    return row_id(value) or 0
 
 
 def parse_date(gmt: str, local: str = "") -> datetime | None:

@@ -349,16 +349,21 @@ def test_an_old_address_or_a_numbered_one_is_the_post_as_a_target(
 ):
     with mention_app.app_context():
         post = db.session.scalar(select(Post).where(Post.slug == POST_SLUG))
-        record_paths(post, [f"/2012/10/{POST_SLUG}"], "wordpress")
+        # WordPress's dated permalink, and a renamed post's old slug.
+        record_paths(post, [f"/2012/10/{POST_SLUG}", "/nome-di-prima"], "wordpress")
         db.session.commit()
         number = post.id
     site_url = mention_app.config["SITE_URL"]
-    olds = (f"{site_url}/2012/10/{POST_SLUG}/", f"{site_url}/?p={number}")
+    olds = (
+        f"{site_url}/2012/10/{POST_SLUG}/",
+        f"{site_url}/nome-di-prima/",
+        f"{site_url}/?p={number}",
+    )
     before = len(pings(mention_app, post_id=number))
     for index, old in enumerate(olds):
         source = site.page(f"/vecchio-{index}", source_page(old))
         assert "registrato" in call(client, "pingback.ping", source, old), old
-    assert len(pings(mention_app, post_id=number)) == before + 2
+    assert len(pings(mention_app, post_id=number)) == before + 3
 
 
 def test_a_draft_is_as_missing_as_a_post_that_never_was(client, mention_app, site):

@@ -48,6 +48,20 @@ def mentions(app, source: str) -> list[Comment]:
         )
 
 
+def received(client, app, source: str, target: str):
+    """Send a webmention and let the job verify it; the 202 response."""
+    response = send(client, source, target)
+    drain(app)
+    return response
+
+
+def approved_mention(app, source: str) -> Comment:
+    """The one response stored from ``source``, approved by the author."""
+    (mention,) = mentions(app, source)
+    approve(app, mention.id)
+    return mention
+
+
 def status_of(client, response) -> dict:
     return client.get(response.headers["Location"]).get_json()
 
@@ -138,8 +152,7 @@ def test_mf2py_never_fetches(client, mention_app, site, target, monkeypatch):
         "</head>", "<link rel='stylesheet' href='/s.css'><base href='/b/'></head>"
     )
     source = site.page("/mf", page)
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     assert mentions(mention_app, source)[0].author_name == "Giulia Bianchi"
     assert site.paths() == ["/mf"]
 
@@ -157,8 +170,7 @@ def test_exact_target_in_a_media_or_link_element(
     client, mention_app, site, target, element
 ):
     source = site.page("/ok", f"<p>{element.format(target=target)}</p>")
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     assert len(mentions(mention_app, source)) == 1
 
 
@@ -175,8 +187,7 @@ def test_exact_target_in_a_media_or_link_element(
 )
 def test_without_the_exact_target_is_rejected(client, mention_app, site, target, html):
     source = site.page("/no", html.format(target=target, bare=target.rstrip("/")))
-    response = send(client, source, target)
-    drain(mention_app)
+    response = received(client, mention_app, source, target)
     assert status_of(client, response)["status"] == "rejected"
     assert mentions(mention_app, source) == []
 
@@ -203,13 +214,10 @@ def test_a_changed_source_goes_through_the_rules_again(
         save_settings(ModerationSettings(**rules))
         db.session.commit()
     source = site.page("/v", source_page(target, "Prima versione", "", "Titolo 1"))
-    send(client, source, target)
-    drain(mention_app)
-    (first,) = mentions(mention_app, source)
-    approve(mention_app, first.id)
+    received(client, mention_app, source, target)
+    first = approved_mention(mention_app, source)
     site.page("/v", source_page(target, new_text, "", "Titolo 2"))
-    response = send(client, source, target)
-    drain(mention_app)
+    response = received(client, mention_app, source, target)
     assert status_of(client, response)["status"] == "updated"
     (second,) = mentions(mention_app, source)
     assert second.id == first.id
@@ -220,12 +228,9 @@ def test_a_changed_source_goes_through_the_rules_again(
 
 def test_an_unchanged_source_keeps_the_approval(client, mention_app, site, target):
     source = site.page("/u", source_page(target, "Sempre uguale"))
-    send(client, source, target)
-    drain(mention_app)
-    (first,) = mentions(mention_app, source)
-    approve(mention_app, first.id)
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
+    approved_mention(mention_app, source)
+    received(client, mention_app, source, target)
     assert mentions(mention_app, source)[0].status == "approved"
 
 
@@ -234,15 +239,13 @@ def test_source_gone_or_unlinked_removes_the_response(
     client, mention_app, site, target, change
 ):
     source = site.page("/d", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     assert len(mentions(mention_app, source)) == 1
     if change == "410":
         site.page("/d", "<p>Rimosso</p>", status=410)
     else:
         site.page("/d", "<p>Ho cambiato idea.</p>")
-    response = send(client, source, target)
-    drain(mention_app)
+    response = received(client, mention_app, source, target)
     assert status_of(client, response)["status"] == "deleted"
     assert mentions(mention_app, source) == []
 
@@ -254,13 +257,10 @@ def test_another_spelling_of_the_target_cannot_remove_a_response(
     # The source still links to the post: asking again with a target it does
     # not name exactly refreshes the response, never deletes it.
     source = site.page("/resta", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
-    (first,) = mentions(mention_app, source)
-    approve(mention_app, first.id)
+    received(client, mention_app, source, target)
+    first = approved_mention(mention_app, source)
     other = spelling.format(t=target, t_no_slash=target.rstrip("/"))
-    response = send(client, source, other)
-    drain(mention_app)
+    response = received(client, mention_app, source, other)
     assert status_of(client, response)["status"] == "updated"
     (kept,) = mentions(mention_app, source)
     assert (kept.id, kept.status) == (first.id, "approved")
@@ -274,13 +274,10 @@ def test_a_source_linking_by_another_address_of_the_post_keeps_its_response(
         number = db.session.scalar(select(Post.id).where(Post.slug == POST_SLUG))
     address = link.format(t=target, site=mention_app.config["SITE_URL"], number=number)
     source = site.page("/altro-indirizzo", source_page(address))
-    send(client, source, address)
-    drain(mention_app)
-    (first,) = mentions(mention_app, source)
-    approve(mention_app, first.id)
+    received(client, mention_app, source, address)
+    first = approved_mention(mention_app, source)
     for again in (address, target):  # the sender again, or anyone at all
-        response = send(client, source, again)
-        drain(mention_app)
+        response = received(client, mention_app, source, again)
         assert status_of(client, response)["status"] == "updated"
     (kept,) = mentions(mention_app, source)
     assert (kept.id, kept.status) == (first.id, "approved")
@@ -307,15 +304,13 @@ def test_the_authors_replies_stay_when_the_source_drops_the_link(
     client, mention_app, site, target
 ):
     source = site.page("/risposte", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     [mention] = mentions(mention_app, source)
     under = {"status": "approved", "thread_id": mention.id}
     reply = add_comment(mention_app, parent_id=mention.id, depth=2, **under)
     deeper = add_comment(mention_app, parent_id=reply, depth=3, **under)
     site.page("/risposte", "<p>Ho cambiato idea.</p>")
-    response = send(client, source, target)
-    drain(mention_app)
+    response = received(client, mention_app, source, target)
     assert status_of(client, response)["status"] == "deleted"
     page = client.get(f"/{POST_SLUG}/").get_data(as_text=True)
     assert f'id="comment-{reply}"' in page and f'id="comment-{deeper}"' in page
@@ -326,18 +321,15 @@ def test_a_sender_cannot_clear_the_authors_verdict(
     client, mention_app, site, target, verdict
 ):
     source = site.page("/verdetto", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     [mention] = mentions(mention_app, source)
     with mention_app.app_context():
         db.session.get(Comment, mention.id).status = verdict
         db.session.commit()
     site.page("/verdetto", "<p>Ho tolto il link.</p>")
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     site.page("/verdetto", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     [kept] = mentions(mention_app, source)
     assert (kept.id, kept.status) == (mention.id, verdict)
 
@@ -346,8 +338,7 @@ def test_a_verdict_given_while_the_source_is_fetched_stays(
     client, mention_app, site, target, monkeypatch
 ):
     source = site.page("/durante", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     [mention] = mentions(mention_app, source)
     original = webmention.read_source
 
@@ -360,8 +351,7 @@ def test_a_verdict_given_while_the_source_is_fetched_stays(
 
     monkeypatch.setattr(webmention, "read_source", author_judges_meanwhile)
     site.page("/durante", "<p>Ho tolto il link.</p>")
-    response = send(client, source, target)
-    drain(mention_app)
+    response = received(client, mention_app, source, target)
     assert status_of(client, response)["status"] == "rejected"
     [kept] = mentions(mention_app, source)
     assert (kept.id, kept.status) == (mention.id, "spam")
@@ -369,11 +359,9 @@ def test_a_verdict_given_while_the_source_is_fetched_stays(
 
 def test_transient_failure_keeps_the_response(client, mention_app, site, target):
     source = site.page("/t", source_page(target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     site.page("/t", "errore", status=503)
-    response = send(client, source, target)
-    drain(mention_app)
+    response = received(client, mention_app, source, target)
     assert status_of(client, response)["status"] == "rejected"
     assert len(mentions(mention_app, source)) == 1
 
@@ -397,8 +385,7 @@ def test_own_post_as_source_is_approved_from_the_database(client, mention_app, t
     )
     mention_app.config["OUTBOUND_RESOLVER"] = lambda host, port: [][0]
     source = post_url(mention_app, "interno")
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     (mention,) = mentions(mention_app, source)
     assert mention.status == "approved"
 
@@ -410,8 +397,7 @@ def test_own_post_in_any_spelling_is_one_response_under_its_own_address(
     mention_app.config["OUTBOUND_RESOLVER"] = lambda host, port: [][0]
     address = post_url(mention_app, "interno")
     for spelling in (address, address + "?a=1", address.rstrip("/"), address + "#x"):
-        send(client, spelling, target)
-    drain(mention_app)
+        received(client, mention_app, spelling, target)
     with mention_app.app_context():
         sources = db.session.scalars(
             select(Comment.source_url).where(Comment.type == "webmention")
@@ -480,8 +466,7 @@ def test_an_entry_too_large_to_read_falls_back_to_the_excerpt(
     filler = "<div>" * 20_000 if shape == "deep" else "<div>x</div>" * 8_000
     page = H_ENTRY.replace("Secondo paragrafo.", filler)
     source = site.page("/grande", page.format(target=target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     (mention,) = mentions(mention_app, source)
     assert "questo articolo" in mention.content
     assert mention.author_name != "Giulia Bianchi"  # the h-entry was not read
@@ -505,8 +490,7 @@ def test_post_page_lists_approved_webmention_as_excerpt(
     client, mention_app, site, target
 ):
     source = site.page("/show", source_page(target, "Bella analisi su", "davvero."))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     (mention,) = mentions(mention_app, source)
     with mention_app.app_context():
         db.session.get(Comment, mention.id).status = "approved"
@@ -552,7 +536,6 @@ def test_a_response_claiming_an_old_date_is_dated_when_received(
 ):
     page = H_ENTRY.replace("2012-10-24T09:30:00+02:00", "2001-01-01T00:00:00Z")
     source = site.page("/antica", page.format(target=target))
-    send(client, source, target)
-    drain(mention_app)
+    received(client, mention_app, source, target)
     (mention,) = mentions(mention_app, source)
     assert utcnow() - mention.created_at < timedelta(minutes=5)

@@ -50,7 +50,9 @@ from blog.pagecache.versionread import (
     VERSION_SQL,
     ContentVersionReader,
 )
-from blog.pagecache.wsgi import _query_args
+from blog.pagecache.wsgi import _FLASKS_HOME_ARGS, _query_args
+from blog.posts.oldpaths import ID_QUERIES
+from blog.posts.views import SLUG_QUERIES
 from blog.seed.loader import load_seed
 
 
@@ -540,6 +542,13 @@ def test_a_home_page_query_that_names_no_other_page_is_the_shared_copy(
         tagged = app.test_client().get(f"/?{query}")
     assert counter.statements == [VERSION_SQL]
     assert tagged.get_data() == plain.get_data()
+
+
+def test_every_argument_the_home_page_view_reads_reaches_flask():
+    # The middleware cannot import the posts package (it sits below it), so it
+    # keeps its own list: this keeps the two from drifting apart.
+    read_by_the_view = {*ID_QUERIES, *SLUG_QUERIES, "feed", "s", "paged", "m"}
+    assert read_by_the_view <= set(_FLASKS_HOME_ARGS)
 
 
 @pytest.mark.parametrize("query", ["s=community", "p=999999", "page=1&s=community"])

@@ -308,22 +308,32 @@ def moved_blog(exported, database_url) -> Iterator[Flask]:
             db.engine.dispose()
 
 
+def moved_by_export(runner, tmp_path, database_url):
+    """This blog's own export, moved into a new blog on ``database_url``."""
+    exported = tmp_path / "moved.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    return moved_blog(exported, database_url)
+
+
+def assert_moved(client, olds, new: str) -> None:
+    for old in olds:
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == new, old
+
+
 def test_a_second_move_by_export_keeps_the_wordpress_links(
     app, runner, imported, tmp_path, empty_database_url
 ):
     # The blog moved in from WordPress; it now moves again, by its own export.
-    exported = tmp_path / "moved.xml"
-    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
-    with moved_blog(exported, empty_database_url) as moved:
+    with moved_by_export(runner, tmp_path, empty_database_url) as moved:
         client = moved.test_client()
-        for old in ("/2013/02/caffe-e-community/", "/?p=42"):
-            response = client.get(old)
-            assert response.status_code == 301, old
-            assert response.headers["Location"].endswith(NEW)
+        assert_moved(client, ("/2013/02/caffe-e-community/", "/?p=42"), NEW)
         page = soup(client.get(NEW))
         for number in (10, 11, 12, 13, 14):
             assert page.select_one(f"li#comment-{number}") is not None
         # Moving the same file in again adds nothing.
+        exported = tmp_path / "moved.xml"
         again = moved.test_cli_runner().invoke(args=["import-wxr", str(exported)])
         assert "posts: 0 added" in again.output
         assert "comments: 0 added" in again.output
@@ -337,14 +347,8 @@ def test_a_second_move_keeps_wordpress_numbers_over_the_blogs_own(
     with app.app_context():
         numbers = dict(db.session.execute(select(Post.slug, Post.id)).all())
     assert numbers["chi-siamo"] != 2
-    exported = tmp_path / "moved.xml"
-    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
-    with moved_blog(exported, empty_database_url) as moved:
+    with moved_by_export(runner, tmp_path, empty_database_url) as moved:
         client = moved.test_client()
-        for old in ("/?p=2", "/?page_id=2"):
-            response = client.get(old)
-            assert response.status_code == 301, old
-            assert response.headers["Location"] == "/chi-siamo/", old
+        assert_moved(client, ("/?p=2", "/?page_id=2"), "/chi-siamo/")
         # The exporting blog's own numbers still lead where WordPress's do not.
-        response = client.get(f"/?p={numbers['caffe-e-community']}")
-        assert response.headers["Location"] == NEW
+        assert_moved(client, [f"/?p={numbers['caffe-e-community']}"], NEW)

@@ -348,18 +348,16 @@ https://www.youtube.com/watch?v=abc
 [contact-form-7 id="12" title="Contatti"]"""
 
 
+def tazzina(**fields) -> str:
+    """Attachment 72, a photo of post 70 ("Il bar")."""
+    return item(72, "Tazzina", "tazzina", post_type="attachment", parent=70, **fields)
+
+
 def test_wordpress_shortcodes_become_what_they_showed(app, client, import_text):
     output = import_text(
         export(
             item(70, "Il bar", "il-bar", CAPTIONED),
-            item(
-                72,
-                "Tazzina",
-                "tazzina",
-                post_type="attachment",
-                parent=70,
-                attachment_url=f"{SITE}/tazzina.jpg",
-            ),
+            tazzina(attachment_url=f"{SITE}/tazzina.jpg"),
             item(
                 73,
                 "Moka &amp; fornello",
@@ -395,12 +393,7 @@ def test_an_attachments_page_leads_to_its_post(app, client, import_text):
     import_text(
         export(
             item(70, "Il bar", "il-bar"),
-            item(
-                72,
-                "Tazzina",
-                "tazzina",
-                post_type="attachment",
-                parent=70,
+            tazzina(
                 link=f"{SITE}/2019/05/il-bar/tazzina/",
                 guid=f"{SITE}/wp-content/uploads/tazzina.jpg",
                 attachment_url=f"{SITE}/wp-content/uploads/tazzina.jpg",
