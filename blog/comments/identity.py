@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..core.text import sha256_hex
 from ..pagecache.cache import AUTHOR_COOKIE, OWNER_COOKIE
 from ..pagecache.signing import signed_value_serializer
+from .moderation import FORGED_STAMP
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -41,10 +42,6 @@ def _loads(purpose: str, value: str | None) -> object | None:
 def form_stamp(post_id: int, now: float) -> str:
     """A signed record of when the form for ``post_id`` was rendered."""
     return _serializer("stamp").dumps([post_id, int(now)])
-
-
-# What ``seconds_since_stamp`` says of a form we never rendered.
-FORGED_STAMP = -1.0
 
 
 def seconds_since_stamp(stamp: str | None, post_id: int, now: float) -> float:

@@ -98,11 +98,18 @@ def parent_values(comment: object) -> Parent:
     return Parent(comment.post_id, comment.status, comment.depth, comment.type)
 
 
+# ``seconds_to_submit`` of a form we never rendered (no genuine stamp).
+FORGED_STAMP = -1.0
+
+
 @dataclass(frozen=True)
 class Refusal:
     status_code: int
     message: str
     retry_after: int | None = None  # seconds, for a 429's Retry-After
+    # Time ran out while the writer typed (edit window closed, a reply came):
+    # their text may be given back to them, unlike to another browser.
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,7 +229,7 @@ def decide(
             return Decision("spam", "campo trappola compilato")
         seconds = candidate.seconds_to_submit
         # Part of the too-fast rule: COMMENT_MIN_SECONDS=0 turns both off.
-        if settings.min_seconds > 0 and seconds is not None and seconds < 0:
+        if settings.min_seconds > 0 and seconds == FORGED_STAMP:
             return Decision("spam", "modulo non generato dal blog (timbro mancante)")
     links = count_links(candidate.content_html)
     if links > settings.max_links:

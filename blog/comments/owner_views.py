@@ -28,11 +28,8 @@ from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
 from .moderation import Refusal
 from .operations import edit_response, withdraw_response
-from .ownership import EXPIRED_MESSAGE, REPLIED_MESSAGE, has_replies, refuse_change
+from .ownership import has_replies, refuse_change
 from .refusals import refused_change_page
-
-# Refusals that reach the writer while typing (never another browser's).
-LATE = (EXPIRED_MESSAGE, REPLIED_MESSAGE)
 
 
 def _own_comment(comment_id: int) -> tuple[Comment | None, Refusal | None]:
@@ -70,7 +67,7 @@ def _form_status(form) -> int:
 def edit(comment_id: int):
     comment, refusal = _own_comment(comment_id)
     typed = request.form.get("comment") if request.method == "POST" else None
-    if refusal is not None and typed is not None and refusal.message in LATE:
+    if refusal is not None and typed is not None and refusal.late:
         # The window closed (or a reply came) while the writer was typing: the
         # new text comes back to be copied, with why it cannot be saved.
         page = render_template(

@@ -44,9 +44,9 @@ def refuse_change(
     if edit_seconds <= 0:
         return Refusal(403, DISABLED_MESSAGE)
     if now - comment.created_at >= timedelta(seconds=edit_seconds):
-        return Refusal(403, EXPIRED_MESSAGE)
+        return Refusal(403, EXPIRED_MESSAGE, late=True)
     if replied:
-        return Refusal(403, REPLIED_MESSAGE)
+        return Refusal(403, REPLIED_MESSAGE, late=True)
     return None
 
 

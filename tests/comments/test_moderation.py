@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from blog.comments.identity import FORGED_STAMP
 from blog.comments.moderation import (
     CLOSED_MESSAGE,
     DUPLICATE_MESSAGE,
     FLOOD_MESSAGE,
+    FORGED_STAMP,
     REPLY_MISSING_MESSAGE,
     REPLY_OTHER_POST_MESSAGE,
     REPLY_TOO_DEEP_MESSAGE,
