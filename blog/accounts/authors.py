@@ -21,6 +21,7 @@ from ..extensions import db, limiter
 from ..models import Author
 from ..web.dbstore import DatabaseStorage
 from ..web.localstore import LocalStorage
+from ..web.security import signing_keys
 from .session import end_all_sessions
 
 MAX_FAILURES = 5
@@ -108,7 +109,7 @@ class LoginResult:
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=DEVICE_COOKIE_SALT)
+    return URLSafeTimedSerializer(signing_keys(), salt=DEVICE_COOKIE_SALT)
 
 
 def new_device_cookie(author: Author) -> str:

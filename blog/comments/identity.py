@@ -18,16 +18,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from ..core.text import sha256_hex
 from ..pagecache.cache import AUTHOR_COOKIE, OWNER_COOKIE
 from ..pagecache.signing import signed_value_serializer
+from ..web.security import signing_keys
 from .moderation import FORGED_STAMP
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
-    # Signs with the key, reads with the older ones too (SECRET_KEY_FALLBACKS,
-    # as Flask's session does): a form opened before a key change still counts.
-    older = list(current_app.config.get("SECRET_KEY_FALLBACKS") or ())
-    return signed_value_serializer([*older, current_app.secret_key], purpose)
+    # A form opened before a key change still counts.
+    return signed_value_serializer(signing_keys(), purpose)
 
 
 def _loads(purpose: str, value: str | None) -> object | None:

@@ -50,12 +50,15 @@ def _author_address(post: Post) -> str:
 
 
 def _visible(comment: Comment | None) -> bool:
-    return (
-        comment is not None
-        and comment.type == "comment"
-        and comment.status == "approved"
-        and comment.post.is_published
-    )
+    """Whether readers see ``comment`` on its post's page: it and every comment
+    it answers are approved (a reply under a hidden comment is not shown)."""
+    if comment is None or comment.type != "comment" or not comment.post.is_published:
+        return False
+    while comment is not None:
+        if comment.status != "approved":
+            return False
+        comment = comment.parent
+    return True
 
 
 # Held notices due together go out as one mail of at most this many, the first
@@ -316,7 +319,7 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
         f"Conferma: {url}",
         "",
         "Il link vale sette giorni. Se non sei stato tu, ignora questa email: "
-        "senza conferma non ti scriveremo più.",
+        "senza conferma non riceverai nessun avviso.",
     ]
     html = render_template("mail/confirm.html", site=site, url=url, title=title)
     subject = f"Conferma le notifiche dei commenti di {site}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import delete
@@ -19,6 +18,7 @@ from sqlalchemy import delete
 from ..core.text import MAX_ID
 from ..extensions import db
 from ..models import UsedToken
+from ..web.security import signing_keys
 from .subscriptions import Request
 
 CONFIRM_MAX_AGE = timedelta(days=7)
@@ -40,7 +40,7 @@ class TokenError(ValueError):
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=f"blog.mail.{purpose}")
+    return URLSafeTimedSerializer(signing_keys(), salt=f"blog.mail.{purpose}")
 
 
 def _load(purpose: str, token: str, max_age: timedelta | None = None) -> object:

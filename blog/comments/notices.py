@@ -13,7 +13,7 @@ from sqlalchemy import event, inspect
 
 from ..core.signals import response_inserted
 from ..extensions import db
-from ..mail import enqueue_in_flush, register
+from ..mail import enqueue, enqueue_in_flush, register
 from ..models import Comment
 from .mails import BATCHES, HELD, RENDERERS, TOLD_KINDS, VISIBLE
 
@@ -60,6 +60,13 @@ def _enqueue_news_of_inserted(session, response: Comment) -> None:
     row = news_of_new(response)
     if row is not None and not session.info.get(QUIET):
         enqueue_in_flush(session, [row])
+
+
+def tell_author_held_again(comment: Comment) -> None:
+    """Queue the held notice of a visible response that a new text (its
+    writer's edit, its source's change) sent back to the queue."""
+    if comment.author_id is None and not db.session.info.get(QUIET):
+        enqueue(HELD, ref_id=comment.id)
 
 
 def init_app(app: Flask) -> None:

@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
+from .notices import tell_author_held_again
 from .subscriptions import end_subscriptions_asked_with
 from .threads import place_in_thread
 
@@ -229,19 +230,26 @@ _STRICTNESS = {"approved": 0, "pending": 1, "spam": 2}
 
 
 def _take_new_text(
-    comment: Comment, new: NewResponse, settings: ModerationSettings, why: str
+    comment: Comment,
+    new: NewResponse,
+    settings: ModerationSettings,
+    why: str,
+    history: History | None = None,
 ) -> None:
     """Store ``new``'s text on ``comment``; a changed text is judged again, and
-    the status may only move away from the page."""
+    the status may only move away from the page. A response sent back to the
+    queue is news for the author, as a new held one is."""
     before = comment.content_html
     comment.content = new.content
     comment.content_html = _html(new)
     if comment.content_html != before and comment.status in _STRICTNESS:
-        history = with_blocklist(new, History())
+        history = with_blocklist(new, history)
         decision = decide(candidate_of(new, comment), history, settings)
         if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:
             if decision.status == "spam":
                 end_subscriptions_asked_with(comment)
+            if decision.status == "pending":
+                tell_author_held_again(comment)
             comment.status = decision.status
             comment.moderation_reason = f"{why}: {decision.reason}"
 
@@ -267,9 +275,10 @@ def edit_response(
     comment: Comment, text: str, settings: ModerationSettings, now: datetime
 ) -> None:
     """Its writer's new text for ``comment``, cleaned and judged like a new
-    comment's, and commit: links or a word the rules hold send it back to the
-    queue. "Hold every comment" is not asked again: an approved comment whose
-    edit trips no rule stays approved."""
+    comment's, and commit. Where the author approves every comment, an approved
+    comment whose text changes goes back to the queue, unless the rules trust
+    returning writers (its own approval proves this browser known): the page
+    shows only text the author let through."""
     new = NewResponse(
         content=text,
         author_name=comment.author_name,
@@ -278,9 +287,8 @@ def edit_response(
         author_ip=comment.author_ip,
         user_agent=comment.user_agent,
     )
-    _take_new_text(
-        comment, new, replace(settings, hold_all=False), "modificato da chi scrive"
-    )
+    known = History(proven_known=comment.status == "approved")
+    _take_new_text(comment, new, settings, "modificato da chi scrive", known)
     comment.edited_at = now
     db.session.commit()
 
@@ -301,8 +309,9 @@ def move(comment: Comment, status: str) -> None:
 
 
 def withdraw_response(comment: Comment) -> None:
-    """Its writer deletes ``comment``: to the trash, restorable by the author;
-    commit."""
+    """Its writer deletes ``comment``: to the trash, restorable by the author,
+    and the mails asked with it end; commit."""
+    end_subscriptions_asked_with(comment)
     move(comment, "trash")
     comment.moderation_reason = "eliminato da chi l'ha scritto"
     db.session.commit()

@@ -4,8 +4,8 @@ Nothing is mailed for a subscription before the address's owner confirms it
 (double opt-in). Confirming once trusts the browser that asked: its later
 subscriptions of the same address need no new confirmation. Any other browser
 asks again, so nobody can subscribe an address that somebody else once
-confirmed. An address is asked at most ``MAX_CONFIRMATIONS`` times a day, so
-the form cannot be used to flood somebody else's inbox.
+confirmed. A mailbox is asked at most ``MAX_CONFIRMATIONS`` times a day, in
+all its spellings, so the form cannot be used to flood somebody else's inbox.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from ..core.text import normalised_email
-from ..database import insert_or_ignore
+from ..database import insert_or_ignore, like_escaped
 from ..extensions import db
 from ..mail import enqueue
 from ..models import (
@@ -47,12 +47,21 @@ NOTICES = {
 
 
 def confirmations_sent(email: str, now: datetime) -> int:
-    """Confirmation requests queued for ``email`` within the last day."""
+    """Confirmation requests queued within the last day for ``email``'s mailbox:
+    the address and its tagged spellings (``name+tag@domain``), which most mail
+    servers deliver to one inbox, so tags cannot multiply the daily limit."""
+    local, _, domain = normalised_email(email).rpartition("@")
+    name = local.split("+", 1)[0]
     return db.session.scalar(
         select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.recipient == normalised_email(email),
             OutboxMessage.kind == CONFIRM_KIND,
             OutboxMessage.created_at > now - CONFIRMATION_WINDOW,
+            or_(
+                OutboxMessage.recipient == f"{name}@{domain}",
+                OutboxMessage.recipient.like(
+                    f"{like_escaped(name)}+%@{like_escaped(domain)}", escape="/"
+                ),
+            ),
         )
     )
 

@@ -60,6 +60,14 @@ def secret_key_problem(key: object) -> str | None:
     return None
 
 
+def signing_keys() -> list[str | bytes]:
+    """The keys signed values are read with, oldest first, the current key last
+    (itsdangerous signs with the last): a link mailed or a cookie set before a
+    key change still opens while the old key is in ``SECRET_KEY_FALLBACKS``."""
+    older = current_app.config.get("SECRET_KEY_FALLBACKS") or ()
+    return [*older, current_app.secret_key]
+
+
 def configure_secret_key(app: Flask) -> None:
     """Use instance/secret_key when no key is configured; refuse to run without one.
 

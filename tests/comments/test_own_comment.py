@@ -17,6 +17,7 @@ from helpers_comments import (
     stored_comment,
     the_post,
 )
+from sqlalchemy import func, select
 
 from blog.comments.forms import CSRF_MESSAGE
 from blog.comments.ownership import (
@@ -27,7 +28,7 @@ from blog.comments.ownership import (
 )
 from blog.core.settings import content_version
 from blog.extensions import db
-from blog.models import Comment, utcnow
+from blog.models import Comment, OutboxMessage, utcnow
 
 pytestmark = pytest.mark.app_config(COMMENT_HOLD_ALL=False)
 
@@ -42,6 +43,22 @@ def post_comment(app, client, text: str = "Bell'articolo, grazie.") -> int:
 def owner_links(client, comment_id: int) -> list[str]:
     item = soup(client.get(POST_URL)).select_one(f"#comment-{comment_id}")
     return [a.get_text() for a in item.select(".comment-owner-links a")]
+
+
+def approve(app, comment_id: int) -> None:
+    with app.app_context():
+        db.session.get(Comment, comment_id).status = "approved"
+        db.session.commit()
+
+
+def held_notices(app, comment_id: int) -> int:
+    """Held notices queued for the author about ``comment_id``."""
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == "held", OutboxMessage.ref_id == comment_id
+            )
+        )
 
 
 def form_fields(response) -> dict[str, str]:
@@ -212,12 +229,34 @@ class TestEditing:
         assert stored_comment(app, comment_id).status == "spam"
 
     @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
-    def test_an_approved_comment_whose_edit_trips_no_rule_stays(self, app, client):
+    def test_where_every_comment_is_held_an_approved_one_edited_is_held_again(
+        self, app, client
+    ):
         comment_id = post_comment(app, client)
-        with app.app_context():
-            db.session.get(Comment, comment_id).status = "approved"
-            db.session.commit()
+        approve(app, comment_id)
+        edit(client, comment_id, "Compra ORA, sconto del 90%")
+        comment = stored_comment(app, comment_id)
+        assert comment.status == "pending"
+        assert comment.moderation_reason.startswith("modificato da chi scrive: ")
+        page = soup(app.test_client().get(POST_URL))
+        assert page.select_one(f"#comment-{comment_id}") is None
+        # The author hears of it as of a new held comment (one notice at its
+        # arrival, one now).
+        assert held_notices(app, comment_id) == 2
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=True, COMMENT_AUTO_APPROVE_KNOWN=True)
+    def test_a_trusted_returning_writer_s_edit_stays_approved(self, app, client):
+        comment_id = post_comment(app, client)
+        approve(app, comment_id)
         edit(client, comment_id, "Solo un refuso corretto.")
+        assert stored_comment(app, comment_id).status == "approved"
+        assert held_notices(app, comment_id) == 1
+
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
+    def test_an_edit_that_changes_nothing_keeps_the_approval(self, app, client):
+        comment_id = post_comment(app, client)
+        approve(app, comment_id)
+        edit(client, comment_id, "Bell'articolo, grazie.")
         assert stored_comment(app, comment_id).status == "approved"
 
     @pytest.mark.app_config(COMMENT_HOLD_ALL=True)

@@ -213,6 +213,29 @@ def test_one_mailbox_in_many_spellings_is_asked_three_times_a_day(app, client, m
     assert [m.rcpt_tos for m in asked] == [["victim@xn--bcher-kva.example"]] * 3
 
 
+def test_tagged_spellings_of_one_mailbox_share_its_three_requests(app, client, mailbox):
+    # Most mail servers deliver name+tag@domain to name@domain's inbox.
+    spellings = [f"vittima+{n}@example.org" for n in range(5)] + [
+        "vittima@example.org",
+        "vittimax@example.org",  # another mailbox: its own requests
+    ]
+    for n, email in enumerate(spellings):
+        response = send_comment(
+            client, app, text=f"Domanda {n}", email=email, notify_all="y"
+        )
+        assert response.status_code == 302
+    send_mail(app)
+    asked = [
+        m.rcpt_tos[0] for m in mailbox.received if "moderazione@" not in m.rcpt_tos[0]
+    ]
+    assert asked == [
+        "vittima+0@example.org",
+        "vittima+1@example.org",
+        "vittima+2@example.org",
+        "vittimax@example.org",
+    ]
+
+
 def test_a_reply_is_mailed_when_approved_not_while_held(app, client, mailbox):
     comment_id = subscribed_and_confirmed(client, app, mailbox)
     set_status(app, comment_id, "approved")
@@ -316,6 +339,28 @@ def test_a_new_comment_with_a_deleted_ones_id_is_announced(app, client, mailbox)
     assert "Piero ha scritto un nuovo commento" in second_mail.message["Subject"]
 
 
+def test_a_reply_under_a_comment_no_longer_shown_is_mailed_to_nobody(
+    app, client, mailbox
+):
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    set_status(app, comment_id, "approved")
+    set_status(app, comment_id, "trash")
+    reply_to(app, comment_id)  # approved, but the page hides it with its parent
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+
+
+def test_deleting_ones_own_comment_ends_the_mails_asked_with_it(app, client, mailbox):
+    comment_id = subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    page = soup(client.get(f"/comment/{comment_id}/delete"))
+    assert "finiscono anche gli avvisi via email" in page.get_text()
+    assert press(client, page, "Elimina il commento").status_code == 302
+    assert subscriptions(app) == 0
+    add_comment(app, status="approved", author_name="Paola")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+
+
 def notified(app, client, mailbox):
     comment_id = subscribed_and_confirmed(client, app, mailbox)
     set_status(app, comment_id, "approved")
@@ -365,13 +410,75 @@ def test_the_unsubscribe_link_changes_nothing_on_get(app, client, mailbox):
     _, mail = notified(app, client, mailbox)
     url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
     response = client.get(url)
-    # The URL is the address's key: no cache keeps the page, no Referer carries it.
+    # The URL is the address's key: no cache keeps it, no Referer carries it away.
     assert "no-store" in response.headers["Cache-Control"]
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     page = soup(response)
     assert subscriptions(app) == 1
     press(client, page, "Annulla l'iscrizione")
     assert subscriptions(app) == 0
+
+
+def press_over_https(client, path: str, label: str):
+    """Open ``path`` over HTTPS and press ``label`` as a browser does: with the
+    Referer its Referrer-Policy lets it send to the same site (none under
+    ``no-referrer``), which CSRF protection over HTTPS requires."""
+    page = client.get(path, base_url="https://localhost")
+    assert page.status_code == 200
+    policy = page.headers.get("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers = {} if policy == "no-referrer" else {"Referer": f"https://localhost{path}"}
+    form = soup(page).find("button", string=label).find_parent("form")
+    data = {
+        field["name"]: field.get("value", "") for field in form.select("input[name]")
+    }
+    button = form.find("button", string=label)
+    if button.get("name"):
+        data[button["name"]] = button.get("value", "")
+    return client.post(
+        path_of(form["action"])
+        if form["action"].startswith("http")
+        else form["action"],
+        data=data,
+        headers=headers,
+        base_url="https://localhost",
+    )
+
+
+def test_the_confirmation_works_over_https(app, client, mailbox):
+    comment_of_lucia(client, app)
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    response = press_over_https(client, path_of(mail.link("Conferma")), "Conferma")
+    assert response.status_code == 200
+    assert is_confirmed(app)
+
+
+def test_the_page_of_subscriptions_works_over_https(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    path = path_of(mail.link("Le tue iscrizioni, per annullarne una o tutte"))
+    response = press_over_https(client, path, "Annulla tutte le iscrizioni")
+    assert response.status_code == 200
+    assert subscriptions(app) == 0
+
+
+def test_mail_links_still_open_after_a_key_change(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    path = path_of(mail.link("Le tue iscrizioni, per annullarne una o tutte"))
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "una-chiave-nuova-abbastanza-lunga"
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert client.get(path).status_code == 200
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get(path).status_code == 403
+
+
+def test_pressing_again_says_there_was_nothing_left(app, client, mailbox):
+    _, mail = notified(app, client, mailbox)
+    path = path_of(mail.link("Le tue iscrizioni, per annullarne una o tutte"))
+    page = soup(client.get(path))
+    press(client, page, "Annulla tutte le iscrizioni")
+    again = soup(press(client, page, "Annulla tutte le iscrizioni")).get_text()
+    assert "Nessuna iscrizione da annullare: erano già annullate." in again
 
 
 def test_the_page_of_subscriptions_ends_one_or_all(app, client, mailbox):
@@ -412,7 +519,7 @@ def test_an_odd_choice_ends_nothing_and_is_no_error(app, client, mailbox, choice
         client, page, "Annulla questa iscrizione", within=first, subscription=choice
     )
     assert response.status_code == 200
-    assert "Iscrizioni annullate: 0." in response.get_data(as_text=True)
+    assert "Nessuna iscrizione da annullare" in response.get_data(as_text=True)
     assert subscriptions(app) == 1
 
 
