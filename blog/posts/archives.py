@@ -198,7 +198,11 @@ def moved_or_missing(error):
     if request.method in ("GET", "HEAD"):
         target = resolve(request.full_path)
         if target is not None:
-            return moved_to(target)
+            moved = moved_to(target)
+            # A comment page missing at the post's own address (an old path
+            # may equal it) is missing: never a redirect to itself.
+            if urlsplit(moved.location).path != request.path:
+                return moved
         listing = listing_address(request.path)
         if listing is not None:
             return redirect(listing, 301)
