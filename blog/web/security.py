@@ -15,14 +15,16 @@ from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
 F = TypeVar("F", bound=Callable)
 
 # No inline script or style anywhere: templates link /static files only.
-# Images: this origin, data: URLs, and Gravatar for the author who chooses
-# Gravatar avatars in the settings; everything else stays on this origin.
+# Images: also from any HTTPS site, as WordPress shows them: a post's images
+# may stay where the old blog served them, and Gravatar serves avatars for the
+# author who chooses them. Only the author's posts hold images (a comment's
+# tags take none); everything else stays on this origin.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data: https://www.gravatar.com",
+        "img-src 'self' data: https:",
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",

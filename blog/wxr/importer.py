@@ -55,6 +55,7 @@ _ELLIPSIS = re.compile(
     r"^\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*|\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*$"
 )
 _TAGS = re.compile(r"<[^>]+>")
+_IMAGE_HOST = re.compile(r'<img\b[^>]*?\ssrc="https?://([^/"?#]+)', re.IGNORECASE)
 _NOT_IN_NICENAME = re.compile(r"[^a-z0-9 _-]")
 _DASHES = re.compile(r"[\s-]+")
 
@@ -69,6 +70,8 @@ class ImportReport:
     drafted: Counter = field(default_factory=Counter)  # imported, not published
     # Shortcodes of plugins, left as text in the posts (``shortcodes``).
     shortcodes_left: Counter = field(default_factory=Counter)
+    # Images the imported posts still show from another site, by its host.
+    images_elsewhere: Counter = field(default_factory=Counter)
 
     def summary(self) -> str:
         """One line per kind, for the command's output."""
@@ -84,6 +87,11 @@ class ImportReport:
         lines += [
             f"shortcode left as text, {name}: {n}"
             for name, n in sorted(self.shortcodes_left.items())
+        ]
+        lines += [
+            f"images still served by {host}: {n} (to keep them once that site is"
+            " gone, see the README, «Images of the old blog»)"
+            for host, n in sorted(self.images_elsewhere.items())
         ]
         return "\n".join(lines)
 
@@ -281,17 +289,16 @@ class _Importer:
             # of showing everybody what WordPress kept for a few.
             status = "draft"
             self.report.drafted["password-protected posts"] += 1
+        body = clean_written_post(
+            expand_shortcodes(
+                data.content, data.wp_id, self.attachments, self.report.shortcodes_left
+            )
+        )
+        self.report.images_elsewhere.update(_IMAGE_HOST.findall(body))
         post = Post(
             slug=slug,
             title=title or slug,
-            body=clean_written_post(
-                expand_shortcodes(
-                    data.content,
-                    data.wp_id,
-                    self.attachments,
-                    self.report.shortcodes_left,
-                )
-            ),
+            body=body,
             excerpt=_TAGS.sub("", data.excerpt).strip(),
             author=author,
             status=status,

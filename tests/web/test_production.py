@@ -233,6 +233,16 @@ def test_every_response_carries_the_security_headers(client):
         assert headers["X-Frame-Options"] == "DENY"
 
 
+def test_images_may_come_from_https_sites_but_nothing_else_does(client):
+    # A moved-in post keeps its images where WordPress served them.
+    policy = dict(
+        (part.split()[0], part.split()[1:])
+        for part in client.get("/").headers["Content-Security-Policy"].split("; ")
+    )
+    assert policy["img-src"] == ["'self'", "data:", "https:"]
+    assert policy["default-src"] == ["'self'"]
+
+
 def test_pages_have_no_inline_script_or_style(client):
     for url in PAGES:
         page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")

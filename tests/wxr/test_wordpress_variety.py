@@ -696,3 +696,16 @@ def test_an_authors_wordpress_archive_is_their_archive_here(
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     assert page.select_one("h1").get_text(strip=True).endswith("Mario Rossi")
     assert page.select_one(".post-title a[href='/da-lui/']")
+
+
+def test_the_summary_counts_images_still_served_by_another_site(app, import_text):
+    images = (
+        f'<p><img src="{SITE}/wp-content/uploads/2019/05/a.jpg" alt="a"></p>'
+        f'<p><img alt="b" src="{SITE}/wp-content/uploads/2019/05/b.jpg"></p>'
+        '<p><img src="https://i0.wp.com/caffe.example.org/c.jpg" alt="c"></p>'
+        '<p><img src="/static/d.png" alt="d"></p>'
+    )
+    output = import_text(export(item(90, "Foto", "foto", images)))
+    assert "images still served by caffe.example.org: 2 " in output
+    assert "images still served by i0.wp.com: 1 " in output
+    assert output.count("images still served by") == 2
