@@ -8,6 +8,7 @@ from flask import Flask, Response, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -31,11 +32,20 @@ MESSAGES = {
     ),
     429: ("Troppe richieste", "Stai facendo troppe richieste. Riprova più tardi."),
     500: ("Errore del server", "Qualcosa è andato storto. Riprova tra poco."),
+    503: (
+        "Servizio non disponibile",
+        "Il blog non riesce a leggere o scrivere i suoi dati in questo momento. "
+        "Riprova tra qualche istante.",
+    ),
 }
+# Seconds a client is asked to wait when the database does not answer.
+DATABASE_RETRY_AFTER = 10
 
 
 # Fields a form carries for itself, never typed by anybody.
-_NOT_TYPED = frozenset({"next", "action", "ids", "status", "upto", "stamp"})
+_NOT_TYPED = frozenset(
+    {"next", "action", "ids", "status", "upto", "stamp", "comment_parent"}
+)
 
 
 def typed_fields(csrf_field: str) -> list[tuple[str, str]]:
@@ -123,6 +133,19 @@ def init_app(app: Flask) -> None:
         for name, value in error.get_headers():
             if name.lower() != "content-type":
                 page.headers[name] = value
+        return page
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: DBAPIError):
+        # The server down or restarting, a file locked past the busy timeout,
+        # read-only or on a full disk: the request may succeed again soon, and
+        # whatever was typed comes back to be sent then.
+        db.session.rollback()
+        app.logger.error("Database unavailable: %s", error.orig or error)
+        typed = typed_fields(app.config["WTF_CSRF_FIELD_NAME"])
+        page = make_response(render_error(503, typed=typed))
+        page.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return page
 
     @app.errorhandler(500)

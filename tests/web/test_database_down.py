@@ -1,0 +1,69 @@
+"""The database gone while serving (its server down, its file unreachable):
+every request answers 503 with Retry-After, and a form gives back its text."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from helpers_admin import soup
+from helpers_comments import POST_URL, old_stamp, read_form
+
+from blog.extensions import db
+from blog.seed.loader import load_seed
+
+
+@pytest.fixture
+def lost_database(make_app, tmp_path):
+    """A served SQLite blog, and a way to take its file away from it."""
+    home = tmp_path / "data"
+    home.mkdir()
+    app = make_app(DATABASE_URL=f"sqlite:///{home / 'blog.sqlite3'}")
+    with app.app_context():
+        db.create_all()
+        load_seed()
+        db.session.commit()
+
+    def lose() -> None:
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(home)  # "unable to open database file" from now on
+
+    yield app, lose
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_pages_say_the_blog_is_unavailable_and_when_to_retry(lost_database):
+    app, lose = lost_database
+    client = app.test_client()
+    lose()
+    for url in ("/", POST_URL, "/feed/", "/?s=caff%C3%A8"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert response.headers["Retry-After"] == "10"
+    assert "Servizio non disponibile" in soup(response).get_text()
+
+
+def test_a_comment_sent_meanwhile_comes_back_to_be_copied(lost_database):
+    app, lose = lost_database
+    client = app.test_client()
+    action, fields, post_id = read_form(client)
+    fields.update(
+        author="Lucia",
+        email="lucia@example.org",
+        comment="Un commento scritto con cura",
+        stamp=old_stamp(app, post_id),
+    )
+    lose()
+    response = client.post(action, data=fields)
+    assert response.status_code == 503
+    typed = {
+        area.find_previous("label").get_text(): area.get_text().strip()
+        for area in soup(response).select("textarea[readonly]")
+    }
+    assert typed == {
+        "author": "Lucia",
+        "email": "lucia@example.org",
+        "comment": "Un commento scritto con cura",
+    }
