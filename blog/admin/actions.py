@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from ..comments.labels import ACTIONS
 from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
 from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
-from ..comments.threads import hold_for_deletion, lift_replies
+from ..comments.threads import hold_for_change, lift_replies
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
@@ -45,12 +45,12 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     ids = sorted(set(comment_ids))[:MAX_BULK]
     if not ids:
         raise ActionError("Seleziona almeno un commento.")
-    if name == "delete":
-        hold_for_deletion(Comment.id.in_(ids))
+    hold_for_change(Comment.id.in_(ids))
     comments = db.session.scalars(
-        select(Comment).where(
-            Comment.id.in_(ids), Comment.status.in_(action.applies_to)
-        )
+        select(Comment)
+        .where(Comment.id.in_(ids), Comment.status.in_(action.applies_to))
+        # As they are now that no one else may change them, not as first read.
+        .execution_options(populate_existing=True)
     ).all()
     if name == "delete":
         lift_replies(comments)
@@ -74,7 +74,7 @@ def empty(status: str, upto: int | None) -> int:
     if upto is None:
         raise ActionError("Ricarica la pagina e svuota di nuovo.")
     shown = (Comment.status == status) & (Comment.id <= upto)
-    hold_for_deletion(shown)
+    hold_for_change(shown)
     answered = select(Comment).where(
         shown, exists().where(Reply.parent_id == Comment.id)
     )

@@ -34,6 +34,7 @@ from .subscriptions import (
     still_subscribed,
     subscription_of,
 )
+from .threads import hold_for_change
 
 HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</li>|</blockquote>", re.IGNORECASE)
@@ -199,6 +200,9 @@ def fan_out(row: OutboxMessage) -> list[EmailMessage]:
     comment = db.session.get(Comment, row.ref_id)
     if not _visible(comment):
         return []
+    # Two outbox runs fanning out one response (approved, withdrawn, approved
+    # again) take turns: the second reads whom the first told.
+    hold_for_change(Comment.id == comment.id)
     told = set(
         db.session.scalars(
             select(OutboxMessage.recipient).where(

@@ -70,11 +70,12 @@ def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     comment.depth = parent.depth + 1 if parent else 1
 
 
-def hold_for_deletion(chosen: ColumnElement[bool]) -> None:
-    """Keep other writers from storing a reply under the responses ``chosen``
-    until the caller, who deletes them, commits: their replies are read next,
-    and one stored in between would stay in the thread of a response that is
-    gone, on no page."""
+def hold_for_change(chosen: ColumnElement[bool]) -> None:
+    """Keep other writers away from the responses ``chosen`` until the caller
+    commits. A moderator's change reads their status next: another's change in
+    between would be undone without a word (approve over spam). A deletion
+    reads their replies next: one stored in between would stay in the thread of
+    a response that is gone, on no page."""
     if db.session.get_bind().dialect.name == "sqlite":
         # No row locks: the database's one write lock, which a write statement
         # takes even when it matches no row, keeps every other writer out.

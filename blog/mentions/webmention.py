@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from ..comments.operations import EMPTYABLE
-from ..comments.threads import hold_for_deletion, lift_replies
+from ..comments.threads import hold_for_change, lift_replies
 from ..extensions import db
 from ..models import Comment, WebmentionRequest
 from ..net.client import fetcher_for
@@ -114,7 +114,7 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
         # The author's verdict stays: a sender may not clear a response marked
         # spam or trashed by taking the link away and putting it back.
         if existing is not None and error.gone and existing.status not in EMPTYABLE:
-            hold_for_deletion(Comment.id == existing.id)
+            hold_for_change(Comment.id == existing.id)
             # The author may have judged it while its source was fetched.
             current = db.session.get(Comment, existing.id, populate_existing=True)
             if current is None or current.status in EMPTYABLE:

@@ -18,12 +18,13 @@ from helpers_admin import (
     soup,
 )
 from helpers_comments import send_comment
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
+from blog.admin import actions
 from blog.admin.actions import apply_action, empty, newest_response_id
 from blog.comments import service
 from blog.extensions import db
-from blog.models import Comment
+from blog.models import Comment, OutboxMessage
 
 PUBLIC = f"/{POST_SLUG}/"
 BASE = datetime(2030, 5, 1, 12, 0)
@@ -519,3 +520,43 @@ def test_email_links_open_a_confirmation_for_one_action(app, author_client):
     # An action that does not fit the status shows no confirmation at all.
     page = soup(author_client.get(f"/admin/comments/{comment_id}?azione=approve"))
     assert page.select_one(".confirm") is None
+
+
+def test_two_moderators_at_once_take_turns_and_the_second_sees_the_first(
+    app, monkeypatch
+):
+    held = add_comment(app, status="pending")
+    both_read = threading.Barrier(2)
+    original_move = actions.move
+
+    def move(comment, status):
+        # Where both would have decided on the status read before either
+        # committed: the second waits at its lock instead, so this times out.
+        try:
+            both_read.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+        original_move(comment, status)
+
+    monkeypatch.setattr(actions, "move", move)
+    changed = []
+
+    def moderate(name: str) -> None:
+        with app.app_context():
+            changed.append(apply_action(name, [held]))
+            db.session.commit()
+
+    moderators = [threading.Thread(target=moderate, args=("approve",)) for _ in "ab"]
+    for moderator in moderators:
+        moderator.start()
+    for moderator in moderators:
+        moderator.join(timeout=30)
+    # One approval; the other found it approved already: one announcement.
+    assert sorted(changed) == [0, 1]
+    with app.app_context():
+        announced = db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.kind == "visible", OutboxMessage.ref_id == held
+            )
+        )
+    assert announced == 1

@@ -5,6 +5,7 @@ Every message goes through a real SMTP server on 127.0.0.1 (``mailbox``).
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pytest
@@ -15,12 +16,20 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
 from blog.admin.actions import apply_action
+from blog.comments import mails
 from blog.comments import subscriptions as subscriptions_module
 from blog.comments.operations import edit_response
 from blog.comments.subscriptions import subscribe
 from blog.core.settings import ModerationSettings
 from blog.extensions import db
-from blog.models import Comment, ConfirmedAddress, Subscription, utcnow
+from blog.mail import enqueue
+from blog.models import (
+    Comment,
+    ConfirmedAddress,
+    OutboxMessage,
+    Subscription,
+    utcnow,
+)
 
 LUCIA = "lucia@example.org"
 # No pause between one reader's comments: the tests send several in a row.
@@ -738,3 +747,51 @@ def test_the_reader_is_told_when_the_days_requests_are_used_up(app, client, mail
 def test_without_the_box_nothing_is_told(app, client, mailbox):
     response = send_comment(client, app, text="Solo un commento")
     assert notice_after(response, client) is None
+
+
+def test_two_outbox_runs_announcing_one_reply_tell_each_subscriber_once(
+    app, client, mailbox, monkeypatch
+):
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    set_status(app, comment_id, "approved")
+    reply_id = reply_to(app, comment_id)
+    with app.app_context():
+        enqueue("visible", reply_id)  # approved, withdrawn, approved again
+        db.session.commit()
+        announcements = db.session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.kind == "visible", OutboxMessage.ref_id == reply_id
+            )
+        ).all()
+    assert len(announcements) == 2
+    both_read = threading.Barrier(2)
+    original = mails.recipients
+
+    def recipients(comment):
+        # Where both runs would have read "nobody told yet": the second waits
+        # for the first at its lock instead, so this times out.
+        try:
+            both_read.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass
+        return original(comment)
+
+    monkeypatch.setattr(mails, "recipients", recipients)
+
+    def announce(row_id: int) -> None:
+        with app.app_context():
+            mails.fan_out(db.session.get(OutboxMessage, row_id))
+            db.session.commit()
+
+    runs = [threading.Thread(target=announce, args=(row,)) for row in announcements]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=30)
+    with app.app_context():
+        told = db.session.scalars(
+            select(OutboxMessage.recipient).where(
+                OutboxMessage.kind == "notice", OutboxMessage.ref_id == reply_id
+            )
+        ).all()
+    assert told == [LUCIA]
