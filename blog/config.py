@@ -63,8 +63,9 @@ PING_LIMIT_WINDOW = 3600
 # worker process (blog/web/localstore.py); redis://... or memcached://... when
 # several share the load.
 RATELIMIT_STORAGE_URI = "local://"
-# Every POST endpoint (comment, /xmlrpc.php, /webmention, /admin/login), per
-# address, in the notation of the limits package.
+# The POSTs open to anybody (the comment form, a reader's own edit and
+# deletion, the mail links' forms, /xmlrpc.php, /webmention, /admin/login), per
+# address and endpoint, in the notation of the limits package.
 POST_LIMIT_PER_ADDRESS = "60 per minute"
 # How many of those POSTs may run at once in all the worker processes of one
 # server (blog/web/writers.py); the others get 503 at once, so readers always
@@ -100,8 +101,9 @@ MISSING_PAGE_CACHE_SIZE = 128
 # Mail (blog/mail): the author's notices of held responses, readers' confirmation
 # requests and notifications, all sent from the outbox table by the background
 # worker or `flask send-mail`. Without MAIL_SERVER, or with no recipient, each
-# message is written to the log (at WARNING, so gunicorn's error log shows it):
-# a fresh install needs no mail server.
+# message's subject and number of recipients go to the log (at WARNING, so
+# gunicorn's error log shows it; the whole message only in debug mode): a
+# fresh install needs no mail server.
 MAIL_SERVER = ""
 MAIL_PORT = 25
 MAIL_USERNAME = ""
