@@ -7,9 +7,10 @@ and the views (what a POST may do) ask the same one.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Comment
@@ -50,15 +51,23 @@ def refuse_change(
     return None
 
 
-def has_replies(comment: Comment) -> bool:
-    """Whether anybody answered ``comment`` (replies in spam or trash do not count)."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Comment.parent_id == comment.id,
-                    Comment.status.in_(("approved", "pending")),
-                )
+def answered(comment_ids: Collection[int]) -> set[int]:
+    """Which of ``comment_ids`` somebody has answered: an approved or held reply,
+    seen by this browser or not (replies in spam or trash do not count)."""
+    if not comment_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Comment.parent_id)
+            .where(
+                Comment.parent_id.in_(sorted(comment_ids)),
+                Comment.status.in_(("approved", "pending")),
             )
+            .distinct()
         )
     )
+
+
+def has_replies(comment: Comment) -> bool:
+    """Whether anybody answered ``comment``."""
+    return comment.id in answered([comment.id])

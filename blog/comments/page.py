@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from ..accounts.session import current_author
 from ..core.memo import markup_store
-from ..core.settings import current_settings
+from ..core.settings import ModerationSettings, current_settings
 from ..core.text import row_id
 from ..core.urls import site_url
 from ..extensions import db
@@ -39,8 +39,8 @@ from .moderation import (
     parent_values,
     refuse_reply,
 )
-from .ownership import refuse_change
-from .threads import Node, load_page, page_anchors, page_of
+from .ownership import answered, refuse_change
+from .threads import Node, load_page, page_anchors, page_of, walk
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,13 @@ class ListView:
     # (comment id, text): what the form told the reader about that comment,
     # shown under it once (``tell_under_comment``); never on a shared page.
     notice: tuple[int, str] | None = None
+    # Of this browser's comments on the page, those somebody answered, though
+    # the reply be held and so not on this page (``ownership.answered``).
+    answered: frozenset[int] = frozenset()
 
     def can_change(self, node: Node) -> bool:
-        """Whether this browser may still edit or delete ``node``'s comment."""
+        """Whether this browser may still edit or delete ``node``'s comment: as
+        the edit and delete views decide it."""
         if not self.owner_hash or self.now is None:
             return False
         refusal = refuse_change(
@@ -73,7 +77,7 @@ class ListView:
             self.owner_hash,
             self.now,
             self.edit_seconds,
-            replied=bool(node.children),
+            replied=node.comment.id in self.answered,
         )
         return refusal is None
 
@@ -181,8 +185,19 @@ def render_post_page(
             reply_prefix=url_for("posts.detail", slug=post.slug, cpage=cpage)
             + "?replytocom=",
             notice=None if cache_placeholders else _told_under_comment(),
+            answered=_own_answered(comments.threads, owner_hash, settings),
         ),
     ), status
+
+
+def _own_answered(
+    threads: list[Node], owner_hash: str, settings: ModerationSettings
+) -> frozenset[int]:
+    # One query, and only for a browser with comments of its own to change.
+    if not owner_hash or settings.edit_seconds <= 0:
+        return frozenset()
+    own = [c.id for c in walk(threads) if c.owner_token_hash == owner_hash]
+    return frozenset(answered(own))
 
 
 _NOTICE = "comment-notice"  # the flashed messages' category

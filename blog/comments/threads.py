@@ -8,7 +8,7 @@ by the owner-token hash their browser presents.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -287,10 +287,11 @@ def build_forest(roots: list[Comment], replies: list[Comment]) -> list[Node]:
     return threads
 
 
-def _walk(nodes: list[Node]):
+def walk(nodes: list[Node]) -> Iterator[Comment]:
+    """The comments of ``nodes`` and of their replies, in page order."""
     for node in nodes:
         yield node.comment
-        yield from _walk(node.children)
+        yield from walk(node.children)
 
 
 def page_anchors(threads: list[Node]) -> dict[int, str]:
@@ -300,7 +301,7 @@ def page_anchors(threads: list[Node]) -> dict[int, str]:
     and cannot change); a comment of ours whose id is such an N on the same page
     yields it and is named ``risposta-ID`` instead.
     """
-    comments = list(_walk(threads))
+    comments = list(walk(threads))
     old = {c.legacy_id for c in comments if c.legacy_id}
     return {
         c.id: f"risposta-{c.id}" if not c.legacy_id and c.id in old else c.anchor
