@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from helpers_guard import hang_guard
 
+import blog
+from blog.comments.forms import CommentForm
 from blog.core.sanitize import (
     COMMENT_TAGS,
     MAX_DEPTH,
     MAX_LINES,
     MAX_LINKS,
     MAX_MARKUP,
+    MAX_POST_DEPTH,
     autop,
     clean_comment,
     clean_post,
@@ -491,3 +495,40 @@ def test_numeric_references_name_characters_html_may_show(typed, kept):
 def test_references_in_attributes_are_held_to_the_same_characters():
     cleaned = clean_comment('<abbr title="&#1;x&#150;">a</abbr>')
     assert cleaned == '<p><abbr title="x&#8211;">a</abbr></p>'
+
+
+def test_a_post_keeps_its_nesting_up_to_a_bound_and_shows_the_rest_as_text():
+    # html5lib's cost grows with the square of the nesting: a body of endless
+    # unclosed tags would hold a worker for minutes.
+    deep = clean_post("<div>" * (MAX_POST_DEPTH + 3) + "fondo")
+    assert deep.count("<div>") == MAX_POST_DEPTH
+    assert deep.count("&lt;div&gt;") == 3
+    within = clean_post("<blockquote>" * 10 + "citazione" + "</blockquote>" * 10)
+    assert within.count("<blockquote>") == 10 and "&lt;" not in within
+
+
+def test_elements_that_close_themselves_never_count_as_nesting():
+    items = "<ul>" + "<li>voce" * (MAX_POST_DEPTH * 3) + "</ul>"
+    assert clean_post(items).count("<li>") == MAX_POST_DEPTH * 3
+    paragraphs = "<p>uno<br>due" * (MAX_POST_DEPTH * 3)
+    assert clean_written_post(paragraphs).count("<p>") == MAX_POST_DEPTH * 3
+    closed = "<div><b>x</b></div>" * (MAX_POST_DEPTH * 3)
+    assert "&lt;" not in clean_post(closed)
+
+
+def page_ids_of_templates() -> tuple[set[str], set[str]]:
+    """The ids the templates write: as they are, and the series' prefixes."""
+    root = Path(blog.__file__).parent / "templates"
+    text = "".join(path.read_text() for path in root.rglob("*.html"))
+    fixed = set(re.findall(r'\bid="([A-Za-z_-]+)"', text))
+    series = set(re.findall(r'\bid="([A-Za-z_]+)-\{\{', text))
+    return fixed, series
+
+
+def test_a_post_heading_never_takes_an_id_of_the_page(app):
+    fixed, series = page_ids_of_templates()
+    with app.test_request_context():
+        fields = {field.id for field in CommentForm()}
+    for name in fixed | fields | {f"{prefix}-12" for prefix in series}:
+        assert clean_post(f'<h2 id="{name}">Titolo</h2>') == "<h2>Titolo</h2>", name
+    assert clean_post('<h2 id="perche">Perché</h2>') == '<h2 id="perche">Perché</h2>'
