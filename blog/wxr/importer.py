@@ -14,6 +14,7 @@ import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -72,6 +73,8 @@ class ImportReport:
     shortcodes_left: Counter = field(default_factory=Counter)
     # Images the imported posts still show from another site, by its host.
     images_elsewhere: Counter = field(default_factory=Counter)
+    # (slug of the file, slug here) of posts whose slug a post here had.
+    renamed: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line per kind, for the command's output."""
@@ -87,6 +90,10 @@ class ImportReport:
         lines += [
             f"shortcode left as text, {name}: {n}"
             for name, n in sorted(self.shortcodes_left.items())
+        ]
+        lines += [
+            f"slug taken by a post here, imported as {new}: {old}"
+            for old, new in self.renamed
         ]
         lines += [
             f"images still served by {host}: {n} (to keep them once that site is"
@@ -282,7 +289,10 @@ class _Importer:
         title = _title(data)
         # Drafts come without a slug, made from the title: two "Bozza" are
         # two posts.
-        slug = free_slug(Post.slug, _new_slug(data, title))
+        wanted = _new_slug(data, title)
+        slug = free_slug(Post.slug, wanted)
+        if data.slug and slug != wanted:
+            self.report.renamed.append((wanted, slug))
         status = POST_STATUSES[data.status]
         if data.password and status == "published":
             # No post here takes a password: it waits for the author instead
@@ -473,6 +483,9 @@ def _same_writer(comment: Comment, kind: str, author_name: str) -> bool:
     return comment.type == kind and comment.author_name == author_name
 
 
+_MINUTE = timedelta(minutes=1)
+
+
 def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     """The post an earlier import made of ``data``: by an old address it
     recorded, so a slug changed since still matches; else by slug, as imports
@@ -494,6 +507,12 @@ def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
     post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
     # WordPress lets a page share an article's slug: two items, not one.
     if post is None or post.kind != data.post_type:
+        return None
+    # A post written here that happens to share the slug ("chi-sono") is not
+    # the one of the file: the same post has its title or its date.
+    same_date = data.published_at is not None and post.published_at is not None
+    same_date = same_date and abs(post.published_at - data.published_at) < _MINUTE
+    if post.title not in (_title(data), data.title, post.slug) and not same_date:
         return None
     numbered = db.session.scalar(
         select(OldPath.id)

@@ -6,9 +6,11 @@ namespace, comments sharing a second. Each case as WordPress writes it."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 from bs4 import BeautifulSoup
+from helpers_posts import add_post
 from helpers_wxr import comment
 from sqlalchemy import func, select
 
@@ -709,3 +711,24 @@ def test_the_summary_counts_images_still_served_by_another_site(app, import_text
     assert "images still served by caffe.example.org: 2 " in output
     assert "images still served by i0.wp.com: 1 " in output
     assert output.count("images still served by") == 2
+
+
+def test_a_post_here_sharing_a_slug_is_not_taken_for_the_files(
+    app, client, import_text
+):
+    add_post(app, "giugno", datetime(2024, 1, 1), title="Il mio giugno")
+    output = import_text(export(item(40, "Giugno", "giugno", "<p>Di WordPress.</p>")))
+    assert "slug taken by a post here, imported as giugno-2: giugno" in output
+    assert "posts: 1 added, 0 already present" in output
+    assert "Di WordPress." in body_of(app, "giugno-2")
+    assert "Testo." in body_of(app, "giugno")
+    for old in (f"{SITE}/2019/05/giugno/", f"{SITE}/?p=40"):
+        moved = client.get(old.removeprefix(SITE))
+        assert moved.status_code == 301, old
+        assert moved.headers["Location"] == "/giugno-2/"
+
+
+def test_a_post_here_with_the_files_title_is_the_same_post(app, import_text):
+    add_post(app, "giugno", datetime(2024, 1, 1), title="Giugno")
+    output = import_text(export(item(40, "Giugno", "giugno", "<p>Di WordPress.</p>")))
+    assert "posts: 0 added, 1 already present" in output
