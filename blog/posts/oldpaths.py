@@ -24,9 +24,10 @@ from .queries import get_published_post_by_id
 MAX_PATH = OldPath.__table__.c.path.type.length
 _COMMENT_PAGE = re.compile(r"^(.*)/comment-page-([1-9][0-9]{0,5})$")
 # What WordPress adds after a post's permalink: its comment feed (in any of its
-# formats), its AMP and embed views, its trackback address.
+# formats), its AMP and embed views, its trackback address, the number of a
+# page of a post split by <!--nextpage--> (one page here).
 _FEED = re.compile(r"^(.*)/feed(?:/(?:rss2|rss|atom|rdf))?$")
-_SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback)$")
+_SAME_POST = re.compile(r"^(.*)/(?:amp|embed|trackback|[1-9][0-9]{0,3})$")
 _POST_ID = re.compile(r"[0-9]{1,10}")
 _SLASHES = re.compile(r"/{2,}")
 # WordPress's addresses by number: any post's, a page's, an attachment's page

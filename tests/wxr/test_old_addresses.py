@@ -116,6 +116,8 @@ def test_a_second_import_adds_no_old_address(app, runner, imported):
         ("/2013/02/caffe-e-community/amp/", NEW),
         ("/2013/02/caffe-e-community/embed/", NEW),
         ("/2013/02/caffe-e-community/trackback/", NEW),
+        # The second page of a post split by <!--nextpage-->: one page here.
+        ("/2013/02/caffe-e-community/2/", NEW),
         ("/2013/02/caffe-e-community/feed/", NEW + "feed/"),
         ("/2013/02/caffe-e-community/feed/atom/", NEW + "feed/"),
         ("/2013/02/caffe-e-community/feed/rss2", NEW + "feed/"),
@@ -147,6 +149,8 @@ def test_an_old_post_whose_own_slug_is_a_suffix_keeps_its_address(app, client):
         "/2013/02/another-post/",
         "/2013/02/another-post/feed/",
         "/2013/02/caffe-e-community/feed/json/",
+        "/2013/02/caffe-e-community/0/",
+        "/2013/02/caffe-e-community/2/3/",
         "/amp/",
         "/?p=43",
         "/?p=999999",
