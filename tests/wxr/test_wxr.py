@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import stat
 from datetime import datetime
 
@@ -324,13 +325,17 @@ def test_export_then_import_into_an_empty_blog_round_trips(
         ),
         ("<rss><channel><title>Solo RSS</title></channel></rss>", "Not a WordPress"),
         ("<rss><channel>", "Not well-formed XML"),
+        ("", "The file is empty"),
+        (" \n", "The file is empty"),
+        (gzip.compress(b"<rss/>"), "The file is gzip-compressed; unpack it"),
+        (b"PK\x03\x04 rest of a zip", "The file is a zip archive"),
     ],
 )
 def test_unsafe_or_foreign_files_are_refused_with_nothing_imported(
     app, runner, tmp_path, document, reason
 ):
     path = tmp_path / "bad.xml"
-    path.write_text(document)
+    path.write_bytes(document if isinstance(document, bytes) else document.encode())
     with app.app_context():
         before = snapshot()
     result = runner.invoke(args=["import-wxr", str(path)])
