@@ -57,13 +57,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from .comments import bp as comments_bp
-    from .core.urls import RowIdConverter
+    from .core.urls import NameConverter, RowIdConverter
     from .feeds import bp as feeds_bp
     from .mentions import bp as mentions_bp
     from .ops import bp as ops_bp
     from .posts import bp as posts_bp
 
     app.url_map.converters["id"] = RowIdConverter
+    app.url_map.converters["name"] = NameConverter
     app.register_blueprint(posts_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(ops_bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, request
-from werkzeug.routing import IntegerConverter, Map, MapAdapter
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, MapAdapter
 
 from ..models import Post
 from .text import MAX_ID
@@ -17,6 +17,14 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, url_map: Map) -> None:
         super().__init__(url_map, max=MAX_ID)
+
+
+class NameConverter(BaseConverter):
+    """``<name:slug>``: one path segment without a dot. A post's slug has none,
+    so ``/favicon.ico`` or ``/wp-sitemap.xml`` is a 404 at once, not a
+    permanent redirect to ``/favicon.ico/`` that is one."""
+
+    regex = "[^/.]+"
 
 
 def site_root() -> str:

@@ -174,6 +174,9 @@ _SITE_FEEDS = {
     "/comments/feed/atom/": "feeds.comments_rss",
     "/comments/feed/rss/": "feeds.comments_rss",
     "/comments/feed/rdf/": "feeds.comments_rss",
+    # WordPress's own sitemap (5.5 and later) and Yoast's.
+    "/wp-sitemap.xml": "posts.sitemap",
+    "/sitemap_index.xml": "posts.sitemap",
 }
 
 

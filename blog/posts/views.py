@@ -194,8 +194,8 @@ def author(slug: str):
     )
 
 
-@bp.get("/<slug>/")
-@bp.get("/<slug>/comment-page-<int(min=1, max=999999):cpage>/")
+@bp.get("/<name:slug>/")
+@bp.get("/<name:slug>/comment-page-<int(min=1, max=999999):cpage>/")
 def detail(slug: str, cpage: int | None = None):
     # Comment pages have WordPress's address; ``?cpage=N`` and page 1 move there.
     if cpage == 1 or "cpage" in request.args:

@@ -335,3 +335,18 @@ def test_queries_do_not_grow_with_the_posts(app, client, count_queries, url):
     with count_queries() as many:
         assert client.get(url).status_code == 200
     assert many.count == few.count
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/ads.txt", "/non-esiste.html"])
+def test_a_file_name_at_the_root_is_a_404_at_once(client, path):
+    # Not a permanent redirect to "/favicon.ico/", which would be a 404 too.
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/wp-sitemap.xml", "/sitemap_index.xml"])
+def test_wordpress_and_yoast_sitemaps_lead_to_ours(client, path):
+    response = client.get(path)
+    assert (response.status_code, response.headers["Location"]) == (
+        301,
+        "/sitemap.xml",
+    )

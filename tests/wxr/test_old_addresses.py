@@ -96,6 +96,21 @@ def test_a_missing_comment_page_at_a_kept_address_is_missing_not_a_loop(
     assert client.get(moved.headers["Location"]).status_code == 404
 
 
+def test_an_old_address_ending_in_html_moves_in_one_step(app, client):
+    # WordPress's "/%postname%.html" structure.
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.status == "published"))
+        record_paths(post, ["/2011/06/il-post.html", "/il-post.html"], "test")
+        db.session.commit()
+        slug = post.slug
+    for old in ("/il-post.html", "/2011/06/il-post.html"):
+        response = client.get(old)
+        assert (response.status_code, response.headers["Location"]) == (
+            301,
+            f"/{slug}/",
+        ), old
+
+
 def test_a_second_import_adds_no_old_address(app, runner, imported):
     result = runner.invoke(args=["import-wxr", str(imported)])
     assert result.exit_code == 0, result.output
