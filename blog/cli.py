@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .disqus import commands as disqus_commands
 from .extensions import db
@@ -68,6 +68,13 @@ def _database_problem(error: DBAPIError) -> str:
         return (
             f"the database has no blog tables yet ({reason}): run "
             "'flask --app blog upgrade-db' first."
+        )
+    if isinstance(error, IntegrityError):
+        # Two imports at once, or the server writing the same row meanwhile:
+        # this run's transaction is rolled back whole.
+        return (
+            f"another process wrote the same rows at the same time ({reason}); "
+            "nothing of this run was kept: run it again."
         )
     return f"the database cannot be used: {reason}"
 

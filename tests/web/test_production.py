@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 import sqlalchemy.exc
 from bs4 import BeautifulSoup
@@ -16,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
+from blog.cli import database_errors_in_one_line
 from blog.core.settings import ConfigValueError
 from blog.database import DatabaseConfigError
 from blog.extensions import db
@@ -401,3 +403,15 @@ def test_the_served_app_compiles_its_templates_before_the_workers_fork(tmp_path)
     assert int(templates) > 20
     assert int(compiled) == int(templates)
     assert release == "True"
+
+
+def test_a_command_that_lost_a_race_says_to_run_it_again():
+    def import_meanwhile_done_by_another() -> None:
+        failed = Exception("UNIQUE constraint failed")
+        raise sqlalchemy.exc.IntegrityError("INSERT", {}, failed)
+
+    with pytest.raises(click.ClickException) as refused:
+        database_errors_in_one_line(import_meanwhile_done_by_another)()
+    message = refused.value.message
+    assert message.startswith("another process wrote the same rows at the same time")
+    assert message.endswith("nothing of this run was kept: run it again.")
