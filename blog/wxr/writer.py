@@ -122,7 +122,9 @@ def _post(
     fields = [
         ("post_id", str(post.id)),
         ("post_date", cdata(_wp_date(date, local=True))),
-        ("post_date_gmt", cdata(_wp_date(post.published_at))),
+        # Even a draft's (WordPress writes 0000-00-00 for one): an importer
+        # without it reads post_date as UTC, hours off in our zone.
+        ("post_date_gmt", cdata(_wp_date(date))),
         ("post_modified", cdata(_wp_date(post.updated_at, local=True))),
         ("post_modified_gmt", cdata(_wp_date(post.updated_at))),
         ("comment_status", cdata(post.comment_status)),

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
+from helpers_posts import add_post
 from helpers_wxr import COMMENTS, WXR, comment
 from sqlalchemy import func, select
 
@@ -362,3 +363,17 @@ def test_an_existing_account_is_matched_as_sign_in_matches_it(app, runner, wxr_f
         post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
         assert names == ["Mario"]  # no second "mario" that sign-in could not tell apart
         assert post.author.username == "Mario"
+
+
+def test_a_drafts_date_comes_back_the_same_moment(app, runner, tmp_path):
+    written = datetime(2026, 7, 1, 8, 30)  # UTC; 10:30 in Rome
+    add_post(app, "bozza-estiva", None, title="Bozza estiva")
+    with app.app_context():
+        draft = db.session.scalar(select(Post).where(Post.slug == "bozza-estiva"))
+        draft.created_at = written
+        db.session.commit()
+    target = tmp_path / "out.xml"
+    assert runner.invoke(args=["export-wxr", str(target)]).exit_code == 0
+    [back] = [p for p in read_wxr(str(target)).posts if p.slug == "bozza-estiva"]
+    assert back.status == "draft"
+    assert back.published_at == written
