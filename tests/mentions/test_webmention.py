@@ -69,6 +69,8 @@ def status_of(client, response) -> dict:
 def test_get_describes_the_endpoint(client):
     response = client.get("/webmention")
     assert response.status_code == 200 and response.mimetype == "text/plain"
+    said = response.get_data(as_text=True)
+    assert "Webmention" in said and "source" in said and "target" in said
 
 
 @pytest.mark.parametrize(
