@@ -285,8 +285,10 @@ _STORE = "comments.response_markup"
 def response_head_markup(node: Node, view: ListView) -> Markup:
     """``response_head`` of ``node`` (``_macros.html``), kept under all it reads."""
     c = node.comment
-    shows_reply = (
-        c.status == "approved" and view.replies_open and node.depth < view.thread_depth
+    # The link shows where the form's POST would take the reply.
+    settings = current_settings()
+    shows_reply = view.replies_open and (
+        refuse_reply(parent_values(c), c.post_id, settings) is None
     )
     can_change = view.can_change(node)
     key = (
@@ -297,7 +299,7 @@ def response_head_markup(node: Node, view: ListView) -> Markup:
         view.reply_prefix if shows_reply else "",
         can_change,
         view.moderate,
-        current_settings().avatars,
+        settings.avatars,
         # Every address on it starts with the page's root (url_for).
         request.script_root,
     )
