@@ -162,6 +162,10 @@ _LISTING_PAGE = re.compile(r"^(/(?:.*/)?)page/([1-9][0-9]{0,5})/?$", re.DOTALL)
 # A child category's address names its parents first: the last one is its own.
 # (A category's feed, ``/category/slug/feed/``, is no child category.)
 _NESTED_CATEGORY = re.compile(r"^/category/(?!.*/feed(?:/|$))(?:[^/]+/)+([^/]+)/?$")
+# A child category's feed, in any of WordPress's formats: the category's own.
+_NESTED_CATEGORY_FEED = re.compile(
+    r"^/category/(?:[^/]+/)+([^/]+)/feed(?:/(?:rss2?|rdf|(atom)))?/?$"
+)
 # A listing's feed in another format (``/category/caffe/feed/rss2/``): its RSS.
 _LISTING_FEED_VARIANT = re.compile(
     r"^(/(?:category|tag|author)/[^/]+/feed/)(?:rss2?|rdf)/?$"
@@ -185,12 +189,19 @@ def listing_address(path: str) -> str | None:
     if path in _SITE_FEEDS:
         return url_for(_SITE_FEEDS[path])
     if match := _LISTING_PAGE.match(path):
-        listing = local_path(match.group(1))
+        listing = _own_category(match.group(1)) or local_path(match.group(1))
         return f"{listing}?page={match.group(2)}" if listing else None
     if match := _LISTING_FEED_VARIANT.match(path):
         return local_path(match.group(1)) or None
+    if (match := _NESTED_CATEGORY_FEED.match(path)) and get_category(match.group(1)):
+        endpoint = "feeds.listing_atom" if match.group(2) else "feeds.listing_rss"
+        return url_for(endpoint, listing="category", slug=match.group(1))
+    return _own_category(path)
+
+
+def _own_category(path: str) -> str | None:
+    # Only a category that exists: a 301 to a 404 would be kept for good.
     if (match := _NESTED_CATEGORY.match(path)) and get_category(match.group(1)):
-        # Only a category that exists: a 301 to a 404 would be kept for good.
         return url_for("posts.category", slug=match.group(1))
     return None
 

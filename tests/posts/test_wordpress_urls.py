@@ -239,6 +239,19 @@ def test_a_numbered_address_keeps_its_comment_page_or_feed(app, client, query, m
             "/category/social-media-marketing/",
         ),
         ("/category/a/b/social-media-marketing", "/category/social-media-marketing/"),
+        # A child category's pages and feed, in one step.
+        (
+            "/category/marketing/social-media-marketing/page/2/",
+            "/category/social-media-marketing/?page=2",
+        ),
+        (
+            "/category/marketing/social-media-marketing/feed/",
+            "/category/social-media-marketing/feed/",
+        ),
+        (
+            "/category/marketing/social-media-marketing/feed/atom/",
+            "/category/social-media-marketing/feed/atom/",
+        ),
     ],
 )
 def test_wordpress_listing_and_plain_addresses_move_here(client, old, moved):
