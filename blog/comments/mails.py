@@ -26,7 +26,7 @@ from . import mailtokens
 from .labels import ACTIONS, TYPE_LABELS
 from .subscriptions import (
     CONFIRM_KIND,
-    Request,
+    ConfirmationRequest,
     asked_about,
     awaits_confirmation,
     recipients,
@@ -301,7 +301,7 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     """The request to confirm a subscription (``ref_id``; None: an address, for
     rows queued before subscriptions were confirmed one by one), unless it was
     confirmed or ended since."""
-    asked = Request(row.recipient)
+    asked = ConfirmationRequest(row.recipient)
     if row.ref_id is not None:
         # The link is only ever for the address the row was queued for.
         subscription = subscription_of(row.recipient, row.ref_id)

@@ -19,7 +19,7 @@ from ..core.text import MAX_ID
 from ..extensions import db
 from ..models import UsedToken
 from ..web.security import signing_keys
-from .subscriptions import Request
+from .subscriptions import ConfirmationRequest
 
 CONFIRM_MAX_AGE = timedelta(days=7)
 MODERATE_MAX_AGE = timedelta(days=7)
@@ -62,20 +62,20 @@ def digest(token: str) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def confirm_token(request: Request) -> str:
+def confirm_token(request: ConfirmationRequest) -> str:
     """The link that confirms ``request`` (seven days)."""
     return _serializer("confirm").dumps(
         [request.email, request.subscription_id, request.asked_at]
     )
 
 
-def read_confirm_token(token: str) -> Request:
+def read_confirm_token(token: str) -> ConfirmationRequest:
     """The request a confirmation token names (a token from before
     subscriptions were confirmed one by one names the address alone);
     TokenError otherwise."""
     value = _load("confirm", token, CONFIRM_MAX_AGE)
     if isinstance(value, str):
-        return Request(value)
+        return ConfirmationRequest(value)
     if (
         isinstance(value, list)
         and len(value) == 3
@@ -83,7 +83,7 @@ def read_confirm_token(token: str) -> Request:
         and type(value[1]) is int
         and isinstance(value[2], str)
     ):
-        return Request(*value)
+        return ConfirmationRequest(*value)
     raise TokenError(FORGED_MESSAGE, 403)
 
 

@@ -109,7 +109,7 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class Request:
+class ConfirmationRequest:
     """What a confirmation link names: an address, and the subscription it was
     sent for with that subscription's time (None for links from before
     subscriptions were confirmed one by one, which name the address alone)."""
@@ -137,9 +137,9 @@ def subscription_of(email: str, subscription_id: int) -> Subscription | None:
     )
 
 
-def request_for(subscription: Subscription) -> Request:
+def request_for(subscription: Subscription) -> ConfirmationRequest:
     """The confirmation request of ``subscription``."""
-    return Request(
+    return ConfirmationRequest(
         subscription.email, subscription.id, subscription.created_at.isoformat()
     )
 
@@ -160,7 +160,7 @@ def _start(email: str, owner_hash: str | None, now: datetime) -> None:
 
 
 def confirm(
-    request: Request, confirming_hash: str = "", now: datetime | None = None
+    request: ConfirmationRequest, confirming_hash: str = "", now: datetime | None = None
 ) -> None:
     """The address's owner confirms ``request`` from the browser
     ``confirming_hash`` (caller commits).
@@ -195,13 +195,13 @@ def confirm(
         _start(email, confirming_hash, now)
 
 
-def asked_about(request: Request) -> str:
+def asked_about(request: ConfirmationRequest) -> str:
     """The title of the post the request's subscription follows ("" if none)."""
     asked = request.subscription()
     return asked.post.title if asked is not None else ""
 
 
-def awaits_confirmation(request: Request) -> bool:
+def awaits_confirmation(request: ConfirmationRequest) -> bool:
     """Whether ``request`` still has something to confirm."""
     if request.subscription_id is None:
         waiting = select(Subscription.id).where(
@@ -214,7 +214,7 @@ def awaits_confirmation(request: Request) -> bool:
     return asked is not None and asked.confirmed_at is None
 
 
-def is_confirmed(request: Request) -> bool:
+def is_confirmed(request: ConfirmationRequest) -> bool:
     """Whether what ``request`` asked for is running: its subscription confirmed
     and not ended since (or, for an address's request, one of its own)."""
     if request.subscription_id is None:
