@@ -31,9 +31,9 @@ from ..core.settings import UNSEEN_BY_READERS, ModerationSettings, content_versi
 from ..extensions import db
 from ..models import Comment, Post
 
-# A held comment is shown to its writer; spam too, with the same notice, so a
-# robot that keeps its cookies learns nothing from the page.
-HELD_STATUSES = ("pending", "spam")
+# Besides the approved ones, a writer sees their held comments, and their spam
+# as if held (the same notice): a robot that keeps its cookies learns nothing.
+SHOWN_TO_WRITER = ("pending", "spam")
 # What this module keeps per content version (``blog.core.memo``).
 _KEPT = "comments.kept_counts"
 
@@ -129,7 +129,7 @@ def held_by(owner_hash: str | ColumnElement[str]) -> ColumnElement[bool]:
     """The held responses written by ``owner_hash``'s browser (shown to it alone);
     the hash may be a bound parameter of a statement built once."""
     return and_(
-        Comment.status.in_(HELD_STATUSES), Comment.owner_token_hash == owner_hash
+        Comment.status.in_(SHOWN_TO_WRITER), Comment.owner_token_hash == owner_hash
     )
 
 
@@ -139,7 +139,7 @@ def is_visible(comment: Comment, owner_hash: str = "") -> bool:
     if comment.status == "approved":
         return True
     mine = bool(owner_hash) and comment.owner_token_hash == owner_hash
-    return mine and comment.status in HELD_STATUSES
+    return mine and comment.status in SHOWN_TO_WRITER
 
 
 def _thread_order(newest: bool) -> tuple:
