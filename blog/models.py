@@ -163,7 +163,13 @@ COMMENT_TYPES = ("comment", "pingback", "webmention")
 
 
 class Comment(db.Model):
-    """A reader's comment, the author's reply, a pingback or a webmention."""
+    """A reader's comment, the author's reply, a pingback or a webmention.
+
+    New responses are stored by one INSERT outside the unit of work
+    (``comments.operations._insert``): no mapper event (``before_insert``,
+    ``after_insert``) runs for them. Listen to ``core.signals.response_inserted``
+    instead; a test refuses mapper events on this class.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))

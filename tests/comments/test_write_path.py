@@ -181,3 +181,12 @@ def test_a_failed_insert_lets_nothing_of_its_transaction_be_committed(app):
             db.session.rollback()
         names = db.session.scalars(db.select(Comment.author_name)).all()
         assert "Ada" not in names
+
+
+@pytest.mark.parametrize(
+    "name", ["before_insert", "after_insert", "before_update", "after_update"]
+)
+def test_no_mapper_event_listens_to_comments(app, name):
+    # New responses skip the unit of work (``operations._insert``): such a
+    # listener would never hear of them. core.signals.response_inserted does.
+    assert not list(getattr(Comment.__mapper__.dispatch, name)), name
