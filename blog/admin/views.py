@@ -35,10 +35,24 @@ def counts() -> dict[str, int]:
     return g.admin_counts
 
 
+# The admin's menu: (endpoint, label); the page's own is marked current.
+ADMIN_SECTIONS = (
+    ("admin.dashboard", "Bacheca"),
+    ("admin.queue", "Commenti"),
+    ("admin.posts", "Articoli"),
+    ("admin.old_paths", "Vecchi indirizzi"),
+    ("admin.settings", "Impostazioni"),
+    ("admin.privacy", "Dati personali"),
+)
+
+
 @bp.context_processor
 def admin_nav() -> dict:
     signed_in = current_author() is not None
-    return {"pending_count": counts()["pending"] if signed_in else 0}
+    return {
+        "pending_count": counts()["pending"] if signed_in else 0,
+        "admin_sections": ADMIN_SECTIONS,
+    }
 
 
 @bp.after_request

@@ -64,6 +64,7 @@ POST_TAGS: dict[str, tuple[str, ...]] = {
     "pre": (),
     "sup": (),
     "sub": (),
+    "span": (),  # for a ``lang`` of its own (below)
 }
 
 PROTOCOLS = frozenset({"http", "https", "mailto"})
@@ -427,7 +428,13 @@ _PAGE_ID_SERIES = re.compile(
 )
 
 
+# A language tag (BCP 47's shape): a post may mark a quotation in English.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}")
+
+
 def _post_attribute(tag: str, name: str, value: str) -> bool:
+    if name == "lang" and tag in POST_TAGS:
+        return bool(_LANGUAGE.fullmatch(value))
     if name not in POST_TAGS.get(tag, ()):
         return False
     if name == "id":

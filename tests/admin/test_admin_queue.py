@@ -48,6 +48,14 @@ def tab_texts(page) -> list[str]:
     return [re.sub(r"\s+", " ", a.get_text()).strip() for a in page.select(".views a")]
 
 
+def test_the_admin_menu_is_in_the_banner_and_marks_the_page(author_client):
+    # "Vai al contenuto" then lands on the page's own content, not the menu.
+    page = soup(author_client.get("/admin/posts"))
+    menu = page.select_one("header.site-header nav.admin-nav")
+    assert menu is not None and page.select_one("main nav.admin-nav") is None
+    assert [a.get_text() for a in menu.select("a[aria-current=page]")] == ["Articoli"]
+
+
 def test_tabs_show_live_counts_and_the_nav_badge(app, author_client):
     held = [add_comment(app, created_at=at(n)) for n in range(3)]
     add_comment(app, status="spam")
@@ -61,7 +69,9 @@ def test_tabs_show_live_counts_and_the_nav_badge(app, author_client):
         "Spam (2)",
         "Cestino (1)",
     ]
-    assert page.select_one(".admin-nav .badge").get_text() == "3"
+    assert (
+        page.select_one(".admin-nav .badge").get_text() == "3 in attesa di moderazione"
+    )
     dashboard = soup(author_client.get("/admin/"))
     assert dashboard.select_one(".count-pending").get_text() == "3"
     assert dashboard.select_one(".count-approved").get_text() == "12"

@@ -532,3 +532,15 @@ def test_a_post_heading_never_takes_an_id_of_the_page(app):
     for name in fixed | fields | {f"{prefix}-12" for prefix in series}:
         assert clean_post(f'<h2 id="{name}">Titolo</h2>') == "<h2>Titolo</h2>", name
     assert clean_post('<h2 id="perche">Perché</h2>') == '<h2 id="perche">Perché</h2>'
+
+
+def test_a_post_may_mark_the_language_of_a_quotation():
+    html = clean_post(
+        '<blockquote lang="en"><p>To be</p></blockquote>'
+        '<p><q lang="en-GB">hi</q> <span lang="fr">oui</span>'
+        ' <span lang="x onload=1">no</span> <span style="color:red">s</span></p>'
+    )
+    assert '<blockquote lang="en">' in html and '<q lang="en-GB">' in html
+    assert '<span lang="fr">oui</span>' in html
+    assert "<span>no</span>" in html and "<span>s</span>" in html
+    assert clean_comment('<q lang="en">hi</q>') == "<p><q>hi</q></p>"

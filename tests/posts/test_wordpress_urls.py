@@ -363,3 +363,28 @@ def test_wordpress_and_yoast_sitemaps_lead_to_ours(client, path):
         301,
         "/sitemap.xml",
     )
+
+
+def test_a_comment_page_says_its_number_in_the_title(app, client):
+    app.config["COMMENTS_PER_PAGE"] = 5
+    first = soup(client.get(POST_URL)).title.get_text()
+    second = soup(client.get(f"{POST_URL}comment-page-2/")).title.get_text()
+    assert "pagina" not in first
+    assert second == first.replace(" – nOwmedia", " – commenti, pagina 2 – nOwmedia")
+
+
+def test_the_original_pages_english_words_are_marked_english(client):
+    page = soup(client.get(POST_URL))
+    assert page.select_one("#comments h2 [lang=en]").get_text() == "12 Responses"
+    meta = page.select_one(".post-meta")
+    assert [s.get_text() for s in meta.select("[lang=en]")][:3] == ["on", "in", "by"]
+    assert page.select_one(".scroll-top")["lang"] == "en"
+
+
+def test_the_neighbour_links_are_named_by_their_posts(client):
+    links = soup(client.get(POST_URL)).select(".post-nav a")
+    assert links
+    for link in links:
+        text = link.get_text(" ", strip=True)
+        assert link["title"] in text
+        assert text.startswith(("« Articolo precedente:", "Articolo successivo:"))
