@@ -103,6 +103,11 @@ def test_an_empty_reply_is_refused_with_a_message(app, author_client):
     response = press(author_client, page, "Approva e rispondi", text="   ")
     assert response.status_code == 400
     assert "Scrivi il testo della risposta." in response.get_data(as_text=True)
+    # Announced: the field takes the focus and names its error.
+    area = soup(response).find("textarea", attrs={"name": "text"})
+    assert area.has_attr("autofocus") and area["aria-invalid"] == "true"
+    error = soup(response).find(id=area["aria-describedby"])
+    assert error.get_text() == "Scrivi il testo della risposta."
     assert replies_to(app, parent) == []
     assert comment_status(app, parent) == "pending"
 
@@ -165,6 +170,11 @@ def test_quick_edit_with_a_bad_email_keeps_what_was_typed(app, author_client):
     result = soup(response)
     assert "Indirizzo email non valido." in result.get_text()
     form = result.find("form", action=f"/admin/comments/{comment_id}/edit")
+    email = form.find("input", attrs={"name": "author_email"})
+    assert email.has_attr("autofocus") and email["aria-invalid"] == "true"
+    said = result.find(id=email["aria-describedby"]).get_text()
+    assert said == "Indirizzo email non valido."
+    assert not form.find("input", attrs={"name": "author_name"}).has_attr("autofocus")
     assert form.find("input", attrs={"name": "author_name"})["value"] == "Nome nuovo"
     assert form.find("textarea", attrs={"name": "text"}).get_text() == "Testo nuovo"
     assert result.select_one("details.inline-form[open]") is not None
