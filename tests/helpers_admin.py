@@ -134,6 +134,15 @@ def press(client, page, label: str, within=None, **changes):
     return client.post(form["action"], data=data)
 
 
+def press_and_confirm(client, page, label: str, within=None):
+    """Press ``label`` (a deletion for good), then the confirmation's button."""
+    asked = press(client, page, label, within=within)
+    assert asked.status_code == 200, asked.status_code
+    confirmation = soup(asked)
+    button = confirmation.select_one("section.confirm button")
+    return press(client, confirmation, button.get_text(strip=True))
+
+
 def page_version(app) -> str:
     """The content version the page cache keys pages by."""
     with app.app_context():

@@ -131,7 +131,35 @@ def bulk():
     return _act(request.form.get("action", ""), ids)
 
 
+def _asked_first(question: str, button: str):
+    """The page that asks before a deletion for good, or None once it has been
+    answered: its form sends the same fields again, confirmed."""
+    if request.form.get("confermato") == "1":
+        return None
+    fields = [
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in ("csrf_token", "confermato")
+    ]
+    return render_template(
+        "admin/confirm.html",
+        question=question,
+        button=button,
+        fields=fields,
+        back=_back(),
+    )
+
+
 def _act(name: str, ids: list[int]):
+    if name == "delete":
+        asked = _asked_first(
+            "Eliminare definitivamente le risposte scelte?"
+            if len(ids) > 1
+            else "Eliminare definitivamente questa risposta?",
+            ACTIONS[name].label,
+        )
+        if asked is not None:
+            return asked
     try:
         number = apply_action(name, ids)
     except ActionError as error:
@@ -145,6 +173,14 @@ def _act(name: str, ids: list[int]):
 @bp.post("/comments/empty")
 @author_required
 def empty_view():
+    status = request.form.get("status", "")
+    asked = _asked_first(
+        f"Svuotare {'lo spam' if status == 'spam' else 'il cestino'}? Le risposte "
+        "che contiene saranno eliminate definitivamente.",
+        "Svuota",
+    )
+    if asked is not None:
+        return asked
     try:
         number = empty(request.form.get("status", ""), row_id(request.form.get("upto")))
     except ActionError as error:

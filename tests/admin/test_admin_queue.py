@@ -15,6 +15,7 @@ from helpers_admin import (
     page_version,
     post_id,
     press,
+    press_and_confirm,
     soup,
 )
 from helpers_comments import send_comment
@@ -303,7 +304,9 @@ def test_delete_for_good_only_from_spam_or_trash(app, author_client):
     pending = add_comment(app)
     page = soup(author_client.get("/admin/comments?view=spam"))
     token = page.find("input", attrs={"name": "csrf_token"})["value"]
-    press(author_client, page, "Elimina definitivamente", within=row(page, spam))
+    press_and_confirm(
+        author_client, page, "Elimina definitivamente", within=row(page, spam)
+    )
     assert comment_status(app, spam) is None
     # A forged "delete" on a pending comment is ignored rather than obeyed.
     author_client.post(
@@ -311,6 +314,29 @@ def test_delete_for_good_only_from_spam_or_trash(app, author_client):
         data={"action": "delete", "csrf_token": token},
     )
     assert comment_status(app, pending) == "pending"
+
+
+def test_a_deletion_for_good_asks_first_and_cancelling_keeps_all(app, author_client):
+    spam = add_comment(app, status="spam")
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    asked = press(
+        author_client, page, "Elimina definitivamente", within=row(page, spam)
+    )
+    assert asked.status_code == 200
+    confirmation = soup(asked)
+    question = confirmation.select_one("section.confirm h1")
+    assert question.get_text() == "Eliminare definitivamente questa risposta?"
+    assert question.has_attr("autofocus")  # read first; Enter deletes nothing
+    assert comment_status(app, spam) == "spam"
+    cancel = confirmation.select_one("section.confirm a")
+    assert (cancel.get_text(), cancel["href"]) == (
+        "Annulla",
+        "/admin/comments?view=spam",
+    )
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    asked = soup(press(author_client, page, "Svuota lo spam"))
+    assert "Svuotare lo spam?" in asked.select_one("section.confirm h1").get_text()
+    assert comment_status(app, spam) == "spam"
 
 
 def test_bulk_actions_use_the_checked_rows(app, author_client):
@@ -348,7 +374,7 @@ def test_empty_spam_deletes_only_spam(app, author_client):
     spams = [add_comment(app, status="spam") for _ in range(3)]
     trash = add_comment(app, status="trash")
     page = soup(author_client.get("/admin/comments?view=spam"))
-    press(author_client, page, "Svuota lo spam")
+    press_and_confirm(author_client, page, "Svuota lo spam")
     assert [comment_status(app, i) for i in spams] == [None, None, None]
     assert comment_status(app, trash) == "trash"
     page = soup(author_client.get("/admin/comments?view=spam"))
@@ -360,7 +386,7 @@ def test_emptying_keeps_what_arrived_after_the_page_was_shown(app, author_client
     shown = add_comment(app, status="spam")
     page = soup(author_client.get("/admin/comments?view=spam"))
     late = add_comment(app, status="spam")
-    press(author_client, page, "Svuota lo spam")
+    press_and_confirm(author_client, page, "Svuota lo spam")
     assert comment_status(app, shown) is None
     assert comment_status(app, late) == "spam"
 
@@ -369,7 +395,7 @@ def test_deleting_a_parent_keeps_its_replies(app, author_client):
     parent = add_comment(app, status="trash")
     child = add_comment(app, status="approved", parent_id=parent, depth=2)
     page = soup(author_client.get("/admin/comments?view=trash"))
-    press(author_client, page, "Svuota il cestino")
+    press_and_confirm(author_client, page, "Svuota il cestino")
     assert comment_status(app, parent) is None
     assert comment_status(app, child) == "approved"
     assert author_client.get("/admin/comments").status_code == 200
@@ -388,7 +414,7 @@ def test_a_deleted_top_comments_replies_head_threads_of_their_own(app, author_cl
     grandchild = add_comment(app, parent_id=child, depth=3, **under)
     deepest = add_comment(app, parent_id=grandchild, depth=4, **under)
     page = soup(author_client.get("/admin/comments?view=trash"))
-    press(author_client, page, "Svuota il cestino")
+    press_and_confirm(author_client, page, "Svuota il cestino")
     assert comment_status(app, parent) is None
     assert shape(app, child) == (None, None, 1)
     assert shape(app, grandchild) == (child, child, 2)
@@ -405,7 +431,9 @@ def test_a_deleted_replys_replies_move_up_in_its_thread(app, author_client):
         app, status="approved", parent_id=middle, depth=3, thread_id=top
     )
     page = soup(author_client.get("/admin/comments?view=spam"))
-    press(author_client, page, "Elimina definitivamente", within=row(page, middle))
+    press_and_confirm(
+        author_client, page, "Elimina definitivamente", within=row(page, middle)
+    )
     assert comment_status(app, middle) is None
     assert shape(app, below) == (top, top, 2)
     item = soup(author_client.get(PUBLIC)).select_one(f"li#comment-{top}")
