@@ -91,6 +91,24 @@ def configure_secret_key(app: Flask) -> None:
             f"instance/config.py), or write a random key to {key_file}, e.g. "
             "python -c 'import secrets; print(secrets.token_hex(32))'"
         )
+    app.config["SECRET_KEY_FALLBACKS"] = _older_keys(app)
+
+
+def _older_keys(app: Flask) -> list[str | bytes]:
+    # One old key as a plain string (BLOG_SECRET_KEY_FALLBACKS=old-key, or
+    # "a,b") is a list of keys, never a list of its characters: Flask and
+    # itsdangerous would take each letter for a key anybody can sign with.
+    older = app.config.get("SECRET_KEY_FALLBACKS") or []
+    if isinstance(older, str | bytes):
+        older = [older] if isinstance(older, bytes) else older.split(",")
+    older = [key if isinstance(key, bytes) else str(key).strip() for key in older]
+    for key in older:
+        problem = secret_key_problem(key)
+        if problem and not (app.debug or app.testing):
+            raise InsecureConfigError(
+                f"Refusing to start: in SECRET_KEY_FALLBACKS, {problem}."
+            )
+    return [key for key in older if key]
 
 
 def add_security_headers(response: Response) -> Response:

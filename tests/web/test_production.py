@@ -13,16 +13,18 @@ import pytest
 import sqlalchemy.exc
 from bs4 import BeautifulSoup
 from flask import request
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
 from blog.cli import database_errors_in_one_line
+from blog.comments.mailtokens import TokenError, read_manage_token
 from blog.core.settings import ConfigValueError
 from blog.database import DatabaseConfigError
 from blog.extensions import db
 from blog.pagecache.cache import site_release
-from blog.web.security import InsecureConfigError
+from blog.web.security import InsecureConfigError, signing_keys
 from blog.web.templating import compile_templates
 
 POST_URL = "/chi-e-e-chi-non-e-il-community-manager/"
@@ -212,6 +214,33 @@ def test_debug_and_testing_runs_may_keep_the_default_key(tmp_path):
 def test_a_configured_key_is_used(tmp_path):
     app = production_app(tmp_path, SECRET_KEY="k" * 64)
     assert app.config["SECRET_KEY"] == "k" * 64
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "kept"),
+    [
+        ("una-chiave-vecchia-0123456789", ["una-chiave-vecchia-0123456789"]),
+        ("prima-0123456789abcdef, seconda-0123456789abc", None),
+        (["una-chiave-vecchia-0123456789"], ["una-chiave-vecchia-0123456789"]),
+    ],
+)
+def test_an_old_key_written_as_text_is_one_key_not_its_letters(
+    tmp_path, fallbacks, kept
+):
+    # BLOG_SECRET_KEY_FALLBACKS=old-key reaches the config as a string.
+    app = production_app(tmp_path, SECRET_KEY="k" * 64, SECRET_KEY_FALLBACKS=fallbacks)
+    expected = kept or ["prima-0123456789abcdef", "seconda-0123456789abc"]
+    assert app.config["SECRET_KEY_FALLBACKS"] == expected
+    with app.test_request_context():
+        assert signing_keys() == [*expected, "k" * 64]
+        forged = URLSafeTimedSerializer("u", salt="blog.mail.manage").dumps("x@y.z")
+        with pytest.raises(TokenError):
+            read_manage_token(forged)
+
+
+def test_a_weak_old_key_is_refused_at_start_up(tmp_path):
+    with pytest.raises(InsecureConfigError, match="SECRET_KEY_FALLBACKS"):
+        production_app(tmp_path, SECRET_KEY="k" * 64, SECRET_KEY_FALLBACKS="corta")
 
 
 def test_the_key_file_replaces_the_default_key(tmp_path):
