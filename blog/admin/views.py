@@ -48,6 +48,9 @@ ADMIN_SECTIONS = (
 
 @bp.context_processor
 def admin_nav() -> dict:
+    if g.get("database_unavailable"):
+        # The 503 page: no menu, which would ask the database again.
+        return {"pending_count": 0, "admin_sections": ()}
     signed_in = current_author() is not None
     return {
         "pending_count": counts()["pending"] if signed_in else 0,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, make_response, render_template, request
+from flask import Flask, Response, g, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
@@ -81,13 +82,20 @@ def render_error(
     ), code
 
 
-def bare_page(title: str, message: str, status: int) -> Response:
-    """A small Italian page with a title and a message: no template, no link,
-    no database (a refusal in front of Flask, a host no link can be built for)."""
+def bare_page(
+    title: str, message: str, status: int, typed: list[tuple[str, str]] = ()
+) -> Response:
+    """A small Italian page with a title and a message (and what was ``typed``):
+    no template, no link, no database (a refusal in front of Flask, a host no
+    link can be built for, a database that fails the error page too)."""
+    kept = "".join(
+        f"<p>{escape(name)}:<br><textarea readonly>{escape(value)}</textarea></p>"
+        for name, value in typed
+    )
     body = (
         '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title></head><body>"
-        f"<h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>\n"
+        f"<h1>{escape(title)}</h1><p>{escape(message)}</p>{kept}</body></html>\n"
     )
     return Response(body, status, mimetype="text/html")
 
@@ -137,14 +145,26 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def database_unavailable(error: DBAPIError):
-        # The server down or restarting, a file locked past the busy timeout,
-        # read-only or on a full disk: the request may succeed again soon, and
-        # whatever was typed comes back to be sent then.
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: SQLAlchemyError):
+        # The server down, restarting or too slow to give a connection, a file
+        # locked past the busy timeout, read-only or on a full disk: the request
+        # may succeed again soon, and whatever was typed comes back then.
         db.session.rollback()
-        app.logger.error("Database unavailable: %s", error.orig or error)
+        reason = str(getattr(error, "orig", None) or error)
+        if "no such table" in reason or "does not exist" in reason:
+            reason += (
+                " (a schema older than the code: run 'flask --app blog upgrade-db')"
+            )
+        app.logger.error("Database unavailable: %s", reason)
         typed = typed_fields(app.config["WTF_CSRF_FIELD_NAME"])
-        page = make_response(render_error(503, typed=typed))
+        g.database_unavailable = True  # what the page shows asks it nothing
+        try:
+            page = make_response(render_error(503, typed=typed))
+        except SQLAlchemyError:
+            db.session.rollback()
+            title, message = MESSAGES[503]
+            page = bare_page(title, message, 503, typed)
         page.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return page
 

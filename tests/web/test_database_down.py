@@ -6,8 +6,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers_admin import soup
+from helpers_admin import form_data, signed_in, soup
 from helpers_comments import POST_URL, old_stamp, read_form
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from blog.extensions import db
 from blog.seed.loader import load_seed
@@ -67,3 +68,34 @@ def test_a_comment_sent_meanwhile_comes_back_to_be_copied(lost_database):
         "email": "lucia@example.org",
         "comment": "Un commento scritto con cura",
     }
+
+
+def test_the_author_saving_a_post_gets_the_text_back(lost_database):
+    app, lose = lost_database
+    client = signed_in(app, app.test_client())
+    editor = soup(client.get("/admin/posts/new"))
+    form = editor.select_one("form.post-form")
+    fields = form_data(form)
+    fields.update(title="Un articolo nuovo", body="Il testo di un pomeriggio.")
+    lose()
+    response = client.post(form["action"], data=fields)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+    kept = [area.get_text().strip() for area in soup(response).select("textarea")]
+    assert "Il testo di un pomeriggio." in kept
+
+
+def test_a_database_too_slow_to_give_a_connection_is_unavailable_too(
+    lost_database, monkeypatch
+):
+    app, _ = lost_database
+    client = app.test_client()
+
+    def no_connection_in_time(*args, **kwargs):
+        raise PoolTimeout("QueuePool limit reached, connection timed out")
+
+    with app.app_context():
+        monkeypatch.setattr(db.engine.pool, "connect", no_connection_in_time)
+    response = client.get("/?s=caff%C3%A8")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
