@@ -100,6 +100,10 @@ def reply(
 ) -> Comment:
     """The author's reply to ``parent``, published and committed now; approves a
     held parent."""
+    # Its status as it is now that nobody else may change it: another
+    # moderator's "Spam" a moment ago is not undone by this approval.
+    hold_for_change(Comment.id == parent.id)
+    db.session.refresh(parent, ["status", "status_before"])
     if parent.status not in ("pending", "approved"):
         raise ActionError(
             "Non si può rispondere a un commento nello spam o nel cestino."

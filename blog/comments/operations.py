@@ -30,7 +30,7 @@ from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
 from .notices import tell_author_held_again
 from .subscriptions import end_subscriptions_asked_with
-from .threads import place_in_thread
+from .threads import hold_for_change, place_in_thread
 
 # Column widths: values from a request or a source are cut to fit, not refused.
 _IP_LENGTH = 45
@@ -239,6 +239,10 @@ def _take_new_text(
     """Store ``new``'s text on ``comment``; a changed text is judged again, and
     the status may only move away from the page. A response sent back to the
     queue is news for the author, as a new held one is."""
+    # Judged against its status as it is now that nobody else may change it:
+    # the author's "Spam" while the source was fetched is not undone.
+    hold_for_change(Comment.id == comment.id)
+    db.session.refresh(comment, ["status", "status_before", "content_html"])
     before = comment.content_html
     comment.content = new.content
     comment.content_html = _html(new)

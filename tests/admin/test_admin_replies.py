@@ -14,8 +14,10 @@ from helpers_admin import (
     soup,
 )
 from helpers_comments import set_status
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from blog.admin.actions import ActionError, reply
+from blog.core.settings import current_settings
 from blog.extensions import db
 from blog.models import Author, Comment
 
@@ -240,3 +242,19 @@ def test_a_form_for_a_response_changed_meanwhile_gives_back_its_text(
     assert response.status_code == status
     kept = [a.get_text().strip() for a in soup(response).select("textarea[readonly]")]
     assert kept == ["Un testo scritto con cura"]
+
+
+def test_a_reply_does_not_undo_a_spam_verdict_given_meanwhile(app):
+    parent_id = add_comment(app)  # held
+    with app.app_context():
+        parent = db.session.get(Comment, parent_id)  # read as held
+        author = db.session.scalar(select(Author))
+        with db.engine.begin() as other:  # another moderator: "Spam"
+            other.execute(
+                update(Comment).where(Comment.id == parent_id).values(status="spam")
+            )
+        with pytest.raises(ActionError, match="spam o nel cestino"):
+            reply(parent, author, "Grazie!", current_settings())
+        db.session.rollback()
+    assert comment_status(app, parent_id) == "spam"
+    assert replies_to(app, parent_id) == []

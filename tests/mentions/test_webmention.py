@@ -228,6 +228,29 @@ def test_a_changed_source_goes_through_the_rules_again(
     assert second.status == status
 
 
+def test_the_authors_spam_given_while_the_source_is_read_stays(
+    client, mention_app, site, target, monkeypatch
+):
+    source = site.page("/s", source_page(target, "Prima versione"))
+    received(client, mention_app, source, target)
+    first = approved_mention(mention_app, source)
+    site.page("/s", source_page(target, "Seconda versione"))
+    read_source = webmention.read_source
+
+    def read_while_the_author_marks_spam(*args, **kwargs):
+        report = read_source(*args, **kwargs)
+        with db.engine.begin() as other:
+            spam = update(Comment).where(Comment.id == first.id).values(status="spam")
+            other.execute(spam)
+        return report
+
+    monkeypatch.setattr(webmention, "read_source", read_while_the_author_marks_spam)
+    received(client, mention_app, source, target)
+    (after,) = mentions(mention_app, source)
+    assert after.status == "spam"
+    assert "Seconda versione" in after.content
+
+
 def test_an_unchanged_source_keeps_the_approval(client, mention_app, site, target):
     source = site.page("/u", source_page(target, "Sempre uguale"))
     received(client, mention_app, source, target)
