@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Response,
@@ -215,7 +215,10 @@ def moved_or_missing(error):
             moved = moved_to(target)
             # A comment page missing at the post's own address (an old path
             # may equal it) is missing: never a redirect to itself.
-            if urlsplit(moved.location).path != request.path:
+            if (
+                unquote(urlsplit(moved.location).path)
+                != request.script_root + request.path
+            ):
                 return moved
         listing = listing_address(request.path)
         if listing is not None:

@@ -90,6 +90,9 @@ def test_a_missing_comment_page_at_a_kept_address_is_missing_not_a_loop(
     # "/chi-siamo" is both the page's address here and its recorded old one.
     for asked in ("/chi-siamo/comment-page-2/", "/chi-siamo/comment-page-2/?x=1"):
         assert client.get(asked).status_code == 404
+    # The same with the blog mounted under a path.
+    mounted = client.get("/chi-siamo/comment-page-2/", base_url="http://localhost/blog")
+    assert mounted.status_code == 404
     # An old number leads once to the comment page it named, which is missing.
     moved = client.get("/?page_id=2&cpage=2")
     assert moved.status_code == 301
