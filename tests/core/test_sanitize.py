@@ -529,7 +529,9 @@ def test_a_post_heading_never_takes_an_id_of_the_page(app):
     fixed, series = page_ids_of_templates()
     with app.test_request_context():
         fields = {field.id for field in CommentForm()}
-    for name in fixed | fields | {f"{prefix}-12" for prefix in series}:
+    numbered = {f"{prefix}-12" for prefix in series} | {"risposta-12"}
+    described = {f"{field}-error" for field in fields} | {"comment-help"}
+    for name in fixed | fields | numbered | described:
         assert clean_post(f'<h2 id="{name}">Titolo</h2>') == "<h2>Titolo</h2>", name
     assert clean_post('<h2 id="perche">Perché</h2>') == '<h2 id="perche">Perché</h2>'
 
@@ -544,3 +546,20 @@ def test_a_post_may_mark_the_language_of_a_quotation():
     assert '<span lang="fr">oui</span>' in html
     assert "<span>no</span>" in html and "<span>s</span>" in html
     assert clean_comment('<q lang="en">hi</q>') == "<p><q>hi</q></p>"
+
+
+@pytest.mark.parametrize(
+    "opening", ["<div/>", '<div title="<">', '<div title=">">', "<DIV>"]
+)
+def test_every_spelling_of_an_opening_tag_counts_toward_the_bound(opening):
+    deep = clean_post(opening * (MAX_POST_DEPTH + 2) + "fondo").lower()
+    assert deep.count("<div") == MAX_POST_DEPTH
+    assert deep.count("&lt;div") == 2
+
+
+def test_markup_inside_a_comment_or_self_closed_in_svg_does_not_count():
+    hidden = "<!-- " + "<div>" * (MAX_POST_DEPTH + 5) + " -->"
+    assert clean_post(hidden + "<p>ciao <b>tu</b></p>") == "<p>ciao <b>tu</b></p>"
+    drawing = "<svg>" + "<circle/>" * (MAX_POST_DEPTH * 2) + "</svg><b>sì</b>"
+    assert clean_post(drawing).endswith("<b>sì</b>")
+    assert clean_post("a \ue000 b") == "a  b"  # the stand-in is never the author's
