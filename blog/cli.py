@@ -73,8 +73,10 @@ def _database_problem(error: DBAPIError) -> str:
         # Two imports at once, or the server writing the same row meanwhile:
         # this run's transaction is rolled back whole.
         return (
-            f"another process wrote the same rows at the same time ({reason}); "
-            "nothing of this run was kept: run it again."
+            f"a row this command wrote exists already ({reason}): another "
+            "process (a second import, the server) may have written it "
+            "meanwhile. What the command had not committed was rolled back; "
+            "run it again."
         )
     return f"the database cannot be used: {reason}"
 

@@ -40,7 +40,10 @@ def mail_action(token: str):
     applies = comment.status in ACTIONS[action].applies_to
     done = False
     if request.method == "POST" and applies:
-        apply_action(action, [comment.id])
+        # Another moderator may act between that look and this action's lock:
+        # then nothing is done, and the page says so.
+        applies = apply_action(action, [comment.id]) > 0
+    if request.method == "POST" and applies:
         spend(token)
         try:
             db.session.commit()

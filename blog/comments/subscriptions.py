@@ -4,8 +4,9 @@ Nothing is mailed for a subscription before the address's owner confirms it
 (double opt-in). Confirming once trusts the browser that asked: its later
 subscriptions of the same address need no new confirmation. Any other browser
 asks again, so nobody can subscribe an address that somebody else once
-confirmed. A mailbox is asked at most ``MAX_CONFIRMATIONS`` times a day, in
-all its spellings, so the form cannot be used to flood somebody else's inbox.
+confirmed. A mailbox is asked at most ``MAX_CONFIRMATIONS`` times a day, its
+tagged spellings (``name+tag@``) included, so the form cannot be used to flood
+somebody else's inbox.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from helpers_comments import set_status
 from helpers_mail import send_mail, signed_days_ago
 from itsdangerous import URLSafeTimedSerializer
 
+from blog.admin import mail_views
 from blog.extensions import db
 from blog.models import Comment
 
@@ -57,6 +58,24 @@ def test_a_mails_approve_after_the_author_marked_it_spam_publishes_nothing(
     again = soup(client.get(path))
     assert "Nessuna modifica" in again.get_text()
     assert again.find("button", string="Approva") is None
+
+
+def test_a_verdict_given_while_the_button_is_pressed_is_not_reported_done(
+    app, client, mailbox, monkeypatch
+):
+    comment_id, mail = held_notice(app, mailbox)
+    page = soup(client.get(mail.link("Approva")))
+    act = mail_views.apply_action
+
+    def after_another_moderator(name, ids):
+        set_status(app, comment_id, "spam")  # between the page's look and the lock
+        return act(name, ids)
+
+    monkeypatch.setattr(mail_views, "apply_action", after_another_moderator)
+    response = press(client, page, "Approva")
+    assert comment_status(app, comment_id) == "spam"
+    assert "Nessuna modifica" in response.get_data(as_text=True)
+    assert "Fatto" not in response.get_data(as_text=True)
 
 
 def test_the_html_part_has_the_same_buttons(app, mailbox):

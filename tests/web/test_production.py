@@ -442,5 +442,5 @@ def test_a_command_that_lost_a_race_says_to_run_it_again():
     with pytest.raises(click.ClickException) as refused:
         database_errors_in_one_line(import_meanwhile_done_by_another)()
     message = refused.value.message
-    assert message.startswith("another process wrote the same rows at the same time")
-    assert message.endswith("nothing of this run was kept: run it again.")
+    assert message.startswith("a row this command wrote exists already")
+    assert message.endswith("was rolled back; run it again.")
