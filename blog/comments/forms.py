@@ -21,7 +21,7 @@ NAME_MAX = 245
 EMAIL_MAX = 100
 URL_MAX = 200
 NOTIFY_REPLIES_LABEL = "Avvisami via email delle risposte al mio commento"
-NOTIFY_ALL_LABEL = "…di tutti i nuovi commenti a questo articolo"
+NOTIFY_ALL_LABEL = "Avvisami via email di tutti i nuovi commenti a questo articolo"
 CONSENT_LABEL = (
     "Salva il mio nome, email e sito web in questo browser "
     "per la prossima volta che commento."

@@ -55,6 +55,10 @@ def test_reply_with_javascript_moves_the_form(page, live_server):
     assert page.evaluate("document.querySelector('#comment-2 #respond') !== null")
     assert page.input_value("#comment_parent") == "2"
     assert page.text_content("#reply-title") == "Rispondi a Christian"
+    # The first field still empty takes the focus; the heading, a live
+    # region, tells a screen reader whom the reply is for.
+    assert page.evaluate("document.activeElement.id") == "author"
+    assert page.get_attribute("#reply-title", "aria-live") == "polite"
     assert "replytocom" not in page.url
     page.click("#cancel-comment-reply-link")
     assert page.evaluate("document.querySelector('#respond').closest('li') === null")

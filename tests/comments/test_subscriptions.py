@@ -109,7 +109,7 @@ def test_the_form_offers_both_choices_unchecked(client):
     assert not replies.has_attr("checked") and not every.has_attr("checked")
     text = form.get_text(" ", strip=True)
     assert "Avvisami via email delle risposte al mio commento" in text
-    assert "…di tutti i nuovi commenti a questo articolo" in text
+    assert "Avvisami via email di tutti i nuovi commenti a questo articolo" in text
 
 
 def test_without_the_box_nothing_is_subscribed(app, client, mailbox):

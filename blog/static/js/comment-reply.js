@@ -25,10 +25,16 @@
   home.hidden = true;
   respond.parentNode.insertBefore(home, respond);
 
+  // The first field still to fill (name and email come before the text, and
+  // a returning reader's are already there); the heading, a live region,
+  // says whom the reply is for.
   function focusComment() {
-    var textarea = form.querySelector("textarea");
-    if (textarea) {
-      textarea.focus();
+    var fields = form.querySelectorAll("input[required], textarea");
+    for (var i = 0; i < fields.length; i++) {
+      if (!fields[i].value.trim() || fields[i].tagName === "TEXTAREA") {
+        fields[i].focus();
+        return;
+      }
     }
   }
 
