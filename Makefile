@@ -8,7 +8,7 @@ PORT ?= 5000
 
 SECRET_KEY_FILE := instance/secret_key
 
-.PHONY: run test lint db create-author bench bench-isso clean migration-reset
+.PHONY: run test lint db create-author bench bench-isso clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "python3 -m venv failed: install python3-venv"; exit 1; }
@@ -63,10 +63,6 @@ bench-isso: $(VENV)/.installed
 create-author: $(VENV)/.installed
 	$(if $(USERNAME),,$(error usage: make create-author USERNAME=name))
 	$(FLASK) create-author $(USERNAME)
-
-# Regenerate migrations/versions/0001_initial_schema.py from the models.
-migration-reset: $(VENV)/.installed
-	bash scripts/migration-reset.sh
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info bench/.isso-venv

@@ -17,6 +17,9 @@ depends_on = ${repr(depends_on)}
 
 
 def upgrade():
+    # A database adopted by init-db (blog/ops/schema.py) already has the
+    # models' current schema and is stamped 0001, so every later revision runs
+    # on it too: create what is missing only (if_not_exists, or look first).
     ${upgrades if upgrades else "pass"}
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import inspect
 from ..database import create_private_sqlite_file
 from ..extensions import db
 
-# The first revision in migrations/versions (scripts/migration-reset.sh keeps
-# this id when it regenerates the initial migration).
+# The first revision in migrations/versions, which an adopted database is
+# stamped with.
 INITIAL_REVISION = "0001"
 
 
