@@ -378,6 +378,7 @@ class _Importer:
             counter = "comments" if kind == "comment" else "pingbacks"
             if key in stored or key in new:
                 self.report.existing[counter] += 1
+                self._keep_old_anchor(stored.get(key), number, stored_ids, key)
             else:
                 new[key] = _NewComment(data, name, kind, status, source)
                 self.report.created[counter] += 1
@@ -385,6 +386,21 @@ class _Importer:
 
         for key in new:
             self._add_with_parents(post, key, new, keys, stored)
+
+    @staticmethod
+    def _keep_old_anchor(comment, number, stored_ids, key) -> None:
+        # A comment here before the import (the seeded original post's) gains
+        # the file's id for its old #comment-N links: only that field is
+        # written, and only when no comment of the post answers to the id.
+        if (
+            comment is not None
+            and comment.legacy_id is None
+            and number
+            and number != comment.id
+            and number not in stored_ids
+        ):
+            comment.legacy_id = number
+            stored_ids[number] = key
 
     def _add_with_parents(self, post, key, new, keys, stored) -> None:
         # A reply is threaded under its stored parent, so the parents it still

@@ -19,6 +19,7 @@ from blog.models import Comment, OldPath, Post
 from blog.wxr import read_wxr
 
 SITE = "https://caffe.example.org"
+SEEDED = "chi-e-e-chi-non-e-il-community-manager"
 
 
 def item(
@@ -732,3 +733,24 @@ def test_a_post_here_with_the_files_title_is_the_same_post(app, import_text):
     add_post(app, "giugno", datetime(2024, 1, 1), title="Giugno")
     output = import_text(export(item(40, "Giugno", "giugno", "<p>Di WordPress.</p>")))
     assert "posts: 0 added, 1 already present" in output
+
+
+def test_the_seeded_posts_comments_gain_their_old_anchors(app, client, import_text):
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == SEEDED))
+        first = db.session.scalar(
+            select(Comment)
+            .where(Comment.post_id == post.id, Comment.type == "comment")
+            .order_by(Comment.created_at)
+        )
+        name, date = first.author_name, first.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        title, first_id = post.title, first.id
+    old = item(7, title, SEEDED, comments=comment(501, name, date, "Il suo testo."))
+    output = import_text(export(old))
+    assert "comments: 0 added, 1 already present" in output
+    page = BeautifulSoup(
+        client.get(f"/{SEEDED}/").get_data(as_text=True), "html.parser"
+    )
+    assert page.select_one("#comment-501") is not None  # the old link's anchor
+    response = client.get(f"/comment/{first_id}/")  # our own permalink still
+    assert response.headers["Location"].endswith("#comment-501")
