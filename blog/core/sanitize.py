@@ -152,10 +152,8 @@ def _shown_reference(reference: str) -> str:
     digits = reference[2:-1]
     point = int(digits[1:], 16) if digits[:1] in "xX" else int(digits)
     if 0x80 <= point <= 0x9F:
-        try:
-            return f"&#{ord(bytes([point]).decode('cp1252'))};"
-        except UnicodeDecodeError:  # the five bytes Windows-1252 leaves out
-            return ""
+        meant = _windows_1252(point)
+        return f"&#{ord(meant)};" if meant else ""
     if point in (9, 10, 13):
         return reference
     forbidden = (
@@ -221,8 +219,21 @@ def _first_lines(text: str) -> str:
     return text[:position] + text[position:].replace("\n", " ")
 
 
+def _windows_1252(point: int) -> str:
+    try:
+        return bytes([point]).decode("cp1252")
+    except UnicodeDecodeError:  # the five bytes Windows-1252 leaves out
+        return ""
+
+
+# C1 controls in a text are Windows-1252 read as Latin-1 (a pasted "–" or
+# "’"): shown as the character they meant, as their references are.
+_C1_AS_MEANT = {point: _windows_1252(point) for point in range(0x80, 0xA0)}
+
+
 def _defuse(text: str) -> str:
     """``text`` with bounded, balanced markup, paragraphs split by one blank line."""
+    text = text.translate(_C1_AS_MEANT)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _first_lines(text.replace(_LT, "").replace(_AMP, "").strip())
     budget = [MAX_MARKUP]

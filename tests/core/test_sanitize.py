@@ -563,3 +563,9 @@ def test_markup_inside_a_comment_or_self_closed_in_svg_does_not_count():
     drawing = "<svg>" + "<circle/>" * (MAX_POST_DEPTH * 2) + "</svg><b>sì</b>"
     assert clean_post(drawing).endswith("<b>sì</b>")
     assert clean_post("a \ue000 b") == "a  b"  # the stand-in is never the author's
+
+
+def test_c1_controls_in_a_comment_show_what_windows_1252_meant():
+    # A text pasted through a Latin-1 reading of Windows-1252: "–", "’", "…".
+    assert clean_comment("Bello \x96 l\x92articolo\x85") == "<p>Bello – l’articolo…</p>"
+    assert clean_comment("niente\x81qui") == "<p>nientequi</p>"  # no such byte
