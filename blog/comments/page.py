@@ -240,7 +240,8 @@ def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):
                     if isinstance(post, Post)
                     else None
                 ),
-                comments_closed=False,
+                # The closed post's refusal: no form to send again.
+                comments_closed=refusal.status_code == 403,
                 signed_in_author=current_author(),
                 list_view=ListView(False, 1, False, None),
             ),

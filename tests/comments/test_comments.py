@@ -410,7 +410,9 @@ class TestRulesThroughTheForm:
         )
         page = soup(response)
         assert page.select_one("ol.commentlist") is None  # no comment list
-        assert page.select_one("#comment").get_text().strip() == typed
+        # In the form to send again, or (closed) to be copied.
+        kept = page.select_one("#typed-comment" if rule == "closed" else "#comment")
+        assert kept.get_text().strip() == typed
         assert page.select_one(".form-error").get_text()
         back = page.select_one(".comment-refused a")
         assert back["href"] == POST_URL
@@ -536,11 +538,17 @@ class TestRulesThroughTheForm:
             "I commenti sono chiusi."
         )
         assert page.select(".comment-reply-link") == []
-        response = client.post(action, data={**data, "author": "L", "comment": "x"})
+        typed = "Il mio pensiero arrivato tardi"
+        response = client.post(action, data={**data, "author": "L", "comment": typed})
         assert response.status_code == 403
-        assert soup(response).select_one(".form-error").get_text() == (
+        refused = soup(response)
+        assert refused.select_one(".form-error").get_text() == (
             "I commenti per questo articolo sono chiusi."
         )
+        # No form that could never be sent; the text kept to be copied.
+        assert refused.select_one("form.comment-form") is None
+        kept = refused.select_one("textarea#typed-comment[readonly]")
+        assert kept.get_text().strip() == typed
 
     def test_comments_close_after_the_configured_days(self, app, client):
         configure(app, close_after_days=30)
