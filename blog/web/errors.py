@@ -43,17 +43,37 @@ MESSAGES = {
 DATABASE_RETRY_AFTER = 10
 
 
-# Fields a form carries for itself, never typed by anybody.
+# Fields a form carries for itself or that are ticked, never typed; and the
+# comment form's trap, which only robots fill in.
 _NOT_TYPED = frozenset(
     {"next", "action", "ids", "status", "upto", "stamp", "comment_parent"}
+    | {"consent", "notify_replies", "notify_all", "delete_texts", "confirm"}
+    | {"website", "confermato"}
 )
+# What the forms call their fields, for the page that gives them back.
+_LABELS = {
+    "author": "Nome",
+    "author_name": "Nome",
+    "email": "Email",
+    "author_email": "Email",
+    "url": "Sito web",
+    "author_url": "Sito web",
+    "comment": "Commento",
+    "text": "Testo",
+    "title": "Titolo",
+    "body": "Testo",
+    "excerpt": "Riassunto",
+    "slug": "Slug",
+    "username": "Nome utente",
+    "reason": "Motivo",
+}
 
 
 def typed_fields(csrf_field: str) -> list[tuple[str, str]]:
-    """What a refused form held that someone typed (name, text): given back on
+    """What a refused form held that someone typed (label, text): given back on
     the error page, so a stale token loses nothing (a post, a reply, an edit)."""
     return [
-        (name, value)
+        (_LABELS.get(name, name), value)
         for name, value in request.form.items()
         if name != csrf_field
         and name not in _NOT_TYPED

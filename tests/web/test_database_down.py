@@ -54,6 +54,7 @@ def test_a_comment_sent_meanwhile_comes_back_to_be_copied(lost_database):
         author="Lucia",
         email="lucia@example.org",
         comment="Un commento scritto con cura",
+        notify_replies="y",
         stamp=old_stamp(app, post_id),
     )
     lose()
@@ -63,10 +64,11 @@ def test_a_comment_sent_meanwhile_comes_back_to_be_copied(lost_database):
         area.find_previous("label").get_text(): area.get_text().strip()
         for area in soup(response).select("textarea[readonly]")
     }
+    # Under the form's own names, and only what was typed (no ticked boxes).
     assert typed == {
-        "author": "Lucia",
-        "email": "lucia@example.org",
-        "comment": "Un commento scritto con cura",
+        "Nome": "Lucia",
+        "Email": "lucia@example.org",
+        "Commento": "Un commento scritto con cura",
     }
 
 
