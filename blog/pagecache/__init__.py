@@ -8,7 +8,7 @@ tokens the middleware signs as Flask and Flask-WTF would.
 
 from flask import Flask
 
-from .cache import PageCache, listen_for_changes
+from .cache import PageCache, listen_for_changes, versioned_static
 from .wsgi import CachedPageMiddleware
 
 
@@ -21,4 +21,5 @@ def init_app(app: Flask) -> None:
         app.config["MISSING_PAGE_CACHE_SIZE"]
     )
     listen_for_changes()
+    app.url_defaults(versioned_static)
     app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -196,12 +196,14 @@ _RELEASE_CONFIG = (
 @functools.cache
 def _code_digest() -> str:
     # The package's Python sources: a deploy that changes how a page or a feed
-    # is made (feeds use no template) changes the release, version number or not.
+    # is made (feeds use no template) changes the release, version number or not;
+    # and its static files, whose addresses carry the release (``versioned``).
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     sources = (
         path
-        for path in root.rglob("*.py")
+        for pattern in ("*.py", "static/**/*")
+        for path in root.rglob(pattern)
         if path.is_file() and not path.name.startswith(".")
     )
     for path in sorted(sources):
@@ -230,6 +232,13 @@ def site_release(app: Flask) -> str:
         release = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
         app.extensions["page_release"] = release
     return release
+
+
+def versioned_static(endpoint: str, values: dict) -> None:
+    """A static file's address names the release (``?v=``): a deploy's new CSS
+    and JavaScript replace the copies browsers and nginx keep for days."""
+    if endpoint == "static" and "v" not in values:
+        values["v"] = site_release(current_app)[:10]
 
 
 def personalise(

@@ -623,6 +623,24 @@ def test_a_deploy_that_changes_only_python_code_is_a_new_release(
         db.engine.dispose()
 
 
+def test_a_deploy_that_changes_only_a_stylesheet_gives_it_a_new_address(
+    tmp_path, client
+):
+    # nginx lets browsers keep static files for days: the address must change.
+    shutil.copytree(
+        Path(blog.__file__).parent,
+        tmp_path / "blog",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    before = _code_digest_of(tmp_path)
+    css = tmp_path / "blog" / "static" / "css" / "blog.css"
+    css.write_text(css.read_text() + "\n/* a new rule */\n")
+    assert _code_digest_of(tmp_path) != before
+    page = soup(client.get("/"))
+    sheets = [link["href"] for link in page.select("link[rel=stylesheet]")]
+    assert sheets and all("?v=" in href for href in sheets)
+
+
 def test_a_copy_from_before_a_deploy_is_not_confirmed_after_it(app, make_app):
     etag = app.test_client().get("/").headers["ETag"]
     redeployed = make_app(
