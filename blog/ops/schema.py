@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import click
 import flask_migrate
-from sqlalchemy import inspect
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import inspect, text
 
 from ..database import create_private_sqlite_file
 from ..extensions import db
@@ -30,6 +33,8 @@ def upgrade_database() -> str:
     """
     create_private_sqlite_file(db.engine.url)
     state = schema_state()
+    if state == "versioned":
+        refuse_a_newer_schema()
     if state == "unversioned":
         db.create_all()
         flask_migrate.stamp(revision=INITIAL_REVISION)
@@ -39,3 +44,26 @@ def upgrade_database() -> str:
         "unversioned": "Existing database adopted by the migrations and upgraded.",
         "versioned": "Database upgraded to the latest schema.",
     }[state]
+
+
+class NewerSchemaError(click.ClickException):
+    """The database was upgraded by a newer release than this code."""
+
+
+def refuse_a_newer_schema() -> None:
+    """Refuse, in one line, a database whose revision this code does not know
+    (a release rolled back after its upgrade): say the two ways back."""
+    stored = db.session.execute(text("SELECT version_num FROM alembic_version"))
+    stored = [row[0] for row in stored]
+    scripts = ScriptDirectory.from_config(
+        current_app.extensions["migrate"].migrate.get_config()
+    )
+    known = {revision.revision for revision in scripts.walk_revisions()}
+    unknown = [revision for revision in stored if revision not in known]
+    if unknown:
+        head = scripts.get_current_head()
+        raise NewerSchemaError(
+            f"the database is at revision {unknown[0]}, newer than this code "
+            f"({head}): with the newer code run 'flask --app blog db downgrade "
+            f"{head}' first, or restore the backup taken before the upgrade."
+        )

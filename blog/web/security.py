@@ -99,6 +99,8 @@ def _older_keys(app: Flask) -> list[str | bytes]:
     # "a,b") is a list of keys, never a list of its characters: Flask and
     # itsdangerous would take each letter for a key anybody can sign with.
     older = app.config.get("SECRET_KEY_FALLBACKS") or []
+    if isinstance(older, int | float):  # BLOG_* is read as JSON: digits alone
+        older = str(older)
     if isinstance(older, str | bytes):
         older = [older] if isinstance(older, bytes) else older.split(",")
     older = [key if isinstance(key, bytes) else str(key).strip() for key in older]

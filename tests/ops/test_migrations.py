@@ -144,6 +144,20 @@ def test_upgrade_db_and_init_db_twice_change_nothing(bare_app):
         assert db.session.scalar(select(func.count()).select_from(Post)) == 3
 
 
+def test_a_database_upgraded_by_a_newer_release_is_refused_in_one_line(bare_app):
+    runner = bare_app.test_cli_runner()
+    assert runner.invoke(args=["upgrade-db"]).exit_code == 0
+    with bare_app.app_context():  # as a later release's migration would leave it
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+        db.session.commit()
+    result = runner.invoke(args=["upgrade-db"])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: the database is at revision 0099, newer than this code"
+    )
+    assert "db downgrade" in result.output and "Traceback" not in result.output
+
+
 def test_authors_from_before_session_versions_start_at_version_one(bare_app):
     with bare_app.app_context():
         flask_migrate.upgrade(revision=INITIAL_REVISION)

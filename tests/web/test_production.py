@@ -238,6 +238,13 @@ def test_an_old_key_written_as_text_is_one_key_not_its_letters(
             read_manage_token(forged)
 
 
+def test_an_old_key_of_digits_read_as_a_number_is_still_one_key(tmp_path):
+    app = production_app(
+        tmp_path, SECRET_KEY="k" * 64, SECRET_KEY_FALLBACKS=12345678901234567890
+    )
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["12345678901234567890"]
+
+
 def test_a_weak_old_key_is_refused_at_start_up(tmp_path):
     with pytest.raises(InsecureConfigError, match="SECRET_KEY_FALLBACKS"):
         production_app(tmp_path, SECRET_KEY="k" * 64, SECRET_KEY_FALLBACKS="corta")
