@@ -45,9 +45,8 @@ def _back() -> str:
     return safe_next(request.form.get("next"), url_for("admin.queue"))
 
 
-def _done(number: int, label: str) -> None:
-    noun = "risposta" if number == 1 else "risposte"
-    flash(f"{label}: {number} {noun}." if number else "Nessuna modifica.")
+def _done(number: int, action: str) -> None:
+    flash(ACTIONS[action].result(number) if number else "Nessuna modifica.")
 
 
 @bp.get("/comments")
@@ -166,7 +165,7 @@ def _act(name: str, ids: list[int]):
         flash(str(error), "error")
         return redirect(_back())
     db.session.commit()
-    _done(number, ACTIONS[name].label)
+    _done(number, name)
     return redirect(_back())
 
 
@@ -187,7 +186,7 @@ def empty_view():
         flash(str(error), "error")
         return redirect(_back())
     db.session.commit()
-    _done(number, "Eliminate definitivamente")
+    _done(number, "delete")
     return redirect(_back())
 
 

@@ -58,6 +58,7 @@ def mail_action(token: str):
         token=token,
         action=action,
         label=ACTIONS[action].label,
+        result=ACTIONS[action].result(1),
         applies=applies,
         status=STATUS_LABELS[comment.status],
         done=done,

@@ -255,7 +255,7 @@ def test_approve_from_the_row_updates_the_public_page_and_counts(app, author_cli
     assert f'id="comment-{comment_id}"' in public
     assert "13 Comments" in public
     after = soup(author_client.get(url))
-    assert "Approva: 1 risposta." in after.select_one(".notice").get_text()
+    assert "1 risposta approvata." in after.select_one(".notice").get_text()
     assert after.select_one(".admin-nav .badge") is None
 
 
@@ -374,7 +374,9 @@ def test_empty_spam_deletes_only_spam(app, author_client):
     spams = [add_comment(app, status="spam") for _ in range(3)]
     trash = add_comment(app, status="trash")
     page = soup(author_client.get("/admin/comments?view=spam"))
-    press_and_confirm(author_client, page, "Svuota lo spam")
+    done = press_and_confirm(author_client, page, "Svuota lo spam")
+    said = soup(author_client.get(done.headers["Location"])).select_one(".notice")
+    assert said.get_text() == "3 risposte eliminate definitivamente."
     assert [comment_status(app, i) for i in spams] == [None, None, None]
     assert comment_status(app, trash) == "trash"
     page = soup(author_client.get("/admin/comments?view=spam"))
