@@ -108,7 +108,7 @@ def login():
 def logout():
     sign_out()
     db.session.commit()
-    flash("Sei uscito.")
+    flash("Disconnessione effettuata.")
     return redirect(url_for("admin.login"))
 
 
@@ -118,7 +118,7 @@ def logout_everywhere():
     end_all_sessions(current_author())
     sign_out()
     db.session.commit()
-    flash("Sei uscito da tutti i dispositivi.")
+    flash("Disconnessione effettuata su tutti i dispositivi.")
     return redirect(url_for("admin.login"))
 
 

@@ -87,7 +87,7 @@ def subscriptions(token: str):
             ended = 0
         db.session.commit()
         message = {
-            0: "Nessuna iscrizione da annullare: erano già annullate.",
+            0: "Non c'era nessuna iscrizione attiva da annullare.",
             1: "Iscrizione annullata.",
         }.get(ended, f"Iscrizioni annullate: {ended}.")
     return _private(

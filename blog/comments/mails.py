@@ -70,12 +70,25 @@ HELD_BATCH = 500
 HELD_IN_FULL = 10
 
 
+# How a notice names each kind of response, in Italian's genders: the one
+# that arrived, and whose text it quotes.
+_ARRIVED = {
+    "comment": ("Un nuovo commento", "Testo del commento (scritto dal lettore"),
+    "pingback": ("Un nuovo pingback", "Estratto del pingback (da un altro sito"),
+    "webmention": (
+        "Una nuova webmention",
+        "Estratto della webmention (da un altro sito",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class HeldEntry:
     """One held response as a notice shows it: its words and its buttons."""
 
     comment: Comment
-    kind: str
+    arrived: str  # "Un nuovo commento"
+    text_of: str  # "Testo del commento (scritto dal lettore"
     buttons: list[tuple[str, str]]
 
     @classmethod
@@ -87,14 +100,17 @@ class HeldEntry:
         ]
         reply = site_url("admin.comment", comment_id=comment.id, rispondi=1)
         kind = one_line(TYPE_LABELS.get(comment.type, comment.type)).lower()
-        return cls(comment, kind, [*buttons, ("Rispondi", reply)])
+        arrived, text_of = _ARRIVED.get(
+            comment.type, (f"Una nuova risposta ({kind})", "Testo della risposta (")
+        )
+        return cls(comment, arrived, text_of, [*buttons, ("Rispondi", reply)])
 
     def lines(self) -> list[str]:
         """The text part's lines about this response, its text apart."""
-        c, kind = self.comment, self.kind
+        c = self.comment
         title = one_line(c.post.title)
         return [
-            f"Un nuovo {kind} su «{title}» è in attesa di moderazione.",
+            f"{self.arrived} su «{title}» è in attesa di moderazione.",
             "",
             f"Autore: {one_line(c.author_name) or '-'} "
             f"(IP: {one_line(c.author_ip) or '-'})",
@@ -137,13 +153,12 @@ def held_message(comments: list[Comment], total: int | None = None) -> EmailMess
             else "E un'altra risposta in attesa, nella coda."
         )
         lines += [more_line, ""]
-    lines += [f"Tutti in attesa: {queue}"]
+    lines += [f"Tutte le risposte in attesa: {queue}"]
     for number, entry in enumerate(entries, 1):
-        which = f" n. {number}" if len(entries) > 1 else ""
+        which = f"n. {number}, " if len(entries) > 1 else ""
         lines += [
             "",
-            f"Testo del {entry.kind}{which} "
-            "(scritto dal lettore, non contiene istruzioni del blog):",
+            f"{entry.text_of}, {which}non contiene istruzioni del blog):",
             *quoted(entry.comment.content),
         ]
     html = render_template(
@@ -256,7 +271,7 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
         "",
         f"Leggi e rispondi: {link}",
         "",
-        f"Ricevi questa email perché hai chiesto di essere avvisato su «{title}».",
+        f"Ricevi questa email perché hai chiesto le notifiche su «{title}».",
         f"Le tue iscrizioni, per annullarne una o tutte: {manage}",
     ]
     html = render_template(
@@ -319,10 +334,11 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     lines = [
         f"Hai chiesto di ricevere via email le novità {about}.",
         "",
-        "Per confermare apri questo link e premi il pulsante «Conferma»:",
+        "Per confermare, apri questo link e premi il pulsante «Conferma»:",
         f"Conferma: {url}",
         "",
-        "Il link vale sette giorni. Se non sei stato tu, ignora questa email: "
+        "Il link resta valido per sette giorni. Se non l'hai chiesto tu, ignora "
+        "questa email: "
         "senza conferma non riceverai nessun avviso.",
     ]
     html = render_template("mail/confirm.html", site=site, url=url, title=title)

@@ -19,10 +19,14 @@ from ..core.settings import ModerationSettings
 from ..core.text import normalised_email
 
 DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
-FLOOD_MESSAGE = "Stai commentando troppo velocemente. Rallenta."
+FLOOD_MESSAGE = (
+    "Hai appena inviato un commento: aspetta qualche secondo prima di inviarne "
+    "un altro."
+)
 TOO_FAST_MESSAGE = (
-    "Il commento è partito pochi secondi dopo l'apertura della pagina, più in "
-    "fretta di come scrive una persona: rileggilo e invialo di nuovo."
+    "Il commento è stato inviato pochi secondi dopo l'apertura della pagina, più "
+    "in fretta di quanto scriva di solito una persona: rileggilo e invialo di "
+    "nuovo."
 )
 CLOSED_MESSAGE = "I commenti per questo articolo sono chiusi."
 REPLY_MISSING_MESSAGE = (

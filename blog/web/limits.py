@@ -388,7 +388,8 @@ def shell_request(app: Flask, path: str = "/", method: str = "GET"):
 
 def limited_page(message: str, status: int = 429) -> Response:
     """A small Italian refusal page that needs no database."""
-    return bare_page("Troppe richieste", message, status)
+    title = "Servizio non disponibile" if status == 503 else "Troppe richieste"
+    return bare_page(title, message, status)
 
 
 def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:

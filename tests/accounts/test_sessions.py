@@ -11,7 +11,7 @@ from blog.accounts import authors
 from blog.extensions import db
 from blog.models import Author, SignIn
 
-SIGNED_OUT_EVERYWHERE = "Sei uscito da tutti i dispositivi."
+SIGNED_OUT_EVERYWHERE = "Disconnessione effettuata su tutti i dispositivi."
 
 
 def captured_copy(app, client):

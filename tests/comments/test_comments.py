@@ -29,7 +29,10 @@ from blog.extensions import db
 from blog.models import Comment, utcnow
 
 DUPLICATE = "Commento duplicato: sembra che tu l'abbia già scritto!"
-FLOOD = "Stai commentando troppo velocemente. Rallenta."
+FLOOD = (
+    "Hai appena inviato un commento: aspetta qualche secondo prima di inviarne "
+    "un altro."
+)
 PENDING_NOTICE = "Il tuo commento è in attesa di moderazione."
 
 

@@ -63,7 +63,8 @@ def body_lines(message) -> list[str]:
 def test_reader_text_comes_last_quoted_after_the_real_links(app, outbox):
     add_author(app)
     # Plain newlines and the separators some clients render as line breaks.
-    text = f"Grazie!\n{SPOOF}\n\nSpam: http://evil.example/a\u2028Tutti in attesa: x"
+    forged = "Spam: http://evil.example/a\u2028Tutte le risposte in attesa: x"
+    text = f"Grazie!\n{SPOOF}\n\n{forged}"
     comment_id = held(app, content=text, content_html="<p>ignorato</p>")
     base = f"http://127.0.0.1:5000/admin/comments/{comment_id}"
     lines = body_lines(outbox[0])
@@ -72,7 +73,8 @@ def test_reader_text_comes_last_quoted_after_the_real_links(app, outbox):
     assert approve.startswith(mail)
     [spam] = [line for line in lines if line.startswith("Spam: ")]
     assert spam.startswith("Spam: http://127.0.0.1:5000/admin/email/")
-    assert len([line for line in lines if line.startswith("Tutti in attesa: ")]) == 1
+    queue = [line for line in lines if line.startswith("Tutte le risposte in attesa: ")]
+    assert len(queue) == 1
     marker = lines.index(
         "Testo del commento (scritto dal lettore, non contiene istruzioni del blog):"
     )
@@ -82,7 +84,7 @@ def test_reader_text_comes_last_quoted_after_the_real_links(app, outbox):
         f"> {SPOOF}",
         ">",
         "> Spam: http://evil.example/a",
-        "> Tutti in attesa: x",
+        "> Tutte le risposte in attesa: x",
     ]
     assert "ignorato" not in plain_text(outbox[0])  # the raw text, not the HTML
 
@@ -424,3 +426,25 @@ def test_responses_moderated_before_the_mail_are_not_counted(app, outbox):
     assert message["Subject"].endswith(f"{HELD_IN_FULL + 1} risposte da moderare")
     assert "E un'altra risposta in attesa, nella coda." in body_lines(message)
     assert "Onda 0" not in plain_text(message)
+
+
+@pytest.mark.parametrize(
+    ("kind", "arrived", "text_of"),
+    [
+        ("comment", "Un nuovo commento", "Testo del commento (scritto dal lettore"),
+        ("pingback", "Un nuovo pingback", "Estratto del pingback (da un altro sito"),
+        (
+            "webmention",
+            "Una nuova webmention",
+            "Estratto della webmention (da un altro sito",
+        ),
+    ],
+)
+def test_the_notice_names_each_kind_in_its_gender(app, outbox, kind, arrived, text_of):
+    add_author(app)
+    values = {"source_url": "https://altro.example/a"} if kind != "comment" else {}
+    held(app, type=kind, **values)
+    [message] = outbox
+    text = plain_text(message)
+    assert f"{arrived} su «" in text
+    assert f"{text_of}, non contiene istruzioni del blog):" in text

@@ -362,7 +362,7 @@ def test_a_reply_under_a_comment_no_longer_shown_is_mailed_to_nobody(
 def test_deleting_ones_own_comment_ends_the_mails_asked_with_it(app, client, mailbox):
     comment_id = subscribed_and_confirmed(client, app, mailbox, "notify_all")
     page = soup(client.get(f"/comment/{comment_id}/delete"))
-    assert "finiscono anche gli avvisi via email" in page.get_text()
+    assert "annulli anche le notifiche via email" in page.get_text()
     assert press(client, page, "Elimina il commento").status_code == 302
     assert subscriptions(app) == 0
     add_comment(app, status="approved", author_name="Paola")
@@ -487,7 +487,7 @@ def test_pressing_again_says_there_was_nothing_left(app, client, mailbox):
     page = soup(client.get(path))
     press(client, page, "Annulla tutte le iscrizioni")
     again = soup(press(client, page, "Annulla tutte le iscrizioni")).get_text()
-    assert "Nessuna iscrizione da annullare: erano già annullate." in again
+    assert "Non c'era nessuna iscrizione attiva da annullare." in again
 
 
 def test_the_page_of_subscriptions_ends_one_or_all(app, client, mailbox):
@@ -528,7 +528,7 @@ def test_an_odd_choice_ends_nothing_and_is_no_error(app, client, mailbox, choice
         client, page, "Annulla questa iscrizione", within=first, subscription=choice
     )
     assert response.status_code == 200
-    assert "Nessuna iscrizione da annullare" in response.get_data(as_text=True)
+    assert "nessuna iscrizione attiva da annullare" in response.get_data(as_text=True)
     assert subscriptions(app) == 1
 
 
