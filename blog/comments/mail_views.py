@@ -24,12 +24,12 @@ from .mailtokens import (
     read_unsubscribe_token,
 )
 from .subscriptions import (
-    asked_about,
     awaits_confirmation,
     confirm,
     end_subscriptions,
     is_confirmed,
     subscriptions_of,
+    what_is_asked,
 )
 
 
@@ -62,7 +62,7 @@ def confirm_address(token: str):
         "comments/confirm.html",
         token=token,
         email=asked.email,
-        post_title=asked_about(asked),
+        what=what_is_asked(asked),
         # A link followed after its subscription was cancelled confirms nothing.
         state="waiting" if waiting else "done" if is_confirmed(asked) else "gone",
         manage=manage_token(asked.email),

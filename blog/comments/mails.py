@@ -33,6 +33,7 @@ from .subscriptions import (
     request_for,
     still_subscribed,
     subscription_of,
+    what_is_asked,
 )
 from .threads import hold_for_change
 
@@ -328,11 +329,9 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     site = one_line(current_app.config["SITE_NAME"])
     title = one_line(asked_about(asked))
     url = site_url("comments.confirm_address", token=mailtokens.confirm_token(asked))
-    about = f"dei commenti di {site}"
-    if title:
-        about = f"dei commenti su «{title}» ({site})"
+    what = one_line(what_is_asked(asked))
     lines = [
-        f"Hai chiesto di ricevere via email le novità {about}.",
+        f"Hai chiesto di ricevere via email {what} ({site}).",
         "",
         "Per confermare, apri questo link e premi il pulsante «Conferma»:",
         f"Conferma: {url}",
@@ -341,8 +340,10 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
         "questa email: "
         "senza conferma non riceverai nessun avviso.",
     ]
-    html = render_template("mail/confirm.html", site=site, url=url, title=title)
-    subject = f"Conferma le notifiche dei commenti di {site}"
+    html = render_template("mail/confirm.html", site=site, url=url, what=what)
+    subject = f"[{site}] Conferma le notifiche"
+    if title:
+        subject += f" su «{title}»"
     return [build_message(row.recipient, subject, "\n".join(lines), html)]
 
 

@@ -202,6 +202,17 @@ def asked_about(request: ConfirmationRequest) -> str:
     return asked.post.title if asked is not None else ""
 
 
+def what_is_asked(request: ConfirmationRequest) -> str:
+    """What the request's subscription mails, in words ("le risposte al tuo
+    commento su «…»"), for the confirmation's mail and page."""
+    asked = request.subscription()
+    if asked is None:
+        return "le notifiche dei commenti che hai chiesto"
+    if asked.comment_id is not None:
+        return f"le risposte al tuo commento su «{asked.post.title}»"
+    return f"i nuovi commenti su «{asked.post.title}»"
+
+
 def awaits_confirmation(request: ConfirmationRequest) -> bool:
     """Whether ``request`` still has something to confirm."""
     if request.subscription_id is None:

@@ -32,6 +32,9 @@ from blog.models import (
 )
 
 LUCIA = "lucia@example.org"
+CONFIRM_SUBJECT = (
+    "[nOwmedia] Conferma le notifiche su «Chi è e chi NON è il Community Manager?!»"
+)
 # No pause between one reader's comments: the tests send several in a row.
 pytestmark = pytest.mark.app_config(COMMENT_FLOOD_SECONDS=0)
 
@@ -183,9 +186,9 @@ def test_nothing_but_the_confirmation_before_it_is_confirmed(app, client, mailbo
     set_status(app, comment_id, "approved")
     reply_to(app, comment_id)
     send_mail(app)
-    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [
-        "Conferma le notifiche dei commenti di nOwmedia"
-    ]
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+    # She asked for replies only: the mail says so.
+    assert "le risposte al tuo commento su «" in mailbox.to(LUCIA)[0].text
 
 
 def test_a_confirmed_address_is_not_asked_again(app, client, mailbox):
@@ -589,8 +592,10 @@ def test_another_browser_cannot_subscribe_a_confirmed_address(app, client, mailb
     send_mail(app)
     # Lucia is asked, naming the post; the comment is not mailed to her.
     [mail] = [m for m in mailbox.take() if LUCIA in m.rcpt_tos]
-    assert mail.message["Subject"] == "Conferma le notifiche dei commenti di nOwmedia"
-    assert "«Chi è e chi NON è il Community Manager?!»" in mail.text
+    assert mail.message["Subject"] == CONFIRM_SUBJECT
+    assert "i nuovi commenti su «Chi è e chi NON è il Community Manager?!»" in (
+        mail.text
+    )
     page = soup(client.get(mail.link("Conferma")))
     assert "«Chi è e chi NON è il Community Manager?!»" in page.get_text()
     # Only if she confirms does that subscription start.
