@@ -20,7 +20,7 @@ from .forms import PostForm
 from .posts import PostData, PostError, announce_post, publish, save_post
 
 PER_PAGE = 30
-SAVED_MEANWHILE = "Un altro salvataggio ha appena usato lo stesso nome: salva di nuovo."
+SAVED_MEANWHILE = "Un altro salvataggio ha appena usato lo stesso slug: salva di nuovo."
 
 
 def _own_post(post_id: int) -> Post:

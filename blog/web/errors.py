@@ -16,8 +16,12 @@ from werkzeug.routing import RequestRedirect
 from ..extensions import db
 
 MESSAGES = {
-    400: ("Richiesta non valida", "La richiesta non è stata compresa dal server."),
-    403: ("Accesso negato", "Non hai il permesso di vedere questa pagina."),
+    400: (
+        "Richiesta non valida",
+        "Il browser ha inviato una richiesta che il blog non riesce a leggere. "
+        "Ricarica la pagina e riprova.",
+    ),
+    403: ("Operazione non consentita", "Non hai il permesso di farlo."),
     404: (
         "Pagina non trovata",
         "La pagina che cerchi non esiste o è stata spostata.",

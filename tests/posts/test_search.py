@@ -120,7 +120,7 @@ def test_the_same_search_again_is_answered_from_what_was_kept(
 def test_nothing_found_says_so_in_italian(client):
     response = client.get("/?s=nessunaparolacosi")
     page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-    assert page.select_one("h1").get_text() == "Risultati per “nessunaparolacosi”"
+    assert page.select_one("h1").get_text() == "Risultati per «nessunaparolacosi»"
     assert "Nessun risultato." in page.get_text()
     assert page.select_one("input[name=s]")["value"] == "nessunaparolacosi"
 
