@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from .database import names_a_missing_table
 from .disqus import commands as disqus_commands
 from .extensions import db
 from .mail import send_due
@@ -61,10 +62,7 @@ def database_errors_in_one_line(callback: Callable[..., Any]) -> Callable[..., A
 
 def _database_problem(error: DBAPIError) -> str:
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-    missing_table = "no such table" in reason or (
-        "relation" in reason and "does not exist" in reason
-    )
-    if missing_table:
+    if names_a_missing_table(reason):
         return (
             f"the database has no blog tables yet ({reason}): run "
             "'flask --app blog upgrade-db' first."

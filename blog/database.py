@@ -212,3 +212,11 @@ def session_connection() -> Connection:
     # ``no_autoflush``), as its execute applies it.
     session._autoflush()
     return session.connection()
+
+
+def names_a_missing_table(reason: str) -> bool:
+    """Whether a database error's ``reason`` is a table the schema lacks (a
+    database ``upgrade-db`` has not brought to this code's schema)."""
+    return "no such table" in reason or (
+        "relation" in reason and "does not exist" in reason
+    )

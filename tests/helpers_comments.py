@@ -50,13 +50,25 @@ def send_comment(
     **fields: str | None,
 ):
     """Fill in and send the comment form as a reader would; ``None`` drops a field."""
+    action, data = filled_form(client, app, text, page_url, typed_slowly, **fields)
+    return client.post(action, data=data)
+
+
+def filled_form(
+    client: FlaskClient,
+    app: Flask,
+    text: str = "Bell'articolo, grazie.",
+    page_url: str = POST_URL,
+    typed_slowly: bool = True,
+    **fields: str | None,
+) -> tuple[str, dict]:
+    """The form's action and what a reader sends in it, not sent yet."""
     action, data, post_id = read_form(client, page_url)
     data.update(author="Lucia", email="lucia@example.org", comment=text)
     if typed_slowly:
         data["stamp"] = old_stamp(app, post_id)
     data.update(fields)
-    data = {name: value for name, value in data.items() if value is not None}
-    return client.post(action, data=data)
+    return action, {name: value for name, value in data.items() if value is not None}
 
 
 def the_post(slug: str = POST_SLUG) -> Post:

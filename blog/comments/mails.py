@@ -23,7 +23,7 @@ from ..extensions import db
 from ..mail import build_message, enqueue, quoted
 from ..models import Comment, OutboxMessage, Post
 from . import mailtokens
-from .labels import ACTIONS, TYPE_LABELS
+from .labels import ACTIONS
 from .subscriptions import (
     CONFIRM_KIND,
     ConfirmationRequest,
@@ -72,13 +72,14 @@ HELD_IN_FULL = 10
 
 
 # How a notice names each kind of response, in Italian's genders: the one
-# that arrived, and whose text it quotes.
-_ARRIVED = {
-    "comment": ("Un nuovo commento", "Testo del commento (scritto dal lettore"),
-    "pingback": ("Un nuovo pingback", "Estratto del pingback (da un altro sito"),
+# that arrived, its quoted text, and where that text comes from.
+_NAMED = {
+    "comment": ("Un nuovo commento", "Testo del commento", "scritto dal lettore"),
+    "pingback": ("Un nuovo pingback", "Estratto del pingback", "da un altro sito"),
     "webmention": (
         "Una nuova webmention",
-        "Estratto della webmention (da un altro sito",
+        "Estratto della webmention",
+        "da un altro sito",
     ),
 }
 
@@ -89,7 +90,8 @@ class HeldEntry:
 
     comment: Comment
     arrived: str  # "Un nuovo commento"
-    text_of: str  # "Testo del commento (scritto dal lettore"
+    text_of: str  # "Testo del commento"
+    origin: str  # "scritto dal lettore"
     buttons: list[tuple[str, str]]
 
     @classmethod
@@ -100,11 +102,7 @@ class HeldEntry:
             for action in mailtokens.MAIL_ACTIONS
         ]
         reply = site_url("admin.comment", comment_id=comment.id, rispondi=1)
-        kind = one_line(TYPE_LABELS.get(comment.type, comment.type)).lower()
-        arrived, text_of = _ARRIVED.get(
-            comment.type, (f"Una nuova risposta ({kind})", "Testo della risposta (")
-        )
-        return cls(comment, arrived, text_of, [*buttons, ("Rispondi", reply)])
+        return cls(comment, *_NAMED[comment.type], [*buttons, ("Rispondi", reply)])
 
     def lines(self) -> list[str]:
         """The text part's lines about this response, its text apart."""
@@ -159,7 +157,8 @@ def held_message(comments: list[Comment], total: int | None = None) -> EmailMess
         which = f"n. {number}, " if len(entries) > 1 else ""
         lines += [
             "",
-            f"{entry.text_of}, {which}non contiene istruzioni del blog):",
+            f"{entry.text_of} ({entry.origin}, {which}non contiene istruzioni "
+            "del blog):",
             *quoted(entry.comment.content),
         ]
     html = render_template(

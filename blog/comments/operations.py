@@ -239,14 +239,16 @@ def _take_new_text(
     """Store ``new``'s text on ``comment``; a changed text is judged again, and
     the status may only move away from the page. A response sent back to the
     queue is news for the author, as a new held one is."""
-    # Judged against its status as it is now that nobody else may change it:
-    # the author's "Spam" while the source was fetched is not undone.
-    hold_for_change(Comment.id == comment.id)
-    db.session.refresh(comment, ["status", "status_before", "content_html"])
-    before = comment.content_html
+    html = _html(new)
+    changed = html != comment.content_html
+    if changed:
+        # Judged against its status as it is now that nobody else may change
+        # it: the author's "Spam" while the source was fetched is not undone.
+        hold_for_change(Comment.id == comment.id)
+        db.session.refresh(comment, ["status", "status_before"])
     comment.content = new.content
-    comment.content_html = _html(new)
-    if comment.content_html != before and comment.status in _STRICTNESS:
+    comment.content_html = html
+    if changed and comment.status in _STRICTNESS:
         history = with_blocklist(new, history)
         decision = decide(candidate_of(new, comment), history, settings)
         if _STRICTNESS[decision.status] > _STRICTNESS[comment.status]:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from ..database import names_a_missing_table
 from ..extensions import db
 
 MESSAGES = {
@@ -176,10 +177,8 @@ def init_app(app: Flask) -> None:
         # may succeed again soon, and whatever was typed comes back then.
         db.session.rollback()
         reason = str(getattr(error, "orig", None) or error)
-        if "no such table" in reason or "does not exist" in reason:
-            reason += (
-                " (a schema older than the code: run 'flask --app blog upgrade-db')"
-            )
+        if names_a_missing_table(reason):
+            reason += " (the schema is older than the code: run upgrade-db)"
         app.logger.error("Database unavailable: %s", reason)
         typed = typed_fields(app.config["WTF_CSRF_FIELD_NAME"])
         g.database_unavailable = True  # what the page shows asks it nothing

@@ -9,7 +9,7 @@ import threading
 from datetime import datetime
 
 import pytest
-from helpers_admin import add_comment, comment_status, press, soup
+from helpers_admin import add_comment, comment_status, form_data, press, soup
 from helpers_comments import read_form, send_comment
 from helpers_mail import aged, path_of, send_mail
 from itsdangerous import URLSafeTimedSerializer
@@ -439,18 +439,11 @@ def press_over_https(client, path: str, label: str):
     assert page.status_code == 200
     policy = page.headers.get("Referrer-Policy", "strict-origin-when-cross-origin")
     headers = {} if policy == "no-referrer" else {"Referer": f"https://localhost{path}"}
-    form = soup(page).find("button", string=label).find_parent("form")
-    data = {
-        field["name"]: field.get("value", "") for field in form.select("input[name]")
-    }
-    button = form.find("button", string=label)
-    if button.get("name"):
-        data[button["name"]] = button.get("value", "")
+    button = soup(page).find("button", string=label)
+    form = button.find_parent("form")
     return client.post(
-        path_of(form["action"])
-        if form["action"].startswith("http")
-        else form["action"],
-        data=data,
+        form["action"],
+        data=form_data(form, button),
         headers=headers,
         base_url="https://localhost",
     )

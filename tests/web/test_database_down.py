@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from helpers_admin import form_data, signed_in, soup
-from helpers_comments import POST_URL, old_stamp, read_form
+from helpers_comments import POST_URL, filled_form
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from blog.extensions import db
@@ -49,13 +49,8 @@ def test_pages_say_the_blog_is_unavailable_and_when_to_retry(lost_database):
 def test_a_comment_sent_meanwhile_comes_back_to_be_copied(lost_database):
     app, lose = lost_database
     client = app.test_client()
-    action, fields, post_id = read_form(client)
-    fields.update(
-        author="Lucia",
-        email="lucia@example.org",
-        comment="Un commento scritto con cura",
-        notify_replies="y",
-        stamp=old_stamp(app, post_id),
+    action, fields = filled_form(
+        client, app, "Un commento scritto con cura", notify_replies="y"
     )
     lose()
     response = client.post(action, data=fields)
