@@ -64,7 +64,8 @@ def candidate_from(response: object, **extra: object) -> Candidate:
     anything with its fields), with the request-only facts in ``extra``."""
     return Candidate(
         content=response.content or "",
-        content_html=response.content_html or "",
+        # None before the text is cleaned (a ``NewResponse``: the refusals).
+        content_html=getattr(response, "content_html", None) or "",
         type=response.type or "comment",
         author_name=response.author_name or "",
         author_email=response.author_email or "",

@@ -43,8 +43,6 @@ class NewResponse:
 
     content: str
     type: str = "comment"  # comment | pingback | webmention
-    # Already sanitised HTML (a webmention's h-entry); None: made from ``content``.
-    content_html: str | None = None
     author_name: str = ""
     author_email: str = ""
     author_url: str = ""
@@ -98,12 +96,6 @@ def with_blocklist(new: NewResponse, history: History | None) -> History:
     return replace(history, blocked=reason)
 
 
-def _html(new: NewResponse) -> str:
-    return (
-        new.content_html if new.content_html is not None else clean_comment(new.content)
-    )
-
-
 def add_response(
     post: Post,
     new: NewResponse,
@@ -123,7 +115,7 @@ def add_response(
         post_id=post.id,
         type=new.type,
         content=new.content,
-        content_html=_html(new),
+        content_html=clean_comment(new.content),
         author_name=new.author_name,
         author_email=new.author_email,
         author_url=new.author_url,
@@ -235,12 +227,15 @@ def _take_new_text(
     settings: ModerationSettings,
     why: str,
     history: History | None = None,
+    *,
+    shown_elsewhere_changed: bool = False,
 ) -> None:
-    """Store ``new``'s text on ``comment``; a changed text is judged again, and
-    the status may only move away from the page. A response sent back to the
-    queue is news for the author, as a new held one is."""
-    html = _html(new)
-    changed = html != comment.content_html
+    """Store ``new``'s text on ``comment``; a changed text (or, with
+    ``shown_elsewhere_changed``, another shown field) is judged again, and the
+    status may only move away from the page. A response sent back to the queue
+    is news for the author, as a new held one is."""
+    html = clean_comment(new.content)
+    changed = shown_elsewhere_changed or html != comment.content_html
     if changed:
         # Judged against its status as it is now that nobody else may change
         # it: the author's "Spam" while the source was fetched is not undone.
@@ -265,15 +260,24 @@ def update_response(
 ) -> None:
     """Refresh a stored ping with what its source says now, and commit.
 
-    A new text goes through the moderation rules again: an approved response
-    whose source now says something the rules hold or refuse leaves the page.
+    Whatever the page shows of it that changed (excerpt, title, author, link)
+    goes through the moderation rules again: an approved response whose source
+    now says something the rules hold or refuse leaves the page.
     """
+    shown = ("source_title", "author_name", "author_url")
+    changed = any(getattr(comment, key) != getattr(new, key) for key in shown)
     comment.source_title = new.source_title
     comment.author_name = new.author_name
     comment.author_url = new.author_url
     if new.created_at is not None:
         comment.created_at = new.created_at
-    _take_new_text(comment, new, settings, "modificata dalla sorgente")
+    _take_new_text(
+        comment,
+        new,
+        settings,
+        "modificata dalla sorgente",
+        shown_elsewhere_changed=changed,
+    )
     db.session.commit()
 
 

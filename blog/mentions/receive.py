@@ -190,16 +190,22 @@ def fetch_report(
     except FetchError as error:
         code = UPSTREAM_ERROR if error.kind == "timeout" else SOURCE_MISSING
         raise PingRejected(code, f"La sorgente non è raggiungibile: {error}") from None
+    # Only a 410 says the page is gone for good: a 404 may be a moved or
+    # briefly broken page, and its response stays until the source says more.
     if response.status in (404, 410):
         raise PingRejected(
-            SOURCE_MISSING, f"La sorgente risponde {response.status}.", gone=True
+            SOURCE_MISSING,
+            f"La sorgente risponde {response.status}.",
+            gone=response.status == 410,
         )
     if response.status >= 500:
         raise PingRejected(UPSTREAM_ERROR, f"La sorgente risponde {response.status}.")
     if response.status >= 300:
         raise PingRejected(SOURCE_MISSING, f"La sorgente risponde {response.status}.")
     if not response.is_html:
-        raise PingRejected(NO_LINK, "La sorgente non è una pagina HTML.", gone=True)
+        # A page this blog cannot read for links (JSON, plain text) says
+        # nothing about a response already stored.
+        raise PingRejected(NO_LINK, "La sorgente non è una pagina HTML.")
     report = analyse_source(
         response.body,
         response.url,
@@ -243,7 +249,6 @@ def from_source(
         source_url=source,
         source_title=report.title or host,
         content=report.excerpt,
-        content_html=report.content_html or None,  # an h-entry, already cleaned
         author_name=(report.author_name or report.title or host)[:245],
         author_url=(report.author_url or source)[:200],
         created_at=published_at(report.published, post.published_at, utcnow()),

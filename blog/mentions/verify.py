@@ -7,17 +7,15 @@ never given the chance to fetch anything).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import mf2py
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString, PreformattedString
 
-from ..core.sanitize import COMMENT_MAX_BYTES, COMMENT_TAGS, clean_comment
 from ..core.text import strip_display_controls, web_url_or_empty
 from .targets import normalise_url
 
@@ -47,7 +45,6 @@ class SourceReport:
     excerpt: str
     author_name: str = ""
     author_url: str = ""
-    content_html: str = ""
     published: str = ""
 
 
@@ -213,7 +210,6 @@ def _first(props: dict, name: str) -> object:
 # recurses once per level and slows down with size, and no real post needs more.
 MAX_ENTRY_ELEMENTS = 3_000
 MAX_ENTRY_DEPTH = 100
-_DROPPED = frozenset({"script", "style", "template", "iframe"})
 
 
 def _too_complex(element: Tag) -> bool:
@@ -230,58 +226,26 @@ def _too_complex(element: Tag) -> bool:
     return False
 
 
-def _attribute_text(value: str | list[str]) -> str:
-    return " ".join(value) if isinstance(value, list) else value
+def _entry_of(soup: BeautifulSoup, link: Tag) -> Tag | None:
+    # The h-entry the link sits in: a page may list other entries (recent
+    # posts, replies) before its own. Without one, the page's first h-entry
+    # that no other holds.
+    for parent in link.parents:
+        if isinstance(parent, Tag) and "h-entry" in (parent.get("class") or []):
+            return parent
+    for element in soup.find_all(class_="h-entry"):
+        if element.find_parent(class_="h-entry") is None:
+            return element
+    return None
 
 
-def _start_tag(element: Tag) -> str:
-    attrs = "".join(
-        f' {name}="{html.escape(_attribute_text(value))}"'
-        for name, value in element.attrs.items()
-        if name in COMMENT_TAGS[element.name]
-    )
-    return f"<{element.name}{attrs}>"
-
-
-def to_comment_markup(source_html: str) -> str:
-    """HTML reduced to what ``clean_comment`` takes: whitelisted tags, blank-line
-    paragraphs; every other element is unwrapped (or dropped with its text).
-
-    One walk over the tree, no recursion, at most ``COMMENT_MAX_BYTES`` out:
-    changing the tree in place took seconds on a long flat page.
-    """
-    soup = BeautifulSoup(source_html, "html.parser")
-    out: list[str] = []
-    size = 0
-    # (node, entering): an element is visited on the way in and on the way out.
-    stack: list[tuple[object, bool]] = [
-        (child, True) for child in reversed(list(soup.children))
-    ]
-    while stack and size < COMMENT_MAX_BYTES:
-        node, entering = stack.pop()
-        if isinstance(node, Comment):
-            continue
-        if isinstance(node, NavigableString):
-            piece = html.escape(str(node), quote=False)
-        elif not isinstance(node, Tag) or node.name in _DROPPED:
-            continue
-        elif node.name == "br":
-            piece = "\n"
-        elif node.name in COMMENT_TAGS:
-            piece = _start_tag(node) if entering else f"</{node.name}>"
-        else:
-            piece = "\n\n" if node.name in BLOCKS else ""
-        if isinstance(node, Tag) and entering and node.name != "br":
-            stack.append((node, False))
-            stack.extend((child, True) for child in reversed(node.contents))
-        out.append(piece)
-        size += len(piece)
-    return "".join(out)[:COMMENT_MAX_BYTES]
-
-
-def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
-    """Author name and URL, content and date of the page's first h-entry."""
-    element = soup.find(class_="h-entry")
+def read_entry(
+    soup: BeautifulSoup, page_url: str, link: Tag | None = None
+) -> dict[str, str]:
+    """Author name and URL and date of the page's h-entry: the one holding
+    ``link`` if any. Its content is not read: what the page shows of a ping,
+    and what the author moderates, is the excerpt around the link."""
+    element = _entry_of(soup, link) if link is not None else soup.find(class_="h-entry")
     if not isinstance(element, Tag) or _too_complex(element):
         return {}
     parsed = mf2py.parse(doc=element, url=page_url, metaformats=False)
@@ -298,21 +262,10 @@ def read_entry(soup: BeautifulSoup, page_url: str) -> dict[str, str]:
         )
     elif isinstance(author, str):
         found["author_name"] = author
-    content = _first(props, "content")
-    if isinstance(content, dict):
-        found["content_html"] = clean_comment(
-            to_comment_markup(content.get("html", ""))
-        )
-    elif isinstance(content, str):
-        found["content_html"] = clean_comment(content[:COMMENT_MAX_BYTES])
     published = _first(props, "published")
     if isinstance(published, str):
         found["published"] = published
-    return {
-        key: squash(value)[:245] if key != "content_html" else value
-        for key, value in found.items()
-        if value
-    }
+    return {key: squash(value)[:245] for key, value in found.items() if value}
 
 
 def analyse_source(
@@ -329,12 +282,11 @@ def analyse_source(
     if link is None:
         return None
     excerpt = excerpt_around(link) if link.name == "a" else ""
-    entry = read_entry(soup, page_url) if microformats else {}
+    entry = read_entry(soup, page_url, link) if microformats else {}
     return SourceReport(
         title=page_title(soup),
         excerpt=excerpt or page_title(soup),
         author_name=entry.get("author_name", ""),
         author_url=entry.get("author_url", ""),
-        content_html=entry.get("content_html", ""),
         published=entry.get("published", ""),
     )

@@ -111,7 +111,9 @@ def webmention_endpoint():
         return response
     submit(process_webmention, mention.id)
     status_url = site_url("mentions.webmention_status", request_id=mention.id)
-    response = _text(f"Webmention accettata, verifica in corso: {status_url}", 202)
+    # A status page made for the request: 201 with its address (W3C
+    # Webmention 3.2; 202 is for a receiver that offers none).
+    response = _text(f"Webmention accettata, verifica in corso: {status_url}", 201)
     response.headers["Location"] = status_url
     return response
 

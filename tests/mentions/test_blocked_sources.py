@@ -40,7 +40,7 @@ def test_a_webmention_from_a_blocked_domain(client, mention_app, site, target):
         client.post(
             "/webmention", data={"source": source, "target": target}
         ).status_code
-        == 202
+        == 201
     )
     assert drain(mention_app) == 1
     assert stored(mention_app, source)[0] == "spam"
