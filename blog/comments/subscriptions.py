@@ -326,24 +326,38 @@ def forget_unconfirmed(now: datetime) -> int:
     return result.rowcount
 
 
-def recipients(comment: Comment) -> set[str]:
-    """Addresses with a confirmed subscription to ``comment``: to its post, or
-    to the comment it answers; never its own writer."""
+def _wanting(comment: Comment) -> tuple:
+    # Confirmed subscriptions to ``comment``'s post, or to the comment it answers.
     wanted = [Subscription.comment_id.is_(None)]
     if comment.parent_id is not None:
         wanted.append(Subscription.comment_id == comment.parent_id)
+    return (
+        Subscription.post_id == comment.post_id,
+        Subscription.confirmed_at.is_not(None),
+        or_(*wanted),
+    )
+
+
+def recipients(comment: Comment) -> set[str]:
+    """Addresses with a confirmed subscription to ``comment``: to its post, or
+    to the comment it answers; never its own writer."""
     emails = db.session.scalars(
-        select(Subscription.email)
-        .where(
-            Subscription.post_id == comment.post_id,
-            Subscription.confirmed_at.is_not(None),
-            or_(*wanted),
-        )
-        .distinct()
+        select(Subscription.email).where(*_wanting(comment)).distinct()
     )
     return set(emails) - {normalised_email(comment.author_email)}
 
 
 def still_subscribed(email: str, comment: Comment) -> bool:
-    """Whether ``email`` is confirmed and still wants mail about ``comment``."""
-    return normalised_email(email) in recipients(comment)
+    """Whether ``email`` is confirmed and still wants mail about ``comment``.
+
+    Asked once per notice: by the address's own index, not by reading every
+    subscriber of the post (a fan-out to S subscribers would read S² rows)."""
+    address = normalised_email(email)
+    if address == normalised_email(comment.author_email):
+        return False
+    found = db.session.scalar(
+        select(Subscription.id)
+        .where(Subscription.email == address, *_wanting(comment))
+        .limit(1)
+    )
+    return found is not None

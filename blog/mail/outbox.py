@@ -102,17 +102,28 @@ def delay_after(attempts: int) -> timedelta:
 
 
 def _next_due(moment: datetime, sent_kinds: set[str]) -> tuple[int, str] | None:
-    statement = (
-        select(OutboxMessage.id, OutboxMessage.kind)
-        .where(OutboxMessage.status.in_(WAITING))
-        .where(OutboxMessage.next_attempt_at <= moment)
-        .order_by(OutboxMessage.id)
-        .limit(1)
-    )
-    if sent_kinds:
-        statement = statement.where(OutboxMessage.kind.not_in(sent_kinds))
-    row = db.session.execute(statement).first()
-    return (row.id, row.kind) if row else None
+    # The longest due, one status at a time: each look-up walks the index
+    # (status, next_attempt_at) in its order and stops at the first row, where
+    # both statuses at once sorted every due row for each message sent (a
+    # fan-out to S subscribers sorted S rows S times).
+    found = []
+    for status in WAITING:
+        statement = (
+            select(OutboxMessage.next_attempt_at, OutboxMessage.id, OutboxMessage.kind)
+            .where(OutboxMessage.status == status)
+            .where(OutboxMessage.next_attempt_at <= moment)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+        )
+        if sent_kinds:
+            statement = statement.where(OutboxMessage.kind.not_in(sent_kinds))
+        row = db.session.execute(statement).first()
+        if row is not None:
+            found.append(tuple(row))
+    if not found:
+        return None
+    _, row_id, kind = min(found)
+    return row_id, kind
 
 
 def _claim(row_id: int, kind: str, batch: int, moment: datetime) -> list[int]:

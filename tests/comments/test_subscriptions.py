@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 from helpers_admin import add_comment, comment_status, form_data, press, soup
-from helpers_comments import read_form, send_comment
+from helpers_comments import read_form, send_comment, sqlite_plan, statements_during
 from helpers_mail import aged, path_of, send_mail
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
@@ -793,3 +793,39 @@ def test_two_outbox_runs_announcing_one_reply_tell_each_subscriber_once(
             )
         ).all()
     assert told == [LUCIA]
+
+
+def test_each_notice_costs_the_same_whatever_the_subscribers(app, client, mailbox):
+    # A new comment mailed to every subscriber of the post: the outbox reads
+    # the subscribers once (the fan-out), then each notice asks about its
+    # own address by its index and finds the next row by the outbox's index,
+    # never sorting the backlog (S notices over S subscribers read S² rows).
+    comment_id = subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    set_status(app, comment_id, "approved")
+    with app.app_context():
+        post_id = db.session.get(Comment, comment_id).post_id
+        for n in range(12):
+            db.session.add(
+                Subscription(
+                    email=f"lettore{n}@example.org",
+                    post_id=post_id,
+                    confirmed_at=utcnow(),
+                )
+            )
+        db.session.commit()
+    add_comment(app, author_name="Marco", author_email="marco@example.net")
+    reads = statements_during(
+        app,
+        lambda sql: (
+            sql.lstrip().upper().startswith("SELECT")
+            and ("subscription" in sql or "mail_outbox" in sql)
+        ),
+        lambda: send_mail(app),
+    )
+    assert len(mailbox.take()) == 13
+    every_subscriber = [sql for sql, _ in reads if "DISTINCT" in sql.upper()]
+    assert len(every_subscriber) == 1  # the fan-out's, not one per notice
+    for sql, parameters in reads:
+        plan = sqlite_plan(app, sql, parameters)
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, (sql, plan)
+        assert "SCAN subscription" not in plan and "SCAN mail_outbox" not in plan
