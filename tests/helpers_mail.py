@@ -73,10 +73,11 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server():
-    """An aiosmtpd server on a free port of 127.0.0.1, stopped on exit."""
+def smtp_server(**options):
+    """An aiosmtpd server on a free port of 127.0.0.1, stopped on exit;
+    ``options`` go to aiosmtpd's SMTP (STARTTLS, authentication)."""
     mailbox = Mailbox(free_port())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port, **options)
     controller.start()
     try:
         yield mailbox

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from helpers_servers import free_port, wait_until_listening
+from helpers_tls import self_signed
 from werkzeug.serving import make_server
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
@@ -121,14 +122,7 @@ def send(
 def test_the_shipped_site_configuration_is_valid_nginx(tmp_path):
     # blog.conf as the README installs it, with this machine's paths and a
     # throwaway certificate in place of the operator's.
-    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-subj", "/CN=blog.example.org", "-keyout", str(key)]
-        + ["-out", str(certificate)],
-        check=True,
-        capture_output=True,
-    )
+    key, certificate = self_signed(tmp_path, "blog.example.org", days=1)
     site = (
         (DEPLOY / "blog.conf")
         .read_text()

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import ssl
 from email.message import EmailMessage
 
 import pytest
+from aiosmtpd.smtp import AuthResult
 from helpers_comments import send_comment
-from helpers_mail import send_mail
+from helpers_mail import send_mail, smtp_server
+from helpers_tls import self_signed
 
-from blog.mail.message import MAIL_POLICY, UnsafeHeaderError, _set_header, build_message
+from blog.mail.message import (
+    MAIL_POLICY,
+    UnsafeHeaderError,
+    _set_header,
+    build_message,
+    deliver,
+)
 
 # A name that some Python builds would write out as two headers and a body:
 # the header parser decodes the encoded word, CR LF included.
@@ -72,3 +81,32 @@ def test_a_forged_name_adds_no_header_to_the_authors_notice(app, client, mailbox
     names = header_names(mail.raw)
     assert "reply-to" not in names and "bcc" not in names
     assert mail.message.get_content_type() == "multipart/alternative"
+
+
+def test_starttls_refuses_a_server_whose_certificate_it_cannot_trust(
+    app, tmp_path, caplog
+):
+    # A relay (or whoever answers in its place) with a certificate of its own
+    # making: the password is never sent, and the message stays to be retried.
+    key, cert = self_signed(tmp_path, "127.0.0.1")
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    logins = []
+
+    def note_login(server, session, envelope, mechanism, auth_data):
+        logins.append(auth_data)
+        return AuthResult(success=True)
+
+    with smtp_server(
+        tls_context=tls, require_starttls=True, authenticator=note_login
+    ) as relay:
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=relay.port,
+            MAIL_USE_TLS=True,
+            MAIL_USERNAME="blog@example.org",
+            MAIL_PASSWORD="segreta-smtp",
+        )
+        with app.app_context(), pytest.raises(ssl.SSLCertVerificationError):
+            deliver(build_message("autore@example.org", "Prova", "Testo"))
+        assert logins == [] and relay.take() == []

@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import ssl
-import subprocess
 import threading
 from http.server import ThreadingHTTPServer
 
@@ -20,6 +19,7 @@ from helpers_mentions import (
     Reply,
     local_site,
 )
+from helpers_tls import self_signed
 
 from blog import config
 from blog.net import client as outbound
@@ -285,16 +285,7 @@ def test_ports_from_a_config_file_or_the_environment(ports, expected):
 def certificate(tmp_path_factory):
     if shutil.which("openssl") is None:
         pytest.skip("openssl not available")
-    folder = tmp_path_factory.mktemp("tls")
-    key, cert = folder / "key.pem", folder / "cert.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
-        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=pinned.test"]
-        + ["-addext", "subjectAltName=DNS:pinned.test"],
-        check=True,
-        capture_output=True,
-    )
-    return key, cert
+    return self_signed(tmp_path_factory.mktemp("tls"), "pinned.test")
 
 
 def test_https_checks_the_certificate_for_the_host_name(certificate):
