@@ -27,7 +27,12 @@ from sqlalchemy import (
 )
 
 from ..core.memo import kept_for_version
-from ..core.settings import UNSEEN_BY_READERS, ModerationSettings, content_version
+from ..core.settings import (
+    DEEPEST_THREAD,
+    UNSEEN_BY_READERS,
+    ModerationSettings,
+    content_version,
+)
 from ..extensions import db
 from ..models import Comment, Post
 
@@ -274,16 +279,25 @@ def _top_level_held(post_id: int, owner_hash: str) -> int:
 
 
 def build_forest(roots: list[Comment], replies: list[Comment]) -> list[Node]:
-    """Hang each reply under its parent; a reply whose parent is hidden is hidden."""
+    """Hang each reply under its parent; a reply whose parent is hidden is hidden.
+
+    A reply deeper than ``DEEPEST_THREAD`` (an imported chain of hundreds) is
+    hung beside its parent, as WordPress shows it: the page nests at most that
+    deep, and its templates, which recurse once per level, never run out of
+    stack."""
     threads = [Node(root) for root in roots]
     nodes = {node.comment.id: node for node in threads}
+    holders: dict[int, Node] = {}  # the node each reply was hung under
     # Replies come oldest first, so a parent is always placed before its replies.
     for reply in replies:
         parent = nodes.get(reply.parent_id)
-        if parent is not None:
-            node = Node(reply, depth=parent.depth + 1)
-            parent.children.append(node)
-            nodes[reply.id] = node
+        if parent is None:
+            continue
+        holder = parent if parent.depth < DEEPEST_THREAD else holders[parent.comment.id]
+        node = Node(reply, depth=holder.depth + 1)
+        holder.children.append(node)
+        nodes[reply.id] = node
+        holders[reply.id] = holder
     return threads
 
 

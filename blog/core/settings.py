@@ -88,6 +88,10 @@ MAIL = "Email"
 # The settings page shows the groups in this order.
 GROUPS = (APPROVAL, THREADS, SPAM, PRIVACY, MAIL)
 
+# The deepest thread any setting asks for (WordPress's own bound): pages show
+# deeper replies, which only an import can store, at that level.
+DEEPEST_THREAD = 10
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         "hold_all",
@@ -148,7 +152,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "1: nessuna risposta ai commenti.",
         THREADS,
         low=1,
-        high=10,
+        high=DEEPEST_THREAD,
     ),
     SettingSpec(
         "comments_per_page",

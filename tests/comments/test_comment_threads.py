@@ -161,6 +161,20 @@ class TestDepth:
             link = item.select_one(":scope > article .comment-reply-link")
             assert (link is None) == (depth == 3)
 
+    def test_an_imported_chain_of_hundreds_shows_ten_deep(self, app, client):
+        # Only an import stores such a chain (a WordPress export may hold one):
+        # replies past the tenth level line up there, as WordPress shows them,
+        # and the page, whose templates recurse once per level, is served.
+        ids = self.chain(app, 300)
+        response = client.get(POST_URL)
+        assert response.status_code == 200
+        page = soup(response)
+        for comment_id in ids:
+            assert page.select_one(f"#comment-{comment_id}") is not None
+        deepest = page.select_one(f"#comment-{ids[-1]}")
+        assert "depth-10" in deepest["class"]
+        assert len(deepest.find_parents("ol", class_="children")) == 9
+
     def test_a_reply_past_the_depth_is_refused(self, app, client):
         app.config["COMMENT_THREAD_DEPTH"] = 3
         deepest = self.chain(app, 3)[-1]
