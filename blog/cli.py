@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .database import names_a_missing_table
+from .database import names_an_older_schema
 from .disqus import commands as disqus_commands
 from .extensions import db
 from .mail import send_due
@@ -62,9 +62,9 @@ def database_errors_in_one_line(callback: Callable[..., Any]) -> Callable[..., A
 
 def _database_problem(error: DBAPIError) -> str:
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-    if names_a_missing_table(reason):
+    if names_an_older_schema(reason):
         return (
-            f"the database has no blog tables yet ({reason}): run "
+            f"the database has no blog tables yet, or older ones ({reason}): run "
             "'flask --app blog upgrade-db' first."
         )
     if isinstance(error, IntegrityError):

@@ -214,9 +214,10 @@ def session_connection() -> Connection:
     return session.connection()
 
 
-def names_a_missing_table(reason: str) -> bool:
-    """Whether a database error's ``reason`` is a table the schema lacks (a
-    database ``upgrade-db`` has not brought to this code's schema)."""
-    return "no such table" in reason or (
-        "relation" in reason and "does not exist" in reason
-    )
+def names_an_older_schema(reason: str) -> bool:
+    """Whether a database error's ``reason`` is a table or a column the schema
+    lacks (a database ``upgrade-db`` has not brought to this code's schema)."""
+    if "no such table" in reason or "no such column" in reason:  # SQLite
+        return True
+    # PostgreSQL: relation "post" does not exist, column post.kind does not exist
+    return "does not exist" in reason and ("relation" in reason or "column" in reason)

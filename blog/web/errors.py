@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from ..database import names_a_missing_table
+from ..database import names_an_older_schema
 from ..extensions import db
 
 MESSAGES = {
@@ -177,7 +177,7 @@ def init_app(app: Flask) -> None:
         # may succeed again soon, and whatever was typed comes back then.
         db.session.rollback()
         reason = str(getattr(error, "orig", None) or error)
-        if names_a_missing_table(reason):
+        if names_an_older_schema(reason):
             reason += " (the schema is older than the code: run upgrade-db)"
         app.logger.error("Database unavailable: %s", reason)
         typed = typed_fields(app.config["WTF_CSRF_FIELD_NAME"])

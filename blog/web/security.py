@@ -11,6 +11,7 @@ from flask import Flask, Response, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
+from ..config import SITE_URL as LOCAL_SITE_URL
 
 F = TypeVar("F", bound=Callable)
 
@@ -186,6 +187,15 @@ def refuse_nul_bytes() -> None:
 def init_app(app: Flask) -> None:
     """Secret key check, HTTPS cookies, headers on every response, ProxyFix."""
     configure_secret_key(app)
+    if app.config.get("SITE_URL") == LOCAL_SITE_URL and not (app.debug or app.testing):
+        # Not refused: a first start on the machine itself is fine. But mail,
+        # feeds and pings would name this address, and only it counts as ours.
+        app.logger.warning(
+            "SITE_URL is still %s: mail, feeds and pings will link there. Set "
+            "BLOG_SITE_URL (or SITE_URL in instance/config.py) to the blog's "
+            "public address.",
+            LOCAL_SITE_URL,
+        )
     if str(app.config.get("SITE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"

@@ -15,13 +15,14 @@ from bs4 import BeautifulSoup
 from flask import request
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
 from blog.cli import database_errors_in_one_line
 from blog.comments.mailtokens import TokenError, read_manage_token
 from blog.core.settings import ConfigValueError
-from blog.database import DatabaseConfigError
+from blog.database import DatabaseConfigError, names_an_older_schema
 from blog.extensions import db
 from blog.pagecache.cache import site_release
 from blog.web.security import InsecureConfigError, signing_keys
@@ -83,6 +84,8 @@ def run_blog(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
             **{k: v for k, v in os.environ.items() if not k.startswith("BLOG_")},
             "BLOG_SECRET_KEY_FILE": str(tmp_path / "secret_key"),
             "BLOG_DATABASE_URL": f"sqlite:///{tmp_path / 'blog.sqlite3'}",
+            # As an installed blog has it (else start-up warns about it first).
+            "BLOG_SITE_URL": "https://blog.example.org",
             **env,
         },
         capture_output=True,
@@ -451,3 +454,25 @@ def test_a_command_that_lost_a_race_says_to_run_it_again():
     message = refused.value.message
     assert message.startswith("a row this command wrote exists already")
     assert message.endswith("was rolled back; run it again.")
+
+
+@pytest.mark.parametrize(
+    "statement", ["SELECT missing_column FROM post", "SELECT 1 FROM missing_table"]
+)
+def test_an_older_schema_is_told_apart_from_an_unreachable_database(app, statement):
+    # Both databases' own words for a table or a column the schema lacks: the
+    # log and the CLI then say to run upgrade-db, not that the database is down.
+    with app.app_context(), pytest.raises(DBAPIError) as raised:
+        db.session.execute(text(statement))
+    assert names_an_older_schema(str(raised.value.orig))
+    assert not names_an_older_schema("connection refused: is the server running?")
+    assert not names_an_older_schema('database "blog" does not exist')
+
+
+def test_production_on_the_local_site_url_says_so_at_start(tmp_path, caplog):
+    production_app(tmp_path, SECRET_KEY="k" * 64)
+    [warning] = [r.getMessage() for r in caplog.records if "SITE_URL" in r.getMessage()]
+    assert "BLOG_SITE_URL" in warning and "http://127.0.0.1:5000" in warning
+    caplog.clear()
+    production_app(tmp_path, SECRET_KEY="k" * 64, SITE_URL="https://blog.example.org")
+    assert not [r for r in caplog.records if "SITE_URL" in r.getMessage()]
