@@ -91,11 +91,6 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
         record_paths(post, [normalise_path(f"/{post.slug}/")], "editor")
     post.title = data.title.strip()
     post.slug = slug
-    # Its address is a live one now: no longer any post's old address (a
-    # post renamed back, another taking the slug a renamed one left).
-    db.session.execute(
-        delete(OldPath).where(OldPath.path == normalise_path(f"/{slug}/"))
-    )
     post.body = clean_written_post(data.body)
     post.excerpt = data.excerpt.strip()
     post.categories = parse_categories(data.categories)
@@ -123,6 +118,12 @@ def publish(post: Post) -> None:
     draft dated ahead of now."""
     refuse_future_date(post.published_at)
     post.status = "published"
+    # Its address is a live one now: no longer any post's old address (a post
+    # renamed back, another taking the slug a renamed one left). Not before:
+    # a draft's address serves nothing, and the old one still leads on.
+    db.session.execute(
+        delete(OldPath).where(OldPath.path == normalise_path(f"/{post.slug}/"))
+    )
     if post.published_at is None:
         post.published_at = utcnow().replace(second=0, microsecond=0)
 

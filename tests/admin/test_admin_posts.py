@@ -421,6 +421,25 @@ def test_an_address_that_is_live_again_is_no_old_address(app, author_client, pub
     assert author_client.get("/beta/").status_code == 200
 
 
+def test_a_draft_on_a_renamed_posts_old_slug_leaves_the_old_address_leading_on(
+    app, author_client, published
+):
+    saved = write(author_client, editor(author_client), "Pubblica", title="Primo")
+    write(author_client, editor(author_client, saved.headers["Location"]), slug="terzo")
+    # A draft's address serves nothing: the old one still leads to the post,
+    # however the draft is saved, until the draft is published there.
+    draft = write(author_client, editor(author_client), title="Primo")
+    write(
+        author_client, editor(author_client, draft.headers["Location"]), body="<p>x</p>"
+    )
+    response = author_client.get("/primo/")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/terzo/")
+    write(author_client, editor(author_client, draft.headers["Location"]), "Pubblica")
+    assert author_client.get("/primo/").status_code == 200
+    assert soup(author_client.get("/admin/old-paths")).select("tbody tr") == []
+
+
 def test_a_renamed_draft_leaves_no_old_address(app, author_client):
     saved = write(author_client, editor(author_client), title="Bozza")
     page = editor(author_client, saved.headers["Location"])
