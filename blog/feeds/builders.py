@@ -31,6 +31,12 @@ class FeedItem:
     updated: datetime | None = None
     categories: list[str] = field(default_factory=list)
 
+    @property
+    def changed(self) -> datetime:
+        """When the entry last changed: never before it was published (a post
+        dated a few minutes ahead was saved before its date)."""
+        return max(self.updated, self.published) if self.updated else self.published
+
 
 @dataclass
 class Feed:
@@ -58,7 +64,7 @@ def _rfc3339(value: datetime) -> str:
 
 
 def _last_change(feed: Feed) -> datetime:
-    dates = [item.updated or item.published for item in feed.items]
+    dates = [item.changed for item in feed.items]
     return max(dates) if dates else datetime(1970, 1, 1)
 
 
@@ -128,7 +134,7 @@ def atom(feed: Feed) -> bytes:
         ET.SubElement(entry, tag("link"), {"href": item.link, "rel": "alternate"})
         _text(entry, tag("id"), item.guid)
         _text(entry, tag("published"), _rfc3339(item.published))
-        _text(entry, tag("updated"), _rfc3339(item.updated or item.published))
+        _text(entry, tag("updated"), _rfc3339(item.changed))
         author = ET.SubElement(entry, tag("author"))
         _text(author, tag("name"), item.author)
         for category in item.categories:

@@ -58,7 +58,9 @@ def response_item(comment: Comment, post: Post) -> FeedItem:
         html = comment.content_html
     return FeedItem(
         title=title,
-        link=post_url(post) + f"#{comment.anchor}",
+        # The comment's own address, which leads to the comment page that
+        # shows it (the post's first page holds only the first comments).
+        link=site_url("comments.permalink", comment_id=comment.id),
         guid=f"{post_guid(post.id)}#comment-{comment.id}",
         published=comment.created_at,
         author=comment.author_name,

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from ..core.localtime import utc_time
+from ..core.localtime import local_time, utc_time
 from ..core.settings import content_version
 from ..core.urls import local_path, site_url
 from ..models import Post
@@ -127,7 +127,9 @@ def _render_sitemap() -> Response:
         for e in entries
     ]
     years = sorted(
-        {e.published_at.year for e in entries if not e.is_page}, reverse=True
+        # The year archives go by the blog's local days, as their pages do.
+        {local_time(e.published_at).year for e in entries if not e.is_page},
+        reverse=True,
     )
     xml = render_template(
         "posts/sitemap.xml",

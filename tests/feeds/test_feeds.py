@@ -154,7 +154,11 @@ def test_post_feed_has_its_approved_comments_and_pingbacks_only(app, client):
     assert titles[0] == (
         "Commento a «Chi è e chi NON è il Community Manager?!» di Zoë & Łukasz <x>"
     )
-    assert feed.entries[0].link == f"{SITE}{POST_URL}#comment-{kept}"
+    # The comment's own address, which leads to the comment page showing it.
+    assert feed.entries[0].link == f"{SITE}/comment/{kept}/"
+    landing = client.get(feed.entries[0].link.removeprefix(SITE))
+    assert landing.status_code == 302
+    assert landing.headers["Location"].endswith(f"{POST_URL}#comment-{kept}")
     assert "Il community manager su Facebook" in titles
     assert not any("In attesa" in t or "Spam" in t for t in titles)
 
@@ -328,3 +332,33 @@ def test_a_post_summary_with_markup_characters_stays_text_in_the_rss(app, client
         "5 < 6 & <script>x</script>"
     )
     assert "<script>" not in description
+
+
+def test_a_comment_on_a_later_page_is_linked_to_that_page(app, client):
+    app.config["COMMENTS_PER_PAGE"] = 5
+    with app.app_context():
+        post_id = original_post_id()
+        newest = add_comment(post_id, "Ultima", created_at=datetime(2014, 1, 1)).id
+        db.session.commit()
+    [entry] = [
+        e
+        for e in fetch(client, "/comments/feed/", "application/rss+xml").entries
+        if e.link.endswith(f"/comment/{newest}/")
+    ]
+    landing = client.get(entry.link.removeprefix(SITE))
+    assert "/comment-page-" in landing.headers["Location"]
+    page = client.get(landing.headers["Location"].removeprefix(SITE))
+    assert f'id="comment-{newest}"' in page.get_data(as_text=True)
+
+
+def test_an_entry_is_never_updated_before_it_was_published(app, client):
+    # A post dated a few minutes ahead (the editor allows clocks that far
+    # apart) was saved before its date: RFC 4287 entries change after they
+    # appear, not before.
+    with app.app_context():
+        post = add_post("avanti", day=5)
+        post.updated_at = datetime(2013, 1, 4, 23, 58)
+        db.session.commit()
+    feed = fetch(client, "/feed/atom/", "application/atom+xml")
+    [entry] = [e for e in feed.entries if e.link.endswith("/avanti/")]
+    assert entry.updated_parsed >= entry.published_parsed

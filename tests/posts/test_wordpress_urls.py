@@ -159,6 +159,16 @@ class TestSitemapAndRobots:
         assert urls[f"{base}/"] == newest.strftime("%Y-%m-%dT%H:%M:%SZ")
         assert post.slug not in "".join(urls)
 
+    def test_the_sitemap_names_years_by_the_blogs_own_calendar(self, app, client):
+        # 23:30 UTC on New Year's Eve is already the new year in Rome, where the
+        # year archives count their days.
+        add_post(app, "capodanno", datetime(2013, 12, 31, 23, 30))
+        root = ElementTree.fromstring(client.get("/sitemap.xml").get_data())
+        locs = {url.findtext(f"{SITEMAP}loc") for url in root.findall(f"{SITEMAP}url")}
+        assert "http://127.0.0.1:5000/2014/" in locs
+        assert "http://127.0.0.1:5000/2013/" not in locs
+        assert client.get("/2014/").status_code == 200
+
     def test_sitemap_changes_with_the_content(self, app, client):
         etag = client.get("/sitemap.xml").headers["ETag"]
         assert (
