@@ -11,6 +11,7 @@ from ..accounts.session import author_required, current_author
 from ..core.localtime import local_time, utc_time
 from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_written_post
 from ..core.text import positive_int
+from ..core.urls import post_url
 from ..extensions import db
 from ..mentions.send import outbound_pings
 from ..models import Post
@@ -96,6 +97,8 @@ def _editor(post: Post | None, form: PostForm):
         if form.preview.data:
             preview = clean_written_post(data.body)
         else:
+            # Where it was published until now: the pings it left follow it.
+            earlier = post_url(post) if post is not None and post.is_published else None
             try:
                 with db.session.no_autoflush:
                     saved = save_post(post, data, current_author())
@@ -105,7 +108,7 @@ def _editor(post: Post | None, form: PostForm):
             else:
                 taken = _commit_or_taken_field()
                 if taken is None:
-                    announce_post(saved)
+                    announce_post(saved, earlier)
                     flash(
                         _published_message(saved)
                         if saved.is_published

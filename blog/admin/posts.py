@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..core.sanitize import clean_written_post
-from ..core.signals import post_published
+from ..core.signals import post_published, post_saved
 from ..core.text import one_line
 from ..extensions import db
 from ..models import Author, Category, OldPath, Post, utcnow
@@ -128,7 +128,11 @@ def publish(post: Post) -> None:
         post.published_at = utcnow().replace(second=0, microsecond=0)
 
 
-def announce_post(post: Post) -> None:
-    """Tell subscribers (outbound pings) a published post is new or changed."""
+def announce_post(post: Post, earlier_address: str | None = None) -> None:
+    """Tell subscribers (outbound pings) a post was saved, and a published one
+    that it is new or changed; ``earlier_address`` is where it was published
+    before this save."""
+    app = current_app._get_current_object()
+    post_saved.send(app, post=post, earlier_address=earlier_address)
     if post.is_published:
-        post_published.send(current_app._get_current_object(), post=post)
+        post_published.send(app, post=post)

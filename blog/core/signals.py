@@ -6,6 +6,9 @@ _signals = Namespace()
 
 # sender: the app; kwargs: post (a Post just published or updated while published)
 post_published = _signals.signal("post-published")
+# sender: the app; kwargs: post (a Post just saved, published or not), and
+# earlier_address (its address before this save, if it was published).
+post_saved = _signals.signal("post-saved")
 # sender: whoever ran it; kwargs: statement. SQL run on a plain DBAPI connection,
 # which SQLAlchemy's events do not see (the page cache's version read), so that
 # query counts stay complete.

@@ -13,18 +13,22 @@ from urllib.parse import urldefrag, urlencode, urljoin
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..comments.threads import hold_for_change, lift_replies
 from ..core.text import fits_an_index, is_web_url
 from ..core.urls import post_url
 from ..extensions import db
-from ..models import OutboundPing, Post, utcnow
+from ..models import Comment, OutboundPing, Post, utcnow
 from ..net.client import Fetcher, FetchError, fetcher_for
 from .discover import discover
 from .receive import (
+    SOURCE_MISSING,
     PingRejected,
     Sender,
     existing_response,
     internal_report,
+    leads_to,
     pingable_post,
+    refresh_response,
     store_response,
 )
 from .targets import is_ours
@@ -78,6 +82,39 @@ def ping_internal(post: Post, target: str) -> bool:
     report = internal_report(source, target, exact=False)
     store_response(target_post, source, report, "pingback", Sender(), internal=True)
     return True
+
+
+def recheck_internal_pings(post: Post, earlier_address: str | None = None) -> int:
+    """After ``post`` was saved: the pingbacks it left on our other posts (at
+    its address, or ``earlier_address`` before a rename) follow it. Those it no
+    longer supports (a draft now, or the link taken out) are deleted, their
+    replies kept, as a webmention whose source dropped the link is; the others
+    take its new address, title and excerpt. How many were deleted (commits)."""
+    address = post_url(post)
+    addresses = {address, earlier_address} - {None}
+    pings = db.session.scalars(
+        select(Comment).where(
+            Comment.type == "pingback", Comment.source_url.in_(addresses)
+        )
+    ).all()
+    gone = []
+    for ping in pings:
+        try:
+            if not post.is_published:
+                raise PingRejected(SOURCE_MISSING, "", gone=True)
+            report = internal_report(address, leads_to(ping.post), exact=False)
+        except PingRejected:
+            gone.append(ping)
+            continue
+        ping.source_url = address
+        refresh_response(ping, address, report, internal=True)
+    if gone:
+        hold_for_change(Comment.id.in_([ping.id for ping in gone]))
+        lift_replies(gone)
+        for ping in gone:
+            db.session.delete(ping)
+        db.session.commit()
+    return len(gone)
 
 
 def send_webmention(fetcher: Fetcher, endpoint: str, source: str, target: str) -> str:

@@ -22,7 +22,7 @@ from .receive import (
     approved_pingbacks,
     receive_pingback,
 )
-from .send import plan_pings, send_pending
+from .send import plan_pings, recheck_internal_pings, send_pending
 from .webmention import (
     STATUS_TEXT,
     InvalidWebmention,
@@ -168,3 +168,8 @@ def on_post_published(sender, post, **extra) -> None:
     plan_pings(post)
     db.session.commit()
     submit(send_pending, post.id)
+
+
+def on_post_saved(sender, post, earlier_address=None, **extra) -> None:
+    """Check again the pingbacks the post left on our other posts."""
+    recheck_internal_pings(post, earlier_address)

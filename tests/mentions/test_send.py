@@ -11,6 +11,7 @@ import pytest
 from flask import Response
 from helpers_mentions import (
     MENTION_CONFIG,
+    POST_SLUG,
     Reply,
     add_post,
     drain,
@@ -22,6 +23,7 @@ from helpers_mentions import (
 from sqlalchemy import select
 
 from blog import create_app
+from blog.admin.posts import announce_post
 from blog.core import jobs
 from blog.core.signals import post_published
 from blog.extensions import db
@@ -162,6 +164,60 @@ def test_links_between_our_posts_are_recorded_from_the_database(mention_app):
         )
         assert (stored.type, stored.status) == ("pingback", "approved")
         assert stored.content == "Come dice Riccardo."
+
+
+def resave(app, post_id: int, **changes) -> None:
+    """Change a post and save it as the editor does (announcing it with the
+    address it was published at)."""
+    with app.app_context():
+        post = db.session.get(Post, post_id)
+        earlier = post_url(app, post.slug) if post.is_published else None
+        for name, value in changes.items():
+            setattr(post, name, value)
+        db.session.commit()
+        announce_post(post, earlier)
+
+
+def internal_pings(app) -> list[tuple[str, str]]:
+    """(source, excerpt) of the pingbacks on the seed post."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Comment.source_url, Comment.content).where(
+                Comment.type == "pingback",
+                Comment.source_url.startswith(app.config["SITE_URL"]),
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"status": "draft"}, {"body": "<p>Ho tolto il link.</p>"}],
+    ids=["unpublished", "link-removed"],
+)
+def test_a_pingback_of_ours_leaves_with_its_source(mention_app, client, change):
+    # What the author took back (a post made a draft again, a link removed)
+    # leaves the other post's page too, as a webmention whose source dropped
+    # the link does.
+    body = f"<p>Riservato: <a href='{post_url(mention_app)}'>qui</a>.</p>"
+    post_id = publish(mention_app, "interno", body)
+    drain(mention_app)
+    assert internal_pings(mention_app) == [
+        (post_url(mention_app, "interno"), "Riservato: qui.")
+    ]
+    resave(mention_app, post_id, **change)
+    assert internal_pings(mention_app) == []
+    assert "Riservato" not in client.get(f"/{POST_SLUG}/").get_data(as_text=True)
+
+
+def test_a_pingback_of_ours_follows_its_source_to_a_new_address(mention_app):
+    body = f"<p>Come dice <a href='{post_url(mention_app)}'>Riccardo</a>.</p>"
+    post_id = publish(mention_app, "interno", body)
+    drain(mention_app)
+    resave(mention_app, post_id, slug="interno-nuovo", body=body + "<p>Aggiunta.</p>")
+    assert internal_pings(mention_app) == [
+        (post_url(mention_app, "interno-nuovo"), "Come dice Riccardo.")
+    ]
 
 
 def test_sending_waits_for_the_end_of_the_request(mention_app, site):
