@@ -146,8 +146,10 @@ def leads_to(post: Post) -> Callable[[str], bool]:
 MAX_LOOKED_UP = 200
 
 
-def pingable_post(target: str) -> Post:
-    """The published post with pings open that ``target`` names."""
+def pingable_post(target: str, source: str | None = None) -> Post:
+    """The published post with pings open that ``target`` names; with pings
+    closed, still the post when ``source`` has a response on it already, so
+    that its sender may update or retract it (W3C Webmention 3.2.4)."""
     if not is_ours(target):
         raise PingRejected(TARGET_INVALID, "La destinazione non è su questo sito.")
     match = match_target(target)
@@ -156,7 +158,9 @@ def pingable_post(target: str) -> Post:
     post = match.post
     if post is None:
         raise PingRejected(TARGET_INVALID, "La destinazione non è un articolo.")
-    if not post.pings_open:
+    if not post.pings_open and (
+        source is None or existing_response(post.id, source) is None
+    ):
         raise PingRejected(TARGET_INVALID, "I ping per questo articolo sono chiusi.")
     return post
 

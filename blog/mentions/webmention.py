@@ -60,7 +60,7 @@ def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionReq
         raise InvalidWebmention(429, TOO_MANY_MESSAGE, wait)
     try:
         source, target = check_urls(source, target)
-        post = pingable_post(target)
+        post = pingable_post(target, source)
     except PingRejected as error:
         raise InvalidWebmention(400, error.message) from None
     if over_target_limit(post):
@@ -94,7 +94,7 @@ def verify_request(request: WebmentionRequest) -> tuple[str, str]:
     response is committed, a deleted one is left for the caller to commit."""
     fetcher = fetcher_for(current_app.config, requester_ip=request.requester_ip)
     try:
-        post = pingable_post(request.target)
+        post = pingable_post(request.target, request.source)
     except PingRejected as error:
         return "rejected", error.message
     existing = existing_response(post.id, request.source)

@@ -635,3 +635,24 @@ def test_a_response_claiming_an_old_date_is_dated_when_received(
     received(client, mention_app, source, target)
     (mention,) = mentions(mention_app, source)
     assert utcnow() - mention.created_at < timedelta(minutes=5)
+
+
+def test_a_mention_can_be_retracted_after_pings_close(
+    client, mention_app, site, target
+):
+    # Closing pings refuses new mentions; one already shown may still be
+    # taken back by its sender (W3C Webmention 3.2.4).
+    source = site.page("/ritirata", source_page(target))
+    received(client, mention_app, source, target)
+    approved_mention(mention_app, source)
+    with mention_app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == POST_SLUG))
+        post.ping_status = "closed"
+        db.session.commit()
+    other = site.page("/nuova", source_page(target))
+    assert send(client, other, target).status_code == 400
+    site.page("/ritirata", "<p>Rimosso</p>", status=410)
+    response = received(client, mention_app, source, target)
+    assert response.status_code == 201
+    assert status_of(client, response)["status"] == "deleted"
+    assert mentions(mention_app, source) == []
