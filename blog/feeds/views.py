@@ -4,7 +4,9 @@ category's, tag's or author's /…/<slug>/feed/."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urljoin
 
+from bs4 import BeautifulSoup
 from flask import Response, abort, current_app, request
 from markupsafe import escape
 
@@ -30,6 +32,21 @@ RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
+# The attributes of a post's markup (its sanitiser's list) that hold addresses.
+_ADDRESS_ATTRIBUTES = ("href", "src", "cite")
+
+
+def absolute_links(html: str, base: str) -> str:
+    """``html`` with every address made absolute against ``base``: a feed
+    reader reads an entry away from its page, and resolves a relative link
+    against the feed's own address (``foto.jpg`` became ``/feed/foto.jpg``)."""
+    soup = BeautifulSoup(html, "html.parser")
+    for name in _ADDRESS_ATTRIBUTES:
+        for element in soup.find_all(attrs={name: True}):
+            element[name] = urljoin(base, str(element[name]).strip())
+    return str(soup)
+
+
 def post_item(post: Post) -> FeedItem:
     """A post as a feed entry, with its full sanitised body."""
     return FeedItem(
@@ -41,7 +58,7 @@ def post_item(post: Post) -> FeedItem:
         author=post.author.display_name,
         categories=[category.name for category in post.categories],
         summary=post.summary,
-        content_html=post.body,
+        content_html=absolute_links(post.body, post_url(post)),
     )
 
 

@@ -362,3 +362,32 @@ def test_an_entry_is_never_updated_before_it_was_published(app, client):
     feed = fetch(client, "/feed/atom/", "application/atom+xml")
     [entry] = [e for e in feed.entries if e.link.endswith("/avanti/")]
     assert entry.updated_parsed >= entry.published_parsed
+
+
+@pytest.mark.parametrize(
+    ("url", "mimetype"),
+    [("/feed/", "application/rss+xml"), ("/feed/atom/", "application/atom+xml")],
+)
+def test_a_posts_relative_links_reach_readers_whole(app, client, url, mimetype):
+    # A feed reader resolves a relative link against the feed's address, not
+    # the post's: every address in an entry is written out in full.
+    with app.app_context():
+        post = add_post("relativi", day=20)
+        post.body = (
+            '<p><a href="#sezione">sotto</a> <img src="foto.jpg" alt="f"> '
+            '<a href="/chi-sono/">chi</a> <a href="https://altro.example/x">fuori</a>'
+            '</p><blockquote cite="fonte.html">c</blockquote>'
+        )
+        db.session.commit()
+    entry = next(
+        e for e in fetch(client, url, mimetype).entries if e.link.endswith("/relativi/")
+    )
+    content = BeautifulSoup(entry.content[0].value, "html.parser")
+    page = f"{SITE}/relativi/"
+    assert [a["href"] for a in content.find_all("a")] == [
+        f"{page}#sezione",
+        f"{SITE}/chi-sono/",
+        "https://altro.example/x",
+    ]
+    assert content.img["src"] == f"{page}foto.jpg"
+    assert content.blockquote["cite"] == f"{page}fonte.html"
