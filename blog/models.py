@@ -125,6 +125,12 @@ class Post(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The permanent id an imported post had on its old blog (WordPress's guid),
+    # which its feed entries keep so that readers do not see it as new; empty
+    # for our own posts, named ``SITE_URL/?p=ID`` (``core.urls.kept_guid``).
+    imported_guid: Mapped[str] = mapped_column(
+        String(2000), default="", server_default=literal_column("''")
+    )
 
     author: Mapped[Author] = relationship(back_populates="posts")
     categories: Mapped[list[Category]] = relationship(

@@ -82,3 +82,9 @@ def post_url(post: Post) -> str:
 def post_guid(post_id: int) -> str:
     """A post's permanent id, as WordPress writes it (``SITE_URL/?p=ID``)."""
     return f"{site_root()}?p={post_id}"
+
+
+def kept_guid(post: Post) -> str:
+    """The permanent id a post's feed entries carry: the one it had on the blog
+    it was imported from, or its own."""
+    return post.imported_guid or post_guid(post.id)

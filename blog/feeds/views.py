@@ -11,7 +11,7 @@ from flask import Response, abort, current_app, request
 from markupsafe import escape
 
 from ..core.text import web_url_or_empty, words_of_html
-from ..core.urls import post_guid, post_url, site_url
+from ..core.urls import kept_guid, post_guid, post_url, site_url
 from ..extensions import db
 from ..models import Comment, Post
 from ..pagecache.cache import cached_page, feed_key, finish
@@ -52,7 +52,7 @@ def post_item(post: Post) -> FeedItem:
     return FeedItem(
         title=post.title,
         link=post_url(post),
-        guid=post_guid(post.id),
+        guid=kept_guid(post),
         published=post.published_at or post.created_at,
         updated=post.updated_at,
         author=post.author.display_name,

@@ -44,6 +44,7 @@ from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 from .shortcodes import Attachment, Attachments, expand_shortcodes
 
 _TERM_MAX = Tag.__table__.c.name.type.length
+_GUID_LENGTH = Post.imported_guid.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
 POST_STATUSES |= {"future": "draft", "private": "draft"}
 # WordPress's post types imported, and their line in the summary.
@@ -308,6 +309,8 @@ class _Importer:
         post = Post(
             slug=slug,
             title=title or slug,
+            # Its feed entries keep the old blog's id: readers know them.
+            imported_guid=data.guid if len(data.guid) <= _GUID_LENGTH else "",
             body=body,
             excerpt=_TAGS.sub("", data.excerpt).strip(),
             author=author,

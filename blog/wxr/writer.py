@@ -115,7 +115,8 @@ def _post(
     yield f"\t\t<link>{_plain(f'{site_url}/{post.slug}/')}</link>"
     yield f"\t\t<pubDate>{_rfc822(post.published_at)}</pubDate>"
     yield f"\t\t<dc:creator>{cdata(post.author.username)}</dc:creator>"
-    yield f'\t\t<guid isPermaLink="false">{_plain(f"{site_url}/?p={post.id}")}</guid>'
+    guid = post.imported_guid or f"{site_url}/?p={post.id}"
+    yield f'\t\t<guid isPermaLink="false">{_plain(guid)}</guid>'
     yield "\t\t<description></description>"
     yield f"\t\t<content:encoded>{cdata(post.body)}</content:encoded>"
     yield f"\t\t<excerpt:encoded>{cdata(post.excerpt)}</excerpt:encoded>"

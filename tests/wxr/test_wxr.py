@@ -377,3 +377,28 @@ def test_a_drafts_date_comes_back_the_same_moment(app, runner, tmp_path):
     [back] = [p for p in read_wxr(str(target)).posts if p.slug == "bozza-estiva"]
     assert back.status == "draft"
     assert back.published_at == written
+
+
+def test_an_imported_post_keeps_its_guid_in_feeds_and_exports(
+    app, client, runner, wxr_file, tmp_path
+):
+    # Feed readers know an entry by its id: a moved blog whose entries took new
+    # ids would show every imported post again as unread.
+    import_file(runner, wxr_file)
+    ids = {
+        item.findtext("link"): item.findtext("guid")
+        for item in ElementTree.fromstring(client.get("/feed/").data).iter("item")
+    }
+    site = app.config["SITE_URL"]
+    assert ids[f"{site}/caffe-e-community/"] == "https://caffe.example.org/?p=42"
+    seeded = "chi-e-e-chi-non-e-il-community-manager"
+    with app.app_context():
+        own_id = db.session.scalar(select(Post.id).where(Post.slug == seeded))
+    assert ids[f"{site}/{seeded}/"] == f"{site}/?p={own_id}"  # its own, as before
+    exported = tmp_path / "di-nuovo.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    guids = {
+        item.findtext("link"): item.findtext("guid")
+        for item in ElementTree.parse(exported).getroot().iter("item")
+    }
+    assert guids[f"{site}/caffe-e-community/"] == "https://caffe.example.org/?p=42"
