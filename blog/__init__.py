@@ -15,7 +15,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance/config.py, BLOG_* environment, ``config``."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object("blog.config")
-    app.config.from_pyfile("config.py", silent=True)
+    _read_instance_config(app)
     app.config.from_prefixed_env(prefix="BLOG")
     _keep_text_as_typed(app)
     if config:
@@ -92,10 +92,32 @@ def _keep_text_as_typed(app: Flask) -> None:
             app.config[key] = typed
 
 
+def _read_instance_config(app: Flask) -> None:
+    # A mistake in the operator's own file is said in one line, where it is.
+    from .core.settings import ConfigValueError
+
+    try:
+        app.config.from_pyfile("config.py", silent=True)
+    except Exception as error:  # noqa: BLE001  whatever the file raises
+        raise ConfigValueError(
+            f"Refusing to start: {os.path.join(app.instance_path, 'config.py')} "
+            f"cannot be read: {type(error).__name__}: {error}"
+        ) from error
+
+
 def _configure_database_url(app: Flask) -> None:
     url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
     if not url:
-        os.makedirs(app.instance_path, exist_ok=True)
+        try:
+            os.makedirs(app.instance_path, exist_ok=True)
+        except OSError as error:
+            from .database import DatabaseConfigError
+
+            raise DatabaseConfigError(
+                f"Refusing to start: the folder for the database, "
+                f"{app.instance_path}, cannot be made ({error.strerror}): make it, "
+                "writable by the user that runs the blog, or set BLOG_DATABASE_URL."
+            ) from error
         url = "sqlite:///" + os.path.join(app.instance_path, "blog.sqlite3")
     from .database import normalised_database_url
 

@@ -7,8 +7,9 @@ from functools import wraps
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .database import names_an_older_schema
@@ -75,6 +76,13 @@ def _database_problem(error: DBAPIError) -> str:
             "process (a second import, the server) may have written it "
             "meanwhile. What the command had not committed was rolled back; "
             "run it again."
+        )
+    if "unable to open database file" in reason:
+        # SQLite names neither the file nor why: say which, and what to check.
+        path = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database
+        reason += (
+            f" ({path}): check that its folder exists and that the user running "
+            "this command may write to the file and its folder"
         )
     return f"the database cannot be used: {reason}"
 

@@ -83,8 +83,16 @@ def configure_secret_key(app: Flask) -> None:
     # weak, is refused below rather than silently replaced.
     configured = app.config.get("SECRET_KEY")
     if configured in (None, "", DEFAULT_SECRET_KEY) and os.path.exists(key_file):
-        with open(key_file, encoding="utf-8") as handle:
-            app.config["SECRET_KEY"] = handle.read().strip()
+        try:
+            with open(key_file, encoding="utf-8") as handle:
+                app.config["SECRET_KEY"] = handle.read().strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise InsecureConfigError(
+                f"Refusing to start: the secret key file {key_file} cannot be "
+                f"read ({reason}): run the blog as the user that owns it, or "
+                "let that user read it."
+            ) from error
     problem = secret_key_problem(app.config.get("SECRET_KEY"))
     if problem and not (app.debug or app.testing):
         raise InsecureConfigError(

@@ -137,7 +137,37 @@ def test_a_database_in_a_missing_folder_is_said_in_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ")
+    assert f"({missing})" in result.stderr and "may write" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_secret_key_file_that_cannot_be_read_is_said_in_one_line(tmp_path):
+    folder = tmp_path / "not-a-file"
+    folder.mkdir()
+    result = run_blog(tmp_path, "-c", "import wsgi", BLOG_SECRET_KEY_FILE=str(folder))
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"Error: Refusing to start: the secret key file {folder} cannot be read"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_an_instance_folder_that_cannot_be_made_is_said_in_one_line(monkeypatch):
+    def refused(path, exist_ok=False):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("blog.os.makedirs", refused)
+    with pytest.raises(DatabaseConfigError, match="cannot be made .Permission denied"):
+        create_app({"TESTING": True, "SECRET_KEY": "k" * 64, "DATABASE_URL": None})
+
+
+def test_a_mistake_in_instance_config_is_said_in_one_line(monkeypatch):
+    def broken(self, filename, silent=False):
+        raise SyntaxError("invalid syntax", (filename, 3, 1, "MAIL_SERVER = \n"))
+
+    monkeypatch.setattr("flask.Config.from_pyfile", broken)
+    with pytest.raises(ConfigValueError, match=r"config\.py cannot be read: Syntax"):
+        create_app({"TESTING": True, "SECRET_KEY": "k" * 64})
 
 
 def test_a_secret_key_or_password_of_digits_stays_text(tmp_path, monkeypatch):
