@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
+from .core.sanitize import MORE
 from .core.text import words_of_html
 from .extensions import db
 
@@ -151,11 +152,19 @@ class Post(db.Model):
         return self.kind == "page"
 
     @property
+    def teaser_html(self) -> str:
+        """The body before its ``<!--more-->``, which listings show; empty for a
+        body without one."""
+        teaser, more, _ = self.body.partition(MORE)
+        return teaser if more else ""
+
+    @property
     def summary(self) -> str:
-        """The excerpt, or the start of the body's text (listings and feeds)."""
+        """The excerpt, or the start of the text of the teaser or the body
+        (listings and feeds)."""
         if self.excerpt:
             return self.excerpt
-        text = words_of_html(self.body)
+        text = words_of_html(self.teaser_html or self.body)
         if len(text) <= SUMMARY_LENGTH:
             return text
         return text[:SUMMARY_LENGTH].rsplit(" ", 1)[0] + "…"

@@ -645,10 +645,23 @@ def autop(text: str) -> str:
 _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 
 
+# WordPress's mark of where a post's teaser ends (``<!--more-->``, or with the
+# link's own text, ``<!--more Leggi tutto-->``): the one HTML comment a post keeps.
+MORE = "<!--more-->"
+_MORE_MARK = re.compile(r"<!--\s*more\b.*?-->", re.IGNORECASE | re.DOTALL)
+
+
 def clean_written_post(text: str) -> str:
     """A post body as its author wrote it (the editor, a WordPress export):
     blank lines make paragraphs, then it is cleaned like any post (a paragraph
-    of what the cleaner removes is removed too)."""
+    of what the cleaner removes is removed too). A ``<!--more-->`` is kept:
+    the parts before and after it are cleaned apart, so that the teaser is
+    whole markup of its own."""
+    parts = _MORE_MARK.split(text, maxsplit=1)
+    return MORE.join(_clean_written_part(part) for part in parts)
+
+
+def _clean_written_part(text: str) -> str:
     # Code elements go before the paragraphs are made: a paragraph of a
     # <script> would be left empty (clean_post's own pass would repeat it).
     html = _post_cleaner.clean(autop(_bounded_post(text))).replace(_LT, "&lt;")

@@ -561,3 +561,23 @@ def test_a_name_another_save_takes_meanwhile_brings_the_form_back(
     form = soup(response)
     assert form.select_one(f"#{taken}-error").get_text() == SAVED_MEANWHILE
     assert form.select_one("#title")["value"] == "Corsa"
+
+
+def test_more_marks_the_teaser_the_listings_show(app, author_client, published):
+    # WordPress's <!--more-->: the home page shows the post up to it, with
+    # its markup; the post's page shows everything; the mark is kept.
+    body = (
+        "<p>Prima parte con <strong>grassetto</strong> e <a href='/chi-sono/'>link</a>."
+        "</p>\n<!--more Continua-->\n<p>Seconda parte, solo sulla pagina.</p>"
+    )
+    write(author_client, editor(author_client), "Pubblica", title="Teaser", body=body)
+    assert "<!--more-->" in stored(app, "teaser").body
+    home = soup(author_client.get("/"))
+    teaser = home.select_one(".post-summary .post-teaser")
+    assert teaser.strong.get_text() == "grassetto"
+    assert teaser.a["href"] == "/chi-sono/"
+    assert "Seconda parte" not in home.get_text()
+    page = soup(author_client.get("/teaser/")).select_one(".post-body").get_text()
+    assert "Prima parte" in page and "Seconda parte" in page
+    with app.app_context():
+        assert stored(app, "teaser").summary == "Prima parte con grassetto e link."
