@@ -206,8 +206,9 @@ class FakeSMTP:
     def __exit__(self, *exc):
         self.calls.append("quit")
 
-    def starttls(self):
-        self.calls.append("starttls")
+    def starttls(self, context=None):
+        checks = context is not None and context.check_hostname
+        self.calls.append("starttls" if checks else "starttls without checks")
 
     def login(self, user, password):
         self.calls.append(("login", user, password))
