@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from ..core.sanitize import clean_written_post
 from ..core.signals import post_published, post_saved
 from ..core.text import one_line
+from ..database import free_slug
 from ..extensions import db
 from ..models import Author, Category, OldPath, Post, utcnow
 from ..posts.categories import category_slug, get_or_create_category
@@ -44,7 +45,9 @@ class PostData:
 
 
 def choose_slug(data: PostData, post_id: int | None) -> str:
-    """The slug typed, or made from the title; unique among posts."""
+    """The slug typed, or made from the title; unique among posts. A typed
+    slug another post has is refused; one made from a title another post
+    shares takes the first free ``-2``, ``-3``…, as WordPress does."""
     slug = post_slug(data.slug or data.title)
     refusal = slug_refusal(slug)
     if refusal:
@@ -52,11 +55,11 @@ def choose_slug(data: PostData, post_id: int | None) -> str:
     clash = db.session.scalar(
         select(Post.id).where(Post.slug == slug, Post.id != (post_id or 0))
     )
-    if clash:
+    if clash and data.slug:
         raise PostError(
             "slug", f"Lo slug «{slug}» è già usato da un altro articolo: cambialo."
         )
-    return slug
+    return free_slug(Post.slug, slug) if clash else slug
 
 
 def parse_categories(text: str) -> list[Category]:

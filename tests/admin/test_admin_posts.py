@@ -339,6 +339,16 @@ def test_a_slug_clash_is_explained_and_the_typing_kept(app, author_client):
     assert stored(app, "doppione") is None
 
 
+def test_a_title_another_post_has_gets_the_next_free_slug(app, author_client):
+    # No slug typed: the title's is taken, as WordPress takes it, with -2.
+    write(author_client, editor(author_client), title="Doppione", body="<p>1</p>")
+    response = write(author_client, editor(author_client), title="Doppione")
+    assert response.status_code == 302
+    assert stored(app, "doppione-2").title == "Doppione"
+    write(author_client, editor(author_client), title="Doppione")
+    assert stored(app, "doppione-3") is not None
+
+
 def test_a_post_may_keep_its_own_slug(app, author_client):
     write(author_client, editor(author_client), title="Stesso slug")
     post = stored(app, "stesso-slug")
