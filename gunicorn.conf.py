@@ -12,10 +12,18 @@ import gc
 import multiprocessing
 import os
 
+
+def _count(name: str, default: int) -> int:
+    # A value that is no whole number of at least 1 stops start-up in one line
+    # (0 workers would listen and answer nothing).
+    value = os.environ.get(name, str(default))
+    if not value.strip().isdigit() or int(value) < 1:
+        raise SystemExit(f"Refusing to start: {name}={value!r} is not a number >= 1.")
+    return int(value)
+
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(
-    os.environ.get("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
-)
+workers = _count("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
 # 2 x CPUs + 1 workers, each with a pool of threads (gthread). The app lets at
 # most one public POST per CPU write at once (WRITE_SLOTS), so CPUs + 1 workers
 # are always free for readers. Threads let a worker keep a reader's connection
@@ -24,9 +32,9 @@ workers = int(
 # then sends once a second instead of taking turns from readers. Three threads
 # in four may hold refusals; the rest always serve. GUNICORN_THREADS=1 gives
 # sync workers (no pause: a sync worker held would be a worker lost).
-threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+threads = _count("GUNICORN_THREADS", 32)
 # Pages are short database reads: a request still running after this is stuck.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = _count("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak cannot grow without bound. Not

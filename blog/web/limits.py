@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, Response
 from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from limits.errors import ConfigurationError
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -81,7 +82,15 @@ def _bind_limiter(app: Flask) -> None:
     limiter.limit_manager.set_default_limits([])
     limiter.limit_manager.set_application_limits([])
     _give_up_on_a_silent_storage(app)
-    limiter.init_app(app)
+    try:
+        limiter.init_app(app)
+    except ConfigurationError as error:
+        # An unknown scheme (memcache://), or a client library not installed.
+        raise ConfigValueError(
+            f"Refusing to start: RATELIMIT_STORAGE_URI="
+            f"{app.config.get('RATELIMIT_STORAGE_URI')!r} cannot be used: "
+            f"{str(error).rstrip('.')}."
+        ) from error
     if not any(app.config.get(name) for name in _FLASK_LIMITER_LIMITS):
         _drop_request_hooks(app)
 

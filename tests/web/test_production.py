@@ -506,3 +506,34 @@ def test_production_on_the_local_site_url_says_so_at_start(tmp_path, caplog):
     caplog.clear()
     production_app(tmp_path, SECRET_KEY="k" * 64, SITE_URL="https://blog.example.org")
     assert not [r for r in caplog.records if "SITE_URL" in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    ("uri", "said"),
+    [
+        ("memcache://127.0.0.1:11211", "unknown storage scheme"),
+        ("redis://127.0.0.1:1", "redis"),
+    ],
+)
+def test_an_unusable_rate_limit_storage_is_refused_in_one_line(tmp_path, uri, said):
+    # A misspelt scheme, or a storage whose client library is not installed.
+    result = run_command(tmp_path, "routes", BLOG_RATELIMIT_STORAGE_URI=uri)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: Refusing to start: RATELIMIT_STORAGE_URI")
+    assert said in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-2"])
+def test_gunicorn_settings_that_are_no_count_are_refused_in_one_line(tmp_path, value):
+    # What gunicorn does with gunicorn.conf.py: 0 workers would listen and
+    # answer nothing; text would end in a traceback.
+    result = run_blog(
+        tmp_path,
+        "-c",
+        "import runpy; runpy.run_path('gunicorn.conf.py')",
+        GUNICORN_WORKERS=value,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Refusing to start: GUNICORN_WORKERS={value!r} is not a number >= 1."
+    )
