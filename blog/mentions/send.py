@@ -10,9 +10,11 @@ from __future__ import annotations
 import xmlrpc.client
 from urllib.parse import urldefrag, urlencode, urljoin
 
+from bs4 import Tag
 from flask import current_app
 from sqlalchemy import select, update
 
+from ..comments.operations import EMPTYABLE
 from ..comments.threads import hold_for_change, lift_replies
 from ..core.text import fits_an_index, is_web_url
 from ..core.urls import post_url
@@ -21,32 +23,38 @@ from ..models import Comment, OutboundPing, Post, utcnow
 from ..net.client import Fetcher, FetchError, fetcher_for
 from .discover import discover
 from .receive import (
-    SOURCE_MISSING,
     PingRejected,
     Sender,
     existing_response,
     internal_report,
-    leads_to,
     pingable_post,
     refresh_response,
     store_response,
 )
-from .targets import is_ours
-from .verify import parse_html
+from .targets import is_ours, match_target
+from .verify import SourceReport, excerpt_around, parse_html
 from .xmlrpc import BadRequest, parse_response
 
 MAX_LINKS_PER_POST = 100
 
 
-def post_links(post: Post) -> list[str]:
-    """The distinct http(s) links of a post's body, absolute, without fragments."""
+def _anchors(post: Post) -> dict[str, Tag]:
+    # Each distinct http(s) link of the body (absolute, no fragment) and the
+    # first anchor that makes it, at most MAX_LINKS_PER_POST.
     base = post_url(post)
-    links: dict[str, None] = {}
+    links: dict[str, Tag] = {}
     for anchor in parse_html(post.body).find_all("a", href=True):
         url = urldefrag(urljoin(base, str(anchor["href"]).strip())).url
         if is_web_url(url) and fits_an_index(url) and url != base:
-            links[url] = None
-    return list(links)[:MAX_LINKS_PER_POST]
+            links.setdefault(url, anchor)
+            if len(links) == MAX_LINKS_PER_POST:
+                break
+    return links
+
+
+def post_links(post: Post) -> list[str]:
+    """The distinct http(s) links of a post's body, absolute, without fragments."""
+    return list(_anchors(post))
 
 
 def plan_pings(post: Post, again: bool = False) -> list[OutboundPing]:
@@ -88,24 +96,36 @@ def recheck_internal_pings(post: Post, earlier_address: str | None = None) -> in
     """After ``post`` was saved: the pingbacks it left on our other posts (at
     its address, or ``earlier_address`` before a rename) follow it. Those it no
     longer supports (a draft now, or the link taken out) are deleted, their
-    replies kept, as a webmention whose source dropped the link is; the others
-    take its new address, title and excerpt. How many were deleted (commits)."""
+    replies kept, as a webmention whose source dropped the link is, and its
+    link will record them again once it is back; the others take its new
+    address, title and excerpt. One reading of the body, one look-up per
+    link. How many were deleted (commits)."""
+    if not post.is_published and earlier_address is None:
+        return 0  # never published: it left no pingback
     address = post_url(post)
-    addresses = {address, earlier_address} - {None}
     pings = db.session.scalars(
         select(Comment).where(
-            Comment.type == "pingback", Comment.source_url.in_(addresses)
+            Comment.type == "pingback",
+            Comment.source_url.in_({address, earlier_address} - {None}),
         )
     ).all()
+    if not pings:
+        return 0
+    linked = _linked_posts(post) if post.is_published else {}
+    kept: dict[int, Comment] = {}
     gone = []
-    for ping in pings:
-        try:
-            if not post.is_published:
-                raise PingRejected(SOURCE_MISSING, "", gone=True)
-            report = internal_report(address, leads_to(ping.post), exact=False)
-        except PingRejected:
+    # The one at its address first: a twin left at an older one goes.
+    for ping in sorted(pings, key=lambda ping: ping.source_url != address):
+        if ping.status in EMPTYABLE:
+            continue  # the author's verdict stays, as a webmention's does
+        if ping.post_id in linked and ping.post_id not in kept:
+            kept[ping.post_id] = ping
+        else:
             gone.append(ping)
-            continue
+    for target_id, ping in kept.items():
+        report = SourceReport(
+            title=post.title, excerpt=excerpt_around(linked[target_id])
+        )
         ping.source_url = address
         refresh_response(ping, address, report, internal=True)
     if gone:
@@ -113,8 +133,33 @@ def recheck_internal_pings(post: Post, earlier_address: str | None = None) -> in
         lift_replies(gone)
         for ping in gone:
             db.session.delete(ping)
+        _forget_sent_to({ping.post_id for ping in gone}, post)
         db.session.commit()
     return len(gone)
+
+
+def _linked_posts(post: Post) -> dict[int, Tag]:
+    # Our posts the body links to, each with the first anchor that does.
+    linked: dict[int, Tag] = {}
+    for url, anchor in _anchors(post).items():
+        target = match_target(url).post if is_ours(url) else None
+        if target is not None:
+            linked.setdefault(target.id, anchor)
+    return linked
+
+
+def _forget_sent_to(target_ids: set[int], post: Post) -> None:
+    # The record that ``post`` pinged those posts goes with their pingbacks:
+    # its link, when it is back, is planned and recorded again.
+    rows = db.session.scalars(
+        select(OutboundPing).where(
+            OutboundPing.post_id == post.id, OutboundPing.method == "internal"
+        )
+    ).all()
+    for row in rows:
+        target = match_target(row.target_url).post
+        if target is None or target.id in target_ids:
+            db.session.delete(row)
 
 
 def send_webmention(fetcher: Fetcher, endpoint: str, source: str, target: str) -> str:

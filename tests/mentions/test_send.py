@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from flask import Response
+from helpers_comments import statements_during
 from helpers_mentions import (
     MENTION_CONFIG,
     POST_SLUG,
@@ -20,7 +21,7 @@ from helpers_mentions import (
     serve_app,
     source_page,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from blog import create_app
 from blog.admin.posts import announce_post
@@ -208,6 +209,67 @@ def test_a_pingback_of_ours_leaves_with_its_source(mention_app, client, change):
     resave(mention_app, post_id, **change)
     assert internal_pings(mention_app) == []
     assert "Riservato" not in client.get(f"/{POST_SLUG}/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("taken_back", "given_back"),
+    [
+        ({"status": "draft"}, {"status": "published"}),
+        ({"body": "<p>Ho tolto il link.</p>"}, {}),
+    ],
+    ids=["republished", "link-put-back"],
+)
+def test_a_pingback_taken_back_comes_back_with_its_link(
+    mention_app, taken_back, given_back
+):
+    body = f"<p>Vedi <a href='{post_url(mention_app)}'>questo</a>.</p>"
+    post_id = publish(mention_app, "interno", body)
+    drain(mention_app)
+    resave(mention_app, post_id, **taken_back)
+    assert internal_pings(mention_app) == []
+    resave(mention_app, post_id, **(given_back | {"body": body}))
+    drain(mention_app)
+    assert internal_pings(mention_app) == [
+        (post_url(mention_app, "interno"), "Vedi questo.")
+    ]
+
+
+def test_the_authors_spam_verdict_on_a_pingback_of_ours_stays(mention_app):
+    body = f"<p>Vedi <a href='{post_url(mention_app)}'>questo</a>.</p>"
+    post_id = publish(mention_app, "interno", body)
+    drain(mention_app)
+    with mention_app.app_context():
+        db.session.execute(
+            update(Comment).where(Comment.type == "pingback").values(status="spam")
+        )
+        db.session.commit()
+    resave(mention_app, post_id, status="draft")
+    assert len(internal_pings(mention_app)) == 1
+
+
+def test_saving_a_post_costs_in_proportion_to_its_links(mention_app):
+    # Checking its pingbacks again reads the body once and looks up each link
+    # once: twice the links, at most twice the statements (a look-up per link
+    # for each pingback grew with their square).
+    for n in range(8):
+        add_post(mention_app, f"bersaglio-{n}", "<p>x</p>")
+
+    def statements_to_resave(slug: str, count: int) -> int:
+        links = " ".join(
+            f"<a href='{post_url(mention_app, f'bersaglio-{n}')}'>{n}</a>"
+            for n in range(count)
+        )
+        post_id = publish(mention_app, slug, f"<p>Indice: {links}</p>")
+        drain(mention_app)
+        reads = statements_during(
+            mention_app,
+            lambda sql: True,
+            lambda: resave(mention_app, post_id, title=f"{slug} nuovo"),
+        )
+        return len(reads)
+
+    four, eight = statements_to_resave("quattro", 4), statements_to_resave("otto", 8)
+    assert eight <= 2 * four, (four, eight)
 
 
 def test_a_pingback_of_ours_follows_its_source_to_a_new_address(mention_app):
