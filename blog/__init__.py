@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from traceback import extract_tb
 from typing import Any
 
 from flask import Flask
@@ -96,12 +97,23 @@ def _read_instance_config(app: Flask) -> None:
     # A mistake in the operator's own file is said in one line, where it is.
     from .core.settings import ConfigValueError
 
+    path = os.path.join(app.instance_path, "config.py")
     try:
         app.config.from_pyfile("config.py", silent=True)
     except Exception as error:  # noqa: BLE001  whatever the file raises
+        # Its line: a SyntaxError carries it, any other error in its traceback.
+        line = getattr(error, "lineno", None) or next(
+            (
+                f.lineno
+                for f in reversed(extract_tb(error.__traceback__))
+                if f.filename == path
+            ),
+            None,
+        )
+        where = f"{path}, line {line}" if line else path
         raise ConfigValueError(
-            f"Refusing to start: {os.path.join(app.instance_path, 'config.py')} "
-            f"cannot be read: {type(error).__name__}: {error}"
+            f"Refusing to start: {where} cannot be read: "
+            f"{type(error).__name__}: {error}"
         ) from error
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, request
@@ -84,7 +85,13 @@ def post_guid(post_id: int) -> str:
     return f"{site_root()}?p={post_id}"
 
 
-def kept_guid(post: Post) -> str:
+def kept_guid(post: Post, imported: Collection[str] = ()) -> str:
     """The permanent id a post's feed entries carry: the one it had on the blog
-    it was imported from, or its own."""
-    return post.imported_guid or post_guid(post.id)
+    it was imported from, or its own. ``imported``: the guids imported posts
+    hold among our own posts' ``?p=ID``. A blog moved in on its old domain
+    keeps WordPress's ``?p=N``, which is also our own post N's: that post
+    then takes another, so that no reader takes it for the old one."""
+    if post.imported_guid:
+        return post.imported_guid
+    own = post_guid(post.id)
+    return f"{own}#post-{post.id}" if own in imported else own

@@ -3,7 +3,7 @@ category's, tag's or author's /…/<slug>/feed/."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
@@ -20,6 +20,7 @@ from ..posts.queries import (
     get_category,
     get_published_post,
     get_tag,
+    imported_guids_among,
     posts_by_author,
     posts_in_category,
     posts_with_tag,
@@ -47,12 +48,19 @@ def absolute_links(html: str, base: str) -> str:
     return str(soup)
 
 
-def post_item(post: Post) -> FeedItem:
+def post_items(posts: Iterable[Post]) -> list[FeedItem]:
+    """Posts as feed entries, each with its permanent id."""
+    posts = list(posts)
+    imported = imported_guids_among(posts)
+    return [post_item(post, kept_guid(post, imported)) for post in posts]
+
+
+def post_item(post: Post, guid: str) -> FeedItem:
     """A post as a feed entry, with its full sanitised body."""
     return FeedItem(
         title=post.title,
         link=post_url(post),
-        guid=kept_guid(post),
+        guid=guid,
         published=post.published_at or post.created_at,
         updated=post.updated_at,
         author=post.author.display_name,
@@ -110,7 +118,7 @@ def _posts_feed() -> Feed:
         link=site_url("posts.index"),
         self_url=site_url(request.endpoint),
         description=config["SITE_TAGLINE"],
-        items=[post_item(post) for post in recent_posts(_limit())],
+        items=post_items(recent_posts(_limit())),
     )
 
 
@@ -169,7 +177,7 @@ def _listing_feed(listing: str, slug: str) -> Feed:
         link=site_url(f"posts.{listing}", slug=found.slug),
         self_url=site_url(request.endpoint, listing=listing, slug=found.slug),
         description=config["SITE_TAGLINE"],
-        items=[post_item(post) for post in posts],
+        items=post_items(posts),
     )
 
 

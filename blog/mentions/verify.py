@@ -226,17 +226,15 @@ def _too_complex(element: Tag) -> bool:
     return False
 
 
-def _entry_of(soup: BeautifulSoup, link: Tag) -> Tag | None:
+def _entry_of(soup: BeautifulSoup, link: Tag | None) -> Tag | None:
     # The h-entry the link sits in: a page may list other entries (recent
-    # posts, replies) before its own. Without one, the page's first h-entry
-    # that no other holds.
-    for parent in link.parents:
-        if isinstance(parent, Tag) and "h-entry" in (parent.get("class") or []):
-            return parent
-    for element in soup.find_all(class_="h-entry"):
-        if element.find_parent(class_="h-entry") is None:
-            return element
-    return None
+    # posts, replies) before its own. Without one, the page's first.
+    if link is not None:
+        for parent in link.parents:
+            if isinstance(parent, Tag) and "h-entry" in (parent.get("class") or []):
+                return parent
+    found = soup.find(class_="h-entry")
+    return found if isinstance(found, Tag) else None
 
 
 def read_entry(
@@ -245,8 +243,8 @@ def read_entry(
     """Author name and URL and date of the page's h-entry: the one holding
     ``link`` if any. Its content is not read: what the page shows of a ping,
     and what the author moderates, is the excerpt around the link."""
-    element = _entry_of(soup, link) if link is not None else soup.find(class_="h-entry")
-    if not isinstance(element, Tag) or _too_complex(element):
+    element = _entry_of(soup, link)
+    if element is None or _too_complex(element):
         return {}
     parsed = mf2py.parse(doc=element, url=page_url, metaformats=False)
     entry = _first_entry(parsed.get("items", []))

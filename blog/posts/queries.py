@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.memo import kept_for_version
 from ..core.settings import content_version
+from ..core.urls import post_guid
 from ..extensions import db
 from ..models import Author, Category, Comment, Post, Tag
 
@@ -240,3 +242,16 @@ def sitemap_entries() -> list[SitemapEntry]:
         )
         for slug, updated, published, kind in rows
     ]
+
+
+def imported_guids_among(posts: Iterable[Post]) -> set[str]:
+    """The guids imported posts hold that are also the ``?p=ID`` of one of
+    ``posts`` (``core.urls.kept_guid``), in one query."""
+    own = [post_guid(post.id) for post in posts if not post.imported_guid]
+    if not own:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Post.imported_guid).where(Post.imported_guid.in_(own))
+        )
+    )

@@ -8,7 +8,12 @@ from flask import Flask, Response, g, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
@@ -167,6 +172,14 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 page.headers[name] = value
         return page
+
+    @app.errorhandler(ProgrammingError)
+    def older_schema(error: ProgrammingError):
+        # PostgreSQL's word for a table or a column the schema lacks (SQLite
+        # raises an OperationalError): a database upgrade-db has not reached.
+        if not names_an_older_schema(str(error.orig or error)):
+            raise error
+        return database_unavailable(error)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

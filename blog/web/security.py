@@ -192,18 +192,24 @@ def refuse_nul_bytes() -> None:
         abort(400)
 
 
-def init_app(app: Flask) -> None:
-    """Secret key check, HTTPS cookies, headers on every response, ProxyFix."""
-    configure_secret_key(app)
-    if app.config.get("SITE_URL") == LOCAL_SITE_URL and not (app.debug or app.testing):
-        # Not refused: a first start on the machine itself is fine. But mail,
-        # feeds and pings would name this address, and only it counts as ours.
+def warn_of_a_local_site_url(app: Flask) -> None:
+    """Log a warning when the production server starts on the local SITE_URL.
+
+    Not refused: a first start on the machine itself is fine. But mail, feeds
+    and pings would name that address, and only it would count as ours.
+    (``make run`` serves there on purpose: it never comes through here.)"""
+    if app.config.get("SITE_URL") == LOCAL_SITE_URL:
         app.logger.warning(
             "SITE_URL is still %s: mail, feeds and pings will link there. Set "
             "BLOG_SITE_URL (or SITE_URL in instance/config.py) to the blog's "
             "public address.",
             LOCAL_SITE_URL,
         )
+
+
+def init_app(app: Flask) -> None:
+    """Secret key check, HTTPS cookies, headers on every response, ProxyFix."""
+    configure_secret_key(app)
     if str(app.config.get("SITE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"

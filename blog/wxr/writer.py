@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from ..core.localtime import local_time
 from ..core.text import strip_controls
+from ..core.urls import kept_guid
 from ..extensions import db
 from ..models import Author, Category, Comment, OldPath, Post
 from .reader import OLD_ADDRESS, OLD_COMMENT_ID
@@ -107,7 +108,11 @@ def _meta(kind: str, key: str, value: str, depth: int) -> Iterator[str]:
 
 
 def _post(
-    post: Post, site_url: str, comments: Iterable[Comment], old_paths: Iterable[str]
+    post: Post,
+    site_url: str,
+    comments: Iterable[Comment],
+    old_paths: Iterable[str],
+    imported: set[str],
 ) -> Iterator[str]:
     date = post.published_at or post.created_at
     yield "\t<item>"
@@ -115,7 +120,7 @@ def _post(
     yield f"\t\t<link>{_plain(f'{site_url}/{post.slug}/')}</link>"
     yield f"\t\t<pubDate>{_rfc822(post.published_at)}</pubDate>"
     yield f"\t\t<dc:creator>{cdata(post.author.username)}</dc:creator>"
-    guid = post.imported_guid or f"{site_url}/?p={post.id}"
+    guid = kept_guid(post, imported)
     yield f'\t\t<guid isPermaLink="false">{_plain(guid)}</guid>'
     yield "\t\t<description></description>"
     yield f"\t\t<content:encoded>{cdata(post.body)}</content:encoded>"
@@ -201,9 +206,14 @@ def export_lines(site_name: str, site_url: str, tagline: str) -> Iterator[str]:
         yield from _author(author)
     for category in categories:
         yield from _category(category)
+    imported = {post.imported_guid for post in posts if post.imported_guid}
     for post in posts:
         yield from _post(
-            post, site_url, comments.get(post.id, []), old_paths.get(post.id, [])
+            post,
+            site_url,
+            comments.get(post.id, []),
+            old_paths.get(post.id, []),
+            imported,
         )
     yield "</channel>"
     yield "</rss>"

@@ -402,3 +402,26 @@ def test_an_imported_post_keeps_its_guid_in_feeds_and_exports(
         for item in ElementTree.parse(exported).getroot().iter("item")
     }
     assert guids[f"{site}/caffe-e-community/"] == "https://caffe.example.org/?p=42"
+
+
+def test_a_post_of_ours_never_shares_a_guid_with_an_imported_one(
+    app, client, runner, tmp_path
+):
+    # A blog moved in on its old domain: WordPress's post 5 keeps its guid,
+    # ?p=5, which is also our own post 5's. Ours takes another, in the feed
+    # and in the export alike.
+    site = app.config["SITE_URL"]
+    with app.app_context():
+        ours = db.session.scalar(select(Post).order_by(Post.id))
+        ours.published_at = datetime(2030, 1, 1)  # at the top of the feed
+        imported = db.session.scalar(select(Post).where(Post.id != ours.id))
+        imported.imported_guid = f"{site}/?p={ours.id}"
+        db.session.commit()
+        clash = imported.imported_guid
+    feed = ElementTree.fromstring(client.get("/feed/").data)
+    guids = [item.findtext("guid") for item in feed.iter("item")]
+    assert guids.count(clash) == 1 and len(set(guids)) == len(guids)
+    exported = tmp_path / "export.xml"
+    assert runner.invoke(args=["export-wxr", str(exported)]).exit_code == 0
+    written = [i.findtext("guid") for i in ElementTree.parse(exported).iter("item")]
+    assert written.count(clash) == 1 and len(set(written)) == len(written)
