@@ -393,7 +393,24 @@ def _server_problems(config: MutableMapping[str, object]) -> list[str]:
         problems.append(
             f"SITE_URL={config.get('SITE_URL')!r} is no http(s)://host[/path] address"
         )
+    if _password_in_clear(config):
+        problems.append(
+            "MAIL_USERNAME is set without MAIL_USE_TLS: the mail password would "
+            "cross the network in clear (set MAIL_USE_TLS, or use a relay on "
+            "this machine)"
+        )
     return problems
+
+
+def _password_in_clear(config: Mapping[str, object]) -> bool:
+    # A relay on this machine may take a password over plain SMTP: it never
+    # leaves the host.
+    server = str(config.get("MAIL_SERVER") or "")
+    local = server in ("localhost", "::1") or server.startswith("127.")
+    return (
+        bool(server and config.get("MAIL_USERNAME") and not config.get("MAIL_USE_TLS"))
+        and not local
+    )
 
 
 def check_config(config: MutableMapping[str, object]) -> None:

@@ -554,3 +554,23 @@ def test_gunicorn_settings_that_are_no_count_are_refused_in_one_line(tmp_path, v
     assert result.stderr.strip() == (
         f"Refusing to start: GUNICORN_WORKERS={value!r} is not a number >= 1."
     )
+
+
+@pytest.mark.parametrize(
+    ("server", "tls", "refused"),
+    [
+        ("smtp.example.org", False, True),
+        ("smtp.example.org", True, False),
+        ("127.0.0.1", False, False),  # a relay on this machine
+        ("localhost", False, False),
+    ],
+)
+def test_a_mail_password_never_crosses_the_network_in_clear(
+    tmp_path, server, tls, refused
+):
+    settings = {"MAIL_SERVER": server, "MAIL_USERNAME": "blog", "MAIL_USE_TLS": tls}
+    if refused:
+        with pytest.raises(ConfigValueError, match="MAIL_USERNAME is set without"):
+            production_app(tmp_path, SECRET_KEY="k" * 64, **settings)
+    else:
+        production_app(tmp_path, SECRET_KEY="k" * 64, **settings)
