@@ -89,7 +89,8 @@ def init_app(app: Flask) -> None:
         db.init_app(app)  # makes the engine: the URL is read here
     except (ArgumentError, ImportError) as error:
         raise DatabaseConfigError(
-            f"BLOG_DATABASE_URL is not a database this blog can use ({error}). "
+            f"DATABASE_URL (BLOG_DATABASE_URL, or instance/config.py) is not a "
+            f"database this blog can use ({error}). "
             "Use sqlite:////path/to/blog.sqlite3 or "
             "postgresql://user:password@host/name."
         ) from error

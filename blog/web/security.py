@@ -57,7 +57,7 @@ def secret_key_problem(key: object) -> str | None:
     if not key:
         return "no secret key is set"
     if key == DEFAULT_SECRET_KEY:
-        return "the secret key is the insecure default"
+        return "no secret key is set (only the insecure development default)"
     if isinstance(key, str | bytes) and len(key) < 16:
         return "the secret key is shorter than 16 characters"
     return None

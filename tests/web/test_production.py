@@ -103,7 +103,7 @@ def test_the_wsgi_module_says_why_it_refuses_in_one_line(tmp_path):
     # What gunicorn shows when it loads wsgi:app before forking its workers.
     result = run_blog(tmp_path, "-c", "import wsgi")
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: Refusing to start: the secret key")
+    assert result.stderr.startswith("Error: Refusing to start: no secret key is set")
     assert "Traceback" not in result.stderr
 
 
@@ -116,7 +116,9 @@ def test_an_unusable_database_url_is_refused_in_one_line(tmp_path, url, said):
         production_app(tmp_path, SECRET_KEY="k" * 64, DATABASE_URL=url)
     result = run_command(tmp_path, "upgrade-db", BLOG_DATABASE_URL=url)
     assert result.returncode == 1
-    assert result.stderr.startswith("Error: BLOG_DATABASE_URL is not a database")
+    assert result.stderr.startswith(
+        "Error: DATABASE_URL (BLOG_DATABASE_URL, or instance/config.py) is not a "
+    )
     assert "Traceback" not in result.stderr
 
 
