@@ -131,7 +131,11 @@ def restore_database(url: URL, backup: str) -> int:
             target.execute("PRAGMA journal_mode=WAL")
             return target.execute("PRAGMA page_count").fetchone()[0]
         except sqlite3.OperationalError as error:
-            raise BackupError(f"Could not write {live}: {error}.") from error
+            hint = ""
+            if "locked" in str(error):
+                # Another process has the database open: the blog itself.
+                hint = " The blog (or another command) is using it: stop it first."
+            raise BackupError(f"Could not write {live}: {error}.{hint}") from error
         finally:
             target.close()
     finally:

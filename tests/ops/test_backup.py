@@ -160,6 +160,22 @@ def test_restore_asks_before_replacing_everything(app, runner, backed_up):
 
 
 @pytest.mark.backends("sqlite")
+def test_restore_while_the_blog_writes_says_to_stop_it_first(app, runner, backed_up):
+    live, backup = backed_up
+    crash_after_writing(live, "da tenere")
+    blog = sqlite3.connect(live)
+    blog.execute("BEGIN IMMEDIATE")  # a worker in the middle of a write
+    try:
+        result = runner.invoke(args=["restore", "--yes", str(backup)])
+    finally:
+        blog.rollback()
+        blog.close()
+    assert result.exit_code == 1
+    assert "stop it first" in result.output
+    assert counts(live)[1] == 13
+
+
+@pytest.mark.backends("sqlite")
 def test_restore_takes_a_backup_with_another_page_size(app, runner, backed_up):
     live, backup = backed_up
     other = sqlite3.connect(backup)
