@@ -282,10 +282,14 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
         link=link,
         manage=manage,
     )
+    conversation = f"<post-{post.id}.commenti@{site_host()}>"
     headers = {
         "List-Id": _list_id(),
         "List-Unsubscribe": f"<{one_click}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        # One conversation per post in the reader's mail client.
+        "In-Reply-To": conversation,
+        "References": conversation,
     }
     subject = f"[{title}] {name} {what}"
     return [build_message(row.recipient, subject, "\n".join(lines), html, headers)]

@@ -44,8 +44,13 @@ def site_script_root(app: Flask) -> str:
 
 
 def site_host() -> str:
-    """The host name of SITE_URL: the domain of our Message-IDs and List-Ids."""
-    return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+    """The host name of SITE_URL as a mail header takes it (ASCII: an accented
+    domain in IDNA form): the domain of our Message-IDs and List-Ids."""
+    host = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:  # no valid name: a header must still be sent
+        return "localhost"
 
 
 def url_adapter() -> MapAdapter:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from flask import current_app
 
@@ -103,7 +104,8 @@ def build_message(
         _set_header(message, "To", ascii_domain(one_line(to)))
     # Names and titles in the subject come from readers and imports.
     _set_header(message, "Subject", _header_text(subject))
-    message["Date"] = formatdate(localtime=False)
+    # +0000, not formatdate's -0000 ("zone unknown", RFC 5322 3.3).
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=site_host())
     # RFC 3834: no vacation responder should answer it.
     message["Auto-Submitted"] = "auto-generated"

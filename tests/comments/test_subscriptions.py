@@ -829,3 +829,23 @@ def test_each_notice_costs_the_same_whatever_the_subscribers(app, client, mailbo
         plan = sqlite_plan(app, sql, parameters)
         assert "TEMP B-TREE FOR ORDER BY" not in plan, (sql, plan)
         assert "SCAN subscription" not in plan and "SCAN mail_outbox" not in plan
+
+
+def test_notices_about_one_post_are_one_conversation(app, client, mailbox):
+    # A mail client groups what refers to the same message: every notice of
+    # a post names the post's own conversation, none invents another.
+    comment_id = subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    set_status(app, comment_id, "approved")
+    reply_to(app, comment_id, content="Prima risposta")
+    add_comment(
+        app, author_name="Carla", author_email="carla@example.net", status="approved"
+    )
+    send_mail(app)
+    first, second = mailbox.to(LUCIA)
+    references = {mail.message["References"] for mail in (first, second)}
+    [conversation] = references
+    assert conversation.startswith("<post-") and conversation.endswith(
+        ".commenti@127.0.0.1>"
+    )
+    assert first.message["In-Reply-To"] == conversation
+    assert first.message["Message-ID"] != second.message["Message-ID"]

@@ -58,6 +58,25 @@ def test_an_encoded_word_in_the_subject_stays_text(app):
     assert "Reply-To:_attacker@example.net" in message["Subject"]
 
 
+def test_a_blog_on_an_accented_domain_still_sends_its_mail(app, mailbox):
+    # Message-ID and List-Id hold the blog's domain: a header takes it in
+    # IDNA form (the accented one stopped every mail, retried and given up).
+    app.config.update(SITE_URL="https://blog.perché.it")
+    with app.app_context():
+        message = build_message("lettore@example.org", "Prova", "Testo")
+        deliver(message)
+    assert message["Message-ID"].endswith("@blog.xn--perch-fsa.it>")
+    [received] = mailbox.take()
+    assert received.message["Message-ID"] == message["Message-ID"]
+
+
+def test_the_date_says_its_zone(app):
+    # -0000 means "zone unknown" (RFC 5322 3.3): the time is UTC, +0000.
+    with app.app_context():
+        message = build_message("lettore@example.org", "Prova", "Testo")
+    assert message["Date"].endswith(" +0000")
+
+
 def test_a_domain_outside_ascii_is_written_as_idna(app):
     # A relay without SMTPUTF8 refuses "bücher.example" but delivers its A-label.
     with app.app_context():
