@@ -348,6 +348,8 @@ _SERVER_NUMBERS = {
 }
 _DIGITS = re.compile("[0-9]+")  # ASCII: str.isdigit() takes "²", int() does not
 _SERVER_SECONDS = ("REFUSAL_HOLD_SECONDS", "MAIL_GATHER_SECONDS")
+# The zone pages show times in when none is configured (blog/config.py).
+DEFAULT_TIMEZONE = "Europe/Rome"
 _SERVER_FLAGS = ("MAIL_USE_TLS",)
 _WORKER_MODES = ("thread", "off")
 
@@ -384,8 +386,12 @@ def _server_problems(config: MutableMapping[str, object]) -> list[str]:
             config[key] = None  # set empty: the default, as before
         if config.get(key) not in (None, *_WORKER_MODES):
             problems.append(f"{key}={config.get(key)!r} is not one of thread, off")
+    if not config.get("TIMEZONE"):
+        # Set empty (an EnvironmentFile's BLOG_TIMEZONE=): the default, as
+        # every reader of the value expects one.
+        config["TIMEZONE"] = DEFAULT_TIMEZONE
     try:
-        ZoneInfo(str(config.get("TIMEZONE") or "Europe/Rome"))
+        ZoneInfo(str(config["TIMEZONE"]))
     except (ValueError, ZoneInfoNotFoundError):
         problems.append(f"TIMEZONE={config.get('TIMEZONE')!r} is no IANA time zone")
     site = urlsplit(str(config.get("SITE_URL") or ""))

@@ -31,7 +31,9 @@ from .message import deliver
 # One row, or for a kind registered with ``batch`` > 1 a list of rows.
 Renderer = Callable[..., Iterable[EmailMessage]]
 
-MAX_ATTEMPTS = 8
+# 1, 2, 4 … 512 minutes apart, then 12 hours: a relay down for a day loses
+# nothing (8 attempts gave up after about two hours).
+MAX_ATTEMPTS = 12
 FIRST_DELAY = timedelta(minutes=1)
 LONGEST_DELAY = timedelta(hours=12)
 # A row being sent is held this long; after that a worker that died lets go.

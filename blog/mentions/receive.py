@@ -272,10 +272,10 @@ def published_at(
     """
     try:
         moment = datetime.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, AttributeError, OverflowError):  # or past year 1 in UTC
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     if moment > now or (not_before is not None and moment < not_before):
         return None
     return moment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -86,7 +86,10 @@ def day_archive(year: int, month: int, day: int):
     """The day's posts, WordPress's ``/2011/02/14/``."""
     try:
         start = _local(year, month, day)
-        end = start + timedelta(days=1)
+        # The next local midnight, not 24 hours on: the days the clocks
+        # change last 23 and 25 hours.
+        following = date(year, month, day) + timedelta(days=1)
+        end = _local(following.year, following.month, following.day)
     except (ValueError, OverflowError):  # no such day, or past year 9999
         abort(404)
     return render_listing(

@@ -13,6 +13,7 @@ from typing import IO
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
+from ..core.localtime import utc_time
 from ..core.text import row_id
 from ..core.xmlsafe import parse_export
 
@@ -107,13 +108,19 @@ def _int(value: str) -> int:
 
 
 def parse_date(gmt: str, local: str = "") -> datetime | None:
-    """WordPress ``YYYY-MM-DD HH:MM:SS``: the GMT one, else the local one, as naive."""
-    for value in (gmt.strip(), local.strip()):
+    """WordPress ``YYYY-MM-DD HH:MM:SS`` as naive UTC: the GMT one, else the
+    local one (a draft's GMT date is 0000-00-00) read in the blog's zone, the
+    best guess at the old blog's."""
+    for value, in_utc in ((gmt.strip(), True), (local.strip(), False)):
         if value and value != NO_DATE:
             try:
-                return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+                moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
             except ValueError:
                 continue
+            try:
+                return moment if in_utc else utc_time(moment)
+            except OverflowError:  # the first hours of year 1
+                return moment
     return None
 
 

@@ -591,3 +591,23 @@ def test_more_marks_the_teaser_the_listings_show(app, author_client, published):
     assert "Prima parte" in page and "Seconda parte" in page
     with app.app_context():
         assert stored(app, "teaser").summary == "Prima parte con grassetto e link."
+
+
+@pytest.mark.parametrize(
+    "stored_at",
+    [
+        datetime(2026, 10, 25, 1, 30),  # the second 02:30 in Rome (clocks back)
+        datetime(2013, 2, 28, 15, 0, 47),  # an imported post's seconds
+    ],
+)
+def test_saving_without_touching_the_date_keeps_it(app, author_client, stored_at):
+    # The editor shows the date in local minutes: sent back unchanged, it is
+    # the stored moment, not a different one read back from the minutes.
+    write(author_client, editor(author_client), "Pubblica", title="Data ferma")
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "data-ferma"))
+        post.published_at = stored_at
+        db.session.commit()
+        url = f"/admin/posts/{post.id}"
+    write(author_client, editor(author_client, url), title="Data ferma, nuovo titolo")
+    assert stored(app, "data-ferma").published_at == stored_at

@@ -156,3 +156,9 @@ def test_a_row_erased_between_its_claim_and_its_sending_is_skipped(app, mailbox)
         assert _send(claimed, "nessuno", utcnow()) == 0
     add_comment(app)
     assert send_mail(app) == 1
+
+
+def test_a_relay_down_for_a_day_loses_nothing():
+    # The delays before the last attempt add up to more than a day.
+    waited = sum((delay_after(n) for n in range(1, MAX_ATTEMPTS)), timedelta())
+    assert waited > timedelta(days=1)

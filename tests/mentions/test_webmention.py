@@ -619,6 +619,7 @@ def test_request_abandoned_by_a_dead_worker_is_taken_up_again(
         ("2001-01-01T00:00:00Z", None),  # nor one before the post was published
         ("ieri", None),
         ("", None),
+        ("0001-01-01T00:30:00+01:00", None),  # before year 1 in UTC
     ],
 )
 def test_the_published_date_of_an_h_entry(value, expected):

@@ -337,6 +337,24 @@ def test_a_day_has_its_archive(app, client):
 
 
 @pytest.mark.parametrize(
+    ("published", "day", "next_day"),
+    [
+        # 00:30 in Rome on the day the clocks go forward (23 hours long).
+        (datetime(2026, 3, 29, 22, 30), "/2026/03/30/", "/2026/03/29/"),
+        # 23:30 in Rome on the day they go back (25 hours long).
+        (datetime(2026, 10, 25, 22, 30), "/2026/10/25/", "/2026/10/26/"),
+    ],
+)
+def test_a_post_is_in_one_day_archive_on_the_days_the_clocks_change(
+    app, client, published, day, next_day
+):
+    add_post(app, "ora-legale", published, title="Ora legale")
+    assert "Ora legale" in client.get(day).get_data(as_text=True)
+    beside = client.get(next_day)
+    assert "Ora legale" not in beside.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
     "url", ["/2012/10/", "/2012/", "/?s=testo", "/sitemap.xml", "/tag/caffe/"]
 )
 def test_queries_do_not_grow_with_the_posts(app, client, count_queries, url):

@@ -576,3 +576,9 @@ def test_a_mail_password_never_crosses_the_network_in_clear(
             production_app(tmp_path, SECRET_KEY="k" * 64, **settings)
     else:
         production_app(tmp_path, SECRET_KEY="k" * 64, **settings)
+
+
+def test_an_empty_timezone_is_the_default_one(tmp_path):
+    # BLOG_TIMEZONE= in an EnvironmentFile: every page with a date gave a 500.
+    app = production_app(tmp_path, SECRET_KEY="k" * 64, TIMEZONE="")
+    assert app.config["TIMEZONE"] == "Europe/Rome"

@@ -236,6 +236,22 @@ def test_a_comment_without_a_date_takes_its_posts(app, import_text):
     )
 
 
+def test_a_date_given_only_in_local_time_is_read_in_the_blogs_zone(app, import_text):
+    # A draft's GMT date is 0000-00-00: its local one, 10:00 in May in Rome,
+    # is 08:00 UTC, not 10:00.
+    draft = item(52, "Bozza locale", "bozza-locale", status="draft").replace(
+        "<wp:post_date_gmt><![CDATA[2019-05-08 08:00:00]]>",
+        "<wp:post_date_gmt><![CDATA[0000-00-00 00:00:00]]>",
+    )
+    assert "0000-00-00" in draft
+    import_text(export(draft))
+    with app.app_context():
+        stored = db.session.scalar(
+            select(Post.created_at).where(Post.title == "Bozza locale")
+        )
+    assert stored == datetime(2019, 5, 8, 8, 0)
+
+
 def test_raw_titles_become_text(app, import_text):
     import_text(
         export(
