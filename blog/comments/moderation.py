@@ -145,7 +145,10 @@ def closing_time(
         return None
     if published_at is None:
         return None
-    return published_at + timedelta(days=settings.close_after_days)
+    try:
+        return published_at + timedelta(days=settings.close_after_days)
+    except OverflowError:  # dated at the calendar's end: it never closes
+        return None
 
 
 def refuse(

@@ -25,11 +25,20 @@ def blog_zone() -> ZoneInfo:
 
 
 def local_time(value: datetime) -> datetime:
-    """Naive UTC -> the blog's wall-clock time (naive)."""
-    return value.replace(tzinfo=UTC).astimezone(blog_zone()).replace(tzinfo=None)
+    """Naive UTC -> the blog's wall-clock time (naive). At the very ends of the
+    calendar (year 1, year 9999), where the shift would leave it, the time is
+    kept as it is: an imported or typed date there must not break a page."""
+    try:
+        return value.replace(tzinfo=UTC).astimezone(blog_zone()).replace(tzinfo=None)
+    except OverflowError:
+        return value
 
 
 def utc_time(value: datetime) -> datetime:
     """The blog's wall-clock time (naive) -> naive UTC. A time the clocks skip
-    or repeat at a change of hour is read as before the change."""
-    return value.replace(tzinfo=blog_zone()).astimezone(UTC).replace(tzinfo=None)
+    or repeat at a change of hour is read as before the change; at the ends of
+    the calendar, kept as it is (``local_time``)."""
+    try:
+        return value.replace(tzinfo=blog_zone()).astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        return value

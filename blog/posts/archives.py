@@ -43,10 +43,7 @@ W3C = "%Y-%m-%dT%H:%M:%SZ"
 def _local(year: int, month: int, day: int) -> datetime:
     """Midnight of that day in the blog's zone, as the stored (UTC) times read
     it: an archive holds the posts its readers see dated in it."""
-    try:
-        return utc_time(datetime(year, month, day))
-    except OverflowError:  # the first hours of year 1
-        return datetime(year, month, day)
+    return utc_time(datetime(year, month, day))
 
 
 @bp.get("/<int(fixed_digits=4):year>/")

@@ -117,10 +117,7 @@ def parse_date(gmt: str, local: str = "") -> datetime | None:
                 moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
             except ValueError:
                 continue
-            try:
-                return moment if in_utc else utc_time(moment)
-            except OverflowError:  # the first hours of year 1
-                return moment
+            return moment if in_utc else utc_time(moment)
     return None
 
 
