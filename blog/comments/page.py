@@ -127,8 +127,10 @@ def render_post_page(
     status: int = 200,
     message: str | None = None,
     cache_placeholders: bool = False,
+    now: datetime | None = None,
 ):
-    """Render ``post`` with one page of threads and the form (``form`` re-shown)."""
+    """Render ``post`` with one page of threads and the form (``form`` re-shown),
+    as it is at ``now`` (the clock's by default)."""
     settings = current_settings()
     author = current_author()
     owner_hash = token_hash(owner_token(request))
@@ -157,7 +159,7 @@ def render_post_page(
         form.comment_parent.data = "0"
     if author is not None and hasattr(form, "author"):
         form.drop_identity()
-    now = utcnow()
+    now = now or utcnow()
     closed = comments_closed(post.comment_status, post.published_at, settings, now)
     cpage = comments.page if comments.page > 1 else None
     return render_template(
@@ -214,11 +216,25 @@ def _told_under_comment() -> tuple[int, str] | None:
     return None
 
 
-def page_changes_at(post: Post) -> float | None:
-    """When ``post``'s page will change by itself, as a Unix time: the moment
-    its comments close by age and the form leaves it. None if it never does."""
+def render_shared_post_page(post: Post) -> tuple[str, float | None]:
+    """The copy of ``post``'s page the cache shares (placeholders for each
+    visitor's token and stamp), and when it will change by itself
+    (``page_changes_at``), both as of one moment."""
+    now = utcnow()
+    html, _ = render_post_page(post, cache_placeholders=True, now=now)
+    return html, page_changes_at(post, now)
+
+
+def page_changes_at(post: Post, now: datetime) -> float | None:
+    """When ``post``'s page as rendered at ``now`` will change by itself, as a
+    Unix time: the moment its comments close by age and the form leaves it.
+    None if it never does: no age closes it, or it was closed at ``now``. The
+    same moment as the rendering's: a page rendered open at the closing
+    instant must not be kept as if it never changed."""
     closes = closing_time(post.comment_status, post.published_at, current_settings())
-    if closes is None or closes <= utcnow():
+    if closes is None or comments_closed(
+        post.comment_status, post.published_at, current_settings(), now
+    ):
         return None
     return closes.replace(tzinfo=UTC).timestamp()
 

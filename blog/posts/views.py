@@ -22,8 +22,8 @@ from ..comments.identity import form_stamp
 from ..comments.page import (
     asked_reply_target,
     comment_page_number,
-    page_changes_at,
     render_post_page,
+    render_shared_post_page,
 )
 from ..core.settings import current_settings
 from ..core.text import listing_page, one_line, positive_int, row_id
@@ -223,8 +223,8 @@ def _cached_detail(slug: str) -> Response:
 
     def make() -> tuple[str, int, float | None]:
         post = get_published_post(slug) or abort(404)
-        html, _ = render_post_page(post, cache_placeholders=True)  # always 200
-        return html, post.id, page_changes_at(post)
+        html, changes_at = render_shared_post_page(post)  # always 200
+        return html, post.id, changes_at
 
     # Only an age limit makes a post page change by itself (``timed_etag``).
     timed = bool(current_settings().close_after_days)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,6 +34,7 @@ from blog.accounts.session import end_all_sessions
 from blog.comments import page as comments_page
 from blog.comments.identity import OWNER_COOKIE
 from blog.comments.operations import NewResponse, add_response
+from blog.comments.page import page_changes_at
 from blog.core.settings import ModerationSettings, content_version, save_settings
 from blog.database import insert_or_ignore
 from blog.extensions import db
@@ -157,6 +158,23 @@ def test_a_post_closing_by_age_is_a_new_page_for_the_cache_and_the_browser(
     stranger = app.test_client().get(POST_URL)
     assert soup(stranger).select_one("form.comment-form") is None
     assert stranger.headers["ETag"] == closed.headers["ETag"]
+
+
+def test_a_page_rendered_open_at_the_closing_instant_is_kept_until_then(app):
+    # The form is open while now <= the closing moment: a page whose rendering
+    # began at that very instant (or before it) showed the form, and must
+    # leave the cache then, however long the rendering took.
+    with app.app_context():
+        save_settings(ModerationSettings(close_after_days=30))
+        post = the_post()
+        post.published_at = datetime(2026, 1, 1, 12, 0)
+        db.session.commit()
+        closes = datetime(2026, 1, 31, 12, 0)
+        expected = closes.replace(tzinfo=UTC).timestamp()
+        assert page_changes_at(post, closes) == expected
+        assert page_changes_at(post, closes - timedelta(seconds=5)) == expected
+        # Rendered after it: the page shows the closed post for good.
+        assert page_changes_at(post, closes + timedelta(microseconds=1)) is None
 
 
 def test_a_304_for_a_post_page_varies_on_the_cookie_as_the_page_does(
