@@ -28,6 +28,7 @@ from .subscriptions import (
     confirm,
     end_subscriptions,
     is_confirmed,
+    subscribed_to_post,
     subscriptions_of,
     what_is_asked,
 )
@@ -109,14 +110,17 @@ def unsubscribe(token: str):
         email, post_id = read_unsubscribe_token(token)
     except TokenError as error:
         return _refused(error)
-    done = False
     if request.method == "POST":
-        end_subscriptions(email, post_id=post_id)
+        ended = end_subscriptions(email, post_id=post_id)
         db.session.commit()
-        done = True
+        # A second press (or the mail client's one-click after the reader's)
+        # ended nothing: the page says so rather than "annullata" again.
+        state = "ended" if ended else "none"
+    else:
+        state = "asking" if subscribed_to_post(email, post_id) else "none"
     return _private(
         "comments/unsubscribe.html",
         token=token,
-        done=done,
+        state=state,
         manage=manage_token(email),
     )

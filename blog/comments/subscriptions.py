@@ -287,6 +287,19 @@ def end_subscriptions(
     return result.rowcount
 
 
+def subscribed_to_post(email: str, post_id: int) -> bool:
+    """Whether ``email`` has any subscription about ``post_id``."""
+    found = db.session.scalar(
+        select(Subscription.id)
+        .where(
+            Subscription.email == normalised_email(email),
+            Subscription.post_id == post_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def end_subscriptions_asked_with(comment: Comment) -> int:
     """End the subscriptions the form stored with ``comment`` (the caller
     commits); how many. A response marked spam subscribes nobody, even once

@@ -431,6 +431,20 @@ def test_the_unsubscribe_link_changes_nothing_on_get(app, client, mailbox):
     assert subscriptions(app) == 0
 
 
+def test_unsubscribing_twice_says_there_is_nothing_left(app, client, mailbox):
+    # The mail client's one-click, then the reader's own press: the second
+    # ends nothing, and the page does not claim it did.
+    _, mail = notified(app, client, mailbox)
+    url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
+    first = app.test_client().post(url, data={"List-Unsubscribe": "One-Click"})
+    assert "Iscrizione annullata" in soup(first).get_text()
+    again = soup(client.get(url))
+    assert "non c'è nulla da annullare" in again.get_text()
+    assert again.find("button", string="Annulla l'iscrizione") is None
+    second = app.test_client().post(url, data={"List-Unsubscribe": "One-Click"})
+    assert "Iscrizione annullata" not in soup(second).get_text()
+
+
 def press_over_https(client, path: str, label: str):
     """Open ``path`` over HTTPS and press ``label`` as a browser does: with the
     Referer its Referrer-Policy lets it send to the same site (none under
