@@ -582,3 +582,17 @@ def test_an_empty_timezone_is_the_default_one(tmp_path):
     # BLOG_TIMEZONE= in an EnvironmentFile: every page with a date gave a 500.
     app = production_app(tmp_path, SECRET_KEY="k" * 64, TIMEZONE="")
     assert app.config["TIMEZONE"] == "Europe/Rome"
+
+
+def test_a_misspelt_setting_in_the_environment_is_pointed_out(tmp_path):
+    result = run_blog(
+        tmp_path,
+        "-c",
+        "import wsgi",
+        BLOG_SECRET_KEY="k" * 64,
+        BLOG_MAIL_SEVRER="smtp.example.org",
+        BLOG_MAIL_SERVER="smtp.example.org",
+    )
+    assert result.returncode == 0
+    assert "BLOG_MAIL_SEVRER is not a setting this blog reads" in result.stderr
+    assert "BLOG_MAIL_SERVER is not" not in result.stderr
