@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from ..accounts.session import author_required
-from ..comments.blocklist import all_blocks
+from ..comments.blocklist import BLOCKS_PER_PAGE, blocks_page
 from ..comments.moderation import BLOCK_LABELS
 from ..core.settings import (
     GROUPS,
@@ -17,6 +17,7 @@ from ..core.settings import (
     parse_word_list,
     save_settings,
 )
+from ..core.text import listing_page
 from ..extensions import db
 from . import bp
 from .forms import SettingsForm
@@ -52,10 +53,14 @@ def settings():
     status = 400 if form.is_submitted() else 200
     # The page's fieldsets, each with its settings in the table's order.
     groups = [(group, [s for s in SETTINGS if s.group == group]) for group in GROUPS]
+    page = listing_page(request.args.get("blocchi"))
+    blocks, total = blocks_page(page)
     return render_template(
         "admin/settings.html",
         form=form,
         groups=groups,
-        blocks=all_blocks(),
+        blocks=blocks,
+        block_pages=-(-total // BLOCKS_PER_PAGE),
+        block_page=page,
         block_labels=BLOCK_LABELS,
     ), status

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import ScalarSelect, and_, bindparam, or_, select
+from sqlalchemy import ScalarSelect, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.text import normalised_email
@@ -159,10 +159,22 @@ def commit_block(kind: str, value: str) -> None:
 
 
 def all_blocks() -> list[Block]:
-    """Every block, newest first (the settings page lists them)."""
-    return list(
-        db.session.scalars(select(Block).order_by(Block.created_at.desc(), Block.id))
-    )
+    """Every block, newest first (the privacy tools match them all)."""
+    return list(db.session.scalars(_NEWEST_FIRST))
+
+
+_NEWEST_FIRST = select(Block).order_by(Block.created_at.desc(), Block.id)
+BLOCKS_PER_PAGE = 50
+
+
+def blocks_page(page: int) -> tuple[list[Block], int]:
+    """One page of the blocks, newest first, and how many there are in all:
+    blocking from the queue can make the list long, and the settings page
+    must not carry every one of them."""
+    total = db.session.scalar(select(func.count(Block.id)))
+    offset = (page - 1) * BLOCKS_PER_PAGE
+    blocks = db.session.scalars(_NEWEST_FIRST.limit(BLOCKS_PER_PAGE).offset(offset))
+    return list(blocks), total
 
 
 def lift_block(block_id: int) -> bool:

@@ -11,7 +11,7 @@ from helpers_comments import newest_comment, send_comment, the_post
 from sqlalchemy import insert, select
 
 from blog.admin import block_views
-from blog.comments.blocklist import blocked_sender
+from blog.comments.blocklist import BLOCKS_PER_PAGE, blocked_sender
 from blog.comments.moderation import (
     Candidate,
     History,
@@ -330,6 +330,30 @@ class TestAdmin:
         assert (
             soup(author_client.get("/admin/settings")).select_one("#blocks tbody")
             is None
+        )
+
+    def test_a_long_blocklist_is_shown_a_page_at_a_time(self, app, author_client):
+        # Blocking from the queue can make the list long: the settings page
+        # carries one page of it, newest first, and leads to the others.
+        with app.app_context():
+            db.session.execute(
+                insert(Block),
+                [
+                    {"kind": "ip", "value": f"192.0.2.{n}", "reason": f"n{n}"}
+                    for n in range(1, 121)
+                ],
+            )
+            db.session.commit()
+        first = soup(author_client.get("/admin/settings"))
+        assert len(first.select("#blocks tbody tr")) == BLOCKS_PER_PAGE
+        assert "Pagina 1 di 3" in first.select_one("#blocks .pager").get_text()
+        last = soup(author_client.get(first.select_one("#blocks a[rel=next]")["href"]))
+        page_two = [
+            row.select("td")[1].get_text() for row in last.select("#blocks tbody tr")
+        ]
+        assert len(page_two) == BLOCKS_PER_PAGE
+        assert set(page_two).isdisjoint(
+            row.select("td")[1].get_text() for row in first.select("#blocks tbody tr")
         )
 
     def test_blocking_needs_the_author(self, app, client):
