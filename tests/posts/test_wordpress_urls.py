@@ -416,3 +416,18 @@ def test_the_neighbour_links_are_named_by_their_posts(client):
         text = link.get_text(" ", strip=True)
         assert link["title"] in text
         assert text.startswith(("« Articolo precedente:", "Articolo successivo:"))
+
+
+def test_later_pages_of_a_listing_have_their_own_titles_and_lead_back_to_the_first(
+    app, client
+):
+    for n in range(12):
+        add_post(app, f"numero-{n}", datetime(2013, 1, 1 + n), title=f"Numero {n}")
+    second = BeautifulSoup(client.get("/?page=2").data, "html.parser")
+    first_title = BeautifulSoup(client.get("/").data, "html.parser").title.string
+    assert second.title.string != first_title
+    assert "pagina 2" in second.title.string
+    assert second.select_one(".pager a[rel=prev]")["href"] == "/"
+    year = BeautifulSoup(client.get("/2013/?page=2").data, "html.parser")
+    assert "pagina 2" in year.title.string
+    assert year.select_one(".pager a[rel=prev]")["href"] == "/2013/"
