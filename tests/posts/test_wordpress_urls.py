@@ -431,3 +431,11 @@ def test_later_pages_of_a_listing_have_their_own_titles_and_lead_back_to_the_fir
     year = BeautifulSoup(client.get("/2013/?page=2").data, "html.parser")
     assert "pagina 2" in year.title.string
     assert year.select_one(".pager a[rel=prev]")["href"] == "/2013/"
+
+
+def test_a_post_without_categories_shows_no_empty_in(app, client):
+    add_post(app, "senza-categoria", datetime(2013, 1, 1), title="Senza categoria")
+    page = BeautifulSoup(client.get("/senza-categoria/").data, "html.parser")
+    meta = " ".join(page.select_one(".post-meta").get_text().split())
+    assert " in " not in meta and "| |" not in meta
+    assert meta.startswith("on ") and " by " in meta
