@@ -11,13 +11,14 @@ GUNICORN_ACCESS_LOG (default "-", standard output). Command-line flags such as
 import gc
 import multiprocessing
 import os
+import re
 
 
 def _count(name: str, default: int) -> int:
     # A value that is no whole number of at least 1 stops start-up in one line
     # (0 workers would listen and answer nothing).
     value = os.environ.get(name, str(default))
-    if not value.strip().isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]+", value.strip()) or int(value) < 1:
         raise SystemExit(f"Refusing to start: {name}={value!r} is not a number >= 1.")
     return int(value)
 

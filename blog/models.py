@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from .core.sanitize import MORE
+from .core.sanitize import MORE, clean_post
 from .core.text import words_of_html
 from .extensions import db
 
@@ -156,7 +156,9 @@ class Post(db.Model):
         """The body before its ``<!--more-->``, which listings show; empty for a
         body without one."""
         teaser, more, _ = self.body.partition(MORE)
-        return teaser if more else ""
+        # Cut where it stands (in a list, a quotation): the cleaner closes
+        # what the cut left open.
+        return clean_post(teaser) if more else ""
 
     @property
     def summary(self) -> str:

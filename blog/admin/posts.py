@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,7 +60,13 @@ def choose_slug(data: PostData, post_id: int | None) -> str:
         raise PostError(
             "slug", f"Lo slug «{slug}» è già usato da un altro articolo: cambialo."
         )
-    return free_slug(Post.slug, slug) if clash else slug
+    if not clash:
+        return slug
+    # Its own numbered form already (doppione-2): kept, not moved at each save.
+    current = db.session.scalar(select(Post.slug).where(Post.id == (post_id or 0)))
+    if current and re.fullmatch(rf"{re.escape(slug)}-\d+", current):
+        return current
+    return free_slug(Post.slug, slug)
 
 
 def parse_categories(text: str) -> list[Category]:

@@ -232,9 +232,8 @@ def page_changes_at(post: Post, now: datetime) -> float | None:
     same moment as the rendering's: a page rendered open at the closing
     instant must not be kept as if it never changed."""
     closes = closing_time(post.comment_status, post.published_at, current_settings())
-    if closes is None or comments_closed(
-        post.comment_status, post.published_at, current_settings(), now
-    ):
+    # As ``comments_closed`` reads it: open while now <= the closing moment.
+    if closes is None or now > closes:
         return None
     return closes.replace(tzinfo=UTC).timestamp()
 

@@ -9,6 +9,7 @@ change without touching them.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -646,19 +647,51 @@ _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 
 
 # WordPress's mark of where a post's teaser ends (``<!--more-->``, or with the
-# link's own text, ``<!--more Leggi tutto-->``): the one HTML comment a post keeps.
+# link's own text, ``<!--more Leggi tutto-->``): the one HTML comment a post
+# keeps, where it stands. It crosses the cleaner as a word no text holds (a
+# new one each process), which is put back as the mark once the rest is clean.
 MORE = "<!--more-->"
-_MORE_MARK = re.compile(r"<!--\s*more\b.*?-->", re.IGNORECASE | re.DOTALL)
+_MORE_WORD = "segnomore" + secrets.token_hex(12)
+_TAG_EDGE = re.compile(r"<[A-Za-z/]|>")  # a tag opens (not "a < b"), or closes
+_TAG_HOLDING_WORD = re.compile(rf"<[^<>]*{_MORE_WORD}[^<>]*>")
+
+
+def _more_mark(text: str) -> tuple[int, int] | None:
+    """Where the first ``<!--more…-->`` comment starts and ends, as WordPress
+    reads it (the word right after ``<!--``, in lower case); one pass over the
+    text, each comment skipped whole."""
+    position, in_tag = 0, False
+    while (start := text.find("<!--", position)) >= 0:
+        # Inside a tag (an attribute's value) it is no comment: whether the
+        # text before it left a tag open, each stretch looked at once.
+        for edge in _TAG_EDGE.finditer(text, position, start):
+            in_tag = edge.group() != ">"
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return None
+        follows = text[start + 8 : start + 9]
+        if not in_tag and text.startswith("more", start + 4) and not follows.isalnum():
+            return start, end + 3
+        position = end + 3
+    return None
 
 
 def clean_written_post(text: str) -> str:
     """A post body as its author wrote it (the editor, a WordPress export):
     blank lines make paragraphs, then it is cleaned like any post (a paragraph
-    of what the cleaner removes is removed too). A ``<!--more-->`` is kept:
-    the parts before and after it are cleaned apart, so that the teaser is
-    whole markup of its own."""
-    parts = _MORE_MARK.split(text, maxsplit=1)
-    return MORE.join(_clean_written_part(part) for part in parts)
+    of what the cleaner removes is removed too). Its ``<!--more-->`` is kept
+    where it stands (``Post.teaser_html`` cuts there)."""
+    mark = _more_mark(text)
+    if mark is not None:
+        text = f"{text[: mark[0]]}\n\n{_MORE_WORD}\n\n{text[mark[1] :]}"
+    html = _clean_written_part(text)
+    if _MORE_WORD not in html:
+        return html  # in an element the cleaner drops with its text (a script)
+    # In an attribute's value it was no mark, only text that looked like one.
+    html = _TAG_HOLDING_WORD.sub(
+        lambda tag: tag.group(0).replace(_MORE_WORD, "&lt;!--more--&gt;"), html
+    )
+    return html.replace(f"<p>{_MORE_WORD}</p>", MORE).replace(_MORE_WORD, MORE)
 
 
 def _clean_written_part(text: str) -> str:

@@ -8,6 +8,7 @@ from the same table.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
@@ -408,11 +409,18 @@ def _server_problems(config: MutableMapping[str, object]) -> list[str]:
     return problems
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: only "localhost" is known to be this machine
+        return False
+
+
 def _password_in_clear(config: Mapping[str, object]) -> bool:
     # A relay on this machine may take a password over plain SMTP: it never
     # leaves the host.
-    server = str(config.get("MAIL_SERVER") or "")
-    local = server in ("localhost", "::1") or server.startswith("127.")
+    server = str(config.get("MAIL_SERVER") or "").strip("[]")
+    local = server.rstrip(".") == "localhost" or _is_loopback(server)
     return (
         bool(server and config.get("MAIL_USERNAME") and not config.get("MAIL_USE_TLS"))
         and not local

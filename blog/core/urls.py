@@ -90,7 +90,7 @@ def post_guid(post_id: int) -> str:
     return f"{site_root()}?p={post_id}"
 
 
-def kept_guid(post: Post, imported: Collection[str] = ()) -> str:
+def kept_guid(post: Post, imported: Collection[str]) -> str:
     """The permanent id a post's feed entries carry: the one it had on the blog
     it was imported from, or its own. ``imported``: the guids imported posts
     hold among our own posts' ``?p=ID``. A blog moved in on its old domain

@@ -114,14 +114,19 @@ def recheck_internal_pings(post: Post, earlier_address: str | None = None) -> in
     linked = _linked_posts(post) if post.is_published else {}
     kept: dict[int, Comment] = {}
     gone = []
-    # The one at its address first: a twin left at an older one goes.
+    # A post may hold one response from an address: where one is at the post's
+    # address already (the author's spam verdict included), a twin left at an
+    # older one goes, rather than move there.
+    taken = {ping.post_id for ping in pings if ping.source_url == address}
     for ping in sorted(pings, key=lambda ping: ping.source_url != address):
         if ping.status in EMPTYABLE:
             continue  # the author's verdict stays, as a webmention's does
+        moves = ping.source_url != address
         if ping.post_id in linked and ping.post_id not in kept:
-            kept[ping.post_id] = ping
-        else:
-            gone.append(ping)
+            if not (moves and ping.post_id in taken):
+                kept[ping.post_id] = ping
+                continue
+        gone.append(ping)
     for target_id, ping in kept.items():
         report = SourceReport(
             title=post.title, excerpt=excerpt_around(linked[target_id])

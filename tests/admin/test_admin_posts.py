@@ -349,6 +349,16 @@ def test_a_title_another_post_has_gets_the_next_free_slug(app, author_client):
     assert stored(app, "doppione-3") is not None
 
 
+def test_a_numbered_slug_stays_when_the_slug_field_is_emptied(app, author_client):
+    write(author_client, editor(author_client), title="Doppione", body="<p>1</p>")
+    write(author_client, editor(author_client), title="Doppione", body="<p>2</p>")
+    url = f"/admin/posts/{stored(app, 'doppione-2').id}"
+    for _ in range(2):
+        write(author_client, editor(author_client, url), slug="")
+        assert stored(app, "doppione-2") is not None
+    assert soup(author_client.get("/admin/old-paths")).select("tbody tr") == []
+
+
 def test_a_post_may_keep_its_own_slug(app, author_client):
     write(author_client, editor(author_client), title="Stesso slug")
     post = stored(app, "stesso-slug")

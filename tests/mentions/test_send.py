@@ -247,6 +247,29 @@ def test_the_authors_spam_verdict_on_a_pingback_of_ours_stays(mention_app):
     assert len(internal_pings(mention_app)) == 1
 
 
+def test_renamed_back_to_an_address_whose_pingback_the_author_judged(
+    mention_app, runner
+):
+    # /aaa/'s pingback marked spam; renamed /bbb/ and pinged again from there;
+    # renamed back: the spam verdict at /aaa/ stays, the twin from /bbb/ goes
+    # (a post holds one response from an address).
+    body = f"<p>Vedi <a href='{post_url(mention_app)}'>questo</a>.</p>"
+    post_id = publish(mention_app, "aaa", body)
+    drain(mention_app)
+    with mention_app.app_context():
+        ours = Comment.source_url.startswith(mention_app.config["SITE_URL"])
+        db.session.execute(update(Comment).where(ours).values(status="spam"))
+        db.session.commit()
+    resave(mention_app, post_id, slug="bbb")
+    assert runner.invoke(args=["send-pings", "bbb"]).exit_code == 0
+    resave(mention_app, post_id, slug="aaa")
+    with mention_app.app_context():
+        rows = db.session.execute(
+            select(Comment.source_url, Comment.status).where(ours)
+        ).all()
+    assert [tuple(row) for row in rows] == [(post_url(mention_app, "aaa"), "spam")]
+
+
 def test_saving_a_post_costs_in_proportion_to_its_links(mention_app):
     # Checking its pingbacks again reads the body once and looks up each link
     # once: twice the links, at most twice the statements (a look-up per link

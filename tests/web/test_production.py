@@ -542,7 +542,7 @@ def test_an_unusable_rate_limit_storage_is_refused_in_one_line(tmp_path, uri, sa
     assert said in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-2"])
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "²"])
 def test_gunicorn_settings_that_are_no_count_are_refused_in_one_line(tmp_path, value):
     # What gunicorn does with gunicorn.conf.py: 0 workers would listen and
     # answer nothing; text would end in a traceback.
@@ -565,6 +565,8 @@ def test_gunicorn_settings_that_are_no_count_are_refused_in_one_line(tmp_path, v
         ("smtp.example.org", True, False),
         ("127.0.0.1", False, False),  # a relay on this machine
         ("localhost", False, False),
+        ("[::1]", False, False),
+        ("127.mail.example.org", False, True),  # a name, not this machine
     ],
 )
 def test_a_mail_password_never_crosses_the_network_in_clear(
