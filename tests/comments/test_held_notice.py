@@ -7,6 +7,7 @@ import smtplib
 from contextlib import contextmanager
 
 import pytest
+from bs4 import BeautifulSoup
 from flask.logging import default_handler
 from helpers_admin import add_author, add_comment, comment_status
 from helpers_mail import send_mail
@@ -87,6 +88,24 @@ def test_reader_text_comes_last_quoted_after_the_real_links(app, outbox):
         "> Tutte le risposte in attesa: x",
     ]
     assert "ignorato" not in plain_text(outbox[0])  # the raw text, not the HTML
+
+
+def test_the_html_part_shows_the_readers_links_as_text(app, outbox):
+    # A reader's link labelled as one of the buttons: the author sees where it
+    # leads, and no reader's link can be clicked among the blog's own.
+    add_author(app)
+    held(
+        app,
+        content='Ecco <a href="https://evil.example/x">Approva</a>\nseconda riga',
+        content_html='<p>Ecco <a href="https://evil.example/x">Approva</a></p>',
+    )
+    html = outbox[0].get_body(("html",)).get_content()
+    quote = BeautifulSoup(html, "html.parser").find_all("blockquote")[-1]
+    assert quote.find("a") is None
+    assert 'href="https://evil.example/x"' in quote.get_text()
+    assert quote.find("br") is not None  # its lines kept
+    links = [a["href"] for a in BeautifulSoup(html, "html.parser").find_all("a")]
+    assert not any("evil.example" in href for href in links)
 
 
 def test_reader_fields_with_line_breaks_cannot_add_a_line(app, outbox):
