@@ -42,8 +42,9 @@ NOTICES = {
     STARTED: "Riceverai via email gli avvisi che hai chiesto.",
     ASKED: "Ti abbiamo mandato un'email: apri il link che contiene per "
     "confermare gli avvisi.",
-    NOT_ASKED: "Oggi abbiamo già chiesto tre volte di confermare questo "
-    "indirizzo: apri una di quelle email, o chiedi di nuovo gli avvisi domani.",
+    NOT_ASKED: "Nelle ultime 24 ore abbiamo già chiesto tre volte di confermare "
+    "questo indirizzo: apri una di quelle email, o chiedi di nuovo gli avvisi "
+    "più tardi.",
 }
 
 

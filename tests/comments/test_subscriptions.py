@@ -204,6 +204,11 @@ def test_at_most_three_confirmation_requests_a_day(app, client, mailbox):
         comment_of_lucia(client, app, text=f"Domanda numero {n}")
     send_mail(app)
     assert len(mailbox.to(LUCIA)) == 3
+    # The window slides (24 hours, not the calendar day), and says so.
+    response = send_comment(client, app, text="Ancora una", notify_replies="y")
+    page = client.get(response.headers["Location"], follow_redirects=True)
+    notice = soup(page).select_one(".comment-notice").get_text()
+    assert notice.startswith("Nelle ultime 24 ore abbiamo già chiesto tre volte")
 
 
 def test_one_mailbox_in_many_spellings_is_asked_three_times_a_day(app, client, mailbox):
