@@ -67,7 +67,7 @@ def _audit(action: str, email: str, who: str, records: int, now: datetime) -> No
         action,
         email,
         who,
-        now.isoformat(timespec="seconds"),
+        now.isoformat(timespec="seconds") + "Z",  # stored times are UTC
         records,
     )
 

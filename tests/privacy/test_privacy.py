@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from urllib.parse import unquote
 
@@ -380,6 +381,8 @@ class TestLogAndSources:
             f"Richiesta sui dati personali: esportazione di {EMAIL}"
         )
         assert "da riccardo" in exported and exported.endswith(", 2 record")
+        # A time in UTC says so (the blog's own zone may be another).
+        assert re.search(r" il \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, ", exported)
         assert "cancellazione (testi eliminati)" in erased
         for message in (exported, erased):
             for secret in ("Lucia Verdi", "192.0.2.10", "primo commento", "Firefox"):
