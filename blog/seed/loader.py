@@ -39,13 +39,18 @@ def _add_post(data: dict, author: Author) -> Post | None:
     # its old addresses, and a second copy would take that address over.
     if post_for_path(normalise_path(f"/{data['slug']}/"), published_only=False):
         return None
+    published = datetime.fromisoformat(data["published_at"])
     post = Post(
         slug=data["slug"],
         title=data["title"],
         body=clean_post(data["body_html"]),
         author=author,
         status="published",
-        published_at=datetime.fromisoformat(data["published_at"]),
+        published_at=published,
+        # Written then, not on the day the blog was installed: feeds and the
+        # sitemap date it so.
+        created_at=published,
+        updated_at=published,
         categories=[get_or_create_category(data["category"])],
     )
     db.session.add(post)

@@ -576,3 +576,13 @@ def test_what_is_stored_after_the_seed_is_news_again(app):
         stage_comment(post, status="approved", author_name="Dopo il seme")
         db.session.commit()
         assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+def test_the_seeded_posts_are_dated_when_they_were_written(app, client):
+    # Not the day the blog was installed: the sitemap's lastmod and the feeds'
+    # updated say 2011/2012 for posts of then.
+    with app.app_context():
+        for post in db.session.scalars(select(Post)):
+            assert post.updated_at == post.published_at == post.created_at
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    assert f"<lastmod>{datetime.now().year}" not in sitemap
