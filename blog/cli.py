@@ -9,10 +9,9 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .database import names_an_older_schema
+from .database import database_hint, names_an_older_schema
 from .disqus import commands as disqus_commands
 from .extensions import db
 from .mail import send_due
@@ -66,7 +65,7 @@ def _database_problem(error: DBAPIError) -> str:
     if names_an_older_schema(reason):
         return (
             f"the database has no blog tables yet, or older ones ({reason}): run "
-            "'flask --app blog upgrade-db' first."
+            "'.venv/bin/flask --app blog upgrade-db' first."
         )
     if isinstance(error, IntegrityError):
         # Two imports at once, or the server writing the same row meanwhile:
@@ -77,13 +76,7 @@ def _database_problem(error: DBAPIError) -> str:
             "meanwhile. What the command had not committed was rolled back; "
             "run it again."
         )
-    if "unable to open database file" in reason:
-        # SQLite names neither the file nor why: say which, and what to check.
-        path = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database
-        reason += (
-            f" ({path}): check that its folder exists and that the user running "
-            "this command may write to the file and its folder"
-        )
+    reason = database_hint(reason, current_app.config["SQLALCHEMY_DATABASE_URI"])
     return f"the database cannot be used: {reason}"
 
 

@@ -215,6 +215,18 @@ def session_connection() -> Connection:
     return session.connection()
 
 
+def database_hint(reason: str, url: str) -> str:
+    """What to check, added to a database error's ``reason`` where the error
+    does not say it: SQLite names neither the file it cannot open nor why."""
+    if "unable to open database file" not in reason:
+        return reason
+    path = make_url(url).database
+    return (
+        f"{reason} ({path}): check that its folder exists and that the user "
+        "running the blog may write to the file and its folder"
+    )
+
+
 def names_an_older_schema(reason: str) -> bool:
     """Whether a database error's ``reason`` is a table or a column the schema
     lacks (a database ``upgrade-db`` has not brought to this code's schema)."""

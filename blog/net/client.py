@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import ipaddress
 import os
 import ssl
 import threading
@@ -417,6 +418,16 @@ def check_outbound_config(config: MutableMapping[str, Any]) -> None:
             0 < port < 65536 for port in limits.ports
         ):
             problems.append("the OUTBOUND_* limits must be positive, ports 1-65535")
+    allowed = config.get("OUTBOUND_ALLOW") or ()
+    entries = allowed.split(",") if isinstance(allowed, str) else allowed
+    for entry in (str(raw).strip().strip("[]") for raw in entries):
+        # A slash makes it a network, never a host name: one that is none
+        # (10.0.0.0/33) would be kept as a name and silently match nothing.
+        if "/" in entry:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                problems.append(f"OUTBOUND_ALLOW holds {entry!r}, which is no network")
     if config.get("OUTBOUND_ONLY_ALLOWED") is not None:
         try:
             config["OUTBOUND_ONLY_ALLOWED"] = read_flag(config["OUTBOUND_ONLY_ALLOWED"])

@@ -40,7 +40,7 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
         target.dispose()
         raise CopyError(
             f"there is no database at {target.url.database}: make it with "
-            "BLOG_DATABASE_URL=<target> flask --app blog upgrade-db first"
+            "BLOG_DATABASE_URL=<target> .venv/bin/flask --app blog upgrade-db first"
         )
     tables = db.metadata.sorted_tables
     try:
@@ -78,7 +78,7 @@ def _check_ready(target: Connection, tables: list[Table]) -> None:
         if not found.has_table(table.name):
             raise CopyError(
                 f"the target has no table {table.name}: make it with "
-                "BLOG_DATABASE_URL=<target> flask --app blog upgrade-db first"
+                "BLOG_DATABASE_URL=<target> .venv/bin/flask --app blog upgrade-db first"
             )
         columns = {column["name"] for column in found.get_columns(table.name)}
         missing = sorted(set(table.columns.keys()) - columns)

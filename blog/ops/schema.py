@@ -64,6 +64,7 @@ def refuse_a_newer_schema() -> None:
         head = scripts.get_current_head()
         raise NewerSchemaError(
             f"the database is at revision {unknown[0]}, newer than this code "
-            f"({head}): with the newer code run 'flask --app blog db downgrade "
-            f"{head}' first, or restore the backup taken before the upgrade."
+            f"({head}): with the newer code run '.venv/bin/flask --app blog db "
+            f"downgrade {head}' first, or restore the backup taken before the "
+            "upgrade."
         )

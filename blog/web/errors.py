@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from ..database import names_an_older_schema
+from ..database import database_hint, names_an_older_schema
 from ..extensions import db
 
 MESSAGES = {
@@ -192,6 +192,7 @@ def init_app(app: Flask) -> None:
         reason = str(getattr(error, "orig", None) or error)
         if names_an_older_schema(reason):
             reason += " (the schema is older than the code: run upgrade-db)"
+        reason = database_hint(reason, app.config["SQLALCHEMY_DATABASE_URI"])
         app.logger.error("Database unavailable: %s", reason)
         typed = typed_fields(app.config["WTF_CSRF_FIELD_NAME"])
         g.database_unavailable = True  # what the page shows asks it nothing

@@ -122,3 +122,12 @@ def test_a_schema_older_than_the_code_says_to_run_upgrade_db(
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_log_names_the_database_file_it_cannot_open(lost_database, caplog):
+    app, lose = lost_database
+    with app.app_context():
+        path = db.engine.url.database
+    lose()
+    assert app.test_client().get("/").status_code == 503
+    assert f"unable to open database file ({path})" in caplog.text

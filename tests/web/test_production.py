@@ -243,6 +243,14 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
         ({"OUTBOUND_CONNECT_TIMEOUT": "abc"}, "an OUTBOUND_\\* limit is no number"),
         ({"OUTBOUND_MAX_BYTES": 0}, "the OUTBOUND_\\* limits must be positive"),
         ({"OUTBOUND_ONLY_ALLOWED": "forse"}, "OUTBOUND_ONLY_ALLOWED is neither"),
+        (
+            {"OUTBOUND_ALLOW": "127.0.0.2, 10.0.0.0/33"},
+            "OUTBOUND_ALLOW holds '10.0.0.0/33', which is no network",
+        ),
+        (
+            {"OUTBOUND_ALLOW": ["blog.example", "fd00::/129"]},
+            "OUTBOUND_ALLOW holds 'fd00::/129'",
+        ),
     ],
 )
 def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):
