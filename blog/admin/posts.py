@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete, select
 
+from ..core.localtime import dated_ahead
 from ..core.sanitize import clean_written_post
 from ..core.signals import post_published, post_saved
 from ..core.text import one_line
@@ -80,8 +81,7 @@ def parse_categories(text: str) -> list[Category]:
 
 
 # The date is typed in the blog's zone (TIMEZONE) and read as such: a few
-# minutes ahead are the author's clock, not a schedule.
-_CLOCKS_AHEAD = timedelta(minutes=5)
+# minutes ahead are the author's clock, not a schedule (``dated_ahead``).
 FUTURE_MESSAGE = (
     "La data di pubblicazione è nel futuro: questo blog non programma le "
     "pubblicazioni. Lascia vuota la data per pubblicare ora."
@@ -119,7 +119,7 @@ def refuse_future_date(published_at: datetime | None) -> None:
     """Raise PostError for a date ahead of now: there is no scheduling, and a
     post published at once with it would head the home page and feeds until
     then."""
-    if published_at is not None and published_at > utcnow() + _CLOCKS_AHEAD:
+    if dated_ahead(published_at):
         raise PostError("published_at", FUTURE_MESSAGE)
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from sqlalchemy import Select, bindparam, exists, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from ..core.localtime import CLOCKS_AHEAD
 from ..core.settings import ModerationSettings
 from ..database import session_connection
 from ..extensions import db
@@ -142,7 +143,13 @@ def _latest_comment_at(column):
     # both would scan the table.
     return (
         select(Comment.created_at)
-        .where(column == bindparam(column.key), Comment.type == "comment")
+        .where(
+            column == bindparam(column.key),
+            Comment.type == "comment",
+            # Not an imported comment dated ahead: it would hold its writer
+            # back under the flood rule until then, and hide the latest.
+            Comment.created_at <= bindparam("pace_until"),
+        )
         .order_by(Comment.created_at.desc())
         .limit(1)
         .scalar_subquery()
@@ -236,6 +243,7 @@ def sender_history(
         "author_ip": submission.ip,
         "author_email": submission.email,
         "owner_hash": owner_hash,
+        "pace_until": now + CLOCKS_AHEAD,
         **block_values,
     }
     row = session_connection().execute(_history_statement(shape), values).one()

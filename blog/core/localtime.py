@@ -7,11 +7,13 @@ author types in the same zone, as WordPress does with its timezone setting.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+from ..models import utcnow
 
 
 @cache
@@ -42,3 +44,14 @@ def utc_time(value: datetime) -> datetime:
         return value.replace(tzinfo=blog_zone()).astimezone(UTC).replace(tzinfo=None)
     except OverflowError:
         return value
+
+
+# Two machines' clocks a few minutes apart are no schedule.
+CLOCKS_AHEAD = timedelta(minutes=5)
+
+
+def dated_ahead(moment: datetime | None) -> bool:
+    """Whether ``moment`` (naive UTC) is ahead of now by more than clocks
+    differ: a post so dated would head the home page and the feeds until
+    then, and this blog schedules nothing."""
+    return moment is not None and moment > utcnow() + CLOCKS_AHEAD

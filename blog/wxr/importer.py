@@ -23,6 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from ..accounts.authors import find_author
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
+from ..core.localtime import dated_ahead
 from ..core.sanitize import clean_written_post
 from ..core.text import ascii_folded, slugify, web_url_or_empty
 from ..database import free_slug
@@ -300,6 +301,11 @@ class _Importer:
             # of showing everybody what WordPress kept for a few.
             status = "draft"
             self.report.drafted["password-protected posts"] += 1
+        if status == "published" and dated_ahead(data.published_at):
+            # It would head the home page and the feeds until then: the editor
+            # refuses such a date, and WordPress itself would have scheduled it.
+            status = "draft"
+            self.report.drafted["posts dated in the future"] += 1
         body = clean_written_post(
             expand_shortcodes(
                 data.content, data.wp_id, self.attachments, self.report.shortcodes_left

@@ -17,6 +17,7 @@ from helpers_comments import (
     set_status,
     sign_in_author,
     soup,
+    stage_comment,
     the_post,
 )
 
@@ -376,6 +377,20 @@ class TestRulesThroughTheForm:
         # The same address with another email is flooding as well.
         response = send_comment(client, app, "quarto", email="altra@example.org")
         assert response.status_code == 429
+
+    def test_an_imported_comment_dated_ahead_holds_nobody_back(self, app, client):
+        # An import may bring a comment dated in the future: its writer's next
+        # comment is judged by the comments before now, not refused until then.
+        with app.app_context():
+            stage_comment(
+                the_post(),
+                author_ip="127.0.0.1",
+                author_email="lucia@example.org",
+                created_at=utcnow() + timedelta(days=30),
+            )
+            db.session.commit()
+        assert send_comment(client, app, "primo").status_code == 302
+        assert send_comment(client, app, "secondo").status_code == 429  # still paced
 
     @pytest.mark.parametrize("rule", ["duplicate", "flood"])
     def test_a_refused_comment_is_never_sanitised(self, app, client, monkeypatch, rule):

@@ -770,3 +770,17 @@ def test_the_seeded_posts_comments_gain_their_old_anchors(app, client, import_te
     assert page.select_one("#comment-501") is not None  # the old link's anchor
     response = client.get(f"/comment/{first_id}/")  # our own permalink still
     assert response.headers["Location"].endswith("#comment-501")
+
+
+def test_a_post_dated_ahead_comes_in_as_a_draft(app, import_text):
+    # Published with a date to come, it would head the home page and the
+    # feeds until then; the editor refuses such a date, and the import says so.
+    ahead = item(53, "Dal futuro", "dal-futuro").replace(
+        "2019-05-09 08:00:00", "2099-05-09 08:00:00"
+    )
+    assert "2099-05-09 08:00:00" in ahead
+    output = import_text(export(ahead))
+    assert "kept as drafts, posts dated in the future: 1" in output
+    with app.app_context():
+        status = db.session.scalar(select(Post.status).where(Post.slug == "dal-futuro"))
+    assert status == "draft"
