@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 from operator import attrgetter
 
 from sqlalchemy import (
@@ -28,6 +29,8 @@ from .core.text import words_of_html
 from .extensions import db
 
 # Characters of body text a post shows where its excerpt is empty.
+# Characters of markup a listing shows before a <!--more-->, at most.
+MAX_TEASER = 20_000
 SUMMARY_LENGTH = 280
 
 
@@ -151,14 +154,17 @@ class Post(db.Model):
     def is_page(self) -> bool:
         return self.kind == "page"
 
-    @property
+    @cached_property
     def teaser_html(self) -> str:
         """The body before its ``<!--more-->``, which listings show; empty for a
-        body without one."""
+        body without one, or whose teaser is too long to be one (a mark near
+        the end of a long imported post: the listing shows the summary)."""
         teaser, more, _ = self.body.partition(MORE)
+        if not more or len(teaser) > MAX_TEASER:
+            return ""
         # Cut where it stands (in a list, a quotation): the cleaner closes
         # what the cut left open.
-        return clean_post(teaser) if more else ""
+        return clean_post(teaser)
 
     @property
     def summary(self) -> str:

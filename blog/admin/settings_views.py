@@ -54,7 +54,7 @@ def settings():
     # The page's fieldsets, each with its settings in the table's order.
     groups = [(group, [s for s in SETTINGS if s.group == group]) for group in GROUPS]
     page = listing_page(request.args.get("blocchi"))
-    blocks, total = blocks_page(page)
+    blocks, page, total = blocks_page(page)
     return render_template(
         "admin/settings.html",
         form=form,

@@ -167,14 +167,17 @@ _NEWEST_FIRST = select(Block).order_by(Block.created_at.desc(), Block.id)
 BLOCKS_PER_PAGE = 50
 
 
-def blocks_page(page: int) -> tuple[list[Block], int]:
-    """One page of the blocks, newest first, and how many there are in all:
+def blocks_page(page: int) -> tuple[list[Block], int, int]:
+    """One page of the blocks, newest first, the page it is (the last one for
+    a number past it), and how many there are in all:
     blocking from the queue can make the list long, and the settings page
     must not carry every one of them."""
     total = db.session.scalar(select(func.count(Block.id)))
+    # Past the last page (a link kept after lifting blocks): the last page.
+    page = min(page, max(1, -(-total // BLOCKS_PER_PAGE)))
     offset = (page - 1) * BLOCKS_PER_PAGE
     blocks = db.session.scalars(_NEWEST_FIRST.limit(BLOCKS_PER_PAGE).offset(offset))
-    return list(blocks), total
+    return list(blocks), page, total
 
 
 def lift_block(block_id: int) -> bool:

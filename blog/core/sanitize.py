@@ -652,25 +652,37 @@ _EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
 # new one each process), which is put back as the mark once the rest is clean.
 MORE = "<!--more-->"
 _MORE_WORD = "segnomore" + secrets.token_hex(12)
-_TAG_EDGE = re.compile(r"<[A-Za-z/]|>")  # a tag opens (not "a < b"), or closes
+_MORE_PADDED = f"\n\n{_MORE_WORD}\n\n"
+# What moves a scan in or out of a tag: a tag's start (not "a < b"), its end,
+# and the quotes of its values (a ">" between them ends nothing).
+_TAG_EDGE = re.compile(r"<[A-Za-z/]|[>\"']")
 _TAG_HOLDING_WORD = re.compile(rf"<[^<>]*{_MORE_WORD}[^<>]*>")
 
 
 def _more_mark(text: str) -> tuple[int, int] | None:
     """Where the first ``<!--more…-->`` comment starts and ends, as WordPress
     reads it (the word right after ``<!--``, in lower case); one pass over the
-    text, each comment skipped whole."""
-    position, in_tag = 0, False
+    text, each comment skipped whole, none looked for inside a tag."""
+    position, in_tag, quote = 0, False, ""
     while (start := text.find("<!--", position)) >= 0:
-        # Inside a tag (an attribute's value) it is no comment: whether the
-        # text before it left a tag open, each stretch looked at once.
         for edge in _TAG_EDGE.finditer(text, position, start):
-            in_tag = edge.group() != ">"
+            mark = edge.group()
+            if quote:
+                quote = "" if mark == quote else quote
+            elif in_tag and mark in "\"'":
+                quote = mark
+            elif mark == ">":
+                in_tag = False
+            elif mark[0] == "<":
+                in_tag = True
+        if in_tag:  # a value that reads like a comment: no comment
+            position = start + 4
+            continue
         end = text.find("-->", start + 4)
         if end < 0:
             return None
         follows = text[start + 8 : start + 9]
-        if not in_tag and text.startswith("more", start + 4) and not follows.isalnum():
+        if text.startswith("more", start + 4) and not follows.isalnum():
             return start, end + 3
         position = end + 3
     return None
@@ -680,10 +692,13 @@ def clean_written_post(text: str) -> str:
     """A post body as its author wrote it (the editor, a WordPress export):
     blank lines make paragraphs, then it is cleaned like any post (a paragraph
     of what the cleaner removes is removed too). Its ``<!--more-->`` is kept
-    where it stands (``Post.teaser_html`` cuts there)."""
+    where it stands (``Post.teaser_html`` cuts there), and cleaning the result
+    again gives it back unchanged."""
     mark = _more_mark(text)
     if mark is not None:
-        text = f"{text[: mark[0]]}\n\n{_MORE_WORD}\n\n{text[mark[1] :]}"
+        # On a paragraph of its own between others; where the blank lines stay
+        # as they are (in a <pre>), they are taken out again below.
+        text = f"{text[: mark[0]]}{_MORE_PADDED}{text[mark[1] :]}"
     html = _clean_written_part(text)
     if _MORE_WORD not in html:
         return html  # in an element the cleaner drops with its text (a script)
@@ -691,7 +706,8 @@ def clean_written_post(text: str) -> str:
     html = _TAG_HOLDING_WORD.sub(
         lambda tag: tag.group(0).replace(_MORE_WORD, "&lt;!--more--&gt;"), html
     )
-    return html.replace(f"<p>{_MORE_WORD}</p>", MORE).replace(_MORE_WORD, MORE)
+    html = html.replace(f"<p>{_MORE_WORD}</p>", MORE).replace(_MORE_PADDED, MORE)
+    return html.replace(_MORE_WORD, MORE)
 
 
 def _clean_written_part(text: str) -> str:

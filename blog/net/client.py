@@ -419,6 +419,9 @@ def check_outbound_config(config: MutableMapping[str, Any]) -> None:
         ):
             problems.append("the OUTBOUND_* limits must be positive, ports 1-65535")
     allowed = config.get("OUTBOUND_ALLOW") or ()
+    if not isinstance(allowed, str | list | tuple):
+        problems.append(f"OUTBOUND_ALLOW={allowed!r} is no list of hosts")
+        allowed = ()
     entries = allowed.split(",") if isinstance(allowed, str) else allowed
     for entry in (str(raw).strip().strip("[]") for raw in entries):
         # A slash makes it a network, never a host name: one that is none

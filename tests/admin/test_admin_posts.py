@@ -621,3 +621,15 @@ def test_saving_without_touching_the_date_keeps_it(app, author_client, stored_at
         url = f"/admin/posts/{post.id}"
     write(author_client, editor(author_client, url), title="Data ferma, nuovo titolo")
     assert stored(app, "data-ferma").published_at == stored_at
+
+
+def test_a_teaser_too_long_to_be_one_leaves_the_summary(app, author_client, published):
+    # A mark near the end of a long imported post: the listing shows the
+    # summary, not most of the post (made again at every listing).
+    long_part = "<p>" + "Parola lunga. " * 2_000 + "</p>"
+    body = long_part + "\n<!--more-->\n<p>Coda.</p>"
+    write(author_client, editor(author_client), "Pubblica", title="Lungo", body=body)
+    home = soup(author_client.get("/"))
+    assert home.select_one(".post-teaser") is None
+    summary = home.select_one(".post-summary .post-excerpt").get_text()
+    assert summary.startswith("Parola lunga.") and summary.endswith("…")

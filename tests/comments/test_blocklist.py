@@ -356,6 +356,18 @@ class TestAdmin:
             row.select("td")[1].get_text() for row in first.select("#blocks tbody tr")
         )
 
+    def test_a_page_past_the_last_shows_the_last(self, app, author_client):
+        with app.app_context():
+            db.session.execute(
+                insert(Block),
+                [{"kind": "ip", "value": f"192.0.2.{n}"} for n in range(1, 61)],
+            )
+            db.session.commit()
+        page = soup(author_client.get("/admin/settings?blocchi=5"))
+        assert len(page.select("#blocks tbody tr")) == 10
+        assert "Pagina 2 di 2" in page.select_one("#blocks .pager").get_text()
+        assert page.select_one("#blocks .empty-list") is None
+
     def test_blocking_needs_the_author(self, app, client):
         comment_id = add_comment(app)
         token = csrf_from(client, "/admin/login")

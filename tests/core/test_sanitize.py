@@ -612,6 +612,33 @@ class TestMoreMark:
         ]
         assert "<!--more-->" in html
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "<pre>a\n<!--more-->\nb</pre>",
+            "<ul><li>uno\n<!--more-->\n<p>due</p></li></ul>",
+            "Prima.\n<!--more-->\nSeconda.",
+            "a <!--more--> b",
+        ],
+    )
+    def test_cleaning_again_changes_nothing(self, text):
+        # The editor shows the stored body and saves it again: a mark in a
+        # <pre> gained blank lines at every save.
+        once = clean_written_post(text)
+        assert clean_written_post(once) == once
+        assert once.count("<!--more-->") == 1
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '<img src="/x.png" alt="a>b <!--more--> c"> coda',
+            "<a href=\"/x\" title='y > <!--more--> z'>l</a> coda",
+        ],
+    )
+    def test_a_greater_than_inside_a_quoted_value_ends_no_tag(self, text):
+        html = clean_written_post(text)
+        assert "<!--more-->" not in html and "&lt;!--more--" in html
+
     def test_finding_the_mark_stays_linear(self):
         # Each unclosed <!--more scanned to the end: 144 KB took 10 s.
         with hang_guard(5):

@@ -251,6 +251,7 @@ def test_a_weak_key_set_by_the_operator_is_refused_not_replaced(tmp_path):
             {"OUTBOUND_ALLOW": ["blog.example", "fd00::/129"]},
             "OUTBOUND_ALLOW holds 'fd00::/129'",
         ),
+        ({"OUTBOUND_ALLOW": 5}, "OUTBOUND_ALLOW=5 is no list of hosts"),
     ],
 )
 def test_a_setting_of_no_use_is_refused_at_start_up(tmp_path, setting, said):
