@@ -29,9 +29,9 @@ from .core.text import words_of_html
 from .extensions import db
 
 # Characters of body text a post shows where its excerpt is empty.
+SUMMARY_LENGTH = 280
 # Characters of markup a listing shows before a <!--more-->, at most.
 MAX_TEASER = 20_000
-SUMMARY_LENGTH = 280
 
 
 def utcnow() -> datetime:

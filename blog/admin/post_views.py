@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..accounts.session import author_required, current_author
-from ..core.localtime import local_time, utc_time
+from ..core.localtime import local_time
 from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_written_post
 from ..core.text import positive_int
 from ..core.urls import post_url
@@ -20,7 +18,14 @@ from ..models import Post
 from ..web.security import takes_bodies_up_to
 from . import bp
 from .forms import PostForm
-from .posts import PostData, PostError, announce_post, publish, save_post
+from .posts import (
+    PostData,
+    PostError,
+    announce_post,
+    publish,
+    save_post,
+    stored_date,
+)
 
 PER_PAGE = 30
 SAVED_MEANWHILE = "Un altro salvataggio ha appena usato lo stesso slug: salva di nuovo."
@@ -77,21 +82,6 @@ def post_edit(post_id: int):
     return _editor(post, form)
 
 
-def _typed_date(post: Post | None, typed: datetime | None) -> datetime | None:
-    # Typed in the blog's time zone, stored in UTC. The date the editor showed,
-    # sent back unchanged, keeps the stored moment: the form shows minutes in
-    # local time, which drops seconds and, in the hour the clocks go back,
-    # cannot tell its two 02:30s apart.
-    if typed is None:
-        return None
-    stored = post.published_at if post is not None else None
-    if stored is not None and typed == local_time(stored).replace(
-        second=0, microsecond=0
-    ):
-        return stored
-    return utc_time(typed)
-
-
 def _editor(post: Post | None, form: PostForm):
     status, preview = 200, None
     if form.validate_on_submit():
@@ -101,7 +91,7 @@ def _editor(post: Post | None, form: PostForm):
             body=form.body.data or "",
             excerpt=form.excerpt.data or "",
             categories=form.category_names.data or "",
-            published_at=_typed_date(post, form.published_at.data),
+            published_at=stored_date(post, form.published_at.data),
             status="published" if form.publish.data else form.status.data,
             kind=form.kind.data,
             menu_order=form.menu_order.data or 0,

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete, select
 
-from ..core.localtime import dated_ahead
+from ..core.localtime import dated_ahead, local_time, utc_time
 from ..core.sanitize import clean_written_post
 from ..core.signals import post_published, post_saved
 from ..core.text import one_line
@@ -113,6 +113,22 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     if post.status == "published":
         publish(post)  # dated now when no date was typed
     return post
+
+
+def stored_date(post: Post | None, typed: datetime | None) -> datetime | None:
+    """The moment to store for the date the editor sent, typed in the blog's
+    time zone: in UTC, except that the date the editor showed, sent back
+    unchanged, keeps the stored moment (the form shows minutes in local time,
+    which drops seconds and, in the hour the clocks go back, cannot tell its
+    two 02:30s apart)."""
+    if typed is None:
+        return None
+    stored = post.published_at if post is not None else None
+    if stored is not None and typed == local_time(stored).replace(
+        second=0, microsecond=0
+    ):
+        return stored
+    return utc_time(typed)
 
 
 def refuse_future_date(published_at: datetime | None) -> None:

@@ -656,7 +656,6 @@ _MORE_PADDED = f"\n\n{_MORE_WORD}\n\n"
 # What moves a scan in or out of a tag: a tag's start (not "a < b"), its end,
 # and the quotes of its values (a ">" between them ends nothing).
 _TAG_EDGE = re.compile(r"<[A-Za-z/]|[>\"']")
-_TAG_HOLDING_WORD = re.compile(rf"<[^<>]*{_MORE_WORD}[^<>]*>")
 
 
 def _more_mark(text: str) -> tuple[int, int] | None:
@@ -700,12 +699,8 @@ def clean_written_post(text: str) -> str:
         # as they are (in a <pre>), they are taken out again below.
         text = f"{text[: mark[0]]}{_MORE_PADDED}{text[mark[1] :]}"
     html = _clean_written_part(text)
-    if _MORE_WORD not in html:
-        return html  # in an element the cleaner drops with its text (a script)
-    # In an attribute's value it was no mark, only text that looked like one.
-    html = _TAG_HOLDING_WORD.sub(
-        lambda tag: tag.group(0).replace(_MORE_WORD, "&lt;!--more--&gt;"), html
-    )
+    # Gone with an element the cleaner drops with its text (a script), or
+    # back where it stood; never in a tag: ``_more_mark`` looks outside them.
     html = html.replace(f"<p>{_MORE_WORD}</p>", MORE).replace(_MORE_PADDED, MORE)
     return html.replace(_MORE_WORD, MORE)
 

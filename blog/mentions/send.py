@@ -12,7 +12,7 @@ from urllib.parse import urldefrag, urlencode, urljoin
 
 from bs4 import Tag
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..comments.operations import EMPTYABLE
 from ..comments.threads import hold_for_change, lift_replies
@@ -111,7 +111,8 @@ def recheck_internal_pings(post: Post, earlier_address: str | None = None) -> in
     ).all()
     if not pings:
         return 0
-    linked = _linked_posts(post) if post.is_published else {}
+    anchors = _anchors(post) if post.is_published else {}
+    linked = _linked_posts(anchors)
     kept: dict[int, Comment] = {}
     gone = []
     # A post may hold one response from an address: where one is at the post's
@@ -138,33 +139,33 @@ def recheck_internal_pings(post: Post, earlier_address: str | None = None) -> in
         lift_replies(gone)
         for ping in gone:
             db.session.delete(ping)
-        _forget_sent_to({ping.post_id for ping in gone}, post)
+        _forget_links_gone(post, set(anchors))
         db.session.commit()
     return len(gone)
 
 
-def _linked_posts(post: Post) -> dict[int, Tag]:
-    # Our posts the body links to, each with the first anchor that does.
+def _linked_posts(anchors: dict[str, Tag]) -> dict[int, Tag]:
+    # Our posts the body's links lead to, each with the first anchor that does.
     linked: dict[int, Tag] = {}
-    for url, anchor in _anchors(post).items():
+    for url, anchor in anchors.items():
         target = match_target(url).post if is_ours(url) else None
         if target is not None:
             linked.setdefault(target.id, anchor)
     return linked
 
 
-def _forget_sent_to(target_ids: set[int], post: Post) -> None:
-    # The record that ``post`` pinged those posts goes with their pingbacks:
-    # its link, when it is back, is planned and recorded again.
-    rows = db.session.scalars(
-        select(OutboundPing).where(
-            OutboundPing.post_id == post.id, OutboundPing.method == "internal"
-        )
-    ).all()
-    for row in rows:
-        target = match_target(row.target_url).post
-        if target is None or target.id in target_ids:
-            db.session.delete(row)
+def _forget_links_gone(post: Post, current: set[str]) -> None:
+    # The record that ``post`` pinged one of our posts goes with the link
+    # (``current``: the links it still has; none for a draft): when it is
+    # back, it is planned and recorded again. No look-up per row.
+    db.session.execute(
+        delete(OutboundPing).where(
+            OutboundPing.post_id == post.id,
+            OutboundPing.method == "internal",
+            OutboundPing.target_url.not_in(current),
+        ),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def send_webmention(fetcher: Fetcher, endpoint: str, source: str, target: str) -> str:
