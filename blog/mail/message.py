@@ -16,9 +16,10 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
 
@@ -89,6 +90,17 @@ def quoted(text: str | None) -> list[str]:
     return [f"> {line}".rstrip() for line in lines]
 
 
+def sender(config: Mapping[str, object]) -> Address | str:
+    """MAIL_FROM as the operator wrote it when it names its sender; a bare
+    address goes out under the site's name, which mail clients show in the
+    inbox where they would otherwise show "blog"."""
+    value = str(config.get("MAIL_FROM") or DEFAULT_FROM)
+    name, address = parseaddr(value)
+    if name or "@" not in address:
+        return value
+    return Address(one_line(str(config.get("SITE_NAME") or "")), addr_spec=address)
+
+
 def build_message(
     to: str,
     subject: str,
@@ -99,7 +111,7 @@ def build_message(
     """A UTF-8 message, plain text (and HTML when given); no To header when
     ``to`` is empty. Every message says it was sent by a machine."""
     message = EmailMessage(policy=MAIL_POLICY)
-    message["From"] = current_app.config.get("MAIL_FROM") or DEFAULT_FROM
+    message["From"] = sender(current_app.config)
     if to.strip():
         _set_header(message, "To", ascii_domain(one_line(to)))
     # Names and titles in the subject come from readers and imports.

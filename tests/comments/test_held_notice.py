@@ -260,7 +260,7 @@ def test_with_a_mail_server_it_is_sent_by_smtp(app, smtp):
     assert (server.host, server.port) == ("127.0.0.1", 2525)
     assert server.calls == ["starttls", ("login", "blog", "segreto"), "quit"]
     [message] = server.sent
-    assert message["From"] == "blog@nowmedia.example"
+    assert message["From"] == "nOwmedia <blog@nowmedia.example>"
     assert message["To"] == "moderazione@nowmedia.example"
     assert "Via SMTP" in plain_text(message)
 

@@ -49,9 +49,18 @@ def test_the_author_notice_carries_the_headers_of_a_machine(app, mailbox):
     message = mail.message
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Message-ID"].endswith("@127.0.0.1>")
-    assert message["Date"] and message["From"] == "blog@nowmedia.example"
+    assert message["Date"] and message["From"] == "nOwmedia <blog@nowmedia.example>"
     assert message.get_content_type() == "multipart/alternative"
     assert "Un commento" in mail.html
+
+
+def test_a_sender_named_by_the_operator_keeps_that_name(app, mailbox):
+    app.config["MAIL_FROM"] = '"Redazione, nOwmedia" <redazione@nowmedia.example>'
+    add_comment(app)
+    send_mail(app)
+    [mail] = mailbox.received
+    assert mail.message["From"].addresses[0].display_name == "Redazione, nOwmedia"
+    assert mail.message["From"].addresses[0].addr_spec == "redazione@nowmedia.example"
 
 
 def test_a_failure_is_retried_later_with_a_growing_delay(app, mailbox):
