@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from ..comments.labels import ACTIONS
 from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
-from ..comments.operations import EMPTYABLE, NewResponse, add_response, move
+from ..comments.operations import (
+    EMPTYABLE,
+    NewResponse,
+    add_response,
+    delete_for_good,
+    move,
+)
 from ..comments.threads import hold_for_change, lift_replies
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
@@ -62,9 +67,6 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     return len(comments)
 
 
-Reply = aliased(Comment)
-
-
 def empty(status: str, upto: int | None) -> int:
     """Delete for good every response in spam or trash up to id ``upto``, the
     newest when the author's page was made; how many. What arrived after it
@@ -73,17 +75,7 @@ def empty(status: str, upto: int | None) -> int:
         raise ActionError("Si possono svuotare solo lo spam e il cestino.")
     if upto is None:
         raise ActionError("Ricarica la pagina e svuota di nuovo.")
-    shown = (Comment.status == status) & (Comment.id <= upto)
-    hold_for_change(shown)
-    answered = select(Comment).where(
-        shown, exists().where(Reply.parent_id == Comment.id)
-    )
-    lift_replies(db.session.scalars(answered).all())
-    result = db.session.execute(
-        delete(Comment).where(shown),
-        execution_options={"synchronize_session": False},
-    )
-    return result.rowcount
+    return delete_for_good((Comment.status == status) & (Comment.id <= upto))
 
 
 def newest_response_id() -> int:

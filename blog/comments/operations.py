@@ -13,13 +13,18 @@ subscribers' news of a visible one, in the mail outbox.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from weakref import WeakSet
 
 from flask import Flask
-from sqlalchemy import event, inspect
+from sqlalchemy import ColumnElement, delete, event, exists, inspect, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm import (
+    Session,
+    aliased,
+    make_transient,
+    make_transient_to_detached,
+)
 
 from ..core.sanitize import clean_comment
 from ..core.settings import ModerationSettings
@@ -30,7 +35,7 @@ from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
 from .notices import tell_author_held_again
 from .subscriptions import end_subscriptions_asked_with
-from .threads import hold_for_change, place_in_thread
+from .threads import hold_for_change, lift_replies, place_in_thread
 
 # Column widths: values from a request or a source are cut to fit, not refused.
 _IP_LENGTH = 45
@@ -305,6 +310,36 @@ def edit_response(
 
 # Statuses the author may empty for good; leaving them keeps where a response was.
 EMPTYABLE = ("spam", "trash")
+
+
+Reply = aliased(Comment)
+
+
+def delete_for_good(which: ColumnElement[bool]) -> int:
+    """Delete the responses ``which`` selects, their replies lifted a level
+    first; how many. The caller commits."""
+    hold_for_change(which)
+    answered = select(Comment).where(
+        which, exists().where(Reply.parent_id == Comment.id)
+    )
+    lift_replies(db.session.scalars(answered).all())
+    result = db.session.execute(
+        delete(Comment).where(which),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
+def empty_expired(now: datetime, days: int) -> int:
+    """Delete what has sat in spam or the trash for more than ``days`` (0
+    keeps it), as WordPress empties its trash: the name, email and text of a
+    comment its writer deleted are not kept for ever. The caller commits."""
+    if days <= 0:
+        return 0
+    return delete_for_good(
+        Comment.status.in_(EMPTYABLE)
+        & (Comment.updated_at < now - timedelta(days=days))
+    )
 
 
 def move(comment: Comment, status: str) -> None:

@@ -99,5 +99,10 @@ def delete(comment_id: int):
         withdraw_response(comment)
         return redirect(url_for("posts.detail", slug=slug, _anchor="comments"))
     status = _form_status(form)  # before rendering: it words the CSRF error
-    page = render_template("comments/delete.html", comment=comment, form=form)
+    page = render_template(
+        "comments/delete.html",
+        comment=comment,
+        form=form,
+        trash_days=current_settings().trash_days,
+    )
     return _private(page, status)

@@ -121,13 +121,18 @@ def purge_addresses(now: datetime, days: int) -> int:
     db.session.execute(
         update(Comment)
         .where(old, Comment.moderation_reason.startswith(ip_reason, autoescape=True))
-        .values(moderation_reason=BLOCKED_REASON + f" ({BLOCK_LABELS['ip']})"),
+        .values(
+            moderation_reason=BLOCKED_REASON + f" ({BLOCK_LABELS['ip']})",
+            # The time of the last change is when it went to spam or the trash,
+            # which empty_expired counts from: clearing an address is no change.
+            updated_at=Comment.updated_at,
+        ),
         execution_options={"synchronize_session": False, UNSEEN_BY_READERS: True},
     )
     result = db.session.execute(
         update(Comment)
         .where(old, or_(Comment.author_ip != "", Comment.user_agent != ""))
-        .values(author_ip="", user_agent=""),
+        .values(author_ip="", user_agent="", updated_at=Comment.updated_at),
         # Readers are shown neither: the purge (each worker's first request, then
         # hourly) must not make every worker render its cached pages again.
         execution_options={"synchronize_session": False, UNSEEN_BY_READERS: True},

@@ -250,6 +250,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
         high=36500,
     ),
     SettingSpec(
+        "trash_days",
+        "COMMENT_TRASH_DAYS",
+        "number",
+        30,
+        "Giorni dopo i quali svuotare spam e cestino",
+        "Le risposte nello spam o nel cestino da più giorni sono eliminate "
+        "definitivamente, con nome, email e testo, come quelle che chi "
+        "commenta elimina. 0: conservale.",
+        PRIVACY,
+        low=0,
+        high=36500,
+    ),
+    SettingSpec(
         "mail_approved",
         "MAIL_APPROVED_COMMENTS",
         "flag",
@@ -286,6 +299,7 @@ class ModerationSettings:
     avatars: str = _DEFAULT["avatars"]
     edit_seconds: int = _DEFAULT["edit_seconds"]
     ip_retention_days: int = _DEFAULT["ip_retention_days"]
+    trash_days: int = _DEFAULT["trash_days"]
     mail_approved: bool = _DEFAULT["mail_approved"]
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from ..core.settings import current_settings
 from ..models import utcnow
 from .requests import AddressError, erase_personal_data, export_personal_data
-from .retention import purge_ips, purge_mail_records
+from .retention import purge_ips, purge_mail_records, purge_trash
 
 WHO = "riga di comando"
 
@@ -58,9 +58,12 @@ def erase_command(email: str, delete_texts: bool) -> None:
 @with_appcontext
 def purge_ips_command(days: int | None) -> None:
     """Clear the IP address and browser of comments older than the retention,
-    and the mail's expired records."""
+    delete spam and trash older than COMMENT_TRASH_DAYS, and the mail's
+    expired records."""
     if days is None:
         days = current_settings().ip_retention_days
     now = utcnow()
     click.echo(f"Commenti ripuliti: {purge_ips(now, days)}")
+    trash = purge_trash(now, current_settings().trash_days)
+    click.echo(f"Risposte eliminate da spam e cestino: {trash}")
     click.echo(f"Registrazioni email scadute eliminate: {purge_mail_records(now)}")

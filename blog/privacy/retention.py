@@ -1,6 +1,6 @@
-"""Commenters' IP addresses and browsers are kept ``COMMENT_IP_RETENTION_DAYS``;
-the mail's records (unconfirmed subscriptions, sent mail, spent links) as long
-as they serve."""
+"""Commenters' IP addresses and browsers are kept ``COMMENT_IP_RETENTION_DAYS``,
+spam and the trash ``COMMENT_TRASH_DAYS``; the mail's records (unconfirmed
+subscriptions, sent mail, spent links) as long as they serve."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..comments.mails import forget_told_of_deleted
 from ..comments.mailtokens import forget_spent
+from ..comments.operations import empty_expired
 from ..comments.personal_data import purge_addresses
 from ..comments.subscriptions import forget_unconfirmed
 from ..core import jobs
@@ -34,6 +35,14 @@ def purge_ips(now: datetime, days: int) -> int:
     return cleared
 
 
+def purge_trash(now: datetime, days: int) -> int:
+    """Delete spam and trash older than ``days`` (0 keeps them), and commit;
+    how many responses."""
+    deleted = empty_expired(now, days)
+    db.session.commit()
+    return deleted
+
+
 def purge_mail_records(now: datetime) -> int:
     """Delete subscriptions never confirmed in time, mail sent over a month
     ago (but who was told of a response that is still there), links spent
@@ -46,9 +55,11 @@ def purge_mail_records(now: datetime) -> int:
 
 def purge_expired() -> int:
     """The background job: clear what the retention rules say is expired."""
-    now = utcnow()
-    return purge_ips(now, current_settings().ip_retention_days) + purge_mail_records(
-        now
+    now, settings = utcnow(), current_settings()
+    return (
+        purge_ips(now, settings.ip_retention_days)
+        + purge_trash(now, settings.trash_days)
+        + purge_mail_records(now)
     )
 
 

@@ -368,6 +368,14 @@ class TestDeleting:
         comment = stored_comment(app, comment_id)
         assert (comment.status, comment.status_before) == ("trash", "approved")
 
+    def test_the_page_says_how_long_the_trash_keeps_it(self, app, client):
+        comment_id = post_comment(app, client)
+        text = soup(client.get(f"/comment/{comment_id}/delete")).get_text(" ")
+        assert "per 30 giorni" in " ".join(text.split())
+        app.config["COMMENT_TRASH_DAYS"] = 0
+        text = soup(client.get(f"/comment/{comment_id}/delete")).get_text(" ")
+        assert "finché non lo svuota" in " ".join(text.split())
+
     def test_the_author_can_restore_it(self, app, client, author_client):
         comment_id = post_comment(app, client)
         delete(client, comment_id)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from blog.core.settings import content_version, responses_version
 from blog.extensions import db
 from blog.models import Comment, OutboxMessage, Subscription, UsedToken, utcnow
-from blog.privacy.retention import purge_ips
+from blog.privacy.retention import purge_expired, purge_ips, purge_trash
 
 NOW = utcnow()
 
@@ -199,3 +199,87 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
         told = select(OutboxMessage.recipient).where(OutboxMessage.kind == "notice")
         assert db.session.scalars(told).all() == ["b@example.org"]
         assert db.session.scalars(select(UsedToken.digest)).all() == ["b" * 64]
+
+
+def left_in(app, status: str, days: float, **values) -> int:
+    """A response moved to ``status`` ``days`` ago."""
+    comment_id = add_comment(app, status=status, **values)
+    with app.app_context():
+        db.session.execute(
+            db.update(Comment)
+            .where(Comment.id == comment_id)
+            .values(updated_at=NOW - timedelta(days=days))
+        )
+        db.session.commit()
+    return comment_id
+
+
+def statuses(app) -> dict[int, str]:
+    with app.app_context():
+        return dict(db.session.execute(select(Comment.id, Comment.status)).all())
+
+
+def test_spam_and_trash_are_deleted_after_their_days(app):
+    gone = [left_in(app, "trash", 30.01), left_in(app, "spam", 31)]
+    kept = [
+        left_in(app, "trash", 29.99),
+        left_in(app, "pending", 400),
+        left_in(app, "approved", 400),
+    ]
+    with app.app_context():
+        assert purge_trash(NOW, 30) == 2
+        assert purge_trash(NOW, 30) == 0
+    left = statuses(app)
+    assert not set(gone) & set(left)
+    assert [left[i] for i in kept] == ["trash", "pending", "approved"]
+
+
+def test_zero_days_keeps_spam_and_trash(app):
+    old = left_in(app, "trash", 3650)
+    with app.app_context():
+        assert purge_trash(NOW, 0) == 0
+    assert statuses(app)[old] == "trash"
+
+
+def test_clearing_an_address_does_not_restart_the_trash_count(app):
+    # Written 90 days ago, deleted by its writer 40 days ago: the IP purge
+    # that clears it now is no new reason to keep it.
+    old = left_in(app, "trash", 40, created_at=NOW - timedelta(days=90))
+    with app.app_context():
+        assert purge_ips(NOW, 60) == 1
+        assert purge_trash(NOW, 30) == 1
+    assert old not in statuses(app)
+
+
+def test_a_reply_to_a_deleted_comment_stays_on_the_page(app):
+    parent = left_in(app, "trash", 45)
+    reply = add_comment(app, status="approved", parent_id=parent, depth=2)
+    with app.app_context():
+        db.session.execute(
+            db.update(Comment).where(Comment.id == reply).values(thread_id=parent)
+        )
+        db.session.commit()
+        version = content_version()
+        purge_trash(NOW, 30)
+        kept = db.session.get(Comment, reply)
+        assert (kept.status, kept.parent_id, kept.depth) == ("approved", None, 1)
+    with app.app_context():
+        assert content_version() != version  # the reply moved up a level
+
+
+@pytest.mark.app_config(COMMENT_TRASH_DAYS=7)
+def test_the_background_job_empties_by_the_setting(app):
+    week_and_a_day, six_days = left_in(app, "spam", 8), left_in(app, "spam", 6)
+    with app.app_context():
+        purge_expired()
+    left = statuses(app)
+    assert six_days in left and week_and_a_day not in left
+
+
+def test_the_cli_empties_spam_and_trash_too(app, runner):
+    old, recent = left_in(app, "trash", 31), left_in(app, "trash", 1)
+    result = runner.invoke(args=["purge-ips"])
+    assert result.exit_code == 0, result.output
+    assert "Risposte eliminate da spam e cestino: 1\n" in result.output
+    left = statuses(app)
+    assert recent in left and old not in left
