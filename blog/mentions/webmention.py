@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..comments.operations import EMPTYABLE
 from ..comments.threads import hold_for_change, lift_replies
@@ -74,6 +75,24 @@ def accept_webmention(source: str, target: str, sender: Sender) -> WebmentionReq
     db.session.add(request)
     db.session.commit()
     return request
+
+
+def forget_requesters(before: datetime) -> int:
+    """Delete the requests verified before ``before`` (their status pages
+    answer 404 from then on) and clear the sender's address of any left; the
+    caller commits. How many requests."""
+    old = WebmentionRequest.created_at < before
+    done = db.session.execute(
+        delete(WebmentionRequest).where(
+            old, WebmentionRequest.status.not_in(("queued", "processing"))
+        )
+    ).rowcount
+    waiting = db.session.execute(
+        update(WebmentionRequest)
+        .where(old, WebmentionRequest.requester_ip != "")
+        .values(requester_ip="")
+    ).rowcount
+    return done + waiting
 
 
 def claim(request_id: str) -> WebmentionRequest | None:

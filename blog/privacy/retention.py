@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..comments.mails import forget_told_of_deleted
 from ..comments.mailtokens import forget_spent
@@ -17,6 +17,7 @@ from ..core import jobs
 from ..core.settings import current_settings
 from ..extensions import db
 from ..mail.outbox import forget_sent
+from ..mentions.webmention import forget_requesters
 from ..models import utcnow
 
 # The background worker clears expired addresses at most this often per
@@ -27,10 +28,14 @@ _schedule_lock = threading.Lock()
 
 
 def purge_ips(now: datetime, days: int) -> int:
-    """Clear addresses and browsers older than ``days`` (0 keeps them), and
-    commit; how many comments. The flood rule only looks back seconds, and the
-    duplicate rule not at addresses at all, so both keep working."""
+    """Clear addresses and browsers older than ``days`` (0 keeps them), with
+    the webmention requests that carried them, and commit; how many rows. The
+    flood rule only looks back seconds, and the duplicate rule not at
+    addresses at all, so both keep working."""
+    if days <= 0:
+        return 0
     cleared = purge_addresses(now, days)
+    cleared += forget_requesters(now - timedelta(days=days))
     db.session.commit()
     return cleared
 

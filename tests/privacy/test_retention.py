@@ -11,7 +11,14 @@ from sqlalchemy import select
 
 from blog.core.settings import content_version, responses_version
 from blog.extensions import db
-from blog.models import Comment, OutboxMessage, Subscription, UsedToken, utcnow
+from blog.models import (
+    Comment,
+    OutboxMessage,
+    Subscription,
+    UsedToken,
+    WebmentionRequest,
+    utcnow,
+)
 from blog.privacy.retention import purge_expired, purge_ips, purge_trash
 
 NOW = utcnow()
@@ -283,3 +290,30 @@ def test_the_cli_empties_spam_and_trash_too(app, runner):
     assert "Risposte eliminate da spam e cestino: 1\n" in result.output
     left = statuses(app)
     assert recent in left and old not in left
+
+
+def test_webmention_senders_addresses_go_with_the_retention(app):
+    def request(name: str, days: float, status: str) -> WebmentionRequest:
+        return WebmentionRequest(
+            id=name,
+            source=f"http://example.org/{name}",
+            target="http://127.0.0.1/",
+            status=status,
+            requester_ip="198.51.100.7",
+            created_at=NOW - timedelta(days=days),
+        )
+
+    with app.app_context():
+        db.session.add_all(
+            [
+                request("verified", 61, "accepted"),
+                request("stuck", 61, "queued"),
+                request("recent", 59, "accepted"),
+            ]
+        )
+        db.session.commit()
+        assert purge_ips(NOW, 60) >= 2
+        rows = db.session.execute(
+            select(WebmentionRequest.id, WebmentionRequest.requester_ip)
+        ).all()
+    assert sorted(rows) == [("recent", "198.51.100.7"), ("stuck", "")]
