@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -277,3 +278,50 @@ def test_a_refused_method_says_which_are_allowed(client):
     assert response.status_code == 405
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert "Metodo non consentito" in response.get_data(as_text=True)
+
+
+def test_a_field_sent_as_a_file_gets_the_form_back_not_a_500(app, client):
+    # No form of the blog takes files: a text field sent as a file part is
+    # missing, and the rest of what the reader typed comes back.
+    action, data, post_id = read_form(client)
+    data.update(
+        author="Lucia", email="lucia@example.org", stamp=old_stamp(app, post_id)
+    )
+    data["comment"] = (io.BytesIO(b"testo"), "commento.txt")
+    response = client.post(action, data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = soup(response)
+    assert page.select_one("#author")["value"] == "Lucia"
+    assert page.select_one("#comment-error, .form-error, [role=alert]") is not None
+
+
+@pytest.mark.parametrize(
+    "body", ['{"comment": 5, "author": ["x"]}', '"x"', "[" * 100_000 + "]" * 100_000]
+)
+def test_a_json_body_gets_400_not_a_500(app, client, body):
+    action, data, _ = read_form(client)
+    response = client.post(
+        action,
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": data["csrf_token"]},
+    )
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.query(Comment).count() == 12
+
+
+def test_the_sign_in_form_with_a_file_part_gets_400(app):
+    client = app.test_client()
+    page = soup(client.get("/admin/login"))
+    token = page.select_one("input[name=csrf_token]")["value"]
+    response = client.post(
+        "/admin/login",
+        data={
+            "csrf_token": token,
+            "username": (io.BytesIO(b"x"), "u"),
+            "password": "x",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
