@@ -20,6 +20,7 @@ from ..database import free_slug, lowercase
 from ..extensions import db, limiter
 from ..models import Author
 from ..web.dbstore import DatabaseStorage
+from ..web.limits import budget_key
 from ..web.localstore import LocalStorage
 from ..web.security import signing_keys
 from .session import end_all_sessions
@@ -158,7 +159,8 @@ def _buckets(username: str, ip: str, device: str | None) -> list[tuple[str, str]
         # A browser the author signed in with has its own allowance, so
         # guesses from elsewhere (per account, per address) never lock it out.
         return [("login-device", device)]
-    return [("login-account", username.strip().lower()), ("login-ip", ip)]
+    # As the POST budget counts: an IPv6 client holds its whole /64.
+    return [("login-account", username.strip().lower()), ("login-ip", budget_key(ip))]
 
 
 def failure_limit(bucket: str) -> RateLimitItem:

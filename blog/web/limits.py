@@ -7,6 +7,7 @@ fraction of a cached page (see bench/readers_first.py).
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import logging
 import os
@@ -30,7 +31,7 @@ from ..core.settings import ConfigValueError
 from ..core.urls import site_script_root
 from ..extensions import limiter
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
-from .errors import bare_page
+from .errors import MESSAGES, bare_page
 from .security import add_security_headers, kept_private
 from .writers import WriteSlots
 
@@ -217,6 +218,12 @@ class PostGuard:
             return self._answer(environ, start_response, refusal, refused)
         slot = None
         if self.slots is not None:
+            # A client that sends its body slowly (or never) holds a thread,
+            # as a slow reader does, but no slot: two such clients would
+            # otherwise refuse every public POST of the server while they wait.
+            if not read_body_first(environ, self.app.config.get("MAX_CONTENT_LENGTH")):
+                title, message = MESSAGES[400]
+                return bare_page(title, message, 400)(environ, start_response)
             slot = self.slots.try_acquire()
             if slot is None:
                 form = _posted_form(environ)
@@ -331,8 +338,34 @@ def budget_key(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
+def read_body_first(environ: dict, limit: int | None) -> bool:
+    """Read the request's body now, into memory, when it is within ``limit``;
+    one over it is left for Flask's 413. A chunked body is read up to one byte
+    past the limit and given its length, so Flask refuses it too instead of
+    reading a form cut at the limit. False when the body cannot be read."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        return True  # Werkzeug reads such a request as having no body
+    chunked = length < 0 and environ.get("wsgi.input_terminated")
+    if (length < 0 and not chunked) or (limit is not None and length > limit):
+        return True
+    stream = environ["wsgi.input"]
+    try:
+        if chunked:
+            body = stream.read() if limit is None else stream.read(limit + 1)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        else:
+            body = stream.read(length)
+    except Exception:  # noqa: BLE001 (a broken chunked body, a cut connection)
+        return False
+    environ["wsgi.input"] = io.BytesIO(body)
+    return True
+
+
 # A comment is at most 64 KB of text; a bigger form body is not echoed back.
 _ECHOED_BODY = 128 * 1024
+_ECHOED_FIELDS = 100
 
 
 def _posted_form(environ: dict) -> MultiDict:
@@ -347,7 +380,13 @@ def _posted_form(environ: dict) -> MultiDict:
         return MultiDict()
     body = environ["wsgi.input"].read(length)
     text = body.decode("utf-8", "replace").replace("\x00", "")
-    return MultiDict(parse_qsl(text, keep_blank_values=True))
+    try:
+        # No form of the blog has a tenth of these: a body of thousands of
+        # empty fields is not parsed for a refusal.
+        fields = parse_qsl(text, keep_blank_values=True, max_num_fields=_ECHOED_FIELDS)
+    except ValueError:
+        return MultiDict()
+    return MultiDict(fields)
 
 
 def small_refusal(message: str = BUDGET_MESSAGE) -> Refusal:

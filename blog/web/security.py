@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import click
 from flask import Flask, Response, abort, current_app, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
@@ -169,6 +170,23 @@ def _handles_nul_itself(endpoint: str | None) -> bool:
     return getattr(view, "handles_nul_itself", False)
 
 
+def _form_fields() -> list[tuple[str, str]]:
+    """The form's fields, or 413 for more than MAX_FORM_PARTS and 400 for a
+    body that cannot be read."""
+    try:
+        if request.mimetype == "application/x-www-form-urlencoded":
+            # Werkzeug bounds the parts of a multipart body, not these: a body
+            # of a million empty fields took a second of CPU to parse.
+            parts = current_app.config.get("MAX_FORM_PARTS") or 1000
+            if request.get_data(cache=True).count(b"&") >= parts:
+                abort(413)
+        return list(request.form.items(multi=True))
+    except HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 (a broken chunked body, a cut connection)
+        abort(400)
+
+
 def refuse_nul_bytes() -> None:
     """400 for a NUL anywhere in the path, query or form: no page needs one, and
     PostgreSQL refuses them in text (which would otherwise surface as a 500).
@@ -180,11 +198,14 @@ def refuse_nul_bytes() -> None:
         abort(400)
     if (
         request.method == "POST"
+        # Nothing answers an unrouted POST (404, 405): its body is not read.
+        and request.endpoint is not None
         and request.mimetype
         in ("application/x-www-form-urlencoded", "multipart/form-data")
+        # Such a view may read the body as it comes (an XML-RPC call).
         and not _handles_nul_itself(request.endpoint)
     ):
-        fields += request.form.items(multi=True)
+        fields += _form_fields()
     # The client's address too: behind BLOG_PROXY_FIX it is a request header's.
     texts = [request.path, request.remote_addr or ""]
     texts += [text for field in fields for text in field]

@@ -173,6 +173,21 @@ def test_five_failures_from_one_ip_lock_that_ip_for_every_account(app, client):
     assert log_in(other, "giulia", PASSWORD).status_code == 302
 
 
+def test_an_ipv6_client_cannot_step_out_of_the_lock_within_its_slash_64(app, client):
+    # One client holds the whole /64: a new address for each guess (each a
+    # password hash of CPU) is the same client.
+    add_author(app)
+    add_author(app, "giulia")
+    for n in range(5):
+        client.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{n + 1:x}"
+        assert log_in(client, f"utente{n}", "sbagliata-davvero").status_code == 401
+    client.environ_base["REMOTE_ADDR"] = "2001:db8:1:2:ffff::9"
+    assert log_in(client, "giulia", PASSWORD).status_code == 429
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"
+    assert log_in(neighbour, "giulia", PASSWORD).status_code == 302
+
+
 def test_throttling_does_not_reveal_whether_the_account_exists(app, client):
     add_author(app)
     for n in range(5):

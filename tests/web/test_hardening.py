@@ -325,3 +325,60 @@ def test_the_sign_in_form_with_a_file_part_gets_400(app):
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
+
+
+class Unread(io.BytesIO):
+    """A request body that notes whether anything read it."""
+
+    read_at_all = False
+
+    def read(self, *args) -> bytes:
+        self.read_at_all = True
+        return super().read(*args)
+
+
+def test_a_post_nothing_answers_is_not_read(app):
+    body = Unread(b"a&" * 200_000)
+    builder = EnvironBuilder(
+        path="/wp-login.php",
+        method="POST",
+        data=body.getvalue(),
+        content_type="application/x-www-form-urlencoded",
+    )
+    environ = builder.get_environ()
+    environ["wsgi.input"] = body
+    _, status, _ = run_wsgi_app(app.wsgi_app, environ)
+    assert status.startswith("404")
+    assert not body.read_at_all
+
+
+def test_a_form_of_more_fields_than_any_page_has_gets_413(app):
+    # Parsing a million empty fields took a second of CPU, before any check
+    # of who sent them.
+    response = app.test_client().post(
+        "/admin/posts/new",
+        data=b"a&" * 5_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 413
+
+
+def test_a_form_body_that_cannot_be_read_gets_400(app):
+    class Broken(io.BytesIO):
+        def readinto(self, *args) -> int:
+            return self.read()
+
+        def read(self, *args) -> bytes:
+            raise RuntimeError("as gunicorn's InvalidChunkSize")
+
+    environ = EnvironBuilder(
+        path="/admin/posts/new",
+        method="POST",
+        data=b"title=x",
+        content_type="application/x-www-form-urlencoded",
+    ).get_environ()
+    environ["wsgi.input"] = Broken(b"title=x")
+    del environ["CONTENT_LENGTH"]  # chunked, as gunicorn hands it over
+    environ["wsgi.input_terminated"] = True
+    _, status, _ = run_wsgi_app(app.wsgi_app, environ)
+    assert status.startswith("400")

@@ -4,16 +4,19 @@ the author are never held up by them."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
 import xmlrpc.client
+from urllib.parse import urlencode
 
 import pytest
 from helpers_admin import add_comment, comment_status, press, soup
 from helpers_comments import old_stamp, read_form
 from helpers_mentions import POST_SLUG
+from werkzeug.test import EnvironBuilder
 
 from blog.web.limits import BUSY_MESSAGE
 from blog.web.writers import WriteSlots
@@ -115,3 +118,70 @@ def test_pings_and_sign_ins_are_bounded_too(client, busy):
     assert BUSY_MESSAGE in mention.get_data(as_text=True)
     sign_in = client.post("/admin/login", data={"username": "x", "password": "y"})
     assert sign_in.status_code == 503
+
+
+class SlowBody(io.BytesIO):
+    """A request body that notes, at each read, whether a slot was free."""
+
+    def __init__(self, body: bytes, slots_dir: str) -> None:
+        super().__init__(body)
+        self.other = WriteSlots(1, slots_dir)
+        self.slot_free: list[bool] = []
+
+    def read(self, *args) -> bytes:
+        slot = self.other.try_acquire()
+        self.slot_free.append(slot is not None)
+        if slot is not None:
+            self.other.release(slot)
+        return super().read(*args)
+
+
+def post_raw(
+    app, path: str, body: io.BytesIO, chunked: bool = False, client=None
+) -> int:
+    name = app.config["SESSION_COOKIE_NAME"]
+    session = client.get_cookie(name) if client is not None else None
+    environ = EnvironBuilder(
+        path=path,
+        method="POST",
+        data=body.getvalue(),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Cookie": f"{name}={session.value}"} if session else {},
+    ).get_environ()
+    environ["wsgi.input"] = body
+    if chunked:  # as gunicorn gives a chunked body: no length, terminated
+        del environ["CONTENT_LENGTH"]
+        environ["wsgi.input_terminated"] = True
+    status = []
+    run = app.wsgi_app(environ, lambda s, h, e=None: status.append(s))
+    b"".join(run)
+    return int(status[0][:3])
+
+
+def test_a_body_still_coming_holds_no_slot(app, client, slots_dir):
+    # Two clients sending their bodies slowly would otherwise take both slots
+    # and refuse every public POST of the server, the author's sign-in too.
+    body = SlowBody(urlencode(comment_fields(app, client)).encode(), slots_dir)
+    assert post_raw(app, COMMENT_PATH, body, client=client) == 302
+    assert body.slot_free and all(body.slot_free)
+
+
+def test_a_chunked_body_over_the_limit_gets_413_not_a_cut_form(app, client, slots_dir):
+    fields = comment_fields(app, client) | {"comment": "x" * 300_000}
+    body = SlowBody(urlencode(fields).encode(), slots_dir)
+    assert post_raw(app, COMMENT_PATH, body, chunked=True) == 413
+
+
+class InvalidChunkSize(Exception):
+    """As gunicorn raises reading a chunked body whose sizes are not numbers."""
+
+
+def test_a_body_that_cannot_be_read_gets_400(app, slots_dir):
+    class Broken(io.BytesIO):
+        def readinto(self, *args) -> int:
+            return self.read()
+
+        def read(self, *args) -> bytes:
+            raise InvalidChunkSize("zz")
+
+    assert post_raw(app, COMMENT_PATH, Broken(b"x=1"), chunked=True) == 400
