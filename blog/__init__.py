@@ -120,8 +120,9 @@ def _read_instance_config(app: Flask) -> None:
 
 
 # Settings the extensions read without a default in the config; and the test
-# suite's own (BLOG_TEST_POSTGRESQL...), which the app never reads.
-_EXTENSION_PREFIXES = ("RATELIMIT_", "SQLALCHEMY_", "WTF_", "SESSION_", "TEST_")
+# suite's own (BLOG_TEST_POSTGRESQL...), which the app never reads. Not
+# SESSION_: Flask defines each of its settings, so a misspelt one is unknown.
+_EXTENSION_PREFIXES = ("RATELIMIT_", "SQLALCHEMY_", "WTF_", "TEST_")
 
 
 def _warn_of_unknown_settings(app: Flask, known: set[str]) -> None:

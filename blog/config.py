@@ -4,7 +4,9 @@ Order of precedence, lowest first: these defaults, ``instance/config.py``,
 ``BLOG_*`` environment variables, then the mapping given to ``create_app``.
 """
 
-from .core.settings import DEFAULT_TIMEZONE
+# Lower case: an upper-case name here would be a setting (BLOG_DEFAULT_TIMEZONE
+# taken, and read by nobody).
+from .core.settings import DEFAULT_TIMEZONE as default_timezone
 from .core.settings import config_defaults as moderation_defaults
 from .net.client import config_defaults as outbound_defaults
 
@@ -17,7 +19,7 @@ SITE_NAME = "nOwmedia"
 SITE_TAGLINE = "Social Media e Digital Marketing"
 SITE_URL = "http://127.0.0.1:5000"
 # The zone pages show times in and the post editor reads them in (an IANA name).
-TIMEZONE = DEFAULT_TIMEZONE
+TIMEZONE = default_timezone
 # BLOG_DATABASE_URL wins; when unset, SQLite under the instance folder.
 DATABASE_URL = None
 # Passed to SQLAlchemy's create_engine; on PostgreSQL pool_pre_ping is on

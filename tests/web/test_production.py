@@ -607,3 +607,21 @@ def test_a_misspelt_setting_in_the_environment_is_pointed_out(tmp_path):
     assert result.returncode == 0
     assert "BLOG_MAIL_SEVRER is not a setting this blog reads" in result.stderr
     assert "BLOG_MAIL_SERVER is not" not in result.stderr
+
+
+def test_a_misspelt_flask_setting_or_an_imported_name_is_pointed_out(tmp_path):
+    # Flask defines every SESSION_ setting, and DEFAULT_TIMEZONE is a name
+    # config.py uses, not a setting: neither is read from the environment.
+    result = run_blog(
+        tmp_path,
+        "-c",
+        "import wsgi",
+        BLOG_SECRET_KEY="k" * 64,
+        BLOG_SESSION_COOKIE_SECUR="true",
+        BLOG_DEFAULT_TIMEZONE="UTC",
+        BLOG_SESSION_COOKIE_SECURE="true",
+    )
+    assert result.returncode == 0
+    for name in ("BLOG_SESSION_COOKIE_SECUR", "BLOG_DEFAULT_TIMEZONE"):
+        assert f"{name} is not a setting this blog reads" in result.stderr
+    assert "BLOG_SESSION_COOKIE_SECURE is not" not in result.stderr
