@@ -65,7 +65,10 @@ def xmlrpc_info():
 
 @bp.post("/xmlrpc.php")
 @csrf.exempt
-@limit_posts(_pings_refused)
+# A pingback is checked while its sender waits, by fetching the source page
+# (up to OUTBOUND_TOTAL_TIMEOUT): a write slot held meanwhile would refuse
+# other POSTs. The ping limits per address and per post bound it instead.
+@limit_posts(_pings_refused, write_slot=False)
 @handles_nul_itself
 def xmlrpc_endpoint():
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])

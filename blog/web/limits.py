@@ -162,12 +162,14 @@ class RefusedPost:
 Refusal = Callable[[Flask, RefusedPost], Response]
 
 
-def limit_posts(refusal: Refusal) -> Callable[[F], F]:
+def limit_posts(refusal: Refusal, write_slot: bool = True) -> Callable[[F], F]:
     """Mark a view: its POSTs count against POST_LIMIT_PER_ADDRESS and take a
-    write slot; those refused get ``refusal``'s answer before Flask runs."""
+    write slot (unless ``write_slot`` is False: a view that mostly waits on
+    the network); those refused get ``refusal``'s answer before Flask runs."""
 
     def mark(view: F) -> F:
         view.post_refusal = refusal  # type: ignore[attr-defined]
+        view.takes_write_slot = write_slot  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -217,7 +219,7 @@ class PostGuard:
             refused = RefusedPost(endpoint, view_args, _posted_form(environ), 429, wait)
             return self._answer(environ, start_response, refusal, refused)
         slot = None
-        if self.slots is not None:
+        if self.slots is not None and getattr(view, "takes_write_slot", True):
             # A client that sends its body slowly (or never) holds a thread,
             # as a slow reader does, but no slot: two such clients would
             # otherwise refuse every public POST of the server while they wait.
