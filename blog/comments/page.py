@@ -274,9 +274,14 @@ def avatar_url(comment: Comment) -> str | None:
     mode = current_settings().avatars
     if mode == "none":
         return None
-    if mode == "gravatar" and comment.author_email:
+    if comment.status != "approved":
+        # Seen only by the browser that wrote it: an icon drawn from the email
+        # would let anybody test whether an address wrote a public comment,
+        # by sending one of their own with it and comparing the two.
+        identity = f"held:{comment.id}"
+    elif mode == "gravatar" and comment.author_email:
         return gravatar_url(comment.author_email)
-    if comment.author_email:
+    elif comment.author_email:
         identity = comment.author_email
     elif comment.author_id:
         identity = f"author:{comment.author_id}"

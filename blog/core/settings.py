@@ -218,8 +218,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "choice",
         "identicon",
         "Avatar",
-        "Con Gravatar il browser di chi legge chiede le immagini a gravatar.com; "
-        "gli identicon li disegna il blog.",
+        "Con Gravatar il browser di chi legge chiede le immagini a gravatar.com, "
+        "e la pagina di ogni commento approvato contiene l'impronta MD5 "
+        "dell'email di chi l'ha scritto: chi ha un elenco di indirizzi può "
+        "ritrovarli. Gli identicon li disegna il blog, con una chiave segreta.",
         THREADS,
         choices=(
             ("identicon", "Identicon generato dal blog"),

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers_admin import add_comment
 from helpers_comments import (
     POST_URL,
     newest_comment,
@@ -506,9 +507,30 @@ class TestAvatars:
         send_comment(client, app)
         with app.app_context():
             comment = newest_comment()
+        set_status(app, comment.id, "approved")
         page = soup(client.get(POST_URL))
         src = page.select_one(f"#comment-{comment.id} img.avatar")["src"]
         assert src.startswith("https://www.gravatar.com/avatar/")
+
+    @pytest.mark.parametrize("avatars", ["identicon", "gravatar"])
+    def test_a_held_comment_shows_no_icon_of_its_email(self, app, client, avatars):
+        # Otherwise anybody could test whether an address wrote a public
+        # comment: send one with it, and compare the icon their browser shows.
+        app.config.update(AVATARS=avatars, COMMENT_HOLD_ALL=True)
+        public = add_comment(
+            app,
+            status="approved",
+            author_email="mario.rossi@example.it",
+            created_at=utcnow() - timedelta(days=1),
+        )
+        send_comment(client, app, "sonda", email="mario.rossi@example.it")
+        with app.app_context():
+            probe = db.session.query(Comment).filter_by(content="sonda").one()
+        assert probe.status == "pending"
+        page = soup(client.get(POST_URL))
+        shown = page.select_one(f"#comment-{public} img.avatar")["src"]
+        held = page.select_one(f"#comment-{probe.id} img.avatar")["src"]
+        assert held.startswith("/avatar/") and held != shown
 
 
 class TestNoInlineCode:
