@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, Response, abort, current_app, make_response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -196,6 +196,7 @@ def refuse_nul_bytes() -> None:
         fields = list(request.args.items(multi=True))
     except UnicodeDecodeError:
         abort(400)
+    form: list[tuple[str, str]] = []
     if (
         request.method == "POST"
         # Nothing answers an unrouted POST (404, 405): its body is not read.
@@ -205,12 +206,33 @@ def refuse_nul_bytes() -> None:
         # Such a view may read the body as it comes (an XML-RPC call).
         and not _handles_nul_itself(request.endpoint)
     ):
-        fields += _form_fields()
+        form = _form_fields()
+        fields += form
     # The client's address too: behind BLOG_PROXY_FIX it is a request header's.
     texts = [request.path, request.remote_addr or ""]
     texts += [text for field in fields for text in field]
     if any("\x00" in text for text in texts):
+        if any("\x00" in value for _, value in form):
+            abort(_typed_text_back())
         abort(400)
+
+
+NUL_MESSAGE = (
+    "Il testo contiene un carattere non valido (NUL), forse incollato da un "
+    "altro programma. Qui sotto c'è quello che avevi scritto, senza: copialo, "
+    "ricarica la pagina e invialo di nuovo."
+)
+
+
+def _typed_text_back() -> Response:
+    # A form sent with a NUL (the author's post or reply, most likely pasted)
+    # comes back as text to copy: refused, but nothing typed is lost.
+    from .errors import render_error, typed_fields
+
+    typed = typed_fields(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    cleaned = [(label, value.replace("\x00", "")) for label, value in typed]
+    page, status = render_error(400, NUL_MESSAGE, typed=cleaned)
+    return make_response(page, status)
 
 
 def warn_of_a_local_site_url(app: Flask) -> None:

@@ -382,3 +382,22 @@ def test_a_form_body_that_cannot_be_read_gets_400(app):
     environ["wsgi.input_terminated"] = True
     _, status, _ = run_wsgi_app(app.wsgi_app, environ)
     assert status.startswith("400")
+
+
+def test_a_nul_in_the_authors_reply_gives_the_text_back(app):
+    author = signed_in(app, app.test_client())
+    comment_id = add_comment(app)
+    page = soup(author.get(f"/admin/comments/{comment_id}"))
+    form = page.select_one(f"form[action$='/comments/{comment_id}/reply']")
+    data = {
+        field["name"]: field.get("value", "")
+        for field in form.select("input[name]")
+        if field.get("type") != "submit"
+    }
+    data["text"] = "Grazie Lucia, una risposta lunga e pensata\x00"
+    response = author.post(form["action"], data=data)
+    assert response.status_code == 400
+    returned = soup(response)
+    assert "NUL" in returned.get_text()
+    kept = [area.get_text().strip() for area in returned.select("textarea")]
+    assert "Grazie Lucia, una risposta lunga e pensata" in kept
