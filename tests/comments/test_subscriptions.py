@@ -122,6 +122,21 @@ def test_without_the_box_nothing_is_subscribed(app, client, mailbox):
     assert mailbox.to(LUCIA) == []
 
 
+@pytest.mark.parametrize("notify", ["notify_all", "notify_replies"])
+def test_a_comment_judged_spam_asks_for_no_mail(app, client, mailbox, notify):
+    # Otherwise a robot could make the blog write to any address it types.
+    response = send_comment(
+        client, app, website="https://spam.example.org", **{notify: "y"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        newest = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
+        assert newest.status == "spam"
+    send_mail(app)
+    assert subscriptions(app) == 0
+    assert mailbox.to(LUCIA) == []
+
+
 def test_the_first_subscription_asks_once_for_confirmation(app, client, mailbox):
     comment_of_lucia(client, app)
     assert mailbox.received == []  # nothing is sent inside the request

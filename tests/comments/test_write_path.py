@@ -9,22 +9,26 @@ all in one transaction.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from helpers_admin import add_comment
 from helpers_comments import (
     old_stamp,
     plan_of,
     read_form,
     send_comment,
+    set_status,
     sqlite_plan,
     statements_during,
 )
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import ModerationSettings, save_settings
 from blog.extensions import db
-from blog.models import Comment, Post
+from blog.models import Comment, Post, utcnow
 
 
 def post_comment(app, client, count_queries) -> list[str]:
@@ -99,6 +103,37 @@ def test_the_duplicate_rule_compares_the_whole_text(app, client, first, second, 
     without_flood_rule(app)
     assert send_comment(client, app, text=first).status_code == 302
     assert send_comment(client, app, text=second).status_code == status
+
+
+def test_a_comment_in_the_trash_is_no_duplicate(app, client):
+    # Its writer deleted it (or the author trashed it): sending the text again
+    # is a new comment, not a repeat.
+    without_flood_rule(app)
+    assert send_comment(client, app, text="Breve.").status_code == 302
+    with app.app_context():
+        first = db.session.scalar(select(func.max(Comment.id)))
+    set_status(app, first, "trash")
+    assert send_comment(client, app, text="Breve.").status_code == 302
+
+
+def test_the_flood_rule_counts_from_the_senders_latest_comment(app, client):
+    # The email last wrote an hour ago, the address five seconds ago: the
+    # address's comment is the one the pace counts from.
+    now = utcnow()
+    add_comment(
+        app,
+        author_email="lucia@example.org",
+        author_ip="192.0.2.2",
+        created_at=now - timedelta(hours=1),
+    )
+    add_comment(
+        app,
+        author_email="altro@example.org",
+        author_ip="192.0.2.1",
+        created_at=now - timedelta(seconds=5),
+    )
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    assert send_comment(client, app, email="lucia@example.org").status_code == 429
 
 
 def history_statement(app, client) -> tuple[str, object]:

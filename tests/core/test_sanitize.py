@@ -643,3 +643,18 @@ class TestMoreMark:
         # Each unclosed <!--more scanned to the end: 144 KB took 10 s.
         with hang_guard(5):
             clean_written_post("<!--more " * 28_000)
+
+
+def test_a_tag_outside_the_posts_list_is_dropped_its_text_kept():
+    # An imported <font> or <iframe> must not show to readers as markup.
+    assert clean_post('<p>a<font color="red">b</font></p>') == "<p>ab</p>"
+
+
+def test_addresses_after_a_link_or_code_are_still_made_links():
+    html = clean_comment(
+        '<a href="http://a.it">a</a> poi http://b.it e <code>x</code> http://c.it'
+    )
+    assert 'href="http://b.it"' in html and 'href="http://c.it"' in html
+    # Inside a link or code they stay text.
+    inside = clean_comment("<code>http://d.it</code>")
+    assert 'href="http://d.it"' not in inside

@@ -167,6 +167,23 @@ def test_a_row_erased_between_its_claim_and_its_sending_is_skipped(app, mailbox)
     assert send_mail(app) == 1
 
 
+def test_a_message_sent_long_ago_is_not_taken_for_one_due(app, mailbox):
+    # A sent row's time is past its claim ten minutes later: only rows still
+    # waiting are due, so the new notice goes out however old the sent one is.
+    add_comment(app)
+    start = utcnow()
+    assert send_mail(app, start) == 1
+    add_comment(app, author_name="Paola", content="Un secondo")
+    assert send_mail(app, start + timedelta(minutes=11)) == 1
+    assert len(mailbox.to(AUTHOR)) == 2
+
+
+def test_retries_wait_a_minute_first_then_twice_as_long_up_to_twelve_hours():
+    waits = [delay_after(n) for n in (1, 2, 10, 11, 12)]
+    minutes = [int(wait.total_seconds() // 60) for wait in waits]
+    assert minutes == [1, 2, 512, 720, 720]
+
+
 def test_a_relay_down_for_a_day_loses_nothing():
     # The delays before the last attempt add up to more than a day.
     waited = sum((delay_after(n) for n in range(1, MAX_ATTEMPTS)), timedelta())

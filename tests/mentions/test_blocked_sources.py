@@ -53,3 +53,18 @@ def test_a_pingback_from_another_domain_is_held_as_usual(
     source = site.page("/altra", source_page(target, "Leggete", "qui"))
     call(client, "pingback.ping", source, target)
     assert stored(mention_app, source) == ("pending", "in attesa di approvazione")
+
+
+def test_a_blocked_source_naming_its_author_elsewhere_is_still_spam(
+    client, mention_app, site, target
+):
+    # The h-card's own site is not the source: the block is on the source.
+    block_domain(mention_app, "127.0.0.2")
+    page = f"""<!doctype html><html><body><article class="h-entry">
+    <p class="p-author h-card"><a class="u-url p-name" href="http://altro.example/">
+    Giulia</a></p><p class="e-content">Leggete <a href="{target}">qui</a>.</p>
+    </article></body></html>"""
+    source = site.page("/con-autrice", page)
+    client.post("/webmention", data={"source": source, "target": target})
+    assert drain(mention_app) == 1
+    assert stored(mention_app, source)[0] == "spam"

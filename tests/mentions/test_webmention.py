@@ -657,3 +657,26 @@ def test_a_mention_can_be_retracted_after_pings_close(
     assert response.status_code == 201
     assert status_of(client, response)["status"] == "deleted"
     assert mentions(mention_app, source) == []
+
+
+def test_an_author_url_that_is_no_web_address_gives_way_to_the_source(
+    client, mention_app, site, target
+):
+    page = H_ENTRY.replace("https://autrice.example/", "javascript:alert(1)")
+    source = site.page("/js-autrice", page.format(target=target))
+    received(client, mention_app, source, target)
+    (mention,) = mentions(mention_app, source)
+    assert mention.author_url == source
+
+
+def test_scripts_and_styles_beside_the_link_stay_out_of_the_excerpt(
+    client, mention_app, site, target
+):
+    page = f"""<!doctype html><html><head><title>T</title></head><body><p>
+    <script>var segreto = 1;</script><style>p {{ color: red }}</style>
+    Leggete <a href="{target}">questo articolo</a>.</p></body></html>"""
+    source = site.page("/con-script", page)
+    received(client, mention_app, source, target)
+    (mention,) = mentions(mention_app, source)
+    assert "questo articolo" in mention.content
+    assert "segreto" not in mention.content and "color" not in mention.content
