@@ -61,6 +61,17 @@ def approved_mention(app, source: str) -> Comment:
     return mention
 
 
+def entry_mention(
+    client, app, site, target: str, path: str, changed: tuple[str, str]
+) -> Comment:
+    """The response stored from H_ENTRY with one ``changed`` (old, new) text,
+    served at ``path``."""
+    source = site.page(path, H_ENTRY.replace(*changed).format(target=target))
+    received(client, app, source, target)
+    (mention,) = mentions(app, source)
+    return mention
+
+
 def status_of(client, response) -> dict:
     return client.get(response.headers["Location"]).get_json()
 
@@ -631,10 +642,14 @@ def test_the_published_date_of_an_h_entry(value, expected):
 def test_a_response_claiming_an_old_date_is_dated_when_received(
     client, mention_app, site, target
 ):
-    page = H_ENTRY.replace("2012-10-24T09:30:00+02:00", "2001-01-01T00:00:00Z")
-    source = site.page("/antica", page.format(target=target))
-    received(client, mention_app, source, target)
-    (mention,) = mentions(mention_app, source)
+    mention = entry_mention(
+        client,
+        mention_app,
+        site,
+        target,
+        "/antica",
+        ("2012-10-24T09:30:00+02:00", "2001-01-01T00:00:00Z"),
+    )
     assert utcnow() - mention.created_at < timedelta(minutes=5)
 
 
@@ -662,11 +677,15 @@ def test_a_mention_can_be_retracted_after_pings_close(
 def test_an_author_url_that_is_no_web_address_gives_way_to_the_source(
     client, mention_app, site, target
 ):
-    page = H_ENTRY.replace("https://autrice.example/", "javascript:alert(1)")
-    source = site.page("/js-autrice", page.format(target=target))
-    received(client, mention_app, source, target)
-    (mention,) = mentions(mention_app, source)
-    assert mention.author_url == source
+    mention = entry_mention(
+        client,
+        mention_app,
+        site,
+        target,
+        "/js-autrice",
+        ("https://autrice.example/", "javascript:alert(1)"),
+    )
+    assert mention.author_url == mention.source_url
 
 
 def test_scripts_and_styles_beside_the_link_stay_out_of_the_excerpt(
