@@ -70,6 +70,9 @@ RATELIMIT_STORAGE_URI = "local://"
 # deletion, the mail links' forms, /xmlrpc.php, /webmention, /admin/login), per
 # address and endpoint, in the notation of the limits package.
 POST_LIMIT_PER_ADDRESS = "60 per minute"
+# Confirmation mails one sender (an IP address, an IPv6 /64) may have the blog
+# write in a day, to addresses it types: each mailbox is asked 3 times at most.
+CONFIRMATIONS_PER_SENDER = 10
 # How many of those POSTs may run at once in all the worker processes of one
 # server (blog/web/writers.py); the others get 503 at once, so readers always
 # find a free worker. None: one per CPU; 0: no bound. WRITE_SLOTS_DIR: where

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from ..core.text import normalised_email
@@ -28,16 +29,19 @@ from ..models import (
     Subscription,
     utcnow,
 )
+from ..web.limits import budget_key, over_budget
 
 REPLIES = "replies"  # replies to the reader's own comment
 ALL = "all"  # every new comment of the post
 MAX_CONFIRMATIONS = 3
+DAY = 24 * 3600
 CONFIRMATION_WINDOW = timedelta(days=1)
 # As long as the link of the confirmation mail (``mailtokens.CONFIRM_MAX_AGE``).
 UNCONFIRMED_KEPT = timedelta(days=7)
 CONFIRM_KIND = "confirm"
 # What ``subscribe`` did, told to the reader on the page the comment leads to.
 STARTED, ASKED, NOT_ASKED = "started", "asked", "not-asked"
+SENDER_BUSY = "sender-busy"
 NOTICES = {
     STARTED: "Riceverai via email gli avvisi che hai chiesto.",
     ASKED: "Ti abbiamo mandato un'email: apri il link che contiene per "
@@ -45,6 +49,9 @@ NOTICES = {
     NOT_ASKED: "Nelle ultime 24 ore abbiamo già chiesto tre volte di confermare "
     "questo indirizzo: apri una di quelle email, o chiedi di nuovo gli avvisi "
     "più tardi.",
+    SENDER_BUSY: "Dalla tua rete sono state chieste molte conferme via email "
+    "nelle ultime 24 ore: il commento è salvato, ma gli avvisi chiedili di "
+    "nuovo più tardi.",
 }
 
 
@@ -86,7 +93,8 @@ def trusted_browser(email: str, owner_hash: str | None) -> bool:
 def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
     """Subscribe the writer of ``comment`` (caller commits); what happened:
     STARTED, ASKED (a confirmation request queued), NOT_ASKED (the address's
-    requests of the day are used up) or "" (nothing asked for)."""
+    requests of the day are used up), SENDER_BUSY (the sender's, counted by
+    its IP address or IPv6 /64) or "" (nothing asked for)."""
     email = normalised_email(comment.author_email)
     if scope not in (REPLIES, ALL) or not email:
         return ""
@@ -105,6 +113,11 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
         return STARTED
     if confirmations_sent(email, now) >= MAX_CONFIRMATIONS:
         return NOT_ASKED
+    # Each mailbox is asked a few times a day at most, but a script typing a
+    # new address with each comment would have the blog write to thousands.
+    per_sender = int(current_app.config["CONFIRMATIONS_PER_SENDER"])
+    if over_budget("confirm-sender", budget_key(comment.author_ip), per_sender, DAY):
+        return SENDER_BUSY
     db.session.flush()  # the request names the subscription
     enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=email)
     return ASKED

@@ -226,6 +226,33 @@ def test_at_most_three_confirmation_requests_a_day(app, client, mailbox):
     assert notice.startswith("Nelle ultime 24 ore abbiamo già chiesto tre volte")
 
 
+@pytest.mark.app_config(CONFIRMATIONS_PER_SENDER=2)
+def test_one_sender_has_few_new_addresses_asked_a_day(app, client, mailbox):
+    # Each mailbox is asked three times at most, but a script typing a new
+    # address each time would otherwise have the blog write to thousands.
+    notices = []
+    for n in range(3):
+        client.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{n + 1}"  # one /64
+        response = send_comment(
+            client, app, text=f"Domanda {n}", email=f"p{n}@example.org", notify_all="y"
+        )
+        assert response.status_code == 302
+        page = client.get(response.headers["Location"], follow_redirects=True)
+        notices.append(soup(page).select_one(".comment-notice").get_text())
+    assert notices[2].startswith("Dalla tua rete sono state chieste molte conferme")
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "192.0.2.50"
+    assert (
+        send_comment(other, app, email="p9@example.org", notify_all="y").status_code
+        == 302
+    )
+    send_mail(app)
+    asked = sorted(
+        m.rcpt_tos[0] for m in mailbox.received if "moderazione@" not in m.rcpt_tos[0]
+    )
+    assert asked == ["p0@example.org", "p1@example.org", "p9@example.org"]
+
+
 def test_one_mailbox_in_many_spellings_is_asked_three_times_a_day(app, client, mailbox):
     # IDNA reads each as victim@bücher.example: one mailbox, one address.
     spellings = (
