@@ -18,6 +18,7 @@ from ..core.settings import ModerationSettings
 from ..database import session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
+from ..web.limits import budget_key, over_budget
 from .blocklist import block_question, matching_block, reason_for
 from .identity import token_hash
 from .moderation import (
@@ -202,6 +203,16 @@ def _history_statement(shape: _HistoryShape) -> Select:
     return select(*columns)
 
 
+def _network_too_fast(ip: str, flood_seconds: int) -> bool:
+    # An IPv6 client holds a whole /64 and could write from a new address
+    # each time: its network gets the pace an IPv4 address gets, counted in
+    # the rate limiter's storage (the rows keep the address as it came).
+    network = budget_key(ip)
+    if network == ip:
+        return False
+    return over_budget("comment-pace", network, 1, flood_seconds)
+
+
 def sender_history(
     post: Post,
     submission: Submission,
@@ -248,10 +259,13 @@ def sender_history(
     }
     row = session_connection().execute(_history_statement(shape), values).one()
     last = max((moment for moment in row[1 : 1 + len(pace)] if moment), default=None)
+    since_last = (now - last).total_seconds() if last else None
+    if pace and _network_too_fast(submission.ip, settings.flood_seconds):
+        since_last = 0.0
     after_pace = row[1 + len(pace) :]
     return History(
         duplicate=bool(row[0]),
-        seconds_since_last=(now - last).total_seconds() if last else None,
+        seconds_since_last=since_last,
         proven_known=bool(after_pace[0]) if check_proof else False,
         blocked=reason_for(keys, after_pace[-1]) if block_kinds else "",
     )

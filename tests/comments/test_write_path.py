@@ -136,6 +136,19 @@ def test_the_flood_rule_counts_from_the_senders_latest_comment(app, client):
     assert send_comment(client, app, email="lucia@example.org").status_code == 429
 
 
+def test_an_ipv6_client_gets_the_pace_of_one_address_in_its_slash_64(app, client):
+    # It could write from a new address of its /64 each time.
+    client.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::1"
+    assert send_comment(client, app, email="a@example.org").status_code == 302
+    client.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::ffff"
+    refused = send_comment(client, app, text="Un altro", email="b@example.org")
+    assert refused.status_code == 429
+    neighbour = app.test_client()
+    neighbour.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"
+    sent = send_comment(neighbour, app, text="Terzo", author="Carla", email="c@x.org")
+    assert sent.status_code == 302
+
+
 def history_statement(app, client) -> tuple[str, object]:
     """The sender-history statement of one comment POST, with its parameters."""
     [found] = statements_during(
