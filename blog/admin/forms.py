@@ -52,8 +52,6 @@ class LoginForm(ItalianForm):
 
 class ReplyForm(ItalianForm):
     text = TextAreaField("Risposta", [DataRequired("Scrivi il testo della risposta.")])
-    next = HiddenField()
-    submit = SubmitField("Rispondi")
 
 
 class QuickEditForm(ItalianForm):
@@ -67,8 +65,6 @@ class QuickEditForm(ItalianForm):
         [Optional(), URL(message="Indirizzo web non valido."), Length(max=200)],
     )
     text = TextAreaField("Testo", [DataRequired("Il testo non può essere vuoto.")])
-    next = HiddenField()
-    submit = SubmitField("Aggiorna commento")
 
 
 class PostForm(ItalianForm):

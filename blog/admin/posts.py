@@ -89,7 +89,8 @@ FUTURE_MESSAGE = (
 
 
 def save_post(post: Post | None, data: PostData, author: Author) -> Post:
-    """Create or update a post from the editor (caller commits, then ``announce``)."""
+    """Create or update a post from the editor (the caller commits, then
+    calls ``announce_post``)."""
     if data.status == "published":
         refuse_future_date(data.published_at)
     slug = choose_slug(data, post.id if post else None)

@@ -1,9 +1,10 @@
 """A small background thread pool shared by every feature that has slow work.
 
-The work itself is always a database row (a queued webmention, a pending ping,
-a message of the mail outbox); the pool of each worker process only runs it
-sooner. Whatever it misses (a restart, the pool turned off) a command run
-from cron drains: ``flask process-mentions``, ``flask send-mail``.
+The work itself is a database row (a queued webmention, a pending ping, a
+message of the mail outbox) or a rule over the rows (the retention purge); the
+pool of each worker process only does it sooner. Whatever it misses (a
+restart, the pool turned off) a command run from cron does: ``flask
+process-mentions``, ``flask send-mail``, ``flask purge-ips``.
 """
 
 from __future__ import annotations

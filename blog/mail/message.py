@@ -4,8 +4,9 @@ by SMTP or written to the log.
 Config keys (all optional): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_USE_TLS (STARTTLS), MAIL_FROM, MAIL_AUTHOR (where the
 author's notices go; the post author's address when unset). Without
-MAIL_SERVER, or without a recipient, each message is written to the app log at
-WARNING, so a fresh install needs no mail server and the message is still seen.
+MAIL_SERVER, or without a recipient, each message is noted in the app log at
+WARNING (its subject and how many recipients; the whole message in debug mode,
+as under ``make run``), so a fresh install needs no mail server.
 Messages are never sent inside a request: ``outbox`` stores them and the
 background worker or ``flask send-mail`` sends them.
 """

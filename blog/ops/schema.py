@@ -27,7 +27,8 @@ def schema_state() -> str:
 def upgrade_database() -> str:
     """Bring the schema to the latest migration; return what was done, in words.
 
-    A database made before migrations existed (``init-db``) is adopted: the
+    A database made before migrations existed (by that release's ``init-db``,
+    from its models) is adopted: the
     tables it lacks are created, it is stamped with the initial revision, then
     the later migrations run.
     """
