@@ -39,7 +39,13 @@ MESSAGES = {
     410: ("Link non più valido", "Questo link è scaduto o è già stato usato."),
     413: (
         "Richiesta troppo grande",
-        "Il testo inviato è troppo lungo. Accorcialo e riprova.",
+        "Il testo inviato è troppo lungo e non è stato salvato. Torna indietro "
+        "con il pulsante del browser (il testo dovrebbe essere ancora lì), "
+        "accorcialo e invialo di nuovo.",
+    ),
+    416: (
+        "Intervallo non disponibile",
+        "La parte richiesta non esiste: chiedi la pagina intera.",
     ),
     429: ("Troppe richieste", "Stai facendo troppe richieste. Riprova più tardi."),
     500: ("Errore del server", "Qualcosa è andato storto. Riprova tra poco."),

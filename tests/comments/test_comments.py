@@ -250,6 +250,10 @@ class TestValidation:
         page = soup(response)
         assert page.h1.get_text() == "Richiesta troppo grande"
         assert page.html["lang"] == "it"
+        # Nothing typed can come back from a body not read: the page says
+        # so, and where the text still is.
+        assert "non è stato salvato" in page.get_text()
+        assert "Torna indietro" in page.get_text()
 
     def test_a_missing_csrf_token_keeps_the_text(self, app, client):
         response = send_comment(client, app, "Testo prezioso", csrf_token=None)

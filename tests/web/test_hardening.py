@@ -401,3 +401,9 @@ def test_a_nul_in_the_authors_reply_gives_the_text_back(app):
     assert "NUL" in returned.get_text()
     kept = [area.get_text().strip() for area in returned.select("textarea")]
     assert "Grazie Lucia, una risposta lunga e pensata" in kept
+
+
+def test_a_range_past_the_end_gets_an_italian_416(client):
+    response = client.get("/static/css/blog.css", headers={"Range": "bytes=999999-"})
+    assert response.status_code == 416
+    assert soup(response).h1.get_text() == "Intervallo non disponibile"
