@@ -201,7 +201,8 @@ class PostGuard:
         self._budget: tuple[str, RateLimitItem] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST":
+        # Werkzeug reads the method in upper case, whatever the client wrote.
+        if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
             return self.wsgi_app(environ, start_response)
         try:
             adapter = self.app.url_map.bind_to_environ(environ)

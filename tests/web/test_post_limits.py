@@ -316,3 +316,11 @@ def test_turning_flask_limiter_off_is_refused_at_start_up(app, make_app, client)
     assert statuses[-1] == 429
     with again.app_context():
         db.engine.dispose()
+
+
+def test_a_method_written_in_lower_case_is_counted_too(client):
+    # Werkzeug takes "post" for POST: the guard must as well.
+    for _ in range(2):
+        post(client, "/webmention")
+    response = client.open("/webmention", method="post", data={"source": "x"})
+    assert response.status_code == 429
