@@ -21,6 +21,7 @@ from ..core.text import normalised_email
 from ..database import insert_or_ignore, like_escaped
 from ..extensions import db
 from ..mail import enqueue
+from ..mail.outbox import WAITING
 from ..models import (
     Comment,
     ConfirmedAddress,
@@ -298,7 +299,23 @@ def end_subscriptions(
     result = db.session.execute(
         statement, execution_options={"synchronize_session": False}
     )
+    if result.rowcount:
+        _forget_if_unsubscribed(normalised_email(email))
     return result.rowcount
+
+
+def _forget_if_unsubscribed(address: str) -> None:
+    # With nothing left to mail it, neither its confirmation nor the record of
+    # what it was sent serves any more (a new subscription confirms again).
+    left = select(Subscription.id).where(Subscription.email == address).limit(1)
+    if db.session.scalar(left) is not None:
+        return
+    sent = OutboxMessage.status.not_in(WAITING)
+    for statement in (
+        delete(ConfirmedAddress).where(ConfirmedAddress.email == address),
+        delete(OutboxMessage).where(OutboxMessage.recipient == address, sent),
+    ):
+        db.session.execute(statement, execution_options={"synchronize_session": False})
 
 
 def subscribed_to_post(email: str, post_id: int) -> bool:

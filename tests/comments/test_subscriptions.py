@@ -10,7 +10,13 @@ from datetime import datetime
 
 import pytest
 from helpers_admin import add_comment, comment_status, form_data, press, soup
-from helpers_comments import read_form, send_comment, sqlite_plan, statements_during
+from helpers_comments import (
+    read_form,
+    send_comment,
+    sqlite_plan,
+    statements_during,
+    the_post,
+)
 from helpers_mail import aged, path_of, send_mail
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
@@ -27,6 +33,7 @@ from blog.models import (
     Comment,
     ConfirmedAddress,
     OutboxMessage,
+    Post,
     Subscription,
     utcnow,
 )
@@ -226,7 +233,7 @@ def test_at_most_three_confirmation_requests_a_day(app, client, mailbox):
     assert notice.startswith("Nelle ultime 24 ore abbiamo già chiesto tre volte")
 
 
-@pytest.mark.app_config(CONFIRMATIONS_PER_SENDER=2)
+@pytest.mark.app_config(CONFIRMATIONS_PER_SENDER=2, COMMENT_FLOOD_SECONDS=0)
 def test_one_sender_has_few_new_addresses_asked_a_day(app, client, mailbox):
     # Each mailbox is asked three times at most, but a script typing a new
     # address each time would otherwise have the blog write to thousands.
@@ -463,6 +470,34 @@ def test_the_one_click_post_unsubscribes_without_cookies(app, client, mailbox):
     reply_to(app, comment_id, content="Un'altra")
     send_mail(app)
     assert mailbox.to(LUCIA) == []
+
+
+def test_the_last_unsubscription_forgets_the_address(app, client, mailbox):
+    # Nothing is left to mail it: neither its confirmation nor the record of
+    # what it was sent is kept.
+    _, mail = notified(app, client, mailbox)
+    assert is_confirmed(app)
+    url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
+    app.test_client().post(url, data={"List-Unsubscribe": "One-Click"})
+    assert not is_confirmed(app)
+    with app.app_context():
+        left = select(func.count()).where(OutboxMessage.recipient == LUCIA)
+        assert db.session.scalar(left) == 0
+
+
+def test_an_address_with_a_subscription_left_stays_confirmed(app, client, mailbox):
+    comment_id, mail = notified(app, client, mailbox)
+    with app.app_context():
+        other_post = db.session.scalar(
+            select(Post.id).where(Post.id != the_post().id).limit(1)
+        )
+        db.session.add(
+            Subscription(email=LUCIA, post_id=other_post, confirmed_at=utcnow())
+        )
+        db.session.commit()
+    url = path_of(mail.message["List-Unsubscribe"].strip("<>"))
+    app.test_client().post(url, data={"List-Unsubscribe": "One-Click"})
+    assert is_confirmed(app)
 
 
 def test_the_unsubscribe_link_changes_nothing_on_get(app, client, mailbox):
