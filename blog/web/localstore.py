@@ -7,6 +7,8 @@ paid by the request (about 2 ms of a 10 ms comment POST here). ``local://``
 keeps the same fixed-window counters in a dict and expires them lazily: a key
 past its window reads as zero, and at most once a minute one request drops the
 expired keys, so memory stays bounded by the addresses seen in one window.
+The sweep goes SWEEP_BATCH keys a hit: at 100,000 addresses a whole sweep in
+one request held the lock, and the worker's interpreter, for 73 ms.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from limits.storage import Storage
 
 SWEEP_EVERY = 60.0  # seconds between two sweeps of expired keys
+SWEEP_BATCH = 1000  # keys a hit looks at while a sweep is under way
 
 
 def _wall_clock() -> float:
@@ -33,6 +36,7 @@ class LocalStorage(Storage):
         self._lock = threading.Lock()
         self.clock = _wall_clock  # tests move it
         self._next_sweep = 0.0  # the first hit sets it
+        self._to_sweep: list[str] = []  # keys the sweep under way has yet to see
         super().__init__(uri, wrap_exceptions=wrap_exceptions)
 
     @property
@@ -79,6 +83,7 @@ class LocalStorage(Storage):
         with self._lock:
             count = len(self._counters)
             self._counters.clear()
+            self._to_sweep.clear()
             return count
 
     def clear(self, key: str) -> None:
@@ -91,9 +96,13 @@ class LocalStorage(Storage):
         return counter if counter is not None and counter[1] > now else None
 
     def _sweep_if_due(self, now: float) -> None:
-        if now < self._next_sweep:
-            return
-        self._next_sweep = now + SWEEP_EVERY
-        expired = [key for key, (_, ends) in self._counters.items() if ends <= now]
-        for key in expired:
-            del self._counters[key]
+        if not self._to_sweep:
+            if now < self._next_sweep:
+                return
+            self._next_sweep = now + SWEEP_EVERY
+            self._to_sweep = list(self._counters)
+        for _ in range(min(SWEEP_BATCH, len(self._to_sweep))):
+            key = self._to_sweep.pop()
+            counter = self._counters.get(key)
+            if counter is not None and counter[1] <= now:
+                del self._counters[key]

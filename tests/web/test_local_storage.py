@@ -11,7 +11,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from blog.extensions import limiter
-from blog.web.localstore import SWEEP_EVERY, LocalStorage
+from blog.web.localstore import SWEEP_BATCH, SWEEP_EVERY, LocalStorage
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -76,6 +76,22 @@ def test_expired_keys_are_dropped_so_memory_follows_one_window(store, clock):
     clock.now += SWEEP_EVERY + 1
     store.incr("one-more", 60)  # the first hit after the sweep time sweeps
     assert store.reset() == 1
+
+
+def test_a_sweep_of_many_keys_is_spread_over_hits(store, clock):
+    # At 100,000 addresses one sweep held the lock (and the interpreter) for
+    # 73 ms of one request: each hit now looks at SWEEP_BATCH keys at most.
+    for number in range(2 * SWEEP_BATCH + 10):
+        store.incr(f"address-{number}", 60)
+    clock.now += SWEEP_EVERY + 1
+    store.incr("live", 60)
+    assert store.reset() > SWEEP_BATCH  # one hit swept one batch
+    for number in range(2 * SWEEP_BATCH + 10):
+        store.incr(f"address-{number}", 60)
+    clock.now += SWEEP_EVERY + 1
+    for _ in range(3):
+        store.incr("live", 60)
+    assert store.reset() == 1  # three hits swept all of them
 
 
 def test_a_hit_starts_no_thread(store):
