@@ -158,6 +158,7 @@ def post_raw(
     if chunked:  # as gunicorn gives a chunked body: no length, terminated
         del environ["CONTENT_LENGTH"]
         environ["wsgi.input_terminated"] = True
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     status = []
     run = app.wsgi_app(environ, lambda s, h, e=None: status.append(s))
     b"".join(run)
@@ -191,3 +192,18 @@ def test_a_body_that_cannot_be_read_gets_400(app, slots_dir):
             raise InvalidChunkSize("zz")
 
     assert post_raw(app, COMMENT_PATH, Broken(b"x=1"), chunked=True) == 400
+
+
+def test_a_body_shorter_than_its_length_gets_400(app, slots_dir):
+    # gunicorn hands over what came before the client stopped, without error.
+    class Cut(io.BytesIO):
+        def read(self, *args) -> bytes:
+            return super().read(5)
+
+    body = Cut(b"author=Lucia&comment=" + b"x" * 100)
+    assert post_raw(app, COMMENT_PATH, body) == 400
+
+
+def test_a_comment_form_of_more_fields_than_any_page_has_gets_413(app, slots_dir):
+    body = io.BytesIO(b"a&" * 5_000)
+    assert post_raw(app, COMMENT_PATH, body) == 413
