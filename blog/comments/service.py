@@ -18,7 +18,7 @@ from ..core.settings import ModerationSettings
 from ..database import session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
-from ..web.limits import budget_key, over_budget
+from ..web.limits import budget_key, budget_used, over_budget
 from .blocklist import block_question, matching_block, reason_for
 from .identity import token_hash
 from .moderation import (
@@ -126,6 +126,8 @@ def submit_comment(
     if submission.notify and comment.status != "spam" and comment.author_id is None:
         subscription = subscribe(comment, submission.notify, now)
     db.session.commit()
+    if comment.author_id is None:
+        _count_network_pace(submission.ip, settings.flood_seconds)
     return Outcome(comment=comment, subscription=subscription)
 
 
@@ -203,14 +205,28 @@ def _history_statement(shape: _HistoryShape) -> Select:
     return select(*columns)
 
 
-def _network_too_fast(ip: str, flood_seconds: int) -> bool:
+PACE = "comment-pace"
+
+
+def _paced_network(ip: str) -> str | None:
     # An IPv6 client holds a whole /64 and could write from a new address
     # each time: its network gets the pace an IPv4 address gets, counted in
     # the rate limiter's storage (the rows keep the address as it came).
     network = budget_key(ip)
-    if network == ip:
-        return False
-    return over_budget("comment-pace", network, 1, flood_seconds)
+    return None if network == ip else network
+
+
+def _network_too_fast(ip: str, flood_seconds: int) -> bool:
+    network = _paced_network(ip)
+    return network is not None and budget_used(PACE, network, 1, flood_seconds)
+
+
+def _count_network_pace(ip: str, flood_seconds: int) -> None:
+    # Only a comment stored counts: a refused one (too fast, a duplicate)
+    # may be sent again at once, as from an IPv4 address.
+    network = _paced_network(ip)
+    if network is not None and flood_seconds > 0:
+        over_budget(PACE, network, 1, flood_seconds)
 
 
 def sender_history(

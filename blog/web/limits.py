@@ -464,6 +464,16 @@ def limited_page(message: str, status: int = 429) -> Response:
     return bare_page(title, message, status)
 
 
+def budget_used(bucket: str, key: str, amount: int, seconds: int) -> bool:
+    """Whether (bucket, key) has no event left of ``amount`` per window,
+    without counting one; False while the storage does not answer."""
+    item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
+    try:
+        return not limiter.limiter.test(item, key)
+    except Exception:  # noqa: BLE001 (as ``counted``: an outage lets it through)
+        return False
+
+
 def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:
     """Count one event for (bucket, key); True when over ``amount`` per window.
 

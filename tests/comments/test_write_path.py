@@ -149,6 +149,15 @@ def test_an_ipv6_client_gets_the_pace_of_one_address_in_its_slash_64(app, client
     assert sent.status_code == 302
 
 
+@pytest.mark.parametrize("address", ["2001:db8:1:2::1", "::ffff:198.51.100.9"])
+def test_a_refused_comment_does_not_use_up_the_pace(app, client, address):
+    # Sent too fast (422, "send it again"): nothing was stored, so sending it
+    # again at once is no flood, from an IPv6 address as from an IPv4 one.
+    client.environ_base["REMOTE_ADDR"] = address
+    assert send_comment(client, app, typed_slowly=False).status_code == 422
+    assert send_comment(client, app).status_code == 302
+
+
 def history_statement(app, client) -> tuple[str, object]:
     """The sender-history statement of one comment POST, with its parameters."""
     [found] = statements_during(
