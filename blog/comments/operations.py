@@ -144,6 +144,10 @@ def add_response(
         history = with_blocklist(new, history)
         decision = decide(candidate_of(new, comment), history, settings)
         comment.status, comment.moderation_reason = decision.status, decision.reason
+    if comment.status in EMPTYABLE:
+        # Spam and the trash are kept COMMENT_TRASH_DAYS from their arrival
+        # here, not from an imported comment's own date.
+        comment.updated_at = utcnow()
     place_in_thread(comment, new.parent)
     _insert(comment)
     # Bulk loaders (WordPress import, seed data) pass commit=False, so a file
@@ -319,15 +323,25 @@ def delete_for_good(which: ColumnElement[bool]) -> int:
     """Delete the responses ``which`` selects, their replies lifted a level
     first; how many. The caller commits."""
     hold_for_change(which)
-    answered = select(Comment).where(
-        which, exists().where(Reply.parent_id == Comment.id)
-    )
-    lift_replies(db.session.scalars(answered).all())
-    result = db.session.execute(
-        delete(Comment).where(which),
-        execution_options={"synchronize_session": False},
-    )
-    return result.rowcount
+    # Chosen before any reply is lifted: lifting changes a reply's row, and
+    # a reply chosen too (in the trash under a parent in the trash) would no
+    # longer match a rule on its time.
+    ids = db.session.scalars(select(Comment.id).where(which)).all()
+    deleted = 0
+    for start in range(0, len(ids), _DELETE_BATCH):
+        chosen = Comment.id.in_(ids[start : start + _DELETE_BATCH])
+        answered = select(Comment).where(
+            chosen, exists().where(Reply.parent_id == Comment.id)
+        )
+        lift_replies(db.session.scalars(answered).all())
+        deleted += db.session.execute(
+            delete(Comment).where(chosen),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+    return deleted
+
+
+_DELETE_BATCH = 500  # ids a statement names, well under SQLite's bound
 
 
 def empty_expired(now: datetime, days: int) -> int:
@@ -339,6 +353,10 @@ def empty_expired(now: datetime, days: int) -> int:
     return delete_for_good(
         Comment.status.in_(EMPTYABLE)
         & (Comment.updated_at < now - timedelta(days=days))
+        # A ping's row is the author's verdict on its source: deleted, the
+        # source could send it again and be judged anew. Its IP goes with
+        # COMMENT_IP_RETENTION_DAYS; the rest is what the source published.
+        & (Comment.type == "comment")
     )
 
 

@@ -9,6 +9,7 @@ from helpers_admin import add_comment
 from helpers_comments import send_comment
 from sqlalchemy import select
 
+from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import content_version, responses_version
 from blog.extensions import db
 from blog.models import (
@@ -317,3 +318,40 @@ def test_webmention_senders_addresses_go_with_the_retention(app):
             select(WebmentionRequest.id, WebmentionRequest.requester_ip)
         ).all()
     assert sorted(rows) == [("recent", "198.51.100.7"), ("stuck", "")]
+
+
+def test_a_pings_spam_verdict_stays(app):
+    # Deleted, the source could send it again and be judged anew.
+    ping = left_in(app, "spam", 400, type="webmention", source_url="http://x.example/")
+    with app.app_context():
+        assert purge_trash(NOW, 30) == 0
+    assert statuses(app)[ping] == "spam"
+
+
+def test_a_reply_in_the_trash_under_a_parent_in_the_trash_goes_with_it(app):
+    parent = left_in(app, "trash", 45)
+    reply = add_comment(app, status="trash", parent_id=parent, depth=2)
+    with app.app_context():
+        db.session.execute(
+            db.update(Comment)
+            .where(Comment.id == reply)
+            .values(thread_id=parent, updated_at=NOW - timedelta(days=45))
+        )
+        db.session.commit()
+        assert purge_trash(NOW, 30) == 2
+    left = statuses(app)
+    assert parent not in left and reply not in left
+
+
+def test_imported_spam_is_kept_its_days_from_the_import(app):
+    with app.app_context():
+        post = db.session.get(Comment, add_comment(app)).post
+        old = NewResponse(
+            content="compra ora",
+            author_name="Robot",
+            created_at=NOW - timedelta(days=4000),
+            status="spam",
+        )
+        spam_id = add_response(post, old).id
+        assert purge_trash(utcnow(), 30) == 0
+    assert statuses(app)[spam_id] == "spam"
