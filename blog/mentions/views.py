@@ -12,7 +12,7 @@ from ..extensions import csrf, db
 from ..models import Post, WebmentionRequest
 from ..net.client import fetcher_for
 from ..posts.queries import loaded_post
-from ..web.limits import RefusedPost, limit_posts
+from ..web.limits import PINGS, RefusedPost, limit_posts
 from ..web.security import handles_nul_itself
 from . import bp
 from .receive import (
@@ -67,8 +67,8 @@ def xmlrpc_info():
 @csrf.exempt
 # A pingback is checked while its sender waits, by fetching the source page
 # (up to OUTBOUND_TOTAL_TIMEOUT): a write slot held meanwhile would refuse
-# other POSTs. The ping limits per address and per post bound it instead.
-@limit_posts(_pings_refused, write_slot=False)
+# other POSTs, so it takes one of the pings' own.
+@limit_posts(_pings_refused, slots=PINGS)
 @handles_nul_itself
 def xmlrpc_endpoint():
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])

@@ -55,7 +55,18 @@ def init_app(app: Flask) -> None:
         ) from error
     count = app.config.get("WRITE_SLOTS")
     count = os.cpu_count() or 1 if count is None else int(count)
-    slots = WriteSlots(count, app.config.get("WRITE_SLOTS_DIR")) if count > 0 else None
+    slots = {}
+    if count > 0:
+        directory = app.config.get("WRITE_SLOTS_DIR")
+        # Pingbacks wait on the network, not the CPU: slots of their own, so
+        # that slow sources neither hold the writers' nor run without bound.
+        pings_directory = os.path.join(directory, "pings") if directory else None
+        if pings_directory:
+            os.makedirs(pings_directory, exist_ok=True)
+        slots = {
+            WRITES: WriteSlots(count, directory),
+            PINGS: WriteSlots(count, pings_directory),
+        }
     holds = app.config.get("REFUSAL_HOLDS")
     held = HeldRefusals(
         float(app.config["REFUSAL_HOLD_SECONDS"]),
@@ -162,14 +173,17 @@ class RefusedPost:
 Refusal = Callable[[Flask, RefusedPost], Response]
 
 
-def limit_posts(refusal: Refusal, write_slot: bool = True) -> Callable[[F], F]:
+WRITES, PINGS = "writes", "pings"
+
+
+def limit_posts(refusal: Refusal, slots: str = WRITES) -> Callable[[F], F]:
     """Mark a view: its POSTs count against POST_LIMIT_PER_ADDRESS and take a
-    write slot (unless ``write_slot`` is False: a view that mostly waits on
-    the network); those refused get ``refusal``'s answer before Flask runs."""
+    slot of ``slots`` (WRITES, or PINGS for a view that mostly waits on the
+    network); those refused get ``refusal``'s answer before Flask runs."""
 
     def mark(view: F) -> F:
         view.post_refusal = refusal  # type: ignore[attr-defined]
-        view.takes_write_slot = write_slot  # type: ignore[attr-defined]
+        view.slot_pool = slots  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -191,7 +205,7 @@ class PostGuard:
         self,
         app: Flask,
         wsgi_app: Callable,
-        slots: WriteSlots | None,
+        slots: dict[str, WriteSlots],
         held: HeldRefusals,
     ) -> None:
         self.app = app
@@ -219,8 +233,8 @@ class PostGuard:
             wait = max(1, int(stats.reset_time - time.time()) + 1)
             refused = RefusedPost(endpoint, view_args, _posted_form(environ), 429, wait)
             return self._answer(environ, start_response, refusal, refused)
-        slot = None
-        if self.slots is not None and getattr(view, "takes_write_slot", True):
+        slot, pool = None, self.slots.get(getattr(view, "slot_pool", WRITES))
+        if pool is not None:
             # A client that sends its body slowly (or never) holds a thread,
             # as a slow reader does, but no slot: two such clients would
             # otherwise refuse every public POST of the server while they wait.
@@ -230,7 +244,7 @@ class PostGuard:
             if too_many_fields(environ, int(self.app.config["MAX_FORM_PARTS"])):
                 title, message = MESSAGES[413]
                 return bare_page(title, message, 413)(environ, start_response)
-            slot = self.slots.try_acquire()
+            slot = pool.try_acquire()
             if slot is None:
                 form = _posted_form(environ)
                 refused = RefusedPost(endpoint, view_args, form, 503, 1)
@@ -246,7 +260,7 @@ class PostGuard:
             body = self.wsgi_app(environ, noting_status)
         finally:
             if slot is not None:
-                self.slots.release(slot)
+                pool.release(slot)
         if statuses and statuses[-1][:3] in REFUSED_STATUSES:
             # Refused by the view (the sender's flood rule, the sign-in lock):
             # held like the guard's own, its write slot already given back.

@@ -11,7 +11,7 @@ from helpers_admin import soup
 from helpers_comments import send_comment
 from helpers_mentions import POST_SLUG
 
-from blog.web.limits import BUSY_MESSAGE, fit_refusal_holds
+from blog.web.limits import BUSY_MESSAGE, WRITES, fit_refusal_holds
 
 COMMENT_PATH = f"/{POST_SLUG}/comment"
 
@@ -85,7 +85,7 @@ def test_a_post_finding_every_write_slot_taken_is_held_too(app, threaded, pauses
 def test_a_refusal_by_the_view_is_held_after_its_write_slot_is_given_back(
     app, threaded
 ):
-    slots = app.extensions["post_guard"].slots
+    slots = app.extensions["post_guard"].slots[WRITES]
     free_during_pause: list[bool] = []
 
     def pause(seconds: float) -> None:

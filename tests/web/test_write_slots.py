@@ -106,7 +106,7 @@ def test_a_free_slot_lets_the_comment_in(app, client):
     assert client.post(COMMENT_PATH, data=fields).status_code != 503
 
 
-def test_a_pingback_takes_no_slot(client, busy):
+def test_a_pingback_takes_no_write_slot(client, busy):
     # It waits for the source page while its sender waits: holding a slot
     # meanwhile would refuse other POSTs for seconds. It is checked as ever.
     body = xmlrpc.client.dumps(("a", "b"), "pingback.ping")
@@ -207,3 +207,19 @@ def test_a_body_shorter_than_its_length_gets_400(app, slots_dir):
 def test_a_comment_form_of_more_fields_than_any_page_has_gets_413(app, slots_dir):
     body = io.BytesIO(b"a&" * 5_000)
     assert post_raw(app, COMMENT_PATH, body) == 413
+
+
+def test_pingbacks_have_slots_of_their_own(client, slots_dir):
+    # Slow sources hold at most as many pingbacks as there are ping slots.
+    other = WriteSlots(1, os.path.join(slots_dir, "pings"))
+    held = other.try_acquire()
+    try:
+        body = xmlrpc.client.dumps(("a", "b"), "pingback.ping")
+        ping = client.post("/xmlrpc.php", data=body, content_type="text/xml")
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            xmlrpc.client.loads(ping.data)
+        assert fault.value.faultString == BUSY_MESSAGE
+    finally:
+        other.release(held)
+    # A comment still finds its write slot.
+    assert client.post(COMMENT_PATH, data={}).status_code != 503
