@@ -29,13 +29,14 @@ _schedule_lock = threading.Lock()
 
 def purge_ips(now: datetime, days: int) -> int:
     """Clear addresses and browsers older than ``days`` (0 keeps them), with
-    the webmention requests that carried them, and commit; how many rows. The
+    the webmention requests that carried them, and commit; how many comments
+    were cleared. The
     flood rule only looks back seconds, and the duplicate rule not at
     addresses at all, so both keep working."""
     if days <= 0:
         return 0
     cleared = purge_addresses(now, days)
-    cleared += forget_requesters(now - timedelta(days=days))
+    forget_requesters(now - timedelta(days=days))
     db.session.commit()
     return cleared
 

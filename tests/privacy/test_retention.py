@@ -313,7 +313,7 @@ def test_webmention_senders_addresses_go_with_the_retention(app):
             ]
         )
         db.session.commit()
-        assert purge_ips(NOW, 60) >= 2
+        purge_ips(NOW, 60)
         rows = db.session.execute(
             select(WebmentionRequest.id, WebmentionRequest.requester_ip)
         ).all()
