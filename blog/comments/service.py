@@ -126,7 +126,7 @@ def submit_comment(
     if submission.notify and comment.status != "spam" and comment.author_id is None:
         subscription = subscribe(comment, submission.notify, now)
     db.session.commit()
-    if comment.author_id is None:
+    if submission.author_id is None:  # not the comment's: expired by the commit
         _count_network_pace(submission.ip, settings.flood_seconds)
     return Outcome(comment=comment, subscription=subscription)
 

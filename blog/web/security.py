@@ -177,7 +177,7 @@ def _form_fields() -> list[tuple[str, str]]:
         if request.mimetype == "application/x-www-form-urlencoded":
             # Werkzeug bounds the parts of a multipart body, not these: a body
             # of a million empty fields took a second of CPU to parse.
-            parts = current_app.config.get("MAX_FORM_PARTS") or 1000
+            parts = int(current_app.config["MAX_FORM_PARTS"])
             if request.get_data(cache=True).count(b"&") >= parts:
                 abort(413)
         return list(request.form.items(multi=True))
