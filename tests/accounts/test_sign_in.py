@@ -307,6 +307,13 @@ def guess_from_elsewhere(app, username: str = "riccardo", times: int = 6) -> Non
         )
 
 
+def test_a_name_with_capitals_keeps_its_browsers_allowance(app):
+    add_author(app, "GiuliaB")
+    author = known_browser(app, "GiuliaB")
+    guess_from_elsewhere(app, "GiuliaB")
+    assert log_in(author, "GiuliaB").status_code == 302
+
+
 def test_guesses_from_elsewhere_never_lock_out_a_browser_the_author_used(app):
     add_author(app)
     author = known_browser(app)

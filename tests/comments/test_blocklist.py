@@ -11,7 +11,12 @@ from helpers_comments import newest_comment, send_comment, the_post
 from sqlalchemy import insert, select
 
 from blog.admin import block_views
-from blog.comments.blocklist import BLOCKS_PER_PAGE, blocked_sender
+from blog.comments.blocklist import (
+    BLOCKS_PER_PAGE,
+    BlockChoice,
+    block_choices,
+    blocked_sender,
+)
 from blog.comments.moderation import (
     Candidate,
     History,
@@ -23,7 +28,7 @@ from blog.comments.moderation import (
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import ModerationSettings
 from blog.extensions import db
-from blog.models import Block
+from blog.models import Block, Comment
 
 # The flood rule would refuse the second comment from the same test address.
 pytestmark = pytest.mark.app_config(COMMENT_HOLD_ALL=False, COMMENT_FLOOD_SECONDS=0)
@@ -379,3 +384,19 @@ class TestAdmin:
         assert "/admin/login" in response.headers["Location"]
         with app.app_context():
             assert db.session.scalars(select(Block)).all() == []
+
+
+def test_a_trailing_dot_does_not_escape_a_domain_block():
+    assert ("domain", "spam.example") in block_keys("", ["http://spam.example./x"], "")
+
+
+def test_the_queue_offers_a_pings_source_domain_to_block():
+    # Not its h-card's: that may be a whole social network.
+    ping = Comment(
+        type="webmention",
+        author_email="",
+        author_ip="",
+        source_url="https://spam.example/p",
+        author_url="https://social.example/@a",
+    )
+    assert BlockChoice("domain", "spam.example") in block_choices(ping)

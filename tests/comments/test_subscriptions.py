@@ -376,6 +376,19 @@ def test_a_comment_marked_spam_ends_the_subscription_it_asked_for(
     assert mailbox.to(LUCIA) == []
 
 
+def test_spam_on_another_comment_keeps_the_posts_subscription(app, client, mailbox):
+    # Only what was asked with the comment marked spam ends.
+    subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    later = comment_of_lucia(client, app, notify="notify_replies", text="Altro")
+    with app.app_context():
+        apply_action("spam", [later])
+        db.session.commit()
+        whole_post = select(func.count(Subscription.id)).where(
+            Subscription.comment_id.is_(None)
+        )
+        assert db.session.scalar(whole_post) == 1
+
+
 def test_an_edit_judged_spam_ends_the_subscription_too(app, mailbox):
     comment_id = add_comment(app, status="pending", author_email=LUCIA)
     with app.app_context():

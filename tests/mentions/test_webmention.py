@@ -699,3 +699,22 @@ def test_scripts_and_styles_beside_the_link_stay_out_of_the_excerpt(
     (mention,) = mentions(mention_app, source)
     assert "questo articolo" in mention.content
     assert "segreto" not in mention.content and "color" not in mention.content
+
+
+def test_a_source_that_now_links_another_post_of_ours_loses_its_response(
+    client, mention_app, site, target
+):
+    add_post(mention_app, "un-altro-articolo", "<p>Altro.</p>")
+    other = post_url(mention_app, "un-altro-articolo")
+    source = site.page("/cambiata", source_page(target))
+    received(client, mention_app, source, target)
+    assert len(mentions(mention_app, source)) == 1
+    site.page("/cambiata", source_page(other))  # links the other post only
+    response = received(client, mention_app, source, target)
+    assert status_of(client, response)["status"] == "deleted"
+    assert mentions(mention_app, source) == []
+
+
+def test_a_post_cannot_mention_itself_by_another_spelling(client, target):
+    response = send(client, target, target + "#commenti")
+    assert response.status_code == 400

@@ -3,6 +3,7 @@ Retry-After, decided before any SQL, other addresses unaffected."""
 
 from __future__ import annotations
 
+import io
 import xmlrpc.client
 
 import pytest
@@ -11,6 +12,7 @@ from helpers_comments import old_stamp, read_form
 from helpers_mentions import POST_SLUG
 
 from blog.extensions import db, limiter
+from blog.web.limits import _posted_form, read_body_first
 
 pytestmark = pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour")
 
@@ -324,3 +326,47 @@ def test_a_method_written_in_lower_case_is_counted_too(client):
         post(client, "/webmention")
     response = client.open("/webmention", method="post", data={"source": "x"})
     assert response.status_code == 429
+
+
+def test_retry_after_says_when_the_budget_comes_back(client):
+    # "2 per hour": the window ends within the hour, not in a second.
+    for _ in range(2):
+        post(client, "/webmention")
+    response = post(client, "/webmention")
+    assert response.status_code == 429
+    assert 3500 < int(response.headers["Retry-After"]) <= 3601
+
+
+class CountedReads(io.BytesIO):
+    """A request body that counts the bytes read from it."""
+
+    bytes_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def form_environ(body: io.BytesIO) -> dict:
+    return {
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body.getvalue())),
+        "wsgi.input": body,
+    }
+
+
+def test_a_refusal_reads_no_big_body_and_parses_no_flood_of_fields():
+    big = CountedReads(b"comment=" + b"x" * 200_000)
+    assert not _posted_form(form_environ(big)) and big.bytes_read == 0
+    flood = io.BytesIO(b"&".join(b"a%d=" % n for n in range(5000)))
+    assert not _posted_form(form_environ(flood))
+
+
+def test_the_guard_does_not_read_a_body_over_the_limit():
+    # Flask answers it 413 without reading it: a 1 GB Content-Length must
+    # not be read into memory first.
+    body = CountedReads(b"x" * 5000)
+    environ = {"CONTENT_LENGTH": "5000", "wsgi.input": body}
+    assert read_body_first(environ, 1000)
+    assert body.bytes_read == 0 and environ["wsgi.input"] is body

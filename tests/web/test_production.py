@@ -319,7 +319,13 @@ def test_every_response_carries_the_security_headers(client):
         assert "script-src 'self'" in csp
         assert "style-src 'self'" in csp
         assert "frame-ancestors 'none'" in csp
+        # No plugin content, no <base> to move every relative link elsewhere,
+        # no form sent to another site.
+        assert "object-src 'none'" in csp
+        assert "base-uri 'none'" in csp
+        assert "form-action 'self'" in csp
         assert "unsafe-inline" not in csp
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
         assert headers["X-Frame-Options"] == "DENY"

@@ -19,6 +19,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage.memcached import MemcachedStorage
 
 from blog.extensions import limiter
+from blog.web import limits as limits_module
 from blog.web.limits import counted
 
 pytestmark = pytest.mark.backends("sqlite")
@@ -154,3 +155,23 @@ def test_a_storage_that_failed_is_left_alone_for_a_while(app, monkeypatch):
         item = RateLimitItemPerSecond(1, 60, namespace="prova")
         assert all(counted(item, "chiave") for _ in range(5))
     assert len(asked) == 1  # then not asked again for OUTAGE_PAUSE seconds
+
+
+def test_a_storage_that_failed_is_asked_again_after_the_pause(app, monkeypatch):
+    # One blip of memcached must not switch the budgets off until a restart.
+    asked = []
+
+    def down(*args):
+        asked.append(args)
+        raise ConnectionRefusedError("memcached giù")
+
+    now = [1000.0]
+    monkeypatch.setattr(limiter.limiter, "hit", down)
+    monkeypatch.setattr(limits_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(limits_module, "_failed", None)
+    with app.app_context():
+        item = RateLimitItemPerSecond(1, 60, namespace="prova")
+        counted(item, "chiave")
+        now[0] += limits_module.OUTAGE_PAUSE + 1
+        counted(item, "chiave")
+    assert len(asked) == 2
