@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 from unicodedata import normalize
 
-from sqlalchemy import delete, literal, or_, select, update
+from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import UNSEEN_BY_READERS
@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Block, Comment, ConfirmedAddress, OutboxMessage
 from .blocklist import all_blocks
 from .moderation import BLOCK_LABELS, BLOCKED_REASON
-from .subscriptions import end_subscriptions, subscriptions_of
+from .subscriptions import end_subscriptions, forget_address, subscriptions_of
 
 ANONYMOUS = "Anonimo"
 REMOVED_TEXT = "Commento rimosso su richiesta di chi l'aveva scritto."
@@ -182,17 +182,9 @@ def erase_subscriptions(email: str, delete_texts: bool) -> int:
     """End the address's subscriptions, forget its confirmation and the mails
     queued or sent to it (the caller commits); how many records."""
     address = normalised_email(email)
-    erased = end_subscriptions(address)
-    for model, column in (
-        (ConfirmedAddress, ConfirmedAddress.email),
-        (OutboxMessage, OutboxMessage.recipient),
-    ):
-        result = db.session.execute(
-            delete(model).where(column == address),
-            execution_options={"synchronize_session": False},
-        )
-        erased += result.rowcount
-    return erased
+    # First: ending the last subscription would forget some of them uncounted.
+    erased = forget_address(address, waiting_too=True)
+    return erased + end_subscriptions(address)
 
 
 # What may stand in an address's local part (RFC 5322's atext, and dots).

@@ -35,7 +35,6 @@ from ..web.limits import budget_key, over_budget
 REPLIES = "replies"  # replies to the reader's own comment
 ALL = "all"  # every new comment of the post
 MAX_CONFIRMATIONS = 3
-DAY = 24 * 3600
 CONFIRMATION_WINDOW = timedelta(days=1)
 # As long as the link of the confirmation mail (``mailtokens.CONFIRM_MAX_AGE``).
 UNCONFIRMED_KEPT = timedelta(days=7)
@@ -117,7 +116,8 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
     # Each mailbox is asked a few times a day at most, but a script typing a
     # new address with each comment would have the blog write to thousands.
     per_sender = int(current_app.config["CONFIRMATIONS_PER_SENDER"])
-    if over_budget("confirm-sender", budget_key(comment.author_ip), per_sender, DAY):
+    window = int(CONFIRMATION_WINDOW.total_seconds())
+    if over_budget("confirm-sender", budget_key(comment.author_ip), per_sender, window):
         return SENDER_BUSY
     db.session.flush()  # the request names the subscription
     enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=email)
@@ -308,14 +308,23 @@ def _forget_if_unsubscribed(address: str) -> None:
     # With nothing left to mail it, neither its confirmation nor the record of
     # what it was sent serves any more (a new subscription confirms again).
     left = select(Subscription.id).where(Subscription.email == address).limit(1)
-    if db.session.scalar(left) is not None:
-        return
-    sent = OutboxMessage.status.not_in(WAITING)
-    for statement in (
-        delete(ConfirmedAddress).where(ConfirmedAddress.email == address),
-        delete(OutboxMessage).where(OutboxMessage.recipient == address, sent),
-    ):
-        db.session.execute(statement, execution_options={"synchronize_session": False})
+    if db.session.scalar(left) is None:
+        forget_address(address, waiting_too=False)
+
+
+def forget_address(address: str, waiting_too: bool) -> int:
+    """Delete ``address``'s confirmation and the mails sent to it, with those
+    still waiting if ``waiting_too`` (the caller commits); how many rows."""
+    mails = delete(OutboxMessage).where(OutboxMessage.recipient == address)
+    if not waiting_too:
+        mails = mails.where(OutboxMessage.status.not_in(WAITING))
+    confirmation = delete(ConfirmedAddress).where(ConfirmedAddress.email == address)
+    return sum(
+        db.session.execute(
+            statement, execution_options={"synchronize_session": False}
+        ).rowcount
+        for statement in (confirmation, mails)
+    )
 
 
 def subscribed_to_post(email: str, post_id: int) -> bool:

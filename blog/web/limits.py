@@ -32,7 +32,7 @@ from ..core.urls import site_script_root
 from ..extensions import limiter
 from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 from .errors import MESSAGES, bare_page
-from .security import add_security_headers, kept_private
+from .security import add_security_headers, kept_private, too_many_fields
 from .writers import WriteSlots
 
 logger = logging.getLogger(__name__)
@@ -215,8 +215,9 @@ class PostGuard:
         self._budget: tuple[str, RateLimitItem] | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
         # Werkzeug reads the method in upper case, whatever the client wrote.
-        if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
+        if method != "POST" and str(method).upper() != "POST":
             return self.wsgi_app(environ, start_response)
         try:
             adapter = self.app.url_map.bind_to_environ(environ)
@@ -241,7 +242,7 @@ class PostGuard:
             if not read_body_first(environ, self.app.config.get("MAX_CONTENT_LENGTH")):
                 title, message = MESSAGES[400]
                 return bare_page(title, message, 400)(environ, start_response)
-            if too_many_fields(environ, int(self.app.config["MAX_FORM_PARTS"])):
+            if _too_many_fields(environ, int(self.app.config["MAX_FORM_PARTS"])):
                 title, message = MESSAGES[413]
                 return bare_page(title, message, 413)(environ, start_response)
             slot = pool.try_acquire()
@@ -388,17 +389,17 @@ def read_body_first(environ: dict, limit: int | None) -> bool:
     return True
 
 
-def too_many_fields(environ: dict, parts: int) -> bool:
-    """Whether a form body read by ``read_body_first`` has ``parts`` fields or
-    more: Werkzeug bounds a multipart body's parts, not these, and a body of a
-    hundred thousand empty fields took a tenth of a second to parse."""
-    content_type = str(environ.get("CONTENT_TYPE", ""))
+def _too_many_fields(environ: dict, parts: int) -> bool:
+    # On a form body ``read_body_first`` read; one it left (over the size
+    # limit) gets Flask's 413.
     stream = environ["wsgi.input"]
-    if not content_type.startswith("application/x-www-form-urlencoded"):
-        return False
-    if not isinstance(stream, io.BytesIO):
-        return False  # not read here: over the size limit, Flask's 413
-    return stream.getvalue().count(b"&") >= parts
+    return (
+        str(environ.get("CONTENT_TYPE", "")).startswith(
+            "application/x-www-form-urlencoded"
+        )
+        and isinstance(stream, io.BytesIO)
+        and too_many_fields(stream.getvalue(), parts)
+    )
 
 
 # A comment is at most 64 KB of text; a bigger form body is not echoed back.

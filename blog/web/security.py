@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
 from ..config import SITE_URL as LOCAL_SITE_URL
+from .errors import render_error, typed_fields
 
 F = TypeVar("F", bound=Callable)
 
@@ -170,15 +171,20 @@ def _handles_nul_itself(endpoint: str | None) -> bool:
     return getattr(view, "handles_nul_itself", False)
 
 
+def too_many_fields(form_body: bytes, parts: int) -> bool:
+    """Whether a urlencoded ``form_body`` holds ``parts`` fields or more:
+    Werkzeug bounds a multipart body's parts, not these, and a body of a
+    million empty fields took a second of CPU to parse."""
+    return form_body.count(b"&") >= parts
+
+
 def _form_fields() -> list[tuple[str, str]]:
     """The form's fields, or 413 for more than MAX_FORM_PARTS and 400 for a
     body that cannot be read."""
     try:
         if request.mimetype == "application/x-www-form-urlencoded":
-            # Werkzeug bounds the parts of a multipart body, not these: a body
-            # of a million empty fields took a second of CPU to parse.
             parts = int(current_app.config["MAX_FORM_PARTS"])
-            if request.get_data(cache=True).count(b"&") >= parts:
+            if too_many_fields(request.get_data(cache=True), parts):
                 abort(413)
         return list(request.form.items(multi=True))
     except HTTPException:
@@ -227,8 +233,6 @@ NUL_MESSAGE = (
 def _typed_text_back() -> Response:
     # A form sent with a NUL (the author's post or reply, most likely pasted)
     # comes back as text to copy: refused, but nothing typed is lost.
-    from .errors import render_error, typed_fields
-
     typed = typed_fields(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     cleaned = [(label, value.replace("\x00", "")) for label, value in typed]
     page, status = render_error(400, NUL_MESSAGE, typed=cleaned)

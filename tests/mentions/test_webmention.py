@@ -61,15 +61,18 @@ def approved_mention(app, source: str) -> Comment:
     return mention
 
 
-def entry_mention(
-    client, app, site, target: str, path: str, changed: tuple[str, str]
-) -> Comment:
-    """The response stored from H_ENTRY with one ``changed`` (old, new) text,
-    served at ``path``."""
-    source = site.page(path, H_ENTRY.replace(*changed).format(target=target))
-    received(client, app, source, target)
-    (mention,) = mentions(app, source)
-    return mention
+@pytest.fixture
+def entry_mention(client, mention_app, site, target):
+    """Receive H_ENTRY served at a path with one (old, new) text changed; the
+    response stored from it."""
+
+    def receive(path: str, old: str, new: str) -> Comment:
+        source = site.page(path, H_ENTRY.replace(old, new).format(target=target))
+        received(client, mention_app, source, target)
+        (mention,) = mentions(mention_app, source)
+        return mention
+
+    return receive
 
 
 def status_of(client, response) -> dict:
@@ -639,16 +642,9 @@ def test_the_published_date_of_an_h_entry(value, expected):
     assert published_at(value, post_published, now) == expected
 
 
-def test_a_response_claiming_an_old_date_is_dated_when_received(
-    client, mention_app, site, target
-):
+def test_a_response_claiming_an_old_date_is_dated_when_received(entry_mention):
     mention = entry_mention(
-        client,
-        mention_app,
-        site,
-        target,
-        "/antica",
-        ("2012-10-24T09:30:00+02:00", "2001-01-01T00:00:00Z"),
+        "/antica", "2012-10-24T09:30:00+02:00", "2001-01-01T00:00:00Z"
     )
     assert utcnow() - mention.created_at < timedelta(minutes=5)
 
@@ -675,15 +671,10 @@ def test_a_mention_can_be_retracted_after_pings_close(
 
 
 def test_an_author_url_that_is_no_web_address_gives_way_to_the_source(
-    client, mention_app, site, target
+    entry_mention,
 ):
     mention = entry_mention(
-        client,
-        mention_app,
-        site,
-        target,
-        "/js-autrice",
-        ("https://autrice.example/", "javascript:alert(1)"),
+        "/js-autrice", "https://autrice.example/", "javascript:alert(1)"
     )
     assert mention.author_url == mention.source_url
 
