@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from blog.accounts import authors
 from blog.accounts.authors import (
     DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
     DEVICE_COOKIE_SALT,
     MAX_FAILURES,
     failure_counter,
@@ -48,14 +50,31 @@ def test_create_author_reads_password_from_stdin(app, runner):
         assert author.slug == "giulia"
 
 
-def test_create_author_refuses_a_short_password(app, runner):
-    result = runner.invoke(args=["create-author", "giulia"], input="corta\n")
+@pytest.mark.parametrize("password", ["corta", "7-lette"])
+def test_create_author_refuses_a_password_under_8_characters(app, runner, password):
+    result = runner.invoke(args=["create-author", "giulia"], input=password + "\n")
     assert result.exit_code != 0
     assert "almeno 8 caratteri" in result.output
     with app.app_context():
         assert (
             db.session.scalar(select(Author).where(Author.username == "giulia")) is None
         )
+
+
+def test_create_author_takes_a_password_of_8_characters(app, runner, client):
+    result = runner.invoke(args=["create-author", "giulia"], input="8-lettre\n")
+    assert result.exit_code == 0, result.output
+    assert log_in(client, "giulia", "8-lettre").status_code == 302
+
+
+def test_create_author_refuses_a_username_longer_than_its_column(app, runner):
+    # 60 characters is the column's size: PostgreSQL would refuse 61 with an error.
+    result = runner.invoke(args=["create-author", "g" * 61], input="s3greta-lunga\n")
+    assert result.exit_code != 0
+    assert "da 1 a 60 caratteri" in result.output
+    assert "Traceback" not in result.output
+    fits = runner.invoke(args=["create-author", "g" * 60], input="s3greta-lunga\n")
+    assert fits.exit_code == 0, fits.output
 
 
 def test_create_author_again_changes_the_password(app, runner, client):
@@ -365,6 +384,19 @@ def test_a_forged_or_tampered_device_cookie_is_ignored(app):
     for device in (forged, tampered, "", "garbage"):
         assert log_in(browser(app, device=device)).status_code == 429
     assert log_in(browser(app, device=genuine)).status_code == 302
+
+
+def test_a_device_cookie_gives_its_allowance_for_a_year_and_no_longer(app, monkeypatch):
+    add_author(app)
+    genuine = device_of(known_browser(app))
+    a_year_on = time.time() + DEVICE_COOKIE_MAX_AGE
+    with app.app_context():
+        author = db.session.scalar(select(Author))
+        # The browser comes back a minute before, then a minute after, a year.
+        monkeypatch.setattr("itsdangerous.timed.time.time", lambda: a_year_on - 60)
+        assert trusted_device(genuine, author)
+        monkeypatch.setattr("itsdangerous.timed.time.time", lambda: a_year_on + 60)
+        assert trusted_device(genuine, author) is None
 
 
 @pytest.mark.parametrize("revocation", ["sign out everywhere", "new password"])

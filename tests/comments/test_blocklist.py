@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import datetime
 
 import pytest
 from helpers_admin import add_comment, csrf_from, soup
@@ -268,6 +269,27 @@ class TestAdmin:
                 value,
                 "insiste",
             )
+
+    def test_a_long_reason_is_kept_to_its_first_300_characters(
+        self, app, author_client
+    ):
+        # Block.reason holds 300: PostgreSQL would refuse a longer one.
+        comment_id = add_comment(app, author_email="prolisso@example.org")
+        response = self.queue_block(app, author_client, comment_id, "email", "x" * 400)
+        assert response.status_code == 302
+        with app.app_context():
+            assert db.session.scalars(select(Block.reason)).one() == "x" * 300
+
+    def test_settings_list_the_newest_block_first(self, app, author_client):
+        with app.app_context():
+            db.session.add_all(
+                Block(kind="ip", value=value, created_at=datetime(2026, 1, day))
+                for value, day in (("192.0.2.1", 1), ("192.0.2.3", 3), ("192.0.2.2", 2))
+            )
+            db.session.commit()
+        rows = soup(author_client.get("/admin/settings")).select("#blocks tbody tr")
+        values = [row.select("td")[1].get_text(strip=True) for row in rows]
+        assert values == ["192.0.2.3", "192.0.2.2", "192.0.2.1"]
 
     def test_blocking_twice_keeps_one_block(self, app, author_client):
         comment_id = add_comment(app)

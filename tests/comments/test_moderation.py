@@ -177,6 +177,10 @@ def test_a_form_we_never_rendered_is_spam_unless_the_rule_is_off():
 
 def test_a_form_sent_after_the_minimum_is_judged_normally():
     settings = ModerationSettings(hold_all=False, min_seconds=3)
+    assert refuse(reader(seconds_to_submit=3.0), History(), settings) is None
+    assert refuse(reader(seconds_to_submit=2.99), History(), settings) == Refusal(
+        422, TOO_FAST_MESSAGE
+    )
     assert decide(reader(seconds_to_submit=3.0), History(), settings).status == (
         "approved"
     )
@@ -203,6 +207,14 @@ def test_a_second_comment_within_the_flood_window_is_refused_with_429():
     )
     assert refuse(reader(), History(seconds_since_last=15), DEFAULTS) is None
     assert refuse(reader(), History(), DEFAULTS) is None
+
+
+def test_a_flood_window_of_one_second_still_holds():
+    one = replace(DEFAULTS, flood_seconds=1)
+    assert refuse(reader(), History(seconds_since_last=0.5), one) == Refusal(
+        429, FLOOD_MESSAGE, retry_after=1
+    )
+    assert refuse(reader(), History(seconds_since_last=1), one) is None
 
 
 def test_a_flood_window_of_zero_turns_the_rule_off():

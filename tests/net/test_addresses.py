@@ -50,6 +50,8 @@ FORBIDDEN = [
     "2002:7f00:1::",  # 6to4 of 127.0.0.1
     "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
     "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+    # Teredo of a public address (93.184.216.24): a tunnel, never a host of its own.
+    "2001:0:4136:e378:8000:63bf:a247:27e7",
     "100::1",  # discard-only
     "not-an-address",
     "",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import content_version, responses_version
 from blog.extensions import db
+from blog.mail.outbox import SENT_KEPT, forget_sent
 from blog.models import (
     Comment,
     OutboxMessage,
@@ -207,6 +208,21 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
         told = select(OutboxMessage.recipient).where(OutboxMessage.kind == "notice")
         assert db.session.scalars(told).all() == ["b@example.org"]
         assert db.session.scalars(select(UsedToken.digest)).all() == ["b" * 64]
+
+
+def test_a_sent_mail_is_forgotten_only_once_more_than_30_days_old(app):
+    with app.app_context():
+        db.session.add_all(
+            OutboxMessage(kind="prova", status="sent", recipient=name, created_at=at)
+            for name, at in (
+                ("just@example.org", NOW - SENT_KEPT),
+                ("past@example.org", NOW - SENT_KEPT - timedelta(seconds=1)),
+            )
+        )
+        db.session.commit()
+        assert forget_sent(NOW) == 1
+        left = db.session.scalars(select(OutboxMessage.recipient)).all()
+        assert left == ["just@example.org"]
 
 
 def left_in(app, status: str, days: float, **values) -> int:

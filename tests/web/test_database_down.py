@@ -68,6 +68,20 @@ def test_a_comment_sent_meanwhile_comes_back_to_be_copied(lost_database):
     }
 
 
+def test_a_comment_refused_meanwhile_is_answered_after_the_pause(lost_database):
+    # The view's 503, as the guard's: a script resending at once is slowed too.
+    app, lose = lost_database
+    pauses: list[float] = []
+    app.extensions["post_guard"].held.pause = pauses.append
+    client = app.test_client()
+    action, fields = filled_form(client, app, "Un commento scritto con cura")
+    lose()
+    threaded = {"wsgi.multithread": True}
+    response = client.post(action, data=fields, environ_overrides=threaded)
+    assert response.status_code == 503
+    assert pauses == [app.config["REFUSAL_HOLD_SECONDS"]]
+
+
 def test_the_author_saving_a_post_gets_the_text_back(lost_database):
     app, lose = lost_database
     client = signed_in(app, app.test_client())

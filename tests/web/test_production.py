@@ -49,10 +49,14 @@ def production_app(tmp_path, **config):
     )
 
 
-@pytest.mark.parametrize("key", [None, "", "dev-insecure-change-me", "short"])
+@pytest.mark.parametrize("key", [None, "", "dev-insecure-change-me", "short", "k" * 15])
 def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, key):
     with pytest.raises(InsecureConfigError, match="BLOG_SECRET_KEY"):
         production_app(tmp_path, SECRET_KEY=key)
+
+
+def test_a_key_of_16_characters_is_long_enough(tmp_path):
+    assert production_app(tmp_path, SECRET_KEY="k" * 16).secret_key == "k" * 16
 
 
 def test_the_command_line_says_why_it_refuses_in_one_line(tmp_path):
@@ -290,6 +294,19 @@ def test_an_old_key_written_as_text_is_one_key_not_its_letters(
         forged = URLSafeTimedSerializer("u", salt="blog.mail.manage").dumps("x@y.z")
         with pytest.raises(TokenError):
             read_manage_token(forged)
+
+
+def test_a_trailing_comma_adds_no_empty_old_key(tmp_path):
+    # An empty key would let anybody sign a cookie or a mail link. Production
+    # refuses it at start-up; a debug or test run drops it.
+    with pytest.raises(InsecureConfigError, match="SECRET_KEY_FALLBACKS"):
+        production_app(
+            tmp_path, SECRET_KEY="k" * 64, SECRET_KEY_FALLBACKS="vecchia-0123456789,"
+        )
+    app = production_app(
+        tmp_path, TESTING=True, SECRET_KEY_FALLBACKS="vecchia-0123456789, "
+    )
+    assert app.config["SECRET_KEY_FALLBACKS"] == ["vecchia-0123456789"]
 
 
 def test_an_old_key_of_digits_read_as_a_number_is_still_one_key(tmp_path):
