@@ -170,7 +170,7 @@ class CachedPageMiddleware:
             return (post.group(1), int(post.group(2) or 1))
         if path != "/":  # a feed reads no argument
             return feed_key(path)
-        # A search, an old address (posts.oldpaths.ID_QUERIES, posts.views'
+        # A search, an old address (posts.oldpaths.ID_QUERIES, posts.oldqueries'
         # SLUG_QUERIES), an old feed address (?feed=rss2): Flask's.
         if any(name in args for name in _FLASKS_HOME_ARGS):
             return None

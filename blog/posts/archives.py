@@ -27,6 +27,7 @@ from ..web.templating import MONTHS_IT
 from . import bp
 from .listing import render_listing
 from .oldpaths import resolve
+from .oldqueries import moved_to
 from .queries import (
     get_category,
     get_published_post,
@@ -35,7 +36,7 @@ from .queries import (
     posts_with_tag,
     sitemap_entries,
 )
-from .views import detail, moved_to
+from .views import detail
 
 W3C = "%Y-%m-%dT%H:%M:%SZ"
 

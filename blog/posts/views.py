@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from urllib.parse import urlencode
 
@@ -26,7 +25,7 @@ from ..comments.page import (
     render_shared_post_page,
 )
 from ..core.settings import current_settings
-from ..core.text import listing_page, one_line, positive_int, row_id
+from ..core.text import one_line, positive_int
 from ..core.urls import local_path, site_script_root
 from ..pagecache.cache import (
     cached_page,
@@ -38,7 +37,7 @@ from ..pagecache.cache import (
 from ..web.security import kept_private
 from . import bp
 from .listing import page_number, render_listing
-from .oldpaths import ID_QUERIES, OldTarget, numbered_target
+from .oldqueries import old_query_redirect
 from .queries import (
     get_author,
     get_category,
@@ -55,28 +54,11 @@ from .search import render_search
 bp.add_app_template_global(site_pages)
 
 
-# WordPress's plain addresses that name a post, a page or a tag by its slug.
-SLUG_QUERIES = ("name", "pagename", "tag")
-
-
 @bp.get("/")
 def index():
-    for name in ID_QUERIES:
-        if name in request.args:
-            return _moved_by_id(name, request.args[name])
-    for name in SLUG_QUERIES:
-        if name in request.args:
-            return _moved_by_slug(name, request.args[name])
-    if "feed" in request.args:
-        return _moved_feed(request.args["feed"])
-    if "m" in request.args:
-        return _moved_archive(request.args["m"], request.args.get("paged"))
-    if "paged" in request.args:
-        # WordPress's page number, of the listing or of a search (``s`` kept).
-        page = listing_page(request.args["paged"])
-        kept = {"s": request.args["s"]} if "s" in request.args else {}
-        moved = url_for("posts.index", page=page if page > 1 else None, **kept)
-        return redirect(moved, 301)
+    moved = old_query_redirect(request.args)
+    if moved is not None:
+        return moved
     if "s" in request.args:
         # Echoed in the title, heading and field: one line, no controls.
         return render_search(one_line(request.args["s"]))
@@ -99,37 +81,6 @@ def _cached_home() -> Response:
     return finish(Response(entry.html, mimetype="text/html"), etag)
 
 
-def moved_to(target: OldTarget) -> Response:
-    """The 301 to where an old address's post is now: its page, one of its
-    comment pages, or its comment feed."""
-    if target.feed:
-        return redirect(url_for("feeds.post_responses", slug=target.slug), 301)
-    url = url_for("posts.detail", slug=target.slug, cpage=target.cpage)
-    return redirect(url, 301)
-
-
-def _moved_by_id(name: str, value: str) -> Response:
-    """WordPress's ``/?p=ID`` (``/?page_id=ID`` for a page): the imported post
-    that had the id, else our own; with ``&cpage=N`` its comment page, with
-    ``&feed=…`` its comment feed, as on the old blog."""
-    number = row_id(value) or abort(404)
-    cpage = positive_int(request.args.get("cpage", ""), 1_000_000)
-    target = numbered_target(name, number, cpage, "feed" in request.args)
-    return moved_to(target or abort(404))
-
-
-def _moved_by_slug(name: str, value: str) -> Response:
-    """WordPress's ``/?name=slug`` and ``/?pagename=parent/slug`` (a post, a
-    page) and ``/?tag=slug``: the same page at its address here."""
-    slug = value.strip("/").rpartition("/")[2]
-    if not slug:
-        abort(404)
-    if name == "tag":
-        return redirect(url_for("posts.tag", slug=slug), 301)
-    post = get_published_post(slug) or abort(404)
-    return redirect(url_for("posts.detail", slug=post.slug), 301)
-
-
 @bp.get("/index.php")
 @bp.get("/index.php/<path:rest>")
 def index_php(rest: str = ""):
@@ -138,41 +89,6 @@ def index_php(rest: str = ""):
     target = local_path(rest) or abort(404)
     query = request.query_string.decode("latin-1")
     return redirect(f"{target}?{query}" if query else target, 301)
-
-
-# WordPress's ``?m=`` archive: a year, a month or a day, as digits.
-_ARCHIVE_DIGITS = re.compile(r"([0-9]{4})(?:([0-9]{2})([0-9]{2})?)?")
-
-
-def _moved_archive(value: str, paged: str | None = None) -> Response:
-    """WordPress's plain ``/?m=2011`` (``201102``, ``20110214``, with its
-    ``&paged=N``): the archive, at that page."""
-    match = _ARCHIVE_DIGITS.fullmatch(value.strip()) or abort(404)
-    year, month, day = match.groups()
-    page = listing_page(paged) if paged else 1
-    kept = {"page": page} if page > 1 else {}
-    if day is not None:
-        target = url_for(
-            "posts.day_archive", year=int(year), month=int(month), day=int(day), **kept
-        )
-    elif month is not None:
-        target = url_for(
-            "posts.month_archive", year=int(year), month=int(month), **kept
-        )
-    else:
-        target = url_for("posts.year_archive", year=int(year), **kept)
-    return redirect(target, 301)
-
-
-def _moved_feed(name: str) -> Response:
-    """WordPress's ``/?feed=rss2`` (``atom``, ``comments-rss2`` …): our feed."""
-    if name.startswith("comments"):
-        endpoint = "feeds.comments_rss"
-    elif name == "atom":
-        endpoint = "feeds.posts_atom"
-    else:
-        endpoint = "feeds.posts_rss"
-    return redirect(url_for(endpoint), 301)
 
 
 @bp.get("/category/<slug>/")

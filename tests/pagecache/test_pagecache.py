@@ -53,7 +53,7 @@ from blog.pagecache.versionread import (
 )
 from blog.pagecache.wsgi import _FLASKS_HOME_ARGS, _query_args
 from blog.posts.oldpaths import ID_QUERIES
-from blog.posts.views import SLUG_QUERIES
+from blog.posts.oldqueries import SLUG_QUERIES
 from blog.seed.loader import load_seed
 
 
