@@ -5,8 +5,8 @@ import sys
 import click
 
 from blog import create_app
+from blog.configcheck import warn_of_a_local_site_url
 from blog.pagecache.cache import site_release
-from blog.web.security import warn_of_a_local_site_url
 from blog.web.templating import compile_templates
 
 try:

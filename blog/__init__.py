@@ -14,21 +14,25 @@ __version__ = "0.1.0"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance/config.py, BLOG_* environment, ``config``."""
+    from .configcheck import (
+        check_config,
+        check_outbound_config,
+        warn_of_unknown_settings,
+    )
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object("blog.config")
     _read_instance_config(app)
     known = set(app.config)
     app.config.from_prefixed_env(prefix="BLOG")
-    _warn_of_unknown_settings(app, known)
+    warn_of_unknown_settings(app, known)
     _keep_text_as_typed(app)
     if config:
         app.config.update(config)
     _configure_database_url(app)
 
     from . import accounts, cli, comments, database, mail, mentions, pagecache, privacy
-    from .core.settings import check_config
     from .extensions import csrf, db, migrate
-    from .net.client import check_outbound_config
     from .web import errors, limits, security, templating
 
     check_config(app.config)  # before anything reads a value
@@ -117,29 +121,6 @@ def _read_instance_config(app: Flask) -> None:
             f"Refusing to start: {where} cannot be read: "
             f"{type(error).__name__}: {error}"
         ) from error
-
-
-# Settings the extensions read without a default in the config; and the test
-# suite's own (BLOG_TEST_POSTGRESQL...), which the app never reads. Not
-# SESSION_: Flask defines each of its settings, so a misspelt one is unknown.
-_EXTENSION_PREFIXES = ("RATELIMIT_", "SQLALCHEMY_", "WTF_", "TEST_")
-
-
-def _warn_of_unknown_settings(app: Flask, known: set[str]) -> None:
-    # A misspelt BLOG_MAIL_SEVRER would be read by nobody, and the operator
-    # would wonder why no mail goes out.
-    for name in sorted(os.environ):
-        key = name.removeprefix("BLOG_")
-        if (
-            name.startswith("BLOG_")
-            and key not in known
-            and "__" not in key
-            and not key.startswith(_EXTENSION_PREFIXES)
-        ):
-            app.logger.warning(
-                "%s is not a setting this blog reads (misspelt?): it is ignored.",
-                name,
-            )
 
 
 def _configure_database_url(app: Flask) -> None:

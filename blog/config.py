@@ -6,7 +6,7 @@ Order of precedence, lowest first: these defaults, ``instance/config.py``,
 
 # Lower case: an upper-case name here would be a setting (BLOG_DEFAULT_TIMEZONE
 # taken, and read by nobody).
-from .core.settings import DEFAULT_TIMEZONE as default_timezone
+from .core.localtime import DEFAULT_TIMEZONE as default_timezone
 from .core.settings import config_defaults as moderation_defaults
 from .net.client import config_defaults as outbound_defaults
 

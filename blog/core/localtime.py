@@ -15,6 +15,9 @@ from flask import current_app
 
 from ..models import utcnow
 
+# The zone pages show times in when none is configured (blog/config.py).
+DEFAULT_TIMEZONE = "Europe/Rome"
+
 
 @cache
 def _zone(name: str) -> ZoneInfo:

@@ -8,13 +8,9 @@ from the same table.
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app, g, has_app_context
@@ -331,7 +327,8 @@ def read_flag(value: object) -> bool:
     return bool(value)
 
 
-def _coerce(spec: SettingSpec, value: object) -> object:
+def coerce_value(spec: SettingSpec, value: object) -> object:
+    """``value`` as ``spec``'s kind holds it; ValueError or TypeError if none."""
     if spec.kind == "flag":
         return read_flag(value)
     if spec.kind == "number":
@@ -346,130 +343,6 @@ class ConfigValueError(click.ClickException):
     (``flask`` and ``wsgi.py`` alike), before anything is served with it."""
 
 
-# The server's own whole numbers (key: lowest, highest); None, where a key
-# allows it, lets the blog work the value out.
-_SERVER_NUMBERS = {
-    "POSTS_PER_PAGE": (1, 1000),
-    "FEED_ITEMS": (1, 1000),
-    "PAGE_CACHE_SIZE": (1, 1_000_000),
-    "SIDE_PAGE_CACHE_SIZE": (1, 1_000_000),
-    "MISSING_PAGE_CACHE_SIZE": (1, 1_000_000),
-    "PING_LIMIT_PER_IP": (1, 1_000_000),
-    "PING_LIMIT_PER_TARGET": (1, 1_000_000),
-    "PING_LIMIT_WINDOW": (1, 366 * 86400),
-    "CONFIRMATIONS_PER_SENDER": (1, 1_000_000),
-    "PROXY_FIX": (0, 10),
-    "WRITE_SLOTS": (0, 10_000),
-    "REFUSAL_HOLDS": (0, 10_000),
-    "MAIL_PORT": (1, 65535),
-    "XMLRPC_MAX_BYTES": (1024, 64 * 1024 * 1024),
-}
-_DIGITS = re.compile("[0-9]+")  # ASCII: str.isdigit() takes "²", int() does not
-_SERVER_SECONDS = ("REFUSAL_HOLD_SECONDS", "MAIL_GATHER_SECONDS")
-# The zone pages show times in when none is configured (blog/config.py).
-DEFAULT_TIMEZONE = "Europe/Rome"
-_SERVER_FLAGS = ("MAIL_USE_TLS",)
-_WORKER_MODES = ("thread", "off")
-
-
-def _server_problems(config: MutableMapping[str, object]) -> list[str]:
-    problems = []
-    for key, (low, high) in _SERVER_NUMBERS.items():
-        raw = config.get(key)
-        if raw is None:
-            continue
-        if isinstance(raw, bool) or not _DIGITS.fullmatch(str(raw).strip()):
-            problems.append(f"{key}={raw!r} is not a whole number")
-        elif not low <= int(str(raw)) <= high:
-            problems.append(f"{key}={raw} is outside {low}-{high}")
-        else:
-            config[key] = int(str(raw))  # "0256" from a file is 256
-    for key in _SERVER_SECONDS:
-        raw = config.get(key)
-        try:
-            seconds = float(raw)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            problems.append(f"{key}={raw!r} is not a number of seconds")
-            continue
-        if not 0 <= seconds <= 3600:
-            problems.append(f"{key}={raw} is outside 0-3600")
-    for key in _SERVER_FLAGS:
-        try:
-            # Written back as a bool: "no" from the environment is a true string.
-            config[key] = read_flag(config.get(key))
-        except ValueError:
-            problems.append(f"{key}={config.get(key)!r} is neither yes nor no")
-    for key in ("BACKGROUND_WORKER", "MENTIONS_WORKER"):
-        if config.get(key) == "":
-            config[key] = None  # set empty: the default, as before
-        if config.get(key) not in (None, *_WORKER_MODES):
-            problems.append(f"{key}={config.get(key)!r} is not one of thread, off")
-    if not config.get("TIMEZONE"):
-        # Set empty (an EnvironmentFile's BLOG_TIMEZONE=): the default, as
-        # every reader of the value expects one.
-        config["TIMEZONE"] = DEFAULT_TIMEZONE
-    try:
-        ZoneInfo(str(config["TIMEZONE"]))
-    except (ValueError, ZoneInfoNotFoundError):
-        problems.append(f"TIMEZONE={config.get('TIMEZONE')!r} is no IANA time zone")
-    site = urlsplit(str(config.get("SITE_URL") or ""))
-    if site.scheme not in ("http", "https") or not site.hostname:
-        problems.append(
-            f"SITE_URL={config.get('SITE_URL')!r} is no http(s)://host[/path] address"
-        )
-    if _password_in_clear(config):
-        problems.append(
-            "MAIL_USERNAME is set without MAIL_USE_TLS: the mail password would "
-            "cross the network in clear (set MAIL_USE_TLS, or use a relay on "
-            "this machine)"
-        )
-    return problems
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a name: only "localhost" is known to be this machine
-        return False
-
-
-def _password_in_clear(config: Mapping[str, object]) -> bool:
-    # A relay on this machine may take a password over plain SMTP: it never
-    # leaves the host.
-    server = str(config.get("MAIL_SERVER") or "").strip("[]")
-    local = server.rstrip(".") == "localhost" or _is_loopback(server)
-    return (
-        bool(server and config.get("MAIL_USERNAME") and not config.get("MAIL_USE_TLS"))
-        and not local
-    )
-
-
-def check_config(config: MutableMapping[str, object]) -> None:
-    """Refuse a value of the config (BLOG_*, instance/config.py) that is no
-    value of its kind: a silent fallback would leave the operator guessing.
-    Yes/no values of the server are written back as bools."""
-    problems = _server_problems(config)
-    for spec in SETTINGS:
-        raw = config.get(spec.config_key)
-        if raw is None:
-            continue
-        try:
-            value = _coerce(spec, raw)
-        except (TypeError, ValueError):
-            kind = "neither yes nor no" if spec.kind == "flag" else "not a whole number"
-            problems.append(f"{spec.config_key}={raw!r} is {kind}")
-            continue
-        if spec.kind == "number" and not spec.low <= value <= spec.high:
-            problems.append(
-                f"{spec.config_key}={value} is outside {spec.low}-{spec.high}"
-            )
-        if spec.kind == "choice" and value not in dict(spec.choices):
-            allowed = ", ".join(dict(spec.choices))
-            problems.append(f"{spec.config_key}={value!r} is not one of {allowed}")
-    if problems:
-        raise ConfigValueError(f"Refusing to start: {'; '.join(problems)}.")
-
-
 def build_settings(
     config: Mapping[str, object], overrides: Mapping[str, str]
 ) -> ModerationSettings:
@@ -480,7 +353,7 @@ def build_settings(
         if raw is None:
             continue
         try:
-            values[spec.name] = _coerce(spec, raw)
+            values[spec.name] = coerce_value(spec, raw)
         except (TypeError, ValueError):
             continue  # a bad stored value falls back to the default
     return ModerationSettings(**values)

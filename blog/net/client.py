@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import functools
 import http.client
-import ipaddress
 import os
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from email.message import Message
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ..core.settings import ConfigValueError, read_flag
 from ..core.text import strip_controls
 from .addresses import Allowlist, is_forbidden_address
 from .connections import (
@@ -401,43 +399,6 @@ def limits_from_config(config: Mapping[str, Any]) -> Limits:
         else:
             values[field.name] = type(default)(raw)
     return Limits(**values)
-
-
-def check_outbound_config(config: MutableMapping[str, Any]) -> None:
-    """Refuse at start-up ``OUTBOUND_*`` values of no use, which every ping
-    would otherwise meet as a 500 (ConfigValueError, one line); the yes/no of
-    ``OUTBOUND_ONLY_ALLOWED`` is written back as a bool."""
-    problems = []
-    try:
-        limits = limits_from_config(config)
-    except (TypeError, ValueError) as error:
-        problems.append(f"an OUTBOUND_* limit is no number ({error})")
-    else:
-        numbers = [v for v in vars(limits).values() if not isinstance(v, frozenset)]
-        if any(not value > 0 for value in numbers) or not all(
-            0 < port < 65536 for port in limits.ports
-        ):
-            problems.append("the OUTBOUND_* limits must be positive, ports 1-65535")
-    allowed = config.get("OUTBOUND_ALLOW") or ()
-    if not isinstance(allowed, str | list | tuple):
-        problems.append(f"OUTBOUND_ALLOW={allowed!r} is no list of hosts")
-        allowed = ()
-    entries = allowed.split(",") if isinstance(allowed, str) else allowed
-    for entry in (str(raw).strip().strip("[]") for raw in entries):
-        # A slash makes it a network, never a host name: one that is none
-        # (10.0.0.0/33) would be kept as a name and silently match nothing.
-        if "/" in entry:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                problems.append(f"OUTBOUND_ALLOW holds {entry!r}, which is no network")
-    if config.get("OUTBOUND_ONLY_ALLOWED") is not None:
-        try:
-            config["OUTBOUND_ONLY_ALLOWED"] = read_flag(config["OUTBOUND_ONLY_ALLOWED"])
-        except ValueError:
-            problems.append("OUTBOUND_ONLY_ALLOWED is neither yes nor no")
-    if problems:
-        raise ConfigValueError(f"Refusing to start: {'; '.join(problems)}.")
 
 
 def _configured_resolver(config: Mapping[str, Any]) -> Resolver | None:

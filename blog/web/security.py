@@ -12,7 +12,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
-from ..config import SITE_URL as LOCAL_SITE_URL
 from .errors import render_error, typed_fields
 
 F = TypeVar("F", bound=Callable)
@@ -237,21 +236,6 @@ def _typed_text_back() -> Response:
     cleaned = [(label, value.replace("\x00", "")) for label, value in typed]
     page, status = render_error(400, NUL_MESSAGE, typed=cleaned)
     return make_response(page, status)
-
-
-def warn_of_a_local_site_url(app: Flask) -> None:
-    """Log a warning when the production server starts on the local SITE_URL.
-
-    Not refused: a first start on the machine itself is fine. But mail, feeds
-    and pings would name that address, and only it would count as ours.
-    (``make run`` serves there on purpose: it never comes through here.)"""
-    if app.config.get("SITE_URL") == LOCAL_SITE_URL:
-        app.logger.warning(
-            "SITE_URL is still %s: mail, feeds and pings will link there. Set "
-            "BLOG_SITE_URL (or SITE_URL in instance/config.py) to the blog's "
-            "public address.",
-            LOCAL_SITE_URL,
-        )
 
 
 def init_app(app: Flask) -> None:
