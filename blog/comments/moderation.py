@@ -43,7 +43,9 @@ REPLY_TOO_DEEP_MESSAGE = (
 
 @dataclass(frozen=True)
 class Candidate:
-    """A response about to be stored, as plain values."""
+    """What the moderation rules read of a response about to be stored: plain
+    values, no row and no request, so ``refuse`` and ``decide`` are tested
+    without either."""
 
     content: str
     content_html: str = ""

@@ -44,7 +44,9 @@ _USER_AGENT_LENGTH = 255
 
 @dataclass(frozen=True)
 class NewResponse:
-    """A response about to be stored, as plain values."""
+    """A response from any source (the form, a ping, an import, the seed) about
+    to be stored, its parent loaded: what ``add_response`` takes. The rules see
+    it as a ``moderation.Candidate``."""
 
     content: str
     type: str = "comment"  # comment | pingback | webmention

@@ -38,7 +38,10 @@ from .subscriptions import subscribe
 
 @dataclass(frozen=True)
 class Submission:
-    """What a reader (or the signed-in author) sent, as plain values."""
+    """What the comment form sent, as the view read it (a reader's, or the
+    signed-in author's): the parent still an id and the owner token still raw,
+    both checked here, and the mails asked for. ``submit_comment`` makes a
+    ``NewResponse`` of it."""
 
     name: str
     email: str
