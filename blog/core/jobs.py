@@ -4,7 +4,7 @@ The work itself is a database row (a queued webmention, a pending ping, a
 message of the mail outbox) or a rule over the rows (the retention purge); the
 pool of each worker process only does it sooner. Whatever it misses (a
 restart, the pool turned off) a command run from cron does: ``flask
-process-mentions``, ``flask send-mail``, ``flask purge-ips``.
+process-mentions``, ``flask send-mail``, ``flask purge-expired``.
 """
 
 from __future__ import annotations

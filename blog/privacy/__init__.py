@@ -5,10 +5,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register ``personal-data`` and ``purge-ips``, and the hourly purge by
+    """Register ``personal-data`` and ``purge-expired``, and the hourly purge by
     the background worker."""
     from . import cli, retention
 
     app.cli.add_command(cli.personal_data_group)
+    app.cli.add_command(cli.purge_expired_command)
     app.cli.add_command(cli.purge_ips_command)
     app.before_request(retention.schedule_purge)

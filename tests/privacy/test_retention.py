@@ -103,10 +103,11 @@ def test_the_purge_leaves_the_readers_cached_pages_alone(app):
 @pytest.mark.app_config(COMMENT_IP_RETENTION_DAYS=30)
 def test_the_cli_uses_the_setting_or_days(app, runner):
     month_and_a_half, week = aged(app, 45), aged(app, 7)
-    result = runner.invoke(args=["purge-ips"])
+    result = runner.invoke(args=["purge-expired"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Commenti ripuliti: 1\n")
     assert sender_traces(app, month_and_a_half) == ("", "")
+    # By its first name too, as crontabs written before call it.
     again = runner.invoke(args=["purge-ips", "--days", "5"])
     assert again.output.startswith("Commenti ripuliti: 1\n")
     assert sender_traces(app, week) == ("", "")
@@ -195,7 +196,7 @@ def test_the_mails_records_are_kept_as_long_as_they_serve(app, runner):
             ]
         )
         db.session.commit()
-    result = runner.invoke(args=["purge-ips"])
+    result = runner.invoke(args=["purge-expired"])
     assert result.exit_code == 0, result.output
     assert "Registrazioni email scadute eliminate: 5" in result.output
     with app.app_context():
@@ -302,7 +303,7 @@ def test_the_background_job_empties_by_the_setting(app):
 
 def test_the_cli_empties_spam_and_trash_too(app, runner):
     old, recent = left_in(app, "trash", 31), left_in(app, "trash", 1)
-    result = runner.invoke(args=["purge-ips"])
+    result = runner.invoke(args=["purge-expired"])
     assert result.exit_code == 0, result.output
     assert "Risposte eliminate da spam e cestino: 1\n" in result.output
     left = statuses(app)
