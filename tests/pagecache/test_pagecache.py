@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import url_for
 from helpers_admin import add_comment, page_version
 from helpers_comments import (
     POST_URL,
@@ -567,6 +568,25 @@ def test_every_argument_the_home_page_view_reads_reaches_flask():
     # keeps its own list: this keeps the two from drifting apart.
     read_by_the_view = {*ID_QUERIES, *SLUG_QUERIES, "feed", "s", "paged", "m"}
     assert read_by_the_view <= set(_FLASKS_HOME_ARGS)
+
+
+def test_the_pages_the_middleware_knows_by_name_and_shape_are_the_apps(app):
+    # It knows the posts' and feeds' addresses without importing them: a
+    # renamed view or a changed address must fail here, not leave pages uncached.
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert pagecache_wsgi._KEPT_MISSING_ENDPOINTS <= endpoints
+    with app.test_request_context():
+        for cpage in (None, 2, 999999):
+            path = url_for("posts.detail", slug="un-articolo", cpage=cpage)
+            assert pagecache_wsgi._POST_PATH.fullmatch(path), path
+        for endpoint, args in (
+            ("feeds.posts_rss", {}),
+            ("feeds.posts_atom", {}),
+            ("feeds.comments_rss", {}),
+            ("feeds.post_responses", {"slug": "un-articolo"}),
+        ):
+            path = url_for(endpoint, **args)
+            assert pagecache_wsgi._FEED_PATH.fullmatch(path), path
 
 
 @pytest.mark.parametrize("query", ["s=community", "p=999999", "page=1&s=community"])
