@@ -59,7 +59,7 @@ def pre_fork(server, worker):
 def post_worker_init(worker):
     # The pauses follow the threads this worker really has: --threads and
     # GUNICORN_CMD_ARGS win over this file's value.
-    from blog.web.limits import fit_refusal_holds
+    from blog.web.heldrefusals import fit_refusal_holds
 
     fit_refusal_holds(worker.wsgi, worker.cfg.threads)
 

@@ -33,13 +33,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import accounts, cli, comments, database, mail, mentions, pagecache, privacy
     from .extensions import csrf, db, migrate
-    from .web import errors, limits, security, templating
+    from .web import errors, postguard, ratelimit, security, templating
 
     check_config(app.config)  # before anything reads a value
     check_outbound_config(app.config)
+    # The storage the POST budget and the sign-in lock-out count in.
+    ratelimit.init_app(app)
     # The POST budget wraps Flask first, so that ProxyFix (security) wraps it in
     # turn and the budget counts the real client's address.
-    limits.init_app(app)
+    postguard.init_app(app)
     security.init_app(app)
     database.init_app(app)
     csrf.init_app(app)

@@ -83,7 +83,7 @@ WRITE_SLOTS_DIR = None
 # POST (429, 503) after this many seconds, in at most REFUSAL_HOLDS threads of
 # each process at once: a client that resends as soon as it is answered then
 # sends once a second, and the pause costs no CPU. 0: answer at once. Sync
-# workers never pause (blog/web/limits.py, HeldRefusals). None: three in four
+# workers never pause (blog/web/heldrefusals.py). None: three in four
 # of a gunicorn worker's threads (gunicorn.conf.py tells the app), else 2.
 REFUSAL_HOLD_SECONDS = 1.0
 REFUSAL_HOLDS = None

@@ -20,8 +20,8 @@ from ..database import free_slug, lowercase
 from ..extensions import db, limiter
 from ..models import Author
 from ..web.dbstore import DatabaseStorage
-from ..web.limits import budget_key
 from ..web.localstore import LocalStorage
+from ..web.ratelimit import budget_key
 from ..web.security import signing_keys
 from .session import end_all_sessions
 

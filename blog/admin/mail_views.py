@@ -20,7 +20,8 @@ from ..comments.mailtokens import (
 from ..extensions import db
 from ..models import Comment
 from ..web.errors import render_error
-from ..web.limits import limit_posts, small_refusal
+from ..web.postguard import limit_posts
+from ..web.refusalpages import small_refusal
 from . import bp
 from .actions import apply_action
 from .rows import response_rows

@@ -20,7 +20,8 @@ from ..accounts.session import (
     sign_out,
 )
 from ..extensions import db
-from ..web.limits import limit_posts, small_refusal
+from ..web.postguard import limit_posts
+from ..web.refusalpages import small_refusal
 from . import bp
 from .forms import LoginForm
 from .queue import latest_responses, status_counts

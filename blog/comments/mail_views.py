@@ -12,7 +12,8 @@ from flask import Response, make_response, render_template, request
 from ..core.text import row_id
 from ..extensions import csrf, db
 from ..web.errors import render_error
-from ..web.limits import limit_posts, small_refusal
+from ..web.postguard import limit_posts
+from ..web.refusalpages import small_refusal
 from ..web.security import kept_private
 from . import bp
 from .identity import owner_token, token_hash

@@ -19,9 +19,7 @@ from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment, utcnow
 from ..web.errors import render_error
-from ..web.limits import (
-    limit_posts,
-)
+from ..web.postguard import limit_posts
 from ..web.security import handles_nul_itself, kept_private
 from . import bp
 from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm

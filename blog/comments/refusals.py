@@ -1,5 +1,5 @@
 """The POST guard's refusals of the comment forms: each page rendered once per
-app as a shell and filled in for every refusal (``web.limits.slot``), so a
+app as a shell and filled in for every refusal (``web.refusalpages.slot``), so a
 flood costs neither a Flask request nor a query."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from urllib.parse import quote
 from flask import Flask, Response, render_template
 
 from ..posts.queries import PostLink
-from ..web.limits import RefusedPost, fill_slots, shell_request, slot
+from ..web.postguard import RefusedPost
+from ..web.refusalpages import fill_slots, shell_request, slot
 from .forms import CommentForm, DeleteCommentForm, EditCommentForm
 from .moderation import Refusal
 from .page import render_refusal

@@ -18,7 +18,7 @@ from ..core.settings import ModerationSettings
 from ..database import session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
-from ..web.limits import budget_key, budget_used, over_budget
+from ..web.ratelimit import budget_key, budget_used, over_budget
 from .blocklist import block_question, matching_block, reason_for
 from .identity import token_hash
 from .moderation import (

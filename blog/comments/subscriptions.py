@@ -30,7 +30,7 @@ from ..models import (
     Subscription,
     utcnow,
 )
-from ..web.limits import budget_key, over_budget
+from ..web.ratelimit import budget_key, over_budget
 
 REPLIES = "replies"  # replies to the reader's own comment
 ALL = "all"  # every new comment of the post

@@ -11,7 +11,7 @@ from ..core.settings import current_settings
 from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_post_to_answer
-from ..web.limits import limit_posts
+from ..web.postguard import limit_posts
 from ..web.security import handles_nul_itself
 from . import bp
 from .avatars import KEY_PATTERN, identicon_svg

@@ -18,7 +18,7 @@ from ..core.urls import post_url
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..net.client import FetchError, Response
-from ..web.limits import budget_key, over_budget, seconds_to_reset
+from ..web.ratelimit import budget_key, over_budget, seconds_to_reset
 from .targets import is_ours, match_target, normalise_url
 from .verify import LinkTarget, SourceReport, analyse_source
 

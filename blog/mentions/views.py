@@ -12,7 +12,7 @@ from ..extensions import csrf, db
 from ..models import Post, WebmentionRequest
 from ..net.client import fetcher_for
 from ..posts.queries import loaded_post
-from ..web.limits import PINGS, RefusedPost, limit_posts
+from ..web.postguard import PINGS, RefusedPost, limit_posts
 from ..web.security import handles_nul_itself
 from . import bp
 from .receive import (

@@ -11,7 +11,8 @@ from helpers_admin import soup
 from helpers_comments import send_comment
 from helpers_mentions import POST_SLUG
 
-from blog.web.limits import BUSY_MESSAGE, WRITES, fit_refusal_holds
+from blog.web.heldrefusals import fit_refusal_holds
+from blog.web.postguard import BUSY_MESSAGE, WRITES
 
 COMMENT_PATH = f"/{POST_SLUG}/comment"
 

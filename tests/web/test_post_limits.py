@@ -12,7 +12,7 @@ from helpers_comments import old_stamp, read_form
 from helpers_mentions import POST_SLUG
 
 from blog.extensions import db, limiter
-from blog.web.limits import _posted_form, read_body_first
+from blog.web.postguard import _posted_form, read_body_first
 
 pytestmark = pytest.mark.app_config(POST_LIMIT_PER_ADDRESS="2 per hour")
 

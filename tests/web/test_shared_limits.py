@@ -19,8 +19,8 @@ from limits import RateLimitItemPerSecond
 from limits.storage.memcached import MemcachedStorage
 
 from blog.extensions import limiter
-from blog.web import limits as limits_module
-from blog.web.limits import counted
+from blog.web import ratelimit
+from blog.web.ratelimit import counted
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -167,11 +167,11 @@ def test_a_storage_that_failed_is_asked_again_after_the_pause(app, monkeypatch):
 
     now = [1000.0]
     monkeypatch.setattr(limiter.limiter, "hit", down)
-    monkeypatch.setattr(limits_module.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(limits_module, "_failed", None)
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(ratelimit, "_failed", None)
     with app.app_context():
         item = RateLimitItemPerSecond(1, 60, namespace="prova")
         counted(item, "chiave")
-        now[0] += limits_module.OUTAGE_PAUSE + 1
+        now[0] += ratelimit.OUTAGE_PAUSE + 1
         counted(item, "chiave")
     assert len(asked) == 2

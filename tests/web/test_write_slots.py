@@ -21,7 +21,7 @@ from werkzeug.test import EnvironBuilder
 
 from blog.extensions import db
 from blog.models import Comment
-from blog.web.limits import BUSY_MESSAGE
+from blog.web.postguard import BUSY_MESSAGE
 from blog.web.writers import WriteSlots
 
 COMMENT_PATH = f"/{POST_SLUG}/comment"

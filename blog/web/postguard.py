@@ -8,42 +8,32 @@ fraction of a cached page (see bench/readers_first.py).
 from __future__ import annotations
 
 import io
-import ipaddress
-import logging
 import os
-import re
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response
-from limits import RateLimitItem, RateLimitItemPerSecond, parse
-from limits.errors import ConfigurationError
-from markupsafe import escape
+from limits import RateLimitItem, parse
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from ..core.settings import ConfigValueError
-from ..core.urls import site_script_root
 from ..extensions import limiter
-from . import localstore  # noqa: F401 (defining LocalStorage registers local://)
 from .errors import MESSAGES, bare_page
+from .heldrefusals import DEFAULT_REFUSAL_HOLDS, HeldRefusals
+from .ratelimit import budget_key, counted
 from .security import add_security_headers, kept_private, too_many_fields
 from .writers import WriteSlots
-
-logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable)
 
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter to ``app`` (storage from RATELIMIT_STORAGE_URI) and put
-    the POST budget and the write slots in front of Flask."""
-    _bind_limiter(app)
+    """Put the POST budget and the write slots in front of Flask (the limiter
+    is bound first, by ``ratelimit.init_app``)."""
     budget = str(app.config["POST_LIMIT_PER_ADDRESS"])
     try:
         parse(budget)
@@ -75,73 +65,6 @@ def init_app(app: Flask) -> None:
     guard = PostGuard(app, app.wsgi_app, slots, held)
     app.extensions["post_guard"] = guard
     app.wsgi_app = guard  # type: ignore[method-assign]
-
-
-# Limits an operator may declare in Flask-Limiter's own settings
-# (BLOG_RATELIMIT_DEFAULT...): with any of them, its hooks stay and check them.
-_FLASK_LIMITER_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
-
-
-def _bind_limiter(app: Flask) -> None:
-    if not app.config.get("RATELIMIT_ENABLED", True):
-        raise RuntimeError(
-            "Refusing to start: RATELIMIT_ENABLED is off, but the per-address "
-            "POST budget and the sign-in lock-out count in Flask-Limiter's "
-            "storage. Raise POST_LIMIT_PER_ADDRESS instead."
-        )
-    # One limiter for every app of the process (extensions.py), which keeps
-    # what the last app's config gave it: each app starts again from its own.
-    limiter.limit_manager.set_default_limits([])
-    limiter.limit_manager.set_application_limits([])
-    _give_up_on_a_silent_storage(app)
-    try:
-        limiter.init_app(app)
-    except ConfigurationError as error:
-        # An unknown scheme (memcache://), or a client library not installed.
-        raise ConfigValueError(
-            f"Refusing to start: RATELIMIT_STORAGE_URI="
-            f"{app.config.get('RATELIMIT_STORAGE_URI')!r} cannot be used: "
-            f"{str(error).rstrip('.')}."
-        ) from error
-    if not any(app.config.get(name) for name in _FLASK_LIMITER_LIMITS):
-        _drop_request_hooks(app)
-
-
-# Seconds a shared storage may take to answer: then the request goes through
-# uncounted (``counted``). Its clients wait for ever by default, so a server
-# that takes connections and never answers would hold every POST.
-STORAGE_TIMEOUT = 1
-_STORAGE_TIMEOUTS = {
-    "memcached": ("connect_timeout", "timeout"),
-    "redis": ("socket_connect_timeout", "socket_timeout"),
-    "rediss": ("socket_connect_timeout", "socket_timeout"),
-}
-
-
-def _give_up_on_a_silent_storage(app: Flask) -> None:
-    scheme = str(app.config.get("RATELIMIT_STORAGE_URI") or "").partition(":")[0]
-    options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
-    for name in _STORAGE_TIMEOUTS.get(scheme.split("+")[0], ()):
-        options.setdefault(name, STORAGE_TIMEOUT)  # the operator's own wins
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = options
-
-
-def _drop_request_hooks(app: Flask) -> None:
-    # The blog declares no Flask-Limiter limit: it counts with the limiter's
-    # storage and strategy itself (PostGuard, over_budget). The hooks that
-    # Flask-Limiter puts around every request would look for limits that are
-    # not there: 0.1 ms of each Flask request, reader's or writer's.
-    hooks = (
-        (app.before_request_funcs, limiter._check_request_limit),
-        (app.teardown_request_funcs, limiter._Limiter__release_context),
-    )
-    for registry, hook in hooks:
-        registry[None] = [f for f in registry.get(None, []) if f != hook]
-    app.after_request_funcs[None] = [
-        f
-        for f in app.after_request_funcs.get(None, [])
-        if not (isinstance(f, partial) and f.args[:1] == (limiter,))
-    ]
 
 
 BUDGET_MESSAGE = "Troppe richieste da questo indirizzo: riprova più tardi."
@@ -290,73 +213,6 @@ class PostGuard:
 
 
 REFUSED_STATUSES = ("429", "503")
-# Threads of a process that may pause at once when the server's thread count
-# is unknown (waitress's default is 4); fit_refusal_holds knows it.
-DEFAULT_REFUSAL_HOLDS = 2
-
-
-def fit_refusal_holds(app: object, threads: int) -> None:
-    """Let three in four of a worker's ``threads`` pause refusals, unless
-    REFUSAL_HOLDS is configured; never all of them. For gunicorn.conf.py, once
-    the worker's own thread count is known (``--threads`` wins over the file);
-    an app that is not the blog (the benchmarks' static page) is left alone."""
-    guard = getattr(app, "extensions", {}).get("post_guard")
-    if guard is None:
-        return
-    configured = guard.app.config.get("REFUSAL_HOLDS")
-    at_once = threads * 3 // 4 if configured is None else int(configured)
-    guard.held.fit(min(at_once, threads - 1))
-
-
-class HeldRefusals:
-    """Refused POSTs answered after a pause, by threaded workers.
-
-    A client that sends again as soon as it is answered (a script's loop) gets
-    turns in proportion to its connections, however cheap each refusal is:
-    sixteen such connections against a reader's four leave the reader a fifth
-    of the workers. Held for ``seconds`` in a thread that sleeps, each of them
-    sends one request a second and costs no CPU meanwhile. Only where a pause
-    takes no worker from readers: in a threaded worker (a sync worker held is
-    a worker lost), and in at most ``at_once`` threads of each process, so the
-    others stay free; past that bound a refusal is answered at once.
-    """
-
-    def __init__(self, seconds: float, at_once: int) -> None:
-        self.seconds = seconds
-        self.pause: Callable[[float], None] = time.sleep
-        self.fit(at_once)
-
-    def fit(self, at_once: int) -> None:
-        """Pause in at most ``at_once`` threads (none when 0). Before serving."""
-        self.at_once = max(at_once, 0)
-        self._taken = threading.BoundedSemaphore(max(self.at_once, 1))
-
-    def hold(self, environ: dict) -> None:
-        """Pause this request's thread before its refusal is answered."""
-        if self.seconds <= 0 or self.at_once <= 0:
-            return
-        if not environ.get("wsgi.multithread"):
-            return
-        if not self._taken.acquire(blocking=False):
-            return
-        try:
-            self.pause(self.seconds)
-        finally:
-            self._taken.release()
-
-
-def budget_key(address: str) -> str:
-    """Whom a POST counts against: its IPv4 address, or its IPv6 /64 (one
-    client holds a whole /64 and could pick a new address for every POST)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 4:
-        return address
-    if ip.ipv4_mapped is not None:  # an IPv4 client of a dual-stack socket
-        return str(ip.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def read_body_first(environ: dict, limit: int | None) -> bool:
@@ -426,115 +282,3 @@ def _posted_form(environ: dict) -> MultiDict:
     except ValueError:
         return MultiDict()
     return MultiDict(fields)
-
-
-def small_refusal(message: str = BUDGET_MESSAGE) -> Refusal:
-    """A refusal that answers ``limited_page``: ``message`` over the budget,
-    BUSY_MESSAGE when every write slot is taken."""
-
-    def refuse(app: Flask, refused: RefusedPost) -> Response:
-        return limited_page(refused.message(message), refused.status)
-
-    return refuse
-
-
-def slot(name: str) -> str:
-    """A place in a refusal page rendered once per app (a shell), filled in for
-    each refusal with ``fill_slots``: no template, no query per refusal."""
-    # Letters and dashes only: HTML escaping leaves a slot as it is.
-    return f"budget-slot-{name.replace('_', '-')}"
-
-
-# Greedy, so that "comment-parent" is one slot, not "comment" and a tail.
-_SLOTS = re.compile(r"budget-slot-[a-z-]+")
-
-
-def fill_slots(shell: str, values: dict[str, str]) -> str:
-    """``shell`` with each slot's value, escaped, in one pass: a typed text that
-    names a slot stays as typed."""
-
-    def value(match: re.Match) -> str:
-        found = values.get(match.group(0))
-        # Text of the shell's own that only looks like a slot stays as it is;
-        # a NUL typed as "%00" has no place in a page.
-        if found is None:
-            return match.group(0)
-        return str(escape(found.replace("\0", "")))
-
-    return _SLOTS.sub(value, shell)
-
-
-def shell_request(app: Flask, path: str = "/", method: str = "GET"):
-    """A request context to render a refusal shell in: under the site's root
-    (SITE_URL's path), as the requests it will answer, so its links hold it."""
-    root = site_script_root(app)
-    return app.test_request_context(
-        path, method=method, base_url=f"http://localhost{root}/"
-    )
-
-
-def limited_page(message: str, status: int = 429) -> Response:
-    """A small Italian refusal page that needs no database."""
-    title = "Servizio non disponibile" if status == 503 else "Troppe richieste"
-    return bare_page(title, message, status)
-
-
-def budget_used(bucket: str, key: str, amount: int, seconds: int) -> bool:
-    """Whether (bucket, key) has no event left of ``amount`` per window,
-    without counting one; False while the storage does not answer."""
-    item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
-    try:
-        return not limiter.limiter.test(item, key)
-    except Exception:  # noqa: BLE001 (as ``counted``: an outage lets it through)
-        return False
-
-
-def over_budget(bucket: str, key: str, amount: int, seconds: int) -> bool:
-    """Count one event for (bucket, key); True when over ``amount`` per window.
-
-    Kept in the limiter's storage with its strategy, so the workers share the
-    count exactly when they share the storage.
-    """
-    item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
-    return not counted(item, key)
-
-
-# The storage that last failed, and when: it is left alone for a while after.
-_failed: tuple[object, float] | None = None
-OUTAGE_PAUSE = 30.0  # seconds without asking a storage that failed
-
-
-def counted(item: RateLimitItem, *keys: str) -> bool:
-    """Count one event in the limiter's storage; False when over the limit.
-
-    A shared storage (memcached, redis) that does not answer lets the event
-    through, said in the log, and is not asked again for OUTAGE_PAUSE seconds
-    (each try may wait STORAGE_TIMEOUT): an outage of the counters must not
-    take the blog down or slow every POST, the author's sign-in included
-    (whose lock-out counts in the database meanwhile).
-    """
-    global _failed
-    storage = limiter.limiter.storage
-    if (
-        _failed
-        and _failed[0] is storage
-        and time.monotonic() - _failed[1] < OUTAGE_PAUSE
-    ):
-        return True
-    try:
-        return limiter.limiter.hit(item, *keys)
-    except Exception as error:  # each storage's client raises its own errors
-        _failed = (storage, time.monotonic())
-        logger.warning(
-            "Rate-limit storage unavailable, not counting for %d s: %s",
-            OUTAGE_PAUSE,
-            error,
-        )
-        return True
-
-
-def seconds_to_reset(bucket: str, key: str, amount: int, seconds: int) -> int:
-    """Seconds until (bucket, key) may count again: a refusal's Retry-After."""
-    item = RateLimitItemPerSecond(amount, seconds, namespace=bucket)
-    reset = limiter.limiter.get_window_stats(item, key).reset_time
-    return max(1, int(reset - time.time()) + 1)
