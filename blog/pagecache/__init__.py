@@ -1,14 +1,16 @@
 """Rendered pages (posts, the home page, feeds, 404s) kept exact by a content
 version, served before Flask.
 
-``cache`` holds the pages and the content version, ``wsgi`` the middleware that
-answers hits, ``versionread`` the one-statement version read, ``signing`` the
-tokens the middleware signs as Flask and Flask-WTF would.
+``cache`` holds the pages, ``version`` moves the content version with every
+commit that changes a page, ``wsgi`` the middleware that answers hits,
+``versionread`` the one-statement version read, ``signing`` the tokens the
+middleware signs as Flask and Flask-WTF would.
 """
 
 from flask import Flask
 
-from .cache import PageCache, listen_for_changes, versioned_static
+from .cache import PageCache, versioned_static
+from .version import listen_for_changes
 from .wsgi import CachedPageMiddleware
 
 
