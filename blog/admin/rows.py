@@ -8,7 +8,6 @@ same few url_for calls whatever its length.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +17,7 @@ from markupsafe import Markup, escape
 
 from ..comments.blocklist import BlockChoice, block_choices, can_block
 from ..comments.labels import ACTIONS, STATUS_LABELS, TYPE_LABELS
+from ..core.markers import any_marker, fill_markers, random_marker
 from ..core.memo import markup_store
 from ..models import Comment, comment_values
 from .actions import ROW_ACTIONS
@@ -115,7 +115,8 @@ def response_rows(comments: Iterable[Comment], url_for: UrlFor) -> list[Response
 # way back) stand in the kept markup as random markers, filled in for each
 # page; no stored text can guess them.
 _PAGE_VALUES = ("next", "csrf", "back")
-_MARKERS = {name: f"{name}-{secrets.token_hex(12)}" for name in _PAGE_VALUES}
+_MARKERS = {name: random_marker(name, 12) for name in _PAGE_VALUES}
+_ANY_MARKER = any_marker(_MARKERS.values())
 _STORE = "admin.row_markup"
 
 
@@ -154,10 +155,7 @@ def queue_rows_markup(
         "csrf": str(escape(csrf)),
         "back": str(escape(current_app.jinja_env.filters["urlencode"](here))),
     }
-    page = []
-    for _c, key in keyed:
-        markup = markups[key]
-        for name, marker in _MARKERS.items():
-            markup = markup.replace(marker, values[name])
-        page.append(Markup(markup))
-    return page
+    filled = {_MARKERS[name]: value for name, value in values.items()}
+    return [
+        Markup(fill_markers(markups[key], _ANY_MARKER, filled)) for _c, key in keyed
+    ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -24,13 +23,14 @@ from pathlib import Path
 
 from flask import Flask, Request, Response, current_app, request
 
+from ..core.markers import random_marker
 from ..core.settings import SETTINGS, content_version
 from ..core.urls import site_script_root
 
 # Random for each process (the cache is per process too), so that no comment can
 # contain them and collect each visitor's token when they are filled in.
-CSRF_PLACEHOLDER = "csrf-" + secrets.token_hex(16)
-STAMP_PLACEHOLDER = "stamp-" + secrets.token_hex(16)
+CSRF_PLACEHOLDER = random_marker("csrf")
+STAMP_PLACEHOLDER = random_marker("stamp")
 # Cookies that make the page personal, set by ``comments.identity``: the owner
 # token (held comments shown to their writer), the saved commenter details
 # (pre-filled form).

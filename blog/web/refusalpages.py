@@ -10,6 +10,7 @@ import re
 from flask import Flask, Response
 from markupsafe import escape
 
+from ..core.markers import fill_markers
 from ..core.urls import site_script_root
 from .errors import bare_page
 from .postguard import BUDGET_MESSAGE, Refusal, RefusedPost
@@ -40,15 +41,12 @@ def fill_slots(shell: str, values: dict[str, str]) -> str:
     """``shell`` with each slot's value, escaped, in one pass: a typed text that
     names a slot stays as typed."""
 
-    def value(match: re.Match) -> str:
-        found = values.get(match.group(0))
-        # Text of the shell's own that only looks like a slot stays as it is;
-        # a NUL typed as "%00" has no place in a page.
-        if found is None:
-            return match.group(0)
-        return str(escape(found.replace("\0", "")))
-
-    return _SLOTS.sub(value, shell)
+    # Text of the shell's own that only looks like a slot stays as it is;
+    # a NUL typed as "%00" has no place in a page.
+    escaped = {
+        name: str(escape(found.replace("\0", ""))) for name, found in values.items()
+    }
+    return fill_markers(shell, _SLOTS, escaped)
 
 
 def shell_request(app: Flask, path: str = "/", method: str = "GET"):
