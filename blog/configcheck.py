@@ -3,9 +3,10 @@
 The factory (``blog/__init__.py``) reads the config, then: warns of BLOG_*
 variables no setting has (``warn_of_unknown_settings``); refuses values of no
 use (``check_config``: the server's own, then the moderation settings;
-``check_outbound_config``: the ``OUTBOUND_*`` keys). Next, two ``init_app``
-check what they build: ``web/limits.py`` the POST budget and Flask-Limiter's
-storage, ``web/security.py`` the secret key and its file. Last, ``wsgi.py``
+``check_outbound_config``: the ``OUTBOUND_*`` keys). Next, three ``init_app``
+check what they build: ``web/ratelimit.py`` Flask-Limiter's storage,
+``web/postguard.py`` the POST budget, ``web/security.py`` the secret key and
+its file. Last, ``wsgi.py``
 warns of a production server on the local ``SITE_URL``
 (``warn_of_a_local_site_url``).
 """
