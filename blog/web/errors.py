@@ -165,6 +165,9 @@ def init_app(app: Flask) -> None:
             typed=typed_fields(app.config["WTF_CSRF_FIELD_NAME"]),
         )
 
+    # A 404 goes first to posts' handler for the code alone (``moved_or_missing``:
+    # an old address of the blog moved in may answer it), which renders this
+    # page when none does.
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
