@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, event, text
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length
 
-from blog.core.sanitize import clean_comment
+from blog.core.sanitize.comment import clean_comment
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ["BLOG_SECRET_KEY"]

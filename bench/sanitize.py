@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from blog.core.sanitize import COMMENT_MAX_BYTES, clean_comment
+from blog.core.sanitize.comment import COMMENT_MAX_BYTES, clean_comment
 
 SIZE = 64_000
 INPUTS = {

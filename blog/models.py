@@ -24,7 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from .core.sanitize import MORE, clean_post
+from .core.sanitize.autop import MORE
+from .core.sanitize.post import clean_post
 from .core.text import words_of_html
 from .extensions import db
 

@@ -21,7 +21,7 @@ from ..comments.operations import (
     move,
 )
 from ..comments.threads import hold_for_change, lift_replies
-from ..core.sanitize import clean_comment
+from ..core.sanitize.comment import clean_comment
 from ..core.settings import ModerationSettings
 from ..extensions import db
 from ..models import Author, Comment

@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.session import author_required, current_author
 from ..core.localtime import local_time
-from ..core.sanitize import POST_TAGS, allowed_tags_note, clean_written_post
+from ..core.sanitize.autop import clean_written_post
+from ..core.sanitize.whitelist import POST_TAGS, allowed_tags_note
 from ..core.text import positive_int
 from ..core.urls import post_url
 from ..extensions import db

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..core.localtime import dated_ahead, local_time, utc_time
-from ..core.sanitize import clean_written_post
+from ..core.sanitize.autop import clean_written_post
 from ..core.signals import post_published, post_saved
 from ..core.text import one_line
 from ..database import free_slug

@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAre
 from wtforms.fields import EmailField, URLField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from ..core.sanitize import COMMENT_MAX_BYTES
+from ..core.sanitize.comment import COMMENT_MAX_BYTES
 from ..core.text import is_web_url, one_line, row_id, strip_controls
 from ..web.forms import ItalianForm
 

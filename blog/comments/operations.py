@@ -26,7 +26,7 @@ from sqlalchemy.orm import (
     make_transient_to_detached,
 )
 
-from ..core.sanitize import clean_comment
+from ..core.sanitize.comment import clean_comment
 from ..core.settings import ModerationSettings
 from ..core.signals import response_inserted
 from ..extensions import db

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
-from ..core.sanitize import clean_post
+from ..core.sanitize.post import clean_post
 from ..extensions import db
 from ..models import Author, Post
 from ..posts.categories import get_or_create_category

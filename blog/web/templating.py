@@ -8,7 +8,7 @@ from flask import Flask
 from wtforms import Field
 
 from ..core.localtime import local_time
-from ..core.sanitize import allowed_tags_note
+from ..core.sanitize.whitelist import allowed_tags_note
 from ..core.text import web_url_or_empty
 
 MONTHS_IT = (

@@ -24,7 +24,7 @@ from ..accounts.authors import find_author
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
 from ..core.localtime import dated_ahead
-from ..core.sanitize import clean_written_post
+from ..core.sanitize.autop import clean_written_post
 from ..core.text import ascii_folded, slugify, web_url_or_empty
 from ..database import free_slug
 from ..extensions import db

@@ -26,7 +26,7 @@ from blog.comments.moderation import (
     refuse,
     refuse_reply,
 )
-from blog.core.sanitize import clean_comment
+from blog.core.sanitize.comment import clean_comment
 from blog.core.settings import ModerationSettings, build_settings
 
 NOW = datetime(2024, 5, 1, 12, 0)

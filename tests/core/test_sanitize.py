@@ -12,19 +12,17 @@ from helpers_guard import hang_guard
 
 import blog
 from blog.comments.forms import CommentForm
-from blog.core.sanitize import (
-    COMMENT_TAGS,
+from blog.core.sanitize.autop import autop, clean_written_post
+from blog.core.sanitize.comment import (
     MAX_DEPTH,
     MAX_LINES,
     MAX_LINKS,
     MAX_MARKUP,
-    MAX_POST_DEPTH,
-    autop,
     clean_comment,
-    clean_post,
-    clean_written_post,
     is_safe_url,
 )
+from blog.core.sanitize.post import MAX_POST_DEPTH, clean_post
+from blog.core.sanitize.whitelist import COMMENT_TAGS
 
 # Markup the sanitiser itself adds around the whitelist.
 STRUCTURE_TAGS = {"p", "br"}

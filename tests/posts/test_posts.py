@@ -13,7 +13,7 @@ from helpers_posts import add_post
 from sqlalchemy import func, select
 
 from blog.admin.posts import PostData, save_post
-from blog.core.sanitize import allowed_tags_note
+from blog.core.sanitize.whitelist import allowed_tags_note
 from blog.extensions import db
 from blog.models import Comment, OutboxMessage, Post
 from blog.posts.queries import get_neighbours, get_published_post
@@ -159,11 +159,11 @@ def test_comment_form_fields_and_exact_tags_note(page):
 
 
 def test_tags_note_is_generated_from_the_whitelist():
-    from blog.core import sanitize
+    from blog.core.sanitize import whitelist
 
     assert TAGS_NOTE.endswith(allowed_tags_note())
     assert allowed_tags_note({"b": (), "a": ("href",)}) == '<b> <a href="">'
-    assert set(sanitize.COMMENT_TAGS) == set(re.findall(r"<(\w+)", TAGS_NOTE))
+    assert set(whitelist.COMMENT_TAGS) == set(re.findall(r"<(\w+)", TAGS_NOTE))
 
 
 def test_email_addresses_are_never_in_the_page(app, client):

@@ -8,7 +8,7 @@ from collections import Counter
 from bs4 import BeautifulSoup
 from helpers_guard import hang_guard
 
-from blog.core.sanitize import clean_written_post
+from blog.core.sanitize.autop import clean_written_post
 from blog.wxr.shortcodes import Attachment, Attachments, expand_shortcodes
 
 SITE = "https://caffe.example.org"
