@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app, render_template
-from markupsafe import Markup
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
-from ..core.text import normalised_email, one_line
+from ..core.text import normalised_email, one_line, text_blocks_of_html
 from ..core.urls import site_host, site_url
 from ..extensions import db
 from ..mail import build_message, enqueue, quoted
@@ -38,13 +37,15 @@ from .subscriptions import (
 from .threads import hold_for_change
 
 HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
+# A mail quotes the response line by line, where a summary runs its blocks
+# together on one line: a line ends where the reader's did (a line break, a
+# paragraph's or a quotation's end).
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</li>|</blockquote>", re.IGNORECASE)
 
 
 def text_of(html: str) -> str:
     """The sanitised HTML of a response as plain lines, for the text part."""
-    lines = (Markup(part).striptags() for part in _BREAKS.split(html or ""))
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in text_blocks_of_html(html, _BREAKS) if line)
 
 
 def _author_address(post: Post) -> str:

@@ -118,18 +118,26 @@ def one_line(text: str | None) -> str:
     return " ".join(strip_display_controls(text or "").split())
 
 
-# Where one block of text ends and the next begins: a space goes there before
-# the tags are stripped, or "<li>uno</li><li>due</li>" would read "unodue".
+# Where one block of text ends and the next begins: the text is cut there
+# before the tags are stripped, or "<li>uno</li><li>due</li>" would read "unodue".
 _BLOCK_EDGE = re.compile(
-    r"<(?=/?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|br|hr"
+    r"(?=</?(?:p|div|h[1-6]|li|ul|ol|dl|dt|dd|blockquote|pre|table|tr|td|th|br|hr"
     r"|figure|figcaption|section|article)\b)",
     re.IGNORECASE,
 )
 
 
+def text_blocks_of_html(
+    html: str | None, edges: re.Pattern[str] = _BLOCK_EDGE
+) -> list[str]:
+    """The text of sanitised HTML cut at ``edges``: each piece without tags,
+    its entities read, its whitespace collapsed (empty where it had no text)."""
+    return [Markup(part).striptags() for part in edges.split(html or "")]
+
+
 def words_of_html(html: str | None) -> str:
     """The text of sanitised HTML on one line, its words one space apart."""
-    return " ".join(Markup(_BLOCK_EDGE.sub(" <", html or "")).striptags().split())
+    return " ".join(" ".join(text_blocks_of_html(html)).split())
 
 
 def sha256_hex(text: str) -> str:
