@@ -39,8 +39,12 @@ from .threads import hold_for_change
 HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
 # A mail quotes the response line by line, where a summary runs its blocks
 # together on one line: a line ends where the reader's did (a line break, a
-# paragraph's or a quotation's end).
-_BREAKS = re.compile(r"<br\s*/?>|</p>|</li>|</blockquote>", re.IGNORECASE)
+# paragraph's end), and a quotation has lines of its own (within another,
+# "a<blockquote>b" read "ab").
+_BREAKS = re.compile(
+    r"<br\s*/?>|</p>|</li>|<blockquote\b[^>]*>|</blockquote>",
+    re.IGNORECASE,
+)
 
 
 def text_of(html: str) -> str:

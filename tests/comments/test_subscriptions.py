@@ -362,6 +362,26 @@ def test_every_new_comment_for_the_second_choice(app, client, mailbox):
     assert f"/comment/{new_id}/" in mail.text
 
 
+def test_a_quote_within_a_quote_starts_its_own_line_in_the_mail(app, client, mailbox):
+    subscribed_and_confirmed(client, app, mailbox, "notify_all")
+    add_comment(
+        app,
+        status="approved",
+        content_html=(
+            '<p>Dice:</p><blockquote>primo<blockquote cite="http://x.example/">'
+            "secondo</blockquote>ancora</blockquote><p>fine</p>"
+        ),
+    )
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    quoted = [line.removeprefix("> ") for line in mail.text.splitlines()]
+    assert ["Dice:", "primo", "secondo", "ancora", "fine"] == [
+        line
+        for line in quoted
+        if line in ("Dice:", "primo", "secondo", "ancora", "fine")
+    ]
+
+
 @pytest.mark.parametrize("notify", ["notify_all", "notify_replies"])
 def test_a_comment_marked_spam_ends_the_subscription_it_asked_for(
     app, client, mailbox, notify
