@@ -9,42 +9,52 @@ are never modified.
 
 from __future__ import annotations
 
-import hashlib
-import html
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute
 
 from ..accounts.authors import find_author
 from ..comments.notices import QUIET
 from ..comments.operations import NewResponse, add_response
 from ..core.localtime import dated_ahead
 from ..core.sanitize.autop import clean_written_post
-from ..core.text import ascii_folded, slugify, web_url_or_empty
+from ..core.text import slugify, web_url_or_empty
 from ..database import free_slug
 from ..extensions import db
-from ..models import Author, Category, Comment, OldPath, Post, Tag, utcnow
-from ..posts.categories import category_slug
+from ..models import Author, Category, Comment, Post, Tag, utcnow
 from ..posts.oldpaths import (
     ID_QUERIES,
     NUMBERED_PATHS,
     attachment_paths,
     normalise_path,
     old_slug_paths,
-    post_for_path,
     record_paths,
     wordpress_paths,
 )
-from ..posts.slugs import post_slug, slug_refusal
+from .matching import (
+    comment_key,
+    comment_number,
+    imported_before,
+    same_site,
+    same_writer,
+)
+from .names import (
+    HTML_TAGS,
+    fit,
+    fitting_url,
+    new_slug,
+    nicename,
+    ping_excerpt,
+    plain_title,
+    post_title,
+    term_name,
+    term_slug,
+)
 from .reader import WxrAuthor, WxrCategory, WxrComment, WxrPost, WxrSite
 from .shortcodes import Attachment, Attachments, expand_shortcodes
 
-_TERM_MAX = Tag.__table__.c.name.type.length
 _GUID_LENGTH = Post.imported_guid.type.length
 POST_STATUSES = {"publish": "published", "draft": "draft", "pending": "draft"}
 POST_STATUSES |= {"future": "draft", "private": "draft"}
@@ -52,15 +62,9 @@ POST_STATUSES |= {"future": "draft", "private": "draft"}
 POST_KINDS = {"post": "posts", "page": "pages"}
 COMMENT_STATUSES = {"1": "approved", "0": "pending", "spam": "spam"}
 COMMENT_STATUSES |= {"trash": "trash", "post-trashed": "trash"}
-COMMENT_TYPES = {"": "comment", "comment": "comment", "pingback": "pingback"}
-COMMENT_TYPES |= {"trackback": "pingback", "webmention": "webmention"}
-_ELLIPSIS = re.compile(
-    r"^\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*|\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*$"
-)
-_TAGS = re.compile(r"<[^>]+>")
+WXR_COMMENT_TYPES = {"": "comment", "comment": "comment", "pingback": "pingback"}
+WXR_COMMENT_TYPES |= {"trackback": "pingback", "webmention": "webmention"}
 _IMAGE_HOST = re.compile(r'<img\b[^>]*?\ssrc="https?://([^/"?#]+)', re.IGNORECASE)
-_NOT_IN_NICENAME = re.compile(r"[^a-z0-9 _-]")
-_DASHES = re.compile(r"[\s-]+")
 
 
 @dataclass
@@ -105,23 +109,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def fit(text: str, column: InstrumentedAttribute[str]) -> str:
-    """``text`` cut to ``column``'s width: PostgreSQL refuses a longer value,
-    and the whole file with it; SQLite keeps it, and copy-db fails later."""
-    return text[: column.type.length]
-
-
-def plain_title(title: str) -> str:
-    """A title as text: WordPress exports it raw since 5.7 (entities, tags), and
-    so it exports names (a commenter's, a pingback's source, a term's)."""
-    return " ".join(_TAGS.sub("", html.unescape(title)).split())
-
-
-def ping_excerpt(content: str) -> str:
-    """A pingback's text without tags and WordPress's leading/trailing ``[...]``."""
-    return _ELLIPSIS.sub("", _TAGS.sub("", content)).strip()
-
-
 @dataclass(frozen=True)
 class _NewComment:
     """A comment of the file not in the database yet, with its mapped values."""
@@ -160,7 +147,7 @@ class _Importer:
                 plain_title(data.display_name) or login, Author.display_name
             )
             # Its archive keeps WordPress's address, made from the login.
-            slug = _nicename(login) or slugify(display_name)
+            slug = nicename(login) or slugify(display_name)
             slug = fit(slug, Author.slug).strip("-")
             author = Author(
                 username=login,
@@ -178,10 +165,10 @@ class _Importer:
         return author
 
     def category(self, data: WxrCategory) -> Category:
-        slug = _term_slug(data)
+        slug = term_slug(data)
         category = db.session.scalar(select(Category).where(Category.slug == slug))
         if category is None:
-            category = Category(name=_term_name(data, slug), slug=slug)
+            category = Category(name=term_name(data, slug), slug=slug)
             db.session.add(category)
             db.session.flush()
             self.report.created["categories"] += 1
@@ -191,12 +178,12 @@ class _Importer:
         return category
 
     def tag(self, data: WxrCategory) -> Tag:
-        slug = _term_slug(data)
+        slug = term_slug(data)
         if slug in self.tags:
             return self.tags[slug]
         tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
         if tag is None:
-            tag = Tag(name=_term_name(data, slug), slug=slug)
+            tag = Tag(name=term_name(data, slug), slug=slug)
             db.session.add(tag)
             self.report.created["tags"] += 1
         else:
@@ -220,7 +207,7 @@ class _Importer:
             data.old_paths,
             page=data.post_type == "page",
         )
-        post = _imported_before(data, paths)
+        post = imported_before(data, paths)
         if post is None:
             post = self._new_post(data)
             self.report.created[POST_KINDS[data.post_type]] += 1
@@ -288,10 +275,10 @@ class _Importer:
         author = self.authors.get(login) or self.author(
             WxrAuthor(wp_id=0, login=login, email="", display_name="")
         )
-        title = _title(data)
+        title = post_title(data)
         # Drafts come without a slug, made from the title: two "Bozza" are
         # two posts.
-        wanted = _new_slug(data, title)
+        wanted = new_slug(data, title)
         slug = free_slug(Post.slug, wanted)
         if data.slug and slug != wanted:
             self.report.renamed.append((wanted, slug))
@@ -318,7 +305,7 @@ class _Importer:
             # Its feed entries keep the old blog's id: readers know them.
             imported_guid=data.guid if len(data.guid) <= _GUID_LENGTH else "",
             body=body,
-            excerpt=_TAGS.sub("", data.excerpt).strip(),
+            excerpt=HTML_TAGS.sub("", data.excerpt).strip(),
             author=author,
             status=status,
             kind=data.post_type,
@@ -330,9 +317,9 @@ class _Importer:
             if status == "published"
             else None,
             categories=list(
-                {_term_slug(c): self.category(c) for c in data.categories}.values()
+                {term_slug(c): self.category(c) for c in data.categories}.values()
             ),
-            tags=list({_term_slug(t): self.tag(t) for t in data.tags}.values()),
+            tags=list({term_slug(t): self.tag(t) for t in data.tags}.values()),
         )
         if data.published_at:
             post.created_at = data.published_at
@@ -347,13 +334,13 @@ class _Importer:
             select(Comment).where(Comment.post_id == post.id)
         ).all()
         stored = {
-            _comment_key(c.type, c.author_name, c.created_at, c.source_url): c
+            comment_key(c.type, c.author_name, c.created_at, c.source_url): c
             for c in present
         }
         # The ids an earlier import kept: two comments may share a writer and
         # a second, never an id.
         stored_ids = {
-            c.legacy_id: _comment_key(c.type, c.author_name, c.created_at, c.source_url)
+            c.legacy_id: comment_key(c.type, c.author_name, c.created_at, c.source_url)
             for c in present
             if c.legacy_id
         }
@@ -361,7 +348,7 @@ class _Importer:
         keys: dict[int | None, tuple] = {}
         new: dict[tuple, _NewComment] = {}
         for data in comments:
-            kind = COMMENT_TYPES.get(data.type)
+            kind = WXR_COMMENT_TYPES.get(data.type)
             status = COMMENT_STATUSES.get(data.approved)
             if kind is None or status is None:
                 self.report.skipped[f"comments of type {data.type!r}"] += 1
@@ -370,13 +357,13 @@ class _Importer:
             if kind != "comment":
                 source = web_url_or_empty(data.author_url) or None
             name = fit(plain_title(data.author_name), Comment.author_name)
-            key = _comment_key(kind, name, data.created_at, source)
+            key = comment_key(kind, name, data.created_at, source)
             # An import before names were made text kept them raw.
-            raw_key = _comment_key(kind, data.author_name, data.created_at, source)
+            raw_key = comment_key(kind, data.author_name, data.created_at, source)
             if raw_key in stored:
                 key = raw_key
-            number = _number(data)
-            if number in stored_ids and _same_writer(
+            number = comment_number(data)
+            if number in stored_ids and same_writer(
                 stored[stored_ids[number]], kind, name
             ):
                 # The id alone could be another source's (this blog's own
@@ -436,128 +423,15 @@ class _Importer:
             content=ping_excerpt(data.content) if ping else data.content,
             author_name=item.name,
             author_email=fit(data.author_email, Comment.author_email),
-            author_url=_fitting_url(data.author_url, Comment.author_url),
+            author_url=fitting_url(data.author_url, Comment.author_url),
             author_ip=data.author_ip,
             author_id=author.id if author else None,
             source_url=item.source,
             source_title=item.name if ping else "",
             parent=parent,
             created_at=data.created_at,
-            legacy_id=_number(data) or None,
+            legacy_id=comment_number(data) or None,
         )
-
-
-def _nicename(login: str) -> str:
-    """The login as WordPress makes it an author's ``user_nicename``, in
-    ``/author/<nicename>/`` (``sanitize_title``: accents dropped, "." a dash,
-    "_" kept, other signs gone)."""
-    text = ascii_folded(login).lower().replace(".", "-")
-    return _DASHES.sub("-", _NOT_IN_NICENAME.sub("", text)).strip("-")
-
-
-def _title(data: WxrPost) -> str:
-    return fit(plain_title(data.title), Post.title)
-
-
-def _fitting_url(url: str, column: InstrumentedAttribute[str]) -> str:
-    # A web URL cut short is another address: one past the column is dropped.
-    url = web_url_or_empty(url)
-    return url if len(url) <= column.type.length else ""
-
-
-def _new_slug(data: WxrPost, title: str) -> str:
-    # The editor's rule: a Greek or Cyrillic slug ("επίπεδο-2") keeps only its
-    # digits once made ASCII, and a post named "feed" would be shadowed.
-    for candidate in (post_slug(data.slug), post_slug(title)):
-        if slug_refusal(candidate) is None:
-            return candidate
-    return f"{'pagina' if data.post_type == 'page' else 'post'}-{data.wp_id}"
-
-
-def _term_name(data: WxrCategory, slug: str) -> str:
-    # WordPress stores "&" in a term's name as "&amp;".
-    return (plain_title(data.name) or slug)[:_TERM_MAX]
-
-
-def _term_slug(data: WxrCategory) -> str:
-    # The editor's rule, cut to the column (WordPress keeps 200 characters of
-    # a term, our columns 120); names in non-Latin scripts slugify to
-    # nothing: a stable hash instead.
-    return category_slug(data.slug) or category_slug(data.name) or _hash_slug(data.name)
-
-
-def _hash_slug(name: str) -> str:
-    return "categoria-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-
-
-def _comment_key(kind, author_name, created_at, source_url) -> tuple:
-    # Pings are unique per source URL (uq_comment_post_source); comments are
-    # told apart by who wrote them and when (and by id, in ``comments``).
-    if kind != "comment" and source_url:
-        return ("ping", source_url)
-    return (kind, author_name, created_at)
-
-
-def _number(data: WxrComment) -> int:
-    # The id that makes its #comment-N anchor: the one it had before the blog
-    # that exported it, when that blog says so, else its id there.
-    return data.old_id or data.wp_id
-
-
-def _same_writer(comment: Comment, kind: str, author_name: str) -> bool:
-    return comment.type == kind and comment.author_name == author_name
-
-
-_MINUTE = timedelta(minutes=1)
-
-
-def _imported_before(data: WxrPost, paths: list[str]) -> Post | None:
-    """The post an earlier import made of ``data``: by an old address it
-    recorded, so a slug changed since still matches; else by slug, as imports
-    matched before they recorded addresses."""
-    for path in paths:
-        post = post_for_path(path, published_only=False)
-        # "?p=ID" alone could be another blog's post with the same number (and
-        # every WordPress blog has a page 2, its sample page).
-        if post is not None and (
-            not path.startswith(NUMBERED_PATHS)
-            # An untitled draft is stored under its slug; an import before
-            # titles were made plain kept them raw.
-            or post.title in (_title(data), data.title, post.slug)
-        ):
-            return post
-    # Only a slug WordPress gave: a draft's comes from its title, which another
-    # post may share.
-    slug = post_slug(data.slug)
-    post = db.session.scalar(select(Post).where(Post.slug == slug)) if slug else None
-    # WordPress lets a page share an article's slug: two items, not one.
-    if post is None or post.kind != data.post_type:
-        return None
-    # A post written here that happens to share the slug ("chi-sono") is not
-    # the one of the file: the same post has its title or its date.
-    same_date = data.published_at is not None and post.published_at is not None
-    same_date = same_date and abs(post.published_at - data.published_at) < _MINUTE
-    if post.title not in (_title(data), data.title, post.slug) and not same_date:
-        return None
-    numbered = db.session.scalar(
-        select(OldPath.id)
-        .where(OldPath.post_id == post.id, OldPath.path.like("/?p=%"))
-        .limit(1)
-    )
-    # A post another WordPress post was imported as (a draft whose slug was
-    # made from its title, "ciao-2") is not this one; this blog's own export,
-    # which writes each post's own address, still finds its posts.
-    if numbered and normalise_path(data.link) != normalise_path(f"/{post.slug}/"):
-        return None
-    return post
-
-
-def _same_site(first: str, second: str) -> bool:
-    a, b = urlsplit(first.strip()), urlsplit(second.strip())
-    return bool(a.netloc) and (a.netloc.lower(), a.path.rstrip("/")) == (
-        b.netloc.lower(),
-        b.path.rstrip("/"),
-    )
 
 
 def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
@@ -577,7 +451,7 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
             for item in site.posts
             if item.post_type == "attachment"
         ),
-        _same_site(site.link, own_site_url),
+        same_site(site.link, own_site_url),
         {normalise_path(f"/{item.slug}") for item in site.posts if item.slug},
     )
 

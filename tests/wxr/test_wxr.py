@@ -18,7 +18,7 @@ from blog.extensions import db
 from blog.models import Author, Category, Comment, Post
 from blog.ops.schema import upgrade_database
 from blog.wxr import read_wxr
-from blog.wxr.importer import ping_excerpt
+from blog.wxr.names import ping_excerpt
 
 WP = "{http://wordpress.org/export/1.2/}"
 
