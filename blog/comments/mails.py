@@ -42,7 +42,7 @@ HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
 # paragraph's end), and a quotation has lines of its own (within another,
 # "a<blockquote>b" read "ab").
 _BREAKS = re.compile(
-    r"<br\s*/?>|</p>|</li>|<blockquote\b[^>]*>|</blockquote>",
+    r"<br\s*/?>|</p>|</li>|<blockquote\b(?:[^>\"]|\"[^\"]*\")*>|</blockquote>",
     re.IGNORECASE,
 )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from html import unescape
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from markupsafe import Markup
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -127,12 +127,21 @@ _BLOCK_EDGE = re.compile(
 )
 
 
+# A tag, read past the ">" a quoted attribute value may hold (the cleaners
+# escape "<" there, not ">": title="a > b"), or a comment.
+_TAG = re.compile(r"<!--.*?-->|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.DOTALL)
+
+
 def text_blocks_of_html(
     html: str | None, edges: re.Pattern[str] = _BLOCK_EDGE
 ) -> list[str]:
     """The text of sanitised HTML cut at ``edges``: each piece without tags,
-    its entities read, its whitespace collapsed (empty where it had no text)."""
-    return [Markup(part).striptags() for part in edges.split(html or "")]
+    its whitespace collapsed, then its entities read (empty where it had no
+    text)."""
+    return [
+        unescape(" ".join(_TAG.sub("", part).split()))
+        for part in edges.split(html or "")
+    ]
 
 
 def words_of_html(html: str | None) -> str:

@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     """Bind the limiter to ``app``: its storage from RATELIMIT_STORAGE_URI, with
     a timeout; its request hooks dropped unless a limit of its own is set."""
     if not app.config.get("RATELIMIT_ENABLED", True):
-        raise RuntimeError(
+        raise ConfigValueError(
             "Refusing to start: RATELIMIT_ENABLED is off, but the per-address "
             "POST budget and the sign-in lock-out count in Flask-Limiter's "
             "storage. Raise POST_LIMIT_PER_ADDRESS instead."

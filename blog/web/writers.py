@@ -3,7 +3,7 @@
 Readers first: a cached page costs a fraction of a millisecond, a stored
 comment ten. When every worker is busy writing, readers wait behind writers,
 so at most WRITE_SLOTS public POSTs run at once and the rest are answered at
-once with 503 and the form, by the guard in ``limits``. The slots are files
+once with 503 and the form, by the guard in ``postguard``. The slots are files
 locked with ``flock``: every worker process of one server sees the same locks,
 and the kernel releases a dead worker's lock with the process.
 """

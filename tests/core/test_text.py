@@ -24,6 +24,9 @@ from blog.models import Post
             "una parolaintera e due",
         ),
         ("<p>5 &lt; 6 &amp; 7</p>", "5 < 6 & 7"),
+        # A ">" in an attribute's value ends no tag (the cleaners leave it).
+        ('<p>Vedi <abbr title="a > b">AB</abbr> fine</p>', "Vedi AB fine"),
+        ("<p>prima<!-- nota -->dopo</p>", "primadopo"),
         ("", ""),
         (None, ""),
     ],

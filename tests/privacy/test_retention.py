@@ -107,10 +107,13 @@ def test_the_cli_uses_the_setting_or_days(app, runner):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Commenti ripuliti: 1\n")
     assert sender_traces(app, month_and_a_half) == ("", "")
-    # By its first name too, as crontabs written before call it.
+    # By its first name too, as crontabs written before call it, though the
+    # command list offers only the name that says what it does.
     again = runner.invoke(args=["purge-ips", "--days", "5"])
     assert again.output.startswith("Commenti ripuliti: 1\n")
     assert sender_traces(app, week) == ("", "")
+    listed = runner.invoke(args=["--help"]).output
+    assert "purge-expired" in listed and "purge-ips" not in listed
 
 
 def test_the_flood_and_duplicate_rules_keep_working(app, client):

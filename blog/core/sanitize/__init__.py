@@ -1,8 +1,10 @@
 """The one place where user and author markup becomes safe HTML.
 
-Callers use ``clean_comment``, ``clean_post`` and ``clean_written_post`` only,
-so the engine behind them (bleach today, nh3 tomorrow) can change without
-touching them. Each name is imported from the module that defines it:
+Markup is cleaned through ``clean_comment``, ``clean_post`` and
+``clean_written_post`` only, so the engine behind them (bleach today, nh3
+tomorrow) can change without touching their callers, which otherwise read the
+whitelists, limits and notes beside them. Each name is imported from the
+module that defines it:
 
 - ``whitelist``: ``COMMENT_TAGS`` (THE comment whitelist: bleach enforces it and
   the note under the comment form is generated from it), ``POST_TAGS``, the

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import secrets
 
-from .post import _bounded_post, _post_cleaner
-from .whitelist import _LT
+from .post import bounded_post, post_cleaner
+from .whitelist import LT_STAND_IN
 
 # Block elements stand on their own: blank lines are put around their tags, so
 # the text beside them still becomes paragraphs and gets no <br> next to them.
@@ -161,5 +161,5 @@ def clean_written_post(text: str) -> str:
 def _clean_written_part(text: str) -> str:
     # Code elements go before the paragraphs are made: a paragraph of a
     # <script> would be left empty (clean_post's own pass would repeat it).
-    html = _post_cleaner.clean(autop(_bounded_post(text))).replace(_LT, "&lt;")
+    html = post_cleaner.clean(autop(bounded_post(text))).replace(LT_STAND_IN, "&lt;")
     return _EMPTY_PARAGRAPH.sub("", html)

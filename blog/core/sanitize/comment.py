@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import bleach
 from bleach.html5lib_shim import Filter
 
-from .whitelist import _LT, COMMENT_TAGS, PROTOCOLS
+from .whitelist import AMP_STAND_IN, COMMENT_TAGS, LT_STAND_IN, PROTOCOLS
 
 # The largest comment text, as WordPress's comment column takes it; received
 # webmention content is cut to it too.
@@ -57,7 +57,6 @@ MAX_MARKUP = 512  # tags, entity references and "<" looked at in one comment
 MAX_LINKS = 100  # bare URLs linked in one comment; the rest stay text
 MAX_DEPTH = 16  # nested tags; a legitimate comment needs three or four
 MAX_LINES = 400  # line breaks and paragraphs; later newlines become spaces
-_AMP = "\ue001"
 _MARKUP = re.compile(
     r"<(/?)([A-Za-z][A-Za-z0-9]{0,15})(?=[\s/>])[^<>]{0,256}>"
     r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
@@ -73,7 +72,7 @@ _STRAY_AMP = re.compile(r"&(?![#A-Za-z])")
 
 
 def _escape_all(text: str) -> str:
-    return text.replace("<", _LT).replace("&", _AMP)
+    return text.replace("<", LT_STAND_IN).replace("&", AMP_STAND_IN)
 
 
 _NUMERIC_REFERENCE = re.compile(r"&#(?:[0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")
@@ -107,7 +106,7 @@ def _shown_reference(reference: str) -> str:
 
 
 def _defuse_paragraph(text: str, budget: list[int]) -> str:
-    text = _STRAY_AMP.sub(_AMP, _STRAY_LT.sub(_LT, text))
+    text = _STRAY_AMP.sub(AMP_STAND_IN, _STRAY_LT.sub(LT_STAND_IN, text))
     out: list[str] = []
     open_tags: list[str] = []
     position = 0
@@ -139,7 +138,7 @@ def _defuse_paragraph(text: str, budget: list[int]) -> str:
             # An attribute's references are held to the same characters.
             found = _NUMERIC_REFERENCE.sub(_shown_reference_of, found)
         elif name or len(found) == 1:
-            out.append(_LT if found[0] == "<" else _AMP)
+            out.append(LT_STAND_IN if found[0] == "<" else AMP_STAND_IN)
             position = match.start() + 1
             continue
         out.append(found)
@@ -174,7 +173,7 @@ def _defuse(text: str) -> str:
     """``text`` with bounded, balanced markup, paragraphs split by one blank line."""
     text = text.translate(_C1_AS_MEANT)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _first_lines(text.replace(_LT, "").replace(_AMP, "").strip())
+    text = _first_lines(text.replace(LT_STAND_IN, "").replace(AMP_STAND_IN, "").strip())
     budget = [MAX_MARKUP]
     paragraphs = (
         _defuse_paragraph(paragraph.strip(), budget)
@@ -222,7 +221,7 @@ def _link_tokens(text: str, budget: list[int]) -> Iterator[dict]:
         # By its start, not by "://" anywhere: "www.a.ithttp://b" is a "www."
         # address, whose scheme must not become "www.a.ithttp".
         href = label if label[:4].lower() == "http" else "http://" + label
-        host = urlsplit(href.replace(_AMP, "&")).hostname or ""
+        host = urlsplit(href.replace(AMP_STAND_IN, "&")).hostname or ""
         if "." not in host.strip("."):
             continue
         if match.start() > position:
@@ -348,4 +347,4 @@ def clean_comment(text: str) -> str:
     if not defused:
         return ""
     html = _comment_cleaner.clean(defused).strip()
-    return html.replace(_LT, "&lt;").replace(_AMP, "&amp;")
+    return html.replace(LT_STAND_IN, "&lt;").replace(AMP_STAND_IN, "&amp;")

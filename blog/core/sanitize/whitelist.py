@@ -60,9 +60,11 @@ POST_TAGS: dict[str, tuple[str, ...]] = {
 
 PROTOCOLS = frozenset({"http", "https", "mailto"})
 
-# A private-use stand-in for a "<" that stays text: html5lib reads it as plain
-# text at no cost, and both cleaners turn it into "&lt;" in their output.
-_LT = "\ue000"
+# Private-use stand-ins for a "<" and a "&" that stay text: html5lib reads them
+# as plain text at no cost, and the cleaners turn them into "&lt;" and "&amp;"
+# in their output. Two different characters: each comes back as its own.
+LT_STAND_IN = "\ue000"
+AMP_STAND_IN = "\ue001"
 
 
 def allowed_tags_note(tags: dict[str, tuple[str, ...]] = COMMENT_TAGS) -> str:
