@@ -1,5 +1,5 @@
 """The POST guard's refusals of the comment forms: each page rendered once per
-app as a shell and filled in for every refusal (``web.refusalpages.slot``), so a
+app as a shell and filled in for every refusal (``web.refusalpages.blank``), so a
 flood costs neither a Flask request nor a query."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from flask import Flask, Response, render_template
 
 from ..posts.queries import PostLink
 from ..web.postguard import RefusedPost
-from ..web.refusalpages import fill_slots, shell_request, slot
+from ..web.refusalpages import blank, fill_blanks, shell_request
 from .forms import CommentForm, DeleteCommentForm, EditCommentForm
 from .moderation import Refusal
 from .page import render_refusal
@@ -33,22 +33,22 @@ def refused_post_page(app: Flask, refused: RefusedPost) -> Response:
     ticked = tuple(b for b in _BOXES if refused.form.get(b, "") not in ("", "false"))
     shells = app.extensions.setdefault(_SHELLS_BY_BOXES, {})
     shell = shells.get(ticked) or _render_shell(app, ticked)
-    values = {slot(name): refused.form.get(name, "") for name in _FILLED}
-    values[slot("message")] = refused.message(OVER_BUDGET_MESSAGE)
-    values[slot("slug")] = quote(refused.view_args["slug"])
-    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
+    values = {blank(name): refused.form.get(name, "") for name in _FILLED}
+    values[blank("message")] = refused.message(OVER_BUDGET_MESSAGE)
+    values[blank("slug")] = quote(refused.view_args["slug"])
+    return Response(fill_blanks(shell, values), refused.status, mimetype="text/html")
 
 
 def _render_shell(app: Flask, ticked: tuple[str, ...]) -> str:
-    with shell_request(app, f"/{slot('slug')}/comment", method="POST"):
+    with shell_request(app, f"/{blank('slug')}/comment", method="POST"):
         form = CommentForm(formdata=None)
-        for name in _ECHOED:  # set after the filters, which would rewrite a slot
-            form[name].data = slot(name)
+        for name in _ECHOED:  # set after the filters, which would rewrite a blank
+            form[name].data = blank(name)
         for name in ticked:
             form[name].data = True
-        form.csrf_token.current_token = slot("csrf_token")
-        refusal = Refusal(429, slot("message"))
-        page = render_refusal(PostLink(slot("slug")), form, refusal)
+        form.csrf_token.current_token = blank("csrf_token")
+        refusal = Refusal(429, blank("message"))
+        page = render_refusal(PostLink(blank("slug")), form, refusal)
         shell = page.get_data(as_text=True)
     app.extensions[_SHELLS_BY_BOXES][ticked] = shell
     return shell
@@ -71,11 +71,11 @@ def refused_change_page(app: Flask, refused: RefusedPost) -> Response:
         shell = shells[refused.endpoint] = _render_change_shell(app, refused.endpoint)
     csrf_field = app.config["WTF_CSRF_FIELD_NAME"]
     values = {
-        slot("message"): refused.message(),
-        slot("comment"): refused.form.get("comment", ""),
-        slot("csrf_token"): refused.form.get(csrf_field, ""),
+        blank("message"): refused.message(),
+        blank("comment"): refused.form.get("comment", ""),
+        blank("csrf_token"): refused.form.get(csrf_field, ""),
     }
-    return Response(fill_slots(shell, values), refused.status, mimetype="text/html")
+    return Response(fill_blanks(shell, values), refused.status, mimetype="text/html")
 
 
 def _render_change_shell(app: Flask, endpoint: str) -> str:
@@ -85,7 +85,7 @@ def _render_change_shell(app: Flask, endpoint: str) -> str:
             csrf_field=app.config["WTF_CSRF_FIELD_NAME"],
             kind=endpoint.rpartition(".")[2],
             button=_BUTTONS[endpoint],
-            message=slot("message"),
-            comment=slot("comment"),
-            csrf_token=slot("csrf_token"),
+            message=blank("message"),
+            comment=blank("comment"),
+            csrf_token=blank("csrf_token"),
         )

@@ -1,6 +1,6 @@
 """The POST guard's small refusal pages, and the shells a feature's refusal page
-is rendered into once per app and filled in for each refusal (``slot``,
-``fill_slots``): no template, no query per refusal.
+is rendered into once per app and filled in for each refusal (``blank``,
+``fill_blanks``): no template, no query per refusal.
 """
 
 from __future__ import annotations
@@ -26,27 +26,27 @@ def small_refusal(message: str = BUDGET_MESSAGE) -> Refusal:
     return refuse
 
 
-def slot(name: str) -> str:
+def blank(name: str) -> str:
     """A place in a refusal page rendered once per app (a shell), filled in for
-    each refusal with ``fill_slots``: no template, no query per refusal."""
-    # Letters and dashes only: HTML escaping leaves a slot as it is.
-    return f"budget-slot-{name.replace('_', '-')}"
+    each refusal with ``fill_blanks``: no template, no query per refusal."""
+    # Letters and dashes only: HTML escaping leaves a blank as it is.
+    return f"refusal-blank-{name.replace('_', '-')}"
 
 
-# Greedy, so that "comment-parent" is one slot, not "comment" and a tail.
-_SLOTS = re.compile(r"budget-slot-[a-z-]+")
+# Greedy, so that "comment-parent" is one blank, not "comment" and a tail.
+_BLANKS = re.compile(r"refusal-blank-[a-z-]+")
 
 
-def fill_slots(shell: str, values: dict[str, str]) -> str:
-    """``shell`` with each slot's value, escaped, in one pass: a typed text that
-    names a slot stays as typed."""
+def fill_blanks(shell: str, values: dict[str, str]) -> str:
+    """``shell`` with each blank's value, escaped, in one pass: a typed text that
+    names a blank stays as typed."""
 
-    # Text of the shell's own that only looks like a slot stays as it is;
+    # Text of the shell's own that only looks like a blank stays as it is;
     # a NUL typed as "%00" has no place in a page.
     escaped = {
         name: str(escape(found.replace("\0", ""))) for name, found in values.items()
     }
-    return fill_markers(shell, _SLOTS, escaped)
+    return fill_markers(shell, _BLANKS, escaped)
 
 
 def shell_request(app: Flask, path: str = "/", method: str = "GET"):

@@ -246,11 +246,12 @@ def test_an_ipv6_client_has_one_budget_for_its_whole_64(client):
     assert post(client, path, environ_base=other).status_code != 429
 
 
-def test_typed_text_naming_a_slot_of_the_page_comes_back_as_typed(client):
-    typed = {"author": "budget-slot-comment", "comment": "budget-slot-author e poi"}
+def test_typed_text_naming_a_blank_of_the_page_comes_back_as_typed(client):
+    typed = {"author": "refusal-blank-comment", "comment": "refusal-blank-author e poi"}
     page = refused_comment_page(client, typed)
-    assert page.select_one("#author")["value"] == "budget-slot-comment"
-    assert page.select_one("#comment").get_text().strip() == "budget-slot-author e poi"
+    assert page.select_one("#author")["value"] == "refusal-blank-comment"
+    comment = page.select_one("#comment").get_text().strip()
+    assert comment == "refusal-blank-author e poi"
 
 
 def _limiter_hooks(app) -> list:
