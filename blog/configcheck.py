@@ -1,14 +1,17 @@
 """The start-up checks of the configuration, in the order the app runs them.
 
-The factory (``blog/__init__.py``) reads the config, then: warns of BLOG_*
-variables no setting has (``warn_of_unknown_settings``); refuses values of no
-use (``check_config``: the server's own, then the moderation settings;
+The factory (``blog/__init__.py``) reads ``instance/config.py`` (a mistake in
+it is said in one line) and the BLOG_* environment, then: warns of BLOG_*
+variables no setting has (``warn_of_unknown_settings``); makes the SQLite
+file's folder or says why it cannot; refuses values of no use
+(``check_config``: the server's own, then the moderation settings;
 ``check_outbound_config``: the ``OUTBOUND_*`` keys). Next, three ``init_app``
-check what they build: ``web/ratelimit.py`` Flask-Limiter's storage,
-``web/postguard.py`` the POST budget, ``web/security.py`` the secret key and
-its file. Last, ``wsgi.py``
-warns of a production server on the local ``SITE_URL``
-(``warn_of_a_local_site_url``).
+check what they build: ``web/ratelimit.py`` Flask-Limiter's storage (and that
+it is on), ``web/postguard.py`` the POST budget, ``web/security.py`` the
+secret key and its file; ``database.py`` names a URL it cannot use. Last,
+``wsgi.py`` warns of a production server on the local ``SITE_URL``
+(``warn_of_a_local_site_url``). ``gunicorn.conf.py`` checks its own counts
+before any of this.
 """
 
 from __future__ import annotations
