@@ -149,10 +149,12 @@ class Post(db.Model):
 
     @property
     def is_published(self) -> bool:
+        """Whether it is published, rather than a draft readers do not see."""
         return self.status == "published"
 
     @property
     def is_page(self) -> bool:
+        """Whether it is a page (in the site's menu) rather than an article."""
         return self.kind == "page"
 
     @cached_property
@@ -180,6 +182,7 @@ class Post(db.Model):
 
     @property
     def pings_open(self) -> bool:
+        """Whether it takes pingbacks and webmentions."""
         return self.ping_status == "open"
 
 
@@ -281,6 +284,7 @@ class Comment(db.Model):
 
     @property
     def is_ping(self) -> bool:
+        """Whether a site sent it (pingback, webmention), not a reader."""
         return self.type in ("pingback", "webmention")
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..accounts.session import author_required
 from ..comments.blocklist import BlockError, block_sender, commit_block, lift_block
@@ -15,7 +16,8 @@ from .urls import safe_next
 
 @bp.post("/comments/<id:comment_id>/block")
 @author_required
-def block_view(comment_id: int):
+def block_view(comment_id: int) -> ResponseReturnValue:
+    """Block a response's sender ("Blocca"): their next responses go to spam."""
     comment = db.session.get(Comment, comment_id) or abort(404)
     back = safe_next(request.form.get("next"), url_for("admin.queue"))
     try:
@@ -40,7 +42,8 @@ def block_view(comment_id: int):
 
 @bp.post("/blocks/<id:block_id>/lift")
 @author_required
-def lift_block_view(block_id: int):
+def lift_block_view(block_id: int) -> ResponseReturnValue:
+    """Lift a block from the settings page ("Sblocca")."""
     if lift_block(block_id):
         db.session.commit()
         flash("Blocco rimosso.")

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts.session import author_required, current_author
@@ -51,7 +52,8 @@ def _done(number: int, action: str) -> None:
 
 @bp.get("/comments")
 @author_required
-def queue():
+def queue() -> ResponseReturnValue:
+    """The moderation queue: one page of responses, filtered and searched."""
     query = QueueQuery.from_args(request.args)
     page = queue_page(query, counts())
     if query.page > 1 and not page.items:
@@ -113,19 +115,22 @@ def _render_comment(comment: Comment, status: int = 200, message: str = "", **fo
 
 @bp.get("/comments/<id:comment_id>")
 @author_required
-def comment(comment_id: int):
+def comment(comment_id: int) -> tuple[str, int]:
+    """One response's moderation page, with its actions, reply and edit forms."""
     return _render_comment(_comment_or_404(comment_id))
 
 
 @bp.post("/comments/<id:comment_id>/action")
 @author_required
-def comment_action(comment_id: int):
+def comment_action(comment_id: int) -> ResponseReturnValue:
+    """One response's action from its row or page (approve, spam, trash, …)."""
     return _act(request.form.get("action", ""), [comment_id])
 
 
 @bp.post("/comments/bulk")
 @author_required
-def bulk():
+def bulk() -> ResponseReturnValue:
+    """The action chosen for the responses ticked in the queue."""
     ids = [n for v in request.form.getlist("ids") if (n := row_id(v))]
     return _act(request.form.get("action", ""), ids)
 
@@ -171,7 +176,8 @@ def _act(name: str, ids: list[int]):
 
 @bp.post("/comments/empty")
 @author_required
-def empty_view():
+def empty_view() -> ResponseReturnValue:
+    """Empty the spam or the trash, once the author confirms, up to what was shown."""
     status = request.form.get("status", "")
     asked = _asked_first(
         f"Svuotare {'lo spam' if status == 'spam' else 'il cestino'}? Le risposte "
@@ -192,7 +198,8 @@ def empty_view():
 
 @bp.post("/comments/<id:comment_id>/reply")
 @author_required
-def reply_view(comment_id: int):
+def reply_view(comment_id: int) -> ResponseReturnValue:
+    """The author's reply to a response, published from the queue."""
     parent = _comment_or_404(comment_id)
     form = ReplyForm()
     if form.validate_on_submit():
@@ -217,7 +224,8 @@ def reply_view(comment_id: int):
 
 @bp.post("/comments/<id:comment_id>/edit")
 @author_required
-def edit_view(comment_id: int):
+def edit_view(comment_id: int) -> ResponseReturnValue:
+    """The quick edit of a response: its writer's name, email, website and text."""
     comment = _comment_or_404(comment_id)
     form = QuickEditForm()
     if form.validate_on_submit():

@@ -8,6 +8,7 @@ without signing in: the token is the permission, bound to both, spent once.
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
 from ..comments.labels import ACTIONS, STATUS_LABELS
@@ -29,7 +30,8 @@ from .rows import response_rows
 
 @bp.route("/email/<token>", methods=["GET", "POST"])
 @limit_posts(small_refusal("Troppe richieste, riprova più tardi."))
-def mail_action(token: str):
+def mail_action(token: str) -> ResponseReturnValue:
+    """A held notice's link: approve, spam or trash one response without signing in."""
     try:
         comment_id, action, created = read_moderation_token(token)
     except TokenError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..accounts.session import author_required
 from ..core.text import positive_int
@@ -15,7 +16,7 @@ PER_PAGE = 100
 
 @bp.get("/old-paths")
 @author_required
-def old_paths():
+def old_paths() -> str:
     """The table of old paths, each with the post it moves to."""
     pagination = db.paginate(
         all_paths(),
@@ -28,7 +29,7 @@ def old_paths():
 
 @bp.post("/old-paths/<id:path_id>/delete")
 @author_required
-def delete_old_path(path_id: int):
+def delete_old_path(path_id: int) -> ResponseReturnValue:
     """Forget one old path: it answers 404 from now on."""
     if delete_path(path_id):
         db.session.commit()

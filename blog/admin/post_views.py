@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -45,7 +46,8 @@ def _published_message(post: Post) -> str:
 
 @bp.get("/posts")
 @author_required
-def posts():
+def posts() -> str:
+    """The author's posts and pages, newest first, to open in the editor."""
     page = request.args.get("page", "1")
     pagination = db.paginate(
         select(Post)
@@ -66,14 +68,16 @@ POST_FORM_MAX_BYTES = 1024 * 1024
 @bp.route("/posts/new", methods=["GET", "POST"])
 @takes_bodies_up_to(POST_FORM_MAX_BYTES)
 @author_required
-def post_new():
+def post_new() -> ResponseReturnValue:
+    """The editor of a new post or page: save a draft, preview, or publish."""
     return _editor(None, PostForm())
 
 
 @bp.route("/posts/<id:post_id>", methods=["GET", "POST"])
 @takes_bodies_up_to(POST_FORM_MAX_BYTES)
 @author_required
-def post_edit(post_id: int):
+def post_edit(post_id: int) -> ResponseReturnValue:
+    """The editor of one of the author's own posts."""
     post = _own_post(post_id)
     form = PostForm(obj=post)
     if not form.is_submitted():
@@ -162,13 +166,15 @@ def _commit_or_taken_field() -> str | None:
 
 @bp.get("/posts/<id:post_id>/preview")
 @author_required
-def post_preview(post_id: int):
+def post_preview(post_id: int) -> str:
+    """A saved post as its readers would see it, before it is published."""
     return render_template("admin/post_preview.html", post=_own_post(post_id))
 
 
 @bp.post("/posts/<id:post_id>/publish")
 @author_required
-def post_publish(post_id: int):
+def post_publish(post_id: int) -> ResponseReturnValue:
+    """Publish a draft at once, from the list of posts."""
     post = _own_post(post_id)
     if not post.is_published:
         try:

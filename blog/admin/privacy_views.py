@@ -7,6 +7,7 @@ import re
 from urllib.parse import quote
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from ..accounts.session import author_required, current_author
 from ..core.text import ascii_domain, normalised_email
@@ -35,13 +36,15 @@ def _page(export_form: ExportForm, erase_form: EraseForm, status: int = 200):
 
 @bp.get("/privacy")
 @author_required
-def privacy():
+def privacy() -> tuple[str, int]:
+    """The privacy requests page: export or erase what an address left."""
     return _page(_export_form(formdata=None), _erase_form(formdata=None))
 
 
 @bp.post("/privacy/export")
 @author_required
-def privacy_export():
+def privacy_export() -> ResponseReturnValue:
+    """Download as JSON all the blog keeps about an email address."""
     form = _export_form()
     if not form.validate_on_submit():
         return _page(form, _erase_form(formdata=None), 400)
@@ -68,7 +71,8 @@ def _attachment(email: str) -> str:
 
 @bp.post("/privacy/erase")
 @author_required
-def privacy_erase():
+def privacy_erase() -> ResponseReturnValue:
+    """Erase what the blog keeps about an email address (its texts too, if asked)."""
     form = _erase_form()
     if not form.validate_on_submit():
         return _page(_export_form(formdata=None), form, 400)

@@ -6,6 +6,7 @@ count (index-only), one page of rows with their post and parent joined in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, bindparam, func, literal, or_, select
@@ -64,7 +65,7 @@ class QueueQuery:
     page: int = 1
 
     @classmethod
-    def from_args(cls, args) -> QueueQuery:
+    def from_args(cls, args: Mapping[str, str]) -> QueueQuery:
         """Read the query string leniently: anything odd falls back to a default."""
         view = args.get("view", "all")
         post = args.get("post", "")
@@ -83,7 +84,7 @@ class QueueQuery:
         """Whether rows are narrowed beyond the view (so the view's count is off)."""
         return bool(self.search or self.post_id or self.type)
 
-    def args(self, **changes) -> dict[str, str | int]:
+    def args(self, **changes: str | int) -> dict[str, str | int]:
         """Query-string arguments for a link to this list, with ``changes``."""
         values = {
             "view": self.view,
@@ -172,10 +173,12 @@ class QueuePage:
 
     @property
     def has_prev(self) -> bool:
+        """Whether a page comes before this one."""
         return self.page > 1
 
     @property
     def pages(self) -> int | None:
+        """How many pages the view fills; None when a search or filter narrows it."""
         if self.total is None:
             return None
         return max(1, -(-self.total // self.per_page))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..accounts.session import author_required
 from ..comments.blocklist import BLOCKS_PER_PAGE, blocks_page
@@ -43,7 +44,8 @@ def form_data(settings: ModerationSettings) -> dict[str, object]:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @author_required
-def settings():
+def settings() -> ResponseReturnValue:
+    """The moderation settings page with the blocklist; POST saves the rules."""
     form = SettingsForm(data=form_data(current_settings()))
     if form.validate_on_submit():
         save_settings(settings_from_form(form))

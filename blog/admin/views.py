@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import (
+    Response,
     flash,
     g,
     redirect,
@@ -10,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from ..accounts.authors import DEVICE_COOKIE, authenticate, device_cookie_flags
 from ..accounts.session import (
@@ -49,6 +51,7 @@ ADMIN_SECTIONS = (
 
 @bp.context_processor
 def admin_nav() -> dict:
+    """The admin menu and the pending count every admin page shows."""
     if g.get("database_unavailable"):
         # The 503 page: no menu, which would ask the database again.
         return {"pending_count": 0, "admin_sections": ()}
@@ -60,7 +63,8 @@ def admin_nav() -> dict:
 
 
 @bp.after_request
-def no_store(response):
+def no_store(response: Response) -> Response:
+    """Keep every admin page out of the browser's and proxies' caches."""
     # Admin pages show private data (emails, IPs): never cache them.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -68,7 +72,8 @@ def no_store(response):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limit_posts(small_refusal("Troppi tentativi, riprova più tardi."))
-def login():
+def login() -> ResponseReturnValue:
+    """The sign-in form, with the lock-out after repeated failures."""
     default = url_for("admin.dashboard")
     if current_author() is not None:
         return redirect(safe_next(request.args.get("next"), default))
@@ -106,7 +111,8 @@ def login():
 
 @bp.post("/logout")
 @author_required
-def logout():
+def logout() -> ResponseReturnValue:
+    """Sign out of this browser."""
     sign_out()
     db.session.commit()
     flash("Disconnessione effettuata.")
@@ -115,7 +121,8 @@ def logout():
 
 @bp.post("/logout-everywhere")
 @author_required
-def logout_everywhere():
+def logout_everywhere() -> ResponseReturnValue:
+    """Sign out of every browser and device at once."""
     end_all_sessions(current_author())
     sign_out()
     db.session.commit()
@@ -125,7 +132,8 @@ def logout_everywhere():
 
 @bp.get("/")
 @author_required
-def dashboard():
+def dashboard() -> str:
+    """The author's dashboard: the queue's counts and the latest responses."""
     return render_template(
         "admin/dashboard.html",
         counts=counts(),

@@ -8,6 +8,7 @@ itself: it carries no CSRF token, so the signed token in the URL is the proof.
 from __future__ import annotations
 
 from flask import Response, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from ..core.text import row_id
 from ..extensions import csrf, db
@@ -51,7 +52,8 @@ def _private(template: str, **context: object) -> Response:
 
 @bp.route("/email/conferma/<token>", methods=["GET", "POST"])
 @limit_posts(small_refusal())
-def confirm_address(token: str):
+def confirm_address(token: str) -> ResponseReturnValue:
+    """A confirmation mail's link: a page whose button starts the subscription."""
     try:
         asked = read_confirm_token(token)
     except TokenError as error:
@@ -73,7 +75,8 @@ def confirm_address(token: str):
 
 @bp.route("/email/iscrizioni/<token>", methods=["GET", "POST"])
 @limit_posts(small_refusal())
-def subscriptions(token: str):
+def subscriptions(token: str) -> ResponseReturnValue:
+    """The reader's subscriptions by mail, each one to cancel, or all of them."""
     try:
         email = read_manage_token(token)
     except TokenError as error:
@@ -106,7 +109,8 @@ def subscriptions(token: str):
 @csrf.exempt
 @bp.route("/email/disiscrivi/<token>", methods=["GET", "POST"])
 @limit_posts(small_refusal())
-def unsubscribe(token: str):
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """A mail's unsubscribe link, and RFC 8058's one-click POST from the client."""
     try:
         email, post_id = read_unsubscribe_token(token)
     except TokenError as error:

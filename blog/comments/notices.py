@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
 
 from ..core.signals import response_inserted
 from ..extensions import db
@@ -36,7 +37,7 @@ def news_of_new(comment: Comment) -> tuple[str, int] | None:
     return None
 
 
-def news_of(session) -> list[tuple[str, int]]:
+def news_of(session: Session) -> list[tuple[str, int]]:
     """The outbox rows the flush in progress calls for."""
     rows = [news_of_new(obj) for obj in session.new if isinstance(obj, Comment)]
     rows = [row for row in rows if row is not None]

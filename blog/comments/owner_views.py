@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from ..core.settings import current_settings
 from ..extensions import csrf, db
@@ -62,7 +63,8 @@ def _form_status(form) -> int:
 @bp.route("/comment/<id:comment_id>/edit", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
 @handles_nul_itself
-def edit(comment_id: int):
+def edit(comment_id: int) -> ResponseReturnValue:
+    """The writer changes their own comment's text, while the window is open."""
     comment, refusal = _own_comment(comment_id)
     typed = request.form.get("comment") if request.method == "POST" else None
     if refusal is not None and typed is not None and refusal.late:
@@ -87,7 +89,8 @@ def edit(comment_id: int):
 @bp.route("/comment/<id:comment_id>/delete", methods=["GET", "POST"])
 @limit_posts(refused_change_page)
 @handles_nul_itself
-def delete(comment_id: int):
+def delete(comment_id: int) -> ResponseReturnValue:
+    """The writer withdraws their own comment, while the window is open."""
     comment, refusal = _own_comment(comment_id)
     if refusal is not None:
         return _private(*render_error(refusal.status_code, refusal.message))

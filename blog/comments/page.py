@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -128,7 +129,7 @@ def render_post_page(
     message: str | None = None,
     cache_placeholders: bool = False,
     now: datetime | None = None,
-):
+) -> tuple[str, int]:
     """Render ``post`` with one page of threads and the form (``form`` re-shown),
     as it is at ``now`` (the clock's by default)."""
     settings = current_settings()
@@ -238,7 +239,9 @@ def page_changes_at(post: Post, now: datetime) -> float | None:
     return closes.replace(tzinfo=UTC).timestamp()
 
 
-def render_refusal(post: Post | PostLink, form: CommentForm, refusal: Refusal):
+def render_refusal(
+    post: Post | PostLink, form: CommentForm, refusal: Refusal
+) -> Response:
     """A small page for a refused comment: the message, the form with all that
     was typed, a link back to the post; no comment list, so a refusal costs
     less than the page it came from."""

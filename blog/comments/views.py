@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Response, abort, current_app, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ..accounts.session import current_author
 from ..core.settings import current_settings
@@ -40,7 +41,8 @@ FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 @bp.post("/<slug>/comment")
 @limit_posts(refused_post_page)
 @handles_nul_itself
-def submit(slug: str):
+def submit(slug: str) -> ResponseReturnValue:
+    """A reader's comment from the post's form: stored, or the form back with why."""
     post = get_post_to_answer(slug) or abort(404)
     author = current_author()
     form = CommentForm()
@@ -85,14 +87,14 @@ def submit(slug: str):
 
 
 @bp.get("/<slug>/comment")
-def form_address(slug: str):
+def form_address(slug: str) -> ResponseReturnValue:
     """The form's own address asked for again (a reload after an error): the
     post's form, where the reader was."""
     return redirect(url_for("posts.detail", slug=slug, _anchor="respond"))
 
 
 @bp.get("/comment/<id:comment_id>/")
-def permalink(comment_id: int):
+def permalink(comment_id: int) -> ResponseReturnValue:
     """Send a ``#comment-N`` link to the comment page that shows it."""
     comment = db.session.get(Comment, comment_id) or abort(404)
     owner_hash = token_hash(owner_token(request))
@@ -112,7 +114,7 @@ def permalink(comment_id: int):
 
 
 @bp.get("/avatar/<key>.svg")
-def avatar(key: str):
+def avatar(key: str) -> Response:
     """The identicon named by a keyed hash (see ``avatars``)."""
     if not KEY_PATTERN.fullmatch(key):
         abort(404)

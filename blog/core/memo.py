@@ -73,9 +73,11 @@ class KeptMarkup:
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> str | None:
+        """The markup kept under ``key``, or None."""
         return self.markup.get(key)
 
     def keep(self, key: Hashable, markup: str) -> None:
+        """Keep ``markup`` under ``key``; past MAX_MARKUP_CHARS, start again."""
         size = len(markup) + _text_size(key)
         with self._lock:
             if self.chars + size > MAX_MARKUP_CHARS:

@@ -123,17 +123,20 @@ def _posts_feed() -> Feed:
 
 
 @bp.get("/feed/")
-def posts_rss():
+def posts_rss() -> Response:
+    """The blog's RSS feed: its latest posts."""
     return _respond(lambda: rss(_posts_feed()), RSS_TYPE)
 
 
 @bp.get("/feed/atom/")
-def posts_atom():
+def posts_atom() -> Response:
+    """The blog's latest posts as an Atom feed."""
     return _respond(lambda: atom(_posts_feed()), ATOM_TYPE)
 
 
 @bp.get("/<slug>/feed/")
-def post_responses(slug: str):
+def post_responses(slug: str) -> Response:
+    """One post's RSS feed of its approved comments and pings."""
     return _respond(lambda: rss(_post_responses_feed(slug)), RSS_TYPE)
 
 
@@ -157,12 +160,14 @@ _LISTINGS = {
 
 
 @bp.get("/<any(category, tag, author):listing>/<slug>/feed/")
-def listing_rss(listing: str, slug: str):
+def listing_rss(listing: str, slug: str) -> Response:
+    """The RSS feed of a category's, tag's or author's posts."""
     return _respond(lambda: rss(_listing_feed(listing, slug)), RSS_TYPE)
 
 
 @bp.get("/<any(category, tag, author):listing>/<slug>/feed/atom/")
-def listing_atom(listing: str, slug: str):
+def listing_atom(listing: str, slug: str) -> Response:
+    """The Atom feed of a category's, tag's or author's posts."""
     return _respond(lambda: atom(_listing_feed(listing, slug)), ATOM_TYPE)
 
 
@@ -182,7 +187,8 @@ def _listing_feed(listing: str, slug: str) -> Feed:
 
 
 @bp.get("/comments/feed/")
-def comments_rss():
+def comments_rss() -> Response:
+    """The RSS feed of the latest comments on the whole blog."""
     return _respond(lambda: rss(_comments_feed()), RSS_TYPE)
 
 

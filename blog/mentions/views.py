@@ -59,7 +59,8 @@ def _mentions_refused(app: Flask, refused: RefusedPost) -> Response:
 
 
 @bp.get("/xmlrpc.php")
-def xmlrpc_info():
+def xmlrpc_info() -> Response:
+    """The pingback endpoint opened in a browser: it takes POSTs only."""
     return _text("XML-RPC server accepts POST requests only.")
 
 
@@ -70,7 +71,8 @@ def xmlrpc_info():
 # other POSTs, so it takes one of the pings' own.
 @limit_posts(_pings_refused, slots=PINGS)
 @handles_nul_itself
-def xmlrpc_endpoint():
+def xmlrpc_endpoint() -> Response:
+    """The pingback XML-RPC endpoint: receive a ping, list a post's pingbacks."""
     limit = int(current_app.config["XMLRPC_MAX_BYTES"])
     if (request.content_length or 0) > limit:
         return _xml(fault(GENERIC, "Richiesta troppo grande."))
@@ -95,14 +97,16 @@ def xmlrpc_endpoint():
 
 
 @bp.get("/webmention")
-def webmention_info():
+def webmention_info() -> Response:
+    """The Webmention endpoint opened in a browser: how to send one."""
     return _text("Endpoint Webmention: invia source e target con una POST.")
 
 
 @bp.post("/webmention")
 @csrf.exempt
 @limit_posts(_mentions_refused)
-def webmention_endpoint():
+def webmention_endpoint() -> Response:
+    """Receive a webmention: accepted at once, verified in the background."""
     source = request.form.get("source", "")
     target = request.form.get("target", "")
     try:
@@ -122,7 +126,8 @@ def webmention_endpoint():
 
 
 @bp.get("/webmention/<request_id>")
-def webmention_status(request_id: str):
+def webmention_status(request_id: str) -> Response:
+    """A received webmention's status (JSON), at the address its sender got."""
     mention = db.get_or_404(WebmentionRequest, request_id)
     return jsonify(
         status=mention.status,
@@ -160,19 +165,22 @@ def _takes_pings(slug: str) -> bool:
 
 @bp.app_context_processor
 def endpoint_urls() -> dict:
+    """The pingback and webmention addresses a post page's head links to."""
     return {
         "pingback_url": site_url("mentions.xmlrpc_endpoint"),
         "webmention_url": site_url("mentions.webmention_endpoint"),
     }
 
 
-def on_post_published(sender, post, **extra) -> None:
+def on_post_published(sender: Flask, post: Post, **extra: object) -> None:
     """Plan pings for the post's links now; send them outside the request."""
     plan_pings(post)
     db.session.commit()
     submit(send_pending, post.id)
 
 
-def on_post_saved(sender, post, earlier_address=None, **extra) -> None:
+def on_post_saved(
+    sender: Flask, post: Post, earlier_address: str | None = None, **extra: object
+) -> None:
     """Check again the pingbacks the post left on our other posts."""
     recheck_internal_pings(post, earlier_address)

@@ -92,14 +92,17 @@ class Response:
 
     @property
     def content_type(self) -> str:
+        """The media type of the body, without its parameters."""
         return self.headers.get_content_type()
 
     @property
     def charset(self) -> str | None:
+        """The charset the Content-Type names, if any."""
         return self.headers.get_content_charset()
 
     @property
     def is_html(self) -> bool:
+        """Whether the body is a web page (HTML or XHTML)."""
         return self.content_type in ("text/html", "application/xhtml+xml")
 
 

@@ -33,6 +33,7 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
         self.pinned_address = address
 
     def connect(self) -> None:
+        """Open the socket to the checked address, never a new lookup."""
         self.sock = socket.create_connection(
             (self.pinned_address, self.port), self.timeout
         )
@@ -53,6 +54,7 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.pinned_address = address
 
     def connect(self) -> None:
+        """Open TLS to the checked address, verified against the host's name."""
         sock = socket.create_connection((self.pinned_address, self.port), self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 

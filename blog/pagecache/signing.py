@@ -28,6 +28,7 @@ class OneShotHMAC(SigningAlgorithm):
         self.digest_name = digest_name
 
     def get_signature(self, key: bytes, value: bytes) -> bytes:
+        """The HMAC of ``value`` under ``key``, in one call."""
         return hmac.digest(key, value, self.digest_name)
 
 

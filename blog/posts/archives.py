@@ -16,6 +16,8 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from ..core.localtime import local_time, utc_time
 from ..core.settings import content_version
@@ -48,7 +50,7 @@ def _local(year: int, month: int, day: int) -> datetime:
 
 
 @bp.get("/<int(fixed_digits=4):year>/")
-def year_archive(year: int):
+def year_archive(year: int) -> ResponseReturnValue:
     """The year's posts; a post whose slug is these four digits wins the address."""
     slug = f"{year:04d}"
     if get_published_post(slug) is not None:
@@ -64,7 +66,7 @@ def year_archive(year: int):
 
 
 @bp.get("/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/")
-def month_archive(year: int, month: int):
+def month_archive(year: int, month: int) -> str:
     """The month's posts, WordPress's ``/2011/02/``."""
     if not (1 <= month <= 12 and 1 <= year <= 9998):
         abort(404)
@@ -80,7 +82,7 @@ def month_archive(year: int, month: int):
 @bp.get(
     "/<int(fixed_digits=4):year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/"
 )
-def day_archive(year: int, month: int, day: int):
+def day_archive(year: int, month: int, day: int) -> str:
     """The day's posts, WordPress's ``/2011/02/14/``."""
     try:
         start = _local(year, month, day)
@@ -99,7 +101,7 @@ def day_archive(year: int, month: int, day: int):
 
 
 @bp.get("/tag/<slug>/")
-def tag(slug: str):
+def tag(slug: str) -> str:
     """The posts carrying an imported WordPress tag."""
     found = get_tag(slug) or abort(404)
     return render_listing(
@@ -143,13 +145,13 @@ def _render_sitemap() -> Response:
 
 
 @bp.get("/sitemap.xml")
-def sitemap():
+def sitemap() -> Response:
     """Home, every published post with its last change, the year archives."""
     return _versioned("sitemap.xml", _render_sitemap)
 
 
 @bp.get("/robots.txt")
-def robots():
+def robots() -> Response:
     """Crawlers: everything but the author's area; where the sitemap is."""
     text = render_template(
         "posts/robots.txt",
@@ -210,7 +212,7 @@ def _own_category(path: str) -> str | None:
 
 
 @bp.app_errorhandler(404)
-def moved_or_missing(error):
+def moved_or_missing(error: HTTPException) -> ResponseReturnValue:
     """An address of the old blog moves to the post (301); else the 404 page."""
     if request.method in ("GET", "HEAD"):
         target = resolve(request.full_path)

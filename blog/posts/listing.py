@@ -31,8 +31,8 @@ def render_listing(
     *,
     missing_if_empty: bool = False,
     kept: bool = True,
-    **context,
-):
+    **context: object,
+) -> str:
     """Render one page of ``posts`` with their response counts.
 
     ``missing_if_empty``: an archive that holds nothing is a 404 (a date).

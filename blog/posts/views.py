@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts.session import current_author
@@ -55,7 +56,8 @@ bp.add_app_template_global(site_pages)
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
+    """The home page: the latest posts, a search's results, or an old link moved."""
     moved = old_query_redirect(request.args)
     if moved is not None:
         return moved
@@ -83,7 +85,7 @@ def _cached_home() -> Response:
 
 @bp.get("/index.php")
 @bp.get("/index.php/<path:rest>")
-def index_php(rest: str = ""):
+def index_php(rest: str = "") -> ResponseReturnValue:
     """WordPress's front controller in an address (``/index.php?p=N``, the
     PATHINFO permalinks ``/index.php/slug/``): the same address without it."""
     target = local_path(rest) or abort(404)
@@ -92,7 +94,8 @@ def index_php(rest: str = ""):
 
 
 @bp.get("/category/<slug>/")
-def category(slug: str):
+def category(slug: str) -> str:
+    """The posts filed under a category, page by page."""
     found = get_category(slug) or abort(404)
     return render_listing(
         "posts/archive.html", posts_in_category(found.id), heading=found.name
@@ -100,7 +103,8 @@ def category(slug: str):
 
 
 @bp.get("/author/<slug>/")
-def author(slug: str):
+def author(slug: str) -> str:
+    """An author's posts, page by page, under their name."""
     found = get_author(slug) or abort(404)
     return render_listing(
         "posts/archive.html",
@@ -112,7 +116,8 @@ def author(slug: str):
 
 @bp.get("/<name:slug>/")
 @bp.get("/<name:slug>/comment-page-<int(min=1, max=999999):cpage>/")
-def detail(slug: str, cpage: int | None = None):
+def detail(slug: str, cpage: int | None = None) -> ResponseReturnValue:
+    """A post's page: one page of its comments and the comment form."""
     # Comment pages have WordPress's address; ``?cpage=N`` and page 1 move there.
     if cpage == 1 or "cpage" in request.args:
         args = request.args.to_dict()

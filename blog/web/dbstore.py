@@ -61,6 +61,7 @@ class DatabaseStorage(Storage):
 
     @property
     def base_exceptions(self) -> type[Exception]:
+        """The errors of this storage that the limiter may wrap."""
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:

@@ -100,7 +100,7 @@ def typed_fields(csrf_field: str) -> list[tuple[str, str]]:
 
 def render_error(
     code: int, message: str | None = None, typed: list[tuple[str, str]] = ()
-):
+) -> tuple[str, int] | Response:
     """Render the Italian error page for ``code`` (with what was ``typed``)."""
     title, default = MESSAGES.get(
         code, (f"Errore {code}", "Si è verificato un errore.")

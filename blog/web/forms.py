@@ -8,6 +8,8 @@ own translations need Flask-Babel, which the blog does not use.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import SUBMIT_METHODS
@@ -127,7 +129,10 @@ class ItalianForm(FlaskForm):
             """The same Italian messages for every form and request."""
             return ITALIAN
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(
+        self, extra_validators: Mapping[str, Sequence[Callable]] | None = None
+    ) -> bool:
+        """Validate, and put the browser's focus in the first field to fix."""
         valid = super().validate(extra_validators)
         first = next((f for f in self if f.errors and f.type != "CSRFTokenField"), None)
         if first is not None:

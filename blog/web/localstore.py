@@ -41,6 +41,7 @@ class LocalStorage(Storage):
 
     @property
     def base_exceptions(self) -> type[Exception]:
+        """The errors of this storage that the limiter may wrap."""
         return ValueError
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask, Response
+from flask.ctx import RequestContext
 from markupsafe import escape
 
 from ..core.markers import fill_markers
@@ -49,7 +50,7 @@ def fill_blanks(shell: str, values: dict[str, str]) -> str:
     return fill_markers(shell, _BLANKS, escaped)
 
 
-def shell_request(app: Flask, path: str = "/", method: str = "GET"):
+def shell_request(app: Flask, path: str = "/", method: str = "GET") -> RequestContext:
     """A request context to render a refusal shell in: under the site's root
     (SITE_URL's path), as the requests it will answer, so its links hold it."""
     root = site_script_root(app)
