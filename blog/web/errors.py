@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, make_response, render_template, request
@@ -99,7 +100,7 @@ def typed_fields(csrf_field: str) -> list[tuple[str, str]]:
 
 
 def render_error(
-    code: int, message: str | None = None, typed: list[tuple[str, str]] = ()
+    code: int, message: str | None = None, typed: Sequence[tuple[str, str]] = ()
 ) -> tuple[str, int] | Response:
     """Render the Italian error page for ``code`` (with what was ``typed``)."""
     title, default = MESSAGES.get(
@@ -119,7 +120,7 @@ def render_error(
 
 
 def bare_page(
-    title: str, message: str, status: int, typed: list[tuple[str, str]] = ()
+    title: str, message: str, status: int, typed: Sequence[tuple[str, str]] = ()
 ) -> Response:
     """A small Italian page with a title and a message (and what was ``typed``):
     no template, no link, no database (a refusal in front of Flask, a host no
