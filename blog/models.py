@@ -316,7 +316,7 @@ Index("ix_comment_post_content", Comment.post_id, content_head(Comment.content))
 
 
 class Setting(db.Model):
-    """An author-edited override of a config default (moderation settings)."""
+    """An author-edited override of a config default (comment settings)."""
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")

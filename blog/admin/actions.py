@@ -22,7 +22,7 @@ from ..comments.operations import (
 )
 from ..comments.threads import hold_for_change, lift_replies
 from ..core.sanitize.comment import clean_comment
-from ..core.settings import ModerationSettings
+from ..core.settings import CommentSettings
 from ..extensions import db
 from ..models import Author, Comment
 
@@ -87,7 +87,7 @@ def reply(
     parent: Comment,
     author: Author,
     text: str,
-    settings: ModerationSettings,
+    settings: CommentSettings,
     ip: str = "",
 ) -> Comment:
     """The author's reply to ``parent``, published and committed now; approves a

@@ -13,7 +13,7 @@ from ..comments.moderation import BLOCK_LABELS
 from ..core.settings import (
     GROUPS,
     SETTINGS,
-    ModerationSettings,
+    CommentSettings,
     current_settings,
     parse_word_list,
     save_settings,
@@ -24,16 +24,16 @@ from . import bp
 from .forms import SettingsForm
 
 
-def settings_from_form(form: SettingsForm) -> ModerationSettings:
+def settings_from_form(form: SettingsForm) -> CommentSettings:
     """The settings the form describes (it has one field per setting)."""
     values = {spec.name: form[spec.name].data for spec in SETTINGS}
     for spec in SETTINGS:
         if spec.kind == "words":
             values[spec.name] = parse_word_list(values[spec.name] or "")
-    return ModerationSettings(**values)
+    return CommentSettings(**values)
 
 
-def form_data(settings: ModerationSettings) -> dict[str, object]:
+def form_data(settings: CommentSettings) -> dict[str, object]:
     """The form's initial values: ``settings``, word lists one per line."""
     values = asdict(settings)
     for spec in SETTINGS:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from ..core.settings import ModerationSettings
+from ..core.settings import CommentSettings
 from ..core.text import normalised_email
 
 DUPLICATE_MESSAGE = "Commento duplicato: sembra che tu l'abbia già scritto!"
@@ -128,7 +128,7 @@ class Decision:
 def comments_closed(
     comment_status: str,
     published_at: datetime | None,
-    settings: ModerationSettings,
+    settings: CommentSettings,
     now: datetime,
 ) -> bool:
     """Whether a post takes no new comments (closed by hand or by age)."""
@@ -139,7 +139,7 @@ def comments_closed(
 
 
 def closing_time(
-    comment_status: str, published_at: datetime | None, settings: ModerationSettings
+    comment_status: str, published_at: datetime | None, settings: CommentSettings
 ) -> datetime | None:
     """When an open post stops taking comments by its age; None when no age
     closes it (closed by hand, no limit set, never published)."""
@@ -154,7 +154,7 @@ def closing_time(
 
 
 def refuse(
-    candidate: Candidate, history: History, settings: ModerationSettings
+    candidate: Candidate, history: History, settings: CommentSettings
 ) -> Refusal | None:
     """The reason to turn the request away, or None when it may be stored."""
     if history.duplicate:
@@ -186,7 +186,7 @@ def refuse(
 
 
 def refuse_reply(
-    parent: Parent | None, post_id: int, settings: ModerationSettings
+    parent: Parent | None, post_id: int, settings: CommentSettings
 ) -> Refusal | None:
     """Why a reply to ``parent`` cannot be stored on post ``post_id``, or None."""
     if parent is None or parent.status != "approved" or parent.type != "comment":
@@ -222,7 +222,7 @@ def _first_match(words: tuple[str, ...], candidate: Candidate) -> str | None:
 
 
 def decide(
-    candidate: Candidate, history: History, settings: ModerationSettings
+    candidate: Candidate, history: History, settings: CommentSettings
 ) -> Decision:
     """The status a new response is stored with, and the rule that chose it."""
     if candidate.by_author:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import (
 )
 
 from ..core.sanitize.comment import clean_comment
-from ..core.settings import ModerationSettings
+from ..core.settings import CommentSettings
 from ..core.signals import response_inserted
 from ..extensions import db
 from ..models import Comment, Post, utcnow
@@ -106,7 +106,7 @@ def with_blocklist(new: NewResponse, history: History | None) -> History:
 def add_response(
     post: Post,
     new: NewResponse,
-    settings: ModerationSettings | None = None,
+    settings: CommentSettings | None = None,
     history: History | None = None,
     *,
     commit: bool = True,
@@ -235,7 +235,7 @@ _STRICTNESS = {"approved": 0, "pending": 1, "spam": 2}
 def _take_new_text(
     comment: Comment,
     new: NewResponse,
-    settings: ModerationSettings,
+    settings: CommentSettings,
     why: str,
     history: History | None = None,
     *,
@@ -267,7 +267,7 @@ def _take_new_text(
 
 
 def update_response(
-    comment: Comment, new: NewResponse, settings: ModerationSettings
+    comment: Comment, new: NewResponse, settings: CommentSettings
 ) -> None:
     """Refresh a stored ping with what its source says now, and commit.
 
@@ -293,7 +293,7 @@ def update_response(
 
 
 def edit_response(
-    comment: Comment, text: str, settings: ModerationSettings, now: datetime
+    comment: Comment, text: str, settings: CommentSettings, now: datetime
 ) -> None:
     """Its writer's new text for ``comment``, cleaned and judged like a new
     comment's, and commit. Where the author approves every comment, an approved

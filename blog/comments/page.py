@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from ..accounts.session import current_author
 from ..core.memo import markup_store
-from ..core.settings import ModerationSettings, current_settings
+from ..core.settings import CommentSettings, current_settings
 from ..core.text import row_id
 from ..core.urls import site_url
 from ..extensions import db
@@ -45,7 +45,7 @@ from .threads import Node, load_page, page_anchors, page_of, walk
 
 
 @dataclass(frozen=True)
-class ListView:
+class ResponseListContext:
     """What the comment macro needs beyond the comment itself."""
 
     replies_open: bool
@@ -176,7 +176,7 @@ def render_post_page(
         canonical=site_url("posts.detail", slug=post.slug, cpage=cpage),
         comments_closed=closed,
         signed_in_author=author,
-        list_view=ListView(
+        list_view=ResponseListContext(
             replies_open=not closed and settings.thread_depth > 1,
             thread_depth=settings.thread_depth,
             moderate=author is not None,
@@ -194,7 +194,7 @@ def render_post_page(
 
 
 def _own_answered(
-    threads: list[Node], owner_hash: str, settings: ModerationSettings
+    threads: list[Node], owner_hash: str, settings: CommentSettings
 ) -> frozenset[int]:
     # One query, and only for a browser with comments of its own to change.
     if not owner_hash or settings.edit_seconds <= 0:
@@ -261,7 +261,7 @@ def render_refusal(
                 # The closed post's refusal: no form to send again.
                 comments_closed=refusal.status_code == 403,
                 signed_in_author=current_author(),
-                list_view=ListView(False, 1, False, None),
+                list_view=ResponseListContext(False, 1, False, None),
             ),
             refusal.status_code,
         )
@@ -306,7 +306,7 @@ _STORE = "comments.response_markup"
 
 
 @bp.app_template_global()
-def response_head_markup(node: Node, view: ListView) -> Markup:
+def response_head_markup(node: Node, view: ResponseListContext) -> Markup:
     """``response_head`` of ``node`` (``_macros.html``), kept under all it reads."""
     c = node.comment
     # The link shows where the form's POST would take the reply.

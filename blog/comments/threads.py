@@ -30,7 +30,7 @@ from ..core.memo import kept_for_version
 from ..core.settings import (
     DEEPEST_THREAD,
     UNSEEN_BY_READERS,
-    ModerationSettings,
+    CommentSettings,
     content_version,
 )
 from ..extensions import db
@@ -153,14 +153,14 @@ def _thread_order(newest: bool) -> tuple:
     return (Comment.created_at, Comment.id)
 
 
-def count_pages(total_threads: int, settings: ModerationSettings) -> int:
+def count_pages(total_threads: int, settings: CommentSettings) -> int:
     """How many comment pages ``total_threads`` threads fill (at least one)."""
     per_page = settings.comments_per_page
     return max((total_threads + per_page - 1) // per_page, 1)
 
 
 def load_page(
-    post: Post, page: int, settings: ModerationSettings, owner_hash: str = ""
+    post: Post, page: int, settings: CommentSettings, owner_hash: str = ""
 ) -> CommentsPage | None:
     """One page of ``post``'s threads, or None past the last page.
 
@@ -347,7 +347,7 @@ def _threads_before(order: str, writer: bool) -> Select:
     )
 
 
-def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> int:
+def page_of(comment: Comment, settings: CommentSettings, owner_hash: str) -> int:
     """The comment page on which ``comment``'s thread is shown.
 
     The approved threads before it are counted once per content version (every
@@ -379,7 +379,7 @@ def page_of(comment: Comment, settings: ModerationSettings, owner_hash: str) -> 
 
 
 def anchor_on_page(
-    comment: Comment, page: int, settings: ModerationSettings, owner_hash: str
+    comment: Comment, page: int, settings: CommentSettings, owner_hash: str
 ) -> str:
     """The ``id`` ``page_anchors`` gives ``comment`` on its page ``page``."""
     if comment.legacy_id:

@@ -28,7 +28,7 @@ from .identity import (
 )
 from .page import render_post_page, render_refusal, tell_under_comment
 from .refusals import refused_post_page
-from .service import Submission, refuse_closed, submit_comment
+from .submission import Submission, refuse_closed, submit_comment
 from .subscriptions import NOTICES
 from .threads import anchor_on_page, is_visible, page_of
 

@@ -1,8 +1,8 @@
-"""Moderation settings: config defaults overridden by the author's saved values.
+"""Comment settings: config defaults overridden by the author's saved values.
 
 ``SETTINGS`` declares each setting once: its config key and default (read by
 ``blog/config.py``), its type, and the label, help text and bounds or choices
-from which the admin builds its form. ``ModerationSettings`` takes its defaults
+from which the admin builds its form. ``CommentSettings`` takes its defaults
 from the same table.
 """
 
@@ -280,8 +280,9 @@ def config_defaults() -> dict[str, object]:
 
 
 @dataclass(frozen=True)
-class ModerationSettings:
-    """The moderation rules in force; field for field the settings of ``SETTINGS``."""
+class CommentSettings:
+    """The settings in force for comments (moderation, threads and pages, the
+    edit window, avatars, retention, mail); field for field those of ``SETTINGS``."""
 
     hold_all: bool = _DEFAULT["hold_all"]
     auto_approve_known: bool = _DEFAULT["auto_approve_known"]
@@ -345,7 +346,7 @@ class ConfigValueError(click.ClickException):
 
 def build_settings(
     config: Mapping[str, object], overrides: Mapping[str, str]
-) -> ModerationSettings:
+) -> CommentSettings:
     """Settings from config defaults, with the stored overrides applied on top."""
     values = {}
     for spec in SETTINGS:
@@ -356,7 +357,7 @@ def build_settings(
             values[spec.name] = coerce_value(spec, raw)
         except (TypeError, ValueError):
             continue  # a bad stored value falls back to the default
-    return ModerationSettings(**values)
+    return CommentSettings(**values)
 
 
 # Built once: nearly every request reads the settings.
@@ -369,7 +370,7 @@ def _stored_values() -> dict[str, str]:
     return g.stored_settings
 
 
-def current_settings() -> ModerationSettings:
+def current_settings() -> CommentSettings:
     """The settings in force for this request (one query, cached on ``g``)."""
     if "moderation_settings" not in g:
         g.moderation_settings = build_settings(current_app.config, _stored_values())
@@ -400,7 +401,7 @@ def serialise(value: object) -> str:
     return str(value)
 
 
-def save_settings(settings: ModerationSettings) -> None:
+def save_settings(settings: CommentSettings) -> None:
     """Store every field of ``settings`` as an override (caller commits)."""
     for name, value in asdict(settings).items():
         db.session.merge(Setting(key=name, value=serialise(value)))

@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, update
 
 from blog.admin import actions
 from blog.admin.actions import apply_action, empty, newest_response_id
-from blog.comments import service
+from blog.comments import submission
 from blog.extensions import db
 from blog.models import Comment, OutboxMessage
 
@@ -467,7 +467,7 @@ def around_the_reply_insert(monkeypatch, before, after=lambda: None) -> None:
     """Make the comment form run ``before`` once it has read the reply's parent,
     and ``after`` once it has stored the reply and not yet committed: what
     another request could do in between."""
-    original = service.add_response
+    original = submission.add_response
 
     def add_response(*args, **kwargs):
         before()
@@ -475,7 +475,7 @@ def around_the_reply_insert(monkeypatch, before, after=lambda: None) -> None:
         after()
         return stored
 
-    monkeypatch.setattr(service, "add_response", add_response)
+    monkeypatch.setattr(submission, "add_response", add_response)
 
 
 def run_by_another_connection(statement) -> None:

@@ -14,7 +14,7 @@ from blog.admin.forms import SettingsForm
 from blog.core.settings import (
     KIND_TYPES,
     SETTINGS,
-    ModerationSettings,
+    CommentSettings,
     build_settings,
     current_settings,
 )
@@ -38,12 +38,12 @@ NEW_VALUES = {
 def test_the_form_has_a_field_for_every_setting(app):
     with app.test_request_context():
         form_fields = {field.name for field in SettingsForm()}
-    assert {field.name for field in fields(ModerationSettings)} <= form_fields
+    assert {field.name for field in fields(CommentSettings)} <= form_fields
 
 
 def test_the_table_and_the_dataclass_agree():
-    assert [f.name for f in fields(ModerationSettings)] == [s.name for s in SETTINGS]
-    defaults = ModerationSettings()
+    assert [f.name for f in fields(CommentSettings)] == [s.name for s in SETTINGS]
+    defaults = CommentSettings()
     for spec in SETTINGS:
         assert getattr(defaults, spec.name) == spec.default
         assert type(getattr(defaults, spec.name)) is KIND_TYPES[spec.kind]
@@ -52,7 +52,7 @@ def test_the_table_and_the_dataclass_agree():
 def test_the_config_defaults_come_from_the_table():
     for spec in SETTINGS:
         assert getattr(config, spec.config_key) == spec.config_default
-    assert build_settings(vars(config), {}) == ModerationSettings()
+    assert build_settings(vars(config), {}) == CommentSettings()
 
 
 def test_an_environment_variable_still_overrides_a_default(monkeypatch, tmp_path):
@@ -120,7 +120,7 @@ def test_saving_stores_every_field(app, author_client):
     assert stored_setting_names(app) == {spec.name for spec in SETTINGS}
     with app.test_request_context():
         saved = current_settings()
-    assert saved == ModerationSettings(
+    assert saved == CommentSettings(
         hold_all=False,
         auto_approve_known=True,
         max_links=4,
@@ -176,4 +176,4 @@ def test_bad_numbers_are_refused_and_nothing_saved(
     # stored rows are checked, not only the settings read from them.
     assert stored_setting_names(app) == set()
     with app.test_request_context():
-        assert current_settings() == ModerationSettings()
+        assert current_settings() == CommentSettings()

@@ -27,7 +27,7 @@ from blog.comments.moderation import (
     decide,
 )
 from blog.comments.operations import NewResponse, add_response
-from blog.core.settings import ModerationSettings
+from blog.core.settings import CommentSettings
 from blog.extensions import db
 from blog.models import Block, Comment
 
@@ -91,7 +91,7 @@ class TestKeys:
         decision = decide(
             Candidate(content="ciao"),
             History(blocked="indirizzo bloccato (IP 192.0.2.1)"),
-            ModerationSettings(hold_all=False),
+            CommentSettings(hold_all=False),
         )
         assert (decision.status, decision.reason) == (
             "spam",
@@ -102,7 +102,7 @@ class TestKeys:
         decision = decide(
             Candidate(content="ciao", by_author=True),
             History(blocked="indirizzo bloccato (IP 192.0.2.1)"),
-            ModerationSettings(),
+            CommentSettings(),
         )
         assert decision.status == "approved"
 
@@ -174,7 +174,7 @@ class TestEachKind:
                     author_url="https://www.spam.example/articolo",
                     author_name="Spam",
                 ),
-                ModerationSettings(hold_all=False),
+                CommentSettings(hold_all=False),
             )
             assert (ping.status, ping.moderation_reason) == (
                 "spam",

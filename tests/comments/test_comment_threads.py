@@ -22,7 +22,7 @@ from helpers_comments import (
 
 from blog.comments.avatars import avatar_key
 from blog.comments.threads import is_visible, page_of
-from blog.core.settings import ModerationSettings, save_settings
+from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
 
@@ -334,7 +334,7 @@ class TestPermalinks:
         # As for a post's neighbours: the comment read before the version may
         # have moved since (a ping's date follows its source).
         app.config["COMMENTS_PER_PAGE"] = 1
-        settings = ModerationSettings(comments_per_page=1)
+        settings = CommentSettings(comments_per_page=1)
         with app.test_request_context():
             comment = db.session.get(Comment, 12)
             with app.app_context():
@@ -422,7 +422,7 @@ class TestPagesNobodyCaches:
         self, app, client, order
     ):
         with app.app_context():
-            save_settings(ModerationSettings(comment_order=order))
+            save_settings(CommentSettings(comment_order=order))
             db.session.commit()
         plan = self.threads_plan(app, client)
         assert THREADS_BY_INDEX in plan

@@ -25,7 +25,7 @@ from blog.comments import views as comment_views
 from blog.comments.forms import CONSENT_LABEL
 from blog.comments.identity import AUTHOR_COOKIE, OWNER_COOKIE
 from blog.comments.moderation import TOO_FAST_MESSAGE
-from blog.core.settings import ModerationSettings, save_settings
+from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, utcnow
 
@@ -51,7 +51,7 @@ def cookie(response, name: str) -> str | None:
 
 def configure(app, **values) -> None:
     with app.app_context():
-        save_settings(ModerationSettings(**values))
+        save_settings(CommentSettings(**values))
         db.session.commit()
 
 

@@ -27,10 +27,10 @@ from blog.comments.moderation import (
     refuse_reply,
 )
 from blog.core.sanitize.comment import clean_comment
-from blog.core.settings import ModerationSettings, build_settings
+from blog.core.settings import CommentSettings, build_settings
 
 NOW = datetime(2024, 5, 1, 12, 0)
-DEFAULTS = ModerationSettings()
+DEFAULTS = CommentSettings()
 
 
 def reader(text: str = "Bell'articolo, grazie.", **fields) -> Candidate:
@@ -58,17 +58,17 @@ def test_every_comment_is_held_by_default():
 
 
 def test_without_hold_all_a_clean_comment_is_approved():
-    settings = ModerationSettings(hold_all=False)
+    settings = CommentSettings(hold_all=False)
     assert decide(reader(), History(), settings).status == "approved"
 
 
 def test_the_signed_in_author_is_approved_at_once():
-    settings = ModerationSettings(disallowed_words=("grazie",))
+    settings = CommentSettings(disallowed_words=("grazie",))
     assert decide(reader(by_author=True), History(), settings).status == "approved"
 
 
 class TestReturningCommenter:
-    settings = ModerationSettings(auto_approve_known=True)
+    settings = CommentSettings(auto_approve_known=True)
 
     def test_proof_of_an_approved_comment_approves(self):
         decision = decide(reader(), History(proven_known=True), self.settings)
@@ -103,7 +103,7 @@ def test_links_are_counted_in_the_sanitised_html(text, links):
 
 
 def test_more_links_than_the_limit_hold_the_comment():
-    settings = ModerationSettings(hold_all=False, max_links=2)
+    settings = CommentSettings(hold_all=False, max_links=2)
     two = "https://a.example.com https://b.example.com"
     three = two + " https://c.example.com"
     assert decide(reader(two), History(), settings).status == "approved"
@@ -116,7 +116,7 @@ def test_more_links_than_the_limit_hold_the_comment():
     ["content", "author_name", "author_email", "author_url", "author_ip", "user_agent"],
 )
 def test_moderation_words_match_every_field(field):
-    settings = ModerationSettings(hold_all=False, moderation_words=("casin",))
+    settings = CommentSettings(hold_all=False, moderation_words=("casin",))
     values = {
         "content": "CASINò",
         "author_name": "Casinò Royale",
@@ -139,7 +139,7 @@ def test_moderation_words_match_every_field(field):
     ["content", "author_name", "author_email", "author_url", "author_ip", "user_agent"],
 )
 def test_disallowed_words_mark_spam_in_every_field(field):
-    settings = ModerationSettings(hold_all=False, disallowed_words=("viagra",))
+    settings = CommentSettings(hold_all=False, disallowed_words=("viagra",))
     if field == "content":
         candidate = reader("compra VIAGRA qui")
     else:
@@ -169,14 +169,14 @@ def test_a_robot_filling_the_trap_is_never_told_it_was_fast():
 def test_a_form_we_never_rendered_is_spam_unless_the_rule_is_off():
     decision = decide(reader(seconds_to_submit=FORGED_STAMP), History(), DEFAULTS)
     assert decision.status == "spam"
-    off = ModerationSettings(min_seconds=0)
+    off = CommentSettings(min_seconds=0)
     assert decide(reader(seconds_to_submit=FORGED_STAMP), History(), off).status == (
         "pending"
     )
 
 
 def test_a_form_sent_after_the_minimum_is_judged_normally():
-    settings = ModerationSettings(hold_all=False, min_seconds=3)
+    settings = CommentSettings(hold_all=False, min_seconds=3)
     assert refuse(reader(seconds_to_submit=3.0), History(), settings) is None
     assert refuse(reader(seconds_to_submit=2.99), History(), settings) == Refusal(
         422, TOO_FAST_MESSAGE
@@ -188,7 +188,7 @@ def test_a_form_sent_after_the_minimum_is_judged_normally():
 
 def test_pings_skip_the_comment_only_traps():
     ping = Candidate(content="x", type="pingback", honeypot="", seconds_to_submit=0)
-    settings = ModerationSettings(hold_all=False)
+    settings = CommentSettings(hold_all=False)
     assert decide(ping, History(), settings).status == "approved"
 
 
@@ -242,9 +242,9 @@ class TestClosedComments:
         assert comments_closed("closed", self.published, DEFAULTS, NOW)
 
     def test_closed_after_n_days(self):
-        settings = ModerationSettings(close_after_days=9)
+        settings = CommentSettings(close_after_days=9)
         assert comments_closed("open", self.published, settings, NOW)
-        settings = ModerationSettings(close_after_days=10)
+        settings = CommentSettings(close_after_days=10)
         assert not comments_closed("open", self.published, settings, NOW)
 
     def test_the_closed_message(self):
@@ -273,7 +273,7 @@ class TestReplies:
         assert refusal == Refusal(422, REPLY_OTHER_POST_MESSAGE)
 
     def test_replies_stop_at_the_configured_depth(self):
-        settings = ModerationSettings(thread_depth=3)
+        settings = CommentSettings(thread_depth=3)
         assert refuse_reply(Parent(7, "approved", 2), 7, settings) is None
         refusal = refuse_reply(Parent(7, "approved", 3), 7, settings)
         assert refusal == Refusal(422, REPLY_TOO_DEEP_MESSAGE)
@@ -301,5 +301,5 @@ def test_a_candidate_is_read_from_an_unsaved_response():
 
 
 def test_a_comment_page_holds_at_least_one_thread():
-    assert ModerationSettings(comments_per_page=0).comments_per_page == 1
+    assert CommentSettings(comments_per_page=0).comments_per_page == 1
     assert build_settings({}, {"comments_per_page": "-5"}).comments_per_page == 1

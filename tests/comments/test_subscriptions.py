@@ -26,7 +26,7 @@ from blog.comments import mails
 from blog.comments import subscriptions as subscriptions_module
 from blog.comments.operations import edit_response
 from blog.comments.subscriptions import subscribe
-from blog.core.settings import ModerationSettings
+from blog.core.settings import CommentSettings
 from blog.extensions import db
 from blog.mail import enqueue
 from blog.models import (
@@ -412,7 +412,7 @@ def test_an_edit_judged_spam_ends_the_subscription_too(app, mailbox):
         comment = db.session.get(Comment, comment_id)
         subscribe(comment, "all", comment.created_at)
         db.session.commit()
-        rules = ModerationSettings(disallowed_words=("viagra",))
+        rules = CommentSettings(disallowed_words=("viagra",))
         edit_response(comment, "viagra a poco", rules, utcnow())
         assert comment.status == "spam"
         assert db.session.scalar(select(func.count(Subscription.id))) == 0

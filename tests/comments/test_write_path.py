@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
 from blog.comments.operations import NewResponse, add_response
-from blog.core.settings import ModerationSettings, save_settings
+from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
 
@@ -48,7 +48,7 @@ def test_an_accepted_comment_is_one_insert_and_no_update_of_it(
 ):
     if not flood_rule:
         with app.app_context():
-            save_settings(ModerationSettings(flood_seconds=0))
+            save_settings(CommentSettings(flood_seconds=0))
             db.session.commit()
     post_path = post_comment(app, client, count_queries)
     inserts = [s for s in post_path if s.lstrip().upper().startswith("INSERT")]
@@ -79,7 +79,7 @@ def test_the_flood_rule_still_sees_the_last_comment_of_the_sender(app, client):
 
 def without_flood_rule(app) -> None:
     with app.app_context():
-        save_settings(ModerationSettings(flood_seconds=0))
+        save_settings(CommentSettings(flood_seconds=0))
         db.session.commit()
 
 
@@ -186,7 +186,7 @@ def test_the_returning_commenter_proof_reads_no_held_response(app, client):
     # One browser may hold thousands of held responses: the proof of an
     # approved one goes to (token, status), not through all of them.
     with app.app_context():
-        save_settings(ModerationSettings(flood_seconds=0, auto_approve_known=True))
+        save_settings(CommentSettings(flood_seconds=0, auto_approve_known=True))
         db.session.commit()
     assert send_comment(client, app, text="Il primo.").status_code == 302
     plan = sqlite_plan(app, *history_statement(app, client))

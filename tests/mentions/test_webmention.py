@@ -19,7 +19,7 @@ from helpers_mentions import (
 from sqlalchemy import select, update
 
 from blog.core import jobs
-from blog.core.settings import ModerationSettings, save_settings
+from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.mentions import receive, webmention
 from blog.mentions.receive import published_at
@@ -224,7 +224,7 @@ def test_a_changed_source_goes_through_the_rules_again(
     client, mention_app, site, target, rules, new_text, status
 ):
     with mention_app.app_context():
-        save_settings(ModerationSettings(**rules))
+        save_settings(CommentSettings(**rules))
         db.session.commit()
     source = site.page("/v", source_page(target, "Prima versione", "", "Titolo 1"))
     received(client, mention_app, source, target)

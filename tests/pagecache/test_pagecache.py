@@ -36,7 +36,7 @@ from blog.comments import page as comments_page
 from blog.comments.identity import OWNER_COOKIE
 from blog.comments.operations import NewResponse, add_response
 from blog.comments.page import page_changes_at
-from blog.core.settings import ModerationSettings, content_version, save_settings
+from blog.core.settings import CommentSettings, content_version, save_settings
 from blog.database import insert_or_ignore
 from blog.extensions import db
 from blog.models import Author, Comment, Post, Setting, utcnow
@@ -137,7 +137,7 @@ def test_a_post_closing_by_age_is_a_new_page_for_the_cache_and_the_browser(
     app, client, monkeypatch
 ):
     with app.app_context():
-        save_settings(ModerationSettings(close_after_days=30))
+        save_settings(CommentSettings(close_after_days=30))
         the_post().published_at = utcnow() - timedelta(days=30, seconds=-60)
         db.session.commit()
     open_page = client.get(POST_URL)
@@ -166,7 +166,7 @@ def test_a_page_rendered_open_at_the_closing_instant_is_kept_until_then(app):
     # began at that very instant (or before it) showed the form, and must
     # leave the cache then, however long the rendering took.
     with app.app_context():
-        save_settings(ModerationSettings(close_after_days=30))
+        save_settings(CommentSettings(close_after_days=30))
         post = the_post()
         post.published_at = datetime(2026, 1, 1, 12, 0)
         db.session.commit()

@@ -14,7 +14,7 @@ from sqlalchemy import Select, bindparam, exists, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.localtime import CLOCKS_AHEAD
-from ..core.settings import ModerationSettings
+from ..core.settings import CommentSettings
 from ..database import session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
@@ -77,7 +77,7 @@ class Outcome:
 def submit_comment(
     post: Post,
     submission: Submission,
-    settings: ModerationSettings,
+    settings: CommentSettings,
     now: datetime | None = None,
 ) -> Outcome:
     """Store ``submission`` on ``post`` with the status the rules choose, or refuse
@@ -135,7 +135,7 @@ def submit_comment(
 
 
 def refuse_closed(
-    post: Post, settings: ModerationSettings, now: datetime | None = None
+    post: Post, settings: CommentSettings, now: datetime | None = None
 ) -> Refusal | None:
     """The 403 refusal for a post that takes no more comments, or None."""
     closed = comments_closed(
@@ -235,7 +235,7 @@ def _count_network_pace(ip: str, flood_seconds: int) -> None:
 def sender_history(
     post: Post,
     submission: Submission,
-    settings: ModerationSettings,
+    settings: CommentSettings,
     owner_hash: str,
     now: datetime,
 ) -> History:
