@@ -97,6 +97,15 @@ def refused_comment_page(client, typed: dict[str, str]):
     return soup(response)
 
 
+def test_a_field_left_empty_comes_back_empty(client):
+    page = refused_comment_page(client, {"author": "Lucia", "url": ""})
+    assert page.select_one("#author")["value"] == "Lucia"
+    for field in ("#email", "#url"):
+        assert page.select_one(field).get("value", "") == ""
+    assert page.select_one("#comment").get_text().strip() == ""
+    assert "refusal-blank" not in str(page)
+
+
 def test_a_refused_reply_keeps_the_comment_it_answers(client):
     typed = {"author": "Lucia", "comment": "Rispondo", "comment_parent": "7"}
     page = refused_comment_page(client, typed)
