@@ -1,9 +1,11 @@
 """Markers: stand-ins rendered into a page kept for many requests, where each
 request's own values go, filled in for each of them.
 
-A cached post page, a queue row, a refusal's shell are rendered once; each
-marker in them is then replaced in one pass over the text, so a value that
-holds a marker's text is never filled in again.
+A cached post page, a queue row, a refusal's shell are rendered once with
+``random_marker`` or fixed stand-ins in them. The rows and the shells are
+filled by ``fill_markers`` in one pass over the text, so a value that holds a
+marker's text is never filled in again; the page cache cuts its page at the
+markers once when it keeps it, and joins the pieces with each reader's values.
 """
 
 from __future__ import annotations
