@@ -21,7 +21,7 @@ from werkzeug.test import EnvironBuilder
 
 from blog.extensions import db
 from blog.models import Comment
-from blog.web.postguard import BUSY_MESSAGE
+from blog.web.postguard import BUSY_MESSAGE, PINGS, WRITES
 from blog.web.writers import WriteSlots
 
 COMMENT_PATH = f"/{POST_SLUG}/comment"
@@ -40,6 +40,19 @@ class TestSlots:
         assert slots.try_acquire() is None
         slots.release(first)
         assert slots.try_acquire() is not None
+
+    @pytest.mark.parametrize(("cpus", "slots"), [(1, 1), (2, 1), (4, 3), (None, 1)])
+    def test_by_default_one_cpu_is_left_to_readers(
+        self, make_app, monkeypatch, slots_dir, cpus, slots
+    ):
+        monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+        app = make_app(WRITE_SLOTS=None, WRITE_SLOTS_DIR=slots_dir)
+        guard = app.extensions["post_guard"]
+        # Pingbacks wait on their sources: a set of their own, of the same size.
+        assert {name: s.count for name, s in guard.slots.items()} == {
+            WRITES: slots,
+            PINGS: slots,
+        }
 
     def test_a_killed_worker_gives_its_slot_back(self, tmp_path):
         slots = WriteSlots(1, str(tmp_path))
