@@ -195,3 +195,50 @@ def wait_for(condition, timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the flood never got its answers"
         time.sleep(0.01)
+
+
+def test_a_body_over_nginxs_limit_is_refused_in_italian(nginx, upstream):
+    status, headers, body = send(nginx + "/post/comment", b"x" * (1024 * 1024 + 1))
+    assert status == 413
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert 'lang="it"' in body and "Invio troppo grande" in body
+    assert "javascript:" not in body  # no inline script, even here
+    assert upstream.seen["POST"] == 0
+
+
+@pytest.fixture
+def nginx_without_blog(tmp_path) -> Iterator[str]:
+    """nginx with deploy/nginx's app.conf and nothing listening upstream: the
+    blog stopped, or restarting."""
+    port, silent = free_port(), free_port()
+    config = main_config(
+        tmp_path,
+        f"include {DEPLOY / 'limits.conf'};\n"
+        f"upstream blog_app {{ server 127.0.0.1:{silent}; }}\n"
+        f"server {{ listen 127.0.0.1:{port}; include {DEPLOY / 'app.conf'}; }}",
+    )
+    process = subprocess.Popen(
+        [nginx_binary(), "-p", str(tmp_path), "-c", str(config), "-g", "daemon off;"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_listening(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_blog_that_does_not_answer_is_a_pause_said_in_italian(nginx_without_blog):
+    for answer in (
+        send(nginx_without_blog + "/post/"),
+        send(nginx_without_blog + "/post/comment", b"x=1"),
+    ):
+        status, headers, body = answer
+        # 503 and Retry-After, not nginx's English 502: a pause, for readers
+        # and for search engines, which keep the page they had.
+        assert status == 503
+        assert headers["Retry-After"] == "10"
+        assert headers["Cache-Control"] == "no-store"
+        assert headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert 'lang="it"' in body and "non disponibile" in body
