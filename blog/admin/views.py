@@ -50,7 +50,7 @@ ADMIN_SECTIONS = (
 
 
 @bp.context_processor
-def admin_nav() -> dict:
+def admin_nav() -> dict[str, object]:
     """The admin menu and the pending count every admin page shows."""
     if g.get("database_unavailable"):
         # The 503 page: no menu, which would ask the database again.

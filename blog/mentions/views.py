@@ -164,7 +164,7 @@ def _takes_pings(slug: str) -> bool:
 
 
 @bp.app_context_processor
-def endpoint_urls() -> dict:
+def endpoint_urls() -> dict[str, str]:
     """The pingback and webmention addresses a post page's head links to."""
     return {
         "pingback_url": site_url("mentions.xmlrpc_endpoint"),

@@ -62,7 +62,7 @@ def render_listing(
     )
 
 
-def listing_key() -> tuple:
+def listing_key() -> tuple[object, ...]:
     """What a listing page is made from: where, which one, which page, how long."""
     return (
         request.script_root,

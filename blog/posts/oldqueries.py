@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, redirect, url_for
+from flask import abort, redirect, url_for
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response  # what flask.redirect makes
 
 from ..core.text import listing_page, positive_int, row_id
 from .oldpaths import ID_QUERIES, OldTarget, numbered_target
