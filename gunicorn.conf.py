@@ -26,14 +26,14 @@ def _count(name: str, default: int) -> int:
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _count("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 12))
 # 2 x CPUs + 1 workers, each with a pool of threads (gthread). The app lets at
-# most one public POST per CPU but one write at once (WRITE_SLOTS), so a CPU
-# and most workers are always free for readers. Threads let a worker keep a
-# reader's connection alive without holding a thread, and answer a refused
-# POST after a pause in a sleeping thread (REFUSAL_HOLD_SECONDS): a script
-# that floods the comment form then sends once a second instead of taking
-# turns from readers. Three threads in four may hold refusals; the rest always
-# serve. GUNICORN_THREADS=1 gives sync workers (no pause: a sync worker held
-# would be a worker lost).
+# most one public POST per CPU but one write at once (WRITE_SLOTS), so that on
+# two CPUs or more a CPU and most workers are always free for readers. Threads
+# let a worker keep a reader's connection alive without holding a thread, and
+# answer a refused POST after a pause in a sleeping thread
+# (REFUSAL_HOLD_SECONDS): a script that floods the comment form then sends once
+# a second instead of taking turns from readers. Three threads in four may hold
+# refusals; the rest always serve. GUNICORN_THREADS=1 gives sync workers (no
+# pause: a sync worker held would be a worker lost).
 threads = _count("GUNICORN_THREADS", 32)
 # Pages are short database reads: a request still running after this is stuck.
 timeout = _count("GUNICORN_TIMEOUT", 30)

@@ -75,8 +75,8 @@ POST_LIMIT_PER_ADDRESS = "60 per minute"
 CONFIRMATIONS_PER_SENDER = 10
 # How many of those POSTs may run at once in all the worker processes of one
 # server (blog/web/writers.py); the others get 503 at once, so readers always
-# find a free worker. None: one per CPU but one (at least one), so a CPU is
-# always left to readers; 0: no bound. WRITE_SLOTS_DIR: where
+# find a free worker. None: one per CPU but one (at least one), so with two
+# CPUs or more one is always left to readers; 0: no bound. WRITE_SLOTS_DIR: where
 # the lock files are (a new temporary directory when unset).
 WRITE_SLOTS = None
 WRITE_SLOTS_DIR = None

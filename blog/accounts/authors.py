@@ -7,12 +7,13 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from sqlalchemy import literal, select
+from werkzeug.http import parse_cookie
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.text import slugify
@@ -142,6 +143,23 @@ def trusted_device(cookie: str | None, author: Author | None) -> str | None:
         return None
     nonce = data.get("nonce")
     return nonce if isinstance(nonce, str) and nonce else None
+
+
+def from_known_browser(app: Flask, environ: dict) -> bool:
+    """Whether a request, read before Flask, carries a device cookie this blog
+    signed: a browser an author signed in with before. Such a sign-in takes no
+    write slot, so a flood of comments never keeps the author out. Only the
+    signature is read here, without a query; the password and the lock-out
+    (``trusted_device``) still decide."""
+    cookie = parse_cookie(environ).get(DEVICE_COOKIE)
+    if not cookie:
+        return False
+    with app.app_context():
+        try:
+            _device_serializer().loads(cookie, max_age=DEVICE_COOKIE_MAX_AGE)
+        except BadData:
+            return False
+    return True
 
 
 def device_cookie_flags(https_request: bool) -> dict[str, object]:

@@ -13,7 +13,12 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from ..accounts.authors import DEVICE_COOKIE, authenticate, device_cookie_flags
+from ..accounts.authors import (
+    DEVICE_COOKIE,
+    authenticate,
+    device_cookie_flags,
+    from_known_browser,
+)
 from ..accounts.session import (
     author_required,
     current_author,
@@ -71,7 +76,10 @@ def no_store(response: Response) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limit_posts(small_refusal("Troppi tentativi, riprova più tardi."))
+@limit_posts(
+    small_refusal("Troppi tentativi, riprova più tardi."),
+    slot_free=from_known_browser,
+)
 def login() -> ResponseReturnValue:
     """The sign-in form, with the lock-out after repeated failures."""
     default = url_for("admin.dashboard")

@@ -44,6 +44,8 @@ def init_app(app: Flask) -> None:
             "such as '60 per minute'."
         ) from error
     count = app.config.get("WRITE_SLOTS")
+    # Pingbacks wait on the network, not the CPU: by default one per CPU.
+    pings = usable_cpus() if count is None else int(count)
     count = default_write_slots() if count is None else int(count)
     slots = {}
     if count > 0:
@@ -55,7 +57,7 @@ def init_app(app: Flask) -> None:
             os.makedirs(pings_directory, exist_ok=True)
         slots = {
             WRITES: WriteSlots(count, directory),
-            PINGS: WriteSlots(count, pings_directory),
+            PINGS: WriteSlots(pings, pings_directory),
         }
     holds = app.config.get("REFUSAL_HOLDS")
     held = HeldRefusals(
@@ -67,13 +69,22 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = guard  # type: ignore[method-assign]
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system
+    tells), which a container or ``taskset`` may make fewer than the
+    machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def default_write_slots(cpus: int | None = None) -> int:
-    """One writer per CPU but one, and at least one: a CPU is always left to
-    readers. With one per CPU, a flood of new addresses' comments kept both
-    CPUs of a 2-CPU server writing and the readers' p99 at 14-25 ms; with
-    one writer, 9-16 ms (``bench/README.md``)."""
-    cpus = cpus if cpus is not None else os.cpu_count() or 1
-    return max(1, cpus - 1)
+    """One writer per CPU but one, and at least one: with two CPUs or more,
+    one is always left to readers. Under a flood of new addresses' comments
+    on 2 CPUs, the readers' p99 had a median of 15.5 ms with a writer per
+    CPU, and 11 ms with one (``bench/README.md``)."""
+    return max(1, (cpus if cpus is not None else usable_cpus()) - 1)
 
 
 BUDGET_MESSAGE = "Troppe richieste da questo indirizzo: riprova più tardi."
@@ -108,14 +119,20 @@ Refusal = Callable[[Flask, RefusedPost], Response]
 WRITES, PINGS = "writes", "pings"
 
 
-def limit_posts(refusal: Refusal, slots: str = WRITES) -> Callable[[F], F]:
+def limit_posts(
+    refusal: Refusal,
+    slots: str = WRITES,
+    slot_free: Callable[[Flask, dict], bool] | None = None,
+) -> Callable[[F], F]:
     """Mark a view: its POSTs count against POST_LIMIT_PER_ADDRESS and take a
     slot of ``slots`` (WRITES, or PINGS for a view that mostly waits on the
-    network); those refused get ``refusal``'s answer before Flask runs."""
+    network), unless ``slot_free(app, environ)`` says the request needs none;
+    those refused get ``refusal``'s answer before Flask runs."""
 
     def mark(view: F) -> F:
         view.post_refusal = refusal  # type: ignore[attr-defined]
         view.slot_pool = slots  # type: ignore[attr-defined]
+        view.slot_free = slot_free  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -167,6 +184,9 @@ class PostGuard:
             refused = RefusedPost(endpoint, view_args, _posted_form(environ), 429, wait)
             return self._answer(environ, start_response, refusal, refused)
         slot, pool = None, self.slots.get(getattr(view, "slot_pool", WRITES))
+        slot_free = getattr(view, "slot_free", None)
+        if pool is not None and slot_free is not None and slot_free(self.app, environ):
+            pool = None
         if pool is not None:
             # A client that sends its body slowly (or never) holds a thread,
             # as a slow reader does, but no slot: two such clients would

@@ -13,15 +13,30 @@ import xmlrpc.client
 from urllib.parse import urlencode
 
 import pytest
-from helpers_admin import add_comment, comment_status, press, soup
+from helpers_admin import (
+    add_author,
+    add_comment,
+    comment_status,
+    csrf_from,
+    log_in,
+    press,
+    soup,
+)
 from helpers_comments import old_stamp, read_form
 from helpers_mentions import POST_SLUG
 from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 
+from blog.accounts.authors import DEVICE_COOKIE
 from blog.extensions import db
 from blog.models import Comment
-from blog.web.postguard import BUSY_MESSAGE, PINGS, WRITES
+from blog.web.postguard import (
+    BUSY_MESSAGE,
+    PINGS,
+    WRITES,
+    default_write_slots,
+    usable_cpus,
+)
 from blog.web.writers import WriteSlots
 
 COMMENT_PATH = f"/{POST_SLUG}/comment"
@@ -41,18 +56,33 @@ class TestSlots:
         slots.release(first)
         assert slots.try_acquire() is not None
 
-    @pytest.mark.parametrize(("cpus", "slots"), [(1, 1), (2, 1), (4, 3), (None, 1)])
-    def test_by_default_one_cpu_is_left_to_readers(
+    @pytest.mark.parametrize(("cpus", "slots"), [(1, 1), (2, 1), (4, 3)])
+    def test_by_default_one_writer_per_cpu_but_one(
         self, make_app, monkeypatch, slots_dir, cpus, slots
     ):
-        monkeypatch.setattr(os, "cpu_count", lambda: cpus)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)))
         app = make_app(WRITE_SLOTS=None, WRITE_SLOTS_DIR=slots_dir)
         guard = app.extensions["post_guard"]
-        # Pingbacks wait on their sources: a set of their own, of the same size.
+        # Pingbacks wait on their sources, not on a CPU: one per CPU.
         assert {name: s.count for name, s in guard.slots.items()} == {
             WRITES: slots,
-            PINGS: slots,
+            PINGS: cpus,
         }
+
+    def test_a_number_of_slots_set_bounds_the_pingbacks_too(self, make_app, slots_dir):
+        app = make_app(WRITE_SLOTS=3, WRITE_SLOTS_DIR=slots_dir)
+        guard = app.extensions["post_guard"]
+        assert {name: s.count for name, s in guard.slots.items()} == {
+            WRITES: 3,
+            PINGS: 3,
+        }
+
+    def test_the_cpus_counted_are_those_the_blog_may_run_on(self, monkeypatch):
+        # A container or taskset gives the process fewer than the machine has.
+        monkeypatch.setattr(os, "cpu_count", lambda: 8)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+        assert usable_cpus() == 2
+        assert default_write_slots() == 1
 
     def test_a_killed_worker_gives_its_slot_back(self, tmp_path):
         slots = WriteSlots(1, str(tmp_path))
@@ -140,6 +170,27 @@ def test_webmentions_and_sign_ins_are_bounded_too(client, busy):
     assert BUSY_MESSAGE in mention.get_data(as_text=True)
     sign_in = client.post("/admin/login", data={"username": "x", "password": "y"})
     assert sign_in.status_code == 503
+
+
+def test_a_browser_the_author_signed_in_with_needs_no_slot_to_sign_in(app, slots_dir):
+    # A flood of new commenters keeps the one slot busy: the author's own
+    # browser still gets in, a new browser waits for a free slot like anyone.
+    add_author(app)
+    known = app.test_client()
+    assert log_in(known).status_code == 302
+    device = known.get_cookie(DEVICE_COOKIE, path="/admin/login").value
+    known.post("/admin/logout", data={"csrf_token": csrf_from(known, "/admin/")})
+    forged = app.test_client()
+    forged.set_cookie(DEVICE_COOKIE, device[:-4] + "AAAA", path="/admin/login")
+    other = WriteSlots(1, slots_dir)
+    slot = other.try_acquire()
+    assert slot is not None
+    try:
+        assert log_in(known).status_code == 302
+        assert log_in(app.test_client()).status_code == 503
+        assert log_in(forged).status_code == 503
+    finally:
+        other.release(slot)
 
 
 class SlowBody(io.BytesIO):
