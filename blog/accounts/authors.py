@@ -151,7 +151,10 @@ def from_known_browser(app: Flask, environ: dict) -> bool:
     write slot, so a flood of comments never keeps the author out. Only the
     signature is read here, without a query; the password and the lock-out
     (``trusted_device``) still decide."""
-    cookie = parse_cookie(environ).get(DEVICE_COOKIE)
+    try:
+        cookie = parse_cookie(environ).get(DEVICE_COOKIE)
+    except UnicodeError:  # bytes no browser of ours sent
+        return False
     if not cookie:
         return False
     with app.app_context():

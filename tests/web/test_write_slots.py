@@ -193,6 +193,20 @@ def test_a_browser_the_author_signed_in_with_needs_no_slot_to_sign_in(app, slots
         other.release(slot)
 
 
+def test_a_sign_in_with_cookies_no_browser_sends_is_no_error(app, slots_dir):
+    # gunicorn hands the Cookie header over byte for byte, as Latin-1.
+    environ = EnvironBuilder(
+        path="/admin/login",
+        method="POST",
+        data={"username": "x", "password": "y"},
+        headers={"Cookie": "author_device=\xff\xfe; session=\xff"},
+    ).get_environ()
+    statuses = []
+    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(body)
+    assert statuses and not statuses[0].startswith("5")
+
+
 class SlowBody(io.BytesIO):
     """A request body that notes, at each read, whether a slot was free."""
 
