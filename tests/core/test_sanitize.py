@@ -341,6 +341,22 @@ def test_bare_url_ends_before_the_sentence_punctuation(text, href):
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "[https://www.example.it](https://www.example.it)",  # Markdown
+        "[url=http://example.org]sito[/url]",  # BBCode
+        "http://a.example]b/ e http://[::1/",
+    ],
+)
+def test_a_bracket_where_an_address_has_its_host_leaves_the_text_as_typed(text):
+    # urlsplit reads such a host as a broken IPv6 address and raises: the
+    # comment was a 500 and the reader lost it.
+    body = tree(clean_comment(text))
+    assert body.get_text() == text
+    assert body.a is None
+
+
+@pytest.mark.parametrize(
     ("text", "href"),
     [
         (

@@ -221,7 +221,13 @@ def _link_tokens(text: str, budget: list[int]) -> Iterator[dict]:
         # By its start, not by "://" anywhere: "www.a.ithttp://b" is a "www."
         # address, whose scheme must not become "www.a.ithttp".
         href = label if label[:4].lower() == "http" else "http://" + label
-        host = urlsplit(href.replace(AMP_STAND_IN, "&")).hostname or ""
+        try:
+            host = urlsplit(href.replace(AMP_STAND_IN, "&")).hostname or ""
+        except ValueError:
+            # A bracket in the host ("[https://a.it](https://a.it)", a
+            # Markdown or BBCode link) reads as a broken IPv6 address: no link,
+            # the text stays as typed.
+            continue
         if "." not in host.strip("."):
             continue
         if match.start() > position:
