@@ -111,7 +111,10 @@ def _way_back() -> str | None:
     POSTs only). The sign-in keeps only addresses of this site."""
     if request.method in ("GET", "HEAD"):
         return request.full_path
-    referrer = urlsplit(request.referrer or "")
+    try:
+        referrer = urlsplit(request.referrer or "")
+    except ValueError:  # "http://[x/": a host no page of ours has
+        return None
     if referrer.netloc != request.host or not referrer.path:
         return None
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")

@@ -39,7 +39,10 @@ NUMBERED_PATHS = tuple(f"/?{name}=" for name in ID_QUERIES)
 
 def normalise_path(url: str) -> str:
     """``http://old.example/2011/02/A-Post/?utm=x`` -> ``/2011/02/a-post``."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # a bracket where the host is: no address to keep
+        return "/"
     # "//greek/a-page": some exports double a slash after the site's address.
     path = _SLASHES.sub("/", unquote(parts.path).lower()).rstrip("/") or "/"
     query = parse_qs(parts.query)

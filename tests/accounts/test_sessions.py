@@ -206,3 +206,11 @@ def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(app, client)
         headers={"Referer": "https://altro.example/admin/comments"},
     )
     assert elsewhere.headers["Location"] == "/admin/login"
+    # A header no browser sends (a bracket where the host is): no 500.
+    broken = client.post(
+        "/admin/comments/1/action",
+        data={"action": "approve", "csrf_token": token},
+        headers={"Referer": "http://[localhost/admin/comments"},
+    )
+    assert broken.status_code == 302
+    assert broken.headers["Location"] == "/admin/login"

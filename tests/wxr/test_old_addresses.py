@@ -57,6 +57,9 @@ def test_old_addresses_are_kept_normalised(url, expected):
 
 def test_the_front_page_is_never_an_old_address_of_a_post():
     assert wordpress_paths("https://old.example/", "", 0) == []
+    # A broken link in an export (a bracket where the host is) is no
+    # address, not an import stopped by a traceback.
+    assert wordpress_paths("http://[old.example/2011/a/", "", 7) == ["/?p=7"]
 
 
 def test_import_records_permalink_and_post_id_of_every_post(app, imported):
