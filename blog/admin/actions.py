@@ -44,6 +44,10 @@ class ActionError(ValueError):
 
 def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     """Do action ``name`` on the given responses; how many changed."""
+    if not name:
+        # The bulk menu starts on no action: "Applica" pressed without a
+        # choice must not approve (and publish) what was ticked.
+        raise ActionError("Scegli un'azione da applicare.")
     action = ACTIONS.get(name)
     if action is None:
         raise ActionError("Azione sconosciuta.")

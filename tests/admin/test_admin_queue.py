@@ -357,7 +357,7 @@ def test_bulk_actions_use_the_checked_rows(app, author_client):
     data["ids"] = [str(first), str(third)]
     data["action"] = "spam"
     labels = [o.get_text() for o in bulk.select("select[name=action] option")]
-    assert labels == ["Approva", "Spam", "Cestino"]
+    assert labels == ["Scegli un'azione", "Approva", "Spam", "Cestino"]
     # Every checkbox belongs to the bulk form, though it sits in its row.
     assert {box["form"] for box in page.select("input[name=ids]")} == {"bulk"}
     response = author_client.post(bulk["action"], data=data)
@@ -372,12 +372,24 @@ def test_bulk_actions_use_the_checked_rows(app, author_client):
 def test_bulk_without_a_selection_says_so(app, author_client):
     add_comment(app)
     page = soup(author_client.get("/admin/comments?view=pending"))
-    response = author_client.post(
-        "/admin/comments/bulk", data=form_data(page.find(id="bulk"))
-    )
+    data = form_data(page.find(id="bulk")) | {"action": "spam"}
+    response = author_client.post("/admin/comments/bulk", data=data)
     assert response.status_code == 302
     followed = author_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Seleziona almeno un commento." in followed
+
+
+def test_bulk_starts_on_no_action_so_applica_alone_changes_nothing(app, author_client):
+    # Ticking a spam row and pressing "Applica" approved (and published) it
+    # while the menu started on "Approva".
+    spam = add_comment(app, content="Compra ora http://spam.example")
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    assert page.select_one("#bulk-action option[selected]")["value"] == ""
+    data = form_data(page.find(id="bulk")) | {"ids": [str(spam)]}
+    response = author_client.post("/admin/comments/bulk", data=data)
+    followed = author_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Scegli un&#39;azione da applicare." in followed
+    assert comment_status(app, spam) == "pending"
 
 
 def test_empty_spam_deletes_only_spam(app, author_client):
