@@ -68,6 +68,9 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
             db.session.delete(comment)
         else:
             move(comment, action.target or comment.status_before or "pending")
+            # The rules' reason ("in attesa di approvazione") would no longer
+            # say why the response is where it is now.
+            comment.moderation_reason = f"{action.done[0]} dall'autore"
     return len(comments)
 
 

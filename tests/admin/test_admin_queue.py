@@ -379,6 +379,18 @@ def test_bulk_without_a_selection_says_so(app, author_client):
     assert "Seleziona almeno un commento." in followed
 
 
+def test_a_response_the_author_moved_says_so_where_the_rules_reason_was(
+    app, author_client
+):
+    held = add_comment(app, content="Compra ora", moderation_reason="3 link")
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    data = form_data(page.find(id="bulk")) | {"ids": [str(held)], "action": "spam"}
+    author_client.post("/admin/comments/bulk", data=data)
+    page = soup(author_client.get("/admin/comments?view=spam"))
+    reason = page.find(id=f"comment-{held}").select_one(".reason").get_text()
+    assert reason == "Motivo: segnata come spam dall'autore"
+
+
 def test_bulk_starts_on_no_action_so_applica_alone_changes_nothing(app, author_client):
     # Ticking a spam row and pressing "Applica" approved (and published) it
     # while the menu started on "Approva".
