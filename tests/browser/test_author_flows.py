@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from .conftest import sign_in
 from .test_reader_flows import POST, fill_comment
 
 ATTACKS = [
@@ -138,3 +139,33 @@ def test_approved_attack_strings_do_not_run(browser, live_server, author_page):
     text = public_text(browser, base)
     assert f"Prova {marker}-0" in text and "<script>" in text  # shown as text
     context.close()
+
+
+def test_one_box_ticks_every_row_of_the_queue_page(browser, live_server, author_page):
+    base = live_server.url
+    marker = uuid.uuid4().hex[:8]
+    for number in range(3):
+        post_as_reader(browser, base, f"Offerta {marker}-{number}")
+    page = author_page
+    page.goto(base + f"/admin/comments?view=pending&s={marker}")
+    rows = page.locator("input[name=ids]")
+    assert rows.count() == 3
+    page.check("#select-all")
+    assert all(box.is_checked() for box in rows.all())
+    rows.first.uncheck()  # one row left out: the box says not all are ticked
+    assert not page.is_checked("#select-all")
+    page.check("#select-all")
+    page.select_option("#bulk-action", "spam")
+    page.click("#bulk button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(base + f"/admin/comments?view=spam&s={marker}")
+    assert page.locator("li.response").count() == 3
+
+
+def test_without_javascript_the_queue_has_no_box_that_does_nothing(
+    live_server, page_without_js
+):
+    page = page_without_js
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/admin/comments?view=all")
+    assert not page.is_visible("#select-all")
