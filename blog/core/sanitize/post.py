@@ -47,7 +47,7 @@ PAGE_IDS = frozenset(
     " comment_parent comments confirm-question consent content csrf_token email"
     " email-notes form-allowed-tags notify_all notify_replies pings-title"
     " post-tags queue-post queue-search queue-type reply-title respond"
-    " search-words stamp submit top typed typed-comment url website".split()
+    " search-words select-all stamp submit top typed typed-comment url website".split()
 )
 # Numbered ones (a comment's "comment-12", an imported twin's "risposta-12"),
 # and a field's "-error" and "-help", which its aria-describedby names.
