@@ -130,11 +130,8 @@ def trusted_device(cookie: str | None, author: Author | None) -> str | None:
     """The nonce of ``cookie`` if it is ``author``'s genuine, current device cookie."""
     if not cookie or author is None:
         return None
-    try:
-        data = _device_serializer().loads(cookie, max_age=DEVICE_COOKIE_MAX_AGE)
-    except BadData:
-        return None
-    if not isinstance(data, dict):
+    data = _device_claims(cookie)
+    if data is None:
         return None
     # The version ties the cookie to the sessions of its day: signing out
     # everywhere or a new password takes the allowance back too.
@@ -158,11 +155,17 @@ def from_known_browser(app: Flask, environ: dict) -> bool:
     if not cookie:
         return False
     with app.app_context():
-        try:
-            _device_serializer().loads(cookie, max_age=DEVICE_COOKIE_MAX_AGE)
-        except BadData:
-            return False
-    return True
+        return _device_claims(cookie) is not None
+
+
+def _device_claims(cookie: str) -> dict | None:
+    """What a device cookie this blog signed says, within its year; None for
+    any other value."""
+    try:
+        data = _device_serializer().loads(cookie, max_age=DEVICE_COOKIE_MAX_AGE)
+    except BadData:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def device_cookie_flags(https_request: bool) -> dict[str, object]:

@@ -18,6 +18,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,21 +83,22 @@ def upstream() -> Iterator[CountingUpstream]:
     counting.server.shutdown()
 
 
-@pytest.fixture
-def nginx(tmp_path, upstream) -> Iterator[str]:
-    """nginx with deploy/nginx's limits.conf and app.conf, as blog.conf uses them."""
+@contextmanager
+def running_nginx(
+    home: Path, upstream_port: int, server_extra: str = ""
+) -> Iterator[str]:
+    """nginx with deploy/nginx's limits.conf and app.conf, as blog.conf uses
+    them, in front of ``upstream_port``; its address."""
     port = free_port()
     config = main_config(
-        tmp_path,
+        home,
         f"include {DEPLOY / 'limits.conf'};\n"
-        f"upstream blog_app {{ server 127.0.0.1:{upstream.port}; }}\n"
+        f"upstream blog_app {{ server 127.0.0.1:{upstream_port}; }}\n"
         f"server {{ listen 127.0.0.1:{port}; include {DEPLOY / 'app.conf'};\n"
-        # Here only: X-Forwarded-For stands for the client's own address, so
-        # that one test can be many clients.
-        "set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; }",
+        f"{server_extra} }}",
     )
     process = subprocess.Popen(
-        [nginx_binary(), "-p", str(tmp_path), "-c", str(config), "-g", "daemon off;"],
+        [nginx_binary(), "-p", str(home), "-c", str(config), "-g", "daemon off;"],
         stderr=subprocess.DEVNULL,  # it logs to error.log
     )
     try:
@@ -105,6 +107,15 @@ def nginx(tmp_path, upstream) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def nginx(tmp_path, upstream) -> Iterator[str]:
+    # Here only: X-Forwarded-For stands for the client's own address, so that
+    # one test can be many clients.
+    real_ip = "set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For;"
+    with running_nginx(tmp_path, upstream.port, real_ip) as url:
+        yield url
 
 
 def send(
@@ -225,25 +236,9 @@ def test_long_headers_from_the_blog_pass_through(nginx, upstream):
 
 @pytest.fixture
 def nginx_without_blog(tmp_path) -> Iterator[str]:
-    """nginx with deploy/nginx's app.conf and nothing listening upstream: the
-    blog stopped, or restarting."""
-    port, silent = free_port(), free_port()
-    config = main_config(
-        tmp_path,
-        f"include {DEPLOY / 'limits.conf'};\n"
-        f"upstream blog_app {{ server 127.0.0.1:{silent}; }}\n"
-        f"server {{ listen 127.0.0.1:{port}; include {DEPLOY / 'app.conf'}; }}",
-    )
-    process = subprocess.Popen(
-        [nginx_binary(), "-p", str(tmp_path), "-c", str(config), "-g", "daemon off;"],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """nginx with nothing listening upstream: the blog stopped, or restarting."""
+    with running_nginx(tmp_path, free_port()) as url:
+        yield url
 
 
 def test_a_blog_that_does_not_answer_is_a_pause_said_in_italian(nginx_without_blog):
