@@ -69,7 +69,11 @@ class TestSlots:
             PINGS: cpus,
         }
 
-    def test_a_number_of_slots_set_bounds_the_pingbacks_too(self, make_app, slots_dir):
+    def test_a_number_of_slots_set_bounds_the_pingbacks_too(
+        self, make_app, slots_dir, monkeypatch
+    ):
+        # More CPUs than the setting: pingbacks left at one per CPU would show.
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
         app = make_app(WRITE_SLOTS=3, WRITE_SLOTS_DIR=slots_dir)
         guard = app.extensions["post_guard"]
         assert {name: s.count for name, s in guard.slots.items()} == {
