@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app, render_template
@@ -355,7 +356,13 @@ def render_confirm(row: OutboxMessage) -> list[EmailMessage]:
     return [build_message(row.recipient, subject, "\n".join(lines), html)]
 
 
+def held_digest_spacing() -> timedelta:
+    """The least time between two held notices, as the author set it."""
+    return timedelta(minutes=current_settings().held_digest_minutes)
+
+
 BATCHES = {HELD: HELD_BATCH}
+SPACINGS = {HELD: held_digest_spacing}
 # Their rows say who was told of a response: fan_out reads them, so that an
 # approval undone and made again tells nobody twice.
 TOLD_KINDS = (NOTICE, APPROVED)

@@ -16,7 +16,7 @@ from ..core.signals import response_inserted
 from ..extensions import db
 from ..mail import enqueue, enqueue_in_flush, register
 from ..models import Comment
-from .mails import BATCHES, HELD, RENDERERS, TOLD_KINDS, VISIBLE
+from .mails import BATCHES, HELD, RENDERERS, SPACINGS, TOLD_KINDS, VISIBLE
 
 # session.info key: set by bulk loaders (WordPress import) whose comments were
 # already moderated elsewhere and must not flood the author's or readers' inbox.
@@ -73,7 +73,13 @@ def tell_author_held_again(comment: Comment) -> None:
 def init_app(app: Flask) -> None:
     """Register the comment mails and the listener that queues them."""
     for kind, renderer in RENDERERS.items():
-        register(kind, renderer, BATCHES.get(kind, 1), kept=kind in TOLD_KINDS)
+        register(
+            kind,
+            renderer,
+            BATCHES.get(kind, 1),
+            kept=kind in TOLD_KINDS,
+            spacing=SPACINGS.get(kind),
+        )
     response_inserted.connect(_enqueue_news_of_inserted)
     if event.contains(db.session, "after_flush", _enqueue_news):
         return  # the scoped session is shared by every app of the process

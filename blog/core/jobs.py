@@ -60,21 +60,34 @@ def submit(job: Callable[..., object], *args: object) -> None:
     if worker_mode(app) != "thread":
         return
 
-    def start() -> None:
-        future = _pool().submit(_run, app, job, args)
-        with _lock:
-            _futures.add(future)
-        future.add_done_callback(_forget)
-
     if has_request_context():
 
         @after_this_request
         def start_after(response):
-            start()
+            _start(app, job, args)
             return response
 
     else:
-        start()
+        _start(app, job, args)
+
+
+def submit_later(seconds: float, job: Callable[..., object], *args: object) -> None:
+    """Run ``job(*args)`` in the pool ``seconds`` from now; nothing when the
+    worker is off. A restart forgets it: the cron command does the work then."""
+    app = current_app._get_current_object()
+    if worker_mode(app) != "thread":
+        return
+    # A timer thread of its own waits, so that no pool thread sleeps.
+    timer = threading.Timer(max(seconds, 0), _start, (app, job, args))
+    timer.daemon = True
+    timer.start()
+
+
+def _start(app: Flask, job: Callable[..., object], args: tuple) -> None:
+    future = _pool().submit(_run, app, job, args)
+    with _lock:
+        _futures.add(future)
+    future.add_done_callback(_forget)
 
 
 def _forget(future: Future) -> None:

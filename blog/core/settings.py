@@ -270,6 +270,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "lettori che diventa visibile a tutti.",
         MAIL,
     ),
+    SettingSpec(
+        "held_digest_minutes",
+        "MAIL_HELD_DIGEST_MINUTES",
+        "number",
+        5,
+        "Minuti almeno tra un avviso di risposte da moderare e il successivo",
+        "La prima risposta in attesa ti arriva subito; quelle che arrivano nei "
+        "minuti seguenti, tutte insieme in un solo avviso. 0: appena arrivano.",
+        MAIL,
+        low=0,
+        high=24 * 60,
+    ),
 )
 _DEFAULT = {spec.name: spec.default for spec in SETTINGS}
 
@@ -300,6 +312,7 @@ class CommentSettings:
     ip_retention_days: int = _DEFAULT["ip_retention_days"]
     trash_days: int = _DEFAULT["trash_days"]
     mail_approved: bool = _DEFAULT["mail_approved"]
+    held_digest_minutes: int = _DEFAULT["held_digest_minutes"]
 
     def __post_init__(self) -> None:
         # A page holds at least one thread, whatever the config says: the

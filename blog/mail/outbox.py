@@ -23,13 +23,15 @@ from flask import Flask, current_app
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
-from ..core.jobs import submit, worker_mode
+from ..core.jobs import submit, submit_later, worker_mode
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from .message import deliver
 
 # One row, or for a kind registered with ``batch`` > 1 a list of rows.
 Renderer = Callable[..., Iterable[EmailMessage]]
+# The least time between two mails of a kind, as it stands when asked.
+Spacing = Callable[[], timedelta]
 
 # 1, 2, 4 … 512 minutes apart, then 12 hours: a relay down for a day loses
 # nothing (8 attempts gave up after about two hours).
@@ -41,21 +43,34 @@ CLAIM = timedelta(minutes=10)
 WAITING = ("queued", "sending")
 
 _RENDERERS: dict[str, tuple[Renderer, int]] = {}
+_SPACINGS: dict[str, Spacing] = {}
 # Kinds whose sent rows are a record the sender reads again (``forget_sent``).
 _KEPT_KINDS: set[str] = set()
 _WAKE = "mail_outbox_wake"  # session.info key: the commit has put mail in
 # Processes with a send_due job queued and not started: one is enough.
 _scheduled: set[int] = set()
 _scheduled_lock = threading.Lock()
+# Per process: when the run already set for a spaced kind's held rows starts.
+_later: dict[int, datetime] = {}
 
 
-def register(kind: str, renderer: Renderer, batch: int = 1, kept: bool = False) -> None:
+def register(
+    kind: str,
+    renderer: Renderer,
+    batch: int = 1,
+    kept: bool = False,
+    spacing: Spacing | None = None,
+) -> None:
     """Let ``renderer`` make the messages of the rows of ``kind``: one row at a
     time, or with ``batch`` > 1 a list of up to that many due rows. ``kept``:
-    the rows, once sent, are the record of who was told, never forgotten."""
+    the rows, once sent, are the record of who was told, never forgotten.
+    ``spacing``: the rows due within that time of the kind's last mail wait
+    for its end, and go out together."""
     _RENDERERS[kind] = (renderer, batch)
     if kept:
         _KEPT_KINDS.add(kind)
+    if spacing is not None:
+        _SPACINGS[kind] = spacing
 
 
 def enqueue(kind: str, ref_id: int | None = None, recipient: str = "") -> None:
@@ -216,22 +231,70 @@ def send_due(now: datetime | None = None, limit: int = 500) -> int:
     those commits schedule, or the next ``flask send-mail``). Otherwise, under
     a steady wave of held comments, every worker's thread would render digest
     after digest of a few rows each, taking the CPU from the requests and
-    filling the author's inbox.
+    filling the author's inbox. A kind registered with a spacing (the same
+    digest) also waits that long after its last mail.
     """
-    sent, sent_kinds = 0, set()
+    sent, sent_kinds, backlog = 0, set(), set()
     for _ in range(limit):
         moment = now or utcnow()
         due = _next_due(moment, sent_kinds)
         if due is None:
             break
         row_id, kind = due
+        # A batch that came full in this run is a backlog: it goes on at once.
+        held_until = None if kind in backlog else _spaced_until(kind, moment)
+        if held_until is not None:
+            sent_kinds.add(kind)
+            _send_later(held_until, moment)
+            continue
         batch = _RENDERERS.get(kind, (None, 1))[1]
         claimed = _claim(row_id, kind, batch, moment)
         if claimed:
             sent += _send(claimed, kind, moment)
         if batch > 1 and len(claimed) < batch:
             sent_kinds.add(kind)
+        elif batch > 1:
+            backlog.add(kind)
     return sent
+
+
+def _spaced_until(kind: str, moment: datetime) -> datetime | None:
+    """When the rows of ``kind`` may go, if its last mail was too recent."""
+    spacing = _SPACINGS.get(kind)
+    gap = spacing() if spacing is not None else timedelta(0)
+    if gap <= timedelta(0):
+        return None
+    # The newest row sent: walked from the end of the (kind, created_at)
+    # index, past only the rows waiting since.
+    last = db.session.scalar(
+        select(OutboxMessage.sent_at)
+        .where(OutboxMessage.kind == kind, OutboxMessage.status == "sent")
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(1)
+    )
+    if last is None or last + gap <= moment:
+        return None
+    return last + gap
+
+
+def _send_later(when: datetime, moment: datetime) -> None:
+    # One run per process for the rows held back; ``flask send-mail`` from cron
+    # sends them if this process ends first.
+    if worker_mode(current_app) != "thread":
+        return
+    with _scheduled_lock:
+        planned = _later.get(os.getpid())
+        if planned is not None and moment < planned <= when:
+            return
+        _later[os.getpid()] = when
+    submit_later((when - moment).total_seconds(), _send_planned, when)
+
+
+def _send_planned(when: datetime) -> int:
+    with _scheduled_lock:
+        if _later.get(os.getpid()) == when:
+            del _later[os.getpid()]
+    return send_due()
 
 
 def _send_scheduled(gather: float) -> int:

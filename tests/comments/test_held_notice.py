@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from flask.logging import default_handler
 from helpers_admin import add_author, add_comment, comment_status
+from helpers_comments import send_comment
 from helpers_mail import send_mail
 
 from blog.comments.mails import HELD_IN_FULL
+from blog.core import jobs
+from blog.core.settings import current_settings, save_settings
 from blog.extensions import db
 from blog.mail import outbox as mail_outbox
 from blog.mail import plain_text
-from blog.models import Comment
+from blog.models import Comment, utcnow
 
 
 @pytest.fixture
@@ -327,6 +333,7 @@ def test_a_lone_held_response_keeps_its_own_subject(app, outbox):
     assert message["Subject"].endswith("Da moderare: Anna")
 
 
+@pytest.mark.app_config(MAIL_HELD_DIGEST_MINUTES=0)  # two digests back to back
 def test_a_digest_costs_the_same_queries_for_three_responses_or_thirty(
     app, outbox, count_queries
 ):
@@ -409,7 +416,7 @@ def test_held_responses_arriving_while_a_digest_goes_out_wait_for_the_next_run(
     assert send_mail(app) == 1
     [first] = sent
     assert first["Subject"].endswith("Da moderare: Primo")
-    assert send_mail(app) == 1
+    assert send_mail(app, utcnow() + timedelta(minutes=5)) == 1
     assert sent[1]["Subject"].endswith("Da moderare: Arrivato durante l'invio")
 
 
@@ -428,6 +435,75 @@ def test_a_full_digest_is_followed_by_the_next_in_the_same_run(
     first, second = outbox
     assert first["Subject"].endswith(" 3 risposte da moderare")
     assert second["Subject"].endswith(" 2 risposte da moderare")
+
+
+def test_held_responses_soon_after_a_notice_wait_and_then_go_out_as_one(app, outbox):
+    """A steady wave: the first held response is mailed at once, those of the
+    next five minutes (the default) together when they are over."""
+    add_author(app)
+    held(app, author_name="Primo")
+    assert len(outbox) == 1
+    add_comment(app, author_name="Secondo")
+    add_comment(app, author_name="Terzo")
+    assert send_mail(app, utcnow() + timedelta(minutes=4)) == 0
+    assert len(outbox) == 1
+    assert send_mail(app, utcnow() + timedelta(minutes=5, seconds=1)) == 1
+    assert outbox[1]["Subject"].endswith(" 2 risposte da moderare")
+
+
+def test_the_author_sets_the_time_between_notices(app, outbox):
+    add_author(app)
+    with app.app_context():
+        save_settings(replace(current_settings(), held_digest_minutes=30))
+        db.session.commit()
+    held(app, author_name="Primo")
+    add_comment(app, author_name="Secondo")
+    assert send_mail(app, utcnow() + timedelta(minutes=29)) == 0
+    assert send_mail(app, utcnow() + timedelta(minutes=30, seconds=1)) == 1
+    with app.app_context():
+        save_settings(replace(current_settings(), held_digest_minutes=0))
+        db.session.commit()
+    held(app, author_name="Terzo")  # at once: no time asked between notices
+    assert [m["Subject"].rsplit(": ", 1)[-1] for m in outbox] == [
+        "Primo",
+        "Secondo",
+        "Terzo",
+    ]
+
+
+def test_other_mail_does_not_wait_for_the_notices_spacing(app, outbox, monkeypatch):
+    # A reader's confirmation or reply notice goes while held ones wait.
+    add_author(app)
+    held(app, author_name="Primo")
+    add_comment(app, author_name="Secondo")
+    monkeypatch.setitem(
+        mail_outbox._RENDERERS, "altro", (lambda row: [f"altro {row.ref_id}"], 1)
+    )
+    with app.app_context():
+        mail_outbox.enqueue("altro", 7)
+        db.session.commit()
+    assert send_mail(app) == 1
+    assert outbox[-1] == "altro 7"
+
+
+def test_the_worker_sends_the_waiting_notices_when_the_time_is_over(
+    app, client, outbox, monkeypatch
+):
+    """Nothing else needs to arrive: the process that held them back sends
+    them when the spacing ends (here shortened to a second)."""
+    app.config["BACKGROUND_WORKER"] = "thread"
+    monkeypatch.setitem(mail_outbox._SPACINGS, "held", lambda: timedelta(seconds=1))
+    add_author(app)
+    send_comment(client, app, text="Il primo")
+    assert jobs.wait_idle(timeout=20)
+    assert len(outbox) == 1
+    add_comment(app, content="Il secondo")  # its commit wakes the worker
+    assert jobs.wait_idle(timeout=20)
+    deadline = time.monotonic() + 20
+    while len(outbox) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        jobs.wait_idle(timeout=20)
+    assert "Il secondo" in plain_text(outbox[1])
 
 
 def test_responses_moderated_before_the_mail_are_not_counted(app, outbox):
