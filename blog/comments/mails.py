@@ -27,6 +27,7 @@ from .labels import ACTIONS
 from .subscriptions import (
     CONFIRM_KIND,
     ConfirmationRequest,
+    ask_after_approval,
     asked_about,
     awaits_confirmation,
     recipients,
@@ -217,8 +218,11 @@ def forget_told_of_deleted() -> int:
 
 def fan_out(row: OutboxMessage) -> list[EmailMessage]:
     """A response became visible: one notice row per subscriber not yet told,
-    and the author's when the setting asks for it."""
+    and the author's when the setting asks for it; and the confirmation its
+    writer's subscription waited for, if it was held."""
     comment = db.session.get(Comment, row.ref_id)
+    if comment is not None and comment.status == "approved":
+        ask_after_approval(comment)
     if not _visible(comment):
         return []
     # Two outbox runs fanning out one response (approved, withdrawn, approved

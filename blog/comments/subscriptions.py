@@ -41,6 +41,7 @@ UNCONFIRMED_KEPT = timedelta(days=7)
 CONFIRM_KIND = "confirm"
 # What ``subscribe`` did, told to the reader on the page the comment leads to.
 STARTED, ASKED, NOT_ASKED = "started", "asked", "not-asked"
+AFTER_APPROVAL = "after-approval"
 SENDER_BUSY = "sender-busy"
 NOTICES = {
     STARTED: "Riceverai via email gli avvisi che hai chiesto.",
@@ -49,6 +50,8 @@ NOTICES = {
     NOT_ASKED: "Nelle ultime 24 ore abbiamo già chiesto tre volte di confermare "
     "questo indirizzo: apri una di quelle email, o chiedi di nuovo gli avvisi "
     "più tardi.",
+    AFTER_APPROVAL: "Quando il commento sarà approvato ti manderemo un'email: "
+    "apri il link che contiene per confermare gli avvisi.",
     SENDER_BUSY: "Dalla tua rete sono state chieste molte conferme via email "
     "nelle ultime 24 ore: il commento è salvato, ma gli avvisi chiedili di "
     "nuovo più tardi.",
@@ -92,9 +95,10 @@ def trusted_browser(email: str, owner_hash: str | None) -> bool:
 
 def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
     """Subscribe the writer of ``comment`` (caller commits); what happened:
-    STARTED, ASKED (a confirmation request queued), NOT_ASKED (the address's
-    requests of the day are used up), SENDER_BUSY (the sender's, counted by
-    its IP address or IPv6 /64) or "" (nothing asked for)."""
+    STARTED, ASKED (a confirmation request queued), AFTER_APPROVAL (it will be,
+    when the comment is approved), NOT_ASKED (the address's requests of the
+    day are used up), SENDER_BUSY (the sender's, counted by its IP address or
+    IPv6 /64) or "" (nothing asked for)."""
     email = normalised_email(comment.author_email)
     if scope not in (REPLIES, ALL) or not email:
         return ""
@@ -111,17 +115,44 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
     db.session.add(subscription)
     if subscription.confirmed_at is not None:
         return STARTED
-    if confirmations_sent(email, now) >= MAX_CONFIRMATIONS:
+    if comment.status != "approved":
+        # The blog mails nobody about a comment readers cannot see: a spam wave
+        # held for moderation makes it write to no address typed in the form.
+        return AFTER_APPROVAL
+    return _ask(subscription, comment.author_ip, now)
+
+
+def _ask(subscription: Subscription, sender_ip: str, now: datetime) -> str:
+    # ASKED, or why not: the mailbox's requests of the day, or the sender's.
+    if confirmations_sent(subscription.email, now) >= MAX_CONFIRMATIONS:
         return NOT_ASKED
     # Each mailbox is asked a few times a day at most, but a script typing a
     # new address with each comment would have the blog write to thousands.
     per_sender = int(current_app.config["CONFIRMATIONS_PER_SENDER"])
     window = int(CONFIRMATION_WINDOW.total_seconds())
-    if over_budget("confirm-sender", budget_key(comment.author_ip), per_sender, window):
+    if over_budget("confirm-sender", budget_key(sender_ip), per_sender, window):
         return SENDER_BUSY
     db.session.flush()  # the request names the subscription
-    enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=email)
+    enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=subscription.email)
     return ASKED
+
+
+def ask_after_approval(comment: Comment, now: datetime | None = None) -> int:
+    """Ask for the confirmation of the subscriptions stored, unconfirmed, with
+    ``comment`` while it was held, now that readers see it (caller commits);
+    how many requests were queued."""
+    now = now or utcnow()
+    asked = select(OutboxMessage.id).where(
+        OutboxMessage.kind == CONFIRM_KIND, OutboxMessage.ref_id == Subscription.id
+    )
+    waiting = db.session.scalars(
+        select(Subscription).where(
+            *_asked_with(comment),
+            Subscription.confirmed_at.is_(None),
+            ~asked.exists(),
+        )
+    ).all()
+    return sum(_ask(s, comment.author_ip, now) == ASKED for s in waiting)
 
 
 @dataclass(frozen=True)
@@ -346,33 +377,59 @@ def end_subscriptions_asked_with(comment: Comment) -> int:
     its address has confirmed."""
     if not comment.author_email.strip():
         return 0  # a ping, or an address erased: nobody to unsubscribe
-    asked_with = or_(
-        Subscription.comment_id == comment.id,
-        # A subscription to the whole post names no comment: it was stored in
-        # the comment's transaction, with the comment's own time.
-        and_(
-            Subscription.comment_id.is_(None),
-            Subscription.created_at == comment.created_at,
-        ),
-    )
     result = db.session.execute(
-        delete(Subscription).where(
-            Subscription.post_id == comment.post_id,
-            Subscription.email == normalised_email(comment.author_email),
-            asked_with,
-        ),
+        delete(Subscription).where(*_asked_with(comment)),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
 
 
+def _asked_with(comment: Comment) -> tuple:
+    # The subscriptions the form stored with ``comment``.
+    return (
+        Subscription.post_id == comment.post_id,
+        Subscription.email == normalised_email(comment.author_email),
+        or_(
+            Subscription.comment_id == comment.id,
+            # A subscription to the whole post names no comment: it was stored
+            # in the comment's transaction, with the comment's own time.
+            and_(
+                Subscription.comment_id.is_(None),
+                Subscription.created_at == comment.created_at,
+            ),
+        ),
+    )
+
+
 def forget_unconfirmed(now: datetime) -> int:
     """Delete the subscriptions whose confirmation link has expired unused
-    (the caller commits); how many. An address a stranger typed is not kept."""
+    (the caller commits); how many. An address a stranger typed is not kept.
+
+    Those whose comment still waits for approval are kept, and so are those
+    asked for within the link's life (at the comment's approval)."""
+    since = now - UNCONFIRMED_KEPT
+    asked_lately = select(OutboxMessage.id).where(
+        OutboxMessage.kind == CONFIRM_KIND,
+        OutboxMessage.ref_id == Subscription.id,
+        OutboxMessage.created_at >= since,
+    )
+    held = select(Comment.id).where(
+        Comment.status == "pending",
+        Comment.post_id == Subscription.post_id,
+        or_(
+            Comment.id == Subscription.comment_id,
+            and_(
+                Subscription.comment_id.is_(None),
+                Comment.created_at == Subscription.created_at,
+            ),
+        ),
+    )
     result = db.session.execute(
         delete(Subscription).where(
             Subscription.confirmed_at.is_(None),
-            Subscription.created_at < now - UNCONFIRMED_KEPT,
+            Subscription.created_at < since,
+            ~asked_lately.exists(),
+            ~held.exists(),
         ),
         execution_options={"synchronize_session": False},
     )

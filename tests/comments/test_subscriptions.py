@@ -6,7 +6,7 @@ Every message goes through a real SMTP server on 127.0.0.1 (``mailbox``).
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from helpers_admin import add_comment, comment_status, form_data, press, soup
@@ -19,13 +19,13 @@ from helpers_comments import (
 )
 from helpers_mail import aged, path_of, send_mail
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from blog.admin.actions import apply_action
 from blog.comments import mails
 from blog.comments import subscriptions as subscriptions_module
 from blog.comments.operations import edit_response
-from blog.comments.subscriptions import subscribe
+from blog.comments.subscriptions import forget_unconfirmed, subscribe
 from blog.core.settings import CommentSettings
 from blog.extensions import db
 from blog.mail import enqueue
@@ -43,7 +43,10 @@ CONFIRM_SUBJECT = (
     "[nOwmedia] Conferma le notifiche su «Chi è e chi NON è il Community Manager?!»"
 )
 # No pause between one reader's comments: the tests send several in a row.
-pytestmark = pytest.mark.app_config(COMMENT_FLOOD_SECONDS=0)
+# Published at once, unless a test says otherwise: a held comment's writer is
+# asked to confirm only once it is approved (the tests of "held" below).
+PUBLISHED_AT_ONCE = {"COMMENT_FLOOD_SECONDS": 0, "COMMENT_HOLD_ALL": False}
+pytestmark = pytest.mark.app_config(**PUBLISHED_AT_ONCE)
 
 
 def comment_of_lucia(client, app, notify="notify_replies", text="Domanda?") -> int:
@@ -233,7 +236,7 @@ def test_at_most_three_confirmation_requests_a_day(app, client, mailbox):
     assert notice.startswith("Nelle ultime 24 ore abbiamo già chiesto tre volte")
 
 
-@pytest.mark.app_config(CONFIRMATIONS_PER_SENDER=2, COMMENT_FLOOD_SECONDS=0)
+@pytest.mark.app_config(CONFIRMATIONS_PER_SENDER=2, **PUBLISHED_AT_ONCE)
 def test_one_sender_has_few_new_addresses_asked_a_day(app, client, mailbox):
     # Each mailbox is asked three times at most, but a script typing a new
     # address each time would otherwise have the blog write to thousands.
@@ -695,9 +698,96 @@ def test_an_expired_confirmation_is_refused_in_italian(app, client, mailbox):
     assert is_confirmed(app)
 
 
+HELD = {"COMMENT_FLOOD_SECONDS": 0}  # every comment held, as by default
+
+
+@pytest.mark.app_config(**HELD)
 def test_the_pending_comment_stays_pending(app, client, mailbox):
     comment_id = comment_of_lucia(client, app)
     assert comment_status(app, comment_id) == "pending"
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_held_comments_writer_is_asked_to_confirm_once_it_is_approved(
+    app, client, mailbox
+):
+    """Nothing is mailed about a comment readers do not see: the reader is
+    told the confirmation will come, and it comes with the approval."""
+    response = send_comment(client, app, text="Domanda?", notify_replies="y")
+    assert notice_after(response, client) == (
+        "Quando il commento sarà approvato ti manderemo un'email: apri il link "
+        "che contiene per confermare gli avvisi."
+    )
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    assert waiting(app) == 1
+    with app.app_context():
+        comment_id = db.session.scalar(select(func.max(Comment.id)))
+        apply_action("approve", [comment_id])
+        db.session.commit()
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    assert mail.message["Subject"] == CONFIRM_SUBJECT
+    assert "le risposte al tuo commento su «Chi è" in mail.text
+    confirm(client, mailbox)
+    assert waiting(app) == 0 and subscriptions(app) == 1
+    # Approved again after a withdrawal: asked once only.
+    set_status(app, comment_id, "pending")
+    set_status(app, comment_id, "approved")
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_spam_wave_held_for_moderation_makes_the_blog_write_to_nobody(
+    app, client, mailbox
+):
+    for n in range(5):
+        send_comment(
+            client,
+            app,
+            text=f"Offerta {n}",
+            email=f"vittima{n}@example.org",
+            notify_all="y",
+        )
+    assert sum(waiting(app, f"vittima{n}@example.org") for n in range(5)) == 5
+    send_mail(app)
+    assert [m.rcpt_tos for m in mailbox.take()] == [["moderazione@nowmedia.example"]]
+    with app.app_context():
+        ids = db.session.scalars(select(Comment.id).where(Comment.status == "pending"))
+        apply_action("spam", list(ids))
+        db.session.commit()
+    send_mail(app)
+    assert mailbox.received == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Subscription.id))) == 0
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_held_comments_subscription_waits_past_the_week_then_has_its_own(
+    app, client, mailbox
+):
+    """An address typed with a held comment is kept while the comment waits,
+    and for the week its confirmation link lasts once it is asked."""
+    comment_id = comment_of_lucia(client, app, "notify_all")
+    asked = utcnow() + timedelta(days=20)
+    with app.app_context():
+        assert forget_unconfirmed(asked) == 0  # the comment still waits
+        apply_action("approve", [comment_id])
+        db.session.commit()
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+    with app.app_context():
+        # As if the author had approved it on the twentieth day.
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "confirm")
+            .values(created_at=asked)
+        )
+        assert forget_unconfirmed(asked + timedelta(days=6)) == 0
+        assert forget_unconfirmed(asked + timedelta(days=8)) == 1
+        db.session.commit()
+    assert waiting(app) == 0
 
 
 def test_another_browser_cannot_subscribe_a_confirmed_address(app, client, mailbox):
@@ -921,15 +1011,12 @@ def test_two_outbox_runs_announcing_one_reply_tell_each_subscriber_once(
     assert told == [LUCIA]
 
 
-# The author's notice of Marco's comment goes out with the others, not spaced.
-@pytest.mark.app_config(MAIL_HELD_DIGEST_MINUTES=0)
 def test_each_notice_costs_the_same_whatever_the_subscribers(app, client, mailbox):
     # A new comment mailed to every subscriber of the post: the outbox reads
     # the subscribers once (the fan-out), then each notice asks about its
     # own address by its index and finds the next row by the outbox's index,
     # never sorting the backlog (S notices over S subscribers read S² rows).
     comment_id = subscribed_and_confirmed(client, app, mailbox, "notify_all")
-    set_status(app, comment_id, "approved")
     with app.app_context():
         post_id = db.session.get(Comment, comment_id).post_id
         for n in range(12):
@@ -941,7 +1028,9 @@ def test_each_notice_costs_the_same_whatever_the_subscribers(app, client, mailbo
                 )
             )
         db.session.commit()
-    add_comment(app, author_name="Marco", author_email="marco@example.net")
+    add_comment(
+        app, status="approved", author_name="Marco", author_email="marco@example.net"
+    )
     reads = statements_during(
         app,
         lambda sql: (
