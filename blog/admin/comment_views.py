@@ -36,7 +36,7 @@ from .actions import (
     reply,
 )
 from .forms import QuickEditForm, ReplyForm
-from .queue import VIEWS, QueueQuery, post_choices, queue_page
+from .queue import PER_PAGE_CHOICES, VIEWS, QueueQuery, post_choices, queue_page
 from .rows import queue_rows_markup, response_rows
 from .urls import safe_next
 from .views import counts
@@ -71,6 +71,7 @@ def queue() -> ResponseReturnValue:
         views=VIEWS,
         types=TYPE_LABELS,
         posts=post_choices(),
+        per_page_choices=PER_PAGE_CHOICES,
         actions=ACTIONS,
         bulk_actions=BULK_ACTIONS[query.view],
         emptyable=EMPTYABLE,

@@ -20,6 +20,9 @@ from ..extensions import db
 from ..models import COMMENT_TYPES, Comment, Post
 
 PER_PAGE = 20
+# Rows a page may show, as the author picks them (WordPress's screen options):
+# a spam wave of thousands is cleared 200 at a time.
+PER_PAGE_CHOICES = (20, 50, 100, 200)
 # What this module keeps per responses version (``blog.core.memo``).
 _KEPT = "admin.status_counts"
 MAX_PAGE = 100_000
@@ -63,6 +66,7 @@ class QueueQuery:
     post_id: int | None = None
     type: str = ""
     page: int = 1
+    per_page: int = PER_PAGE
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> QueueQuery:
@@ -71,12 +75,14 @@ class QueueQuery:
         post = args.get("post", "")
         page = args.get("page", "1")
         kind = args.get("type", "")
+        per_page = positive_int(args.get("n", ""), max(PER_PAGE_CHOICES) + 1)
         return cls(
             view=view if view in VIEWS else "all",
             search=args.get("s", "").strip()[:200],
             post_id=row_id(post),
             type=kind if kind in COMMENT_TYPES else "",
             page=positive_int(page, MAX_PAGE + 1) or 1,
+            per_page=per_page if per_page in PER_PAGE_CHOICES else PER_PAGE,
         )
 
     @property
@@ -92,9 +98,10 @@ class QueueQuery:
             "post": self.post_id or "",
             "type": self.type,
             "page": self.page,
+            "n": self.per_page,
             **changes,
         }
-        defaults = {"view": "all", "page": 1}
+        defaults = {"view": "all", "page": 1, "n": PER_PAGE}
         return {k: v for k, v in values.items() if v and defaults.get(k) != v}
 
 
@@ -184,10 +191,9 @@ class QueuePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def queue_page(
-    query: QueueQuery, counts: dict[str, int], per_page: int = PER_PAGE
-) -> QueuePage:
+def queue_page(query: QueueQuery, counts: dict[str, int]) -> QueuePage:
     """One page of the queue; the total comes from ``counts``, never a COUNT(*)."""
+    per_page = query.per_page
     ids = db.session.scalars(
         queue_statement(query).limit(per_page + 1).offset((query.page - 1) * per_page)
     ).all()

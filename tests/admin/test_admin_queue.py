@@ -227,6 +227,40 @@ def test_pages_of_twenty_with_the_total_from_the_counts(app, author_client):
     assert author_client.get("/admin/comments?page=abc").status_code == 200
 
 
+def test_the_author_picks_how_many_rows_a_page_shows(app, author_client):
+    """A wave of thousands is cleared 200 rows a page (WordPress's screen
+    options); the choice stays through the pages, tabs and actions."""
+    ids = [add_comment(app, created_at=at(n)) for n in range(60)]
+    form = soup(author_client.get("/admin/comments?view=pending")).select_one(
+        "form.filters"
+    )
+    assert [o.get_text() for o in form.select("#queue-per-page option")] == [
+        "20",
+        "50",
+        "100",
+        "200",
+    ]
+    data = form_data(form)
+    assert data["n"] == "20"
+    data["n"] = "50"
+    page = soup(author_client.get(form["action"], query_string=data))
+    assert row_ids(page) == ids[::-1][:50]
+    assert "Pagina 1 di 2" in page.select_one(".pager").get_text()
+    assert page.select_one("#queue-per-page option[selected]").get_text() == "50"
+    following = page.select_one(".pager a[rel=next]")["href"]
+    assert row_ids(soup(author_client.get(following))) == ids[::-1][50:]
+    tab = page.select_one(".views a[href*='view=spam']")["href"]
+    assert "n=50" in tab
+    bulk = page.find("form", id="bulk")
+    data = form_data(bulk) | {"ids": [str(ids[-1])], "action": "spam"}
+    landed = author_client.post(bulk["action"], data=data).headers["Location"]
+    assert row_ids(soup(author_client.get(landed))) == ids[::-1][1:51]
+    # Anything but the numbers offered is the default.
+    for odd in ("7", "201", "1000000", "abc", "-20"):
+        page = soup(author_client.get(f"/admin/comments?view=pending&n={odd}"))
+        assert len(row_ids(page)) == 20, odd
+
+
 def test_clearing_the_last_page_lands_on_the_page_before(app, author_client):
     ids = [add_comment(app, created_at=at(n)) for n in range(21)]
     url = "/admin/comments?view=pending&page=2"
