@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts.session import author_required, current_author
-from ..comments.labels import TYPE_LABELS
+from ..comments.labels import DELETED_MESSAGE, TYPE_LABELS
 from ..core.settings import current_settings
 from ..core.text import row_id
 from ..extensions import db
@@ -85,7 +85,7 @@ def _comment_or_404(comment_id: int) -> Comment:
         # Deleted for good meanwhile: a reply or an edit typed for it comes back.
         page, code = render_error(
             404,
-            "Questa risposta non esiste più: è stata eliminata definitivamente.",
+            DELETED_MESSAGE,
             typed=typed_fields(current_app.config["WTF_CSRF_FIELD_NAME"]),
         )
         abort(make_response(page, code))

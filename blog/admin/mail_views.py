@@ -7,11 +7,11 @@ without signing in: the token is the permission, bound to both, spent once.
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 
-from ..comments.labels import ACTIONS, STATUS_LABELS
+from ..comments.labels import ACTIONS, DELETED_MESSAGE, STATUS_LABELS
 from ..comments.mailtokens import (
     USED_MESSAGE,
     TokenError,
@@ -38,7 +38,9 @@ def mail_action(token: str) -> ResponseReturnValue:
         return render_error(error.status, str(error))
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.created_at.isoformat() != created:
-        abort(404)  # deleted for good, its id perhaps another response's now
+        # Deleted for good (emptied with the spam, say), its id perhaps
+        # another response's now.
+        return render_error(404, DELETED_MESSAGE)
     # The author may have acted on it since the mail (marked it spam, say).
     applies = comment.status in ACTIONS[action].applies_to
     done = False

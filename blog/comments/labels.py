@@ -16,6 +16,8 @@ STATUS_LABELS = {
     "spam": "Spam",
     "trash": "Cestino",
 }
+# What a link or a form for a response deleted for good meanwhile is told.
+DELETED_MESSAGE = "Questa risposta non esiste più: è stata eliminata definitivamente."
 
 
 @dataclass(frozen=True)

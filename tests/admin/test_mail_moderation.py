@@ -179,6 +179,21 @@ def test_a_token_expires_after_seven_days(app, client, mailbox):
     assert comment_status(app, comment_id) == "pending"
 
 
+def test_a_button_of_a_response_deleted_since_says_so_in_italian(
+    app, client, mailbox
+):
+    # The spam emptied since the notice: its buttons explain the 404.
+    comment_id, mail = held_notice(app, mailbox, author_name="Spammer")
+    with app.app_context():
+        db.session.delete(db.session.get(Comment, comment_id))
+        db.session.commit()
+    response = client.get(mail.link("Approva"))
+    assert response.status_code == 404
+    assert "Questa risposta non esiste più: è stata eliminata definitivamente." in (
+        soup(response).select_one("main").get_text()
+    )
+
+
 def test_an_old_link_never_acts_on_a_response_given_the_same_id(app, client, mailbox):
     # SQLite gives the id of the newest row, once deleted, to the next one.
     comment_id, mail = held_notice(app, mailbox, author_name="Spammer")
