@@ -179,9 +179,7 @@ def test_a_token_expires_after_seven_days(app, client, mailbox):
     assert comment_status(app, comment_id) == "pending"
 
 
-def test_a_button_of_a_response_deleted_since_says_so_in_italian(
-    app, client, mailbox
-):
+def test_a_button_of_a_response_deleted_since_says_so_in_italian(app, client, mailbox):
     # The spam emptied since the notice: its buttons explain the 404.
     comment_id, mail = held_notice(app, mailbox, author_name="Spammer")
     with app.app_context():
