@@ -191,3 +191,47 @@ def test_restore_takes_a_backup_with_another_page_size(app, runner, backed_up):
         assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         check.close()
+
+
+@pytest.mark.backends("sqlite")
+def test_compacting_gives_back_the_space_of_an_emptied_spam_wave(app, runner):
+    with app.app_context():
+        post_id = db.session.scalar(db.select(Comment.post_id).limit(1))
+        db.session.add_all(
+            Comment(post_id=post_id, content="spam " * 400, status="spam")
+            for _ in range(500)
+        )
+        db.session.commit()
+        db.session.execute(db.delete(Comment).where(Comment.status == "spam"))
+        db.session.commit()
+        live = db.engine.url.database
+        db.engine.dispose()
+    grown = Path(live).stat().st_size  # the log checkpointed as the pool closed
+    result = runner.invoke(args=["compact-db"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Database compacted: {grown} bytes before,")
+    now = Path(live).stat().st_size
+    assert now < grown / 4
+    assert counts(live) == (3, 12, "ok")
+
+
+@pytest.mark.backends("sqlite")
+def test_compacting_while_the_blog_writes_says_when_to_try_again(app, runner):
+    with app.app_context():
+        live = db.engine.url.database
+    writer = sqlite3.connect(live, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        result = runner.invoke(args=["compact-db", "--wait", "0.2"])
+    finally:
+        writer.rollback()
+        writer.close()
+    assert result.exit_code == 1
+    assert "Not compacted" in result.output and "quieter moment" in result.output
+
+
+@pytest.mark.backends("postgresql")
+def test_compacting_on_postgresql_says_it_does_so_itself(runner):
+    result = runner.invoke(args=["compact-db"])
+    assert result.exit_code == 0, result.output
+    assert "autovacuum" in result.output
