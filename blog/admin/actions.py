@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 
+from ..comments.blocklist import held_from_sender
 from ..comments.labels import ACTIONS
 from ..comments.moderation import REPLY_TOO_DEEP_MESSAGE
 from ..comments.operations import (
@@ -72,6 +73,16 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
             # say why the response is where it is now.
             comment.moderation_reason = f"{action.done[0]} dall'autore"
     return len(comments)
+
+
+def spam_held_from(kind: str, value: str) -> int:
+    """Move to spam the held responses a new block names ("Blocca" with its
+    box ticked): a wave's backlog leaves with its sender; how many."""
+    ids = held_from_sender(kind, value)
+    return sum(
+        apply_action("spam", ids[start : start + MAX_BULK])
+        for start in range(0, len(ids), MAX_BULK)
+    )
 
 
 def empty(status: str, upto: int | None) -> int:

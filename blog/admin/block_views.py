@@ -11,6 +11,7 @@ from ..comments.moderation import BLOCK_LABELS
 from ..extensions import db
 from ..models import Comment
 from . import bp
+from .actions import spam_held_from
 from .urls import safe_next
 
 
@@ -33,10 +34,15 @@ def block_view(comment_id: int) -> ResponseReturnValue:
         )
     kind, value = block.kind, block.value
     commit_block(kind, value)
-    flash(
+    message = (
         f"Bloccato ({BLOCK_LABELS[kind]} {value}): "
         "le sue nuove risposte andranno nello spam."
     )
+    if request.form.get("held") == "1":
+        moved = spam_held_from(kind, value)
+        db.session.commit()
+        message += f" Risposte in attesa spostate nello spam: {moved}."
+    flash(message)
     return redirect(back)
 
 

@@ -108,7 +108,10 @@ def can_block(comment: Comment) -> bool:
 
 def _block_choices(comment: Comment) -> Iterator[BlockChoice]:
     if comment.author_email.strip():
-        yield BlockChoice("email", normalised_email(comment.author_email))
+        address = normalised_email(comment.author_email)
+        yield BlockChoice("email", address)
+        if "@" in address:
+            yield BlockChoice("mailhost", address.rpartition("@")[2])
     host = block_host(comment.source_url or comment.author_url or "")
     if host:
         yield BlockChoice("domain", host)
@@ -183,3 +186,29 @@ def blocks_page(page: int) -> tuple[list[Block], int, int]:
 def lift_block(block_id: int) -> bool:
     """Remove a block (caller commits); whether there was one."""
     return delete_row(Block, block_id)
+
+
+# How many of the newest held responses "Blocca" looks at to move with it.
+HELD_LOOKED_AT = 20_000
+
+
+def held_from_sender(kind: str, value: str) -> list[int]:
+    """The held responses a block of ``kind`` ``value`` names (the newest
+    HELD_LOOKED_AT looked at), by the rule that judges new ones."""
+    rows = db.session.execute(
+        select(
+            Comment.id,
+            Comment.author_email,
+            Comment.author_url,
+            Comment.source_url,
+            Comment.author_ip,
+        )
+        .where(Comment.status == "pending", Comment.author_id.is_(None))
+        .order_by(Comment.id.desc())
+        .limit(HELD_LOOKED_AT)
+    ).all()
+    return [
+        comment_id
+        for comment_id, email, url, source, ip in rows
+        if (kind, value) in block_keys(email or "", (url, source), ip or "")
+    ]

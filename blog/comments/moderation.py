@@ -308,7 +308,12 @@ def block_keys(email: str, urls: Iterable[str | None], ip: str) -> set[tuple[str
     blocklist is asked with one indexed look-up, whatever its size."""
     keys: set[tuple[str, str]] = set()
     if email.strip():
-        keys.add(("email", normalised_email(email)))
+        address = normalised_email(email)
+        keys.add(("email", address))
+        # A wave from one mail domain: each message from a new address there.
+        mail_host = address.rpartition("@")[2]
+        if mail_host:
+            keys.update(("mailhost", name) for name in _domain_and_parents(mail_host))
     for url in urls:
         host = block_host(url or "")
         if host:
@@ -339,6 +344,7 @@ def blocked_reason(
 
 BLOCK_LABELS = {
     "email": "email",
+    "mailhost": "dominio email",
     "domain": "dominio",
     "ip": "IP",
     "network": "rete",

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 import pytest
-from helpers_admin import add_comment, csrf_from, soup
+from helpers_admin import add_comment, comment_status, csrf_from, soup
 from helpers_comments import newest_comment, send_comment, the_post
 from sqlalchemy import insert, select
 
@@ -46,6 +46,14 @@ class TestKeys:
     def test_an_email_is_matched_however_its_domain_is_spelled(self):
         for typed in ("lucia@xn--bcher-kva.example", "LUCIA@\uff42ücher.example"):
             assert ("email", "lucia@bücher.example") in block_keys(typed, (), "")
+
+    def test_an_emails_domain_covers_every_address_there(self):
+        keys = block_keys("Offerte123@Mail.Spam.Example", (), "")
+        assert {
+            ("mailhost", "mail.spam.example"),
+            ("mailhost", "spam.example"),
+        } <= keys
+        assert ("mailhost", "example") not in keys
 
     def test_a_domain_covers_its_subdomains_but_not_its_suffix(self):
         keys = block_keys("", ("https://www.blog.spam.example/pagina",), "")
@@ -145,6 +153,16 @@ class TestEachKind:
             app, other, url="https://notspam.example/", email="m@example.org"
         )[0] == ("approved")
 
+    def test_a_blocked_mail_domain(self, app, client):
+        block(app, "mailhost", "spam.example")
+        status, reason = sent_status(app, client, email="nuovo4821@mail.spam.example")
+        assert (status, reason) == (
+            "spam",
+            "indirizzo bloccato (dominio email spam.example)",
+        )
+        other = app.test_client()
+        assert sent_status(app, other, email="m@example.org")[0] == "approved"
+
     def test_a_blocked_address(self, app, client):
         block(app, "ip", "127.0.0.1")
         assert sent_status(app, client) == ("spam", "indirizzo bloccato (IP 127.0.0.1)")
@@ -237,6 +255,7 @@ class TestAdmin:
         labels = [label.get_text() for label in choices]
         assert labels == [
             "email: spam@example.org",
+            "dominio email: example.org",
             "dominio: spam.example",
             "IP: 192.0.2.10",
             "rete: 192.0.2.0/24",
@@ -246,6 +265,7 @@ class TestAdmin:
         ("kind", "value"),
         [
             ("email", "spam@example.org"),
+            ("mailhost", "example.org"),
             ("domain", "spam.example"),
             ("ip", "192.0.2.10"),
             ("network", "192.0.2.0/24"),
@@ -269,6 +289,44 @@ class TestAdmin:
                 value,
                 "insiste",
             )
+
+    def test_blocca_takes_the_senders_held_responses_to_spam_if_asked(
+        self, app, author_client
+    ):
+        """A wave's backlog leaves with its sender: one click, not a page of
+        ticks. The box is ticked in the form; unticked, nothing moves."""
+        wave = [
+            add_comment(app, author_email=f"offerta{n}@spam.example") for n in range(3)
+        ]
+        reader = add_comment(app, author_email="lucia@example.org")
+        shown = add_comment(app, author_email="vecchio@spam.example", status="approved")
+        page = soup(author_client.get(f"/admin/comments/{wave[0]}?blocca=1"))
+        form = page.select_one(f"#blocca-{wave[0]} form")
+        box = form.select_one("input[name=held]")
+        assert box.has_attr("checked")
+        assert form.find("label", attrs={"for": box["id"]}).get_text() == (
+            "Sposta nello spam anche le sue risposte in attesa"
+        )
+        data = {
+            "kind": "mailhost",
+            "held": "1",
+            "csrf_token": form.select_one("input[name=csrf_token]")["value"],
+            "next": "/admin/comments",
+        }
+        response = author_client.post(form["action"], data=data)
+        landed = soup(author_client.get(response.headers["Location"]))
+        assert "Risposte in attesa spostate nello spam: 3." in landed.get_text()
+        assert [comment_status(app, i) for i in wave] == ["spam"] * 3
+        assert comment_status(app, reader) == "pending"
+        assert comment_status(app, shown) == "approved"  # only held ones
+
+    def test_blocca_without_the_box_moves_nothing_held(self, app, author_client):
+        first, second = (
+            add_comment(app, author_email=f"offerta{n}@spam.example") for n in range(2)
+        )
+        response = self.queue_block(app, author_client, first, "mailhost")
+        assert response.status_code == 302
+        assert [comment_status(app, i) for i in (first, second)] == ["pending"] * 2
 
     def test_a_long_reason_is_kept_to_its_first_300_characters(
         self, app, author_client
