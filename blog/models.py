@@ -394,6 +394,7 @@ class OutboxMessage(db.Model):
         Index("ix_mail_outbox_recipient", "recipient", "kind", "created_at"),
         Index("ix_mail_outbox_ref", "kind", "ref_id"),
         Index("ix_mail_outbox_kind_created", "kind", "created_at"),
+        Index("ix_mail_outbox_kind_sent", "kind", "status", "sent_at"),
     )
 
 

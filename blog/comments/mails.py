@@ -25,6 +25,7 @@ from ..models import Comment, OutboxMessage, Post
 from . import mailtokens
 from .labels import ACTIONS
 from .subscriptions import (
+    ASK_KIND,
     CONFIRM_KIND,
     ConfirmationRequest,
     ask_after_approval,
@@ -218,11 +219,8 @@ def forget_told_of_deleted() -> int:
 
 def fan_out(row: OutboxMessage) -> list[EmailMessage]:
     """A response became visible: one notice row per subscriber not yet told,
-    and the author's when the setting asks for it; and the confirmation its
-    writer's subscription waited for, if it was held."""
+    and the author's when the setting asks for it."""
     comment = db.session.get(Comment, row.ref_id)
-    if comment is not None and comment.status == "approved":
-        ask_after_approval(comment)
     if not _visible(comment):
         return []
     # Two outbox runs fanning out one response (approved, withdrawn, approved
@@ -246,6 +244,20 @@ def fan_out(row: OutboxMessage) -> list[EmailMessage]:
         and "" not in told
     ):
         enqueue(APPROVED, comment.id)
+    return []
+
+
+def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
+    """A held comment was approved: the confirmation requests its writer's
+    subscriptions waited for, as rows of their own (none if it is no longer
+    approved)."""
+    comment = db.session.get(Comment, row.ref_id)
+    if comment is None or comment.status != "approved":
+        return []
+    # Two runs for one comment (approved, withdrawn, approved again) take
+    # turns: the second sees the first's request.
+    hold_for_change(Comment.id == comment.id)
+    ask_after_approval(comment)
     return []
 
 
@@ -376,4 +388,5 @@ RENDERERS = {
     NOTICE: render_notice,
     APPROVED: render_approved,
     CONFIRM_KIND: render_confirm,
+    ASK_KIND: ask_waiting_writer,
 }

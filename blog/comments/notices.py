@@ -1,4 +1,5 @@
-"""What the outbox hears about responses: held ones, and ones made visible.
+"""What the outbox hears about responses: held ones, and ones made visible
+(with, for a held comment approved, the confirmations its writer waits for).
 
 A held response stored, or a comment made visible (stored approved, or
 approved later), adds one outbox row per response, in one INSERT of the same
@@ -17,6 +18,7 @@ from ..extensions import db
 from ..mail import enqueue, enqueue_in_flush, register
 from ..models import Comment
 from .mails import BATCHES, HELD, RENDERERS, SPACINGS, TOLD_KINDS, VISIBLE
+from .subscriptions import ASK_KIND
 
 # session.info key: set by bulk loaders (WordPress import) whose comments were
 # already moderated elsewhere and must not flood the author's or readers' inbox.
@@ -48,7 +50,7 @@ def news_of(session: Session) -> list[tuple[str, int]]:
             and obj.type == "comment"
             and _became_approved(obj)
         ):
-            rows.append((VISIBLE, obj.id))
+            rows += [(VISIBLE, obj.id), (ASK_KIND, obj.id)]
     return rows
 
 

@@ -39,6 +39,10 @@ CONFIRMATION_WINDOW = timedelta(days=1)
 # As long as the link of the confirmation mail (``mailtokens.CONFIRM_MAX_AGE``).
 UNCONFIRMED_KEPT = timedelta(days=7)
 CONFIRM_KIND = "confirm"
+# The outbox row queued when a held comment is approved: its renderer asks the
+# confirmations its writer waited for (``ask_after_approval``). Never for a
+# comment approved as it arrived, whose requests were asked, or refused, then.
+ASK_KIND = "ask"
 # What ``subscribe`` did, told to the reader on the page the comment leads to.
 STARTED, ASKED, NOT_ASKED = "started", "asked", "not-asked"
 AFTER_APPROVAL = "after-approval"
@@ -119,18 +123,21 @@ def subscribe(comment: Comment, scope: str, now: datetime | None = None) -> str:
         # The blog mails nobody about a comment readers cannot see: a spam wave
         # held for moderation makes it write to no address typed in the form.
         return AFTER_APPROVAL
-    return _ask(subscription, comment.author_ip, now)
+    return _ask(subscription, now, comment.author_ip)
 
 
-def _ask(subscription: Subscription, sender_ip: str, now: datetime) -> str:
-    # ASKED, or why not: the mailbox's requests of the day, or the sender's.
+def _ask(subscription: Subscription, now: datetime, sender_ip: str | None) -> str:
+    # ASKED, or why not: the mailbox's requests of the day, or the sender's
+    # (None: the author approved the comment, and vouches for its sender).
     if confirmations_sent(subscription.email, now) >= MAX_CONFIRMATIONS:
         return NOT_ASKED
     # Each mailbox is asked a few times a day at most, but a script typing a
     # new address with each comment would have the blog write to thousands.
     per_sender = int(current_app.config["CONFIRMATIONS_PER_SENDER"])
     window = int(CONFIRMATION_WINDOW.total_seconds())
-    if over_budget("confirm-sender", budget_key(sender_ip), per_sender, window):
+    if sender_ip is not None and over_budget(
+        "confirm-sender", budget_key(sender_ip), per_sender, window
+    ):
         return SENDER_BUSY
     db.session.flush()  # the request names the subscription
     enqueue(CONFIRM_KIND, ref_id=subscription.id, recipient=subscription.email)
@@ -140,11 +147,10 @@ def _ask(subscription: Subscription, sender_ip: str, now: datetime) -> str:
 def ask_after_approval(comment: Comment, now: datetime | None = None) -> int:
     """Ask for the confirmation of the subscriptions stored, unconfirmed, with
     ``comment`` while it was held, now that readers see it (caller commits);
-    how many requests were queued."""
+    how many requests were queued. The author's approval vouches for the
+    sender: only the mailbox's own daily limit applies."""
     now = now or utcnow()
-    asked = select(OutboxMessage.id).where(
-        OutboxMessage.kind == CONFIRM_KIND, OutboxMessage.ref_id == Subscription.id
-    )
+    asked = select(OutboxMessage.id).where(*_confirmation_of_subscription())
     waiting = db.session.scalars(
         select(Subscription).where(
             *_asked_with(comment),
@@ -152,7 +158,17 @@ def ask_after_approval(comment: Comment, now: datetime | None = None) -> int:
             ~asked.exists(),
         )
     ).all()
-    return sum(_ask(s, comment.author_ip, now) == ASKED for s in waiting)
+    return sum(_ask(s, now, None) == ASKED for s in waiting)
+
+
+def _confirmation_of_subscription() -> tuple:
+    # A confirmation request for the subscription of the enclosing statement,
+    # not one sent for an earlier row whose id SQLite gave this one.
+    return (
+        OutboxMessage.kind == CONFIRM_KIND,
+        OutboxMessage.ref_id == Subscription.id,
+        OutboxMessage.created_at >= Subscription.created_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -405,16 +421,20 @@ def forget_unconfirmed(now: datetime) -> int:
     """Delete the subscriptions whose confirmation link has expired unused
     (the caller commits); how many. An address a stranger typed is not kept.
 
-    Those whose comment still waits for approval are kept, and so are those
-    asked for within the link's life (at the comment's approval)."""
+    Those whose comment still waits for approval, or for the outbox to
+    announce its approval, are kept, and so are those asked for within the
+    link's life (at the comment's approval)."""
     since = now - UNCONFIRMED_KEPT
     asked_lately = select(OutboxMessage.id).where(
-        OutboxMessage.kind == CONFIRM_KIND,
-        OutboxMessage.ref_id == Subscription.id,
-        OutboxMessage.created_at >= since,
+        *_confirmation_of_subscription(), OutboxMessage.created_at >= since
+    )
+    announcing = select(OutboxMessage.id).where(
+        OutboxMessage.kind == ASK_KIND,
+        OutboxMessage.ref_id == Comment.id,
+        OutboxMessage.status.in_(WAITING),
     )
     held = select(Comment.id).where(
-        Comment.status == "pending",
+        or_(Comment.status == "pending", announcing.exists()),
         Comment.post_id == Subscription.post_id,
         or_(
             Comment.id == Subscription.comment_id,

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import Flask, current_app
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from ..core.jobs import submit, submit_later, worker_mode
@@ -264,17 +264,30 @@ def _spaced_until(kind: str, moment: datetime) -> datetime | None:
     gap = spacing() if spacing is not None else timedelta(0)
     if gap <= timedelta(0):
         return None
-    # The newest row sent: walked from the end of the (kind, created_at)
-    # index, past only the rows waiting since.
+    # The last one sent, from the end of the (kind, status, sent_at) index,
+    # and the one another run is sending now, whose claim ends CLAIM after
+    # it started: either is the time to wait from.
     last = db.session.scalar(
         select(OutboxMessage.sent_at)
         .where(OutboxMessage.kind == kind, OutboxMessage.status == "sent")
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .order_by(OutboxMessage.sent_at.desc())
         .limit(1)
     )
-    if last is None or last + gap <= moment:
+    claimed = db.session.scalar(
+        select(func.max(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == "sending",
+            OutboxMessage.next_attempt_at > moment,
+            OutboxMessage.kind == kind,
+        )
+    )
+    # A time ahead of now was stamped by a clock that was ahead (or has been
+    # set back since): waiting for it could hold the notices for days.
+    started = [
+        when for when in (last, claimed and claimed - CLAIM) if when and when <= moment
+    ]
+    if not started or max(started) + gap <= moment:
         return None
-    return last + gap
+    return max(started) + gap
 
 
 def _send_later(when: datetime, moment: datetime) -> None:

@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask.logging import default_handler
 from helpers_admin import add_author, add_comment, comment_status
-from helpers_comments import send_comment
+from helpers_comments import send_comment, sqlite_plan, statements_during
 from helpers_mail import send_mail
 
 from blog.comments.mails import HELD_IN_FULL
@@ -484,6 +484,54 @@ def test_other_mail_does_not_wait_for_the_notices_spacing(app, outbox, monkeypat
         db.session.commit()
     assert send_mail(app) == 1
     assert outbox[-1] == "altro 7"
+
+
+def test_a_notice_being_sent_counts_as_the_last_one(app, monkeypatch):
+    """Another process's run, while the first digest is still with the
+    relay, sends nothing: the wave gets one mail, however many processes."""
+    add_author(app)
+    sent, nested = [], []
+
+    def deliver_while_another_run_starts(message):
+        sent.append(message)
+        if len(sent) == 1:
+            add_comment(app, author_name="Durante")
+            nested.append(send_mail(app))
+
+    monkeypatch.setattr(mail_outbox, "deliver", deliver_while_another_run_starts)
+    add_comment(app, author_name="Primo")
+    assert send_mail(app) == 1
+    assert nested == [0] and len(sent) == 1
+    assert send_mail(app, utcnow() + timedelta(minutes=5, seconds=1)) == 1
+    assert sent[1]["Subject"].endswith("Da moderare: Durante")
+
+
+def test_a_notice_stamped_by_a_clock_ahead_holds_the_next_no_longer(app, outbox):
+    add_author(app)
+    held(app, author_name="Primo")
+    with app.app_context():
+        db.session.execute(
+            db.update(mail_outbox.OutboxMessage).values(
+                sent_at=utcnow() + timedelta(days=1)
+            )
+        )
+        db.session.commit()
+    add_comment(app, author_name="Secondo")
+    assert send_mail(app, utcnow() + timedelta(minutes=5, seconds=1)) == 1
+
+
+def test_the_last_notice_is_found_at_the_end_of_an_index(app, outbox):
+    # However many held rows wait behind it in a wave.
+    add_author(app)
+    held(app, author_name="Primo")
+    add_comment(app, author_name="Secondo")
+    reads = statements_during(
+        app,
+        lambda sql: "sent_at" in sql and sql.lstrip().upper().startswith("SELECT"),
+        lambda: send_mail(app),
+    )
+    plans = [sqlite_plan(app, sql, parameters) for sql, parameters in reads]
+    assert plans and all("ix_mail_outbox_kind_sent" in plan for plan in plans), plans
 
 
 def test_the_worker_sends_the_waiting_notices_when_the_time_is_over(

@@ -764,6 +764,81 @@ def test_a_spam_wave_held_for_moderation_makes_the_blog_write_to_nobody(
 
 
 @pytest.mark.app_config(**HELD)
+def test_an_old_request_for_a_reused_id_does_not_count_as_asked(app, client, mailbox):
+    # SQLite gives the id of the newest row, once deleted, to the next one: a
+    # request sent for Anna's ended subscription is not Bruno's.
+    anna = comment_of_lucia(client, app, text="Prima")
+    with app.app_context():
+        apply_action("approve", [anna])
+        db.session.commit()
+    send_mail(app)
+    assert len(mailbox.to(LUCIA)) == 1
+    with app.app_context():
+        first = db.session.scalar(select(Subscription.id))
+        db.session.execute(delete(Subscription))
+        db.session.commit()
+    bruno = app.test_client()
+    send_comment(
+        bruno, app, text="Seconda", email="bruno@example.org", notify_replies="y"
+    )
+    with app.app_context():
+        if db.session.scalar(select(Subscription.id)) != first:
+            pytest.skip("this database did not give the id again")
+        bruno_comment = db.session.scalar(select(func.max(Comment.id)))
+        apply_action("approve", [bruno_comment])
+        db.session.commit()
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to("bruno@example.org")] == [
+        CONFIRM_SUBJECT
+    ]
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_subscription_approved_but_not_yet_announced_outlives_the_purge(
+    app, client, mailbox
+):
+    """Approved after ten days, and the purge runs before the outbox: the
+    request still goes."""
+    comment_id = comment_of_lucia(client, app)
+    with app.app_context():
+        db.session.execute(
+            update(Subscription).values(created_at=utcnow() - timedelta(days=10))
+        )
+        apply_action("approve", [comment_id])
+        db.session.commit()
+        assert forget_unconfirmed(utcnow()) == 0
+        db.session.commit()
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+
+
+@pytest.mark.app_config(CONFIRMATIONS_PER_SENDER=2, **HELD)
+def test_the_authors_approval_vouches_for_a_sender_of_many_addresses(
+    app, client, mailbox
+):
+    # An office behind one address, or addresses erased by the IP retention:
+    # once the author approves, each writer is asked (within a day's three).
+    ids = []
+    for n in range(3):
+        send_comment(
+            app.test_client(),
+            app,
+            text=f"Domanda {n}",
+            email=f"collega{n}@example.org",
+            notify_replies="y",
+        )
+        with app.app_context():
+            ids.append(db.session.scalar(select(func.max(Comment.id))))
+    with app.app_context():
+        apply_action("approve", ids)
+        db.session.commit()
+    send_mail(app)
+    assert sorted(
+        r for m in mailbox.received for r in m.rcpt_tos if "collega" in r
+    ) == [f"collega{n}@example.org" for n in range(3)]
+
+
+@pytest.mark.app_config(**HELD)
 def test_a_held_comments_subscription_waits_past_the_week_then_has_its_own(
     app, client, mailbox
 ):
