@@ -19,6 +19,7 @@ from ..comments.blocklist import BlockChoice, block_choices, can_block
 from ..comments.labels import ACTIONS, STATUS_LABELS, TYPE_LABELS
 from ..core.markers import any_marker, fill_markers, random_marker
 from ..core.memo import markup_store
+from ..core.text import words_of_html
 from ..models import Comment, comment_values
 from .actions import ROW_ACTIONS
 
@@ -73,6 +74,24 @@ class ResponseRow:
     def can_block(self) -> bool:
         """Whether there is anything to block the sender by."""
         return can_block(self.c)
+
+    @cached_property
+    def preview(self) -> str:
+        """The start of a long text, which a queue row shows with the whole
+        text folded under it ('' for a text short enough to show whole)."""
+        if len(self.c.content_html) <= FOLDED_OVER:
+            return ""  # the markup is longer than its words: no shorter text
+        words = words_of_html(self.c.content_html)
+        if len(words) <= FOLDED_OVER:
+            return ""
+        return words[:PREVIEW_LENGTH].rsplit(" ", 1)[0] + " …"
+
+
+# A queue row folds a text of more characters than this (a spam wave's long
+# texts made a phone's page of 20 rows 45,000 pixels tall), showing the first
+# PREVIEW_LENGTH of them.
+FOLDED_OVER = 700
+PREVIEW_LENGTH = 300
 
 
 def response_rows(comments: Iterable[Comment], url_for: UrlFor) -> list[ResponseRow]:

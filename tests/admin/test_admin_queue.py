@@ -130,6 +130,31 @@ def test_a_row_shows_everything_the_author_needs(app, author_client):
     assert "1 maggio 2030 alle 14:07" in text  # shown in Europe/Rome (UTC+2)
 
 
+def test_a_long_text_is_folded_under_its_start_in_the_queue(app, author_client):
+    """A row of a spam wave shows its first 300 characters; the whole text is
+    folded under them, and shown whole on the response's own page."""
+    long_text = "parola " * 400
+    long_id = add_comment(
+        app, content=long_text, content_html=f"<p>{long_text.strip()}</p>"
+    )
+    short_id = add_comment(app, content="Breve", content_html="<p>Breve</p>")
+    page = soup(author_client.get("/admin/comments?view=pending"))
+    folded = row(page, long_id)
+    preview = folded.select_one(".response-preview").get_text()
+    assert preview.startswith("parola parola") and preview.endswith(" …")
+    assert len(preview) <= 302
+    fold = folded.select_one("details.long-text")
+    assert not fold.has_attr("open")
+    assert fold.summary.get_text() == "Mostra tutto il testo"
+    assert fold.select_one(".response-text").get_text() == long_text.strip()
+    whole = row(page, short_id)
+    assert whole.select_one("details.long-text") is None
+    assert whole.select_one(".response-text").get_text() == "Breve"
+    own = soup(author_client.get(f"/admin/comments/{long_id}"))
+    assert own.select_one("details.long-text") is None
+    assert own.select_one(".response-text").get_text() == long_text.strip()
+
+
 def test_row_buttons_use_the_italian_labels(app, author_client):
     ids = {s: add_comment(app, status=s) for s in ("pending", "spam", "trash")}
     ids["approved"] = add_comment(app, status="approved")

@@ -169,3 +169,25 @@ def test_without_javascript_the_queue_has_no_box_that_does_nothing(
     sign_in(page, live_server.url)
     page.goto(live_server.url + "/admin/comments?view=all")
     assert not page.is_visible("#select-all")
+
+
+def test_a_long_text_is_folded_in_the_queue_on_a_phone(
+    browser, live_server, author_page
+):
+    """A spam wave's long texts: a row shows the start, the whole text opens
+    from the keyboard too."""
+    base = live_server.url
+    marker = uuid.uuid4().hex[:8]
+    text = f"Offerta {marker} " + "compra adesso a poco prezzo " * 120
+    post_as_reader(browser, base, text)
+    page = author_page
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(base + f"/admin/comments?view=pending&s={marker}")
+    row = page.locator("li.response").first
+    folded = row.bounding_box()["height"]
+    assert folded < 900, folded
+    assert not row.locator(".long-text .response-text").is_visible()
+    row.locator(".long-text summary").focus()
+    page.keyboard.press("Enter")
+    assert row.locator(".long-text .response-text").is_visible()
+    assert row.bounding_box()["height"] > 2 * folded
