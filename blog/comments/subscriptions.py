@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
 
 from ..core.text import normalised_email
 from ..database import insert_or_ignore, like_escaped
@@ -311,6 +311,8 @@ class Listed:
     replies_only: bool
     created_at: datetime
     confirmed_at: datetime | None
+    # Its confirmation waits for the comment's approval: no mail asked yet.
+    awaits_approval: bool = False
 
 
 def subscriptions_of(email: str) -> list[Listed]:
@@ -323,6 +325,7 @@ def subscriptions_of(email: str) -> list[Listed]:
             Subscription.comment_id.is_not(None),
             Subscription.created_at,
             Subscription.confirmed_at,
+            _comment_of_subscription(Comment.status == "pending").exists(),
         )
         .join(Post, Post.id == Subscription.post_id)
         .where(Subscription.email == normalised_email(email))
@@ -433,16 +436,8 @@ def forget_unconfirmed(now: datetime) -> int:
         OutboxMessage.ref_id == Comment.id,
         OutboxMessage.status.in_(WAITING),
     )
-    held = select(Comment.id).where(
-        or_(Comment.status == "pending", announcing.exists()),
-        Comment.post_id == Subscription.post_id,
-        or_(
-            Comment.id == Subscription.comment_id,
-            and_(
-                Subscription.comment_id.is_(None),
-                Comment.created_at == Subscription.created_at,
-            ),
-        ),
+    held = _comment_of_subscription(
+        or_(Comment.status == "pending", announcing.exists())
     )
     result = db.session.execute(
         delete(Subscription).where(
@@ -454,6 +449,22 @@ def forget_unconfirmed(now: datetime) -> int:
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
+
+
+def _comment_of_subscription(*conditions) -> Select:
+    # The comment the enclosing statement's subscription was stored with (by
+    # its id, or for a whole post's by its time), if it meets ``conditions``.
+    return select(Comment.id).where(
+        *conditions,
+        Comment.post_id == Subscription.post_id,
+        or_(
+            Comment.id == Subscription.comment_id,
+            and_(
+                Subscription.comment_id.is_(None),
+                Comment.created_at == Subscription.created_at,
+            ),
+        ),
+    )
 
 
 def _wanting(comment: Comment) -> tuple:

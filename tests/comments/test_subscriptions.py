@@ -641,6 +641,16 @@ def test_the_page_tells_a_waiting_subscription_from_a_confirmed_one(
     assert len(items) == 2
     assert "in attesa di conferma" not in items[0]
     assert "in attesa di conferma" in items[1]
+    # Asked with a held comment: no mail has asked yet, and the page says why.
+    app.config["COMMENT_HOLD_ALL"] = True
+    third = app.test_client()
+    assert (
+        send_comment(third, app, text="Trattenuto", notify_all="y").status_code == 302
+    )
+    page = soup(client.get(mail.link("Le tue iscrizioni, per annullarne una o tutte")))
+    items = [li.get_text(" ", strip=True) for li in page.select("ul.subscriptions li")]
+    assert "in attesa che il commento sia approvato" in items[2]
+    assert "in attesa che il commento sia approvato" not in items[1]
 
 
 @pytest.mark.parametrize("choice", ["²", "", "-1", "9" * 40, "tutte"])
