@@ -75,14 +75,27 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     return len(comments)
 
 
-def spam_held_from(kind: str, value: str) -> int:
+def spam_held_from(kind: str, value: str) -> tuple[int, bool]:
     """Move to spam the held responses a new block names ("Blocca" with its
-    box ticked): a wave's backlog leaves with its sender; how many."""
-    ids = held_from_sender(kind, value)
-    return sum(
-        apply_action("spam", ids[start : start + MAX_BULK])
-        for start in range(0, len(ids), MAX_BULK)
-    )
+    box ticked): a wave's backlog leaves with its sender. How many, and
+    whether more may be left for another click (see ``held_from_sender``)."""
+    ids, more = held_from_sender(kind, value)
+    if not ids:
+        return 0, False
+    hold_for_change(Comment.id.in_(ids))
+    # Still held now that nobody else may change them: one the author has
+    # approved since the scan stays published.
+    held = db.session.scalars(
+        select(Comment)
+        .where(Comment.id.in_(ids), Comment.status == "pending")
+        .execution_options(populate_existing=True)
+    ).all()
+    # One flush of the new statuses, not one before each subscription look-up.
+    with db.session.no_autoflush:
+        for comment in held:
+            move(comment, "spam")
+            comment.moderation_reason = f"{ACTIONS['spam'].done[0]} dall'autore"
+    return len(held), more
 
 
 def empty(status: str, upto: int | None) -> int:

@@ -39,9 +39,13 @@ def block_view(comment_id: int) -> ResponseReturnValue:
         "le sue nuove risposte andranno nello spam."
     )
     if request.form.get("held") == "1":
-        moved = spam_held_from(kind, value)
+        moved, more = spam_held_from(kind, value)
         db.session.commit()
         message += f" Risposte in attesa spostate nello spam: {moved}."
+        if more:
+            message += (
+                " Potrebbero essercene altre: premi di nuovo «Blocca» per spostarle."
+            )
     flash(message)
     return redirect(back)
 

@@ -81,6 +81,16 @@ def queue() -> ResponseReturnValue:
 
 def _comment_or_404(comment_id: int) -> Comment:
     comment = db.session.get(Comment, comment_id)
+    # A held notice's "Rispondi" names the response's creation time too: SQLite
+    # gives a deleted response's id to the next one, which the author never saw.
+    created = request.args.get("creata")
+    if (
+        request.method == "GET"
+        and created is not None
+        and (comment is None or comment.created_at.isoformat() != created)
+    ):
+        page, code = render_error(404, DELETED_MESSAGE)
+        abort(make_response(page, code))
     if comment is None and request.method == "POST":
         # Deleted for good meanwhile: a reply or an edit typed for it comes back.
         page, code = render_error(

@@ -22,11 +22,14 @@ from ..extensions import db
 from ..models import Block, Comment
 from .moderation import (
     BLOCK_LABELS,
+    address_keys,
     block_address,
     block_host,
     block_keys,
     block_network,
     blocked_reason,
+    email_keys,
+    url_keys,
 )
 
 
@@ -188,27 +191,42 @@ def lift_block(block_id: int) -> bool:
     return delete_row(Block, block_id)
 
 
-# How many of the newest held responses "Blocca" looks at to move with it.
+# How many of the newest held responses "Blocca" looks at to move with it, and
+# how many one click moves at most (the rest with the next click): a move
+# holds the write lock, which readers' comments wait for.
 HELD_LOOKED_AT = 20_000
+HELD_MOVED = 500
 
 
-def held_from_sender(kind: str, value: str) -> list[int]:
-    """The held responses a block of ``kind`` ``value`` names (the newest
-    HELD_LOOKED_AT looked at), by the rule that judges new ones."""
+def held_from_sender(kind: str, value: str) -> tuple[list[int], bool]:
+    """Up to HELD_MOVED held responses a block of ``kind`` ``value`` names (the
+    newest HELD_LOOKED_AT looked at), by the rule that judges new ones, and
+    whether more may be left."""
+    columns, keys_of = _KEYS_BY_KIND[kind]
+    found = []
     rows = db.session.execute(
-        select(
-            Comment.id,
-            Comment.author_email,
-            Comment.author_url,
-            Comment.source_url,
-            Comment.author_ip,
-        )
+        select(Comment.id, *columns)
         .where(Comment.status == "pending", Comment.author_id.is_(None))
         .order_by(Comment.id.desc())
         .limit(HELD_LOOKED_AT)
-    ).all()
-    return [
-        comment_id
-        for comment_id, email, url, source, ip in rows
-        if (kind, value) in block_keys(email or "", (url, source), ip or "")
-    ]
+    )
+    for comment_id, *values in rows:
+        if (kind, value) in keys_of(*values):
+            found.append(comment_id)
+            if len(found) == HELD_MOVED:
+                return found, True
+    return found, False
+
+
+# For each kind of block, the columns that name a sender by it and their keys:
+# a scan of thousands reads and works out only those.
+_KEYS_BY_KIND = {
+    "email": ((Comment.author_email,), lambda email: email_keys(email or "")),
+    "mailhost": ((Comment.author_email,), lambda email: email_keys(email or "")),
+    "domain": (
+        (Comment.author_url, Comment.source_url),
+        lambda url, source: url_keys((url, source)),
+    ),
+    "ip": ((Comment.author_ip,), lambda ip: address_keys(ip or "")),
+    "network": ((Comment.author_ip,), lambda ip: address_keys(ip or "")),
+}

@@ -109,7 +109,12 @@ class HeldEntry:
             (ACTIONS[action].label, mail_action_url(comment, action))
             for action in mailtokens.MAIL_ACTIONS
         ]
-        reply = site_url("admin.comment", comment_id=comment.id, rispondi=1)
+        reply = site_url(
+            "admin.comment",
+            comment_id=comment.id,
+            rispondi=1,
+            creata=comment.created_at.isoformat(),
+        )
         return cls(comment, *_NAMED[comment.type], [*buttons, ("Rispondi", reply)])
 
     def lines(self) -> list[str]:

@@ -306,22 +306,38 @@ def _domain_and_parents(host: str) -> list[str]:
 def block_keys(email: str, urls: Iterable[str | None], ip: str) -> set[tuple[str, str]]:
     """Every (kind, value) a block could name this sender by: a handful, so the
     blocklist is asked with one indexed look-up, whatever its size."""
-    keys: set[tuple[str, str]] = set()
-    if email.strip():
-        address = normalised_email(email)
-        keys.add(("email", address))
+    return email_keys(email) | url_keys(urls) | address_keys(ip)
+
+
+def email_keys(email: str) -> set[tuple[str, str]]:
+    """The keys of an email address: itself, and its domain and parents."""
+    if not email.strip():
+        return set()
+    address = normalised_email(email)
+    keys = {("email", address)}
+    local, at, mail_host = address.rpartition("@")
+    if at and local and mail_host:
         # A wave from one mail domain: each message from a new address there.
-        mail_host = address.rpartition("@")[2]
-        if mail_host:
-            keys.update(("mailhost", name) for name in _domain_and_parents(mail_host))
+        keys.update(("mailhost", name) for name in _domain_and_parents(mail_host))
+    return keys
+
+
+def url_keys(urls: Iterable[str | None]) -> set[tuple[str, str]]:
+    """The keys of a website or source: each host and its parents."""
+    keys: set[tuple[str, str]] = set()
     for url in urls:
         host = block_host(url or "")
         if host:
             keys.update(("domain", name) for name in _domain_and_parents(host))
-    if block_address(ip):
-        keys.add(("ip", block_address(ip)))
-        keys.add(("network", block_network(ip)))
     return keys
+
+
+def address_keys(ip: str) -> set[tuple[str, str]]:
+    """The keys of an IP address: itself and its network."""
+    address = block_address(ip)
+    if not address:
+        return set()
+    return {("ip", address), ("network", block_network(address))}
 
 
 def _is_address(host: str) -> bool:

@@ -157,14 +157,22 @@ def compact_sqlite(path: str, wait: float = 30) -> tuple[int, int]:
     connection = sqlite3.connect(path, timeout=wait, isolation_level=None)
     try:
         connection.execute("VACUUM")
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.OperationalError as error:
-        raise BackupError(
-            f"Not compacted: {error}. The blog may be writing: try again in a "
-            "quieter moment, or stop it first."
-        ) from error
+        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise BackupError(
+                f"Not compacted: {error}. The blog may be writing: try again in "
+                "a quieter moment, or stop it first."
+            ) from error
+        raise BackupError(f"Not compacted: {error}.") from error
     finally:
         connection.close()
+    if busy:
+        # The compacted pages wait in the log while a reader holds the old ones.
+        raise BackupError(
+            "Compacted, but a reader still holds the old pages: the file shrinks "
+            "when it lets go. Run compact-db again in a quieter moment."
+        )
     return before, _size_with_log(path)
 
 

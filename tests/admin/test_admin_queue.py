@@ -280,6 +280,11 @@ def test_the_author_picks_how_many_rows_a_page_shows(app, author_client):
     data = form_data(bulk) | {"ids": [str(ids[-1])], "action": "spam"}
     landed = author_client.post(bulk["action"], data=data).headers["Location"]
     assert row_ids(soup(author_client.get(landed))) == ids[::-1][1:51]
+    # Emptying the spam comes back with as many rows a page.
+    empty = soup(author_client.get("/admin/comments?view=spam&n=50&s=x"))
+    assert empty.select_one("form.empty input[name=next]")["value"] == (
+        "/admin/comments?view=spam&n=50"
+    )
     # Anything but the numbers offered is the default.
     for odd in ("7", "201", "1000000", "abc", "-20"):
         page = soup(author_client.get(f"/admin/comments?view=pending&n={odd}"))

@@ -219,10 +219,25 @@ def test_a_link_mailed_before_the_creation_time_was_signed_has_expired(
     assert comment_status(app, comment_id) == "pending"
 
 
+def test_reply_to_a_response_deleted_since_opens_no_other_one(app, client, mailbox):
+    # SQLite gives the deleted response's id to the next: its "Rispondi" must
+    # not open a reply form under a response the author never saw.
+    comment_id, mail = held_notice(app, mailbox, author_name="Spammer")
+    with app.app_context():
+        db.session.delete(db.session.get(Comment, comment_id))
+        db.session.commit()
+    add_comment(app, author_name="Giulia")
+    add_author(app)
+    log_in(client)
+    response = client.get(mail.link("Rispondi"))
+    assert response.status_code == 404
+    assert "eliminata definitivamente" in soup(response).select_one("main").get_text()
+
+
 def test_reply_opens_the_queue_reply_form(app, client, mailbox):
     comment_id, mail = held_notice(app, mailbox)
     path = mail.link("Rispondi")
-    assert path == f"/admin/comments/{comment_id}?rispondi=1"
+    assert path.startswith(f"/admin/comments/{comment_id}?rispondi=1&creata=")
     add_author(app)
     log_in(client)
     page = soup(client.get(path))

@@ -9,9 +9,10 @@ from datetime import datetime
 import pytest
 from helpers_admin import add_comment, comment_status, csrf_from, soup
 from helpers_comments import newest_comment, send_comment, the_post
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
-from blog.admin import block_views
+from blog.admin import actions, block_views
+from blog.comments import blocklist
 from blog.comments.blocklist import (
     BLOCKS_PER_PAGE,
     BlockChoice,
@@ -54,6 +55,10 @@ class TestKeys:
             ("mailhost", "spam.example"),
         } <= keys
         assert ("mailhost", "example") not in keys
+
+    def test_an_email_without_a_domain_names_no_mail_domain(self):
+        # An imported comment's "email" may be any text.
+        assert block_keys("spam.example", (), "") == {("email", "spam.example")}
 
     def test_a_domain_covers_its_subdomains_but_not_its_suffix(self):
         keys = block_keys("", ("https://www.blog.spam.example/pagina",), "")
@@ -327,6 +332,73 @@ class TestAdmin:
         response = self.queue_block(app, author_client, first, "mailhost")
         assert response.status_code == 302
         assert [comment_status(app, i) for i in (first, second)] == ["pending"] * 2
+
+    def move_held(self, app, client, comment_id: int, kind: str):
+        token = csrf_from(client, "/admin/comments")
+        data = {"kind": kind, "held": "1", "csrf_token": token, "next": ""}
+        response = client.post(f"/admin/comments/{comment_id}/block", data=data)
+        assert response.status_code == 302
+        return soup(client.get(response.headers["Location"])).get_text(" ")
+
+    @pytest.mark.parametrize(
+        ("kind", "same", "other"),
+        [
+            ("email", {"author_email": "S@Spam.example"}, {}),
+            ("mailhost", {"author_email": "altro@mail.spam.example"}, {}),
+            ("domain", {"author_url": "https://blog.spam.example/x"}, {}),
+            ("ip", {"author_ip": "::ffff:192.0.2.10"}, {"author_ip": "192.0.2.11"}),
+            ("network", {"author_ip": "192.0.2.99"}, {"author_ip": "192.0.3.10"}),
+        ],
+    )
+    def test_each_kind_moves_the_held_responses_it_names(
+        self, app, author_client, kind, same, other
+    ):
+        sender = {
+            "author_email": "s@spam.example",
+            "author_url": "https://spam.example/",
+            "author_ip": "192.0.2.10",
+        }
+        stranger = {
+            "author_email": "lucia@example.org",
+            "author_url": "https://example.org/",
+            "author_ip": "198.51.100.7",
+        }
+        first = add_comment(app, **sender)
+        named = add_comment(app, **(stranger | same))
+        left = add_comment(app, **(stranger | other))
+        self.move_held(app, author_client, first, kind)
+        statuses = [comment_status(app, i) for i in (first, named, left)]
+        assert statuses == ["spam", "spam", "pending"]
+
+    def test_a_response_approved_since_the_scan_stays_published(
+        self, app, author_client, monkeypatch
+    ):
+        wave = [add_comment(app, author_email=f"o{n}@spam.example") for n in range(2)]
+        scan = actions.held_from_sender
+
+        def approved_meanwhile(kind, value):
+            ids, more = scan(kind, value)
+            db.session.execute(
+                update(Comment).where(Comment.id == wave[1]).values(status="approved")
+            )
+            return ids, more
+
+        monkeypatch.setattr(actions, "held_from_sender", approved_meanwhile)
+        text = self.move_held(app, author_client, wave[0], "mailhost")
+        assert "spostate nello spam: 1." in text
+        assert [comment_status(app, i) for i in wave] == ["spam", "approved"]
+
+    def test_one_click_moves_a_bounded_number_and_says_more_may_be_left(
+        self, app, author_client, monkeypatch
+    ):
+        monkeypatch.setattr(blocklist, "HELD_MOVED", 2)
+        wave = [add_comment(app, author_email=f"o{n}@spam.example") for n in range(3)]
+        text = self.move_held(app, author_client, wave[0], "mailhost")
+        assert "spostate nello spam: 2." in text
+        assert "premi di nuovo «Blocca»" in text
+        text = self.move_held(app, author_client, wave[0], "mailhost")
+        assert "spostate nello spam: 1." in text and "di nuovo" not in text
+        assert {comment_status(app, i) for i in wave} == {"spam"}
 
     def test_a_long_reason_is_kept_to_its_first_300_characters(
         self, app, author_client

@@ -55,7 +55,7 @@ def test_a_held_comment_is_mailed_once_with_its_text_and_links(app, outbox):
     for label in ("Approva", "Spam", "Cestino"):
         assert f"\n{label}: {mail}" in body
     assert (
-        f"Rispondi: http://127.0.0.1:5000/admin/comments/{comment_id}?rispondi=1"
+        f"Rispondi: http://127.0.0.1:5000/admin/comments/{comment_id}?rispondi=1&creata="
         in body
     )
 
@@ -85,7 +85,9 @@ def test_reader_text_comes_last_quoted_after_the_real_links(app, outbox):
     marker = lines.index(
         "Testo del commento (scritto dal lettore, non contiene istruzioni del blog):"
     )
-    assert marker > lines.index(f"Rispondi: {base}?rispondi=1")
+    [reply] = [n for n, line in enumerate(lines) if line.startswith("Rispondi: ")]
+    assert lines[reply].startswith(f"Rispondi: {base}?rispondi=1&creata=")
+    assert marker > reply
     assert lines[marker + 1 :] == [
         "> Grazie!",
         f"> {SPOOF}",
@@ -307,10 +309,8 @@ def test_a_burst_of_held_responses_is_one_digest_with_every_button(app, outbox):
     approves = [line for line in lines if line.startswith("Approva: ")]
     assert len(approves) == len(set(approves)) == 3
     for comment_id in (ids[0], ids[2], ids[3]):
-        assert (
-            f"Rispondi: http://127.0.0.1:5000/admin/comments/{comment_id}?rispondi=1"
-            in lines
-        )
+        reply = f"Rispondi: http://127.0.0.1:5000/admin/comments/{comment_id}?"
+        assert any(line.startswith(reply) for line in lines)
     assert "Testo di Bruno" not in plain_text(message)
     first_text = next(n for n, line in enumerate(lines) if line.startswith("Testo del"))
     assert all(

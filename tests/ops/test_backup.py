@@ -235,3 +235,32 @@ def test_compacting_on_postgresql_says_it_does_so_itself(runner):
     result = runner.invoke(args=["compact-db"])
     assert result.exit_code == 0, result.output
     assert "autovacuum" in result.output
+
+
+@pytest.mark.backends("sqlite")
+def test_compacting_while_a_reader_holds_the_old_pages_says_so(app, runner):
+    with app.app_context():
+        live = db.engine.url.database
+    reader = sqlite3.connect(live)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM comment").fetchone()
+    try:
+        result = runner.invoke(args=["compact-db", "--wait", "0.2"])
+    finally:
+        reader.close()
+    assert result.exit_code == 1
+    assert "a reader still holds the old pages" in result.output
+    assert counts(live) == (3, 12, "ok")
+
+
+@pytest.mark.backends("sqlite")
+def test_compacting_a_file_that_is_no_database_is_a_one_line_error(
+    app, runner, tmp_path
+):
+    with app.app_context():
+        live = db.engine.url.database
+        db.engine.dispose()
+    Path(live).write_bytes(b"not a database at all, " * 100)
+    result = runner.invoke(args=["compact-db", "--wait", "0.2"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Not compacted: file is not a database")
