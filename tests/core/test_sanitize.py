@@ -544,6 +544,7 @@ def test_a_post_heading_never_takes_an_id_of_the_page(app):
     with app.test_request_context():
         fields = {field.id for field in CommentForm()}
     numbered = {f"{prefix}-12" for prefix in series} | {"risposta-12"}
+    numbered |= {"block-12-held", "block-12-reason", "block-12-email"}
     described = {f"{field}-error" for field in fields} | {"comment-help"}
     for name in fixed | fields | numbered | described:
         assert clean_post(f'<h2 id="{name}">Titolo</h2>') == "<h2>Titolo</h2>", name

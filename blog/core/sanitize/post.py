@@ -46,13 +46,15 @@ PAGE_IDS = frozenset(
     "author blocks bulk bulk-action cancel-comment-reply-link comment"
     " comment_parent comments confirm-question consent content csrf_token email"
     " email-notes form-allowed-tags notify_all notify_replies pings-title"
-    " post-tags queue-post queue-search queue-type reply-title respond"
+    " post-tags queue-per-page queue-post queue-search queue-type reply-title respond"
     " search-words select-all stamp submit top typed typed-comment url website".split()
 )
-# Numbered ones (a comment's "comment-12", an imported twin's "risposta-12"),
+# Numbered ones (a comment's "comment-12", an imported twin's "risposta-12",
+# a row's form field "block-12-reason"),
 # and a field's "-error" and "-help", which its aria-describedby names.
 _PAGE_ID_SERIES = re.compile(
     r"(?:blocca|block|comment|edit|modifica|post|reply|risposta|select|typed)-[0-9]+"
+    r"(?:-[a-z]+)?"
     r"|[a-z_]+-(?:error|help)"
 )
 
