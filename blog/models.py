@@ -421,6 +421,11 @@ class Subscription(db.Model):
 
     post: Mapped[Post] = relationship()
 
+    # An address's subscriptions to one post: a wave's comments, each held
+    # with its own, are moved to spam one by one (their subscriptions end),
+    # and the post's index alone would read every one of them each time.
+    __table_args__ = (Index("ix_subscription_email_post", "email", "post_id"),)
+
 
 class ConfirmedAddress(db.Model):
     """An email address whose owner confirmed it wants our notifications."""

@@ -113,8 +113,9 @@ def _block_choices(comment: Comment) -> Iterator[BlockChoice]:
     if comment.author_email.strip():
         address = normalised_email(comment.author_email)
         yield BlockChoice("email", address)
-        if "@" in address:
-            yield BlockChoice("mailhost", address.rpartition("@")[2])
+        local, _, mail_host = address.rpartition("@")
+        if local and mail_host:  # as ``email_keys`` reads it
+            yield BlockChoice("mailhost", mail_host)
     host = block_host(comment.source_url or comment.author_url or "")
     if host:
         yield BlockChoice("domain", host)

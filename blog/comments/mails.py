@@ -254,15 +254,25 @@ def fan_out(row: OutboxMessage) -> list[EmailMessage]:
 
 def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     """A held comment was approved: the confirmation requests its writer's
-    subscriptions waited for, as rows of their own (none if it is no longer
-    approved)."""
+    subscriptions waited for, as rows of their own, once readers see it (not
+    under a held comment, nor on an unpublished post)."""
     comment = db.session.get(Comment, row.ref_id)
-    if comment is None or comment.status != "approved":
-        return []
+    if not _visible(comment):
+        return []  # approved under a held comment: asked when that one is
     # Two runs for one comment (approved, withdrawn, approved again) take
     # turns: the second sees the first's request.
     hold_for_change(Comment.id == comment.id)
-    ask_after_approval(comment)
+    # The replies approved before it, which readers see only now, with it.
+    shown_now = db.session.scalars(
+        select(Comment).where(
+            Comment.thread_id == comment.thread_id,
+            Comment.status == "approved",
+            Comment.type == "comment",
+        )
+    )
+    for each in shown_now:
+        if each is comment or _visible(each):
+            ask_after_approval(each)
     return []
 
 

@@ -1,4 +1,5 @@
-"""Index the outbox by kind, status and time sent, for the last digest's time
+"""Index the outbox by kind, status and time sent, for the last digest's time;
+subscriptions by address and post, for a wave's moved to spam
 
 Revision ID: 0019
 Revises: 0018
@@ -26,7 +27,17 @@ def upgrade():
         unique=False,
         if_not_exists=True,
     )
+    # A wave's held comments each keep their subscription until approved;
+    # moved to spam, each ends its own, found by address and post.
+    op.create_index(
+        'ix_subscription_email_post',
+        'subscription',
+        ['email', 'post_id'],
+        unique=False,
+        if_not_exists=True,
+    )
 
 
 def downgrade():
+    op.drop_index('ix_subscription_email_post', table_name='subscription')
     op.drop_index('ix_mail_outbox_kind_sent', table_name='mail_outbox')

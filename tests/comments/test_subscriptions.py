@@ -849,6 +849,63 @@ def test_the_authors_approval_vouches_for_a_sender_of_many_addresses(
 
 
 @pytest.mark.app_config(**HELD)
+def test_a_reply_approved_under_a_held_comment_is_asked_with_that_one(
+    app, client, mailbox
+):
+    """Readers see a reply only under a published comment: its writer is
+    asked to confirm when the comment it answers is approved too."""
+    parent = add_comment(app, author_name="Marco", status="approved")
+    response = send_comment(
+        client, app, text="Risposta", notify_replies="y", comment_parent=str(parent)
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        reply = db.session.scalar(select(func.max(Comment.id)))
+        assert db.session.get(Comment, reply).parent_id == parent
+        # Marco's comment is withdrawn from the page before the reply is approved.
+        apply_action("unapprove", [parent])
+        apply_action("approve", [reply])
+        db.session.commit()
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    with app.app_context():
+        apply_action("approve", [parent])
+        db.session.commit()
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+
+
+def test_a_comment_marked_spam_ends_its_subscriptions_by_address_and_post(
+    app, client, mailbox
+):
+    # A wave moved to spam ends a subscription per comment: each found by
+    # the address's own rows of the post, not by every row of the post.
+    comment_id = comment_of_lucia(client, app)
+    with app.app_context():
+        post_id = db.session.get(Comment, comment_id).post_id
+        db.session.add_all(
+            Subscription(email=f"onda{n}@example.org", post_id=post_id)
+            for n in range(20)
+        )
+        db.session.commit()
+
+    def spam() -> None:
+        with app.app_context():
+            apply_action("spam", [comment_id])
+            db.session.commit()
+
+    deletes = statements_during(
+        app,
+        lambda sql: sql.lstrip().upper().startswith("DELETE FROM SUBSCRIPTION"),
+        spam,
+    )
+    assert deletes
+    for sql, parameters in deletes:
+        assert "ix_subscription_email_post" in sqlite_plan(app, sql, parameters)
+    assert subscriptions(app) == 0
+
+
+@pytest.mark.app_config(**HELD)
 def test_a_held_comments_subscription_waits_past_the_week_then_has_its_own(
     app, client, mailbox
 ):
