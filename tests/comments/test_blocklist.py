@@ -552,3 +552,12 @@ def test_the_queue_offers_a_pings_source_domain_to_block():
         author_url="https://social.example/@a",
     )
     assert BlockChoice("domain", "spam.example") in block_choices(ping)
+
+
+@pytest.mark.parametrize("email", ["a@", "@spam.example", "spam.example"])
+def test_an_address_without_a_name_or_a_domain_offers_no_mail_domain(email):
+    # Imported data: the choice offered is one the rule would match.
+    imported = Comment(author_email=email, author_ip="", author_url="")
+    kinds = [choice.kind for choice in block_choices(imported)]
+    assert kinds == ["email"]
+    assert not any(kind == "mailhost" for kind, _ in block_keys(email, (), ""))
