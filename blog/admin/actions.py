@@ -21,6 +21,7 @@ from ..comments.operations import (
     delete_for_good,
     move,
 )
+from ..comments.subscriptions import follow_corrected_address
 from ..comments.threads import hold_for_change, lift_replies
 from ..core.sanitize.comment import clean_comment
 from ..core.settings import CommentSettings
@@ -156,6 +157,7 @@ def edit(comment: Comment, name: str, email: str, url: str, text: str) -> None:
     if not text:
         raise ActionError("Il testo del commento non può essere vuoto.")
     comment.author_name = name.strip()
+    follow_corrected_address(comment, email.strip())
     comment.author_email = email.strip()
     comment.author_url = url.strip()
     comment.content = text

@@ -403,6 +403,25 @@ def end_subscriptions_asked_with(comment: Comment) -> int:
     return result.rowcount
 
 
+def follow_corrected_address(comment: Comment, email: str) -> int:
+    """The author corrects a held ``comment``'s address: its subscriptions, not
+    asked about yet, follow to ``email``, where the request will go at the
+    approval (the caller commits, then stores the address); how many. A
+    confirmed one stays with the address that confirmed it."""
+    new_address = normalised_email(email)
+    if comment.status != "pending" or not new_address:
+        return 0
+    if new_address == normalised_email(comment.author_email):
+        return 0
+    result = db.session.execute(
+        update(Subscription)
+        .where(*_asked_with(comment), Subscription.confirmed_at.is_(None))
+        .values(email=new_address),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
 def _asked_with(comment: Comment) -> tuple:
     # The subscriptions the form stored with ``comment``.
     return (

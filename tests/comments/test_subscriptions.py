@@ -21,7 +21,7 @@ from helpers_mail import aged, path_of, send_mail
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
-from blog.admin.actions import apply_action
+from blog.admin.actions import apply_action, edit
 from blog.comments import mails
 from blog.comments import subscriptions as subscriptions_module
 from blog.comments.operations import edit_response
@@ -903,6 +903,35 @@ def test_a_comment_marked_spam_ends_its_subscriptions_by_address_and_post(
     for sql, parameters in deletes:
         assert "ix_subscription_email_post" in sqlite_plan(app, sql, parameters)
     assert subscriptions(app) == 0
+
+
+@pytest.mark.app_config(**HELD)
+def test_an_address_the_author_corrects_on_a_held_comment_takes_its_request(
+    app, client, mailbox
+):
+    # A typo in the form: the author's quick edit sends the request, at the
+    # approval, to the address corrected.
+    comment_id = comment_of_lucia(client, app)
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        edit(comment, "Lucia", "lucia.rossi@example.org", "", "Domanda?")
+        apply_action("approve", [comment_id])
+        db.session.commit()
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    [mail] = mailbox.to("lucia.rossi@example.org")
+    assert mail.message["Subject"] == CONFIRM_SUBJECT
+
+
+def test_a_confirmed_subscription_stays_with_the_address_that_confirmed_it(
+    app, client, mailbox
+):
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    set_status(app, comment_id, "pending")
+    with app.app_context():
+        edit(db.session.get(Comment, comment_id), "L", "altro@example.org", "", "D")
+        db.session.commit()
+    assert subscriptions(app) == 1 and subscriptions(app, "altro@example.org") == 0
 
 
 @pytest.mark.app_config(**HELD)
