@@ -44,8 +44,11 @@ class ActionError(ValueError):
     """An action that cannot be done, with the Italian reason."""
 
 
-def apply_action(name: str, comment_ids: Iterable[int]) -> int:
-    """Do action ``name`` on the given responses; how many changed."""
+def apply_action(
+    name: str, comment_ids: Iterable[int], only_from: tuple[str, ...] = ()
+) -> int:
+    """Do action ``name`` on the given responses (those now in ``only_from``,
+    if given, among those it applies to); how many changed."""
     if not name:
         # The bulk menu starts on no action: "Applica" pressed without a
         # choice must not approve (and publish) what was ticked.
@@ -56,23 +59,27 @@ def apply_action(name: str, comment_ids: Iterable[int]) -> int:
     ids = sorted(set(comment_ids))[:MAX_BULK]
     if not ids:
         raise ActionError("Seleziona almeno un commento.")
+    statuses = [s for s in action.applies_to if not only_from or s in only_from]
     hold_for_change(Comment.id.in_(ids))
     comments = db.session.scalars(
         select(Comment)
-        .where(Comment.id.in_(ids), Comment.status.in_(action.applies_to))
+        .where(Comment.id.in_(ids), Comment.status.in_(statuses))
         # As they are now that no one else may change them, not as first read.
         .execution_options(populate_existing=True)
     ).all()
     if name == "delete":
         lift_replies(comments)
-    for comment in comments:
-        if name == "delete":
-            db.session.delete(comment)
-        else:
-            move(comment, action.target or comment.status_before or "pending")
-            # The rules' reason ("in attesa di approvazione") would no longer
-            # say why the response is where it is now.
-            comment.moderation_reason = f"{action.done[0]} dall'autore"
+    # One flush of the new statuses at the end, not one before each look-up
+    # of the subscriptions a response moved to spam ends.
+    with db.session.no_autoflush:
+        for comment in comments:
+            if name == "delete":
+                db.session.delete(comment)
+            else:
+                move(comment, action.target or comment.status_before or "pending")
+                # The rules' reason ("in attesa di approvazione") would no
+                # longer say why the response is where it is now.
+                comment.moderation_reason = f"{action.done[0]} dall'autore"
     return len(comments)
 
 
@@ -83,20 +90,9 @@ def spam_held_from(kind: str, value: str) -> tuple[int, bool]:
     ids, more = held_from_sender(kind, value)
     if not ids:
         return 0, False
-    hold_for_change(Comment.id.in_(ids))
-    # Still held now that nobody else may change them: one the author has
-    # approved since the scan stays published.
-    held = db.session.scalars(
-        select(Comment)
-        .where(Comment.id.in_(ids), Comment.status == "pending")
-        .execution_options(populate_existing=True)
-    ).all()
-    # One flush of the new statuses, not one before each subscription look-up.
-    with db.session.no_autoflush:
-        for comment in held:
-            move(comment, "spam")
-            comment.moderation_reason = f"{ACTIONS['spam'].done[0]} dall'autore"
-    return len(held), more
+    # Still held once locked: one the author has approved since the scan
+    # stays published.
+    return apply_action("spam", ids, only_from=("pending",)), more
 
 
 def empty(status: str, upto: int | None) -> int:

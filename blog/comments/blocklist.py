@@ -29,6 +29,7 @@ from .moderation import (
     block_network,
     blocked_reason,
     email_keys,
+    mail_domain,
     url_keys,
 )
 
@@ -113,9 +114,8 @@ def _block_choices(comment: Comment) -> Iterator[BlockChoice]:
     if comment.author_email.strip():
         address = normalised_email(comment.author_email)
         yield BlockChoice("email", address)
-        local, _, mail_host = address.rpartition("@")
-        if local and mail_host:  # as ``email_keys`` reads it
-            yield BlockChoice("mailhost", mail_host)
+        if mail_domain(address):
+            yield BlockChoice("mailhost", mail_domain(address))
     host = block_host(comment.source_url or comment.author_url or "")
     if host:
         yield BlockChoice("domain", host)
@@ -194,7 +194,8 @@ def lift_block(block_id: int) -> bool:
 
 # How many of the newest held responses "Blocca" looks at to move with it, and
 # how many one click moves at most (the rest with the next click): a move
-# holds the write lock, which readers' comments wait for.
+# holds the write lock, which readers' comments wait for. No more than the
+# queue's bulk action takes (``admin.actions.MAX_BULK``), which moves them.
 HELD_LOOKED_AT = 20_000
 HELD_MOVED = 500
 

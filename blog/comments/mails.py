@@ -36,6 +36,7 @@ from .subscriptions import (
     still_subscribed,
     subscription_of,
     what_is_asked,
+    writers_to_ask,
 )
 from .threads import hold_for_change
 
@@ -257,21 +258,17 @@ def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     subscriptions waited for, as rows of their own, once readers see it (not
     under a held comment, nor on an unpublished post)."""
     comment = db.session.get(Comment, row.ref_id)
-    if not _visible(comment):
+    if comment is None:
+        return []
+    # It, and the replies approved before it, which readers see only now.
+    writers = writers_to_ask(comment.thread_id)
+    if not writers or not _visible(comment):
         return []  # approved under a held comment: asked when that one is
     # Two runs for one comment (approved, withdrawn, approved again) take
     # turns: the second sees the first's request.
     hold_for_change(Comment.id == comment.id)
-    # The replies approved before it, which readers see only now, with it.
-    shown_now = db.session.scalars(
-        select(Comment).where(
-            Comment.thread_id == comment.thread_id,
-            Comment.status == "approved",
-            Comment.type == "comment",
-        )
-    )
-    for each in shown_now:
-        if each is comment or _visible(each):
+    for each in writers:
+        if _visible(each):
             ask_after_approval(each)
     return []
 

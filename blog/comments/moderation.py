@@ -315,11 +315,19 @@ def email_keys(email: str) -> set[tuple[str, str]]:
         return set()
     address = normalised_email(email)
     keys = {("email", address)}
-    local, at, mail_host = address.rpartition("@")
-    if at and local and mail_host:
+    if mail_domain(address):
         # A wave from one mail domain: each message from a new address there.
-        keys.update(("mailhost", name) for name in _domain_and_parents(mail_host))
+        keys.update(
+            ("mailhost", name) for name in _domain_and_parents(mail_domain(address))
+        )
     return keys
+
+
+def mail_domain(address: str) -> str:
+    """The domain of a normalised address; '' without a name and a domain
+    (an imported comment's "email" may be any text)."""
+    local, at, domain = address.rpartition("@")
+    return domain if at and local and domain else ""
 
 
 def url_keys(urls: Iterable[str | None]) -> set[tuple[str, str]]:

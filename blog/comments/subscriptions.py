@@ -471,10 +471,15 @@ def forget_unconfirmed(now: datetime) -> int:
 
 
 def _comment_of_subscription(*conditions) -> Select:
-    # The comment the enclosing statement's subscription was stored with (by
-    # its id, or for a whole post's by its time), if it meets ``conditions``.
-    return select(Comment.id).where(
-        *conditions,
+    # The comment the enclosing statement's subscription was stored with, if
+    # it meets ``conditions``.
+    return select(Comment.id).where(*conditions, *_stored_together())
+
+
+def _stored_together() -> tuple:
+    # A subscription and the comment it was stored with: by the comment's id,
+    # or for a whole post's by the comment's time.
+    return (
         Comment.post_id == Subscription.post_id,
         or_(
             Comment.id == Subscription.comment_id,
@@ -483,6 +488,25 @@ def _comment_of_subscription(*conditions) -> Select:
                 Comment.created_at == Subscription.created_at,
             ),
         ),
+    )
+
+
+def writers_to_ask(thread_id: int) -> list[Comment]:
+    """The approved comments of a thread whose writer's subscription still
+    waits for its confirmation to be asked (one query; most threads: none)."""
+    asked = select(OutboxMessage.id).where(*_confirmation_of_subscription())
+    waiting = select(Subscription.id).where(
+        *_stored_together(), Subscription.confirmed_at.is_(None), ~asked.exists()
+    )
+    return list(
+        db.session.scalars(
+            select(Comment).where(
+                Comment.thread_id == thread_id,
+                Comment.status == "approved",
+                Comment.type == "comment",
+                waiting.exists(),
+            )
+        )
     )
 
 

@@ -267,14 +267,13 @@ def _spaced_until(kind: str, moment: datetime) -> datetime | None:
     # The last one sent, from the end of the (kind, status, sent_at) index,
     # and the one another run is sending now, whose claim ends CLAIM after
     # it started: either is the time to wait from.
-    # A time ahead of now was stamped by a clock that was ahead (or has been
-    # set back since): waiting for it could hold the notices for days, and
-    # the latest notice before it still counts.
     last = db.session.scalar(
         select(OutboxMessage.sent_at)
         .where(
             OutboxMessage.kind == kind,
             OutboxMessage.status == "sent",
+            # A time ahead of now was stamped by a clock that was ahead (or set
+            # back since): waiting for it could hold the notices for days.
             OutboxMessage.sent_at <= moment,
         )
         .order_by(OutboxMessage.sent_at.desc())
@@ -287,6 +286,7 @@ def _spaced_until(kind: str, moment: datetime) -> datetime | None:
             OutboxMessage.kind == kind,
         )
     )
+    # A claim stamped ahead (another machine's clock) is left out the same way.
     started = [
         when for when in (last, claimed and claimed - CLAIM) if when and when <= moment
     ]

@@ -935,6 +935,29 @@ def test_a_confirmed_subscription_stays_with_the_address_that_confirmed_it(
 
 
 @pytest.mark.app_config(**HELD)
+def test_only_writers_whose_request_still_waits_are_looked_at(app, client, mailbox):
+    # The approval's run reads one thread in one query and finds only them.
+    waits = comment_of_lucia(client, app, text="Aspetta")
+    asked = comment_of_lucia(app.test_client(), app, text="Chiesto")
+    quiet = add_comment(app, author_name="Muto")
+    with app.app_context():
+        for comment_id in (waits, asked, quiet):
+            db.session.get(Comment, comment_id).thread_id = waits
+        db.session.commit()
+        apply_action("approve", [waits, asked, quiet])
+        db.session.commit()
+        [sub] = db.session.scalars(
+            select(Subscription).where(
+                Subscription.created_at == db.session.get(Comment, asked).created_at
+            )
+        )
+        enqueue(subscriptions_module.CONFIRM_KIND, ref_id=sub.id, recipient=LUCIA)
+        db.session.commit()
+        found = subscriptions_module.writers_to_ask(waits)
+        assert [c.id for c in found] == [waits]
+
+
+@pytest.mark.app_config(**HELD)
 def test_a_held_comments_subscription_waits_past_the_week_then_has_its_own(
     app, client, mailbox
 ):
