@@ -20,13 +20,14 @@ from ..core.settings import current_settings
 from ..core.text import normalised_email, one_line, text_blocks_of_html
 from ..core.urls import site_host, site_url
 from ..extensions import db
-from ..mail import build_message, enqueue, quoted
-from ..models import Comment, OutboxMessage, Post
+from ..mail import Postponed, build_message, enqueue, quoted
+from ..models import Comment, OutboxMessage, Post, utcnow
 from . import mailtokens
 from .labels import ACTIONS
 from .subscriptions import (
     ASK_KIND,
     CONFIRM_KIND,
+    UNCONFIRMED_KEPT,
     ConfirmationRequest,
     ask_after_approval,
     asked_about,
@@ -267,9 +268,17 @@ def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     # Two runs for one comment (approved, withdrawn, approved again) take
     # turns: the second sees the first's request.
     hold_for_change(Comment.id == comment.id)
-    for each in writers:
-        if _visible(each):
-            ask_after_approval(each)
+    now = utcnow()
+    again = [
+        moment
+        for each in writers
+        if _visible(each) and (moment := ask_after_approval(each, now)) is not None
+    ]
+    # A mailbox that had its day's requests is asked when it has room again,
+    # within the week a confirmation link lasts: the reader was told a mail
+    # would come with the approval.
+    if again and now - row.created_at < UNCONFIRMED_KEPT:
+        raise Postponed(min(again))
     return []
 
 

@@ -62,24 +62,43 @@ NOTICES = {
 }
 
 
-def confirmations_sent(email: str, now: datetime) -> int:
-    """Confirmation requests queued within the last day for ``email``'s mailbox:
-    the address and its tagged spellings (``name+tag@domain``), which most mail
-    servers deliver to one inbox, so tags cannot multiply the daily limit."""
+def _requests_to_mailbox(email: str, now: datetime) -> tuple:
+    # The confirmation requests queued within the last day for ``email``'s
+    # mailbox: the address and its tagged spellings (``name+tag@domain``),
+    # which most mail servers deliver to one inbox.
     local, _, domain = normalised_email(email).rpartition("@")
     name = local.split("+", 1)[0]
-    return db.session.scalar(
-        select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.kind == CONFIRM_KIND,
-            OutboxMessage.created_at > now - CONFIRMATION_WINDOW,
-            or_(
-                OutboxMessage.recipient == f"{name}@{domain}",
-                OutboxMessage.recipient.like(
-                    f"{like_escaped(name)}+%@{like_escaped(domain)}", escape="/"
-                ),
+    return (
+        OutboxMessage.kind == CONFIRM_KIND,
+        OutboxMessage.created_at > now - CONFIRMATION_WINDOW,
+        or_(
+            OutboxMessage.recipient == f"{name}@{domain}",
+            OutboxMessage.recipient.like(
+                f"{like_escaped(name)}+%@{like_escaped(domain)}", escape="/"
             ),
-        )
+        ),
     )
+
+
+def confirmations_sent(email: str, now: datetime) -> int:
+    """Confirmation requests queued within the last day for ``email``'s mailbox,
+    its tagged spellings included, so tags cannot multiply the daily limit."""
+    return db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(*_requests_to_mailbox(email, now))
+    )
+
+
+def mailbox_free_at(email: str, now: datetime) -> datetime:
+    """When ``email``'s mailbox may be asked again: when enough of its requests
+    of the last day have left the day for one more to fit (``now`` if it fits)."""
+    moments = db.session.scalars(
+        select(OutboxMessage.created_at)
+        .where(*_requests_to_mailbox(email, now))
+        .order_by(OutboxMessage.created_at)
+    ).all()
+    if len(moments) < MAX_CONFIRMATIONS:
+        return now
+    return moments[len(moments) - MAX_CONFIRMATIONS] + CONFIRMATION_WINDOW
 
 
 def trusted_browser(email: str, owner_hash: str | None) -> bool:
@@ -144,11 +163,14 @@ def _ask(subscription: Subscription, now: datetime, sender_ip: str | None) -> st
     return ASKED
 
 
-def ask_after_approval(comment: Comment, now: datetime | None = None) -> int:
+def ask_after_approval(
+    comment: Comment, now: datetime | None = None
+) -> datetime | None:
     """Ask for the confirmation of the subscriptions stored, unconfirmed, with
-    ``comment`` while it was held, now that readers see it (caller commits);
-    how many requests were queued. The author's approval vouches for the
-    sender: only the mailbox's own daily limit applies."""
+    ``comment`` while it was held, now that readers see it (caller commits).
+    The author's approval vouches for the sender: only the mailbox's own daily
+    limit applies, and a request it holds back is not dropped: the time to
+    ask again is returned (None: every request is queued)."""
     now = now or utcnow()
     asked = select(OutboxMessage.id).where(*_confirmation_of_subscription())
     waiting = db.session.scalars(
@@ -158,7 +180,12 @@ def ask_after_approval(comment: Comment, now: datetime | None = None) -> int:
             ~asked.exists(),
         )
     ).all()
-    return sum(_ask(s, now, None) == ASKED for s in waiting)
+    again = [
+        mailbox_free_at(each.email, now)
+        for each in waiting
+        if _ask(each, now, None) == NOT_ASKED
+    ]
+    return min(again, default=None)
 
 
 def _confirmation_of_subscription() -> tuple:

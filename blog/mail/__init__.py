@@ -11,9 +11,10 @@ from .message import (
     quoted,
     readable,
 )
-from .outbox import enqueue, enqueue_in_flush, register, send_due
+from .outbox import Postponed, enqueue, enqueue_in_flush, register, send_due
 
 __all__ = [
+    "Postponed",
     "build_message",
     "deliver",
     "enqueue",

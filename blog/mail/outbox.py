@@ -7,7 +7,8 @@ response approved and then withdrawn before the worker ran is not announced).
 A renderer may return no message (nothing to say any more) or add rows of its
 own (one per subscriber). A kind registered with a batch size is rendered a
 batch of due rows at a time (the author's held notices: one digest, not a mail
-per response, when a burst arrives). A failure is retried with a growing delay.
+per response, when a burst arrives). A failure is retried with a growing delay;
+a renderer that cannot send yet raises ``Postponed``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ LONGEST_DELAY = timedelta(hours=12)
 # A row being sent is held this long; after that a worker that died lets go.
 CLAIM = timedelta(minutes=10)
 WAITING = ("queued", "sending")
+
+
+class Postponed(Exception):
+    """Raised by a renderer whose row cannot go yet (a limit of the recipient's
+    that frees later): the row waits until ``until``, no attempt is counted,
+    and what the renderer stored meanwhile is kept."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until)
+        self.until = until
+
 
 _RENDERERS: dict[str, tuple[Renderer, int]] = {}
 _SPACINGS: dict[str, Spacing] = {}
@@ -184,6 +196,9 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
         messages = list(renderer(rows) if batch > 1 else renderer(rows[0]))
         for message in messages:
             deliver(message)
+    except Postponed as later:
+        _requeue(row_ids, later.until)
+        return 0
     except Exception as error:  # noqa: BLE001  any failure is retried later
         db.session.rollback()
         current_app.logger.exception("Email %s (%s) non inviata", row_ids, kind)
@@ -202,6 +217,16 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
     )
     db.session.commit()
     return len(messages)
+
+
+def _requeue(row_ids: list[int], until: datetime) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids))
+        .values(status="queued", next_attempt_at=until),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
 
 
 def _failed(row_ids: list[int], moment: datetime, error: Exception) -> None:

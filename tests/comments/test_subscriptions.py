@@ -848,6 +848,82 @@ def test_the_authors_approval_vouches_for_a_sender_of_many_addresses(
     ) == [f"collega{n}@example.org" for n in range(3)]
 
 
+def asked_earlier(app, *hours_ago: float, email: str = LUCIA) -> None:
+    """Confirmation requests sent to ``email`` that many hours ago."""
+    with app.app_context():
+        for hours in hours_ago:
+            moment = utcnow() - timedelta(hours=hours)
+            db.session.add(
+                OutboxMessage(
+                    kind="confirm",
+                    recipient=email,
+                    status="sent",
+                    created_at=moment,
+                    sent_at=moment,
+                )
+            )
+        db.session.commit()
+
+
+def ask_rows(app) -> list[tuple[str, datetime]]:
+    with app.app_context():
+        return db.session.execute(
+            select(OutboxMessage.status, OutboxMessage.next_attempt_at).where(
+                OutboxMessage.kind == "ask"
+            )
+        ).all()
+
+
+def time_passes(app, hours: float) -> None:
+    """Every outbox row dated ``hours`` earlier, as if they had gone by."""
+    with app.app_context():
+        for row in db.session.scalars(select(OutboxMessage)):
+            row.created_at -= timedelta(hours=hours)
+        db.session.commit()
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_mailbox_asked_three_times_that_day_is_asked_when_it_has_room(
+    app, client, mailbox
+):
+    """The reader was told a mail would come with the approval: a mailbox
+    that had its three requests of the day gets it when the oldest is a day
+    old, and the subscription is kept meanwhile."""
+    comment_id = comment_of_lucia(client, app)
+    asked_earlier(app, 20, 10, 1)
+    with app.app_context():
+        apply_action("approve", [comment_id])
+        db.session.commit()
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    [(status, due)] = ask_rows(app)
+    assert status == "queued"
+    assert abs(due - (utcnow() + timedelta(hours=4))) < timedelta(minutes=1)
+    with app.app_context():
+        assert forget_unconfirmed(utcnow() + timedelta(days=8)) == 0
+        db.session.rollback()
+    time_passes(app, 4.1)
+    send_mail(app, now=due)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+    assert [status for status, _ in ask_rows(app)] == ["done"]
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_mailbox_full_for_a_week_is_not_asked_after_the_approval(
+    app, client, mailbox
+):
+    # As long as a confirmation link lasts: then the subscription is let go.
+    comment_id = comment_of_lucia(client, app)
+    with app.app_context():
+        apply_action("approve", [comment_id])
+        db.session.commit()
+    time_passes(app, 24 * 7 + 1)
+    asked_earlier(app, 20, 10, 1)
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    assert [status for status, _ in ask_rows(app)] == ["done"]
+
+
 @pytest.mark.app_config(**HELD)
 def test_a_reply_approved_under_a_held_comment_is_asked_with_that_one(
     app, client, mailbox

@@ -12,8 +12,8 @@ from sqlalchemy import delete, select
 
 from blog.core import jobs
 from blog.extensions import db
-from blog.mail import enqueue
-from blog.mail.outbox import MAX_ATTEMPTS, _claim, _send, delay_after
+from blog.mail import enqueue, outbox
+from blog.mail.outbox import MAX_ATTEMPTS, Postponed, _claim, _send, delay_after
 from blog.models import OutboxMessage, utcnow
 
 AUTHOR = "moderazione@nowmedia.example"
@@ -103,6 +103,29 @@ def test_a_failed_digest_keeps_each_rows_own_count_of_attempts(app, mailbox):
         later + delay_after(1),
     ]
     assert all(r.last_error for r in held_rows(app))
+
+
+def test_a_renderer_may_postpone_its_row_keeping_what_it_stored(
+    app, mailbox, monkeypatch
+):
+    # Not a failure: no attempt counted, no error, the row due again then.
+    later = utcnow() + timedelta(hours=5)
+
+    def not_yet(row: OutboxMessage) -> list:
+        enqueue("note", ref_id=row.id)
+        raise Postponed(later)
+
+    monkeypatch.setitem(outbox._RENDERERS, "later", (not_yet, 1))
+    monkeypatch.setitem(outbox._RENDERERS, "note", (lambda row: [], 1))
+    with app.app_context():
+        enqueue("later", ref_id=7)
+        db.session.commit()
+    assert send_mail(app) == 0
+    [row] = [r for r in rows(app) if r.kind == "later"]
+    assert (row.status, row.attempts, row.last_error) == ("queued", 0, "")
+    assert row.next_attempt_at == later
+    assert [r.ref_id for r in rows(app) if r.kind == "note"] == [row.id]
+    assert mailbox.received == []
 
 
 def test_after_the_last_attempt_it_is_given_up(app, mailbox):
