@@ -262,7 +262,7 @@ def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     if comment is None:
         return []
     # It, and the replies approved before it, which readers see only now.
-    writers = writers_to_ask(comment.thread_id)
+    writers = writers_to_ask(Comment.thread_id == comment.thread_id)
     if not writers or not _visible(comment):
         return []  # approved under a held comment: asked when that one is
     # Two runs for one comment (approved, withdrawn, approved again) take

@@ -1,5 +1,6 @@
 """What the outbox hears about responses: held ones, and ones made visible
-(with, for a held comment approved, the confirmations its writer waits for).
+(with, for a held comment approved, the confirmations its writer waits for,
+and for a post published, those of the comments approved while it was not).
 
 A held response stored, or a comment made visible (stored approved, or
 approved later), adds one outbox row per response, in one INSERT of the same
@@ -13,12 +14,12 @@ from flask import Flask
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from ..core.signals import response_inserted
+from ..core.signals import post_published, response_inserted
 from ..extensions import db
 from ..mail import enqueue, enqueue_in_flush, register
-from ..models import Comment
+from ..models import Comment, Post
 from .mails import BATCHES, HELD, RENDERERS, SPACINGS, TOLD_KINDS, VISIBLE
-from .subscriptions import ASK_KIND
+from .subscriptions import ASK_KIND, ask_when_published
 
 # session.info key: set by bulk loaders (WordPress import) whose comments were
 # already moderated elsewhere and must not flood the author's or readers' inbox.
@@ -72,6 +73,13 @@ def tell_author_held_again(comment: Comment) -> None:
         enqueue(HELD, ref_id=comment.id)
 
 
+def _ask_when_published(sender: Flask, post: Post, **extra: object) -> None:
+    # Sent after the post's commit, on every save of a published post: one
+    # query, and nothing written unless a writer waits.
+    if ask_when_published(post.id):
+        db.session.commit()
+
+
 def init_app(app: Flask) -> None:
     """Register the comment mails and the listener that queues them."""
     for kind, renderer in RENDERERS.items():
@@ -83,6 +91,7 @@ def init_app(app: Flask) -> None:
             spacing=SPACINGS.get(kind),
         )
     response_inserted.connect(_enqueue_news_of_inserted)
+    post_published.connect(_ask_when_published, app)
     if event.contains(db.session, "after_flush", _enqueue_news):
         return  # the scoped session is shared by every app of the process
     event.listen(db.session, "after_flush", _enqueue_news)

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from ..core.text import normalised_email
 from ..database import insert_or_ignore, like_escaped
@@ -477,13 +487,8 @@ def forget_unconfirmed(now: datetime) -> int:
     asked_lately = select(OutboxMessage.id).where(
         *_confirmation_of_subscription(), OutboxMessage.created_at >= since
     )
-    announcing = select(OutboxMessage.id).where(
-        OutboxMessage.kind == ASK_KIND,
-        OutboxMessage.ref_id == Comment.id,
-        OutboxMessage.status.in_(WAITING),
-    )
     held = _comment_of_subscription(
-        or_(Comment.status == "pending", announcing.exists())
+        or_(Comment.status == "pending", _announcing().exists())
     )
     result = db.session.execute(
         delete(Subscription).where(
@@ -495,6 +500,15 @@ def forget_unconfirmed(now: datetime) -> int:
         execution_options={"synchronize_session": False},
     )
     return result.rowcount
+
+
+def _announcing() -> Select:
+    # The run of the enclosing statement's comment that will ask its writer.
+    return select(OutboxMessage.id).where(
+        OutboxMessage.kind == ASK_KIND,
+        OutboxMessage.ref_id == Comment.id,
+        OutboxMessage.status.in_(WAITING),
+    )
 
 
 def _comment_of_subscription(*conditions) -> Select:
@@ -518,9 +532,10 @@ def _stored_together() -> tuple:
     )
 
 
-def writers_to_ask(thread_id: int) -> list[Comment]:
-    """The approved comments of a thread whose writer's subscription still
-    waits for its confirmation to be asked (one query; most threads: none)."""
+def writers_to_ask(*where: ColumnElement[bool]) -> list[Comment]:
+    """The approved comments meeting ``where`` (a thread's, a post's) whose
+    writer's subscription still waits for its confirmation to be asked (one
+    query; most threads: none)."""
     asked = select(OutboxMessage.id).where(*_confirmation_of_subscription())
     waiting = select(Subscription.id).where(
         *_stored_together(), Subscription.confirmed_at.is_(None), ~asked.exists()
@@ -528,13 +543,29 @@ def writers_to_ask(thread_id: int) -> list[Comment]:
     return list(
         db.session.scalars(
             select(Comment).where(
-                Comment.thread_id == thread_id,
+                *where,
                 Comment.status == "approved",
                 Comment.type == "comment",
                 waiting.exists(),
             )
         )
     )
+
+
+def ask_when_published(post_id: int) -> int:
+    """Queue the confirmation requests of a post just published (or saved)
+    for the comments approved while it was not, one run per thread (the
+    caller commits); how many runs. A comment whose run waits already (its
+    mailbox full that day) is left to it."""
+    threads = {
+        comment.thread_id: comment.id
+        for comment in writers_to_ask(
+            Comment.post_id == post_id, ~_announcing().exists()
+        )
+    }
+    for comment_id in threads.values():
+        enqueue(ASK_KIND, ref_id=comment_id)
+    return len(threads)
 
 
 def _wanting(comment: Comment) -> tuple:

@@ -902,6 +902,9 @@ def test_a_mailbox_asked_three_times_that_day_is_asked_when_it_has_room(
     with app.app_context():
         assert forget_unconfirmed(utcnow() + timedelta(days=8)) == 0
         db.session.rollback()
+        # Saving the post meanwhile leaves the request to the run that waits.
+        post = db.session.get(Comment, comment_id).post_id
+        assert subscriptions_module.ask_when_published(post) == 0
     time_passes(app, 4.1)
     send_mail(app, now=due)
     assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
@@ -922,6 +925,28 @@ def test_a_mailbox_full_for_a_week_is_not_asked_after_the_approval(
     send_mail(app)
     assert mailbox.to(LUCIA) == []
     assert [status for status, _ in ask_rows(app)] == ["done"]
+
+
+@pytest.mark.app_config(**HELD)
+def test_a_comment_approved_on_a_draft_is_asked_when_the_post_is_published(
+    app, author_client, mailbox
+):
+    """Readers see it only then; saving the post again asks nobody twice."""
+    comment_id = comment_of_lucia(app.test_client(), app)
+    with app.app_context():
+        post = db.session.get(Comment, comment_id).post
+        post.status, post_id = "draft", post.id
+        apply_action("approve", [comment_id])
+        db.session.commit()
+    send_mail(app)
+    assert mailbox.to(LUCIA) == []
+    listing = soup(author_client.get("/admin/posts"))
+    row = next(tr for tr in listing.select("tbody tr") if "Community" in tr.text)
+    press(author_client, listing, "Pubblica", within=row)
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+    with app.app_context():
+        assert subscriptions_module.ask_when_published(post_id) == 0
 
 
 @pytest.mark.app_config(**HELD)
@@ -1029,7 +1054,7 @@ def test_only_writers_whose_request_still_waits_are_looked_at(app, client, mailb
         )
         enqueue(subscriptions_module.CONFIRM_KIND, ref_id=sub.id, recipient=LUCIA)
         db.session.commit()
-        found = subscriptions_module.writers_to_ask(waits)
+        found = subscriptions_module.writers_to_ask(Comment.thread_id == waits)
         assert [c.id for c in found] == [waits]
 
 
