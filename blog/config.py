@@ -104,6 +104,11 @@ MENTIONS_WORKER = None
 PAGE_CACHE_SIZE = 256
 SIDE_PAGE_CACHE_SIZE = 128
 MISSING_PAGE_CACHE_SIZE = 128
+# And at most this many megabytes each: a post with a thread of thousands of
+# replies makes pages of megabytes, one per reply form.
+PAGE_CACHE_MB = 64
+SIDE_PAGE_CACHE_MB = 16
+MISSING_PAGE_CACHE_MB = 4
 
 # Mail (blog/mail): the author's notices of held responses, readers' confirmation
 # requests and notifications, all sent from the outbox table by the background

@@ -104,7 +104,7 @@ def _respond(build: Callable[[], bytes], mimetype: str) -> Response:
     )
     if entry is None:
         return finish(Response(status=304), etag)
-    return finish(Response(entry.html, content_type=mimetype), etag)
+    return finish(Response(entry.body, content_type=mimetype), etag)
 
 
 def _limit() -> int:

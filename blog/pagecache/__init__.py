@@ -17,11 +17,12 @@ from .wsgi import CachedPageMiddleware
 def init_app(app: Flask) -> None:
     """Give the app its own cache, bump the content version on every change,
     and serve hits in front of Flask."""
-    app.extensions["page_cache"] = PageCache(app.config["PAGE_CACHE_SIZE"])
-    app.extensions["side_page_cache"] = PageCache(app.config["SIDE_PAGE_CACHE_SIZE"])
-    app.extensions["missing_page_cache"] = PageCache(
-        app.config["MISSING_PAGE_CACHE_SIZE"]
-    )
+    for name, size, megabytes in (
+        ("page_cache", "PAGE_CACHE_SIZE", "PAGE_CACHE_MB"),
+        ("side_page_cache", "SIDE_PAGE_CACHE_SIZE", "SIDE_PAGE_CACHE_MB"),
+        ("missing_page_cache", "MISSING_PAGE_CACHE_SIZE", "MISSING_PAGE_CACHE_MB"),
+    ):
+        app.extensions[name] = PageCache(app.config[size], app.config[megabytes] << 20)
     listen_for_changes()
     app.url_defaults(versioned_static)
     app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 from flask import Flask, Request, Response, current_app, request
@@ -47,31 +47,42 @@ _PLACEHOLDERS = re.compile(b"(" + _CSRF_SLOT + b"|" + _STAMP_SLOT + b")")
 
 @dataclass(frozen=True)
 class CachedPage:
-    """A rendered page, kept encoded and cut at its placeholders.
+    """A rendered page, kept encoded (once) and cut at its placeholders.
 
     ``pieces`` alternates text and placeholder: filling it in per request is one
     join, not a search through the page.
     """
 
-    html: str
+    html: InitVar[str]
     post_id: int
     etag: str
     stored_at: float
     # When the page changes by itself (its post's comments close by age).
     changes_at: float | None = None
     pieces: tuple[bytes, ...] = field(init=False, repr=False)
+    weight: int = field(init=False, repr=False)  # bytes
 
-    def __post_init__(self) -> None:
-        pieces = tuple(_PLACEHOLDERS.split(self.html.encode()))
+    def __post_init__(self, html: str) -> None:
+        pieces = tuple(_PLACEHOLDERS.split(html.encode()))
         object.__setattr__(self, "pieces", pieces)
+        object.__setattr__(self, "weight", sum(len(piece) for piece in pieces))
+
+    @property
+    def body(self) -> bytes:
+        """The page as stored, placeholders and all (a page without a form)."""
+        return b"".join(self.pieces)
 
 
 class PageCache:
-    """A small thread-safe LRU of rendered pages, one per worker process."""
+    """A small thread-safe LRU of rendered pages, one per worker process,
+    bounded by pages and by bytes: one long thread makes a page of megabytes,
+    and its reply forms, one per comment, would each keep another copy."""
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, max_bytes: int = 64 << 20) -> None:
         self._entries: OrderedDict[tuple, CachedPage] = OrderedDict()
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._lock = threading.Lock()
         # The headers Flask sent with each page, which the middleware replays
         # (``pagecache.wsgi``); at most four times the pages, then it starts again.
@@ -85,7 +96,7 @@ class PageCache:
                 return None
             expired = now - entry.stored_at > MAX_AGE_SECONDS
             if expired or (entry.changes_at is not None and now >= entry.changes_at):
-                del self._entries[key]
+                self._drop(key)
                 return None
             self._entries.move_to_end(key)
             return entry
@@ -97,12 +108,20 @@ class PageCache:
         self.headers[key] = headers
 
     def put(self, key: tuple, entry: CachedPage) -> None:
-        """Store ``entry``, dropping the least recently used beyond the size."""
+        """Store ``entry``, dropping the least recently used beyond the size or
+        the bytes (the newest entry stays, even alone over the bytes)."""
         with self._lock:
+            if key in self._entries:
+                self._drop(key)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self.bytes += entry.weight
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.size or self.bytes > self.max_bytes
+            ):
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: tuple) -> None:
+        self.bytes -= self._entries.pop(key).weight
 
 
 # The query arguments a post page is made from: the no-JavaScript reply

@@ -80,7 +80,7 @@ def _cached_home() -> Response:
     etag, entry = cached_page(home_page_key(page_number()), make)
     if entry is None:
         return finish(Response(status=304), etag)
-    return finish(Response(entry.html, mimetype="text/html"), etag)
+    return finish(Response(entry.body, mimetype="text/html"), etag)
 
 
 @bp.get("/index.php")

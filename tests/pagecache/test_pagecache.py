@@ -45,6 +45,8 @@ from blog.pagecache import wsgi as pagecache_wsgi
 from blog.pagecache.cache import (
     CSRF_PLACEHOLDER,
     STAMP_PLACEHOLDER,
+    CachedPage,
+    PageCache,
     site_release,
 )
 from blog.pagecache.versionread import (
@@ -530,6 +532,43 @@ def test_walking_every_reply_form_and_posts_feed_leaves_the_main_cache_alone(
         with count_queries() as counter:
             app.test_client().get(url)
         assert counter.statements == [VERSION_SQL], url
+
+
+@pytest.mark.app_config(SIDE_PAGE_CACHE_MB=1)
+def test_reply_forms_of_a_heavy_page_are_kept_within_the_megabytes(app):
+    # A long thread makes a page of megabytes, and each comment's reply form
+    # is a copy of it: the side cache keeps as many as its bytes allow.
+    long_text = "<p>" + "parola " * 50_000 + "</p>"
+    add_comment(app, content=long_text, content_html=long_text, status="approved")
+    with app.app_context():
+        targets = db.session.scalars(
+            select(Comment.id).where(Comment.status == "approved")
+        ).all()
+    for target in targets:
+        response = app.test_client().get(f"{POST_URL}?replytocom={target}")
+        assert response.status_code == 200
+        assert len(response.data) > 350_000
+    cache = app.extensions["side_page_cache"]
+    assert 0 < cache.bytes <= 1 << 20
+    assert 1 <= len(cache._entries) <= 2 < len(targets)
+
+
+def test_a_page_is_kept_once_and_weighed_in_bytes():
+    cache = PageCache(size=10, max_bytes=1000)
+    pages = {name: CachedPage(name * 400, 0, name, time.time()) for name in "abc"}
+    for name, page in pages.items():
+        cache.put((name,), page)
+    assert pages["a"].weight == 400 and pages["a"].body == b"a" * 400
+    assert not [
+        v for v in vars(pages["a"]).values() if isinstance(v, str) and len(v) > 9
+    ]
+    # "a", the least recently used, made way for "c".
+    assert cache.get(("a",), time.time()) is None
+    assert cache.bytes == 800
+    cache.put(("b",), CachedPage("b" * 100, 0, "b", time.time()))  # replaced
+    assert cache.bytes == 500
+    cache.put(("d",), CachedPage("d" * 5000, 0, "d", time.time()))
+    assert cache.bytes == 5000  # over the bytes alone: kept until the next
 
 
 @pytest.mark.app_config(
