@@ -41,6 +41,9 @@ def refuse_change(
         return Refusal(404, GONE_MESSAGE)
     # An empty hash is no proof: imported comments carry none.
     if not owner_hash or comment.owner_token_hash != owner_hash:
+        # A held or spam comment is nobody else's to know of, as on its page.
+        if comment.status != "approved":
+            return Refusal(404, GONE_MESSAGE)
         return Refusal(403, NOT_OWNER_MESSAGE)
     if edit_seconds <= 0:
         return Refusal(403, DISABLED_MESSAGE)

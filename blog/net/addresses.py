@@ -35,6 +35,7 @@ _SPECIAL_NETWORKS = tuple(
         "64:ff9b:1::/48",
         "2001::/23",
         "2001:db8::/32",
+        "3fff::/20",  # documentation, RFC 9637
         "fc00::/7",
         "fe80::/10",
         "fec0::/10",

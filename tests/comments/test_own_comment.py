@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from blog.comments.forms import CSRF_MESSAGE
 from blog.comments.ownership import (
     EXPIRED_MESSAGE,
+    GONE_MESSAGE,
     NOT_OWNER_MESSAGE,
     REPLIED_MESSAGE,
     refuse_change,
@@ -116,6 +117,16 @@ class TestTheRule:
     def test_another_browser_may_not(self):
         refusal = refuse_change(self.comment(1), "x" * 64, self.NOW, 900, False)
         assert refusal.message == NOT_OWNER_MESSAGE
+
+    @pytest.mark.parametrize("status", ["pending", "spam"])
+    def test_another_browser_cannot_tell_a_hidden_comment_from_a_missing_one(
+        self, status
+    ):
+        # As its page does: a 404, not a 403 that says the id is somebody's.
+        comment = self.comment(1, status=status)
+        refusal = refuse_change(comment, "x" * 64, self.NOW, 900, False)
+        assert (refusal.status_code, refusal.message) == (404, GONE_MESSAGE)
+        assert refuse_change(comment, "", self.NOW, 900, False).status_code == 404
 
     def test_no_token_is_no_proof_even_against_a_comment_without_one(self):
         comment = self.comment(1, owner_token_hash="")

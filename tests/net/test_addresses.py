@@ -39,6 +39,7 @@ FORBIDDEN = [
     "ff02::1",
     "ff0e::1",  # global-scope multicast
     "2001:db8::1",
+    "3fff:123::1",  # documentation (RFC 9637)
     "::ffff:127.0.0.1",  # IPv4-mapped
     "::ffff:7f00:1",
     "::ffff:10.1.2.3",
