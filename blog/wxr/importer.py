@@ -207,7 +207,13 @@ class _Importer:
             data.old_paths,
             page=data.post_type == "page",
         )
-        post = imported_before(data, paths)
+        old_slugs = old_slug_paths(data.link, data.slug, data.old_slugs)
+        # Renamed and retitled in WordPress since the last import, a post is
+        # found by its old slugs' permalinks, which that import recorded (not
+        # by one another item of the file has as its slug now).
+        post = imported_before(
+            data, paths + [path for path in old_slugs if path not in self.slugs]
+        )
         if post is None:
             post = self._new_post(data)
             self.report.created[POST_KINDS[data.post_type]] += 1
@@ -228,11 +234,7 @@ class _Importer:
             for path in paths
             if path.startswith(NUMBERED_PATHS) and path not in carried
         ]
-        renamed = [
-            path
-            for path in old_slug_paths(data.link, data.slug, data.old_slugs)
-            if not self._a_current_slug(path, post)
-        ]
+        renamed = [path for path in old_slugs if not self._a_current_slug(path, post)]
         # Its old slugs give way as well: to another item's permalink.
         self.yielding.append((post, numbered + renamed))
         self.record(post, [path for path in paths if path not in numbered])

@@ -216,6 +216,30 @@ def test_a_post_renamed_since_is_found_by_its_old_addresses(app, import_text):
         )
 
 
+def test_a_post_renamed_and_retitled_in_wordpress_is_found_by_its_old_slug(
+    client, import_text
+):
+    # A later export names it anew everywhere but in _wp_old_slug, which
+    # WordPress keeps for the redirect: the same post, not a second one.
+    anna = comment(5, "Anna", "2019-05-01 10:00:00", "a")
+    import_text(
+        export(item(30, "Perché l'università", "perche-luniversita", comments=anna))
+    )
+    renamed = item(
+        30,
+        "Università: perché",
+        "universita-perche",
+        old_slugs=("perche-luniversita",),
+        comments=anna,
+    )
+    output = import_text(export(renamed))
+    assert "posts: 0 added, 1 already present" in output
+    assert "comments: 0 added, 1 already present" in output
+    response = client.get("/2019/05/universita-perche/")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/perche-luniversita/"
+
+
 def test_two_comments_of_one_writer_in_one_second_are_both_kept(app, import_text):
     same_second = comment(116, "Anonimo", "2019-05-01 10:00:00", "primo") + comment(
         117, "Anonimo", "2019-05-01 10:00:00", "secondo"
