@@ -15,7 +15,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response  # what flask.redirect makes
 
 from ..core.text import listing_page, positive_int, row_id
-from .oldpaths import ID_QUERIES, OldTarget, numbered_target
+from .oldpaths import (
+    ID_QUERIES,
+    OldTarget,
+    normalise_path,
+    numbered_target,
+    post_for_path,
+)
 from .queries import get_published_post
 
 # WordPress's plain addresses that name a post, a page or a tag by its slug.
@@ -66,13 +72,22 @@ def _moved_by_id(name: str, value: str, args: MultiDict) -> Response:
 def _moved_by_slug(name: str, value: str) -> Response:
     """WordPress's ``/?name=slug`` and ``/?pagename=parent/slug`` (a post, a
     page) and ``/?tag=slug``: the same page at its address here."""
-    slug = value.strip("/").rpartition("/")[2]
+    path = value.strip("/")
+    slug = path.rpartition("/")[2]
     if not slug:
         abort(404)
     if name == "tag":
         return redirect(url_for("posts.tag", slug=slug), 301)
-    post = get_published_post(slug) or abort(404)
-    return redirect(url_for("posts.detail", slug=post.slug), 301)
+    # The address an import recorded names a child page by its parent too
+    # ("corsi/prezzi", where "servizi/prezzi" is another page), an old or a
+    # non-ASCII slug as WordPress had it; a slug alone is, as in WordPress,
+    # first the post that has it now.
+    recorded = normalise_path(f"/{path}")
+    if "/" in path:
+        post = post_for_path(recorded) or get_published_post(slug)
+    else:
+        post = get_published_post(slug) or post_for_path(recorded)
+    return redirect(url_for("posts.detail", slug=(post or abort(404)).slug), 301)
 
 
 # WordPress's ``?m=`` archive: a year, a month or a day, as digits.

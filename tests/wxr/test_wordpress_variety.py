@@ -240,6 +240,45 @@ def test_a_post_renamed_and_retitled_in_wordpress_is_found_by_its_old_slug(
     assert response.headers["Location"] == "/perche-luniversita/"
 
 
+def test_old_name_queries_find_the_page_by_its_whole_path_and_old_slugs(
+    app, client, import_text
+):
+    # Two child pages named "prezzi": ?pagename= names one by its parent.
+    import_text(
+        export(
+            item(60, "Servizi", "servizi", post_type="page"),
+            item(
+                61,
+                "Prezzi servizi",
+                "prezzi",
+                post_type="page",
+                parent=60,
+                link=f"{SITE}/servizi/prezzi/",
+            ),
+            item(62, "Corsi", "corsi", post_type="page"),
+            item(
+                63,
+                "Prezzi corsi",
+                "prezzi",
+                post_type="page",
+                parent=62,
+                link=f"{SITE}/corsi/prezzi/",
+            ),
+            item(64, "Ciao", "ciao-mondo", old_slugs=("ciao",)),
+        )
+    )
+    with app.app_context():
+        slug_of = dict(db.session.execute(select(Post.title, Post.slug)).all())
+    for query, title in (
+        ("/?pagename=corsi/prezzi", "Prezzi corsi"),
+        ("/?pagename=servizi/prezzi/", "Prezzi servizi"),
+        ("/?name=ciao", "Ciao"),
+    ):
+        response = client.get(query)
+        assert response.status_code == 301, query
+        assert response.headers["Location"] == f"/{slug_of[title]}/", query
+
+
 def test_two_comments_of_one_writer_in_one_second_are_both_kept(app, import_text):
     same_second = comment(116, "Anonimo", "2019-05-01 10:00:00", "primo") + comment(
         117, "Anonimo", "2019-05-01 10:00:00", "secondo"
