@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import Setting
 from . import bp
+from .schema import schema_behind
 
 
 def database_ok() -> bool:
@@ -25,11 +26,21 @@ def database_ok() -> bool:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """The health check: 200 while the database answers, else 503."""
+    """The health check: 200 while the database answers at this code's
+    schema, else 503 (``schema``: "behind" until ``upgrade-db`` has run)."""
     ok = database_ok()
-    response = jsonify(
-        status="ok" if ok else "error", database="ok" if ok else "unavailable"
-    )
-    response.status_code = 200 if ok else 503
+    behind = schema_behind() if ok else None
+    if behind is not None:
+        current_app.logger.error(
+            "Health check: the database is at revision %s, older than this "
+            "code: run '.venv/bin/flask --app blog upgrade-db'",
+            behind or "?",
+        )
+    fields = {"database": "ok" if ok else "unavailable"}
+    if ok:
+        fields["schema"] = "behind" if behind is not None else "ok"
+    healthy = ok and behind is None
+    response = jsonify(status="ok" if healthy else "error", **fields)
+    response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response

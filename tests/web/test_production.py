@@ -409,7 +409,7 @@ def test_without_the_proxy_setting_forwarded_headers_are_ignored(app):
 def test_healthz_reports_a_working_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "schema": "ok"}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -419,6 +419,24 @@ def test_healthz_reports_a_database_without_the_blogs_tables(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unavailable"}
+
+
+def test_healthz_reports_a_schema_older_than_the_code(tmp_path):
+    # An older release's backup restored, or a start before upgrade-db: every
+    # page would answer 503, so the monitor must not keep it in service.
+    app = production_app(tmp_path, SECRET_KEY="k" * 64)
+    assert app.test_cli_runner().invoke(args=["upgrade-db"]).exit_code == 0
+    assert app.test_client().get("/healthz").status_code == 200
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+        db.session.commit()
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "error",
+        "database": "ok",
+        "schema": "behind",
+    }
 
 
 def test_a_database_file_the_server_makes_is_its_owners_alone(tmp_path):
