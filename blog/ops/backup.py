@@ -19,10 +19,13 @@ class BackupError(Exception):
 def pg_dump_hint(url: URL) -> str:
     """The message for PostgreSQL databases, which pg_dump backs up."""
     safe = url.set(drivername="postgresql").render_as_string(hide_password=True)
+    # The README's commands: the dump holds readers' addresses, and a new,
+    # empty database has nothing for --clean to drop.
     return (
         "This blog runs on PostgreSQL: back it up with pg_dump, for example\n"
-        f"  pg_dump --format=custom --file=blog.dump '{safe}'\n"
-        "and restore with pg_restore --clean --dbname=... blog.dump."
+        f"  (umask 077; pg_dump --format=custom --file=blog.dump '{safe}')\n"
+        "and restore with\n"
+        f"  pg_restore --clean --if-exists --dbname='{safe}' blog.dump"
     )
 
 

@@ -66,7 +66,8 @@ def test_backup_on_postgresql_points_to_pg_dump(runner, tmp_path):
     target = tmp_path / "copy.dump"
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 1
-    assert "pg_dump --format=custom" in result.output
+    assert "(umask 077; pg_dump --format=custom" in result.output
+    assert "pg_restore --clean --if-exists --dbname='postgresql://" in result.output
     assert "postgresql://" in result.output
     assert not target.exists()
 
