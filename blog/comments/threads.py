@@ -378,6 +378,21 @@ def page_of(comment: Comment, settings: CommentSettings, owner_hash: str) -> int
     return earlier // settings.comments_per_page + 1
 
 
+def comment_by_anchor(post_id: int, number: int) -> Comment | None:
+    """The comment ``#comment-N`` names on a page of post ``post_id``: the one
+    imported with WordPress id N (the old links' meaning), else ours with id N."""
+    named = db.session.scalars(
+        select(Comment).where(
+            Comment.post_id == post_id,
+            or_(
+                Comment.legacy_id == number,
+                and_(Comment.id == number, Comment.legacy_id.is_(None)),
+            ),
+        )
+    ).all()
+    return min(named, key=lambda comment: comment.legacy_id != number, default=None)
+
+
 def anchor_on_page(
     comment: Comment, page: int, settings: CommentSettings, owner_hash: str
 ) -> str:

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from ..accounts.session import current_author
 from ..core.settings import current_settings
+from ..core.text import row_id
 from ..extensions import csrf, db
 from ..models import Comment
 from ..posts.queries import get_post_to_answer
@@ -30,7 +31,7 @@ from .page import render_post_page, render_refusal, tell_under_comment
 from .refusals import refused_post_page
 from .submission import Submission, refuse_closed, submit_comment
 from .subscriptions import NOTICES
-from .threads import anchor_on_page, is_visible, page_of
+from .threads import anchor_on_page, comment_by_anchor, is_visible, page_of
 
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 
@@ -95,8 +96,14 @@ def form_address(slug: str) -> ResponseReturnValue:
 
 @bp.get("/comment/<id:comment_id>/")
 def permalink(comment_id: int) -> ResponseReturnValue:
-    """Send a ``#comment-N`` link to the comment page that shows it."""
-    comment = db.session.get(Comment, comment_id) or abort(404)
+    """Send a ``#comment-N`` link to the comment page that shows it; with
+    ``?post=ID``, N is the anchor an old link names on that post's page."""
+    post_id = row_id(request.args.get("post"))
+    if post_id is not None:
+        comment = comment_by_anchor(post_id, comment_id)
+    else:
+        comment = db.session.get(Comment, comment_id)
+    comment = comment or abort(404)
     owner_hash = token_hash(owner_token(request))
     post = comment.post
     if not (is_visible(comment, owner_hash) and post.is_published):

@@ -124,3 +124,17 @@ def test_comment_pages_and_permalinks_across_pages(page, live_server):
     page.goto(f"{live_server.url}/comment/{last_id.removeprefix('comment-')}/")
     assert "/comment-page-2/" in page.url and page.url.endswith(f"#{last_id}")
     assert page.locator(f"#{last_id}").is_visible()
+
+
+def test_an_old_anchor_to_a_comment_on_another_page_finds_it(page, live_server):
+    # WordPress without comment paging had every comment on the post's page:
+    # an old link /post/#comment-N reaches the page here that holds it.
+    page.goto(live_server.url + POST + "comment-page-2/")
+    last_id = page.locator("ol.commentlist > li").last.get_attribute("id")
+    page.goto(f"{live_server.url}{POST}#{last_id}")
+    page.wait_for_url(f"**/comment-page-2/#{last_id}")
+    assert page.locator(f"#{last_id}").is_visible()
+    # An anchor no reader's page holds (a held or missing comment) stays put.
+    page.goto(f"{live_server.url}{POST}#comment-999999")
+    page.wait_for_load_state("networkidle")
+    assert page.url == f"{live_server.url}{POST}#comment-999999"

@@ -223,6 +223,7 @@ def test_the_permalink_of_a_colliding_comment_uses_its_page_anchor(
 ):
     with app.app_context():
         post = db.session.scalar(select(Post).where(Post.slug == "caffe-e-community"))
+        post_id = post.id
         free = db.session.scalar(select(func.max(Comment.id))) + 1
         old = db.session.scalar(select(Comment).where(Comment.legacy_id == 10))
         old.legacy_id = free  # the next comment of ours gets this very number
@@ -239,6 +240,11 @@ def test_the_permalink_of_a_colliding_comment_uses_its_page_anchor(
     assert page.select_one(f"li#risposta-{free}") is not None
     location = client.get(f"/comment/{free}/").headers["Location"]
     assert location == f"{NEW}#risposta-{free}"
+    # An old link's #comment-N on the post's page (the anchor script asks
+    # with the post): WordPress's comment N, the imported one.
+    named = client.get(f"/comment/{free}/?post={post_id}").headers["Location"]
+    assert named == f"{NEW}#comment-{free}"
+    assert client.get(f"/comment/{free}/?post={post_id + 1}").status_code == 404
 
 
 def test_imported_tags_have_their_archive(app, client, imported):
