@@ -180,6 +180,16 @@ def timed_etag(etag: str, changes_at: float | None) -> str:
     return hashlib.sha256(f"{etag} {changes_at!r}".encode()).hexdigest()[:32]
 
 
+def personal_etag(etag: str, csrf_secret: str) -> str:
+    """The ETag of a page that carries the visitor's CSRF token: it names the
+    token (by a hash of the session's secret), so a browser whose session
+    ended (closed, its cookies cleared) gets the page with the new token, not
+    a 304 that keeps a token no session holds any more."""
+    if not csrf_secret:
+        return etag
+    return f"{etag}-{hashlib.sha256(csrf_secret.encode()).hexdigest()[:16]}"
+
+
 # Config a page shows, beyond the stored settings' defaults (``SETTINGS``).
 _RELEASE_CONFIG = (
     "POSTS_PER_PAGE",
@@ -298,14 +308,21 @@ def page_cache_for(app: Flask, key: tuple) -> PageCache:
 
 
 def cached_page(
-    key: tuple, make: Callable[[], tuple[str, int, float | None]], timed: bool = False
+    key: tuple,
+    make: Callable[[], tuple[str, int, float | None]],
+    timed: bool = False,
+    csrf_secret: str | None = None,
 ) -> tuple[str, CachedPage | None]:
     """The page ``key``'s ETag and its entry in the page cache, made (text, post
     id, when it changes by itself) on a miss; no entry when the browser's copy
-    is current. ``timed``: a page that may change by itself (a post page)."""
+    is current. ``timed``: a page that may change by itself (a post page);
+    ``csrf_secret``: for a page that carries the visitor's token, the
+    session's secret ("" for a visitor without one, whose copy is never
+    current: it holds a token no session has)."""
     etag = make_etag(content_version(), key, site_release(current_app))
-    if not timed and none_match(request.headers.get("If-None-Match"), etag):
-        return etag, None  # known current without making it
+    asked = request.headers.get("If-None-Match") if csrf_secret != "" else None
+    if not timed and none_match(asked, personal_etag(etag, csrf_secret or "")):
+        return personal_etag(etag, csrf_secret or ""), None  # current, not made
     cache = page_cache_for(current_app, key)
     entry = cache.get(key + (etag,), time.time())
     if entry is None:
@@ -315,6 +332,7 @@ def cached_page(
         page_etag = timed_etag(etag, changes_at)
         entry = CachedPage(text, post_id, page_etag, time.time(), changes_at)
         cache.put(key + (etag,), entry)
-    if none_match(request.headers.get("If-None-Match"), entry.etag):
-        return entry.etag, None
-    return entry.etag, entry
+    etag = personal_etag(entry.etag, csrf_secret or "")
+    if none_match(asked, etag):
+        return etag, None
+    return etag, entry

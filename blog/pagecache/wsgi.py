@@ -41,6 +41,7 @@ from .cache import (
     make_etag,
     none_match,
     page_cache_for,
+    personal_etag,
     personalise,
     site_release,
 )
@@ -132,21 +133,25 @@ class CachedPageMiddleware:
         headers = cache.headers.get(key + (etag,))
         if entry is None or headers is None:
             return self._learn(environ, start_response, cache, key, etag, version)
-        extra = list(finish_headers(entry.etag))
-        if not everybodys:
-            extra.append(("Vary", "Cookie"))  # as on the page itself (RFC 9110)
-        if none_match(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
-            start_response("304 NOT MODIFIED", headers + extra)
-            return []
         if everybodys:
-            body = b"".join(entry.pieces)
-            extra.append(("Content-Length", str(len(body))))
+            extra = list(finish_headers(entry.etag))
+            if none_match(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
+                start_response("304 NOT MODIFIED", headers + extra)
+                return []
+            body = entry.body
         else:
-            csrf_token, cookie = self._csrf(session)
+            secret, cookie = self._csrf_secret(session)
+            page_etag = personal_etag(entry.etag, secret)
+            # Vary as on the page Flask makes (RFC 9110).
+            extra = [*finish_headers(page_etag), ("Vary", "Cookie")]
+            if none_match(environ.get("HTTP_IF_NONE_MATCH"), page_etag):
+                start_response("304 NOT MODIFIED", headers + extra)
+                return []
             if cookie:
                 extra.append(("Set-Cookie", cookie))
+            csrf_token = sign_json(self._csrf_signer, secret)
             body = personalise(entry, csrf_token, self._stamp)
-            extra.append(("Content-Length", str(len(body))))
+        extra.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers + extra)
         return [body]
 
@@ -244,8 +249,9 @@ class CachedPageMiddleware:
             self._stamp_memo = (post_id, now, value)
         return value
 
-    def _csrf(self, session: dict) -> tuple[str, str | None]:
-        """This visitor's signed CSRF token, and a session cookie when new."""
+    def _csrf_secret(self, session: dict) -> tuple[str, str | None]:
+        """This visitor's CSRF secret (signed, it is the form's token), and a
+        session cookie when it is new."""
         cookie = None
         raw = session.get(self._csrf_field)
         if not isinstance(raw, str) or not raw:
@@ -253,7 +259,7 @@ class CachedPageMiddleware:
             raw = hashlib.sha1(os.urandom(64)).hexdigest()
             value = sign_json(self._session_signer, {self._csrf_field: raw})
             cookie = value.join(self._cookie_parts)
-        return sign_json(self._csrf_signer, raw), cookie
+        return raw, cookie
 
     def _learn(
         self,
@@ -274,7 +280,8 @@ class CachedPageMiddleware:
             # The page Flask just made (or found) for this version, whose ETag
             # may carry when it changes by itself (``timed_etag``).
             entry = cache.get(key + (etag,), time.time())
-            if entry is not None and sent.get("etag") == f'"{entry.etag}"':
+            # (A page with the visitor's token has it named after the ETag.)
+            if entry is not None and sent.get("etag", "").startswith(f'"{entry.etag}'):
                 kept = [(n, v) for n, v in headers if n.lower() not in _SKIPPED_HEADERS]
                 cache.keep_headers(key + (etag,), kept)
             return start_response(status, headers, exc_info)

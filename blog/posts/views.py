@@ -12,6 +12,7 @@ from flask import (
     make_response,
     redirect,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -33,6 +34,7 @@ from ..pagecache.cache import (
     finish,
     home_page_key,
     is_cacheable,
+    personal_etag,
     personalise,
 )
 from ..web.security import kept_private
@@ -149,12 +151,15 @@ def _cached_detail(slug: str) -> Response:
 
     # Only an age limit makes a post page change by itself (``timed_etag``).
     timed = bool(current_settings().close_after_days)
-    etag, entry = cached_page(key, make, timed=timed)
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    secret = session.get(field) or ""  # a new visitor's comes with the page
+    etag, entry = cached_page(key, make, timed=timed, csrf_secret=secret)
     if entry is None:
         response = finish(Response(status=304), etag)
         response.vary.add("Cookie")  # as on the page itself (RFC 9110)
         return response
     html = personalise(entry, generate_csrf(), _fresh_stamp)
+    etag = personal_etag(entry.etag, session[field])
     return finish(Response(html, mimetype="text/html"), etag)
 
 

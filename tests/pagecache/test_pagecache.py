@@ -66,6 +66,16 @@ def _approve_all(app) -> None:
         db.session.commit()
 
 
+def csrf_token_of(response) -> str:
+    return soup(response).select_one("input[name=csrf_token]")["value"]
+
+
+def shared_etag(response) -> str:
+    """The part of a post page's ETag that names the page, without the part
+    that names its visitor's CSRF token (``personal_etag``)."""
+    return response.headers["ETag"].strip('"').split("-")[0]
+
+
 def test_second_anonymous_view_is_served_from_the_cache(client, count_queries):
     with count_queries() as first:
         client.get(POST_URL)
@@ -160,7 +170,7 @@ def test_a_post_closing_by_age_is_a_new_page_for_the_cache_and_the_browser(
     assert closed.headers["ETag"] != etag
     stranger = app.test_client().get(POST_URL)
     assert soup(stranger).select_one("form.comment-form") is None
-    assert stranger.headers["ETag"] == closed.headers["ETag"]
+    assert shared_etag(stranger) == shared_etag(closed)
 
 
 def test_a_page_rendered_open_at_the_closing_instant_is_kept_until_then(app):
@@ -186,13 +196,41 @@ def test_a_304_for_a_post_page_varies_on_the_cookie_as_the_page_does(
     etag = client.get(POST_URL).headers["ETag"]
     hit = client.get(POST_URL, headers={"If-None-Match": etag})  # before Flask
     other_worker = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
-    missed = other_worker.test_client().get(POST_URL, headers={"If-None-Match": etag})
+    # The same browser (its session), served by another worker.
+    browser = other_worker.test_client()
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    browser.set_cookie(cookie, client.get_cookie(cookie).value)
+    missed = browser.get(POST_URL, headers={"If-None-Match": etag})
     with other_worker.app_context():
         db.session.remove()
         db.engine.dispose()
     for response in (hit, missed):
         assert response.status_code == 304
         assert "Cookie" in response.headers["Vary"]
+
+
+def test_a_browser_whose_session_ended_gets_its_copy_again_with_a_new_token(
+    app, client, make_app
+):
+    # Closed and opened again (its session cookie gone), the browser asks
+    # whether its copy is current: not with a token no session holds, or the
+    # first comment it sends would be refused for want of cookies.
+    first = client.get(POST_URL)
+    etag, token = first.headers["ETag"], csrf_token_of(first)
+    assert client.get(POST_URL, headers={"If-None-Match": etag}).status_code == 304
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    other_worker = make_app(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"])
+    for worker in (client, other_worker.test_client()):  # before Flask, and in it
+        again = worker.get(POST_URL, headers={"If-None-Match": etag})
+        assert again.status_code == 200
+        assert "Set-Cookie" in again.headers
+        assert csrf_token_of(again) != token
+        assert again.headers["ETag"] != etag
+    with other_worker.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    response = send_comment(client, app, "Primo commento dopo la riapertura.")
+    assert response.status_code == 302
 
 
 def test_approval_shows_at_once_even_to_a_reader_with_a_cached_copy(app):
@@ -383,10 +421,10 @@ def test_a_hit_served_before_flask_matches_flasks_answer(app, count_queries):
         "X-Pingback",
         "Link",
         "Content-Type",
-        "ETag",
         "Cache-Control",
     ):
         assert hit.headers.get(name) == flask_answer.headers.get(name), name
+    assert shared_etag(hit) == shared_etag(flask_answer)
     assert "HttpOnly" in hit.headers["Set-Cookie"]
     assert soup(hit).select_one("#comments h2").get_text() == "12 Responses"
 
@@ -429,7 +467,7 @@ def test_a_post_page_with_arguments_it_does_not_read_is_the_shared_copy(
     with count_queries() as counter:
         tagged = app.test_client().get(f"{POST_URL}?{query}")
     assert counter.statements == [VERSION_SQL]
-    assert tagged.headers["ETag"] == plain.headers["ETag"]
+    assert shared_etag(tagged) == shared_etag(plain)
     assert tagged.headers["Cache-Control"] == "private, no-cache"
     assert len(soup(tagged).select("ol.commentlist > li")) == 12
 
@@ -442,7 +480,7 @@ def test_flask_fills_the_shared_copy_for_a_request_with_such_arguments(
     with count_queries() as counter:
         plain = app.test_client().get(POST_URL)
     assert counter.statements == [VERSION_SQL]
-    assert plain.headers["ETag"] == first.headers["ETag"]
+    assert shared_etag(plain) == shared_etag(first)
     for response in (first, plain):
         assert "segnaposto-unico" not in response.get_data(as_text=True)
 
@@ -490,7 +528,7 @@ def test_the_reply_form_is_one_shared_copy_per_comment_it_answers(app, count_que
     # Three look-ups: the post's row, the comment answered, the settings.
     assert len(hit.statements) == 3
     assert not any("LIMIT" in statement for statement in hit.statements)
-    assert again.headers["ETag"] == first.headers["ETag"]
+    assert shared_etag(again) == shared_etag(first)
     assert again.headers["Cache-Control"] == "private, no-cache"
     tokens = {
         shown.select_one("input[name=csrf_token]")["value"]
@@ -498,14 +536,14 @@ def test_the_reply_form_is_one_shared_copy_per_comment_it_answers(app, count_que
     }
     assert len(tokens) == 2  # each reader's own
     other, _, _ = _reply_page(app, count_queries, "replytocom=0")
-    assert other.headers["ETag"] != first.headers["ETag"]
+    assert shared_etag(other) != shared_etag(first)
 
 
 def test_every_reply_target_that_names_nothing_shares_one_copy(app, count_queries):
     first, _, _ = _reply_page(app, count_queries, "replytocom=999999")
     for query in ("replytocom=abc", "replytocom=0&utm_source=x", "replytocom="):
         other, page, hit = _reply_page(app, count_queries, query)
-        assert other.headers["ETag"] == first.headers["ETag"]
+        assert shared_etag(other) == shared_etag(first)
         assert page.select_one("input[name=comment_parent]")["value"] == "0"
         assert not any("LIMIT" in statement for statement in hit.statements)
 
