@@ -61,10 +61,17 @@ def _http_url(form: ItalianForm, field: URLField) -> None:
 def _comment_text(form: ItalianForm, field: TextAreaField) -> None:
     if not field.data or not field.data.strip():
         raise ValidationError("Scrivi il testo del commento.")
-    if len(field.data.encode("utf-8")) > COMMENT_MAX_BYTES:
+    encoded = field.data.encode("utf-8")
+    if len(encoded) > COMMENT_MAX_BYTES:
+        # Counted in bytes, as WordPress's column: say how much to cut, in
+        # the characters the reader sees (an accented letter takes two).
+        fits = len(encoded[:COMMENT_MAX_BYTES].decode("utf-8", "ignore"))
+        cut = len(field.data) - fits
+        over = f"{cut:,} caratteri".replace(",", ".") if cut > 1 else "1 carattere"
         raise ValidationError(
-            "Il commento è troppo lungo: al massimo 65.525 byte "
-            "(circa 65.000 caratteri)."
+            f"Il commento è troppo lungo: accorcialo di circa {over} "
+            "(il limite è di 65.525 byte; una lettera accentata ne occupa due, "
+            "un'emoji quattro)."
         )
 
 

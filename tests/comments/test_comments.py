@@ -236,8 +236,13 @@ class TestValidation:
         assert len(over.encode()) == 65_526
         response = send_comment(client, app, over)
         assert response.status_code == 422
+        # One character over, in the reader's measure.
         assert field_error(soup(response), "comment").startswith(
-            "Il commento è troppo lungo: al massimo 65.525 byte"
+            "Il commento è troppo lungo: accorcialo di circa 1 carattere "
+        )
+        many = send_comment(client, app, "è" * 40_000)
+        assert "accorcialo di circa 7.238 caratteri" in field_error(
+            soup(many), "comment"
         )
         assert send_comment(client, app, over[:-1] + "e").status_code == 302
 
