@@ -27,22 +27,32 @@ from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
 from .moderation import Refusal
 from .operations import edit_response, withdraw_response
-from .ownership import has_replies, refuse_change
+from .ownership import GONE_MESSAGE, has_replies, refuse_change
 from .refusals import refused_change_page
 
 
-def _own_comment(comment_id: int) -> tuple[Comment | None, Refusal | None]:
+def _own_comment(
+    comment_id: int, typed: str | None = None
+) -> tuple[Comment, Refusal | None]:
     comment = db.session.get(Comment, comment_id)
-    if comment is None or not comment.post.is_published:
-        abort(404)
-    refusal = refuse_change(
+    if comment is not None and comment.post.is_published:
+        refusal = _refusal(comment)
+        if refusal is None or refusal.status_code != 404:
+            return comment, refusal
+    # Gone while the writer typed (deleted, trashed, its post withdrawn): the
+    # new text comes back with the 404, to be copied.
+    shown = [("Il tuo nuovo testo", typed)] if typed else []
+    abort(_private(*render_error(404, GONE_MESSAGE, typed=shown)))
+
+
+def _refusal(comment: Comment) -> Refusal | None:
+    return refuse_change(
         comment,
         token_hash(owner_token(request)),
         utcnow(),
         current_settings().edit_seconds,
         replied=has_replies(comment),
     )
-    return comment, refusal
 
 
 def _private(body, status: int = 200):
@@ -65,8 +75,8 @@ def _form_status(form) -> int:
 @handles_nul_itself
 def edit(comment_id: int) -> ResponseReturnValue:
     """The writer changes their own comment's text, while the window is open."""
-    comment, refusal = _own_comment(comment_id)
     typed = request.form.get("comment") if request.method == "POST" else None
+    comment, refusal = _own_comment(comment_id, typed)
     if refusal is not None and typed is not None and refusal.late:
         # The window closed (or a reply came) while the writer was typing: the
         # new text comes back to be copied, with why it cannot be saved.

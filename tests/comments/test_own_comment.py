@@ -346,6 +346,27 @@ class TestForgedRequests:
         assert page.find("form", class_="comment-edit-form") is None
         assert stored_comment(app, comment_id).content == "Bell'articolo, grazie."
 
+    @pytest.mark.parametrize("gone", ["trash", "deleted"])
+    def test_a_comment_gone_while_its_writer_typed_gives_the_text_back(
+        self, app, client, gone
+    ):
+        comment_id = post_comment(app, client)
+        edit_page = form_fields(client.get(f"/comment/{comment_id}/edit"))
+        with app.app_context():
+            comment = db.session.get(Comment, comment_id)
+            if gone == "trash":
+                comment.status = "trash"
+            else:
+                db.session.delete(comment)
+            db.session.commit()
+        response = client.post(
+            f"/comment/{comment_id}/edit", data={**edit_page, "comment": "nuovo testo"}
+        )
+        assert response.status_code == 404
+        page = soup(response)
+        assert GONE_MESSAGE in page.get_text()
+        assert page.select_one("textarea").get_text().strip() == "nuovo testo"
+
     def test_just_inside_the_window_the_owner_may_still_edit(self, app, client):
         comment_id = post_comment(app, client)
         age(app, comment_id, 880)
