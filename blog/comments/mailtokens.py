@@ -26,7 +26,15 @@ MODERATE_MAX_AGE = timedelta(days=7)
 # Actions an author may take from the held notice without signing in.
 MAIL_ACTIONS = ("approve", "spam", "trash")
 
-EXPIRED_MESSAGE = "Il link è scaduto: chiedine uno nuovo."
+EXPIRED_MESSAGE = "Il link è scaduto."
+# What each expired link's reader can do instead (its page has no form).
+EXPIRED_NEXT = {
+    "confirm": "Vale sette giorni, e la richiesta di avvisi che confermava non "
+    "è più valida: per ricevere gli avvisi, spunta di nuovo la casella sotto il "
+    "modulo quando scrivi il prossimo commento.",
+    "moderate": "Vale sette giorni: modera la risposta dalla coda dei commenti "
+    "(/admin/).",
+}
 USED_MESSAGE = "Questo link è già stato usato."
 FORGED_MESSAGE = "Il link non è valido."
 
@@ -49,9 +57,13 @@ def _load(purpose: str, token: str, max_age: timedelta | None = None) -> object:
             token, max_age=int(max_age.total_seconds()) if max_age else None
         )
     except SignatureExpired as error:
-        raise TokenError(EXPIRED_MESSAGE, 410) from error
+        raise TokenError(_expired(purpose), 410) from error
     except BadSignature as error:
         raise TokenError(FORGED_MESSAGE, 403) from error
+
+
+def _expired(purpose: str) -> str:
+    return f"{EXPIRED_MESSAGE} {EXPIRED_NEXT.get(purpose, '')}".strip()
 
 
 def digest(token: str) -> str:
@@ -134,7 +146,7 @@ def read_moderation_token(token: str) -> tuple[int, str, str]:
     value = _load("moderate", token, MODERATE_MAX_AGE)
     if isinstance(value, list) and len(value) == 2:
         # Mailed before the creation time was signed: no longer safe to follow.
-        raise TokenError(EXPIRED_MESSAGE, 410)
+        raise TokenError(_expired("moderate"), 410)
     if not (
         isinstance(value, list)
         and len(value) == 3

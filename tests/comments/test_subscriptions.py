@@ -696,7 +696,9 @@ def test_an_expired_confirmation_is_refused_in_italian(app, client, mailbox):
     token = aged(app, "confirm", mailed, days=8)
     response = client.get(f"/email/conferma/{token}")
     assert response.status_code == 410
-    assert "Il link è scaduto" in response.get_data(as_text=True)
+    assert "Il link è scaduto." in response.get_data(as_text=True)
+    # No dead end: the page says how to ask again.
+    assert "spunta di nuovo la casella" in response.get_data(as_text=True)
     # Pressed on a page opened in time, the button finds the link expired.
     fresh = aged(app, "confirm", mailed, days=6)
     page = soup(client.get(f"/email/conferma/{fresh}"))
