@@ -64,6 +64,8 @@ class Outcome:
     refusal: Refusal | None = None
     # What became of the mail the reader asked for (``subscriptions.subscribe``).
     subscription: str = ""
+    # The same text from the same browser again: ``comment`` is the first one.
+    repeated: bool = False
 
     @property
     def comment_id(self) -> int | None:
@@ -114,6 +116,12 @@ def submit_comment(
     # refused request never pays for the sanitiser.
     history = sender_history(post, submission, settings, new.owner_token_hash, now)
     refusal = refuse(candidate_of(new), history, settings)
+    if refusal and history.duplicate and new.owner_token_hash:
+        # Sent again from the same browser (back, then "Invia"): it arrived
+        # the first time, and the writer is taken to it.
+        earlier = earlier_copy(post.id, submission.content, new.owner_token_hash)
+        if earlier is not None:
+            return Outcome(comment=earlier, repeated=True)
     if refusal:
         return Outcome(refusal=refusal)
     try:
@@ -132,6 +140,24 @@ def submit_comment(
     if submission.author_id is None:  # not the comment's: expired by the commit
         _count_network_pace(submission.ip, settings.flood_seconds)
     return Outcome(comment=comment, subscription=subscription)
+
+
+def earlier_copy(post_id: int, content: str, owner_hash: str) -> Comment | None:
+    """The comment with this text the browser ``owner_hash`` stored on the
+    post, still held or published (the duplicate rule's, narrowed to it)."""
+    return db.session.scalar(
+        select(Comment)
+        .where(
+            Comment.post_id == post_id,
+            # As the duplicate rule compares it, by the index of the heads.
+            content_head(Comment.content) == content_head(bindparam("text", content)),
+            content_tail(Comment.content) == content_tail(bindparam("text", content)),
+            Comment.owner_token_hash == owner_hash,
+            Comment.status.in_(("approved", "pending")),
+        )
+        .order_by(Comment.id.desc())
+        .limit(1)
+    )
 
 
 def refuse_closed(

@@ -34,6 +34,9 @@ from .subscriptions import NOTICES
 from .threads import anchor_on_page, comment_by_anchor, is_visible, page_of
 
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
+REPEATED_MESSAGE = (
+    "Questo commento era già arrivato: eccolo, non l'abbiamo salvato due volte."
+)
 
 
 # The form checks its own CSRF token (FlaskForm), so that a stale token sends the
@@ -77,7 +80,9 @@ def submit(slug: str) -> ResponseReturnValue:
     outcome = submit_comment(post, submission, current_settings())
     if outcome.refusal is not None:
         return render_refusal(post, form, outcome.refusal)
-    if outcome.subscription:
+    if outcome.repeated:
+        tell_under_comment(outcome.comment_id, REPEATED_MESSAGE)
+    elif outcome.subscription:
         tell_under_comment(outcome.comment_id, NOTICES[outcome.subscription])
     response = redirect(url_for("comments.permalink", comment_id=outcome.comment_id))
     give_owner_token(response, request, token)

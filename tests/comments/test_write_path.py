@@ -102,7 +102,28 @@ LONG = "Un commento lungo che dice la stessa cosa per più di sessantaquattro le
 def test_the_duplicate_rule_compares_the_whole_text(app, client, first, second, status):
     without_flood_rule(app)
     assert send_comment(client, app, text=first).status_code == 302
-    assert send_comment(client, app, text=second).status_code == status
+    # The same writer from another browser (from the same one, see below).
+    other = app.test_client()
+    assert send_comment(other, app, text=second).status_code == status
+
+
+def test_the_same_text_again_from_the_same_browser_leads_to_the_first(app, client):
+    # Back, then "Invia" again: the comment had arrived; it is not stored twice
+    # and its writer is taken to it, told so.
+    without_flood_rule(app)
+    first = send_comment(client, app, text="Arrivato?")
+    again = send_comment(client, app, text="Arrivato?")
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count(Comment.id)).where(Comment.content == "Arrivato?")
+            )
+            == 1
+        )
+    page = client.get(again.headers["Location"], follow_redirects=True)
+    assert "Questo commento era già arrivato" in page.get_data(as_text=True)
 
 
 def test_a_comment_in_the_trash_is_no_duplicate(app, client):
