@@ -57,6 +57,7 @@ class CommentsPage:
     page: int
     pages: int
     per_page: int
+    newest_first: bool = False  # the next page holds older threads
 
     @property
     def first_number(self) -> int:
@@ -192,6 +193,7 @@ def load_page(
         page=page,
         pages=pages,
         per_page=per_page,
+        newest_first=settings.comment_order == "newest",
     )
 
 

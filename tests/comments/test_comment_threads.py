@@ -281,6 +281,12 @@ class TestPages:
         app.config["COMMENTS_PER_PAGE"] = 5
         first = soup(client.get(POST_URL))
         assert items(first) == [f"comment-{n}" for n in (12, 11, 10, 9, 8)]
+        # The next page holds older threads, and says so.
+        link = first.select_one(".comment-navigation a[rel=next]")
+        assert link.get_text() == "Commenti meno recenti →"
+        second = soup(client.get(link["href"]))
+        back = second.select_one(".comment-navigation a[rel=prev]")
+        assert back.get_text() == "← Commenti più recenti"
 
     @pytest.mark.parametrize("cpage", ["abc", "²", "0", "9" * 5000])
     def test_a_nonsense_comment_page_means_the_first(self, client, cpage):
