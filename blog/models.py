@@ -105,6 +105,9 @@ class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
+    # The slug WordPress gave it, when not ``slug`` ("caffè", "новости"): its
+    # old archive address leads here (``posts.queries.term_moved``).
+    wp_slug: Mapped[str | None] = mapped_column(String(200), index=True)
 
     posts: Mapped[list[Post]] = relationship(
         secondary=post_categories, back_populates="categories"
@@ -478,6 +481,9 @@ class Tag(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
+    wp_slug: Mapped[str | None] = mapped_column(
+        String(200), index=True
+    )  # as Category's
 
     posts: Mapped[list[Post]] = relationship(secondary=post_tags, back_populates="tags")
 

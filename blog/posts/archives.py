@@ -22,14 +22,14 @@ from werkzeug.exceptions import HTTPException
 from ..core.localtime import local_time, utc_time
 from ..core.settings import content_version
 from ..core.urls import local_path, site_url
-from ..models import Post
+from ..models import Post, Tag
 from ..pagecache.cache import finish, make_etag, none_match, site_release
 from ..web.errors import render_error
 from ..web.templating import MONTHS_IT
 from . import bp
 from .listing import render_listing
 from .oldpaths import resolve
-from .oldqueries import moved_to
+from .oldqueries import moved_term, moved_to
 from .queries import (
     get_category,
     get_published_post,
@@ -37,6 +37,7 @@ from .queries import (
     posts_between,
     posts_with_tag,
     sitemap_entries,
+    term_moved,
 )
 from .views import detail
 
@@ -101,9 +102,12 @@ def day_archive(year: int, month: int, day: int) -> str:
 
 
 @bp.get("/tag/<slug>/")
-def tag(slug: str) -> str:
+def tag(slug: str) -> ResponseReturnValue:
     """The posts carrying an imported WordPress tag."""
-    found = get_tag(slug) or abort(404)
+    found = get_tag(slug)
+    if found is None:
+        query = request.query_string.decode("latin-1")
+        return moved_term("posts.tag", term_moved(Tag, slug), query)
     return render_listing(
         "posts/archive.html", posts_with_tag(found.id), heading=found.name
     )

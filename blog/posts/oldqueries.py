@@ -59,6 +59,15 @@ def moved_to(target: OldTarget) -> Response:
     return redirect(url, 301)
 
 
+def moved_term(endpoint: str, slug: str | None, query: str = "") -> Response:
+    """The 301 from a term's WordPress address to its archive here, with the
+    ``query`` it came with (its page); a 404 when no term had that slug."""
+    if slug is None:
+        abort(404)
+    target = url_for(endpoint, slug=slug)
+    return redirect(f"{target}?{query}" if query else target, 301)
+
+
 def _moved_by_id(name: str, value: str, args: MultiDict) -> Response:
     """WordPress's ``/?p=ID`` (``/?page_id=ID`` for a page): the imported post
     that had the id, else our own; with ``&cpage=N`` its comment page, with

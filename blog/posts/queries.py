@@ -182,6 +182,14 @@ def get_category(slug: str) -> Category | None:
     return db.session.scalar(select(Category).where(Category.slug == slug))
 
 
+def term_moved(model: type[Category] | type[Tag], slug: str) -> str | None:
+    """The slug here of the category or tag WordPress called ``slug``, if it
+    is another ("caffè" for "caffe"): where its old archive address leads."""
+    return db.session.scalar(
+        select(model.slug).where(model.wp_slug == slug.lower()).limit(1)
+    )
+
+
 def get_author(slug: str) -> Author | None:
     """The author with this slug."""
     return db.session.scalar(select(Author).where(Author.slug == slug))

@@ -29,6 +29,7 @@ from ..comments.page import (
 from ..core.settings import current_settings
 from ..core.text import one_line, positive_int
 from ..core.urls import local_path, site_script_root
+from ..models import Category
 from ..pagecache.cache import (
     cached_page,
     finish,
@@ -40,7 +41,7 @@ from ..pagecache.cache import (
 from ..web.security import kept_private
 from . import bp
 from .listing import page_number, render_listing
-from .oldqueries import old_query_redirect
+from .oldqueries import moved_term, old_query_redirect
 from .queries import (
     get_author,
     get_category,
@@ -50,6 +51,7 @@ from .queries import (
     posts_in_category,
     published_posts,
     site_pages,
+    term_moved,
 )
 from .search import render_search
 
@@ -96,9 +98,12 @@ def index_php(rest: str = "") -> ResponseReturnValue:
 
 
 @bp.get("/category/<slug>/")
-def category(slug: str) -> str:
+def category(slug: str) -> ResponseReturnValue:
     """The posts filed under a category, page by page."""
-    found = get_category(slug) or abort(404)
+    found = get_category(slug)
+    if found is None:
+        query = request.query_string.decode("latin-1")
+        return moved_term("posts.category", term_moved(Category, slug), query)
     return render_listing(
         "posts/archive.html", posts_in_category(found.id), heading=found.name
     )

@@ -44,6 +44,7 @@ from .names import (
     HTML_TAGS,
     fit,
     fitting_url,
+    keep_wordpress_slug,
     new_slug,
     nicename,
     ping_excerpt,
@@ -175,6 +176,7 @@ class _Importer:
         elif slug not in self.categories_seen:
             self.report.existing["categories"] += 1
         self.categories_seen.add(slug)
+        keep_wordpress_slug(category, data)
         return category
 
     def tag(self, data: WxrCategory) -> Tag:
@@ -189,6 +191,7 @@ class _Importer:
         else:
             self.report.existing["tags"] += 1
         self.tags[slug] = tag
+        keep_wordpress_slug(tag, data)
         return tag
 
     def post(self, data: WxrPost) -> None:
@@ -461,6 +464,8 @@ def import_site(site: WxrSite, own_site_url: str = "") -> ImportReport:
         importer.author(author)
     for category in site.categories:
         importer.category(category)
+    for tag in site.tags:
+        importer.tag(tag)
     # Posts with the slug WordPress gave them first: a draft without one takes
     # its title's, and must not take a slug a later post of the file has.
     for post in sorted(site.posts, key=lambda post: not post.slug):

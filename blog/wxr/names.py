@@ -10,12 +10,13 @@ import re
 from sqlalchemy.orm import InstrumentedAttribute
 
 from ..core.text import ascii_folded, web_url_or_empty
-from ..models import Post, Tag
+from ..models import Category, Post, Tag
 from ..posts.categories import category_slug
 from ..posts.slugs import post_slug, slug_refusal
 from .reader import WxrCategory, WxrPost
 
 _TERM_MAX = Tag.__table__.c.name.type.length
+_WP_SLUG_MAX = Tag.__table__.c.wp_slug.type.length
 _ELLIPSIS = re.compile(
     r"^\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*|\s*\[(?:\.\.\.|…|&#8230;|&hellip;)\]\s*$"
 )
@@ -84,6 +85,15 @@ def term_slug(data: WxrCategory) -> str:
     # a term, our columns 120); names in non-Latin scripts slugify to
     # nothing: a stable hash instead.
     return category_slug(data.slug) or category_slug(data.name) or _hash_slug(data.name)
+
+
+def keep_wordpress_slug(term: Category | Tag, data: WxrCategory) -> None:
+    """Keep the slug WordPress gave ``term`` when it is not the one here
+    ("caffè" is "caffe", "новости" a hash): its old archive address then
+    leads to it. A term imported before the column gets it now."""
+    old = data.slug.strip().lower()
+    if old and old != term.slug and len(old) <= _WP_SLUG_MAX and not term.wp_slug:
+        term.wp_slug = old
 
 
 def _hash_slug(name: str) -> str:

@@ -99,6 +99,7 @@ class WxrSite:
     authors: list[WxrAuthor]
     categories: list[WxrCategory]
     posts: list[WxrPost]
+    tags: list[WxrCategory] = field(default_factory=list)
 
 
 def _int(value: str) -> int:
@@ -148,6 +149,12 @@ def _category(reader: _Reader, element: Element) -> WxrCategory:
     nicename = unquote(reader.text(element, "wp:category_nicename")).strip()
     name = reader.text(element, "wp:cat_name").strip()
     return WxrCategory(slug=nicename, name=name or nicename)
+
+
+def _tag(reader: _Reader, element: Element) -> WxrCategory:
+    slug = unquote(reader.text(element, "wp:tag_slug")).strip()
+    name = reader.text(element, "wp:tag_name").strip()
+    return WxrCategory(slug=slug, name=name or slug)
 
 
 def _comment(
@@ -270,4 +277,5 @@ def read_wxr(source: str | IO[bytes]) -> WxrSite:
             _category(reader, c) for c in reader.wp_children(channel, "category")
         ],
         posts=[_post(reader, item) for item in channel.findall("item")],
+        tags=[_tag(reader, t) for t in reader.wp_children(channel, "tag")],
     )

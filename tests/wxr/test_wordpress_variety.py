@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
 from helpers_posts import add_post
 from helpers_wxr import comment
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from blog.extensions import db
-from blog.models import Comment, OldPath, Post
+from blog.models import Category, Comment, OldPath, Post, Tag
 from blog.wxr import read_wxr
 
 SITE = "https://caffe.example.org"
@@ -75,14 +76,16 @@ def item(
 	</item>"""
 
 
-def export(*items: str, namespace: str = "http://wordpress.org/export/1.2/") -> str:
+def export(
+    *items: str, namespace: str = "http://wordpress.org/export/1.2/", terms: str = ""
+) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0" xmlns:excerpt="{namespace}excerpt/"
 	xmlns:content="http://purl.org/rss/1.0/modules/content/"
 	xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="{namespace}">
 <channel>
 	<title>Il blog del caffè</title><link>{SITE}</link>
-	<wp:author><wp:author_id>1</wp:author_id><wp:author_login><![CDATA[mario]]></wp:author_login><wp:author_email><![CDATA[mario@example.org]]></wp:author_email><wp:author_display_name><![CDATA[Mario Rossi]]></wp:author_display_name></wp:author>
+	<wp:author><wp:author_id>1</wp:author_id><wp:author_login><![CDATA[mario]]></wp:author_login><wp:author_email><![CDATA[mario@example.org]]></wp:author_email><wp:author_display_name><![CDATA[Mario Rossi]]></wp:author_display_name></wp:author>{terms}
 {"".join(items)}
 </channel>
 </rss>"""
@@ -277,6 +280,56 @@ def test_old_name_queries_find_the_page_by_its_whole_path_and_old_slugs(
         response = client.get(query)
         assert response.status_code == 301, query
         assert response.headers["Location"] == f"/{slug_of[title]}/", query
+
+
+def test_old_archive_addresses_of_non_ascii_terms_lead_to_them(
+    app, client, import_text
+):
+    # WordPress keeps "caffè" and "новости" in its slugs; here they are ASCII
+    # (or a hash): the old addresses move to the new ones.
+    terms = (
+        '\n\t\t<category domain="category" nicename="%d0%bd%d0%be%d0%b2%d0%be'
+        '%d1%81%d1%82%d0%b8"><![CDATA[Новости]]></category>'
+        '\n\t\t<category domain="post_tag" nicename="caff%c3%a8">'
+        "<![CDATA[Caffè]]></category>"
+    )
+    # As WordPress lists every term at the head of the file, too.
+    listed = (
+        "<wp:category><wp:term_id>3</wp:term_id><wp:category_nicename>%d0%bd%d0%be"
+        "%d0%b2%d0%be%d1%81%d1%82%d0%b8</wp:category_nicename><wp:category_parent>"
+        "</wp:category_parent><wp:cat_name><![CDATA[Новости]]></wp:cat_name>"
+        "</wp:category><wp:tag><wp:term_id>4</wp:term_id><wp:tag_slug>caff%c3%a8"
+        "</wp:tag_slug><wp:tag_name><![CDATA[Caffè]]></wp:tag_name></wp:tag>"
+    )
+    text = export(item(45, "Notizie", "notizie", tags=terms), terms=listed)
+    import_text(text)
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "notizie"))
+        category, tag = post.categories[0].slug, post.tags[0].slug
+    assert tag == "caffe" and category.startswith("categoria-")
+    for old, new in (
+        (
+            "/category/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/",
+            f"/category/{category}/",
+        ),
+        ("/tag/caff%C3%A8/?page=2", "/tag/caffe/?page=2"),
+        ("/?tag=caff%C3%A8", "/tag/caff%C3%A8/"),
+    ):
+        response = client.get(old)
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == new, old
+    assert client.get("/tag/tè/").status_code == 404
+    # Imported before the slug was kept: a second import fills it in.
+    with app.app_context():
+        for model in (Category, Tag):
+            db.session.execute(update(model).values(wp_slug=None))
+        db.session.commit()
+    assert client.get("/tag/caff%C3%A8/").status_code == 404
+    output = import_text(text)
+    assert "tags: 0 added, 1 already present" in output
+    assert client.get("/tag/caff%C3%A8/").headers["Location"] == "/tag/caffe/"
+    category_page = f"/category/{quote('новости')}/"
+    assert client.get(category_page).headers["Location"] == f"/category/{category}/"
 
 
 def test_two_comments_of_one_writer_in_one_second_are_both_kept(app, import_text):
