@@ -20,7 +20,10 @@ def parse_export(source: str | IO[bytes], error: type[ValueError]) -> Element:
     if packed:
         raise error(f"{packed}; unpack it and import the XML file inside.")
     try:
-        return ElementTree.parse(source, forbid_dtd=True).getroot()
+        if isinstance(source, str):
+            with open(source, "rb") as handle:
+                return _parse(_Mended(handle, head))
+        return _parse(_Mended(source, head))
     except ElementTree.ParseError as problem:
         if not head.strip():
             raise error("The file is empty: export again.") from problem
@@ -30,6 +33,46 @@ def parse_export(source: str | IO[bytes], error: type[ValueError]) -> Element:
             "Refused unsafe XML: the file declares a DTD or entities, which no "
             f"export needs ({type(problem).__name__})."
         ) from problem
+
+
+def _parse(source: _Mended) -> Element:
+    return ElementTree.parse(source, forbid_dtd=True).getroot()
+
+
+# Control characters XML 1.0 does not allow (tab, line feed and carriage
+# return it does): one pasted into a post or a comment makes the whole export
+# unreadable, and the blog drops them from any text anyway.
+_CONTROLS = bytes(c for c in range(32) if c not in (9, 10, 13))
+_BLANK = b" \t\r\n"
+
+
+class _Mended:
+    """The export's bytes as the parser reads them, mended of two faults
+    WordPress exports often have: blank lines before ``<?xml`` (a plugin or a
+    theme printed them during the export) and control characters. In UTF-8
+    and single-byte encodings no byte of another character is below 32, so
+    dropping those bytes drops only those characters; a UTF-16 file (its BOM)
+    is read as it is."""
+
+    def __init__(self, handle: IO[bytes], head: bytes) -> None:
+        self._handle = handle
+        self._mend = not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        self._start = self._mend
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        if not self._mend:
+            return data
+        if self._start:
+            bom = data.startswith(b"\xef\xbb\xbf")
+            rest = data[3:] if bom else data
+            stripped = rest.lstrip(_BLANK)
+            while not stripped and rest:  # a chunk of blanks alone
+                rest = self._handle.read(size)
+                stripped = rest.lstrip(_BLANK)
+            self._start = False
+            data = (b"\xef\xbb\xbf" if bom else b"") + stripped
+        return data.translate(None, _CONTROLS)
 
 
 # WordPress.com gives its export as a zip; a backup may be gzipped.

@@ -346,6 +346,20 @@ def test_unsafe_or_foreign_files_are_refused_with_nothing_imported(
         assert snapshot() == before
 
 
+def test_blank_lines_before_the_declaration_and_control_characters_are_mended(
+    app, runner, tmp_path
+):
+    # Two faults of real exports, each of which made the whole file unreadable:
+    # a plugin's blank lines before <?xml, a control character in a comment.
+    path = tmp_path / "export.xml"
+    text = "\n\n  \n" + WXR.replace("è proprio così", "è\x0b proprio\x1f così")
+    path.write_bytes(text.encode("utf-8"))
+    import_file(runner, path)
+    with app.app_context():
+        zoe = imported_comments()["Zoë Łukasz", "01 08:00"]
+        assert "«Ottimo» articolo — è proprio così." in zoe.content_html
+
+
 def test_ping_excerpt_drops_wordpress_ellipses_and_tags():
     assert ping_excerpt("[&#8230;] un <b>estratto</b> [&#8230;]") == "un estratto"
     assert ping_excerpt("[...] altro […]") == "altro"
