@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..database import delete_row
@@ -132,7 +132,20 @@ def post_numbered(name: str, number: int) -> Post | None:
         return imported if imported.is_published else None
     if name == ATTACHMENT_QUERY:
         return None  # the blog's own posts have no attachment pages
-    return get_published_post_by_id(number)
+    own = get_published_post_by_id(number)
+    if own is None or _numbered_by_an_import(own):
+        # An imported post had another number in WordPress: N named a post
+        # the export did not hold (deleted there), as WordPress's 404 said.
+        return None
+    return own
+
+
+def _numbered_by_an_import(post: Post) -> bool:
+    found = select(OldPath.id).where(
+        OldPath.post_id == post.id,
+        or_(*(OldPath.path.startswith(prefix) for prefix in NUMBERED_PATHS)),
+    )
+    return db.session.scalar(found.limit(1)) is not None
 
 
 @dataclass(frozen=True)

@@ -332,6 +332,24 @@ def test_old_archive_addresses_of_non_ascii_terms_lead_to_them(
     assert client.get(category_page).headers["Location"] == f"/category/{category}/"
 
 
+def test_a_wordpress_number_the_export_lacks_names_no_imported_post(
+    client, app, import_text
+):
+    # WordPress's ?p=N of a post deleted there: not whichever imported post
+    # has the number N here, which WordPress numbered otherwise.
+    import_text(export(item(40, "Quaranta", "quaranta")))
+    with app.app_context():
+        here = db.session.scalar(select(Post.id).where(Post.slug == "quaranta"))
+    assert here != 40
+    assert client.get("/?p=40").headers["Location"] == "/quaranta/"
+    assert client.get(f"/?p={here}").status_code == 404
+    # A post written here keeps its own number (its feed's guid).
+    add_post(app, "nostro", datetime(2020, 1, 1))
+    with app.app_context():
+        ours = db.session.scalar(select(Post.id).where(Post.slug == "nostro"))
+    assert client.get(f"/?p={ours}").headers["Location"] == "/nostro/"
+
+
 def test_two_comments_of_one_writer_in_one_second_are_both_kept(app, import_text):
     same_second = comment(116, "Anonimo", "2019-05-01 10:00:00", "primo") + comment(
         117, "Anonimo", "2019-05-01 10:00:00", "secondo"
