@@ -374,7 +374,7 @@ class _Importer:
                 # The id alone could be another source's (this blog's own
                 # export writes its own ids).
                 key = stored_ids[number]
-            elif key not in stored and key[0] != "ping" and number:
+            elif key[0] != "ping" and number and self._another(stored.get(key), number):
                 key = ("wp", number)
             counter = "comments" if kind == "comment" else "pingbacks"
             if key in stored or key in new:
@@ -387,6 +387,15 @@ class _Importer:
 
         for key in new:
             self._add_with_parents(post, key, new, keys, stored)
+
+    @staticmethod
+    def _another(comment: Comment | None, number: int) -> bool:
+        # No comment here has the writer and second of the file's, or the one
+        # that has them came with another WordPress id: two comments of one
+        # writer in one second (an older release kept only the first).
+        return comment is None or bool(
+            comment.legacy_id and comment.legacy_id != number
+        )
 
     @staticmethod
     def _keep_old_anchor(comment, number, stored_ids, key) -> None:

@@ -13,7 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from helpers_posts import add_post
 from helpers_wxr import comment
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from blog.extensions import db
 from blog.models import Category, Comment, OldPath, Post, Tag
@@ -357,6 +357,14 @@ def test_two_comments_of_one_writer_in_one_second_are_both_kept(app, import_text
     text = export(item(50, "Commentato", "commentato", comments=same_second))
     assert "comments: 2 added, 0 already present" in import_text(text)
     assert "comments: 0 added, 2 already present" in import_text(text)
+    # An older release kept only the first: importing again brings the second.
+    with app.app_context():
+        db.session.execute(delete(Comment).where(Comment.legacy_id == 117))
+        db.session.commit()
+    assert "comments: 1 added, 1 already present" in import_text(text)
+    with app.app_context():
+        kept = db.session.scalars(select(Comment.content).where(Comment.legacy_id > 0))
+        assert sorted(kept) == ["primo", "secondo"]
 
 
 def test_a_comment_without_a_date_takes_its_posts(app, import_text):
