@@ -11,7 +11,7 @@ from ..database import sqlite_path
 from ..extensions import db
 from .backup import BackupError, backup_database, compact_sqlite, restore_database
 from .copy import CopyError, copy_database
-from .schema import upgrade_database
+from .schema import schema_behind, upgrade_database
 
 
 @click.command("upgrade-db")
@@ -48,10 +48,15 @@ def restore_command(path: str, yes: bool) -> None:
         pages = restore_database(url, path)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(
-        f"Restored {path} ({pages} pages). Run upgrade-db if the backup is older "
-        "than this version, then start the blog."
-    )
+    behind = schema_behind()
+    if behind is None:
+        then = "Start the blog."
+    else:
+        then = (
+            f"The backup is at schema revision {behind or '?'}, older than this "
+            "code's: run upgrade-db, then start the blog."
+        )
+    click.echo(f"Restored {path} ({pages} SQLite pages). {then}")
 
 
 @click.command("copy-db")

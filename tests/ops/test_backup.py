@@ -113,6 +113,19 @@ def crash_after_writing(database: str, content: str) -> None:
 
 
 @pytest.mark.backends("sqlite")
+def test_restore_names_an_older_backups_schema_and_what_to_run(runner, backed_up):
+    _, backup = backed_up
+    with sqlite3.connect(backup) as older:
+        older.execute("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+        older.execute("INSERT INTO alembic_version VALUES ('0010')")
+    older.close()
+    result = runner.invoke(args=["restore", "--yes", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert "SQLite pages). The backup is at schema revision 0010" in result.output
+    assert "run upgrade-db, then start the blog." in result.output
+
+
+@pytest.mark.backends("sqlite")
 def test_restore_brings_back_the_backup_even_beside_a_stale_wal(app, runner, backed_up):
     live, backup = backed_up
     crash_after_writing(live, "scritto dopo il backup")
