@@ -39,7 +39,7 @@ from .subscriptions import (
     what_is_asked,
     writers_to_ask,
 )
-from .threads import hold_for_change
+from .threads import hold_for_change, in_thread, thread_root
 
 HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
 # A mail quotes the response line by line, where a summary runs its blocks
@@ -261,10 +261,12 @@ def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     comment = db.session.get(Comment, row.ref_id)
     if comment is None:
         return []
-    # It, and the replies approved before it, which readers see only now.
-    writers = writers_to_ask(Comment.thread_id == comment.thread_id)
-    if not writers or not _visible(comment):
-        return []  # approved under a held comment: asked when that one is
+    # It, and the replies approved before it, which readers see only now;
+    # not those under a comment still held: asked when that one is approved.
+    writers = writers_to_ask(in_thread(thread_root(comment)))
+    writers = [each for each in writers if _visible(each)]
+    if not writers:
+        return []
     # Two runs for one comment (approved, withdrawn, approved again) take
     # turns: the second sees the first's request.
     hold_for_change(Comment.id == comment.id)
@@ -272,7 +274,7 @@ def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     again = [
         moment
         for each in writers
-        if _visible(each) and (moment := ask_after_approval(each, now)) is not None
+        if (moment := ask_after_approval(each, now)) is not None
     ]
     # A mailbox that had its day's requests is asked when it has room again,
     # within the week a confirmation link lasts: the reader was told a mail

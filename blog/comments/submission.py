@@ -119,7 +119,9 @@ def submit_comment(
     if refusal and history.duplicate and new.owner_token_hash:
         # Sent again from the same browser (back, then "Invia"): it arrived
         # the first time, and the writer is taken to it.
-        earlier = earlier_copy(post.id, submission.content, new.owner_token_hash)
+        earlier = earlier_copy(
+            post.id, submission.parent_id, submission.content, new.owner_token_hash
+        )
         if earlier is not None:
             return Outcome(comment=earlier, repeated=True)
     if refusal:
@@ -142,13 +144,20 @@ def submit_comment(
     return Outcome(comment=comment, subscription=subscription)
 
 
-def earlier_copy(post_id: int, content: str, owner_hash: str) -> Comment | None:
+def earlier_copy(
+    post_id: int, parent_id: int | None, content: str, owner_hash: str
+) -> Comment | None:
     """The comment with this text the browser ``owner_hash`` stored on the
-    post, still held or published (the duplicate rule's, narrowed to it)."""
+    post, in the same place (the same comment answered, or none), still held
+    or published: the duplicate rule's, narrowed to the one sent again. The
+    same "Grazie!" to another comment is no repeat of this one."""
     return db.session.scalar(
         select(Comment)
         .where(
             Comment.post_id == post_id,
+            Comment.parent_id.is_(None)
+            if parent_id is None
+            else Comment.parent_id == parent_id,
             # As the duplicate rule compares it, by the index of the heads.
             content_head(Comment.content) == content_head(bindparam("text", content)),
             content_tail(Comment.content) == content_tail(bindparam("text", content)),
@@ -216,6 +225,8 @@ def _history_statement(shape: _HistoryShape) -> Select:
             # expression, which then no longer names the index.
             content_head(Comment.content) == content_head(bindparam("content")),
             content_tail(Comment.content) == content_tail(bindparam("content")),
+            # As WordPress's rule: the same "Grazie!" to two readers is two.
+            Comment.parent_id.is_not_distinct_from(bindparam("parent_id")),
             Comment.status != "trash",
             or_(*same_sender),
         )
@@ -292,6 +303,7 @@ def sender_history(
     )
     values = {
         "post_id": post.id,
+        "parent_id": submission.parent_id,
         "content": submission.content,
         "name": submission.name,
         "email": submission.email,

@@ -557,8 +557,9 @@ def ask_when_published(post_id: int) -> int:
     for the comments approved while it was not, one run per thread (the
     caller commits); how many runs. A comment whose run waits already (its
     mailbox full that day) is left to it."""
+    # Any one of a thread's comments: its run asks every writer readers see.
     threads = {
-        comment.thread_id: comment.id
+        comment.thread_id or comment.id: comment.id
         for comment in writers_to_ask(
             Comment.post_id == post_id, ~_announcing().exists()
         )

@@ -65,6 +65,17 @@ class CommentsPage:
         return (self.page - 1) * self.per_page + 1
 
 
+def thread_root(comment: Comment) -> int:
+    """The id of the comment heading ``comment``'s thread (its own, at the top)."""
+    return comment.thread_id or comment.id
+
+
+def in_thread(root_id: int) -> ColumnElement[bool]:
+    """The comments of the thread headed by ``root_id``: the head itself, whose
+    ``thread_id`` the form leaves NULL, and its replies."""
+    return or_(Comment.id == root_id, Comment.thread_id == root_id)
+
+
 def place_in_thread(comment: Comment, parent: Comment | None) -> None:
     """Hang ``comment`` under ``parent`` (its thread, one level deeper), or at the
     top, where it heads its own thread."""

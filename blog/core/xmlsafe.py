@@ -56,7 +56,10 @@ class _Mended:
 
     def __init__(self, handle: IO[bytes], head: bytes) -> None:
         self._handle = handle
-        self._mend = not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        # UTF-16 or UTF-32 (a BOM, or a NUL among the first bytes without one).
+        self._mend = not head.startswith((b"\xff\xfe", b"\xfe\xff")) and (
+            b"\x00" not in head[:4]
+        )
         self._start = self._mend
 
     def read(self, size: int = -1) -> bytes:
@@ -72,7 +75,13 @@ class _Mended:
                 stripped = rest.lstrip(_BLANK)
             self._start = False
             data = (b"\xef\xbb\xbf" if bom else b"") + stripped
-        return data.translate(None, _CONTROLS)
+        mended = data.translate(None, _CONTROLS)
+        # Nothing left of a chunk of control characters alone is not the end
+        # of the file, which an empty read would tell the parser.
+        while not mended and data:
+            data = self._handle.read(size)
+            mended = data.translate(None, _CONTROLS)
+        return mended
 
 
 # WordPress.com gives its export as a zip; a backup may be gzipped.

@@ -35,5 +35,7 @@ def upgrade():
 def downgrade():
     for table in TABLES:
         op.drop_index(f'ix_{table}_wp_slug', table_name=table)
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column('wp_slug')
+        # Plain ALTER TABLE: a batch would copy the table and drop the old
+        # one, and with foreign keys on, SQLite would cascade that drop into
+        # every post's categories and tags.
+        op.execute(f'ALTER TABLE {table} DROP COLUMN wp_slug')

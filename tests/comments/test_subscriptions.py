@@ -952,12 +952,48 @@ def test_a_comment_approved_on_a_draft_is_asked_when_the_post_is_published(
 
 
 @pytest.mark.app_config(**HELD)
+def test_a_run_for_a_hidden_comment_asks_the_visible_writers_of_its_thread(
+    app, client, mailbox
+):
+    # The run queued at publication names any comment of a thread, perhaps
+    # one under a held reply: the writers readers see are asked all the same.
+    send_comment(app.test_client(), app, "Ciao", author="Marco", email="m@example.org")
+    with app.app_context():
+        root = db.session.scalar(select(func.max(Comment.id)))
+        apply_action("approve", [root])
+        db.session.commit()
+    send_comment(client, app, "Risposta", notify_replies="y", comment_parent=str(root))
+    held = send_comment(
+        app.test_client(), app, "Altra", author="Bruno", comment_parent=str(root)
+    )
+    assert held.status_code == 302
+    with app.app_context():
+        lucia, bruno = db.session.scalars(
+            select(Comment.id).where(Comment.parent_id == root).order_by(Comment.id)
+        ).all()
+        db.session.get(Comment, lucia).status = "approved"
+        db.session.commit()
+        # Its own run gone: the thread's run is the one for Bruno's.
+        db.session.execute(delete(OutboxMessage).where(OutboxMessage.kind == "ask"))
+        enqueue(subscriptions_module.ASK_KIND, ref_id=bruno)
+        db.session.commit()
+    send_mail(app)
+    assert [m.message["Subject"] for m in mailbox.to(LUCIA)] == [CONFIRM_SUBJECT]
+
+
+@pytest.mark.app_config(**HELD)
 def test_a_reply_approved_under_a_held_comment_is_asked_with_that_one(
     app, client, mailbox
 ):
     """Readers see a reply only under a published comment: its writer is
     asked to confirm when the comment it answers is approved too."""
-    parent = add_comment(app, author_name="Marco", status="approved")
+    # Marco's comment as the form stores it (a thread's head has no thread id).
+    send_comment(app.test_client(), app, "Ciao", author="Marco", email="m@example.org")
+    with app.app_context():
+        parent = db.session.scalar(select(func.max(Comment.id)))
+        assert db.session.get(Comment, parent).thread_id is None
+        apply_action("approve", [parent])
+        db.session.commit()
     response = send_comment(
         client, app, text="Risposta", notify_replies="y", comment_parent=str(parent)
     )

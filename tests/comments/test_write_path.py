@@ -126,6 +126,32 @@ def test_the_same_text_again_from_the_same_browser_leads_to_the_first(app, clien
     assert "Questo commento era già arrivato" in page.get_data(as_text=True)
 
 
+def test_the_same_text_answering_another_comment_is_another_comment(app, client):
+    # "Grazie!" to Marco, then "Grazie!" to Valentina: two replies, as in
+    # WordPress, whose duplicate rule compares the comment answered too.
+    without_flood_rule(app)
+    with app.app_context():
+        first, second = db.session.scalars(
+            select(Comment.id)
+            .where(Comment.status == "approved", Comment.type == "comment")
+            .limit(2)
+        ).all()
+    to_first = send_comment(client, app, text="Grazie!", comment_parent=str(first))
+    assert to_first.status_code == 302
+    to_second = send_comment(client, app, text="Grazie!", comment_parent=str(second))
+    assert to_second.status_code == 302
+    assert to_second.headers["Location"] != to_first.headers["Location"]
+    with app.app_context():
+        parents = db.session.scalars(
+            select(Comment.parent_id).where(Comment.content == "Grazie!")
+        ).all()
+    assert sorted(parents) == sorted([first, second])
+    # To the first again: the duplicate rule, from another browser.
+    other = app.test_client()
+    again = send_comment(other, app, text="Grazie!", comment_parent=str(first))
+    assert again.status_code == 409
+
+
 def test_a_comment_in_the_trash_is_no_duplicate(app, client):
     # Its writer deleted it (or the author trashed it): sending the text again
     # is a new comment, not a repeat.

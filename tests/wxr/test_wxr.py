@@ -360,6 +360,27 @@ def test_blank_lines_before_the_declaration_and_control_characters_are_mended(
         assert "«Ottimo» articolo — è proprio così." in zoe.content_html
 
 
+def test_a_run_of_control_characters_longer_than_a_read_is_no_end_of_file(
+    app, tmp_path
+):
+    path = tmp_path / "export.xml"
+    path.write_bytes(WXR.replace("è proprio così", "\x0b" * 140_000).encode())
+    with app.app_context():
+        assert read_wxr(str(path)).posts
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16"])
+def test_a_utf16_export_is_read_as_it_is(app, tmp_path, encoding):
+    # Without a BOM (utf-16-le) or with one: no byte of it is dropped.
+    path, plain = tmp_path / "export.xml", tmp_path / "utf8.xml"
+    text = WXR.replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    path.write_bytes(text.encode(encoding))
+    plain.write_bytes(WXR.encode())
+    with app.app_context():
+        titles = [post.title for post in read_wxr(str(plain)).posts]
+        assert [post.title for post in read_wxr(str(path)).posts] == titles
+
+
 def test_ping_excerpt_drops_wordpress_ellipses_and_tags():
     assert ping_excerpt("[&#8230;] un <b>estratto</b> [&#8230;]") == "un estratto"
     assert ping_excerpt("[...] altro […]") == "altro"
