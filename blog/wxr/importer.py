@@ -99,7 +99,7 @@ class ImportReport:
             for name, n in sorted(self.shortcodes_left.items())
         ]
         lines += [
-            f"slug taken by a post here, imported as {new}: {old}"
+            f"slug taken (here, or earlier in the file), imported as {new}: {old}"
             for old, new in self.renamed
         ]
         lines += [
