@@ -39,7 +39,7 @@ from .subscriptions import (
     what_is_asked,
     writers_to_ask,
 )
-from .threads import hold_for_change, in_thread, thread_root
+from .threads import hold_for_change, in_thread, is_shown, thread_root
 
 HELD, VISIBLE, NOTICE, APPROVED = "held", "visible", "notice", "approved"
 # A mail quotes the response line by line, where a summary runs its blocks
@@ -66,11 +66,7 @@ def _visible(comment: Comment | None) -> bool:
     it answers are approved (a reply under a hidden comment is not shown)."""
     if comment is None or comment.type != "comment" or not comment.post.is_published:
         return False
-    while comment is not None:
-        if comment.status != "approved":
-            return False
-        comment = comment.parent
-    return True
+    return is_shown(comment)
 
 
 # Held notices due together go out as one mail of at most this many, the first

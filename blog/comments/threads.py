@@ -159,6 +159,17 @@ def is_visible(comment: Comment, owner_hash: str = "") -> bool:
     return mine and comment.status in SHOWN_TO_WRITER
 
 
+def is_shown(comment: Comment, owner_hash: str = "") -> bool:
+    """Whether the post's page shows ``comment`` to ``owner_hash``'s browser:
+    it and every comment it answers are visible to it (``build_forest`` hides
+    a reply under a hidden comment)."""
+    while comment is not None:
+        if not is_visible(comment, owner_hash):
+            return False
+        comment = comment.parent
+    return True
+
+
 def _thread_order(newest: bool) -> tuple:
     if newest:
         return (Comment.created_at.desc(), Comment.id.desc())

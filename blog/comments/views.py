@@ -31,7 +31,7 @@ from .page import render_post_page, render_refusal, tell_under_comment
 from .refusals import refused_post_page
 from .submission import Submission, refuse_closed, submit_comment
 from .subscriptions import NOTICES
-from .threads import anchor_on_page, comment_by_anchor, is_visible, page_of
+from .threads import anchor_on_page, comment_by_anchor, is_shown, page_of
 
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 REPEATED_MESSAGE = (
@@ -111,7 +111,7 @@ def permalink(comment_id: int) -> ResponseReturnValue:
     comment = comment or abort(404)
     owner_hash = token_hash(owner_token(request))
     post = comment.post
-    if not (is_visible(comment, owner_hash) and post.is_published):
+    if not (is_shown(comment, owner_hash) and post.is_published):
         abort(404)
     settings = current_settings()
     page = page_of(comment, settings, owner_hash)

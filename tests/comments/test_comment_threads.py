@@ -316,6 +316,15 @@ class TestPermalinks:
             f"{POST_URL}comment-page-2/#comment-{reply}"
         )
 
+    def test_a_reply_under_a_comment_withdrawn_since_has_no_page(self, app, client):
+        # Its page does not show it (a reply under a hidden comment is hidden):
+        # no link leads there as if it did.
+        with app.app_context():
+            reply = stage_comment(the_post(), db.session.get(Comment, 9)).id
+            db.session.get(Comment, 9).status = "spam"
+            db.session.commit()
+        assert client.get(f"/comment/{reply}/").status_code == 404
+
     def test_the_threads_before_a_comment_are_counted_once_per_version(
         self, app, client
     ):
