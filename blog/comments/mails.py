@@ -228,7 +228,7 @@ def fan_out(row: OutboxMessage) -> list[EmailMessage]:
         return []
     # Two outbox runs fanning out one response (approved, withdrawn, approved
     # again) take turns: the second reads whom the first told.
-    hold_for_change(Comment.id == comment.id)
+    hold_for_change(Comment.id == thread_root(comment))
     told = set(
         db.session.scalars(
             select(OutboxMessage.recipient).where(
@@ -263,9 +263,10 @@ def ask_waiting_writer(row: OutboxMessage) -> list[EmailMessage]:
     writers = [each for each in writers if _visible(each)]
     if not writers:
         return []
-    # Two runs for one comment (approved, withdrawn, approved again) take
-    # turns: the second sees the first's request.
-    hold_for_change(Comment.id == comment.id)
+    # Two runs for one thread (two of its comments approved at once, or one
+    # approved, withdrawn and approved again) take turns: the second sees the
+    # first's requests.
+    hold_for_change(Comment.id == thread_root(comment))
     now = utcnow()
     again = [
         moment

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, bindparam, exists, inspect, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    exists,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..core.localtime import CLOCKS_AHEAD
@@ -155,9 +164,7 @@ def earlier_copy(
         select(Comment)
         .where(
             Comment.post_id == post_id,
-            Comment.parent_id.is_(None)
-            if parent_id is None
-            else Comment.parent_id == parent_id,
+            _same_parent(bindparam("parent_id", parent_id)),
             # As the duplicate rule compares it, by the index of the heads.
             content_head(Comment.content) == content_head(bindparam("text", content)),
             content_tail(Comment.content) == content_tail(bindparam("text", content)),
@@ -197,6 +204,13 @@ def _latest_comment_at(column):
     )
 
 
+def _same_parent(parent_id) -> ColumnElement[bool]:
+    # Compared through coalesce, which no index serves: the text's index must
+    # find the comment, never the parents' (after an ANALYZE, SQLite could
+    # take that one, and read every thread's head of the site for a new one).
+    return func.coalesce(Comment.parent_id, 0) == func.coalesce(parent_id, 0)
+
+
 @dataclass(frozen=True)
 class _HistoryShape:
     """Which questions a sender's history asks: a handful of combinations."""
@@ -226,7 +240,7 @@ def _history_statement(shape: _HistoryShape) -> Select:
             content_head(Comment.content) == content_head(bindparam("content")),
             content_tail(Comment.content) == content_tail(bindparam("content")),
             # As WordPress's rule: the same "Grazie!" to two readers is two.
-            Comment.parent_id.is_not_distinct_from(bindparam("parent_id")),
+            _same_parent(bindparam("parent_id")),
             Comment.status != "trash",
             or_(*same_sender),
         )

@@ -41,5 +41,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('block')
-    with op.batch_alter_table('comment', schema=None) as batch_op:
+    # In place (SQLite's ALTER TABLE ... DROP COLUMN): a copy of the table,
+    # dropped with foreign keys on, would take the rows that point to it.
+    with op.batch_alter_table('comment', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('edited_at')

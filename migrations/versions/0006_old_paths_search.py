@@ -118,5 +118,7 @@ def downgrade():
     with op.batch_alter_table('old_path', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_old_path_post_id'))
     op.drop_table('old_path')
-    with op.batch_alter_table('comment', schema=None) as batch_op:
+    # In place (SQLite's ALTER TABLE ... DROP COLUMN): a copy of the table,
+    # dropped with foreign keys on, would take the rows that point to it.
+    with op.batch_alter_table('comment', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('legacy_id')

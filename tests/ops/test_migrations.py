@@ -103,19 +103,41 @@ def test_migrations_downgrade_to_an_empty_database(bare_app):
         assert inspect(db.engine).get_table_names() == ["alembic_version"]
 
 
-def test_going_back_a_release_keeps_every_posts_categories_and_tags(bare_app):
+@pytest.mark.parametrize("revision", ["0019", "0004"])
+def test_going_back_releases_keeps_the_rows_that_point_to_a_changed_table(
+    bare_app, revision
+):
     # A downgrade drops the column it added and nothing else: a copied and
-    # dropped table would take the post links with it (foreign keys on).
+    # dropped table would take with it (foreign keys on) every post's
+    # categories, every subscription, every reply's parent.
     runner = bare_app.test_cli_runner()
     assert runner.invoke(args=["upgrade-db"]).exit_code == 0
     assert runner.invoke(args=["seed"]).exit_code == 0
-    links = "SELECT count(*) FROM post_categories"
+    counts = (
+        "SELECT (SELECT count(*) FROM post_categories),"
+        " (SELECT count(*) FROM comment WHERE parent_id IS NOT NULL),"
+        " (SELECT count(*) FROM subscription)"
+    )
     with bare_app.app_context():
-        before = db.session.execute(text(links)).scalar()
-        assert before > 0
+        db.session.execute(
+            text(
+                "INSERT INTO subscription (email, post_id, created_at)"
+                " SELECT 'lucia@example.org', id, CURRENT_TIMESTAMP FROM post LIMIT 1"
+            )
+        )
+        db.session.execute(
+            text(
+                "UPDATE comment SET parent_id = (SELECT min(id) FROM comment)"
+                " WHERE id = (SELECT max(id) FROM comment)"
+            )
+        )
+        db.session.commit()
+        before = tuple(db.session.execute(text(counts)).one())
+        assert all(before)
         db.session.remove()
-        flask_migrate.downgrade(revision="0019")
-        assert db.session.execute(text(links)).scalar() == before
+        flask_migrate.downgrade(revision=revision)
+        assert tuple(db.session.execute(text(counts)).one()) == before
+        db.session.remove()
         flask_migrate.upgrade()
         assert current_revision() == head_revision()
 

@@ -877,7 +877,10 @@ def test_a_post_here_sharing_a_slug_is_not_taken_for_the_files(
 ):
     add_post(app, "giugno", datetime(2024, 1, 1), title="Il mio giugno")
     output = import_text(export(item(40, "Giugno", "giugno", "<p>Di WordPress.</p>")))
-    assert "slug taken (here, or earlier in the file), imported as giugno-2: giugno" in output
+    assert (
+        "slug taken (here, or earlier in the file), imported as giugno-2: giugno"
+        in output
+    )
     assert "posts: 1 added, 0 already present" in output
     assert "Di WordPress." in body_of(app, "giugno-2")
     assert "Testo." in body_of(app, "giugno")
