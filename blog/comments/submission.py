@@ -11,7 +11,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     bindparam,
     exists,
@@ -163,11 +162,11 @@ def earlier_copy(
     return db.session.scalar(
         select(Comment)
         .where(
-            Comment.post_id == post_id,
-            _same_parent(bindparam("parent_id", parent_id)),
-            # As the duplicate rule compares it, by the index of the heads.
-            content_head(Comment.content) == content_head(bindparam("text", content)),
-            content_tail(Comment.content) == content_tail(bindparam("text", content)),
+            *_same_text_in_place(
+                bindparam("post_id", post_id),
+                bindparam("parent_id", parent_id),
+                bindparam("content", content),
+            ),
             Comment.owner_token_hash == owner_hash,
             Comment.status.in_(("approved", "pending")),
         )
@@ -204,11 +203,21 @@ def _latest_comment_at(column):
     )
 
 
-def _same_parent(parent_id) -> ColumnElement[bool]:
-    # Compared through coalesce, which no index serves: the text's index must
-    # find the comment, never the parents' (after an ANALYZE, SQLite could
-    # take that one, and read every thread's head of the site for a new one).
-    return func.coalesce(Comment.parent_id, 0) == func.coalesce(parent_id, 0)
+def _same_text_in_place(post_id, parent_id, content) -> tuple:
+    """The duplicate rule's comparison: the same text on the same post,
+    answering the same comment (or none), as WordPress's rule has it."""
+    return (
+        Comment.post_id == post_id,
+        # The text compared as head (by the index) and tail: a plain
+        # ``content = :text`` lets SQLite put the value in the head's
+        # expression, which then no longer names the index.
+        content_head(Comment.content) == content_head(content),
+        content_tail(Comment.content) == content_tail(content),
+        # Through coalesce, which no index serves: the text's index must find
+        # the comment, never the parents' (after an ANALYZE, SQLite could take
+        # that one, and read every thread's head of the site for a new one).
+        func.coalesce(Comment.parent_id, 0) == func.coalesce(parent_id, 0),
+    )
 
 
 @dataclass(frozen=True)
@@ -233,14 +242,9 @@ def _history_statement(shape: _HistoryShape) -> Select:
         same_sender.append(Comment.author_id == bindparam("author_id"))
     columns = [
         exists().where(
-            Comment.post_id == bindparam("post_id"),
-            # The same text, compared as head (by the index) and tail: a plain
-            # ``content = :text`` lets SQLite put the value in the head's
-            # expression, which then no longer names the index.
-            content_head(Comment.content) == content_head(bindparam("content")),
-            content_tail(Comment.content) == content_tail(bindparam("content")),
-            # As WordPress's rule: the same "Grazie!" to two readers is two.
-            _same_parent(bindparam("parent_id")),
+            *_same_text_in_place(
+                bindparam("post_id"), bindparam("parent_id"), bindparam("content")
+            ),
             Comment.status != "trash",
             or_(*same_sender),
         )

@@ -57,15 +57,18 @@ def _scripts() -> ScriptDirectory:
     )
 
 
+def _stored_revisions() -> list[str]:
+    return list(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+
+
 def schema_behind() -> str | None:
     """The database's revision when this code has a later one: a backup of an
     older release restored, or the server started before ``upgrade-db``
     (every page would answer 503). None when current, or when made from the
     models without migrations (as the tests make theirs)."""
-    if not inspect(db.engine).has_table("alembic_version"):
+    if schema_state() != "versioned":
         return None
-    stored = db.session.scalars(text("SELECT version_num FROM alembic_version"))
-    stored = list(stored)
+    stored = _stored_revisions()
     if "schema_head" not in current_app.extensions:  # read once per process
         current_app.extensions["schema_head"] = _scripts().get_current_head()
     head = current_app.extensions["schema_head"]
@@ -75,8 +78,7 @@ def schema_behind() -> str | None:
 def refuse_a_newer_schema() -> None:
     """Refuse, in one line, a database whose revision this code does not know
     (a release rolled back after its upgrade): say the two ways back."""
-    stored = db.session.execute(text("SELECT version_num FROM alembic_version"))
-    stored = [row[0] for row in stored]
+    stored = _stored_revisions()
     scripts = _scripts()
     known = {revision.revision for revision in scripts.walk_revisions()}
     unknown = [revision for revision in stored if revision not in known]
