@@ -20,6 +20,13 @@ from sqlalchemy import delete, select
 from ..core.text import sha256_hex
 from ..extensions import db
 from ..models import Author, SignIn, utcnow
+from ..web.errors import render_error, typed_fields
+
+SESSION_ENDED_MESSAGE = (
+    "La sessione è terminata (per esempio con «Esci da tutti i dispositivi») "
+    "prima che il modulo arrivasse: non è stato salvato nulla. Copia il testo, "
+    "accedi di nuovo in un'altra scheda e invialo da lì."
+)
 
 SESSION_AUTHOR = "author_id"
 SESSION_SIGN_IN = "sign_in"
@@ -94,12 +101,20 @@ def end_all_sessions(author: Author) -> None:
 
 
 def author_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send anonymous visitors to the sign-in page, with a way back."""
+    """Send anonymous visitors to the sign-in page, with a way back; a form
+    sent after the session ended, with text typed in it, gets its text back
+    and a link to sign in: a redirect would lose a post being written."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_author() is None:
-            return redirect(url_for("admin.login", next=_way_back()))
+            sign_in = url_for("admin.login", next=_way_back())
+            typed = typed_fields(current_app.config["WTF_CSRF_FIELD_NAME"])
+            if request.method == "POST" and typed:
+                return render_error(
+                    403, SESSION_ENDED_MESSAGE, typed, ("Accedi di nuovo", sign_in)
+                )
+            return redirect(sign_in)
         return view(*args, **kwargs)
 
     return wrapped

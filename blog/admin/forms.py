@@ -112,6 +112,7 @@ class PostForm(ItalianForm):
         "Pingback e webmention",
         choices=options(("open", "Aperti"), ("closed", "Chiusi")),
     )
+    revision = HiddenField()  # the saved version the editor was opened on
     save = SubmitField("Salva")
     preview = SubmitField("Anteprima")
     publish = SubmitField("Pubblica")

@@ -25,6 +25,7 @@ from .posts import (
     PostError,
     announce_post,
     publish,
+    revision_of,
     save_post,
     stored_date,
 )
@@ -81,6 +82,7 @@ def post_edit(post_id: int) -> ResponseReturnValue:
     post = _own_post(post_id)
     form = PostForm(obj=post)
     if not form.is_submitted():
+        form.revision.data = revision_of(post)
         form.category_names.data = ", ".join(c.name for c in post.categories)
         if post.published_at is not None:  # shown in the blog's time
             form.published_at.data = local_time(post.published_at)
@@ -102,6 +104,7 @@ def _editor(post: Post | None, form: PostForm):
             menu_order=form.menu_order.data or 0,
             comment_status=form.comment_status.data,
             ping_status=form.ping_status.data,
+            revision=form.revision.data if post is not None else None,
         )
         if form.preview.data:
             preview = clean_written_post(data.body)
@@ -113,7 +116,10 @@ def _editor(post: Post | None, form: PostForm):
                     saved = save_post(post, data, current_author())
             except PostError as error:
                 getattr(form, error.field).errors = [str(error)]
-                status = 400
+                status = error.status
+                if post is not None:
+                    # Read before this save: a second "Salva" keeps this text.
+                    form.revision.data = revision_of(post)
             else:
                 taken = _commit_or_taken_field()
                 if taken is None:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..core.localtime import dated_ahead, local_time, utc_time
 from ..core.sanitize.autop import clean_written_post
+from ..core.settings import UNSEEN_BY_READERS
 from ..core.signals import post_published, post_saved
 from ..core.text import one_line
 from ..database import free_slug
@@ -22,11 +23,13 @@ from ..posts.slugs import post_slug, slug_refusal
 
 
 class PostError(ValueError):
-    """A field that cannot be saved as typed: (field name, Italian message)."""
+    """A field that cannot be saved as typed: (field name, Italian message),
+    and the status the editor answers with."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.field = field
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class PostData:
     menu_order: int = 0  # a page's place in the menu
     comment_status: str = "open"
     ping_status: str = "open"
+    # The post's revision the editor was opened on (``revision_of``); None
+    # saves whatever was saved meanwhile.
+    revision: str | None = None
 
 
 def choose_slug(data: PostData, post_id: int | None) -> str:
@@ -93,6 +99,8 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     calls ``announce_post``)."""
     if data.status == "published":
         refuse_future_date(data.published_at)
+    if post is not None and data.revision is not None:
+        claim_revision(post, data.revision)
     slug = choose_slug(data, post.id if post else None)
     if post is None:
         post = Post(author=author)
@@ -114,6 +122,36 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     if post.status == "published":
         publish(post)  # dated now when no date was typed
     return post
+
+
+EDITED_MEANWHILE = (
+    "Dopo che hai aperto questa pagina l'articolo è stato salvato da un'altra "
+    "finestra o da un altro dispositivo: salvando ora sostituiresti quelle "
+    "modifiche. Aprilo in un'altra scheda per confrontare; se vuoi tenere "
+    "questa versione, premi di nuovo «Salva»."
+)
+
+
+def revision_of(post: Post) -> str:
+    """Which saved version of ``post`` an editor shows: its last change."""
+    return post.updated_at.isoformat()
+
+
+def claim_revision(post: Post, revision: str) -> None:
+    """Go on with this save only if ``post`` is still at ``revision``, or refuse
+    with 409: two editors open on one post must not overwrite each other
+    unawares. The row is read by a write that changes nothing, which keeps
+    another save away until this one commits."""
+    current = db.session.execute(
+        update(Post)
+        .where(Post.id == post.id)
+        .values(updated_at=Post.updated_at)
+        .returning(Post.updated_at),
+        execution_options={"synchronize_session": False, UNSEEN_BY_READERS: True},
+    ).scalar_one()
+    # Compared as moments: how the database spells them is its own affair.
+    if revision != current.isoformat():
+        raise PostError("body", EDITED_MEANWHILE, 409)
 
 
 def stored_date(post: Post | None, typed: datetime | None) -> datetime | None:

@@ -176,7 +176,9 @@ def _listing_feed(listing: str, slug: str) -> Feed:
     found = find(slug) or abort(404)
     name = found.display_name if listing == "author" else found.name
     config = current_app.config
-    posts = db.session.scalars(posts_of(found.id).limit(_limit())).unique()
+    posts = db.session.scalars(posts_of(found.id).limit(_limit())).unique().all()
+    if not posts:
+        abort(404)  # as the archive: nothing published under it, nothing to name
     return Feed(
         title=f"{config['SITE_NAME']} » {kind}: {name}",
         link=site_url(f"posts.{listing}", slug=found.slug),

@@ -109,7 +109,10 @@ def tag(slug: str) -> ResponseReturnValue:
         query = request.query_string.decode("latin-1")
         return moved_term("posts.tag", term_moved(Tag, slug), query)
     return render_listing(
-        "posts/archive.html", posts_with_tag(found.id), heading=found.name
+        "posts/archive.html",
+        posts_with_tag(found.id),
+        missing_if_empty=True,  # as a category's: a draft's tag is not news
+        heading=found.name,
     )
 
 

@@ -104,8 +104,13 @@ def category(slug: str) -> ResponseReturnValue:
     if found is None:
         query = request.query_string.decode("latin-1")
         return moved_term("posts.category", term_moved(Category, slug), query)
+    # An archive that holds no published post is a 404: a category made
+    # by a draft must not announce the planned post.
     return render_listing(
-        "posts/archive.html", posts_in_category(found.id), heading=found.name
+        "posts/archive.html",
+        posts_in_category(found.id),
+        missing_if_empty=True,
+        heading=found.name,
     )
 
 
@@ -116,6 +121,7 @@ def author(slug: str) -> str:
     return render_listing(
         "posts/archive.html",
         posts_by_author(found.id),
+        missing_if_empty=True,  # an account with nothing published: unnamed
         heading=found.display_name,
         author=found,
     )

@@ -100,9 +100,13 @@ def typed_fields(csrf_field: str) -> list[tuple[str, str]]:
 
 
 def render_error(
-    code: int, message: str | None = None, typed: Sequence[tuple[str, str]] = ()
+    code: int,
+    message: str | None = None,
+    typed: Sequence[tuple[str, str]] = (),
+    way_on: tuple[str, str] | None = None,
 ) -> tuple[str, int] | Response:
-    """Render the Italian error page for ``code`` (with what was ``typed``)."""
+    """Render the Italian error page for ``code`` (with what was ``typed``, and
+    ``way_on``'s label and address as the link to follow)."""
     title, default = MESSAGES.get(
         code, (f"Errore {code}", "Si è verificato un errore.")
     )
@@ -116,6 +120,7 @@ def render_error(
         title=title,
         message=message or default,
         typed=typed,
+        way_on=way_on,
     ), code
 
 

@@ -485,6 +485,30 @@ def test_readers_cannot_act_even_with_a_valid_token(app, client):
     assert comment_status(app, comment_id) == "pending"
 
 
+def test_a_post_written_after_the_session_ended_is_given_back(app, client):
+    # Signed out meanwhile (another device's "Esci da tutti i dispositivi"):
+    # the browser's token is still valid, so only the sign-in check sees it.
+    token = csrf_from(client, "/admin/login")
+    body = "Un articolo lungo, scritto per un'ora.\nSeconda riga."
+    response = client.post(
+        "/admin/posts/new",
+        data={"csrf_token": token, "title": "Bozza preziosa", "body": body},
+        headers={"Referer": "http://localhost/admin/posts/new"},
+    )
+    assert response.status_code == 403
+    page = soup(response)
+    assert "La sessione è terminata" in page.get_text()
+    kept = [area.get_text().strip() for area in page.find_all("textarea")]
+    assert "Bozza preziosa" in kept and body in kept
+    sign_in = page.find("a", string="Accedi di nuovo")
+    assert sign_in["href"] == "/admin/login?next=/admin/posts/new"
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Post).where(Post.title == "Bozza preziosa"))
+            is None
+        )
+
+
 @pytest.mark.parametrize(
     ("url", "data"),
     [

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from blog.admin import posts as admin_posts
 from blog.admin.post_views import SAVED_MEANWHILE
+from blog.admin.posts import EDITED_MEANWHILE
 from blog.core.localtime import local_time
 from blog.core.signals import post_published
 from blog.extensions import db
@@ -512,8 +513,8 @@ def test_the_editor_shows_the_pings_sent_for_the_post(app, author_client):
                 OutboundPing(
                     post_id=post_id,
                     target_url="https://b.example.org/y",
-                    status="failed",
-                    result="nessun endpoint trovato",
+                    status="none",  # as ``send`` records a site with no endpoint
+                    result="nessun endpoint",
                 ),
             ]
         )
@@ -525,7 +526,7 @@ def test_the_editor_shows_the_pings_sent_for_the_post(app, author_client):
         [td.get_text(" ", strip=True) for td in row.find_all("td")] for row in rows
     ]
     assert cells[0][:3] == ["https://a.example.org/x", "webmention", "inviato"]
-    assert cells[1][2:4] == ["non riuscito", "nessun endpoint trovato"]
+    assert cells[1][2:4] == ["non ricevute dal sito", "nessun endpoint"]
     other = soup(author_client.get("/admin/posts/new"))
     assert other.select(".outbound-pings") == []
 
@@ -581,6 +582,28 @@ def test_a_name_another_save_takes_meanwhile_brings_the_form_back(
     form = soup(response)
     assert form.select_one(f"#{taken}-error").get_text() == SAVED_MEANWHILE
     assert form.select_one("#title")["value"] == "Corsa"
+
+
+def test_a_save_from_an_editor_opened_before_another_save_is_held_back(
+    app, author_client
+):
+    write(author_client, editor(author_client), title="Due finestre", body="Primo.")
+    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
+    desk, phone = editor(author_client, address), editor(author_client, address)
+    write(author_client, desk, body="Il testo lungo scritto alla scrivania.")
+    response = write(author_client, phone, title="Due finestre, corretto")
+    assert response.status_code == 409
+    form = soup(response)
+    assert form.select_one("#body-error").get_text() == EDITED_MEANWHILE
+    assert form.select_one("#title")["value"] == "Due finestre, corretto"
+    kept = stored(app, "due-finestre")
+    assert (kept.title, kept.body) == (
+        "Due finestre",
+        "<p>Il testo lungo scritto alla scrivania.</p>",
+    )
+    # Pressed again, having seen the warning: this version is the one kept.
+    assert write(author_client, form).status_code == 302
+    assert stored(app, "due-finestre").title == "Due finestre, corretto"
 
 
 def test_more_marks_the_teaser_the_listings_show(app, author_client, published):

@@ -52,12 +52,23 @@ def test_a_post_published_at_a_kept_address_shows_at_once(app, client):
     assert client.get("/nuovo-articolo/").status_code == 200
 
 
-def test_a_category_made_at_a_kept_address_shows_at_once(app, client):
+def test_a_category_shows_once_a_post_in_it_is_published(app, client):
     assert [client.get("/category/nuova/").status_code for _ in range(2)] == [404] * 2
     with app.app_context():
-        db.session.add(Category(name="Nuova", slug="nuova"))
+        author_id = db.session.scalar(select(Post.author_id))
+        draft = Post(slug="piano-segreto", title="Piano", author_id=author_id)
+        draft.categories.append(Category(name="Nuova", slug="nuova"))
+        db.session.add(draft)
         db.session.commit()
-    assert client.get("/category/nuova/").status_code == 200
+    # Made by a draft: the planned post is not announced by its category.
+    for address in ("/category/nuova/", "/category/nuova/feed/"):
+        assert client.get(address).status_code == 404
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "piano-segreto"))
+        post.status, post.published_at = "published", post.created_at
+        db.session.commit()
+    for address in ("/category/nuova/", "/category/nuova/feed/"):
+        assert client.get(address).status_code == 200
 
 
 def test_an_old_address_added_later_moves_the_kept_404(app, client):
