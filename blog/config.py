@@ -22,8 +22,9 @@ SITE_URL = "http://127.0.0.1:5000"
 TIMEZONE = default_timezone
 # BLOG_DATABASE_URL wins; when unset, SQLite under the instance folder.
 DATABASE_URL = None
-# Passed to SQLAlchemy's create_engine; on PostgreSQL pool_pre_ping is on
-# unless set here (see blog/database.py).
+# Passed to SQLAlchemy's create_engine; on PostgreSQL pool_pre_ping, a pool of
+# 5 + 2, a 10 s wait for a connection and a 5 s lock_timeout unless set here
+# (see blog/database.py).
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 POSTS_PER_PAGE = 10

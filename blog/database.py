@@ -68,6 +68,10 @@ def create_private_sqlite_file(url: URL) -> None:
         pass  # there already, or a missing directory SQLite will name
 
 
+# How long a statement waits for a lock another holds, on either database.
+LOCK_TIMEOUT = "5s"
+
+
 def init_app(app: Flask) -> None:
     """Bind SQLAlchemy to ``app``."""
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -83,9 +87,12 @@ def init_app(app: Flask) -> None:
         # for 180 connections (100 by default), where 5 + 2 serve as well.
         options.setdefault("pool_size", 5)
         options.setdefault("max_overflow", 2)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     try:
-        create_private_sqlite_file(make_url(url))
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql":
+            _bound_waits(options, parsed)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        create_private_sqlite_file(parsed)
         db.init_app(app)  # makes the engine: the URL is read here
     except (ArgumentError, ImportError) as error:
         raise DatabaseConfigError(
@@ -100,6 +107,20 @@ def init_app(app: Flask) -> None:
         event.listen(Engine, "connect", _tune_sqlite)
 
 
+def _bound_waits(options: dict, url: URL) -> None:
+    # Nothing waits without end, as SQLite's busy timeout has it: a server
+    # that does not answer, a table locked (VACUUM FULL, a migration) or a
+    # pool with no free connection is a 503 after a few seconds, where every
+    # page would hang until the worker was killed. An operator's own
+    # SQLALCHEMY_ENGINE_OPTIONS, or ``?options=`` in the URL, come first.
+    options.setdefault("pool_timeout", 10)
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", 10)
+    if "options" not in url.query:
+        connect_args.setdefault("options", f"-c lock_timeout={LOCK_TIMEOUT}")
+    options["connect_args"] = connect_args
+
+
 def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     # Only SQLite connections: WAL lets readers run beside a writer, the busy
     # timeout makes a second writer wait instead of failing, and SQLite leaves
@@ -111,7 +132,7 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     )
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=5000")  # LOCK_TIMEOUT
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

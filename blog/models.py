@@ -21,7 +21,7 @@ from sqlalchemy import (
     inspect,
     literal_column,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.elements import ColumnElement
 
 from .core.sanitize.autop import MORE
@@ -294,6 +294,12 @@ class Comment(db.Model):
     def anchor(self) -> str:
         """The fragment naming it on its page: the old blog's id when imported."""
         return f"comment-{self.legacy_id or self.id}"
+
+    @validates("moderation_reason")
+    def _fit_reason(self, key: str, reason: str) -> str:
+        # Reasons quote what the rules matched (a word of the author's lists, a
+        # blocked address): cut to the column, which PostgreSQL enforces.
+        return reason if len(reason) <= 300 else reason[:299] + "…"
 
 
 # The duplicate rule looks for the same text on the same post. Indexed by the

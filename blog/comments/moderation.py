@@ -221,6 +221,12 @@ def _first_match(words: tuple[str, ...], candidate: Candidate) -> str | None:
     return None
 
 
+def _shortened(word: str, length: int = 60) -> str:
+    # A "word" of the author's lists may be a whole sentence: the reason names
+    # enough of it to be recognised, and fits its column.
+    return word if len(word) <= length else word[: length - 1] + "…"
+
+
 def decide(
     candidate: Candidate, history: History, settings: CommentSettings
 ) -> Decision:
@@ -233,7 +239,7 @@ def decide(
         return Decision("spam", history.blocked)
     word = _first_match(settings.disallowed_words, candidate)
     if word:
-        return Decision("spam", f"parola non consentita: «{word}»")
+        return Decision("spam", f"parola non consentita: «{_shortened(word)}»")
     if candidate.type == "comment":
         if candidate.honeypot:
             return Decision("spam", "campo trappola compilato")
@@ -246,7 +252,7 @@ def decide(
         return Decision("pending", f"{links} link (limite {settings.max_links})")
     word = _first_match(settings.moderation_words, candidate)
     if word:
-        return Decision("pending", f"parola da moderare: «{word}»")
+        return Decision("pending", f"parola da moderare: «{_shortened(word)}»")
     if not settings.hold_all:
         return Decision("approved", "approvazione automatica")
     if settings.auto_approve_known and history.proven_known:

@@ -622,3 +622,27 @@ class TestAuthorMode:
             soup(app.test_client().get(POST_URL)).select(".comment-moderation-links")
             == []
         )
+
+
+LONG_WORD = "offerta imperdibile " * 17  # a sentence in the list, 340 characters
+
+
+@pytest.mark.app_config(COMMENT_MODERATION_WORDS=LONG_WORD)
+def test_a_comment_matching_a_long_moderation_entry_is_held_with_a_short_reason(
+    app, client
+):
+    # The reason quotes the entry: whole, it outgrew the column (PostgreSQL
+    # refused the comment with a 500; SQLite stored what a copy then refused).
+    response = send_comment(client, app, f"Leggete qui: {LONG_WORD}")
+    assert response.status_code == 302
+    with app.app_context():
+        comment = newest_comment()
+        assert comment.status == "pending"
+        assert comment.moderation_reason.startswith("parola da moderare: «offerta")
+        assert len(comment.moderation_reason) < 100
+
+
+def test_a_reason_is_cut_to_its_column_wherever_it_comes_from():
+    # A blocked address or a source's words can be as long: the model cuts.
+    reason = Comment(moderation_reason="bloccato: " + "x" * 400).moderation_reason
+    assert len(reason) == 300 and reason.endswith("…")

@@ -4,6 +4,8 @@ every request answers 503 with Retry-After, and a form gives back its text."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import threading
 
 import pytest
 from helpers_admin import form_data, signed_in, soup
@@ -145,3 +147,41 @@ def test_the_log_names_the_database_file_it_cannot_open(lost_database, caplog):
     lose()
     assert app.test_client().get("/").status_code == 503
     assert f"unable to open database file ({path})" in caplog.text
+
+
+@pytest.mark.backends("postgresql")
+def test_a_table_locked_on_postgresql_is_a_503_not_a_hang(app):
+    # VACUUM FULL or a migration holds the table: a reader waits as long as a
+    # SQLite writer waits for its lock (LOCK_TIMEOUT), then gets the 503,
+    # where the worker would hang for as long as the lock is held.
+    with app.app_context():
+        holder = db.engine.connect()
+    holder.execute(text("LOCK TABLE comment IN ACCESS EXCLUSIVE MODE"))
+    # Let go in 20 s at the latest: a reader that waits it out gets its page.
+    release = threading.Timer(20, holder.rollback)
+    release.start()
+    try:
+        response = app.test_client().get(POST_URL)
+    finally:
+        release.cancel()
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+
+
+@pytest.mark.backends("sqlite")
+def test_a_write_locked_out_on_sqlite_is_a_503_with_the_text(app):
+    client = app.test_client()
+    action, fields = filled_form(client, app, "Scritto mentre il blog era occupato")
+    with app.app_context():
+        live = db.engine.url.database
+    writer = sqlite3.connect(live, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")  # a long write: an import, a bulk move
+    try:
+        response = client.post(action, data=fields)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert response.status_code == 503
+    assert "Scritto mentre il blog era occupato" in response.get_data(as_text=True)
