@@ -29,6 +29,12 @@ from .moderation import Refusal
 from .operations import edit_response, withdraw_response
 from .ownership import GONE_MESSAGE, has_replies, refuse_change
 from .refusals import refused_change_page
+from .told import tell_under_comment
+
+DELETED_NOTICE = (
+    "Il tuo commento è stato eliminato: non compare più nella pagina. Se è "
+    "stato un errore, scrivi all'autore del blog, che può ripristinarlo."
+)
 
 
 def _own_comment(
@@ -108,6 +114,9 @@ def delete(comment_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         slug = comment.post.slug
         withdraw_response(comment)
+        # Said on the page: the comment's absence alone tells a screen reader
+        # nothing.
+        tell_under_comment(0, DELETED_NOTICE)
         return redirect(url_for("posts.detail", slug=slug, _anchor="comments"))
     status = _form_status(form)  # before rendering: it words the CSRF error
     page = render_template(

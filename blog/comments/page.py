@@ -10,9 +10,7 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
     g,
-    get_flashed_messages,
     render_template,
     request,
     url_for,
@@ -42,6 +40,7 @@ from .moderation import (
 )
 from .ownership import answered, refuse_change
 from .threads import Node, load_page, page_anchors, page_of, walk
+from .told import told_under_comment
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ def render_post_page(
             edit_seconds=settings.edit_seconds,
             reply_prefix=url_for("posts.detail", slug=post.slug, cpage=cpage)
             + "?replytocom=",
-            notice=None if cache_placeholders else _told_under_comment(),
+            notice=None if cache_placeholders else told_under_comment(),
             answered=_own_answered(comments.threads, owner_hash, settings),
         ),
     ), status
@@ -201,20 +200,6 @@ def _own_answered(
         return frozenset()
     own = [c.id for c in walk(threads) if c.owner_token_hash == owner_hash]
     return frozenset(answered(own))
-
-
-_NOTICE = "comment-notice"  # the flashed messages' category
-
-
-def tell_under_comment(comment_id: int, text: str) -> None:
-    """Show ``text`` under the comment on the next page this browser gets."""
-    flash([comment_id, text], _NOTICE)
-
-
-def _told_under_comment() -> tuple[int, str] | None:
-    for comment_id, text in get_flashed_messages(category_filter=[_NOTICE]):
-        return int(comment_id), str(text)
-    return None
 
 
 def render_shared_post_page(post: Post) -> tuple[str, float | None]:

@@ -27,11 +27,12 @@ from .identity import (
     seconds_since_stamp,
     token_hash,
 )
-from .page import render_post_page, render_refusal, tell_under_comment
+from .page import render_post_page, render_refusal
 from .refusals import refused_post_page
 from .submission import Submission, refuse_closed, submit_comment
 from .subscriptions import NOTICES
 from .threads import anchor_on_page, comment_by_anchor, is_shown, page_of
+from .told import tell_under_comment
 
 FORM_MESSAGE = "Il commento non è stato inviato: correggi i campi segnalati."
 REPEATED_MESSAGE = (

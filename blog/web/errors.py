@@ -131,11 +131,13 @@ def bare_page(
     no template, no link, no database (a refusal in front of Flask, a host no
     link can be built for, a database that fails the error page too)."""
     kept = "".join(
-        f"<p>{escape(name)}:<br><textarea readonly>{escape(value)}</textarea></p>"
-        for name, value in typed
+        f'<p><label for="typed-{number}">{escape(name)}</label><br>'
+        f'<textarea id="typed-{number}" readonly>{escape(value)}</textarea></p>'
+        for number, (name, value) in enumerate(typed, 1)
     )
     body = (
         '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title></head><body>"
         f"<h1>{escape(title)}</h1><p>{escape(message)}</p>{kept}</body></html>\n"
     )

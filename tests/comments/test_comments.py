@@ -569,6 +569,7 @@ class TestRulesThroughTheForm:
             "I commenti sono chiusi."
         )
         assert page.select(".comment-reply-link") == []
+        assert page.select_one("#reply-title") is None  # no "Lascia un Commento"
         typed = "Il mio pensiero arrivato tardi"
         response = client.post(action, data={**data, "author": "L", "comment": typed})
         assert response.status_code == 403
@@ -576,6 +577,7 @@ class TestRulesThroughTheForm:
         assert refused.select_one(".form-error").get_text() == (
             "I commenti per questo articolo sono chiusi."
         )
+        assert "I commenti sono chiusi." not in refused.get_text()  # said once
         # No form that could never be sent; the text kept to be copied.
         assert refused.select_one("form.comment-form") is None
         kept = refused.select_one("textarea#typed-comment[readonly]")

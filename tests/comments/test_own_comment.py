@@ -20,6 +20,7 @@ from helpers_comments import (
 from sqlalchemy import func, select
 
 from blog.comments.forms import CSRF_MESSAGE
+from blog.comments.owner_views import DELETED_NOTICE
 from blog.comments.ownership import (
     EXPIRED_MESSAGE,
     GONE_MESSAGE,
@@ -308,6 +309,7 @@ class TestEditing:
             "Il mio testo nuovo"
         )
         assert page.select_one(".form-error").get_text(strip=True) == CSRF_MESSAGE
+        assert page.select_one(".form-error[autofocus]")  # read out on arrival
 
     def test_a_stale_deletion_says_so_in_italian(self, app, client):
         comment_id = post_comment(app, client)
@@ -396,7 +398,13 @@ class TestDeleting:
         page = soup(anonymous.get(POST_URL))
         assert page.select_one(f"#comment-{comment_id}") is None
         assert page.select_one("#comments h2").get_text() != heading
-        assert soup(client.get(POST_URL)).select_one(f"#comment-{comment_id}") is None
+        assert page.select_one("#comments .comment-notice") is None  # theirs only
+        own = soup(client.get(response.headers["Location"]))
+        assert own.select_one(f"#comment-{comment_id}") is None
+        # Said where the page opens (#comments), once: a screen reader hears it.
+        notice = own.select_one("#comments > .comment-notice[role=status]")
+        assert notice.get_text() == DELETED_NOTICE
+        assert soup(client.get(POST_URL)).select_one(".comment-notice") is None
         comment = stored_comment(app, comment_id)
         assert (comment.status, comment.status_before) == ("trash", "approved")
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from blog.extensions import db
 from blog.seed.loader import load_seed
+from blog.web.errors import bare_page
 
 
 @pytest.fixture
@@ -185,3 +186,13 @@ def test_a_write_locked_out_on_sqlite_is_a_503_with_the_text(app):
         writer.close()
     assert response.status_code == 503
     assert "Scritto mentre il blog era occupato" in response.get_data(as_text=True)
+
+
+def test_the_page_without_the_database_labels_what_it_gives_back():
+    # The bare page (no template, no database) still reads on a phone and
+    # names each text it gives back.
+    page = soup(bare_page("Servizio", "Riprova.", 503, [("Commento", "Il mio testo")]))
+    assert page.select_one("meta[name=viewport]") is not None
+    area = page.select_one("textarea[readonly]")
+    assert area.get_text() == "Il mio testo"
+    assert page.select_one(f"label[for={area['id']}]").get_text() == "Commento"
