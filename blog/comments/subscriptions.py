@@ -72,19 +72,36 @@ NOTICES = {
 }
 
 
+# Gmail reads its two domains as one and ignores the dots in a name: 2^(n-1)
+# spellings of an n-letter name reach one inbox.
+_GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
 def _requests_to_mailbox(email: str, now: datetime) -> tuple:
     # The confirmation requests queued within the last day for ``email``'s
     # mailbox: the address and its tagged spellings (``name+tag@domain``),
-    # which most mail servers deliver to one inbox.
+    # which most mail servers deliver to one inbox, and Gmail's dotted ones.
     local, _, domain = normalised_email(email).rpartition("@")
     name = local.split("+", 1)[0]
+    recipient, domains = OutboxMessage.recipient, (domain,)
+    if domain in _GMAIL_DOMAINS:
+        # Compared with every dot dropped (the domains' too): "v.ittima@gmail.com"
+        # and "vittima@googlemail.com" are "vittima@gmailcom" and "...@googlemailcom".
+        recipient = func.replace(recipient, ".", "")
+        name, domains = (
+            name.replace(".", ""),
+            [d.replace(".", "") for d in _GMAIL_DOMAINS],
+        )
     return (
         OutboxMessage.kind == CONFIRM_KIND,
         OutboxMessage.created_at > now - CONFIRMATION_WINDOW,
         or_(
-            OutboxMessage.recipient == f"{name}@{domain}",
-            OutboxMessage.recipient.like(
-                f"{like_escaped(name)}+%@{like_escaped(domain)}", escape="/"
+            *(recipient == f"{name}@{each}" for each in domains),
+            *(
+                recipient.like(
+                    f"{like_escaped(name)}+%@{like_escaped(each)}", escape="/"
+                )
+                for each in domains
             ),
         ),
     )

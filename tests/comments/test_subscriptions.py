@@ -305,6 +305,37 @@ def test_tagged_spellings_of_one_mailbox_share_its_three_requests(app, client, m
     ]
 
 
+def test_gmails_dotted_spellings_of_one_mailbox_share_its_three_requests(
+    app, client, mailbox
+):
+    # Gmail ignores the dots of a name and reads googlemail.com as gmail.com.
+    spellings = [
+        "v.ittima@gmail.com",
+        "vi.ttima@googlemail.com",
+        "vit.tima+blog@gmail.com",
+        "vitt.ima@gmail.com",
+        "V.I.T.T.I.M.A@googlemail.com",
+        "vittima@example.org",  # not Gmail: dots there may be another mailbox
+        "vittimax@gmail.com",  # another Gmail mailbox
+    ]
+    for n, email in enumerate(spellings):
+        response = send_comment(
+            client, app, text=f"Domanda {n}", email=email, notify_all="y"
+        )
+        assert response.status_code == 302
+    send_mail(app)
+    asked = [
+        m.rcpt_tos[0] for m in mailbox.received if "moderazione@" not in m.rcpt_tos[0]
+    ]
+    assert asked == [
+        "v.ittima@gmail.com",
+        "vi.ttima@googlemail.com",
+        "vit.tima+blog@gmail.com",
+        "vittima@example.org",
+        "vittimax@gmail.com",
+    ]
+
+
 def test_a_reply_is_mailed_when_approved_not_while_held(app, client, mailbox):
     comment_id = subscribed_and_confirmed(client, app, mailbox)
     set_status(app, comment_id, "approved")
