@@ -52,12 +52,13 @@ def _own_comment(
 
 
 def _refusal(comment: Comment) -> Refusal | None:
+    owner_hash = token_hash(owner_token(request))
     return refuse_change(
         comment,
-        token_hash(owner_token(request)),
+        owner_hash,
         utcnow(),
         current_settings().edit_seconds,
-        replied=has_replies(comment),
+        replied=has_replies(comment, owner_hash),
     )
 
 

@@ -1,5 +1,5 @@
 """The writer's own comment: edited or deleted from the browser that wrote it,
-within ``COMMENT_EDIT_SECONDS`` of posting and while nobody has replied.
+within ``COMMENT_EDIT_SECONDS`` of posting and while no reply it sees answers it.
 
 The rule is a plain function of plain values; the page (which links to show)
 and the views (what a POST may do) ask the same one.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import Comment
@@ -54,23 +54,31 @@ def refuse_change(
     return None
 
 
-def answered(comment_ids: Collection[int]) -> set[int]:
-    """Which of ``comment_ids`` somebody has answered: an approved or held reply,
-    seen by this browser or not (replies in spam or trash do not count)."""
+def answered(comment_ids: Collection[int], owner_hash: str = "") -> set[int]:
+    """Which of ``comment_ids`` somebody has answered, as ``owner_hash``'s
+    browser sees the thread: an approved reply, or a held one of its own.
+
+    A stranger's held reply does not count: the writer cannot see it, so it
+    must neither take their comment from them (a troll's reply, which the
+    author may never let through) nor tell them it exists."""
     if not comment_ids:
         return set()
+    # Both statuses named, so that the index on (parent, status) finds them.
+    seen = [Comment.status.in_(("approved", "pending"))]
+    seen.append(
+        or_(Comment.status == "approved", Comment.owner_token_hash == owner_hash)
+        if owner_hash
+        else Comment.status == "approved"
+    )
     return set(
         db.session.scalars(
             select(Comment.parent_id)
-            .where(
-                Comment.parent_id.in_(sorted(comment_ids)),
-                Comment.status.in_(("approved", "pending")),
-            )
+            .where(Comment.parent_id.in_(sorted(comment_ids)), *seen)
             .distinct()
         )
     )
 
 
-def has_replies(comment: Comment) -> bool:
-    """Whether anybody answered ``comment``."""
-    return comment.id in answered([comment.id])
+def has_replies(comment: Comment, owner_hash: str) -> bool:
+    """Whether ``comment`` has a reply ``owner_hash``'s browser sees."""
+    return comment.id in answered([comment.id], owner_hash)

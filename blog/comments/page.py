@@ -199,7 +199,7 @@ def _own_answered(
     if not owner_hash or settings.edit_seconds <= 0:
         return frozenset()
     own = [c.id for c in walk(threads) if c.owner_token_hash == owner_hash]
-    return frozenset(answered(own))
+    return frozenset(answered(own, owner_hash))
 
 
 def render_shared_post_page(post: Post) -> tuple[str, float | None]:
