@@ -14,6 +14,7 @@ a renderer that cannot send yet raises ``Postponed``.
 from __future__ import annotations
 
 import os
+import smtplib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -201,8 +202,14 @@ def _send(row_ids: list[int], kind: str, moment: datetime) -> int:
         return 0
     except Exception as error:  # noqa: BLE001  any failure is retried later
         db.session.rollback()
-        current_app.logger.exception("Email %s (%s) non inviata", row_ids, kind)
-        _failed(row_ids, moment, error)
+        final = cannot_be_delivered(error)
+        if final:  # the relay's answer says it all: one line, no traceback
+            current_app.logger.warning(
+                "Email %s (%s) non recapitabile: %s", row_ids, kind, error
+            )
+        else:
+            current_app.logger.exception("Email %s (%s) non inviata", row_ids, kind)
+        _failed(row_ids, moment, error, final)
         return 0
     # One statement for the batch (a digest may stand for hundreds of rows).
     db.session.execute(
@@ -229,7 +236,21 @@ def _requeue(row_ids: list[int], until: datetime) -> None:
     db.session.commit()
 
 
-def _failed(row_ids: list[int], moment: datetime, error: Exception) -> None:
+def cannot_be_delivered(error: Exception) -> bool:
+    """Whether trying ``error``'s mail again is bound to fail the same way: the
+    relay cannot carry the address (a non-ASCII name, without SMTPUTF8) or
+    refuses every recipient for good (5xx). Twelve tries over a day would only
+    fill the log."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def _failed(
+    row_ids: list[int], moment: datetime, error: Exception, final: bool = False
+) -> None:
     # The batch's rows in one query and one commit, each with its own count
     # of attempts (a row may have joined the batch after failing alone).
     rows = db.session.scalars(
@@ -239,7 +260,7 @@ def _failed(row_ids: list[int], moment: datetime, error: Exception) -> None:
     for row in rows:
         row.attempts += 1
         row.last_error = reason
-        if row.attempts >= MAX_ATTEMPTS:
+        if final or row.attempts >= MAX_ATTEMPTS:
             row.status = "failed"
         else:
             row.status = "queued"

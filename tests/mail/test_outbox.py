@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from helpers_admin import add_comment
 from helpers_comments import send_comment
-from helpers_mail import free_port, send_mail
+from helpers_mail import free_port, send_mail, smtp_server
 from sqlalchemy import delete, select
 
 from blog.core import jobs
@@ -211,3 +211,18 @@ def test_a_relay_down_for_a_day_loses_nothing():
     # The delays before the last attempt add up to more than a day.
     waited = sum((delay_after(n) for n in range(1, MAX_ATTEMPTS)), timedelta())
     assert waited > timedelta(days=1)
+
+
+def test_an_address_the_relay_cannot_carry_is_given_up_at_once(app, mailbox, caplog):
+    # A relay without SMTPUTF8 (as many): a non-ASCII name cannot cross it
+    # however often it is tried.
+    app.config["MAIL_AUTHOR"] = "redazi\u00f3n@nowmedia.example"
+    add_comment(app)
+    with smtp_server(enable_SMTPUTF8=False) as plain:
+        app.config["MAIL_PORT"] = plain.port
+        assert send_mail(app) == 0
+    assert plain.received == []
+    [row] = held_rows(app)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error.startswith("SMTPNotSupportedError")
+    assert "non recapitabile" in caplog.text and "Traceback" not in caplog.text
