@@ -17,9 +17,16 @@ def database_ok() -> bool:
     that answers without them (not made yet, the wrong file) serves no page."""
     try:
         db.session.execute(select(Setting.key).limit(1))
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         db.session.rollback()
-        current_app.logger.exception("Health check: database unavailable")
+        # One line: a monitor polls every few seconds through an outage, and a
+        # traceback each time would bury the log. The driver's own words say why.
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        current_app.logger.error(
+            "Health check: database unavailable (%s: %s)",
+            type(error).__name__,
+            reason[0] if reason else "",
+        )
         return False
     return True
 

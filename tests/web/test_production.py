@@ -453,11 +453,15 @@ def test_a_database_file_the_server_makes_is_its_owners_alone(tmp_path):
         "postgresql://nobody@/blog?host=/nonexistent-directory",
     ],
 )
-def test_healthz_reports_an_unreachable_database(tmp_path, url):
+def test_healthz_reports_an_unreachable_database(tmp_path, url, caplog):
     app = production_app(tmp_path, SECRET_KEY="k" * 64, DATABASE_URL=url)
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unavailable"}
+    # One line a probe, saying why: a monitor polls all through an outage.
+    [record] = [r for r in caplog.records if "Health check" in r.getMessage()]
+    assert record.exc_info is None and "\n" not in record.getMessage()
+    assert "OperationalError" in record.getMessage()
 
 
 @pytest.mark.backends("postgresql")
