@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, Table, bindparam, create_engine, func, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ..database import normalised_database_url
 from ..extensions import db
@@ -46,15 +46,33 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
     try:
         with source.connect() as reading, _writing(target) as writing:
             _check_ready(writing, tables)
-            counts = {
-                table.name: _copy_rows(reading, writing, table) for table in tables
-            }
+            counts = {}
+            for table in tables:
+                try:
+                    counts[table.name] = _copy_rows(reading, writing, table)
+                except DBAPIError as error:  # the whole copy is rolled back
+                    raise CopyError(_refused_row(table, error)) from error
             if writing.dialect.name == "postgresql":
                 for table in tables:
                     _restart_ids(writing, table)
     finally:
         target.dispose()
     return counts
+
+
+def _refused_row(table: Table, error: DBAPIError) -> str:
+    """What to tell of a source row the target refuses: its table, the
+    target's words, and how to find it (running again would not help)."""
+    reason = str(error.orig or error).strip().splitlines()[0]
+    if isinstance(error, IntegrityError) and "foreign key" in reason.lower():
+        # Written by an old release, or by hand, with SQLite's checks off.
+        hint = (
+            "a row points to one that is not there: list such rows with "
+            "sqlite3 <file> 'PRAGMA foreign_key_check', delete them, then copy again"
+        )
+    else:
+        hint = "correct or delete that row in this blog, then copy again"
+    return f"a row of table {table.name} is refused by the target ({reason}): {hint}"
 
 
 def _sqlite_file_exists(engine: Engine) -> bool:

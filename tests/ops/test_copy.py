@@ -3,6 +3,8 @@ way from SQLite to PostgreSQL (and back), ids and threads kept."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from helpers_admin import add_comment
 from helpers_postgresql import new_database
@@ -118,3 +120,25 @@ def test_a_missing_sqlite_file_is_refused_and_not_made(app, runner, tmp_path):
     assert result.exit_code == 1
     assert "no database at" in result.output
     assert not missing.exists()
+
+
+@pytest.mark.backends("sqlite")
+def test_a_row_the_target_refuses_is_named_and_nothing_is_copied(
+    app, runner, moved, upgraded
+):
+    # An old SQLite file, written with foreign keys off, holds a comment of a
+    # post that is gone: PostgreSQL refuses it. Running again would not help.
+    comment_id = add_comment(app, content="Orfano")
+    with app.app_context():
+        path = db.engine.url.database
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA foreign_keys=OFF")
+    raw.execute("UPDATE comment SET post_id = 9999 WHERE id = ?", (comment_id,))
+    raw.commit()
+    raw.close()
+    result = runner.invoke(args=["copy-db", upgraded])
+    assert result.exit_code == 1
+    assert "Nothing copied: a row of table comment is refused" in result.output
+    assert "PRAGMA foreign_key_check" in result.output
+    assert "run it again" not in result.output
+    assert set(rows_by_table(moved).values()) == {0}
