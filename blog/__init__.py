@@ -71,6 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .mentions import bp as mentions_bp
     from .ops import bp as ops_bp
     from .posts import bp as posts_bp
+    from .privacy import bp as privacy_bp
 
     app.url_map.converters["id"] = RowIdConverter
     app.url_map.converters["name"] = NameConverter
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(mentions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(privacy_bp)
     # Last: it wraps every command, the blueprints' own (process-mentions) too.
     cli.init_app(app)
     return app

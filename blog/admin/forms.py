@@ -28,14 +28,10 @@ from wtforms.validators import (
 
 from ..core.settings import SETTINGS, SettingSpec
 from ..core.text import one_line
-from ..web.forms import ItalianForm
+from ..privacy.forms import privacy_email
+from ..web.forms import ItalianForm, strip
 
 REQUIRED = "Campo obbligatorio."
-
-
-def strip(value: object) -> object:
-    """Trim text input; leave a missing value alone."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -157,15 +153,7 @@ class SettingsForm(ItalianForm):
 
 
 def _privacy_email() -> EmailField:
-    return EmailField(
-        "Indirizzo email",
-        [
-            DataRequired("Inserisci l'indirizzo email di chi fa la richiesta."),
-            Email("Inserisci un indirizzo email valido."),
-            Length(max=254, message="L'email può avere al massimo 254 caratteri."),
-        ],
-        filters=[strip],
-    )
+    return privacy_email("Inserisci l'indirizzo email di chi fa la richiesta.")
 
 
 class ExportForm(ItalianForm):

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import re
-from urllib.parse import quote
-
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from ..accounts.session import author_required, current_author
-from ..core.text import ascii_domain, normalised_email
-from ..privacy.requests import erase_personal_data, export_personal_data
+from ..privacy.requests import erase_personal_data
+from ..privacy.views import export_response
 from . import bp
 from .forms import EraseForm, ExportForm
-
-_UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._@-]+")
-_UNSAFE_IN_UNICODE_NAME = re.compile(r"[^\w.@-]+")
 
 
 # Two forms on one page: prefixed, so that their fields' ids differ.
@@ -48,25 +41,7 @@ def privacy_export() -> ResponseReturnValue:
     form = _export_form()
     if not form.validate_on_submit():
         return _page(form, _erase_form(formdata=None), 400)
-    data = export_personal_data(form.email.data, current_author().username)
-    response = Response(
-        json.dumps(data, ensure_ascii=False, indent=2),
-        mimetype="application/json",
-    )
-    response.headers["Content-Disposition"] = _attachment(form.email.data)
-    return response
-
-
-def _attachment(email: str) -> str:
-    """The export's file name: the address in ASCII (its domain's A-label) for
-    old clients, and as written (RFC 6266's ``filename*``) for the others."""
-    address = normalised_email(email)
-    plain = _UNSAFE_IN_FILE_NAME.sub("_", ascii_domain(address))
-    written = _UNSAFE_IN_UNICODE_NAME.sub("_", address)
-    return (
-        f'attachment; filename="dati-personali-{plain}.json"; '
-        f"filename*=UTF-8''{quote(f'dati-personali-{written}.json')}"
-    )
+    return export_response(form.email.data, current_author().username)
 
 
 @bp.post("/privacy/erase")

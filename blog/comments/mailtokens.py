@@ -34,7 +34,12 @@ EXPIRED_NEXT = {
     "modulo quando scrivi il prossimo commento.",
     "moderate": "Vale sette giorni: modera la risposta dalla coda dei commenti "
     "(/admin/).",
+    "data": "Vale un giorno: chiedine un altro dalla pagina «I tuoi dati» "
+    "(/i-tuoi-dati/).",
 }
+# The link to a reader's data opens their IP addresses and every text they
+# wrote: short-lived, unlike the links to their subscriptions.
+DATA_MAX_AGE = timedelta(days=1)
 USED_MESSAGE = "Questo link è già stato usato."
 FORGED_MESSAGE = "Il link non è valido."
 
@@ -104,12 +109,16 @@ def manage_token(email: str) -> str:
     return _serializer("manage").dumps(email)
 
 
-def read_manage_token(token: str) -> str:
-    """The address a subscriptions-page token names; TokenError otherwise."""
-    email = _load("manage", token)
+def _read_address(purpose: str, token: str, max_age: timedelta | None = None) -> str:
+    email = _load(purpose, token, max_age)
     if not isinstance(email, str):
         raise TokenError(FORGED_MESSAGE, 403)
     return email
+
+
+def read_manage_token(token: str) -> str:
+    """The address a subscriptions-page token names; TokenError otherwise."""
+    return _read_address("manage", token)
 
 
 def unsubscribe_token(email: str, post_id: int) -> str:
@@ -128,6 +137,17 @@ def read_unsubscribe_token(token: str) -> tuple[str, int]:
     ):
         raise TokenError(FORGED_MESSAGE, 403)
     return value[0], value[1]
+
+
+def data_token(email: str) -> str:
+    """The link's token to what the blog keeps about ``email``."""
+    return _serializer("data").dumps(email)
+
+
+def read_data_token(token: str) -> str:
+    """The address whose data ``token`` opens; TokenError if forged or older
+    than a day."""
+    return _read_address("data", token, DATA_MAX_AGE)
 
 
 def moderation_token(comment_id: int, created_at: datetime, action: str) -> str:

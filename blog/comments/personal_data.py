@@ -52,6 +52,18 @@ def _written_with(email: str):
     return Comment.id.in_(ids)
 
 
+def known_to_readers(email: str) -> bool:
+    """Whether ``email`` signed a comment readers see, or confirmed it wants our
+    mails: an address the blog may write to about the data it keeps of it."""
+    confirmed = select(ConfirmedAddress.email).where(
+        ConfirmedAddress.email == normalised_email(email)
+    )
+    if db.session.scalar(confirmed) is not None:
+        return True
+    shown = select(Comment.id).where(_written_with(email), Comment.status == "approved")
+    return db.session.scalar(shown.limit(1)) is not None
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
 

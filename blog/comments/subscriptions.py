@@ -77,7 +77,7 @@ NOTICES = {
 _GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
 
-def _requests_to_mailbox(email: str, now: datetime) -> tuple:
+def _requests_to_mailbox(email: str, now: datetime, kind: str = CONFIRM_KIND) -> tuple:
     # The confirmation requests queued within the last day for ``email``'s
     # mailbox: the address and its tagged spellings (``name+tag@domain``),
     # which most mail servers deliver to one inbox, and Gmail's dotted ones.
@@ -93,7 +93,7 @@ def _requests_to_mailbox(email: str, now: datetime) -> tuple:
             [d.replace(".", "") for d in _GMAIL_DOMAINS],
         )
     return (
-        OutboxMessage.kind == CONFIRM_KIND,
+        OutboxMessage.kind == kind,
         OutboxMessage.created_at > now - CONFIRMATION_WINDOW,
         or_(
             *(recipient == f"{name}@{each}" for each in domains),
@@ -107,11 +107,14 @@ def _requests_to_mailbox(email: str, now: datetime) -> tuple:
     )
 
 
-def confirmations_sent(email: str, now: datetime) -> int:
-    """Confirmation requests queued within the last day for ``email``'s mailbox,
-    its tagged spellings included, so tags cannot multiply the daily limit."""
+def confirmations_sent(email: str, now: datetime, kind: str = CONFIRM_KIND) -> int:
+    """Requests of ``kind`` (confirmations by default) queued within the last
+    day for ``email``'s mailbox, its other spellings included, so that tags or
+    dots cannot multiply the daily limit."""
     return db.session.scalar(
-        select(func.count(OutboxMessage.id)).where(*_requests_to_mailbox(email, now))
+        select(func.count(OutboxMessage.id)).where(
+            *_requests_to_mailbox(email, now, kind)
+        )
     )
 
 

@@ -21,6 +21,7 @@ RESERVED_SLUGS = frozenset(
         "email",
         "feed",
         "healthz",
+        "i-tuoi-dati",
         "static",
         "tag",
         "webmention",

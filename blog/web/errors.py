@@ -63,7 +63,7 @@ DATABASE_RETRY_AFTER = 10
 # Fields a form carries for itself or that are ticked, never typed; and the
 # comment form's trap, which only robots fill in.
 _NOT_TYPED = frozenset(
-    {"next", "action", "ids", "status", "upto", "stamp", "comment_parent"}
+    {"next", "action", "ids", "status", "upto", "stamp", "comment_parent", "kind"}
     | {"consent", "notify_replies", "notify_all", "delete_texts", "confirm"}
     | {"website", "confermato"}
 )

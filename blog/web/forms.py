@@ -140,3 +140,8 @@ class ItalianForm(FlaskForm):
             first.render_kw = {**(first.render_kw or {}), "autofocus": True}
             self.first_invalid = first.name
         return valid
+
+
+def strip(value: object) -> object:
+    """Trim text input; leave a missing value alone (a WTForms filter)."""
+    return value.strip() if isinstance(value, str) else value

@@ -28,6 +28,7 @@ PUBLIC_PAGES = [
     "/2012/10/",
     "/?s=community",
     "/?s=nessunaparolacosi",
+    "/i-tuoi-dati/",
 ]
 ADMIN_PAGES = [
     "/admin/",
