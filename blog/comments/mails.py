@@ -57,6 +57,22 @@ def text_of(html: str) -> str:
     return "\n".join(line for line in text_blocks_of_html(html, _BREAKS) if line)
 
 
+# A link of the sanitised HTML: its attributes quoted, no link inside another.
+_LINK = re.compile(r'<a\b[^>]*?\shref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def links_spelled_out(html: str) -> str:
+    """``html`` with each link turned into its words and its address, none of
+    them live. A reader's text reaches subscribers under the blog's name: "conferma
+    il tuo indirizzo" must not be a link to another site in a mail from us."""
+
+    def spelled(link: re.Match[str]) -> str:
+        address, words = link.group(1), link.group(2)
+        return words if words.strip() == address else f"{words} [{address}]"
+
+    return _LINK.sub(spelled, html)
+
+
 def _author_address(post: Post) -> str:
     return current_app.config.get("MAIL_AUTHOR") or post.author.email or ""
 
@@ -306,10 +322,11 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
     manage = site_url(
         "comments.subscriptions", token=mailtokens.manage_token(row.recipient)
     )
+    text = links_spelled_out(comment.content_html)
     lines = [
         f"{name} {what} su «{title}»:",
         "",
-        *quoted(text_of(comment.content_html)),
+        *quoted(text_of(text)),
         "",
         f"Leggi e rispondi: {link}",
         "",
@@ -319,6 +336,7 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
     html = render_template(
         "mail/notice.html",
         c=comment,
+        text=text,
         name=name,
         what=what,
         link=link,

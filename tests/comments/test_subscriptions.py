@@ -9,6 +9,7 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from bs4 import BeautifulSoup
 from helpers_admin import add_comment, comment_status, form_data, press, soup
 from helpers_comments import (
     read_form,
@@ -26,6 +27,7 @@ from blog.comments import mails
 from blog.comments import subscriptions as subscriptions_module
 from blog.comments.operations import edit_response
 from blog.comments.subscriptions import forget_unconfirmed, subscribe
+from blog.core.sanitize.comment import clean_comment
 from blog.core.settings import CommentSettings
 from blog.extensions import db
 from blog.mail import enqueue
@@ -1430,3 +1432,26 @@ def test_notices_about_one_post_are_one_conversation(app, client, mailbox):
     )
     assert first.message["In-Reply-To"] == conversation
     assert first.message["Message-ID"] != second.message["Message-ID"]
+
+
+def test_a_notice_spells_out_the_links_of_the_readers_text(app, client, mailbox):
+    # The mail comes from the blog: a reader's "confirm your address" must not
+    # be a live link to another site in it, and the plain part shows where.
+    comment_id = subscribed_and_confirmed(client, app, mailbox)
+    reply_to(
+        app,
+        comment_id,
+        content="conferma",
+        content_html=clean_comment(
+            'Per favore <a title="Accedi" href="https://phish.example/login">'
+            "conferma il tuo indirizzo</a> e leggi https://blog.example/"
+        ),
+    )
+    send_mail(app)
+    [mail] = mailbox.to(LUCIA)
+    assert "phish.example" not in str(
+        BeautifulSoup(mail.html, "html.parser").find_all("a")
+    )
+    for part in (mail.text, mail.html):
+        assert "conferma il tuo indirizzo [https://phish.example/login]" in part
+        assert "https://blog.example/ [" not in part
