@@ -34,9 +34,14 @@ EXPIRED_NEXT = {
     "modulo quando scrivi il prossimo commento.",
     "moderate": "Vale sette giorni: modera la risposta dalla coda dei commenti "
     "(/admin/).",
+    "manage": "Vale due mesi: apri quello di un'email più recente, o "
+    "l'annullamento in fondo a ogni avviso, che vale sempre.",
     "data": "Vale un giorno: chiedine un altro dalla pagina «I tuoi dati» "
     "(/i-tuoi-dati/).",
 }
+# Each notice carries a new link to the subscriptions page: an old mail seen
+# by another (forwarded, a shared mailbox) lists and ends them only so long.
+MANAGE_MAX_AGE = timedelta(days=60)
 # The link to a reader's data opens their IP addresses and every text they
 # wrote: short-lived, unlike the links to their subscriptions.
 DATA_MAX_AGE = timedelta(days=1)
@@ -117,8 +122,9 @@ def _read_address(purpose: str, token: str, max_age: timedelta | None = None) ->
 
 
 def read_manage_token(token: str) -> str:
-    """The address a subscriptions-page token names; TokenError otherwise."""
-    return _read_address("manage", token)
+    """The address a subscriptions-page token names; TokenError if forged or
+    older than two months."""
+    return _read_address("manage", token, MANAGE_MAX_AGE)
 
 
 def unsubscribe_token(email: str, post_id: int) -> str:

@@ -18,7 +18,7 @@ from helpers_comments import (
     statements_during,
     the_post,
 )
-from helpers_mail import aged, path_of, send_mail
+from helpers_mail import aged, path_of, send_mail, signed_days_ago
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
@@ -1455,3 +1455,14 @@ def test_a_notice_spells_out_the_links_of_the_readers_text(app, client, mailbox)
     for part in (mail.text, mail.html):
         assert "conferma il tuo indirizzo [https://phish.example/login]" in part
         assert "https://blog.example/ [" not in part
+
+
+def test_an_old_mails_subscriptions_link_expires_and_says_what_still_works(app, client):
+    # Forwarded or in a shared mailbox, an old notice no longer lists and
+    # ends the address's subscriptions; each new notice carries a fresh link.
+    old = signed_days_ago(app, "manage", LUCIA, 61)
+    response = client.get(f"/email/iscrizioni/{old}")
+    assert response.status_code == 410
+    assert "email più recente" in response.get_data(as_text=True)
+    recent = signed_days_ago(app, "manage", LUCIA, 59)
+    assert client.get(f"/email/iscrizioni/{recent}").status_code == 200
