@@ -157,8 +157,9 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(app, client):
     # The typed user name stays, the password never comes back.
     field = soup(wrong).find("input", attrs={"name": "password"})
     assert not field.get("value")
-    # The refusal takes the focus, so a screen reader reads it.
+    # The refusal takes the focus, so a screen reader reads it; the title says it.
     assert soup(wrong).find(role="alert").has_attr("autofocus")
+    assert soup(wrong).title.get_text().startswith("Errore: Accedi")
     assert soup(wrong).find("input", attrs={"name": "username"})["value"] == "riccardo"
 
 

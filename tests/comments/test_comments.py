@@ -138,6 +138,8 @@ class TestValidation:
         assert field_error(page, "email") == "Inserisci il tuo indirizzo email."
         assert field_error(page, "comment") == "Scrivi il testo del commento."
         assert field_error(page, "url") is None
+        assert page.title.get_text().startswith("Errore: ")  # read first on arrival
+        assert not soup(client.get(POST_URL)).title.get_text().startswith("Errore")
         with app.app_context():
             assert db.session.query(Comment).count() == 12
 
