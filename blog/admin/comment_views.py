@@ -143,7 +143,9 @@ def comment_action(comment_id: int) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     """The action chosen for the responses ticked in the queue."""
     ids = [n for v in request.form.getlist("ids") if (n := row_id(v))]
-    return _act(request.form.get("action", ""), ids)
+    # Chosen above the rows or below them: the two menus send one name each.
+    chosen = next((name for name in request.form.getlist("action") if name), "")
+    return _act(chosen, ids)
 
 
 def _asked_first(question: str, button: str):
