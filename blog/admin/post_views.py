@@ -117,8 +117,10 @@ def _editor(post: Post | None, form: PostForm):
             except PostError as error:
                 getattr(form, error.field).errors = [str(error)]
                 status = error.status
-                if post is not None:
+                if error.status == 409:
                     # Read before this save: a second "Salva" keeps this text.
+                    # Never after another refusal, whose form the other save
+                    # has not been shown to.
                     form.revision.data = revision_of(post)
             else:
                 taken = _commit_or_taken_field()

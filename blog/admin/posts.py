@@ -119,6 +119,9 @@ def save_post(post: Post | None, data: PostData, author: Author) -> Post:
     post.comment_status = "closed" if data.comment_status == "closed" else "open"
     post.ping_status = "closed" if data.ping_status == "closed" else "open"
     post.published_at = data.published_at
+    # Every save is a new revision, a change of categories alone too (they
+    # live in another table, which the row's onupdate never hears of).
+    post.updated_at = utcnow()
     if post.status == "published":
         publish(post)  # dated now when no date was typed
     return post

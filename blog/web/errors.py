@@ -65,7 +65,8 @@ DATABASE_RETRY_AFTER = 10
 _NOT_TYPED = frozenset(
     {"next", "action", "ids", "status", "upto", "stamp", "comment_parent", "kind"}
     | {"consent", "notify_replies", "notify_all", "delete_texts", "confirm"}
-    | {"website", "confermato"}
+    | {"website", "confermato", "revision", "comment_status", "ping_status"}
+    | {"menu_order", "submit", "save", "preview", "publish", "export"}
 )
 # What the forms call their fields, for the page that gives them back.
 _LABELS = {
@@ -81,6 +82,8 @@ _LABELS = {
     "body": "Testo",
     "excerpt": "Riassunto",
     "slug": "Slug",
+    "category_names": "Categorie",
+    "published_at": "Data di pubblicazione",
     "username": "Nome utente",
     "reason": "Motivo",
 }

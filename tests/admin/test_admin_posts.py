@@ -606,6 +606,43 @@ def test_a_save_from_an_editor_opened_before_another_save_is_held_back(
     assert stored(app, "due-finestre").title == "Due finestre, corretto"
 
 
+def test_a_refusal_of_another_field_keeps_the_revision_the_editor_opened(
+    app, author_client
+):
+    # Refused for its date first (400), then saved without it: still the
+    # stale editor, which the other save's text must not be lost to.
+    write(author_client, editor(author_client), title="Due finestre", body="Primo.")
+    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
+    desk, phone = editor(author_client, address), editor(author_client, address)
+    write(author_client, desk, body="Il testo lungo scritto alla scrivania.")
+    with app.app_context():  # the blog's zone, as the editor reads it
+        ahead = local_time(utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    dated = write(
+        author_client, phone, "Pubblica", title="Dal telefono", published_at=ahead
+    )
+    assert dated.status_code == 400
+    again = write(author_client, soup(dated), title="Dal telefono", published_at="")
+    assert again.status_code == 409
+    assert "scrivania" in stored(app, "due-finestre").body
+
+
+def test_a_save_of_the_categories_alone_is_a_revision_too(app, author_client):
+    write(
+        author_client,
+        editor(author_client),
+        title="Due finestre",
+        category_names="Viaggi",
+    )
+    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
+    desk, phone = editor(author_client, address), editor(author_client, address)
+    assert (
+        write(author_client, desk, category_names="Viaggi, Cucina").status_code == 302
+    )
+    assert write(author_client, phone, title="Dal telefono").status_code == 409
+    kept = stored(app, "due-finestre")
+    assert sorted(c.name for c in kept.categories) == ["Cucina", "Viaggi"]
+
+
 def test_more_marks_the_teaser_the_listings_show(app, author_client, published):
     # WordPress's <!--more-->: the home page shows the post up to it, with
     # its markup; the post's page shows everything; the mark is kept.
