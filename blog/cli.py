@@ -11,7 +11,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .database import database_hint, names_an_older_schema
+from .database import (
+    LOCK_TIMEOUT,
+    database_hint,
+    error_reason,
+    names_an_older_schema,
+)
 from .disqus import commands as disqus_commands
 from .extensions import db
 from .mail import send_due
@@ -61,7 +66,7 @@ def database_errors_in_one_line(callback: Callable[..., Any]) -> Callable[..., A
 
 
 def _database_problem(error: DBAPIError) -> str:
-    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    reason = error_reason(error)
     if names_an_older_schema(reason):
         return (
             f"the database has no blog tables yet, or older ones ({reason}): run "
@@ -75,6 +80,13 @@ def _database_problem(error: DBAPIError) -> str:
             "process (a second import, the server) may have written it "
             "meanwhile. What the command had not committed was rolled back; "
             "run it again."
+        )
+    if "lock timeout" in reason:
+        # LOCK_TIMEOUT on PostgreSQL: the database answers, a table is busy.
+        return (
+            f"a table stayed in use by another process for {LOCK_TIMEOUT} "
+            f"({reason}): a pg_dump, an import or a long query. The unfinished "
+            "step was rolled back; run the command again once it ends."
         )
     reason = database_hint(reason, current_app.config["SQLALCHEMY_DATABASE_URI"])
     return f"the database cannot be used: {reason}"

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import Insert, String, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.functions import GenericFunction
@@ -107,6 +107,13 @@ def init_app(app: Flask) -> None:
         event.listen(Engine, "connect", _tune_sqlite)
 
 
+def error_reason(error: SQLAlchemyError) -> str:
+    """The first line of what the database driver said of ``error``: the
+    reason, without SQLAlchemy's statement and parameters."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def _bound_waits(options: dict, url: URL) -> None:
     # Nothing waits without end, as SQLite's busy timeout has it: a server
     # that does not answer, a table locked (VACUUM FULL, a migration) or a
@@ -115,7 +122,8 @@ def _bound_waits(options: dict, url: URL) -> None:
     # SQLALCHEMY_ENGINE_OPTIONS, or ``?options=`` in the URL, come first.
     options.setdefault("pool_timeout", 10)
     connect_args = dict(options.get("connect_args") or {})
-    connect_args.setdefault("connect_timeout", 10)
+    if "connect_timeout" not in url.query:
+        connect_args.setdefault("connect_timeout", 10)
     if "options" not in url.query:
         connect_args.setdefault("options", f"-c lock_timeout={LOCK_TIMEOUT}")
     options["connect_args"] = connect_args

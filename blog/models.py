@@ -192,6 +192,9 @@ class Post(db.Model):
 COMMENT_TYPES = ("comment", "pingback", "webmention")
 
 
+REASON_LENGTH = 300  # a comment's moderation reason, in characters
+
+
 class Comment(db.Model):
     """A reader's comment, the author's reply, a pingback or a webmention.
 
@@ -226,7 +229,7 @@ class Comment(db.Model):
     source_url: Mapped[str | None] = mapped_column(String(2000))
     source_title: Mapped[str] = mapped_column(String(300), default="")
     # Which rule decided the status, shown to the author in the queue.
-    moderation_reason: Mapped[str] = mapped_column(String(300), default="")
+    moderation_reason: Mapped[str] = mapped_column(String(REASON_LENGTH), default="")
     # The status before it went to spam or trash, for "Non è spam" / "Ripristina".
     status_before: Mapped[str] = mapped_column(String(20), default="")
     # Hash of the token held by the browser that wrote it (pending view, returning
@@ -299,7 +302,9 @@ class Comment(db.Model):
     def _fit_reason(self, key: str, reason: str) -> str:
         # Reasons quote what the rules matched (a word of the author's lists, a
         # blocked address): cut to the column, which PostgreSQL enforces.
-        return reason if len(reason) <= 300 else reason[:299] + "…"
+        if len(reason) <= REASON_LENGTH:
+            return reason
+        return reason[: REASON_LENGTH - 1] + "…"
 
 
 # The duplicate rule looks for the same text on the same post. Indexed by the

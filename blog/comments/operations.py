@@ -373,10 +373,28 @@ def move(comment: Comment, status: str) -> None:
     comment.status = status
 
 
+WITHDRAWN_REASON = "eliminato da chi l'ha scritto"
+ORPHANED_REASON = "risponde a un commento eliminato da chi l'aveva scritto"
+
+
 def withdraw_response(comment: Comment) -> None:
     """Its writer deletes ``comment``: to the trash, restorable by the author,
-    and the mails asked with it end; commit."""
+    and the mails asked with it end; commit.
+
+    Replies still held go with it (a reply the writer sees would have kept
+    the comment from them): approved, they would answer nothing on the page,
+    and be counted there unseen. "Ripristina" brings each back to the queue.
+    """
+    hold_for_change(Comment.parent_id == comment.id)
+    held = db.session.scalars(
+        select(Comment).where(
+            Comment.parent_id == comment.id, Comment.status == "pending"
+        )
+    ).all()
     end_subscriptions_asked_with(comment)
     move(comment, "trash")
-    comment.moderation_reason = "eliminato da chi l'ha scritto"
+    comment.moderation_reason = WITHDRAWN_REASON
+    for reply in held:
+        move(reply, "trash")
+        reply.moderation_reason = ORPHANED_REASON
     db.session.commit()

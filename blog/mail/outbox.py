@@ -239,12 +239,17 @@ def _requeue(row_ids: list[int], until: datetime) -> None:
 def cannot_be_delivered(error: Exception) -> bool:
     """Whether trying ``error``'s mail again is bound to fail the same way: the
     relay cannot carry the address (a non-ASCII name, without SMTPUTF8) or
-    refuses every recipient for good (5xx). Twelve tries over a day would only
-    fill the log."""
+    says every recipient's address is bad (5.1.x: no such mailbox, a bad
+    name). Twelve tries over a day would only fill the log. A relay's own
+    setting (no STARTTLS, no AUTH, relaying denied: 5.7.x) is the operator's
+    to mend, and the mail waits for it."""
     if isinstance(error, smtplib.SMTPNotSupportedError):
-        return True
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in error.recipients.values())
+        return "SMTPUTF8" in str(error)
+    if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
+        return all(
+            code >= 500 and answer.startswith(b"5.1.")
+            for code, answer in error.recipients.values()
+        )
     return False
 
 

@@ -14,9 +14,15 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine, Table, bindparam, create_engine, func, inspect, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
-from ..database import normalised_database_url
+from ..database import error_reason, normalised_database_url
 from ..extensions import db
 
 BATCH = 1000  # rows per INSERT
@@ -50,7 +56,7 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
             for table in tables:
                 try:
                     counts[table.name] = _copy_rows(reading, writing, table)
-                except DBAPIError as error:  # the whole copy is rolled back
+                except (IntegrityError, DataError) as error:  # all rolled back
                     raise CopyError(_refused_row(table, error)) from error
             if writing.dialect.name == "postgresql":
                 for table in tables:
@@ -63,7 +69,7 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
 def _refused_row(table: Table, error: DBAPIError) -> str:
     """What to tell of a source row the target refuses: its table, the
     target's words, and how to find it (running again would not help)."""
-    reason = str(error.orig or error).strip().splitlines()[0]
+    reason = error_reason(error)
     if isinstance(error, IntegrityError) and "foreign key" in reason.lower():
         # Written by an old release, or by hand, with SQLite's checks off.
         hint = (

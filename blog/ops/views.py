@@ -6,6 +6,7 @@ from flask import Response, current_app, jsonify
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..database import error_reason
 from ..extensions import db
 from ..models import Setting
 from . import bp
@@ -21,11 +22,10 @@ def database_ok() -> bool:
         db.session.rollback()
         # One line: a monitor polls every few seconds through an outage, and a
         # traceback each time would bury the log. The driver's own words say why.
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         current_app.logger.error(
             "Health check: database unavailable (%s: %s)",
             type(error).__name__,
-            reason[0] if reason else "",
+            error_reason(error),
         )
         return False
     return True

@@ -13,17 +13,45 @@ from email.message import EmailMessage
 from flask import current_app, render_template
 
 from ..comments.mailtokens import data_token
-from ..comments.personal_data import known_to_readers
-from ..comments.subscriptions import CONFIRMATION_WINDOW, confirmations_sent
+from ..comments.personal_data import (
+    erase_comments,
+    erase_subscriptions,
+    export_comments,
+    export_subscriptions,
+    known_to_readers,
+)
+from ..comments.subscriptions import (
+    CONFIRMATION_WINDOW,
+    MAX_CONFIRMATIONS,
+    confirmations_sent,
+)
 from ..core.text import normalised_email, one_line
 from ..core.urls import site_url
 from ..mail import build_message, enqueue
 from ..models import OutboxMessage, utcnow
 from ..web.ratelimit import budget_key, over_budget
+from .requests import PersonalDataSource
 
 DATA_LINK_KIND = "data-link"
-# Links a mailbox may be sent a day, whoever asks: as confirmation requests.
-MAX_DATA_LINKS = 3
+
+
+def _written(email: str) -> list[dict]:
+    # Why the author held or refused a comment is the author's note, and would
+    # tell a spammer the word lists: the writer gets what they gave and what
+    # readers saw, as WordPress's own export of a comment.
+    return [
+        {key: value for key, value in record.items() if key != "moderation_reason"}
+        for record in export_comments(email)
+    ]
+
+
+# What a reader's own request reaches. Not the author's blocks: a blocked
+# sender's erasure would lift its own block, and its export would show the
+# author's reasons. The author's requests (``SOURCES``) reach them too.
+READER_SOURCES = (
+    PersonalDataSource("comments", _written, erase_comments),
+    PersonalDataSource("subscriptions", export_subscriptions, erase_subscriptions),
+)
 
 
 def send_data_link(email: str, sender_ip: str, now: datetime | None = None) -> None:
@@ -39,11 +67,11 @@ def send_data_link(email: str, sender_ip: str, now: datetime | None = None) -> N
     if over_budget("data-sender", budget_key(sender_ip), per_sender, window):
         return
     address = normalised_email(email)
-    if not known_to_readers(address):
-        return
-    if confirmations_sent(address, now, DATA_LINK_KIND) >= MAX_DATA_LINKS:
-        return
-    enqueue(DATA_LINK_KIND, recipient=address)
+    # Both questions asked for any address, so that an unknown one is answered
+    # after the same queries as a known one.
+    sent = confirmations_sent(address, now, DATA_LINK_KIND)
+    if known_to_readers(address) and sent < MAX_CONFIRMATIONS:
+        enqueue(DATA_LINK_KIND, recipient=address)
 
 
 def render_data_link(row: OutboxMessage) -> list[EmailMessage]:

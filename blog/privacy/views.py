@@ -23,8 +23,13 @@ from ..web.refusalpages import small_refusal
 from ..web.security import kept_private
 from . import bp
 from .forms import DataLinkForm, OwnEraseForm
-from .reader import send_data_link
-from .requests import erase_personal_data, export_personal_data
+from .reader import READER_SOURCES, send_data_link
+from .requests import (
+    SOURCES,
+    PersonalDataSource,
+    erase_personal_data,
+    export_personal_data,
+)
 
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._@-]+")
 _UNSAFE_IN_UNICODE_NAME = re.compile(r"[^\w.@-]+")
@@ -64,18 +69,23 @@ def own_data(token: str) -> ResponseReturnValue:
     form = OwnEraseForm()
     if request.method == "POST" and "export" in request.form:
         # Checked by the CSRF protection every POST passes, as the erasure.
-        return export_response(email, BY_THE_WRITER)
+        return export_response(email, BY_THE_WRITER, READER_SOURCES)
     if form.validate_on_submit():
-        erase_personal_data(email, form.delete_texts.data, BY_THE_WRITER)
+        erase_personal_data(
+            email, form.delete_texts.data, BY_THE_WRITER, sources=READER_SOURCES
+        )
         return _private(render_template("privacy/erased.html"))
     status = 400 if form.is_submitted() else 200
     page = render_template("privacy/own.html", token=token, email=email, form=form)
     return _private(page, status)
 
 
-def export_response(email: str, who: str) -> Response:
-    """Everything the blog keeps about ``email``, as a JSON file to download."""
-    data = export_personal_data(email, who)
+def export_response(
+    email: str, who: str, sources: tuple[PersonalDataSource, ...] = SOURCES
+) -> Response:
+    """What ``sources`` keep about ``email`` (all the blog keeps, by default),
+    as a JSON file to download."""
+    data = export_personal_data(email, who, sources=sources)
     response = Response(
         json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json"
     )

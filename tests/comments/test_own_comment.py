@@ -20,6 +20,7 @@ from helpers_comments import (
 from sqlalchemy import func, select
 
 from blog.comments.forms import CSRF_MESSAGE
+from blog.comments.operations import ORPHANED_REASON
 from blog.comments.owner_views import DELETED_NOTICE
 from blog.comments.ownership import (
     EXPIRED_MESSAGE,
@@ -536,3 +537,21 @@ class TestTheAddressBudget:
         page = soup(refused)
         assert page.select_one("link[rel=stylesheet]")["href"].startswith("/blog/")
         assert page.select_one(".site-title a")["href"] == "/blog/"
+
+
+def test_a_held_reply_goes_to_the_trash_with_the_comment_its_writer_deletes(
+    app, client
+):
+    # A stranger's held reply no longer keeps the comment from its writer;
+    # approved afterwards, it would answer nothing on the page yet be counted.
+    comment_id = post_comment(app, client)
+    with app.app_context():
+        parent = db.session.get(Comment, comment_id)
+        reply_id = stage_comment(
+            the_post(), parent=parent, status="pending", owner_token_hash="f" * 64
+        ).id
+        db.session.commit()
+    assert delete(client, comment_id).status_code == 302
+    reply = stored_comment(app, reply_id)
+    assert (reply.status, reply.status_before) == ("trash", "pending")
+    assert reply.moderation_reason == ORPHANED_REASON

@@ -3,6 +3,7 @@ and a failure is tried again after a growing delay."""
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 from helpers_admin import add_comment
@@ -13,7 +14,14 @@ from sqlalchemy import delete, select
 from blog.core import jobs
 from blog.extensions import db
 from blog.mail import enqueue, outbox
-from blog.mail.outbox import MAX_ATTEMPTS, Postponed, _claim, _send, delay_after
+from blog.mail.outbox import (
+    MAX_ATTEMPTS,
+    Postponed,
+    _claim,
+    _send,
+    cannot_be_delivered,
+    delay_after,
+)
 from blog.models import OutboxMessage, utcnow
 
 AUTHOR = "moderazione@nowmedia.example"
@@ -226,3 +234,19 @@ def test_an_address_the_relay_cannot_carry_is_given_up_at_once(app, mailbox, cap
     assert (row.status, row.attempts) == ("failed", 1)
     assert row.last_error.startswith("SMTPNotSupportedError")
     assert "non recapitabile" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_what_the_operator_can_mend_is_tried_again():
+    # A relay without STARTTLS, or one refusing to relay for us: the mail
+    # waits for the setting to be mended. A bad mailbox is for good.
+    assert not cannot_be_delivered(
+        smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server.")
+    )
+    relaying = smtplib.SMTPRecipientsRefused(
+        {"a@example.org": (554, b"5.7.1 Relay access denied")}
+    )
+    assert not cannot_be_delivered(relaying)
+    unknown = smtplib.SMTPRecipientsRefused(
+        {"a@example.org": (550, b"5.1.1 No such user")}
+    )
+    assert cannot_be_delivered(unknown)

@@ -326,3 +326,26 @@ def test_a_new_database_file_is_its_owners_alone(bare_app):
     with bare_app.app_context():
         path = Path(db.engine.url.database)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.backends("postgresql")
+def test_an_upgrade_that_meets_a_busy_table_says_so_and_runs_again(
+    bare_app, empty_database_url
+):
+    # A pg_dump holds every table it reads: the migration's ALTER waits at most
+    # LOCK_TIMEOUT (readers would queue behind it), then says what happened.
+    with bare_app.app_context():
+        flask_migrate.upgrade()
+        flask_migrate.downgrade(revision="-1")  # 0020 adds a column to category
+        db.session.remove()
+        dump = db.engine.connect()
+    dump.execute(text("LOCK TABLE category IN ACCESS SHARE MODE"))
+    try:
+        busy = bare_app.test_cli_runner().invoke(args=["upgrade-db"])
+    finally:
+        dump.rollback()
+        dump.close()
+    assert busy.exit_code == 1
+    assert "stayed in use by another process" in busy.output
+    assert "run the command again once it ends" in busy.output
+    assert bare_app.test_cli_runner().invoke(args=["upgrade-db"]).exit_code == 0

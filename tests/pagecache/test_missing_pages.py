@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from blog.comments.identity import OWNER_COOKIE
 from blog.extensions import db
-from blog.models import Category, Post, WebmentionRequest
+from blog.models import Author, Category, Post, Tag, WebmentionRequest
 from blog.pagecache.versionread import VERSION_SQL
 from blog.posts.oldpaths import record_paths
 
@@ -69,6 +69,30 @@ def test_a_category_shows_once_a_post_in_it_is_published(app, client):
         db.session.commit()
     for address in ("/category/nuova/", "/category/nuova/feed/"):
         assert client.get(address).status_code == 200
+
+
+def test_a_tag_or_an_author_with_nothing_published_is_missing_too(app, client):
+    # As a draft's category: a tag only a draft carries, and an account that
+    # published nothing, are not announced (nor is the account's existence).
+    with app.app_context():
+        author = Author(username="ospite", slug="ospite", display_name="Ospite")
+        draft = Post(slug="in-arrivo", title="In arrivo", author=author)
+        draft.tags.append(Tag(name="Segreto", slug="segreto"))
+        db.session.add(draft)
+        db.session.commit()
+    for address in (
+        "/tag/segreto/",
+        "/tag/segreto/feed/",
+        "/author/ospite/",
+        "/author/ospite/feed/",
+    ):
+        assert client.get(address).status_code == 404, address
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == "in-arrivo"))
+        post.status, post.published_at = "published", post.created_at
+        db.session.commit()
+    for address in ("/tag/segreto/", "/author/ospite/feed/"):
+        assert client.get(address).status_code == 200, address
 
 
 def test_an_old_address_added_later_moves_the_kept_404(app, client):

@@ -10,10 +10,11 @@ import pytest
 from helpers_admin import add_comment, csrf_from, soup
 from helpers_comments import POST_URL
 from helpers_mail import send_mail, signed_days_ago
+from sqlalchemy import select
 
 from blog.comments.personal_data import ANONYMOUS
 from blog.extensions import db
-from blog.models import Comment
+from blog.models import Block, Comment, ConfirmedAddress
 
 PAGE = "/i-tuoi-dati/"
 EMAIL = "lucia@example.org"
@@ -141,3 +142,58 @@ def test_an_invalid_address_gets_the_form_back_with_it(client):
     page = soup(response)
     assert page.select_one("#email")["value"] == "non-un-indirizzo"
     assert "Inserisci un indirizzo email valido." in page.get_text()
+
+
+def test_a_blocked_writer_erasing_their_data_leaves_the_authors_block(
+    app, client, mailbox, lucia
+):
+    # The author's blocks and reasons are the author's notes: a reader's own
+    # request neither shows them nor lifts them (the author's request does).
+    with app.app_context():
+        db.session.add(Block(kind="email", value=EMAIL, reason="troll, insulta tutti"))
+        db.session.get(Comment, lucia).moderation_reason = "parola da moderare"
+        db.session.commit()
+    ask(client, EMAIL)
+    link = mailed_link(app, mailbox)
+    token = soup(client.get(link)).select_one("input[name=csrf_token]")["value"]
+    export = client.post(link, data={"csrf_token": token, "export": "1"})
+    text = export.get_data(as_text=True)
+    assert "troll" not in text and "parola da moderare" not in text
+    assert "blocks" not in json.loads(text)
+    client.post(link, data={"csrf_token": token, "confirm": "y"})
+    with app.app_context():
+        assert db.session.scalars(select(Block.value)).all() == [EMAIL]
+        assert db.session.get(Comment, lucia).author_email == ""
+
+
+def test_an_address_that_confirmed_our_mails_gets_the_link(app, client, mailbox):
+    # No published comment (only a held one), but it confirmed the notices.
+    add_comment(app, status="pending", author_email=EMAIL)
+    with app.app_context():
+        db.session.add(ConfirmedAddress(email=EMAIL))
+        db.session.commit()
+    ask(client, EMAIL)
+    assert mailed_link(app, mailbox).startswith(PAGE)
+
+
+def test_one_sender_has_links_sent_to_so_many_addresses_a_day(app, mailbox):
+    # Ten addresses that commented here, then an eleventh: one sender, as
+    # for confirmations, cannot make the blog write to every commenter.
+    addresses = [f"lettore{n}@example.org" for n in range(11)]
+    for address in addresses:
+        add_comment(app, status="approved", author_email=address)
+    client = app.test_client()
+    for address in addresses:
+        ask(client, address)
+    send_mail(app)
+    assert len(mailbox.received) == app.config["CONFIRMATIONS_PER_SENDER"] == 10
+
+
+def test_the_pages_of_the_link_tell_no_other_site_their_address(
+    app, client, mailbox, lucia
+):
+    ask(client, EMAIL)
+    link = mailed_link(app, mailbox)
+    for response in (client.get(link), client.get(PAGE)):
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert "no-store" in response.headers["Cache-Control"]
