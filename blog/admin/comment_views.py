@@ -143,9 +143,9 @@ def comment_action(comment_id: int) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     """The action chosen for the responses ticked in the queue."""
     ids = [n for v in request.form.getlist("ids") if (n := row_id(v))]
-    # Chosen above the rows or below them: the two menus send one name each.
-    chosen = next((name for name in request.form.getlist("action") if name), "")
-    return _act(chosen, ids)
+    # The menu beside the button pressed: the other may hold an older choice.
+    menu = "action_below" if request.form.get("below") else "action"
+    return _act(request.form.get(menu, ""), ids)
 
 
 def _asked_first(question: str, button: str):

@@ -24,6 +24,7 @@ from .mailtokens import (
     read_confirm_token,
     read_manage_token,
     read_unsubscribe_token,
+    unsubscribe_opens_the_list,
 )
 from .subscriptions import (
     awaits_confirmation,
@@ -127,5 +128,6 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         "comments/unsubscribe.html",
         token=token,
         state=state,
-        manage=manage_token(email),
+        # A new link to the list from an old mail would outlive the list's own.
+        manage=manage_token(email) if unsubscribe_opens_the_list(token) else None,
     )

@@ -11,13 +11,20 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from html import escape
+from html.parser import HTMLParser
 
 from flask import current_app, render_template
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from ..core.settings import current_settings
-from ..core.text import normalised_email, one_line, text_blocks_of_html
+from ..core.text import (
+    normalised_email,
+    one_line,
+    text_blocks_of_html,
+    words_of_html,
+)
 from ..core.urls import site_host, site_url
 from ..extensions import db
 from ..mail import Postponed, build_message, enqueue, quoted
@@ -57,20 +64,53 @@ def text_of(html: str) -> str:
     return "\n".join(line for line in text_blocks_of_html(html, _BREAKS) if line)
 
 
-# A link of the sanitised HTML: its attributes quoted, no link inside another.
-_LINK = re.compile(r'<a\b[^>]*?\shref="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+class _InertLinks(HTMLParser):
+    """Writes sanitised HTML out again, each link replaced by its words and,
+    unless they are the address itself, the address in brackets. Parsed, not
+    matched: an attribute may hold a ">" or either quote."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.open_links: list[tuple[str, int]] = []  # (address, its words' start)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "a":
+            self.open_links.append((dict(attrs).get("href") or "", len(self.out)))
+        else:
+            self.out.append(self.get_starttag_text() or "")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "a":
+            self.out.append(f"</{tag}>")
+        elif self.open_links:
+            address, start = self.open_links.pop()
+            words = words_of_html("".join(self.out[start:]))
+            if address and words != address:
+                self.out.append(f" [{escape(address)}]")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.out.append(f"&#{name};")
 
 
 def links_spelled_out(html: str) -> str:
     """``html`` with each link turned into its words and its address, none of
-    them live. A reader's text reaches subscribers under the blog's name: "conferma
-    il tuo indirizzo" must not be a link to another site in a mail from us."""
-
-    def spelled(link: re.Match[str]) -> str:
-        address, words = link.group(1), link.group(2)
-        return words if words.strip() == address else f"{words} [{address}]"
-
-    return _LINK.sub(spelled, html)
+    them live. A reader's text reaches subscribers under the blog's name:
+    "conferma il tuo indirizzo" must not be a link to another site in a mail
+    from us."""
+    parser = _InertLinks()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.out)
 
 
 def _author_address(post: Post) -> str:
@@ -331,6 +371,7 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
         f"Leggi e rispondi: {link}",
         "",
         f"Ricevi questa email perché hai chiesto le notifiche su «{title}».",
+        f"Non ricevere più avvisi su questo articolo: {one_click}",
         f"Le tue iscrizioni, per annullarne una o tutte: {manage}",
     ]
     html = render_template(
@@ -341,6 +382,7 @@ def render_notice(row: OutboxMessage) -> list[EmailMessage]:
         what=what,
         link=link,
         manage=manage,
+        one_click=one_click,
     )
     conversation = f"<post-{post.id}.commenti@{site_host()}>"
     headers = {

@@ -34,8 +34,9 @@ EXPIRED_NEXT = {
     "modulo quando scrivi il prossimo commento.",
     "moderate": "Vale sette giorni: modera la risposta dalla coda dei commenti "
     "(/admin/).",
-    "manage": "Vale due mesi: apri quello di un'email più recente, o "
-    "l'annullamento in fondo a ogni avviso, che vale sempre.",
+    "manage": "Vale due mesi: apri quello di un avviso più recente. Per non "
+    "ricevere più gli avvisi di un articolo, il link «Non ricevere più avvisi» "
+    "in fondo a ogni avviso vale sempre.",
     "data": "Vale un giorno: chiedine un altro dalla pagina «I tuoi dati» "
     "(/i-tuoi-dati/).",
 }
@@ -130,6 +131,17 @@ def read_manage_token(token: str) -> str:
 def unsubscribe_token(email: str, post_id: int) -> str:
     """The one-click link (RFC 8058) that ends ``email``'s mail about a post."""
     return _serializer("unsubscribe").dumps([email, post_id])
+
+
+def unsubscribe_opens_the_list(token: str) -> bool:
+    """Whether the page of a one-click ``token`` (which never expires) may
+    lead to the list of subscriptions: only while a link to the list sent with
+    it would still open it (``MANAGE_MAX_AGE``)."""
+    try:
+        _load("unsubscribe", token, MANAGE_MAX_AGE)
+    except TokenError:
+        return False
+    return True
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, int]:

@@ -34,6 +34,7 @@ from ..models import Comment, Post, utcnow
 from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
 from .notices import tell_author_held_again
+from .ownership import has_replies
 from .subscriptions import end_subscriptions_asked_with
 from .threads import hold_for_change, lift_replies, place_in_thread
 
@@ -377,15 +378,21 @@ WITHDRAWN_REASON = "eliminato da chi l'ha scritto"
 ORPHANED_REASON = "risponde a un commento eliminato da chi l'aveva scritto"
 
 
-def withdraw_response(comment: Comment) -> None:
-    """Its writer deletes ``comment``: to the trash, restorable by the author,
-    and the mails asked with it end; commit.
+def withdraw_response(comment: Comment, owner_hash: str) -> bool:
+    """Its writer (the browser ``owner_hash``) deletes ``comment``: to the
+    trash, restorable by the author, and the mails asked with it end; commit.
+    False, and nothing changed, if a reply the writer sees came meanwhile.
 
     Replies still held go with it (a reply the writer sees would have kept
     the comment from them): approved, they would answer nothing on the page,
     and be counted there unseen. "Ripristina" brings each back to the queue.
     """
     hold_for_change(Comment.parent_id == comment.id)
+    # Asked again under the lock: an approval between the writer's check and
+    # here would otherwise leave its reply answering nothing.
+    if has_replies(comment, owner_hash):
+        db.session.rollback()
+        return False
     held = db.session.scalars(
         select(Comment).where(
             Comment.parent_id == comment.id, Comment.status == "pending"
@@ -398,3 +405,4 @@ def withdraw_response(comment: Comment) -> None:
         move(reply, "trash")
         reply.moderation_reason = ORPHANED_REASON
     db.session.commit()
+    return True

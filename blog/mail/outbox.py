@@ -239,18 +239,25 @@ def _requeue(row_ids: list[int], until: datetime) -> None:
 def cannot_be_delivered(error: Exception) -> bool:
     """Whether trying ``error``'s mail again is bound to fail the same way: the
     relay cannot carry the address (a non-ASCII name, without SMTPUTF8) or
-    says every recipient's address is bad (5.1.x: no such mailbox, a bad
-    name). Twelve tries over a day would only fill the log. A relay's own
-    setting (no STARTTLS, no AUTH, relaying denied: 5.7.x) is the operator's
-    to mend, and the mail waits for it."""
+    says every recipient's address is bad (no such mailbox, a bad name).
+    Twelve tries over a day would only fill the log. A relay's own setting
+    (no STARTTLS, no AUTH, relaying denied: 5.7.x) is the operator's to mend,
+    and the mail waits for it."""
     if isinstance(error, smtplib.SMTPNotSupportedError):
         return "SMTPUTF8" in str(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
         return all(
-            code >= 500 and answer.startswith(b"5.1.")
+            code >= 500 and answer.startswith(_BAD_MAILBOX)
             for code, answer in error.recipients.values()
         )
     return False
+
+
+# RFC 3463's codes for a recipient's address that cannot work: no such mailbox
+# (5.1.1), system (5.1.2) or syntax (5.1.3), a moved mailbox (5.1.6), a null
+# MX (5.1.10). Not 5.1.7 and 5.1.8, which are about our sender: the setting
+# is the operator's to mend, as a relay's 5.7.x.
+_BAD_MAILBOX = tuple(f"5.1.{n} ".encode() for n in (1, 2, 3, 6, 10))
 
 
 def _failed(

@@ -67,6 +67,7 @@ _NOT_TYPED = frozenset(
     | {"consent", "notify_replies", "notify_all", "delete_texts", "confirm"}
     | {"website", "confermato", "revision", "comment_status", "ping_status"}
     | {"menu_order", "submit", "save", "preview", "publish", "export"}
+    | {"action_below", "below", "subscription", "held"}
 )
 # What the forms call their fields, for the page that gives them back.
 _LABELS = {

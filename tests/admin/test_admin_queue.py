@@ -434,16 +434,19 @@ def test_bulk_actions_use_the_checked_rows(app, author_client):
 
 
 def test_the_menu_under_the_rows_applies_to_the_same_ticked_rows(app, author_client):
-    # As a browser sends it: the top menu left on "Scegli", the one below set.
     first, second = (add_comment(app, created_at=at(n)) for n in range(2))
     page = soup(author_client.get("/admin/comments?view=pending"))
     below = page.select_one(".bulk-below")
     assert below.find_previous("ol", class_="queue") is not None
     assert {c["form"] for c in below.select("select, button")} == {"bulk"}
+    # The top menu still on another choice: the button pressed decides.
     data = form_data(page.find(id="bulk"))
-    data |= {"ids": [str(second)], "action": ["", "spam"]}
-    author_client.post("/admin/comments/bulk", data=data)
+    data |= {"ids": [str(second)], "action": "approve", "action_below": "spam"}
+    author_client.post("/admin/comments/bulk", data=data | {"below": "1"})
     assert [comment_status(app, i) for i in (first, second)] == ["pending", "spam"]
+    data |= {"ids": [str(first)]}
+    author_client.post("/admin/comments/bulk", data=data)  # the top Applica
+    assert comment_status(app, first) == "approved"
 
 
 def test_bulk_without_a_selection_says_so(app, author_client):

@@ -19,6 +19,7 @@ from helpers_comments import (
 )
 from sqlalchemy import func, select
 
+from blog.comments import owner_views
 from blog.comments.forms import CSRF_MESSAGE
 from blog.comments.operations import ORPHANED_REASON
 from blog.comments.owner_views import DELETED_NOTICE
@@ -555,3 +556,20 @@ def test_a_held_reply_goes_to_the_trash_with_the_comment_its_writer_deletes(
     reply = stored_comment(app, reply_id)
     assert (reply.status, reply.status_before) == ("trash", "pending")
     assert reply.moderation_reason == ORPHANED_REASON
+
+
+def test_a_reply_approved_while_the_writer_deletes_keeps_the_comment(
+    app, client, monkeypatch
+):
+    # The author approves a reply between the page's check and the deletion:
+    # asked again under the lock, the deletion is refused, nothing changed.
+    comment_id = post_comment(app, client)
+    with app.app_context():
+        parent = db.session.get(Comment, comment_id)
+        stage_comment(the_post(), parent=parent, status="approved")
+        db.session.commit()
+    monkeypatch.setattr(owner_views, "has_replies", lambda comment, owner: False)
+    response = delete(client, comment_id)
+    assert response.status_code == 403
+    assert REPLIED_MESSAGE in soup(response).get_text()
+    assert stored_comment(app, comment_id).status == "approved"

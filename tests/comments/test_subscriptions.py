@@ -1452,6 +1452,10 @@ def test_a_notice_spells_out_the_links_of_the_readers_text(app, client, mailbox)
     assert "phish.example" not in str(
         BeautifulSoup(mail.html, "html.parser").find_all("a")
     )
+    # Its own way out, which never expires, in the text as in the header.
+    assert mail.link("Non ricevere più avvisi su questo articolo").startswith(
+        "/email/disiscrivi/"
+    )
     for part in (mail.text, mail.html):
         assert "conferma il tuo indirizzo [https://phish.example/login]" in part
         assert "https://blog.example/ [" not in part
@@ -1463,6 +1467,41 @@ def test_an_old_mails_subscriptions_link_expires_and_says_what_still_works(app, 
     old = signed_days_ago(app, "manage", LUCIA, 61)
     response = client.get(f"/email/iscrizioni/{old}")
     assert response.status_code == 410
-    assert "email più recente" in response.get_data(as_text=True)
+    assert "avviso più recente" in response.get_data(as_text=True)
     recent = signed_days_ago(app, "manage", LUCIA, 59)
     assert client.get(f"/email/iscrizioni/{recent}").status_code == 200
+    # Nor does the one-click link of an old mail (which never expires) lead
+    # to a fresh link to the list.
+    with app.app_context():
+        post_id = the_post().id
+    for days, leads in ((61, False), (59, True)):
+        one_click = signed_days_ago(app, "unsubscribe", [LUCIA, post_id], days)
+        page = soup(client.get(f"/email/disiscrivi/{one_click}"))
+        assert (page.find("a", string="Tutte le tue iscrizioni") is not None) == leads
+
+
+@pytest.mark.parametrize(
+    ("typed", "spelled"),
+    [
+        # A ">" in an attribute, before or after the address.
+        (
+            '<a title="a>b" href="https://phish.example/x">vai</a>',
+            "vai [https://phish.example/x]",
+        ),
+        (
+            '<a href="https://phish.example/x" title="c>d">vai</a>',
+            "vai [https://phish.example/x]",
+        ),
+        # An address with a double quote, which the cleaner quotes with single ones.
+        (
+            "<a href='https://phish.example/\"x'>vai</a>",
+            "vai [https://phish.example/&quot;x]",
+        ),
+        # A bare address, made a link by the cleaner: its words say it already.
+        ("leggi https://blog.example/", "leggi https://blog.example/"),
+    ],
+)
+def test_every_link_of_a_readers_text_is_made_inert(typed, spelled):
+    inert = mails.links_spelled_out(clean_comment(typed))
+    assert "<a" not in inert
+    assert spelled in inert

@@ -246,6 +246,9 @@ def test_what_the_operator_can_mend_is_tried_again():
         {"a@example.org": (554, b"5.7.1 Relay access denied")}
     )
     assert not cannot_be_delivered(relaying)
+    for answer in (b"5.1.8 Sender address rejected", b"5.1.7 Invalid address"):
+        ours = smtplib.SMTPRecipientsRefused({"a@example.org": (553, answer)})
+        assert not cannot_be_delivered(ours)  # about our sender: a setting
     unknown = smtplib.SMTPRecipientsRefused(
         {"a@example.org": (550, b"5.1.1 No such user")}
     )
