@@ -143,9 +143,15 @@ def comment_action(comment_id: int) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     """The action chosen for the responses ticked in the queue."""
     ids = [n for v in request.form.getlist("ids") if (n := row_id(v))]
-    # The menu beside the button pressed: the other may hold an older choice.
-    menu = "action_below" if request.form.get("below") else "action"
-    return _act(request.form.get(menu, ""), ids)
+    above, below = request.form.get("action", ""), request.form.get("action_below", "")
+    if request.form.get("below"):
+        return _act(below, ids)  # the button under the rows: its own menu
+    # The top button, or Enter in a ticked box (the browser's default button):
+    # when the two menus say different things, neither is taken for sure.
+    if above and below and above != below:
+        flash(TWO_CHOICES_MESSAGE, "error")
+        return redirect(_back())
+    return _act(above or below, ids)
 
 
 def _asked_first(question: str, button: str):
@@ -165,6 +171,12 @@ def _asked_first(question: str, button: str):
         fields=fields,
         back=_back(),
     )
+
+
+TWO_CHOICES_MESSAGE = (
+    "I due menu delle azioni di gruppo dicono cose diverse: scegli l'azione in "
+    "uno solo (l'altro su «Scegli un'azione») e premi il suo «Applica»."
+)
 
 
 def _act(name: str, ids: list[int]):

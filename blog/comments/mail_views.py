@@ -20,11 +20,11 @@ from . import bp
 from .identity import owner_token, token_hash
 from .mailtokens import (
     TokenError,
+    list_link_of_unsubscribe,
     manage_token,
     read_confirm_token,
     read_manage_token,
     read_unsubscribe_token,
-    unsubscribe_opens_the_list,
 )
 from .subscriptions import (
     awaits_confirmation,
@@ -128,6 +128,6 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         "comments/unsubscribe.html",
         token=token,
         state=state,
-        # A new link to the list from an old mail would outlive the list's own.
-        manage=manage_token(email) if unsubscribe_opens_the_list(token) else None,
+        # Dated as the mail: a new link to the list would outlive the mail's own.
+        manage=list_link_of_unsubscribe(email, token),
     )

@@ -81,7 +81,11 @@ class _InertLinks(HTMLParser):
             self.out.append(self.get_starttag_text() or "")
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
-        self.out.append(self.get_starttag_text() or "")
+        if tag == "a":  # "<a href=…/>": never live either
+            self.handle_starttag(tag, attrs)
+            self.handle_endtag(tag)
+        else:
+            self.out.append(self.get_starttag_text() or "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag != "a":

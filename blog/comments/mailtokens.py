@@ -11,7 +11,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
 from itsdangerous.encoding import base64_decode, base64_encode
 from sqlalchemy import delete
 
@@ -58,8 +63,17 @@ class TokenError(ValueError):
         self.status = status
 
 
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_keys(), salt=f"blog.mail.{purpose}")
+def _serializer(purpose: str, signed_at: int | None = None) -> URLSafeTimedSerializer:
+    if signed_at is None:
+        return URLSafeTimedSerializer(signing_keys(), salt=f"blog.mail.{purpose}")
+
+    class SignedThen(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return signed_at
+
+    return URLSafeTimedSerializer(
+        signing_keys(), salt=f"blog.mail.{purpose}", signer=SignedThen
+    )
 
 
 def _load(purpose: str, token: str, max_age: timedelta | None = None) -> object:
@@ -110,9 +124,10 @@ def read_confirm_token(token: str) -> ConfirmationRequest:
     raise TokenError(FORGED_MESSAGE, 403)
 
 
-def manage_token(email: str) -> str:
-    """The link to the page of ``email``'s subscriptions."""
-    return _serializer("manage").dumps(email)
+def manage_token(email: str, signed_at: int | None = None) -> str:
+    """The link to the page of ``email``'s subscriptions; dated ``signed_at``
+    (a Unix time) when it stands in for a link sent then."""
+    return _serializer("manage", signed_at).dumps(email)
 
 
 def _read_address(purpose: str, token: str, max_age: timedelta | None = None) -> str:
@@ -133,15 +148,20 @@ def unsubscribe_token(email: str, post_id: int) -> str:
     return _serializer("unsubscribe").dumps([email, post_id])
 
 
-def unsubscribe_opens_the_list(token: str) -> bool:
-    """Whether the page of a one-click ``token`` (which never expires) may
-    lead to the list of subscriptions: only while a link to the list sent with
-    it would still open it (``MANAGE_MAX_AGE``)."""
+def list_link_of_unsubscribe(email: str, token: str) -> str | None:
+    """The link to ``email``'s subscriptions that the page of a one-click
+    ``token`` (which never expires) may show: dated as the mail that carried
+    it, so that it expires with the list link sent in that mail; None once it
+    has (``MANAGE_MAX_AGE``)."""
     try:
-        _load("unsubscribe", token, MANAGE_MAX_AGE)
-    except TokenError:
-        return False
-    return True
+        _, signed = _serializer("unsubscribe").loads(
+            token,
+            max_age=int(MANAGE_MAX_AGE.total_seconds()),
+            return_timestamp=True,
+        )
+    except BadSignature:  # SignatureExpired included
+        return None
+    return manage_token(email, int(signed.timestamp()))
 
 
 def read_unsubscribe_token(token: str) -> tuple[str, int]:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from weakref import WeakSet
 
 from flask import Flask
-from sqlalchemy import ColumnElement, delete, event, exists, inspect, select
+from sqlalchemy import ColumnElement, delete, event, exists, inspect, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import (
     Session,
@@ -387,7 +387,9 @@ def withdraw_response(comment: Comment, owner_hash: str) -> bool:
     the comment from them): approved, they would answer nothing on the page,
     and be counted there unseen. "Ripristina" brings each back to the queue.
     """
-    hold_for_change(Comment.parent_id == comment.id)
+    # The comment's own row too: on PostgreSQL a reply still being stored
+    # holds its parent's key, and only a lock on the parent waits for it.
+    hold_for_change(or_(Comment.id == comment.id, Comment.parent_id == comment.id))
     # Asked again under the lock: an approval between the writer's check and
     # here would otherwise leave its reply answering nothing.
     if has_replies(comment, owner_hash):

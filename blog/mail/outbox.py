@@ -14,6 +14,7 @@ a renderer that cannot send yet raises ``Postponed``.
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import threading
 import time
@@ -247,7 +248,7 @@ def cannot_be_delivered(error: Exception) -> bool:
         return "SMTPUTF8" in str(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused) and error.recipients:
         return all(
-            code >= 500 and answer.startswith(_BAD_MAILBOX)
+            code >= 500 and _BAD_MAILBOX.match(answer) is not None
             for code, answer in error.recipients.values()
         )
     return False
@@ -257,7 +258,7 @@ def cannot_be_delivered(error: Exception) -> bool:
 # (5.1.1), system (5.1.2) or syntax (5.1.3), a moved mailbox (5.1.6), a null
 # MX (5.1.10). Not 5.1.7 and 5.1.8, which are about our sender: the setting
 # is the operator's to mend, as a relay's 5.7.x.
-_BAD_MAILBOX = tuple(f"5.1.{n} ".encode() for n in (1, 2, 3, 6, 10))
+_BAD_MAILBOX = re.compile(rb"5\.1\.(?:1|2|3|6|10)\b")
 
 
 def _failed(

@@ -434,19 +434,37 @@ def test_bulk_actions_use_the_checked_rows(app, author_client):
 
 
 def test_the_menu_under_the_rows_applies_to_the_same_ticked_rows(app, author_client):
-    first, second = (add_comment(app, created_at=at(n)) for n in range(2))
+    first, second, third = (add_comment(app, created_at=at(n)) for n in range(3))
     page = soup(author_client.get("/admin/comments?view=pending"))
     below = page.select_one(".bulk-below")
     assert below.find_previous("ol", class_="queue") is not None
     assert {c["form"] for c in below.select("select, button")} == {"bulk"}
+    menu, button = below.select_one("select"), below.select_one("button")
+    top = form_data(page.find(id="bulk"))
+
+    def send(ids: list[int], above: str, under: str, pressed_below: bool):
+        data = top | {
+            "ids": [str(i) for i in ids],
+            "action": above,
+            menu["name"]: under,
+        }
+        if pressed_below:  # the button says which menu is its own
+            data[button["name"]] = button["value"]
+        response = author_client.post("/admin/comments/bulk", data=data)
+        return author_client.get(response.headers["Location"]).get_data(as_text=True)
+
     # The top menu still on another choice: the button pressed decides.
-    data = form_data(page.find(id="bulk"))
-    data |= {"ids": [str(second)], "action": "approve", "action_below": "spam"}
-    author_client.post("/admin/comments/bulk", data=data | {"below": "1"})
+    send([second], "approve", "spam", pressed_below=True)
     assert [comment_status(app, i) for i in (first, second)] == ["pending", "spam"]
-    data |= {"ids": [str(first)]}
-    author_client.post("/admin/comments/bulk", data=data)  # the top Applica
-    assert comment_status(app, first) == "approved"
+    # Enter in a ticked box presses the top button: two different choices are
+    # refused, not guessed.
+    said = send([first], "approve", "spam", pressed_below=False)
+    assert "I due menu delle azioni di gruppo dicono cose diverse" in said
+    assert comment_status(app, first) == "pending"
+    # One menu set, whichever: that one.
+    send([first], "", "trash", pressed_below=False)
+    send([third], "approve", "", pressed_below=False)
+    assert [comment_status(app, i) for i in (first, third)] == ["trash", "approved"]
 
 
 def test_bulk_without_a_selection_says_so(app, author_client):

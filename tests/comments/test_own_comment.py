@@ -3,6 +3,8 @@ within COMMENT_EDIT_SECONDS, while nobody has replied (#14)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -572,4 +574,30 @@ def test_a_reply_approved_while_the_writer_deletes_keeps_the_comment(
     response = delete(client, comment_id)
     assert response.status_code == 403
     assert REPLIED_MESSAGE in soup(response).get_text()
+    assert stored_comment(app, comment_id).status == "approved"
+
+
+def test_a_reply_being_stored_while_the_writer_deletes_keeps_the_comment(app, client):
+    # A reply's INSERT is made, not yet committed, when the writer deletes:
+    # the deletion waits for it (on PostgreSQL, by the lock on the parent's
+    # row; on SQLite, by the write lock), then sees it and is refused.
+    comment_id = post_comment(app, client)
+    inserted = threading.Event()
+
+    def reply() -> None:
+        with app.app_context():
+            parent = db.session.get(Comment, comment_id)
+            stage_comment(the_post(), parent=parent, status="approved")
+            inserted.set()
+            time.sleep(1)
+            db.session.commit()
+
+    writer = threading.Thread(target=reply)
+    writer.start()
+    try:
+        assert inserted.wait(5)
+        response = delete(client, comment_id)
+    finally:
+        writer.join(10)
+    assert response.status_code == 403
     assert stored_comment(app, comment_id).status == "approved"

@@ -249,7 +249,6 @@ def test_what_the_operator_can_mend_is_tried_again():
     for answer in (b"5.1.8 Sender address rejected", b"5.1.7 Invalid address"):
         ours = smtplib.SMTPRecipientsRefused({"a@example.org": (553, answer)})
         assert not cannot_be_delivered(ours)  # about our sender: a setting
-    unknown = smtplib.SMTPRecipientsRefused(
-        {"a@example.org": (550, b"5.1.1 No such user")}
-    )
-    assert cannot_be_delivered(unknown)
+    for answer in (b"5.1.1 No such user", b"5.1.1", b"5.1.10 Null MX"):
+        unknown = smtplib.SMTPRecipientsRefused({"a@example.org": (550, answer)})
+        assert cannot_be_delivered(unknown), answer

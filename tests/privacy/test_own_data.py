@@ -160,7 +160,8 @@ def test_a_blocked_writer_erasing_their_data_leaves_the_authors_block(
     text = export.get_data(as_text=True)
     assert "troll" not in text and "parola da moderare" not in text
     assert "blocks" not in json.loads(text)
-    client.post(link, data={"csrf_token": token, "confirm": "y"})
+    erased = client.post(link, data={"csrf_token": token, "confirm": "y"})
+    assert "eventuale blocco" in soup(erased).get_text()  # said, not hidden
     with app.app_context():
         assert db.session.scalars(select(Block.value)).all() == [EMAIL]
         assert db.session.get(Comment, lucia).author_email == ""

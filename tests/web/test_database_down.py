@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from blog.extensions import db
 from blog.seed.loader import load_seed
-from blog.web.errors import bare_page
+from blog.web.errors import bare_page, typed_fields
 
 
 @pytest.fixture
@@ -196,3 +196,20 @@ def test_the_page_without_the_database_labels_what_it_gives_back():
     area = page.select_one("textarea[readonly]")
     assert area.get_text() == "Il mio testo"
     assert page.select_one(f"label[for={area['id']}]").get_text() == "Commento"
+
+
+def test_only_what_was_typed_is_given_back(app):
+    # Choices, buttons and the forms' own fields are no one's text to keep.
+    chosen = {
+        "subscription": "all",
+        "held": "1",
+        "below": "1",
+        "action_below": "spam",
+        "revision": "2026-12-06T10:00:00",
+        "menu_order": "0",
+        "csrf_token": "x",
+    }
+    with app.test_request_context(
+        "/", method="POST", data={**chosen, "comment": "Il mio testo"}
+    ):
+        assert typed_fields("csrf_token") == [("Commento", "Il mio testo")]
