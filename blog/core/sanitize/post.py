@@ -43,7 +43,7 @@ _TAG_TOKENS = ("StartTag", "EmptyTag")
 # form's): a heading of the post named like one would take its place, for the
 # reply script ("respond") and for "#comment-12" links alike.
 PAGE_IDS = frozenset(
-    "author blocks bulk bulk-action cancel-comment-reply-link comment"
+    "author blocks bulk bulk-action bulk-action-below cancel-comment-reply-link comment"
     " comment_parent comments confirm-question consent content csrf_token email"
     " email-notes form-allowed-tags notify_all notify_replies pings-title"
     " post-tags queue-per-page queue-post queue-search queue-type reply-title respond"
