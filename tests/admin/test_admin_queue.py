@@ -499,6 +499,9 @@ def test_bulk_starts_on_no_action_so_applica_alone_changes_nothing(app, author_c
     response = author_client.post("/admin/comments/bulk", data=data)
     followed = author_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Scegli un&#39;azione da applicare." in followed
+    # Read out on arrival, not left for the reader to find.
+    said = soup(followed).select_one(".notice-error")
+    assert said["role"] == "alert" and said.has_attr("autofocus")
     assert comment_status(app, spam) == "pending"
 
 
