@@ -584,12 +584,18 @@ def test_a_name_another_save_takes_meanwhile_brings_the_form_back(
     assert form.select_one("#title")["value"] == "Corsa"
 
 
+def two_editors(app, author_client, **fields):
+    """A post "Due finestre" saved with ``fields``, then its editor opened
+    twice (a desk and a phone), before either saves."""
+    write(author_client, editor(author_client), title="Due finestre", **fields)
+    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
+    return editor(author_client, address), editor(author_client, address)
+
+
 def test_a_save_from_an_editor_opened_before_another_save_is_held_back(
     app, author_client
 ):
-    write(author_client, editor(author_client), title="Due finestre", body="Primo.")
-    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
-    desk, phone = editor(author_client, address), editor(author_client, address)
+    desk, phone = two_editors(app, author_client, body="Primo.")
     write(author_client, desk, body="Il testo lungo scritto alla scrivania.")
     response = write(author_client, phone, title="Due finestre, corretto")
     assert response.status_code == 409
@@ -611,9 +617,7 @@ def test_a_refusal_of_another_field_keeps_the_revision_the_editor_opened(
 ):
     # Refused for its date first (400), then saved without it: still the
     # stale editor, which the other save's text must not be lost to.
-    write(author_client, editor(author_client), title="Due finestre", body="Primo.")
-    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
-    desk, phone = editor(author_client, address), editor(author_client, address)
+    desk, phone = two_editors(app, author_client, body="Primo.")
     write(author_client, desk, body="Il testo lungo scritto alla scrivania.")
     with app.app_context():  # the blog's zone, as the editor reads it
         ahead = local_time(utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
@@ -627,14 +631,7 @@ def test_a_refusal_of_another_field_keeps_the_revision_the_editor_opened(
 
 
 def test_a_save_of_the_categories_alone_is_a_revision_too(app, author_client):
-    write(
-        author_client,
-        editor(author_client),
-        title="Due finestre",
-        category_names="Viaggi",
-    )
-    address = f"/admin/posts/{stored(app, 'due-finestre').id}"
-    desk, phone = editor(author_client, address), editor(author_client, address)
+    desk, phone = two_editors(app, author_client, category_names="Viaggi")
     assert (
         write(author_client, desk, category_names="Viaggi, Cucina").status_code == 302
     )
