@@ -13,11 +13,11 @@ from sqlalchemy import Select, bindparam, func, literal, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..core.memo import kept_for_version
-from ..core.settings import responses_version
+from ..core.settings import RESPONSES_VERSION_KEY
 from ..core.text import positive_int, row_id
 from ..database import like_escaped, lowercase
 from ..extensions import db
-from ..models import COMMENT_TYPES, Comment, Post
+from ..models import COMMENT_TYPES, Comment, Post, Setting
 
 PER_PAGE = 20
 # Rows a page may show, as the author picks them (WordPress's screen options):
@@ -36,14 +36,24 @@ VIEWS = {
 }
 
 
+# What the counts are kept by: every commit that changes a response moves the
+# responses version, but one that only stores new responses, which moves the
+# latest id instead (ids only grow between two versions: a deletion moves it).
+_COUNTS_STAMP = select(
+    select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY).scalar_subquery(),
+    select(func.max(Comment.id)).scalar_subquery(),
+)
+
+
 def status_counts() -> dict[str, int]:
     """Responses per status, plus ``all`` (pending and approved).
 
     Counting scans an index of every response (about 10 ms at 100,000), so the
-    counts are kept with the responses version: every commit that touches a
-    response, held or not, changes it.
+    counts are kept with the responses version and the latest id.
     """
-    return dict(kept_for_version(_KEPT, responses_version(), "", _count))
+    version, latest = db.session.execute(_COUNTS_STAMP).one()
+    stamp = f"{version or ''}/{latest or 0}"
+    return dict(kept_for_version(_KEPT, stamp, "", _count))
 
 
 def _count() -> dict[str, int]:

@@ -31,6 +31,7 @@ from ..core.settings import CommentSettings
 from ..core.signals import response_inserted
 from ..extensions import db
 from ..models import Comment, Post, utcnow
+from ..posts.queries import PostToAnswer
 from .blocklist import blocked_sender
 from .moderation import Candidate, History, candidate_from, decide
 from .notices import tell_author_held_again
@@ -105,7 +106,7 @@ def with_blocklist(new: NewResponse, history: History | None) -> History:
 
 
 def add_response(
-    post: Post,
+    post: Post | PostToAnswer,
     new: NewResponse,
     settings: CommentSettings | None = None,
     history: History | None = None,
@@ -119,7 +120,6 @@ def add_response(
     """
     created = new.created_at or utcnow()
     comment = Comment(
-        post=post,
         post_id=post.id,
         type=new.type,
         content=new.content,
@@ -139,6 +139,8 @@ def add_response(
         updated_at=created,
         legacy_id=new.legacy_id,
     )
+    if isinstance(post, Post):  # one made in this transaction may have no id yet
+        comment.post = post
     if new.status is not None:
         comment.status, comment.moderation_reason = new.status, new.moderation_reason
     else:

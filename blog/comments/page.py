@@ -25,7 +25,7 @@ from ..core.urls import site_url
 from ..extensions import db
 from ..models import Comment, Post, comment_values, utcnow
 from ..pagecache.cache import CSRF_PLACEHOLDER, STAMP_PLACEHOLDER
-from ..posts.queries import PostLink, get_neighbours
+from ..posts.queries import PostLink, PostToAnswer, get_neighbours
 from ..web.security import kept_private
 from . import bp
 from .avatars import avatar_key, gravatar_url
@@ -88,7 +88,7 @@ def comment_page_number() -> int:
     return page if isinstance(page, int) and page > 0 else 1
 
 
-def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
+def _reply_target(post: Post | PostToAnswer, parent_id: int | None) -> Comment | None:
     """The comment a no-JavaScript reply answers, if it may be answered."""
     if parent_id is None:
         return None
@@ -100,7 +100,7 @@ def _reply_target(post: Post, parent_id: int | None) -> Comment | None:
     return parent
 
 
-def asked_reply_target(post: Post) -> int:
+def asked_reply_target(post: Post | PostToAnswer) -> int:
     """The id of the comment ``?replytocom=`` asks to answer on ``post``, or 0
     when it names none that may be answered: every such value shows one page."""
     asked = row_id(request.args.get("replytocom"))
@@ -225,7 +225,7 @@ def page_changes_at(post: Post, now: datetime) -> float | None:
 
 
 def render_refusal(
-    post: Post | PostLink, form: CommentForm, refusal: Refusal
+    post: Post | PostToAnswer | PostLink, form: CommentForm, refusal: Refusal
 ) -> Response:
     """A small page for a refused comment: the message, the form with all that
     was typed, a link back to the post; no comment list, so a refusal costs
@@ -240,7 +240,7 @@ def render_refusal(
                 # A reply stays one (the guard's pages know no comment).
                 reply_to=(
                     _reply_target(post, form.parent_id())
-                    if isinstance(post, Post)
+                    if not isinstance(post, PostLink)
                     else None
                 ),
                 # The closed post's refusal: no form to send again.

@@ -26,6 +26,7 @@ from ..core.settings import CommentSettings
 from ..database import session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
+from ..posts.queries import PostToAnswer
 from ..web.ratelimit import budget_key, budget_used, over_budget
 from .blocklist import block_question, matching_block, reason_for
 from .identity import token_hash
@@ -85,7 +86,7 @@ class Outcome:
 
 
 def submit_comment(
-    post: Post,
+    post: Post | PostToAnswer,
     submission: Submission,
     settings: CommentSettings,
     now: datetime | None = None,
@@ -176,7 +177,7 @@ def earlier_copy(
 
 
 def refuse_closed(
-    post: Post, settings: CommentSettings, now: datetime | None = None
+    post: Post | PostToAnswer, settings: CommentSettings, now: datetime | None = None
 ) -> Refusal | None:
     """The 403 refusal for a post that takes no more comments, or None."""
     closed = comments_closed(
@@ -288,7 +289,7 @@ def _count_network_pace(ip: str, flood_seconds: int) -> None:
 
 
 def sender_history(
-    post: Post,
+    post: Post | PostToAnswer,
     submission: Submission,
     settings: CommentSettings,
     owner_hash: str,

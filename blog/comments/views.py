@@ -11,8 +11,8 @@ from ..accounts.session import current_author
 from ..core.settings import current_settings
 from ..core.text import row_id
 from ..extensions import csrf, db
-from ..models import Comment
-from ..posts.queries import get_post_to_answer
+from ..models import Comment, Post
+from ..posts.queries import PostToAnswer, get_post_to_answer, get_published_post
 from ..web.postguard import limit_posts
 from ..web.security import handles_nul_itself
 from . import bp
@@ -61,8 +61,8 @@ def submit(slug: str) -> ResponseReturnValue:
             cookie = current_app.config["SESSION_COOKIE_NAME"]
             message = CSRF_MESSAGE if cookie in request.cookies else NO_COOKIE_MESSAGE
             form.csrf_token.errors = [message]
-            return render_post_page(post, form, 400, message)
-        return render_post_page(post, form, 422, FORM_MESSAGE)
+            return render_post_page(_whole(post), form, 400, message)
+        return render_post_page(_whole(post), form, 422, FORM_MESSAGE)
     token = owner_token(request) or new_owner_token()
     submission = Submission(
         name=author.display_name if author else form.author.data,
@@ -91,6 +91,12 @@ def submit(slug: str) -> ResponseReturnValue:
         saved = Commenter(submission.name, submission.email, submission.url)
         remember_commenter(response, request, saved if form.consent.data else None)
     return response
+
+
+def _whole(post: PostToAnswer) -> Post:
+    # The form sent back shows the whole page: the post with its author and
+    # categories, read only then.
+    return get_published_post(post.slug) or abort(404)
 
 
 @bp.get("/<slug>/comment")

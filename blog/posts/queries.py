@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask import g, has_request_context
 from sqlalchemy import Select, and_, bindparam, func, or_, select
@@ -13,8 +14,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core.memo import kept_for_version
 from ..core.settings import content_version
 from ..core.urls import post_guid
+from ..database import session_connection
 from ..extensions import db
 from ..models import Author, Category, Comment, Post, Tag
+
+Loaded = TypeVar("Loaded")
 
 
 def published_content() -> Select:
@@ -44,13 +48,13 @@ def get_published_post(slug: str) -> Post | None:
     return _remembered(db.session.scalar(_PUBLISHED_POST, {"slug": slug}))
 
 
-def _remembered(post: Post | None) -> Post | None:
+def _remembered(post: Loaded) -> Loaded:
     if post is not None and has_request_context():
         g.setdefault("loaded_posts", {})[post.slug] = post
     return post
 
 
-def loaded_post(slug: str) -> Post | None:
+def loaded_post(slug: str) -> Post | PostToAnswer | None:
     """The published post with this slug if this request has loaded it already:
     what an after-request hook may ask of the page's post without a query."""
     return g.get("loaded_posts", {}).get(slug) if has_request_context() else None
@@ -61,17 +65,50 @@ _KEPT = "posts.kept"
 _KEPT_COUNTS = "posts.listing_counts"
 
 
+@dataclass(frozen=True)
+class PostToAnswer:
+    """What a response's write path reads of a published post: no ORM object,
+    so that each worker may keep it while the content version stands."""
+
+    id: int
+    slug: str
+    title: str
+    comment_status: str
+    ping_status: str
+    published_at: datetime | None
+
+    @property
+    def pings_open(self) -> bool:
+        """Whether it takes pingbacks and webmentions (as ``Post.pings_open``)."""
+        return self.ping_status == "open"
+
+
+_TO_ANSWER = "posts.to_answer"
 # Built once: on the comment form's write path, building the statement cost
 # more than running it.
-_POST_TO_ANSWER = select(Post).where(
-    Post.status == "published", Post.slug == bindparam("slug")
-)
+_POST_TO_ANSWER = select(
+    Post.id,
+    Post.slug,
+    Post.title,
+    Post.comment_status,
+    Post.ping_status,
+    Post.published_at,
+).where(Post.status == "published", Post.slug == bindparam("slug"))
 
 
-def get_post_to_answer(slug: str) -> Post | None:
-    """The published post with this slug, its row alone: what a response's
-    write path needs (author and categories load later, if a page is shown)."""
-    return _remembered(db.session.scalar(_POST_TO_ANSWER, {"slug": slug}))
+def get_post_to_answer(slug: str) -> PostToAnswer | None:
+    """The published post with this slug, as its comment form needs it.
+
+    Kept with the content version, which every change to a post moves: a wave
+    of held comments (which move no version readers see) reads the post's row
+    once per worker, not once per comment.
+    """
+
+    def read() -> PostToAnswer | None:
+        row = session_connection().execute(_POST_TO_ANSWER, {"slug": slug}).first()
+        return PostToAnswer(*row) if row is not None else None
+
+    return _remembered(kept_for_version(_TO_ANSWER, content_version(), slug, read))
 
 
 @dataclass(frozen=True)

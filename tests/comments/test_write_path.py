@@ -1,9 +1,11 @@
 """What an accepted comment costs the database: a fixed, small set of statements.
 
-The form's write path reads the post's row, the settings and the sender's
+The form's write path reads the settings (the content version among them),
+the post's row (once per worker while that version stands) and the sender's
 history (one statement of indexed look-ups), then writes the comment with one
-INSERT, the author's notice as one outbox row, and bumps the content version,
-all in one transaction.
+INSERT and the author's notice as one outbox row, in one transaction. A held
+comment moves no version: readers do not see it, and the queue's counts follow
+the latest id.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from datetime import timedelta
 import pytest
 from helpers_admin import add_comment
 from helpers_comments import (
+    POST_SLUG,
+    filled_form,
     old_stamp,
     plan_of,
     read_form,
@@ -25,21 +29,26 @@ from helpers_comments import (
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
+from blog.comments.moderation import CLOSED_MESSAGE
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
 
 
-def post_comment(app, client, count_queries) -> list[str]:
+def post_comment(app, client, count_queries, text="Ben detto.") -> list[str]:
     """The statements of one accepted comment POST (the form is read before)."""
     action, data, post_id = read_form(client)
-    data.update(author="Lucia", email="lucia@example.org", comment="Ben detto.")
+    data.update(author="Lucia", email="lucia@example.org", comment=text)
     data["stamp"] = old_stamp(app, post_id)
     with count_queries() as counter:
         response = client.post(action, data=data)
     assert response.status_code == 302
     return counter.statements
+
+
+def reads_of_post(statements: list[str]) -> list[str]:
+    return [s for s in statements if re.search(r"\bFROM post\b", s)]
 
 
 @pytest.mark.parametrize("flood_rule", [True, False], ids=["flood-on", "flood-off"])
@@ -58,13 +67,56 @@ def test_an_accepted_comment_is_one_insert_and_no_update_of_it(
         "comment",
         "mail_outbox",
     ]
-    assert len(post_path) == 6  # post, settings, history, 2 INSERTs, version
-    assert not [s for s in post_path if re.match(r"\s*UPDATE comment\b", s)]
+    assert len(post_path) == 5  # settings, post, history, 2 INSERTs
+    # Held, it changes no page a reader sees: no version is written.
+    assert not [s for s in post_path if re.match(r"\s*UPDATE\b", s)]
     # The history of the sender (duplicate, pace, proof) is one statement.
     reads_of_comments = [s for s in post_path if re.search(r"\bFROM comment\b", s)]
     assert len(reads_of_comments) == 1
     # The post's row alone: its categories are not loaded to store a comment.
+    assert len(reads_of_post(post_path)) == 1
     assert not [s for s in post_path if "post_categories" in s]
+
+
+def test_a_wave_of_held_comments_reads_the_post_once(app, client, count_queries):
+    with app.app_context():
+        save_settings(CommentSettings(flood_seconds=0))
+        db.session.commit()
+    post_comment(app, client, count_queries, "Primo commento.")
+    second = post_comment(app, client, count_queries, "Secondo commento.")
+    assert not reads_of_post(second)
+    assert len(second) == 4  # settings, history, 2 INSERTs
+
+
+def test_a_comment_readers_see_makes_the_next_one_read_the_post_again(
+    app, client, count_queries
+):
+    with app.app_context():
+        save_settings(
+            CommentSettings(hold_all=False, auto_approve_known=False, flood_seconds=0)
+        )
+        db.session.commit()
+    first = post_comment(app, client, count_queries, "Pubblicato subito.")
+    # Shown at once: the content version moves with it.
+    assert [s for s in first if re.match(r"\s*UPDATE setting\b", s)]
+    second = post_comment(app, client, count_queries, "Anche questo.")
+    assert len(reads_of_post(second)) == 1
+
+
+def test_closing_the_post_refuses_the_next_comment_at_once(app, client):
+    with app.app_context():
+        save_settings(CommentSettings(flood_seconds=0))
+        db.session.commit()
+    assert send_comment(client, app, "Prima della chiusura.").status_code == 302
+    # A page opened before the author closed the post.
+    action, data = filled_form(client, app, "Dopo la chiusura.")
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == POST_SLUG))
+        post.comment_status = "closed"
+        db.session.commit()
+    response = client.post(action, data=data)
+    assert response.status_code == 403
+    assert CLOSED_MESSAGE in response.get_data(as_text=True)
 
 
 def test_the_flood_rule_still_sees_the_last_comment_of_the_sender(app, client):
