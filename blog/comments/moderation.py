@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ..core.settings import CommentSettings
@@ -346,12 +347,13 @@ def url_keys(urls: Iterable[str | None]) -> set[tuple[str, str]]:
     return keys
 
 
-def address_keys(ip: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=4096)  # four parsings of the address, for each comment
+def address_keys(ip: str) -> frozenset[tuple[str, str]]:
     """The keys of an IP address: itself and its network."""
     address = block_address(ip)
     if not address:
-        return set()
-    return {("ip", address), ("network", block_network(address))}
+        return frozenset()
+    return frozenset({("ip", address), ("network", block_network(address))})
 
 
 def _is_address(host: str) -> bool:

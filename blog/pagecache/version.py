@@ -79,7 +79,8 @@ def _mark_inserted_response(session: Session, response: Comment) -> None:
     # A response stored outside the unit of work (``response_inserted``). Its
     # new id is news enough for the queue, whose counts are kept by the latest
     # id too: a held one, the common case in a spam wave, writes no version.
-    if _shown_to_readers(response):
+    # A new row had no status before: readers see it if it is approved.
+    if response.status == "approved":
         session.info["content_changed"] = True
 
 

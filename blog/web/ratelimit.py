@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from functools import partial
+from functools import lru_cache, partial
 
 from flask import Flask
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -93,6 +93,8 @@ def _drop_request_hooks(app: Flask) -> None:
     ]
 
 
+# Asked several times a POST, of the few addresses a wave comes from.
+@lru_cache(maxsize=4096)
 def budget_key(address: str) -> str:
     """Whom a POST counts against: its IPv4 address, or its IPv6 /64 (one
     client holds a whole /64 and could pick a new address for every POST)."""
