@@ -26,6 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_host
 
+from ..core.signing import prederived_signer, sign_json, signed_value_serializer
 from ..core.text import listing_page
 from ..core.urls import site_script_root
 from ..extensions import db
@@ -45,7 +46,6 @@ from .cache import (
     personalise,
     site_release,
 )
-from .signing import prederived_signer, sign_json, signed_value_serializer
 from .versionread import ContentVersionReader
 
 # A post page and its comment pages (page 1 has no ``comment-page-1`` form).

@@ -13,7 +13,7 @@ from itsdangerous import (
     URLSafeTimedSerializer,
 )
 
-from blog.pagecache.signing import prederived_signer, sign_json
+from blog.core.signing import prederived_signer, sign_json
 
 
 def _same_second(make):

@@ -13,8 +13,10 @@ reads them.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+from functools import lru_cache
 
 from itsdangerous import Serializer, Signer, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
@@ -50,6 +52,38 @@ def prederived_signer(serializer: Serializer) -> Signer:
     )
 
 
+@lru_cache(maxsize=64)
+def prederived_serializer(
+    serializer_class: type[Serializer],
+    secret_keys: tuple[str | bytes, ...],
+    salt: str,
+    key_derivation: str = "django-concat",
+    digest_name: str = "sha1",
+    serializer: object = None,
+) -> Serializer:
+    """A ``serializer_class`` whose values are the ones it would make with
+    ``secret_keys`` (oldest first) and these signer settings, its keys derived
+    once here rather than at every ``dumps`` and ``loads``, and each HMAC
+    computed in one call. Kept per arguments: a request makes none."""
+    digest_method = getattr(hashlib, digest_name)
+    deriving = Signer(
+        list(secret_keys),
+        salt=salt,
+        key_derivation=key_derivation,
+        digest_method=digest_method,
+    )
+    return serializer_class(
+        [deriving.derive_key(key) for key in deriving.secret_keys],
+        salt=salt,
+        serializer=serializer,
+        signer_kwargs={
+            "key_derivation": "none",
+            "digest_method": digest_method,
+            "algorithm": OneShotHMAC(digest_name),
+        },
+    )
+
+
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # as itsdangerous writes it
 
 
@@ -64,4 +98,5 @@ def signed_value_serializer(
 ) -> URLSafeSerializer:
     """The serializer of the comment form's signed values ("stamp", "author",
     "owner"): the form's views and the cached-page middleware share it."""
-    return URLSafeSerializer(secret_key, salt=f"blog.comments.{purpose}")
+    keys = tuple(secret_key) if isinstance(secret_key, list) else (secret_key,)
+    return prederived_serializer(URLSafeSerializer, keys, f"blog.comments.{purpose}")
