@@ -196,11 +196,14 @@ def _insert(comment: Comment) -> None:
         # As after a failed flush: nothing of the transaction may be committed.
         session.rollback()
         raise
-    # The defaults the INSERT filled in, so that no attribute is left to load.
+    # The defaults the INSERT filled in, so that no attribute is left to load:
+    # written as a load writes them, past the attribute events (a new row has
+    # no history to keep), then committed by make_transient_to_detached.
+    loaded = inspect(comment).dict
     for key, value in result.last_inserted_params().items():
         if key in _COLUMNS:
-            setattr(comment, key, value)
-    comment.id = result.inserted_primary_key[0]
+            loaded[key] = value
+    loaded["id"] = result.inserted_primary_key[0]
     make_transient_to_detached(comment)
     session.add(comment)
     # Weakly: a bulk import's responses need not outlive its own references.

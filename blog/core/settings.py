@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..database import session_connection
 from ..extensions import db
 from ..models import Setting
+from .memo import kept_for_version
 
 SettingKind = Literal["flag", "number", "choice", "words"]
 Value = bool | int | str | tuple[str, ...]
@@ -375,16 +376,40 @@ def build_settings(
 
 # Built once: nearly every request reads the settings.
 _STORED_VALUES = select(Setting.key, Setting.value)
+# app.extensions key of a reader of the stored content version alone, on a
+# connection of its own (``blog.pagecache`` sets it): ``read()`` gives the
+# version, "" before the first change, None when the database cannot say.
+VERSION_READER = "content_version_reader"
+_KEPT = "core.settings"
 
 
 def _stored_values() -> dict[str, str]:
+    """The stored values, kept with the content version (every change to a
+    setting moves it) while this request's session holds nothing of its own:
+    a setting saved and not yet committed is read back through the session,
+    as written. A comment POST in a spam wave reads no setting but the
+    version, on the page cache's connection."""
     if "stored_settings" not in g:
-        g.stored_settings = dict(session_connection().execute(_STORED_VALUES).all())
+        reader = current_app.extensions.get(VERSION_READER)
+        session = db.session()
+        version = None
+        if reader is not None and not (
+            session.in_transaction() or session.new or session.dirty or session.deleted
+        ):
+            version = reader.read()
+        if version:
+            g.stored_settings = kept_for_version(_KEPT, version, "", _read_values)
+        else:
+            g.stored_settings = _read_values()
     return g.stored_settings
 
 
+def _read_values() -> dict[str, str]:
+    return dict(session_connection().execute(_STORED_VALUES).all())
+
+
 def current_settings() -> CommentSettings:
-    """The settings in force for this request (one query, cached on ``g``)."""
+    """The settings in force for this request (cached on ``g``)."""
     if "moderation_settings" not in g:
         g.moderation_settings = build_settings(current_app.config, _stored_values())
     return g.moderation_settings

@@ -26,6 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_host
 
+from ..core.settings import VERSION_READER
 from ..core.signing import prederived_signer, sign_json, signed_value_serializer
 from ..core.text import listing_page
 from ..core.urls import site_script_root
@@ -93,6 +94,8 @@ class CachedPageMiddleware:
         self._script_root = site_script_root(app)
         with app.app_context():
             self._versions = ContentVersionReader(db.engine)
+        # The settings are kept with the version this reads (blog.core.settings).
+        app.extensions[VERSION_READER] = self._versions
         # Built once: the secret key and the session settings do not change.
         session_serializer = app.session_interface.get_signing_serializer(app)
         self._session_serializer = session_serializer
