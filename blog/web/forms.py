@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from flask import request
+from flask import g, request
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf, validate_csrf
 from flask_wtf.form import SUBMIT_METHODS
+from wtforms.csrf.core import CSRF, CSRFTokenField
+from wtforms.fields import HiddenField
 
 # WTForms' message (its msgid) -> Italian, placeholders kept.
 MESSAGES = {
@@ -105,6 +108,62 @@ class ItalianMessages:
 ITALIAN = ItalianMessages()
 
 
+class TokenMadeWhenShown(CSRFTokenField):
+    """The CSRF field, whose token is signed when the form is shown, not when
+    it is built: a form sent and accepted (a comment stored, a button pressed)
+    never shows it."""
+
+    _token: str | None = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.type = "CSRFTokenField"  # what templates and checks know it by
+
+    @property
+    def current_token(self) -> str:  # type: ignore[override]
+        """The token the form shows: this request's, signed on first use."""
+        if self._token is None:
+            self._token = self.csrf_impl.generate_csrf_token(self)
+        return self._token
+
+    @current_token.setter
+    def current_token(self, value: str) -> None:
+        self._token = value
+
+    def process(self, *args: object, **kwargs: object) -> None:
+        """Read what was sent, as any hidden field: no token is made yet."""
+        HiddenField.process(self, *args, **kwargs)
+
+
+class CSRFMadeWhenShown(CSRF):
+    """Flask-WTF's form protection (its ``generate_csrf`` and
+    ``validate_csrf``), with ``TokenMadeWhenShown`` as its field."""
+
+    field_class = TokenMadeWhenShown
+
+    def setup_form(self, form: FlaskForm) -> list:
+        """Keep the form's settings (secret, field name, time limit)."""
+        self.meta = form.meta
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field: CSRFTokenField) -> str:
+        """This request's token, the one the page cache puts in pages too."""
+        return generate_csrf(
+            secret_key=self.meta.csrf_secret, token_key=self.meta.csrf_field_name
+        )
+
+    def validate_csrf_token(self, form: FlaskForm, field: CSRFTokenField) -> None:
+        """The token sent must be this session's, and not older than allowed."""
+        if g.get("csrf_valid", False):
+            return  # CSRFProtect has checked this request already
+        validate_csrf(
+            field.data,
+            self.meta.csrf_secret,
+            self.meta.csrf_time_limit,
+            self.meta.csrf_field_name,
+        )
+
+
 class ItalianForm(FlaskForm):
     """A Flask-WTF form whose built-in validation messages are Italian, and
     whose first field in error takes the focus when the form comes back."""
@@ -113,6 +172,8 @@ class ItalianForm(FlaskForm):
     first_invalid = ""
 
     class Meta:
+        csrf_class = CSRFMadeWhenShown
+
         def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
             """The request's form fields only. Flask-WTF would also take its
             files and a JSON body, and a file or a number in a text field's

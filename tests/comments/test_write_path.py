@@ -34,6 +34,7 @@ from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, Post, utcnow
+from blog.web import forms as web_forms
 
 
 def post_comment(app, client, count_queries, text="Ben detto.") -> list[str]:
@@ -376,3 +377,33 @@ def test_no_mapper_event_listens_to_comments(app, name):
     # New responses skip the unit of work (``operations._insert``): such a
     # listener would never hear of them. core.signals.response_inserted does.
     assert not list(getattr(Comment.__mapper__.dispatch, name)), name
+
+
+def test_an_accepted_comment_signs_no_token_for_a_form_it_does_not_show(
+    app, client, monkeypatch
+):
+    with app.app_context():
+        save_settings(CommentSettings(flood_seconds=0))
+        db.session.commit()
+    signed = []
+    real = web_forms.generate_csrf
+    monkeypatch.setattr(
+        web_forms, "generate_csrf", lambda **kw: signed.append(kw) or real(**kw)
+    )
+    assert send_comment(client, app, "Accettato.").status_code == 302
+    # The form was read (and its page made) before: only the POST is counted.
+    signed.clear()
+    action, data = filled_form(client, app, "Anche questo.")
+    signed.clear()
+    assert client.post(action, data=data).status_code == 302
+    assert signed == []
+    # A form sent back shows a token, and it is one the next POST accepts.
+    data["comment"] = ""
+    page = client.post(action, data=data)
+    assert page.status_code == 422 and len(signed) == 1
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(True))
+    token = token or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page.get_data(True)
+    )
+    data.update(csrf_token=token.group(1), comment="Di nuovo, con il testo.")
+    assert client.post(action, data=data).status_code == 302
