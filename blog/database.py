@@ -244,6 +244,20 @@ def session_connection() -> Connection:
     return session.connection()
 
 
+def session_holds_changes() -> bool:
+    """Whether the request's session holds objects added, changed or deleted
+    and not yet flushed: a read through it would see them before any commit."""
+    session = db.session()
+    return bool(session.new or session.dirty or session.deleted)
+
+
+def session_is_untouched() -> bool:
+    """Whether the request's session has begun no transaction and holds no
+    object: what it would read is then what any connection reads, and a value
+    kept with a version read elsewhere may stand in for the read."""
+    return not (db.session().in_transaction() or session_holds_changes())
+
+
 def database_hint(reason: str, url: str) -> str:
     """What to check, added to a database error's ``reason`` where the error
     does not say it: SQLite names neither the file it cannot open nor why."""

@@ -37,8 +37,9 @@ VIEWS = {
 
 
 # What the counts are kept by: every commit that changes a response moves the
-# responses version, but one that only stores new responses, which moves the
-# latest id instead (ids only grow between two versions: a deletion moves it).
+# responses version, but on SQLite one that only stores new responses, which
+# moves the latest id instead: there one writer at a time commits ids in their
+# order, and a deletion (after which an id may come again) moves the version.
 _COUNTS_STAMP = select(
     select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY).scalar_subquery(),
     select(func.max(Comment.id)).scalar_subquery(),

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import click
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import select
 
-from ..database import session_connection
+from ..database import session_connection, session_is_untouched
 from ..extensions import db
 from ..models import Setting
 from .memo import kept_for_version
@@ -35,7 +35,8 @@ KIND_TYPES: dict[str, type] = {
 # (written by blog.pagecache, read here with the other settings).
 CONTENT_VERSION_KEY = "content_version"
 # Its sibling for the author's side: changes with every change to a response,
-# held and spam ones included, which no reader's page shows.
+# held and spam ones included, which no reader's page shows (on SQLite, a new
+# response moves the latest id instead: see blog.admin.queue).
 RESPONSES_VERSION_KEY = "responses_version"
 VERSION_KEYS = (CONTENT_VERSION_KEY, RESPONSES_VERSION_KEY)
 # An execution option for a bulk statement that writes no column a reader is
@@ -380,6 +381,8 @@ _STORED_VALUES = select(Setting.key, Setting.value)
 # connection of its own (``blog.pagecache`` sets it): ``read()`` gives the
 # version, "" before the first change, None when the database cannot say.
 VERSION_READER = "content_version_reader"
+# WSGI environ key: the version that reader gave the page cache for this request.
+VERSION_READ = "blog.content_version"
 _KEPT = "core.settings"
 
 
@@ -391,12 +394,10 @@ def _stored_values() -> dict[str, str]:
     version, on the page cache's connection."""
     if "stored_settings" not in g:
         reader = current_app.extensions.get(VERSION_READER)
-        session = db.session()
         version = None
-        if reader is not None and not (
-            session.in_transaction() or session.new or session.dirty or session.deleted
-        ):
-            version = reader.read()
+        if reader is not None and session_is_untouched():
+            told = request.environ.get(VERSION_READ) if has_request_context() else ""
+            version = told or reader.read()
         if version:
             g.stored_settings = kept_for_version(_KEPT, version, "", _read_values)
         else:
@@ -422,8 +423,7 @@ def content_version() -> str:
 
 def responses_version() -> str:
     """The version of the responses, held ones included (see ``blog.pagecache``),
-    read on its own: the queue, which keeps its counts by it, reads no other
-    setting."""
+    read on its own."""
     version = db.session.scalar(
         select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
     )
@@ -451,3 +451,5 @@ def forget_read_settings() -> None:
     if has_app_context():
         g.pop("moderation_settings", None)
         g.pop("stored_settings", None)
+    if has_request_context():  # the version read before is behind too
+        request.environ.pop(VERSION_READ, None)

@@ -19,7 +19,7 @@ import json
 from functools import lru_cache
 
 from itsdangerous import Serializer, Signer, URLSafeSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import base64_encode, want_bytes
 from itsdangerous.signer import SigningAlgorithm
 
 
@@ -52,6 +52,18 @@ def prederived_signer(serializer: Serializer) -> Signer:
     )
 
 
+class _OwnSaltOnly:
+    """A serializer whose keys were derived with its salt: another salt at
+    ``dumps`` or ``loads`` would be ignored, so it is refused."""
+
+    salt: bytes
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        if salt is not None and want_bytes(salt) != self.salt:
+            raise ValueError("this serializer signs with its own salt only")
+        return super().make_signer(salt)  # type: ignore[misc]
+
+
 @lru_cache(maxsize=64)
 def prederived_serializer(
     serializer_class: type[Serializer],
@@ -72,7 +84,8 @@ def prederived_serializer(
         key_derivation=key_derivation,
         digest_method=digest_method,
     )
-    return serializer_class(
+    kept_class = type(serializer_class.__name__, (_OwnSaltOnly, serializer_class), {})
+    return kept_class(
         [deriving.derive_key(key) for key in deriving.secret_keys],
         salt=salt,
         serializer=serializer,
@@ -98,5 +111,5 @@ def signed_value_serializer(
 ) -> URLSafeSerializer:
     """The serializer of the comment form's signed values ("stamp", "author",
     "owner"): the form's views and the cached-page middleware share it."""
-    keys = tuple(secret_key) if isinstance(secret_key, list) else (secret_key,)
+    keys = (secret_key,) if isinstance(secret_key, str | bytes) else tuple(secret_key)
     return prederived_serializer(URLSafeSerializer, keys, f"blog.comments.{purpose}")

@@ -5,9 +5,9 @@ Every commit that changes a post, a published response, a category, an author,
 an old address or a setting stores a new random ``content_version`` (in the
 ``setting`` table); the cached pages (``cache``) are keyed by it. A held or
 spam response changes no reader's page and moves only ``responses_version``,
-which the author's queue counts are kept by, with the latest response's id: a
-new response moves that id, so storing one writes no version unless readers
-see it.
+which the author's queue counts are kept by, with the latest response's id: on
+SQLite a new response moves that id, so storing one writes no version unless
+readers see it.
 """
 
 from __future__ import annotations
@@ -76,9 +76,14 @@ def _mark_bulk_statements(orm_execute_state) -> None:
 
 
 def _mark_inserted_response(session: Session, response: Comment) -> None:
-    # A response stored outside the unit of work (``response_inserted``). Its
-    # new id is news enough for the queue, whose counts are kept by the latest
-    # id too: a held one, the common case in a spam wave, writes no version.
+    # A response stored outside the unit of work (``response_inserted``). On
+    # SQLite its new id is news enough for the queue, whose counts are kept by
+    # the latest id too: one writer at a time, so ids are committed in their
+    # order, and a held one (the common case in a spam wave) writes no
+    # version. PostgreSQL's writers commit in any order: a row committed after
+    # a higher id would be missed, so there it moves the version.
+    if session.get_bind().dialect.name != "sqlite":
+        session.info["responses_changed"] = True
     # A new row had no status before: readers see it if it is approved.
     if response.status == "approved":
         session.info["content_changed"] = True

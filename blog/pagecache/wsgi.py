@@ -26,7 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_host
 
-from ..core.settings import VERSION_READER
+from ..core.settings import VERSION_READ, VERSION_READER
 from ..core.signing import prederived_signer, sign_json, signed_value_serializer
 from ..core.text import listing_page
 from ..core.urls import site_script_root
@@ -130,6 +130,7 @@ class CachedPageMiddleware:
         version = self._versions.read()
         if version is None:
             return self.wsgi_app(environ, start_response)
+        environ[VERSION_READ] = version  # Flask's settings need not read it again
         etag = make_etag(version, key, site_release(self.app))
         cache = page_cache_for(self.app, key)
         entry = cache.get(key + (etag,), time.time())
@@ -309,6 +310,7 @@ class CachedPageMiddleware:
         version = self._versions.read()
         if version is None:
             return self.wsgi_app(environ, start_response)
+        environ[VERSION_READ] = version  # Flask's settings need not read it again
         return self._missing(environ, start_response, path, version)
 
     def _missing_path(self, environ: dict) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core.memo import kept_for_version
 from ..core.settings import content_version
 from ..core.urls import post_guid
-from ..database import session_connection
+from ..database import session_connection, session_holds_changes
 from ..extensions import db
 from ..models import Author, Category, Comment, Post, Tag
 
@@ -82,6 +82,11 @@ class PostToAnswer:
         """Whether it takes pingbacks and webmentions (as ``Post.pings_open``)."""
         return self.ping_status == "open"
 
+    @property
+    def is_published(self) -> bool:
+        """Always (only published posts are answered): pages ask it of a post."""
+        return True
+
 
 _TO_ANSWER = "posts.to_answer"
 # Built once: on the comment form's write path, building the statement cost
@@ -108,7 +113,12 @@ def get_post_to_answer(slug: str) -> PostToAnswer | None:
         row = session_connection().execute(_POST_TO_ANSWER, {"slug": slug}).first()
         return PostToAnswer(*row) if row is not None else None
 
-    return _remembered(kept_for_version(_TO_ANSWER, content_version(), slug, read))
+    version = content_version()
+    # A session with changes of its own (none of today's callers) would read
+    # them before they are committed: that is not kept for the others.
+    if session_holds_changes():
+        return _remembered(read())
+    return _remembered(kept_for_version(_TO_ANSWER, version, slug, read))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+import pytest
 from helpers_admin import (
     POST_SLUG,
     add_comment,
@@ -23,9 +24,11 @@ from sqlalchemy import delete, func, select, update
 
 from blog.admin import actions
 from blog.admin.actions import apply_action, empty, newest_response_id
+from blog.admin.queue import status_counts
 from blog.comments import submission
+from blog.comments.operations import NewResponse, add_response
 from blog.extensions import db
-from blog.models import Comment, OutboxMessage
+from blog.models import Comment, OutboxMessage, Post
 
 PUBLIC = f"/{POST_SLUG}/"
 BASE = datetime(2030, 5, 1, 12, 0)
@@ -735,3 +738,27 @@ def test_two_moderators_at_once_take_turns_and_the_second_sees_the_first(
             )
         )
     assert announced == 1
+
+
+@pytest.mark.backends("postgresql")
+def test_the_counts_see_a_held_response_committed_after_a_later_id(app):
+    # PostgreSQL's writers commit in any order: a response whose id came first
+    # may be committed last, after the counts were kept with the latest id.
+    def held(text: str) -> NewResponse:
+        return NewResponse(content=text, author_name="Spam", status="pending")
+
+    with app.app_context():
+        post = db.session.scalar(select(Post).where(Post.slug == POST_SLUG))
+        slow = add_response(post, held("Primo, lento."), commit=False)
+        with app.app_context():
+            fast = add_response(db.session.get(Post, post.id), held("Secondo."))
+            assert fast.id > slow.id
+        with app.app_context():
+            status_counts()  # the author opens the queue meanwhile
+        db.session.commit()
+    with app.app_context():
+        kept = status_counts()["pending"]
+        stored = db.session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.status == "pending")
+        )
+    assert kept == stored
