@@ -13,9 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from flask import g, request
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from flask_wtf.csrf import logger as csrf_logger
 from flask_wtf.form import SUBMIT_METHODS
 from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.fields import HiddenField
+from wtforms.validators import ValidationError
 
 # WTForms' message (its msgid) -> Italian, placeholders kept.
 MESSAGES = {
@@ -123,7 +125,11 @@ class TokenMadeWhenShown(CSRFTokenField):
     def current_token(self) -> str:  # type: ignore[override]
         """The token the form shows: this request's, signed on first use."""
         if self._token is None:
-            self._token = self.csrf_impl.generate_csrf_token(self)
+            try:
+                self._token = self.csrf_impl.generate_csrf_token(self)
+            except AttributeError as error:
+                # Read by a template, it would be an empty token, not an error.
+                raise RuntimeError(f"the CSRF token was not made: {error}") from error
         return self._token
 
     @current_token.setter
@@ -156,12 +162,16 @@ class CSRFMadeWhenShown(CSRF):
         """The token sent must be this session's, and not older than allowed."""
         if g.get("csrf_valid", False):
             return  # CSRFProtect has checked this request already
-        validate_csrf(
-            field.data,
-            self.meta.csrf_secret,
-            self.meta.csrf_time_limit,
-            self.meta.csrf_field_name,
-        )
+        try:
+            validate_csrf(
+                field.data,
+                self.meta.csrf_secret,
+                self.meta.csrf_time_limit,
+                self.meta.csrf_field_name,
+            )
+        except ValidationError as error:
+            csrf_logger.info(error.args[0])  # as Flask-WTF logs a refused token
+            raise
 
 
 class ItalianForm(FlaskForm):

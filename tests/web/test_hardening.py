@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import subprocess
 import sys
 
@@ -10,7 +11,14 @@ import feedparser
 import pytest
 from bs4 import BeautifulSoup
 from helpers_admin import add_comment, signed_in
-from helpers_comments import POST_URL, old_stamp, read_form, send_comment, soup
+from helpers_comments import (
+    POST_URL,
+    filled_form,
+    old_stamp,
+    read_form,
+    send_comment,
+    soup,
+)
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from blog.extensions import db
@@ -407,3 +415,11 @@ def test_a_range_past_the_end_gets_an_italian_416(client):
     response = client.get("/static/css/blog.css", headers={"Range": "bytes=999999-"})
     assert response.status_code == 416
     assert soup(response).h1.get_text() == "Intervallo non disponibile"
+
+
+def test_a_refused_form_token_is_logged_with_its_reason(app, client, caplog):
+    action, data = filled_form(client, app, "Con un gettone sbagliato.")
+    data["csrf_token"] = "non-un-gettone"
+    with caplog.at_level(logging.INFO, logger="flask_wtf.csrf"):
+        assert client.post(action, data=data).status_code == 400
+    assert any("CSRF" in record.getMessage() for record in caplog.records)
