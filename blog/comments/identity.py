@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..core.signing import signed_value_serializer
 from ..core.text import sha256_hex
 from ..pagecache.cache import AUTHOR_COOKIE, OWNER_COOKIE
+from ..pagecache.signing import signed_value_serializer
 from ..web.security import signing_keys
 from .moderation import FORGED_STAMP
 

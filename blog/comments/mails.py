@@ -82,8 +82,7 @@ class _InertLinks(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         if tag == "a":  # "<a href=…/>": never live either
-            self.handle_starttag(tag, attrs)
-            self.handle_endtag(tag)
+            super().handle_startendtag(tag, attrs)
         else:
             self.out.append(self.get_starttag_text() or "")
 

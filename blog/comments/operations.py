@@ -33,9 +33,9 @@ from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..posts.queries import PostToAnswer
 from .blocklist import blocked_sender
-from .moderation import Candidate, History, candidate_from, decide
+from .moderation import Candidate, History, Refusal, candidate_from, decide
 from .notices import tell_author_held_again
-from .ownership import has_replies
+from .ownership import has_replies, refuse_change
 from .subscriptions import end_subscriptions_asked_with
 from .threads import hold_for_change, lift_replies, place_in_thread
 
@@ -383,10 +383,13 @@ WITHDRAWN_REASON = "eliminato da chi l'ha scritto"
 ORPHANED_REASON = "risponde a un commento eliminato da chi l'aveva scritto"
 
 
-def withdraw_response(comment: Comment, owner_hash: str) -> bool:
+def withdraw_response(
+    comment: Comment, owner_hash: str, now: datetime, edit_seconds: int
+) -> Refusal | None:
     """Its writer (the browser ``owner_hash``) deletes ``comment``: to the
     trash, restorable by the author, and the mails asked with it end; commit.
-    False, and nothing changed, if a reply the writer sees came meanwhile.
+    The refusal, and nothing changed, if the rules of ``refuse_change`` no
+    longer allow it (a reply the writer sees, the author's "Spam" meanwhile).
 
     Replies still held go with it (a reply the writer sees would have kept
     the comment from them): approved, they would answer nothing on the page,
@@ -395,11 +398,16 @@ def withdraw_response(comment: Comment, owner_hash: str) -> bool:
     # The comment's own row too: on PostgreSQL a reply still being stored
     # holds its parent's key, and only a lock on the parent waits for it.
     hold_for_change(or_(Comment.id == comment.id, Comment.parent_id == comment.id))
-    # Asked again under the lock: an approval between the writer's check and
-    # here would otherwise leave its reply answering nothing.
-    if has_replies(comment, owner_hash):
+    # Asked again under the lock, of the comment as it is now: an approval
+    # between the writer's check and here would leave its reply answering
+    # nothing, and the author's "Spam" would be undone.
+    db.session.refresh(comment, ["status", "status_before"])
+    refusal = refuse_change(
+        comment, owner_hash, now, edit_seconds, has_replies(comment, owner_hash)
+    )
+    if refusal is not None:
         db.session.rollback()
-        return False
+        return refusal
     held = db.session.scalars(
         select(Comment).where(
             Comment.parent_id == comment.id, Comment.status == "pending"
@@ -412,4 +420,4 @@ def withdraw_response(comment: Comment, owner_hash: str) -> bool:
         move(reply, "trash")
         reply.moderation_reason = ORPHANED_REASON
     db.session.commit()
-    return True
+    return None

@@ -27,7 +27,7 @@ from .forms import CSRF_MESSAGE, DeleteCommentForm, EditCommentForm
 from .identity import owner_token, token_hash
 from .moderation import Refusal
 from .operations import edit_response, withdraw_response
-from .ownership import GONE_MESSAGE, REPLIED_MESSAGE, has_replies, refuse_change
+from .ownership import GONE_MESSAGE, has_replies, refuse_change
 from .refusals import refused_change_page
 from .told import tell_under_comment
 
@@ -114,8 +114,11 @@ def delete(comment_id: int) -> ResponseReturnValue:
     form = DeleteCommentForm()
     if form.validate_on_submit():
         slug = comment.post.slug
-        if not withdraw_response(comment, token_hash(owner_token(request))):
-            return _private(*render_error(403, REPLIED_MESSAGE))
+        owner_hash = token_hash(owner_token(request))
+        edit_seconds = current_settings().edit_seconds
+        refusal = withdraw_response(comment, owner_hash, utcnow(), edit_seconds)
+        if refusal is not None:
+            return _private(*render_error(refusal.status_code, refusal.message))
         # Said on the page: the comment's absence alone tells a screen reader
         # nothing.
         tell_under_comment(0, DELETED_NOTICE)

@@ -421,15 +421,6 @@ def content_version() -> str:
     return _stored_values().get(CONTENT_VERSION_KEY, "")
 
 
-def responses_version() -> str:
-    """The version of the responses, held ones included (see ``blog.pagecache``),
-    read on its own."""
-    version = db.session.scalar(
-        select(Setting.value).where(Setting.key == RESPONSES_VERSION_KEY)
-    )
-    return version or ""
-
-
 def serialise(value: object) -> str:
     """The text stored in ``Setting.value`` for a settings value."""
     if isinstance(value, bool):

@@ -91,7 +91,8 @@ def _writing(target: Engine) -> Iterator[Connection]:
     try:
         connection = target.connect()
     except OperationalError as error:
-        raise CopyError(f"the target cannot be reached ({error.orig})") from error
+        reason = error_reason(error)
+        raise CopyError(f"the target cannot be reached ({reason})") from error
     with connection, connection.begin():
         yield connection
 

@@ -27,7 +27,6 @@ from werkzeug.sansio.http import parse_cookie
 from werkzeug.wsgi import get_host
 
 from ..core.settings import VERSION_READ, VERSION_READER
-from ..core.signing import prederived_signer, sign_json, signed_value_serializer
 from ..core.text import listing_page
 from ..core.urls import site_script_root
 from ..extensions import db
@@ -47,6 +46,7 @@ from .cache import (
     personalise,
     site_release,
 )
+from .signing import prederived_signer, sign_json, signed_value_serializer
 from .versionread import ContentVersionReader
 
 # A post page and its comment pages (page 1 has no ``comment-page-1`` form).

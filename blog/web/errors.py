@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from ..database import database_hint, names_an_older_schema
+from ..database import database_hint, error_reason, names_an_older_schema
 from ..extensions import db
 
 MESSAGES = {
@@ -198,7 +198,7 @@ def init_app(app: Flask) -> None:
     def older_schema(error: ProgrammingError):
         # PostgreSQL's word for a table or a column the schema lacks (SQLite
         # raises an OperationalError): a database upgrade-db has not reached.
-        if not names_an_older_schema(str(error.orig or error)):
+        if not names_an_older_schema(error_reason(error)):
             raise error
         return database_unavailable(error)
 
@@ -210,7 +210,7 @@ def init_app(app: Flask) -> None:
         # locked past the busy timeout, read-only or on a full disk: the request
         # may succeed again soon, and whatever was typed comes back then.
         db.session.rollback()
-        reason = str(getattr(error, "orig", None) or error)
+        reason = error_reason(error)
         if names_an_older_schema(reason):
             reason += " (the schema is older than the code: run upgrade-db)"
         reason = database_hint(reason, app.config["SQLALCHEMY_DATABASE_URI"])

@@ -8,13 +8,10 @@ from typing import TypeVar
 
 import click
 from flask import Flask, Response, abort, current_app, make_response, request
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import SECRET_KEY as DEFAULT_SECRET_KEY
-from ..core.signing import prederived_serializer
 from .errors import render_error, typed_fields
 
 F = TypeVar("F", bound=Callable)
@@ -67,13 +64,12 @@ def secret_key_problem(key: object) -> str | None:
     return None
 
 
-def signing_keys(app: Flask | None = None) -> list[str | bytes]:
+def signing_keys() -> list[str | bytes]:
     """The keys signed values are read with, oldest first, the current key last
     (itsdangerous signs with the last): a link mailed or a cookie set before a
     key change still opens while the old key is in ``SECRET_KEY_FALLBACKS``."""
-    app = app or current_app
-    older = app.config.get("SECRET_KEY_FALLBACKS") or ()
-    return [*older, app.secret_key]
+    older = current_app.config.get("SECRET_KEY_FALLBACKS") or ()
+    return [*older, current_app.secret_key]
 
 
 def configure_secret_key(app: Flask) -> None:
@@ -242,28 +238,9 @@ def _typed_text_back() -> Response:
     return make_response(page, status)
 
 
-class KeptKeySessionInterface(SecureCookieSessionInterface):
-    """Flask's signed session cookie, the same bytes, its keys derived once per
-    process instead of at every request (``blog.core.signing``)."""
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """Flask's serializer for the app's keys, kept."""
-        if not app.secret_key:
-            return None
-        return prederived_serializer(
-            URLSafeTimedSerializer,
-            tuple(signing_keys(app)),
-            self.salt,
-            self.key_derivation,
-            self.digest_method().name,
-            self.serializer,
-        )
-
-
 def init_app(app: Flask) -> None:
     """Secret key check, HTTPS cookies, headers on every response, ProxyFix."""
     configure_secret_key(app)
-    app.session_interface = KeptKeySessionInterface()
     if str(app.config.get("SITE_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"

@@ -601,3 +601,23 @@ def test_a_reply_being_stored_while_the_writer_deletes_keeps_the_comment(app, cl
         writer.join(10)
     assert response.status_code == 403
     assert stored_comment(app, comment_id).status == "approved"
+
+
+def test_the_authors_trash_while_the_writer_deletes_stands(app, client, monkeypatch):
+    # The author moves the comment to the trash between the page's check and
+    # the deletion: asked again of the comment as it is now, the deletion is
+    # refused, and the author's reason is not overwritten by the writer's.
+    comment_id = post_comment(app, client)
+    real = owner_views.withdraw_response
+
+    def author_trashes_first(comment, *args):
+        with app.app_context():  # the author's request, meanwhile
+            stored = db.session.get(Comment, comment.id)
+            stored.status, stored.moderation_reason = "trash", "fuori tema"
+            db.session.commit()
+        return real(comment, *args)
+
+    monkeypatch.setattr(owner_views, "withdraw_response", author_trashes_first)
+    assert delete(client, comment_id).status_code == 404
+    stored = stored_comment(app, comment_id)
+    assert (stored.status, stored.moderation_reason) == ("trash", "fuori tema")

@@ -1,4 +1,4 @@
-"""Values signed by ``blog.core.signing`` are the ones itsdangerous makes and reads."""
+"""Values signed by ``blog.signing`` are the ones itsdangerous makes and reads."""
 
 from __future__ import annotations
 
@@ -13,12 +13,7 @@ from itsdangerous import (
     URLSafeTimedSerializer,
 )
 
-from blog.core.signing import (
-    prederived_serializer,
-    prederived_signer,
-    sign_json,
-    signed_value_serializer,
-)
+from blog.pagecache.signing import prederived_signer, sign_json
 
 
 def _same_second(make):
@@ -75,21 +70,3 @@ def test_text_outside_ascii_survives():
     serializer = URLSafeSerializer("secret", salt="s")
     value = sign_json(prederived_signer(serializer), ["perché", 1])
     assert serializer.loads(value) == ["perché", 1]
-
-
-def test_a_kept_serializer_makes_and_reads_what_itsdangerous_does():
-    keys = ("old-key-0123456789", "key-0123456789")
-    kept = prederived_serializer(URLSafeSerializer, keys, "blog.comments.owner")
-    plain = URLSafeSerializer(list(keys), salt="blog.comments.owner")
-    assert kept.dumps("browser-token") == plain.dumps("browser-token")
-    assert kept.loads(URLSafeSerializer(keys[0], salt="blog.comments.owner").dumps("x"))
-    with pytest.raises(BadSignature):
-        kept.loads(
-            URLSafeSerializer("another-key-0123", salt="blog.comments.owner").dumps("x")
-        )
-
-
-def test_a_kept_serializer_refuses_another_salt_rather_than_ignore_it():
-    owner = signed_value_serializer(("old-key-0123456789", "key-0123456789"), "owner")
-    with pytest.raises(ValueError):
-        owner.loads(owner.dumps("browser-token"), salt="blog.comments.stamp")

@@ -13,13 +13,11 @@ reads them.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-from functools import lru_cache
 
 from itsdangerous import Serializer, Signer, URLSafeSerializer
-from itsdangerous.encoding import base64_encode, want_bytes
+from itsdangerous.encoding import base64_encode
 from itsdangerous.signer import SigningAlgorithm
 
 
@@ -52,51 +50,6 @@ def prederived_signer(serializer: Serializer) -> Signer:
     )
 
 
-class _OwnSaltOnly:
-    """A serializer whose keys were derived with its salt: another salt at
-    ``dumps`` or ``loads`` would be ignored, so it is refused."""
-
-    salt: bytes
-
-    def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        if salt is not None and want_bytes(salt) != self.salt:
-            raise ValueError("this serializer signs with its own salt only")
-        return super().make_signer(salt)  # type: ignore[misc]
-
-
-@lru_cache(maxsize=64)
-def prederived_serializer(
-    serializer_class: type[Serializer],
-    secret_keys: tuple[str | bytes, ...],
-    salt: str,
-    key_derivation: str = "django-concat",
-    digest_name: str = "sha1",
-    serializer: object = None,
-) -> Serializer:
-    """A ``serializer_class`` whose values are the ones it would make with
-    ``secret_keys`` (oldest first) and these signer settings, its keys derived
-    once here rather than at every ``dumps`` and ``loads``, and each HMAC
-    computed in one call. Kept per arguments: a request makes none."""
-    digest_method = getattr(hashlib, digest_name)
-    deriving = Signer(
-        list(secret_keys),
-        salt=salt,
-        key_derivation=key_derivation,
-        digest_method=digest_method,
-    )
-    kept_class = type(serializer_class.__name__, (_OwnSaltOnly, serializer_class), {})
-    return kept_class(
-        [deriving.derive_key(key) for key in deriving.secret_keys],
-        salt=salt,
-        serializer=serializer,
-        signer_kwargs={
-            "key_derivation": "none",
-            "digest_method": digest_method,
-            "algorithm": OneShotHMAC(digest_name),
-        },
-    )
-
-
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # as itsdangerous writes it
 
 
@@ -111,5 +64,4 @@ def signed_value_serializer(
 ) -> URLSafeSerializer:
     """The serializer of the comment form's signed values ("stamp", "author",
     "owner"): the form's views and the cached-page middleware share it."""
-    keys = (secret_key,) if isinstance(secret_key, str | bytes) else tuple(secret_key)
-    return prederived_serializer(URLSafeSerializer, keys, f"blog.comments.{purpose}")
+    return URLSafeSerializer(secret_key, salt=f"blog.comments.{purpose}")
