@@ -7,6 +7,7 @@ mail carries the link, and the person acts without waiting for the author.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -14,10 +15,7 @@ from flask import current_app, render_template
 
 from ..comments.mailtokens import data_token
 from ..comments.personal_data import (
-    erase_comments,
-    erase_subscriptions,
     export_comments,
-    export_subscriptions,
     known_to_readers,
 )
 from ..comments.subscriptions import (
@@ -30,7 +28,7 @@ from ..core.urls import site_url
 from ..mail import build_message, enqueue
 from ..models import OutboxMessage, utcnow
 from ..web.ratelimit import budget_key, over_budget
-from .requests import PersonalDataSource
+from .requests import SOURCES
 
 DATA_LINK_KIND = "data-link"
 
@@ -45,12 +43,13 @@ def _written(email: str) -> list[dict]:
     ]
 
 
-# What a reader's own request reaches. Not the author's blocks: a blocked
-# sender's erasure would lift its own block, and its export would show the
-# author's reasons. The author's requests (``SOURCES``) reach them too.
-READER_SOURCES = (
-    PersonalDataSource("comments", _written, erase_comments),
-    PersonalDataSource("subscriptions", export_subscriptions, erase_subscriptions),
+# What a reader's own request reaches: the author's (``SOURCES``), but the
+# author's blocks (a blocked sender's erasure would lift its own block, and its
+# export would show the author's reasons) and the reasons a comment was held.
+READER_SOURCES = tuple(
+    replace(source, export=_written) if source.name == "comments" else source
+    for source in SOURCES
+    if source.name != "blocks"
 )
 
 
