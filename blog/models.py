@@ -17,9 +17,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     inspect,
     literal_column,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.elements import ColumnElement
@@ -242,6 +244,10 @@ class Comment(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When its writer last changed the text (#14): the page says "modificato".
     edited_at: Mapped[datetime | None] = mapped_column()
+    # Its held notice is still to reach the author. The mail job turns these
+    # marks into outbox rows (``comments.notices.relay_held_marks``), so that
+    # storing a held response writes its row and nothing else.
+    notice_due: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     post: Mapped[Post] = relationship()
     parent: Mapped[Comment | None] = relationship(remote_side="Comment.id")
@@ -327,6 +333,14 @@ def content_tail(text: ColumnElement[str]) -> ColumnElement[str]:
 
 
 Index("ix_comment_post_content", Comment.post_id, content_head(Comment.content))
+# The marks waiting for the mail job, and only those: a row leaves the index
+# when its mark is taken.
+Index(
+    "ix_comment_notice_due",
+    Comment.id,
+    sqlite_where=Comment.notice_due == true(),
+    postgresql_where=Comment.notice_due == true(),
+)
 
 
 class Setting(db.Model):

@@ -2,21 +2,30 @@
 (with, for a held comment approved, the confirmations its writer waits for,
 and for a post published, those of the comments approved while it was not).
 
-A held response stored, or a comment made visible (stored approved, or
-approved later), adds one outbox row per response, in one INSERT of the same
-transaction: a rollback drops it, and the request pays nothing
-more. The worker renders the mail later (``mails``), from the state of then.
+A comment made visible (stored approved, or approved later) adds one outbox
+row, in one INSERT of the same transaction: a rollback drops it. A held
+response only carries a mark on its own row (``Comment.notice_due``), since a
+wave of spam is the common case and each row there costs the request: the
+mail job turns the marks into outbox rows before it sends
+(``relay_held_marks``). Either way the worker renders the mail later
+(``mails``), from the state of then.
 """
 
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event, inspect
+from sqlalchemy import event, exists, inspect, select, true, update
 from sqlalchemy.orm import Session
 
 from ..core.signals import post_published, response_inserted
 from ..extensions import db
-from ..mail import enqueue, enqueue_in_flush, register
+from ..mail import (
+    enqueue_from_feeder,
+    enqueue_in_flush,
+    register,
+    register_feeder,
+    wake_after_commit,
+)
 from ..models import Comment, Post
 from .mails import BATCHES, HELD, RENDERERS, SPACINGS, TOLD_KINDS, VISIBLE
 from .subscriptions import ASK_KIND, ask_when_published
@@ -32,12 +41,25 @@ def _became_approved(comment: Comment) -> bool:
 
 
 def news_of_new(comment: Comment) -> tuple[str, int] | None:
-    """The outbox row a newly stored response calls for, if any."""
-    if comment.status == "pending" and comment.author_id is None:
-        return (HELD, comment.id)
+    """The outbox row a newly stored response calls for at once, if any (a
+    held one's notice goes by its mark)."""
     if comment.status == "approved" and comment.type == "comment":
         return (VISIBLE, comment.id)
     return None
+
+
+def mark_for_held_notice(session: Session, comment: Comment) -> None:
+    """Before its INSERT: mark a new response the author is to be told is
+    held, and have the mail job run after the commit."""
+    if comment.status == "pending":
+        _mark_held(session, comment)
+
+
+def _mark_held(session: Session, comment: Comment) -> None:
+    # The author's own responses need no notice; bulk loaders stay quiet.
+    if comment.author_id is None and not session.info.get(QUIET):
+        comment.notice_due = True
+        wake_after_commit(session)
 
 
 def news_of(session: Session) -> list[tuple[str, int]]:
@@ -55,6 +77,13 @@ def news_of(session: Session) -> list[tuple[str, int]]:
     return rows
 
 
+def _mark_new_held(session, flush_context, instances) -> None:
+    # Responses added to the session, not stored by ``add_response``.
+    for obj in session.new:
+        if isinstance(obj, Comment):
+            mark_for_held_notice(session, obj)
+
+
 def _enqueue_news(session, flush_context) -> None:
     if not session.info.get(QUIET):
         enqueue_in_flush(session, news_of(session))
@@ -67,10 +96,36 @@ def _enqueue_news_of_inserted(session, response: Comment) -> None:
 
 
 def tell_author_held_again(comment: Comment) -> None:
-    """Queue the held notice of a visible response that a new text (its
-    writer's edit, its source's change) sent back to the queue."""
-    if comment.author_id is None and not db.session.info.get(QUIET):
-        enqueue(HELD, ref_id=comment.id)
+    """Mark for the held notice a visible response that a new text (its
+    writer's edit, its source's change) sends back to the queue."""
+    _mark_held(db.session(), comment)
+
+
+_COMMENTS = Comment.__table__
+_DUE = _COMMENTS.c.notice_due == true()
+_ANY_DUE = select(exists().where(_DUE))
+_TAKE_MARKS = (
+    update(_COMMENTS)
+    .where(_DUE)
+    # Nothing a reader or the author sees changes: the row keeps its time.
+    .values(notice_due=False, updated_at=_COMMENTS.c.updated_at)
+    .returning(_COMMENTS.c.id, _COMMENTS.c.created_at)
+)
+
+
+def relay_held_marks() -> int:
+    """Turn the marks of held responses into held-notice rows of the outbox,
+    in one commit; how many. A mark is taken by one UPDATE that returns it, so
+    of two workers each takes a row once (PostgreSQL locks it; SQLite has one
+    writer). Nothing is written while no mark waits."""
+    session = db.session()
+    if not session.scalar(_ANY_DUE):
+        return 0
+    # Due since the response arrived, as if the request had queued it.
+    taken = sorted(session.connection().execute(_TAKE_MARKS).all())
+    enqueue_from_feeder(session, [(HELD, ref_id, since) for ref_id, since in taken])
+    session.commit()
+    return len(taken)
 
 
 def _ask_when_published(sender: Flask, post: Post, **extra: object) -> None:
@@ -90,8 +145,10 @@ def init_app(app: Flask) -> None:
             kept=kind in TOLD_KINDS,
             spacing=SPACINGS.get(kind),
         )
+    register_feeder(relay_held_marks)
     response_inserted.connect(_enqueue_news_of_inserted)
     post_published.connect(_ask_when_published, app)
     if event.contains(db.session, "after_flush", _enqueue_news):
         return  # the scoped session is shared by every app of the process
+    event.listen(db.session, "before_flush", _mark_new_held)
     event.listen(db.session, "after_flush", _enqueue_news)

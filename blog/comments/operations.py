@@ -34,7 +34,7 @@ from ..models import Comment, Post, utcnow
 from ..posts.queries import PostToAnswer
 from .blocklist import blocked_sender
 from .moderation import Candidate, History, Refusal, candidate_from, decide
-from .notices import tell_author_held_again
+from .notices import mark_for_held_notice, tell_author_held_again
 from .ownership import has_replies, refuse_change
 from .subscriptions import end_subscriptions_asked_with
 from .threads import hold_for_change, lift_replies, place_in_thread
@@ -154,6 +154,7 @@ def add_response(
         # here, not from an imported comment's own date.
         comment.updated_at = utcnow()
     place_in_thread(comment, new.parent)
+    mark_for_held_notice(db.session(), comment)
     _insert(comment)
     # Bulk loaders (WordPress import, seed data) pass commit=False, so a file
     # goes in whole or not at all; so does the comment form, whose reader's

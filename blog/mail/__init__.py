@@ -11,19 +11,31 @@ from .message import (
     quoted,
     readable,
 )
-from .outbox import Postponed, enqueue, enqueue_in_flush, register, send_due
+from .outbox import (
+    Postponed,
+    enqueue,
+    enqueue_from_feeder,
+    enqueue_in_flush,
+    register,
+    register_feeder,
+    send_due,
+    wake_after_commit,
+)
 
 __all__ = [
     "Postponed",
     "build_message",
     "deliver",
     "enqueue",
+    "enqueue_from_feeder",
     "enqueue_in_flush",
     "plain_text",
     "quoted",
     "readable",
     "register",
+    "register_feeder",
     "send_due",
+    "wake_after_commit",
 ]
 
 

@@ -57,6 +57,9 @@ class Postponed(Exception):
 
 
 _RENDERERS: dict[str, tuple[Renderer, int]] = {}
+# Run first by each send_due: they turn the marks a feature left on its own
+# rows into outbox rows (and commit), for writes that must stay one INSERT.
+_FEEDERS: list[Callable[[], object]] = []
 _SPACINGS: dict[str, Spacing] = {}
 # Kinds whose sent rows are a record the sender reads again (``forget_sent``).
 _KEPT_KINDS: set[str] = set()
@@ -87,10 +90,21 @@ def register(
         _SPACINGS[kind] = spacing
 
 
+def register_feeder(feeder: Callable[[], object]) -> None:
+    """Let ``feeder`` add its rows (and commit) before each run sends."""
+    if feeder not in _FEEDERS:
+        _FEEDERS.append(feeder)
+
+
+def wake_after_commit(session: Session) -> None:
+    """Have the worker run after ``session``'s commit: a feeder has work."""
+    session.info[_WAKE] = True
+
+
 def enqueue(kind: str, ref_id: int | None = None, recipient: str = "") -> None:
     """Add a row to the outbox (the caller commits)."""
     db.session.add(OutboxMessage(kind=kind, ref_id=ref_id, recipient=recipient))
-    db.session.info[_WAKE] = True
+    wake_after_commit(db.session)
 
 
 _INSERT_ROWS = OutboxMessage.__table__.insert()
@@ -99,13 +113,37 @@ _INSERT_ROWS = OutboxMessage.__table__.insert()
 def enqueue_in_flush(session: Session, rows: list[tuple[str, int]]) -> None:
     """From a listener: the (kind, ref_id) rows, in one INSERT of the session's
     own transaction (a flush in progress cannot take new objects)."""
-    if not rows:
-        return
+    if rows:
+        _insert_rows(session, [(kind, ref_id, None) for kind, ref_id in rows])
+        wake_after_commit(session)
+
+
+def enqueue_from_feeder(
+    session: Session, rows: list[tuple[str, int, datetime]]
+) -> None:
+    """From a feeder, already in the worker's run: the (kind, ref_id, due
+    since) rows, in one INSERT (the caller commits)."""
+    if rows:
+        _insert_rows(session, rows)
+
+
+def _insert_rows(
+    session: Session, rows: list[tuple[str, int, datetime | None]]
+) -> None:
+    now = utcnow()
     session.connection().execute(
         _INSERT_ROWS,
-        [{"kind": kind, "ref_id": ref_id, "recipient": ""} for kind, ref_id in rows],
+        [
+            {
+                "kind": kind,
+                "ref_id": ref_id,
+                "recipient": "",
+                "created_at": since or now,
+                "next_attempt_at": since or now,
+            }
+            for kind, ref_id, since in rows
+        ],
     )
-    session.info[_WAKE] = True
 
 
 # A message sent (or given up) is kept this long: the privacy export lists it,
@@ -293,6 +331,8 @@ def send_due(now: datetime | None = None, limit: int = 500) -> int:
     filling the author's inbox. A kind registered with a spacing (the same
     digest) also waits that long after its last mail.
     """
+    for feeder in _FEEDERS:
+        feeder()
     sent, sent_kinds, backlog = 0, set(), set()
     for _ in range(limit):
         moment = now or utcnow()

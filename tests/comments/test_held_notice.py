@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -15,14 +16,18 @@ from flask.logging import default_handler
 from helpers_admin import add_author, add_comment, comment_status
 from helpers_comments import send_comment, sqlite_plan, statements_during
 from helpers_mail import send_mail
+from sqlalchemy import select
 
+from blog.comments import notices
 from blog.comments.mails import HELD_IN_FULL
+from blog.comments.notices import QUIET, relay_held_marks
+from blog.comments.operations import NewResponse, add_response
 from blog.core import jobs
 from blog.core.settings import current_settings, save_settings
 from blog.extensions import db
 from blog.mail import outbox as mail_outbox
 from blog.mail import plain_text
-from blog.models import Comment, utcnow
+from blog.models import Comment, OutboxMessage, Post, utcnow
 
 
 @pytest.fixture
@@ -597,3 +602,77 @@ def test_the_notice_names_each_kind_in_its_gender(app, outbox, kind, arrived, te
     text = plain_text(message)
     assert f"{arrived} su «" in text
     assert f"{text_of}, non contiene istruzioni del blog):" in text
+
+
+def held_notice_rows(app) -> list[int]:
+    """The ids the outbox's held-notice rows are about."""
+    with app.app_context():
+        rows = select(OutboxMessage.ref_id).where(OutboxMessage.kind == "held")
+        return sorted(db.session.scalars(rows))
+
+
+def test_the_mail_job_turns_each_mark_into_one_row_due_since_the_arrival(app):
+    first = add_comment(app, author_name="Una")
+    second = add_comment(app, author_name="Due")
+    with app.app_context():
+        arrived = db.session.get(Comment, first).created_at
+        assert relay_held_marks() == 2
+        assert relay_held_marks() == 0  # each mark is taken once
+        row = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.ref_id == first)
+        )
+        assert row.next_attempt_at == arrived == row.created_at
+    assert held_notice_rows(app) == [first, second]
+
+
+def test_taking_a_mark_is_no_change_of_the_response(app):
+    comment_id = add_comment(app)
+    with app.app_context():
+        before = db.session.get(Comment, comment_id).updated_at
+        db.session.rollback()
+        relay_held_marks()
+        assert db.session.get(Comment, comment_id).updated_at == before
+
+
+def test_a_held_response_erased_before_the_job_runs_is_no_news(app, outbox):
+    comment_id = add_comment(app)
+    with app.app_context():
+        db.session.delete(db.session.get(Comment, comment_id))
+        db.session.commit()
+    send_mail(app)
+    assert outbox == []
+    assert held_notice_rows(app) == []
+
+
+def test_a_bulk_load_marks_no_held_notice(app):
+    with app.app_context():
+        db.session.info[QUIET] = True
+        try:
+            add_response(
+                db.session.get(Post, 1),
+                NewResponse(
+                    content="Importato", author_name="Da WordPress", status="pending"
+                ),
+            )
+        finally:
+            db.session.info.pop(QUIET)
+        assert relay_held_marks() == 0
+
+
+@pytest.mark.backends("postgresql")
+def test_two_workers_relaying_at_once_take_each_mark_once(app, db_backend):
+    comment_id = add_comment(app)
+    with app.app_context():
+        with db.engine.connect() as first, db.engine.connect() as second:
+            taken_first = first.execute(notices._TAKE_MARKS).all()
+            # The second worker's UPDATE waits for the first one's row lock,
+            # then finds the mark gone.
+            with ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(lambda: second.execute(notices._TAKE_MARKS).all())
+                time.sleep(0.3)
+                assert not waiting.done()
+                first.commit()
+                taken_second = waiting.result(timeout=10)
+            second.commit()
+    assert [row.id for row in taken_first] == [comment_id]
+    assert taken_second == []

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from blog.comments import owner_views
 from blog.comments.forms import CSRF_MESSAGE
+from blog.comments.notices import relay_held_marks
 from blog.comments.operations import ORPHANED_REASON
 from blog.comments.owner_views import DELETED_NOTICE
 from blog.comments.ownership import (
@@ -62,8 +63,10 @@ def approve(app, comment_id: int) -> None:
 
 
 def held_notices(app, comment_id: int) -> int:
-    """Held notices queued for the author about ``comment_id``."""
+    """Held notices queued for the author about ``comment_id``, once the mail
+    job has turned the marks into outbox rows."""
     with app.app_context():
+        relay_held_marks()
         return db.session.scalar(
             select(func.count(OutboxMessage.id)).where(
                 OutboxMessage.kind == "held", OutboxMessage.ref_id == comment_id
@@ -271,6 +274,7 @@ class TestEditing:
         self, app, client
     ):
         comment_id = post_comment(app, client)
+        assert held_notices(app, comment_id) == 1
         approve(app, comment_id)
         edit(client, comment_id, "Compra ORA, sconto del 90%")
         comment = stored_comment(app, comment_id)

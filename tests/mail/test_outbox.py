@@ -22,7 +22,7 @@ from blog.mail.outbox import (
     cannot_be_delivered,
     delay_after,
 )
-from blog.models import OutboxMessage, utcnow
+from blog.models import Comment, OutboxMessage, utcnow
 
 AUTHOR = "moderazione@nowmedia.example"
 
@@ -35,16 +35,26 @@ def rows(app) -> list[OutboxMessage]:
         return rows
 
 
+def notices_due(app) -> list[str]:
+    """The texts of the responses whose held notice is marked, not yet queued."""
+    with app.app_context():
+        due = select(Comment.content).where(Comment.notice_due).order_by(Comment.id)
+        return db.session.scalars(due).all()
+
+
 def held_rows(app) -> list[OutboxMessage]:
     return [row for row in rows(app) if row.kind == "held"]
 
 
-def test_a_comment_request_stores_the_notice_and_sends_nothing(app, client, mailbox):
+def test_a_comment_request_marks_the_notice_and_sends_nothing(app, client, mailbox):
     send_comment(client, app, text="Da avvisare")
     assert mailbox.received == []
-    [row] = held_rows(app)
-    assert (row.status, row.attempts, row.recipient) == ("queued", 0, "")
+    assert held_rows(app) == []  # the request wrote the comment's row alone
+    assert notices_due(app) == ["Da avvisare"]
     assert send_mail(app) == 1
+    assert notices_due(app) == []
+    [row] = held_rows(app)
+    assert (row.attempts, row.recipient) == (1, "")
     [mail] = mailbox.to(AUTHOR)
     assert "> Da avvisare" in mail.text
     assert held_rows(app)[0].status == "sent"

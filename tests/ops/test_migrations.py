@@ -336,10 +336,10 @@ def test_an_upgrade_that_meets_a_busy_table_says_so_and_runs_again(
     # LOCK_TIMEOUT (readers would queue behind it), then says what happened.
     with bare_app.app_context():
         flask_migrate.upgrade()
-        flask_migrate.downgrade(revision="-1")  # 0020 adds a column to category
+        flask_migrate.downgrade(revision="-1")  # 0021 adds a column to comment
         db.session.remove()
         dump = db.engine.connect()
-    dump.execute(text("LOCK TABLE category IN ACCESS SHARE MODE"))
+    dump.execute(text("LOCK TABLE comment IN ACCESS SHARE MODE"))
     try:
         busy = bare_app.test_cli_runner().invoke(args=["upgrade-db"])
     finally:

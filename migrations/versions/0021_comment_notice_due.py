@@ -1,0 +1,44 @@
+"""A held response's notice to the author is a mark on its row, which the
+mail job turns into an outbox row: storing a held comment writes one row
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-06 18:20:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0021'
+down_revision = '0020'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # A database adopted from init-db (blog/ops/schema.py) is stamped 0001 after
+    # create_all, which already made the column and index with these models.
+    columns = {c['name'] for c in sa.inspect(op.get_bind()).get_columns('comment')}
+    if 'notice_due' in columns:
+        return
+    # Rows stored before have their notice in the outbox already (or sent).
+    op.add_column(
+        'comment',
+        sa.Column('notice_due', sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    due = sa.column('notice_due', sa.Boolean()) == sa.true()
+    op.create_index(
+        'ix_comment_notice_due',
+        'comment',
+        ['id'],
+        unique=False,
+        sqlite_where=due,
+        postgresql_where=due,
+    )
+
+
+def downgrade():
+    op.drop_index('ix_comment_notice_due', table_name='comment')
+    op.execute('ALTER TABLE comment DROP COLUMN notice_due')
