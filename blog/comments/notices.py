@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import event, exists, inspect, select, true, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from ..core.signals import post_published, response_inserted
 from ..extensions import db
@@ -50,8 +51,9 @@ def news_of_new(comment: Comment) -> tuple[str, int] | None:
 
 def mark_for_held_notice(session: Session, comment: Comment) -> None:
     """Before its INSERT: mark a new response the author is to be told is
-    held, and have the mail job run after the commit."""
-    if comment.status == "pending":
+    held (None: the column's default, pending), and have the mail job run
+    after the commit."""
+    if comment.status in (None, "pending"):
         _mark_held(session, comment)
 
 
@@ -59,6 +61,11 @@ def _mark_held(session: Session, comment: Comment) -> None:
     # The author's own responses need no notice; bulk loaders stay quiet.
     if comment.author_id is None and not session.info.get(QUIET):
         comment.notice_due = True
+        # Written even when the row was loaded marked: another worker's relay
+        # may have taken that mark since, and an unchanged value is left out
+        # of the UPDATE.
+        if inspect(comment).persistent:
+            flag_modified(comment, "notice_due")
         wake_after_commit(session)
 
 
@@ -106,26 +113,37 @@ _DUE = _COMMENTS.c.notice_due == true()
 _ANY_DUE = select(exists().where(_DUE))
 _TAKE_MARKS = (
     update(_COMMENTS)
-    .where(_DUE)
+    # A row another transaction holds (an edit, a reply's fan-out sending its
+    # mail) is left for the next run on PostgreSQL, instead of holding up the
+    # whole outbox behind it; SQLite has one writer and no row locks.
+    .where(
+        _COMMENTS.c.id.in_(
+            select(_COMMENTS.c.id).where(_DUE).with_for_update(skip_locked=True)
+        )
+    )
     # Nothing a reader or the author sees changes: the row keeps its time.
     .values(notice_due=False, updated_at=_COMMENTS.c.updated_at)
-    .returning(_COMMENTS.c.id, _COMMENTS.c.created_at)
+    .returning(_COMMENTS.c.id, _COMMENTS.c.created_at, _COMMENTS.c.status)
 )
 
 
 def relay_held_marks() -> int:
     """Turn the marks of held responses into held-notice rows of the outbox,
-    in one commit; how many. A mark is taken by one UPDATE that returns it, so
-    of two workers each takes a row once (PostgreSQL locks it; SQLite has one
-    writer). Nothing is written while no mark waits."""
+    in one commit; how many rows. A mark is taken by one UPDATE that returns
+    it, so of two workers each takes a row once (PostgreSQL locks it; SQLite
+    has one writer). A response moderated before the run needs no row.
+    Nothing is written while no mark waits."""
     session = db.session()
     if not session.scalar(_ANY_DUE):
         return 0
+    taken = session.connection().execute(_TAKE_MARKS).all()
     # Due since the response arrived, as if the request had queued it.
-    taken = sorted(session.connection().execute(_TAKE_MARKS).all())
-    enqueue_from_feeder(session, [(HELD, ref_id, since) for ref_id, since in taken])
+    rows = sorted(
+        (HELD, ref_id, since) for ref_id, since, status in taken if status == "pending"
+    )
+    enqueue_from_feeder(session, rows)
     session.commit()
-    return len(taken)
+    return len(rows)
 
 
 def _ask_when_published(sender: Flask, post: Post, **extra: object) -> None:

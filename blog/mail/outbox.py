@@ -332,7 +332,11 @@ def send_due(now: datetime | None = None, limit: int = 500) -> int:
     digest) also waits that long after its last mail.
     """
     for feeder in _FEEDERS:
-        feeder()
+        try:
+            feeder()
+        except Exception:  # noqa: BLE001  the rows already queued still go
+            db.session.rollback()
+            current_app.logger.exception("Email: %s non riuscito", feeder.__name__)
     sent, sent_kinds, backlog = 0, set(), set()
     for _ in range(limit):
         moment = now or utcnow()

@@ -21,7 +21,7 @@ from helpers_comments import (
 )
 from sqlalchemy import func, select
 
-from blog.comments import owner_views
+from blog.comments import notices, operations, owner_views
 from blog.comments.forms import CSRF_MESSAGE
 from blog.comments.notices import relay_held_marks
 from blog.comments.operations import ORPHANED_REASON
@@ -286,9 +286,30 @@ class TestEditing:
         # arrival, one now).
         assert held_notices(app, comment_id) == 2
 
+    @pytest.mark.app_config(COMMENT_HOLD_ALL=True)
+    def test_an_edit_held_again_keeps_its_mark_when_a_worker_takes_the_old_one(
+        self, app, client, monkeypatch
+    ):
+        comment_id = post_comment(app, client)
+        approve(app, comment_id)  # before the mail job ran: its mark stands
+        hold = operations.hold_for_change
+
+        def mail_job_meanwhile(*args):
+            # Another worker's mail job takes the mark the edit has read.
+            with db.engine.connect() as other:
+                other.execute(notices._TAKE_MARKS)
+                other.commit()
+            return hold(*args)
+
+        monkeypatch.setattr(operations, "hold_for_change", mail_job_meanwhile)
+        edit(client, comment_id, "Compra ORA, sconto del 90%")
+        assert stored_comment(app, comment_id).status == "pending"
+        assert held_notices(app, comment_id) == 1
+
     @pytest.mark.app_config(COMMENT_HOLD_ALL=True, COMMENT_AUTO_APPROVE_KNOWN=True)
     def test_a_trusted_returning_writer_s_edit_stays_approved(self, app, client):
         comment_id = post_comment(app, client)
+        assert held_notices(app, comment_id) == 1  # at its arrival
         approve(app, comment_id)
         edit(client, comment_id, "Solo un refuso corretto.")
         assert stored_comment(app, comment_id).status == "approved"

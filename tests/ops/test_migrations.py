@@ -254,6 +254,34 @@ def test_subscriptions_of_confirmed_addresses_keep_mailing_after_0013(bare_app):
     ]
 
 
+def test_going_back_before_0021_queues_the_held_notices_still_marked(bare_app):
+    with bare_app.app_context():
+        at_revision_with_a_post(
+            "0021",
+            *(
+                "INSERT INTO comment (id, post_id, status, notice_due, depth, type,"
+                " author_name, author_email, author_url, author_ip, user_agent,"
+                " content, content_html, source_title, moderation_reason,"
+                " status_before, owner_token_hash, created_at, updated_at)"
+                f" VALUES ({row}, 'c', '', '', '', '', '', '', '', '', '', '', '',"
+                " '2021-01-01', '2021-01-01')"
+                for row in (
+                    "7, 1, 'pending', true, 1",
+                    "8, 1, 'approved', true, 1",
+                    "9, 1, 'pending', false, 1",
+                )
+            ),
+        )
+        db.session.remove()
+        flask_migrate.downgrade(revision="0020")
+        with db.engine.connect() as conn:
+            queued = conn.execute(
+                text("SELECT kind, ref_id, status FROM mail_outbox")
+            ).all()
+    # The approved one needs no notice; 9's was queued before (or sent).
+    assert queued == [("held", 7, "queued")]
+
+
 def test_posts_from_before_pages_are_articles(bare_app):
     with bare_app.app_context():
         at_revision_with_a_post("0013")
