@@ -321,7 +321,8 @@ def _failed(
 
 def send_due(now: datetime | None = None, limit: int = 500) -> int:
     """Send the rows due by ``now`` (and those their renderers add); how many
-    messages went out.
+    messages went out. The registered feeders add their rows first (the held
+    comments' marks); one that fails is logged and the rest still goes.
 
     A batched kind makes one mail per run unless its batch came full: rows
     that commits add while the run renders wait for the next run (the job
