@@ -14,7 +14,7 @@ mail job turns the marks into outbox rows before it sends
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import event, exists, inspect, select, true, update
+from sqlalchemy import bindparam, event, exists, inspect, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -111,6 +111,10 @@ def tell_author_held_again(comment: Comment) -> None:
 _COMMENTS = Comment.__table__
 _DUE = _COMMENTS.c.notice_due == true()
 _ANY_DUE = select(exists().where(_DUE))
+# Marks taken per transaction: after a backlog (the worker thread off, cron
+# catching up) the write lock is held for one chunk at a time, not for all of
+# them, so that comments keep being stored meanwhile.
+RELAY_BATCH = 1000
 _TAKE_MARKS = (
     update(_COMMENTS)
     # A row another transaction holds (an edit, a reply's fan-out sending its
@@ -118,7 +122,11 @@ _TAKE_MARKS = (
     # whole outbox behind it; SQLite has one writer and no row locks.
     .where(
         _COMMENTS.c.id.in_(
-            select(_COMMENTS.c.id).where(_DUE).with_for_update(skip_locked=True)
+            select(_COMMENTS.c.id)
+            .where(_DUE)
+            .order_by(_COMMENTS.c.id)
+            .limit(bindparam("batch"))
+            .with_for_update(skip_locked=True)
         )
     )
     # Nothing a reader or the author sees changes: the row keeps its time.
@@ -129,21 +137,27 @@ _TAKE_MARKS = (
 
 def relay_held_marks() -> int:
     """Turn the marks of held responses into held-notice rows of the outbox,
-    in one commit; how many rows. A mark is taken by one UPDATE that returns
-    it, so of two workers each takes a row once (PostgreSQL locks it; SQLite
-    has one writer). A response moderated before the run needs no row.
-    Nothing is written while no mark waits."""
+    ``RELAY_BATCH`` marks a commit; how many rows. A mark is taken by one
+    UPDATE that returns it, so of two workers each takes a row once
+    (PostgreSQL locks it; SQLite has one writer). A response moderated before
+    the run needs no row. Nothing is written while no mark waits."""
     session = db.session()
     if not session.scalar(_ANY_DUE):
         return 0
-    taken = session.connection().execute(_TAKE_MARKS).all()
-    # Due since the response arrived, as if the request had queued it.
-    rows = sorted(
-        (HELD, ref_id, since) for ref_id, since, status in taken if status == "pending"
-    )
-    enqueue_from_feeder(session, rows)
-    session.commit()
-    return len(rows)
+    relayed = 0
+    while True:
+        taken = session.connection().execute(_TAKE_MARKS, {"batch": RELAY_BATCH}).all()
+        # Due since the response arrived, as if the request had queued it.
+        rows = sorted(
+            (HELD, ref_id, since)
+            for ref_id, since, status in taken
+            if status == "pending"
+        )
+        enqueue_from_feeder(session, rows)
+        session.commit()
+        relayed += len(rows)
+        if len(taken) < RELAY_BATCH:
+            return relayed
 
 
 def _ask_when_published(sender: Flask, post: Post, **extra: object) -> None:

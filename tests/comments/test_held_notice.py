@@ -17,6 +17,7 @@ from helpers_comments import send_comment, sqlite_plan, statements_during
 from helpers_mail import send_mail
 from sqlalchemy import select
 
+from blog.comments import notices
 from blog.comments.mails import HELD_IN_FULL
 from blog.comments.notices import QUIET, relay_held_marks
 from blog.comments.operations import NewResponse, add_response
@@ -623,6 +624,25 @@ def test_the_mail_job_turns_each_mark_into_one_row_due_since_the_arrival(app):
         )
         assert row.next_attempt_at == arrived == row.created_at
     assert held_notice_rows(app) == [first, second]
+
+
+def test_a_backlog_of_marks_is_taken_a_chunk_a_commit(app, monkeypatch):
+    """After the worker was off, the relay holds the write lock for one chunk
+    at a time: comments keep being stored between them."""
+    monkeypatch.setattr(notices, "RELAY_BATCH", 2)
+    ids = [add_comment(app, author_name=f"Arretrato {n}") for n in range(5)]
+    relayed = []
+
+    def relay() -> None:
+        with app.app_context():
+            relayed.append(relay_held_marks())
+
+    takes = statements_during(
+        app, lambda sql: sql.lstrip().startswith("UPDATE comment"), relay
+    )
+    assert len(takes) == 3  # 2, 2, 1, each committed before the next
+    assert relayed == [5]
+    assert held_notice_rows(app) == ids
 
 
 def test_taking_a_mark_is_no_change_of_the_response(app):

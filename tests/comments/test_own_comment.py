@@ -297,7 +297,7 @@ class TestEditing:
         def mail_job_meanwhile(*args):
             # Another worker's mail job takes the mark the edit has read.
             with db.engine.connect() as other:
-                other.execute(notices._TAKE_MARKS)
+                other.execute(notices._TAKE_MARKS, {"batch": notices.RELAY_BATCH})
                 other.commit()
             return hold(*args)
 
