@@ -113,12 +113,12 @@ def get_post_to_answer(slug: str) -> PostToAnswer | None:
         row = session_connection().execute(_POST_TO_ANSWER, {"slug": slug}).first()
         return PostToAnswer(*row) if row is not None else None
 
-    version = content_version()
     # A session with changes of its own (none of today's callers) would read
-    # them before they are committed: that is not kept for the others.
+    # them before they are committed: that is not kept for the others, and
+    # needs no version.
     if session_holds_changes():
         return _remembered(read())
-    return _remembered(kept_for_version(_TO_ANSWER, version, slug, read))
+    return _remembered(kept_for_version(_TO_ANSWER, content_version(), slug, read))
 
 
 @dataclass(frozen=True)
