@@ -84,8 +84,9 @@ def configured_workers() -> int:
 
 
 def peer_logging() -> list[str]:
-    """gunicorn options that give Isso and the floor the blog's access log: the
-    blog writes a line per request, so the others pay for one too."""
+    """gunicorn options that give every side the access log gunicorn.conf.py
+    gives the blog, written to the same kind of file: each pays for a line a
+    request."""
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     if not config.get("accesslog"):
         return []
@@ -227,12 +228,13 @@ def main() -> None:
     try:
         # Sync workers on every side, as the issue compares them: the blog's
         # gunicorn.conf.py would make its workers threaded.
-        options = ["--workers", str(args.workers), "--threads", "1"]
+        # Every side writes gunicorn.conf.py's access log to its own log file
+        # (the harness would send the blog's to /dev/null); the others run
+        # without gunicorn.conf.py itself, which loads the blog.
+        options = ["--workers", str(args.workers), "--threads", "1", *peer_logging()]
         blog = start_gunicorn(
             "wsgi:app", blog_port, env, home / "blog.log", options=options
         )
-        # The others run without the blog's gunicorn.conf.py (it loads the blog).
-        options += peer_logging()
         servers.append(blog)
         cookie, fields = comment_form_session(base)
         sides = []

@@ -29,6 +29,7 @@ from sqlalchemy.orm import (
 from ..core.sanitize.comment import clean_comment
 from ..core.settings import CommentSettings
 from ..core.signals import response_inserted
+from ..database import begin_sqlite_write
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..posts.queries import PostToAnswer
@@ -191,8 +192,10 @@ def _insert(comment: Comment) -> None:
     values = {k: v for k, v in inspect(comment).dict.items() if k in _COLUMNS}
     for key in _WITHOUT_DEFAULT:
         values.setdefault(key, None)
+    connection = session.connection()
+    begin_sqlite_write(connection)
     try:
-        result = session.connection().execute(_INSERT, values)
+        result = connection.execute(_INSERT, values)
     except DBAPIError:
         # As after a failed flush: nothing of the transaction may be committed.
         session.rollback()

@@ -74,7 +74,15 @@ def test_an_accepted_comment_is_one_insert_and_no_update_of_it(
     updates = [s for s in post_path if re.match(r"\s*UPDATE\b", s)]
     if db_backend == "sqlite":
         assert updates == []
-        assert len(post_path) == 4  # version, post, history, the INSERT
+        # The version, the post, the history; then the write lock taken with
+        # quick retries (``begin_sqlite_write``) and the INSERT.
+        assert len(post_path) == 7
+        assert post_path[3:6] == [
+            "PRAGMA busy_timeout=0",
+            "BEGIN IMMEDIATE",
+            "PRAGMA busy_timeout=5000",
+        ]
+        assert post_path[6].lstrip().startswith("INSERT INTO comment")
     else:
         [update_version] = updates
         assert re.match(r"\s*UPDATE setting\b", update_version)
@@ -100,9 +108,10 @@ def test_a_wave_of_held_comments_reads_the_post_and_settings_once(
     # the settings are kept with it.
     [version] = [s for s in second if re.search(r"\bFROM setting\b", s)]
     assert "content_version" in version
-    # The version, the history, the INSERT (and the responses version's UPDATE
-    # on PostgreSQL).
-    assert len(second) == (3 if db_backend == "sqlite" else 4)
+    # The version, the history, the INSERT (on SQLite after the three
+    # statements that take the write lock; on PostgreSQL with the responses
+    # version's UPDATE).
+    assert len(second) == (6 if db_backend == "sqlite" else 4)
 
 
 def test_a_setting_saved_meanwhile_rules_the_next_comment(app, client, count_queries):
