@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import click
+from blinker import Signal
 from flask import Flask
 from sqlalchemy import Insert, String, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,20 +18,20 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.functions import GenericFunction
 
-from .core.signals import sql_outside_sqlalchemy
 from .extensions import db
 
 __all__ = [
+    "begin_sqlite_write",
     "delete_row",
     "free_slug",
     "init_app",
     "insert_or_ignore",
     "like_escaped",
     "lowercase",
-    "begin_sqlite_write",
     "normalised_database_url",
-    "upsert_for",
     "session_connection",
+    "sql_outside_sqlalchemy",
+    "upsert_for",
 ]
 
 
@@ -73,6 +74,12 @@ def create_private_sqlite_file(url: URL) -> None:
 
 
 # How long a statement waits for a lock another holds, on either database.
+# sender: whoever ran it (its ``engine`` is the app's); kwargs: statement. SQL
+# run on a plain DBAPI connection, which SQLAlchemy's events do not see (the
+# page cache's version read, the write lock's statements), so that query counts
+# stay complete.
+sql_outside_sqlalchemy = Signal("sql-outside-sqlalchemy")
+
 LOCK_TIMEOUT = "5s"
 _BUSY_TIMEOUT_MS = 5000  # LOCK_TIMEOUT, as SQLite's busy_timeout takes it
 
@@ -284,9 +291,9 @@ def names_an_older_schema(reason: str) -> bool:
     return "does not exist" in reason and ("relation" in reason or "column" in reason)
 
 
-# How long ``begin_sqlite_write`` asks again by itself, and its first and
-# longest pause between two asks (seconds).
-WRITE_LOCK_RETRY_SECONDS = 1.0
+# How long ``begin_sqlite_write`` asks for the write lock (LOCK_TIMEOUT, as
+# the busy timeout would wait), and its first and longest pause (seconds).
+WRITE_LOCK_SECONDS = _BUSY_TIMEOUT_MS / 1000
 _FIRST_PAUSE = 0.00005
 _LONGEST_PAUSE = 0.001
 
@@ -299,34 +306,51 @@ def begin_sqlite_write(connection: Connection) -> None:
     The busy handler that ``busy_timeout`` installs sleeps a whole millisecond
     first (then 2, 5, 10 …), while a comment holds the lock for about a fifth of
     one: two workers storing comments met in about one INSERT in ten, and each
-    meeting left a worker asleep well after the lock was free. Past
-    WRITE_LOCK_RETRY_SECONDS the transaction is left to that handler, as before.
+    meeting left a worker asleep well after the lock was free. Locked past
+    WRITE_LOCK_SECONDS, or failing otherwise, it raises SQLAlchemy's error, as
+    the INSERT would have (a 503 for the request). Other writers (the admin,
+    the mail job) still wait in the busy handler: they are rare beside a wave
+    of comments, which holds the lock a fraction of the time.
     """
-    if connection.dialect.name != "sqlite":
+    driver = connection.connection.driver_connection
+    if not (
+        isinstance(driver, sqlite3.Connection)
+        # An autocommit connection would keep the INSERT in an open transaction.
+        and driver.isolation_level is not None
+        and not driver.in_transaction  # holding the lock, or asking with a write
+    ):
         return
-    if connection.connection.driver_connection.in_transaction:
-        return  # it holds the lock already, or asks with its own first write
-    _run_on_driver(connection, "PRAGMA busy_timeout=0")  # busy answers at once
+    try:
+        _run_on_driver(connection, "PRAGMA busy_timeout=0")  # busy answers at once
+    except sqlite3.Error:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # its error, as SQLAlchemy's
+        return
     try:
         _ask_for_write_lock(connection)
     finally:
         _run_on_driver(connection, f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
 
+# Another writer holds the lock (or a crashed one's is being recovered); any
+# other error, SQLITE_BUSY_SNAPSHOT among them, will not pass by asking again.
+_LOCK_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY)
+
+
 def _ask_for_write_lock(connection: Connection) -> None:
     pause = _FIRST_PAUSE
-    deadline = time.monotonic() + WRITE_LOCK_RETRY_SECONDS
-    while True:
+    deadline = time.monotonic() + WRITE_LOCK_SECONDS
+    while time.monotonic() < deadline:
         try:
             _run_on_driver(connection, "BEGIN IMMEDIATE")
             return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # and its kinds
-                return  # the statement after meets it, as SQLAlchemy reports it
-            if time.monotonic() >= deadline:
-                return
+        except sqlite3.Error as error:
+            if getattr(error, "sqlite_errorcode", None) not in _LOCK_BUSY:
+                break
         time.sleep(pause)
         pause = min(pause * 2, _LONGEST_PAUSE)
+    # Locked past the timeout, or failing otherwise: asked once more through
+    # SQLAlchemy, whose error the app answers as any database error's.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _run_on_driver(connection: Connection, statement: str) -> None:

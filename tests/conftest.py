@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from blog import create_app
-from blog.core.signals import sql_outside_sqlalchemy
+from blog.database import sql_outside_sqlalchemy
 from blog.extensions import db
 from blog.seed.loader import load_seed
 

@@ -192,9 +192,9 @@ def _insert(comment: Comment) -> None:
     values = {k: v for k, v in inspect(comment).dict.items() if k in _COLUMNS}
     for key in _WITHOUT_DEFAULT:
         values.setdefault(key, None)
-    connection = session.connection()
-    begin_sqlite_write(connection)
     try:
+        connection = session.connection()
+        begin_sqlite_write(connection)
         result = connection.execute(_INSERT, values)
     except DBAPIError:
         # As after a failed flush: nothing of the transaction may be committed.

@@ -9,10 +9,6 @@ post_published = _signals.signal("post-published")
 # sender: the app; kwargs: post (a Post just saved, published or not), and
 # earlier_address (its address before this save, if it was published).
 post_saved = _signals.signal("post-saved")
-# sender: whoever ran it; kwargs: statement. SQL run on a plain DBAPI connection,
-# which SQLAlchemy's events do not see (the page cache's version read), so that
-# query counts stay complete.
-sql_outside_sqlalchemy = _signals.signal("sql-outside-sqlalchemy")
 # sender: the Session; kwargs: response (a Comment just stored by one INSERT,
 # outside the unit of work, whose flush listeners therefore never see it).
 response_inserted = _signals.signal("response-inserted")

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from ..core.settings import CONTENT_VERSION_KEY
-from ..core.signals import sql_outside_sqlalchemy
+from ..database import sql_outside_sqlalchemy
 
 VERSION_SQL = f"SELECT value FROM setting WHERE key = '{CONTENT_VERSION_KEY}'"
 # Connections inherited through fork: kept referenced, so never closed here.

@@ -7,13 +7,15 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from helpers_comments import send_comment
+from helpers_comments import filled_form
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
 from blog import database
+from blog.comments.operations import NewResponse, add_response
 from blog.database import begin_sqlite_write, session_connection
 from blog.extensions import db
-from blog.models import Comment, Setting
+from blog.models import Comment, Post, Setting
 
 
 def statements_the_driver_ran(app, client, url: str) -> list[str]:
@@ -69,9 +71,9 @@ def test_a_read_on_the_sessions_connection_sees_what_is_not_yet_committed(app):
 
 
 @contextmanager
-def write_lock_held_elsewhere(database_url: str, seconds: float):
-    """Another process's writer: it holds the write lock, stores a setting, and
-    commits ``seconds`` after the block begins (or at its end)."""
+def write_lock_held_elsewhere(database_url: str, release_after: float | None = None):
+    """Another process's writer: it holds the write lock and stores a setting,
+    then commits ``release_after`` seconds into the block, or at its end."""
     holder = sqlite3.connect(
         database_url.removeprefix("sqlite:///"),
         isolation_level=None,
@@ -79,53 +81,88 @@ def write_lock_held_elsewhere(database_url: str, seconds: float):
     )
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("INSERT INTO setting (key, value) VALUES ('other_writer', 'x')")
-    release = threading.Timer(seconds, holder.execute, ("COMMIT",))
-    release.start()
+    release = None
+    if release_after is not None:
+        release = threading.Timer(release_after, holder.execute, ("COMMIT",))
+        release.start()
     try:
         yield
     finally:
-        release.join()
+        if release is not None:
+            release.join()
+        else:
+            holder.execute("COMMIT")
         holder.close()
 
 
-def other_writer_committed(connection) -> bool:
-    return (
-        connection.execute(
-            select(Setting.value).where(Setting.key == "other_writer")
-        ).scalar_one_or_none()
-        == "x"
+def lock_is_free(database_url: str) -> bool:
+    """Whether another connection may take the write lock at once."""
+    other = sqlite3.connect(
+        database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None
     )
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+def busy_timeout(connection) -> int:
+    driver = connection.connection.driver_connection
+    return driver.execute("PRAGMA busy_timeout").fetchone()[0]
 
 
 @pytest.mark.backends("sqlite")
 def test_a_writer_waits_for_the_lock_and_holds_it_once_free(app, database_url):
     with app.app_context():
         connection = db.session.connection()
-        driver = connection.connection.driver_connection
-        with write_lock_held_elsewhere(database_url, 0.2):
+        with write_lock_held_elsewhere(database_url, release_after=0.2):
             begin_sqlite_write(connection)
-            assert driver.in_transaction  # the lock is this connection's now
-            # …taken after the other writer's commit, which it reads.
-            assert other_writer_committed(connection)
-        assert driver.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+            # The lock is this connection's now, taken after the other
+            # writer's commit, which it reads.
+            assert not lock_is_free(database_url)
+            assert db.session.get(Setting, "other_writer") is not None
+        assert busy_timeout(connection) == 5000
         db.session.rollback()
+        assert lock_is_free(database_url)
 
 
 @pytest.mark.backends("sqlite")
-def test_past_its_retries_a_comment_waits_in_sqlites_busy_handler(
-    app, client, database_url, monkeypatch
+def test_locked_past_the_timeout_a_comment_gets_the_form_back_with_503(
+    app, client, database_url, monkeypatch, count_queries
 ):
-    monkeypatch.setattr(database, "WRITE_LOCK_RETRY_SECONDS", 0)
-    with write_lock_held_elsewhere(database_url, 0.3):
-        response = send_comment(client, app, "Arrivato dopo l'altro scrittore.")
-    assert response.status_code == 302
+    monkeypatch.setattr(database, "WRITE_LOCK_SECONDS", 0)
+    action, data = filled_form(client, app, "Arrivato mentre era tutto bloccato.")
+    with write_lock_held_elsewhere(database_url), count_queries() as counter:
+        response = client.post(action, data=data)
+        assert response.status_code == 503
+    # Refused by the lock itself, at once: the INSERT never waited for it.
+    assert counter.statements[-2:] == ["BEGIN IMMEDIATE", "PRAGMA busy_timeout=5000"]
+    assert not [s for s in counter.statements if "INSERT INTO comment" in s]
+    assert "Arrivato mentre era tutto bloccato." in response.get_data(as_text=True)
     with app.app_context():
-        stored = db.session.scalar(
-            select(Comment).where(Comment.content == "Arrivato dopo l'altro scrittore.")
+        assert not db.session.scalar(
+            select(Comment).where(Comment.content.startswith("Arrivato mentre"))
         )
-        assert stored is not None and stored.status == "pending"
-        driver = db.session.connection().connection.driver_connection
-        assert driver.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        # The pool holds the one connection the request used, as it left it.
+        assert busy_timeout(db.session.connection()) == 5000
+
+
+@pytest.mark.backends("sqlite")
+def test_a_failed_insert_gives_the_lock_back(app, database_url):
+    source = "http://127.0.0.1:9/fonte"
+    with app.app_context():
+        post = db.session.scalar(select(Post).order_by(Post.id))
+        pingback = NewResponse(
+            content="Una fonte", type="pingback", source_url=source, status="approved"
+        )
+        add_response(post, pingback)
+        with pytest.raises(IntegrityError):
+            add_response(post, pingback)
+        assert lock_is_free(database_url)
 
 
 @pytest.mark.backends("sqlite")
