@@ -188,7 +188,7 @@ class QueryCounter:
     def __call__(self, conn, cursor, statement, *args) -> None:
         self.statements.append(statement)
 
-    def outside_sqlalchemy(self, sender, statement: str) -> None:
+    def outside_sqlalchemy(self, sender, statement: str, **_) -> None:
         if sender.engine is self.engine:
             self.statements.append(statement)
 

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from blog.accounts.session import new_sign_in
 from blog.comments.identity import form_stamp
+from blog.database import sql_outside_sqlalchemy
 from blog.extensions import db
 from blog.models import Author, Comment, Post
 
@@ -135,13 +136,20 @@ def statements_during(
         if wanted(statement):
             seen.append((statement, parameters))
 
+    def told(sender, statement: str, parameters=(), **_) -> None:
+        # Run on the driver (the comment's INSERT and history on SQLite).
+        if getattr(sender, "engine", None) is engine and wanted(statement):
+            seen.append((statement, parameters))
+
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", keep)
+    sql_outside_sqlalchemy.connect(told)
     try:
         action()
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+        sql_outside_sqlalchemy.disconnect(told)
     return seen
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import (
 from ..core.sanitize.comment import clean_comment
 from ..core.settings import CommentSettings
 from ..core.signals import response_inserted
-from ..database import begin_sqlite_write
+from ..database import begin_sqlite_write, insert_row
 from ..extensions import db
 from ..models import Comment, Post, utcnow
 from ..posts.queries import PostToAnswer
@@ -195,7 +195,7 @@ def _insert(comment: Comment) -> None:
     try:
         connection = session.connection()
         begin_sqlite_write(connection)
-        result = connection.execute(_INSERT, values)
+        new_id, given = insert_row(connection, _INSERT, values)
     except DBAPIError:
         # As after a failed flush: nothing of the transaction may be committed.
         session.rollback()
@@ -204,10 +204,10 @@ def _insert(comment: Comment) -> None:
     # written as a load writes them, past the attribute events (a new row has
     # no history to keep), then committed by make_transient_to_detached.
     loaded = inspect(comment).dict
-    for key, value in result.last_inserted_params().items():
+    for key, value in given.items():
         if key in _COLUMNS:
             loaded[key] = value
-    loaded["id"] = result.inserted_primary_key[0]
+    loaded["id"] = new_id
     make_transient_to_detached(comment)
     session.add(comment)
     # Weakly: a bulk import's responses need not outlive its own references.

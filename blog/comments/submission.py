@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.localtime import CLOCKS_AHEAD
 from ..core.settings import CommentSettings
-from ..database import session_connection
+from ..database import fetch_one_row, session_connection
 from ..extensions import db
 from ..models import Comment, Post, content_head, content_tail, utcnow
 from ..posts.queries import PostToAnswer
@@ -333,7 +333,7 @@ def sender_history(
         "pace_until": now + CLOCKS_AHEAD,
         **block_values,
     }
-    row = session_connection().execute(_history_statement(shape), values).one()
+    row = fetch_one_row(session_connection(), _history_statement(shape), values)
     last = max((moment for moment in row[1 : 1 + len(pace)] if moment), default=None)
     since_last = (now - last).total_seconds() if last else None
     if pace and _network_too_fast(submission.ip, settings.flood_seconds):

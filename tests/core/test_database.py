@@ -5,15 +5,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 from helpers_comments import filled_form
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from blog import database
 from blog.comments.operations import NewResponse, add_response
-from blog.database import begin_sqlite_write, session_connection
+from blog.database import (
+    begin_sqlite_write,
+    fetch_one_row,
+    insert_row,
+    session_connection,
+)
 from blog.extensions import db
 from blog.models import Comment, Post, Setting
 
@@ -185,3 +191,70 @@ def test_postgresql_writers_take_no_sqlite_lock(app, count_queries):
             begin_sqlite_write(connection)
         assert counter.statements == []
         db.session.rollback()
+
+
+# A comment's INSERT and its sender's history run on SQLite's driver, compiled
+# by SQLAlchemy: the rows and values are SQLAlchemy's own.
+
+
+@pytest.mark.backends("sqlite")
+def test_a_row_inserted_on_the_driver_is_the_row_sqlalchemy_inserts(app):
+    table = Comment.__table__
+    with app.app_context():
+        post_id = db.session.scalar(select(Post.id).order_by(Post.id))
+        when = datetime(2011, 11, 30, 9, 15, 30, 123456)
+        values = {
+            "post_id": post_id,
+            "content": "Due strade",
+            "author_name": "Lucia",
+            "created_at": when,
+            "notice_due": True,
+            "parent_id": None,
+        }
+        connection = db.session.connection()
+        by_driver, given = insert_row(connection, table.insert(), values)
+        by_sqlalchemy = connection.execute(table.insert(), values)
+        # The defaults filled in, as SQLAlchemy reports its own.
+        assert given == by_sqlalchemy.last_inserted_params() | {
+            key: given[key] for key in ("updated_at",)
+        }
+        rows = {
+            row.id: row._asdict()
+            for row in connection.execute(
+                select(table).where(
+                    table.c.id.in_([by_driver, by_sqlalchemy.inserted_primary_key[0]])
+                )
+            )
+        }
+        driver_row, sqlalchemy_row = (
+            rows.pop(by_driver),
+            rows.pop(by_sqlalchemy.inserted_primary_key[0]),
+        )
+        for row in (driver_row, sqlalchemy_row):
+            del row["id"], row["updated_at"]  # updated_at: utcnow at each insert
+        assert driver_row == sqlalchemy_row
+        assert driver_row["created_at"] == when and driver_row["notice_due"] is True
+        assert driver_row["depth"] == 1 and driver_row["status"] == "pending"
+        db.session.rollback()
+
+
+@pytest.mark.backends("sqlite")
+def test_a_row_read_on_the_driver_is_the_row_sqlalchemy_reads(app):
+    with app.app_context():
+        add_response(
+            db.session.scalar(select(Post).order_by(Post.id)),
+            NewResponse(content="Letto due volte", status="spam"),
+        )
+        question = select(
+            func.max(Comment.created_at),
+            func.coalesce(func.max(Comment.edited_at), datetime(2000, 1, 1)),
+            exists().where(Comment.status == bindparam("status")),
+            func.count(),
+        ).where(Comment.content != bindparam("content"))
+        values = {"status": "spam", "content": "nessuno"}
+        connection = db.session.connection()
+        row = fetch_one_row(connection, question, values)
+        assert row == tuple(connection.execute(question, values).one())
+        latest, edited, has_spam, count = row
+        assert isinstance(latest, datetime) and edited == datetime(2000, 1, 1)
+        assert has_spam is True and count > 1
