@@ -24,7 +24,7 @@ TIMEZONE = default_timezone
 DATABASE_URL = None
 # Passed to SQLAlchemy's create_engine; on PostgreSQL pool_pre_ping, a pool of
 # 5 + 2, a 10 s wait for a connection and a 5 s lock_timeout unless set here
-# (see blog/database.py).
+# (see blog/database/).
 SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
 POSTS_PER_PAGE = 10

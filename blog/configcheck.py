@@ -8,7 +8,7 @@ file's folder or says why it cannot; refuses values of no use
 ``check_outbound_config``: the ``OUTBOUND_*`` keys). Next, three ``init_app``
 check what they build: ``web/ratelimit.py`` Flask-Limiter's storage (and that
 it is on), ``web/postguard.py`` the POST budget, ``web/security.py`` the
-secret key and its file; ``database.py`` names a URL it cannot use. Last,
+secret key and its file; ``database`` names a URL it cannot use. Last,
 ``wsgi.py`` warns of a production server on the local ``SITE_URL``
 (``warn_of_a_local_site_url``). ``gunicorn.conf.py`` checks its own counts
 before any of this.

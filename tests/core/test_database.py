@@ -5,23 +5,25 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from helpers_comments import filled_form
-from sqlalchemy import bindparam, event, exists, func, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
-from blog import database
 from blog.comments.operations import NewResponse, add_response
+from blog.comments.submission import _history_statement, _HistoryShape
 from blog.database import (
     begin_sqlite_write,
     fetch_one_row,
     insert_row,
     session_connection,
+    sql_outside_sqlalchemy,
+    writepath,
 )
 from blog.extensions import db
-from blog.models import Comment, Post, Setting
+from blog.models import Block, Comment, Post, Setting, utcnow
 
 
 def statements_the_driver_ran(app, client, url: str) -> list[str]:
@@ -140,7 +142,7 @@ def test_a_writer_waits_for_the_lock_and_holds_it_once_free(app, database_url):
 def test_locked_past_the_timeout_a_comment_gets_the_form_back_with_503(
     app, client, database_url, monkeypatch, count_queries
 ):
-    monkeypatch.setattr(database, "WRITE_LOCK_SECONDS", 0)
+    monkeypatch.setattr(writepath, "WRITE_LOCK_SECONDS", 0)
     action, data = filled_form(client, app, "Arrivato mentre era tutto bloccato.")
     with write_lock_held_elsewhere(database_url), count_queries() as counter:
         response = client.post(action, data=data)
@@ -197,6 +199,29 @@ def test_postgresql_writers_take_no_sqlite_lock(app, count_queries):
 # by SQLAlchemy: the rows and values are SQLAlchemy's own.
 
 
+@contextmanager
+def statements_by_route(app):
+    """The statements run through SQLAlchemy's execution and those run on the
+    driver and told (``sql_outside_sqlalchemy``), in two lists."""
+    through, told = [], []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(conn, cursor, statement, *args):
+        through.append(statement)
+
+    def heard(sender, statement, **_):
+        told.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    sql_outside_sqlalchemy.connect(heard)
+    try:
+        yield through, told
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        sql_outside_sqlalchemy.disconnect(heard)
+
+
 @pytest.mark.backends("sqlite")
 def test_a_row_inserted_on_the_driver_is_the_row_sqlalchemy_inserts(app):
     table = Comment.__table__
@@ -208,15 +233,18 @@ def test_a_row_inserted_on_the_driver_is_the_row_sqlalchemy_inserts(app):
             "content": "Due strade",
             "author_name": "Lucia",
             "created_at": when,
-            "notice_due": True,
             "parent_id": None,
         }
         connection = db.session.connection()
-        by_driver, given = insert_row(connection, table.insert(), values)
+        before = utcnow()
+        with statements_by_route(app) as (through, told):
+            by_driver, given = insert_row(connection, table.insert(), values)
+        assert [s.split(" (")[0] for s in told] == ["INSERT INTO comment"]
+        assert through == []
+        assert before <= given["updated_at"] <= utcnow()  # a default, filled
         by_sqlalchemy = connection.execute(table.insert(), values)
-        # The defaults filled in, as SQLAlchemy reports its own.
         assert given == by_sqlalchemy.last_inserted_params() | {
-            key: given[key] for key in ("updated_at",)
+            "updated_at": given["updated_at"]
         }
         rows = {
             row.id: row._asdict()
@@ -226,35 +254,75 @@ def test_a_row_inserted_on_the_driver_is_the_row_sqlalchemy_inserts(app):
                 )
             )
         }
-        driver_row, sqlalchemy_row = (
-            rows.pop(by_driver),
-            rows.pop(by_sqlalchemy.inserted_primary_key[0]),
-        )
+        driver_row = rows.pop(by_driver)
+        sqlalchemy_row = rows.pop(by_sqlalchemy.inserted_primary_key[0])
         for row in (driver_row, sqlalchemy_row):
             del row["id"], row["updated_at"]  # updated_at: utcnow at each insert
         assert driver_row == sqlalchemy_row
-        assert driver_row["created_at"] == when and driver_row["notice_due"] is True
+        assert driver_row["created_at"] == when and driver_row["notice_due"] is False
         assert driver_row["depth"] == 1 and driver_row["status"] == "pending"
         db.session.rollback()
 
 
 @pytest.mark.backends("sqlite")
-def test_a_row_read_on_the_driver_is_the_row_sqlalchemy_reads(app):
+def test_a_driver_error_is_sqlalchemys_exception(app):
+    table = Comment.__table__
     with app.app_context():
-        add_response(
-            db.session.scalar(select(Post).order_by(Post.id)),
-            NewResponse(content="Letto due volte", status="spam"),
-        )
-        question = select(
-            func.max(Comment.created_at),
-            func.coalesce(func.max(Comment.edited_at), datetime(2000, 1, 1)),
-            exists().where(Comment.status == bindparam("status")),
-            func.count(),
-        ).where(Comment.content != bindparam("content"))
-        values = {"status": "spam", "content": "nessuno"}
+        post_id = db.session.scalar(select(Post.id).order_by(Post.id))
+        values = {"post_id": post_id, "content": "Una", "source_url": "http://x/1"}
         connection = db.session.connection()
-        row = fetch_one_row(connection, question, values)
-        assert row == tuple(connection.execute(question, values).one())
-        latest, edited, has_spam, count = row
-        assert isinstance(latest, datetime) and edited == datetime(2000, 1, 1)
-        assert has_spam is True and count > 1
+        insert_row(connection, table.insert(), values)
+        with pytest.raises(IntegrityError, match="UNIQUE constraint failed"):
+            insert_row(connection, table.insert(), values)
+        db.session.rollback()
+
+
+SHAPES = [
+    _HistoryShape(False, False, (), False, ()),
+    _HistoryShape(True, False, ("author_ip", "author_email"), True, ()),
+    _HistoryShape(True, False, ("author_ip",), False, ("email", "ip", "mailhost")),
+    _HistoryShape(False, True, (), True, ("domain",)),
+]
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("shape", SHAPES)
+def test_a_senders_history_read_on_the_driver_is_sqlalchemys_row(app, shape):
+    with app.app_context():
+        post = db.session.scalar(select(Post).order_by(Post.id))
+        for status in ("approved", "spam"):
+            add_response(
+                post,
+                NewResponse(
+                    content="Già detto",
+                    author_name="Lucia",
+                    author_email="lucia@example.org",
+                    author_ip="192.0.2.7",
+                    owner_token_hash="f" * 64,
+                    status=status,
+                ),
+            )
+        db.session.add(Block(kind="email", value="lucia@example.org"))
+        db.session.commit()
+        values = {
+            "post_id": post.id,
+            "parent_id": None,
+            "content": "Già detto",
+            "name": "Lucia",
+            "email": "lucia@example.org",
+            "author_id": None,
+            "author_ip": "192.0.2.7",
+            "author_email": "lucia@example.org",
+            "owner_hash": "f" * 64,
+            "pace_until": utcnow() + timedelta(minutes=5),
+            **{
+                f"block_{n}": "lucia@example.org" for n in range(len(shape.block_kinds))
+            },
+        }
+        statement = _history_statement(shape)
+        connection = db.session.connection()
+        with statements_by_route(app) as (through, told):
+            row = fetch_one_row(connection, statement, values)
+        assert len(told) == 1 and through == []
+        assert row == tuple(connection.execute(statement, values).one())
+        assert any(isinstance(value, datetime) for value in row) == bool(shape.pace)

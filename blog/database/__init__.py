@@ -1,21 +1,15 @@
-"""Database binding and the SQLite tuning a web server needs."""
+"""Database binding and the SQLite tuning a web server needs; SQLite's write
+path (``writepath``)."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import click
-from blinker import Signal
 from flask import Flask
 from sqlalchemy import (
-    ColumnDefault,
-    Executable,
     Insert,
-    Select,
     String,
     Table,
     event,
@@ -23,12 +17,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoResultFound, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    SQLAlchemyError,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.functions import GenericFunction
 
-from .extensions import db
+from ..extensions import db
+from .writepath import (
+    BUSY_TIMEOUT_MS,
+    begin_sqlite_write,
+    fetch_one_row,
+    insert_row,
+    sql_outside_sqlalchemy,
+)
 
 __all__ = [
     "begin_sqlite_write",
@@ -86,15 +90,7 @@ def create_private_sqlite_file(url: URL) -> None:
 
 
 # How long a statement waits for a lock another holds, on either database.
-# sender: whoever ran it (its ``engine`` is the app's); kwargs: statement, and
-# parameters when it has any. SQL
-# run on a plain DBAPI connection, which SQLAlchemy's events do not see (the
-# page cache's version read, the write lock's statements), so that query counts
-# stay complete.
-sql_outside_sqlalchemy = Signal("sql-outside-sqlalchemy")
-
 LOCK_TIMEOUT = "5s"
-_BUSY_TIMEOUT_MS = 5000  # LOCK_TIMEOUT, as SQLite's busy_timeout takes it
 
 
 def init_app(app: Flask) -> None:
@@ -165,7 +161,7 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:  # noqa: ARG001
     )
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")  # LOCK_TIMEOUT
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # LOCK_TIMEOUT
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -302,184 +298,3 @@ def names_an_older_schema(reason: str) -> bool:
         return True
     # PostgreSQL: relation "post" does not exist, column post.kind does not exist
     return "does not exist" in reason and ("relation" in reason or "column" in reason)
-
-
-# How long ``begin_sqlite_write`` asks for the write lock (LOCK_TIMEOUT, as
-# the busy timeout would wait), and its first and longest pause (seconds).
-WRITE_LOCK_SECONDS = _BUSY_TIMEOUT_MS / 1000
-_FIRST_PAUSE = 0.00005
-_LONGEST_PAUSE = 0.001
-
-
-def begin_sqlite_write(connection: Connection) -> None:
-    """On SQLite, begin ``connection``'s transaction holding the write lock
-    (``BEGIN IMMEDIATE``), asking again every fraction of a millisecond while
-    another writer holds it; elsewhere, or once the transaction writes, nothing.
-
-    The busy handler that ``busy_timeout`` installs sleeps a whole millisecond
-    first (then 2, 5, 10 …), while a comment holds the lock for about a fifth of
-    one: two workers storing comments met in about one INSERT in ten, and each
-    meeting left a worker asleep well after the lock was free. Locked past
-    WRITE_LOCK_SECONDS, or failing otherwise, it raises SQLAlchemy's error, as
-    the INSERT would have (a 503 for the request). Other writers (the admin,
-    the mail job) still wait in the busy handler: they are rare beside a wave
-    of comments, which holds the lock a fraction of the time.
-    """
-    driver = connection.connection.driver_connection
-    if not (
-        isinstance(driver, sqlite3.Connection)
-        # An autocommit connection would keep the INSERT in an open transaction.
-        and driver.isolation_level is not None
-        and not driver.in_transaction  # holding the lock, or asking with a write
-    ):
-        return
-    try:
-        _run_on_driver(connection, "PRAGMA busy_timeout=0")  # busy answers at once
-    except sqlite3.Error:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # its error, as SQLAlchemy's
-        return
-    try:
-        _ask_for_write_lock(connection)
-    finally:
-        _run_on_driver(connection, f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-
-
-# Another writer holds the lock (or a crashed one's is being recovered); any
-# other error, SQLITE_BUSY_SNAPSHOT among them, will not pass by asking again.
-_LOCK_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY)
-
-
-def _ask_for_write_lock(connection: Connection) -> None:
-    pause = _FIRST_PAUSE
-    deadline = time.monotonic() + WRITE_LOCK_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            _run_on_driver(connection, "BEGIN IMMEDIATE")
-            return
-        except sqlite3.Error as error:
-            if getattr(error, "sqlite_errorcode", None) not in _LOCK_BUSY:
-                break
-        time.sleep(pause)
-        pause = min(pause * 2, _LONGEST_PAUSE)
-    # Locked past the timeout, or failing otherwise: asked once more through
-    # SQLAlchemy, whose error the app answers as any database error's.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _run_on_driver(connection: Connection, statement: str) -> None:
-    # Past SQLAlchemy, which would begin its own transaction and retry nothing;
-    # announced, so that the statements of a request are counted whole.
-    connection.connection.driver_connection.execute(statement)
-    sql_outside_sqlalchemy.send(connection, statement=statement)
-
-
-# The hottest statements on SQLite (a comment's INSERT and its sender's
-# history) run on the driver, compiled once by SQLAlchemy: its execution
-# around the driver cost a held comment about 160 µs of 1.8 ms, more than
-# SQLite spends running both. Types and errors are SQLAlchemy's own: each
-# value goes through the column type's processors for the dialect, and a
-# driver error comes out as SQLAlchemy's exception (IntegrityError, …).
-
-
-@dataclass(frozen=True)
-class _DriverPlan:
-    sql: str
-    keys: tuple[str, ...]
-    bind: tuple[Callable | None, ...]
-    fixed: dict[str, object]  # literal values the statement binds itself
-    defaults: dict[str, ColumnDefault]  # an INSERT's columns left to defaults
-    result: tuple[Callable | None, ...]
-
-
-_PLANS: dict[tuple[object, frozenset[str]], _DriverPlan] = {}
-
-
-def _plan(
-    connection: Connection, statement: Executable, keys: frozenset
-) -> _DriverPlan:
-    plan = _PLANS.get((statement, keys))
-    if plan is not None:
-        return plan
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
-    order = tuple(compiled.positiontup or ())
-    binds = [compiled.binds[key] for key in order]
-    table = getattr(statement, "table", None)
-    defaults = {}
-    if isinstance(statement, Insert):
-        defaults = {
-            key: table.c[key].default
-            for key in order
-            if key not in keys and table.c[key].default is not None
-        }
-        if any(
-            not default.is_scalar and not default.is_callable
-            for default in defaults.values()
-        ):
-            raise ValueError("only scalar and Python defaults are filled by hand")
-    columns = statement.selected_columns if isinstance(statement, Select) else ()
-    plan = _DriverPlan(
-        sql=str(compiled),
-        keys=order,
-        bind=tuple(b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds),
-        fixed={
-            name: bind.effective_value
-            for name, bind in zip(order, binds, strict=True)
-            if name not in keys and name not in defaults and not bind.required
-        },
-        defaults=defaults,
-        result=tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None)
-            for c in columns
-        ),
-    )
-    _PLANS[(statement, keys)] = plan
-    return plan
-
-
-def _execute_on_driver(
-    connection: Connection, plan: _DriverPlan, values: dict
-) -> sqlite3.Cursor:
-    params = tuple(
-        process(values[key]) if process else values[key]
-        for key, process in zip(plan.keys, plan.bind, strict=True)
-    )
-    try:
-        cursor = connection.connection.driver_connection.execute(plan.sql, params)
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(plan.sql, params, error, sqlite3.Error) from error
-    sql_outside_sqlalchemy.send(connection, statement=plan.sql, parameters=params)
-    return cursor
-
-
-def _on_sqlite_driver(connection: Connection) -> bool:
-    return isinstance(connection.connection.driver_connection, sqlite3.Connection)
-
-
-def fetch_one_row(connection: Connection, select: Select, values: dict) -> Sequence:
-    """The one row ``select`` gives with ``values``, as
-    ``connection.execute(select, values).one()`` would give it."""
-    if not _on_sqlite_driver(connection):
-        return connection.execute(select, values).one()
-    plan = _plan(connection, select, frozenset(values))
-    row = _execute_on_driver(connection, plan, {**plan.fixed, **values}).fetchone()
-    if row is None:
-        raise NoResultFound("No row was found when one was required")
-    processed = zip(plan.result, row, strict=True)
-    return tuple(process(value) if process else value for process, value in processed)
-
-
-def insert_row(
-    connection: Connection, insert: Insert, values: dict
-) -> tuple[int, dict[str, object]]:
-    """Run ``insert`` with ``values``: the new row's id and every value it was
-    given, the columns' defaults included (as SQLAlchemy's
-    ``inserted_primary_key`` and ``last_inserted_params()``)."""
-    if not _on_sqlite_driver(connection):
-        result = connection.execute(insert, values)
-        return result.inserted_primary_key[0], result.last_inserted_params()
-    plan = _plan(connection, insert, frozenset(values))
-    given = {**plan.fixed, **values}
-    for key, default in plan.defaults.items():
-        given[key] = default.arg(None) if default.is_callable else default.arg
-    return _execute_on_driver(connection, plan, given).lastrowid, given
