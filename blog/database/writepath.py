@@ -85,11 +85,15 @@ def _ask_for_write_lock(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _run_on_driver(connection: Connection, statement: str) -> None:
-    # Past SQLAlchemy, which would begin its own transaction and retry nothing;
-    # announced, so that the statements of a request are counted whole.
-    connection.connection.driver_connection.execute(statement)
-    sql_outside_sqlalchemy.send(connection, statement=statement)
+def _run_on_driver(
+    connection: Connection, statement: str, params: tuple = ()
+) -> sqlite3.Cursor:
+    # Past SQLAlchemy (which would begin its own transaction, retry nothing,
+    # and cost more than SQLite's work); announced once run, so that the
+    # statements of a request are counted whole.
+    cursor = connection.connection.driver_connection.execute(statement, params)
+    sql_outside_sqlalchemy.send(connection, statement=statement, parameters=params)
+    return cursor
 
 
 # The hottest statements on SQLite (a comment's INSERT and its sender's
@@ -181,7 +185,7 @@ def _execute_on_driver(
         for key, process in zip(plan.keys, plan.bind, strict=True)
     )
     try:
-        cursor = connection.connection.driver_connection.execute(plan.sql, params)
+        return _run_on_driver(connection, plan.sql, params)
     except sqlite3.Error as error:
         raise DBAPIError.instance(
             plan.sql,
@@ -191,8 +195,6 @@ def _execute_on_driver(
             hide_parameters=connection.engine.hide_parameters,
             dialect=connection.dialect,
         ) from error
-    sql_outside_sqlalchemy.send(connection, statement=plan.sql, parameters=params)
-    return cursor
 
 
 def _driver_plan(
