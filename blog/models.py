@@ -21,6 +21,7 @@ from sqlalchemy import (
     func,
     inspect,
     literal_column,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -194,6 +195,13 @@ class Post(db.Model):
 COMMENT_TYPES = ("comment", "pingback", "webmention")
 
 
+def _where_set(name: str, *columns: str, set_: str | None = None) -> Index:
+    """An index of the rows whose ``set_`` column (the first by default) is not
+    NULL: the only rows its queries ask for."""
+    where = text(f"{set_ or columns[0]} IS NOT NULL")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 REASON_LENGTH = 300  # a comment's moderation reason, in characters
 
 
@@ -279,12 +287,13 @@ class Comment(db.Model):
             "created_at",
             "id",
         ),
-        # The replies of a page's threads.
-        Index("ix_comment_thread_status", "thread_id", "status"),
-        # A comment's replies, for the reader's edit window ("has it an answer?").
-        Index("ix_comment_parent_status", "parent_id", "status"),
-        # An imported comment whose old id is another's anchor (the permalink).
-        Index("ix_comment_post_legacy", "post_id", "legacy_id"),
+        # The replies of a page's threads; a comment's replies, for the reader's
+        # edit window ("has it an answer?"); an imported comment whose old id is
+        # another's anchor (the permalink). Only the rows that have the column:
+        # a new top-level comment has none of the three, and skips their indexes.
+        _where_set("ix_comment_thread_status", "thread_id", "status"),
+        _where_set("ix_comment_parent_status", "parent_id", "status"),
+        _where_set("ix_comment_post_legacy", "post_id", "legacy_id", set_="legacy_id"),
         # The flood rule looks up a sender's latest comment by IP and by email.
         Index("ix_comment_ip_created", "author_ip", "created_at"),
         Index("ix_comment_email_created", "author_email", "created_at"),

@@ -88,11 +88,37 @@ def expression_indexes() -> set[str]:
         return {name for (name,) in found} & {"ix_comment_post_content"}
 
 
+# The comment indexes of only the rows that have a value: the comparison does
+# not look at an index's WHERE.
+PARTIAL_INDEXES = {
+    "ix_comment_notice_due",
+    "ix_comment_parent_status",
+    "ix_comment_post_legacy",
+    "ix_comment_thread_status",
+}
+
+
+def partial_indexes() -> set[str]:
+    """The comment table's indexes with a WHERE, read from the catalogue."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            found = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND tbl_name = 'comment'"
+            )
+        else:
+            found = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'comment'"
+            )
+        return {name for name, sql in found if sql and " WHERE " in sql.upper()}
+
+
 def test_migrations_produce_exactly_the_models_schema(bare_app):
     with bare_app.app_context():
         flask_migrate.upgrade()
         assert schema_diff() == []
         assert expression_indexes() == {"ix_comment_post_content"}
+        assert partial_indexes() == PARTIAL_INDEXES
         assert current_revision() == head_revision()
 
 
@@ -167,6 +193,7 @@ def test_upgrade_db_adopts_a_database_made_by_init_db_before_migrations(bare_app
         assert current_revision() == head_revision()
         assert schema_diff() == []
         assert expression_indexes() == {"ix_comment_post_content"}
+        assert partial_indexes() == PARTIAL_INDEXES
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 12
 
 
