@@ -21,8 +21,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..core.signals import post_published, response_inserted
 from ..extensions import db
 from ..mail import (
-    enqueue_from_feeder,
     enqueue_in_flush,
+    enqueue_selected,
     register,
     register_feeder,
     wake_after_commit,
@@ -131,7 +131,7 @@ _TAKE_MARKS = (
     )
     # Nothing a reader or the author sees changes: the row keeps its time.
     .values(notice_due=False, updated_at=_COMMENTS.c.updated_at)
-    .returning(_COMMENTS.c.id, _COMMENTS.c.created_at, _COMMENTS.c.status)
+    .returning(_COMMENTS.c.id)
 )
 
 
@@ -146,17 +146,19 @@ def relay_held_marks() -> int:
         return 0
     relayed = 0
     while True:
-        taken = session.connection().execute(_TAKE_MARKS, {"batch": RELAY_BATCH}).all()
-        # Due since the response arrived, as if the request had queued it.
-        rows = sorted(
-            (HELD, ref_id, since)
-            for ref_id, since, status in taken
-            if status == "pending"
+        taken = session.connection().execute(_TAKE_MARKS, {"batch": RELAY_BATCH})
+        ids = taken.scalars().all()
+        # Due since the response arrived, as if the request had queued it; the
+        # rows are copied by the database, not read into the worker.
+        relayed += enqueue_selected(
+            session,
+            HELD,
+            select(_COMMENTS.c.id, _COMMENTS.c.created_at)
+            .where(_COMMENTS.c.id.in_(ids), _COMMENTS.c.status == "pending")
+            .order_by(_COMMENTS.c.id),
         )
-        enqueue_from_feeder(session, rows)
         session.commit()
-        relayed += len(rows)
-        if len(taken) < RELAY_BATCH:
+        if len(ids) < RELAY_BATCH:
             return relayed
 
 
