@@ -195,10 +195,10 @@ class Post(db.Model):
 COMMENT_TYPES = ("comment", "pingback", "webmention")
 
 
-def _where_set(name: str, *columns: str, set_: str | None = None) -> Index:
-    """An index of the rows whose ``set_`` column (the first by default) is not
-    NULL: the only rows its queries ask for."""
-    where = text(f"{set_ or columns[0]} IS NOT NULL")
+def _partial_index(name: str, *columns: str, not_null: str | None = None) -> Index:
+    """An index of the rows whose ``not_null`` column (the first by default)
+    has a value: the only rows its queries ask for."""
+    where = text(f"{not_null or columns[0]} IS NOT NULL")
     return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
@@ -291,9 +291,11 @@ class Comment(db.Model):
         # edit window ("has it an answer?"); an imported comment whose old id is
         # another's anchor (the permalink). Only the rows that have the column:
         # a new top-level comment has none of the three, and skips their indexes.
-        _where_set("ix_comment_thread_status", "thread_id", "status"),
-        _where_set("ix_comment_parent_status", "parent_id", "status"),
-        _where_set("ix_comment_post_legacy", "post_id", "legacy_id", set_="legacy_id"),
+        _partial_index("ix_comment_thread_status", "thread_id", "status"),
+        _partial_index("ix_comment_parent_status", "parent_id", "status"),
+        _partial_index(
+            "ix_comment_post_legacy", "post_id", "legacy_id", not_null="legacy_id"
+        ),
         # The flood rule looks up a sender's latest comment by IP and by email.
         Index("ix_comment_ip_created", "author_ip", "created_at"),
         Index("ix_comment_email_created", "author_email", "created_at"),

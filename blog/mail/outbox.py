@@ -115,51 +115,42 @@ def enqueue_in_flush(session: Session, rows: list[tuple[str, int]]) -> None:
     """From a listener: the (kind, ref_id) rows, in one INSERT of the session's
     own transaction (a flush in progress cannot take new objects)."""
     if rows:
-        _insert_rows(session, [(kind, ref_id, None) for kind, ref_id in rows])
+        now = utcnow()
+        session.connection().execute(
+            _INSERT_ROWS,
+            [
+                {
+                    "kind": kind,
+                    "ref_id": ref_id,
+                    "recipient": "",
+                    "created_at": now,
+                    "next_attempt_at": now,
+                }
+                for kind, ref_id in rows
+            ],
+        )
         wake_after_commit(session)
 
 
 def enqueue_selected(session: Session, kind: str, rows: Select) -> int:
     """From a feeder, already in the worker's run: a ``kind`` row for each row
     of ``rows`` (the id it is about, due since when), in one INSERT ... SELECT
-    (the caller commits); how many. The rows never pass through Python: a
-    wave's thousand held comments cost the worker one statement."""
+    (the caller commits); how many. The database copies the rows: a wave's
+    thousand held comments cost the worker one statement, not a thousand
+    rows read and written back."""
     columns = OutboxMessage.__table__.c
     ref_id, since = rows.subquery().c
-    copied = select(literal(kind, String), ref_id, literal("", String), since, since)
+    copied = select(literal(kind, String), ref_id, since, since).order_by(ref_id)
     result = session.connection().execute(
         insert(OutboxMessage.__table__).from_select(
-            [
-                columns.kind,
-                columns.ref_id,
-                columns.recipient,
-                columns.created_at,
-                columns.next_attempt_at,
-            ],
+            [columns.kind, columns.ref_id, columns.created_at, columns.next_attempt_at],
             copied,
         ),
-        execution_options={"preserve_rowcount": True},  # an INSERT's, on psycopg
+        # SQLAlchemy keeps the row count of an UPDATE or DELETE only; psycopg
+        # gives -1 for an INSERT's unless asked to keep it.
+        execution_options={"preserve_rowcount": True},
     )
     return result.rowcount
-
-
-def _insert_rows(
-    session: Session, rows: list[tuple[str, int, datetime | None]]
-) -> None:
-    now = utcnow()
-    session.connection().execute(
-        _INSERT_ROWS,
-        [
-            {
-                "kind": kind,
-                "ref_id": ref_id,
-                "recipient": "",
-                "created_at": since or now,
-                "next_attempt_at": since or now,
-            }
-            for kind, ref_id, since in rows
-        ],
-    )
 
 
 # A message sent (or given up) is kept this long: the privacy export lists it,

@@ -28,11 +28,18 @@ def _partial(name):
     # A database made by init-db with these models has them partial already.
     bind = op.get_bind()
     if bind.dialect.name == 'sqlite':
-        query = 'SELECT sql FROM sqlite_master WHERE type = \'index\' AND name = :name'
-    else:
-        query = 'SELECT indexdef FROM pg_indexes WHERE indexname = :name'
-    definition = bind.execute(sa.text(query), {'name': name}).scalar()
-    return definition is not None and ' WHERE ' in definition.upper()
+        definition = bind.execute(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"),
+            {'name': name},
+        ).scalar()
+        return definition is not None and ' WHERE ' in definition.upper()
+    # The index of that name in the schema the migration runs in.
+    return bool(
+        bind.execute(
+            sa.text('SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = to_regclass(:name)'),
+            {'name': name},
+        ).scalar()
+    )
 
 
 def upgrade():

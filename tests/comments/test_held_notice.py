@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import replace
@@ -642,6 +643,23 @@ def test_a_backlog_of_marks_is_taken_a_chunk_a_commit(app, monkeypatch):
     )
     assert len(takes) == 3  # 2, 2, 1, each committed before the next
     assert relayed == [5]
+    assert held_notice_rows(app) == ids
+
+
+@pytest.mark.backends("sqlite")
+def test_a_chunk_of_marks_fits_an_older_sqlite_s_parameter_limit(app, monkeypatch):
+    """SQLite before 3.32 takes at most 999 parameters a statement, fewer than
+    a chunk's ids: they are not bound one by one."""
+    monkeypatch.setattr(notices, "RELAY_BATCH", 30)
+    ids = [add_comment(app, author_name=f"Onda {n}") for n in range(30)]
+    with app.app_context():
+        driver = db.session.connection().connection.dbapi_connection
+        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 20)
+        try:
+            assert relay_held_marks() == 30
+        finally:
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
     assert held_notice_rows(app) == ids
 
 

@@ -122,6 +122,15 @@ def test_migrations_produce_exactly_the_models_schema(bare_app):
         assert current_revision() == head_revision()
 
 
+def test_going_back_before_0022_indexes_every_reply_again(bare_app):
+    with bare_app.app_context():
+        flask_migrate.upgrade()
+        flask_migrate.downgrade(revision="0021")
+        assert partial_indexes() == {"ix_comment_notice_due"}
+        flask_migrate.upgrade()
+        assert partial_indexes() == PARTIAL_INDEXES
+
+
 def test_migrations_downgrade_to_an_empty_database(bare_app):
     with bare_app.app_context():
         flask_migrate.upgrade()
@@ -391,7 +400,7 @@ def test_an_upgrade_that_meets_a_busy_table_says_so_and_runs_again(
     # LOCK_TIMEOUT (readers would queue behind it), then says what happened.
     with bare_app.app_context():
         flask_migrate.upgrade()
-        flask_migrate.downgrade(revision="-1")  # 0021 adds a column to comment
+        flask_migrate.downgrade(revision="0020")  # 0021 adds a column to comment
         db.session.remove()
         dump = db.engine.connect()
     dump.execute(text("LOCK TABLE comment IN ACCESS SHARE MODE"))
