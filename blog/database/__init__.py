@@ -8,19 +8,10 @@ from collections.abc import Callable
 
 import click
 from flask import Flask
-from sqlalchemy import (
-    Insert,
-    String,
-    Table,
-    event,
-    select,
-)
+from sqlalchemy import Insert, String, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.functions import GenericFunction
