@@ -8,6 +8,7 @@ own translations need Flask-Babel, which the blog does not use.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 
 from flask import g, request
@@ -16,7 +17,8 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from flask_wtf.csrf import logger as csrf_logger
 from flask_wtf.form import SUBMIT_METHODS
 from wtforms.csrf.core import CSRF, CSRFTokenField
-from wtforms.fields import HiddenField
+from wtforms.fields import Field, HiddenField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import ValidationError
 
 # WTForms' message (its msgid) -> Italian, placeholders kept.
@@ -183,6 +185,20 @@ class ItalianForm(FlaskForm):
 
     class Meta:
         csrf_class = CSRFMadeWhenShown
+
+        def bind_field(
+            self, form: FlaskForm, unbound_field: UnboundField, options: dict
+        ) -> Field:
+            """Bind as WTForms does, the field holding its form weakly.
+
+            A form holds its fields; fields holding their form back made each
+            form a reference cycle, which only the garbage collector frees: on
+            a comment POST, two thirds of what was left for it. Nothing of the
+            blog reads a field's form after the form is gone.
+            """
+            return unbound_field.bind(
+                form=weakref.proxy(form), _meta=form.meta, **options
+            )
 
         def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
             """The request's form fields only. Flask-WTF would also take its

@@ -10,6 +10,7 @@ the latest id.
 
 from __future__ import annotations
 
+import gc
 import re
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ from helpers_comments import (
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, PendingRollbackError
 
+from blog.comments.forms import CommentForm
 from blog.comments.moderation import CLOSED_MESSAGE
 from blog.comments.operations import NewResponse, add_response
 from blog.core.settings import CommentSettings, save_settings
@@ -430,3 +432,17 @@ def test_an_accepted_comment_signs_no_token_for_a_form_it_does_not_show(
     )
     data.update(csrf_token=token.group(1), comment="Di nuovo, con il testo.")
     assert client.post(action, data=data).status_code == 302
+
+
+def test_an_accepted_comment_leaves_no_form_for_the_garbage_collector(app, client):
+    # The form's fields hold it weakly: it is freed when the request ends.
+    action, data = filled_form(client, app, "Accettato.")
+    gc.collect()
+    gc.disable()
+    try:
+        status = client.post(action, data=data).status_code
+        left = [obj for obj in gc.get_objects() if type(obj) is CommentForm]
+    finally:
+        gc.enable()
+    assert status == 302
+    assert left == []
