@@ -85,7 +85,10 @@ def submit(slug: str) -> ResponseReturnValue:
         tell_under_comment(outcome.comment_id, REPEATED_MESSAGE)
     elif outcome.subscription:
         tell_under_comment(outcome.comment_id, NOTICES[outcome.subscription])
-    response = redirect(url_for("comments.permalink", comment_id=outcome.comment_id))
+    # No "Redirecting..." page in the body: a browser never shows it, and an
+    # empty body leaves the server one write to the socket instead of two.
+    location = url_for("comments.permalink", comment_id=outcome.comment_id)
+    response = Response(status=302, headers={"Location": location})
     give_owner_token(response, request, token)
     if author is None:
         saved = Commenter(submission.name, submission.email, submission.url)

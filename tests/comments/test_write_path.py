@@ -446,3 +446,14 @@ def test_an_accepted_comment_leaves_no_form_for_the_garbage_collector(app, clien
         gc.enable()
     assert status == 302
     assert left == []
+
+
+def test_an_accepted_comment_is_answered_by_a_redirect_with_no_body(app, client):
+    response = send_comment(client, app, "Accettato.")
+    assert response.status_code == 302
+    assert re.fullmatch(r"/comment/\d+/", response.headers["Location"])
+    assert response.get_data() == b""
+    assert response.headers["Content-Length"] == "0"
+    # The browser follows it to the comment on its page.
+    landing = client.get(response.headers["Location"])
+    assert landing.status_code == 302 and "#comment-" in landing.headers["Location"]
