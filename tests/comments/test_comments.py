@@ -28,6 +28,7 @@ from blog.comments.moderation import TOO_FAST_MESSAGE
 from blog.core.settings import CommentSettings, save_settings
 from blog.extensions import db
 from blog.models import Comment, utcnow
+from blog.pagecache.signing import signed_value_serializer
 
 DUPLICATE = "Commento duplicato: sembra che tu l'abbia già scritto!"
 FLOOD = (
@@ -516,6 +517,31 @@ class TestRulesThroughTheForm:
         assert client.post(form["action"], data=form_data(form)).status_code == 302
         with app.app_context():
             assert newest_comment().status == "pending"
+
+    def test_cookies_given_after_a_key_change_are_signed_with_the_new_key(
+        self, app, client
+    ):
+        configure(app, flood_seconds=0)
+        assert send_comment(client, app, "Prima", consent="y").status_code == 302
+        app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+        app.secret_key = app.config["SECRET_KEY"] = "una-chiave-nuova-" + "k" * 40
+        client.delete_cookie(OWNER_COOKIE)
+        response = send_comment(client, app, "Dopo il cambio", consent="y")
+        assert response.status_code == 302
+
+        def read_with_new_key_only(name: str, purpose: str) -> object:
+            value = cookie(response, name).split(";")[0].split("=", 1)[1]
+            return signed_value_serializer(app.secret_key, purpose).loads(value)
+
+        assert len(read_with_new_key_only(OWNER_COOKIE, "owner")) >= 32
+        assert read_with_new_key_only(AUTHOR_COOKIE, "author") == {
+            "name": "Lucia",
+            "email": "lucia@example.org",
+            "url": "",
+        }
+        # And the page remembers this browser's held comment and its writer.
+        page = client.get(POST_URL).get_data(as_text=True)
+        assert PENDING_NOTICE in page and 'value="Lucia"' in page
 
     def test_a_form_without_a_genuine_stamp_is_spam(self, app, client):
         send_comment(client, app, stamp="WzEsMTAwXQ.forged")
