@@ -18,7 +18,12 @@ from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 from ..core.text import sha256_hex
 from ..pagecache.cache import AUTHOR_COOKIE, OWNER_COOKIE
-from ..pagecache.signing import prederived_signer, sign_json, signed_value_serializer
+from ..pagecache.signing import (
+    prederived_serializer,
+    prederived_signer,
+    sign_json,
+    signed_value_serializer,
+)
 from ..web.security import signing_keys
 from .moderation import FORGED_STAMP
 
@@ -27,7 +32,12 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 
 def _serializer(purpose: str) -> URLSafeSerializer:
     # A form opened before a key change still counts.
-    return signed_value_serializer(signing_keys(), purpose)
+    return _serializer_for(tuple(signing_keys()), purpose)
+
+
+@lru_cache(maxsize=16)
+def _serializer_for(keys: tuple[str | bytes, ...], purpose: str) -> URLSafeSerializer:
+    return prederived_serializer(signed_value_serializer(list(keys), purpose))
 
 
 @lru_cache(maxsize=16)

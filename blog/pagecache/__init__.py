@@ -4,12 +4,14 @@ version, served before Flask.
 ``cache`` holds the pages, ``version`` moves the content version with every
 commit that changes a page, ``wsgi`` the middleware that answers hits,
 ``versionread`` the one-statement version read, ``signing`` the tokens the
-middleware signs as Flask and Flask-WTF would.
+middleware signs as Flask and Flask-WTF would (and Flask's session, its keys
+derived once).
 """
 
 from flask import Flask
 
 from .cache import PageCache, versioned_static
+from .signing import PrederivedSessionInterface
 from .version import listen_for_changes
 from .wsgi import CachedPageMiddleware
 
@@ -25,4 +27,5 @@ def init_app(app: Flask) -> None:
         app.extensions[name] = PageCache(app.config[size], app.config[megabytes] << 20)
     listen_for_changes()
     app.url_defaults(versioned_static)
+    app.session_interface = PrederivedSessionInterface()
     app.wsgi_app = CachedPageMiddleware(app, app.wsgi_app)  # type: ignore[method-assign]

@@ -16,7 +16,9 @@ from __future__ import annotations
 import hmac
 import json
 
-from itsdangerous import Serializer, Signer, URLSafeSerializer
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import Serializer, Signer, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 from itsdangerous.signer import SigningAlgorithm
 
@@ -48,6 +50,46 @@ def prederived_signer(serializer: Serializer) -> Signer:
         digest_method=signer.digest_method,
         algorithm=OneShotHMAC(signer.digest_method().name),
     )
+
+
+def prederived_serializer(serializer: Serializer) -> Serializer:
+    """``serializer`` with each of its keys derived once: it reads and writes
+    the same values (signed with the newest key, read with any), each at one
+    ``hmac.digest``. One with fallback signers (none of the blog's) is kept."""
+    if serializer.fallback_signers:
+        return serializer
+    signer = serializer.make_signer(serializer.salt)
+    return type(serializer)(
+        [signer.derive_key(key) for key in serializer.secret_keys],
+        salt=serializer.salt,
+        serializer=serializer.serializer,
+        serializer_kwargs=serializer.serializer_kwargs,
+        signer=serializer.signer,
+        signer_kwargs={
+            **serializer.signer_kwargs,
+            "key_derivation": "none",
+            "algorithm": OneShotHMAC(signer.digest_method().name),
+        },
+    )
+
+
+class PrederivedSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, whose serializer is built once for the
+    app's keys instead of on every request (its keys derived each time)."""
+
+    def __init__(self) -> None:
+        self._built: tuple[tuple, URLSafeTimedSerializer | None] = ((), None)
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the current keys, kept until they change."""
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built_for, serializer = self._built
+        if built_for != keys:
+            serializer = super().get_signing_serializer(app)
+            if serializer is not None:
+                serializer = prederived_serializer(serializer)
+            self._built = (keys, serializer)
+        return serializer
 
 
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))  # as itsdangerous writes it
