@@ -8,7 +8,7 @@ PORT ?= 5000
 
 SECRET_KEY_FILE := instance/secret_key
 
-.PHONY: run test lint db create-author bench bench-isso clean
+.PHONY: run test lint db create-author bench bench-isso bench-instructions clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "python3 -m venv failed: install python3-venv"; exit 1; }
@@ -59,6 +59,12 @@ bench: $(VENV)/.installed
 bench-isso: $(VENV)/.installed
 	bash scripts/test-services.sh
 	$(BIN)/python bench/vs_isso.py $(BENCH_ISSO_ARGS)
+
+# Instructions per comment POST, counted by valgrind (#12): a figure the
+# machine's load does not move. BASELINE=<another checkout> prints the ratio.
+bench-instructions: $(VENV)/.installed
+	bash scripts/test-services.sh valgrind
+	$(BIN)/python bench/instructions.py $(if $(BASELINE),--baseline $(BASELINE))
 
 create-author: $(VENV)/.installed
 	$(if $(USERNAME),,$(error usage: make create-author USERNAME=name))

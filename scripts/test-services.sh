@@ -21,6 +21,10 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Extra tools a benchmark asks for by name (`make bench-instructions`: valgrind).
+for tool in "$@"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing system packages: ${missing[*]}"
