@@ -125,8 +125,14 @@ def _older_keys(app: Flask) -> list[str | bytes]:
 
 def add_security_headers(response: Response) -> Response:
     """Set the security headers a view has not set itself."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    # Werkzeug's setdefault raises and catches a KeyError for each header it
+    # does not find (most of them, most of the time): one pass instead.
+    present = {name.lower() for name in response.headers.keys()}
+    response.headers.extend(
+        (name, value)
+        for name, value in SECURITY_HEADERS.items()
+        if name.lower() not in present
+    )
     return response
 
 
