@@ -54,14 +54,23 @@ def post_comments(root: Path, count: int) -> None:
     from harness import POST, seeded_app
 
     logging.disable(logging.WARNING)
-    home = tempfile.mkdtemp()
-    app = seeded_app({**ENV, "BLOG_DATABASE_URL": f"sqlite:///{home}/blog.sqlite3"})
-    client = app.test_client()
-    page = client.get(POST).get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    with tempfile.TemporaryDirectory() as home:
+        database = f"sqlite:///{home}/blog.sqlite3"
+        app = seeded_app({**ENV, "BLOG_DATABASE_URL": database})
+        _post_comments(app, POST, count)
+
+
+def _post_comments(app, post_url: str, count: int) -> None:
+    page = app.test_client().get(post_url)
+    html = page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
     )
-    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    if token is None:
+        raise SystemExit(f"no comment form on {post_url} ({page.status})")
+    cookie = "; ".join(
+        header.split(";", 1)[0] for header in page.headers.getlist("Set-Cookie")
+    )
     fields = urllib.parse.urlencode(
         {
             "csrf_token": token.group(1),
@@ -75,7 +84,7 @@ def post_comments(root: Path, count: int) -> None:
         body = f"{fields}&comment=Commento+di+carico+{number}".encode()
         environ = {
             "REQUEST_METHOD": "POST",
-            "PATH_INFO": POST + "comment",
+            "PATH_INFO": post_url + "comment",
             "QUERY_STRING": "",
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "5000",

@@ -328,6 +328,18 @@ class TestConsentCookie:
         assert page.select_one("#url")["value"] == "https://lucia.org"
         assert page.select_one("#consent").has_attr("checked")
 
+    def test_the_longest_name_allowed_is_still_remembered(self, app, client):
+        # 245 emoji, each six times longer as JSON: the cookie stays under the
+        # 4 KB a browser keeps because the signed value is compressed.
+        name = "\N{SLIGHTLY SMILING FACE}" * 245
+        website = "https://" + "a" * 180 + ".org"
+        response = send_comment(client, app, consent="y", author=name, url=website)
+        assert response.status_code == 302
+        assert len(cookie(response, AUTHOR_COOKIE).split(";")[0]) < 4000
+        page = soup(client.get(POST_URL))
+        assert page.select_one("#author")["value"] == name
+        assert page.select_one("#url")["value"] == website
+
     def test_without_consent_nothing_is_kept(self, app, client):
         assert cookie(send_comment(client, app), AUTHOR_COOKIE) is None
         assert soup(client.get(POST_URL)).select_one("#author")["value"] == ""
