@@ -61,6 +61,9 @@ def post_comments(root: Path, count: int) -> None:
 
 
 def _post_comments(app, post_url: str, count: int) -> None:
+    # The form is read here, as harness.comment_form_session reads it over
+    # HTTP: a baseline checkout brings its own harness, which has no helper
+    # for a page already fetched.
     page = app.test_client().get(post_url)
     html = page.get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
